@@ -1,0 +1,102 @@
+"""Built-in demo data: a year and a half of a fictional tea-shop chain, with the mess real
+exports have.
+
+The purchase process follows the BG/NBD story (Fader, Hardie & Lee 2005): each customer buys at
+a Poisson rate drawn from a gamma distribution and may drop out after any purchase with a
+probability drawn from a beta distribution; spend per purchase is gamma distributed around a
+customer-specific mean. The file mixes date and money formats people really write (``2024/3/5``,
+``2024年3月5日``, ``¥1,280.00``) and a few broken rows (no customer id, an unreadable date, a
+negative amount, an exact repeat, a date after the as-of date), so the demo shows the rejects too.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["DEMO_AS_OF", "write_demo_data"]
+
+DEMO_AS_OF = dt.date(2024, 12, 31)
+_START = dt.date(2023, 7, 1)
+
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+_GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛",
+          "明", "超", "秀英", "霞", "平", "刚", "桂英", "建华", "晓明", "子涵", "欣怡", "浩然"]
+_CITIES = ["上海", "北京", "杭州", "深圳", "成都", "南京"]
+_STORES = ["SH-01 人民广场", "SH-02 徐家汇", "BJ-01 国贸", "HZ-01 西湖", "SZ-01 南山", "CD-01 春熙路"]
+_OWNERS = ["赵经理", "钱经理", "孙经理", "李经理"]
+
+
+def _date_text(rng: np.random.Generator, when: dt.datetime) -> str:
+    style = rng.random()
+    if style < 0.80:
+        return when.strftime("%Y-%m-%d %H:%M")
+    if style < 0.92:
+        return f"{when.year}/{when.month}/{when.day}"
+    return f"{when.year}年{when.month}月{when.day}日"
+
+
+def _amount_text(rng: np.random.Generator, amount: float) -> str:
+    style = rng.random()
+    if style < 0.85:
+        return f"{amount:.2f}"
+    if style < 0.95:
+        return f"¥{amount:,.2f}"
+    return f"{amount:,.2f}元"
+
+
+def write_demo_data(folder: str | Path, *, customers: int = 3000, seed: int = 20241231
+                    ) -> tuple[Path, Path]:
+    """Write ``demo_transactions.csv`` and ``demo_customers.csv``; return their paths."""
+    rng = np.random.default_rng(seed)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    horizon_days = (DEMO_AS_OF - _START).days
+    rows: list[list[str]] = []
+    people = []
+    for i in range(customers):
+        cid = f"M{100000 + i}"
+        name = _SURNAMES[rng.integers(len(_SURNAMES))] + _GIVEN[rng.integers(len(_GIVEN))]
+        city = _CITIES[rng.integers(len(_CITIES))]
+        signup = _START + dt.timedelta(days=int(rng.integers(0, horizon_days - 20)))
+        owner = _OWNERS[rng.integers(len(_OWNERS))]
+        people.append([cid, name, f"13{rng.integers(100000000, 999999999)}", city,
+                       signup.isoformat(), owner])
+        if rng.random() < 0.08:  # signed up, never bought: a prospect
+            continue
+        rate = rng.gamma(0.9, 1 / 12.0)  # purchases per day
+        p_drop = rng.beta(1.0, 5.0)
+        mean_spend = 1.0 / rng.gamma(6.0, 1 / 450.0)
+        day = float((signup - _START).days) + rng.exponential(7.0)
+        store = _STORES[rng.integers(len(_STORES))]
+        while day < horizon_days:
+            when = dt.datetime.combine(_START, dt.time(0)) + dt.timedelta(days=day)
+            when = when.replace(hour=int(rng.integers(8, 22)), minute=int(rng.integers(0, 60)))
+            amount = round(float(rng.gamma(4.0, mean_spend / 4.0)), 2) + 0.01
+            rows.append([cid, _date_text(rng, when), _amount_text(rng, amount),
+                         str(int(rng.integers(1, 4))), store])
+            if rng.random() < p_drop:
+                break
+            day += rng.exponential(1.0 / rate)
+    rows.sort(key=lambda r: r[1])
+    # the mess of real exports
+    rows.insert(5, ["", "2024-02-03 10:15", "36.00", "1", _STORES[0]])
+    rows.insert(50, [rows[49][0], "2024-02-30 11:00", "58.00", "2", _STORES[1]])
+    rows.insert(120, [rows[119][0], "2024-03-09 12:30", "二十八元", "1", _STORES[2]])
+    rows.insert(200, [rows[199][0], "2024-04-01 18:20", "-45.00", "1", _STORES[3]])
+    rows.insert(300, list(rows[299]))
+    rows.append([rows[10][0], "2025-01-15 09:30", "88.00", "1", _STORES[4]])
+    tx_path = folder / "demo_transactions.csv"
+    with tx_path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["会员编号", "交易时间", "实付金额", "数量", "门店"])
+        w.writerows(rows)
+    cust_path = folder / "demo_customers.csv"
+    with cust_path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["会员编号", "姓名", "手机", "城市", "注册日期", "客户经理"])
+        w.writerows(people)
+    return tx_path, cust_path

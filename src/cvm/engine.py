@@ -1,0 +1,125 @@
+"""Where table computations run: DuckDB (default, embedded) or Apache Spark (local or cluster).
+
+This is the only module that knows which engine is in use. Every computation on tables in cvm is
+one Ibis expression; an :class:`Engine` turns canonical tables into Ibis tables on its backend and
+runs expressions to Arrow. Spark is an optional extra, imported lazily.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+__all__ = ["Engine", "ENGINES", "duckdb_engine", "spark_engine", "MissingExtraError"]
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("duckdb", "spark")
+
+
+class MissingExtraError(ImportError):
+    """An optional part of cvm is used without its packages installed."""
+
+
+@dataclass
+class Engine:
+    """An Ibis backend plus the few operations that differ between engines."""
+
+    name: str
+    backend: Any
+    _scratch: Path | None = field(default=None, repr=False)
+
+    def table(self, data: pa.Table, name: str) -> ibis.Table:
+        """Make an Arrow table available to this engine as an Ibis table."""
+        if self.name == "duckdb":
+            return self.backend.create_table(name, data, temp=True, overwrite=True)
+        # Spark reads the table through Parquet, which keeps dates and decimals exact.
+        import pyarrow.parquet as pq
+
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="cvm-spark-"))
+        path = self._scratch / f"{name}.parquet"
+        pq.write_table(data, path)
+        return self.backend.read_parquet(str(path), table_name=name)
+
+    def read_parquet(self, path: str | Path, name: str) -> ibis.Table:
+        return self.backend.read_parquet(str(path), table_name=name)
+
+    def to_arrow(self, expr: ibis.Table) -> pa.Table:
+        return expr.to_pyarrow()
+
+    def cache(self, expr: ibis.Table) -> ibis.Table:
+        """Materialise an expression so that several later expressions read it once."""
+        return expr.cache()
+
+
+def duckdb_engine(con=None) -> Engine:
+    """An engine over a DuckDB connection (a workspace's, or a new in-memory one)."""
+    if con is None:
+        return Engine("duckdb", ibis.duckdb.connect())
+    return Engine("duckdb", ibis.duckdb.from_connection(con))
+
+
+_SPARK_SESSION = None
+
+
+def spark_session():
+    """The shared local Spark session (created once per process).
+
+    ``CVM_SPARK_MASTER`` chooses the master (default ``local[2]``); an already active session is
+    reused, so a cluster session created by the user is picked up as it is.
+    """
+    global _SPARK_SESSION
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise MissingExtraError(
+            "the Spark engine needs PySpark: pip install 'cvm[spark]'"
+        ) from exc
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    if _SPARK_SESSION is None:
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        master = os.environ.get("CVM_SPARK_MASTER", "local[2]")
+        log.info("starting Spark session on %s", master)
+        _SPARK_SESSION = (
+            SparkSession.builder.master(master)
+            .appName("cvm")
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.sql.shuffle.partitions", os.environ.get("CVM_SPARK_PARTITIONS", "8"))
+            .config("spark.sql.session.timeZone", "UTC")
+            .getOrCreate()
+        )
+        _SPARK_SESSION.sparkContext.setLogLevel("ERROR")
+    return _SPARK_SESSION
+
+
+def spark_engine() -> Engine:
+    """An engine over the shared Spark session."""
+    try:
+        import ibis.backends.pyspark  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise MissingExtraError(
+            "the Spark engine needs PySpark: pip install 'cvm[spark]'"
+        ) from exc
+    return Engine("spark", ibis.pyspark.connect(spark_session()))
+
+
+def get_engine(name: str, con=None) -> Engine:
+    if name == "duckdb":
+        return duckdb_engine(con)
+    if name == "spark":
+        return spark_engine()
+    raise ValueError(f"unknown engine {name!r}: choose one of {', '.join(ENGINES)}")

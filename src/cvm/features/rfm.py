@@ -1,0 +1,69 @@
+"""RFM scores 1–5 as one engine-neutral Ibis expression.
+
+Quantile scores (default): customers are ranked from worst to best on each measure and the
+score is ``1 + floor(5 · rank / n)``, where ``rank`` is the 0-based *minimum* rank (customers
+with equal values share the lowest rank of their group) and ``n`` the number of customers. So
+ties always get the same score, the order of rows never matters, and each score holds about a
+fifth of the customers — except where many customers tie (e.g. most bought once), when a score
+can be empty rather than split equal customers. Best means: most recent (smallest
+``recency_days``), most frequent (``frequency``), highest spend (``monetary_total`` or
+``monetary_avg``).
+
+Fixed breakpoints (``RFMOptions.breakpoints``): four increasing cut points per measure. R: at
+most ``b1`` days → 5, at most ``b2`` → 4, …, above ``b4`` → 1. F and M: below ``b1`` → 1, below
+``b2`` → 2, …, at least ``b4`` → 5.
+
+``rfm_score`` is the weighted mean of the three scores (Hughes' RFM, with user weights).
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from ..config import RFMOptions
+
+__all__ = ["rfm_scores"]
+
+
+def _quantile_score(table: ir.Table, column: str, *, higher_is_better: bool) -> ir.IntegerValue:
+    key = table[column]
+    order = key if higher_is_better else ibis.desc(key)
+    rank = ibis.rank().over(order_by=order)  # 0-based minimum rank: ties share it
+    n = table.customer_id.count().over()
+    return (1 + (rank * 5 / n).floor()).cast("int8")
+
+
+def _breakpoint_score(value: ir.NumericValue, cuts, *, higher_is_better: bool) -> ir.IntegerValue:
+    b1, b2, b3, b4 = cuts
+    if higher_is_better:
+        return (
+            ibis.cases((value < b1, 1), (value < b2, 2), (value < b3, 3), (value < b4, 4), else_=5)
+        ).cast("int8")
+    return (
+        ibis.cases((value <= b1, 5), (value <= b2, 4), (value <= b3, 3), (value <= b4, 2), else_=1)
+    ).cast("int8")
+
+
+def rfm_scores(summary: ir.Table, options: RFMOptions | None = None) -> ir.Table:
+    """Add ``r_score``, ``f_score``, ``m_score``, ``rfm_cell`` and ``rfm_score``."""
+    options = options or RFMOptions()
+    measures = {
+        "r": ("recency_days", False),
+        "f": ("frequency", True),
+        "m": ("monetary_total" if options.monetary == "total" else "monetary_avg", True),
+    }
+    scores = {}
+    for key, (column, better_high) in measures.items():
+        if key in options.breakpoints:
+            scores[f"{key}_score"] = _breakpoint_score(summary[column], options.breakpoints[key],
+                                                       higher_is_better=better_high)
+        else:
+            scores[f"{key}_score"] = _quantile_score(summary, column, higher_is_better=better_high)
+    t = summary.mutate(**scores)
+    wr, wf, wm = options.weights
+    total = wr + wf + wm
+    return t.mutate(
+        rfm_cell=t.r_score.cast("string") + t.f_score.cast("string") + t.m_score.cast("string"),
+        rfm_score=(t.r_score * wr + t.f_score * wf + t.m_score * wm) / total,
+    )

@@ -1,0 +1,391 @@
+"""Loading: parse, check and store a source's rows in the workspace, losing none.
+
+Every row read ends either in ``transactions`` (or ``source_customers``) or in ``rejects`` with
+its file, row, field, value and reason, so ``rows_read = rows_loaded + rows_rejected`` always
+holds. A load is one workspace transaction: if anything fails, the workspace is as it was. The
+same file loaded twice adds nothing (recognised by its content); rows that repeat rows already
+loaded (overlapping exports) are rejected as duplicates, naming the row they repeat.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from ..config import IngestOptions, Mapping
+from ..schema import CUSTOMER_FIELDS, TRANSACTION_FIELDS, Field
+from ..workspace import Workspace
+from .columns import resolve_columns
+from .readers import RawTable, read_source
+from .values import clean_ids, clean_text, parse_dates, parse_numbers
+
+__all__ = ["LoadReport", "load_transactions", "load_customers"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadReport:
+    """What one load did."""
+
+    file: str
+    table: str
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    reasons: dict[str, int] = field(default_factory=dict)
+    columns: str = ""
+    skipped: bool = False
+    message: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# Reject codes, with the field order in which rows are checked.
+REJECT_CODES = {
+    "malformed_record": "the record could not be split into fields",
+    "missing_customer_id": "no customer id",
+    "bad_date": "the date cannot be read",
+    "bad_amount": "the amount is not a number",
+    "bad_value": "an optional field cannot be read",
+    "negative_amount": "negative amount while refunds are off",
+    "future_date": "date after the as-of date",
+    "duplicate": "repeats an earlier row",
+}
+
+
+def _sha256(source: str | Path) -> str | None:
+    path = Path(str(source))
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _parse(field_: Field, values: pa.ChunkedArray, options: IngestOptions):
+    if field_.kind == "id":
+        return clean_ids(values)
+    if field_.kind == "date":
+        return parse_dates(values, dayfirst=options.dayfirst)
+    if field_.kind == "number":
+        return parse_numbers(values, decimal_comma=options.decimal_comma)
+    return clean_text(values)
+
+
+class _Rejects:
+    """Collects rejected rows (first problem per row wins)."""
+
+    def __init__(self, n: int):
+        self.bad = np.zeros(n, dtype=bool)
+        self.rows: list[np.ndarray] = []
+        self.fields: list[np.ndarray] = []
+        self.values: list[np.ndarray] = []
+        self.codes: list[np.ndarray] = []
+        self.reasons: list[np.ndarray] = []
+
+    def add(self, mask: np.ndarray, *, rows, field_name: str, values, code: str, reasons) -> None:
+        new = mask & ~self.bad
+        if not new.any():
+            return
+        idx = np.flatnonzero(new)
+        self.bad[idx] = True
+        self.rows.append(np.asarray(rows)[idx])
+        self.fields.append(np.full(len(idx), field_name, dtype=object))
+        vals = np.asarray(values, dtype=object)[idx] if values is not None else np.full(len(idx), None)
+        self.values.append(vals)
+        self.codes.append(np.full(len(idx), code, dtype=object))
+        reasons = np.asarray(reasons, dtype=object)
+        self.reasons.append(reasons[idx] if reasons.ndim and len(reasons) == len(mask)
+                            else np.full(len(idx), reasons.item() if reasons.ndim == 0 else reasons,
+                                         dtype=object))
+
+    def table(self, file_id: int, file_name: str, extra: list[tuple[int, str]]) -> pa.Table:
+        rows = self.rows + [np.asarray([r for r, _ in extra], dtype=np.int64)]
+        fields = self.fields + [np.full(len(extra), "", dtype=object)]
+        values = self.values + [np.full(len(extra), None, dtype=object)]
+        codes = self.codes + [np.full(len(extra), "malformed_record", dtype=object)]
+        reasons = self.reasons + [np.asarray([t for _, t in extra], dtype=object)]
+        n = sum(len(r) for r in rows)
+        return pa.table({
+            "file_id": pa.array(np.full(n, file_id, dtype=np.int32)),
+            "file": pa.array([file_name] * n, type=pa.string()),
+            "row": pa.array(np.concatenate(rows).astype(np.int64) if n else [], type=pa.int64()),
+            "field": pa.array(np.concatenate(fields).tolist() if n else [], type=pa.string()),
+            "value": pa.array([_clip(v) for v in np.concatenate(values)] if n else [], type=pa.string()),
+            "code": pa.array(np.concatenate(codes).tolist() if n else [], type=pa.string()),
+            "reason": pa.array(np.concatenate(reasons).tolist() if n else [], type=pa.string()),
+        })
+
+
+def _clip(value) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _column_text(raw: RawTable, name: str) -> np.ndarray:
+    return np.asarray(raw.table.column(name).to_pylist(), dtype=object)
+
+
+def load_transactions(ws: Workspace, source: str | Path, *, mapping: Mapping | None = None,
+                      options: IngestOptions | None = None,
+                      as_of: dt.date | None = None) -> LoadReport:
+    """Load a transactions source into the workspace.
+
+    Rows dated after ``as_of`` (default: today) are rejected as in the future.
+    """
+    options = options or (mapping.options if mapping else IngestOptions())
+    fingerprint = json.dumps({"options": asdict(options),
+                              "mapping": mapping.transactions if mapping else None,
+                              "as_of": str(as_of)}, sort_keys=True, default=str)
+    digest = _sha256(source)
+    if digest is not None:
+        known = ws.find_file("transactions", digest, fingerprint)
+        if known is not None:
+            return LoadReport(
+                file=Path(str(source)).name, table="transactions", rows_read=0, rows_loaded=0,
+                rows_rejected=0, skipped=True,
+                message=(f"{Path(str(source)).name}: same content already loaded on "
+                         f"{known['loaded_at']:%Y-%m-%d %H:%M} as {known['name']}; nothing added"),
+            )
+    raw = read_source(source, options)
+    match = resolve_columns(raw.name, raw.table.column_names, TRANSACTION_FIELDS,
+                            mapping.transactions if mapping else None)
+    n = raw.table.num_rows
+    rejects = _Rejects(n)
+    parsed: dict[str, np.ndarray] = {}
+    field_by_name = {f.name: f for f in TRANSACTION_FIELDS}
+    code_for = {"customer_id": "missing_customer_id", "purchase_time": "bad_date",
+                "amount": "bad_amount"}
+    for name, column in match.columns.items():
+        f = field_by_name[name]
+        result = _parse(f, raw.table.column(column), options)
+        errors = result.errors
+        if f.required:
+            mask = ~result.ok
+        else:
+            mask = np.array([e is not None and e != "missing" for e in errors], dtype=bool) \
+                if errors.dtype == object else ~result.ok
+        if mask.any():
+            text = _column_text(raw, column)
+            rejects.add(mask, rows=raw.rows, field_name=column, values=text,
+                        code=code_for.get(name, "bad_value"),
+                        reasons=np.where(errors == None, "", errors) if errors.dtype == object  # noqa: E711
+                        else errors)
+        parsed[name] = result.values
+    amount = parsed["amount"].astype(float)
+    when = parsed["purchase_time"].astype("datetime64[us]")
+    if not options.allow_refunds:
+        neg = np.nan_to_num(amount, nan=0.0) < 0
+        rejects.add(neg, rows=raw.rows, field_name=match.columns["amount"],
+                    values=_column_text(raw, match.columns["amount"]) if neg.any() else None,
+                    code="negative_amount",
+                    reasons="negative amount: refunds are off (set allow_refunds = true in the "
+                            "mapping options, or --refunds, to net them off)")
+    limit = as_of or dt.date.today()
+    limit_ts = np.datetime64(limit + dt.timedelta(days=1), "us")
+    future = ~np.isnat(when) & (when >= limit_ts)
+    if future.any():
+        rejects.add(future, rows=raw.rows, field_name=match.columns["purchase_time"],
+                    values=_column_text(raw, match.columns["purchase_time"]), code="future_date",
+                    reasons=f"date after the as-of date {limit.isoformat()}")
+    good = ~rejects.bad
+    sources = parsed.get("source")
+    if sources is not None:
+        source_col = np.where(sources[good] == None, options.source, sources[good])  # noqa: E711
+    else:
+        source_col = np.full(int(good.sum()), options.source, dtype=object)
+    canon = {
+        "source_row": pa.array(raw.rows[good], type=pa.int64()),
+        "source": pa.array(source_col.tolist(), type=pa.string()),
+        "source_customer_id": pa.array(parsed["customer_id"][good].tolist(), type=pa.string()),
+        "purchase_time": pa.array(when[good], type=pa.timestamp("us")),
+        "amount": pa.array(amount[good], type=pa.float64()),
+    }
+    for name, kind in (("margin", "number"), ("cost", "number"), ("quantity", "number"),
+                       ("order_id", "text"), ("product", "text"), ("category", "text"),
+                       ("channel", "text"), ("store", "text")):
+        if name in parsed:
+            values = parsed[name][good]
+            if kind == "number":
+                canon[name] = pa.array(values.astype(float), type=pa.float64(),
+                                       from_pandas=True)
+            else:
+                canon[name] = pa.array([None if v is None else str(v) for v in values],
+                                       type=pa.string())
+        else:
+            canon[name] = pa.nulls(int(good.sum()), type=pa.float64() if kind == "number"
+                                   else pa.string())
+    incoming = pa.table(canon)
+    with ws.transaction() as con:
+        file_id = con.execute("SELECT nextval('file_ids')").fetchall()[0][0]
+        con.register("_incoming", incoming)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _incoming_t AS SELECT ?::INTEGER AS file_id, * "
+            "FROM _incoming", [file_id])
+        con.unregister("_incoming")
+        dup_tables = []
+        if not options.keep_duplicates:
+            dup_tables = _duplicates(con, raw.name)
+        rej = rejects.table(file_id, raw.name, raw.bad_records)
+        con.register("_rej", rej)
+        con.execute("INSERT INTO rejects SELECT * FROM _rej")
+        con.unregister("_rej")
+        for sql in dup_tables:
+            con.execute(sql, [file_id, raw.name] if "?" in sql else [])
+        if not dup_tables:
+            con.execute("CREATE OR REPLACE TEMP TABLE _incoming_t AS "
+                        "SELECT *, false AS _dup FROM _incoming_t")
+        con.execute(
+            "INSERT INTO transactions SELECT file_id, source_row, source, source_customer_id, "
+            "purchase_time, CAST(purchase_time AS DATE), amount, margin, cost, quantity, order_id, "
+            "product, category, channel, store FROM _incoming_t WHERE NOT _dup")
+        loaded = con.execute("SELECT count(*) FROM _incoming_t WHERE NOT _dup").fetchall()[0][0]
+        reasons = dict(con.execute(
+            "SELECT code, count(*) FROM rejects WHERE file_id = ? GROUP BY code ORDER BY 2 DESC",
+            [file_id]).fetchall())
+        rejected = sum(reasons.values())
+        con.execute(
+            "INSERT INTO files VALUES (?, 'transactions', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [file_id, raw.name, _location(source), raw.kind, digest, dt.datetime.now(),
+             raw.rows_read, loaded, rejected, match.describe(), fingerprint])
+        con.execute("DROP TABLE _incoming_t")
+    if loaded + rejected != raw.rows_read:  # the central invariant: nothing lost
+        raise AssertionError(
+            f"{raw.name}: {raw.rows_read} rows read but {loaded} loaded + {rejected} rejected")
+    return LoadReport(file=raw.name, table="transactions", rows_read=raw.rows_read,
+                      rows_loaded=loaded, rows_rejected=rejected, reasons=reasons,
+                      columns=match.describe())
+
+
+_KEY = ("source", "source_customer_id", "purchase_time", "amount", "margin", "cost", "quantity",
+        "order_id", "product", "category", "channel", "store")
+
+
+def _duplicates(con, file_name: str) -> list[str]:
+    """Mark rows of ``_incoming_t`` that repeat an earlier row of the same file or a row
+    already in the workspace; return the statements that record them as rejects."""
+    same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM t.{c}" for c in _KEY)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _incoming_t AS SELECT *, "
+        f"min(source_row) OVER (PARTITION BY {', '.join(_KEY)}) AS _first_row FROM _incoming_t")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _prior AS SELECT i.source_row, "
+        "min(f.name || ' row ' || t.source_row) AS original FROM _incoming_t i "
+        f"JOIN transactions t ON {same} JOIN files f ON f.file_id = t.file_id "
+        "GROUP BY i.source_row")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _incoming_t AS SELECT i.*, "
+        "(i._first_row <> i.source_row OR p.original IS NOT NULL) AS _dup, p.original "
+        "FROM _incoming_t i LEFT JOIN _prior p USING (source_row)")
+    return [
+        "INSERT INTO rejects SELECT ?, ?, source_row, '', NULL, 'duplicate', "
+        "CASE WHEN original IS NOT NULL THEN 'duplicate: already loaded from ' || original "
+        "ELSE 'duplicate of row ' || _first_row END FROM _incoming_t WHERE _dup",
+        "DROP TABLE IF EXISTS _prior",
+    ]
+
+
+def _location(source) -> str:
+    text = str(source)
+    if "://" in text:
+        from .readers import _redact
+        return _redact(text)
+    return str(Path(text).resolve())
+
+
+def load_customers(ws: Workspace, source: str | Path, *, mapping: Mapping | None = None,
+                   options: IngestOptions | None = None) -> LoadReport:
+    """Load a customer list (one record per customer per source system).
+
+    Records without a customer id, or repeating an id already given in the same source, are
+    rejected; unreadable optional fields (a birth date that is not a date) are left empty.
+    """
+    options = options or (mapping.options if mapping else IngestOptions())
+    raw = read_source(source, options)
+    match = resolve_columns(raw.name, raw.table.column_names, CUSTOMER_FIELDS,
+                            mapping.customers if mapping else None)
+    n = raw.table.num_rows
+    rejects = _Rejects(n)
+    field_by_name = {f.name: f for f in CUSTOMER_FIELDS}
+    parsed = {}
+    for name, column in match.columns.items():
+        result = _parse(field_by_name[name], raw.table.column(column), options)
+        if name == "customer_id":
+            rejects.add(~result.ok, rows=raw.rows, field_name=column,
+                        values=_column_text(raw, column), code="missing_customer_id",
+                        reasons=result.errors)
+        parsed[name] = result.values
+    good = ~rejects.bad
+    ids = parsed["customer_id"]
+    sources = parsed.get("source")
+    src = np.where(sources == None, options.source, sources) if sources is not None \
+        else np.full(n, options.source, dtype=object)  # noqa: E711
+    cols = {"source_row": pa.array(raw.rows[good], type=pa.int64()),
+            "source": pa.array(src[good].tolist(), type=pa.string()),
+            "source_customer_id": pa.array(ids[good].tolist(), type=pa.string())}
+    for name in ("name", "phone", "email", "birth_date", "city", "gender", "signup_date", "owner"):
+        kind = field_by_name[name].kind
+        if name in parsed:
+            vals = parsed[name][good]
+            if kind == "date":
+                cols[name] = pa.array(vals.astype("datetime64[D]"), type=pa.date32())
+            else:
+                cols[name] = pa.array([None if v is None else str(v) for v in vals],
+                                      type=pa.string())
+        else:
+            cols[name] = pa.nulls(int(good.sum()), type=pa.date32() if kind == "date" else pa.string())
+    incoming = pa.table(cols)
+    digest = _sha256(source)
+    with ws.transaction() as con:
+        file_id = con.execute("SELECT nextval('file_ids')").fetchall()[0][0]
+        con.register("_cin", incoming)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _cin_t AS SELECT ?::INTEGER AS file_id, *, "
+            "row_number() OVER (PARTITION BY source, source_customer_id ORDER BY source_row) > 1 "
+            "AS _dup, min(source_row) OVER (PARTITION BY source, source_customer_id) AS _first "
+            "FROM _cin", [file_id])
+        con.unregister("_cin")
+        rej = rejects.table(file_id, raw.name, raw.bad_records)
+        con.register("_rej", rej)
+        con.execute("INSERT INTO rejects SELECT * FROM _rej")
+        con.unregister("_rej")
+        con.execute(
+            "INSERT INTO rejects SELECT file_id, ?, source_row, '', source_customer_id, "
+            "'duplicate', 'duplicate customer id: first given in row ' || _first "
+            "FROM _cin_t WHERE _dup", [raw.name])
+        # a newer list of the same source replaces the records it gives again
+        con.execute(
+            "DELETE FROM source_customers s USING _cin_t c WHERE NOT c._dup AND "
+            "s.source = c.source AND s.source_customer_id = c.source_customer_id")
+        con.execute(
+            "INSERT INTO source_customers SELECT file_id, source_row, source, source_customer_id, "
+            "name, phone, email, birth_date, city, gender, signup_date, owner FROM _cin_t "
+            "WHERE NOT _dup")
+        loaded = con.execute("SELECT count(*) FROM _cin_t WHERE NOT _dup").fetchall()[0][0]
+        reasons = dict(con.execute(
+            "SELECT code, count(*) FROM rejects WHERE file_id = ? GROUP BY code", [file_id]
+        ).fetchall())
+        rejected = sum(reasons.values())
+        con.execute(
+            "INSERT INTO files VALUES (?, 'customers', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [file_id, raw.name, _location(source), raw.kind, digest, dt.datetime.now(),
+             raw.rows_read, loaded, rejected, match.describe(),
+             json.dumps(asdict(options), default=str)])
+        con.execute("DROP TABLE _cin_t")
+    return LoadReport(file=raw.name, table="customers", rows_read=raw.rows_read,
+                      rows_loaded=loaded, rows_rejected=rejected, reasons=reasons,
+                      columns=match.describe())

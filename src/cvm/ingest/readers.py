@@ -1,0 +1,498 @@
+"""Readers: turn a source (file or database table) into a table of text columns with row numbers.
+
+Every reader returns a :class:`RawTable`: all columns as strings (typed Parquet/Excel cells are
+rendered to text and parsed again by :mod:`cvm.ingest.values`, so every source goes through
+the same checks), the row number a person would look up for each record, and the records that
+could not even be split into fields. Row numbers: for text and Excel files the line/row in the
+file as an editor or spreadsheet shows it (the header is row 1); for JSON lines the line; for
+Parquet and database tables the 1-based record number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from ..config import IngestOptions
+
+__all__ = ["RawTable", "SourceError", "read_source", "source_kind"]
+
+_TEXT_SUFFIXES = {".csv", ".tsv", ".tab", ".txt", ".dat", ".psv"}
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+_PARQUET_SUFFIXES = {".parquet", ".pq"}
+_JSON_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+
+
+class SourceError(ValueError):
+    """A source cannot be read at all; the message names it and says what to do."""
+
+
+@dataclass
+class RawTable:
+    """A source read as text columns."""
+
+    name: str
+    kind: str
+    table: pa.Table
+    rows: np.ndarray
+    bad_records: list[tuple[int, str]] = field(default_factory=list)
+    header: bool = True
+
+    @property
+    def rows_read(self) -> int:
+        return self.table.num_rows + len(self.bad_records)
+
+
+def source_kind(source: str | Path) -> str:
+    text = str(source)
+    if re.match(r"^postgres(ql)?://", text):
+        return "postgresql"
+    suffix = Path(text).suffix.lower()
+    if suffix in _EXCEL_SUFFIXES:
+        return "excel"
+    if suffix in _PARQUET_SUFFIXES:
+        return "parquet"
+    if suffix in _JSON_SUFFIXES:
+        return "jsonl"
+    return "text"
+
+
+def read_source(source: str | Path, options: IngestOptions | None = None) -> RawTable:
+    """Read a file or a PostgreSQL table (``postgresql://user@host/db?table=sales``)."""
+    options = options or IngestOptions()
+    kind = source_kind(source)
+    if kind == "postgresql":
+        return _read_postgresql(str(source), options)
+    path = Path(source)
+    if not path.exists():
+        raise SourceError(f"{path}: no such file")
+    if path.is_dir():
+        raise SourceError(f"{path} is a folder; give a file")
+    if path.stat().st_size == 0:
+        raise SourceError(f"{path} is empty: there is nothing to load")
+    if kind == "parquet":
+        return _read_parquet(path)
+    if kind == "excel":
+        return _read_excel(path, options)
+    head = path.open("rb").read(65536)
+    if head.startswith(b"PAR1"):
+        return _read_parquet(path)
+    if head.startswith(b"PK\x03\x04"):
+        return _read_excel(path, options)
+    if b"\x00" in head:
+        raise SourceError(
+            f"{path} looks like a binary file, not a table of text: export it as CSV, "
+            "Excel or Parquet"
+        )
+    if kind == "jsonl" or head.lstrip().startswith(b"{"):
+        return _read_jsonl(path, options)
+    return _read_text(path, options)
+
+
+# ----------------------------------------------------------------------------------------------
+# text
+
+
+def _decode_head(path: Path, encoding: str | None) -> tuple[str, str]:
+    raw = path.open("rb").read(1 << 20)
+    candidates = [encoding] if encoding else ["utf-8-sig", "gb18030"]
+    for enc in candidates:
+        try:
+            text = raw.decode(enc)
+            return text, enc
+        except UnicodeDecodeError as exc:
+            # a multi-byte character cut at the end of the sample is not an error
+            if exc.start >= len(raw) - 4:
+                return raw[: exc.start].decode(enc), enc
+            continue
+        except LookupError:
+            raise SourceError(f"{path}: unknown text encoding {enc!r}") from None
+    raise SourceError(
+        f"{path} is not UTF-8 or GB18030 text: give its encoding in the mapping file "
+        "([options] encoding = \"...\")"
+    )
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    lines = [ln for ln in lines if ln.strip()][:50]
+    if not lines:
+        return ","
+    best, best_score = None, 0.0
+    for delim in (",", "\t", ";", "|"):
+        counts = [ln.count(delim) for ln in lines]
+        if min(counts) == 0:
+            continue
+        consistent = sum(c == counts[0] for c in counts) / len(counts)
+        score = consistent * min(counts)
+        if score > best_score:
+            best, best_score = delim, score
+    if best is not None:
+        return best
+    splits = [len(ln.split()) for ln in lines]
+    if min(splits) >= 2:
+        return "whitespace"
+    return ","
+
+
+_DATA_LIKE = re.compile(r"^[\s\-+.,:/0-9年月日￥¥$€]*$")
+
+
+def _looks_like_header(first: list[str], second: list[str] | None) -> bool:
+    """A first row is a header when some of its cells are words where the next row has data."""
+    if not first:
+        return False
+    wordy = [not _DATA_LIKE.match(cell.strip() or "0") for cell in first]
+    if all(not w for w in wordy):
+        return False
+    if second is None:
+        return True
+    data_below = [bool(_DATA_LIKE.match(cell.strip() or "x")) for cell in second]
+    return any(w and d for w, d in zip(wordy, data_below)) or all(wordy)
+
+
+def _read_text(path: Path, options: IngestOptions) -> RawTable:
+    text, encoding = _decode_head(path, options.encoding)
+    lines = text.splitlines()[:60]
+    delim = options.delimiter or _sniff_delimiter(lines[1:] or lines)
+    if delim in ("\\t", "tab"):
+        delim = "\t"
+    if delim == "whitespace":
+        return _read_whitespace(path, encoding, options)
+    rows = list(csv.reader(io.StringIO("\n".join(lines[:3])), delimiter=delim))
+    header = options.header
+    if header is None:
+        header = _looks_like_header(rows[0] if rows else [], rows[1] if len(rows) > 1 else None)
+    ncols = max((len(r) for r in rows[:1]), default=0)
+    bad: list[tuple[int, str]] = []
+    header_lines = 1 if header else 0
+
+    def on_invalid(row):
+        bad.append((row.number, row.text))
+        return "skip"
+
+    read_opts = pacsv.ReadOptions(
+        encoding="utf8" if encoding == "utf-8-sig" else encoding,
+        autogenerate_column_names=not header,
+        use_threads=False,
+        block_size=1 << 24,
+    )
+    parse_opts = pacsv.ParseOptions(delimiter=delim, invalid_row_handler=on_invalid,
+                                    newlines_in_values=False)
+    convert_opts = pacsv.ConvertOptions(
+        column_types=None, strings_can_be_null=False, quoted_strings_can_be_null=False,
+        auto_dict_encode=False,
+    )
+    try:
+        # first pass only to learn the column names, so that all of them can be typed as text
+        names_table = pacsv.read_csv(
+            io.BytesIO("\n".join(lines[:2]).encode("utf-8")),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=not header),
+            parse_options=pacsv.ParseOptions(delimiter=delim),
+        )
+        names = names_table.column_names
+        convert_opts.column_types = {n: pa.string() for n in names}
+        table = pacsv.read_csv(path, read_options=read_opts, parse_options=parse_opts,
+                               convert_options=convert_opts)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise SourceError(f"{path} could not be read as delimited text ({_short(exc)})") from None
+    if not header:
+        table = table.rename_columns([f"column_{i + 1}" for i in range(table.num_columns)])
+    if table.num_columns < 2 and ncols < 2:
+        raise SourceError(
+            f"{path} has a single column: the delimiter is probably wrong; give it in the "
+            "mapping file ([options] delimiter = \";\" or \"whitespace\")"
+        )
+    row_numbers = _row_numbers(table.num_rows, [b[0] for b in bad], header_lines)
+    bad_records = [(n if n is not None else -1, f"expected {table.num_columns} fields: {_short(t)}")
+                   for n, t in bad]
+    return RawTable(path.name, "text", table, row_numbers, bad_records, header)
+
+
+def _row_numbers(n_good: int, bad_lines: list[int | None], header_lines: int) -> np.ndarray:
+    """Line numbers of the good records, given the (1-based) line numbers of skipped ones."""
+    total = n_good + len(bad_lines)
+    lines = np.arange(1, total + 1, dtype=np.int64) + header_lines
+    known = sorted(n for n in bad_lines if n is not None)
+    if known:
+        mask = np.isin(lines, np.asarray(known, dtype=np.int64), invert=True)
+        good = lines[mask]
+        if len(good) >= n_good:
+            return good[:n_good]
+    return lines[:n_good]
+
+
+def _read_whitespace(path: Path, encoding: str, options: IngestOptions) -> RawTable:
+    columns: list[list[str]] | None = None
+    names: list[str] = []
+    rows: list[int] = []
+    bad: list[tuple[int, str]] = []
+    header = options.header
+    with path.open("r", encoding=encoding, errors="strict", newline="") as fh:
+        try:
+            for lineno, line in enumerate(fh, start=1):
+                parts = line.split()
+                if not parts:
+                    continue
+                if columns is None:
+                    if header is None:
+                        header = _looks_like_header(parts, None)
+                    if header:
+                        names = parts
+                        columns = [[] for _ in parts]
+                        continue
+                    names = [f"column_{i + 1}" for i in range(len(parts))]
+                    columns = [[] for _ in parts]
+                if len(parts) != len(columns):
+                    bad.append((lineno, f"expected {len(columns)} fields: {_short(line.strip())}"))
+                    continue
+                for col, value in zip(columns, parts):
+                    col.append(value)
+                rows.append(lineno)
+        except UnicodeDecodeError as exc:
+            raise SourceError(f"{path}: text is not {encoding} ({_short(exc)})") from None
+    if columns is None:
+        raise SourceError(f"{path} holds no rows")
+    table = pa.table({n: pa.array(c, type=pa.string()) for n, c in zip(_unique(names), columns)})
+    return RawTable(path.name, "text", table, np.asarray(rows, dtype=np.int64), bad, bool(header))
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        if name in seen:
+            seen[name] += 1
+            out.append(f"{name}_{seen[name]}")
+        else:
+            seen[name] = 0
+            out.append(name)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# typed files
+
+
+def _as_text(table: pa.Table) -> pa.Table:
+    cols = []
+    for col in table.columns:
+        if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
+            cols.append(_temporal_text(col))
+        elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            cols.append(col.cast(pa.string()))
+        else:
+            try:
+                cols.append(col.cast(pa.string()))
+            except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+                cols.append(pa.array([None if v is None else str(v) for v in col.to_pylist()],
+                                     type=pa.string()))
+    return pa.table(cols, names=_unique(table.column_names))
+
+
+def _temporal_text(col) -> pa.ChunkedArray:
+    import pyarrow.compute as pc
+
+    if pa.types.is_timestamp(col.type):
+        if col.type.tz is not None:
+            col = col.cast(pa.timestamp("us"))
+        return pc.strftime(col, format="%Y-%m-%d %H:%M:%S")
+    return pc.strftime(col.cast(pa.timestamp("s")), format="%Y-%m-%d")
+
+
+def _read_parquet(path: Path) -> RawTable:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SourceError(f"{path} is not a readable Parquet file ({_short(exc)})") from None
+    return RawTable(path.name, "parquet", _as_text(table),
+                    np.arange(1, table.num_rows + 1, dtype=np.int64))
+
+
+def _read_excel(path: Path, options: IngestOptions) -> RawTable:
+    import datetime as dt
+
+    try:
+        import openpyxl
+    except ImportError as exc:  # pragma: no cover
+        raise SourceError("reading Excel needs openpyxl: pip install openpyxl") from exc
+    if path.suffix.lower() == ".xls":
+        raise SourceError(f"{path} is an old .xls workbook: save it as .xlsx or CSV")
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds
+        raise SourceError(f"{path} is not a readable Excel workbook ({_short(exc)})") from None
+    try:
+        if options.sheet is not None:
+            if options.sheet not in wb.sheetnames:
+                raise SourceError(
+                    f"{path} has no sheet {options.sheet!r}; sheets: {', '.join(wb.sheetnames)}"
+                )
+            ws = wb[options.sheet]
+        else:
+            ws = wb.worksheets[0]
+        names: list[str] | None = None
+        columns: list[list[str | None]] = []
+        rows: list[int] = []
+        for rownum, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            if values is None or all(v is None or str(v).strip() == "" for v in values):
+                continue
+            cells = [_excel_text(v, dt) for v in values]
+            if names is None:
+                header = options.header
+                if header is None:
+                    header = _looks_like_header([c or "" for c in cells], None)
+                if header:
+                    names = [c or f"column_{i + 1}" for i, c in enumerate(cells)]
+                    columns = [[] for _ in names]
+                    continue
+                names = [f"column_{i + 1}" for i in range(len(cells))]
+                columns = [[] for _ in names]
+            if len(cells) > len(names):
+                extra = cells[len(names):]
+                if any(c not in (None, "") for c in extra):
+                    names += [f"column_{i + 1}" for i in range(len(names), len(cells))]
+                    columns += [[None] * len(rows) for _ in extra]
+            for i, col in enumerate(columns):
+                col.append(cells[i] if i < len(cells) else None)
+            rows.append(rownum)
+    finally:
+        wb.close()
+    if names is None:
+        raise SourceError(f"{path}: the sheet holds no rows")
+    table = pa.table({n: pa.array(c, type=pa.string()) for n, c in zip(_unique(names), columns)})
+    return RawTable(path.name, "excel", table, np.asarray(rows, dtype=np.int64))
+
+
+def _excel_text(value, dt) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.strftime("%Y-%m-%d")
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_jsonl(path: Path, options: IngestOptions) -> RawTable:
+    _, encoding = _decode_head(path, options.encoding)
+    records: list[dict] = []
+    rows: list[int] = []
+    bad: list[tuple[int, str]] = []
+    with path.open("r", encoding=encoding) as fh:
+        first = fh.read(1)
+        fh.seek(0)
+        if first == "[":
+            try:
+                data = json.load(fh)
+            except json.JSONDecodeError as exc:
+                raise SourceError(f"{path} is not valid JSON ({_short(exc)})") from None
+            for i, rec in enumerate(data, start=1):
+                if isinstance(rec, dict):
+                    records.append(rec)
+                    rows.append(i)
+                else:
+                    bad.append((i, "record is not a JSON object"))
+        else:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    bad.append((lineno, f"not valid JSON ({exc.msg})"))
+                    continue
+                if not isinstance(rec, dict):
+                    bad.append((lineno, "record is not a JSON object"))
+                    continue
+                records.append(rec)
+                rows.append(lineno)
+    names: list[str] = []
+    for rec in records:
+        for key in rec:
+            if key not in names:
+                names.append(key)
+    if not names:
+        raise SourceError(f"{path} holds no JSON records")
+    table = pa.table({
+        n: pa.array([_json_text(r.get(n)) for r in records], type=pa.string()) for n in names
+    })
+    return RawTable(path.name, "jsonl", table, np.asarray(rows, dtype=np.int64), bad)
+
+
+def _json_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+# ----------------------------------------------------------------------------------------------
+# PostgreSQL
+
+
+def _read_postgresql(url: str, options: IngestOptions) -> RawTable:
+    try:
+        import psycopg
+        from psycopg import sql
+    except ImportError as exc:  # pragma: no cover
+        raise SourceError("reading PostgreSQL needs psycopg: pip install 'psycopg[binary]'") from exc
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    table_name = options.table or (query.pop("table", [None])[0])
+    if not table_name:
+        raise SourceError(
+            f"{_redact(url)}: name the table to read, as ?table=NAME in the connection string "
+            "or --table NAME"
+        )
+    rest = "&".join(f"{k}={v[0]}" for k, v in query.items())
+    conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, ""))
+    ident = sql.Identifier(*table_name.split("."))
+    shown = f"{_redact(url)} table {table_name}"
+    try:
+        with psycopg.connect(conninfo, connect_timeout=10) as conn, tempfile.TemporaryFile() as tmp:
+            with conn.cursor() as cur:
+                copy_sql = sql.SQL("COPY (SELECT * FROM {}) TO STDOUT WITH (FORMAT csv, HEADER true)")
+                with cur.copy(copy_sql.format(ident)) as copy:
+                    for chunk in copy:
+                        tmp.write(chunk)
+            tmp.seek(0)
+            data = tmp.read()
+    except psycopg.Error as exc:
+        raise SourceError(f"{shown} could not be read: {_short(exc)}") from None
+    header_line = data.split(b"\n", 1)[0]
+    names = next(csv.reader([header_line.decode("utf-8")]))
+    table = pacsv.read_csv(
+        io.BytesIO(data),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=True),
+    )
+    return RawTable(f"{parts.path.lstrip('/')}.{table_name}", "postgresql", table,
+                    np.arange(1, table.num_rows + 1, dtype=np.int64))
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+def _short(obj, limit: int = 120) -> str:
+    text = " ".join(str(obj).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

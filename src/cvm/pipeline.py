@@ -1,0 +1,284 @@
+"""The analysis: workspace transactions → unified customers → features → segments → results.
+
+:func:`analyse` runs the feature stage on the chosen engine and stores the run's results in the
+workspace atomically (a failed run is recorded as failed and leaves the previous results as
+they were). :func:`run` is the one-command job: load sources, unify, analyse, write the results
+folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import __version__
+from .config import AnalysisConfig, IngestOptions, Mapping
+from .engine import Engine, duckdb_engine, get_engine
+from .features.pareto import abc_classes, pareto_summary
+from .features.rfm import rfm_scores
+from .features.rfm_schemes import RFMScheme, assign_segments, load_scheme
+from .features.summary import customer_summary
+from .identity import unify
+from .ingest.load import LoadReport, load_customers, load_transactions
+from .workspace import Workspace
+
+__all__ = ["RunResult", "AnalysisError", "customer_features", "analyse", "run"]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+class AnalysisError(RuntimeError):
+    """The analysis cannot run on this data (e.g. no transactions at all)."""
+
+
+@dataclass
+class RunResult:
+    """A complete run: its id, the per-customer table, the segment summary and the figures."""
+
+    run_id: int
+    as_of: dt.date
+    customers: pa.Table
+    segments: pa.Table
+    pareto: dict
+    info: dict
+    loads: list[LoadReport] = field(default_factory=list)
+
+    def customers_frame(self):
+        return self.customers.to_pandas(date_as_object=False)
+
+    def segments_frame(self):
+        return self.segments.to_pandas()
+
+
+def customer_features(transactions: ir.Table, config: AnalysisConfig, *,
+                      scheme: RFMScheme | None = None) -> ir.Table:
+    """The whole feature stage as one Ibis expression: summary, RFM scores and segments, ABC.
+
+    ``transactions`` has ``customer_id``, ``purchase_date``, ``amount``, ``margin`` and ``cost``;
+    ``config.as_of`` must be set.
+    """
+    if config.as_of is None:
+        raise ValueError("customer_features needs an as-of date")
+    scheme = scheme or load_scheme(config.rfm.scheme)
+    summary = customer_summary(transactions, as_of=config.as_of, window_days=config.window_days)
+    scored = rfm_scores(summary, config.rfm)
+    segmented = assign_segments(scored, scheme)
+    value_column = "margin_total" if config.abc.measure == "margin" else "monetary_total"
+    return abc_classes(segmented, config.abc, value_column=value_column)
+
+
+def segment_summary(features: ir.Table, value_column: str) -> ir.Table:
+    """Per segment: customers, value and their shares, and average R, F and M."""
+    n = features.count()
+    total = features[value_column].fill_null(0.0).sum()
+    g = features.group_by("rfm_segment").aggregate(
+        customers=features.count(),
+        value=features[value_column].fill_null(0.0).sum(),
+        avg_recency_days=features.recency_days.mean(),
+        avg_frequency=features.frequency.mean(),
+        avg_monetary_total=features.monetary_total.mean(),
+    )
+    return g.mutate(
+        customer_share=g.customers / n.as_scalar(),
+        value_share=ibis.ifelse(total.as_scalar() != 0, g.value / total.as_scalar(), 0.0),
+    )
+
+
+def _transactions_for(engine: Engine, ws: Workspace) -> ir.Table:
+    cols = "customer_id, purchase_date, amount, margin, cost"
+    if engine.name == "duckdb":
+        return engine.backend.sql(f"SELECT {cols} FROM unified_transactions")
+    scratch = Path(tempfile.mkdtemp(prefix="cvm-txn-"))
+    path = scratch / "transactions.parquet"
+    ws.con.execute(f"COPY (SELECT {cols} FROM unified_transactions) TO '{path}' (FORMAT parquet)")
+    return engine.read_parquet(path, "cvm_transactions")
+
+
+def _as_of(ws: Workspace, config: AnalysisConfig) -> dt.date:
+    if config.as_of is not None:
+        return config.as_of
+    last = ws.query("SELECT max(purchase_date) FROM transactions")[0][0]
+    if last is None:
+        raise AnalysisError(f"workspace {ws.path} holds no transactions: load a file first")
+    return last
+
+
+def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str | Engine = "duckdb",
+            progress: Progress | None = None) -> RunResult:
+    """Run the feature stage on the workspace's transactions and store the results."""
+    config = config or AnalysisConfig()
+    say = progress or (lambda _msg: None)
+    scheme = load_scheme(config.rfm.scheme)
+    as_of = _as_of(ws, config)
+    config = config.with_as_of(as_of)
+    eng = engine if isinstance(engine, Engine) else (
+        duckdb_engine(ws.con) if engine == "duckdb" else get_engine(engine))
+    run_id = ws.start_run(as_of=as_of, engine=eng.name, config=_config_dict(config))
+    started = time.perf_counter()
+    try:
+        unify(ws)
+        say("computing customer features")
+        txns = _transactions_for(eng, ws)
+        expr = customer_features(txns, config, scheme=scheme)
+        cached = eng.cache(expr)
+        value_column = "margin_total" if config.abc.measure == "margin" else "monetary_total"
+        customers = eng.to_arrow(cached.order_by("value_rank"))
+        if customers.num_rows == 0:
+            raise AnalysisError(
+                f"no purchases on or before {as_of}"
+                + (f" in the {config.window_days}-day window" if config.window_days else ""))
+        segments = eng.to_arrow(segment_summary(cached, value_column))
+        say("summarising segments")
+        customers = _with_labels(customers, scheme, config.lang)
+        customers = _with_attributes(ws, customers)
+        segments = _ordered_segments(segments, scheme, config.lang)
+        values = customers.column(value_column).to_numpy(zero_copy_only=False)
+        pareto = pareto_summary(values, customers.column("abc_class").to_numpy(zero_copy_only=False),
+                                config.abc)
+        info = _run_info(ws, config, eng.name, scheme, customers, time.perf_counter() - started)
+        ws.complete_run(run_id, as_of=as_of, tables={"customers": customers, "segments": segments},
+                        summary={"pareto": pareto, "info": info})
+    except BaseException as exc:
+        ws.fail_run(run_id, f"{type(exc).__name__}: {exc}")
+        raise
+    info["run_id"] = run_id
+    return RunResult(run_id, as_of, customers, segments, pareto, info)
+
+
+def _config_dict(config: AnalysisConfig) -> dict:
+    return asdict(config)
+
+
+def _with_labels(customers: pa.Table, scheme: RFMScheme, lang: str) -> pa.Table:
+    keys = customers.column("rfm_segment").to_pylist()
+    labels = {s.key: s.label(lang) for s in scheme.segments}
+    idx = customers.column_names.index("rfm_segment") + 1
+    return customers.add_column(idx, "rfm_segment_label",
+                                pa.array([labels.get(k, k) for k in keys], type=pa.string()))
+
+
+def _with_attributes(ws: Workspace, customers: pa.Table) -> pa.Table:
+    """Add the customer list's fields (name, city, owner, …) where a customer list was loaded."""
+    if ws.count("source_customers") == 0:
+        return customers
+    ws.con.register("_cust", customers)
+    try:
+        return ws.arrow(
+            """
+            WITH attrs AS (
+                SELECT x.customer_id, any_value(s.name) AS name, any_value(s.phone) AS phone,
+                       any_value(s.email) AS email, any_value(s.city) AS city,
+                       any_value(s.owner) AS owner, min(s.signup_date) AS signup_date
+                FROM source_customers s JOIN xref x USING (source, source_customer_id)
+                GROUP BY x.customer_id)
+            SELECT c.*, a.name, a.phone, a.email, a.city, a.owner, a.signup_date
+            FROM _cust c LEFT JOIN attrs a USING (customer_id) ORDER BY c.value_rank
+            """)
+    finally:
+        ws.con.unregister("_cust")
+
+
+def _ordered_segments(segments: pa.Table, scheme: RFMScheme, lang: str) -> pa.Table:
+    rows = {r["rfm_segment"]: r for r in segments.to_pylist()}
+    out = []
+    for seg in scheme.segments:
+        r = rows.get(seg.key)
+        out.append({
+            "segment": seg.key,
+            "label": seg.label(lang),
+            "customers": int(r["customers"]) if r else 0,
+            "customer_share": float(r["customer_share"]) if r else 0.0,
+            "value": float(r["value"]) if r else 0.0,
+            "value_share": float(r["value_share"]) if r else 0.0,
+            "avg_recency_days": r["avg_recency_days"] if r else None,
+            "avg_frequency": r["avg_frequency"] if r else None,
+            "avg_monetary_total": r["avg_monetary_total"] if r else None,
+        })
+    return pa.Table.from_pylist(out, schema=pa.schema([
+        ("segment", pa.string()), ("label", pa.string()), ("customers", pa.int64()),
+        ("customer_share", pa.float64()), ("value", pa.float64()), ("value_share", pa.float64()),
+        ("avg_recency_days", pa.float64()), ("avg_frequency", pa.float64()),
+        ("avg_monetary_total", pa.float64()),
+    ]))
+
+
+def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, scheme: RFMScheme,
+              customers: pa.Table, seconds: float) -> dict:
+    files = [
+        {"file": name, "rows_read": read, "rows_loaded": loaded, "rows_rejected": rejected,
+         "table": kind}
+        for name, read, loaded, rejected, kind in ws.query(
+            "SELECT name, rows_read, rows_loaded, rows_rejected, table_kind FROM files "
+            "ORDER BY file_id")
+    ]
+    reasons = dict(ws.query("SELECT code, count(*) FROM rejects GROUP BY code ORDER BY 2 DESC"))
+    tx_files = [f for f in files if f["table"] == "transactions"]
+    prospects = ws.query(
+        "SELECT count(DISTINCT x.customer_id) FROM source_customers s JOIN xref x "
+        "USING (source, source_customer_id) WHERE x.customer_id NOT IN "
+        "(SELECT DISTINCT customer_id FROM unified_transactions)")[0][0]
+    return {
+        "as_of": config.as_of.isoformat(),
+        "window": f"{config.window_days} days" if config.window_days else "all history",
+        "window_days": config.window_days,
+        "files": files,
+        "rows_read": sum(f["rows_read"] for f in tx_files),
+        "rows_loaded": sum(f["rows_loaded"] for f in tx_files),
+        "rows_rejected": sum(f["rows_rejected"] for f in tx_files),
+        "reject_reasons": reasons,
+        "n_customers": customers.num_rows,
+        "n_prospects": prospects,
+        "total_value": float(pc.sum(customers.column("monetary_total")).as_py() or 0.0),
+        "currency_symbol": "",
+        "scheme": scheme.name,
+        "scheme_title": scheme.name,
+        "engine": engine,
+        "created_at": dt.datetime.now().replace(microsecond=0).isoformat(),
+        "cvm_version": __version__,
+        "seconds": round(seconds, 3),
+        "lang": config.lang,
+    }
+
+
+def run(transactions: list[str | Path] | str | Path, *, workspace: str | Path | Workspace = "cvm.duckdb",
+        out: str | Path | None = "cvm-results", customers: list[str | Path] | None = None,
+        mapping: Mapping | None = None, options: IngestOptions | None = None,
+        config: AnalysisConfig | None = None, engine: str = "duckdb",
+        progress: Progress | None = None) -> RunResult:
+    """Load the sources, analyse, and write the results folder (when ``out`` is given)."""
+    from .results import write_results
+
+    config = config or AnalysisConfig()
+    say = progress or (lambda _msg: None)
+    sources = [transactions] if isinstance(transactions, (str, Path)) else list(transactions)
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    try:
+        loads = []
+        for src in customers or []:
+            say(f"loading customers {src}")
+            loads.append(load_customers(ws, src, mapping=mapping, options=options))
+        for src in sources:
+            say(f"loading {src}")
+            loads.append(load_transactions(ws, src, mapping=mapping, options=options,
+                                           as_of=config.as_of))
+        result = analyse(ws, config, engine=engine, progress=progress)
+        result.loads = loads
+        if out is not None:
+            say("writing results")
+            write_results(ws, result, out, lang=config.lang)
+        return result
+    finally:
+        if not isinstance(workspace, Workspace):
+            ws.close()

@@ -1,0 +1,216 @@
+"""The workspace: one DuckDB file holding the canonical tables and every run's results.
+
+Tables:
+
+- ``files``: each loaded source (name, content hash, rows read/loaded/rejected, mapping used);
+- ``transactions``: canonical purchase rows, with the source file and row they came from;
+- ``rejects``: every input row that was not loaded, with file, row, field, value and reason;
+- ``source_customers``: customer records as the source systems hold them;
+- ``xref``: source system + source customer id → unified ``customer_id``;
+- ``runs``: each analysis (status, as-of date, configuration, error if it failed);
+- ``run_<id>_customers`` / ``run_<id>_segments``: a run's results, written with the run's
+  ``complete`` status in one transaction, so readers see the last complete run and never a
+  half-written one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+import pyarrow as pa
+
+__all__ = ["Workspace", "WorkspaceError"]
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE SEQUENCE IF NOT EXISTS file_ids START 1;
+CREATE TABLE IF NOT EXISTS files (
+    file_id INTEGER PRIMARY KEY, table_kind VARCHAR, name VARCHAR, location VARCHAR,
+    kind VARCHAR, sha256 VARCHAR, loaded_at TIMESTAMP, rows_read BIGINT, rows_loaded BIGINT,
+    rows_rejected BIGINT, columns VARCHAR, options VARCHAR);
+CREATE TABLE IF NOT EXISTS transactions (
+    file_id INTEGER, source_row BIGINT, source VARCHAR, source_customer_id VARCHAR,
+    purchase_time TIMESTAMP, purchase_date DATE, amount DOUBLE, margin DOUBLE, cost DOUBLE,
+    quantity DOUBLE, order_id VARCHAR, product VARCHAR, category VARCHAR, channel VARCHAR,
+    store VARCHAR);
+CREATE TABLE IF NOT EXISTS rejects (
+    file_id INTEGER, file VARCHAR, "row" BIGINT, field VARCHAR, value VARCHAR, code VARCHAR,
+    reason VARCHAR);
+CREATE TABLE IF NOT EXISTS source_customers (
+    file_id INTEGER, source_row BIGINT, source VARCHAR, source_customer_id VARCHAR, name VARCHAR,
+    phone VARCHAR, email VARCHAR, birth_date DATE, city VARCHAR, gender VARCHAR,
+    signup_date DATE, owner VARCHAR);
+CREATE TABLE IF NOT EXISTS xref (
+    source VARCHAR, source_customer_id VARCHAR, customer_id VARCHAR,
+    method VARCHAR, linked_at TIMESTAMP, PRIMARY KEY (source, source_customer_id));
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,
+    error VARCHAR, as_of DATE, engine VARCHAR, config VARCHAR, summary VARCHAR);
+CREATE OR REPLACE VIEW unified_transactions AS
+    SELECT coalesce(x.customer_id, t.source_customer_id) AS customer_id, t.*
+    FROM transactions t
+    LEFT JOIN xref x ON x.source = t.source AND x.source_customer_id = t.source_customer_id;
+"""
+
+
+class WorkspaceError(RuntimeError):
+    """The workspace file cannot be used (locked, corrupt, or from a newer cvm)."""
+
+
+class Workspace:
+    """A DuckDB workspace file (``":memory:"`` for a throwaway one).
+
+    >>> ws = Workspace(":memory:")
+    >>> ws.count("transactions")
+    0
+    """
+
+    def __init__(self, path: str | Path = "cvm.duckdb", *, read_only: bool = False):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.IOException as exc:
+            raise WorkspaceError(
+                f"workspace {self.path} cannot be opened ({exc}); is another cvm using it?"
+            ) from None
+        except duckdb.Error as exc:
+            raise WorkspaceError(f"workspace {self.path} is not a DuckDB file ({exc})") from None
+        self._lock = threading.RLock()
+        if not read_only:
+            self.con.execute(_DDL)
+            self._check_version()
+
+    def _check_version(self) -> None:
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        if not row:
+            self.con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        elif int(row[0][0]) > SCHEMA_VERSION:
+            raise WorkspaceError(
+                f"workspace {self.path} was written by a newer cvm (schema {row[0][0]}); upgrade cvm"
+            )
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "Workspace":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All statements inside commit together or not at all."""
+        with self._lock:
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                yield self.con
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+            else:
+                self.con.execute("COMMIT")
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        with self._lock:
+            return self.con.execute(sql, params or []).fetchall()
+
+    def arrow(self, sql: str, params: list | None = None) -> pa.Table:
+        with self._lock:
+            return self.con.execute(sql, params or []).to_arrow_table()
+
+    def count(self, table: str) -> int:
+        return self.query(f'SELECT count(*) FROM "{table}"')[0][0]
+
+    # -- files -----------------------------------------------------------------------------
+
+    def find_file(self, table_kind: str, sha256: str, options: str) -> dict | None:
+        rows = self.query(
+            "SELECT file_id, name, loaded_at, rows_read, rows_loaded, rows_rejected FROM files "
+            "WHERE table_kind = ? AND sha256 = ? AND options = ? ORDER BY file_id LIMIT 1",
+            [table_kind, sha256, options],
+        )
+        if not rows:
+            return None
+        keys = ("file_id", "name", "loaded_at", "rows_read", "rows_loaded", "rows_rejected")
+        return dict(zip(keys, rows[0]))
+
+    def next_file_id(self) -> int:
+        return self.query("SELECT nextval('file_ids')")[0][0]
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def start_run(self, *, as_of: dt.date | None, engine: str, config: dict) -> int:
+        with self.transaction() as con:
+            run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchall()[0][0]
+            con.execute(
+                "INSERT INTO runs VALUES (?, ?, NULL, 'running', NULL, ?, ?, ?, NULL)",
+                [run_id, _now(), as_of, engine, json.dumps(config, default=str)],
+            )
+        return run_id
+
+    def fail_run(self, run_id: int, error: str) -> None:
+        with self.transaction() as con:
+            con.execute(
+                "UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ?",
+                [error, _now(), run_id],
+            )
+
+    def complete_run(self, run_id: int, *, as_of: dt.date, tables: dict[str, pa.Table],
+                     summary: dict[str, Any]) -> None:
+        """Store a run's result tables and mark it complete, atomically."""
+        with self.transaction() as con:
+            for name, table in tables.items():
+                target = f"run_{run_id}_{name}"
+                con.register("_cvm_result", table)
+                con.execute(f'CREATE OR REPLACE TABLE "{target}" AS SELECT * FROM _cvm_result')
+                con.unregister("_cvm_result")
+            con.execute(
+                "UPDATE runs SET status = 'complete', finished_at = ?, as_of = ?, summary = ? "
+                "WHERE run_id = ?",
+                [_now(), as_of, json.dumps(summary, default=str), run_id],
+            )
+
+    def runs(self) -> list[dict]:
+        rows = self.query(
+            "SELECT run_id, started_at, finished_at, status, error, as_of, engine FROM runs "
+            "ORDER BY run_id"
+        )
+        keys = ("run_id", "started_at", "finished_at", "status", "error", "as_of", "engine")
+        return [dict(zip(keys, r)) for r in rows]
+
+    def latest_run(self) -> int | None:
+        rows = self.query("SELECT max(run_id) FROM runs WHERE status = 'complete'")
+        return rows[0][0]
+
+    def run_summary(self, run_id: int) -> dict:
+        rows = self.query("SELECT summary FROM runs WHERE run_id = ?", [run_id])
+        if not rows or rows[0][0] is None:
+            raise WorkspaceError(f"run {run_id} has no results in {self.path}")
+        return json.loads(rows[0][0])
+
+    def result(self, name: str, run_id: int | None = None) -> pa.Table:
+        """A result table of a run (default: the last complete run)."""
+        run_id = run_id if run_id is not None else self.latest_run()
+        if run_id is None:
+            raise WorkspaceError(f"workspace {self.path} has no complete run yet: run `cvm run` first")
+        return self.arrow(f'SELECT * FROM "run_{run_id}_{name}"')
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
