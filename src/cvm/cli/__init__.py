@@ -1,0 +1,67 @@
+"""The ``cvm`` command line: a thin layer over the Python API.
+
+Each command module registers its commands on :data:`main`; errors that users can fix are
+printed as one clear sentence (exit code 2), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+
+import click
+from rich.console import Console
+
+__all__ = ["main", "console", "friendly_errors"]
+
+console = Console(stderr=True, highlight=False)
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from ..config import ConfigError
+    from ..engine import MissingExtraError
+    from ..features.rfm_schemes import SchemeError
+    from ..ingest.columns import MappingError
+    from ..ingest.readers import SourceError
+    from ..pipeline import AnalysisError
+    from ..workspace import WorkspaceError
+
+    return (ConfigError, MissingExtraError, SchemeError, MappingError, SourceError,
+            AnalysisError, WorkspaceError)
+
+
+def friendly_errors(func):
+    """Turn the errors a user can act on into one clear message and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except _user_errors() as exc:
+            console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="cvm")
+@click.option("-v", "--verbose", is_flag=True, help="Log what each step does.")
+def main(verbose: bool) -> None:
+    """cvm — customer value management.
+
+    Turns a business's transaction records into one view of each customer: RFM scores and
+    segments, ABC (Pareto) classes, and a report of who the valuable customers are.
+
+    \b
+    Start here:
+      cvm demo                      analyse built-in demo data
+      cvm run sales.csv             analyse your own transactions
+      cvm run --help                every option of a run
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+from . import analysis  # noqa: E402,F401  (registers the commands)

@@ -1,0 +1,283 @@
+"""Commands that load data and analyse it: ``demo``, ``run``, ``compare``, ``schemes``, ``runs``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import console, friendly_errors, main
+
+
+def _date(ctx, param, value):
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        return tuple(_date(ctx, param, v) for v in value)
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date as YYYY-MM-DD") from None
+
+
+def _thresholds(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        a, b = (float(x) for x in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give two shares like 0.7,0.9") from None
+    return (a, b)
+
+
+def _analysis_options(func):
+    options = [
+        click.option("--as-of", "as_of", callback=_date, metavar="YYYY-MM-DD",
+                     help="Date the analysis looks back from [default: the last purchase date]."),
+        click.option("--window-days", type=click.IntRange(min=1), default=None,
+                     help="Only count purchases in this many days up to the as-of date "
+                          "[default: all history]."),
+        click.option("--rfm-scheme", default="std11", show_default=True,
+                     help="Segment scheme: std11, seed4, cn8, or a scheme file (TOML/YAML)."),
+        click.option("--monetary", type=click.Choice(["total", "avg"]), default="total",
+                     show_default=True, help="M measure: total spend or average per purchase day."),
+        click.option("--abc-basis", type=click.Choice(["value", "customers"]), default="value",
+                     show_default=True,
+                     help="Cut ABC classes by cumulative share of value or of customers."),
+        click.option("--abc-thresholds", callback=_thresholds, metavar="A,B",
+                     help="Cumulative cut-offs [default: 0.7,0.9 for value; 0.2,0.5 for customers]."),
+        click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+                     help="Language of labels and the report."),
+        click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+                     show_default=True,
+                     help="Where computations run (spark needs: pip install 'cvm[spark]')."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _config(as_of, window_days, rfm_scheme, monetary, abc_basis, abc_thresholds, lang):
+    from ..config import ABCOptions, AnalysisConfig, RFMOptions
+
+    return AnalysisConfig(
+        as_of=as_of, window_days=window_days, lang=lang,
+        rfm=RFMOptions(scheme=rfm_scheme, monetary=monetary),
+        abc=ABCOptions(basis=abc_basis, thresholds=abc_thresholds),
+    )
+
+
+class _Steps:
+    """A progress display: one line per step, with a spinner, a bar and elapsed time."""
+
+    def __init__(self, total: int):
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                 TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                                 console=console, transient=False)
+        self.task = self.progress.add_task("starting", total=total)
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            self.progress.update(self.task, description="done",
+                                 completed=self.progress.tasks[0].total)
+        self.progress.__exit__(*exc)
+
+    def __call__(self, message: str) -> None:
+        self.progress.update(self.task, description=message, advance=1)
+
+
+def _print_result(result, out: Path | None) -> None:
+    info = result.info
+    for load in result.loads:
+        if load.skipped:
+            console.print(f"[yellow]•[/] {load.message}")
+            continue
+        console.print(f"[green]•[/] {load.file}: {load.rows_read:,} rows read, "
+                      f"{load.rows_loaded:,} loaded, {load.rows_rejected:,} rejected")
+        console.print(f"  {load.columns}")
+        if load.reasons:
+            console.print("  rejected: " + ", ".join(f"{k} {v:,}" for k, v in load.reasons.items()))
+    top = result.pareto["top_value_share"]
+    console.print(
+        f"\nAs of {result.as_of}: {info['n_customers']:,} customers"
+        + (f" (+{info['n_prospects']:,} prospects without purchases)" if info["n_prospects"] else "")
+        + f", total value {info['total_value']:,.2f}.")
+    console.print(f"The top 20 % of customers bring {top:.0%} of value; Gini {result.pareto['gini']:.2f}.")
+    table = Table(title=f"RFM segments ({info['scheme']})", title_justify="left")
+    for col, justify in (("segment", "left"), ("customers", "right"), ("% customers", "right"),
+                         ("% value", "right")):
+        table.add_column(col, justify=justify)
+    for row in result.segments.to_pylist():
+        table.add_row(row["label"], f"{row['customers']:,}", f"{row['customer_share']:.1%}",
+                      f"{row['value_share']:.1%}")
+    console.print(table)
+    if out is not None:
+        console.print(f"Results in [bold]{out}[/]: customers.parquet, customers.csv, segments.csv, "
+                      f"rejects.csv, report.html")
+
+
+@main.command()
+@click.argument("transactions", nargs=-1, required=True)
+@click.option("--customers", "customer_files", multiple=True, metavar="FILE",
+              help="A customer list (names, contacts, sign-up dates); repeatable.")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Mapping file (TOML) naming which column is which field; used exactly.")
+@click.option("--workspace", default="cvm.duckdb", show_default=True,
+              help="Workspace file that keeps loaded data and results between runs.")
+@click.option("--out", default="cvm-results", show_default=True, help="Results folder.")
+@click.option("--refunds", is_flag=True, help="Negative amounts are refunds that net off.")
+@click.option("--dayfirst", is_flag=True, help="Read 05/03/2024 as 5 March.")
+@click.option("--keep-duplicates", is_flag=True,
+              help="Keep rows that exactly repeat an earlier row [default: rejected].")
+@click.option("--table", default=None,
+              help="Table to read when TRANSACTIONS is a postgresql:// connection string.")
+@click.option("--source", default=None,
+              help="Source system the customer ids belong to [default: 'default'].")
+@_analysis_options
+@friendly_errors
+def run(transactions, customer_files, mapping, workspace, out, refunds, dayfirst,
+        keep_duplicates, table, source, as_of, window_days, rfm_scheme, monetary, abc_basis,
+        abc_thresholds, lang, engine):
+    """Load TRANSACTIONS (files or a postgresql:// table) and analyse them.
+
+    TRANSACTIONS can be CSV, TSV or whitespace-separated text, Parquet, Excel (.xlsx) or JSON
+    lines, or a PostgreSQL connection string such as
+    postgresql://user:password@localhost/shop?table=sales. Without --mapping, columns are
+    guessed from common names (customer/客户/会员, date/日期/时间, amount/金额/sales …) and the
+    guess is printed.
+
+    Every row read is either loaded or listed in rejects.csv with its file, row, field and
+    reason. Loading the same file again adds nothing.
+    """
+    from dataclasses import replace
+
+    from ..config import IngestOptions, load_mapping
+    from ..pipeline import run as run_pipeline
+
+    config = _config(as_of, window_days, rfm_scheme, monetary, abc_basis, abc_thresholds, lang)
+    mapping_obj = load_mapping(mapping) if mapping else None
+    options = mapping_obj.options if mapping_obj else IngestOptions()
+    overrides = {k: v for k, v in (("allow_refunds", refunds or None), ("dayfirst", dayfirst or None),
+                                   ("keep_duplicates", keep_duplicates or None), ("table", table),
+                                   ("source", source)) if v is not None}
+    options = replace(options, **overrides)
+    with _Steps(total=len(transactions) + len(customer_files) + 3) as steps:
+        result = run_pipeline(list(transactions), customers=list(customer_files),
+                              workspace=workspace, out=out, mapping=mapping_obj, options=options,
+                              config=config, engine=engine, progress=steps)
+    _print_result(result, Path(out))
+
+
+@main.command()
+@click.option("--out", default="cvm-demo", show_default=True, help="Results folder.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of labels and the report.")
+@click.option("--customers", "n_customers", type=click.IntRange(min=50), default=3000,
+              show_default=True, help="How many demo customers to generate.")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              show_default=True, help="Where computations run.")
+@friendly_errors
+def demo(out, lang, n_customers, engine):
+    """Analyse built-in demo data (a fictional tea-shop chain) end to end.
+
+    Writes the demo's input files, a workspace and the results folder (with report.html)
+    into OUT, so you can see every output before using your own data.
+    """
+    from ..config import AnalysisConfig
+    from ..demo import DEMO_AS_OF, write_demo_data
+    from ..pipeline import run as run_pipeline
+
+    out = Path(out)
+    data = out / "data"
+    tx, cust = write_demo_data(data, customers=n_customers)
+    ws_path = out / "demo.duckdb"
+    if ws_path.exists():
+        ws_path.unlink()
+    console.print(f"Demo data written to {data}")
+    with _Steps(total=5) as steps:
+        result = run_pipeline([tx], customers=[cust], workspace=ws_path, out=out / "results",
+                              config=AnalysisConfig(as_of=DEMO_AS_OF, lang=lang), engine=engine,
+                              progress=steps)
+    _print_result(result, out / "results")
+    console.print(f"Open [bold]{out / 'results' / 'report.html'}[/] in a browser.")
+
+
+@main.command()
+@click.option("--as-of", "as_of", multiple=True, required=True, callback=_date,
+              metavar="YYYY-MM-DD", help="Give twice: the earlier and the later date.")
+@click.option("--workspace", default="cvm.duckdb", show_default=True, help="Workspace file.")
+@click.option("--rfm-scheme", default="std11", show_default=True, help="Segment scheme.")
+@click.option("--window-days", type=click.IntRange(min=1), default=None,
+              help="Only count purchases in this many days up to each date.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Also write the transitions as CSV.")
+@friendly_errors
+def compare(as_of, workspace, rfm_scheme, window_days, lang, out):
+    """Segment migration between two as-of dates: who moved from which segment to which."""
+    from ..config import AnalysisConfig, RFMOptions
+    from ..features.rfm_schemes import load_scheme
+    from ..segments.migration import NEW, segment_migration
+    from ..workspace import Workspace
+
+    if len(as_of) != 2:
+        raise click.UsageError("give --as-of exactly twice: the earlier and the later date")
+    first, second = sorted(as_of)
+    config = AnalysisConfig(rfm=RFMOptions(scheme=rfm_scheme), window_days=window_days, lang=lang)
+    scheme = load_scheme(rfm_scheme)
+    with Workspace(workspace) as ws:
+        table = segment_migration(ws, first, second, config)
+    labels = {s.key: s.label(lang) for s in scheme.segments}
+    labels[NEW] = "(new)" if lang == "en" else "(新增)"
+    rows = table.to_pylist()
+    froms = [k for k in [NEW] + list(scheme.keys) if any(r["from_segment"] == k for r in rows)]
+    tos = [k for k in scheme.keys if any(r["to_segment"] == k for r in rows)]
+    grid = {(r["from_segment"], r["to_segment"]): r["customers"] for r in rows}
+    t = Table(title=f"Customers by segment on {first} (rows) and {second} (columns)",
+              title_justify="left")
+    t.add_column("from \\ to")
+    for k in tos:
+        t.add_column(labels[k], justify="right")
+    for f in froms:
+        t.add_row(labels[f], *[f"{grid.get((f, k), 0):,}" for k in tos])
+    console.print(t)
+    if out:
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(table, out)
+        console.print(f"Transitions written to {out}")
+
+
+@main.command()
+def schemes():
+    """List the built-in RFM segment schemes and their segments."""
+    from ..features.rfm_schemes import list_schemes, load_scheme
+
+    for name in list_schemes():
+        scheme = load_scheme(name)
+        console.print(f"[bold]{name}[/] ({scheme.kind}): "
+                      + ", ".join(f"{s.label_en} / {s.label_zh}" for s in scheme.segments))
+
+
+@main.command()
+@click.option("--workspace", default="cvm.duckdb", show_default=True, help="Workspace file.")
+@friendly_errors
+def runs(workspace):
+    """List the runs stored in a workspace."""
+    from ..workspace import Workspace
+
+    with Workspace(workspace) as ws:
+        t = Table()
+        for col in ("run", "status", "as of", "engine", "started", "finished", "error"):
+            t.add_column(col)
+        for r in ws.runs():
+            t.add_row(str(r["run_id"]), r["status"], str(r["as_of"] or ""), r["engine"] or "",
+                      str(r["started_at"]), str(r["finished_at"] or ""), r["error"] or "")
+        console.print(t)
