@@ -1,0 +1,193 @@
+"""The Pareto/NBD model (Schmittlein, Morrison & Colombo 1987), in the form derived by
+Fader & Hardie 2005, "A Note on Deriving the Pareto/NBD Model and Related Expressions"
+(cited below as "FH 2005 note").
+
+While alive a customer buys at Poisson rate lambda ~ Gamma(r, alpha); her lifetime is
+exponential with rate mu ~ Gamma(s, beta).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.integrate import quad
+from scipy.special import digamma, gammaln
+
+from ._base import MaximumLikelihoodModel
+from ._data import RFStats, rf_stats
+from .hyp2f1 import log_hyp2f1_c_a1
+
+__all__ = ["ParetoNBD", "paretonbd_log_likelihood"]
+
+
+def _log1mexp(u):
+    """log(1 - exp(u)) for u <= 0, accurate at both ends."""
+    with np.errstate(divide="ignore"):
+        return np.where(u > -0.6931471805599453, np.log(-np.expm1(u)), np.log1p(-np.exp(u)))
+
+
+def _log_j(r, alpha, s, beta, x, ell):
+    """log J(ell) = log[2F1(...) / (max(alpha,beta) + ell)^(r+s+x)] and its partial derivatives
+    in (r, alpha, s, beta): the term that appears twice in A0 (FH 2005 note, section 3).
+
+    alpha >= beta: 2F1(r+s+x, s+1; r+s+x+1; (alpha-beta)/(alpha+ell)) / (alpha+ell)^(r+s+x)
+    alpha <  beta: 2F1(r+s+x, r+x;  r+s+x+1; (beta-alpha)/(beta+ell))  / (beta+ell)^(r+s+x)
+    """
+    big = r + s + x
+    if alpha >= beta:
+        m = alpha + ell
+        z = (alpha - beta) / m
+        f, fa, fb, fz = log_hyp2f1_c_a1(big, s + 1.0, z)
+        log_m = np.log(m)
+        value = f - big * log_m
+        d_r = fa - log_m
+        d_s = fa + fb - log_m
+        d_alpha = fz * (beta + ell) / m**2 - big / m
+        d_beta = -fz / m
+    else:
+        m = beta + ell
+        z = (beta - alpha) / m
+        f, fa, fb, fz = log_hyp2f1_c_a1(big, r + x, z)
+        log_m = np.log(m)
+        value = f - big * log_m
+        d_r = fa + fb - log_m
+        d_s = fa - log_m
+        d_alpha = -fz / m
+        d_beta = fz * (alpha + ell) / m**2 - big / m
+    return value, np.stack([d_r, d_alpha, d_s, d_beta])
+
+
+def _log_terms(params, x, t_x, T, gradient: bool):
+    """The two terms of the bracket in the Pareto/NBD likelihood, B1 and B2, in logs:
+    L = Gamma(r+x) alpha^r beta^s / Gamma(r) * [exp(B1) + exp(B2)]."""
+    r, alpha, s, beta = params
+    rx = r + x
+    # FH 2005 note, section 3: first term 1 / ((alpha+T)^(r+x) (beta+T)^s)
+    b1 = -rx * np.log(alpha + T) - s * np.log(beta + T)
+    # FH 2005 note, section 3: second term s/(r+s+x) * A0, A0 = J(t_x) - J(T)
+    n = x.size
+    lj, dlj = _log_j(r, alpha, s, beta, np.concatenate([x, x]), np.concatenate([t_x, T]))
+    lj1, lj2 = lj[:n], lj[n:]
+    log_rho = np.minimum(lj2 - lj1, 0.0)            # J(T) <= J(t_x): the integrand is positive
+    equal = log_rho >= 0.0                           # t_x == T: A0 = 0
+    log_a0 = np.where(equal, -np.inf, lj1 + _log1mexp(np.where(equal, -1.0, log_rho)))
+    b2 = np.log(s) - np.log(r + s + x) + log_a0
+    if not gradient:
+        return b1, b2, None, None
+    rho = np.exp(log_rho)
+    denom = np.where(equal, 1.0, 1.0 - rho)
+    d_a0 = np.where(equal, 0.0, (dlj[:, :n] - rho * dlj[:, n:]) / denom)
+    d_b1 = np.stack([-np.log(alpha + T), -rx / (alpha + T), -np.log(beta + T), -s / (beta + T)])
+    inv_big = 1.0 / (r + s + x)
+    d_b2 = d_a0 + np.stack([-inv_big, np.zeros(n), 1.0 / s - inv_big, np.zeros(n)])
+    return b1, b2, d_b1, d_b2
+
+
+def paretonbd_log_likelihood(params, stats: RFStats) -> tuple[float, np.ndarray]:
+    """Total log-likelihood and gradient in (r, alpha, s, beta); a pure function."""
+    r, alpha, s, beta = params
+    ux, ix, wx, w = stats.x_values, stats.x_index, stats.x_weight, stats.weight
+    # FH 2005 note, section 3: ln[Gamma(r+x) alpha^r beta^s / Gamma(r)] + ln[e^B1 + e^B2]
+    const = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    b1, b2, d_b1, d_b2 = _log_terms(params, stats.x, stats.t_x, stats.T, gradient=True)
+    log_sum = np.logaddexp(b1, b2)
+    ll = float(wx @ const + w @ log_sum)
+    share2 = np.exp(b2 - log_sum)
+    d_bracket = d_b1 + share2 * (d_b2 - d_b1)
+    grad = d_bracket @ w
+    grad[0] += wx @ (digamma(r + ux) - digamma(r) + np.log(alpha))
+    grad[1] += wx.sum() * r / alpha
+    grad[2] += wx.sum() * np.log(beta)
+    grad[3] += wx.sum() * s / beta
+    return ll, grad
+
+
+def _expm1_ratio(k, log_y):
+    """[1 - y^k] / k with y = exp(log_y) < 1, and its limit -log_y at k = 0."""
+    k = np.asarray(k, dtype=float)
+    u = k * log_y
+    small = np.abs(k) < 1e-9
+    return np.where(small, -log_y * (1.0 + u / 2.0), -np.expm1(u) / np.where(small, 1.0, k))
+
+
+class ParetoNBD(MaximumLikelihoodModel):
+    """Pareto/NBD model fitted by maximum likelihood.
+
+    Same input as :class:`~cvm.models.BGNBD` (``frequency``, ``recency``, ``T``, optional
+    ``weights``). Learned ``params_``: {r, alpha, s, beta}. The likelihood uses the Gauss
+    hypergeometric function in log space, split on alpha >= beta as in FH 2005 note, section 3,
+    with an exact gradient (the series differentiated term by term).
+    """
+
+    param_names = ("r", "alpha", "s", "beta")
+    _log_likelihood = staticmethod(paretonbd_log_likelihood)
+
+    def _statistics(self, data) -> RFStats:
+        return rf_stats(data, model=type(self).__name__)
+
+    def _check_identifiable(self, stats: RFStats) -> None:
+        if not (stats.weight @ stats.x) > 0:
+            raise ValueError(f"{type(self).__name__}: no customer has a repeat purchase, so the "
+                             "purchase and dropout processes cannot be identified")
+
+    def _initial_params(self, stats: RFStats) -> np.ndarray:
+        rate = (stats.weight @ stats.x) / max(stats.weight @ stats.T, 1e-12)
+        mean_T = max((stats.weight @ stats.T) / stats.weight.sum(), 1e-6)
+        return np.array([1.0, 1.0 / max(rate, 1e-12), 1.0, mean_T])
+
+    def _probability_alive(self, st: RFStats) -> np.ndarray:
+        b1, b2, _, _ = _log_terms(self._params(), st.x, st.t_x, st.T, gradient=False)
+        # FH 2005 note, section 5: P(alive) = [Gamma(r+x) alpha^r beta^s / Gamma(r)]
+        #   / [(alpha+T)^(r+x) (beta+T)^s L] = e^B1 / (e^B1 + e^B2)
+        return np.exp(-np.logaddexp(0.0, b2 - b1))
+
+    def probability_alive(self, data) -> np.ndarray:
+        """P(alive at T | x, t_x, T) for each row of ``data``."""
+        self._check_fitted()
+        st = rf_stats(data, model=type(self).__name__, use_weights=False)
+        return self._probability_alive(st)[st.inverse]
+
+    def expected_purchases(self, t, data) -> np.ndarray:
+        """E[Y(t) | x, t_x, T] (FH 2005 note, section 6)."""
+        r, alpha, s, beta = self._params()
+        st = rf_stats(data, model=type(self).__name__, use_weights=False)
+        x, T = st.x, st.T
+        # (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] * P(alive)
+        ratio = _expm1_ratio(s - 1.0, -np.log1p(float(t) / (beta + T)))
+        value = (r + x) * (beta + T) / (alpha + T) * ratio * self._probability_alive(st)
+        return value[st.inverse]
+
+    def expected_purchases_new_customer(self, t) -> np.ndarray:
+        """E[X(t)] = r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)] (FH 2005 note, section 4)."""
+        r, alpha, s, beta = self._params()
+        t = np.asarray(t, dtype=float)
+        return r * beta / alpha * _expm1_ratio(s - 1.0, -np.log1p(t / beta))
+
+    def probability_of_purchases(self, n, t) -> np.ndarray:
+        """P(X(t) = n) for a new customer.
+
+        Computed as the mixture over the (Pareto II distributed) lifetime tau of the NBD count
+        up to min(tau, t): P = (beta/(beta+t))^s NBD(n; t) + int_0^t f(tau) NBD(n; tau) dtau,
+        the integral by adaptive quadrature (Fader & Hardie 2006, "Deriving an Expression for
+        P(X(t) = x) Under the Pareto/NBD Model", gives the closed form of the same quantity).
+        """
+        r, alpha, s, beta = self._params()
+        n, t = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(t, dtype=float))
+        if np.any((n < 0) | (n != np.round(n))):
+            raise ValueError("n must be a whole number >= 0")
+
+        def log_nbd(k, tau):
+            return (gammaln(r + k) - gammaln(r) - gammaln(k + 1) + r * np.log(alpha / (alpha + tau))
+                    + (k * np.log(tau / (alpha + tau)) if k > 0 else 0.0))
+
+        out = np.empty(n.shape)
+        for idx in np.ndindex(n.shape):
+            k, tt = float(n[idx]), float(t[idx])
+            if tt <= 0:
+                out[idx] = 1.0 if k == 0 else 0.0
+                continue
+            survive = np.exp(s * (np.log(beta) - np.log(beta + tt)) + log_nbd(k, tt))
+            integrand = lambda tau, k=k: np.exp(np.log(s / beta) - (s + 1) * np.log1p(tau / beta)  # noqa: E731
+                                                + log_nbd(k, tau)) if tau > 0 else (s / beta if k == 0 else 0.0)
+            dies, _ = quad(integrand, 0.0, tt, limit=200, epsabs=1e-13, epsrel=1e-10)
+            out[idx] = survive + dies
+        return out
