@@ -1,0 +1,153 @@
+"""Numbers, money, percentages and dates as the report shows them, in English or Chinese.
+
+Every figure in the report goes through these functions, so a number reads the same in the written
+summary, in the tables and on the charts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from numbers import Real
+
+import pandas as pd
+
+__all__ = [
+    "format_int",
+    "format_number",
+    "format_percent",
+    "format_money",
+    "format_compact",
+    "format_date",
+    "format_datetime",
+]
+
+_MISSING = "–"
+
+
+def _is_missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_int(value) -> str:
+    """A whole number with thousands separators: ``1234567`` → ``'1,234,567'``."""
+    if _is_missing(value):
+        return _MISSING
+    return f"{round(float(value)):,}"
+
+
+def format_number(value, digits: int = 1) -> str:
+    """A number with thousands separators and ``digits`` decimals: ``1234.56`` → ``'1,234.6'``."""
+    if _is_missing(value):
+        return _MISSING
+    return f"{float(value):,.{digits}f}"
+
+
+def format_percent(share, digits: int = 0) -> str:
+    """A share (0–1) as a percentage: ``0.683`` → ``'68%'``.
+
+    With ``digits=0`` a share that would round to 0 % or 100 % without being exactly 0 or 1 gets one
+    decimal (``'0.4%'``, ``'99.7%'``), so a small group never reads as "0 %".
+    """
+    if _is_missing(share):
+        return _MISSING
+    pct = float(share) * 100.0
+    text = f"{pct:.{digits}f}"
+    if digits == 0 and pct not in (0.0, 100.0) and text in ("0", "-0", "100"):
+        text = f"{pct:.1f}"
+        if text in ("0.0", "-0.0", "100.0"):
+            text = f"{pct:.2f}"
+    return f"{text}%"
+
+
+def format_money(value, symbol: str = "", digits: int | None = None) -> str:
+    """An amount with the currency symbol and thousands separators: ``'¥1,234'``.
+
+    Without ``digits``, amounts of 1,000 or more have no decimals and smaller amounts have two.
+    """
+    if _is_missing(value):
+        return _MISSING
+    value = float(value)
+    if digits is None:
+        digits = 0 if abs(value) >= 1000 else 2
+    sign = "-" if value < 0 else ""
+    return f"{sign}{symbol}{abs(value):,.{digits}f}"
+
+
+def format_compact(value, lang: str = "en", symbol: str = "") -> str:
+    """A short amount for sentences and chart labels.
+
+    English uses k / M / B (``'$1.2M'``); Chinese uses 万 and 亿 (``'¥123.5万'``).
+    """
+    if _is_missing(value):
+        return _MISSING
+    value = float(value)
+    sign = "-" if value < 0 else ""
+    size = abs(value)
+    if lang == "zh":
+        steps = ((1e8, "亿"), (1e4, "万"))
+    else:
+        steps = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
+    for base, suffix in steps:
+        if size >= base:
+            scaled = size / base
+            text = _significant(scaled)
+            return f"{sign}{symbol}{text}{suffix}"
+    if size >= 100 or size == int(size):
+        return f"{sign}{symbol}{size:,.0f}"
+    return f"{sign}{symbol}{size:,.2f}".rstrip("0").rstrip(".")
+
+
+def _significant(scaled: float) -> str:
+    """Three significant figures, at most one trailing decimal place beyond them dropped."""
+    if scaled >= 100:
+        text = f"{scaled:,.0f}"
+    elif scaled >= 10:
+        text = f"{scaled:.1f}"
+    else:
+        text = f"{scaled:.2f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def _to_datetime(value) -> dt.datetime | None:
+    if _is_missing(value):
+        return None
+    if isinstance(value, str):
+        try:
+            return pd.Timestamp(value).to_pydatetime()
+        except ValueError:
+            return None
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, (pd.Timestamp,)):
+        return value.to_pydatetime()
+    if isinstance(value, Real) and math.isfinite(float(value)):
+        return None
+    return None
+
+
+def format_date(value, lang: str = "en") -> str:
+    """A date: ``'2024-06-30'`` in English, ``'2024年6月30日'`` in Chinese."""
+    moment = _to_datetime(value)
+    if moment is None:
+        return _MISSING if _is_missing(value) else str(value)
+    if lang == "zh":
+        return f"{moment.year}年{moment.month}月{moment.day}日"
+    return moment.strftime("%Y-%m-%d")
+
+
+def format_datetime(value, lang: str = "en") -> str:
+    """A date and time to the minute, for the report's creation stamp."""
+    moment = _to_datetime(value)
+    if moment is None:
+        return _MISSING if _is_missing(value) else str(value)
+    return f"{format_date(moment, lang)} {moment:%H:%M}"
