@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from ..schema import Field
 
-__all__ = ["ColumnMatch", "MappingError", "normalise_header", "guess_columns", "resolve_columns"]
+__all__ = ["ColumnMatch", "MappingError", "normalise_header", "guess_columns", "guess_by_content",
+           "resolve_columns"]
 
 
 class MappingError(ValueError):
@@ -27,9 +28,12 @@ class ColumnMatch:
 
     columns: dict[str, str]
     guessed: bool
+    from_content: bool = False
 
     def describe(self) -> str:
         how = "guessed" if self.guessed else "mapped"
+        if self.from_content:
+            how = "guessed from their content (no header row)"
         pairs = ", ".join(f"{field} ← {col!r}" for field, col in self.columns.items())
         return f"columns {how}: {pairs}"
 
@@ -89,10 +93,55 @@ def guess_columns(source_name: str, columns: list[str], fields: tuple[Field, ...
     return ColumnMatch(ordered, guessed=True)
 
 
+def guess_by_content(source_name: str, table, fields: tuple[Field, ...],
+                     sample: int = 2000) -> ColumnMatch:
+    """For a source without a header row: find the transaction fields from what the columns hold.
+
+    The date column is the first whose sampled values nearly all (≥ 95 %) read as dates between
+    1950 and 2100; the amount column the last other one whose values nearly all read as numbers
+    and include decimals; the customer id the first remaining column.
+    """
+    from .values import parse_dates, parse_numbers
+
+    names = list(table.column_names)
+    head = table.slice(0, sample)
+    date_col = amount_col = None
+    for name in names:
+        values = head.column(name)
+        parsed = parse_dates(values)
+        ok = parsed.ok
+        if ok.mean() >= 0.95:
+            years = parsed.values[ok].astype("datetime64[Y]").astype(int) + 1970
+            if years.min() >= 1950 and years.max() <= 2100:
+                date_col = name
+                break
+    for name in reversed(names):
+        if name == date_col:
+            continue
+        values = head.column(name)
+        parsed = parse_numbers(values)
+        texts = [v for v in values.to_pylist() if v]
+        if parsed.ok.mean() >= 0.95 and any("." in t or "," in t for t in texts):
+            amount_col = name
+            break
+    rest = [n for n in names if n not in (date_col, amount_col)]
+    field_names = [f.name for f in fields]
+    if date_col is None or amount_col is None or not rest or "purchase_time" not in field_names:
+        raise MappingError(
+            f"{source_name} has no header row and its columns could not be told apart by their "
+            "content; give a mapping file naming the columns by position, e.g.\n"
+            "  [transactions]\n  customer_id = 1\n  purchase_time = 3\n  amount = 5")
+    return ColumnMatch({"customer_id": rest[0], "purchase_time": date_col, "amount": amount_col},
+                       guessed=True, from_content=True)
+
+
 def resolve_columns(source_name: str, columns: list[str], fields: tuple[Field, ...],
-                    mapping: dict[str, str | int] | None) -> ColumnMatch:
-    """Use the mapping when given (exactly), else guess."""
+                    mapping: dict[str, str | int] | None, *, table=None,
+                    header: bool = True) -> ColumnMatch:
+    """Use the mapping when given (exactly), else guess (from content when there is no header)."""
     if not mapping:
+        if not header and table is not None:
+            return guess_by_content(source_name, table, fields)
         return guess_columns(source_name, columns, fields)
     resolved: dict[str, str] = {}
     for field in fields:

@@ -163,7 +163,8 @@ def load_transactions(ws: Workspace, source: str | Path, *, mapping: Mapping | N
             )
     raw = read_source(source, options)
     match = resolve_columns(raw.name, raw.table.column_names, TRANSACTION_FIELDS,
-                            mapping.transactions if mapping else None)
+                            mapping.transactions if mapping else None, table=raw.table,
+                            header=raw.header)
     n = raw.table.num_rows
     rejects = _Rejects(n)
     parsed: dict[str, np.ndarray] = {}

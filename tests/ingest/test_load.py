@@ -1,0 +1,220 @@
+"""Loading: every row loaded or rejected with its reason; formats; reloads; clear errors."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cvm.config import IngestOptions
+from cvm.ingest.columns import MappingError
+from cvm.ingest.load import load_transactions
+from cvm.ingest.readers import SourceError
+
+AS_OF = dt.date(2024, 6, 30)
+
+GOOD = [
+    ("A1", "2024-03-05", "120.50"),
+    ("A1", "2024/3/9", "¥1,280.00"),
+    ("B2", "2024年3月5日", "８８"),
+    ("B2", "05.04.2024", "$15"),
+    ("C3", "20240601", "€7.25"),
+]
+
+
+def _csv(path, rows, header=("customer_id", "date", "amount"), sep=","):
+    if sep == "   ":
+        lines = [sep.join(header)] + [sep.join(r) for r in rows]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, delimiter=sep, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _transactions(ws):
+    return ws.query("SELECT source_customer_id, purchase_date, amount FROM transactions "
+                    "ORDER BY file_id, source_row")
+
+
+def test_cdnow_master_loads_with_its_real_format(workspace, cdnow_master_path):
+    report = load_transactions(workspace, cdnow_master_path, as_of=dt.date(1998, 6, 30))
+    assert report.rows_read == 69659
+    assert report.rows_loaded + report.rows_rejected == report.rows_read
+    assert report.reasons == {"duplicate": report.rows_rejected}
+    assert "amount ← 'dollar_value'" in report.columns
+    n, ids, first, last, total = workspace.query(
+        "SELECT count(*), count(DISTINCT source_customer_id), min(purchase_date), "
+        "max(purchase_date), round(sum(amount), 2) FROM transactions")[0]
+    assert (n, ids) == (report.rows_loaded, 23570)
+    assert (first, last) == (dt.date(1997, 1, 1), dt.date(1998, 6, 30))
+    assert workspace.query("SELECT count(*) FROM transactions WHERE source_customer_id = '00001'")[0][0] == 1
+
+
+def test_cdnow_sample_without_header_is_read_by_content(workspace, cdnow_sample_path):
+    report = load_transactions(workspace, cdnow_sample_path, as_of=dt.date(1998, 6, 30))
+    assert report.rows_read == 6919
+    assert "no header row" in report.columns
+    assert report.rows_loaded + report.rows_rejected == 6919
+    assert workspace.query("SELECT count(DISTINCT source_customer_id) FROM transactions")[0][0] == 2357
+
+
+def test_values_people_write_are_parsed(workspace, tmp_path):
+    report = load_transactions(workspace, _csv(tmp_path / "t.csv", GOOD), as_of=AS_OF)
+    assert (report.rows_loaded, report.rows_rejected) == (5, 0)
+    assert _transactions(workspace) == [
+        ("A1", dt.date(2024, 3, 5), 120.5), ("A1", dt.date(2024, 3, 9), 1280.0),
+        ("B2", dt.date(2024, 3, 5), 88.0), ("B2", dt.date(2024, 4, 5), 15.0),
+        ("C3", dt.date(2024, 6, 1), 7.25)]
+
+
+def test_every_reject_reason_names_file_row_and_field(workspace, tmp_path):
+    rows = GOOD + [
+        ("", "2024-03-05", "10"),            # line 7: no customer id
+        ("D4", "2024-02-30", "10"),          # line 8: not a date
+        ("D4", "2024-03-01", "ten"),         # line 9: not a number
+        ("D4", "2024-03-02", "-5"),          # line 10: negative, refunds off
+        ("D4", "2024-07-01", "5"),           # line 11: after the as-of date
+        ("A1", "2024-03-05", "120.50"),      # line 12: repeats line 2
+    ]
+    path = _csv(tmp_path / "sales.csv", rows)
+    report = load_transactions(workspace, path, as_of=AS_OF)
+    assert report.rows_read == 11
+    assert (report.rows_loaded, report.rows_rejected) == (5, 6)
+    got = workspace.query('SELECT file, "row", field, code, reason FROM rejects ORDER BY "row"')
+    assert [(f, r, fld, c) for f, r, fld, c, _ in got] == [
+        ("sales.csv", 7, "customer_id", "missing_customer_id"),
+        ("sales.csv", 8, "date", "bad_date"),
+        ("sales.csv", 9, "amount", "bad_amount"),
+        ("sales.csv", 10, "amount", "negative_amount"),
+        ("sales.csv", 11, "date", "future_date"),
+        ("sales.csv", 12, "", "duplicate"),
+    ]
+    reasons = [r for *_, r in got]
+    assert "2024-02-30" in reasons[1] and "ten" in reasons[2]
+    assert reasons[4] == "date after the as-of date 2024-06-30"
+    assert reasons[5] == "duplicate of row 2"
+
+
+def test_refunds_net_off_when_enabled(workspace, tmp_path):
+    path = _csv(tmp_path / "r.csv", [("A", "2024-01-02", "100"), ("A", "2024-01-03", "-30")])
+    report = load_transactions(workspace, path, as_of=AS_OF,
+                               options=IngestOptions(allow_refunds=True))
+    assert report.rows_loaded == 2
+    assert workspace.query("SELECT sum(amount) FROM transactions")[0][0] == 70.0
+
+
+def test_same_file_twice_adds_nothing_and_overlap_adds_only_new_rows(workspace, tmp_path):
+    first = _csv(tmp_path / "jan.csv", GOOD[:3])
+    load_transactions(workspace, first, as_of=AS_OF)
+    again = load_transactions(workspace, first, as_of=AS_OF)
+    assert again.skipped and "already loaded" in again.message
+    assert workspace.count("transactions") == 3
+    overlap = _csv(tmp_path / "jan-feb.csv", GOOD)
+    report = load_transactions(workspace, overlap, as_of=AS_OF)
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (5, 2, 3)
+    assert workspace.count("transactions") == 5
+    reasons = [r[0] for r in workspace.query(
+        "SELECT reason FROM rejects WHERE file = 'jan-feb.csv' ORDER BY \"row\"")]
+    assert reasons == ["duplicate: already loaded from jan.csv row 2",
+                       "duplicate: already loaded from jan.csv row 3",
+                       "duplicate: already loaded from jan.csv row 4"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "semicolon", "whitespace", "parquet", "excel",
+                                 "jsonl", "gb18030"])
+def test_every_format_loads_the_same_rows(workspace, tmp_path, fmt):
+    rows = [("客户A", "2024-03-05", "120.5"), ("客户B", "2024-03-06", "88"),
+            ("客户A", "2024-04-01", "15.25")]
+    header = ("会员编号", "交易日期", "实付金额")
+    if fmt == "csv":
+        path = _csv(tmp_path / "t.csv", rows, header)
+    elif fmt == "tsv":
+        path = _csv(tmp_path / "t.tsv", rows, header, sep="\t")
+    elif fmt == "semicolon":
+        path = _csv(tmp_path / "t.csv", rows, header, sep=";")
+    elif fmt == "whitespace":
+        path = _csv(tmp_path / "t.txt", rows, header, sep="   ")
+    elif fmt == "gb18030":
+        path = tmp_path / "t.csv"
+        text = "\n".join(",".join(r) for r in [header, *rows]) + "\n"
+        path.write_bytes(text.encode("gb18030"))
+    elif fmt == "parquet":
+        path = tmp_path / "t.parquet"
+        pq.write_table(pa.table({
+            header[0]: [r[0] for r in rows],
+            header[1]: pa.array([dt.date.fromisoformat(r[1]) for r in rows]),
+            header[2]: [float(r[2]) for r in rows]}), path)
+    elif fmt == "excel":
+        import openpyxl
+
+        path = tmp_path / "t.xlsx"
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.append(list(header))
+        for r in rows:
+            ws.append([r[0], dt.datetime.fromisoformat(r[1]), float(r[2])])
+        wb.save(path)
+    else:
+        path = tmp_path / "t.jsonl"
+        path.write_text("\n".join(json.dumps(dict(zip(header, r)), ensure_ascii=False)
+                                  for r in rows) + "\n", encoding="utf-8")
+    report = load_transactions(workspace, path, as_of=AS_OF)
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (3, 3, 0)
+    assert _transactions(workspace) == [
+        ("客户A", dt.date(2024, 3, 5), 120.5), ("客户B", dt.date(2024, 3, 6), 88.0),
+        ("客户A", dt.date(2024, 4, 1), 15.25)]
+
+
+def test_malformed_records_are_rejected_with_their_line(workspace, tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("customer,date,amount\nA,2024-01-01,5\nB,2024-01-02\nC,2024-01-03,7\n",
+                    encoding="utf-8")
+    report = load_transactions(workspace, path, as_of=AS_OF)
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (3, 2, 1)
+    assert workspace.query('SELECT "row", code FROM rejects') == [(3, "malformed_record")]
+    assert workspace.query("SELECT source_row FROM transactions ORDER BY 1") == [(2,), (4,)]
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "is empty"),
+    (b"\x00\x01\x02binary\x00junk" * 50, "looks like a binary file"),
+    (b"just one column\nvalue\nvalue\n", "single column"),
+])
+def test_files_that_are_not_tables_get_one_clear_sentence(workspace, tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(SourceError, match=message) as info:
+        load_transactions(workspace, path, as_of=AS_OF)
+    assert "bad.csv" in str(info.value)
+    assert workspace.count("transactions") == 0 and workspace.count("files") == 0
+
+
+def test_no_usable_column_names_the_columns_and_the_fix(workspace, tmp_path):
+    path = _csv(tmp_path / "odd.csv", [("x", "y", "z")], header=("foo", "bar", "baz"))
+    with pytest.raises(MappingError) as info:
+        load_transactions(workspace, path, as_of=AS_OF)
+    text = str(info.value)
+    assert "odd.csv" in text and "'foo'" in text and "--mapping" in text
+
+
+def test_failed_load_leaves_the_workspace_as_it_was(workspace, tmp_path, monkeypatch):
+    load_transactions(workspace, _csv(tmp_path / "a.csv", GOOD[:2]), as_of=AS_OF)
+    before = (workspace.count("transactions"), workspace.count("files"), workspace.count("rejects"))
+    import cvm.ingest.load as load_module
+
+    def broken(*args, **kwargs):  # fault injected inside the load's transaction
+        raise OSError("disk full")
+
+    monkeypatch.setattr(load_module._Rejects, "table", broken)
+    with pytest.raises(OSError):
+        load_transactions(workspace, _csv(tmp_path / "b.csv", GOOD[2:] + [("", "x", "y")]),
+                          as_of=AS_OF)
+    after = (workspace.count("transactions"), workspace.count("files"), workspace.count("rejects"))
+    assert after == before
