@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-try:
-    import cvm.schema  # noqa: F401
-except ModuleNotFoundError:  # running from a checkout without an installed package
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
-
-from cvm.schema import CUSTOMER_FEATURE_COLUMNS  # noqa: E402
+from cvm.schema import CUSTOMER_FEATURE_COLUMNS
 
 AS_OF = dt.date(2024, 6, 30)
 
@@ -143,6 +136,7 @@ def run_info_of(customers: pd.DataFrame, symbol: str = "¥") -> dict:
     }
 
 
-@pytest.fixture
-def inputs():
-    return make_inputs()
+@pytest.fixture(name="make_inputs", scope="session")
+def make_inputs_fixture():
+    """The synthetic-input factory: ``make_inputs(n, lang=..., clv=...)``."""
+    return make_inputs

@@ -51,17 +51,19 @@ def format_number(value, digits: int = 1) -> str:
 def format_percent(share, digits: int = 0) -> str:
     """A share (0–1) as a percentage: ``0.683`` → ``'68%'``.
 
-    With ``digits=0`` a share that would round to 0 % or 100 % without being exactly 0 or 1 gets one
-    decimal (``'0.4%'``, ``'99.7%'``), so a small group never reads as "0 %".
+    A share that would round to 0 % or 100 % without being exactly 0 or 1 gets up to three more
+    decimals (``'0.4%'``, ``'99.7%'``, ``'0.03%'``).
     """
     if _is_missing(share):
         return _MISSING
-    pct = float(share) * 100.0
+    pct = round(float(share) * 100.0, 9)  # float sums of shares land a hair off 100
     text = f"{pct:.{digits}f}"
-    if digits == 0 and pct not in (0.0, 100.0) and text in ("0", "-0", "100"):
-        text = f"{pct:.1f}"
-        if text in ("0.0", "-0.0", "100.0"):
-            text = f"{pct:.2f}"
+    if pct not in (0.0, 100.0):
+        # a small group never reads as "0 %", a near-total one never as "100 %"
+        extra = digits
+        while extra < digits + 3 and float(text) in (0.0, 100.0):
+            extra += 1
+            text = f"{pct:.{extra}f}"
     return f"{text}%"
 
 
@@ -98,9 +100,9 @@ def format_compact(value, lang: str = "en", symbol: str = "") -> str:
             scaled = size / base
             text = _significant(scaled)
             return f"{sign}{symbol}{text}{suffix}"
-    if size >= 100 or size == int(size):
+    if size >= 10 or size == int(size):
         return f"{sign}{symbol}{size:,.0f}"
-    return f"{sign}{symbol}{size:,.2f}".rstrip("0").rstrip(".")
+    return f"{sign}{symbol}{size:.2f}".rstrip("0").rstrip(".")
 
 
 def _significant(scaled: float) -> str:

@@ -30,6 +30,7 @@ from cvm.reports.formatting import (
 )
 from cvm.reports.labels import (
     GLOSSARY,
+    LABELS,
     STAGES,
     Labels,
     labels_for,
@@ -179,20 +180,25 @@ def _sources_table(run_info: dict, labels: Labels) -> Table | None:
     files = list(run_info.get("files") or [])
     if not files:
         return None
-    columns = [Column(labels["col_file"]), Column(labels["col_rows_read"], True),
-               Column(labels["col_rows_loaded"], True), Column(labels["col_rows_rejected"], True)]
-    rows = [[str(f.get("file", "")), format_int(f.get("rows_read")),
-             format_int(f.get("rows_loaded")), format_int(f.get("rows_rejected"))] for f in files]
+    with_table = any(f.get("table") for f in files)
+    columns = [Column(labels["col_file"])]
+    if with_table:
+        columns.append(Column(labels["col_table"]))
+    columns += [Column(labels["col_rows_read"], True), Column(labels["col_rows_loaded"], True),
+                Column(labels["col_rows_rejected"], True)]
+    counts = ("rows_read", "rows_loaded", "rows_rejected")
+    rows = []
+    for f in files:
+        row = [str(f.get("file", ""))]
+        if with_table:
+            table = str(f.get("table") or "")
+            key = f"table_{table}"
+            row.append(labels[key] if key in LABELS[labels.lang] else table)
+        rows.append(row + [format_int(f.get(key)) for key in counts])
     total = None
-    if len(files) > 1 or run_info.get("rows_read") is not None:
-        def tally(key):
-            if run_info.get(key) is not None:
-                return run_info[key]
-            return sum(int(f.get(key) or 0) for f in files)
-        total = [labels["total"], format_int(tally("rows_read")), format_int(tally("rows_loaded")),
-                 format_int(tally("rows_rejected"))]
-        if len(files) == 1 and total[1:] == rows[0][1:]:
-            total = None
+    if len(files) > 1:
+        total = ([labels["total"]] + ([""] if with_table else [])
+                 + [format_int(sum(int(f.get(key) or 0) for f in files)) for key in counts])
     return Table(columns, rows, total)
 
 

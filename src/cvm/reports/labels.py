@@ -79,6 +79,9 @@ LABELS: dict[str, dict[str, str]] = {
         "note_glossary": "The columns of the customer table (customers.csv / customers.parquet).",
         # sources table
         "col_file": "File",
+        "col_table": "Table",
+        "table_transactions": "transactions",
+        "table_customers": "customers",
         "col_rows_read": "Rows read",
         "col_rows_loaded": "Loaded",
         "col_rows_rejected": "Rejected",
@@ -91,7 +94,7 @@ LABELS: dict[str, dict[str, str]] = {
         "col_customers": "Customers",
         "col_share": "%",
         "col_value": "{Value}",
-        "col_avg_recency": "Avg days since last purchase",
+        "col_avg_recency": "Avg recency (days)",
         "col_avg_frequency": "Avg repeat purchases",
         "col_avg_monetary": "Avg total spend",
         "col_cum_customers": "Cumulative % customers",
@@ -136,7 +139,7 @@ LABELS: dict[str, dict[str, str]] = {
         "heatmap_cell": "{count}\n{amount}",
         "class_cut": "{cls}: {customers} of customers, {value} of {measure}",
         # written summary
-        "sum_overview": "As of {as_of}, {customers} bought for a total {value} of {total}.",
+        "sum_overview": "As of {as_of}, {customers} brought a total {value} of {total}.",
         "sum_top": "The top {top} of customers bring {share} of {value}.",
         "sum_segment": "{customers} ({customer_share}) are {label}, bringing {value_share} of {value}.",
         "sum_segment_one": "{customers} ({customer_share}) is {label}, bringing {value_share} of "
@@ -210,6 +213,9 @@ LABELS: dict[str, dict[str, str]] = {
         "note_glossary": "客户结果表（customers.csv / customers.parquet）各列的含义。",
         # sources table
         "col_file": "文件",
+        "col_table": "数据表",
+        "table_transactions": "交易",
+        "table_customers": "客户",
         "col_rows_read": "读取行数",
         "col_rows_loaded": "载入行数",
         "col_rows_rejected": "拒绝行数",
@@ -222,7 +228,7 @@ LABELS: dict[str, dict[str, str]] = {
         "col_customers": "客户数",
         "col_share": "占比",
         "col_value": "{value}",
-        "col_avg_recency": "平均距最近购买天数",
+        "col_avg_recency": "平均最近购买天数",
         "col_avg_frequency": "平均重复购买次数",
         "col_avg_monetary": "平均消费总额",
         "col_cum_customers": "累计客户占比",

@@ -151,7 +151,7 @@ def _reject_sentences(run_info: dict, labels: Labels) -> list[str]:
     reasons = run_info.get("reject_reasons") or {}
     if not reasons:
         return []
-    reason = max(reasons.items(), key=lambda item: (item[1], str(item[0])))[0]
+    reason = min(reasons.items(), key=lambda item: (-int(item[1]), str(item[0])))[0]
     return [labels.fmt("sum_rejects", rejected=format_int(rejected), read=format_int(read),
                        share=format_percent(rejected / read, 1),
                        reason=reject_reason_text(reason, labels))]
