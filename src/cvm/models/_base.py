@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-__all__ = ["MaximumLikelihoodModel", "NotFittedError"]
+from ._data import rf_stats
+
+__all__ = ["MaximumLikelihoodModel", "NotFittedError", "RFModel"]
 
 logger = logging.getLogger(__name__)
 
@@ -176,3 +178,29 @@ class MaximumLikelihoodModel:
         """Estimates with standard errors, one row per parameter."""
         self._check_fitted()
         return pd.DataFrame({"estimate": self.params_, "standard_error": self.standard_errors_})
+
+
+class RFModel(MaximumLikelihoodModel):
+    """Base for the models fitted on frequency / recency / T tables."""
+
+    def _statistics(self, data):
+        return rf_stats(data, model=type(self).__name__)
+
+    def _history(self, data):
+        """Rows to score, compressed (``.inverse`` maps results back to the input rows)."""
+        self._check_fitted()
+        return rf_stats(data, model=type(self).__name__, use_weights=False)
+
+    def _check_identifiable(self, stats) -> None:
+        if not (stats.weight @ stats.x) > 0:
+            raise ValueError(f"{type(self).__name__}: no customer has a repeat purchase, so the "
+                             "purchase and dropout processes cannot be identified")
+
+    def _initial_params(self, stats) -> np.ndarray:
+        rate = (stats.weight @ stats.x) / max(stats.weight @ stats.T, 1e-12)
+        return np.array([1.0, 1.0 / max(rate, 1e-12), 1.0, 3.0])
+
+    def probability_alive(self, data) -> np.ndarray:
+        """P(alive at T | x, t_x, T) for each row of ``data``."""
+        st = self._history(data)
+        return self._probability_alive(st)[st.inverse]

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betainc, betaln, digamma, gammaln
 
-from ._base import MaximumLikelihoodModel
-from ._data import RFStats, rf_stats
+from ._base import RFModel
+from ._data import RFStats
 
 __all__ = ["BGNBD", "bgnbd_log_likelihood", "expected_purchases_while_alive"]
 
@@ -102,7 +102,7 @@ def _tail_series(q, a, c, z, scale_ref):
     return out
 
 
-class BGNBD(MaximumLikelihoodModel):
+class BGNBD(RFModel):
     """BG/NBD model fitted by maximum likelihood.
 
     ``fit(data)`` takes a DataFrame (or mapping of arrays) with columns ``frequency`` (number of
@@ -121,23 +121,6 @@ class BGNBD(MaximumLikelihoodModel):
 
     param_names = ("r", "alpha", "a", "b")
     _log_likelihood = staticmethod(bgnbd_log_likelihood)
-
-    def _statistics(self, data) -> RFStats:
-        return rf_stats(data, model=type(self).__name__)
-
-    def _check_identifiable(self, stats: RFStats) -> None:
-        if not (stats.weight @ stats.x) > 0:
-            raise ValueError(f"{type(self).__name__}: no customer has a repeat purchase, so the "
-                             "purchase and dropout processes cannot be identified")
-
-    def _initial_params(self, stats: RFStats) -> np.ndarray:
-        rate = (stats.weight @ stats.x) / max(stats.weight @ stats.T, 1e-12)
-        return np.array([1.0, 1.0 / max(rate, 1e-12), 1.0, 3.0])
-
-    # -- predictions ---------------------------------------------------------------------
-    def _history(self, data):
-        stats = rf_stats(data, model=type(self).__name__, use_weights=False)
-        return stats
 
     def expected_purchases(self, t, data) -> np.ndarray:
         """E[Y(t) | x, t_x, T]: expected purchases in the next ``t`` time units for each row of
@@ -158,12 +141,6 @@ class BGNBD(MaximumLikelihoodModel):
             log_odds = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1.0, 1e-300))
                                 + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)), -np.inf)
         return np.exp(-np.logaddexp(0.0, log_odds))
-
-    def probability_alive(self, data) -> np.ndarray:
-        """P(alive at T | x, t_x, T) for each row of ``data``."""
-        self._check_fitted()
-        st = self._history(data)
-        return self._probability_alive(st)[st.inverse]
 
     def expected_purchases_new_customer(self, t) -> np.ndarray:
         """E[X(t)] for a customer just acquired (Fader, Hardie & Lee 2005, eq. 7)."""

@@ -12,8 +12,8 @@ import numpy as np
 from scipy.integrate import quad
 from scipy.special import digamma, gammaln
 
-from ._base import MaximumLikelihoodModel
-from ._data import RFStats, rf_stats
+from ._base import RFModel
+from ._data import RFStats
 from .hyp2f1 import log_hyp2f1_c_a1
 
 __all__ = ["ParetoNBD", "paretonbd_log_likelihood"]
@@ -109,7 +109,7 @@ def _expm1_ratio(k, log_y):
     return np.where(small, -log_y * (1.0 + u / 2.0), -np.expm1(u) / np.where(small, 1.0, k))
 
 
-class ParetoNBD(MaximumLikelihoodModel):
+class ParetoNBD(RFModel):
     """Pareto/NBD model fitted by maximum likelihood.
 
     Same input as :class:`~cvm.models.BGNBD` (``frequency``, ``recency``, ``T``, optional
@@ -120,14 +120,6 @@ class ParetoNBD(MaximumLikelihoodModel):
 
     param_names = ("r", "alpha", "s", "beta")
     _log_likelihood = staticmethod(paretonbd_log_likelihood)
-
-    def _statistics(self, data) -> RFStats:
-        return rf_stats(data, model=type(self).__name__)
-
-    def _check_identifiable(self, stats: RFStats) -> None:
-        if not (stats.weight @ stats.x) > 0:
-            raise ValueError(f"{type(self).__name__}: no customer has a repeat purchase, so the "
-                             "purchase and dropout processes cannot be identified")
 
     def _initial_params(self, stats: RFStats) -> np.ndarray:
         rate = (stats.weight @ stats.x) / max(stats.weight @ stats.T, 1e-12)
@@ -140,16 +132,10 @@ class ParetoNBD(MaximumLikelihoodModel):
         #   / [(alpha+T)^(r+x) (beta+T)^s L] = e^B1 / (e^B1 + e^B2)
         return np.exp(-np.logaddexp(0.0, b2 - b1))
 
-    def probability_alive(self, data) -> np.ndarray:
-        """P(alive at T | x, t_x, T) for each row of ``data``."""
-        self._check_fitted()
-        st = rf_stats(data, model=type(self).__name__, use_weights=False)
-        return self._probability_alive(st)[st.inverse]
-
     def expected_purchases(self, t, data) -> np.ndarray:
         """E[Y(t) | x, t_x, T] (FH 2005 note, section 6)."""
         r, alpha, s, beta = self._params()
-        st = rf_stats(data, model=type(self).__name__, use_weights=False)
+        st = self._history(data)
         x, T = st.x, st.T
         # (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] * P(alive)
         ratio = _expm1_ratio(s - 1.0, -np.log1p(float(t) / (beta + T)))
