@@ -482,13 +482,15 @@ def _draw_distribution(values: np.ndarray, labels: Labels, axis_key: str, symbol
             counts, edges = np.histogram(shown, bins=20, range=bounds)
             ax.stairs(counts, edges, fill=True, color=BLUE, alpha=0.85, linewidth=0)
             ax.set_xlim(*bounds)
+            if not money:
+                ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         else:
             _histogram(ax, shown, BLUE, log=log, n_bins=40)
         if money:
             _money_axis(ax.xaxis, lang, symbol, log, max_ticks=10)
 
         def amount(x):
-            return format_compact(x, lang, symbol) if money else f"{x:.2f}"
+            return format_compact(x, lang, symbol) if money else format_percent(x)
 
         median, mean = float(np.median(values)), float(np.mean(values))
         ax.axvline(median, color=ORANGE, linewidth=1.5, linestyle="--",
@@ -496,7 +498,7 @@ def _draw_distribution(values: np.ndarray, labels: Labels, axis_key: str, symbol
         if not log or mean > 0:
             ax.axvline(mean, color=VERMILLION, linewidth=1.5, linestyle=":",
                        label=labels.fmt("legend_mean", amount=amount(mean)))
-        ax.legend(loc="upper right")
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, borderaxespad=0.2)
     else:
         _no_data(ax, labels)
     ax.set_xlabel(labels[axis_key] if (log or not money) else labels[axis_key + "_linear"])
@@ -505,5 +507,5 @@ def _draw_distribution(values: np.ndarray, labels: Labels, axis_key: str, symbol
     hidden = int(values.size - shown.size)
     if hidden:
         ax.set_title(labels.fmt("non_positive", count=format_int(hidden)), fontsize=8,
-                     fontweight="normal", color=MUTED, loc="right")
+                     fontweight="normal", color=MUTED, loc="left")
     return fig

@@ -224,20 +224,29 @@ def _segments_section(customers: pd.DataFrame, segments: pd.DataFrame, labels: L
                Column(labels["col_share"], True), Column(labels["col_value"], True),
                Column(labels["col_share"], True), Column(labels["col_avg_recency"], True),
                Column(labels["col_avg_frequency"], True), Column(labels["col_avg_monetary"], True)]
+    value_digits = _money_digits(frame["value"])
+    avg_digits = _money_digits(frame["avg_monetary_total"])
     rows = [[str(r.label), format_int(r.customers), format_percent(r.customer_share, 1),
-             format_money(r.value, symbol), format_percent(r.value_share, 1),
+             format_money(r.value, symbol, value_digits), format_percent(r.value_share, 1),
              format_number(r.avg_recency_days, 0), format_number(r.avg_frequency, 1),
-             format_money(r.avg_monetary_total, symbol)]
+             format_money(r.avg_monetary_total, symbol, avg_digits)]
             for r in frame.itertuples(index=False)]
     total = [labels["total"], format_int(frame["customers"].sum()),
-             format_percent(frame["customer_share"].sum(), 1), format_money(frame["value"].sum(),
-                                                                            symbol),
+             format_percent(frame["customer_share"].sum(), 1),
+             format_money(frame["value"].sum(), symbol, value_digits),
              format_percent(frame["value_share"].sum(), 1),
              format_number(_mean(customers, "recency_days"), 0),
              format_number(_mean(customers, "frequency"), 1),
-             format_money(_mean(customers, "monetary_total"), symbol)]
+             format_money(_mean(customers, "monetary_total"), symbol, avg_digits)]
     return Section("segments", labels["section_segments"], labels["note_segments"], [svg],
                    [Table(columns, rows, total)])
+
+
+def _money_digits(amounts) -> int:
+    """Decimals for a column of amounts: none when any reaches 1,000, else cents — one choice
+    per column, so the decimal points line up."""
+    values = pd.to_numeric(pd.Series(amounts), errors="coerce").abs()
+    return 0 if len(values) and float(values.max()) >= 1000 else 2
 
 
 def _mean(frame: pd.DataFrame, column: str) -> float:
@@ -259,17 +268,18 @@ def _concentration_section(pareto: dict, labels: Labels, symbol: str) -> Section
                Column(labels["col_cum_value"], True)]
     rows, cum_c, cum_v = [], 0.0, 0.0
     classes = list(pareto.get("classes") or [])
+    digits = _money_digits([float(r.get("value") or 0.0) for r in classes] or [0.0])
     for row in classes:
         cum_c += float(row.get("customer_share") or 0.0)
         cum_v += float(row.get("value_share") or 0.0)
         rows.append([str(row.get("class")), format_int(row.get("customers")),
                      format_percent(row.get("customer_share"), 1),
-                     format_money(row.get("value"), symbol),
+                     format_money(row.get("value"), symbol, digits),
                      format_percent(row.get("value_share"), 1), format_percent(min(cum_c, 1.0), 1),
                      format_percent(min(cum_v, 1.0), 1)])
     total = [labels["total"], format_int(sum(int(r.get("customers") or 0) for r in classes)),
              format_percent(cum_c, 1),
-             format_money(sum(float(r.get("value") or 0.0) for r in classes), symbol),
+             format_money(sum(float(r.get("value") or 0.0) for r in classes), symbol, digits),
              format_percent(cum_v, 1), "", ""]
     table = Table(columns, rows, total, caption=labels["section_abc"], narrow=True)
     return Section("concentration", labels["section_concentration"], note,
