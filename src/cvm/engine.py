@@ -54,11 +54,20 @@ class Engine:
         return self.backend.read_parquet(str(path), table_name=name)
 
     def to_arrow(self, expr: ibis.Table) -> pa.Table:
-        return expr.to_pyarrow()
+        """Run an expression; the result has the expression's schema whatever the engine
+        returned (Spark gives 32-bit integers where Ibis promises 64-bit, for example)."""
+        table = expr.to_pyarrow()
+        expected = expr.schema().to_pyarrow()
+        return table if table.schema.equals(expected) else table.cast(expected)
 
     def cache(self, expr: ibis.Table) -> ibis.Table:
-        """Materialise an expression so that several later expressions read it once."""
-        return expr.cache()
+        """Materialise an expression so that several later expressions read it once.
+
+        The cached table keeps the expression's schema: Spark stores some columns with its own
+        types (decimals for mixed arithmetic, 32-bit ranks), which are cast back here."""
+        schema = expr.schema()
+        cached = expr.cache()
+        return cached if cached.schema() == schema else cached.cast(schema)
 
 
 def duckdb_engine(con=None) -> Engine:

@@ -65,5 +65,7 @@ def rfm_scores(summary: ir.Table, options: RFMOptions | None = None) -> ir.Table
     total = wr + wf + wm
     return t.mutate(
         rfm_cell=t.r_score.cast("string") + t.f_score.cast("string") + t.m_score.cast("string"),
-        rfm_score=(t.r_score * wr + t.f_score * wf + t.m_score * wm) / total,
+        # in floating point on every engine (Spark would otherwise use 6-decimal arithmetic)
+        rfm_score=(t.r_score.cast("float64") * wr + t.f_score.cast("float64") * wf
+                   + t.m_score.cast("float64") * wm) / total,
     )

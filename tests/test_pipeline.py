@@ -1,0 +1,138 @@
+"""The one-command job end to end: results folder, atomic runs, engines agree, migration."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+import cvm
+from cvm.config import AnalysisConfig
+from cvm.demo import DEMO_AS_OF, write_demo_data
+from cvm.pipeline import AnalysisError, analyse, run
+from cvm.schema import CUSTOMER_FEATURE_COLUMNS
+from cvm.segments.migration import NEW, segment_migration
+from cvm.workspace import Workspace
+
+
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory):
+    return write_demo_data(tmp_path_factory.mktemp("demo"), customers=600)
+
+
+@pytest.fixture
+def demo_run(demo_files, tmp_path):
+    tx, cust = demo_files
+    result = run([tx], customers=[cust], workspace=tmp_path / "ws.duckdb", out=tmp_path / "out",
+                 config=AnalysisConfig(as_of=DEMO_AS_OF))
+    return result, tmp_path
+
+
+def test_results_folder_holds_every_output(demo_run):
+    result, tmp = demo_run
+    out = tmp / "out"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "customers.csv", "customers.parquet", "rejects.csv", "report.html", "segments.csv",
+        "summary.json"]
+    customers = pq.read_table(out / "customers.parquet")
+    assert set(CUSTOMER_FEATURE_COLUMNS) <= set(customers.column_names)
+    assert customers.num_rows == result.info["n_customers"]
+    assert len(set(customers.column("customer_id").to_pylist())) == customers.num_rows
+    csv_rows = pacsv.read_csv(out / "customers.csv").num_rows
+    assert csv_rows == customers.num_rows
+    segments = pacsv.read_csv(out / "segments.csv").to_pylist()
+    assert sum(s["customers"] for s in segments) == customers.num_rows
+    assert sum(s["customer_share"] for s in segments) == pytest.approx(1.0)
+    assert sum(s["value_share"] for s in segments) == pytest.approx(1.0)
+    rejects = pacsv.read_csv(out / "rejects.csv").to_pylist()
+    # the demo file carries one row of each kind of mess
+    assert sorted(r["code"] for r in rejects) == sorted(
+        ["missing_customer_id", "bad_date", "bad_amount", "negative_amount", "duplicate",
+         "future_date"])
+    assert all(r["file"] == "demo_transactions.csv" and r["row"] > 1 for r in rejects)
+    info = result.info
+    assert info["rows_read"] == info["rows_loaded"] + info["rows_rejected"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<svg" in html and "http://" not in html.split("<body", 1)[1].replace(
+        "http://www.w3.org", "")
+    # the customer list's fields travel with the customer
+    assert {"name", "city", "owner"} <= set(customers.column_names)
+    assert info["n_prospects"] > 0
+
+
+def test_failed_run_leaves_previous_results_in_place(demo_run):
+    result, tmp = demo_run
+    before = (tmp / "out" / "customers.csv").read_bytes()
+    with Workspace(tmp / "ws.duckdb") as ws:
+        with pytest.raises(AnalysisError, match="no purchases on or before 2000-01-01"):
+            run([], workspace=ws, out=tmp / "out", config=AnalysisConfig(as_of=dt.date(2000, 1, 1)))
+        runs = ws.runs()
+        assert [r["status"] for r in runs] == ["complete", "failed"]
+        assert "no purchases" in runs[-1]["error"]
+        assert ws.latest_run() == result.run_id
+        assert ws.result("customers").num_rows == result.customers.num_rows
+    assert (tmp / "out" / "customers.csv").read_bytes() == before
+
+
+def test_failed_results_write_keeps_previous_folder(demo_run, monkeypatch):
+    _, tmp = demo_run
+    before = sorted((p.name, p.stat().st_size) for p in (tmp / "out").iterdir())
+    import cvm.reports
+
+    def broken(*args, **kwargs):  # fault injected while the new folder is being written
+        raise OSError("disk full")
+
+    monkeypatch.setattr(cvm.reports, "write_report", broken)
+    with pytest.raises(OSError):
+        run([], workspace=tmp / "ws.duckdb", out=tmp / "out", config=AnalysisConfig(as_of=DEMO_AS_OF))
+    assert sorted((p.name, p.stat().st_size) for p in (tmp / "out").iterdir()) == before
+    assert not [p for p in tmp.iterdir() if p.name.startswith(".out.")]
+
+
+def test_duckdb_and_spark_give_the_same_results(demo_run, spark_engine):
+    result, tmp = demo_run
+    with Workspace(tmp / "ws.duckdb") as ws:
+        spark_result = analyse(ws, AnalysisConfig(as_of=DEMO_AS_OF), engine=spark_engine)
+    a = {r["customer_id"]: r for r in result.customers.to_pylist()}
+    b = {r["customer_id"]: r for r in spark_result.customers.to_pylist()}
+    assert a.keys() == b.keys()
+    for cid, row in a.items():
+        for col in CUSTOMER_FEATURE_COLUMNS:
+            x, y = row[col], b[cid][col]
+            if isinstance(x, float):
+                assert y == pytest.approx(x, rel=1e-9, abs=1e-12, nan_ok=True), (cid, col)
+            else:
+                assert x == y, (cid, col)
+    assert result.customers.schema.equals(spark_result.customers.schema)
+    for x, y in zip(result.segments.to_pylist(), spark_result.segments.to_pylist(), strict=True):
+        assert x.keys() == y.keys()
+        for key, value in x.items():
+            if isinstance(value, float):
+                assert y[key] == pytest.approx(value, rel=1e-9, nan_ok=True), (x["segment"], key)
+            else:
+                assert y[key] == value, (x["segment"], key)
+    assert spark_result.pareto["gini"] == pytest.approx(result.pareto["gini"], rel=1e-12)
+
+
+def test_segment_migration_accounts_for_every_customer(demo_run):
+    _, tmp = demo_run
+    first, second = dt.date(2024, 6, 30), DEMO_AS_OF
+    with Workspace(tmp / "ws.duckdb") as ws:
+        table = segment_migration(ws, first, second, AnalysisConfig())
+        n_second = ws.query("SELECT count(DISTINCT customer_id) FROM unified_transactions "
+                            "WHERE purchase_date <= ?", [second])[0][0]
+        n_first = ws.query("SELECT count(DISTINCT customer_id) FROM unified_transactions "
+                           "WHERE purchase_date <= ?", [first])[0][0]
+    rows = table.to_pylist()
+    assert sum(r["customers"] for r in rows) == n_second
+    assert sum(r["customers"] for r in rows if r["from_segment"] == NEW) == n_second - n_first
+    by_from: dict[str, float] = {}
+    for r in rows:
+        by_from[r["from_segment"]] = by_from.get(r["from_segment"], 0) + r["share_of_from"]
+    assert all(v == pytest.approx(1.0) for v in by_from.values())
+
+
+def test_public_api_is_small_and_importable():
+    assert set(cvm.__all__) >= {"run", "analyse", "Workspace", "load_transactions", "AnalysisConfig"}
