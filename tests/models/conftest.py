@@ -1,60 +1,11 @@
-"""Fixtures for the model tests: the CDNOW 1/10 sample and the donations data.
-
-Data are read from ``tests/data`` (copies) or, failing that, from ``../shared/data`` beside the
-checkout; a test that needs a file that is in neither place is skipped with the reason.
-"""
+"""Fixtures for the model tests (data loading lives in ``model_data``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import pandas as pd
 import pytest
 
-TESTS = Path(__file__).resolve().parents[1]
-CANDIDATES = {
-    "CDNOW_sample.txt": [TESTS / "data", TESTS.parent / ".." / "shared" / "data" / "cdnow"],
-    "donations.csv": [TESTS / "data", TESTS.parent / ".." / "shared" / "data"],
-}
-
-CALIBRATION_END = pd.Timestamp("1997-09-30")
-
-
-def data_file(name: str) -> Path:
-    for folder in CANDIDATES[name]:
-        path = folder / name
-        if path.exists():
-            return path
-    pytest.skip(f"{name} not found in tests/data or ../shared/data")
-
-
-def cdnow_transactions() -> pd.DataFrame:
-    raw = pd.read_csv(data_file("CDNOW_sample.txt"), sep=r"\s+", header=None,
-                      names=["master_id", "sample_id", "date", "cds", "dollars"])
-    raw["date"] = pd.to_datetime(raw["date"].astype(str), format="%Y%m%d")
-    # same-day purchases by one customer are one transaction
-    return raw.groupby(["sample_id", "date"], as_index=False)[["cds", "dollars"]].sum()
-
-
-def cdnow_summary(end: pd.Timestamp = CALIBRATION_END) -> pd.DataFrame:
-    """frequency / recency / T (weeks) and mean repeat spend over the calibration period."""
-    tx = cdnow_transactions()
-    first = tx.groupby("sample_id")["date"].min().rename("first")
-    tx = tx.join(first, on="sample_id")
-    cal = tx[tx["date"] <= end]
-    repeat = cal[cal["date"] > cal["first"]]
-    g = cal.groupby("sample_id")
-    out = pd.DataFrame({
-        "frequency": g.size() - 1,
-        "recency": (g["date"].max() - g["first"].min()).dt.days / 7.0,
-        "T": (end - g["first"].min()).dt.days / 7.0,
-    })
-    spend = repeat.groupby("sample_id")["dollars"].mean()
-    out["monetary_value"] = spend.reindex(out.index).fillna(0.0)
-    holdout = tx[tx["date"] > end].groupby("sample_id").size()
-    out["holdout_frequency"] = holdout.reindex(out.index).fillna(0).astype(int)
-    return out
+from model_data import cdnow_summary, data_file
 
 
 @pytest.fixture(scope="session")
@@ -65,10 +16,3 @@ def cdnow() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def donations() -> pd.DataFrame:
     return pd.read_csv(data_file("donations.csv"))
-
-
-def assert_sig(actual: float, expected: float, digits: int = 3) -> None:
-    """actual rounds to ``expected`` at the precision ``expected`` is published with."""
-    decimals = len(repr(float(expected)).split(".")[1]) if "." in repr(float(expected)) else 0
-    assert round(actual, decimals) == pytest.approx(expected, abs=10 ** -decimals / 2 + 1e-12), (actual, expected)
-    assert abs(actual - expected) <= 10 ** (np.floor(np.log10(abs(expected))) - digits + 1) * 0.5 + 10 ** -decimals / 2

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from ._data import rf_stats
+from ._data import rf_stats, wsum
 
 __all__ = ["MaximumLikelihoodModel", "NotFittedError", "RFModel"]
 
@@ -133,7 +133,12 @@ class MaximumLikelihoodModel:
         self.params_ = {k: float(v) for k, v in zip(self.param_names, params)}
         self.log_likelihood_ = float(ll)
         self.n_iter_ = int(result.nit)
-        self.converged_ = bool(result.success) and not at_bound.any()
+        # L-BFGS-B can stop "abnormally" in the line search when it is already at the optimum
+        # to machine precision; judge convergence by the gradient itself.
+        _, grad = objective(result.x)
+        free = ~at_bound
+        small_gradient = bool(np.all(np.abs(grad[free]) < max(self.tol, 1e-12) * 1e3))
+        self.converged_ = (bool(result.success) or small_gradient) and not at_bound.any()
         if not self.converged_:
             logger.warning("%s: optimiser did not converge: %s", name, result.message)
         self.standard_errors_ = {k: float(v) for k, v in zip(self.param_names, self._standard_errors(params, stats))}
@@ -192,12 +197,12 @@ class RFModel(MaximumLikelihoodModel):
         return rf_stats(data, model=type(self).__name__, use_weights=False)
 
     def _check_identifiable(self, stats) -> None:
-        if not (stats.weight @ stats.x) > 0:
+        if not wsum(stats.weight, stats.x) > 0:
             raise ValueError(f"{type(self).__name__}: no customer has a repeat purchase, so the "
                              "purchase and dropout processes cannot be identified")
 
     def _initial_params(self, stats) -> np.ndarray:
-        rate = (stats.weight @ stats.x) / max(stats.weight @ stats.T, 1e-12)
+        rate = wsum(stats.weight, stats.x) / max(wsum(stats.weight, stats.T), 1e-12)
         return np.array([1.0, 1.0 / max(rate, 1e-12), 1.0, 3.0])
 
     def probability_alive(self, data) -> np.ndarray:

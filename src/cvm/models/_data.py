@@ -14,9 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Rule", "read_table", "compress", "RFStats", "rf_stats", "RF_RULES"]
+__all__ = ["Rule", "read_table", "compress", "RFStats", "rf_stats", "RF_RULES", "wsum"]
 
 WEIGHTS = "weights"
+
+
+def wsum(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """sum_i weights[i] * values[..., i], without BLAS: a BLAS dot wakes its thread pool on
+    every call, which costs milliseconds per likelihood evaluation on a busy machine."""
+    return np.einsum("...i,i->...", values, weights)
 
 
 @dataclass(frozen=True)
@@ -131,6 +137,10 @@ class RFStats:
     x_values: np.ndarray
     x_index: np.ndarray
     inverse: np.ndarray
+    pair_x: np.ndarray
+    pair_time: np.ndarray
+    pair_index_recency: np.ndarray
+    pair_index_T: np.ndarray
 
     @property
     def n_customers(self) -> float:
@@ -146,4 +156,7 @@ def rf_stats(data, *, model: str, use_weights: bool = True) -> RFStats:
     weights = cols.get(WEIGHTS) if use_weights else None
     (x, t_x, T), counts, inverse = compress([cols["frequency"], cols["recency"], cols["T"]], weights)
     x_values, x_index = np.unique(x, return_inverse=True)
-    return RFStats(x, t_x, T, counts, x_values, x_index.astype(np.intp), inverse)
+    (pair_x, pair_time), _, pair_inverse = compress([np.concatenate([x, x]), np.concatenate([t_x, T])])
+    n = x.size
+    return RFStats(x, t_x, T, counts, x_values, x_index.astype(np.intp), inverse,
+                   pair_x, pair_time, pair_inverse[:n], pair_inverse[n:])

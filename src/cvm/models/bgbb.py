@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import betaln, digamma, gammaln
 
 from ._base import MaximumLikelihoodModel
-from ._data import WEIGHTS, Rule, compress, read_table
+from ._data import WEIGHTS, Rule, compress, read_table, wsum
 
 __all__ = ["BGBB", "bgbb_log_likelihood"]
 
@@ -101,8 +101,8 @@ def bgbb_log_likelihood(params, stats: BGBBStats) -> tuple[float, np.ndarray]:
         d_beta = digamma(beta + y) - digamma(ab + xx + y) - digamma(beta) + digamma(ab)
         d_gamma = digamma(gamma + g) - digamma(gd + g + h) - digamma(gamma) + digamma(gd)
         d_delta = digamma(delta + h) - digamma(gd + g + h) - digamma(delta) + digamma(gd)
-    grad = np.array([w @ np.where(valid, share * d, 0.0).sum(axis=1) for d in (d_alpha, d_beta, d_gamma, d_delta)])
-    return float(w @ ll_rows), grad
+    grad = np.array([wsum(w, np.where(valid, share * d, 0.0).sum(axis=1)) for d in (d_alpha, d_beta, d_gamma, d_delta)])
+    return float(wsum(w, ll_rows)), grad
 
 
 class BGBB(MaximumLikelihoodModel):
@@ -121,7 +121,7 @@ class BGBB(MaximumLikelihoodModel):
         return _read(data, type(self).__name__)
 
     def _check_identifiable(self, stats: BGBBStats) -> None:
-        if not (stats.weight @ stats.x) > 0:
+        if not wsum(stats.weight, stats.x) > 0:
             raise ValueError("BGBB: nobody transacted, so the model cannot be identified")
 
     def _log_lik_rows(self, st: BGBBStats) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 from scipy.special import betainc, betaln, digamma, gammaln
 
 from ._base import RFModel
-from ._data import RFStats
+from ._data import RFStats, wsum
 
 __all__ = ["BGNBD", "bgnbd_log_likelihood", "expected_purchases_while_alive"]
 
@@ -39,15 +39,15 @@ def bgnbd_log_likelihood(params, stats: RFStats) -> tuple[float, np.ndarray]:
     a3 = -rx * log_aT                                                  # eq. 6, A3
     d = log_c[ix] - rx * (log_atx - log_aT)                            # eq. 6, A4 - A3
     soft = np.logaddexp(0.0, d)                                        # ln(1 + e^(A4-A3))
-    ll = float(wx @ (a1 + a2) + w @ (a3 + soft))
+    ll = float(wsum(wx, a1 + a2) + wsum(w, a3 + soft))
     s = np.exp(d - soft)                                               # share of the A4 term
     ws = w * s
     sx = np.bincount(ix, weights=ws, minlength=ux.size)
-    g_r = wx @ (digamma(r + ux) - digamma(r) + np.log(alpha)) - w @ log_aT - ws @ (log_atx - log_aT)
-    g_alpha = wx.sum() * r / alpha - w @ (rx / (alpha + T)) - ws @ (rx / (alpha + t_x) - rx / (alpha + T))
+    g_r = wsum(wx, digamma(r + ux) - digamma(r) + np.log(alpha)) - wsum(w, log_aT) - wsum(ws, log_atx - log_aT)
+    g_alpha = wx.sum() * r / alpha - wsum(w, rx / (alpha + T)) - wsum(ws, rx / (alpha + t_x) - rx / (alpha + T))
     dig_ab = digamma(a + b)
-    g_a = wx @ (dig_ab - digamma(a + b + ux)) + sx.sum() / a
-    g_b = wx @ (dig_ab + digamma(b + ux) - digamma(b) - digamma(a + b + ux)) - sx[repeat] @ (1.0 / (b + ux[repeat] - 1.0))
+    g_a = wsum(wx, dig_ab - digamma(a + b + ux)) + sx.sum() / a
+    g_b = wsum(wx, dig_ab + digamma(b + ux) - digamma(b) - digamma(a + b + ux)) - wsum(sx[repeat], 1.0 / (b + ux[repeat] - 1.0))
     return ll, np.array([g_r, g_alpha, g_a, g_b])
 
 

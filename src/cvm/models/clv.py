@@ -8,9 +8,9 @@ Two ways to discount expected future transactions:
   delta = ln(1 + annual rate) / time units per year.
 * Discrete sum, any model with ``expected_purchases(t, data)``, finite horizon: the horizon is
   cut into steps; the purchases expected in step k, E[Y(k h)] - E[Y((k-1) h)], are discounted
-  from the end of the step, (1 + annual rate)^(-k h / time units per year). This slightly
-  under-discounts nothing and over-discounts purchases early in each step; with weekly steps and
-  annual rates the difference from continuous discounting is well under 1 %.
+  from the end of the step, (1 + annual rate)^(-k h / time units per year). Purchases early in a
+  step are discounted a little too much; with weekly steps and annual rates the difference from
+  continuous discounting is well under 1 %.
 
 Potential value = discounted expected transactions x expected spend per transaction x margin.
 Time is in the model's unit (the unit of ``recency`` and ``T`` it was fitted on); say how many

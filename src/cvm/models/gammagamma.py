@@ -14,7 +14,7 @@ import numpy as np
 from scipy.special import digamma, gammaln
 
 from ._base import MaximumLikelihoodModel
-from ._data import WEIGHTS, Rule, compress, read_table
+from ._data import WEIGHTS, Rule, compress, read_table, wsum
 
 __all__ = ["GammaGamma", "gammagamma_log_likelihood"]
 
@@ -48,10 +48,10 @@ def gammagamma_log_likelihood(params, stats: SpendStats) -> tuple[float, np.ndar
     ll_rows = (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma)
                + (px - 1.0) * np.log(m) + px * np.log(x) - (px + q) * log_den)
     dig = digamma(px + q)
-    g_p = w @ (x * (dig - digamma(px) + np.log(m) + np.log(x) - log_den))
-    g_q = w @ (dig - digamma(q) + np.log(gamma) - log_den)
-    g_gamma = w @ (q / gamma - (px + q) / (gamma + m * x))
-    return float(w @ ll_rows), np.array([g_p, g_q, g_gamma])
+    g_p = wsum(w, x * (dig - digamma(px) + np.log(m) + np.log(x) - log_den))
+    g_q = wsum(w, dig - digamma(q) + np.log(gamma) - log_den)
+    g_gamma = wsum(w, q / gamma - (px + q) / (gamma + m * x))
+    return float(wsum(w, ll_rows)), np.array([g_p, g_q, g_gamma])
 
 
 class GammaGamma(MaximumLikelihoodModel):
@@ -83,7 +83,7 @@ class GammaGamma(MaximumLikelihoodModel):
                              "spread of spend across customers cannot be estimated")
 
     def _initial_params(self, stats: SpendStats) -> np.ndarray:
-        mean = (stats.weight @ stats.m) / stats.weight.sum()
+        mean = wsum(stats.weight, stats.m) / stats.weight.sum()
         return np.array([1.0, 2.0, mean])
 
     def expected_average_spend(self, data) -> np.ndarray:

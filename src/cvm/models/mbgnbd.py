@@ -14,7 +14,7 @@ import numpy as np
 from scipy.special import betainc, betaln, digamma, gammaln
 
 from ._base import RFModel
-from ._data import RFStats
+from ._data import RFStats, wsum
 from .bgnbd import expected_purchases_while_alive
 
 __all__ = ["MBGNBD", "mbgnbd_log_likelihood"]
@@ -36,15 +36,15 @@ def mbgnbd_log_likelihood(params, stats: RFStats) -> tuple[float, np.ndarray]:
     a3 = -rx * log_aT
     d = log_c[ix] - rx * (log_atx - log_aT)                             # second term minus first
     soft = np.logaddexp(0.0, d)
-    ll = float(wx @ (a1 + a2) + w @ (a3 + soft))
+    ll = float(wsum(wx, a1 + a2) + wsum(w, a3 + soft))
     s = np.exp(d - soft)
     ws = w * s
     sx = np.bincount(ix, weights=ws, minlength=ux.size)
-    g_r = wx @ (digamma(r + ux) - digamma(r) + np.log(alpha)) - w @ log_aT - ws @ (log_atx - log_aT)
-    g_alpha = wx.sum() * r / alpha - w @ (rx / (alpha + T)) - ws @ (rx / (alpha + t_x) - rx / (alpha + T))
+    g_r = wsum(wx, digamma(r + ux) - digamma(r) + np.log(alpha)) - wsum(w, log_aT) - wsum(ws, log_atx - log_aT)
+    g_alpha = wx.sum() * r / alpha - wsum(w, rx / (alpha + T)) - wsum(ws, rx / (alpha + t_x) - rx / (alpha + T))
     dig_ab = digamma(a + b)
-    g_a = wx @ (dig_ab - digamma(a + b + ux + 1.0)) + sx.sum() / a
-    g_b = wx @ (dig_ab + digamma(b + ux + 1.0) - digamma(b) - digamma(a + b + ux + 1.0)) - sx @ (1.0 / (b + ux))
+    g_a = wsum(wx, dig_ab - digamma(a + b + ux + 1.0)) + sx.sum() / a
+    g_b = wsum(wx, dig_ab + digamma(b + ux + 1.0) - digamma(b) - digamma(a + b + ux + 1.0)) - wsum(sx, 1.0 / (b + ux))
     return ll, np.array([g_r, g_alpha, g_a, g_b])
 
 

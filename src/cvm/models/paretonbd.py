@@ -13,7 +13,7 @@ from scipy.integrate import quad
 from scipy.special import digamma, gammaln
 
 from ._base import RFModel
-from ._data import RFStats
+from ._data import RFStats, wsum
 from .hyp2f1 import log_hyp2f1_c_a1
 
 __all__ = ["ParetoNBD", "paretonbd_log_likelihood"]
@@ -56,45 +56,52 @@ def _log_j(r, alpha, s, beta, x, ell):
     return value, np.stack([d_r, d_alpha, d_s, d_beta])
 
 
-def _log_terms(params, x, t_x, T, gradient: bool):
+def _log_terms(params, st: RFStats):
     """The two terms of the bracket in the Pareto/NBD likelihood, B1 and B2, in logs:
-    L = Gamma(r+x) alpha^r beta^s / Gamma(r) * [exp(B1) + exp(B2)]."""
+    L = Gamma(r+x) alpha^r beta^s / Gamma(r) * [exp(B1) + exp(B2)]; plus the pieces of A0
+    that the gradient needs."""
     r, alpha, s, beta = params
-    rx = r + x
+    x, T = st.x, st.T
     # FH 2005 note, section 3: first term 1 / ((alpha+T)^(r+x) (beta+T)^s)
-    b1 = -rx * np.log(alpha + T) - s * np.log(beta + T)
-    # FH 2005 note, section 3: second term s/(r+s+x) * A0, A0 = J(t_x) - J(T)
-    n = x.size
-    lj, dlj = _log_j(r, alpha, s, beta, np.concatenate([x, x]), np.concatenate([t_x, T]))
-    lj1, lj2 = lj[:n], lj[n:]
+    b1 = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+    # FH 2005 note, section 3: second term s/(r+s+x) * A0, A0 = J(t_x) - J(T); J is evaluated
+    # once per distinct (x, t) pair
+    lj, dlj = _log_j(r, alpha, s, beta, st.pair_x, st.pair_time)
+    lj1, lj2 = lj[st.pair_index_recency], lj[st.pair_index_T]
     log_rho = np.minimum(lj2 - lj1, 0.0)            # J(T) <= J(t_x): the integrand is positive
     equal = log_rho >= 0.0                           # t_x == T: A0 = 0
     log_a0 = np.where(equal, -np.inf, lj1 + _log1mexp(np.where(equal, -1.0, log_rho)))
     b2 = np.log(s) - np.log(r + s + x) + log_a0
-    if not gradient:
-        return b1, b2, None, None
-    rho = np.exp(log_rho)
-    denom = np.where(equal, 1.0, 1.0 - rho)
-    d_a0 = np.where(equal, 0.0, (dlj[:, :n] - rho * dlj[:, n:]) / denom)
-    d_b1 = np.stack([-np.log(alpha + T), -rx / (alpha + T), -np.log(beta + T), -s / (beta + T)])
-    inv_big = 1.0 / (r + s + x)
-    d_b2 = d_a0 + np.stack([-inv_big, np.zeros(n), 1.0 / s - inv_big, np.zeros(n)])
-    return b1, b2, d_b1, d_b2
+    return b1, b2, (dlj, log_rho, equal)
 
 
 def paretonbd_log_likelihood(params, stats: RFStats) -> tuple[float, np.ndarray]:
     """Total log-likelihood and gradient in (r, alpha, s, beta); a pure function."""
     r, alpha, s, beta = params
-    ux, ix, wx, w = stats.x_values, stats.x_index, stats.x_weight, stats.weight
+    x, T, w = stats.x, stats.T, stats.weight
+    ux, ix, wx = stats.x_values, stats.x_index, stats.x_weight
     # FH 2005 note, section 3: ln[Gamma(r+x) alpha^r beta^s / Gamma(r)] + ln[e^B1 + e^B2]
     const = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-    b1, b2, d_b1, d_b2 = _log_terms(params, stats.x, stats.t_x, stats.T, gradient=True)
+    b1, b2, (dlj, log_rho, equal) = _log_terms(params, stats)
     log_sum = np.logaddexp(b1, b2)
-    ll = float(wx @ const + w @ log_sum)
-    share2 = np.exp(b2 - log_sum)
-    d_bracket = d_b1 + share2 * (d_b2 - d_b1)
-    grad = d_bracket @ w
-    grad[0] += wx @ (digamma(r + ux) - digamma(r) + np.log(alpha))
+    ll = float(wsum(wx, const) + wsum(w, log_sum))
+    w1 = w * np.exp(b1 - log_sum)                    # weight of the alive-at-T term
+    w2 = w * np.exp(b2 - log_sum)                    # weight of the died-in-(t_x, T] term
+    # d ln A0 = (dJ(t_x)/J(t_x) - rho dJ(T)/J(T)) / (1 - rho), rho = J(T)/J(t_x); summed per pair
+    rho = np.exp(log_rho)
+    inv = np.where(equal, 0.0, w2 / np.where(equal, 1.0, 1.0 - rho))
+    n_pairs = dlj.shape[1]
+    coef = (np.bincount(stats.pair_index_recency, weights=inv, minlength=n_pairs)
+            - np.bincount(stats.pair_index_T, weights=inv * rho, minlength=n_pairs))
+    g_a0 = np.einsum("kp,p->k", dlj, coef)
+    inv_big = 1.0 / (r + s + x)
+    grad = g_a0 + np.array([
+        -wsum(w1, np.log(alpha + T)) - wsum(w2, inv_big),
+        -wsum(w1, (r + x) / (alpha + T)),
+        -wsum(w1, np.log(beta + T)) + wsum(w2, 1.0 / s - inv_big),
+        -wsum(w1, s / (beta + T)),
+    ])
+    grad[0] += wsum(wx, digamma(r + ux) - digamma(r) + np.log(alpha))
     grad[1] += wx.sum() * r / alpha
     grad[2] += wx.sum() * np.log(beta)
     grad[3] += wx.sum() * s / beta
@@ -122,12 +129,12 @@ class ParetoNBD(RFModel):
     _log_likelihood = staticmethod(paretonbd_log_likelihood)
 
     def _initial_params(self, stats: RFStats) -> np.ndarray:
-        rate = (stats.weight @ stats.x) / max(stats.weight @ stats.T, 1e-12)
-        mean_T = max((stats.weight @ stats.T) / stats.weight.sum(), 1e-6)
+        rate = wsum(stats.weight, stats.x) / max(wsum(stats.weight, stats.T), 1e-12)
+        mean_T = max(wsum(stats.weight, stats.T) / stats.weight.sum(), 1e-6)
         return np.array([1.0, 1.0 / max(rate, 1e-12), 1.0, mean_T])
 
     def _probability_alive(self, st: RFStats) -> np.ndarray:
-        b1, b2, _, _ = _log_terms(self._params(), st.x, st.t_x, st.T, gradient=False)
+        b1, b2, _ = _log_terms(self._params(), st)
         # FH 2005 note, section 5: P(alive) = [Gamma(r+x) alpha^r beta^s / Gamma(r)]
         #   / [(alpha+T)^(r+x) (beta+T)^s L] = e^B1 / (e^B1 + e^B2)
         return np.exp(-np.logaddexp(0.0, b2 - b1))

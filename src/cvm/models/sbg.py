@@ -15,6 +15,7 @@ import pandas as pd
 from scipy.special import betaln, digamma
 
 from ._base import MaximumLikelihoodModel
+from ._data import wsum
 from .hyp2f1 import log_hyp2f1
 
 __all__ = ["ShiftedBetaGeometric", "sbg_log_likelihood"]
@@ -75,14 +76,14 @@ def sbg_log_likelihood(params, stats: SurvivalStats) -> tuple[float, np.ndarray]
     log_p = betaln(alpha + 1.0, beta + t - 1.0) - lb   # FH 2007: P(T=t) = B(alpha+1, beta+t-1) / B(alpha, beta)
     log_s = betaln(alpha, beta + t) - lb               # FH 2007: S(t) = B(alpha, beta+t) / B(alpha, beta)
     # FH 2007, log-likelihood: sum_t n_t ln P(T=t) + (customers still active at the end) ln S(t_end)
-    ll = float(stats.churned @ log_p + stats.censored @ log_s)
+    ll = float(wsum(stats.churned, log_p) + wsum(stats.censored, log_s))
     d_ab = digamma(alpha + beta)
     dp_alpha = digamma(alpha + 1.0) - digamma(alpha + beta + t) - digamma(alpha) + d_ab
     dp_beta = digamma(beta + t - 1.0) - digamma(alpha + beta + t) - digamma(beta) + d_ab
     ds_alpha = d_ab - digamma(alpha + beta + t)
     ds_beta = digamma(beta + t) - digamma(alpha + beta + t) - digamma(beta) + d_ab
-    grad = np.array([stats.churned @ dp_alpha + stats.censored @ ds_alpha,
-                     stats.churned @ dp_beta + stats.censored @ ds_beta])
+    grad = np.array([wsum(stats.churned, dp_alpha) + wsum(stats.censored, ds_alpha),
+                     wsum(stats.churned, dp_beta) + wsum(stats.censored, ds_beta)])
     return ll, grad
 
 
