@@ -238,15 +238,19 @@ def compare(as_of, workspace, rfm_scheme, window_days, lang, out):
     labels[NEW] = "(new)" if lang == "en" else "(新增)"
     rows = table.to_pylist()
     froms = [k for k in [NEW] + list(scheme.keys) if any(r["from_segment"] == k for r in rows)]
-    tos = [k for k in scheme.keys if any(r["to_segment"] == k for r in rows)]
+    tos = list(scheme.keys)
     grid = {(r["from_segment"], r["to_segment"]): r["customers"] for r in rows}
-    t = Table(title=f"Customers by segment on {first} (rows) and {second} (columns)",
-              title_justify="left")
-    t.add_column("from \\ to")
+    number = {k: str(i + 1) for i, k in enumerate(tos)}
+    t = Table(title=f"Customers by segment on {first} (rows) and on {second} (columns "
+                    "numbered as the rows)", title_justify="left")
+    t.add_column("from \\ to", no_wrap=True)
     for k in tos:
-        t.add_column(labels[k], justify="right")
+        t.add_column(number[k], justify="right")
+    t.add_column("total", justify="right")
     for f in froms:
-        t.add_row(labels[f], *[f"{grid.get((f, k), 0):,}" for k in tos])
+        label = f"{number[f]:>2} {labels[f]}" if f in number else f"   {labels[f]}"
+        counts = [grid.get((f, k), 0) for k in tos]
+        t.add_row(label, *[f"{c:,}" if c else "·" for c in counts], f"{sum(counts):,}")
     console.print(t)
     if out:
         import pyarrow.csv as pacsv

@@ -1,0 +1,94 @@
+"""The command line, run as a user runs it: a real process, real files, exit codes and messages."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+CVM = [sys.executable, "-m", "cvm"]
+
+
+def cvm(*args, cwd=None, check=True):
+    env = dict(os.environ, COLUMNS="120")
+    proc = subprocess.run([*CVM, *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          env=env, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"cvm {' '.join(map(str, args))} failed ({proc.returncode}):\n"
+                             f"{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def test_help_lists_every_command():
+    out = cvm("--help").stdout
+    for command in ("demo", "run", "compare", "schemes", "runs"):
+        assert command in out
+    run_help = cvm("run", "--help").stdout
+    for option in ("--customers", "--mapping", "--as-of", "--workspace", "--out", "--lang",
+                   "--rfm-scheme", "--engine", "--refunds", "--dayfirst"):
+        assert option in run_help
+
+
+def test_demo_writes_results_and_report(tmp_path):
+    proc = cvm("demo", "--out", tmp_path / "d", "--customers", "300", "--lang", "zh")
+    assert "rejected" in proc.stderr and "report.html" in proc.stderr
+    results = tmp_path / "d" / "results"
+    assert (results / "report.html").stat().st_size > 10_000
+    html = (results / "report.html").read_text(encoding="utf-8")
+    assert "客户" in html
+    table = pq.read_table(results / "customers.parquet")
+    assert table.num_rows > 200
+
+
+def test_run_with_mapping_file_and_options(tmp_path):
+    data = tmp_path / "sales.csv"
+    data.write_text("卡号;when;paid\nA;05/03/2024;10\nA;06/03/2024;-2\nB;07/03/2024;5\n",
+                    encoding="utf-8")
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[transactions]\ncustomer_id = "卡号"\npurchase_time = "when"\n'
+                       'amount = 3\n\n[options]\ndayfirst = true\nallow_refunds = true\n',
+                       encoding="utf-8")
+    cvm("run", data, "--mapping", mapping, "--workspace", tmp_path / "w.duckdb",
+        "--out", tmp_path / "out", "--as-of", "2024-03-31", "--rfm-scheme", "cn8")
+    rows = {r["customer_id"]: r for r in pq.read_table(tmp_path / "out" / "customers.parquet").to_pylist()}
+    assert rows["A"]["monetary_total"] == 8.0  # the refund nets off
+    assert rows["A"]["last_purchase"].isoformat() == "2024-03-06"  # day first
+    assert rows["A"]["recency_days"] == 25
+    assert rows["B"]["rfm_segment"] in {"important_value", "general_development",
+                                        "important_development", "general_value",
+                                        "important_retention", "important_win_back",
+                                        "general_retention", "general_win_back"}
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"\x00\x01binary" * 100, "looks like a binary file"),
+    (b"", "is empty"),
+    (b"foo,bar\n1,2\n", "could not tell which column holds"),
+])
+def test_bad_input_gets_one_clear_sentence_and_exit_code_2(tmp_path, content, expected):
+    path = tmp_path / "input.csv"
+    path.write_bytes(content)
+    proc = cvm("run", path, "--workspace", tmp_path / "w.duckdb", "--out", tmp_path / "o",
+               check=False)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "input.csv" in proc.stderr and expected in proc.stderr
+
+
+def test_missing_file_and_bad_date_option(tmp_path):
+    proc = cvm("run", tmp_path / "nope.csv", "--workspace", tmp_path / "w.duckdb", check=False)
+    assert proc.returncode == 2 and "no such file" in proc.stderr
+    proc = cvm("run", tmp_path / "nope.csv", "--as-of", "31/12/2024", check=False)
+    assert proc.returncode == 2 and "YYYY-MM-DD" in proc.stderr
+
+
+def test_compare_prints_the_transition_matrix(tmp_path):
+    cvm("demo", "--out", tmp_path / "d", "--customers", "300")
+    proc = cvm("compare", "--workspace", tmp_path / "d" / "demo.duckdb", "--as-of", "2024-06-30",
+               "--as-of", "2024-12-31", "--out", tmp_path / "moves.csv")
+    assert " 1 Champions" in proc.stderr and "(new)" in proc.stderr and "11 Lost" in proc.stderr
+    assert (tmp_path / "moves.csv").read_text().startswith('"from_segment","to_segment"')
