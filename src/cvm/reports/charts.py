@@ -40,6 +40,7 @@ __all__ = [
     "segment_shares_svg",
     "concentration_svg",
     "rf_heatmap_svg",
+    "rf_cells",
     "distribution_svg",
 ]
 

@@ -7,8 +7,6 @@ summary, in the tables and on the charts.
 from __future__ import annotations
 
 import datetime as dt
-import math
-from numbers import Real
 
 import pandas as pd
 
@@ -130,10 +128,6 @@ def _to_datetime(value) -> dt.datetime | None:
         return value
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
-    if isinstance(value, (pd.Timestamp,)):
-        return value.to_pydatetime()
-    if isinstance(value, Real) and math.isfinite(float(value)):
-        return None
     return None
 
 

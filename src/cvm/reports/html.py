@@ -38,7 +38,7 @@ from cvm.reports.labels import (
     stage_text,
     window_text,
 )
-from cvm.reports.summary import key_figures, summary_sentences, top_share_of, total_value
+from cvm.reports.summary import key_figures, summary_sentences, top_share_of
 from cvm.schema import SEGMENT_SUMMARY_COLUMNS
 
 __all__ = ["render_report", "write_report", "REQUIRED_CUSTOMER_COLUMNS"]
