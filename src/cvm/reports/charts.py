@@ -13,7 +13,6 @@ deficiencies.
 from __future__ import annotations
 
 import io
-import logging
 import re
 import warnings
 from collections.abc import Sequence
@@ -44,7 +43,6 @@ __all__ = [
     "distribution_svg",
 ]
 
-_log = logging.getLogger(__name__)
 
 #: Okabe & Ito (2008), "Color Universal Design".
 BLUE, ORANGE, SKY, GREEN, YELLOW, VERMILLION, PURPLE, GREY = (
