@@ -3,9 +3,9 @@
 Every reader returns a :class:`RawTable`: all columns as strings (typed Parquet/Excel cells are
 rendered to text and parsed again by :mod:`cvm.ingest.values`, so every source goes through
 the same checks), the row number a person would look up for each record, and the records that
-could not even be split into fields. Row numbers: for text and Excel files the line/row in the
-file as an editor or spreadsheet shows it (the header is row 1); for JSON lines the line; for
-Parquet and database tables the 1-based record number.
+could not even be split into fields. Row numbers: for text and Excel files the row as a spreadsheet shows it (the header is row 1;
+a quoted value spanning several lines is one row); for JSON lines the line; for Parquet and
+database tables the 1-based record number.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def read_source(source: str | Path, options: IngestOptions | None = None) -> Raw
         return _read_parquet(path)
     if head.startswith(b"PK\x03\x04"):
         return _read_excel(path, options)
-    if b"\x00" in head:
+    if _looks_binary(head):
         raise SourceError(
             f"{path} looks like a binary file, not a table of text: export it as CSV, "
             "Excel or Parquet"
@@ -101,6 +101,15 @@ def read_source(source: str | Path, options: IngestOptions | None = None) -> Raw
 
 # ----------------------------------------------------------------------------------------------
 # text
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Binary when more than 1 % of the first bytes are NUL or other control bytes that text
+    never holds (a stray NUL inside a text export is read as text)."""
+    if not head:
+        return False
+    controls = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 13, 12))
+    return controls > max(8, 0.01 * len(head))
 
 
 def _decode_head(path: Path, encoding: str | None) -> tuple[str, str]:
@@ -168,7 +177,16 @@ def _read_text(path: Path, options: IngestOptions) -> RawTable:
         delim = "\t"
     if delim == "whitespace":
         return _read_whitespace(path, encoding, options)
-    rows = list(csv.reader(io.StringIO("\n".join(lines[:3])), delimiter=delim))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    rows = []
+    try:
+        for record in reader:
+            if record:
+                rows.append(record)
+            if len(rows) == 3:
+                break
+    except csv.Error:
+        pass
     header = options.header
     if header is None:
         header = _looks_like_header(rows[0] if rows else [], rows[1] if len(rows) > 1 else None)
@@ -180,6 +198,7 @@ def _read_text(path: Path, options: IngestOptions) -> RawTable:
         bad.append((row.number, row.text))
         return "skip"
 
+    names = [f"f{i}" for i in range(ncols)] if not header else None
     read_opts = pacsv.ReadOptions(
         encoding="utf8" if encoding == "utf-8-sig" else encoding,
         autogenerate_column_names=not header,
@@ -187,20 +206,18 @@ def _read_text(path: Path, options: IngestOptions) -> RawTable:
         block_size=1 << 24,
     )
     parse_opts = pacsv.ParseOptions(delimiter=delim, invalid_row_handler=on_invalid,
-                                    newlines_in_values=False)
-    convert_opts = pacsv.ConvertOptions(
-        column_types=None, strings_can_be_null=False, quoted_strings_can_be_null=False,
-        auto_dict_encode=False,
-    )
+                                    newlines_in_values=True)
     try:
-        # first pass only to learn the column names, so that all of them can be typed as text
-        names_table = pacsv.read_csv(
-            io.BytesIO("\n".join(lines[:2]).encode("utf-8")),
-            read_options=pacsv.ReadOptions(autogenerate_column_names=not header),
-            parse_options=pacsv.ParseOptions(delimiter=delim),
-        )
-        names = names_table.column_names
-        convert_opts.column_types = {n: pa.string() for n in names}
+        if names is None:
+            # the header row, read the way Arrow reads it, so every column can be typed as text
+            first = pacsv.open_csv(path, read_options=pacsv.ReadOptions(
+                encoding=read_opts.encoding, block_size=1 << 20),
+                parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True,
+                                                 invalid_row_handler=lambda row: "skip"))
+            names = first.schema.names
+        convert_opts = pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+            quoted_strings_can_be_null=False, auto_dict_encode=False)
         table = pacsv.read_csv(path, read_options=read_opts, parse_options=parse_opts,
                                convert_options=convert_opts)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
