@@ -1,0 +1,1 @@
+"""Reading sources into the canonical tables: parsing values, mapping columns, rejects."""
