@@ -9,6 +9,7 @@ are in (weeks for the CDNOW example).
 from __future__ import annotations
 
 import numpy as np
+from scipy.integrate import quad
 from scipy.special import betainc, betaln, digamma, gammaln
 
 from ._base import RFModel
@@ -17,7 +18,7 @@ from ._data import RFStats, wsum
 __all__ = ["BGNBD", "bgnbd_log_likelihood", "expected_purchases_while_alive"]
 
 _SERIES_TOL = 1e-15
-_SERIES_MAX = 500_000
+_SERIES_MAX = 20_000
 
 
 def bgnbd_log_likelihood(params, stats: RFStats) -> tuple[float, np.ndarray]:
@@ -72,14 +73,34 @@ def expected_purchases_while_alive(shape, scale, a, b, t):
     u = am1 * log1mz
     small = np.abs(am1) < 1e-9
     first = np.where(small, -log1mz * (1.0 + u / 2.0), -np.expm1(u) / np.where(small, 1.0, am1))
-    series = _tail_series(c - shape, a, c, z, first * np.exp(-u))
+    series, unfinished = _tail_series(c - shape, a, c, z, first * np.exp(-u))
     value = c * (first - np.exp(u) * series)
+    for i in unfinished:
+        value[i] = _expected_by_quadrature(shape[i], scale[i], a[i], b[i], t[i])
     return np.maximum(value, 0.0).reshape(out_shape)
+
+
+def _expected_by_quadrature(shape, scale, a, b, t):
+    """E_p[(1 - (scale/(scale + p t))^shape) / p] with p ~ Beta(a, b), by adaptive quadrature:
+    the defining integral of expected_purchases_while_alive, used when t >> scale makes the
+    series converge too slowly."""
+    log_norm = betaln(a, b)
+
+    def integrand(p):
+        if p <= 0.0:
+            return 0.0
+        gain = -np.expm1(-shape * np.log1p(p * t / scale)) / p
+        return gain * np.exp((a - 1) * np.log(p) + (b - 1) * np.log1p(-p) - log_norm) if p < 1 else 0.0
+
+    knee = min(max(scale / (t * max(shape, 1e-12)), 1e-300), 0.5)
+    pieces = [(0.0, knee), (knee, 0.5), (0.5, 1.0)]
+    return float(sum(quad(integrand, lo, hi, limit=200, epsabs=0, epsrel=1e-10)[0] for lo, hi in pieces if hi > lo))
 
 
 def _tail_series(q, a, c, z, scale_ref):
     """S = sum_{n>=1} (q)_n (a)_{n-1} / ((c)_n n!) z^n, summed until a term is below 1e-15 of
-    ``scale_ref`` + |S| and the ratio of successive terms has settled below 1."""
+    ``scale_ref`` + |S| and the ratio of successive terms has settled below 1. Returns the sums
+    and the positions still unfinished after the term limit."""
     out = np.zeros_like(z)
     active = np.flatnonzero(z > 0)
     qq, aa, cc, zz, ref = q[active], a[active], c[active], z[active], np.abs(scale_ref[active])
@@ -99,7 +120,7 @@ def _tail_series(q, a, c, z, scale_ref):
             active, qq, aa, cc, zz, ref, term, total = (v[keep] for v in (active, qq, aa, cc, zz, ref, term, total))
     if active.size:
         out[active] = total + term * zz / (1.0 - zz)
-    return out
+    return out, active
 
 
 class BGNBD(RFModel):

@@ -25,35 +25,81 @@ def _log1mexp(u):
         return np.where(u > -0.6931471805599453, np.log(-np.expm1(u)), np.log1p(-np.exp(u)))
 
 
+_Z_SERIES_MAX = 0.9        # beyond this the series needs hundreds of terms: use quadrature
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(12)
+_PANELS = 24
+
+
 def _log_j(r, alpha, s, beta, x, ell):
     """log J(ell) = log[2F1(...) / (max(alpha,beta) + ell)^(r+s+x)] and its partial derivatives
     in (r, alpha, s, beta): the term that appears twice in A0 (FH 2005 note, section 3).
 
     alpha >= beta: 2F1(r+s+x, s+1; r+s+x+1; (alpha-beta)/(alpha+ell)) / (alpha+ell)^(r+s+x)
     alpha <  beta: 2F1(r+s+x, r+x;  r+s+x+1; (beta-alpha)/(beta+ell))  / (beta+ell)^(r+s+x)
+
+    Where z is close to 1 (alpha and beta far apart, as with long lifetimes) the same quantity
+    is computed from its integral form, J(ell) = (r+s+x) int_ell^inf (alpha+tau)^-(r+x)
+    (beta+tau)^-(s+1) dtau, by Gauss-Legendre quadrature in log(tau + min(alpha, beta)).
     """
     big = r + s + x
-    if alpha >= beta:
-        m = alpha + ell
-        z = (alpha - beta) / m
-        f, fa, fb, fz = log_hyp2f1_c_a1(big, s + 1.0, z)
-        log_m = np.log(m)
-        value = f - big * log_m
-        d_r = fa - log_m
-        d_s = fa + fb - log_m
-        d_alpha = fz * (beta + ell) / m**2 - big / m
-        d_beta = -fz / m
-    else:
-        m = beta + ell
-        z = (beta - alpha) / m
-        f, fa, fb, fz = log_hyp2f1_c_a1(big, r + x, z)
-        log_m = np.log(m)
-        value = f - big * log_m
-        d_r = fa + fb - log_m
-        d_s = fa - log_m
-        d_alpha = -fz / m
-        d_beta = fz * (alpha + ell) / m**2 - big / m
-    return value, np.stack([d_r, d_alpha, d_s, d_beta])
+    m = max(alpha, beta) + ell
+    z = abs(alpha - beta) / m
+    value = np.empty(x.shape)
+    grad = np.empty((4,) + x.shape)
+    far = z > _Z_SERIES_MAX
+    near = ~far
+    if near.any():
+        xs, ms, zs, es = x[near], m[near], z[near], ell[near]
+        bigs = big[near]
+        log_m = np.log(ms)
+        if alpha >= beta:
+            f, fa, fb, fz = log_hyp2f1_c_a1(bigs, s + 1.0, zs)
+            value[near] = f - bigs * log_m
+            grad[:, near] = [fa - log_m, fz * (beta + es) / ms**2 - bigs / ms, fa + fb - log_m, -fz / ms]
+        else:
+            f, fa, fb, fz = log_hyp2f1_c_a1(bigs, r + xs, zs)
+            value[near] = f - bigs * log_m
+            grad[:, near] = [fa + fb - log_m, -fz / ms, fa - log_m, fz * (alpha + es) / ms**2 - bigs / ms]
+    if far.any():
+        value[far], grad[:, far] = _log_j_quadrature(r, alpha, s, beta, x[far], ell[far])
+    return value, grad
+
+
+def _log_j_quadrature(r, alpha, s, beta, x, ell):
+    """log J and its gradient from the integral form, composite Gauss-Legendre in
+    w = log(k + tau), k = min(alpha, beta), over [log(k+ell), log(max+ell) + 45/(r+s+x) + 5]
+    on panels graded geometrically away from the lower end (where the integrand falls like
+    exp(-(r+x) w), steeply for large x)."""
+    k = min(alpha, beta)
+    big = r + s + x
+    w0 = np.log(k + ell)
+    w1 = np.maximum(np.log(max(alpha, beta) + ell), w0) + 45.0 / big + 5.0
+    first = np.minimum(0.05 / big, (w1 - w0) / _PANELS)
+    grade = np.linspace(0.0, 1.0, _PANELS)[None, :]
+    steps = first[:, None] * ((w1 - w0) / first)[:, None] ** grade      # first ... (w1 - w0)
+    edges = w0[:, None] + np.concatenate([np.zeros((x.size, 1)), steps], axis=1)
+    half = (edges[:, 1:] - edges[:, :-1]) / 2
+    mid = (edges[:, 1:] + edges[:, :-1]) / 2
+    w = (mid[:, :, None] + half[:, :, None] * _NODES[None, None, :]).reshape(x.size, -1)
+    qw = (half[:, :, None] * _WEIGHTS[None, None, :]).reshape(x.size, -1)
+    tau_k = np.exp(w)                                  # k + tau
+    a_tau = tau_k + (alpha - k)                        # alpha + tau
+    b_tau = tau_k + (beta - k)                         # beta + tau
+    log_a, log_b = np.log(a_tau), np.log(b_tau)
+    log_g = w - (r + x)[:, None] * log_a - (s + 1.0) * log_b     # integrand times dtau/dw
+    top = log_g.max(axis=1, keepdims=True)
+    g = qw * np.exp(log_g - top)
+    total = g.sum(axis=1)
+    share = g / total[:, None]
+    value = np.log(big) + top[:, 0] + np.log(total)
+    inv_big = 1.0 / big
+    grad = np.stack([
+        inv_big - (share * log_a).sum(axis=1),
+        -(r + x) * (share / a_tau).sum(axis=1),
+        inv_big - (share * log_b).sum(axis=1),
+        -(s + 1.0) * (share / b_tau).sum(axis=1),
+    ])
+    return value, grad
 
 
 def _log_terms(params, st: RFStats):
