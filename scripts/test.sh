@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need and runs the whole suite.
+#   - Python packages into .venv (cvm with its Spark and test extras)
+#   - Java for Spark and a PostgreSQL server on loopback, from Debian, when missing
+# Usage: bash scripts/test.sh [pytest arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
+command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "installing ${need_apt[*]} from Debian"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# PostgreSQL on 127.0.0.1 for the database-source tests
+cluster=$(pg_lsclusters --no-header 2>/dev/null | awk 'NR==1 {print $1" "$2}')
+if [ -z "$cluster" ]; then
+    pg_createcluster 15 main >/dev/null
+    cluster="15 main"
+fi
+pg_ctlcluster $cluster start 2>/dev/null || true
+port=$(pg_lsclusters --no-header | awk 'NR==1 {print $3}')
+su postgres -c "psql -q -p $port -c \"ALTER USER postgres PASSWORD 'cvm-test'\"" >/dev/null
+export CVM_TEST_POSTGRES_URL="postgresql://postgres:cvm-test@127.0.0.1:$port/postgres"
+export CVM_REQUIRE_POSTGRES=1
+export CVM_REQUIRE_SPARK=1
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+. .venv/bin/activate
+python -m pip install -q --upgrade pip >/dev/null
+python -m pip install -q -e '.[spark,test]'
+
+python -m pytest -q --doctest-modules src tests "$@"
