@@ -32,7 +32,8 @@ from .identity import unify
 from .ingest.load import LoadReport, load_customers, load_transactions
 from .workspace import Workspace
 
-__all__ = ["RunResult", "AnalysisError", "customer_features", "analyse", "run"]
+__all__ = ["RunResult", "AnalysisError", "StageContext", "StageResult", "STAGES",
+           "customer_features", "analyse", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,34 @@ Progress = Callable[[str], None]
 
 class AnalysisError(RuntimeError):
     """The analysis cannot run on this data (e.g. no transactions at all)."""
+
+
+@dataclass
+class StageContext:
+    """What a later stage (CLV, lifecycle, composite value, matrix …) gets to work with."""
+
+    ws: Workspace
+    engine: Engine
+    config: AnalysisConfig
+    as_of: dt.date
+    #: the unified transactions on the engine: customer_id, purchase_date, amount, margin, cost
+    transactions: ir.Table
+
+
+@dataclass
+class StageResult:
+    """A stage's output: the per-customer table with the stage's columns added (one row per
+    customer, same order), extra result tables stored with the run as ``run_<id>_<name>``,
+    and figures for the report (kept in the run summary under the stage's name)."""
+
+    customers: pa.Table
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)
+
+
+#: Stages run after RFM and ABC, in order: ``(name, function(ctx, customers) -> StageResult)``.
+#: Each stage may read the columns earlier stages added and must work when they are absent.
+STAGES: list[tuple[str, Callable[[StageContext, pa.Table], StageResult]]] = []
 
 
 @dataclass
@@ -144,11 +173,24 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         customers = _with_labels(customers, scheme, config.lang)
         customers = _with_attributes(ws, customers)
         segments = _ordered_segments(segments, scheme, config.lang)
+        ctx = StageContext(ws, eng, config, as_of, txns)
+        extra_tables: dict[str, pa.Table] = {}
+        stage_summaries: dict[str, dict] = {}
+        for name, stage in STAGES:
+            say(f"computing {name}")
+            out = stage(ctx, customers)
+            if out.customers.num_rows != customers.num_rows:
+                raise AnalysisError(f"stage {name} changed the number of customers")
+            customers = out.customers
+            extra_tables.update(out.tables)
+            stage_summaries[name] = out.summary
         values = customers.column(value_column).to_numpy(zero_copy_only=False)
         pareto = pareto_summary(values, customers.column("abc_class").to_numpy(zero_copy_only=False),
                                 config.abc)
         info = _run_info(ws, config, eng.name, scheme, customers, time.perf_counter() - started)
-        ws.complete_run(run_id, as_of=as_of, tables={"customers": customers, "segments": segments},
+        info["stages"] = stage_summaries
+        ws.complete_run(run_id, as_of=as_of,
+                        tables={"customers": customers, "segments": segments, **extra_tables},
                         summary={"pareto": pareto, "info": info})
     except BaseException as exc:
         ws.fail_run(run_id, f"{type(exc).__name__}: {exc}")
