@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need and runs the whole suite.
 #   - Python packages into .venv (cvm with its Spark and test extras)
-#   - Java for Spark and a PostgreSQL server on loopback, from Debian, when missing
+#   - Java for Spark, a PostgreSQL server on loopback and chromium, from Debian, when missing
 # Usage: bash scripts/test.sh [pytest arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+# the dashboard's browser tests drive Debian's chromium (never a downloaded browser build)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "installing ${need_apt[*]} from Debian"
     apt-get update -qq
