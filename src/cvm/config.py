@@ -17,6 +17,9 @@ __all__ = [
     "RFMOptions",
     "ABCOptions",
     "AnalysisConfig",
+    "LifecycleOptions",
+    "ValueOptions",
+    "MatrixOptions",
     "Mapping",
     "ConfigError",
     "load_mapping",
@@ -110,6 +113,9 @@ class AnalysisConfig:
     rfm: RFMOptions = field(default_factory=RFMOptions)
     abc: ABCOptions = field(default_factory=ABCOptions)
     lang: str = "en"
+    lifecycle: "LifecycleOptions" = field(default_factory=lambda: LifecycleOptions())
+    value: "ValueOptions" = field(default_factory=lambda: ValueOptions())
+    matrix: "MatrixOptions" = field(default_factory=lambda: MatrixOptions())
 
     def __post_init__(self) -> None:
         _check(self)
@@ -150,6 +156,7 @@ def _check(cfg: AnalysisConfig) -> None:
             raise ConfigError(
                 f"RFM breakpoints for {key} must be four increasing numbers, not {list(cuts)}"
             )
+    _check_segmentation(cfg)
 
 
 @dataclass(frozen=True)
@@ -224,3 +231,148 @@ def load_mapping(path: str | Path) -> Mapping:
         options=IngestOptions(**opts),
         path=path,
     )
+
+
+# -- lifecycle, composite value and the segment matrix (see docs/lifecycle-value-matrix.md) ------
+
+LIFECYCLE_SCHEMES = ("seed", "five")
+WEIGHT_METHODS = ("given", "ahp", "entropy")
+THRESHOLD_METHODS = ("fixed", "quantile")
+MATRIX_SCHEMES = ("seed12", "tiers")
+TIER_BASES = ("composite", "abc")
+
+
+@dataclass(frozen=True)
+class LifecycleOptions:
+    """How each customer's relationship stage is decided (rules in :mod:`cvm.features.lifecycle`).
+
+    - ``scheme``: ``seed`` (default: prospect, exploration 考察期, formation 形成期, stability
+      稳定期, decline 退化期, churned) or ``five`` (acquisition, growth, maturity, decline,
+      departure — the same rules, named as the five-stage model).
+    - ``period_days``: length of one trend period (default 90).
+    - ``history_periods``: earlier periods the last period is compared with (default 4).
+    - ``churn_days``: no purchase for more than this many days → churned (default 365).
+    - ``churn_probability``: where a ``probability_alive`` column exists, below this → churned
+      (default 0.1).
+    - ``trial_purchases``: at most this many purchase days → still exploring (default 1).
+    - ``exploration_days``: tenure below this → still exploring (default 180).
+    - ``decline_drop``: last-period spend at least this much below the average of the earlier
+      periods → decline (default 0.30, i.e. −30 %).
+    - ``growth_rise``: last-period spend at least this much above that average → growing
+      (default 0.20, i.e. +20 %).
+    - ``stability_days``: tenure from which a steady customer is stable (default 365).
+    - ``stability_active_share``: a stable customer bought in at least this share of the
+      periods observed (default 0.5).
+    - ``history_dates``: stage history at this many as-of dates, one period apart, ending at the
+      run's as-of date (default 4; 1 turns the history off).
+    - ``prospects``: add the customers of the customer list without purchases (default true).
+    """
+
+    scheme: str = "seed"
+    period_days: int = 90
+    history_periods: int = 4
+    churn_days: int = 365
+    churn_probability: float = 0.1
+    trial_purchases: int = 1
+    exploration_days: int = 180
+    decline_drop: float = 0.30
+    growth_rise: float = 0.20
+    stability_days: int = 365
+    stability_active_share: float = 0.5
+    history_dates: int = 4
+    prospects: bool = True
+
+
+@dataclass(frozen=True)
+class ValueOptions:
+    """How composite value (综合价值) and the value quadrants are computed
+    (:mod:`cvm.features.value`).
+
+    - ``weight_method``: ``given`` (default: ``weights``, equal when not given), ``ahp`` (from
+      ``ahp_matrix``) or ``entropy`` (from the data).
+    - ``weights``: five non-negative weights for current contribution, future contribution,
+      credit, loyalty and growth potential (normalised to sum to 1).
+    - ``ahp_matrix``: 5 × 5 pairwise comparison matrix on Saaty's 1–9 scale, in that order.
+    - ``ahp_max_cr``: largest accepted consistency ratio (default 0.1, Saaty's rule).
+    - ``cap_quantile``: indicators scale linearly from 0 to 10 at this quantile of the
+      customers' values and stay 10 above it (default 0.95).
+    - ``neutral_credit``: credit score used when no credit data exists (default 5 of 10).
+    - ``loyalty_tenure_days``: tenure that earns the full tenure part of loyalty (default 730).
+    - ``threshold_method``: ``fixed`` (default: scores at or above ``threshold``, 70 as in the
+      K institution case, are high) or ``quantile`` (at or above the ``threshold_quantile``
+      quantile of the buying customers' scores).
+    """
+
+    weight_method: str = "given"
+    weights: tuple[float, float, float, float, float] | None = None
+    ahp_matrix: tuple[tuple[float, ...], ...] | None = None
+    ahp_max_cr: float = 0.1
+    cap_quantile: float = 0.95
+    neutral_credit: float = 5.0
+    loyalty_tenure_days: int = 730
+    threshold_method: str = "fixed"
+    threshold: float = 70.0
+    threshold_quantile: float = 0.7
+
+
+@dataclass(frozen=True)
+class MatrixOptions:
+    """The value × lifecycle matrix (:mod:`cvm.segments.matrix`) and its playbook.
+
+    - ``scheme``: ``seed12`` (default: 4 value quadrants × prospective/current/churned, the
+      seed's 12 customer types) or ``tiers`` (3 value tiers × the lifecycle stages).
+    - ``tier_basis``: tiers by ``composite`` value (default: high from ``tier_cuts[1]``, middle
+      from ``tier_cuts[0]``) or by ``abc`` class (A high, B middle, C low).
+    - ``tier_cuts``: composite-value cut points (default 40 and 70).
+    - ``playbook``: a playbook file (TOML) replacing the built-in one for the language.
+    """
+
+    scheme: str = "seed12"
+    tier_basis: str = "composite"
+    tier_cuts: tuple[float, float] = (40.0, 70.0)
+    playbook: str | None = None
+
+
+def _check_segmentation(cfg: AnalysisConfig) -> None:
+    lc, val, mx = cfg.lifecycle, cfg.value, cfg.matrix
+    choices = (("lifecycle scheme", lc.scheme, LIFECYCLE_SCHEMES),
+               ("weight method", val.weight_method, WEIGHT_METHODS),
+               ("value threshold method", val.threshold_method, THRESHOLD_METHODS),
+               ("matrix scheme", mx.scheme, MATRIX_SCHEMES),
+               ("tier basis", mx.tier_basis, TIER_BASES))
+    for what, value, allowed in choices:
+        if value not in allowed:
+            raise ConfigError(f"{what} must be one of {', '.join(allowed)}, not {value!r}")
+    for name in ("period_days", "history_periods", "churn_days", "stability_days",
+                 "history_dates"):
+        if getattr(lc, name) < 1:
+            raise ConfigError(f"lifecycle {name} must be at least 1, not {getattr(lc, name)}")
+    if lc.trial_purchases < 0 or lc.exploration_days < 0:
+        raise ConfigError("lifecycle trial_purchases and exploration_days cannot be negative")
+    for name in ("churn_probability", "decline_drop", "stability_active_share"):
+        if not 0 <= getattr(lc, name) <= 1:
+            raise ConfigError(f"lifecycle {name} must be between 0 and 1, not {getattr(lc, name)}")
+    if lc.growth_rise < 0:
+        raise ConfigError(f"lifecycle growth_rise cannot be negative, not {lc.growth_rise}")
+    if lc.exploration_days > lc.stability_days:
+        raise ConfigError(f"lifecycle exploration_days ({lc.exploration_days}) cannot exceed "
+                          f"stability_days ({lc.stability_days})")
+    if val.weights is not None and (len(val.weights) != 5 or min(val.weights) < 0
+                                    or sum(val.weights) <= 0):
+        raise ConfigError("value weights must be five non-negative numbers, not all zero "
+                          "(current, future, credit, loyalty, growth)")
+    if val.weight_method == "ahp" and val.ahp_matrix is None:
+        raise ConfigError("the ahp weight method needs a 5 × 5 pairwise comparison matrix")
+    if not 0 < val.cap_quantile <= 1:
+        raise ConfigError(f"cap_quantile must be in (0, 1], not {val.cap_quantile}")
+    if not 0 <= val.neutral_credit <= 10:
+        raise ConfigError(f"neutral_credit must be between 0 and 10, not {val.neutral_credit}")
+    if val.loyalty_tenure_days < 1:
+        raise ConfigError("loyalty_tenure_days must be at least 1")
+    if not 0 < val.threshold <= 100:
+        raise ConfigError(f"the value threshold must be in (0, 100], not {val.threshold}")
+    if not 0 < val.threshold_quantile < 1:
+        raise ConfigError(f"threshold_quantile must be in (0, 1), not {val.threshold_quantile}")
+    lo, hi = mx.tier_cuts
+    if not 0 < lo < hi <= 100:
+        raise ConfigError(f"tier cuts must satisfy 0 < low < high <= 100, not {lo} and {hi}")
