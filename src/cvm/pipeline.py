@@ -65,6 +65,9 @@ class StageResult:
     customers: pa.Table
     tables: dict[str, pa.Table] = field(default_factory=dict)
     summary: dict = field(default_factory=dict)
+    #: True when the stage appends rows (e.g. prospects from the customer list, who have no
+    #: purchases): the rows it was given must come first, unchanged in order, the new rows after.
+    adds_rows: bool = False
 
 
 #: Stages run after RFM and ABC, in order: ``(name, function(ctx, customers) -> StageResult)``.
@@ -176,18 +179,20 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         ctx = StageContext(ws, eng, config, as_of, txns)
         extra_tables: dict[str, pa.Table] = {}
         stage_summaries: dict[str, dict] = {}
+        n_buyers = customers.num_rows
         for name, stage in STAGES:
             say(f"computing {name}")
             out = stage(ctx, customers)
-            if out.customers.num_rows != customers.num_rows:
-                raise AnalysisError(f"stage {name} changed the number of customers")
+            _check_stage_rows(name, customers, out)
             customers = out.customers
             extra_tables.update(out.tables)
             stage_summaries[name] = out.summary
-        values = customers.column(value_column).to_numpy(zero_copy_only=False)
-        pareto = pareto_summary(values, customers.column("abc_class").to_numpy(zero_copy_only=False),
+        # rows appended by stages (prospects) have no purchases: value figures use the buyers
+        buyers = customers.slice(0, n_buyers)
+        values = buyers.column(value_column).to_numpy(zero_copy_only=False)
+        pareto = pareto_summary(values, buyers.column("abc_class").to_numpy(zero_copy_only=False),
                                 config.abc)
-        info = _run_info(ws, config, eng.name, scheme, customers, time.perf_counter() - started)
+        info = _run_info(ws, config, eng.name, scheme, buyers, time.perf_counter() - started)
         info["stages"] = stage_summaries
         ws.complete_run(run_id, as_of=as_of,
                         tables={"customers": customers, "segments": segments, **extra_tables},
@@ -197,6 +202,16 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         raise
     info["run_id"] = run_id
     return RunResult(run_id, as_of, customers, segments, pareto, info)
+
+
+def _check_stage_rows(name: str, before: pa.Table, out: StageResult) -> None:
+    """A stage keeps every row in order; only a stage that says ``adds_rows`` may append."""
+    n = before.num_rows
+    if out.customers.num_rows != n and not (out.adds_rows and out.customers.num_rows > n):
+        raise AnalysisError(f"stage {name} changed the number of customers")
+    if out.adds_rows and not out.customers.column("customer_id").slice(0, n).equals(
+            before.column("customer_id")):
+        raise AnalysisError(f"stage {name} reordered the customers it was given")
 
 
 def _config_dict(config: AnalysisConfig) -> dict:
