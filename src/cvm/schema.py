@@ -97,6 +97,12 @@ CUSTOMER_FIELDS: tuple[Field, ...] = (
           "when the customer joined"),
     Field("owner", "text", False, ("owner", "accountmanager", "manager", "salesrep", "客户经理", "负责人", "归属"),
           "the account manager who owns the customer"),
+    Field("national_id", "text", False,
+          ("nationalid", "idnumber", "idno", "idcard", "idcardno", "residentid", "身份证", "身份证号",
+           "身份证号码", "证件号", "证件号码"),
+          "national identity card number (18-digit resident id)"),
+    Field("address", "text", False, ("address", "addr", "streetaddress", "地址", "住址", "联系地址", "家庭住址"),
+          "postal address"),
     TRANSACTION_FIELDS[-1],
 )
 

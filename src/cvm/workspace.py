@@ -50,7 +50,9 @@ CREATE TABLE IF NOT EXISTS rejects (
 CREATE TABLE IF NOT EXISTS source_customers (
     file_id INTEGER, source_row BIGINT, source VARCHAR, source_customer_id VARCHAR, name VARCHAR,
     phone VARCHAR, email VARCHAR, birth_date DATE, city VARCHAR, gender VARCHAR,
-    signup_date DATE, owner VARCHAR);
+    signup_date DATE, owner VARCHAR, national_id VARCHAR, address VARCHAR);
+ALTER TABLE source_customers ADD COLUMN IF NOT EXISTS national_id VARCHAR;
+ALTER TABLE source_customers ADD COLUMN IF NOT EXISTS address VARCHAR;
 CREATE TABLE IF NOT EXISTS xref (
     source VARCHAR, source_customer_id VARCHAR, customer_id VARCHAR,
     method VARCHAR, linked_at TIMESTAMP, PRIMARY KEY (source, source_customer_id));

@@ -129,6 +129,29 @@ class _Rejects:
         })
 
 
+def _record_file(con, *, file_id: int, table: str, raw: RawTable, source, digest: str | None,
+                 loaded: int, columns: str, options: str) -> tuple[dict[str, int], int]:
+    """Count the file's rejects by reason, record the file, and check nothing was lost."""
+    reasons = dict(con.execute(
+        "SELECT code, count(*) FROM rejects WHERE file_id = ? GROUP BY code ORDER BY 2 DESC, 1",
+        [file_id]).fetchall())
+    rejected = sum(reasons.values())
+    if loaded + rejected != raw.rows_read:  # the central invariant: nothing lost
+        raise AssertionError(
+            f"{raw.name}: {raw.rows_read} rows read but {loaded} loaded + {rejected} rejected")
+    con.execute(
+        "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [file_id, table, raw.name, _location(source), raw.kind, digest, dt.datetime.now(),
+         raw.rows_read, loaded, rejected, columns, options])
+    return reasons, rejected
+
+
+def _insert_rejects(con, rejects: pa.Table) -> None:
+    con.register("_rej", rejects)
+    con.execute("INSERT INTO rejects SELECT * FROM _rej")
+    con.unregister("_rej")
+
+
 def _clip(value) -> str | None:
     if value is None:
         return None
@@ -241,10 +264,7 @@ def load_transactions(ws: Workspace, source: str | Path, *, mapping: Mapping | N
         dup_tables = []
         if not options.keep_duplicates:
             dup_tables = _duplicates(con, raw.name)
-        rej = rejects.table(file_id, raw.name, raw.bad_records)
-        con.register("_rej", rej)
-        con.execute("INSERT INTO rejects SELECT * FROM _rej")
-        con.unregister("_rej")
+        _insert_rejects(con, rejects.table(file_id, raw.name, raw.bad_records))
         for sql in dup_tables:
             con.execute(sql, [file_id, raw.name] if "?" in sql else [])
         if not dup_tables:
@@ -255,18 +275,10 @@ def load_transactions(ws: Workspace, source: str | Path, *, mapping: Mapping | N
             "purchase_time, CAST(purchase_time AS DATE), amount, margin, cost, quantity, order_id, "
             "product, category, channel, store FROM _incoming_t WHERE NOT _dup")
         loaded = con.execute("SELECT count(*) FROM _incoming_t WHERE NOT _dup").fetchall()[0][0]
-        reasons = dict(con.execute(
-            "SELECT code, count(*) FROM rejects WHERE file_id = ? GROUP BY code ORDER BY 2 DESC",
-            [file_id]).fetchall())
-        rejected = sum(reasons.values())
-        con.execute(
-            "INSERT INTO files VALUES (?, 'transactions', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [file_id, raw.name, _location(source), raw.kind, digest, dt.datetime.now(),
-             raw.rows_read, loaded, rejected, match.describe(), fingerprint])
+        reasons, rejected = _record_file(
+            con, file_id=file_id, table="transactions", raw=raw, source=source, digest=digest,
+            loaded=loaded, columns=match.describe(), options=fingerprint)
         con.execute("DROP TABLE _incoming_t")
-    if loaded + rejected != raw.rows_read:  # the central invariant: nothing lost
-        raise AssertionError(
-            f"{raw.name}: {raw.rows_read} rows read but {loaded} loaded + {rejected} rejected")
     return LoadReport(file=raw.name, table="transactions", rows_read=raw.rows_read,
                       rows_loaded=loaded, rows_rejected=rejected, reasons=reasons,
                       columns=match.describe())
@@ -338,7 +350,8 @@ def load_customers(ws: Workspace, source: str | Path, *, mapping: Mapping | None
     cols = {"source_row": pa.array(raw.rows[good], type=pa.int64()),
             "source": pa.array(src[good].tolist(), type=pa.string()),
             "source_customer_id": pa.array(ids[good].tolist(), type=pa.string())}
-    for name in ("name", "phone", "email", "birth_date", "city", "gender", "signup_date", "owner"):
+    for name in ("name", "phone", "email", "birth_date", "city", "gender", "signup_date", "owner",
+                 "national_id", "address"):
         kind = field_by_name[name].kind
         if name in parsed:
             vals = parsed[name][good]
@@ -360,10 +373,7 @@ def load_customers(ws: Workspace, source: str | Path, *, mapping: Mapping | None
             "AS _dup, min(source_row) OVER (PARTITION BY source, source_customer_id) AS _first "
             "FROM _cin", [file_id])
         con.unregister("_cin")
-        rej = rejects.table(file_id, raw.name, raw.bad_records)
-        con.register("_rej", rej)
-        con.execute("INSERT INTO rejects SELECT * FROM _rej")
-        con.unregister("_rej")
+        _insert_rejects(con, rejects.table(file_id, raw.name, raw.bad_records))
         con.execute(
             "INSERT INTO rejects SELECT file_id, ?, source_row, '', source_customer_id, "
             "'duplicate', 'duplicate customer id: first given in row ' || _first "
@@ -373,19 +383,15 @@ def load_customers(ws: Workspace, source: str | Path, *, mapping: Mapping | None
             "DELETE FROM source_customers s USING _cin_t c WHERE NOT c._dup AND "
             "s.source = c.source AND s.source_customer_id = c.source_customer_id")
         con.execute(
-            "INSERT INTO source_customers SELECT file_id, source_row, source, source_customer_id, "
-            "name, phone, email, birth_date, city, gender, signup_date, owner FROM _cin_t "
+            "INSERT INTO source_customers (file_id, source_row, source, source_customer_id, name, "
+            "phone, email, birth_date, city, gender, signup_date, owner, national_id, address) "
+            "SELECT file_id, source_row, source, source_customer_id, name, phone, email, "
+            "birth_date, city, gender, signup_date, owner, national_id, address FROM _cin_t "
             "WHERE NOT _dup")
         loaded = con.execute("SELECT count(*) FROM _cin_t WHERE NOT _dup").fetchall()[0][0]
-        reasons = dict(con.execute(
-            "SELECT code, count(*) FROM rejects WHERE file_id = ? GROUP BY code", [file_id]
-        ).fetchall())
-        rejected = sum(reasons.values())
-        con.execute(
-            "INSERT INTO files VALUES (?, 'customers', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [file_id, raw.name, _location(source), raw.kind, digest, dt.datetime.now(),
-             raw.rows_read, loaded, rejected, match.describe(),
-             json.dumps(asdict(options), default=str)])
+        reasons, rejected = _record_file(
+            con, file_id=file_id, table="customers", raw=raw, source=source, digest=digest,
+            loaded=loaded, columns=match.describe(), options=json.dumps(asdict(options), default=str))
         con.execute("DROP TABLE _cin_t")
     return LoadReport(file=raw.name, table="customers", rows_read=raw.rows_read,
                       rows_loaded=loaded, rows_rejected=rejected, reasons=reasons,
