@@ -20,6 +20,7 @@ __all__ = [
     "LifecycleOptions",
     "ValueOptions",
     "MatrixOptions",
+    "CLVOptions",
     "Mapping",
     "ConfigError",
     "load_mapping",
@@ -116,6 +117,7 @@ class AnalysisConfig:
     lifecycle: "LifecycleOptions" = field(default_factory=lambda: LifecycleOptions())
     value: "ValueOptions" = field(default_factory=lambda: ValueOptions())
     matrix: "MatrixOptions" = field(default_factory=lambda: MatrixOptions())
+    clv: "CLVOptions" = field(default_factory=lambda: CLVOptions())
 
     def __post_init__(self) -> None:
         _check(self)
@@ -157,6 +159,7 @@ def _check(cfg: AnalysisConfig) -> None:
                 f"RFM breakpoints for {key} must be four increasing numbers, not {list(cuts)}"
             )
     _check_segmentation(cfg)
+    _check_clv(cfg.clv)
 
 
 @dataclass(frozen=True)
@@ -376,3 +379,66 @@ def _check_segmentation(cfg: AnalysisConfig) -> None:
     lo, hi = mx.tier_cuts
     if not 0 < lo < hi <= 100:
         raise ConfigError(f"tier cuts must satisfy 0 < low < high <= 100, not {lo} and {hi}")
+
+
+# -- customer lifetime value (see docs/clv.md) ----------------------------------------------
+
+CLV_MODELS = ("bgnbd", "paretonbd", "mbgnbd", "auto")
+CLV_TIME_UNITS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
+
+
+@dataclass(frozen=True)
+class CLVOptions:
+    """How customer value columns are computed (:mod:`cvm.models.lifetime_value`).
+
+    - ``model``: purchase model, ``bgnbd``, ``paretonbd``, ``mbgnbd`` or ``auto`` (default:
+      fit all three and keep the one with the lowest BIC).
+    - ``horizon_days``: horizon of ``expected_purchases_<horizon_days>d`` and of potential
+      value (default 365).
+    - ``discount_rate``: annual discount rate of future margin (default 0.10).
+    - ``time_unit``: unit the models are fitted in, ``week`` (default), ``day`` or ``month``;
+      discounting runs in steps of one unit.
+    - ``margin_rate``: share of spend that is margin for purchases with neither a margin nor a
+      cost (default: none, so such purchases count in full and value means revenue).
+    - ``service_cost``: known cost of serving one purchase, netted off potential value to give
+      ``clv`` (default 0).
+    - ``compounding_rate``: annual rate at which past margin is compounded to the as-of date in
+      ``historical_value`` (default 0: not compounded).
+    - ``current_period_days``: ``current_value`` is the margin of this many days up to the
+      as-of date (default 365).
+    """
+
+    model: str = "auto"
+    horizon_days: int = 365
+    discount_rate: float = 0.10
+    time_unit: str = "week"
+    margin_rate: float | None = None
+    service_cost: float = 0.0
+    compounding_rate: float = 0.0
+    current_period_days: int = 365
+
+    @property
+    def unit_days(self) -> float:
+        return CLV_TIME_UNITS[self.time_unit]
+
+
+def _check_clv(opts: CLVOptions) -> None:
+    if opts.model not in CLV_MODELS:
+        raise ConfigError(f"CLV model must be one of {', '.join(CLV_MODELS)}, not {opts.model!r}")
+    if opts.time_unit not in CLV_TIME_UNITS:
+        raise ConfigError(f"CLV time unit must be one of {', '.join(CLV_TIME_UNITS)}, "
+                          f"not {opts.time_unit!r}")
+    if opts.horizon_days < 1 or opts.current_period_days < 1:
+        raise ConfigError("CLV horizon_days and current_period_days must be at least 1 day")
+    if not 0 <= opts.discount_rate < 10:
+        raise ConfigError(f"the CLV discount rate is an annual rate such as 0.1, not "
+                          f"{opts.discount_rate}")
+    if not 0 <= opts.compounding_rate < 10:
+        raise ConfigError(f"the compounding rate is an annual rate such as 0.05, not "
+                          f"{opts.compounding_rate}")
+    if opts.margin_rate is not None and not 0 <= opts.margin_rate <= 1:
+        raise ConfigError(f"the margin rate is a share of spend between 0 and 1, not "
+                          f"{opts.margin_rate}")
+    if opts.service_cost < 0:
+        raise ConfigError(f"the service cost per purchase cannot be negative, not "
+                          f"{opts.service_cost}")
