@@ -30,6 +30,7 @@ from .features.rfm_schemes import RFMScheme, assign_segments, load_scheme
 from .features.summary import customer_summary
 from .identity import unify
 from .ingest.load import LoadReport, load_customers, load_transactions
+from .models.lifetime_value import clv_stage
 from .workspace import Workspace
 
 __all__ = ["RunResult", "AnalysisError", "StageContext", "StageResult", "STAGES",
@@ -72,7 +73,8 @@ class StageResult:
 
 #: Stages run after RFM and ABC, in order: ``(name, function(ctx, customers) -> StageResult)``.
 #: Each stage may read the columns earlier stages added and must work when they are absent.
-STAGES: list[tuple[str, Callable[[StageContext, pa.Table], StageResult]]] = []
+#: Customer value (CLV) comes first: later stages read its ``probability_alive`` and ``clv``.
+STAGES: list[tuple[str, Callable[[StageContext, pa.Table], StageResult]]] = [("clv", clv_stage)]
 
 
 @dataclass

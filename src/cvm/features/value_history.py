@@ -1,0 +1,67 @@
+"""Historical and current value of each customer, as one engine-neutral Ibis expression.
+
+The seeds split a customer's value into three parts: what the customer has brought (historical
+value), what the customer brings now (current value) and what the customer may still bring
+(potential value, :mod:`cvm.models.lifetime_value`). The first two are sums of past margin:
+
+- a purchase line's margin is its ``margin`` where given, else ``amount - cost`` where a cost is
+  given, else ``amount x margin_rate`` when a margin rate is set, else the whole ``amount`` (value
+  then means revenue);
+- ``historical_value`` = sum over the customer's purchases up to the as-of date of
+  margin x (1 + compounding rate)^(days before the as-of date / 365.25), i.e. past margin carried
+  forward to today at an annual rate (no compounding at rate 0);
+- ``current_value`` = margin of the purchases in the ``current_period_days`` days up to and
+  including the as-of date (the last period; a year by default);
+- ``margin_share`` = uncompounded margin / amount over all the customer's purchases (null when
+  the amounts sum to zero), the share of spend that potential value counts as margin.
+
+The same purchase-date window as the rest of the analysis applies (``window_days``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import ibis.expr.types as ir
+
+from .summary import window_filter
+
+__all__ = ["value_history", "DAYS_PER_YEAR"]
+
+DAYS_PER_YEAR = 365.25
+
+
+def value_history(transactions: ir.Table, *, as_of: dt.date, window_days: int | None = None,
+                  margin_rate: float | None = None, compounding_rate: float = 0.0,
+                  current_period_days: int = 365) -> ir.Table:
+    """One row per customer: ``customer_id``, ``historical_value``, ``current_value`` and
+    ``margin_share``.
+
+    ``transactions`` has ``customer_id``, ``purchase_date``, ``amount``, ``margin`` and ``cost``
+    (the last two null when unknown).
+    """
+    t = window_filter(transactions, as_of, window_days)
+    fallback = t.amount * margin_rate if margin_rate is not None else t.amount
+    line_margin = ibis.coalesce(t.margin, t.amount - t.cost, fallback).cast("float64")
+    as_of_lit = ibis.literal(as_of)
+    days_before = as_of_lit.delta(t.purchase_date, unit="day").cast("float64")
+    if compounding_rate:
+        growth = ibis.literal(1.0 + compounding_rate).pow(days_before / DAYS_PER_YEAR)
+        carried = line_margin * growth
+    else:
+        carried = line_margin
+    start = as_of - dt.timedelta(days=current_period_days)
+    in_current = t.purchase_date > ibis.literal(start)
+    lines = t.mutate(_carried=carried, _current=ibis.ifelse(in_current, line_margin, 0.0),
+                     _margin=line_margin, _amount=t.amount.cast("float64"))
+    sums = lines.group_by("customer_id").aggregate(
+        historical_value=lines._carried.sum(),
+        current_value=lines._current.sum(),
+        _margin=lines._margin.sum(),
+        _amount=lines._amount.sum(),
+    )
+    return sums.select(
+        "customer_id", "historical_value", "current_value",
+        margin_share=ibis.ifelse(sums._amount != 0, sums._margin / sums._amount, ibis.null("float64")),
+    )

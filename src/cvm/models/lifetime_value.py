@@ -1,0 +1,188 @@
+"""Customer value columns for ``cvm run``: the seeds' historical, current and potential value,
+and the purchase-model predictions behind them.
+
+Columns added to the per-customer table (money in the data's currency):
+
+- ``probability_alive``: P(alive at the as-of date | history), from the purchase model;
+- ``expected_purchases_<h>d``: expected repeat purchase days in the next ``h`` days;
+- ``expected_average_spend``: expected spend per purchase day (Gamma-Gamma; Fader, Hardie & Lee
+  2005, "RFM and CLV", eq. 5 / the Fader & Hardie 2013 note);
+- ``historical_value`` and ``current_value``: past margin, all history (optionally compounded)
+  and the last period (:mod:`cvm.features.value_history`);
+- ``potential_value``: discounted expected purchases over the horizon x expected spend x the
+  customer's margin share (:func:`cvm.models.clv.discounted_expected_transactions`);
+- ``clv``: potential value net of the known service cost of those purchases,
+  ``potential_value - discounted expected purchases x service cost per purchase``.
+
+The models are fitted on the per-customer summary: x = ``frequency`` (repeat purchase days),
+t_x = (``tenure_days`` - ``recency_days``) / unit and T = ``tenure_days`` / unit, the unit being
+``CLVOptions.time_unit`` (weeks by default). Fitting and scoring run in numpy on the unique
+(x, t_x, T) rows and are mapped back to the customers. When no customer has a repeat purchase
+no model is identified: the model columns are null and the run summary says why.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ..config import CLVOptions
+from ..features.value_history import DAYS_PER_YEAR
+from .clv import discounted_expected_transactions
+from .gammagamma import GammaGamma
+from .selection import MODEL_TITLES, fit_purchase_model
+
+__all__ = ["model_input", "predict_customer_value", "clv_stage", "value_columns"]
+
+logger = logging.getLogger(__name__)
+
+
+def value_columns(options: CLVOptions) -> list[str]:
+    """The columns the CLV stage adds, in order."""
+    return ["probability_alive", f"expected_purchases_{options.horizon_days}d",
+            "expected_average_spend", "historical_value", "current_value", "potential_value",
+            "clv"]
+
+
+def model_input(summary: pd.DataFrame, unit_days: float) -> pd.DataFrame:
+    """frequency / recency / T (in units of ``unit_days``) and mean repeat spend, from the
+    per-customer summary's ``frequency``, ``recency_days``, ``tenure_days`` and
+    ``repeat_monetary_avg``."""
+    tenure = summary["tenure_days"].to_numpy(dtype=float)
+    since_last = summary["recency_days"].to_numpy(dtype=float)
+    return pd.DataFrame({
+        "frequency": summary["frequency"].to_numpy(dtype=float),
+        "recency": (tenure - since_last) / unit_days,
+        "T": tenure / unit_days,
+        "monetary_value": summary["repeat_monetary_avg"].fillna(0.0).to_numpy(dtype=float),
+    })
+
+
+def _spend(data: pd.DataFrame, fallback: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Expected spend per purchase day: Gamma-Gamma where it can be fitted, else the customer's
+    own mean spend per purchase day."""
+    try:
+        spend_model = GammaGamma().fit(data)
+        values = spend_model.expected_average_spend(data)
+        return values, {"model": "gammagamma", "title": "Gamma-Gamma",
+                        "params": dict(spend_model.params_),
+                        "standard_errors": dict(spend_model.standard_errors_),
+                        "log_likelihood": spend_model.log_likelihood_}
+    except ValueError as exc:
+        logger.warning("spend model not used: %s", exc)
+        return fallback, {"model": "observed_mean", "title": "observed mean spend",
+                          "reason": str(exc)}
+
+
+def predict_customer_value(summary: pd.DataFrame, margin_share: np.ndarray,
+                           options: CLVOptions) -> tuple[dict[str, np.ndarray], dict]:
+    """The model-based columns for each row of ``summary`` and a summary of the fit.
+
+    ``summary`` is the per-customer summary (``frequency``, ``recency_days``, ``tenure_days``,
+    ``repeat_monetary_avg``, ``monetary_avg``); ``margin_share`` the share of each customer's
+    spend that is margin. Returns ``(columns, info)``; when no model can be fitted the columns
+    are all NaN and ``info["status"]`` says why.
+    """
+    n = len(summary)
+    horizon_col = f"expected_purchases_{options.horizon_days}d"
+    empty = {name: np.full(n, np.nan) for name in
+             ("probability_alive", horizon_col, "expected_average_spend", "potential_value", "clv")}
+    info: dict = {"options": asdict(options), "time_unit": options.time_unit,
+                  "horizon_days": options.horizon_days, "horizon_column": horizon_col}
+    if n == 0:
+        return empty, {**info, "status": "no_customers", "message": "there are no customers"}
+    data = model_input(summary, options.unit_days)
+    repeaters = int((data["frequency"] > 0).sum())
+    info["repeat_customers"] = repeaters
+    info["customers"] = n
+    if repeaters == 0:
+        message = ("no customer has bought on more than one day, so the purchase and dropout "
+                   "rates cannot be estimated; the model-based columns are left empty")
+        return empty, {**info, "status": "no_repeat", "message": message}
+    try:
+        choice = fit_purchase_model(data[["frequency", "recency", "T"]], options.model)
+    except ValueError as exc:
+        return empty, {**info, "status": "failed", "message": str(exc)}
+    model = choice.model
+    horizon = options.horizon_days / options.unit_days
+    units_per_year = DAYS_PER_YEAR / options.unit_days
+    step = max(1.0, 7.0 / options.unit_days)
+    alive = model.probability_alive(data)
+    expected = model.expected_purchases(horizon, data)
+    discounted = discounted_expected_transactions(
+        model, data, horizon=horizon, discount_rate=options.discount_rate,
+        time_units_per_year=units_per_year, step=step)
+    spend, spend_info = _spend(data, summary["monetary_avg"].to_numpy(dtype=float))
+    potential = discounted * spend * margin_share
+    clv = potential - discounted * options.service_cost
+    columns = {"probability_alive": alive, horizon_col: expected,
+               "expected_average_spend": spend, "potential_value": potential, "clv": clv}
+    info.update({
+        "status": "fitted",
+        "message": choice.reason,
+        "model": choice.as_dict(),
+        "spend_model": spend_info,
+        "expected_purchases_total": float(expected.sum()),
+        "potential_value_total": float(np.nansum(potential)),
+        "clv_total": float(np.nansum(clv)),
+    })
+    logger.info("CLV with %s: %s", MODEL_TITLES[choice.chosen.name], choice.reason)
+    return columns, info
+
+
+def _margin_share(history: pd.DataFrame, options: CLVOptions) -> np.ndarray:
+    default = options.margin_rate if options.margin_rate is not None else 1.0
+    share = history["margin_share"].to_numpy(dtype=float, na_value=np.nan)
+    return np.where(np.isfinite(share), share, default)
+
+
+def clv_stage(ctx, customers: pa.Table):
+    """The pipeline stage (registered first in :data:`cvm.pipeline.STAGES`)."""
+    from ..features.value_history import value_history
+    from ..pipeline import StageResult
+
+    options: CLVOptions = ctx.config.clv
+    history_expr = value_history(ctx.transactions, as_of=ctx.as_of,
+                                 window_days=ctx.config.window_days,
+                                 margin_rate=options.margin_rate,
+                                 compounding_rate=options.compounding_rate,
+                                 current_period_days=options.current_period_days)
+    history = ctx.engine.to_arrow(history_expr).to_pandas()
+    frame = customers.select(["customer_id", "frequency", "recency_days", "tenure_days",
+                              "repeat_monetary_avg", "monetary_avg"]).to_pandas()
+    history = frame[["customer_id"]].merge(history, on="customer_id", how="left")
+    columns, info = predict_customer_value(frame, _margin_share(history, options), options)
+    out = customers
+    for name in value_columns(options):
+        if name in ("historical_value", "current_value"):
+            values = history[name].to_numpy(dtype=float)
+        else:
+            values = columns[name]
+        array = pa.array(values, type=pa.float64(), from_pandas=True)
+        if name in out.column_names:
+            out = out.set_column(out.column_names.index(name), name, array)
+        else:
+            out = out.append_column(name, array)
+    info["historical_value_total"] = float(np.nansum(history["historical_value"]))
+    info["current_value_total"] = float(np.nansum(history["current_value"]))
+    tables = {}
+    if info.get("status") == "fitted":
+        tables["clv_models"] = _candidates_table(info["model"])
+    return StageResult(out, tables=tables, summary=info)
+
+
+def _candidates_table(model_info: dict) -> pa.Table:
+    """One row per candidate model; parameter columns are the union of the models' names."""
+    rows = []
+    for c in model_info["candidates"]:
+        rows.append({"model": c["model"], "chosen": c["model"] == model_info["model"],
+                     "log_likelihood": c["log_likelihood"], "aic": c["aic"], "bic": c["bic"],
+                     "histogram_chi2": c["histogram_chi2"], "converged": c["converged"],
+                     **{f"param_{k}": v for k, v in c["params"].items()},
+                     **{f"se_{k}": v for k, v in c["standard_errors"].items()}})
+    names = list(dict.fromkeys(k for row in rows for k in row))
+    return pa.Table.from_pydict({k: [row.get(k) for row in rows] for k in names})

@@ -1,0 +1,180 @@
+"""Fitting a purchase model by name, and choosing between them.
+
+:func:`fit_purchase_model` fits one of BG/NBD, Pareto/NBD and MBG/NBD, or with ``"auto"`` all
+three, and keeps the one with the lowest BIC. All three have four parameters, so AIC and BIC
+rank them exactly as the log-likelihood does; the choice is then checked against a cheap
+calibration test, the classic fit histogram (Fader, Hardie & Lee 2007, "Creating a Fit Histogram
+for the BG/NBD Model"): the number of customers expected to make 0, 1, 2, … repeat purchases
+in their own observation time T, against the number who did. The chosen model and the reason
+are returned as data, for the report.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .bgnbd import BGNBD
+from .mbgnbd import MBGNBD
+from .paretonbd import ParetoNBD
+
+__all__ = ["PURCHASE_MODELS", "MODEL_TITLES", "ModelFit", "ModelChoice", "fit_purchase_model",
+           "frequency_histogram"]
+
+logger = logging.getLogger(__name__)
+
+PURCHASE_MODELS = {"bgnbd": BGNBD, "paretonbd": ParetoNBD, "mbgnbd": MBGNBD}
+MODEL_TITLES = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "mbgnbd": "MBG/NBD"}
+
+#: the fit histogram shows 0 … HISTOGRAM_TOP - 1 repeat purchases and a last "HISTOGRAM_TOP+" bin
+HISTOGRAM_TOP = 7
+
+
+@dataclass
+class ModelFit:
+    """One fitted candidate and its fit quality."""
+
+    name: str
+    model: object
+    log_likelihood: float
+    aic: float
+    bic: float
+    n_customers: int
+    converged: bool
+    histogram_actual: list[float] = field(default_factory=list)
+    histogram_expected: list[float] = field(default_factory=list)
+    histogram_chi2: float = float("nan")
+
+    def as_dict(self) -> dict:
+        """The fit as plain numbers (for run summaries and the report)."""
+        return {
+            "model": self.name,
+            "title": MODEL_TITLES[self.name],
+            "params": dict(self.model.params_),
+            "standard_errors": dict(self.model.standard_errors_),
+            "log_likelihood": self.log_likelihood,
+            "aic": self.aic,
+            "bic": self.bic,
+            "n_customers": self.n_customers,
+            "converged": self.converged,
+            "histogram_actual": self.histogram_actual,
+            "histogram_expected": self.histogram_expected,
+            "histogram_chi2": self.histogram_chi2,
+        }
+
+
+@dataclass
+class ModelChoice:
+    """The model kept, every candidate that was fitted, and why the kept one was chosen."""
+
+    chosen: ModelFit
+    candidates: list[ModelFit]
+    reason: str
+
+    @property
+    def model(self):
+        return self.chosen.model
+
+    def as_dict(self) -> dict:
+        return {**self.chosen.as_dict(), "reason": self.reason,
+                "candidates": [c.as_dict() for c in self.candidates]}
+
+
+def frequency_histogram(model, data, top: int = HISTOGRAM_TOP) -> tuple[np.ndarray, np.ndarray]:
+    """Customers with 0, 1, …, ``top - 1`` and ``top`` or more repeat purchases: actual, and
+    expected by the model as sum_i P(X(T_i) = x) over customers (each over their own T).
+
+    ``data`` has ``frequency`` and ``T`` (and optional ``weights``). Returns ``(actual,
+    expected)``, arrays of ``top + 1`` counts; the last expected bin is the remainder.
+    """
+    x = np.asarray(data["frequency"], dtype=float)
+    T = np.asarray(data["T"], dtype=float)
+    w = np.asarray(data["weights"], dtype=float) if "weights" in data else np.ones_like(x)
+    bins = np.minimum(x, top).astype(int)
+    actual = np.bincount(bins, weights=w, minlength=top + 1)[: top + 1]
+    unique_T, inverse = np.unique(T, return_inverse=True)
+    t_weight = np.bincount(inverse, weights=w)
+    expected = np.empty(top + 1)
+    for n in range(top):
+        probability = model.probability_of_purchases(n, unique_T)
+        expected[n] = float(np.dot(t_weight, probability))
+    expected[top] = float(w.sum()) - expected[:top].sum()
+    return actual, expected
+
+
+def _chi2(actual: np.ndarray, expected: np.ndarray) -> float:
+    """Pearson's sum (actual - expected)^2 / expected over the histogram's bins."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(expected > 0, (actual - expected) ** 2 / expected, 0.0)
+    return float(terms.sum())
+
+
+def _fit_one(name: str, data, n_customers: int) -> ModelFit:
+    model = PURCHASE_MODELS[name]().fit(data)
+    k = len(model.param_names)
+    ll = model.log_likelihood_
+    actual, expected = frequency_histogram(model, data)
+    return ModelFit(name, model, ll, aic=2 * k - 2 * ll, bic=k * math.log(n_customers) - 2 * ll,
+                    n_customers=n_customers, converged=bool(model.converged_),
+                    histogram_actual=actual.tolist(), histogram_expected=expected.tolist(),
+                    histogram_chi2=_chi2(actual, expected))
+
+
+def fit_purchase_model(data, model: str = "auto") -> ModelChoice:
+    """Fit the purchase model ``model`` (``bgnbd``, ``paretonbd``, ``mbgnbd``) on ``data``
+    (``frequency``, ``recency``, ``T``, optional ``weights``), or with ``"auto"`` all three,
+    keeping the lowest BIC among those that converged.
+
+    Raises ``ValueError`` when no customer has a repeat purchase (no model is identified).
+    """
+    if model != "auto" and model not in PURCHASE_MODELS:
+        raise ValueError(f"unknown purchase model {model!r}: choose one of "
+                         f"{', '.join(PURCHASE_MODELS)} or auto")
+    w = np.asarray(data["weights"], dtype=float) if "weights" in data else None
+    n_customers = int(round(w.sum())) if w is not None else len(np.asarray(data["frequency"]))
+    if model != "auto":
+        fit = _fit_one(model, data, n_customers)
+        reason = (f"{MODEL_TITLES[model]} was asked for (log-likelihood {fit.log_likelihood:,.1f}, "
+                  f"BIC {fit.bic:,.1f}).")
+        return ModelChoice(fit, [fit], reason)
+    candidates = []
+    for name in PURCHASE_MODELS:
+        try:
+            candidates.append(_fit_one(name, data, n_customers))
+        except ValueError as exc:
+            logger.warning("%s could not be fitted: %s", MODEL_TITLES[name], exc)
+    if not candidates:
+        raise ValueError("none of the purchase models could be fitted to these data")
+    usable = [c for c in candidates if c.converged] or candidates
+    ranked = sorted(usable, key=lambda c: c.bic)
+    best = ranked[0]
+    reason = _reason(best, ranked, candidates)
+    return ModelChoice(best, candidates, reason)
+
+
+def _reason(best: ModelFit, ranked: list[ModelFit], candidates: list[ModelFit]) -> str:
+    parts = [f"{MODEL_TITLES[best.name]} has the lowest BIC ({best.bic:,.1f}"]
+    others = ", ".join(f"{MODEL_TITLES[c.name]} {c.bic:,.1f}" for c in ranked[1:])
+    parts[0] += f"; {others})" if others else ")"
+    parts.append("with four parameters each, AIC and BIC rank the models as the "
+                 "log-likelihood does")
+    if len(ranked) > 1:
+        gap = ranked[1].bic - best.bic
+        if gap < 2:
+            parts.append(f"the BIC gap to {MODEL_TITLES[ranked[1].name]} is {gap:.1f}, too small "
+                         "to prefer either on fit alone")
+    by_histogram = min(candidates, key=lambda c: c.histogram_chi2)
+    if by_histogram is best:
+        parts.append(f"its fit histogram is also the closest (chi-square {best.histogram_chi2:.1f})")
+    else:
+        parts.append(f"the fit histogram of {MODEL_TITLES[by_histogram.name]} is closer "
+                     f"(chi-square {by_histogram.histogram_chi2:.1f} against "
+                     f"{best.histogram_chi2:.1f})")
+    dropped = [c for c in candidates if not c.converged]
+    if dropped:
+        parts.append("not converged, so not chosen: "
+                     + ", ".join(MODEL_TITLES[c.name] for c in dropped))
+    return "; ".join(parts) + "."
