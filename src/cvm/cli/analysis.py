@@ -54,19 +54,47 @@ def _analysis_options(func):
         click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
                      show_default=True,
                      help="Where computations run (spark needs: pip install 'cvm[spark]')."),
+        *_clv_options(),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-def _config(as_of, window_days, rfm_scheme, monetary, abc_basis, abc_thresholds, lang):
-    from ..config import ABCOptions, AnalysisConfig, RFMOptions
+def _clv_options():
+    """Options of the customer value columns (see docs/clv.md)."""
+    return [
+        click.option("--clv-model", type=click.Choice(["bgnbd", "paretonbd", "mbgnbd", "auto"]),
+                     default="auto", show_default=True,
+                     help="Purchase model for CLV; auto fits all three and keeps the lowest BIC."),
+        click.option("--clv-horizon-days", type=click.IntRange(min=1), default=365,
+                     show_default=True, help="Horizon of expected purchases and potential value."),
+        click.option("--discount-rate", type=click.FloatRange(min=0), default=0.10,
+                     show_default=True, help="Annual discount rate of future margin."),
+        click.option("--margin-rate", type=click.FloatRange(0, 1), default=None,
+                     help="Share of spend that is margin where the data have no margin or cost "
+                          "[default: count the whole amount]."),
+        click.option("--service-cost", type=click.FloatRange(min=0), default=0.0,
+                     show_default=True, help="Known cost of serving one purchase, netted off CLV."),
+    ]
+
+
+def _clv_config(clv_model="auto", clv_horizon_days=365, discount_rate=0.10, margin_rate=None,
+                service_cost=0.0):
+    from ..config import CLVOptions
+
+    return CLVOptions(model=clv_model, horizon_days=clv_horizon_days, discount_rate=discount_rate,
+                      margin_rate=margin_rate, service_cost=service_cost)
+
+
+def _config(as_of, window_days, rfm_scheme, monetary, abc_basis, abc_thresholds, lang, clv=None):
+    from ..config import ABCOptions, AnalysisConfig, CLVOptions, RFMOptions
 
     return AnalysisConfig(
         as_of=as_of, window_days=window_days, lang=lang,
         rfm=RFMOptions(scheme=rfm_scheme, monetary=monetary),
         abc=ABCOptions(basis=abc_basis, thresholds=abc_thresholds),
+        clv=clv or CLVOptions(),
     )
 
 
@@ -144,7 +172,7 @@ def _print_result(result, out: Path | None) -> None:
 @friendly_errors
 def run(transactions, customer_files, mapping, workspace, out, refunds, dayfirst,
         keep_duplicates, table, source, as_of, window_days, rfm_scheme, monetary, abc_basis,
-        abc_thresholds, lang, engine):
+        abc_thresholds, lang, engine, **clv_args):
     """Load TRANSACTIONS (files or a postgresql:// table) and analyse them.
 
     TRANSACTIONS can be CSV, TSV or whitespace-separated text, Parquet, Excel (.xlsx) or JSON
@@ -161,7 +189,8 @@ def run(transactions, customer_files, mapping, workspace, out, refunds, dayfirst
     from ..config import IngestOptions, load_mapping
     from ..pipeline import run as run_pipeline
 
-    config = _config(as_of, window_days, rfm_scheme, monetary, abc_basis, abc_thresholds, lang)
+    config = _config(as_of, window_days, rfm_scheme, monetary, abc_basis, abc_thresholds, lang,
+                     clv=_clv_config(**clv_args))
     mapping_obj = load_mapping(mapping) if mapping else None
     options = mapping_obj.options if mapping_obj else IngestOptions()
     overrides = {k: v for k, v in (("allow_refunds", refunds or None), ("dayfirst", dayfirst or None),
