@@ -65,3 +65,4 @@ def main(verbose: bool) -> None:
 
 
 from . import analysis  # noqa: E402,F401  (registers the commands)
+from . import serve  # noqa: E402,F401  (serve, token, report)
