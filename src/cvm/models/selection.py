@@ -22,6 +22,7 @@ from .mbgnbd import MBGNBD
 from .paretonbd import ParetoNBD
 
 __all__ = ["PURCHASE_MODELS", "MODEL_TITLES", "ModelFit", "ModelChoice", "fit_purchase_model",
+           "choice_reason",
            "frequency_histogram"]
 
 logger = logging.getLogger(__name__)
@@ -73,14 +74,18 @@ class ModelChoice:
     chosen: ModelFit
     candidates: list[ModelFit]
     reason: str
+    asked: bool = False
 
     @property
     def model(self):
         return self.chosen.model
 
     def as_dict(self) -> dict:
-        return {**self.chosen.as_dict(), "reason": self.reason,
-                "candidates": [c.as_dict() for c in self.candidates]}
+        chosen = self.chosen.as_dict()
+        candidates = [c.as_dict() for c in self.candidates]
+        return {**chosen, "reason": self.reason,
+                "reason_zh": choice_reason(chosen, candidates, "zh", asked=self.asked),
+                "asked": self.asked, "candidates": candidates}
 
 
 def frequency_histogram(model, data, top: int = HISTOGRAM_TOP) -> tuple[np.ndarray, np.ndarray]:
@@ -137,9 +142,8 @@ def fit_purchase_model(data, model: str = "auto") -> ModelChoice:
     n_customers = int(round(w.sum())) if w is not None else len(np.asarray(data["frequency"]))
     if model != "auto":
         fit = _fit_one(model, data, n_customers)
-        reason = (f"{MODEL_TITLES[model]} was asked for (log-likelihood {fit.log_likelihood:,.1f}, "
-                  f"BIC {fit.bic:,.1f}).")
-        return ModelChoice(fit, [fit], reason)
+        return ModelChoice(fit, [fit], choice_reason(fit.as_dict(), [fit.as_dict()], asked=True),
+                           asked=True)
     candidates = []
     for name in PURCHASE_MODELS:
         try:
@@ -151,30 +155,59 @@ def fit_purchase_model(data, model: str = "auto") -> ModelChoice:
     usable = [c for c in candidates if c.converged] or candidates
     ranked = sorted(usable, key=lambda c: c.bic)
     best = ranked[0]
-    reason = _reason(best, ranked, candidates)
+    reason = choice_reason(best.as_dict(), [c.as_dict() for c in candidates])
     return ModelChoice(best, candidates, reason)
 
 
-def _reason(best: ModelFit, ranked: list[ModelFit], candidates: list[ModelFit]) -> str:
-    parts = [f"{MODEL_TITLES[best.name]} has the lowest BIC ({best.bic:,.1f}"]
-    others = ", ".join(f"{MODEL_TITLES[c.name]} {c.bic:,.1f}" for c in ranked[1:])
-    parts[0] += f"; {others})" if others else ")"
-    parts.append("with four parameters each, AIC and BIC rank the models as the "
-                 "log-likelihood does")
-    if len(ranked) > 1:
-        gap = ranked[1].bic - best.bic
-        if gap < 2:
-            parts.append(f"the BIC gap to {MODEL_TITLES[ranked[1].name]} is {gap:.1f}, too small "
-                         "to prefer either on fit alone")
-    by_histogram = min(candidates, key=lambda c: c.histogram_chi2)
-    if by_histogram is best:
-        parts.append(f"its fit histogram is also the closest (chi-square {best.histogram_chi2:.1f})")
+_REASON_TEXT = {
+    "en": {"lowest": "{model} has the lowest BIC ({bic}{others})",
+           "same_rank": "with four parameters each, AIC and BIC rank the models as the "
+                        "log-likelihood does",
+           "close": "the BIC gap to {other} is {gap}, too small to prefer either on fit alone",
+           "hist_same": "its fit histogram is also the closest (chi-square {chi2})",
+           "hist_other": "the fit histogram of {other} is closer (chi-square {other_chi2} "
+                         "against {chi2})",
+           "dropped": "not converged, so not chosen: {names}",
+           "asked": "{model} was asked for (log-likelihood {ll}, BIC {bic})",
+           "sep": "; ", "end": "."},
+    "zh": {"lowest": "{model}的 BIC 最低（{bic}{others}）",
+           "same_rank": "各模型均有四个参数，AIC 与 BIC 的排序与对数似然相同",
+           "close": "与{other}的 BIC 差距仅为{gap}，仅凭拟合难分优劣",
+           "hist_same": "其拟合直方图也最接近（卡方 {chi2}）",
+           "hist_other": "{other}的拟合直方图更接近（卡方 {other_chi2}，本模型 {chi2}）",
+           "dropped": "未收敛因而未选用：{names}",
+           "asked": "按要求使用{model}（对数似然 {ll}，BIC {bic}）",
+           "sep": "；", "end": "。"},
+}
+
+
+def choice_reason(chosen: dict, candidates: list[dict], lang: str = "en",
+                  asked: bool = False) -> str:
+    """Why ``chosen`` was kept among ``candidates`` (dicts as :meth:`ModelFit.as_dict` gives),
+    in English or Chinese."""
+    t = _REASON_TEXT[lang]
+    title = chosen["title"]
+    if asked:
+        return t["asked"].format(model=title, ll=f"{chosen['log_likelihood']:,.1f}",
+                                 bic=f"{chosen['bic']:,.1f}") + t["end"]
+    usable = [c for c in candidates if c["converged"]] or candidates
+    ranked = sorted(usable, key=lambda c: c["bic"])
+    others = "".join(f"{t['sep'] if i == 0 else ', '}{c['title']} {c['bic']:,.1f}"
+                     for i, c in enumerate(c for c in ranked if c["model"] != chosen["model"]))
+    parts = [t["lowest"].format(model=title, bic=f"{chosen['bic']:,.1f}", others=others),
+             t["same_rank"]]
+    rest = [c for c in ranked if c["model"] != chosen["model"]]
+    if rest and rest[0]["bic"] - chosen["bic"] < 2:
+        parts.append(t["close"].format(other=rest[0]["title"],
+                                       gap=f"{rest[0]['bic'] - chosen['bic']:.1f}"))
+    by_histogram = min(candidates, key=lambda c: c["histogram_chi2"])
+    if by_histogram["model"] == chosen["model"]:
+        parts.append(t["hist_same"].format(chi2=f"{chosen['histogram_chi2']:.1f}"))
     else:
-        parts.append(f"the fit histogram of {MODEL_TITLES[by_histogram.name]} is closer "
-                     f"(chi-square {by_histogram.histogram_chi2:.1f} against "
-                     f"{best.histogram_chi2:.1f})")
-    dropped = [c for c in candidates if not c.converged]
+        parts.append(t["hist_other"].format(other=by_histogram["title"],
+                                            other_chi2=f"{by_histogram['histogram_chi2']:.1f}",
+                                            chi2=f"{chosen['histogram_chi2']:.1f}"))
+    dropped = [c["title"] for c in candidates if not c["converged"]]
     if dropped:
-        parts.append("not converged, so not chosen: "
-                     + ", ".join(MODEL_TITLES[c.name] for c in dropped))
-    return "; ".join(parts) + "."
+        parts.append(t["dropped"].format(names=", ".join(dropped)))
+    return t["sep"].join(parts) + t["end"]

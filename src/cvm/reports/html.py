@@ -100,6 +100,7 @@ def render_report(customers: pd.DataFrame, segments: pd.DataFrame, pareto: dict,
         sections.append(Section("heatmap", labels["section_heatmap"], labels["note_heatmap"],
                                 charts=[charts.rf_heatmap_svg(customers, labels, symbol)]))
         sections.extend(_optional_sections(customers, pareto, labels, symbol))
+        sections.extend(_clv_model_sections(run_info, lang))
     sections.append(_glossary_section(customers, labels))
     page = _environment().get_template("report.html.j2").render(
         lang="zh-CN" if lang == "zh" else "en",
@@ -318,6 +319,12 @@ def _optional_sections(customers: pd.DataFrame, pareto: dict, labels: Labels,
     if "lifecycle_stage" in customers.columns:
         sections.append(_lifecycle_section(customers, pareto, labels, symbol))
     return sections
+
+
+def _clv_model_sections(run_info: dict, lang: str) -> list[Section]:
+    from cvm.reports.clv import clv_model_sections
+
+    return clv_model_sections(run_info, lang)
 
 
 def _lifecycle_section(customers: pd.DataFrame, pareto: dict, labels: Labels,
