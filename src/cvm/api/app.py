@@ -1,0 +1,138 @@
+"""The server: one process that owns the workspace file and serves the REST API under
+``/api/v1`` and the dashboard at ``/``.
+
+DuckDB lets one process open a workspace file for writing, so the server holds it for its
+lifetime: request threads read through their own cursors, and runs are written by one worker
+thread (see :mod:`cvm.api.jobs`). Every script, style and the API docs page are served from the
+package, so everything works with no internet.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from .. import __version__
+from ..workspace import Workspace, WorkspaceError
+from .access import Access
+from .jobs import JobQueue
+from .reader import BadQuery, NotFound, ResultsReader
+from .uploads import UploadLimit
+
+__all__ = ["create_app", "Settings"]
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
+
+
+@dataclass
+class Settings:
+    """How the server runs.
+
+    - ``workspace``: the workspace file (created when missing);
+    - ``sources``: named sources a run can load (name → file path or ``postgresql://`` URL);
+    - ``max_upload_mb``: larger uploads are refused with 413;
+    - ``upload_dir``: where uploads wait for their run (default: beside the workspace).
+    """
+
+    workspace: str = "cvm.duckdb"
+    sources: dict[str, str] = field(default_factory=dict)
+    max_upload_mb: float = 200.0
+    upload_dir: str | None = None
+
+
+class ServerState:
+    """What the endpoints share: the workspace, the reader, access control and the run queue."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.ws = Workspace(settings.workspace)
+        self.reader = ResultsReader(self.ws)
+        self.access = Access(self.ws)
+        self.jobs = JobQueue(self.ws.path)
+        self.sources = dict(settings.sources)
+        default_dir = (Path(tempfile.gettempdir()) / "cvm-uploads") if self.ws.path == ":memory:" \
+            else Path(self.ws.path).parent / f".{Path(self.ws.path).name}.uploads"
+        self.upload_dir = Path(settings.upload_dir) if settings.upload_dir else default_dir
+        self.upload_dir.mkdir(parents=True, exist_ok=True)
+
+    def close(self) -> None:
+        self.jobs.close()
+        self.reader.close()
+        self.ws.close()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The ASGI application (run it with uvicorn, as ``cvm serve`` does)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.cvm = ServerState(settings)
+        log.info("serving workspace %s", settings.workspace)
+        try:
+            yield
+        finally:
+            app.state.cvm.close()
+
+    app = FastAPI(
+        title="cvm", version=__version__, lifespan=lifespan,
+        description="Customer value management: runs, segments, the value × lifecycle matrix, "
+                    "customers and target lists. Authenticate with `Authorization: Bearer "
+                    "<token>` (create one with `cvm token create --role viewer|analyst|admin`).",
+        openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
+
+    from ..web.pages import router as pages
+    from .routes import router as api
+
+    app.include_router(api)
+    app.include_router(pages)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/api/v1/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(_DOCS_PAGE)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound):
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(BadQuery)
+    async def bad_query(request: Request, exc: BadQuery):
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(WorkspaceError)
+    async def workspace_error(request: Request, exc: WorkspaceError):
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    max_bytes = int(settings.max_upload_mb * (1 << 20))
+    app.add_middleware(UploadLimit, max_bytes=max_bytes, prefix="/api/v1/runs/upload")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app
+
+
+_DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>cvm REST API</title>
+<link rel="icon" href="/static/vendor/swagger-ui/favicon-32x32.png">
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/docs.js"></script>
+</body></html>
+"""

@@ -1,0 +1,44 @@
+"""Display names of the per-customer columns, in English and Chinese (exports, tables)."""
+
+from __future__ import annotations
+
+__all__ = ["COLUMN_LABELS", "column_label"]
+
+COLUMN_LABELS: dict[str, tuple[str, str]] = {
+    "customer_id": ("Customer", "客户编号"),
+    "name": ("Name", "姓名"),
+    "phone": ("Phone", "手机"),
+    "email": ("Email", "邮箱"),
+    "city": ("City", "城市"),
+    "owner": ("Account manager", "客户经理"),
+    "rfm_segment": ("Segment key", "细分代码"),
+    "rfm_segment_label": ("Segment", "客户细分"),
+    "abc_class": ("ABC", "ABC 类"),
+    "value_rank": ("Value rank", "价值排名"),
+    "lifecycle_stage": ("Lifecycle stage", "生命周期阶段"),
+    "value_quadrant": ("Value quadrant", "价值象限"),
+    "matrix_cell": ("Matrix cell", "矩阵单元"),
+    "recency_days": ("Days since last purchase", "距上次购买天数"),
+    "frequency": ("Repeat purchases", "重复购买次数"),
+    "monetary_total": ("Total spend", "消费总额"),
+    "last_purchase": ("Last purchase", "最近购买"),
+    "first_purchase": ("First purchase", "首次购买"),
+    "r_score": ("R", "R"),
+    "f_score": ("F", "F"),
+    "m_score": ("M", "M"),
+    "probability_alive": ("P(alive)", "存活概率"),
+    "clv": ("CLV", "客户终身价值"),
+    "potential_value": ("Potential value", "潜在价值"),
+}
+
+
+def column_label(column: str, lang: str = "en") -> str:
+    """The display name of ``column`` (the column name itself when there is none).
+
+    >>> column_label("monetary_total", "zh")
+    '消费总额'
+    """
+    pair = COLUMN_LABELS.get(column)
+    if pair is None:
+        return column
+    return pair[1] if lang == "zh" else pair[0]

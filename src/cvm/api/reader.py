@@ -1,0 +1,287 @@
+"""Read a workspace's stored results for the REST API and the dashboard, safely while runs write.
+
+The server process owns the workspace file. Each request thread reads through its own DuckDB
+cursor (a connection to the same database), so a run being written in the worker thread is
+invisible until it commits: a reader sees the last complete run and never a half-written one.
+A complete run's tables never change, so figures computed from them are cached by run id.
+
+Later stages add per-customer columns (``probability_alive``, ``clv``, ``lifecycle_stage``,
+``value_quadrant``, ``matrix_cell`` …) and run tables; everything here checks which are present
+and reports a capability as ``available: false`` rather than failing when it is not.
+
+>>> from cvm.workspace import Workspace
+>>> reader = ResultsReader(Workspace(":memory:"))
+>>> reader.latest_run() is None
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections import OrderedDict
+from typing import Any, Callable
+
+from ..workspace import Workspace
+from . import insights
+
+__all__ = ["ResultsReader", "NotFound", "BadQuery", "CustomerQuery", "LIST_COLUMNS"]
+
+#: Columns a customer list shows, in order, when the run has them.
+LIST_COLUMNS = (
+    "customer_id", "name", "phone", "email", "city", "owner", "rfm_segment", "rfm_segment_label",
+    "abc_class", "value_rank", "lifecycle_stage", "value_quadrant", "matrix_cell",
+    "recency_days", "frequency", "monetary_total", "last_purchase", "r_score", "f_score",
+    "m_score", "probability_alive", "clv", "potential_value",
+)
+_FILTERS = {"segment": "rfm_segment", "cell": "matrix_cell", "stage": "lifecycle_stage",
+            "abc": "abc_class", "quadrant": "value_quadrant"}
+_CACHE_SIZE = 512
+
+
+class NotFound(LookupError):
+    """No such run, customer or result table."""
+
+
+class BadQuery(ValueError):
+    """A filter, sort column or parameter the results cannot answer."""
+
+
+class CustomerQuery:
+    """Filters, sort and page of a customer list (all optional)."""
+
+    def __init__(self, *, segment: str | None = None, cell: str | None = None,
+                 stage: str | None = None, abc: str | None = None, quadrant: str | None = None,
+                 clv_min: float | None = None, clv_max: float | None = None,
+                 search: str | None = None, sort: str = "value_rank", descending: bool = False,
+                 page: int = 1, page_size: int = 50):
+        self.equals = {k: v for k, v in (("segment", segment), ("cell", cell), ("stage", stage),
+                                         ("abc", abc), ("quadrant", quadrant)) if v is not None}
+        self.clv_min, self.clv_max = clv_min, clv_max
+        self.search = search
+        self.sort, self.descending = sort, descending
+        self.page, self.page_size = page, page_size
+
+    def where(self, columns: set[str]) -> tuple[str, list]:
+        clauses, params = [], []
+        for key, value in self.equals.items():
+            column = _FILTERS[key]
+            if column not in columns:
+                raise BadQuery(f"filter {key!r} needs the column {column!r}, which this run "
+                               "does not have")
+            clauses.append(f'"{column}" = ?')
+            params.append(value)
+        for bound, op in ((self.clv_min, ">="), (self.clv_max, "<=")):
+            if bound is None:
+                continue
+            if "clv" not in columns:
+                raise BadQuery("a CLV range needs the column 'clv': this run has no CLV yet")
+            if not math.isfinite(bound):
+                raise BadQuery("a CLV bound must be a finite number")
+            clauses.append(f'"clv" {op} ?')
+            params.append(bound)
+        if self.search:
+            text = ["customer_id"] + [c for c in ("name", "phone", "email") if c in columns]
+            clauses.append("(" + " OR ".join(f'contains(lower(CAST("{c}" AS VARCHAR)), ?)'
+                                            for c in text) + ")")
+            params.extend([self.search.lower()] * len(text))
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def key(self) -> tuple:
+        return (tuple(sorted(self.equals.items())), self.clv_min, self.clv_max, self.search)
+
+
+class ResultsReader:
+    """Read-only views of a workspace's runs; thread-safe (one DuckDB cursor per thread)."""
+
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+        self._local = threading.local()
+        self._cache: OrderedDict[tuple, Any] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._cursors: list = []
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _cursor(self):
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self.ws.con.cursor()
+            self._local.cursor = cur
+            with self._cache_lock:
+                self._cursors.append(cur)
+        return cur
+
+    def close(self) -> None:
+        with self._cache_lock:
+            for cur in self._cursors:
+                try:
+                    cur.close()
+                except Exception:  # noqa: BLE001 - closing a cursor of a closed database
+                    pass
+            self._cursors.clear()
+
+    def rows(self, sql: str, params: list | None = None) -> list[dict]:
+        cur = self._cursor()
+        result = cur.execute(sql, params or [])
+        names = [d[0] for d in result.description]
+        return [dict(zip(names, (_clean(v) for v in row))) for row in result.fetchall()]
+
+    def scalar(self, sql: str, params: list | None = None):
+        return self._cursor().execute(sql, params or []).fetchall()[0][0]
+
+    def cached(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = compute()
+        with self._cache_lock:
+            self._cache[key] = value
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return value
+
+    def tables(self) -> set[str]:
+        return {r["table_name"] for r in self.rows(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")}
+
+    def columns(self, run_id: int, name: str = "customers") -> dict[str, str]:
+        """Column name → DuckDB type of a run's result table."""
+        def compute():
+            rows = self.rows("SELECT column_name, data_type FROM duckdb_columns() "
+                             "WHERE schema_name = 'main' AND table_name = ?",
+                             [f"run_{run_id}_{name}"])
+            if not rows:
+                raise NotFound(f"run {run_id} has no {name} table")
+            return {r["column_name"]: r["data_type"] for r in rows}
+        return self.cached(("columns", run_id, name), compute)
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def runs(self) -> list[dict]:
+        return self.rows("SELECT run_id, status, started_at, finished_at, as_of, engine, error "
+                         "FROM runs ORDER BY run_id")
+
+    def latest_run(self) -> int | None:
+        return self.scalar("SELECT max(run_id) FROM runs WHERE status = 'complete'")
+
+    def resolve(self, run_id: int | None) -> int:
+        """The given run if it is complete, else the last complete run."""
+        if run_id is None:
+            run_id = self.latest_run()
+            if run_id is None:
+                raise NotFound("no complete run yet: start one (upload a file) first")
+            return run_id
+        status = self.rows("SELECT status FROM runs WHERE run_id = ?", [run_id])
+        if not status:
+            raise NotFound(f"no run {run_id}")
+        if status[0]["status"] != "complete":
+            raise NotFound(f"run {run_id} is {status[0]['status']}, it has no results")
+        return run_id
+
+    def summary(self, run_id: int) -> dict:
+        def compute():
+            text = self.scalar("SELECT summary FROM runs WHERE run_id = ?", [run_id])
+            return json.loads(text) if text else {}
+        return self.cached(("summary", run_id), compute)
+
+    def capabilities(self, run_id: int) -> dict[str, bool]:
+        """Which optional results this run has."""
+        cols = self.columns(run_id)
+        tables = self.tables()
+        return {
+            "clv": "clv" in cols,
+            "probability_alive": "probability_alive" in cols,
+            "lifecycle": "lifecycle_stage" in cols,
+            "matrix": "value_quadrant" in cols and "lifecycle_stage" in cols,
+            "clv_validation": bool(self._validation_tables(run_id, tables)),
+            "golden": "golden" in tables,
+        }
+
+    def _validation_tables(self, run_id: int, tables: set[str] | None = None) -> list[str]:
+        prefix = f"run_{run_id}_"
+        return sorted(t for t in (tables or self.tables())
+                      if t.startswith(prefix) and "validation" in t)
+
+    # -- aggregates ------------------------------------------------------------------------
+
+    def overview(self, run_id: int) -> dict:
+        return self.cached(("overview", run_id), lambda: insights.overview(self, run_id))
+
+    def segments(self, run_id: int, scheme: str | None = None) -> dict:
+        return self.cached(("segments", run_id, scheme),
+                           lambda: insights.segments(self, run_id, scheme))
+
+    def matrix(self, run_id: int) -> dict:
+        return self.cached(("matrix", run_id), lambda: insights.matrix(self, run_id))
+
+    def funnel(self, run_id: int) -> dict:
+        return self.cached(("funnel", run_id), lambda: insights.funnel(self, run_id))
+
+    def flows(self, from_run: int, to_run: int) -> dict:
+        return self.cached(("flows", from_run, to_run),
+                           lambda: insights.flows(self, from_run, to_run))
+
+    def history_flows(self, run_id: int) -> dict:
+        return self.cached(("history_flows", run_id),
+                           lambda: insights.history_flows(self, run_id))
+
+    def clv_validation(self, run_id: int) -> dict:
+        return self.cached(("clv_validation", run_id),
+                           lambda: insights.clv_validation(self, run_id))
+
+    def clv(self, run_id: int) -> dict:
+        return self.cached(("clv", run_id), lambda: insights.clv(self, run_id))
+
+    def alerts(self, run_id: int | None, lang: str = "en") -> list[dict]:
+        return insights.alerts(self, run_id, lang)
+
+    # -- customers -------------------------------------------------------------------------
+
+    def customers(self, run_id: int, query: CustomerQuery) -> dict:
+        """One page of customers, filtered and sorted, with the total count."""
+        cols = self.columns(run_id)
+        where, params = query.where(set(cols))
+        if query.sort not in cols:
+            raise BadQuery(f"cannot sort by {query.sort!r}: not a column of this run")
+        show = [c for c in LIST_COLUMNS if c in cols]
+        table = f'"run_{run_id}_customers"'
+        total = self.cached(("count", run_id, query.key()),
+                            lambda: self.scalar(f"SELECT count(*) FROM {table}{where}", params))
+        direction = "DESC" if query.descending else "ASC"
+        tie = "" if query.sort == "customer_id" else ', "customer_id"'
+        offset = (query.page - 1) * query.page_size
+        rows = self.rows(
+            f"SELECT {', '.join(f'{chr(34)}{c}{chr(34)}' for c in show)} FROM {table}{where} "
+            f'ORDER BY "{query.sort}" {direction} NULLS LAST{tie} LIMIT ? OFFSET ?',
+            params + [query.page_size, offset])
+        return {"run_id": run_id, "total": total, "page": query.page,
+                "page_size": query.page_size, "columns": show, "rows": rows}
+
+    def export_rows(self, run_id: int, query: CustomerQuery, *, limit: int | None = None):
+        """Every customer matching the filters (sorted), as a DuckDB result to stream."""
+        cols = self.columns(run_id)
+        where, params = query.where(set(cols))
+        if query.sort not in cols:
+            raise BadQuery(f"cannot sort by {query.sort!r}: not a column of this run")
+        show = [c for c in LIST_COLUMNS if c in cols]
+        direction = "DESC" if query.descending else "ASC"
+        sql = (f"SELECT {', '.join(chr(34) + c + chr(34) for c in show)} "
+               f'FROM "run_{run_id}_customers"{where} '
+               f'ORDER BY "{query.sort}" {direction} NULLS LAST, "customer_id"')
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        cur = self.ws.con.cursor()
+        return cur, cur.execute(sql, params)
+
+    def customer(self, run_id: int, customer_id: str) -> dict:
+        return insights.customer_360(self, run_id, customer_id)
+
+
+def _clean(value):
+    """JSON-safe: NaN and infinities become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -1,0 +1,427 @@
+"""The REST API under ``/api/v1``: thin endpoints over the workspace, the results reader and
+the run queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import uuid
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import (APIRouter, Depends, File, Form, HTTPException, Query, Request, Response,
+                     Security)
+from fastapi import Path as PathParam
+from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPBearer
+
+from .. import __version__
+from ..config import AnalysisConfig, ConfigError, RFMOptions
+from ..features.rfm_schemes import SchemeError, list_schemes, load_scheme
+from .access import SESSION_COOKIE, Principal, mask_row
+from .columns import column_label
+from .jobs import Job
+from .models import (CustomerPage, Figures, Health, JobOut, RunRequest, RunRow, SessionIn,
+                     TokenCreated, TokenIn, TokenRow, Whoami)
+from .reader import CustomerQuery
+from .tokens import TokenError, create_token, list_tokens, revoke_token
+from .uploads import UploadError, check_upload, safe_name
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1")
+_bearer = HTTPBearer(auto_error=False, description="An API token from `cvm token create`")
+_MAX_INT = 2**31 - 1
+_EXCEL_ROWS = 1_048_575
+
+
+def _server(request: Request):
+    return request.app.state.cvm
+
+
+def _role(role: str):
+    def dependency(request: Request, _token=Security(_bearer)) -> Principal:
+        return _server(request).access.require(request, role)
+    dependency.__name__ = f"require_{role}"
+    return dependency
+
+
+Viewer = Annotated[Principal, Depends(_role("viewer"))]
+Analyst = Annotated[Principal, Depends(_role("analyst"))]
+Admin = Annotated[Principal, Depends(_role("admin"))]
+RunId = Annotated[int | None, Query(ge=1, le=_MAX_INT, description="A complete run "
+                                                                   "(default: the latest)")]
+
+
+# -- health and sessions -------------------------------------------------------------------
+
+@router.get("/health", response_model=Health, tags=["server"])
+def health(request: Request):
+    """Whether the server is up, and the latest complete run (no token needed)."""
+    return Health(status="ok", version=__version__, latest_run=_server(request).reader.latest_run())
+
+
+@router.post("/session", response_model=Whoami, tags=["server"],
+             responses={401: {"description": "Unknown or revoked token"}})
+def sign_in(body: SessionIn, request: Request, response: Response):
+    """Sign in with a token: sets the dashboard's HttpOnly, SameSite=Strict session cookie."""
+    server = _server(request)
+    who = server.access.check_token(body.token)
+    if who is None:
+        raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+    sid = server.access.open_session(who)
+    response.set_cookie(SESSION_COOKIE, sid, max_age=server.access.session_seconds, httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https", path="/")
+    return Whoami(role=who.role, name=who.name, key=who.key)
+
+
+@router.delete("/session", status_code=204, tags=["server"])
+def sign_out(request: Request):
+    """Sign out of the dashboard (the session cookie stops working)."""
+    _server(request).access.close_session(request.cookies.get(SESSION_COOKIE))
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/session", response_model=Whoami, tags=["server"])
+def whoami(who: Viewer):
+    """The caller's role."""
+    return Whoami(role=who.role, name=who.name, key=who.key)
+
+
+# -- runs and jobs -------------------------------------------------------------------------
+
+@router.get("/runs", response_model=list[RunRow], tags=["runs"])
+def runs(request: Request, who: Viewer):
+    """Every run with its status (running, complete, failed) and error."""
+    return _server(request).reader.runs()
+
+
+@router.get("/runs/{run_id}", response_model=RunRow, tags=["runs"])
+def run_detail(run_id: Annotated[int, PathParam(ge=1, le=_MAX_INT)], request: Request,
+               who: Viewer):
+    """One run's status."""
+    for row in _server(request).reader.runs():
+        if row["run_id"] == run_id:
+            return row
+    raise HTTPException(404, f"no run {run_id}")
+
+
+def _config(as_of, window_days, rfm_scheme, lang) -> AnalysisConfig:
+    try:
+        load_scheme(rfm_scheme) if rfm_scheme in list_schemes() else _unknown_scheme(rfm_scheme)
+        return AnalysisConfig(as_of=as_of, window_days=window_days, lang=lang,
+                              rfm=RFMOptions(scheme=rfm_scheme))
+    except (ConfigError, SchemeError, ValueError) as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+def _unknown_scheme(name: str):
+    raise SchemeError(f"unknown RFM scheme {name!r}: use one of {', '.join(list_schemes())}")
+
+
+@router.post("/runs", response_model=JobOut, status_code=202, tags=["runs"])
+def start_run(body: RunRequest, request: Request, who: Admin):
+    """Queue a run: load a configured source first (when named), then analyse. Poll
+    ``/jobs/{job_id}`` for progress."""
+    server = _server(request)
+    files: list[str] = []
+    if body.source is not None:
+        if body.source not in server.sources:
+            known = ", ".join(sorted(server.sources)) or "none configured"
+            raise HTTPException(400, f"unknown source {body.source!r} (sources: {known})")
+        files = [server.sources[body.source]]
+    config = _config(body.as_of, body.window_days, body.rfm_scheme, body.lang)
+    job = Job("", "source" if files else "workspace", transactions=files, config=config,
+              names=[body.source] if files else [])
+    return server.jobs.submit(job).as_dict()
+
+
+@router.post("/runs/upload", response_model=JobOut, status_code=202, tags=["runs"],
+             responses={400: {"description": "Not a file cvm can read"},
+                        413: {"description": "Larger than the upload limit"}})
+def upload_run(request: Request, who: Admin,
+               transactions: Annotated[Any, File(description="Transactions: CSV/TSV/text, "
+                                                 ".xlsx, Parquet or JSON lines")],
+               customers: Annotated[Any, File(description="Optional customer list")] = None,
+               as_of: Annotated[dt.date | None, Form()] = None,
+               window_days: Annotated[int | None, Form(ge=1, le=36500)] = None,
+               rfm_scheme: Annotated[str, Form(max_length=100)] = "std11",
+               lang: Annotated[Literal["en", "zh"], Form()] = "en"):
+    """Upload a transactions file (and optionally a customer list) and queue a run on it."""
+    server = _server(request)
+    config = _config(as_of, window_days, rfm_scheme, lang)
+    folder = server.upload_dir / uuid.uuid4().hex[:12]
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        saved: dict[str, list[str]] = {"transactions": [], "customers": []}
+        for kind, upload in (("transactions", transactions), ("customers", customers)):
+            if upload is None or isinstance(upload, str):
+                if kind == "transactions":
+                    raise HTTPException(400, "no transactions file in the upload")
+                continue
+            name = safe_name(upload.filename)
+            target = folder / kind / name
+            target.parent.mkdir(exist_ok=True)
+            with target.open("wb") as out:
+                shutil.copyfileobj(upload.file, out, 1 << 20)
+            check_upload(target, name)
+            saved[kind].append(str(target))
+    except UploadError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise HTTPException(400, str(exc)) from None
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    job = Job("", "upload", transactions=saved["transactions"], customers=saved["customers"],
+              config=config, cleanup=folder,
+              names=[Path(p).name for p in saved["transactions"] + saved["customers"]])
+    return server.jobs.submit(job).as_dict()
+
+
+@router.get("/jobs", response_model=list[JobOut], tags=["runs"])
+def jobs(request: Request, who: Viewer):
+    """Runs started through the server, newest first, with progress."""
+    return [j.as_dict() for j in _server(request).jobs.list()]
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut, tags=["runs"])
+def job(job_id: str, request: Request, who: Viewer):
+    """One job's status and progress (0–1)."""
+    found = _server(request).jobs.get(job_id)
+    if found is None:
+        raise HTTPException(404, f"no job {job_id!r}")
+    return found.as_dict()
+
+
+@router.get("/sources", response_model=list[str], tags=["runs"])
+def sources(request: Request, who: Admin):
+    """Names of the configured sources a run can load."""
+    return sorted(_server(request).sources)
+
+
+# -- aggregates ----------------------------------------------------------------------------
+
+@router.get("/overview", response_model=Figures, tags=["results"])
+def overview(request: Request, who: Viewer, run_id: RunId = None):
+    """Customers, revenue, active share, the Pareto curve and the RFM segments."""
+    reader = _server(request).reader
+    return reader.overview(reader.resolve(run_id))
+
+
+@router.get("/schemes", response_model=list[str], tags=["results"])
+def schemes(who: Viewer):
+    """The built-in RFM segment schemes."""
+    return list_schemes()
+
+
+@router.get("/segments", response_model=Figures, tags=["results"])
+def segments(request: Request, who: Viewer, run_id: RunId = None,
+             scheme: Annotated[str | None, Query(max_length=100)] = None):
+    """Segment summary in the run's scheme, or in another built-in scheme."""
+    reader = _server(request).reader
+    return reader.segments(reader.resolve(run_id), scheme)
+
+
+@router.get("/matrix", response_model=Figures, tags=["results"])
+def matrix(request: Request, who: Viewer, run_id: RunId = None):
+    """The value × lifecycle matrix (customers and value per cell)."""
+    reader = _server(request).reader
+    return reader.matrix(reader.resolve(run_id))
+
+
+@router.get("/lifecycle/funnel", response_model=Figures, tags=["results"])
+def funnel(request: Request, who: Viewer, run_id: RunId = None):
+    """Customers per lifecycle stage."""
+    reader = _server(request).reader
+    return reader.funnel(reader.resolve(run_id))
+
+
+@router.get("/lifecycle/flows", response_model=Figures, tags=["results"])
+def flows(request: Request, who: Viewer,
+          from_run: Annotated[int | None, Query(ge=1, le=_MAX_INT)] = None,
+          to_run: Annotated[int | None, Query(ge=1, le=_MAX_INT)] = None):
+    """How customers moved between two runs (default: the last two complete runs)."""
+    reader = _server(request).reader
+    to_id = reader.resolve(to_run)
+    if from_run is None:
+        earlier = [r["run_id"] for r in reader.runs()
+                   if r["status"] == "complete" and r["run_id"] < to_id]
+        if not earlier:
+            return reader.history_flows(to_id)
+        from_run = earlier[-1]
+    return dict(reader.flows(reader.resolve(from_run), to_id), available=True)
+
+
+@router.get("/clv", response_model=Figures, tags=["results"])
+def clv(request: Request, who: Viewer, run_id: RunId = None):
+    """The CLV distribution and the model validation table, when the run computed CLV."""
+    reader = _server(request).reader
+    return reader.clv(reader.resolve(run_id))
+
+
+@router.get("/clv/validation", response_model=Figures, tags=["results"])
+def clv_validation(request: Request, who: Viewer, run_id: RunId = None):
+    """Calibration / holdout validation of the purchase model: weekly repeat purchases actual
+    vs expected, and holdout purchases by calibration frequency (computed once per run)."""
+    reader = _server(request).reader
+    return reader.clv_validation(reader.resolve(run_id))
+
+
+@router.get("/alerts", response_model=list[dict[str, Any]], tags=["results"])
+def alerts(request: Request, who: Viewer, run_id: RunId = None,
+           lang: Literal["en", "zh"] = "en"):
+    """What needs attention: a failed last run, valuable customers slipping, segment shifts."""
+    reader = _server(request).reader
+    latest = reader.latest_run() if run_id is None else reader.resolve(run_id)
+    return reader.alerts(latest, lang)
+
+
+# -- customers -----------------------------------------------------------------------------
+
+def _query(segment: Annotated[str | None, Query(max_length=200)] = None,
+           cell: Annotated[str | None, Query(max_length=200)] = None,
+           stage: Annotated[str | None, Query(max_length=200)] = None,
+           abc: Annotated[Literal["A", "B", "C"] | None, Query()] = None,
+           quadrant: Annotated[str | None, Query(max_length=200)] = None,
+           clv_min: float | None = None, clv_max: float | None = None,
+           q: Annotated[str | None, Query(max_length=200, description="Search id, name, phone, "
+                                                                     "email")] = None,
+           sort: Annotated[str, Query(max_length=100)] = "value_rank",
+           order: Literal["asc", "desc"] = "asc",
+           page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+           page_size: Annotated[int, Query(ge=1, le=500)] = 50) -> CustomerQuery:
+    return CustomerQuery(segment=segment, cell=cell, stage=stage, abc=abc, quadrant=quadrant,
+                         clv_min=clv_min, clv_max=clv_max, search=q, sort=sort,
+                         descending=order == "desc", page=page, page_size=page_size)
+
+
+@router.get("/customers", response_model=CustomerPage, tags=["customers"])
+def customers(request: Request, who: Viewer, query: Annotated[CustomerQuery, Depends(_query)],
+              run_id: RunId = None):
+    """Customers, filtered (segment, matrix cell, lifecycle stage, ABC class, CLV range),
+    sorted and paged. Viewers get names, phones, emails and id numbers masked."""
+    reader = _server(request).reader
+    page = reader.customers(reader.resolve(run_id), query)
+    if who.masked:
+        page["rows"] = [mask_row(r) for r in page["rows"]]
+    return page
+
+
+@router.get("/customers/{customer_id}", response_model=Figures, tags=["customers"])
+def customer(customer_id: str, request: Request, who: Viewer, run_id: RunId = None):
+    """One customer's 360° view: scores, segments, value, history over runs, purchases and
+    source records."""
+    reader = _server(request).reader
+    view = reader.customer(reader.resolve(run_id), customer_id)
+    if who.masked:
+        view["customer"] = mask_row(view["customer"])
+        view["sources"] = [mask_row(r) for r in view["sources"]]
+        view["golden"] = mask_row(view["golden"])
+    return view
+
+
+@router.get("/export", tags=["customers"], response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-"
+                                         "officedocument.spreadsheetml.sheet": {}},
+                             "description": "The target list"}})
+def export(request: Request, who: Analyst, query: Annotated[CustomerQuery, Depends(_query)],
+           run_id: RunId = None, format: Literal["csv", "xlsx"] = "csv",
+           lang: Literal["en", "zh"] = "en",
+           limit: Annotated[int | None, Query(ge=1, le=50_000_000)] = None):
+    """The target list: every customer matching the filters, as CSV (UTF-8, Excel-friendly)
+    or an Excel workbook."""
+    reader = _server(request).reader
+    rid = reader.resolve(run_id)
+    if format == "xlsx":
+        total = reader.customers(rid, _first_page(query))["total"]
+        if min(total, limit or total) > _EXCEL_ROWS:
+            raise HTTPException(400, f"{total:,} customers do not fit in one Excel sheet: "
+                                     "export CSV or narrow the filters")
+    cursor, result = reader.export_rows(rid, query, limit=limit)
+    stem = f"cvm-targets-run{rid}"
+    if format == "csv":
+        return StreamingResponse(_csv_chunks(cursor, result, lang), media_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'})
+    try:
+        data = _xlsx(result, lang)
+    finally:
+        cursor.close()
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument."
+                                     "spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'})
+
+
+def _first_page(query: CustomerQuery) -> CustomerQuery:
+    query.page, query.page_size = 1, 1
+    return query
+
+
+def _csv_chunks(cursor, result, lang: str):
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        reader = result.fetch_record_batch(65_536)
+        names = [column_label(n, lang) for n in reader.schema.names]
+        yield "\ufeff".encode("utf-8")
+        first = True
+        for batch in reader:
+            sink = io.BytesIO()
+            table = pa.Table.from_batches([batch]).rename_columns(names)
+            pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=first))
+            first = False
+            yield sink.getvalue()
+        if first:
+            yield (",".join(names) + "\n").encode("utf-8")
+    finally:
+        cursor.close()
+
+
+def _xlsx(result, lang: str) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("targets")
+    names = [d[0] for d in result.description]
+    sheet.append([column_label(n, lang) for n in names])
+    while True:
+        rows = result.fetchmany(10_000)
+        if not rows:
+            break
+        for row in rows:
+            sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# -- tokens --------------------------------------------------------------------------------
+
+@router.get("/tokens", response_model=list[TokenRow], tags=["tokens"])
+def tokens(request: Request, who: Admin):
+    """Every token (never the secret), revoked ones included."""
+    return [t.as_dict() for t in list_tokens(_server(request).ws)]
+
+
+@router.post("/tokens", response_model=TokenCreated, status_code=201, tags=["tokens"])
+def new_token(body: TokenIn, request: Request, who: Admin):
+    """Create a token; the answer shows it once."""
+    server = _server(request)
+    token = create_token(server.ws, body.role, name=body.name)
+    key = token.split("_")[1]
+    return TokenCreated(token=token, key=key, role=body.role, name=body.name)
+
+
+@router.delete("/tokens/{key}", response_model=TokenRow, tags=["tokens"])
+def drop_token(key: str, request: Request, who: Admin):
+    """Revoke a token: it and the sessions signed in with it stop working at once."""
+    server = _server(request)
+    try:
+        info = revoke_token(server.ws, key)
+    except TokenError as exc:
+        raise HTTPException(404, str(exc)) from None
+    server.access.forget_tokens(key)
+    return info.as_dict()

@@ -1,0 +1,108 @@
+"""The dashboard's pages: server-rendered shells that draw their figures from the REST API.
+
+A page needs a signed-in session (else it redirects to the sign-in page). The language comes
+from ``?lang=en|zh`` (remembered in a cookie), else the cookie, else the browser's preference.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from .. import __version__
+from .labels import LANGS, labels
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+_LANG_COOKIE = "cvm_lang"
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True, trim_blocks=True, lstrip_blocks=True)
+
+_NAV = (("overview", "/", "nav_overview"), ("matrix", "/matrix", "nav_matrix"),
+        ("lifecycle", "/lifecycle", "nav_lifecycle"), ("clv", "/clv", "nav_clv"),
+        ("customers", "/customers", "nav_customers"), ("runs", "/runs", "nav_runs"))
+
+
+def _lang(request: Request) -> tuple[str, bool]:
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        return asked, True
+    saved = request.cookies.get(_LANG_COOKIE)
+    if saved in LANGS:
+        return saved, False
+    accept = request.headers.get("accept-language", "").lower()
+    return ("zh" if accept.startswith("zh") else "en"), False
+
+
+def _render(request: Request, template: str, page: str, *, who=None, extra: dict | None = None):
+    lang, chosen = _lang(request)
+    words = labels(lang)
+    data = {"page": page, "lang": lang, "labels": words, "version": __version__,
+            "role": who.role if who else None, **(extra or {})}
+    html = _ENV.get_template(template).render(
+        t=words, lang=lang, page=page, nav=_NAV, who=who, version=__version__,
+        path=request.url.path, query=str(request.url.query),
+        other_lang="zh" if lang == "en" else "en",
+        switch_href=_switch_href(request, "zh" if lang == "en" else "en"),
+        boot=json.dumps(data, ensure_ascii=False).replace("</", "<\\/"))
+    response = HTMLResponse(html)
+    if chosen:
+        response.set_cookie(_LANG_COOKIE, lang, max_age=365 * 86400, samesite="strict", path="/")
+    return response
+
+
+def _switch_href(request: Request, lang: str) -> str:
+    url = request.url.include_query_params(lang=lang)
+    return f"{url.path}?{url.query}"
+
+
+def _page(template: str, page: str):
+    def view(request: Request):
+        who = request.app.state.cvm.access.principal(request)
+        if who is None:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        return _render(request, template, page, who=who)
+    view.__name__ = f"page_{page}"
+    return view
+
+
+router.add_api_route("/", _page("overview.html.j2", "overview"), methods=["GET"],
+                     response_class=HTMLResponse)
+router.add_api_route("/matrix", _page("matrix.html.j2", "matrix"), methods=["GET"],
+                     response_class=HTMLResponse)
+router.add_api_route("/lifecycle", _page("lifecycle.html.j2", "lifecycle"), methods=["GET"],
+                     response_class=HTMLResponse)
+router.add_api_route("/clv", _page("clv.html.j2", "clv"), methods=["GET"],
+                     response_class=HTMLResponse)
+router.add_api_route("/customers", _page("customers.html.j2", "customers"), methods=["GET"],
+                     response_class=HTMLResponse)
+router.add_api_route("/runs", _page("runs.html.j2", "runs"), methods=["GET"],
+                     response_class=HTMLResponse)
+
+
+@router.get("/customers/{customer_id}", response_class=HTMLResponse)
+def customer_page(customer_id: str, request: Request):
+    who = request.app.state.cvm.access.principal(request)
+    if who is None:
+        return RedirectResponse(f"/login?next={quote(request.url.path, safe='')}",
+                                status_code=303)
+    return _render(request, "customer.html.j2", "customer", who=who,
+                   extra={"customer_id": customer_id})
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request):
+    return _render(request, "login.html.j2", "login")
+
+
+@router.get("/favicon.ico")
+def favicon():
+    return RedirectResponse("/static/favicon.svg", status_code=308)
