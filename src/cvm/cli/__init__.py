@@ -66,3 +66,4 @@ def main(verbose: bool) -> None:
 
 from . import analysis  # noqa: E402,F401  (registers the commands)
 from . import serve  # noqa: E402,F401  (serve, token, report)
+from . import clv  # noqa: E402,F401  (validate-clv, clv-scenario)

@@ -32,7 +32,8 @@ from ..features.summary import customer_summary
 from .lifetime_value import model_input
 from .selection import ModelChoice, fit_purchase_model
 
-__all__ = ["HoldoutValidation", "validate_holdout", "purchase_days", "FREQUENCY_BINS"]
+__all__ = ["HoldoutValidation", "validate_holdout", "validate_workspace", "store_validation",
+           "purchase_days", "FREQUENCY_BINS"]
 
 #: conditional expectations are shown for x = 0 … FREQUENCY_BINS - 1 and FREQUENCY_BINS+
 FREQUENCY_BINS = 7
@@ -189,3 +190,57 @@ def _tracking(model, summary: pd.DataFrame, daily: pd.DataFrame, calibration_end
         "actual_cumulative": np.cumsum(actual),
         "expected_cumulative": expected_cum,
     })
+
+
+def validate_workspace(ws, *, calibration_end: dt.date, holdout_end: dt.date | None = None,
+                       model: str = "auto", time_unit: str = "week",
+                       engine: str = "duckdb") -> HoldoutValidation:
+    """:func:`validate_holdout` on a workspace's unified transactions; the holdout ends at the
+    last purchase date when ``holdout_end`` is not given."""
+    from ..engine import duckdb_engine, get_engine
+    from ..identity import unify
+    from ..pipeline import AnalysisError, _transactions_for
+
+    last = ws.query("SELECT max(purchase_date) FROM transactions")[0][0]
+    if last is None:
+        raise AnalysisError(f"workspace {ws.path} holds no transactions: load a file first")
+    holdout_end = holdout_end or last
+    if holdout_end <= calibration_end:
+        raise AnalysisError(f"the holdout end ({holdout_end}) must come after the calibration "
+                            f"end ({calibration_end}); the last purchase is on {last}")
+    unify(ws)
+    eng = duckdb_engine(ws.con) if engine == "duckdb" else get_engine(engine)
+    transactions = _transactions_for(eng, ws)
+    try:
+        return validate_holdout(transactions, eng.to_arrow, calibration_end=calibration_end,
+                                holdout_end=holdout_end, model=model, time_unit=time_unit)
+    except ValueError as exc:
+        raise AnalysisError(str(exc)) from None
+
+
+def store_validation(ws, validation: HoldoutValidation) -> int:
+    """Keep a validation in the workspace: a row of ``clv_validations`` (dates, model, error
+    figures as JSON) and its tables ``clv_validation_<id>_customers``, ``…_tracking`` and
+    ``…_conditional``. Returns the validation id."""
+    import json
+
+    import pyarrow as pa
+
+    tables = {"customers": validation.customers, "tracking": validation.tracking,
+              "conditional": validation.conditional}
+    with ws.transaction() as con:
+        con.execute("CREATE TABLE IF NOT EXISTS clv_validations (validation_id INTEGER PRIMARY KEY, "
+                    "created_at TIMESTAMP, calibration_end DATE, holdout_end DATE, model VARCHAR, "
+                    "summary VARCHAR)")
+        vid = con.execute("SELECT coalesce(max(validation_id), 0) + 1 FROM clv_validations"
+                          ).fetchall()[0][0]
+        for name, frame in tables.items():
+            con.register("_cvm_validation", pa.Table.from_pandas(frame, preserve_index=False))
+            con.execute(f'CREATE OR REPLACE TABLE "clv_validation_{vid}_{name}" AS '
+                        "SELECT * FROM _cvm_validation")
+            con.unregister("_cvm_validation")
+        con.execute("INSERT INTO clv_validations VALUES (?, ?, ?, ?, ?, ?)",
+                    [vid, dt.datetime.now().replace(microsecond=0), validation.calibration_end,
+                     validation.holdout_end, validation.choice.chosen.name,
+                     json.dumps(validation.summary(), default=str)])
+    return int(vid)

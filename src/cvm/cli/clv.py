@@ -1,0 +1,129 @@
+"""Customer lifetime value commands: ``validate-clv`` and ``clv-scenario``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from . import console, friendly_errors, main
+from .analysis import _date
+
+
+def _write_csv(frame, path: Path) -> None:
+    # UTF-8 with a byte-order mark so that Excel shows Chinese text correctly
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+@main.command("validate-clv")
+@click.option("--calibration-end", required=True, callback=_date, metavar="YYYY-MM-DD",
+              help="Last day of the calibration period the model is fitted on.")
+@click.option("--holdout-end", callback=_date, metavar="YYYY-MM-DD",
+              help="Last day of the holdout period [default: the last purchase date].")
+@click.option("--workspace", default="cvm.duckdb", show_default=True,
+              help="Workspace with the loaded transactions.")
+@click.option("--out", default="cvm-clv-validation", show_default=True,
+              help="Folder for report.html and the CSV files.")
+@click.option("--clv-model", type=click.Choice(["bgnbd", "paretonbd", "mbgnbd", "auto"]),
+              default="auto", show_default=True, help="Purchase model to validate.")
+@click.option("--time-unit", type=click.Choice(["week", "day", "month"]), default="week",
+              show_default=True, help="Time unit the model is fitted in.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of the report.")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              show_default=True, help="Where the table computations run.")
+@friendly_errors
+def validate_clv(calibration_end, holdout_end, workspace, out, clv_model, time_unit, lang, engine):
+    """Check the CLV purchase model against what customers did next.
+
+    Fits the model on purchases up to --calibration-end, predicts each customer's repeat
+    purchases up to --holdout-end and compares with the actual ones: totals, MAE, RMSE and
+    bias per customer, the weekly and cumulative tracking plots and the conditional
+    expectations by calibration frequency. Writes OUT/report.html, OUT/clv_validation.csv (per
+    customer), OUT/clv_tracking.csv, OUT/clv_conditional.csv and OUT/summary.json, and keeps
+    the figures in the workspace (table clv_validations).
+    """
+    from ..models.validation import store_validation, validate_workspace
+    from ..reports.clv import render_validation_report
+    from ..workspace import Workspace
+
+    with Workspace(workspace) as ws:
+        validation = validate_workspace(ws, calibration_end=calibration_end,
+                                        holdout_end=holdout_end, model=clv_model,
+                                        time_unit=time_unit, engine=engine)
+        vid = store_validation(ws, validation)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    created = dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")
+    (folder / "report.html").write_text(
+        render_validation_report(validation, lang=lang, created=created), encoding="utf-8")
+    _write_csv(validation.customers, folder / "clv_validation.csv")
+    _write_csv(validation.tracking, folder / "clv_tracking.csv")
+    _write_csv(validation.conditional, folder / "clv_conditional.csv")
+    (folder / "summary.json").write_text(
+        json.dumps({"validation_id": vid, **validation.summary()}, ensure_ascii=False, indent=2,
+                   default=str), encoding="utf-8")
+    m = validation.metrics
+    model = validation.choice.as_dict()
+    console.print(f"{model['title']} fitted on {m['customers']:,} customers up to "
+                  f"{validation.calibration_end} (log-likelihood {model['log_likelihood']:,.1f}).")
+    console.print(validation.choice.reason)
+    table = Table(title=f"Holdout {validation.calibration_end} to {validation.holdout_end}",
+                  title_justify="left")
+    for col in ("figure", "value"):
+        table.add_column(col, justify="left" if col == "figure" else "right")
+    for label, value in (("actual repeat purchases", f"{m['actual_total']:,.0f}"),
+                         ("predicted", f"{m['predicted_total']:,.1f}"),
+                         ("total error", f"{m['total_error_share']:+.1%}"),
+                         ("MAE per customer", f"{m['mae']:.3f}"),
+                         ("RMSE per customer", f"{m['rmse']:.3f}"),
+                         ("bias per customer", f"{m['bias']:+.3f}")):
+        table.add_row(label, value)
+    console.print(table)
+    console.print(f"Report in [bold]{folder / 'report.html'}[/]; figures kept in the workspace as "
+                  f"validation {vid}.")
+
+
+@main.command("clv-scenario")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the yearly figures as CSV.")
+@friendly_errors
+def clv_scenario(scenario, csv_path):
+    """Value a planned relationship year by year: revenue, profit and NPV.
+
+    SCENARIO is a TOML file of recurring purchases, yearly services and referred purchases
+    (see docs/clv-scenario.md and docs/clv-scenario-car-buyer.toml).
+    """
+    from ..models.scenario import ScenarioError, evaluate_scenario, load_scenario
+
+    try:
+        result = evaluate_scenario(load_scenario(scenario))
+    except ScenarioError as exc:
+        console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        raise SystemExit(2) from None
+    sc = result.scenario
+    cur = sc.currency
+    table = Table(title=f"{sc.name}: {sc.years} years, discount rate {sc.discount_rate:.1%}, "
+                        f"cash flows at the {sc.timing} of each year"
+                        + (f", yearly retention {sc.retention:.0%}" if sc.retention < 1 else ""),
+                  title_justify="left")
+    for col in ("year", "revenue", "profit", "discount factor", "present value", "NPV to date"):
+        table.add_column(col, justify="right")
+    for y in result.years:
+        table.add_row(str(y.year), f"{cur}{y.revenue:,.0f}", f"{cur}{y.profit:,.0f}",
+                      f"{y.discount_factor:.4f}", f"{cur}{y.present_value:,.0f}",
+                      f"{cur}{y.cumulative_npv:,.0f}")
+    table.add_row("total", f"{cur}{result.revenue:,.0f}", f"{cur}{result.profit:,.0f}", "",
+                  f"{cur}{result.npv:,.0f}", "", style="bold")
+    console.print(table)
+    console.print(f"Revenue {cur}{result.revenue:,.0f}, profit {cur}{result.profit:,.0f}, "
+                  f"net present value {cur}{result.npv:,.0f}.")
+    if csv_path:
+        import pandas as pd
+
+        _write_csv(pd.DataFrame(result.rows()), Path(csv_path))
+        console.print(f"Yearly figures written to {csv_path}")
