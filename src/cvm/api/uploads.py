@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["SUPPORTED_SUFFIXES", "UploadError", "UploadTooLarge", "UploadLimit", "check_upload",
+__all__ = ["SUPPORTED_SUFFIXES", "UploadError", "UploadLimit", "check_upload",
            "safe_name"]
 
 #: File name endings the readers take: text tables, Excel, Parquet and JSON lines.
@@ -19,10 +19,6 @@ _KINDS_TEXT = "CSV, TSV or other delimited text, Excel (.xlsx), Parquet or JSON 
 
 class UploadError(ValueError):
     """The uploaded file is not one cvm can read."""
-
-
-class UploadTooLarge(Exception):
-    """The request body passed the configured limit."""
 
 
 def safe_name(name: str | None) -> str:
@@ -81,28 +77,35 @@ class UploadLimit:
             await self._refuse(send)
             return
         seen = 0
-        started = False
+        started = refused = False
 
         async def counting_receive():
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise UploadTooLarge()
+                if seen > self.max_bytes and not started:
+                    # answer now; the app sees the client gone and whatever it sends is dropped
+                    refused = True
+                    await self._refuse(send)
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message):
+        async def guarded_send(message):
             nonlocal started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except UploadTooLarge:
-            if not started:
-                await self._refuse(send)
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
 
     async def _refuse(self, send) -> None:
         limit_mb = self.max_bytes / (1 << 20)

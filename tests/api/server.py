@@ -1,0 +1,100 @@
+"""A real `cvm serve` process on a free loopback port, for tests over HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    workspace: Path
+    tokens: dict[str, str]
+    demo_files: tuple[Path, Path]
+    max_upload_mb: float = 1.0
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, log: Path) -> "Server":
+        self._log = log.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, str(HERE / "serve_for_tests.py"), "serve", "--workspace",
+             str(self.workspace), "--port", str(self.port), "--max-upload-mb",
+             str(self.max_upload_mb), "--source", f"demo={self.demo_files[0]}"],
+            stdout=self._log, stderr=subprocess.STDOUT, env=dict(os.environ))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"cvm serve exited: {log.read_text(errors='replace')}")
+            try:
+                if httpx.get(self.url + "/api/v1/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("cvm serve did not come up in 60 s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self._log.close()
+
+    def client(self, role: str | None = None, *, headers: dict | None = None) -> httpx.Client:
+        sent = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        sent.update(headers or {})
+        return httpx.Client(base_url=self.url + "/api/v1", headers=sent, timeout=60)
+
+    def marker(self, kind: str) -> Path:
+        return self.workspace.with_name(self.workspace.name + "." + kind)
+
+
+def build_workspace(folder: Path, customers: int = 400) -> tuple[Path, dict[str, str], tuple]:
+    """A workspace with one complete run on demo data, and a token per role."""
+    from cvm.api.tokens import create_token
+    from cvm.config import AnalysisConfig
+    from cvm.demo import DEMO_AS_OF, write_demo_data
+    from cvm.pipeline import run
+    from cvm.workspace import Workspace
+
+    tx, cust = write_demo_data(folder / "data", customers=customers)
+    path = folder / "shop.duckdb"
+    run([tx], customers=[cust], workspace=path, out=None,
+        config=AnalysisConfig(as_of=DEMO_AS_OF))
+    with Workspace(path) as ws:
+        tokens = {role: create_token(ws, role, name=f"test {role}")
+                  for role in ("viewer", "analyst", "admin")}
+    return path, tokens, (tx, cust)
+
+
+def wait_job(client: httpx.Client, job_id: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/jobs/{job_id}").json()
+        if job["status"] in ("complete", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
