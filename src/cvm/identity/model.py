@@ -1,0 +1,327 @@
+"""The probabilistic linkage model: Splink's Fellegi-Sunter model, trained without labels.
+
+Splink does the linkage: it generates candidate pairs with blocking rules, compares each field
+at graded levels of agreement, estimates the u probabilities (how often a level occurs between
+different people) by random sampling and the m probabilities (how often it occurs for the same
+person) by expectation maximisation, adjusts exact matches on names, phones, emails and cities
+by how common the value is (a match on 张伟 counts less than a match on a rare name), and gives
+every candidate pair a match probability. It runs on DuckDB (a private in-memory database, so
+that the workspace file holds none of its working tables) or on the Spark session.
+
+The comparisons (graded from the strongest agreement down):
+
+============  ====================================================================================
+name          same characters · same pinyin · surname and given name swapped · same surname and
+              given name one letter off · same surname and a given-name syllable the same ·
+              Jaro-Winkler ≥ 0.9 · else
+phone         same number · one digit wrong or two swapped · else
+email         same address · same part before ``@`` · Jaro-Winkler ≥ 0.9 · else
+birth_date    same date · one digit wrong or day and month swapped · same year · else
+national_id   same valid number · else (invalid numbers are never compared)
+city          same · else
+gender        same · else
+============  ====================================================================================
+
+Blocking (a pair is scored when any rule holds): the same valid id number; the same phone;
+the same email; the same name key and birth date; the same name key and city; the same surname
+and birth date; the same given name and birth year.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+__all__ = ["COMPARISONS", "ScoredPairs", "score_pairs"]
+
+log = logging.getLogger(__name__)
+
+#: comparison name → the record columns it reads
+COMPARISONS: dict[str, tuple[str, ...]] = {
+    "name": ("name_hanzi", "name_key", "surname", "given_name", "given_syllables"),
+    "phone": ("phone",),
+    "email": ("email", "email_user"),
+    "birth_date": ("birth_date",),
+    "national_id": ("national_id",),
+    "city": ("city",),
+    "gender": ("gender",),
+}
+
+_MODEL_COLUMNS = ("record_id", "name_hanzi", "name_key", "surname", "given_name", "given_syllables",
+                  "phone", "email",
+                  "email_user", "national_id", "birth_date", "birth_year", "gender", "city")
+
+
+@dataclass
+class ScoredPairs:
+    """Candidate pairs at or above the requested probability, and the trained model.
+
+    ``pairs`` has ``record_id_l < record_id_r``, ``match_probability``, ``match_weight`` and one
+    ``gamma_<comparison>`` column per comparison: the level reached (-1 when a side is empty,
+    0 for the lowest, the highest number for full agreement). ``levels`` lists, per comparison,
+    the level labels and match weights (the data of the match-weight chart); ``model`` is
+    Splink's settings with the trained parameters.
+    """
+
+    pairs: pa.Table
+    levels: list[dict] = field(default_factory=list)
+    model: dict = field(default_factory=dict)
+    prior_match_weight: float = 0.0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _settings():
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    name = cl.CustomComparison(
+        output_column_name="name",
+        comparison_levels=[
+            cll.NullLevel("name_key"),
+            cll.ExactMatchLevel("name_hanzi").configure(tf_adjustment_column="name_hanzi",
+                                                        label_for_charts="same characters"),
+            cll.ExactMatchLevel("name_key").configure(tf_adjustment_column="name_key",
+                                                      label_for_charts="same pinyin"),
+            cll.ColumnsReversedLevel("surname", "given_name").configure(
+                label_for_charts="surname and given name swapped"),
+            cll.And(cll.ExactMatchLevel("surname"),
+                    cll.DamerauLevenshteinLevel("given_name", 1)).configure(
+                label_for_charts="same surname, given name one letter off"),
+            cll.And(cll.ExactMatchLevel("surname"),
+                    cll.ArrayIntersectLevel("given_syllables", 1)).configure(
+                label_for_charts="same surname, a given-name syllable the same"),
+            cll.JaroWinklerLevel("name_key", 0.9).configure(label_for_charts="Jaro-Winkler ≥ 0.9"),
+            cll.ElseLevel(),
+        ],
+    )
+    phone = cl.CustomComparison(
+        output_column_name="phone",
+        comparison_levels=[
+            cll.NullLevel("phone"),
+            cll.ExactMatchLevel("phone").configure(label_for_charts="same number"),
+            cll.DamerauLevenshteinLevel("phone", 1).configure(
+                label_for_charts="one digit wrong or swapped"),
+            cll.ElseLevel(),
+        ],
+    )
+    email = cl.CustomComparison(
+        output_column_name="email",
+        comparison_levels=[
+            cll.NullLevel("email"),
+            cll.ExactMatchLevel("email").configure(label_for_charts="same address"),
+            cll.ExactMatchLevel("email_user").configure(tf_adjustment_column="email_user",
+                                                        label_for_charts="same user name"),
+            cll.JaroWinklerLevel("email", 0.9).configure(label_for_charts="Jaro-Winkler ≥ 0.9"),
+            cll.ElseLevel(),
+        ],
+    )
+    birth = cl.CustomComparison(
+        output_column_name="birth_date",
+        comparison_levels=[
+            cll.NullLevel("birth_date"),
+            cll.ExactMatchLevel("birth_date").configure(label_for_charts="same date"),
+            cll.CustomLevel(
+                "damerau_levenshtein(CAST(birth_date_l AS VARCHAR), CAST(birth_date_r AS VARCHAR)) "
+                "<= 1 OR (day(birth_date_l) = month(birth_date_r) AND "
+                "month(birth_date_l) = day(birth_date_r) AND year(birth_date_l) = "
+                "year(birth_date_r))",
+                label_for_charts="one digit wrong or day/month swapped"),
+            cll.ExactMatchLevel("birth_year").configure(label_for_charts="same year"),
+            cll.ElseLevel(),
+        ],
+    )
+    nid = cl.CustomComparison(
+        output_column_name="national_id",
+        comparison_levels=[
+            cll.NullLevel("national_id"),
+            cll.ExactMatchLevel("national_id").configure(label_for_charts="same id number"),
+            cll.ElseLevel(),
+        ],
+    )
+    city = cl.CustomComparison(
+        output_column_name="city",
+        comparison_levels=[
+            cll.NullLevel("city"),
+            cll.ExactMatchLevel("city").configure(tf_adjustment_column="city",
+                                                  label_for_charts="same city"),
+            cll.ElseLevel(),
+        ],
+    )
+    gender = cl.CustomComparison(
+        output_column_name="gender",
+        comparison_levels=[
+            cll.NullLevel("gender"),
+            cll.ExactMatchLevel("gender").configure(label_for_charts="same gender"),
+            cll.ElseLevel(),
+        ],
+    )
+    rules = [
+        block_on("national_id"),
+        block_on("phone"),
+        block_on("email"),
+        block_on("name_key", "substr(phone, 1, 9)"),
+        block_on("name_key", "birth_date"),
+        block_on("name_key", "city"),
+        block_on("surname", "birth_date"),
+        block_on("given_name", "birth_year"),
+    ]
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_id",
+        comparisons=[name, phone, email, birth, nid, city, gender],
+        blocking_rules_to_generate_predictions=rules,
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=False,
+        additional_columns_to_retain=[],
+    )
+
+
+def _db_api(engine: str, workdir: Path, memory_limit: str | None):
+    if engine == "duckdb":
+        import duckdb
+        from splink import DuckDBAPI
+
+        con = duckdb.connect(":memory:")
+        con.execute(f"SET temp_directory = '{workdir / 'spill'}'")
+        if memory_limit:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute("SET preserve_insertion_order = false")
+        return DuckDBAPI(connection=con), con
+    if engine == "spark":
+        from splink import SparkAPI
+
+        from ..engine import spark_session
+
+        spark = spark_session()
+        spark.sparkContext.setCheckpointDir(str(workdir / "checkpoints"))
+        return SparkAPI(spark_session=spark, break_lineage_method="parquet"), None
+    raise ValueError(f"unknown engine {engine!r}: choose duckdb or spark")
+
+
+def score_pairs(records: pa.Table, *, engine: str = "duckdb", threshold: float = 0.5,
+                random_state: int = 0, memory_limit: str | None = None,
+                workdir: str | Path | None = None) -> ScoredPairs:
+    """Train the model on ``records`` (the linkable normalised records) and score every
+    candidate pair; return the pairs with a match probability of at least ``threshold``."""
+    work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="cvm-link-"))
+    work.mkdir(parents=True, exist_ok=True)
+    db_api, con = _db_api(engine, work, memory_limit)
+    data = records.select(list(_MODEL_COLUMNS))
+    splink_log = logging.getLogger("splink")
+    level = splink_log.level
+    splink_log.setLevel(logging.ERROR)  # Splink warns about every level EM cannot train
+    try:
+        return _train_and_predict(db_api, con, data, engine=engine, threshold=threshold,
+                                  random_state=random_state)
+    finally:
+        splink_log.setLevel(level)
+        if con is not None:
+            con.close()
+
+
+def _train_and_predict(db_api, con, data: pa.Table, *, engine: str, threshold: float,
+                       random_state: int) -> ScoredPairs:
+    from splink import Linker, block_on
+
+    timings: dict[str, float] = {}
+    started = t0 = time.perf_counter()
+    sdf = db_api.register(data, table_name="cvm_link_records")
+    linker = Linker(sdf, _settings(), log_level=logging.ERROR)
+    n = data.num_rows
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("national_id"), block_on("phone", "name_key"), block_on("email", "name_key")],
+        recall=0.8)
+    timings["prior"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    u_pairs = min(2e6, max(1e5, n * (n - 1) / 2))
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=random_state)
+    timings["u"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for rule in (block_on("name_key", "birth_date"), block_on("phone"),
+                 block_on("national_id")):
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True)
+        except Exception as exc:  # noqa: BLE001 - too few pairs under this rule in small data
+            log.info("EM with %s skipped: %s", rule, exc)
+    _deduct_matches_from_u(linker, u_pairs)
+    timings["train"] = time.perf_counter() - started
+    started = time.perf_counter()
+    predicted = linker.inference.predict(threshold_match_probability=threshold,
+                                         warning_mode="never")
+    gammas = ", ".join(f"gamma_{c}" for c in COMPARISONS)
+    pairs_sql = (
+        "SELECT least(record_id_l, record_id_r) AS record_id_l, "
+        "greatest(record_id_l, record_id_r) AS record_id_r, match_probability, match_weight, "
+        f"{gammas} FROM {predicted.physical_name}")
+    if engine == "duckdb":
+        pairs = con.execute(pairs_sql).to_arrow_table()
+    else:
+        pairs = pa.Table.from_pandas(db_api.spark.sql(pairs_sql).toPandas(), preserve_index=False)
+    pairs = _typed(pairs)
+    timings["predict"] = time.perf_counter() - started
+    levels, prior = _levels(linker)
+    return ScoredPairs(pairs, levels, linker._settings_obj.as_dict(), prior, timings)
+
+
+def _deduct_matches_from_u(linker, sampled_pairs: float) -> None:
+    """Take the matching pairs out of the sampled u probabilities.
+
+    Splink samples random pairs and takes them all for non-matches. In a customer list where
+    each person has about two records, a random pair is a match with probability λ (the
+    trained ``probability_two_random_records_match``), about as often as two different people
+    share a phone number, so the sample's u for a strong key is mostly matches. The sample's
+    share of a level is ``(1 - λ)·u + λ·m``; with the m probabilities trained by EM this gives
+    ``u = (share - λ·m) / (1 - λ)``, kept at least one pair in the sample (what sampling can
+    resolve) and renormalised over the levels.
+    """
+    settings = linker._settings_obj
+    lam = settings._probability_two_random_records_match
+    floor = 1.0 / sampled_pairs
+    for comparison in settings.comparisons:
+        levels = [lv for lv in comparison.comparison_levels if not lv.is_null_level]
+        corrected = []
+        for level in levels:
+            u, m = level.u_probability, level.m_probability
+            if u is None or m is None:
+                corrected.append(u)
+                continue
+            corrected.append(max((u - lam * m) / (1 - lam), min(floor, u)))
+        known = [c for c in corrected if c is not None]
+        total = sum(known)
+        for level, value in zip(levels, corrected):
+            if value is not None and total > 0:
+                level.u_probability = value / total
+
+
+def _typed(pairs: pa.Table) -> pa.Table:
+    schema = pa.schema([("record_id_l", pa.int64()), ("record_id_r", pa.int64()),
+                        ("match_probability", pa.float64()), ("match_weight", pa.float64())]
+                       + [(f"gamma_{c}", pa.int32()) for c in COMPARISONS])
+    return pairs.select(schema.names).cast(schema)
+
+
+def _levels(linker) -> tuple[list[dict], float]:
+    """Per comparison level: label, m, u and match weight (log2 of m/u)."""
+    settings = linker._settings_obj
+    rows = []
+    for comparison in settings.comparisons:
+        for level in comparison.comparison_levels:
+            if level.is_null_level:
+                continue
+            m, u = level.m_probability, level.u_probability
+            weight = math.log2(m / u) if m and u and m > 0 and u > 0 else None
+            rows.append({"comparison": comparison.output_column_name,
+                         "level": level.label_for_charts,
+                         "gamma": level.comparison_vector_value,
+                         "m_probability": m, "u_probability": u, "match_weight": weight})
+    p = settings._probability_two_random_records_match
+    prior = math.log2(p / (1 - p)) if 0 < p < 1 else 0.0
+    return rows, prior
