@@ -1,0 +1,221 @@
+"""Customer value columns: historical/current value by hand on both engines, potential value and
+CLV from the fitted model, the CLV stage inside ``cvm run`` (demo data, a data set without
+repeat buyers), and the property that CLV falls as the discount rate rises."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cvm.config import AnalysisConfig, CLVOptions, ConfigError
+from cvm.engine import get_engine
+from cvm.features.value_history import value_history
+from cvm.models import BGNBD, discounted_expected_transactions
+from cvm.models.lifetime_value import predict_customer_value, value_columns
+
+AS_OF = dt.date(2024, 12, 31)
+
+
+def _transactions() -> pa.Table:
+    """c1: margin given, cost given, neither; c2: one old purchase with neither."""
+    return pa.table({
+        "customer_id": ["c1", "c1", "c1", "c2"],
+        "purchase_date": [dt.date(2024, 1, 10), dt.date(2024, 6, 1), dt.date(2024, 12, 1),
+                          dt.date(2023, 6, 30)],
+        "amount": [100.0, 200.0, 50.0, 400.0],
+        "margin": [30.0, None, None, None],
+        "cost": [None, 150.0, None, None],
+    })
+
+
+def _history(engine_name, **kwargs) -> dict:
+    engine = get_engine(engine_name)
+    table = engine.table(_transactions(), "clv_test_transactions")
+    out = engine.to_arrow(value_history(table, as_of=AS_OF, **kwargs)).to_pylist()
+    return {row["customer_id"]: row for row in out}
+
+
+def test_historical_and_current_value_by_hand(engine_name):
+    rows = _history(engine_name, margin_rate=0.2)
+    # c1: 30 (margin) + 200 - 150 (amount - cost) + 50 x 0.2 (margin rate) = 90, all in the year
+    assert rows["c1"]["historical_value"] == pytest.approx(90.0, abs=1e-12)
+    assert rows["c1"]["current_value"] == pytest.approx(90.0, abs=1e-12)
+    assert rows["c1"]["margin_share"] == pytest.approx(90.0 / 350.0, rel=1e-15)
+    # c2: 400 x 0.2 = 80, bought 2023-06-30, before the last 365 days
+    assert rows["c2"]["historical_value"] == pytest.approx(80.0, abs=1e-12)
+    assert rows["c2"]["current_value"] == 0.0
+    assert rows["c2"]["margin_share"] == pytest.approx(0.2, rel=1e-15)
+
+
+def test_without_margin_rate_the_whole_amount_counts(engine_name):
+    rows = _history(engine_name, current_period_days=30)
+    assert rows["c1"]["historical_value"] == pytest.approx(30.0 + 50.0 + 50.0, abs=1e-12)
+    # only 2024-12-01 is within the 30 days up to 2024-12-31 (from 2024-12-02 on: not it)
+    assert rows["c1"]["current_value"] == 0.0
+    rows = _history(engine_name, current_period_days=31)
+    assert rows["c1"]["current_value"] == pytest.approx(50.0, abs=1e-12)
+    assert rows["c2"]["historical_value"] == pytest.approx(400.0, abs=1e-12)
+
+
+def test_historical_value_compounded_to_the_as_of_date(engine_name):
+    rows = _history(engine_name, margin_rate=0.2, compounding_rate=0.10)
+    # days before 2024-12-31: 356, 213, 30; c2: 550
+    c1 = 30 * 1.1 ** (356 / 365.25) + 50 * 1.1 ** (213 / 365.25) + 10 * 1.1 ** (30 / 365.25)
+    assert rows["c1"]["historical_value"] == pytest.approx(c1, rel=1e-12)
+    assert rows["c2"]["historical_value"] == pytest.approx(80 * 1.1 ** (550 / 365.25), rel=1e-12)
+    assert rows["c1"]["current_value"] == pytest.approx(90.0, abs=1e-12)  # never compounded
+
+
+def _summary() -> pd.DataFrame:
+    """Four customers as the feature stage summarises them (days)."""
+    return pd.DataFrame({
+        "frequency": [0, 2, 5, 1],
+        "recency_days": [100, 60, 3, 200],
+        "tenure_days": [100, 270, 270, 250],
+        "repeat_monetary_avg": [0.0, 40.0, 55.0, 20.0],
+        "monetary_avg": [30.0, 45.0, 50.0, 25.0],
+    })
+
+
+def test_potential_value_is_discounted_purchases_times_spend_times_margin():
+    summary = _summary()
+    share = np.array([0.3, 0.25, 0.4, 1.0])
+    opts = CLVOptions(model="bgnbd", discount_rate=0.0, service_cost=2.0)
+    cols, info = predict_customer_value(summary, share, opts)
+    assert info["status"] == "fitted" and info["model"]["model"] == "bgnbd"
+    expected = cols["expected_purchases_365d"]
+    # with no discounting the weekly sums telescope to E[Y(horizon)]
+    np.testing.assert_allclose(cols["potential_value"],
+                               expected * cols["expected_average_spend"] * share, rtol=1e-12)
+    np.testing.assert_allclose(cols["clv"], cols["potential_value"] - expected * 2.0, rtol=1e-12)
+    assert np.all((cols["probability_alive"] >= 0) & (cols["probability_alive"] <= 1))
+    discounted, _ = predict_customer_value(summary, share, CLVOptions(model="bgnbd",
+                                                                      discount_rate=0.2))
+    assert np.all(discounted["potential_value"] < cols["potential_value"])
+
+
+def _cdnow_summary(cdnow_sample_path) -> pd.DataFrame:
+    """The CDNOW sample as the feature stage summarises it at 1997-09-30 (same-day purchases
+    merged)."""
+    raw = pd.read_csv(cdnow_sample_path, sep=r"\s+", header=None,
+                      names=["master", "customer", "date", "cds", "amount"])
+    raw["date"] = pd.to_datetime(raw["date"].astype(str), format="%Y%m%d")
+    days = raw[raw["date"] <= "1997-09-30"].groupby(["customer", "date"], as_index=False)["amount"].sum()
+    g = days.groupby("customer")
+    end = pd.Timestamp("1997-09-30")
+    return pd.DataFrame({
+        "frequency": g.size() - 1,
+        "recency_days": (end - g["date"].max()).dt.days,
+        "tenure_days": (end - g["date"].min()).dt.days,
+        "repeat_monetary_avg": 0.0,
+        "monetary_avg": g["amount"].mean(),
+    }).reset_index(drop=True)
+
+
+def test_time_unit_changes_the_scale_not_the_predictions(cdnow_sample_path):
+    summary = _cdnow_summary(cdnow_sample_path)
+    share = np.ones(len(summary))
+    weeks, _ = predict_customer_value(summary, share, CLVOptions(model="bgnbd", time_unit="week"))
+    days, _ = predict_customer_value(summary, share, CLVOptions(model="bgnbd", time_unit="day"))
+    np.testing.assert_allclose(days["probability_alive"], weeks["probability_alive"], rtol=1e-4)
+    np.testing.assert_allclose(days["expected_purchases_365d"], weeks["expected_purchases_365d"],
+                               rtol=1e-4)
+
+
+def test_no_repeat_buyer_leaves_the_model_columns_empty():
+    summary = _summary().assign(frequency=0, recency_days=[100, 270, 270, 250],
+                                repeat_monetary_avg=0.0)
+    cols, info = predict_customer_value(summary, np.ones(4), CLVOptions())
+    assert info["status"] == "no_repeat" and "more than one day" in info["message"]
+    assert all(np.isnan(v).all() for v in cols.values())
+
+
+def test_clv_options_are_checked():
+    with pytest.raises(ConfigError, match="CLV model"):
+        AnalysisConfig(clv=CLVOptions(model="lifetimes"))
+    with pytest.raises(ConfigError, match="margin rate"):
+        AnalysisConfig(clv=CLVOptions(margin_rate=1.5))
+    with pytest.raises(ConfigError, match="time unit"):
+        AnalysisConfig(clv=CLVOptions(time_unit="year"))
+
+
+_PUBLISHED = BGNBD()
+_PUBLISHED.params_ = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+
+
+@settings(max_examples=60, deadline=None)
+@given(x=st.integers(0, 60), recency_share=st.floats(0, 1), T=st.floats(0.5, 300),
+       low=st.floats(0, 0.5), step_up=st.floats(0.01, 1), horizon=st.floats(1, 260))
+def test_clv_falls_as_the_discount_rate_rises(x, recency_share, T, low, step_up, horizon):
+    t_x = 0.0 if x == 0 else recency_share * T
+    data = {"frequency": [x], "recency": [t_x], "T": [T]}
+    kwargs = dict(horizon=horizon, time_units_per_year=52.18)
+    near = discounted_expected_transactions(_PUBLISHED, data, discount_rate=low, **kwargs)[0]
+    far = discounted_expected_transactions(_PUBLISHED, data, discount_rate=low + step_up,
+                                           **kwargs)[0]
+    assert far < near or near == 0.0
+    assert far >= 0.0
+
+
+# -- the stage inside cvm run -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo_results(tmp_path_factory):
+    from cvm.demo import DEMO_AS_OF, write_demo_data
+    from cvm.pipeline import run
+
+    tmp = tmp_path_factory.mktemp("clv-demo")
+    tx, cust = write_demo_data(tmp / "data", customers=400)
+    result = run([tx], customers=[cust], workspace=tmp / "ws.duckdb", out=tmp / "out",
+                 config=AnalysisConfig(as_of=DEMO_AS_OF, clv=CLVOptions(margin_rate=0.3)))
+    return result, tmp
+
+
+def test_cvm_run_adds_the_value_columns(demo_results):
+    result, tmp = demo_results
+    frame = pd.read_parquet(tmp / "out" / "customers.parquet")
+    columns = value_columns(CLVOptions())
+    assert set(columns) <= set(frame.columns)
+    buyers = frame[frame["frequency"].notna()]
+    values = buyers[columns].to_numpy(dtype=float)
+    assert np.isfinite(values).all()
+    assert buyers["probability_alive"].between(0, 1).all()
+    assert (buyers["expected_purchases_365d"] >= 0).all()
+    # no margin or cost column in the demo: margin is 30 % of spend
+    np.testing.assert_allclose(buyers["historical_value"], 0.3 * buyers["monetary_total"],
+                               rtol=1e-9)
+    assert (buyers["current_value"] <= buyers["historical_value"] + 1e-9).all()
+    np.testing.assert_allclose(buyers["clv"], buyers["potential_value"])
+    stage = result.info["stages"]["clv"]
+    assert stage["status"] == "fitted" and len(stage["model"]["candidates"]) == 3
+    assert stage["model"]["model"] in ("bgnbd", "paretonbd", "mbgnbd")
+    report = (tmp / "out" / "report.html").read_text(encoding="utf-8")
+    assert 'id="clv-model"' in report and stage["model"]["title"] in report
+    with __import__("cvm.workspace", fromlist=["Workspace"]).Workspace(tmp / "ws.duckdb") as ws:
+        models = ws.result("clv_models").to_pylist()
+    assert sum(row["chosen"] for row in models) == 1
+
+
+def test_run_without_repeat_buyers_says_why(tmp_path):
+    csv = tmp_path / "once.csv"
+    csv.write_text("customer,date,amount\nA,2024-01-05,10\nB,2024-02-01,20\nC,2024-03-09,5\n",
+                   encoding="utf-8")
+    env = dict(os.environ, COLUMNS="120")
+    proc = subprocess.run([sys.executable, "-m", "cvm", "run", str(csv), "--workspace",
+                           str(tmp_path / "ws.duckdb"), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    frame = pd.read_parquet(tmp_path / "out" / "customers.parquet")
+    assert frame["clv"].isna().all() and frame["probability_alive"].isna().all()
+    assert frame["historical_value"].tolist() == [20.0, 10.0, 5.0]
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "No CLV model: no customer has bought on more than one day" in report
