@@ -38,12 +38,15 @@ def test_results_folder_holds_every_output(demo_run):
         "summary.json"]
     customers = pq.read_table(out / "customers.parquet")
     assert set(CUSTOMER_FEATURE_COLUMNS) <= set(customers.column_names)
-    assert customers.num_rows == result.info["n_customers"]
+    # the lifecycle stage appends the prospects (customer list, no purchase) after the buyers
+    buyers = customers.filter(customers.column("first_purchase").is_valid())
+    assert buyers.num_rows == result.info["n_customers"]
+    assert customers.num_rows == buyers.num_rows + result.info["n_prospects"]
     assert len(set(customers.column("customer_id").to_pylist())) == customers.num_rows
     csv_rows = pacsv.read_csv(out / "customers.csv").num_rows
     assert csv_rows == customers.num_rows
     segments = pacsv.read_csv(out / "segments.csv").to_pylist()
-    assert sum(s["customers"] for s in segments) == customers.num_rows
+    assert sum(s["customers"] for s in segments) == buyers.num_rows
     assert sum(s["customer_share"] for s in segments) == pytest.approx(1.0)
     assert sum(s["value_share"] for s in segments) == pytest.approx(1.0)
     rejects = pacsv.read_csv(out / "rejects.csv").to_pylist()

@@ -341,3 +341,10 @@ def run(transactions: list[str | Path] | str | Path, *, workspace: str | Path | 
     finally:
         if not isinstance(workspace, Workspace):
             ws.close()
+
+
+# Lifecycle, composite value and the segment matrix (cvm.segments.stages). They read the CLV
+# stage's columns when present, so they stay after it; lifecycle appends the prospects.
+from .segments.stages import lifecycle_stage, matrix_stage, value_stage  # noqa: E402
+
+STAGES += [("lifecycle", lifecycle_stage), ("value", value_stage), ("matrix", matrix_stage)]

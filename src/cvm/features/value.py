@@ -1,0 +1,257 @@
+"""Composite customer value (综合价值) from five indicators, and the four value quadrants.
+
+The seeds' model (seed 003, "客户综合价值模型"; the K institution in seed 002)::
+
+    综合价值 = w1·current contribution + w2·future contribution + w3·credit + w4·loyalty
+              + w5·growth potential
+
+Each indicator is defined from data and scaled 0–10 (:func:`indicator_scores`):
+
+- **current contribution** (当前贡献度): margin in the last period where margin or cost is known,
+  else spend in the last period (``margin_last_period`` / ``spend_last_period``);
+- **future contribution** (未来贡献度): ``potential_value`` where that column exists (the CLV
+  stage), else ``clv``, else a trend proxy — the customer's average spend per observed period,
+  times ``1 + spend_change`` (clipped to 0…2), times ``max(0, 1 − recency_days / churn_days)``;
+- **credit** (信用度): from ``credit_score`` (higher is better, scaled like the others),
+  ``late_payments`` (``10 / (1 + n)``), ``defaults`` (0 with any default, else 10) and
+  ``credit_limit_use`` (``10 · (1 − use)``) — the mean of those present; without any of them
+  every customer gets the neutral score (default 5) and the report says so;
+- **loyalty** (忠诚度): ``10 · (½ · active_period_share + ½ · min(1, tenure_days /
+  loyalty_tenure_days))`` — purchase regularity and tenure;
+- **growth potential** (成长潜力): ``5 · (1 + spend_change)`` with the change clipped to −100 … +100 %
+  (5 when there is no earlier period to compare); where ``categories_bought`` and
+  ``categories_total`` exist, averaged with the room left to buy other categories,
+  ``10 · (1 − categories_bought / categories_total)``.
+
+Amounts (current, future, credit score) are scaled linearly: 0 at or below zero, 10 at or above
+the ``cap_quantile`` (default 95th percentile, numpy's linear interpolation) of the buying
+customers' values, so one outlier does not squash everyone else.
+
+Scores (0–100): ``composite_value = 10 · Σ w_i · s_i`` with the weights normalised to sum to 1;
+``current_value_score`` uses current contribution, credit and loyalty with their weights
+renormalised, ``potential_value_score`` future contribution and growth potential likewise.
+``value_quadrant``: ``HH``, ``HL``, ``LH``, ``LL`` — current then potential, high when the score is
+at or above the threshold (default 70, the K institution's rule; or a quantile of the buyers'
+scores).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from ..config import LifecycleOptions, ValueOptions
+from .weights import ahp_weights, entropy_weights, normalise_weights
+
+__all__ = ["INDICATORS", "QUADRANTS", "SCORE_COLUMNS", "indicator_scores", "value_weights",
+           "composite_value", "scale_amount"]
+
+#: The five indicators, in the order of the weights.
+INDICATORS = ("current_contribution", "future_contribution", "credit", "loyalty",
+              "growth_potential")
+CURRENT_PART = ("current_contribution", "credit", "loyalty")
+POTENTIAL_PART = ("future_contribution", "growth_potential")
+
+#: Value quadrants: current then potential, H high / L low.
+QUADRANTS = ("HH", "HL", "LH", "LL")
+
+#: Columns added to the customer table, with their meaning.
+SCORE_COLUMNS = {
+    **{f"score_{name}": f"{name.replace('_', ' ')} indicator, 0-10" for name in INDICATORS},
+    "composite_value": "composite customer value 0-100 (weighted indicators)",
+    "current_value_score": "current value 0-100 (current contribution, credit, loyalty)",
+    "potential_value_score": "potential value 0-100 (future contribution, growth potential)",
+    "value_quadrant": "HH, HL, LH or LL: current then potential value, high or low",
+}
+
+_CREDIT_COLUMNS = ("credit_score", "late_payments", "defaults", "credit_limit_use")
+
+
+def scale_amount(values: np.ndarray, reference: np.ndarray, cap_quantile: float) -> np.ndarray:
+    """0 at or below zero, 10 at or above the ``cap_quantile`` quantile of ``reference``,
+    linear between; when that quantile is not positive, the largest positive value is the cap.
+
+    >>> scale_amount(np.array([0.0, 5.0, 10.0, 50.0]), np.array([0.0, 5.0, 10.0, 50.0]), 1.0)
+    array([ 0.,  1.,  2., 10.])
+    """
+    ref = reference[np.isfinite(reference)]
+    cap = float(np.quantile(ref, cap_quantile)) if len(ref) else 0.0
+    if cap <= 0:
+        positive = ref[ref > 0]
+        cap = float(positive.max()) if len(positive) else 0.0
+    v = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
+    if cap <= 0:
+        return np.zeros_like(v)
+    return np.clip(v / cap, 0.0, 1.0) * 10.0
+
+
+def _column(table: pa.Table, name: str, fill: float = np.nan) -> np.ndarray:
+    if name not in table.column_names:
+        return np.full(table.num_rows, fill)
+    column = table.column(name).cast(pa.float64())
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=float)
+
+
+def _has_values(table: pa.Table, name: str) -> bool:
+    return name in table.column_names and table.column(name).null_count < table.num_rows
+
+
+def indicator_scores(customers: pa.Table, options: ValueOptions | None = None,
+                     lifecycle: LifecycleOptions | None = None,
+                     buyers: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], dict]:
+    """The five indicators (0–10) per row, and notes on which data each was taken from.
+
+    ``customers`` needs ``recency_days``, ``tenure_days`` and the lifecycle trend columns
+    (:data:`cvm.features.lifecycle.TREND_COLUMNS`); ``buyers`` marks the rows with purchases
+    (default: all), the reference for scaling."""
+    o = options or ValueOptions()
+    lc = lifecycle or LifecycleOptions()
+    n = customers.num_rows
+    ref = np.ones(n, dtype=bool) if buyers is None else np.asarray(buyers, dtype=bool)
+    missing = [c for c in ("spend_last_period", "spend_previous_avg", "spend_change",
+                           "previous_periods", "active_period_share", "recency_days",
+                           "tenure_days")
+               if c not in customers.column_names]
+    if missing:
+        raise ValueError("composite value needs the lifecycle trend columns; missing "
+                         + ", ".join(missing))
+    notes: dict[str, str] = {}
+
+    def scaled(x: np.ndarray) -> np.ndarray:
+        return scale_amount(x, np.nan_to_num(x[ref], nan=0.0), o.cap_quantile)
+
+    # current contribution
+    if _has_values(customers, "margin_last_period"):
+        current = np.nan_to_num(_column(customers, "margin_last_period"), nan=0.0)
+        notes["current_contribution"] = "margin_last_period"
+    else:
+        current = np.nan_to_num(_column(customers, "spend_last_period"), nan=0.0)
+        notes["current_contribution"] = "spend_last_period"
+    # future contribution
+    spend_last = np.nan_to_num(_column(customers, "spend_last_period"), nan=0.0)
+    prev_avg = _column(customers, "spend_previous_avg")
+    change = _column(customers, "spend_change")
+    for source in ("potential_value", "clv"):
+        if _has_values(customers, source):
+            future = np.nan_to_num(_column(customers, source), nan=0.0)
+            notes["future_contribution"] = source
+            break
+    else:
+        previous = np.nan_to_num(_column(customers, "previous_periods", 0.0), nan=0.0)
+        # average spend per observed period: the last one and the earlier ones
+        per_period = (spend_last + np.nan_to_num(prev_avg, nan=0.0) * previous) / (previous + 1)
+        momentum = np.clip(1.0 + np.nan_to_num(change, nan=0.0), 0.0, 2.0)
+        recency = _column(customers, "recency_days")
+        alive = np.clip(1.0 - np.nan_to_num(recency, nan=np.inf) / lc.churn_days, 0.0, 1.0)
+        future = per_period * momentum * alive
+        notes["future_contribution"] = "trend proxy"
+    # credit
+    parts = []
+    if _has_values(customers, "credit_score"):
+        parts.append(scaled(_column(customers, "credit_score")))
+    if _has_values(customers, "late_payments"):
+        late = np.clip(np.nan_to_num(_column(customers, "late_payments"), nan=0.0), 0, None)
+        parts.append(10.0 / (1.0 + late))
+    if _has_values(customers, "defaults"):
+        parts.append(np.where(np.nan_to_num(_column(customers, "defaults"), nan=0.0) > 0,
+                              0.0, 10.0))
+    if _has_values(customers, "credit_limit_use"):
+        use = np.clip(np.nan_to_num(_column(customers, "credit_limit_use"), nan=0.0), 0, 1)
+        parts.append(10.0 * (1.0 - use))
+    if parts:
+        credit = np.mean(parts, axis=0)
+        notes["credit"] = ", ".join(c for c in _CREDIT_COLUMNS if _has_values(customers, c))
+    else:
+        credit = np.full(n, float(o.neutral_credit))
+        notes["credit"] = "neutral (no credit data)"
+    # loyalty
+    share = np.nan_to_num(_column(customers, "active_period_share"), nan=0.0)
+    tenure = np.nan_to_num(_column(customers, "tenure_days"), nan=0.0)
+    loyalty = 10.0 * (0.5 * share + 0.5 * np.clip(tenure / o.loyalty_tenure_days, 0.0, 1.0))
+    notes["loyalty"] = "active_period_share, tenure_days"
+    # growth potential
+    trend_part = np.where(np.isnan(change), 5.0, 5.0 * (1.0 + np.clip(change, -1.0, 1.0)))
+    if _has_values(customers, "categories_bought") and _has_values(customers, "categories_total"):
+        bought = np.nan_to_num(_column(customers, "categories_bought"), nan=0.0)
+        total = np.nan_to_num(_column(customers, "categories_total"), nan=0.0)
+        room = np.where(total > 0, 10.0 * (1.0 - np.clip(bought / np.where(total > 0, total, 1),
+                                                        0, 1)), 5.0)
+        growth = 0.5 * trend_part + 0.5 * room
+        notes["growth_potential"] = "spend_change, category breadth"
+    else:
+        growth = trend_part
+        notes["growth_potential"] = "spend_change"
+    scores = {
+        "current_contribution": scaled(current),
+        "future_contribution": scaled(future),
+        "credit": np.clip(credit, 0.0, 10.0),
+        "loyalty": loyalty,
+        "growth_potential": growth,
+    }
+    return scores, notes
+
+
+def value_weights(scores: dict[str, np.ndarray], options: ValueOptions | None = None,
+                  buyers: np.ndarray | None = None) -> tuple[tuple[float, ...], dict]:
+    """The five weights by the configured method, and a description for the run summary."""
+    o = options or ValueOptions()
+    if o.weight_method == "ahp":
+        result = ahp_weights(o.ahp_matrix, max_cr=o.ahp_max_cr, names=list(INDICATORS))
+        return result.weights, result.as_dict()
+    if o.weight_method == "entropy":
+        n = len(next(iter(scores.values())))
+        ref = np.ones(n, dtype=bool) if buyers is None else np.asarray(buyers, dtype=bool)
+        matrix = np.column_stack([scores[k][ref] for k in INDICATORS])
+        result = entropy_weights(matrix)
+        return result.weights, result.as_dict()
+    weights = normalise_weights(o.weights, len(INDICATORS))
+    return weights, {"method": "given", "weights": list(weights)}
+
+
+def _part(scores: dict[str, np.ndarray], weights: dict[str, float], names) -> np.ndarray:
+    total = sum(weights[k] for k in names)
+    w = {k: (weights[k] / total if total > 0 else 1.0 / len(names)) for k in names}
+    return 10.0 * sum(w[k] * scores[k] for k in names)
+
+
+def composite_value(customers: pa.Table, options: ValueOptions | None = None,
+                    lifecycle: LifecycleOptions | None = None,
+                    buyers: np.ndarray | None = None) -> tuple[pa.Table, dict]:
+    """Add the indicator scores, ``composite_value``, ``current_value_score``,
+    ``potential_value_score`` and ``value_quadrant``; return the table and a summary (weights,
+    method, data used per indicator, thresholds)."""
+    o = options or ValueOptions()
+    n = customers.num_rows
+    ref = np.ones(n, dtype=bool) if buyers is None else np.asarray(buyers, dtype=bool)
+    scores, notes = indicator_scores(customers, o, lifecycle, ref)
+    weights, method = value_weights(scores, o, ref)
+    w = dict(zip(INDICATORS, weights))
+    composite = 10.0 * sum(w[k] * scores[k] for k in INDICATORS)
+    current = _part(scores, w, CURRENT_PART)
+    potential = _part(scores, w, POTENTIAL_PART)
+    if o.threshold_method == "quantile" and ref.any():
+        t_current = float(np.quantile(current[ref], o.threshold_quantile))
+        t_potential = float(np.quantile(potential[ref], o.threshold_quantile))
+    else:
+        t_current = t_potential = float(o.threshold)
+    high_c = current >= t_current - 1e-9
+    high_p = potential >= t_potential - 1e-9
+    quadrant = np.where(high_c, np.where(high_p, "HH", "HL"), np.where(high_p, "LH", "LL"))
+    out = customers
+    for k in INDICATORS:
+        out = out.append_column(f"score_{k}", pa.array(scores[k], type=pa.float64()))
+    out = (out.append_column("composite_value", pa.array(composite, type=pa.float64()))
+              .append_column("current_value_score", pa.array(current, type=pa.float64()))
+              .append_column("potential_value_score", pa.array(potential, type=pa.float64()))
+              .append_column("value_quadrant", pa.array(quadrant.tolist(), type=pa.string())))
+    summary = {
+        **method,
+        "indicators": list(INDICATORS),
+        "sources": notes,
+        "credit_available": not notes["credit"].startswith("neutral"),
+        "threshold_method": o.threshold_method,
+        "threshold_current": t_current,
+        "threshold_potential": t_potential,
+        "quadrants": {q: int((quadrant[ref] == q).sum()) for q in QUADRANTS},
+    }
+    return out, summary

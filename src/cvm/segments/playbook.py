@@ -1,0 +1,214 @@
+"""The strategy playbook: for each matrix cell an objective, actions, a priority and a budget
+rule, with the economics of the action.
+
+A playbook is a TOML file (the built-in ones are ``playbooks/en.toml`` and ``playbooks/zh.toml``;
+``MatrixOptions.playbook`` names a replacement). Its sections::
+
+    [playbook]
+    name = "Default playbook"
+
+    [seed12."HH-current"]            # one entry per cell of the seed's 12 types
+    objective = "Keep and deepen"
+    actions = ["loyalty", "cross_sell"]
+    priority = 1                     # 1 = first
+    budget = "up to 10 % of the customer's expected value a year"
+    cost_per_customer = 30.0         # what the action costs per customer, in your currency
+    expected_response = 0.4          # share of customers in whom the action works
+
+    [tiers.high]                     # the tiers scheme: one entry per value tier …
+    priority = 1
+    budget = "…"
+    cost_factor = 2.0                # the stage's cost per customer is multiplied by this
+
+    [stages.decline]                 # … and one per lifecycle stage (objective, actions, cost,
+    objective = "…"                  #     response)
+
+Actions come from a fixed vocabulary (:data:`ACTIONS`). :func:`load_playbook` checks that every
+cell of the chosen matrix has its entry and says which are missing or wrong.
+
+The economics of a cell (:func:`cell_economics`): with average CLV ``v``, response ``r`` and cost
+``c`` per customer, the expected gain of acting is ``r · v − c`` per customer — so "win back or
+let go" is a number. Without a CLV column there is no expected value and the verdict says so.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from ..features.lifecycle import STAGES
+from .matrix import TIERS, cell_parts, matrix_cells
+
+__all__ = ["ACTIONS", "Play", "Playbook", "PlaybookError", "load_playbook", "builtin_playbook",
+           "cell_economics"]
+
+ACTIONS = ("acquire", "nurture", "cross_sell", "up_sell", "loyalty", "retain", "win_back",
+           "let_go")
+
+_DIR = Path(__file__).parent / "playbooks"
+
+
+class PlaybookError(ValueError):
+    """A playbook file is missing entries or has wrong ones; the message lists them."""
+
+
+@dataclass(frozen=True)
+class Play:
+    cell: str
+    objective: str
+    actions: tuple[str, ...]
+    priority: int
+    budget: str
+    cost_per_customer: float
+    expected_response: float
+
+    @property
+    def action(self) -> str:
+        """The first (main) recommended action."""
+        return self.actions[0]
+
+
+@dataclass(frozen=True)
+class Playbook:
+    name: str
+    path: Path
+    scheme: str
+    plays: dict[str, Play]
+
+    def play(self, cell: str) -> Play:
+        return self.plays[cell]
+
+
+def builtin_playbook(lang: str) -> Path:
+    return _DIR / f"{lang}.toml"
+
+
+def _check_entry(where: str, entry, required: dict[str, type], problems: list[str]) -> None:
+    if not isinstance(entry, dict):
+        problems.append(f"{where} must be a table of settings")
+        return
+    for key, kind in required.items():
+        if key not in entry:
+            problems.append(f"{where} has no {key}")
+            continue
+        value = entry[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            problems.append(f"{where}.{key} must be {kind.__name__}, not {value!r}")
+            continue
+        if key == "actions":
+            if not value:
+                problems.append(f"{where}.actions is empty")
+            bad = [a for a in value if a not in ACTIONS]
+            if bad:
+                problems.append(f"{where}.actions has unknown action(s) {', '.join(map(str, bad))}"
+                                f"; actions are {', '.join(ACTIONS)}")
+        if key == "priority" and not 1 <= value <= 5:
+            problems.append(f"{where}.priority must be 1 (first) … 5, not {value}")
+        if key == "expected_response" and not 0 <= value <= 1:
+            problems.append(f"{where}.expected_response must be between 0 and 1, not {value}")
+        if key in ("cost_per_customer", "cost_factor") and value < 0:
+            problems.append(f"{where}.{key} cannot be negative, not {value}")
+
+
+_CELL = {"objective": str, "actions": list, "priority": int, "budget": str,
+         "cost_per_customer": float, "expected_response": float}
+_TIER = {"priority": int, "budget": str, "cost_factor": float}
+_STAGE = {"objective": str, "actions": list, "cost_per_customer": float,
+          "expected_response": float}
+
+
+def load_playbook(path: str | Path | None = None, *, lang: str = "en", scheme: str = "seed12",
+                  lifecycle_scheme: str = "seed") -> Playbook:
+    """Read and validate a playbook for the matrix ``scheme`` (default: the built-in one for
+    ``lang``); raises :class:`PlaybookError` listing every problem."""
+    path = Path(path) if path is not None else builtin_playbook(lang)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PlaybookError(f"playbook {path} does not exist") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PlaybookError(f"playbook {path} is not valid TOML: {exc}") from None
+    problems: list[str] = []
+    plays: dict[str, Play] = {}
+    cells = matrix_cells(scheme, lifecycle_scheme)
+    if scheme == "seed12":
+        section = raw.get("seed12")
+        if not isinstance(section, dict):
+            raise PlaybookError(f"playbook {path} has no [seed12] section with the 12 cells "
+                                f"({', '.join(cells)})")
+        missing = [c for c in cells if c not in section]
+        if missing:
+            problems.append(f"no entry for cell(s) {', '.join(missing)}")
+        unknown = [c for c in section if c not in cells]
+        if unknown:
+            problems.append(f"unknown cell(s) {', '.join(unknown)}; cells are {', '.join(cells)}")
+        for cell in cells:
+            if cell in section:
+                _check_entry(f"[seed12.{cell}]", section[cell], _CELL, problems)
+        if not problems:
+            for cell in cells:
+                e = section[cell]
+                plays[cell] = Play(cell, e["objective"], tuple(e["actions"]), e["priority"],
+                                   e["budget"], float(e["cost_per_customer"]),
+                                   float(e["expected_response"]))
+    else:
+        tiers, stages = raw.get("tiers"), raw.get("stages")
+        if not isinstance(tiers, dict) or not isinstance(stages, dict):
+            raise PlaybookError(f"playbook {path} needs [tiers.*] and [stages.*] sections for "
+                                "the tiers matrix")
+        needed = STAGES[lifecycle_scheme]
+        missing = [f"tiers.{t}" for t in TIERS if t not in tiers] + [
+            f"stages.{s}" for s in needed if s not in stages]
+        if missing:
+            problems.append(f"no entry for {', '.join(missing)}")
+        for t in TIERS:
+            if t in tiers:
+                _check_entry(f"[tiers.{t}]", tiers[t], _TIER, problems)
+        for s in needed:
+            if s in stages:
+                _check_entry(f"[stages.{s}]", stages[s], _STAGE, problems)
+        if not problems:
+            for cell in cells:
+                tier, stage = cell_parts(cell)
+                t, s = tiers[tier], stages[stage]
+                plays[cell] = Play(cell, s["objective"], tuple(s["actions"]), t["priority"],
+                                   t["budget"], float(s["cost_per_customer"]) * float(t["cost_factor"]),
+                                   float(s["expected_response"]))
+    if problems:
+        raise PlaybookError(f"playbook {path}: " + "; ".join(problems))
+    meta = raw.get("playbook", {})
+    return Playbook(str(meta.get("name", path.stem)), path, scheme, plays)
+
+
+def cell_economics(summary: pa.Table, playbook: Playbook) -> pa.Table:
+    """Per cell of a :func:`~cvm.segments.matrix.matrix_summary`: the play, its cost and, where
+    CLV exists, the expected gain of acting (``response · avg CLV − cost``) per customer and in
+    total."""
+    rows = []
+    for r in summary.to_pylist():
+        play = playbook.play(r["cell"])
+        avg_clv = r.get("avg_clv")
+        gain = (play.expected_response * avg_clv - play.cost_per_customer
+                if avg_clv is not None else None)
+        rows.append({
+            "cell": r["cell"], "customers": r["customers"], "priority": play.priority,
+            "objective": play.objective, "actions": ", ".join(play.actions),
+            "budget": play.budget, "cost_per_customer": play.cost_per_customer,
+            "expected_response": play.expected_response, "avg_clv": avg_clv,
+            "expected_gain_per_customer": gain,
+            "expected_gain_total": gain * r["customers"] if gain is not None else None,
+            "total_cost": play.cost_per_customer * r["customers"],
+            "pays": (gain > 0) if gain is not None else None,
+        })
+    return pa.Table.from_pylist(rows, schema=pa.schema([
+        ("cell", pa.string()), ("customers", pa.int64()), ("priority", pa.int64()),
+        ("objective", pa.string()), ("actions", pa.string()), ("budget", pa.string()),
+        ("cost_per_customer", pa.float64()), ("expected_response", pa.float64()),
+        ("avg_clv", pa.float64()), ("expected_gain_per_customer", pa.float64()),
+        ("expected_gain_total", pa.float64()), ("total_cost", pa.float64()),
+        ("pays", pa.bool_())]))

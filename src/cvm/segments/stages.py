@@ -1,0 +1,244 @@
+"""The pipeline stages of the lifecycle, composite value and matrix capabilities.
+
+Registered in :data:`cvm.pipeline.STAGES` after the CLV stage (when there is one), in this
+order:
+
+- ``lifecycle`` adds the trend columns, ``lifecycle_stage`` and ``lifecycle_reason``, and
+  **appends the prospects** — customers of the customer list without a purchase on or before
+  the as-of date — as rows after the buyers (``adds_rows``): their purchase columns are null,
+  their list fields (name, contacts, owner) filled. It stores ``lifecycle_economics``,
+  ``lifecycle_history`` and ``lifecycle_flows`` with the run;
+- ``value`` adds the indicator scores, ``composite_value``, the two value scores and
+  ``value_quadrant``;
+- ``matrix`` adds ``matrix_cell`` and ``recommended_action`` and stores ``matrix`` (per cell:
+  counts, value share, CLV, and the playbook's play with its economics).
+
+Each works without the CLV columns and uses them when they are there (``probability_alive`` for
+churn, ``potential_value``/``clv`` for future contribution and the economics).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..features.lifecycle import (
+    STAGES,
+    TREND_COLUMNS,
+    customer_trend,
+    history_dates,
+    lifecycle_reasons,
+    prospect_reason,
+    stage_history,
+    stage_names,
+    stage_rules,
+)
+from ..features.value import composite_value
+from .matrix import assign_cells, matrix_summary
+from .playbook import cell_economics, load_playbook
+
+__all__ = ["lifecycle_stage", "value_stage", "matrix_stage", "prospect_ids",
+           "stage_economics", "stage_flows"]
+
+log = logging.getLogger(__name__)
+
+_PROSPECT_FIELDS = ("name", "phone", "email", "city", "owner", "signup_date")
+
+
+def prospect_ids(ws, as_of) -> pa.Table:
+    """Customers of the customer list without any purchase on or before ``as_of``, with their
+    list fields, ordered by id."""
+    if ws.count("source_customers") == 0:
+        return pa.table({"customer_id": pa.array([], pa.string())})
+    return ws.arrow(
+        """
+        SELECT x.customer_id, any_value(s.name) AS name, any_value(s.phone) AS phone,
+               any_value(s.email) AS email, any_value(s.city) AS city,
+               any_value(s.owner) AS owner, min(s.signup_date) AS signup_date
+        FROM source_customers s JOIN xref x USING (source, source_customer_id)
+        WHERE x.customer_id NOT IN (SELECT DISTINCT customer_id FROM unified_transactions
+                                    WHERE purchase_date <= ?)
+        GROUP BY x.customer_id ORDER BY x.customer_id
+        """, [as_of])
+
+
+def _align(staged: pa.Table, ids: pa.ChunkedArray | pa.Array) -> pa.Table:
+    """The rows of ``staged`` in the order of ``ids`` (every id must be there)."""
+    index = pc.index_in(ids, value_set=staged.column("customer_id"))
+    if index.null_count:
+        missing = pc.filter(ids, pc.is_null(index)).to_pylist()[:3]
+        raise ValueError(f"no lifecycle trend for customer(s) {missing}")
+    return staged.take(index)
+
+
+def _append_prospects(customers: pa.Table, prospects: pa.Table, stage: str, reason: str
+                      ) -> pa.Table:
+    n = prospects.num_rows
+    columns = []
+    for f in customers.schema:
+        if f.name == "lifecycle_stage":
+            columns.append(pa.array([stage] * n, type=f.type))
+        elif f.name == "lifecycle_reason":
+            columns.append(pa.array([reason] * n, type=f.type))
+        elif f.name in prospects.column_names:
+            columns.append(prospects.column(f.name).cast(f.type))
+        else:
+            columns.append(pa.nulls(n, type=f.type))
+    extra = pa.Table.from_arrays(columns, schema=customers.schema)
+    return pa.concat_tables([customers, extra])
+
+
+def lifecycle_stage(ctx, customers: pa.Table):
+    from ..pipeline import StageResult
+
+    o = ctx.config.lifecycle
+    eng = ctx.engine
+    trend = customer_trend(ctx.transactions, as_of=ctx.as_of, options=o)
+    alive = None
+    if "probability_alive" in customers.column_names:
+        p = eng.table(customers.select(["customer_id", "probability_alive"]), "cvm_lc_alive")
+        trend = trend.left_join(p, "customer_id").drop("customer_id_right")
+        alive = trend.probability_alive
+    staged = eng.to_arrow(stage_rules(trend, o, alive=alive))
+    staged = _align(staged, customers.column("customer_id"))
+    reasons = lifecycle_reasons(staged, o, lang=ctx.config.lang)
+    out = customers
+    for name in TREND_COLUMNS:
+        out = out.append_column(name, staged.column(name))
+    out = out.append_column("lifecycle_stage",
+                            stage_names(staged.column("lifecycle_stage"), o.scheme))
+    out = out.append_column("lifecycle_reason", reasons)
+    n_buyers = out.num_rows
+    adds = False
+    if o.prospects:
+        prospects = prospect_ids(ctx.ws, ctx.as_of)
+        if prospects.num_rows:
+            reason = prospect_reason(ctx.config.lang)
+            first = STAGES[o.scheme][0]  # prospect, or acquisition in the five-stage scheme
+            out = _append_prospects(out, prospects, first, reason)
+            adds = True
+    value_column = "margin_total" if ctx.config.abc.measure == "margin" else "monetary_total"
+    economics = stage_economics(out, o.scheme, value_column=value_column)
+    tables = {"lifecycle_economics": economics}
+    summary = {"scheme": o.scheme, "stages": list(STAGES[o.scheme]),
+               "counts": dict(Counter(out.column("lifecycle_stage").to_pylist())),
+               "n_prospects": out.num_rows - n_buyers,
+               "used_probability_alive": alive is not None,
+               "economics": economics.to_pylist()}
+    if o.history_dates > 1:
+        dates = history_dates(ctx.as_of, o)
+        long = eng.to_arrow(stage_history(ctx.transactions, dates[:-1], o))
+        history, flows = stage_flows(out, long, dates, o.scheme)
+        tables["lifecycle_history"] = history
+        tables["lifecycle_flows"] = flows
+        summary["history"] = history.to_pylist()
+        summary["flows"] = flows.to_pylist()
+    return StageResult(out, tables, summary, adds_rows=adds)
+
+
+def stage_economics(customers: pa.Table, scheme: str, *, value_column: str = "monetary_total"
+                    ) -> pa.Table:
+    """Per stage: customers, revenue, cost and profit (cost and profit where margin or cost is
+    known), revenue in the last period, and per-customer averages."""
+    stages = np.array(customers.column("lifecycle_stage").to_pylist(), dtype=object)
+
+    def floats(name):
+        return customers.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
+
+    revenue = np.nan_to_num(floats("monetary_total"), nan=0.0)
+    margin = floats("margin_total")
+    recent = np.nan_to_num(floats("spend_last_period"), nan=0.0)
+    rows = []
+    for stage in STAGES[scheme]:
+        mask = stages == stage
+        k = int(mask.sum())
+        known = mask & ~np.isnan(margin)
+        profit = float(margin[known].sum()) if known.any() else None
+        cost = float(revenue[known].sum() - margin[known].sum()) if known.any() else None
+        rev = float(revenue[mask].sum())
+        rows.append({"stage": stage, "customers": k, "revenue": rev,
+                     "revenue_last_period": float(recent[mask].sum()), "cost": cost,
+                     "profit": profit, "revenue_per_customer": rev / k if k else None,
+                     "profit_per_customer": profit / k if k and profit is not None else None})
+    return pa.Table.from_pylist(rows, schema=pa.schema([
+        ("stage", pa.string()), ("customers", pa.int64()), ("revenue", pa.float64()),
+        ("revenue_last_period", pa.float64()), ("cost", pa.float64()), ("profit", pa.float64()),
+        ("revenue_per_customer", pa.float64()), ("profit_per_customer", pa.float64())]))
+
+
+def stage_flows(customers: pa.Table, earlier: pa.Table, dates, scheme: str
+                ) -> tuple[pa.Table, pa.Table]:
+    """Stage counts at each date and the flows between consecutive dates, for the customers of
+    the run (buyers and prospects). ``earlier`` is the long stage table of the dates before the
+    last; a customer without a purchase by a date is a prospect then."""
+    first = STAGES[scheme][0]
+    ids = customers.column("customer_id").to_pylist()
+    per_date: list[dict[str, str]] = []
+    by_date: dict = {}
+    for cid, day, stage in zip(earlier.column("customer_id").to_pylist(),
+                               earlier.column("as_of").to_pylist(),
+                               stage_names(earlier.column("lifecycle_stage"), scheme).to_pylist()):
+        by_date.setdefault(day, {})[cid] = stage
+    for day in dates[:-1]:
+        known = by_date.get(day, {})
+        per_date.append({cid: known.get(cid, first) for cid in ids})
+    per_date.append(dict(zip(ids, customers.column("lifecycle_stage").to_pylist())))
+    order = {s: i for i, s in enumerate(STAGES[scheme])}
+    history = []
+    for day, stages in zip(dates, per_date):
+        counts = Counter(stages.values())
+        history += [{"as_of": day, "stage": s, "customers": counts.get(s, 0)}
+                    for s in STAGES[scheme]]
+    flows = []
+    for i in range(len(dates) - 1):
+        pairs = Counter((per_date[i][cid], per_date[i + 1][cid]) for cid in ids)
+        for (a, b), k in sorted(pairs.items(), key=lambda kv: (order.get(kv[0][0], 99),
+                                                                order.get(kv[0][1], 99))):
+            flows.append({"from_date": dates[i], "to_date": dates[i + 1], "from_stage": a,
+                          "to_stage": b, "customers": k})
+    history_t = pa.Table.from_pylist(history, schema=pa.schema([
+        ("as_of", pa.date32()), ("stage", pa.string()), ("customers", pa.int64())]))
+    flows_t = pa.Table.from_pylist(flows, schema=pa.schema([
+        ("from_date", pa.date32()), ("to_date", pa.date32()), ("from_stage", pa.string()),
+        ("to_stage", pa.string()), ("customers", pa.int64())]))
+    return history_t, flows_t
+
+
+def _buyers(customers: pa.Table) -> np.ndarray:
+    if "first_purchase" in customers.column_names:
+        return np.asarray(customers.column("first_purchase").is_valid().to_pylist(), dtype=bool)
+    return np.ones(customers.num_rows, dtype=bool)
+
+
+def value_stage(ctx, customers: pa.Table):
+    from ..pipeline import StageResult
+
+    out, summary = composite_value(customers, ctx.config.value, ctx.config.lifecycle,
+                                   _buyers(customers))
+    return StageResult(out, {}, summary)
+
+
+def matrix_stage(ctx, customers: pa.Table):
+    from ..pipeline import StageResult
+
+    cfg = ctx.config
+    playbook = load_playbook(cfg.matrix.playbook, lang=cfg.lang, scheme=cfg.matrix.scheme,
+                             lifecycle_scheme=cfg.lifecycle.scheme)
+    cells = assign_cells(customers, cfg.matrix, cfg.lifecycle.scheme)
+    out = customers.append_column("matrix_cell", cells)
+    out = out.append_column("recommended_action", pa.array(
+        [playbook.play(c).action for c in cells.to_pylist()], type=pa.string()))
+    value_column = "margin_total" if cfg.abc.measure == "margin" else "monetary_total"
+    summary_t = matrix_summary(out, cfg.matrix, cfg.lifecycle.scheme, value_column=value_column)
+    economics = cell_economics(summary_t, playbook)
+    table = summary_t.join(economics.drop_columns(["customers", "avg_clv"]), "cell")
+    order = {c: i for i, c in enumerate(summary_t.column("cell").to_pylist())}
+    table = table.take(pa.array(sorted(range(table.num_rows),
+                                       key=lambda i: order[table.column("cell")[i].as_py()])))
+    summary = {"scheme": cfg.matrix.scheme, "playbook": playbook.name,
+               "playbook_path": str(playbook.path), "cells": table.to_pylist()}
+    return StageResult(out, {"matrix": table}, summary)
