@@ -26,7 +26,7 @@
         : n === "monetary_total" || n === "clv" || n === "potential_value" ? (v) => fmt.money(v)
         : n === "probability_alive" ? (v) => fmt.pct(v)
         : n === "last_purchase" ? (v) => fmt.date(v)
-        : n === "lifecycle_stage" || n === "value_quadrant" ? (v) => segmentLabel(v)
+        : n === "lifecycle_stage" ? (v) => segmentLabel(v)
         : numeric.has(n) ? (v) => fmt.int(v) : undefined,
     }));
   }
