@@ -1,0 +1,57 @@
+"""The `token` and `report` commands, and what `cvm` says when the server holds a workspace."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from cvm.cli import main
+
+from .server import build_workspace
+
+
+@pytest.fixture(scope="module")
+def small_workspace(tmp_path_factory):
+    path, _, _ = build_workspace(tmp_path_factory.mktemp("cli"), customers=150)
+    return path
+
+
+def test_token_create_list_revoke(small_workspace):
+    from cvm.api.tokens import verify_token
+    from cvm.workspace import Workspace
+
+    runner = CliRunner()
+    created = runner.invoke(main, ["token", "create", "--role", "analyst", "--name", "crm",
+                                   "--workspace", str(small_workspace)])
+    assert created.exit_code == 0, created.output
+    token = created.stdout.strip().splitlines()[-1]
+    key = token.split("_")[1]
+    with Workspace(small_workspace) as ws:
+        assert verify_token(ws, token).role == "analyst"
+    listed = runner.invoke(main, ["token", "list", "--workspace", str(small_workspace)])
+    assert key in listed.output and token not in listed.output
+    revoked = runner.invoke(main, ["token", "revoke", key, "--workspace", str(small_workspace)])
+    assert revoked.exit_code == 0
+    with Workspace(small_workspace) as ws:
+        assert verify_token(ws, token) is None
+    bad = runner.invoke(main, ["token", "create", "--role", "root", "--workspace",
+                               str(small_workspace)])
+    assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize("fmt,magic", [("html", b"<!DOCTYPE html"), ("pdf", b"%PDF")])
+def test_report(small_workspace, tmp_path, fmt, magic):
+    if fmt == "pdf":
+        pytest.importorskip("weasyprint")
+    out = tmp_path / f"report.{fmt}"
+    result = CliRunner().invoke(main, ["report", "--workspace", str(small_workspace), "--format",
+                                       fmt, "--lang", "zh", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:20].upper().startswith(magic.upper())
+
+
+def test_a_workspace_held_by_the_server_gives_a_clear_error(api_server):
+    result = CliRunner().invoke(main, ["token", "create", "--role", "viewer", "--workspace",
+                                       str(api_server.workspace)])
+    assert result.exit_code == 2
+    assert "another cvm" in result.output
