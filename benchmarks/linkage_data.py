@@ -171,7 +171,7 @@ class _People:
                 head = members[0]
                 area = _PLACES[self.place[head]][3]
                 if rng.random() < 0.6:
-                    line = f"0{area}{rng.integers(10**7 if len(area) == 2 else 10**6, 10**8 if len(area) == 2 else 10**7)}"
+                    line = f"0{area}{rng.integers(2 * 10**7, 9 * 10**7)}"
                     self.landline[members] = line
                 else:
                     self.mobile[members] = self.mobile[head]

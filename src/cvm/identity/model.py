@@ -240,7 +240,7 @@ def _train_and_predict(db_api, con, data: pa.Table, *, engine: str, threshold: f
         recall=0.8)
     timings["prior"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    u_pairs = min(2e6, max(1e5, n * (n - 1) / 2))
+    u_pairs = min(2e6, max(2e5, 10.0 * n), n * (n - 1) / 2)
     linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=random_state)
     timings["u"] = time.perf_counter() - t0
     t0 = time.perf_counter()
