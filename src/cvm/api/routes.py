@@ -4,7 +4,10 @@ the run queue."""
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import io
+import json
+import math
 import shutil
 import uuid
 from pathlib import Path
@@ -33,6 +36,36 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1")
 _bearer = HTTPBearer(auto_error=False, description="An API token from `cvm token create`")
 _MAX_INT = 2**31 - 1
+_FIGURES = {200: {"model": Figures, "description": "Figures of the run"}}
+
+
+def _json(data) -> Response:
+    """Serialise straight to JSON (dates as ISO text; NaN as null), skipping model validation."""
+    try:
+        text = json.dumps(data, default=_plain, ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":"))
+    except ValueError:  # a NaN or infinity somewhere: replace them and try again
+        text = json.dumps(_finite(data), default=_plain, ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":"))
+    return Response(text.encode("utf-8"), media_type="application/json")
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _plain(value):
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
 _EXCEL_ROWS = 1_048_575
 
 
@@ -204,11 +237,11 @@ def sources(request: Request, who: Admin):
 
 # -- aggregates ----------------------------------------------------------------------------
 
-@router.get("/overview", response_model=Figures, tags=["results"])
+@router.get("/overview", response_model=None, responses=_FIGURES, tags=["results"])
 def overview(request: Request, who: Viewer, run_id: RunId = None):
     """Customers, revenue, active share, the Pareto curve and the RFM segments."""
     reader = _server(request).reader
-    return reader.overview(reader.resolve(run_id))
+    return _json(reader.overview(reader.resolve(run_id)))
 
 
 @router.get("/schemes", response_model=list[str], tags=["results"])
@@ -217,29 +250,29 @@ def schemes(who: Viewer):
     return list_schemes()
 
 
-@router.get("/segments", response_model=Figures, tags=["results"])
+@router.get("/segments", response_model=None, responses=_FIGURES, tags=["results"])
 def segments(request: Request, who: Viewer, run_id: RunId = None,
              scheme: Annotated[str | None, Query(max_length=100)] = None):
     """Segment summary in the run's scheme, or in another built-in scheme."""
     reader = _server(request).reader
-    return reader.segments(reader.resolve(run_id), scheme)
+    return _json(reader.segments(reader.resolve(run_id), scheme))
 
 
-@router.get("/matrix", response_model=Figures, tags=["results"])
+@router.get("/matrix", response_model=None, responses=_FIGURES, tags=["results"])
 def matrix(request: Request, who: Viewer, run_id: RunId = None):
     """The value × lifecycle matrix (customers and value per cell)."""
     reader = _server(request).reader
-    return reader.matrix(reader.resolve(run_id))
+    return _json(reader.matrix(reader.resolve(run_id)))
 
 
-@router.get("/lifecycle/funnel", response_model=Figures, tags=["results"])
+@router.get("/lifecycle/funnel", response_model=None, responses=_FIGURES, tags=["results"])
 def funnel(request: Request, who: Viewer, run_id: RunId = None):
     """Customers per lifecycle stage."""
     reader = _server(request).reader
-    return reader.funnel(reader.resolve(run_id))
+    return _json(reader.funnel(reader.resolve(run_id)))
 
 
-@router.get("/lifecycle/flows", response_model=Figures, tags=["results"])
+@router.get("/lifecycle/flows", response_model=None, responses=_FIGURES, tags=["results"])
 def flows(request: Request, who: Viewer,
           from_run: Annotated[int | None, Query(ge=1, le=_MAX_INT)] = None,
           to_run: Annotated[int | None, Query(ge=1, le=_MAX_INT)] = None):
@@ -250,24 +283,24 @@ def flows(request: Request, who: Viewer,
         earlier = [r["run_id"] for r in reader.runs()
                    if r["status"] == "complete" and r["run_id"] < to_id]
         if not earlier:
-            return reader.history_flows(to_id)
+            return _json(reader.history_flows(to_id))
         from_run = earlier[-1]
-    return dict(reader.flows(reader.resolve(from_run), to_id), available=True)
+    return _json(dict(reader.flows(reader.resolve(from_run), to_id), available=True))
 
 
-@router.get("/clv", response_model=Figures, tags=["results"])
+@router.get("/clv", response_model=None, responses=_FIGURES, tags=["results"])
 def clv(request: Request, who: Viewer, run_id: RunId = None):
     """The CLV distribution and the model validation table, when the run computed CLV."""
     reader = _server(request).reader
-    return reader.clv(reader.resolve(run_id))
+    return _json(reader.clv(reader.resolve(run_id)))
 
 
-@router.get("/clv/validation", response_model=Figures, tags=["results"])
+@router.get("/clv/validation", response_model=None, responses=_FIGURES, tags=["results"])
 def clv_validation(request: Request, who: Viewer, run_id: RunId = None):
     """Calibration / holdout validation of the purchase model: weekly repeat purchases actual
     vs expected, and holdout purchases by calibration frequency (computed once per run)."""
     reader = _server(request).reader
-    return reader.clv_validation(reader.resolve(run_id))
+    return _json(reader.clv_validation(reader.resolve(run_id)))
 
 
 @router.get("/alerts", response_model=list[dict[str, Any]], tags=["results"])
@@ -298,7 +331,9 @@ def _query(segment: Annotated[str | None, Query(max_length=200)] = None,
                          descending=order == "desc", page=page, page_size=page_size)
 
 
-@router.get("/customers", response_model=CustomerPage, tags=["customers"])
+@router.get("/customers", response_model=None,
+            responses={200: {"model": CustomerPage, "description": "One page of customers"}},
+            tags=["customers"])
 def customers(request: Request, who: Viewer, query: Annotated[CustomerQuery, Depends(_query)],
               run_id: RunId = None):
     """Customers, filtered (segment, matrix cell, lifecycle stage, ABC class, CLV range),
@@ -307,10 +342,11 @@ def customers(request: Request, who: Viewer, query: Annotated[CustomerQuery, Dep
     page = reader.customers(reader.resolve(run_id), query)
     if who.masked:
         page["rows"] = [mask_row(r) for r in page["rows"]]
-    return page
+    return _json(page)
 
 
-@router.get("/customers/{customer_id}", response_model=Figures, tags=["customers"])
+@router.get("/customers/{customer_id}", response_model=None, responses=_FIGURES,
+            tags=["customers"])
 def customer(customer_id: str, request: Request, who: Viewer, run_id: RunId = None):
     """One customer's 360° view: scores, segments, value, history over runs, purchases and
     source records."""
@@ -320,7 +356,7 @@ def customer(customer_id: str, request: Request, who: Viewer, run_id: RunId = No
         view["customer"] = mask_row(view["customer"])
         view["sources"] = [mask_row(r) for r in view["sources"]]
         view["golden"] = mask_row(view["golden"])
-    return view
+    return _json(view)
 
 
 @router.get("/export", tags=["customers"], response_class=StreamingResponse,
