@@ -67,3 +67,4 @@ def main(verbose: bool) -> None:
 from . import analysis  # noqa: E402,F401  (registers the commands)
 from . import serve  # noqa: E402,F401  (serve, token, report)
 from . import clv  # noqa: E402,F401  (validate-clv, clv-scenario)
+from . import identity  # noqa: E402,F401  (link, customer)
