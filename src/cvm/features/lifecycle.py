@@ -25,7 +25,8 @@ Then the first rule that holds decides (:func:`stage_rules`, also Ibis):
    ``exploration_days``;
 3. ``decline`` — ``spend_change <= −decline_drop`` (the last period fell that far below the
    customer's own earlier average; a customer who bought in earlier periods but not in the last
-   one is at −100 %);
+   one is at −100 %), or no purchase in any observed period at all (dormant, but not yet past
+   ``churn_days``);
 4. ``formation`` — ``spend_change >= growth_rise``, or spend in the last period after none in
    the earlier ones (volume growing);
 5. ``stability`` — tenure at least ``stability_days`` and purchases in at least
@@ -172,6 +173,7 @@ def stage_rules(trend: ir.Table, options: LifecycleOptions | None = None, *,
         (t.history_purchase_days <= o.trial_purchases, "trial"),
         (t.history_tenure_days < o.exploration_days, "short_tenure"),
         (change.notnull() & (change <= -o.decline_drop), "falling"),
+        (change.isnull() & (t.spend_last_period <= 0) & (t.previous_periods > 0), "dormant"),
         (change.notnull() & (change >= o.growth_rise), "growing"),
         (change.isnull() & (t.spend_last_period > 0), "growing"),
         ((t.history_tenure_days >= o.stability_days)
@@ -182,7 +184,7 @@ def stage_rules(trend: ir.Table, options: LifecycleOptions | None = None, *,
     stage = ibis.cases(
         (t.lifecycle_rule.isin(["churn_recency", "churn_alive"]), "churned"),
         (t.lifecycle_rule.isin(["trial", "short_tenure"]), "exploration"),
-        (t.lifecycle_rule == "falling", "decline"),
+        (t.lifecycle_rule.isin(["falling", "dormant"]), "decline"),
         (t.lifecycle_rule == "steady", "stability"),
         else_="formation",
     )
@@ -241,6 +243,8 @@ _TEXT = {
         "building": "; customer for {tenure} days, bought in {active} of {observed} periods "
                     "(stable from {limit} days and {share} of periods)",
         "no_trend": "no earlier period to compare; customer for {tenure} days",
+        "dormant": "no purchase in the last {n} {period}-day periods (last one {recency} days "
+                   "ago)",
     },
     "zh": {
         "no_purchase": "在客户名单中，尚无购买",
@@ -254,6 +258,7 @@ _TEXT = {
         "building": "；已成为客户 {tenure} 天，{observed} 个周期中有 {active} 个有购买"
                     "（满 {limit} 天且 {share} 的周期有购买为稳定期）",
         "no_trend": "没有可比较的之前周期；已成为客户 {tenure} 天",
+        "dormant": "最近 {n} 个 {period} 天周期均无购买（上次购买在 {recency} 天前）",
     },
 }
 
@@ -306,6 +311,10 @@ def lifecycle_reasons(table: pa.Table, options: LifecycleOptions | None = None, 
             continue
         n = cols["previous_periods"][i]
         avg = cols["spend_previous_avg"][i]
+        if rule == "dormant":
+            out.append(text["dormant"].format(n=(n or 0) + 1, period=o.period_days,
+                                              recency=f"{cols['history_recency_days'][i]:,}"))
+            continue
         if n and avg:
             reason = text["trend"].format(period=o.period_days, last=_amount(
                 cols["spend_last_period"][i]), avg=_amount(avg), n=n,
