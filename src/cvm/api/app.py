@@ -57,7 +57,7 @@ class ServerState:
         self.ws = Workspace(settings.workspace)
         self.reader = ResultsReader(self.ws)
         self.access = Access(self.ws)
-        self.jobs = JobQueue(self.ws.path)
+        self.jobs = JobQueue(self.ws.path, on_finish=lambda job: self.reader.runs_changed())
         self.sources = dict(settings.sources)
         default_dir = (Path(tempfile.gettempdir()) / "cvm-uploads") if self.ws.path == ":memory:" \
             else Path(self.ws.path).parent / f".{Path(self.ws.path).name}.uploads"

@@ -59,8 +59,9 @@ class Job:
 class JobQueue:
     """Queue runs and work them off in one background thread."""
 
-    def __init__(self, workspace_path: str, *, keep: int = 200):
+    def __init__(self, workspace_path: str, *, keep: int = 200, on_finish=None):
         self.workspace_path = workspace_path
+        self._on_finish = on_finish
         self._jobs: dict[str, Job] = {}
         self._order: list[str] = []
         self._queue: queue.Queue[Job | None] = queue.Queue()
@@ -114,6 +115,8 @@ class JobQueue:
                 log.warning("run job %s failed: %s", job.job_id, job.error)
             finally:
                 job.finished_at = _now()
+                if self._on_finish is not None:
+                    self._on_finish(job)
                 if job.cleanup is not None:
                     shutil.rmtree(job.cleanup, ignore_errors=True)
 

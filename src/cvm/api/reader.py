@@ -38,6 +38,7 @@ LIST_COLUMNS = (
 _FILTERS = {"segment": "rfm_segment", "cell": "matrix_cell", "stage": "lifecycle_stage",
             "abc": "abc_class", "quadrant": "value_quadrant"}
 _CACHE_SIZE = 512
+_UNKNOWN = object()
 
 
 class NotFound(LookupError):
@@ -101,6 +102,7 @@ class ResultsReader:
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._cursors: list = []
+        self._latest: object = _UNKNOWN
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -165,7 +167,21 @@ class ResultsReader:
                          "FROM runs ORDER BY run_id")
 
     def latest_run(self) -> int | None:
-        return self.scalar("SELECT max(run_id) FROM runs WHERE status = 'complete'")
+        """The last complete run. Remembered until :meth:`runs_changed` (the server's run queue
+        calls it when a run ends; this process owns the workspace, so no run ends unseen)."""
+        latest = self._latest
+        if latest is _UNKNOWN:
+            latest = self.scalar("SELECT max(run_id) FROM runs WHERE status = 'complete'")
+            self._latest = latest
+        return latest
+
+    def runs_changed(self) -> None:
+        self._latest = _UNKNOWN
+
+    def peek(self, key: tuple):
+        """A cached figure, or ``None`` when it still has to be computed."""
+        with self._cache_lock:
+            return self._cache.get(key)
 
     def resolve(self, run_id: int | None) -> int:
         """The given run if it is complete, else the last complete run."""

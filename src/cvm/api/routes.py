@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from fastapi import (APIRouter, Depends, File, Form, HTTPException, Query, Request, Response,
                      Security)
 from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPBearer
 
@@ -74,7 +75,9 @@ def _server(request: Request):
 
 
 def _role(role: str):
-    def dependency(request: Request, _token=Security(_bearer)) -> Principal:
+    # async: checked on the event loop (a dictionary look-up; the workspace is asked at most
+    # every few seconds per token), without a hop to the thread pool
+    async def dependency(request: Request, _token=Security(_bearer)) -> Principal:
         return _server(request).access.require(request, role)
     dependency.__name__ = f"require_{role}"
     return dependency
@@ -237,11 +240,22 @@ def sources(request: Request, who: Admin):
 
 # -- aggregates ----------------------------------------------------------------------------
 
-@router.get("/overview", response_model=None, responses=_FIGURES, tags=["results"])
-def overview(request: Request, who: Viewer, run_id: RunId = None):
-    """Customers, revenue, active share, the Pareto curve and the RFM segments."""
+async def _figures(request: Request, kind: str, run_id: int | None) -> Response:
+    """A run's figures: straight from the cache when computed before, else computed in a
+    worker thread (never on the event loop)."""
     reader = _server(request).reader
-    return _json(reader.overview(reader.resolve(run_id)))
+    if run_id is None:
+        latest = reader.latest_run()
+        hit = reader.peek((kind, latest)) if latest is not None else None
+        if hit is not None:
+            return _json(hit)
+    return _json(await run_in_threadpool(lambda: getattr(reader, kind)(reader.resolve(run_id))))
+
+
+@router.get("/overview", response_model=None, responses=_FIGURES, tags=["results"])
+async def overview(request: Request, who: Viewer, run_id: RunId = None):
+    """Customers, revenue, active share, the Pareto curve and the RFM segments."""
+    return await _figures(request, "overview", run_id)
 
 
 @router.get("/schemes", response_model=list[str], tags=["results"])
@@ -259,10 +273,9 @@ def segments(request: Request, who: Viewer, run_id: RunId = None,
 
 
 @router.get("/matrix", response_model=None, responses=_FIGURES, tags=["results"])
-def matrix(request: Request, who: Viewer, run_id: RunId = None):
+async def matrix(request: Request, who: Viewer, run_id: RunId = None):
     """The value × lifecycle matrix (customers and value per cell)."""
-    reader = _server(request).reader
-    return _json(reader.matrix(reader.resolve(run_id)))
+    return await _figures(request, "matrix", run_id)
 
 
 @router.get("/lifecycle/funnel", response_model=None, responses=_FIGURES, tags=["results"])
