@@ -1,0 +1,152 @@
+"""Commands on the value × lifecycle matrix: ``targets``, ``alerts`` and ``matrix``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from . import console, friendly_errors, main
+
+
+def _write_table(table, out: Path) -> None:
+    """CSV (UTF-8 with a byte-order mark, so Excel shows Chinese) or Excel by the suffix."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() in (".xlsx", ".xls"):
+        table.to_pandas().to_excel(out, index=False)
+        return
+    import pyarrow.csv as pacsv
+
+    with out.open("wb") as fh:
+        fh.write("\ufeff".encode("utf-8"))
+        pacsv.write_csv(table, fh)
+
+
+def _errors():
+    from ..segments.actions import SegmentError
+    from ..segments.playbook import PlaybookError
+
+    return (SegmentError, PlaybookError)
+
+
+def _segment_errors(func):
+    import functools
+    import sys
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except _errors() as exc:
+            console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@main.command()
+@click.argument("cells", nargs=-1, required=True)
+@click.option("--out", type=click.Path(dir_okay=False), required=True,
+              help="Target list file: .csv or .xlsx.")
+@click.option("--workspace", default="cvm.duckdb", show_default=True, help="Workspace file.")
+@click.option("--run", "run_id", type=int, default=None, help="Run [default: the latest].")
+@friendly_errors
+@_segment_errors
+def targets(cells, out, workspace, run_id):
+    """Export the customers of matrix CELLS (e.g. HH-churned, or patterns like 'HH-*') with
+    contact fields, scores and the recommended action, for a CRM or campaign tool."""
+    from ..segments.actions import target_list
+    from ..workspace import Workspace
+
+    with Workspace(workspace, read_only=True) as ws:
+        table = target_list(ws, list(cells), run_id=run_id)
+    _write_table(table, Path(out))
+    counts: dict[str, int] = {}
+    for cell in table.column("matrix_cell").to_pylist():
+        counts[cell] = counts.get(cell, 0) + 1
+    console.print(f"{table.num_rows:,} customers written to [bold]{out}[/]"
+                  + (": " + ", ".join(f"{c} {n:,}" for c, n in counts.items()) if counts else ""))
+
+
+@main.command()
+@click.option("--workspace", default="cvm.duckdb", show_default=True, help="Workspace file.")
+@click.option("--run", "run_id", type=int, default=None, help="Run [default: the latest].")
+@click.option("--previous", type=int, default=None,
+              help="Run to compare with [default: the one before].")
+@click.option("--owner", default=None, help="Only this account manager's customers.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Also write the alerts as .csv or .xlsx.")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Customers shown per owner.")
+@friendly_errors
+@_segment_errors
+def alerts(workspace, run_id, previous, owner, out, limit):
+    """Customers whose matrix cell got worse since the previous run (e.g. a high-value customer
+    entering decline), by account manager where the customer list names one."""
+    from ..segments.actions import cell_alerts
+    from ..workspace import Workspace
+
+    with Workspace(workspace, read_only=True) as ws:
+        table, now, before = cell_alerts(ws, run_id=run_id, previous=previous, owner=owner)
+    console.print(f"Run {now} against run {before}: {table.num_rows:,} customers moved to a "
+                  "worse cell.")
+    groups: dict = {}
+    for row in table.to_pylist():
+        groups.setdefault(row["owner"], []).append(row)
+    for who, rows in groups.items():
+        t = Table(title=f"{who or '(no owner)'}: {len(rows):,}", title_justify="left")
+        for col in ("customer", "name", "from", "to", "value before", "what changed"):
+            t.add_column(col, justify="right" if col == "value before" else "left")
+        for r in rows[:limit]:
+            t.add_row(r["customer_id"], r["name"] or "", r["from_cell"], r["to_cell"],
+                      f"{r['composite_before']:.0f}" if r["composite_before"] is not None else "",
+                      r["change"])
+        console.print(t)
+    if out:
+        _write_table(table, Path(out))
+        console.print(f"Alerts written to [bold]{out}[/]")
+
+
+@main.command()
+@click.option("--workspace", default="cvm.duckdb", show_default=True, help="Workspace file.")
+@click.option("--run", "run_id", type=int, default=None, help="Run [default: the latest].")
+@friendly_errors
+@_segment_errors
+def matrix(workspace, run_id):
+    """The value × lifecycle matrix of a run: customers, value share and the play per cell."""
+    from ..workspace import Workspace
+
+    with Workspace(workspace, read_only=True) as ws:
+        rid = run_id if run_id is not None else ws.latest_run()
+        table = ws.result("matrix", rid)
+        info = ws.run_summary(rid).get("info", {}).get("stages", {})
+    print_matrix(table, info.get("value"))
+
+
+def print_matrix(table, value_summary: dict | None = None) -> None:
+    """The matrix table and, when given, the composite-value weights and how they were made."""
+    if value_summary:
+        names = value_summary.get("indicators", [])
+        weights = ", ".join(f"{n.replace('_', ' ')} {w:.2f}"
+                            for n, w in zip(names, value_summary.get("weights", [])))
+        line = f"Composite value weights ({value_summary.get('method')}): {weights}"
+        if value_summary.get("method") == "ahp":
+            line += f"; consistency ratio {value_summary['consistency_ratio']:.3f}"
+        console.print(line)
+        if not value_summary.get("credit_available", True):
+            console.print("No credit data: every customer has the neutral credit score.")
+    t = Table(title="Value × lifecycle matrix", title_justify="left")
+    for col, justify in (("cell", "left"), ("customers", "right"), ("% value", "right"),
+                         ("avg CLV", "right"), ("priority", "right"), ("actions", "left"),
+                         ("gain/customer", "right")):
+        t.add_column(col, justify=justify)
+    for r in table.to_pylist():
+        if not r["customers"]:
+            continue
+        t.add_row(r["cell"], f"{r['customers']:,}", f"{r['value_share']:.1%}",
+                  f"{r['avg_clv']:,.0f}" if r["avg_clv"] is not None else "–",
+                  str(r["priority"]), r["actions"],
+                  f"{r['expected_gain_per_customer']:,.0f}"
+                  if r["expected_gain_per_customer"] is not None else "–")
+    console.print(t)
