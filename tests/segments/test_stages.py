@@ -1,0 +1,175 @@
+"""The lifecycle, value and matrix stages in the pipeline, on a small hand-made workspace:
+prospects appended, every customer in exactly one stage and one cell, stage economics, history
+and flows, and the CLV columns used when a stage before provides them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+
+import cvm.pipeline as pipeline
+from cvm.config import AnalysisConfig, LifecycleOptions
+from cvm.features.lifecycle import STAGES
+from cvm.pipeline import StageResult, run
+from cvm.segments.actions import SegmentError, cell_alerts, target_list
+from cvm.segments.matrix import matrix_cells
+from cvm.segments.stages import lifecycle_stage, matrix_stage, value_stage
+from cvm.workspace import Workspace
+
+AS_OF = dt.date(2024, 12, 31)
+P4, P3, P2, P1, P0 = "2023-11-01", "2024-02-01", "2024-05-01", "2024-08-01", "2024-11-01"
+TRANSACTIONS = [
+    ("trial", "2024-06-01", 80, ""),
+    ("newbie", "2024-11-01", 50, ""), ("newbie", "2024-12-01", 60, ""),
+    *[("steady", d, 100, 40) for d in (P4, P3, P2, P1, P0)],
+    *[("faller", d, 200, "") for d in (P4, P3, P2, P1)], ("faller", P0, 50, ""),
+    ("gone", "2023-06-01", 100, ""), ("gone", "2023-10-01", 100, ""),
+]
+LIST = [("trial", "Ann", "Zhao"), ("steady", "Bo", "Zhao"), ("faller", "Cy", "Qian"),
+        ("pros", "Di", "Qian"), ("pros2", "Ed", "")]
+OURS = [("lifecycle", lifecycle_stage), ("value", value_stage), ("matrix", matrix_stage)]
+
+
+@pytest.fixture
+def files(tmp_path):
+    tx = tmp_path / "sales.csv"
+    tx.write_text("customer,date,amount,margin\n" + "".join(
+        f"{c},{d},{a},{m}\n" for c, d, a, m in TRANSACTIONS), encoding="utf-8")
+    cust = tmp_path / "list.csv"
+    cust.write_text("customer,name,owner\n" + "".join(f"{c},{n},{o}\n" for c, n, o in LIST),
+                    encoding="utf-8")
+    return tx, cust
+
+
+def _run(files, tmp_path, monkeypatch, stages=OURS, config=None, name="ws.duckdb"):
+    monkeypatch.setattr(pipeline, "STAGES", list(stages))
+    tx, cust = files
+    return run([tx], customers=[cust], workspace=tmp_path / name, out=None,
+               config=config or AnalysisConfig(as_of=AS_OF))
+
+
+def test_stages_prospects_and_cells(files, tmp_path, monkeypatch):
+    result = _run(files, tmp_path, monkeypatch)
+    rows = {r["customer_id"]: r for r in result.customers.to_pylist()}
+    assert {c: r["lifecycle_stage"] for c, r in rows.items()} == {
+        "trial": "exploration", "newbie": "exploration", "steady": "stability",
+        "faller": "decline", "gone": "churned", "pros": "prospect", "pros2": "prospect"}
+    # the prospects come after the buyers, with their list fields and no purchase columns
+    ids = result.customers.column("customer_id").to_pylist()
+    assert ids[-2:] == ["pros", "pros2"]
+    assert rows["pros"]["owner"] == "Qian" and rows["pros"]["monetary_total"] is None
+    assert rows["pros"]["lifecycle_reason"] == "in the customer list, no purchase yet"
+    assert result.info["n_customers"] == 5 and result.info["stages"]["lifecycle"]["n_prospects"] == 2
+    # every customer in exactly one stage and one cell
+    cells = result.customers.column("matrix_cell").to_pylist()
+    assert None not in cells and len(cells) == len(set(ids)) == 7
+    assert set(cells) <= set(matrix_cells())
+    assert rows["pros"]["matrix_cell"] == "LL-prospective"
+    assert rows["gone"]["matrix_cell"].endswith("-churned")
+    assert rows["faller"]["matrix_cell"].endswith("-current")
+    assert rows["gone"]["recommended_action"] in ("win_back", "let_go")
+    # the ABC / Pareto figures are about the buyers
+    assert sum(c["customers"] for c in result.pareto["classes"]) == 5
+
+
+def test_stage_economics(files, tmp_path, monkeypatch):
+    result = _run(files, tmp_path, monkeypatch)
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        eco = {r["stage"]: r for r in ws.result("lifecycle_economics").to_pylist()}
+    assert list(eco) == list(STAGES["seed"])
+    assert (eco["stability"]["customers"], eco["stability"]["revenue"], eco["stability"]["cost"],
+            eco["stability"]["profit"]) == (1, 500.0, 300.0, 200.0)
+    assert eco["exploration"]["revenue"] == 190.0 and eco["exploration"]["profit"] is None
+    assert (eco["decline"]["revenue"], eco["decline"]["revenue_last_period"]) == (850.0, 50.0)
+    assert eco["prospect"]["customers"] == 2 and eco["prospect"]["revenue"] == 0.0
+    assert eco["formation"]["customers"] == 0
+    assert sum(r["customers"] for r in eco.values()) == result.customers.num_rows
+
+
+def test_history_and_flows(files, tmp_path, monkeypatch):
+    result = _run(files, tmp_path, monkeypatch)
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        flows = ws.result("lifecycle_flows").to_pylist()
+        history = ws.result("lifecycle_history").to_pylist()
+    dates = sorted({r["as_of"] for r in history})
+    assert dates == [dt.date(2024, 4, 5), dt.date(2024, 7, 4), dt.date(2024, 10, 2), AS_OF]
+    for day in dates:
+        assert sum(r["customers"] for r in history if r["as_of"] == day) == 7
+    last = {r["stage"]: r["customers"] for r in history if r["as_of"] == AS_OF}
+    assert last["prospect"] == 2 and last["stability"] == 1
+    # "steady" went exploration → formation → formation → stability (see the lifecycle tests)
+    step = {(r["from_date"], r["from_stage"], r["to_stage"]): r["customers"] for r in flows}
+    assert step[(dt.date(2024, 10, 2), "formation", "stability")] == 1
+    # "newbie" had not bought on 2024-10-02: a prospect then, exploring now
+    assert step[(dt.date(2024, 10, 2), "prospect", "exploration")] == 1
+    for i in range(3):
+        assert sum(r["customers"] for r in flows if r["from_date"] == dates[i]) == 7
+
+
+def test_five_stage_scheme_and_tiers(files, tmp_path, monkeypatch):
+    from cvm.config import MatrixOptions
+
+    config = AnalysisConfig(as_of=AS_OF, lifecycle=LifecycleOptions(scheme="five"),
+                            matrix=MatrixOptions(scheme="tiers"))
+    result = _run(files, tmp_path, monkeypatch, config=config)
+    rows = {r["customer_id"]: r for r in result.customers.to_pylist()}
+    assert {c: r["lifecycle_stage"] for c, r in rows.items()} == {
+        "trial": "acquisition", "newbie": "acquisition", "steady": "maturity",
+        "faller": "decline", "gone": "departure", "pros": "acquisition", "pros2": "acquisition"}
+    assert set(r["matrix_cell"] for r in rows.values()) <= set(matrix_cells("tiers", "five"))
+
+
+def _fake_clv(ctx, customers):
+    """Stands in for the CLV stage: P(alive) and CLV by hand."""
+    ids = customers.column("customer_id").to_pylist()
+    alive = {"steady": 0.05, "trial": 0.6, "newbie": 0.9, "faller": 0.5, "gone": 0.01}
+    clv = {"steady": 10.0, "trial": 300.0, "newbie": 900.0, "faller": 100.0, "gone": 0.0}
+    out = customers.append_column("probability_alive", pa.array([alive[i] for i in ids]))
+    out = out.append_column("clv", pa.array([clv[i] for i in ids]))
+    return StageResult(out.append_column("potential_value", pa.array([clv[i] for i in ids])))
+
+
+def test_clv_columns_are_used_when_there(files, tmp_path, monkeypatch):
+    result = _run(files, tmp_path, monkeypatch, stages=[("clv", _fake_clv), *OURS])
+    rows = {r["customer_id"]: r for r in result.customers.to_pylist()}
+    assert rows["steady"]["lifecycle_stage"] == "churned"
+    assert rows["steady"]["lifecycle_reason"] == "probability alive 0.05 below 0.10"
+    info = result.info["stages"]
+    assert info["lifecycle"]["used_probability_alive"] is True
+    assert info["value"]["sources"]["future_contribution"] == "potential_value"
+    # future contribution scaled on potential value: 900 is the top (cap at the 95th percentile
+    # of 0, 10, 100, 300, 900 = 780) → 10; 300 → 10 · 300 / 780
+    assert rows["newbie"]["score_future_contribution"] == pytest.approx(10.0)
+    assert rows["trial"]["score_future_contribution"] == pytest.approx(3000 / 780)
+    cells = {r["cell"]: r for r in info["matrix"]["cells"]}
+    churned = [c for c in cells.values() if c["cell"].endswith("-churned") and c["customers"]]
+    assert sum(c["customers"] for c in churned) == 2  # gone and steady
+    assert all(c["avg_clv"] is not None for c in cells.values() if c["customers"] and
+               not c["cell"].endswith("prospective"))
+
+
+def test_targets_and_alerts_between_two_runs(files, tmp_path, monkeypatch):
+    _run(files, tmp_path, monkeypatch)
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        with pytest.raises(SegmentError, match="alerts compare two runs"):
+            cell_alerts(ws)
+    # the second run is three months later: nobody bought since, so customers slide
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        pipeline.analyse(ws, AnalysisConfig(as_of=dt.date(2025, 3, 31)))
+        table, now, before = cell_alerts(ws)
+        assert (now, before) == (2, 1)
+        alerts = {r["customer_id"]: r for r in table.to_pylist()}
+        # "steady" (stable) and "newbie" (exploring) had nothing in the last 90 days: decline;
+        # "faller" (decline) has now been gone 150 days — still decline, no new alert
+        assert alerts["steady"]["change"].startswith("stage stability → decline")
+        assert alerts["steady"]["owner"] == "Zhao"
+        assert "faller" not in alerts and "pros" not in alerts
+        only = cell_alerts(ws, owner="Qian")[0]
+        assert set(only.column("owner").to_pylist()) <= {"Qian"}
+        targets = target_list(ws, ["*-prospective"])
+        assert targets.column("customer_id").to_pylist() == ["pros", "pros2"]
+        assert targets.column("recommended_action").to_pylist() == ["acquire", "acquire"]
+        with pytest.raises(SegmentError, match="no matrix cell matches 'ZZ'"):
+            target_list(ws, ["ZZ"])
