@@ -1,7 +1,9 @@
 """The REST API (``/api/v1``) and the server that also carries the dashboard.
 
->>> from cvm.api import Settings, create_app  # doctest: +SKIP
->>> app = create_app(Settings(workspace="shop.duckdb"))  # run with uvicorn, as `cvm serve` does
+Run it with uvicorn, as ``cvm serve`` does::
+
+    from cvm.api import Settings, create_app
+    app = create_app(Settings(workspace="shop.duckdb"))
 """
 
 from __future__ import annotations
