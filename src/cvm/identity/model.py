@@ -256,7 +256,14 @@ def _train_and_predict(db_api, con, data: pa.Table, *, engine: str, threshold: f
     started = time.perf_counter()
     predicted = linker.inference.predict(threshold_match_probability=threshold,
                                          warning_mode="never")
-    gammas = ", ".join(f"gamma_{c}" for c in COMPARISONS)
+    if engine == "duckdb":
+        present = {d[0] for d in con.execute(
+            f"SELECT * FROM {predicted.physical_name} LIMIT 0").description}
+    else:
+        present = set(db_api.spark.table(predicted.physical_name).columns)
+    # Splink leaves out a comparison whose columns are empty in every record
+    gammas = ", ".join(f"gamma_{c}" if f"gamma_{c}" in present else f"-1 AS gamma_{c}"
+                       for c in COMPARISONS)
     pairs_sql = (
         "SELECT least(record_id_l, record_id_r) AS record_id_l, "
         "greatest(record_id_l, record_id_r) AS record_id_r, match_probability, match_weight, "

@@ -164,7 +164,8 @@ def _latin_name(folded: str) -> Name:
         if len(words) > 1 and len(upper) == 1 and len(upper) < len(words):
             i = upper[0]
         else:
-            i = _surname_position([w.lower() for w in words])
+            lowered = [w.lower() for w in words]
+            i = _surname_position([_LATIN_SURNAME.get(w, w) for w in lowered])
         surname_words, given_words = [words[i]], words[:i] + words[i + 1:]
     surname = "".join(surname_words).lower()
     surname = _LATIN_SURNAME.get(surname, surname)

@@ -64,7 +64,8 @@ def parse_phone(text: str | None, region: str = "CN") -> Phone:
     folded = fold(text)
     if folded is None:
         return Phone(None, "missing")
-    compact = _PUNCT.sub("", _EXTENSION.sub("", folded))
+    folded = _EXTENSION.sub("", folded).strip()
+    compact = _PUNCT.sub("", folded)
     quick = _MOBILE_CN.match(compact)
     if quick and region == "CN":
         return Phone("+86" + quick.group(1), "valid", "mobile")

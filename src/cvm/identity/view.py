@@ -14,9 +14,8 @@ from ..workspace import Workspace
 
 __all__ = ["CustomerView", "customer_view", "CustomerNotFound"]
 
-_SCORE_COLUMNS = ("rfm_cell", "rfm_segment", "rfm_segment_label", "abc_class", "value_rank",
-                  "monetary_total", "frequency", "recency_days", "lifecycle_stage",
-                  "value_quadrant", "clv", "probability_alive")
+_SCORE_COLUMNS = ("rfm_cell", "rfm_segment_label", "abc_class", "monetary_total",
+                  "lifecycle_stage", "value_quadrant", "clv", "probability_alive")
 
 
 class CustomerNotFound(LookupError):
