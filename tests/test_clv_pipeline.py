@@ -21,6 +21,7 @@ from cvm.engine import get_engine
 from cvm.features.value_history import value_history
 from cvm.models import BGNBD, discounted_expected_transactions
 from cvm.models.lifetime_value import predict_customer_value, value_columns
+from cvm.workspace import Workspace
 
 AS_OF = dt.date(2024, 12, 31)
 
@@ -200,7 +201,7 @@ def test_cvm_run_adds_the_value_columns(demo_results):
     assert stage["model"]["model"] in ("bgnbd", "paretonbd", "mbgnbd")
     report = (tmp / "out" / "report.html").read_text(encoding="utf-8")
     assert 'id="clv-model"' in report and stage["model"]["title"] in report
-    with __import__("cvm.workspace", fromlist=["Workspace"]).Workspace(tmp / "ws.duckdb") as ws:
+    with Workspace(tmp / "ws.duckdb") as ws:
         models = ws.result("clv_models").to_pylist()
     assert sum(row["chosen"] for row in models) == 1
 
