@@ -89,10 +89,16 @@ def render_report(customers: pd.DataFrame, segments: pd.DataFrame, pareto: dict,
     started = time.perf_counter()
     labels = labels_for(lang, str(pareto.get("value_measure") or "revenue"))
     _validate(customers, segments, pareto)
+    # prospects (appended by the lifecycle stage) have no purchases: the purchase-based
+    # sections use the buyers, the lifecycle and matrix sections everyone
+    everyone = customers
+    if "lifecycle_stage" in customers.columns and "first_purchase" in customers.columns:
+        customers = customers[customers["first_purchase"].notna()]
     symbol = str(run_info.get("currency_symbol") or "")
     empty = len(customers) == 0
     sections: list[Section] = []
     if not empty:
+        sections.extend(_segment_sections(everyone, run_info, labels, symbol, todo=True))
         sections.append(Section("rfm", labels["section_rfm"], labels["note_rfm"],
                                 charts=[charts.rfm_distributions_svg(customers, labels, symbol)]))
         sections.append(_segments_section(customers, segments, labels, symbol))
@@ -101,6 +107,7 @@ def render_report(customers: pd.DataFrame, segments: pd.DataFrame, pareto: dict,
                                 charts=[charts.rf_heatmap_svg(customers, labels, symbol)]))
         sections.extend(_optional_sections(customers, pareto, labels, symbol))
         sections.extend(_clv_model_sections(run_info, lang))
+        sections.extend(_segment_sections(everyone, run_info, labels, symbol))
     sections.append(_glossary_section(customers, labels))
     page = _environment().get_template("report.html.j2").render(
         lang="zh-CN" if lang == "zh" else "en",
@@ -325,6 +332,15 @@ def _clv_model_sections(run_info: dict, lang: str) -> list[Section]:
     from cvm.reports.clv import clv_model_sections
 
     return clv_model_sections(run_info, lang)
+
+
+def _segment_sections(customers: pd.DataFrame, run_info: dict, labels: Labels, symbol: str,
+                      *, todo: bool = False) -> list[Section]:
+    from cvm.reports.segments import segment_sections, todo_sections
+
+    if todo:
+        return todo_sections(run_info, labels, symbol)
+    return segment_sections(customers, run_info, labels, symbol)
 
 
 def _lifecycle_section(customers: pd.DataFrame, pareto: dict, labels: Labels,

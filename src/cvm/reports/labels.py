@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from cvm.reports.formatting import format_int
+from cvm.reports.segment_text import SEGMENT_GLOSSARY
 from cvm.schema import CUSTOMER_FEATURE_COLUMNS
 
 __all__ = [
@@ -307,6 +308,7 @@ GLOSSARY: dict[str, dict[str, str]] = {
         "probability_alive": "probability that the customer is still active (0-1)",
         "expected_purchases": "expected number of purchases over the prediction horizon",
         "lifecycle_stage": "relationship lifecycle stage",
+        **SEGMENT_GLOSSARY["en"],
     },
     "zh": {
         "customer_id": "统一客户编号",
@@ -336,6 +338,7 @@ GLOSSARY: dict[str, dict[str, str]] = {
         "probability_alive": "客户仍处于活跃状态的概率（0–1）",
         "expected_purchases": "预测期内的预期购买次数",
         "lifecycle_stage": "客户关系生命周期阶段",
+        **SEGMENT_GLOSSARY["zh"],
     },
 }
 

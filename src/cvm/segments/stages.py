@@ -124,7 +124,7 @@ def lifecycle_stage(ctx, customers: pa.Table):
     value_column = "margin_total" if ctx.config.abc.measure == "margin" else "monetary_total"
     economics = stage_economics(out, o.scheme, value_column=value_column)
     tables = {"lifecycle_economics": economics}
-    summary = {"scheme": o.scheme, "stages": list(STAGES[o.scheme]),
+    summary = {"scheme": o.scheme, "stages": list(STAGES[o.scheme]), "period_days": o.period_days,
                "counts": dict(Counter(out.column("lifecycle_stage").to_pylist())),
                "n_prospects": out.num_rows - n_buyers,
                "used_probability_alive": alive is not None,
@@ -219,6 +219,7 @@ def value_stage(ctx, customers: pa.Table):
 
     out, summary = composite_value(customers, ctx.config.value, ctx.config.lifecycle,
                                    _buyers(customers))
+    summary["neutral_credit"] = ctx.config.value.neutral_credit
     return StageResult(out, {}, summary)
 
 
@@ -239,6 +240,7 @@ def matrix_stage(ctx, customers: pa.Table):
     order = {c: i for i, c in enumerate(summary_t.column("cell").to_pylist())}
     table = table.take(pa.array(sorted(range(table.num_rows),
                                        key=lambda i: order[table.column("cell")[i].as_py()])))
-    summary = {"scheme": cfg.matrix.scheme, "playbook": playbook.name,
+    summary = {"scheme": cfg.matrix.scheme, "tier_basis": cfg.matrix.tier_basis,
+               "playbook": playbook.name,
                "playbook_path": str(playbook.path), "cells": table.to_pylist()}
     return StageResult(out, {"matrix": table}, summary)
