@@ -1,0 +1,95 @@
+"""The report's lifecycle, value and matrix sections, from a real run of the small workspace."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cvm.reports import render_report
+from cvm.reports.segment_text import (
+    ACTION_NAMES,
+    PHASE_NAMES,
+    QUADRANT_NAMES,
+    SEGMENT_GLOSSARY,
+    SEGMENT_TEXT,
+    TIER_NAMES,
+)
+
+from test_stages import OURS, _fake_clv, _run, files  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def result(files, tmp_path, monkeypatch):  # noqa: F811
+    return _run(files, tmp_path, monkeypatch, stages=[("clv", _fake_clv), *OURS])
+
+
+def _render(result, lang="en"):
+    return render_report(result.customers_frame(), result.segments_frame(), result.pareto,
+                         result.info, lang=lang)
+
+
+def _rows(html: str, section: str) -> list[list[str]]:
+    part = html.split(f'id="{section}"', 1)[1].split("</section>", 1)[0]
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row)
+            for row in re.findall(r"<tr>(.*?)</tr>", part, flags=re.S)]
+
+
+def test_sections_appear_in_order(result):
+    html = _render(result)
+    headings = re.findall(r"<h2[^>]*>(.*?)</h2>", html)
+    for title in ("What to do: one page", "Value × lifecycle matrix",
+                  "Current and potential value", "Lifecycle funnel and stage economics",
+                  "Stage flows"):
+        assert title in headings
+    assert headings.index("What to do: one page") < headings.index("Recency, frequency and spend")
+    assert "There is no credit data, so every customer has the neutral credit score (5 of 10)." \
+        in html
+
+
+def test_funnel_table_has_the_stage_economics(result):
+    rows = {r[0]: r for r in _rows(_render(result), "funnel") if r}
+    # stage, customers, revenue, last 90 days, per customer, cost, profit, profit per customer
+    assert rows["Stability"] == ["Stability", "0", "0.00", "0.00", "–", "–", "–", "–"]
+    assert rows["Churned"][:3] == ["Churned", "2", "700.00"]  # "gone" 200 + "steady" 500
+    assert rows["Churned"][5:7] == ["300.00", "200.00"]  # only "steady" has margins
+    assert rows["Prospect"][:3] == ["Prospect", "2", "0.00"]
+    assert rows["Exploration"][:5] == ["Exploration", "2", "190.00", "110.00", "95.00"]
+
+
+def test_todo_lists_cells_with_customers_by_priority(result):
+    rows = [r for r in _rows(_render(result), "todo") if r]
+    priorities = [int(r[0]) for r in rows]
+    assert priorities == sorted(priorities)
+    assert sum(int(r[2]) for r in rows) == result.customers.num_rows
+    prospects = [r for r in rows if r[1] == "LL · Prospective"]
+    assert prospects and prospects[0][4] == "Reach them only through cheap mass channels"
+    assert prospects[0][-1] == "–"  # no CLV for prospects in this run
+
+
+def test_purchase_sections_count_buyers_only(result):
+    html = _render(result)
+    # the key figure counts the five buyers, not the two prospects of the customer list
+    assert re.search(r'<div class="figure-value">5</div><div class="figure-label">Customers',
+                     html)
+
+
+def test_chinese_sections(result):
+    html = _render(result, "zh")
+    for title in ("行动要点（一页纸）", "价值 × 生命周期矩阵", "当前价值与潜在价值",
+                  "生命周期漏斗与各阶段经济效益", "阶段流转"):
+        assert f">{title}</h2>" in html
+    assert "没有信用数据" in html
+
+
+def test_no_sections_without_the_stages(result):
+    info = dict(result.info)
+    info.pop("stages")
+    html = render_report(result.customers_frame(), result.segments_frame(), result.pareto, info)
+    assert 'id="todo"' not in html and 'id="flows"' not in html and 'id="funnel"' not in html
+
+
+def test_both_languages_have_the_same_keys():
+    for table in (SEGMENT_TEXT, QUADRANT_NAMES, PHASE_NAMES, TIER_NAMES, ACTION_NAMES,
+                  SEGMENT_GLOSSARY):
+        assert set(table["en"]) == set(table["zh"])
