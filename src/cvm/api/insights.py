@@ -424,9 +424,12 @@ def customer_360(reader: ResultsReader, run_id: int, customer_id: str) -> dict:
         "file_id, source_row) FROM xref x LEFT JOIN source_customers s "
         "USING (source, source_customer_id) WHERE x.customer_id = ?", [customer_id])
     golden = None
-    if "golden" in reader.tables():
-        rows = reader.rows("SELECT * FROM golden WHERE customer_id = ?", [customer_id])
-        golden = rows[0] if rows else None
+    tables = reader.tables()
+    for name in ("identity_golden", "golden"):  # unified customer records, when linked
+        if name in tables:
+            rows = reader.rows(f'SELECT * FROM "{name}" WHERE customer_id = ?', [customer_id])
+            golden = rows[0] if rows else None
+            break
     return {"run_id": run_id, "customer_id": customer_id, "customer": found[0],
             "history": history, "purchases": purchases, "purchase_totals": totals,
             "sources": sources, "golden": golden}

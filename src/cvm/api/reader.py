@@ -213,7 +213,7 @@ class ResultsReader:
             "lifecycle": "lifecycle_stage" in cols,
             "matrix": "value_quadrant" in cols and "lifecycle_stage" in cols,
             "clv_validation": bool(self._validation_tables(run_id, tables)),
-            "golden": "golden" in tables,
+            "golden": "identity_golden" in tables or "golden" in tables,
         }
 
     def _validation_tables(self, run_id: int, tables: set[str] | None = None) -> list[str]:
