@@ -366,6 +366,13 @@ def _check_segmentation(cfg: AnalysisConfig) -> None:
                           "(current, future, credit, loyalty, growth)")
     if val.weight_method == "ahp" and val.ahp_matrix is None:
         raise ConfigError("the ahp weight method needs a 5 × 5 pairwise comparison matrix")
+    if val.ahp_matrix is not None:
+        from .features.weights import ahp_weights  # refuses an inconsistent matrix, saying why
+
+        if len(val.ahp_matrix) != 5:
+            raise ConfigError("the AHP matrix compares the five indicators: give 5 rows of 5")
+        ahp_weights(val.ahp_matrix, max_cr=val.ahp_max_cr,
+                    names=["current", "future", "credit", "loyalty", "growth"])
     if not 0 < val.cap_quantile <= 1:
         raise ConfigError(f"cap_quantile must be in (0, 1], not {val.cap_quantile}")
     if not 0 <= val.neutral_credit <= 10:

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from . import console, friendly_errors, main
+from .segment_options import segment_options, with_segment_options
 
 
 def _date(ctx, param, value):
@@ -169,10 +170,11 @@ def _print_result(result, out: Path | None) -> None:
 @click.option("--source", default=None,
               help="Source system the customer ids belong to [default: 'default'].")
 @_analysis_options
+@segment_options
 @friendly_errors
 def run(transactions, customer_files, mapping, workspace, out, refunds, dayfirst,
         keep_duplicates, table, source, as_of, window_days, rfm_scheme, monetary, abc_basis,
-        abc_thresholds, lang, engine, **clv_args):
+        abc_thresholds, lang, engine, segments=None, **clv_args):
     """Load TRANSACTIONS (files or a postgresql:// table) and analyse them.
 
     TRANSACTIONS can be CSV, TSV or whitespace-separated text, Parquet, Excel (.xlsx) or JSON
@@ -191,6 +193,7 @@ def run(transactions, customer_files, mapping, workspace, out, refunds, dayfirst
 
     config = _config(as_of, window_days, rfm_scheme, monetary, abc_basis, abc_thresholds, lang,
                      clv=_clv_config(**clv_args))
+    config = with_segment_options(config, segments)
     mapping_obj = load_mapping(mapping) if mapping else None
     options = mapping_obj.options if mapping_obj else IngestOptions()
     overrides = {k: v for k, v in (("allow_refunds", refunds or None), ("dayfirst", dayfirst or None),

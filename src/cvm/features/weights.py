@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import ConfigError
+
 __all__ = ["WeightsError", "AHPResult", "EntropyResult", "RANDOM_INDEX", "ahp_weights",
            "entropy_weights", "normalise_weights"]
 
@@ -32,7 +34,7 @@ RANDOM_INDEX = {1: 0.0, 2: 0.0, 3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32, 8: 
                 10: 1.49}
 
 
-class WeightsError(ValueError):
+class WeightsError(ConfigError):
     """Weights cannot be derived as asked; the message says why and what to change."""
 
 

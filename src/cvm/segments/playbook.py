@@ -39,6 +39,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from ..config import ConfigError
 from ..features.lifecycle import STAGES
 from .matrix import TIERS, cell_parts, matrix_cells
 
@@ -51,7 +52,7 @@ ACTIONS = ("acquire", "nurture", "cross_sell", "up_sell", "loyalty", "retain", "
 _DIR = Path(__file__).parent / "playbooks"
 
 
-class PlaybookError(ValueError):
+class PlaybookError(ConfigError):
     """A playbook file is missing entries or has wrong ones; the message lists them."""
 
 
