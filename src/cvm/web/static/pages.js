@@ -17,6 +17,7 @@
   // Columns of a customer list, labelled in the page's language.
   function customerColumns(names, rows) {
     if (rows && rows.length) names = names.filter((n) => n === "customer_id" || rows.some((r) => r[n] !== null && r[n] !== undefined));
+    if (names.includes("matrix_cell")) names = names.filter((n) => n !== "value_quadrant");  // the cell names it
     const numeric = new Set(["value_rank", "recency_days", "frequency", "monetary_total", "r_score", "f_score",
                              "m_score", "probability_alive", "clv", "potential_value"]);
     return names.filter((n) => n !== "rfm_segment").map((n) => ({
