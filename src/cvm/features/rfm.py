@@ -32,9 +32,17 @@ def _quantile_scores(table: ir.Table, column: str, name: str, *,
 
     The 0-based minimum rank of a value is the number of customers with a strictly worse value:
     the running count over the distinct values, sorted from worst to best, minus the value's own
-    count. Recency and frequency have a few hundred distinct values, so this sorts a small table
-    instead of every customer (and, on Spark, avoids a window over one partition).
+    count. Recency and frequency (whole numbers) have a few hundred distinct values, so this
+    sorts a small table instead of every customer (and, on Spark, avoids a window over one
+    partition). Money measures are ranked over all customers.
     """
+    if not table[column].type().is_integer():
+        # a floating-point sum evaluated twice may differ in its last bits (the engines add in
+        # parallel), so a money measure is never a join key: rank all customers instead
+        key = table[column]
+        rank = ibis.rank().over(order_by=key if higher_is_better else ibis.desc(key))
+        n = table.customer_id.count().over()
+        return table.mutate(**{name: (1 + (rank * 5 / n).floor()).cast("int8")})
     counts = table.group_by(column).aggregate(_n=table.count())
     order = counts[column] if higher_is_better else ibis.desc(counts[column])
     running = counts._n.sum().over(ibis.window(order_by=order, rows=(None, 0)))
