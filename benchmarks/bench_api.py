@@ -147,16 +147,18 @@ def main() -> None:
                 line = next(ln for ln in out.stdout.splitlines() if ln.startswith("RESULT "))
                 r = json.loads(line[len("RESULT "):])
                 r.update(endpoint=name, distinct_urls=len(paths), target_p95_ms=target,
+                         load_average=round(os.getloadavg()[0], 2),
                          requests_per_second=round(r["requests"] / r["seconds"], 1))
                 results.append(r)
                 print(f"{name:38s} p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms  "
                       f"p99 {r['p99_ms']:7.1f} ms  {r['requests_per_second']:7.1f} req/s  "
                       f"errors {r['errors'] + r['non2xx']}  (target p95 < {target} ms: "
-                      f"{'met' if r['p95_ms'] < target else 'NOT met'})", flush=True)
+                      f"{'met' if r['p95_ms'] < target else 'NOT met'}; load average {r['load_average']})",
+                      flush=True)
     finally:
         server.terminate()
         server.wait(30)
-    report = {"customers": n, "connections": args.connections, "threads": args.threads,
+    report = {"customers": n, "load_average_after": [round(x, 2) for x in os.getloadavg()], "connections": args.connections, "threads": args.threads,
               "duration_s": args.duration, "cpus": os.cpu_count(),
               "workspace": json.loads(workspace.with_suffix(".done").read_text()),
               "results": results}

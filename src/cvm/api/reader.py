@@ -38,6 +38,8 @@ LIST_COLUMNS = (
 _FILTERS = {"segment": "rfm_segment", "cell": "matrix_cell", "stage": "lifecycle_stage",
             "abc": "abc_class", "quadrant": "value_quadrant"}
 _CACHE_SIZE = 512
+#: How many leading rows of a filtered, sorted customer list are remembered (as row ids)
+_ORDER_ROWS = 5_000
 _UNKNOWN = object()
 
 
@@ -268,11 +270,25 @@ class ResultsReader:
                             lambda: self.scalar(f"SELECT count(*) FROM {table}{where}", params))
         direction = "DESC" if query.descending else "ASC"
         tie = "" if query.sort == "customer_id" else ', "customer_id"'
+        order = f'ORDER BY "{query.sort}" {direction} NULLS LAST{tie}'
+        select = ", ".join(f'"{c}"' for c in show)
         offset = (query.page - 1) * query.page_size
-        rows = self.rows(
-            f"SELECT {', '.join(f'{chr(34)}{c}{chr(34)}' for c in show)} FROM {table}{where} "
-            f'ORDER BY "{query.sort}" {direction} NULLS LAST{tie} LIMIT ? OFFSET ?',
-            params + [query.page_size, offset])
+        end = offset + query.page_size
+        if end > _ORDER_ROWS:  # deep pages: one query
+            rows = self.rows(f"SELECT {select} FROM {table}{where} {order} LIMIT ? OFFSET ?",
+                             params + [query.page_size, offset])
+        else:
+            # the first _ORDER_ROWS row ids of this filter and order, found once (the same
+            # top-N work as one page); each page then reads only its own rows by row id
+            ids = self.cached(("order", run_id, query.key(), query.sort, direction), lambda: [
+                r[0] for r in self._cursor().execute(
+                    f"SELECT rowid FROM {table}{where} {order} LIMIT {_ORDER_ROWS}",
+                    params).fetchall()])
+            wanted = ids[offset:end]
+            found = {r.pop("_row"): r for r in self.rows(
+                f"SELECT rowid AS _row, {select} FROM {table} WHERE rowid = ANY(?)", [wanted])
+                } if wanted else {}
+            rows = [found[i] for i in wanted]
         return {"run_id": run_id, "total": total, "page": query.page,
                 "page_size": query.page_size, "columns": show, "rows": rows}
 
