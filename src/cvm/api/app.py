@@ -55,6 +55,10 @@ class ServerState:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.ws = Workspace(settings.workspace)
+        # this process now owns the workspace: a run still marked running was cut off
+        for run in self.ws.runs():
+            if run["status"] == "running":
+                self.ws.fail_run(run["run_id"], "interrupted: the process running it stopped")
         self.reader = ResultsReader(self.ws)
         self.access = Access(self.ws)
         self.jobs = JobQueue(self.ws.path, on_finish=lambda job: self.reader.runs_changed())

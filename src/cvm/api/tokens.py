@@ -27,6 +27,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+import duckdb
+
 from ..workspace import Workspace
 
 __all__ = ["ROLES", "TokenInfo", "TokenError", "create_token", "verify_token", "list_tokens",
@@ -90,10 +92,12 @@ def verify_token(ws: Workspace, token: str | None, *, touch: bool = False) -> To
     """The token's details when it is valid and not revoked, else ``None``."""
     if not token or not token.startswith("cvm_") or len(token) > 200:
         return None
-    _ensure_table(ws)
     digest = _digest(token)
-    rows = ws.query("SELECT key, role, name, created_at, sha256 FROM api_tokens "
-                    "WHERE sha256 = ? AND revoked_at IS NULL", [digest])
+    try:  # read only: no catalog change while a run may be writing
+        rows = ws.query("SELECT key, role, name, created_at, sha256 FROM api_tokens "
+                        "WHERE sha256 = ? AND revoked_at IS NULL", [digest])
+    except duckdb.CatalogException:  # no token was ever created in this workspace
+        return None
     if not rows or not hmac.compare_digest(rows[0][4], digest):
         return None
     key, role, name, created, _ = rows[0]
