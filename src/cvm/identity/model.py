@@ -128,7 +128,7 @@ def _settings():
             cll.NullLevel("birth_date"),
             cll.ExactMatchLevel("birth_date").configure(label_for_charts="same date"),
             cll.CustomLevel(
-                "damerau_levenshtein(CAST(birth_date_l AS VARCHAR), CAST(birth_date_r AS VARCHAR)) "
+                "damerau_levenshtein(CAST(birth_date_l AS STRING), CAST(birth_date_r AS STRING)) "
                 "<= 1 OR (day(birth_date_l) = month(birth_date_r) AND "
                 "month(birth_date_l) = day(birth_date_r) AND year(birth_date_l) = "
                 "year(birth_date_r))",
@@ -199,9 +199,14 @@ def _db_api(engine: str, workdir: Path, memory_limit: str | None):
 
         from ..engine import spark_session
 
+        from splink.backends.spark import similarity_jar_location
+
         spark = spark_session()
+        # Splink's string-similarity functions (Jaro-Winkler, Damerau-Levenshtein) come in a
+        # jar that ships with Splink; adding it at run time works on a session already started
+        spark.sql(f"ADD JAR '{similarity_jar_location()}'")
         spark.sparkContext.setCheckpointDir(str(workdir / "checkpoints"))
-        return SparkAPI(spark_session=spark, break_lineage_method="parquet"), None
+        return SparkAPI(spark_session=spark, break_lineage_method="persist"), None
     raise ValueError(f"unknown engine {engine!r}: choose duckdb or spark")
 
 
@@ -241,7 +246,9 @@ def _train_and_predict(db_api, con, data: pa.Table, *, engine: str, threshold: f
     timings["prior"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     u_pairs = min(2e6, max(2e5, 10.0 * n), n * (n - 1) / 2)
-    linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=random_state)
+    # chunks bound memory on large data; each chunk is a job per comparison, slow on Spark
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=u_pairs, seed=random_state, num_chunks=10 if n > 200_000 else 1)
     timings["u"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     for rule in (block_on("name_key", "birth_date"), block_on("phone"),
