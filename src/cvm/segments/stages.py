@@ -20,8 +20,6 @@ churn, ``potential_value``/``clv`` for future contribution and the economics).
 from __future__ import annotations
 
 import logging
-from collections import Counter
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -125,7 +123,8 @@ def lifecycle_stage(ctx, customers: pa.Table):
     economics = stage_economics(out, o.scheme, value_column=value_column)
     tables = {"lifecycle_economics": economics}
     summary = {"scheme": o.scheme, "stages": list(STAGES[o.scheme]), "period_days": o.period_days,
-               "counts": dict(Counter(out.column("lifecycle_stage").to_pylist())),
+               "counts": {str(v["values"]): int(v["counts"]) for v in
+                          pc.value_counts(out.column("lifecycle_stage")).to_pylist()},
                "n_prospects": out.num_rows - n_buyers,
                "used_probability_alive": alive is not None,
                "economics": economics.to_pylist()}
@@ -176,36 +175,51 @@ def stage_flows(customers: pa.Table, earlier: pa.Table, dates, scheme: str
     the run (buyers and prospects). ``earlier`` is the long stage table of the dates before the
     last; a customer without a purchase by a date is a prospect then."""
     first = STAGES[scheme][0]
-    ids = customers.column("customer_id").to_pylist()
-    per_date: list[dict[str, str]] = []
-    by_date: dict = {}
-    for cid, day, stage in zip(earlier.column("customer_id").to_pylist(),
-                               earlier.column("as_of").to_pylist(),
-                               stage_names(earlier.column("lifecycle_stage"), scheme).to_pylist()):
-        by_date.setdefault(day, {})[cid] = stage
-    for day in dates[:-1]:
-        known = by_date.get(day, {})
-        per_date.append({cid: known.get(cid, first) for cid in ids})
-    per_date.append(dict(zip(ids, customers.column("lifecycle_stage").to_pylist())))
+    # one row per customer of the run, one stage column per date (hash joins, no Python loop)
+    wide = pa.table({"customer_id": customers.column("customer_id"),
+                     "s_last": customers.column("lifecycle_stage")})
+    renamed = _rename(earlier.column("lifecycle_stage"), scheme)
+    earlier = earlier.set_column(earlier.column_names.index("lifecycle_stage"), "lifecycle_stage",
+                                 renamed)
+    columns = []
+    for i, day in enumerate(dates[:-1]):
+        part = earlier.filter(pc.equal(earlier.column("as_of"), pa.scalar(day, pa.date32())))
+        part = part.select(["customer_id", "lifecycle_stage"]).rename_columns(
+            ["customer_id", f"s{i}"])
+        wide = wide.join(part, "customer_id", join_type="left outer")
+        wide = wide.set_column(wide.column_names.index(f"s{i}"), f"s{i}",
+                               pc.fill_null(wide.column(f"s{i}"), first))
+        columns.append(f"s{i}")
+    columns.append("s_last")
     order = {s: i for i, s in enumerate(STAGES[scheme])}
     history = []
-    for day, stages in zip(dates, per_date):
-        counts = Counter(stages.values())
+    for day, column in zip(dates, columns):
+        counts = {str(v["values"]): int(v["counts"])
+                  for v in pc.value_counts(wide.column(column)).to_pylist()}
         history += [{"as_of": day, "stage": s, "customers": counts.get(s, 0)}
                     for s in STAGES[scheme]]
     flows = []
     for i in range(len(dates) - 1):
-        pairs = Counter((per_date[i][cid], per_date[i + 1][cid]) for cid in ids)
-        for (a, b), k in sorted(pairs.items(), key=lambda kv: (order.get(kv[0][0], 99),
-                                                                order.get(kv[0][1], 99))):
-            flows.append({"from_date": dates[i], "to_date": dates[i + 1], "from_stage": a,
-                          "to_stage": b, "customers": k})
+        a, b = columns[i], columns[i + 1]
+        pairs = wide.group_by([a, b]).aggregate([("customer_id", "count")]).to_pylist()
+        for r in sorted(pairs, key=lambda r: (order.get(r[a], 99), order.get(r[b], 99))):
+            flows.append({"from_date": dates[i], "to_date": dates[i + 1], "from_stage": r[a],
+                          "to_stage": r[b], "customers": int(r["customer_id_count"])})
     history_t = pa.Table.from_pylist(history, schema=pa.schema([
         ("as_of", pa.date32()), ("stage", pa.string()), ("customers", pa.int64())]))
     flows_t = pa.Table.from_pylist(flows, schema=pa.schema([
         ("from_date", pa.date32()), ("to_date", pa.date32()), ("from_stage", pa.string()),
         ("to_stage", pa.string()), ("customers", pa.int64())]))
     return history_t, flows_t
+
+
+def _rename(stages: pa.ChunkedArray, scheme: str) -> pa.ChunkedArray:
+    """Seed stage keys in the scheme's names, through the (few) distinct values."""
+    if scheme == "seed":
+        return stages
+    encoded = stages.combine_chunks().dictionary_encode()
+    names = stage_names(encoded.dictionary, scheme)
+    return pa.chunked_array([names.take(encoded.indices)])
 
 
 def _buyers(customers: pa.Table) -> np.ndarray:
