@@ -99,3 +99,25 @@ def test_matrix_command_and_run_output(demo):
     assert "LL-churned" in proc.stderr
     for cmd in ("targets", "alerts", "matrix"):
         assert cmd in cvm("--help").stdout
+
+
+def test_run_options_and_an_inconsistent_ahp_matrix(demo, tmp_path):
+    root, _ = demo
+    tx = root / "d" / "data" / "demo_transactions.csv"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,9,1/9,1,1\n1/9,1,9,1,1\n9,1/9,1,1,1\n1,1,1,1,1\n1,1,1,1,1\n")
+    proc = cvm("run", tx, "--workspace", tmp_path / "w.duckdb", "--out", tmp_path / "o",
+               "--weight-method", "ahp", "--ahp-matrix", bad, check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "consistency ratio 1.293 > 0.1" in proc.stderr
+    assert not (tmp_path / "w.duckdb").exists()  # refused before anything was loaded
+    good = tmp_path / "good.csv"
+    good.write_text("1,3,5,3,3\n1/3,1,3,1,1\n1/5,1/3,1,1/3,1/3\n1/3,1,3,1,1\n1/3,1,3,1,1\n")
+    proc = cvm("run", tx, "--workspace", tmp_path / "w.duckdb", "--out", tmp_path / "o",
+               "--as-of", "2024-12-31", "--weight-method", "ahp", "--ahp-matrix", good,
+               "--matrix-scheme", "tiers", "--lifecycle-scheme", "five")
+    assert "Composite value weights (ahp)" in proc.stderr and "consistency ratio 0.009" in proc.stderr
+    table = pq.read_table(tmp_path / "o" / "customers.parquet").to_pandas()
+    assert set(table.lifecycle_stage) <= {"acquisition", "growth", "maturity", "decline",
+                                          "departure"}
+    assert table.matrix_cell.str.match(r"^(high|middle|low)-").all()

@@ -173,3 +173,21 @@ def test_targets_and_alerts_between_two_runs(files, tmp_path, monkeypatch):
         assert targets.column("recommended_action").to_pylist() == ["acquire", "acquire"]
         with pytest.raises(SegmentError, match="no matrix cell matches 'ZZ'"):
             target_list(ws, ["ZZ"])
+
+
+def test_spark_gives_the_same_stages_scores_and_flows(files, tmp_path, monkeypatch, spark_engine):
+    duck = _run(files, tmp_path, monkeypatch)
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        spark = pipeline.analyse(ws, AnalysisConfig(as_of=AS_OF), engine=spark_engine)
+        flows = {i: ws.result(name, i).to_pylist() for i in (duck.run_id, spark.run_id)
+                 for name in ("lifecycle_flows",)}
+    a = {r["customer_id"]: r for r in duck.customers.to_pylist()}
+    b = {r["customer_id"]: r for r in spark.customers.to_pylist()}
+    assert list(a) == list(b)
+    for cid, row in a.items():
+        for col in ("lifecycle_stage", "lifecycle_reason", "matrix_cell", "value_quadrant",
+                    "recommended_action", "spend_previous_avg", "active_period_share"):
+            assert row[col] == b[cid][col] or (row[col] is None and b[cid][col] is None) or \
+                row[col] == pytest.approx(b[cid][col], rel=1e-12), (cid, col)
+        assert b[cid]["composite_value"] == pytest.approx(row["composite_value"], rel=1e-12)
+    assert flows[duck.run_id] == flows[spark.run_id]
