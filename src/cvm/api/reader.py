@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 from ..workspace import Workspace
 from . import insights
+from .listing import CustomerIndex
 
 __all__ = ["ResultsReader", "NotFound", "BadQuery", "CustomerQuery", "LIST_COLUMNS"]
 
@@ -105,6 +106,8 @@ class ResultsReader:
         self._cache_lock = threading.Lock()
         self._cursors: list = []
         self._latest: object = _UNKNOWN
+        self._indexes: dict[int, CustomerIndex] = {}
+        self._index_lock = threading.Lock()
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -266,24 +269,28 @@ class ResultsReader:
             raise BadQuery(f"cannot sort by {query.sort!r}: not a column of this run")
         show = [c for c in LIST_COLUMNS if c in cols]
         table = f'"run_{run_id}_customers"'
-        total = self.cached(("count", run_id, query.key()),
-                            lambda: self.scalar(f"SELECT count(*) FROM {table}{where}", params))
         direction = "DESC" if query.descending else "ASC"
-        tie = "" if query.sort == "customer_id" else ', "customer_id"'
-        order = f'ORDER BY "{query.sort}" {direction} NULLS LAST{tie}'
+        order = f'ORDER BY "{query.sort}" {direction} NULLS LAST, rowid'
         select = ", ".join(f'"{c}"' for c in show)
         offset = (query.page - 1) * query.page_size
         end = offset + query.page_size
+        index = self._index(run_id)
+        if index.can_answer(query):
+            # the first _ORDER_ROWS row ids of this filter and order, found once in memory
+            ids, total = self.cached(("order", run_id, query.key(), query.sort, direction),
+                                     lambda: _as_list(index.row_ids(query, _ORDER_ROWS)))
+        else:
+            total = self.cached(("count", run_id, query.key()), lambda: self.scalar(
+                f"SELECT count(*) FROM {table}{where}", params))
+            ids = self.cached(("order", run_id, query.key(), query.sort, direction), lambda: [
+                r[0] for r in self._cursor().execute(
+                    f"SELECT rowid FROM {table}{where} {order} LIMIT {_ORDER_ROWS}",
+                    params).fetchall()]) if end <= _ORDER_ROWS else None
         if end > _ORDER_ROWS:  # deep pages: one query
             rows = self.rows(f"SELECT {select} FROM {table}{where} {order} LIMIT ? OFFSET ?",
                              params + [query.page_size, offset])
         else:
-            # the first _ORDER_ROWS row ids of this filter and order, found once (the same
-            # top-N work as one page); each page then reads only its own rows by row id
-            ids = self.cached(("order", run_id, query.key(), query.sort, direction), lambda: [
-                r[0] for r in self._cursor().execute(
-                    f"SELECT rowid FROM {table}{where} {order} LIMIT {_ORDER_ROWS}",
-                    params).fetchall()])
+            # each page reads only its own rows, by row id
             wanted = ids[offset:end]
             found = {r.pop("_row"): r for r in self.rows(
                 f"SELECT rowid AS _row, {select} FROM {table} WHERE rowid = ANY(?)", [wanted])
@@ -291,6 +298,19 @@ class ResultsReader:
             rows = [found[i] for i in wanted]
         return {"run_id": run_id, "total": total, "page": query.page,
                 "page_size": query.page_size, "columns": show, "rows": rows}
+
+    def _index(self, run_id: int) -> CustomerIndex:
+        """The in-memory list index of a run (kept for the two runs asked for last)."""
+        columns = self.columns(run_id)
+        with self._index_lock:
+            index = self._indexes.pop(run_id, None)
+            if index is None:
+                index = CustomerIndex(self.ws.con.cursor(), f'"run_{int(run_id)}_customers"',
+                                      columns)
+            self._indexes[run_id] = index
+            while len(self._indexes) > 2:
+                self._indexes.pop(next(iter(self._indexes)))
+            return index
 
     def export_rows(self, run_id: int, query: CustomerQuery, *, limit: int | None = None):
         """Every customer matching the filters (sorted), as a DuckDB result to stream."""
@@ -302,7 +322,7 @@ class ResultsReader:
         direction = "DESC" if query.descending else "ASC"
         sql = (f"SELECT {', '.join(chr(34) + c + chr(34) for c in show)} "
                f'FROM "run_{run_id}_customers"{where} '
-               f'ORDER BY "{query.sort}" {direction} NULLS LAST, "customer_id"')
+               f'ORDER BY "{query.sort}" {direction} NULLS LAST, rowid')
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         cur = self.ws.con.cursor()
@@ -310,6 +330,11 @@ class ResultsReader:
 
     def customer(self, run_id: int, customer_id: str) -> dict:
         return insights.customer_360(self, run_id, customer_id)
+
+
+def _as_list(found) -> tuple[list[int], int]:
+    ids, total = found
+    return ids.tolist(), total
 
 
 def _clean(value):
