@@ -8,7 +8,7 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from cvm.config import AnalysisConfig, LifecycleOptions
+from cvm.config import LifecycleOptions
 from cvm.engine import get_engine
 from cvm.features.lifecycle import (
     customer_trend,
