@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,12 +62,25 @@ class ServerState:
                 self.ws.fail_run(run["run_id"], "interrupted: the process running it stopped")
         self.reader = ResultsReader(self.ws)
         self.access = Access(self.ws)
-        self.jobs = JobQueue(self.ws.path, on_finish=lambda job: self.reader.runs_changed())
+        self.jobs = JobQueue(self.ws.path, on_finish=self._run_finished)
         self.sources = dict(settings.sources)
         default_dir = (Path(tempfile.gettempdir()) / "cvm-uploads") if self.ws.path == ":memory:" \
             else Path(self.ws.path).parent / f".{Path(self.ws.path).name}.uploads"
         self.upload_dir = Path(settings.upload_dir) if settings.upload_dir else default_dir
         self.upload_dir.mkdir(parents=True, exist_ok=True)
+
+        threading.Thread(target=self._warm, name="cvm-warm", daemon=True).start()
+
+    def _run_finished(self, job) -> None:
+        self.reader.runs_changed()
+        if job.status == "complete":
+            self._warm()
+
+    def _warm(self) -> None:
+        try:
+            self.reader.warm()
+        except Exception:  # noqa: BLE001 - only a head start: requests build what they need
+            log.warning("could not prepare the customer list index", exc_info=True)
 
     def close(self) -> None:
         self.jobs.close()

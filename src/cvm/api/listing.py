@@ -39,6 +39,17 @@ class CustomerIndex:
         self._orders: dict[tuple[str, bool], np.ndarray] = {}
         self.size = int(cursor.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
+    def warm(self, sorts=("value_rank", "monetary_total", "recency_days", "frequency")) -> None:
+        """Load the filter codes and the common sort orders now, so that first requests do not
+        wait for them (a few seconds on millions of customers)."""
+        for column in FILTER_COLUMNS.values():
+            if column in self.columns:
+                self._code(column)
+        for column in sorts:
+            if column in self.columns:
+                self._order(column, False)
+                self._order(column, True)
+
     def can_answer(self, query) -> bool:
         """Whether the page can be found here (numeric sort, no text search)."""
         return (query.sort in _SORTABLE and query.sort in self.columns and not query.search
@@ -55,7 +66,8 @@ class CustomerIndex:
                 encoded = pc.dictionary_encode(self._column(column)).combine_chunks()
                 codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
                 keys = {v: i for i, v in enumerate(encoded.dictionary.to_pylist())}
-                self._codes[column] = (codes.astype(np.int32), keys)
+                self._codes[column] = (codes.astype(np.int16 if len(keys) < 32_000
+                                                    else np.int32), keys)
             return self._codes[column]
 
     def _numbers(self, column: str) -> np.ndarray:

@@ -299,6 +299,12 @@ class ResultsReader:
         return {"run_id": run_id, "total": total, "page": query.page,
                 "page_size": query.page_size, "columns": show, "rows": rows}
 
+    def warm(self, run_id: int | None = None) -> None:
+        """Build the list index of a run (default: the latest) ahead of its first request."""
+        run_id = run_id if run_id is not None else self.latest_run()
+        if run_id is not None:
+            self._index(run_id).warm()
+
     def _index(self, run_id: int) -> CustomerIndex:
         """The in-memory list index of a run (kept for the two runs asked for last)."""
         columns = self.columns(run_id)
