@@ -246,10 +246,14 @@ async def _figures(request: Request, kind: str, run_id: int | None) -> Response:
     reader = _server(request).reader
     if run_id is None:
         latest = reader.latest_run()
-        hit = reader.peek((kind, latest)) if latest is not None else None
-        if hit is not None:
-            return _json(hit)
-    return _json(await run_in_threadpool(lambda: getattr(reader, kind)(reader.resolve(run_id))))
+        body = reader.peek(("json", kind, latest)) if latest is not None else None
+        if body is not None:
+            return Response(body, media_type="application/json")
+    rid = run_id if run_id is not None else reader.latest_run()
+    response = _json(await run_in_threadpool(lambda: getattr(reader, kind)(reader.resolve(rid))))
+    if rid is not None:
+        reader.cached(("json", kind, rid), lambda: response.body)
+    return response
 
 
 @router.get("/overview", response_model=None, responses=_FIGURES, tags=["results"])
