@@ -107,8 +107,18 @@ class CustomerIndex:
         if query.clv_max is not None:
             mask = both(self._numbers("clv") <= query.clv_max)
         order = self._order(query.sort, query.descending)
-        if mask is not None:
-            picked = order[mask[order]]
-        else:
-            picked = order
-        return picked[:limit], int(len(picked))
+        if mask is None:
+            return order[:limit], int(len(order))
+        # walk the sort order in growing chunks until `limit` matches are found: a common
+        # filter needs only the first slice of the order, not a pass over every customer
+        found, start, step = [], 0, 1 << 16
+        needed = limit
+        while needed > 0 and start < len(order):
+            chunk = order[start:start + step]
+            hits = chunk[mask[chunk]]
+            found.append(hits[:needed])
+            needed -= len(found[-1])
+            start += step
+            step *= 2
+        picked = np.concatenate(found) if found else order[:0]
+        return picked, int(np.count_nonzero(mask))
