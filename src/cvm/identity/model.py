@@ -259,6 +259,7 @@ def _train_and_predict(db_api, con, data: pa.Table, *, engine: str, threshold: f
         except Exception as exc:  # noqa: BLE001 - too few pairs under this rule in small data
             log.info("EM with %s skipped: %s", rule, exc)
     _deduct_matches_from_u(linker, u_pairs)
+    _floor_m(linker)
     timings["train"] = time.perf_counter() - started
     started = time.perf_counter()
     predicted = linker.inference.predict(threshold_match_probability=threshold,
@@ -313,6 +314,24 @@ def _deduct_matches_from_u(linker, sampled_pairs: float) -> None:
         for level, value in zip(levels, corrected):
             if value is not None and total > 0:
                 level.u_probability = value / total
+
+
+def _floor_m(linker, floor: float = 1e-3) -> None:
+    """Keep every m probability at least ``floor`` (renormalised over the levels).
+
+    On small lists EM can drive the m of a disagreement level (a different gender, a
+    different id number) to almost zero, which turns one typing error into a veto of 40 bits
+    or more; with the floor no single level counts for much more than 10 bits against a match.
+    """
+    for comparison in linker._settings_obj.comparisons:
+        levels = [lv for lv in comparison.comparison_levels if not lv.is_null_level]
+        values = [lv.m_probability for lv in levels]
+        if any(v is None for v in values):
+            continue
+        raised = [max(v, floor) for v in values]
+        total = sum(raised)
+        for level, value in zip(levels, raised):
+            level.m_probability = value / total
 
 
 def _typed(pairs: pa.Table) -> pa.Table:

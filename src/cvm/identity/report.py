@@ -56,6 +56,19 @@ _TEXT = {
 _FIELDS_ZH = {"name": "姓名", "phone": "电话", "email": "邮箱", "birth_date": "出生日期",
               "national_id": "身份证号", "city": "城市", "gender": "性别"}
 
+_LEVELS_ZH = {
+    "same characters": "汉字相同", "same pinyin": "拼音相同",
+    "surname and given name swapped": "姓与名颠倒",
+    "same surname, given name one letter off": "同姓，名差一个字母",
+    "same surname, a given-name syllable the same": "同姓，名有一字同音",
+    "Jaro-Winkler ≥ 0.9": "相似度 ≥ 0.9", "same number": "号码相同",
+    "one digit wrong or swapped": "错一位或两位颠倒", "same address": "地址相同",
+    "same user name": "用户名相同", "same date": "日期相同",
+    "one digit wrong or day/month swapped": "错一位或日月颠倒", "same year": "同年",
+    "same id number": "号码相同", "same city": "城市相同", "same gender": "性别相同",
+    "All other comparisons": "其他（不一致）",
+}
+
 _CSS = """
 body{font-family:-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;
 margin:2rem auto;max-width:960px;color:#222;padding:0 1rem}
@@ -74,7 +87,7 @@ def match_weight_svg(levels: list[dict], prior: float, lang: str = "en") -> str:
     rows = [lv for lv in levels if lv.get("match_weight") is not None]
     if not rows:
         return ""
-    limit = max(5.0, max(abs(lv["match_weight"]) for lv in rows))
+    limit = max(5.0, max(abs(lv["match_weight"]) for lv in rows)) * 1.15  # room for the figures
     width, label_w, bar_h, gap = 900, 330, 16, 4
     half = (width - label_w - 20) / 2
     zero = label_w + half
@@ -87,9 +100,12 @@ def match_weight_svg(levels: list[dict], prior: float, lang: str = "en") -> str:
         length = abs(w) / limit * half
         x = zero if w >= 0 else zero - length
         color = "#2e8b57" if w >= 0 else "#c0392b"
-        field = _FIELDS_ZH.get(lv["comparison"], lv["comparison"]) if lang == "zh" \
-            else lv["comparison"]
-        label = html.escape(f"{field}: {lv['level']}")
+        if lang == "zh":
+            field = _FIELDS_ZH.get(lv["comparison"], lv["comparison"])
+            level = _LEVELS_ZH.get(lv["level"], lv["level"])
+        else:
+            field, level = lv["comparison"], lv["level"]
+        label = html.escape(f"{field}: {level}")
         parts.append(f'<text x="{label_w - 6}" y="{y + 12}" text-anchor="end">{label}</text>')
         parts.append(f'<rect x="{x:.1f}" y="{y}" width="{max(length, 1):.1f}" height="{bar_h}" '
                      f'fill="{color}"><title>{label}: {w:+.2f}</title></rect>')
