@@ -4,6 +4,10 @@ Until records are linked across systems, each source id is its own customer: the
 the source id itself for the default source, and ``source:id`` for any other source system, so
 that the same raw id in two systems is never merged by accident. Ids already in the
 cross-reference keep their unified id: linking decisions, once made, are honoured.
+
+Linking (:func:`cvm.identity.link`, ``cvm link``) rewrites the entries of every customer-list
+record with its unified id; this stage then only adds the source ids that appear in
+transactions but in no customer list.
 """
 
 from __future__ import annotations
