@@ -256,7 +256,7 @@ class LifecycleOptions:
     - ``history_periods``: earlier periods the last period is compared with (default 4).
     - ``churn_days``: no purchase for more than this many days → churned (default 365).
     - ``churn_probability``: where a ``probability_alive`` column exists, below this → churned
-      (default 0.1).
+      (default 0.1), for customers without a purchase in the last period.
     - ``trial_purchases``: at most this many purchase days → still exploring (default 1).
     - ``exploration_days``: tenure below this → still exploring (default 180).
     - ``decline_drop``: last-period spend at least this much below the average of the earlier

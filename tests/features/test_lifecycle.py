@@ -115,19 +115,22 @@ def test_trend_numbers_are_the_hand_computed_ones(staged):
 def test_probability_alive_below_the_threshold_churns(engine_name):
     engine = get_engine(engine_name)
     txns = engine.table(_transactions(), f"lc_txns_alive_{engine_name}")
-    alive = engine.table(pa.table({"customer_id": ["steady", "grower"],
-                                   "probability_alive": [0.05, 0.5]}), f"lc_alive_{engine_name}")
+    alive = engine.table(pa.table({"customer_id": ["silent", "steady", "grower"],
+                                   "probability_alive": [0.05, 0.05, 0.5]}),
+                         f"lc_alive_{engine_name}")
     trend = customer_trend(txns, as_of=AS_OF).left_join(alive, "customer_id").drop(
         "customer_id_right")
     table = engine.to_arrow(stage_rules(trend, alive=trend.probability_alive))
     rows = {r["customer_id"]: r for r in table.to_pylist()}
-    assert (rows["steady"]["lifecycle_stage"], rows["steady"]["lifecycle_rule"]) == (
-        "churned", "churn_alive")
+    assert (rows["silent"]["lifecycle_stage"], rows["silent"]["lifecycle_rule"]) == (
+        "churned", "churn_alive")  # 152 days since the last purchase
+    # "steady" bought 60 days ago, in the last period: a low P(alive) does not churn it
+    assert rows["steady"]["lifecycle_stage"] == "stability"
     assert rows["grower"]["lifecycle_stage"] == "formation"  # 0.5 is above 0.1
     assert rows["trial"]["lifecycle_stage"] == "exploration"  # no probability: rules as before
     reasons = dict(zip(table.column("customer_id").to_pylist(),
                        lifecycle_reasons(table).to_pylist()))
-    assert reasons["steady"] == "probability alive 0.05 below 0.10"
+    assert reasons["silent"] == "probability alive 0.05 below 0.10"
 
 
 def test_thresholds_move_customers(engine_name):

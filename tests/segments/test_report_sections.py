@@ -50,11 +50,12 @@ def test_sections_appear_in_order(result):
 def test_funnel_table_has_the_stage_economics(result):
     rows = {r[0]: r for r in _rows(_render(result), "funnel") if r}
     # stage, customers, revenue, last 90 days, per customer, cost, profit, profit per customer
-    assert rows["Stability"] == ["Stability", "0", "0.00", "0.00", "–", "–", "–", "–"]
-    assert rows["Churned"][:3] == ["Churned", "2", "700.00"]  # "gone" 200 + "steady" 500
-    assert rows["Churned"][5:7] == ["300.00", "200.00"]  # only "steady" has margins
+    # "steady": five purchases of 100 with a margin of 40 each
+    assert rows["Stability"] == ["Stability", "1", "500.00", "100.00", "500.00", "300.00",
+                                 "200.00", "200.00"]
+    assert rows["Churned"] == ["Churned", "2", "280.00", "0.00", "140.00", "–", "–", "–"]
     assert rows["Prospect"][:3] == ["Prospect", "2", "0.00"]
-    assert rows["Exploration"][:5] == ["Exploration", "2", "190.00", "110.00", "95.00"]
+    assert rows["Exploration"][:5] == ["Exploration", "1", "110.00", "110.00", "110.00"]
 
 
 def test_todo_lists_cells_with_customers_by_priority(result):

@@ -124,7 +124,7 @@ def test_five_stage_scheme_and_tiers(files, tmp_path, monkeypatch):
 def _fake_clv(ctx, customers):
     """Stands in for the CLV stage: P(alive) and CLV by hand."""
     ids = customers.column("customer_id").to_pylist()
-    alive = {"steady": 0.05, "trial": 0.6, "newbie": 0.9, "faller": 0.5, "gone": 0.01}
+    alive = {"steady": 0.05, "trial": 0.05, "newbie": 0.9, "faller": 0.5, "gone": 0.01}
     clv = {"steady": 10.0, "trial": 300.0, "newbie": 900.0, "faller": 100.0, "gone": 0.0}
     out = customers.append_column("probability_alive", pa.array([alive[i] for i in ids]))
     out = out.append_column("clv", pa.array([clv[i] for i in ids]))
@@ -134,8 +134,11 @@ def _fake_clv(ctx, customers):
 def test_clv_columns_are_used_when_there(files, tmp_path, monkeypatch):
     result = _run(files, tmp_path, monkeypatch, stages=[("clv", _fake_clv), *OURS])
     rows = {r["customer_id"]: r for r in result.customers.to_pylist()}
-    assert rows["steady"]["lifecycle_stage"] == "churned"
-    assert rows["steady"]["lifecycle_reason"] == "probability alive 0.05 below 0.10"
+    # "trial" last bought 213 days ago: churned by P(alive); "steady" bought in the last
+    # period, so its low P(alive) does not make it churned
+    assert rows["trial"]["lifecycle_stage"] == "churned"
+    assert rows["trial"]["lifecycle_reason"] == "probability alive 0.05 below 0.10"
+    assert rows["steady"]["lifecycle_stage"] == "stability"
     info = result.info["stages"]
     assert info["lifecycle"]["used_probability_alive"] is True
     assert info["value"]["sources"]["future_contribution"] == "potential_value"
@@ -145,7 +148,7 @@ def test_clv_columns_are_used_when_there(files, tmp_path, monkeypatch):
     assert rows["trial"]["score_future_contribution"] == pytest.approx(3000 / 780)
     cells = {r["cell"]: r for r in info["matrix"]["cells"]}
     churned = [c for c in cells.values() if c["cell"].endswith("-churned") and c["customers"]]
-    assert sum(c["customers"] for c in churned) == 2  # gone and steady
+    assert sum(c["customers"] for c in churned) == 2  # gone and trial
     assert all(c["avg_clv"] is not None for c in cells.values() if c["customers"] and
                not c["cell"].endswith("prospective"))
 

@@ -20,7 +20,8 @@ engine-neutral Ibis expression over the transactions):
 Then the first rule that holds decides (:func:`stage_rules`, also Ibis):
 
 1. ``churned`` — no purchase for more than ``churn_days``, or, where a ``probability_alive``
-   column exists (the CLV stage), ``probability_alive < churn_probability``;
+   column exists (the CLV stage), ``probability_alive < churn_probability`` for a customer
+   without a purchase in the last period;
 2. ``exploration`` — at most ``trial_purchases`` purchase days, or tenure under
    ``exploration_days``;
 3. ``decline`` — ``spend_change <= −decline_drop`` (the last period fell that far below the
@@ -165,7 +166,11 @@ def stage_rules(trend: ir.Table, options: LifecycleOptions | None = None, *,
     o = options or LifecycleOptions()
     t = trend
     change = t.spend_change
-    churn_alive = (alive.notnull() & (alive < o.churn_probability)) if alive is not None \
+    # P(alive) churns only customers without a purchase in the last period: right after a
+    # first purchase some models (MBG/NBD) give a low P(alive), but a customer who bought in
+    # the last period has not ended the relationship in any sense a manager would act on
+    churn_alive = (alive.notnull() & (alive < o.churn_probability)
+                   & (t.history_recency_days >= o.period_days)) if alive is not None \
         else ibis.literal(False)
     rule = ibis.cases(
         (t.history_recency_days > o.churn_days, "churn_recency"),
