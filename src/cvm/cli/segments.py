@@ -90,7 +90,7 @@ def alerts(workspace, run_id, previous, owner, out, limit):
     with Workspace(workspace, read_only=True) as ws:
         table, now, before = cell_alerts(ws, run_id=run_id, previous=previous, owner=owner)
     console.print(f"Run {now} against run {before}: {table.num_rows:,} customers moved to a "
-                  "worse cell.")
+                  "worse cell or stage.")
     groups: dict = {}
     for row in table.to_pylist():
         groups.setdefault(row["owner"], []).append(row)
