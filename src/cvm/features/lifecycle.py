@@ -119,7 +119,6 @@ def customer_trend(transactions: ir.Table, *, as_of: dt.date,
     daily = daily.mutate(_period=period)
     last = daily._period == 0
     earlier = (daily._period >= 1) & (daily._period <= o.history_periods)
-    in_history = daily._period <= o.history_periods
     s = daily.group_by("customer_id").aggregate(
         _first=daily.purchase_date.min(),
         _last=daily.purchase_date.max(),
@@ -129,7 +128,9 @@ def customer_trend(transactions: ir.Table, *, as_of: dt.date,
         purchases_last_period=ibis.ifelse(last, 1, 0).sum(),
         _spend_earlier=ibis.ifelse(earlier, daily.day_amount, 0.0).sum(),
         _purchases_earlier=ibis.ifelse(earlier, 1, 0).sum(),
-        _active_periods=ibis.ifelse(in_history, daily._period, None).nunique(),
+        # one 0/1 flag per period (cheaper than a distinct count of periods on every engine)
+        **{f"_active_{k}": ibis.ifelse(daily._period == k, 1, 0).max()
+           for k in range(o.history_periods + 1)},
     )
     as_of_lit = ibis.literal(as_of)
     tenure = as_of_lit.delta(s._first, unit="day")
@@ -149,7 +150,8 @@ def customer_trend(transactions: ir.Table, *, as_of: dt.date,
         purchases_previous_avg=ibis.ifelse(
             s.previous_periods > 0,
             s._purchases_earlier.cast("float64") / s.previous_periods, None),
-        active_period_share=s._active_periods.cast("float64") / (s.previous_periods + 1),
+        active_period_share=sum(s[f"_active_{k}"] for k in range(o.history_periods + 1)
+                                ).cast("float64") / (s.previous_periods + 1),
         margin_last_period=s.margin_last_period.cast("float64"),
         history_tenure_days=s.history_tenure_days,
         history_recency_days=s.history_recency_days,
