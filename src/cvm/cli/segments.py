@@ -115,10 +115,11 @@ def alerts(workspace, run_id, previous, owner, out, limit):
 @_segment_errors
 def matrix(workspace, run_id):
     """The value × lifecycle matrix of a run: customers, value share and the play per cell."""
+    from ..segments.actions import matrix_run
     from ..workspace import Workspace
 
     with Workspace(workspace, read_only=True) as ws:
-        rid = run_id if run_id is not None else ws.latest_run()
+        rid = matrix_run(ws, run_id)
         table = ws.result("matrix", rid)
         info = ws.run_summary(rid).get("info", {}).get("stages", {})
     print_matrix(table, info.get("value"))

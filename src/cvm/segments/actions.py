@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from ..workspace import Workspace, WorkspaceError
 
-__all__ = ["SegmentError", "target_list", "cell_alerts", "runs_with_cells"]
+__all__ = ["SegmentError", "target_list", "cell_alerts", "runs_with_cells", "matrix_run"]
 
 
 class SegmentError(ValueError):
@@ -43,6 +43,11 @@ def runs_with_cells(ws: Workspace) -> list[int]:
         if any(c[0] == "matrix_cell" for c in cols):
             out.append(r["run_id"])
     return out
+
+
+def matrix_run(ws: Workspace, run_id: int | None = None) -> int:
+    """``run_id`` if it has a segment matrix (else a clear error), or the latest run that has."""
+    return _latest(ws, run_id)
 
 
 def _latest(ws: Workspace, run_id: int | None) -> int:
