@@ -88,6 +88,19 @@ def test_stage_economics(files, tmp_path, monkeypatch):
     assert sum(r["customers"] for r in eco.values()) == result.customers.num_rows
 
 
+def test_stage_economics_with_a_margin_rate_and_service_cost(files, tmp_path, monkeypatch):
+    from cvm.config import CLVOptions
+
+    config = AnalysisConfig(as_of=AS_OF, clv=CLVOptions(margin_rate=0.5, service_cost=1.0))
+    _run(files, tmp_path, monkeypatch, config=config)
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        eco = {r["stage"]: r for r in ws.result("lifecycle_economics").to_pylist()}
+    # exploration: "trial" 80 and "newbie" 110 at 50 % margin, less 1 per purchase day (1 + 2)
+    assert (eco["exploration"]["profit"], eco["exploration"]["cost"]) == (92.0, 98.0)
+    # stability: "steady" has its own margins (200), less 1 for each of its 5 purchase days
+    assert (eco["stability"]["profit"], eco["stability"]["cost"]) == (195.0, 305.0)
+
+
 def test_history_and_flows(files, tmp_path, monkeypatch):
     result = _run(files, tmp_path, monkeypatch)
     with Workspace(tmp_path / "ws.duckdb") as ws:

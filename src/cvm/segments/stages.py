@@ -119,8 +119,9 @@ def lifecycle_stage(ctx, customers: pa.Table):
             first = STAGES[o.scheme][0]  # prospect, or acquisition in the five-stage scheme
             out = _append_prospects(out, prospects, first, reason)
             adds = True
-    value_column = "margin_total" if ctx.config.abc.measure == "margin" else "monetary_total"
-    economics = stage_economics(out, o.scheme, value_column=value_column)
+    clv = getattr(ctx.config, "clv", None)
+    economics = stage_economics(out, o.scheme, margin_rate=getattr(clv, "margin_rate", None),
+                                service_cost=getattr(clv, "service_cost", 0.0) or 0.0)
     tables = {"lifecycle_economics": economics}
     summary = {"scheme": o.scheme, "stages": list(STAGES[o.scheme]), "period_days": o.period_days,
                "counts": {str(v["values"]): int(v["counts"]) for v in
@@ -139,10 +140,14 @@ def lifecycle_stage(ctx, customers: pa.Table):
     return StageResult(out, tables, summary, adds_rows=adds)
 
 
-def stage_economics(customers: pa.Table, scheme: str, *, value_column: str = "monetary_total"
-                    ) -> pa.Table:
-    """Per stage: customers, revenue, cost and profit (cost and profit where margin or cost is
-    known), revenue in the last period, and per-customer averages."""
+def stage_economics(customers: pa.Table, scheme: str, *, margin_rate: float | None = None,
+                    service_cost: float = 0.0) -> pa.Table:
+    """Per stage: customers, revenue, cost and profit, revenue in the last period, and
+    per-customer averages.
+
+    Profit is the margin where margin or cost is known, else ``revenue · margin_rate`` when a
+    margin rate is given (the CLV options' ``margin_rate``), less ``service_cost`` per purchase
+    day; cost is revenue less profit. Customers with neither are left out of cost and profit."""
     stages = np.array(customers.column("lifecycle_stage").to_pylist(), dtype=object)
 
     def floats(name):
@@ -150,6 +155,10 @@ def stage_economics(customers: pa.Table, scheme: str, *, value_column: str = "mo
 
     revenue = np.nan_to_num(floats("monetary_total"), nan=0.0)
     margin = floats("margin_total")
+    if margin_rate is not None:
+        margin = np.where(np.isnan(margin), revenue * margin_rate, margin)
+    if service_cost:
+        margin = margin - service_cost * np.nan_to_num(floats("n_purchase_days"), nan=0.0)
     recent = np.nan_to_num(floats("spend_last_period"), nan=0.0)
     rows = []
     for stage in STAGES[scheme]:
