@@ -138,7 +138,7 @@ SAATY_LIGHT = [[1, 5, 6, 7], [1 / 5, 1, 4, 6], [1 / 6, 1 / 4, 1, 4], [1 / 7, 1 /
 
 def test_ahp_saaty_light_intensity_example():
     # Saaty (1977), "A scaling method for priorities in hierarchical structures", J. Math.
-    # Psych. 15:234–281, and Saaty (1980), The Analytic Hierarchy Process, ch. 2: the relative
+    # Psych. 15:234–281, and Saaty (1980), The Analytic Hierarchy Process: the relative
     # brightness of four chairs at increasing distance from a light. Published: eigenvector
     # (0.61, 0.24, 0.10, 0.05), λmax = 4.39, CI = 0.13 — above the 0.1 consistency ratio rule
     # (CR = 0.13 / 0.90 = 0.14), so cvm refuses it by default and says why.

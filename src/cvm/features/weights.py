@@ -9,7 +9,7 @@ index ``RI``; a matrix with ``CR > 0.1`` is refused, naming the judgement that d
 the weights (the entry whose ``a_ij · w_j / w_i`` is farthest from 1).
 
 Entropy weight method (Shannon's entropy applied to attribute weights: Zeleny 1982, *Multiple
-Criteria Decision Making*; Hwang & Yoon 1981, *Multiple Attribute Decision Making*, §4.1): with
+Criteria Decision Making*; Hwang & Yoon 1981, *Multiple Attribute Decision Making*): with
 ``m`` customers and non-negative indicator values ``x_ij``, ``p_ij = x_ij / Σ_i x_ij``,
 ``e_j = −(1 / ln m) Σ_i p_ij ln p_ij`` (with ``0 · ln 0 = 0``), ``d_j = 1 − e_j`` and
 ``w_j = d_j / Σ_k d_k``. An indicator that is the same for everyone (e.g. neutral credit) carries
