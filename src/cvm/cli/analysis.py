@@ -122,6 +122,13 @@ class _Steps:
         self.progress.update(self.task, description=message, advance=1)
 
 
+def _analysis_steps() -> int:
+    """Progress steps of an analysis: features, segments, each later stage, the results."""
+    from ..pipeline import STAGES
+
+    return 3 + len(STAGES)
+
+
 def _print_result(result, out: Path | None) -> None:
     info = result.info
     for load in result.loads:
@@ -147,6 +154,20 @@ def _print_result(result, out: Path | None) -> None:
         table.add_row(row["label"], f"{row['customers']:,}", f"{row['customer_share']:.1%}",
                       f"{row['value_share']:.1%}")
     console.print(table)
+    stages = info.get("stages", {})
+    clv = stages.get("clv", {})
+    if clv.get("message"):
+        console.print(f"Lifetime value: {clv['message']}")
+    lifecycle = stages.get("lifecycle", {})
+    if lifecycle.get("counts"):
+        counts = lifecycle["counts"]
+        console.print("Lifecycle: " + ", ".join(
+            f"{stage} {counts[stage]:,}" for stage in lifecycle.get("stages", counts)
+            if stage in counts))
+    value = stages.get("value", {})
+    if value.get("quadrants"):
+        console.print("Value quadrants (current/potential high or low): " + ", ".join(
+            f"{q} {n:,}" for q, n in value["quadrants"].items()))
     if out is not None:
         console.print(f"Results in [bold]{out}[/]: customers.parquet, customers.csv, segments.csv, "
                       f"rejects.csv, report.html")
@@ -200,7 +221,7 @@ def run(transactions, customer_files, mapping, workspace, out, refunds, dayfirst
                                    ("keep_duplicates", keep_duplicates or None), ("table", table),
                                    ("source", source)) if v is not None}
     options = replace(options, **overrides)
-    with _Steps(total=len(transactions) + len(customer_files) + 3) as steps:
+    with _Steps(total=len(transactions) + len(customer_files) + _analysis_steps()) as steps:
         result = run_pipeline(list(transactions), customers=list(customer_files),
                               workspace=workspace, out=out, mapping=mapping_obj, options=options,
                               config=config, engine=engine, progress=steps)
@@ -233,7 +254,7 @@ def demo(out, lang, n_customers, engine):
     if ws_path.exists():
         ws_path.unlink()
     console.print(f"Demo data written to {data}")
-    with _Steps(total=5) as steps:
+    with _Steps(total=2 + _analysis_steps()) as steps:
         result = run_pipeline([tx], customers=[cust], workspace=ws_path, out=out / "results",
                               config=AnalysisConfig(as_of=DEMO_AS_OF, lang=lang), engine=engine,
                               progress=steps)
