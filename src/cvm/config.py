@@ -31,6 +31,19 @@ class ConfigError(ValueError):
     """A setting or a mapping file is wrong; the message says which and how to fix it."""
 
 
+def read_toml(path: str | Path, what: str, error: type[Exception] = None) -> dict:
+    """Read a TOML settings file; a missing or malformed file raises ``error`` (default
+    :class:`ConfigError`) naming it as ``what`` ("mapping file", "playbook" …)."""
+    error = error or ConfigError
+    path = Path(path)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{what} {path} does not exist") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{what} {path} is not valid TOML: {exc}") from None
+
+
 @dataclass(frozen=True)
 class IngestOptions:
     """How input rows are read and checked.
@@ -192,12 +205,7 @@ def load_mapping(path: str | Path) -> Mapping:
     from .schema import CUSTOMER_FIELDS, TRANSACTION_FIELDS
 
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"mapping file {path} does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"mapping file {path} is not valid TOML: {exc}") from None
+    raw = read_toml(path, "mapping file")
     unknown = set(raw) - {"transactions", "customers", "options"}
     if unknown:
         raise ConfigError(

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -17,21 +19,31 @@ import pyarrow.parquet as pq
 
 from .workspace import Workspace
 
-__all__ = ["write_results"]
+__all__ = ["write_results", "write_csv", "write_table", "staged_folder"]
 
 
-def _write_csv(table: pa.Table, path: Path) -> None:
-    # UTF-8 with a byte-order mark so that Excel shows Chinese text correctly
-    with path.open("wb") as fh:
+def write_csv(table: pa.Table, path: Path) -> None:
+    """CSV in UTF-8 with a byte-order mark, so that Excel shows Chinese text correctly."""
+    with Path(path).open("wb") as fh:
         fh.write("\ufeff".encode("utf-8"))
         pacsv.write_csv(table, fh)
 
 
-def write_results(ws: Workspace, result, out: str | Path, *, lang: str = "en") -> Path:
-    """Write ``customers.parquet``/``.csv``, ``segments.csv``, ``rejects.csv``,
-    ``summary.json`` and ``report.html`` into ``out``."""
-    from .reports import write_report
+def write_table(table: pa.Table, path: Path) -> None:
+    """CSV or Excel, by the file's suffix."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() in (".xlsx", ".xls"):
+        table.to_pandas().to_excel(path, index=False)
+    else:
+        write_csv(table, path)
 
+
+@contextmanager
+def staged_folder(out: str | Path) -> Iterator[Path]:
+    """Yield a folder beside ``out`` to write into; on success it replaces ``out`` (the old
+    folder is removed only after the new one is in place), on failure it is removed and ``out``
+    stays as it was."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.partial-{os.getpid()}"
@@ -39,18 +51,7 @@ def write_results(ws: Workspace, result, out: str | Path, *, lang: str = "en") -
         shutil.rmtree(staging)
     staging.mkdir()
     try:
-        pq.write_table(result.customers, staging / "customers.parquet")
-        _write_csv(result.customers, staging / "customers.csv")
-        _write_csv(result.segments, staging / "segments.csv")
-        rejects = ws.arrow('SELECT file, "row", field, value, code, reason FROM rejects '
-                           'ORDER BY file_id, "row"')
-        _write_csv(rejects, staging / "rejects.csv")
-        summary = {"run_id": result.run_id, "info": result.info, "pareto": result.pareto,
-                   "loads": [r.as_dict() for r in result.loads]}
-        (staging / "summary.json").write_text(
-            json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-        write_report(staging / "report.html", result.customers_frame(), _segments_for_report(result),
-                     result.pareto, result.info, lang=lang)
+        yield staging
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -60,7 +61,27 @@ def write_results(ws: Workspace, result, out: str | Path, *, lang: str = "en") -
     staging.rename(out)
     if old.exists():
         shutil.rmtree(old, ignore_errors=True)
-    return out
+
+
+def write_results(ws: Workspace, result, out: str | Path, *, lang: str = "en") -> Path:
+    """Write ``customers.parquet``/``.csv``, ``segments.csv``, ``rejects.csv``,
+    ``summary.json`` and ``report.html`` into ``out``."""
+    from .reports import write_report
+
+    with staged_folder(out) as staging:
+        pq.write_table(result.customers, staging / "customers.parquet")
+        write_csv(result.customers, staging / "customers.csv")
+        write_csv(result.segments, staging / "segments.csv")
+        rejects = ws.arrow('SELECT file, "row", field, value, code, reason FROM rejects '
+                           'ORDER BY file_id, "row"')
+        write_csv(rejects, staging / "rejects.csv")
+        summary = {"run_id": result.run_id, "info": result.info, "pareto": result.pareto,
+                   "loads": [r.as_dict() for r in result.loads]}
+        (staging / "summary.json").write_text(
+            json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        write_report(staging / "report.html", result.customers_frame(), _segments_for_report(result),
+                     result.pareto, result.info, lang=lang)
+    return Path(out)
 
 
 def _segments_for_report(result):

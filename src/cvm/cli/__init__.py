@@ -19,16 +19,21 @@ console = Console(stderr=True, highlight=False)
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
+    """Every error a user can act on, from any layer (checked here once for all commands)."""
     from ..config import ConfigError
     from ..engine import MissingExtraError
     from ..features.rfm_schemes import SchemeError
+    from ..identity import CustomerNotFound, DecisionError, LinkError
     from ..ingest.columns import MappingError
     from ..ingest.readers import SourceError
+    from ..models.scenario import ScenarioError
     from ..pipeline import AnalysisError
+    from ..segments.actions import SegmentError
     from ..workspace import WorkspaceError
 
     return (ConfigError, MissingExtraError, SchemeError, MappingError, SourceError,
-            AnalysisError, WorkspaceError)
+            AnalysisError, WorkspaceError, SegmentError, ScenarioError, LinkError,
+            DecisionError, CustomerNotFound)
 
 
 def friendly_errors(func):

@@ -98,13 +98,9 @@ def clv_scenario(scenario, csv_path):
     SCENARIO is a TOML file of recurring purchases, yearly services and referred purchases
     (see docs/clv-scenario.md and docs/clv-scenario-car-buyer.toml).
     """
-    from ..models.scenario import ScenarioError, evaluate_scenario, load_scenario
+    from ..models.scenario import evaluate_scenario, load_scenario
 
-    try:
-        result = evaluate_scenario(load_scenario(scenario))
-    except ScenarioError as exc:
-        console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
-        raise SystemExit(2) from None
+    result = evaluate_scenario(load_scenario(scenario))
     sc = result.scenario
     cur = sc.currency
     table = Table(title=f"{sc.name}: {sc.years} years, discount rate {sc.discount_rate:.1%}, "

@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-import sys
 from pathlib import Path
 
 import click
 from rich.table import Table
 
 from . import console, friendly_errors, main
-
-
-def _identity_errors(func):
-    """The identity layer's own user errors, as one clear message and exit code 2."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from ..identity import CustomerNotFound, DecisionError, LinkError
-
-        try:
-            return func(*args, **kwargs)
-        except (LinkError, DecisionError, CustomerNotFound) as exc:
-            console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
-            sys.exit(2)
-
-    return wrapper
 
 
 def _probability(ctx, param, value):
@@ -68,7 +50,6 @@ def _probability(ctx, param, value):
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="Language of the linkage report.")
 @friendly_errors
-@_identity_errors
 def link_command(customer_files, mapping, source, workspace, out, engine, accept, reject,
                  must_link, cannot_link, threshold, review_threshold, source_priority, lang):
     """Link customer lists from several systems into one customer id each.
@@ -145,7 +126,6 @@ def _fmt(value) -> str:
 @click.option("--workspace", default="cvm.duckdb", show_default=True,
               help="Workspace to read.")
 @friendly_errors
-@_identity_errors
 def customer_command(customer_id, workspace):
     """Show one customer: golden record, source records, purchases, scores and segments.
 
@@ -153,11 +133,10 @@ def customer_command(customer_id, workspace):
     it), or an id that was merged into another customer.
     """
     from ..identity import customer_view
-    from ..workspace import Workspace
+    from ..workspace import Workspace, WorkspaceError
 
     if not Path(workspace).exists():
-        console.print(f"[bold red]error:[/] workspace {workspace} does not exist")
-        sys.exit(2)
+        raise WorkspaceError(f"workspace {workspace} does not exist")
     with Workspace(workspace) as ws:
         view = customer_view(ws, customer_id)
     click.echo(f"Customer {view.customer_id}"

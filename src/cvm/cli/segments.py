@@ -7,42 +7,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from ..results import write_table
 from . import console, friendly_errors, main
-
-
-def _write_table(table, out: Path) -> None:
-    """CSV (UTF-8 with a byte-order mark, so Excel shows Chinese) or Excel by the suffix."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() in (".xlsx", ".xls"):
-        table.to_pandas().to_excel(out, index=False)
-        return
-    import pyarrow.csv as pacsv
-
-    with out.open("wb") as fh:
-        fh.write("\ufeff".encode("utf-8"))
-        pacsv.write_csv(table, fh)
-
-
-def _errors():
-    from ..segments.actions import SegmentError
-    from ..segments.playbook import PlaybookError
-
-    return (SegmentError, PlaybookError)
-
-
-def _segment_errors(func):
-    import functools
-    import sys
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except _errors() as exc:
-            console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
-            sys.exit(2)
-
-    return wrapper
 
 
 @main.command()
@@ -52,7 +18,6 @@ def _segment_errors(func):
 @click.option("--workspace", default="cvm.duckdb", show_default=True, help="Workspace file.")
 @click.option("--run", "run_id", type=int, default=None, help="Run [default: the latest].")
 @friendly_errors
-@_segment_errors
 def targets(cells, out, workspace, run_id):
     """Export the customers of matrix CELLS (e.g. HH-churned, or patterns like 'HH-*') with
     contact fields, scores and the recommended action, for a CRM or campaign tool."""
@@ -61,7 +26,7 @@ def targets(cells, out, workspace, run_id):
 
     with Workspace(workspace, read_only=True) as ws:
         table = target_list(ws, list(cells), run_id=run_id)
-    _write_table(table, Path(out))
+    write_table(table, Path(out))
     counts: dict[str, int] = {}
     for cell in table.column("matrix_cell").to_pylist():
         counts[cell] = counts.get(cell, 0) + 1
@@ -80,7 +45,6 @@ def targets(cells, out, workspace, run_id):
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True,
               help="Customers shown per owner.")
 @friendly_errors
-@_segment_errors
 def alerts(workspace, run_id, previous, owner, out, limit):
     """Customers whose matrix cell got worse since the previous run (e.g. a high-value customer
     entering decline), by account manager where the customer list names one."""
@@ -104,7 +68,7 @@ def alerts(workspace, run_id, previous, owner, out, limit):
                       r["change"])
         console.print(t)
     if out:
-        _write_table(table, Path(out))
+        write_table(table, Path(out))
         console.print(f"Alerts written to [bold]{out}[/]")
 
 
@@ -112,7 +76,6 @@ def alerts(workspace, run_id, previous, owner, out, limit):
 @click.option("--workspace", default="cvm.duckdb", show_default=True, help="Workspace file.")
 @click.option("--run", "run_id", type=int, default=None, help="Run [default: the latest].")
 @friendly_errors
-@_segment_errors
 def matrix(workspace, run_id):
     """The value × lifecycle matrix of a run: customers, value share and the play per cell."""
     from ..segments.actions import matrix_run

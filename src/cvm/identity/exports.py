@@ -8,23 +8,15 @@ shows Chinese text correctly.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
+from ..results import staged_folder, write_csv
 from ..workspace import Workspace
 from .model import COMPARISONS
 
 __all__ = ["xref_table", "golden_table", "review_table", "write_linkage"]
-
-
-def _write_csv(table: pa.Table, path: Path) -> None:
-    with path.open("wb") as fh:
-        fh.write("\ufeff".encode("utf-8"))
-        pacsv.write_csv(table, fh)
 
 
 def xref_table(ws: Workspace) -> pa.Table:
@@ -91,26 +83,10 @@ def write_linkage(ws: Workspace, out: str | Path, *, lang: str = "en") -> Path:
     """Write the linkage folder ``out`` from the workspace's last linkage."""
     from .report import render_linkage_report
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.partial-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir()
-    try:
-        _write_csv(xref_table(ws), staging / "xref.csv")
-        _write_csv(golden_table(ws), staging / "golden.csv")
-        _write_csv(review_table(ws), staging / "review.csv")
+    with staged_folder(out) as staging:
+        write_csv(xref_table(ws), staging / "xref.csv")
+        write_csv(golden_table(ws), staging / "golden.csv")
+        write_csv(review_table(ws), staging / "review.csv")
         (staging / "linkage-report.html").write_text(render_linkage_report(ws, lang=lang),
                                                     encoding="utf-8")
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            out.rename(old)
-            staging.rename(out)
-            shutil.rmtree(old)
-        else:
-            staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out
+    return Path(out)

@@ -19,7 +19,6 @@ year:
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -184,13 +183,10 @@ def parse_scenario(raw: dict, *, name: str = "scenario") -> Scenario:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and check a scenario file (TOML)."""
+    from ..config import read_toml
+
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"scenario file {path} does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"scenario file {path} is not valid TOML: {exc}") from None
+    raw = read_toml(path, "scenario file", ScenarioError)
     try:
         return parse_scenario(raw, name=path.stem)
     except ScenarioError as exc:

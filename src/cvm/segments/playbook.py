@@ -33,13 +33,12 @@ let go" is a number. Without a CLV column there is no expected value and the ver
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
-from ..config import ConfigError
+from ..config import ConfigError, read_toml
 from ..features.lifecycle import STAGES
 from .matrix import TIERS, cell_parts, matrix_cells
 
@@ -128,12 +127,7 @@ def load_playbook(path: str | Path | None = None, *, lang: str = "en", scheme: s
     """Read and validate a playbook for the matrix ``scheme`` (default: the built-in one for
     ``lang``); raises :class:`PlaybookError` listing every problem."""
     path = Path(path) if path is not None else builtin_playbook(lang)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PlaybookError(f"playbook {path} does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PlaybookError(f"playbook {path} is not valid TOML: {exc}") from None
+    raw = read_toml(path, "playbook", PlaybookError)
     problems: list[str] = []
     plays: dict[str, Play] = {}
     cells = matrix_cells(scheme, lifecycle_scheme)
