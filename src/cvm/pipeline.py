@@ -31,6 +31,7 @@ from .features.summary import customer_summary
 from .identity import unify
 from .ingest.load import LoadReport, load_customers, load_transactions
 from .models.lifetime_value import clv_stage
+from .schema import CREDIT_FIELDS
 from .workspace import Workspace
 
 __all__ = ["RunResult", "AnalysisError", "StageContext", "StageResult", "STAGES",
@@ -131,7 +132,7 @@ def segment_summary(features: ir.Table, value_column: str) -> ir.Table:
 
 
 def _transactions_for(engine: Engine, ws: Workspace) -> ir.Table:
-    cols = "customer_id, purchase_date, amount, margin, cost"
+    cols = "customer_id, purchase_date, amount, margin, cost, category"
     if engine.name == "duckdb":
         return engine.backend.sql(f"SELECT {cols} FROM unified_transactions")
     scratch = Path(tempfile.mkdtemp(prefix="cvm-txn-"))
@@ -232,6 +233,10 @@ def _with_attributes(ws: Workspace, customers: pa.Table) -> pa.Table:
     """Add the customer list's fields (name, city, owner, …) where a customer list was loaded."""
     if ws.count("source_customers") == 0:
         return customers
+    # credit fields travel only when some customer list gives them (across linked records the
+    # most cautious value wins: the lowest score, the most late payments and defaults)
+    credit = [c for c in CREDIT_FIELDS if ws.query(
+        f"SELECT count({c}) FROM source_customers")[0][0] > 0]
     ws.con.register("_cust", customers)
     try:
         return ws.arrow(
@@ -239,12 +244,14 @@ def _with_attributes(ws: Workspace, customers: pa.Table) -> pa.Table:
             WITH attrs AS (
                 SELECT x.customer_id, any_value(s.name) AS name, any_value(s.phone) AS phone,
                        any_value(s.email) AS email, any_value(s.city) AS city,
-                       any_value(s.owner) AS owner, min(s.signup_date) AS signup_date
+                       any_value(s.owner) AS owner, min(s.signup_date) AS signup_date,
+                       min(s.credit_score) AS credit_score, max(s.late_payments) AS late_payments,
+                       max(s.defaults) AS defaults, max(s.credit_limit_use) AS credit_limit_use
                 FROM source_customers s JOIN xref x USING (source, source_customer_id)
                 GROUP BY x.customer_id)
-            SELECT c.*, a.name, a.phone, a.email, a.city, a.owner, a.signup_date
+            SELECT c.*, a.name, a.phone, a.email, a.city, a.owner, a.signup_date{credit}
             FROM _cust c LEFT JOIN attrs a USING (customer_id) ORDER BY c.value_rank
-            """)
+            """.format(credit="".join(f", a.{c}" for c in credit)))
     finally:
         ws.con.unregister("_cust")
 

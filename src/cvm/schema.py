@@ -12,6 +12,7 @@ __all__ = [
     "Field",
     "TRANSACTION_FIELDS",
     "CUSTOMER_FIELDS",
+    "CREDIT_FIELDS",
     "CUSTOMER_FEATURE_COLUMNS",
     "SEGMENT_SUMMARY_COLUMNS",
     "REJECT_COLUMNS",
@@ -103,8 +104,24 @@ CUSTOMER_FIELDS: tuple[Field, ...] = (
           "national identity card number (18-digit resident id)"),
     Field("address", "text", False, ("address", "addr", "streetaddress", "地址", "住址", "联系地址", "家庭住址"),
           "postal address"),
+    Field("credit_score", "number", False,
+          ("creditscore", "credit", "creditrating", "信用分", "信用评分", "信用积分", "信用等级分"),
+          "a credit score, higher is better"),
+    Field("late_payments", "number", False,
+          ("latepayments", "overduecount", "overdue", "逾期次数", "逾期", "拖欠次数"),
+          "number of late payments"),
+    Field("defaults", "number", False,
+          ("defaults", "defaultcount", "违约次数", "违约", "坏账次数"),
+          "number of defaults"),
+    Field("credit_limit_use", "number", False,
+          ("creditlimituse", "creditutilisation", "creditutilization", "utilisation",
+           "utilization", "额度使用率", "授信使用率", "信用额度使用率"),
+          "share of the credit limit in use, 0 to 1"),
     TRANSACTION_FIELDS[-1],
 )
+
+#: Customer fields that describe credit behaviour (the composite value's credit indicator).
+CREDIT_FIELDS = ("credit_score", "late_payments", "defaults", "credit_limit_use")
 
 #: Columns of the per-customer results table (``customers.parquet``), in order, with meaning.
 CUSTOMER_FEATURE_COLUMNS: dict[str, str] = {

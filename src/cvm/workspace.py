@@ -53,6 +53,10 @@ CREATE TABLE IF NOT EXISTS source_customers (
     signup_date DATE, owner VARCHAR, national_id VARCHAR, address VARCHAR);
 ALTER TABLE source_customers ADD COLUMN IF NOT EXISTS national_id VARCHAR;
 ALTER TABLE source_customers ADD COLUMN IF NOT EXISTS address VARCHAR;
+ALTER TABLE source_customers ADD COLUMN IF NOT EXISTS credit_score DOUBLE;
+ALTER TABLE source_customers ADD COLUMN IF NOT EXISTS late_payments DOUBLE;
+ALTER TABLE source_customers ADD COLUMN IF NOT EXISTS defaults DOUBLE;
+ALTER TABLE source_customers ADD COLUMN IF NOT EXISTS credit_limit_use DOUBLE;
 CREATE TABLE IF NOT EXISTS xref (
     source VARCHAR, source_customer_id VARCHAR, customer_id VARCHAR,
     method VARCHAR, linked_at TIMESTAMP, PRIMARY KEY (source, source_customer_id));

@@ -102,9 +102,10 @@ def test_potential_value_column_and_credit_data_are_used():
     scores, notes = indicator_scores(table, ValueOptions(cap_quantile=1.0), buyers=BUYERS)
     assert notes["future_contribution"] == "potential_value"
     assert scores["future_contribution"].tolist() == pytest.approx([2.5, 10, 0, 5, 7.5, 0])
-    # mean of 10 / (1 + late) and 10 · (1 − use)
+    # mean of 10 / (1 + late) and 10 · (1 − use); the last customer has no credit figures at
+    # all and gets the neutral 5, not a perfect score
     assert scores["credit"].tolist() == pytest.approx(
-        [(10 + 5) / 2, (5 + 10) / 2, (2.5 + 0) / 2, (10 + 8) / 2, (10 + 10) / 2, (10 + 10) / 2])
+        [(10 + 5) / 2, (5 + 10) / 2, (2.5 + 0) / 2, (10 + 8) / 2, (10 + 10) / 2, 5.0])
     assert notes["credit"] == "late_payments, credit_limit_use"
 
 

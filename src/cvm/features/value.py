@@ -14,13 +14,16 @@ Each indicator is defined from data and scaled 0–10 (:func:`indicator_scores`)
   times ``1 + spend_change`` (clipped to 0…2), times ``max(0, 1 − recency_days / churn_days)``;
 - **credit** (信用度): from ``credit_score`` (higher is better, scaled like the others),
   ``late_payments`` (``10 / (1 + n)``), ``defaults`` (0 with any default, else 10) and
-  ``credit_limit_use`` (``10 · (1 − use)``) — the mean of those present; without any of them
-  every customer gets the neutral score (default 5) and the report says so;
+  ``credit_limit_use`` (``10 · (1 − use)``) — the mean of those a customer has (a customer
+  with none of them gets the neutral score, default 5); without any credit data at all every
+  customer is neutral and the report says so. The fields come from the customer list
+  (``cvm.schema.CREDIT_FIELDS``: 信用分, 逾期次数, 违约次数, 额度使用率 …);
 - **loyalty** (忠诚度): ``10 · (½ · active_period_share + ½ · min(1, tenure_days /
   loyalty_tenure_days))`` — purchase regularity and tenure;
 - **growth potential** (成长潜力): ``5 · (1 + spend_change)`` with the change clipped to −100 … +100 %
-  (5 when there is no earlier period to compare); where ``categories_bought`` and
-  ``categories_total`` exist, averaged with the room left to buy other categories,
+  (5 when there is no earlier period to compare); where transactions name a ``category``
+  (``categories_bought`` and ``categories_total``), averaged with the room left to buy other
+  categories,
   ``10 · (1 − categories_bought / categories_total)``.
 
 Amounts (current, future, credit score) are scaled linearly: 0 at or below zero, 10 at or above
@@ -145,21 +148,26 @@ def indicator_scores(customers: pa.Table, options: ValueOptions | None = None,
         alive = np.clip(1.0 - np.nan_to_num(recency, nan=np.inf) / lc.churn_days, 0.0, 1.0)
         future = per_period * momentum * alive
         notes["future_contribution"] = "trend proxy"
-    # credit
+    # credit: the mean of the credit figures a customer has; neutral for a customer with none
     parts = []
     if _has_values(customers, "credit_score"):
-        parts.append(scaled(_column(customers, "credit_score")))
+        score = _column(customers, "credit_score")
+        parts.append(np.where(np.isnan(score), np.nan, scaled(np.nan_to_num(score, nan=0.0))))
     if _has_values(customers, "late_payments"):
-        late = np.clip(np.nan_to_num(_column(customers, "late_payments"), nan=0.0), 0, None)
+        late = np.clip(_column(customers, "late_payments"), 0, None)
         parts.append(10.0 / (1.0 + late))
     if _has_values(customers, "defaults"):
-        parts.append(np.where(np.nan_to_num(_column(customers, "defaults"), nan=0.0) > 0,
-                              0.0, 10.0))
+        defaults = _column(customers, "defaults")
+        parts.append(np.where(np.isnan(defaults), np.nan, np.where(defaults > 0, 0.0, 10.0)))
     if _has_values(customers, "credit_limit_use"):
-        use = np.clip(np.nan_to_num(_column(customers, "credit_limit_use"), nan=0.0), 0, 1)
-        parts.append(10.0 * (1.0 - use))
+        use = _column(customers, "credit_limit_use")
+        parts.append(np.where(np.isnan(use), np.nan, 10.0 * (1.0 - np.clip(use, 0, 1))))
     if parts:
-        credit = np.mean(parts, axis=0)
+        stacked = np.vstack(parts)
+        known = ~np.isnan(stacked)
+        sums = np.where(known, stacked, 0.0).sum(axis=0)
+        counts = known.sum(axis=0)
+        credit = np.where(counts > 0, sums / np.maximum(counts, 1), float(o.neutral_credit))
         notes["credit"] = ", ".join(c for c in _CREDIT_COLUMNS if _has_values(customers, c))
     else:
         credit = np.full(n, float(o.neutral_credit))

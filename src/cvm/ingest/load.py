@@ -320,6 +320,11 @@ def _location(source) -> str:
     return str(Path(text).resolve())
 
 
+_CUSTOMER_COLUMNS = ("name", "phone", "email", "birth_date", "city", "gender", "signup_date",
+                     "owner", "national_id", "address", "credit_score", "late_payments",
+                     "defaults", "credit_limit_use")
+
+
 def load_customers(ws: Workspace, source: str | Path, *, mapping: Mapping | None = None,
                    options: IngestOptions | None = None) -> LoadReport:
     """Load a customer list (one record per customer per source system).
@@ -350,18 +355,20 @@ def load_customers(ws: Workspace, source: str | Path, *, mapping: Mapping | None
     cols = {"source_row": pa.array(raw.rows[good], type=pa.int64()),
             "source": pa.array(src[good].tolist(), type=pa.string()),
             "source_customer_id": pa.array(ids[good].tolist(), type=pa.string())}
-    for name in ("name", "phone", "email", "birth_date", "city", "gender", "signup_date", "owner",
-                 "national_id", "address"):
+    types = {"date": pa.date32(), "number": pa.float64()}
+    for name in _CUSTOMER_COLUMNS:
         kind = field_by_name[name].kind
         if name in parsed:
             vals = parsed[name][good]
             if kind == "date":
                 cols[name] = pa.array(vals.astype("datetime64[D]"), type=pa.date32())
+            elif kind == "number":
+                cols[name] = pa.array(vals.astype(float), type=pa.float64(), from_pandas=True)
             else:
                 cols[name] = pa.array([None if v is None else str(v) for v in vals],
                                       type=pa.string())
         else:
-            cols[name] = pa.nulls(int(good.sum()), type=pa.date32() if kind == "date" else pa.string())
+            cols[name] = pa.nulls(int(good.sum()), type=types.get(kind, pa.string()))
     incoming = pa.table(cols)
     digest = _sha256(source)
     with ws.transaction() as con:
@@ -382,12 +389,10 @@ def load_customers(ws: Workspace, source: str | Path, *, mapping: Mapping | None
         con.execute(
             "DELETE FROM source_customers s USING _cin_t c WHERE NOT c._dup AND "
             "s.source = c.source AND s.source_customer_id = c.source_customer_id")
-        con.execute(
-            "INSERT INTO source_customers (file_id, source_row, source, source_customer_id, name, "
-            "phone, email, birth_date, city, gender, signup_date, owner, national_id, address) "
-            "SELECT file_id, source_row, source, source_customer_id, name, phone, email, "
-            "birth_date, city, gender, signup_date, owner, national_id, address FROM _cin_t "
-            "WHERE NOT _dup")
+        columns = ", ".join(("file_id", "source_row", "source", "source_customer_id")
+                            + _CUSTOMER_COLUMNS)
+        con.execute(f"INSERT INTO source_customers ({columns}) SELECT {columns} FROM _cin_t "
+                    "WHERE NOT _dup")
         loaded = con.execute("SELECT count(*) FROM _cin_t WHERE NOT _dup").fetchall()[0][0]
         reasons, rejected = _record_file(
             con, file_id=file_id, table="customers", raw=raw, source=source, digest=digest,

@@ -237,9 +237,36 @@ def _buyers(customers: pa.Table) -> np.ndarray:
     return np.ones(customers.num_rows, dtype=bool)
 
 
+def category_breadth(ctx, customers: pa.Table) -> pa.Table:
+    """Add ``categories_bought`` (distinct categories each customer bought in the window) and
+    ``categories_total`` (distinct categories anyone bought) when transactions name categories."""
+    import pyarrow.compute as pc
+
+    from ..features.summary import window_filter
+
+    t = ctx.transactions
+    if "category" not in t.columns:
+        return customers
+    t = window_filter(t, ctx.as_of, ctx.config.window_days)
+    t = t.filter(t.category.notnull())
+    total = ctx.engine.to_arrow(t.aggregate(n=t.category.nunique())).column("n")[0].as_py()
+    if not total:
+        return customers
+    per = ctx.engine.to_arrow(t.group_by("customer_id").aggregate(n=t.category.nunique()))
+    idx = pc.index_in(customers.column("customer_id"), value_set=per.column("customer_id"))
+    bought = pc.fill_null(pc.take(per.column("n"), idx), 0).cast(pa.float64())
+    # prospects (no purchase) have bought nothing yet: leave their breadth empty
+    bought = pc.if_else(pc.is_null(customers.column("first_purchase")),
+                        pa.scalar(None, type=pa.float64()), bought)
+    return (customers.append_column("categories_bought", bought)
+            .append_column("categories_total",
+                           pa.array([float(total)] * customers.num_rows, type=pa.float64())))
+
+
 def value_stage(ctx, customers: pa.Table):
     from ..pipeline import StageResult
 
+    customers = category_breadth(ctx, customers)
     out, summary = composite_value(customers, ctx.config.value, ctx.config.lifecycle,
                                    _buyers(customers))
     summary["neutral_credit"] = ctx.config.value.neutral_credit
