@@ -26,7 +26,7 @@ from .config import AnalysisConfig, IngestOptions, Mapping
 from .engine import Engine, duckdb_engine, get_engine
 from .features.pareto import abc_classes, pareto_summary
 from .features.rfm import rfm_scores
-from .features.rfm_schemes import RFMScheme, assign_segments, load_scheme
+from .features.rfm_schemes import RFMScheme, assign_segments, load_scheme, scheme_title
 from .features.summary import customer_summary
 from .identity import unify
 from .ingest.load import LoadReport, load_customers, load_transactions
@@ -309,7 +309,7 @@ def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, scheme: RFMSch
         "total_value": float(pc.sum(customers.column("monetary_total")).as_py() or 0.0),
         "currency_symbol": "",
         "scheme": scheme.name,
-        "scheme_title": scheme.name,
+        "scheme_title": scheme_title(scheme, config.lang),
         "engine": engine,
         "created_at": dt.datetime.now().replace(microsecond=0).isoformat(),
         "cvm_version": __version__,

@@ -92,6 +92,7 @@ __all__ = [
     "Segment",
     "RFMScheme",
     "SchemeError",
+    "scheme_title",
     "list_schemes",
     "load_scheme",
     "assign_segments",
@@ -535,3 +536,20 @@ def assign_segments(scored: ir.Table, scheme: RFMScheme) -> ir.Table:
     branches = [(split.isin(splits), key) for key, splits in _owners(scheme.split_map, scheme)]
     segment = ibis.cases(*branches, else_=ibis.null("string"))
     return joined.mutate(rfm_segment=segment).drop(*stats.columns)
+
+
+_TITLES = {
+    "std11": ("RFM eleven-segment map", "RFM 十一类客户细分"),
+    "seed4": ("RFM four classes", "RFM 四类客户"),
+    "cn8": ("RFM eight classes", "RFM 八类客户"),
+}
+
+
+def scheme_title(scheme: RFMScheme, lang: str = "en") -> str:
+    """A short title for reports: the built-in schemes' names in words, else the scheme's name.
+
+    >>> scheme_title(load_scheme("cn8"), "zh")
+    'RFM 八类客户'
+    """
+    en, zh = _TITLES.get(scheme.name, (scheme.name, scheme.name))
+    return zh if _language(lang) == "zh" else en
