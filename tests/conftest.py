@@ -12,6 +12,27 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 TEST_DATA = Path(__file__).resolve().parent / "data"
 
 
+def transactions_table(rows):
+    """Canonical transactions from ``(customer_id, "YYYY-MM-DD", amount, margin)`` tuples."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    return pa.table({
+        "customer_id": [r[0] for r in rows],
+        "purchase_date": pa.array([dt.date.fromisoformat(r[1]) for r in rows], type=pa.date32()),
+        "amount": [r[2] for r in rows],
+        "margin": pa.array([r[3] for r in rows], type=pa.float64()),
+        "cost": pa.nulls(len(rows), type=pa.float64()),
+    })
+
+
+@pytest.fixture
+def make_transactions():
+    """The :func:`transactions_table` builder, for tests of the feature expressions."""
+    return transactions_table
+
+
 def _spark_available() -> bool:
     try:
         import pyspark  # noqa: F401

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
 from cvm.config import ABCOptions, AnalysisConfig, RFMOptions
@@ -43,26 +42,23 @@ COLUMNS = ("first_purchase", "last_purchase", "n_transactions", "n_purchase_days
            "abc_class")
 
 
-def _transactions() -> pa.Table:
-    return pa.table({
-        "customer_id": [r[0] for r in ROWS],
-        "purchase_date": pa.array([dt.date.fromisoformat(r[1]) for r in ROWS], type=pa.date32()),
-        "amount": [r[2] for r in ROWS],
-        "margin": pa.array([r[3] for r in ROWS], type=pa.float64()),
-        "cost": pa.nulls(len(ROWS), type=pa.float64()),
-    })
 
 
-def _features(engine_name, config=None):
+@pytest.fixture
+def hand_rows(make_transactions):
+    return make_transactions(ROWS)
+
+
+def _features(engine_name, rows, config=None):
     engine = get_engine(engine_name)
-    txns = engine.table(_transactions(), f"hand_txns_{engine_name}")
+    txns = engine.table(rows, f"hand_txns_{engine_name}")
     config = config or AnalysisConfig(as_of=AS_OF)
     table = engine.to_arrow(customer_features(txns, config))
     return {r["customer_id"]: r for r in table.to_pylist()}
 
 
-def test_every_column_matches_the_hand_computed_case(engine_name):
-    got = _features(engine_name)
+def test_every_column_matches_the_hand_computed_case(engine_name, hand_rows):
+    got = _features(engine_name, hand_rows)
     assert sorted(got) == sorted(EXPECTED)
     for cid, expected in EXPECTED.items():
         row = got[cid]
@@ -81,25 +77,25 @@ def test_every_column_matches_the_hand_computed_case(engine_name):
     assert got["c5"]["cumulative_value_share"] == pytest.approx(200 / 325)
 
 
-def test_abc_by_share_of_customers(engine_name):
-    got = _features(engine_name, AnalysisConfig(as_of=AS_OF, abc=ABCOptions(basis="customers")))
+def test_abc_by_share_of_customers(engine_name, hand_rows):
+    got = _features(engine_name, hand_rows, AnalysisConfig(as_of=AS_OF, abc=ABCOptions(basis="customers")))
     # ranks 1..5 at positions 0, .2, .4, .6, .8: A < 20 %, B < 50 %, C the rest
     assert {c: r["abc_class"] for c, r in got.items()} == {
         "c2": "A", "c5": "B", "c1": "B", "c4": "C", "c3": "C"}
 
 
-def test_fixed_breakpoints_and_weights(engine_name):
+def test_fixed_breakpoints_and_weights(engine_name, hand_rows):
     rfm = RFMOptions(breakpoints={"r": (0, 5, 10, 30), "m": (30, 50, 70, 100)},
                      weights=(2.0, 1.0, 1.0))
-    got = _features(engine_name, AnalysisConfig(as_of=AS_OF, rfm=rfm))
+    got = _features(engine_name, hand_rows, AnalysisConfig(as_of=AS_OF, rfm=rfm))
     # recency 0 → 5, 3 → 4, 10 → 3, 15 → 2, 91 → 1; spend 65 → 3, 100 → 5, 20 → 1, 40 → 2
     assert {c: r["r_score"] for c, r in got.items()} == {"c1": 5, "c5": 4, "c2": 3, "c3": 2, "c4": 1}
     assert {c: r["m_score"] for c, r in got.items()} == {"c1": 3, "c2": 5, "c3": 1, "c4": 2, "c5": 5}
     assert got["c1"]["rfm_score"] == pytest.approx((2 * 5 + 5 + 3) / 4)
 
 
-def test_window_limits_the_purchases_counted(engine_name):
-    got = _features(engine_name, AnalysisConfig(as_of=AS_OF, window_days=30))
+def test_window_limits_the_purchases_counted(engine_name, hand_rows):
+    got = _features(engine_name, hand_rows, AnalysisConfig(as_of=AS_OF, window_days=30))
     # the window is (2024-01-01, 2024-01-31]: c1's first day and c3's and c4's old purchases drop
     assert sorted(got) == ["c1", "c2", "c3", "c5"]
     assert got["c1"]["frequency"] == 1 and got["c1"]["monetary_total"] == pytest.approx(50.0)

@@ -74,20 +74,17 @@ TREND_NAMES = ("spend_last_period", "spend_previous_avg", "spend_change", "purch
                "margin_last_period")
 
 
-def _transactions() -> pa.Table:
-    return pa.table({
-        "customer_id": [r[0] for r in ROWS],
-        "purchase_date": pa.array([dt.date.fromisoformat(r[1]) for r in ROWS], type=pa.date32()),
-        "amount": [r[2] for r in ROWS],
-        "margin": pa.array([r[3] for r in ROWS], type=pa.float64()),
-        "cost": pa.nulls(len(ROWS), type=pa.float64()),
-    })
 
 
 @pytest.fixture
-def staged(engine_name):
+def hand_rows(make_transactions):
+    return make_transactions(ROWS)
+
+
+@pytest.fixture
+def staged(engine_name, hand_rows):
     engine = get_engine(engine_name)
-    txns = engine.table(_transactions(), f"lc_txns_{engine_name}")
+    txns = engine.table(hand_rows, f"lc_txns_{engine_name}")
     table = engine.to_arrow(stage_rules(customer_trend(txns, as_of=AS_OF)))
     return {r["customer_id"]: r for r in table.to_pylist()}, table, engine, txns
 
@@ -112,9 +109,9 @@ def test_trend_numbers_are_the_hand_computed_ones(staged):
                 assert have == want, (cid, name, have)
 
 
-def test_probability_alive_below_the_threshold_churns(engine_name):
+def test_probability_alive_below_the_threshold_churns(engine_name, hand_rows):
     engine = get_engine(engine_name)
-    txns = engine.table(_transactions(), f"lc_txns_alive_{engine_name}")
+    txns = engine.table(hand_rows, f"lc_txns_alive_{engine_name}")
     alive = engine.table(pa.table({"customer_id": ["silent", "steady", "grower"],
                                    "probability_alive": [0.05, 0.05, 0.5]}),
                          f"lc_alive_{engine_name}")
@@ -133,9 +130,9 @@ def test_probability_alive_below_the_threshold_churns(engine_name):
     assert reasons["silent"] == "probability alive 0.05 below 0.10"
 
 
-def test_thresholds_move_customers(engine_name):
+def test_thresholds_move_customers(engine_name, hand_rows):
     engine = get_engine(engine_name)
-    txns = engine.table(_transactions(), f"lc_txns_opts_{engine_name}")
+    txns = engine.table(hand_rows, f"lc_txns_opts_{engine_name}")
     options = LifecycleOptions(decline_drop=0.8, churn_days=500, stability_active_share=0.4,
                                trial_purchases=0)
     table = engine.to_arrow(stage_rules(customer_trend(txns, as_of=AS_OF, options=options),
