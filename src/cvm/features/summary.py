@@ -17,6 +17,11 @@ import ibis.expr.types as ir
 __all__ = ["customer_summary", "window_filter"]
 
 
+@ibis.udf.agg.builtin(name="min_by")
+def _min_by(arg: float, key: dt.date) -> float:
+    """The value of ``arg`` on the row with the smallest ``key`` (DuckDB and Spark ``min_by``)."""
+
+
 def window_filter(transactions: ir.Table, as_of: dt.date, window_days: int | None) -> ir.Table:
     """The purchases dated on or before ``as_of`` and, with a window, after ``as_of - window``."""
     t = transactions.filter(transactions.purchase_date <= ibis.literal(as_of))
@@ -35,18 +40,20 @@ def customer_summary(transactions: ir.Table, *, as_of: dt.date,
     cost is given; ``margin_total`` is null for a customer with neither.
     """
     t = window_filter(transactions, as_of, window_days)
-    # One pass per customer, distinct days counted directly, the first day's spend picked out
-    # with the customer's first date: cheaper than aggregating every customer-day first.
-    first_date = t.purchase_date.min().over(group_by=t.customer_id)
-    t = t.mutate(_margin=ibis.coalesce(t.margin, t.amount - t.cost), _first=first_date)
-    s = t.group_by("customer_id").aggregate(
-        first_purchase=t.purchase_date.min(),
-        last_purchase=t.purchase_date.max(),
-        n_transactions=t.count(),
-        n_purchase_days=t.purchase_date.nunique(),
-        monetary_total=t.amount.sum(),
-        first_day_amount=t.amount.sum(where=t.purchase_date == t._first),
-        margin_total=t._margin.sum(),
+    t = t.mutate(_margin=ibis.coalesce(t.margin, t.amount - t.cost))
+    # Two grouped passes: customer-days first (same-day purchases merged), then customers. The
+    # first day's spend is the day total at the customer's earliest day (``min_by``): cheaper on
+    # both engines than a window over every transaction or an ordered aggregate.
+    days = t.group_by(["customer_id", "purchase_date"]).aggregate(
+        _amount=t.amount.sum(), _rows=t.count(), _margin=t._margin.sum())
+    s = days.group_by("customer_id").aggregate(
+        first_purchase=days.purchase_date.min(),
+        last_purchase=days.purchase_date.max(),
+        n_transactions=days._rows.sum(),
+        n_purchase_days=days.count(),
+        monetary_total=days._amount.sum(),
+        first_day_amount=_min_by(days._amount, days.purchase_date),
+        margin_total=days._margin.sum(),
     )
     as_of_lit = ibis.literal(as_of)
     frequency = s.n_purchase_days - 1
