@@ -126,9 +126,15 @@ class _People:
         self.place = rng.choice(len(_PLACES), n, p=_PLACE_WEIGHTS / _PLACE_WEIGHTS.sum())
         seq = rng.integers(0, 500, n) * 2 + np.where(self.male, 1, 0)
         self.national_id = np.empty(n, dtype=object)
+        issued: set[str] = set()
         for i in range(n):
             d = dt.date.fromordinal(int(self.birth[i]))
-            first17 = f"{_PLACES[self.place[i]][0]}{d:%Y%m%d}{seq[i]:03d}"
+            number = int(seq[i])
+            first17 = f"{_PLACES[self.place[i]][0]}{d:%Y%m%d}{number:03d}"
+            while first17 in issued:  # an id number belongs to one person: next free sequence
+                number = (number + 2) % 1000  # number (same parity, so the same gender)
+                first17 = f"{_PLACES[self.place[i]][0]}{d:%Y%m%d}{number:03d}"
+            issued.add(first17)
             self.national_id[i] = first17 + _check(first17)
         prefixes = np.array([130, 131, 132, 133, 135, 136, 137, 138, 139, 150, 151, 152, 155, 156,
                              158, 159, 166, 176, 177, 180, 181, 185, 186, 187, 188, 189, 199])
