@@ -89,7 +89,7 @@ def _settings():
                                                         label_for_charts="same characters"),
             cll.ExactMatchLevel("name_key").configure(tf_adjustment_column="name_key",
                                                       label_for_charts="same pinyin"),
-            cll.ColumnsReversedLevel("surname", "given_name").configure(
+            cll.ColumnsReversedLevel("surname", "given_name", symmetrical=True).configure(
                 label_for_charts="surname and given name swapped"),
             cll.And(cll.ExactMatchLevel("surname"),
                     cll.DamerauLevenshteinLevel("given_name", 1)).configure(
