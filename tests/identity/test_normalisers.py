@@ -7,7 +7,7 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from cvm.identity.emails import parse_email
+from cvm.identity.emails import email_name_key, parse_email
 from cvm.identity.names import parse_name
 from cvm.identity.national_ids import check_character, parse_national_id
 from cvm.identity.phones import parse_phone
@@ -122,6 +122,29 @@ def test_not_emails(text):
     assert parse_email(text).status == "not an email address"
 
 
+@pytest.mark.parametrize("user, key", [
+    ("zhangwei88", "zhangwei"),          # surname + given name + digits
+    ("wei.zhang", "zhangwei"),           # given name first, as in the West
+    ("yanzhi.wang", "wangyanzhi"),       # a two-syllable given name
+    ("zhang_wei_1990", "zhangwei"),      # digits and underscores separate words
+    ("haolong.zhuge", "zhugehaolong"),   # two-character surname 诸葛
+    ("lv.bu", "lubu"),                   # 吕 written lv
+    ("john.smith", "smithjohn"),         # a Latin name: surname last
+    ("lina", "lina"),                    # four letters: 李娜 is a name
+    ("5761940205", None),                # a QQ number spells no name
+    ("li88", None),                      # too short to be a full name
+    (None, None)])
+def test_email_local_part_read_as_a_name(user, key):
+    assert email_name_key(user) == key
+
+
+def test_email_spells_the_name_written_elsewhere():
+    # the same person: a web-shop address and a card-system name
+    assert email_name_key(parse_email("YanZhi.Wang@163.com").user) == parse_name("王艳志").key
+    assert email_name_key(parse_email("zhangwei88@qq.com").user) == parse_name("ZHANG Wei").key
+    assert email_name_key(parse_email("zhangwei88@qq.com").user) != parse_name("张维嘉").key
+
+
 @pytest.mark.parametrize("text", ["张伟", "張偉", "Zhang Wei", "ZHANG Wei", "Wei ZHANG", "Wei Zhang",
                                   "zhang, wei", "ＺＨＡＮＧ　ＷＥＩ", "张 伟", "Zhangwei"])
 def test_one_name_many_ways(text):
@@ -160,9 +183,22 @@ def test_record_table_fills_birth_date_and_gender_from_a_valid_id():
     rows = rec.to_pylist()
     assert rows[0]["birth_date"] == dt.date(1949, 12, 31) and rows[0]["gender"] == "F"
     assert rows[0]["name_key"] == "zhangwei" and rows[0]["city"] == "beijing"
+    assert [r["email_name"] for r in rows] == [None, None, None]   # no valid address
     assert rows[0]["linkable"] and rows[0]["reason"] is None
     assert not rows[1]["linkable"]
     assert rows[1]["reason"].startswith("nothing to link on")
     assert not rows[2]["linkable"]                   # invalid phone, email and id; future birth
     assert rows[2]["birth_date"] is None
     assert "bad check character" in rows[2]["reason"]
+
+
+def test_record_table_reads_the_name_in_the_email():
+    raw = pa.table({
+        "source": ["web", "web"], "source_customer_id": ["1", "2"],
+        "name": [None, "Wang Fang"], "phone": [None, None],
+        "email": ["Wei.Zhang@QQ.com", "38291042@qq.com"],
+        "birth_date": pa.array([None, None], pa.date32()),
+        "national_id": [None, None], "city": [None, None], "gender": [None, None]})
+    rows = normalise_records(raw, today=dt.date(2026, 1, 1)).to_pylist()
+    assert rows[0]["email_user"] == "wei.zhang" and rows[0]["email_name"] == "zhangwei"
+    assert rows[1]["email_name"] is None and rows[1]["name_key"] == "wangfang"

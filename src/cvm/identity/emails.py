@@ -2,6 +2,11 @@
 
 The local part is compared case-insensitively too: mail systems in practice (QQ, 163, Gmail,
 Outlook) ignore its case, and customer lists write it both ways.
+
+Many people make the local part from their name in pinyin (``zhangwei88``, ``wei.zhang``,
+``yanzhi.wang``) or in Latin letters (``john.smith``). :func:`email_name_key` reads the letters
+of the local part as a name, in the form names are compared in (surname first, see
+:mod:`cvm.identity.names`), so that an address can be held against a name written elsewhere.
 """
 
 from __future__ import annotations
@@ -10,11 +15,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .names import parse_name
 from .text import fold
 
-__all__ = ["Email", "parse_email"]
+__all__ = ["Email", "parse_email", "email_name_key"]
 
 _ADDRESS = re.compile(r"^[a-z0-9._%+\-']+@(?:[a-z0-9\-]+\.)+[a-z]{2,}$")
+_LETTERS = re.compile(r"[a-z]+")
+# fewer letters than the shortest two-syllable name (li + na) say nothing about a name
+_MIN_NAME_LETTERS = 4
 
 
 @dataclass(frozen=True)
@@ -52,3 +61,28 @@ def parse_email(text: str | None) -> Email:
     if not _ADDRESS.match(compact) or ".." in compact:
         return Email(None, "not an email address")
     return Email(compact, "valid", compact.split("@", 1)[0])
+
+
+def email_name_key(user: str | None) -> str | None:
+    """The name key the local part of an email spells, if it can be one.
+
+    The runs of letters are read as the words of a name (digits and ``._-+`` separate words
+    and are dropped), so the surname is found as for any Latin name: the word that is a
+    Chinese surname, else the last word. A single run is taken as written (``zhangwei``); a
+    local part of digits only (QQ numbers) or under four letters spells no name.
+
+    >>> email_name_key("zhangwei88"), email_name_key("wei.zhang"), email_name_key("yanzhi.wang")
+    ('zhangwei', 'zhangwei', 'wangyanzhi')
+    >>> email_name_key("john.smith"), email_name_key("5761940205"), email_name_key("li")
+    ('smithjohn', None, None)
+    """
+    if user is None:
+        return None
+    return _name_key_of_words(" ".join(_LETTERS.findall(user.lower())))
+
+
+@lru_cache(maxsize=1 << 17)
+def _name_key_of_words(words: str) -> str | None:
+    if len(words.replace(" ", "")) < _MIN_NAME_LETTERS:
+        return None
+    return parse_name(words).key

@@ -11,7 +11,8 @@ that the workspace file holds none of its working tables) or on the Spark sessio
 The comparisons (graded from the strongest agreement down):
 
 ============  ====================================================================================
-name          same characters · same pinyin · surname and given name swapped · same surname and
+name          same characters · same pinyin · surname and given name swapped · the email of one
+              spells the other's name (also when the other's name is missing) · same surname and
               given name one letter off · same surname and a given-name syllable the same ·
               Jaro-Winkler ≥ 0.9 · else
 phone         same number · one digit wrong or two swapped · else
@@ -22,9 +23,16 @@ city          same · else
 gender        same · else
 ============  ====================================================================================
 
+Many people build the email address from their name (``zhangwei88@163.com``, ``wei.zhang@…``);
+:func:`~cvm.identity.emails.email_name_key` reads that name, so a web-shop record with an
+address and a card-system record with a name and a different phone can still be held together.
+
 Blocking (a pair is scored when any rule holds): the same valid id number; the same phone;
-the same email; the same name key and birth date; the same name key and city; the same surname
-and birth date; the same given name and birth year.
+the same email; the same name key and the first six digits of the phone; the same name key and
+birth date; the same name key and city; the same surname and birth date; the same given name
+and birth year; the same name key when at most 20 records have it; the email of one spelling the
+name of the other when at most 20 records have that name. (A name held by more records is not
+evidence enough on its own, and would bring too many pairs.)
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["COMPARISONS", "ScoredPairs", "score_pairs"]
 
@@ -44,7 +53,7 @@ log = logging.getLogger(__name__)
 
 #: comparison name → the record columns it reads
 COMPARISONS: dict[str, tuple[str, ...]] = {
-    "name": ("name_hanzi", "name_key", "surname", "given_name", "given_syllables"),
+    "name": ("name_hanzi", "name_key", "surname", "given_name", "given_syllables", "email_name"),
     "phone": ("phone",),
     "email": ("email", "email_user"),
     "birth_date": ("birth_date",),
@@ -54,8 +63,11 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
 }
 
 _MODEL_COLUMNS = ("record_id", "name_hanzi", "name_key", "surname", "given_name", "given_syllables",
-                  "phone", "email",
-                  "email_user", "national_id", "birth_date", "birth_year", "gender", "city")
+                  "phone", "email", "email_user", "email_name", "national_id",
+                  "birth_date", "birth_year", "gender", "city")
+
+#: a name key held by at most this many records is a blocking key on its own
+_RARE_NAME_RECORDS = 20
 
 
 @dataclass
@@ -81,16 +93,21 @@ def _settings():
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
+    # the local part of one record's email spells the other record's name (zhangwei88 vs 张伟)
+    spells = "coalesce(email_name_l = name_key_r OR email_name_r = name_key_l, FALSE)"
     name = cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
-            cll.NullLevel("name_key"),
+            cll.CustomLevel(f"(name_key_l IS NULL OR name_key_r IS NULL) AND NOT {spells}",
+                            label_for_charts="name missing").configure(is_null_level=True),
             cll.ExactMatchLevel("name_hanzi").configure(tf_adjustment_column="name_hanzi",
                                                         label_for_charts="same characters"),
             cll.ExactMatchLevel("name_key").configure(tf_adjustment_column="name_key",
                                                       label_for_charts="same pinyin"),
             cll.ColumnsReversedLevel("surname", "given_name", symmetrical=True).configure(
                 label_for_charts="surname and given name swapped"),
+            cll.CustomLevel(spells).configure(
+                label_for_charts="the email of one spells the other's name"),
             cll.And(cll.ExactMatchLevel("surname"),
                     cll.DamerauLevenshteinLevel("given_name", 1)).configure(
                 label_for_charts="same surname, given name one letter off"),
@@ -171,6 +188,10 @@ def _settings():
         block_on("name_key", "city"),
         block_on("surname", "birth_date"),
         block_on("given_name", "birth_year"),
+        # a name few records have is worth scoring on its own; a common one is not
+        f"l.name_key = r.name_key AND l.name_records <= {_RARE_NAME_RECORDS}",
+        f"l.email_name = r.name_key AND r.name_records <= {_RARE_NAME_RECORDS}",
+        f"r.email_name = l.name_key AND l.name_records <= {_RARE_NAME_RECORDS}",
     ]
     return SettingsCreator(
         link_type="dedupe_only",
@@ -218,7 +239,7 @@ def score_pairs(records: pa.Table, *, engine: str = "duckdb", threshold: float =
     work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="cvm-link-"))
     work.mkdir(parents=True, exist_ok=True)
     db_api, con = _db_api(engine, work, memory_limit)
-    data = records.select(list(_MODEL_COLUMNS))
+    data = _with_name_records(records.select(list(_MODEL_COLUMNS)))
     splink_log = logging.getLogger("splink")
     level = splink_log.level
     splink_log.setLevel(logging.ERROR)  # Splink warns about every level EM cannot train
@@ -284,6 +305,15 @@ def _train_and_predict(db_api, con, data: pa.Table, *, engine: str, threshold: f
     timings["predict"] = time.perf_counter() - started
     levels, prior = _levels(linker)
     return ScoredPairs(pairs, levels, linker._settings_obj.as_dict(), prior, timings)
+
+
+def _with_name_records(data: pa.Table) -> pa.Table:
+    """Add ``name_records``: how many records in the list have the record's name key."""
+    keys = data.column("name_key")
+    counts = pc.value_counts(keys)
+    values, numbers = counts.field("values"), counts.field("counts")
+    index = pc.index_in(keys, value_set=values)
+    return data.append_column("name_records", pc.take(numbers, index))
 
 
 def _deduct_matches_from_u(linker, sampled_pairs: float) -> None:

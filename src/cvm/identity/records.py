@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..workspace import Workspace
-from .emails import parse_email
+from .emails import email_name_key, parse_email
 from .names import parse_name, to_simplified
 from .national_ids import parse_national_id
 from .phones import parse_phone
@@ -37,6 +37,7 @@ RECORD_COLUMNS: dict[str, str] = {
     "phone": "phone number in E.164 (valid numbers only)",
     "email": "email address, lower-case (valid addresses only)",
     "email_user": "the part of the email before @",
+    "email_name": "the name key the part before @ spells (zhangwei88 → zhangwei), if any",
     "national_id": "18-character id number (valid numbers only)",
     "birth_date": "date of birth (plausible dates only; else read from a valid id number)",
     "birth_year": "year of birth",
@@ -103,6 +104,7 @@ def normalise_records(raw: pa.Table, *, region: str = "CN",
     phones = map_distinct(raw.column("phone"), lambda v: parse_phone(v, region))
     emails = map_distinct(raw.column("email"), parse_email)
     ids = map_distinct(raw.column("national_id"), parse_national_id)
+    email_users = pa.array([e.user for e in emails], pa.string())
     genders = map_distinct(raw.column("gender"), parse_gender)
     cities = map_distinct(raw.column("city"), city_key)
 
@@ -127,7 +129,8 @@ def normalise_records(raw: pa.Table, *, region: str = "CN",
                                     pa.list_(pa.string())),
         "phone": pa.array([p.value for p in phones], pa.string()),
         "email": pa.array([e.value for e in emails], pa.string()),
-        "email_user": pa.array([e.user for e in emails], pa.string()),
+        "email_user": email_users,
+        "email_name": pa.array(map_distinct(email_users, email_name_key), pa.string()),
         "national_id": pa.array([i.value for i in ids], pa.string()),
         "birth_date": pa.array(birth, pa.date32()),
         "birth_year": pa.array([None if b is None else b.year for b in birth], pa.int32()),

@@ -59,6 +59,7 @@ _FIELDS_ZH = {"name": "姓名", "phone": "电话", "email": "邮箱", "birth_dat
 _LEVELS_ZH = {
     "same characters": "汉字相同", "same pinyin": "拼音相同",
     "surname and given name swapped": "姓与名颠倒",
+    "the email of one spells the other's name": "一方邮箱拼出另一方姓名",
     "same surname, given name one letter off": "同姓，名差一个字母",
     "same surname, a given-name syllable the same": "同姓，名有一字同音",
     "Jaro-Winkler ≥ 0.9": "相似度 ≥ 0.9", "same number": "号码相同",

@@ -1,0 +1,100 @@
+"""The model's name comparison and blocking rules, evaluated by DuckDB on hand-made records."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from cvm.identity.model import _MODEL_COLUMNS, _settings, _with_name_records
+from cvm.identity.records import normalise_records
+
+
+def records(*rows: dict) -> pa.Table:
+    """Normalised records from hand-written ones (name, phone, email; the rest empty)."""
+    n = len(rows)
+    raw = pa.table({
+        "source": ["s"] * n, "source_customer_id": [str(i) for i in range(n)],
+        "name": [r.get("name") for r in rows], "phone": [r.get("phone") for r in rows],
+        "email": [r.get("email") for r in rows],
+        "birth_date": pa.array([None] * n, pa.date32()), "national_id": [None] * n,
+        "city": [None] * n, "gender": [None] * n})
+    return normalise_records(raw, today=dt.date(2026, 1, 1))
+
+
+def name_level(left: dict, right: dict) -> str:
+    """The label of the first level of the name comparison that the pair reaches."""
+    table = _with_name_records(records(left, right).select(list(_MODEL_COLUMNS)))
+    comparison = _settings().comparisons[0].get_comparison("duckdb")
+    assert comparison.output_column_name == "name"
+    levels = [lv for lv in comparison.comparison_levels if not lv._is_else_level]
+    cases = " ".join(f"WHEN {lv.sql_condition} THEN {i}" for i, lv in enumerate(levels))
+    columns = ", ".join(f"l.{c} AS {c}_l, r.{c} AS {c}_r" for c in table.column_names)
+    con = duckdb.connect()
+    con.register("t", table)
+    first = con.execute(
+        f"SELECT CASE {cases} END FROM (SELECT {columns} FROM t l, t r "
+        "WHERE l.record_id = 0 AND r.record_id = 1)").fetchone()[0]
+    return "else" if first is None else levels[first].label_for_charts
+
+
+@pytest.mark.parametrize("left, right, level", [
+    ({"name": "張偉"}, {"name": "张伟"}, "same characters"),
+    ({"name": "张伟"}, {"name": "Wei Zhang"}, "same pinyin"),
+    ({"name": "张伟"}, {"name": "WEI Zhang"}, "surname and given name swapped"),  # capitals misused
+    # a web-shop record without a name, its address built from the name
+    ({"name": "王艳志", "phone": "13812345678"}, {"email": "yanzhi.wang@sina.com"},
+     "the email of one spells the other's name"),
+    # the web shop mistyped the name (曹阳 for 曹健); its address still spells 曹健
+    ({"name": "曹阳", "email": "caojian4434@foxmail.com"}, {"name": "曹健"},
+     "the email of one spells the other's name"),
+    # an address that spells its own record's name is no evidence about the other record
+    ({"name": "曹阳"}, {"name": "曹健", "email": "caojian4434@foxmail.com"}, "else"),
+    # an address that spells nobody's name here, and a QQ number, say nothing
+    ({"email": "zhangwei88@qq.com"}, {"name": "王芳"}, "name missing"),
+    ({"email": "5761940205@qq.com"}, {"name": "黄琳"}, "name missing"),
+    # a true swap in both directions, not merely one record's surname as the other's given name
+    ({"name": "Li Wang"}, {"name": "王力"}, "same pinyin"),
+    ({"name": "HAO Wang"}, {"name": "Wang, Hao"}, "surname and given name swapped"),
+    ({"name": "李娜"}, {"name": "王丽"}, "else"),
+    ({"name": "张伟"}, {"name": "张玮"}, "same pinyin"),
+    ({"name": "张小明"}, {"name": "张晓明"}, "same pinyin"),
+    ({"name": "张小明"}, {"name": "张晓东"}, "same surname, a given-name syllable the same"),
+])
+def test_name_levels(left, right, level):
+    assert name_level(left, right) == level
+
+
+def test_name_records_counts_the_records_holding_each_name():
+    table = _with_name_records(records({"name": "张伟"}, {"name": "Zhang Wei"}, {"name": "李娜"},
+                                       {"email": "x@qq.com"}).select(list(_MODEL_COLUMNS)))
+    assert table.column("name_records").to_pylist()[:3] == [2, 2, 1]
+
+
+def test_rare_names_and_names_in_emails_are_blocking_keys():
+    rules = [r for r in _settings().blocking_rules_to_generate_predictions if isinstance(r, str)]
+    table = _with_name_records(records(
+        {"name": "王艳志", "phone": "13812345678"},       # 0
+        {"name": "Wang Yanzhi", "phone": "13987654321"},  # 1: the same rare name, another phone
+        {"email": "yanzhi.wang@sina.com"},                # 2: the name in the address
+        {"name": "李娜"}, {"name": "李娜"}, {"name": "李娜"},  # 3-5: a name many records hold
+    ).select(list(_MODEL_COLUMNS)))
+    con = duckdb.connect()
+    con.register("t", table)
+    found = set()
+    for rule in rules:
+        found |= set(con.execute(
+            f"SELECT l.record_id, r.record_id FROM t l JOIN t r ON {rule} "
+            "WHERE l.record_id < r.record_id").fetchall())
+    assert {(0, 1), (0, 2), (1, 2)} <= found
+    assert (3, 4) in found  # three records are still few
+    con.register("many", pa.concat_tables([table] + [table.slice(3, 1)] * 20))
+    counted = _with_name_records(con.execute("SELECT * EXCLUDE (name_records) FROM many")
+                                 .to_arrow_table())
+    assert max(counted.column("name_records").to_pylist()) == 23
+    con.register("t", counted)
+    rare = rules[0]
+    assert con.execute(f"SELECT count(*) FROM t l JOIN t r ON {rare} WHERE l.name_key = 'lina'"
+                       ).fetchone()[0] == 0
