@@ -205,6 +205,15 @@ class RFModel(MaximumLikelihoodModel):
         rate = wsum(stats.weight, stats.x) / max(wsum(stats.weight, stats.T), 1e-12)
         return np.array([1.0, 1.0 / max(rate, 1e-12), 1.0, 3.0])
 
+    def expected_purchases(self, t, data) -> np.ndarray:
+        """E[Y(t) | x, t_x, T]: expected purchases in the next ``t`` time units for each row of
+        ``data`` (the formula is each model's ``_expected_purchases``)."""
+        st = self._history(data)
+        return self._expected_purchases(st, float(t))[st.inverse]
+
+    def _expected_purchases(self, st, t: float) -> np.ndarray:
+        raise NotImplementedError
+
     def probability_alive(self, data) -> np.ndarray:
         """P(alive at T | x, t_x, T) for each row of ``data``."""
         st = self._history(data)

@@ -106,6 +106,7 @@ def _tail_series(q, a, c, z, scale_ref):
     qq, aa, cc, zz, ref = q[active], a[active], c[active], z[active], np.abs(scale_ref[active])
     term = qq / cc * zz
     total = term.copy()
+    finished = np.zeros(active.size, dtype=bool)  # summed to tolerance, result already in out
     n = 1
     while active.size and n < _SERIES_MAX:
         ratio = (qq + n) * (aa + n - 1.0) / ((cc + n) * (n + 1.0)) * zz
@@ -114,10 +115,19 @@ def _tail_series(q, a, c, z, scale_ref):
         n += 1
         bound = np.maximum(np.abs(ratio), zz)
         done = (np.abs(ratio) < 1.0) & (np.abs(term) * bound < _SERIES_TOL * (ref + np.abs(total)) * (1.0 - bound))
+        done &= ~finished
         if done.any():
             out[active[done]] = total[done]
-            keep = ~done
-            active, qq, aa, cc, zz, ref, term, total = (v[keep] for v in (active, qq, aa, cc, zz, ref, term, total))
+            finished |= done
+            # drop finished rows only once they are a good share: copying every array at each
+            # step where a few rows finish costs more than summing them a little longer
+            if 4 * np.count_nonzero(finished) >= active.size:
+                keep = ~finished
+                active, qq, aa, cc, zz, ref, term, total = (
+                    v[keep] for v in (active, qq, aa, cc, zz, ref, term, total))
+                finished = finished[keep]
+    keep = ~finished
+    active, term, total, zz = active[keep], term[keep], total[keep], zz[keep]
     if active.size:
         out[active] = total + term * zz / (1.0 - zz)
     return out, active
@@ -143,15 +153,12 @@ class BGNBD(RFModel):
     param_names = ("r", "alpha", "a", "b")
     _log_likelihood = staticmethod(bgnbd_log_likelihood)
 
-    def expected_purchases(self, t, data) -> np.ndarray:
-        """E[Y(t) | x, t_x, T]: expected purchases in the next ``t`` time units for each row of
-        ``data`` (Fader, Hardie & Lee 2005, eq. 10)."""
+    def _expected_purchases(self, st: RFStats, t: float) -> np.ndarray:
+        """E[Y(t) | x, t_x, T] (Fader, Hardie & Lee 2005, eq. 10)."""
         r, alpha, a, b = self._params()
-        st = self._history(data)
-        x, t_x, T = st.x, st.t_x, st.T
         # eq. 10 numerator: (a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(...)]
-        alive_part = expected_purchases_while_alive(r + x, alpha + T, a, b + x, float(t))
-        return (alive_part * self._probability_alive(st))[st.inverse]
+        alive_part = expected_purchases_while_alive(r + st.x, alpha + st.T, a, b + st.x, t)
+        return alive_part * self._probability_alive(st)
 
     def _probability_alive(self, st: RFStats) -> np.ndarray:
         r, alpha, a, b = self._params()

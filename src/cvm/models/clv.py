@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import hyperu
 
+from ._base import RFModel
 from .paretonbd import ParetoNBD
 
 __all__ = ["discounted_expected_transactions", "potential_value"]
@@ -58,13 +59,24 @@ def discounted_expected_transactions(model, data, *, horizon: float, discount_ra
         return _pareto_dert(model, data, np.log1p(discount_rate) / time_units_per_year)
     n_steps = int(np.ceil(horizon / step - 1e-9))
     ends = np.minimum(np.arange(1, n_steps + 1) * step, horizon)
+    if isinstance(model, RFModel):
+        st = model._history(data)  # checked and compressed once, not at every step
+
+        def cumulative_at(end):
+            return model._expected_purchases(st, float(end))
+    else:
+        st = None
+
+        def cumulative_at(end):
+            return model.expected_purchases(end, data)
     total = 0.0
     previous = 0.0
     for end in ends:
-        cumulative = model.expected_purchases(end, data)
+        cumulative = cumulative_at(end)
         total = total + (cumulative - previous) * (1.0 + discount_rate) ** (-end / time_units_per_year)
         previous = cumulative
-    return np.asarray(total, dtype=float)
+    total = np.asarray(total, dtype=float)
+    return total if st is None else total[st.inverse]
 
 
 def _pareto_dert(model: ParetoNBD, data, force: float) -> np.ndarray:

@@ -63,14 +63,13 @@ class MBGNBD(RFModel):
         log_odds = np.log(a) - np.log(b + st.x) + (r + st.x) * (np.log(alpha + st.T) - np.log(alpha + st.t_x))
         return np.exp(-np.logaddexp(0.0, log_odds))
 
-    def expected_purchases(self, t, data) -> np.ndarray:
+    def _expected_purchases(self, st: RFStats, t: float) -> np.ndarray:
         """E[Y(t) | x, t_x, T]: P(alive) times the expected purchases of a customer alive at T,
         whose posterior is lambda ~ Gamma(r+x, alpha+T), p ~ Beta(a, b+x+1) (Batislam et al.
         2007; the same form as Fader, Hardie & Lee 2005, eq. 10, with b+x+1 for b+x)."""
         r, alpha, a, b = self._params()
-        st = self._history(data)
-        alive_part = expected_purchases_while_alive(r + st.x, alpha + st.T, a, b + st.x + 1.0, float(t))
-        return (alive_part * self._probability_alive(st))[st.inverse]
+        alive_part = expected_purchases_while_alive(r + st.x, alpha + st.T, a, b + st.x + 1.0, t)
+        return alive_part * self._probability_alive(st)
 
     def expected_purchases_new_customer(self, t) -> np.ndarray:
         """E[X(t)] = b/(a-1) [1 - (alpha/(alpha+t))^r 2F1(r, b+1; a+b; t/(alpha+t))]

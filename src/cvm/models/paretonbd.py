@@ -185,15 +185,13 @@ class ParetoNBD(RFModel):
         #   / [(alpha+T)^(r+x) (beta+T)^s L] = e^B1 / (e^B1 + e^B2)
         return np.exp(-np.logaddexp(0.0, b2 - b1))
 
-    def expected_purchases(self, t, data) -> np.ndarray:
+    def _expected_purchases(self, st: RFStats, t: float) -> np.ndarray:
         """E[Y(t) | x, t_x, T] (FH 2005 note, section 6)."""
         r, alpha, s, beta = self._params()
-        st = self._history(data)
         x, T = st.x, st.T
         # (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] * P(alive)
-        ratio = _expm1_ratio(s - 1.0, -np.log1p(float(t) / (beta + T)))
-        value = (r + x) * (beta + T) / (alpha + T) * ratio * self._probability_alive(st)
-        return value[st.inverse]
+        ratio = _expm1_ratio(s - 1.0, -np.log1p(t / (beta + T)))
+        return (r + x) * (beta + T) / (alpha + T) * ratio * self._probability_alive(st)
 
     def expected_purchases_new_customer(self, t) -> np.ndarray:
         """E[X(t)] = r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)] (FH 2005 note, section 4)."""
