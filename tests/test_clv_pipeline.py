@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from cvm.config import AnalysisConfig, CLVOptions, ConfigError
 from cvm.engine import get_engine
+from cvm.features.summary import purchase_days
 from cvm.features.value_history import value_history
 from cvm.models import BGNBD, discounted_expected_transactions
 from cvm.models.lifetime_value import predict_customer_value, value_columns
@@ -41,7 +42,7 @@ def _transactions() -> pa.Table:
 def _history(engine_name, **kwargs) -> dict:
     engine = get_engine(engine_name)
     table = engine.table(_transactions(), "clv_test_transactions")
-    out = engine.to_arrow(value_history(table, as_of=AS_OF, **kwargs)).to_pylist()
+    out = engine.to_arrow(value_history(purchase_days(table), as_of=AS_OF, **kwargs)).to_pylist()
     return {row["customer_id"]: row for row in out}
 
 

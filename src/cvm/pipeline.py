@@ -27,7 +27,7 @@ from .engine import Engine, duckdb_engine, get_engine
 from .features.pareto import abc_classes, pareto_summary
 from .features.rfm import rfm_scores
 from .features.rfm_schemes import RFMScheme, assign_segments, load_scheme, scheme_title
-from .features.summary import customer_summary
+from .features.summary import customer_summary, purchase_days
 from .identity import unify
 from .ingest.load import LoadReport, load_customers, load_transactions
 from .models.lifetime_value import clv_stage
@@ -56,6 +56,8 @@ class StageContext:
     as_of: dt.date
     #: the unified transactions on the engine: customer_id, purchase_date, amount, margin, cost
     transactions: ir.Table
+    #: the same grouped by customer and day, materialised once (:func:`purchase_days`)
+    days: ir.Table
 
 
 @dataclass
@@ -98,16 +100,18 @@ class RunResult:
 
 
 def customer_features(transactions: ir.Table, config: AnalysisConfig, *,
-                      scheme: RFMScheme | None = None) -> ir.Table:
+                      scheme: RFMScheme | None = None, days: ir.Table | None = None) -> ir.Table:
     """The whole feature stage as one Ibis expression: summary, RFM scores and segments, ABC.
 
     ``transactions`` has ``customer_id``, ``purchase_date``, ``amount``, ``margin`` and ``cost``;
-    ``config.as_of`` must be set.
+    ``config.as_of`` must be set. ``days``, when given, is its purchase-day table
+    (:func:`purchase_days`) already computed, and is used instead.
     """
     if config.as_of is None:
         raise ValueError("customer_features needs an as-of date")
     scheme = scheme or load_scheme(config.rfm.scheme)
-    summary = customer_summary(transactions, as_of=config.as_of, window_days=config.window_days)
+    days = purchase_days(transactions) if days is None else days
+    summary = customer_summary(days, as_of=config.as_of, window_days=config.window_days)
     scored = rfm_scores(summary, config.rfm)
     segmented = assign_segments(scored, scheme)
     value_column = "margin_total" if config.abc.measure == "margin" else "monetary_total"
@@ -166,7 +170,8 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         unify(ws)
         say("computing customer features")
         txns = _transactions_for(eng, ws)
-        expr = customer_features(txns, config, scheme=scheme)
+        days = eng.cache(purchase_days(txns))
+        expr = customer_features(txns, config, scheme=scheme, days=days)
         cached = eng.cache(expr)
         value_column = "margin_total" if config.abc.measure == "margin" else "monetary_total"
         customers = eng.to_arrow(cached.order_by("value_rank"))
@@ -179,7 +184,7 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         customers = _with_labels(customers, scheme, config.lang)
         customers = _with_attributes(ws, customers)
         segments = _ordered_segments(segments, scheme, config.lang)
-        ctx = StageContext(ws, eng, config, as_of, txns)
+        ctx = StageContext(ws, eng, config, as_of, txns, days)
         extra_tables: dict[str, pa.Table] = {}
         stage_summaries: dict[str, dict] = {}
         n_buyers = customers.num_rows

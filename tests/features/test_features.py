@@ -77,6 +77,33 @@ def test_every_column_matches_the_hand_computed_case(engine_name, hand_rows):
     assert got["c5"]["cumulative_value_share"] == pytest.approx(200 / 325)
 
 
+def test_purchase_days_merge_same_day_lines_by_hand(engine_name):
+    import pyarrow as pa
+
+    from cvm.features.summary import purchase_days
+
+    rows = pa.table({
+        "customer_id": ["a", "a", "a", "a", "b"],
+        "purchase_date": pa.array([dt.date(2024, 1, 5)] * 3 + [dt.date(2024, 1, 9)] * 2,
+                                  type=pa.date32()),
+        "amount": [10.0, 20.0, 30.0, 7.0, 5.0],
+        "margin": pa.array([4.0, None, None, None, None], type=pa.float64()),
+        "cost": pa.array([None, 15.0, None, None, None], type=pa.float64()),
+    })
+    engine = get_engine(engine_name)
+    got = engine.to_arrow(purchase_days(engine.table(rows, f"days_{engine_name}")))
+    got = {(r["customer_id"], r["purchase_date"]): r for r in got.to_pylist()}
+    assert len(got) == 3
+    # 5 Jan: margin 4 given, 20 - 15 from the cost, the 30 line has neither
+    day = got[("a", dt.date(2024, 1, 5))]
+    assert (day["day_amount"], day["day_transactions"], day["day_margin"],
+            day["day_unpriced_amount"]) == (60.0, 3, 9.0, 30.0)
+    day = got[("a", dt.date(2024, 1, 9))]
+    assert (day["day_amount"], day["day_transactions"], day["day_margin"],
+            day["day_unpriced_amount"]) == (7.0, 1, None, 7.0)
+    assert got[("b", dt.date(2024, 1, 9))]["day_unpriced_amount"] == 5.0
+
+
 def test_abc_by_share_of_customers(engine_name, hand_rows):
     got = _features(engine_name, hand_rows, AnalysisConfig(as_of=AS_OF, abc=ABCOptions(basis="customers")))
     # ranks 1..5 at positions 0, .2, .4, .6, .8: A < 20 %, B < 50 %, C the rest

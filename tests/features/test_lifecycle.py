@@ -10,6 +10,7 @@ import pytest
 
 from cvm.config import LifecycleOptions
 from cvm.engine import get_engine
+from cvm.features.summary import purchase_days
 from cvm.features.lifecycle import (
     customer_trend,
     history_dates,
@@ -85,7 +86,7 @@ def hand_rows(make_transactions):
 def staged(engine_name, hand_rows):
     engine = get_engine(engine_name)
     txns = engine.table(hand_rows, f"lc_txns_{engine_name}")
-    table = engine.to_arrow(stage_rules(customer_trend(txns, as_of=AS_OF)))
+    table = engine.to_arrow(stage_rules(customer_trend(purchase_days(txns), as_of=AS_OF)))
     return {r["customer_id"]: r for r in table.to_pylist()}, table, engine, txns
 
 
@@ -115,7 +116,7 @@ def test_probability_alive_below_the_threshold_churns(engine_name, hand_rows):
     alive = engine.table(pa.table({"customer_id": ["silent", "steady", "grower"],
                                    "probability_alive": [0.05, 0.05, 0.5]}),
                          f"lc_alive_{engine_name}")
-    trend = customer_trend(txns, as_of=AS_OF).left_join(alive, "customer_id").drop(
+    trend = customer_trend(purchase_days(txns), as_of=AS_OF).left_join(alive, "customer_id").drop(
         "customer_id_right")
     table = engine.to_arrow(stage_rules(trend, alive=trend.probability_alive))
     rows = {r["customer_id"]: r for r in table.to_pylist()}
@@ -135,7 +136,7 @@ def test_thresholds_move_customers(engine_name, hand_rows):
     txns = engine.table(hand_rows, f"lc_txns_opts_{engine_name}")
     options = LifecycleOptions(decline_drop=0.8, churn_days=500, stability_active_share=0.4,
                                trial_purchases=0)
-    table = engine.to_arrow(stage_rules(customer_trend(txns, as_of=AS_OF, options=options),
+    table = engine.to_arrow(stage_rules(customer_trend(purchase_days(txns), as_of=AS_OF, options=options),
                                         options))
     got = {r["customer_id"]: r["lifecycle_stage"] for r in table.to_pylist()}
     assert got["faller"] == "stability"  # −75 % is no longer a decline; steady and long
@@ -163,7 +164,7 @@ def test_stage_history_at_earlier_dates(staged):
     _, _, engine, txns = staged
     dates = history_dates(AS_OF)
     assert dates == [dt.date(2024, 4, 5), dt.date(2024, 7, 4), dt.date(2024, 10, 2), AS_OF]
-    long = engine.to_arrow(stage_history(txns, dates, LifecycleOptions()))
+    long = engine.to_arrow(stage_history(purchase_days(txns), dates, LifecycleOptions()))
     at = {(r["customer_id"], r["as_of"]): r["lifecycle_stage"] for r in long.to_pylist()}
     # on 2024-04-05 "grower" had not bought yet; "steady" had bought twice (tenure 156)
     assert ("grower", dates[0]) not in at

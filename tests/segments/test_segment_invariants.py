@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from cvm.config import LifecycleOptions, ValueOptions
 from cvm.features.lifecycle import STAGES, customer_trend, stage_rules
+from cvm.features.summary import purchase_days
 from cvm.features.value import composite_value
 from cvm.segments.matrix import assign_cells, matrix_cells, matrix_summary
 
@@ -45,7 +46,7 @@ def _table(rows) -> pa.Table:
 def test_one_stage_and_one_cell_for_everyone(con, rows, drop, churn):
     options = LifecycleOptions(decline_drop=drop, churn_days=churn)
     txns = ibis.memtable(_table(rows))
-    staged = con.to_pyarrow(stage_rules(customer_trend(txns, as_of=AS_OF, options=options),
+    staged = con.to_pyarrow(stage_rules(customer_trend(purchase_days(txns), as_of=AS_OF, options=options),
                                         options))
     ids = staged.column("customer_id").to_pylist()
     assert sorted(ids) == sorted({f"c{c}" for c, _, _ in rows})

@@ -7,7 +7,7 @@ customer's own earlier level when it declines — which can happen at any stage.
 turn that into numbers. Time is cut into periods of ``period_days`` (default 90) counted back from
 the as-of date: period 0 is the last ``period_days`` days up to and including the as-of date,
 period 1 the ones before, and so on. For every customer (:func:`customer_trend`, one
-engine-neutral Ibis expression over the transactions):
+engine-neutral Ibis expression over the purchase days):
 
 - ``spend_last_period`` / ``purchases_last_period``: spend and purchase days in period 0;
 - ``spend_previous_avg`` / ``purchases_previous_avg``: their average over the earlier periods
@@ -104,16 +104,15 @@ TREND_COLUMNS = {
 }
 
 
-def customer_trend(transactions: ir.Table, *, as_of: dt.date,
+def customer_trend(days: ir.Table, *, as_of: dt.date,
                    options: LifecycleOptions | None = None) -> ir.Table:
     """One row per customer with a purchase on or before ``as_of``: the trend columns plus
     ``history_tenure_days``, ``history_recency_days`` and ``history_purchase_days`` (over the
-    whole history, not a window) and ``previous_periods`` (earlier periods observed)."""
+    whole history, not a window) and ``previous_periods`` (earlier periods observed).
+
+    ``days`` is the purchase-day table (:func:`cvm.features.summary.purchase_days`)."""
     o = options or LifecycleOptions()
-    t = transactions.filter(transactions.purchase_date <= ibis.literal(as_of))
-    t = t.mutate(_margin=ibis.coalesce(t.margin, t.amount - t.cost))
-    daily = t.group_by(["customer_id", "purchase_date"]).aggregate(
-        day_amount=t.amount.sum(), day_margin=t._margin.sum())
+    daily = days.filter(days.purchase_date <= ibis.literal(as_of))
     offset = ibis.literal(as_of).delta(daily.purchase_date, unit="day")
     period = (offset / o.period_days).floor().cast("int64")
     daily = daily.mutate(_period=period)
@@ -219,7 +218,7 @@ def history_dates(as_of: dt.date, options: LifecycleOptions | None = None) -> li
     return [as_of - dt.timedelta(days=o.period_days * k) for k in range(o.history_dates - 1, -1, -1)]
 
 
-def stage_history(transactions: ir.Table, dates: list[dt.date],
+def stage_history(days: ir.Table, dates: list[dt.date],
                   options: LifecycleOptions | None = None) -> ir.Table:
     """Stages at several as-of dates, long format: ``customer_id``, ``as_of``,
     ``lifecycle_stage`` (seed keys). A customer appears at a date once they have a purchase on
@@ -227,7 +226,7 @@ def stage_history(transactions: ir.Table, dates: list[dt.date],
     dates is by recency alone."""
     parts = []
     for day in dates:
-        staged = stage_rules(customer_trend(transactions, as_of=day, options=options), options)
+        staged = stage_rules(customer_trend(days, as_of=day, options=options), options)
         parts.append(staged.select("customer_id", "lifecycle_stage",
                                    as_of=ibis.literal(day, type="date")))
     return ibis.union(*parts) if len(parts) > 1 else parts[0]

@@ -14,7 +14,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-__all__ = ["customer_summary", "window_filter"]
+__all__ = ["customer_summary", "purchase_days", "window_filter"]
 
 
 @ibis.udf.agg.builtin(name="min_by")
@@ -31,29 +31,44 @@ def window_filter(transactions: ir.Table, as_of: dt.date, window_days: int | Non
     return t
 
 
-def customer_summary(transactions: ir.Table, *, as_of: dt.date,
+def purchase_days(transactions: ir.Table) -> ir.Table:
+    """Purchase occasions: one row per customer and day with a purchase.
+
+    ``transactions`` needs ``customer_id``, ``purchase_date``, ``amount``, ``margin`` and
+    ``cost`` (the last two null when unknown). Columns: ``customer_id``, ``purchase_date``,
+    ``day_amount``, ``day_transactions``, ``day_margin`` (the lines' margin, ``amount - cost``
+    where only a cost is given; null when no line of the day has either) and
+    ``day_unpriced_amount`` (the amount of the lines with neither).
+
+    Every per-customer figure in cvm is computed from this table, so a run groups its
+    transactions by customer and day once and keeps the result (it is the costly step).
+    """
+    t = transactions
+    margin = ibis.coalesce(t.margin, t.amount - t.cost)
+    t = t.mutate(_margin=margin, _unpriced=ibis.ifelse(margin.isnull(), t.amount, 0.0))
+    return t.group_by(["customer_id", "purchase_date"]).aggregate(
+        day_amount=t.amount.sum(), day_transactions=t.count(), day_margin=t._margin.sum(),
+        day_unpriced_amount=t._unpriced.sum())
+
+
+def customer_summary(days: ir.Table, *, as_of: dt.date,
                      window_days: int | None = None) -> ir.Table:
     """One row per customer: first/last purchase, counts, recency, tenure and spend.
 
-    ``transactions`` needs ``customer_id``, ``purchase_date``, ``amount`` and ``margin`` (null
-    when unknown) and ``cost``. Margin is ``margin`` where given, else ``amount - cost`` where a
-    cost is given; ``margin_total`` is null for a customer with neither.
+    ``days`` is the purchase-day table of :func:`purchase_days`. ``margin_total`` is null for a
+    customer none of whose purchases has a margin or cost.
     """
-    t = window_filter(transactions, as_of, window_days)
-    t = t.mutate(_margin=ibis.coalesce(t.margin, t.amount - t.cost))
-    # Two grouped passes: customer-days first (same-day purchases merged), then customers. The
-    # first day's spend is the day total at the customer's earliest day (``min_by``): cheaper on
-    # both engines than a window over every transaction or an ordered aggregate.
-    days = t.group_by(["customer_id", "purchase_date"]).aggregate(
-        _amount=t.amount.sum(), _rows=t.count(), _margin=t._margin.sum())
-    s = days.group_by("customer_id").aggregate(
-        first_purchase=days.purchase_date.min(),
-        last_purchase=days.purchase_date.max(),
-        n_transactions=days._rows.sum(),
-        n_purchase_days=days.count(),
-        monetary_total=days._amount.sum(),
-        first_day_amount=_min_by(days._amount, days.purchase_date),
-        margin_total=days._margin.sum(),
+    d = window_filter(days, as_of, window_days)
+    # The first day's spend is the day total at the customer's earliest day (``min_by``):
+    # cheaper on both engines than a window or an ordered aggregate.
+    s = d.group_by("customer_id").aggregate(
+        first_purchase=d.purchase_date.min(),
+        last_purchase=d.purchase_date.max(),
+        n_transactions=d.day_transactions.sum(),
+        n_purchase_days=d.count(),
+        monetary_total=d.day_amount.sum(),
+        first_day_amount=_min_by(d.day_amount, d.purchase_date),
+        margin_total=d.day_margin.sum(),
     )
     as_of_lit = ibis.literal(as_of)
     frequency = s.n_purchase_days - 1

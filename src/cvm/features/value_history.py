@@ -32,18 +32,19 @@ __all__ = ["value_history", "DAYS_PER_YEAR"]
 DAYS_PER_YEAR = 365.25
 
 
-def value_history(transactions: ir.Table, *, as_of: dt.date, window_days: int | None = None,
+def value_history(days: ir.Table, *, as_of: dt.date, window_days: int | None = None,
                   margin_rate: float | None = None, compounding_rate: float = 0.0,
                   current_period_days: int = 365) -> ir.Table:
     """One row per customer: ``customer_id``, ``historical_value``, ``current_value`` and
     ``margin_share``.
 
-    ``transactions`` has ``customer_id``, ``purchase_date``, ``amount``, ``margin`` and ``cost``
-    (the last two null when unknown).
+    ``days`` is the purchase-day table (:func:`cvm.features.summary.purchase_days`): a day's
+    margin is its lines' known margin plus its unpriced amount times the margin rate (or the
+    whole unpriced amount without a rate) — the sum of the line margins defined above.
     """
-    t = window_filter(transactions, as_of, window_days)
-    fallback = t.amount * margin_rate if margin_rate is not None else t.amount
-    line_margin = ibis.coalesce(t.margin, t.amount - t.cost, fallback).cast("float64")
+    t = window_filter(days, as_of, window_days)
+    unpriced = t.day_unpriced_amount * margin_rate if margin_rate is not None else t.day_unpriced_amount
+    line_margin = (t.day_margin.fill_null(0.0) + unpriced).cast("float64")
     as_of_lit = ibis.literal(as_of)
     days_before = as_of_lit.delta(t.purchase_date, unit="day").cast("float64")
     if compounding_rate:
@@ -54,7 +55,7 @@ def value_history(transactions: ir.Table, *, as_of: dt.date, window_days: int | 
     start = as_of - dt.timedelta(days=current_period_days)
     in_current = t.purchase_date > ibis.literal(start)
     lines = t.mutate(_carried=carried, _current=ibis.ifelse(in_current, line_margin, 0.0),
-                     _margin=line_margin, _amount=t.amount.cast("float64"))
+                     _margin=line_margin, _amount=t.day_amount.cast("float64"))
     sums = lines.group_by("customer_id").aggregate(
         historical_value=lines._carried.sum(),
         current_value=lines._current.sum(),

@@ -7,6 +7,9 @@ Many people make the local part from their name in pinyin (``zhangwei88``, ``wei
 ``yanzhi.wang``) or in Latin letters (``john.smith``). :func:`email_name_key` reads the letters
 of the local part as a name, in the form names are compared in (surname first, see
 :mod:`cvm.identity.names`), so that an address can be held against a name written elsewhere.
+Namesakes then have addresses that differ only in the number after the name (``wangfang12``,
+``wangfang7``): :func:`email_number` gives that number, so that two such addresses are not
+taken for one address with a typing error.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from functools import lru_cache
 from .names import parse_name
 from .text import fold
 
-__all__ = ["Email", "parse_email", "email_name_key"]
+__all__ = ["Email", "parse_email", "email_name_key", "email_number"]
 
 _ADDRESS = re.compile(r"^[a-z0-9._%+\-']+@(?:[a-z0-9\-]+\.)+[a-z]{2,}$")
 _LETTERS = re.compile(r"[a-z]+")
+_DIGITS = re.compile(r"[^0-9]+")
 # fewer letters than the shortest two-syllable name (li + na) say nothing about a name
 _MIN_NAME_LETTERS = 4
 
@@ -86,3 +90,12 @@ def _name_key_of_words(words: str) -> str | None:
     if len(words.replace(" ", "")) < _MIN_NAME_LETTERS:
         return None
     return parse_name(words).key
+
+
+def email_number(user: str | None) -> str | None:
+    """The digits of the local part of an email, in order (``''`` when it has none).
+
+    >>> email_number("zhangwei88"), email_number("wei.zhang"), email_number("li2024.na7")
+    ('88', '', '20247')
+    """
+    return None if user is None else _DIGITS.sub("", user)

@@ -16,7 +16,9 @@ name          same characters · same pinyin · surname and given name swapped �
               given name one letter off · same surname and a given-name syllable the same ·
               Jaro-Winkler ≥ 0.9 · else
 phone         same number · one digit wrong or two swapped · else
-email         same address · same part before ``@`` · Jaro-Winkler ≥ 0.9 · else
+email         same address · same name before ``@`` at another provider (``wei.zhang@qq.com``,
+              ``wei.zhang@163.com``: namesakes do that too) · same part before ``@`` · one
+              character off, unless only in the number after a name (a namesake's address) · else
 birth_date    same date · one digit wrong or day and month swapped · same year · else
 national_id   same valid number · else (invalid numbers are never compared)
 city          same · else
@@ -55,7 +57,7 @@ log = logging.getLogger(__name__)
 COMPARISONS: dict[str, tuple[str, ...]] = {
     "name": ("name_hanzi", "name_key", "surname", "given_name", "given_syllables", "email_name"),
     "phone": ("phone",),
-    "email": ("email", "email_user"),
+    "email": ("email", "email_user", "email_number", "email_name"),
     "birth_date": ("birth_date",),
     "national_id": ("national_id",),
     "city": ("city",),
@@ -63,7 +65,7 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
 }
 
 _MODEL_COLUMNS = ("record_id", "name_hanzi", "name_key", "surname", "given_name", "given_syllables",
-                  "phone", "email", "email_user", "email_name", "national_id",
+                  "phone", "email", "email_user", "email_name", "email_number", "national_id",
                   "birth_date", "birth_year", "gender", "city")
 
 #: a name key held by at most this many records is a blocking key on its own
@@ -133,9 +135,16 @@ def _settings():
         comparison_levels=[
             cll.NullLevel("email"),
             cll.ExactMatchLevel("email").configure(label_for_charts="same address"),
+            # a bare name before @ (wei.zhang) at two providers is as often two namesakes
+            cll.CustomLevel("email_user_l = email_user_r AND email_number_l = '' AND "
+                            "email_name_l IS NOT NULL").configure(
+                label_for_charts="same name before @, another provider"),
             cll.ExactMatchLevel("email_user").configure(tf_adjustment_column="email_user",
                                                         label_for_charts="same user name"),
-            cll.JaroWinklerLevel("email", 0.9).configure(label_for_charts="Jaro-Winkler ≥ 0.9"),
+            # a typing error, not a namesake's address (wangfang12 and wangfang13 are two people)
+            cll.And(cll.DamerauLevenshteinLevel("email", 1), cll.CustomLevel(
+                "email_number_l = email_number_r OR email_name_l IS NULL OR email_name_r IS NULL"
+            )).configure(label_for_charts="one character off, not in the number after a name"),
             cll.ElseLevel(),
         ],
     )
@@ -279,8 +288,10 @@ def _train_and_predict(db_api, con, data: pa.Table, *, engine: str, threshold: f
                 rule, estimate_without_term_frequencies=True)
         except Exception as exc:  # noqa: BLE001 - too few pairs under this rule in small data
             log.info("EM with %s skipped: %s", rule, exc)
+    unseen_by_em = _settle_unobserved_u(linker, u_pairs)
     _deduct_matches_from_u(linker, u_pairs)
     _floor_m(linker)
+    _no_weight_unless_seen(unseen_by_em)
     timings["train"] = time.perf_counter() - started
     started = time.perf_counter()
     predicted = linker.inference.predict(threshold_match_probability=threshold,
@@ -314,6 +325,34 @@ def _with_name_records(data: pa.Table) -> pa.Table:
     values, numbers = counts.field("values"), counts.field("counts")
     index = pc.index_in(keys, value_set=values)
     return data.append_column("name_records", pc.take(numbers, index))
+
+
+def _settle_unobserved_u(linker, sampled_pairs: float) -> list:
+    """Give levels that training never saw an estimate instead of Splink's placeholder.
+
+    A level that none of the sampled random pairs reached has no trained u, and one that none
+    of the EM pairs reached has no trained m; Splink then scores with fixed placeholder values
+    that say nothing about the data (the same 0.0125 m for every such level, say). A level
+    missing from ``sampled_pairs`` random pairs has ``u`` below about ``1 / sampled_pairs``,
+    which is taken. Returns the levels EM never saw (see :func:`_no_weight_unless_seen`).
+    """
+    unseen = []
+    for comparison in linker._settings_obj.comparisons:
+        for level in comparison.comparison_levels:
+            if level.is_null_level or level._is_else_level:
+                continue
+            if not level._u_is_trained:
+                level.u_probability = 1.0 / sampled_pairs
+            if not level._m_is_trained:
+                unseen.append(level)
+    return unseen
+
+
+def _no_weight_unless_seen(levels: list) -> None:
+    """A level EM never saw among likely matches counts neither for nor against a match
+    (m = u): there is no evidence which way it points."""
+    for level in levels:
+        level.m_probability = level.u_probability
 
 
 def _deduct_matches_from_u(linker, sampled_pairs: float) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..workspace import Workspace
-from .emails import email_name_key, parse_email
+from .emails import email_name_key, email_number, parse_email
 from .names import parse_name, to_simplified
 from .national_ids import parse_national_id
 from .phones import parse_phone
@@ -38,6 +38,7 @@ RECORD_COLUMNS: dict[str, str] = {
     "email": "email address, lower-case (valid addresses only)",
     "email_user": "the part of the email before @",
     "email_name": "the name key the part before @ spells (zhangwei88 → zhangwei), if any",
+    "email_number": "the digits of the part before @ (zhangwei88 → 88; empty when none)",
     "national_id": "18-character id number (valid numbers only)",
     "birth_date": "date of birth (plausible dates only; else read from a valid id number)",
     "birth_year": "year of birth",
@@ -131,6 +132,7 @@ def normalise_records(raw: pa.Table, *, region: str = "CN",
         "email": pa.array([e.value for e in emails], pa.string()),
         "email_user": email_users,
         "email_name": pa.array(map_distinct(email_users, email_name_key), pa.string()),
+        "email_number": pa.array(map_distinct(email_users, email_number), pa.string()),
         "national_id": pa.array([i.value for i in ids], pa.string()),
         "birth_date": pa.array(birth, pa.date32()),
         "birth_year": pa.array([None if b is None else b.year for b in birth], pa.int32()),

@@ -146,7 +146,7 @@ def clv_stage(ctx, customers: pa.Table):
     from ..pipeline import StageResult
 
     options: CLVOptions = ctx.config.clv
-    history_expr = value_history(ctx.transactions, as_of=ctx.as_of,
+    history_expr = value_history(ctx.days, as_of=ctx.as_of,
                                  window_days=ctx.config.window_days,
                                  margin_rate=options.margin_rate,
                                  compounding_rate=options.compounding_rate,

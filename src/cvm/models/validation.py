@@ -28,12 +28,12 @@ import numpy as np
 import pandas as pd
 
 from ..config import CLV_TIME_UNITS
-from ..features.summary import customer_summary
+from ..features.summary import customer_summary, purchase_days
 from .lifetime_value import model_input
 from .selection import ModelChoice, fit_purchase_model
 
 __all__ = ["HoldoutValidation", "validate_holdout", "validate_workspace", "store_validation",
-           "purchase_days", "FREQUENCY_BINS"]
+           "FREQUENCY_BINS"]
 
 #: conditional expectations are shown for x = 0 … FREQUENCY_BINS - 1 and FREQUENCY_BINS+
 FREQUENCY_BINS = 7
@@ -61,17 +61,11 @@ class HoldoutValidation:
                 "model": self.choice.as_dict(), "reason": self.choice.reason, **self.metrics}
 
 
-def purchase_days(transactions: ir.Table) -> ir.Table:
-    """Distinct (customer_id, purchase_date) rows: same-day purchases are one occasion, as in
-    the customer summary."""
-    return transactions.select("customer_id", "purchase_date").distinct()
-
-
-def _holdout_expressions(transactions: ir.Table, calibration_end: dt.date,
+def _holdout_expressions(days: ir.Table, calibration_end: dt.date,
                          holdout_end: dt.date) -> tuple[ir.Table, ir.Table]:
     """Per customer holdout repeat days, and repeat days per date over both periods, for the
-    customers whose first purchase is on or before ``calibration_end``."""
-    days = purchase_days(transactions)
+    customers whose first purchase is on or before ``calibration_end`` (``days``: the
+    purchase-day table, :func:`cvm.features.summary.purchase_days`)."""
     first = days.group_by("customer_id").aggregate(first_purchase=days.purchase_date.min())
     cohort = first.filter(first.first_purchase <= ibis.literal(calibration_end))
     joined = days.join(cohort, "customer_id")
@@ -99,10 +93,11 @@ def validate_holdout(transactions: ir.Table, to_arrow, *, calibration_end: dt.da
     for name in ("amount", "margin", "cost"):
         if name not in with_amounts.columns:
             with_amounts = with_amounts.mutate(**{name: ibis.literal(0.0)})
-    summary = to_arrow(customer_summary(with_amounts, as_of=calibration_end)).to_pandas()
+    days = purchase_days(with_amounts)
+    summary = to_arrow(customer_summary(days, as_of=calibration_end)).to_pandas()
     if summary.empty:
         raise ValueError(f"no customer made a purchase on or before {calibration_end}")
-    per_customer, per_date = _holdout_expressions(transactions, calibration_end, holdout_end)
+    per_customer, per_date = _holdout_expressions(days, calibration_end, holdout_end)
     holdout = to_arrow(per_customer).to_pandas()
     daily = to_arrow(per_date).to_pandas()
     summary = summary.sort_values("customer_id", kind="stable").reset_index(drop=True)

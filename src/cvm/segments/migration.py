@@ -29,6 +29,7 @@ def segment_migration(ws: Workspace, first: dt.date, second: dt.date,
 
     Columns: ``from_segment``, ``to_segment``, ``customers``, ``share_of_from`` (the row share).
     """
+    from ..features.summary import purchase_days
     from ..pipeline import _transactions_for, customer_features
 
     if second <= first:
@@ -37,9 +38,10 @@ def segment_migration(ws: Workspace, first: dt.date, second: dt.date,
     scheme = load_scheme(config.rfm.scheme)
     eng = engine or duckdb_engine(ws.con)
     txns = _transactions_for(eng, ws)
-    a = customer_features(txns, config.with_as_of(first), scheme=scheme).select(
+    days = eng.cache(purchase_days(txns))
+    a = customer_features(txns, config.with_as_of(first), scheme=scheme, days=days).select(
         "customer_id", from_segment="rfm_segment")
-    b = customer_features(txns, config.with_as_of(second), scheme=scheme).select(
+    b = customer_features(txns, config.with_as_of(second), scheme=scheme, days=days).select(
         "customer_id", to_segment="rfm_segment")
     joined = b.left_join(a, "customer_id").select(
         from_segment=ibis.coalesce(a.from_segment, ibis.literal(NEW)), to_segment=b.to_segment)

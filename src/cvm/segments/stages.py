@@ -95,7 +95,7 @@ def lifecycle_stage(ctx, customers: pa.Table):
 
     o = ctx.config.lifecycle
     eng = ctx.engine
-    trend = customer_trend(ctx.transactions, as_of=ctx.as_of, options=o)
+    trend = customer_trend(ctx.days, as_of=ctx.as_of, options=o)
     alive = None
     if "probability_alive" in customers.column_names:
         p = eng.table(customers.select(["customer_id", "probability_alive"]), "cvm_lc_alive")
@@ -131,7 +131,7 @@ def lifecycle_stage(ctx, customers: pa.Table):
                "economics": economics.to_pylist()}
     if o.history_dates > 1:
         dates = history_dates(ctx.as_of, o)
-        long = eng.to_arrow(stage_history(ctx.transactions, dates[:-1], o))
+        long = eng.to_arrow(stage_history(ctx.days, dates[:-1], o))
         history, flows = stage_flows(out, long, dates, o.scheme)
         tables["lifecycle_history"] = history
         tables["lifecycle_flows"] = flows
