@@ -8,7 +8,13 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from cvm.identity.model import _MODEL_COLUMNS, _settings, _with_name_records
+from cvm.identity.model import (
+    _MODEL_COLUMNS,
+    _no_weight_unless_seen,
+    _settings,
+    _settle_unobserved_u,
+    _with_name_records,
+)
 from cvm.identity.records import normalise_records
 
 
@@ -24,11 +30,11 @@ def records(*rows: dict) -> pa.Table:
     return normalise_records(raw, today=dt.date(2026, 1, 1))
 
 
-def name_level(left: dict, right: dict) -> str:
-    """The label of the first level of the name comparison that the pair reaches."""
+def level(comparison_name: str, left: dict, right: dict) -> str:
+    """The label of the first level of a comparison that the pair reaches."""
     table = _with_name_records(records(left, right).select(list(_MODEL_COLUMNS)))
-    comparison = _settings().comparisons[0].get_comparison("duckdb")
-    assert comparison.output_column_name == "name"
+    comparison = next(c.get_comparison("duckdb") for c in _settings().comparisons
+                      if c.get_comparison("duckdb").output_column_name == comparison_name)
     levels = [lv for lv in comparison.comparison_levels if not lv._is_else_level]
     cases = " ".join(f"WHEN {lv.sql_condition} THEN {i}" for i, lv in enumerate(levels))
     columns = ", ".join(f"l.{c} AS {c}_l, r.{c} AS {c}_r" for c in table.column_names)
@@ -40,7 +46,7 @@ def name_level(left: dict, right: dict) -> str:
     return "else" if first is None else levels[first].label_for_charts
 
 
-@pytest.mark.parametrize("left, right, level", [
+@pytest.mark.parametrize("left, right, expected", [
     ({"name": "張偉"}, {"name": "张伟"}, "same characters"),
     ({"name": "张伟"}, {"name": "Wei Zhang"}, "same pinyin"),
     ({"name": "张伟"}, {"name": "WEI Zhang"}, "surname and given name swapped"),  # capitals misused
@@ -63,8 +69,27 @@ def name_level(left: dict, right: dict) -> str:
     ({"name": "张小明"}, {"name": "张晓明"}, "same pinyin"),
     ({"name": "张小明"}, {"name": "张晓东"}, "same surname, a given-name syllable the same"),
 ])
-def test_name_levels(left, right, level):
-    assert name_level(left, right) == level
+def test_name_levels(left, right, expected):
+    assert level("name", left, right) == expected
+
+
+@pytest.mark.parametrize("left, right, expected", [
+    ("zhangwei88@qq.com", " ZhangWei88@QQ.com ", "same address"),
+    # a typing error in the name part: the same number follows
+    ("zhangwei88@qq.com", "zhagnwei88@qq.com", "one character off, not in the number after a name"),
+    ("zhangwei88@qq.com", "zhangwe88@qq.com", "one character off, not in the number after a name"),
+    # a QQ number mistyped: no name, so any one character counts as a typing error
+    ("5761940205@qq.com", "5761940250@qq.com", "one character off, not in the number after a name"),
+    # two namesakes: the name the same, the number after it not
+    ("wangfang12@qq.com", "wangfang13@qq.com", "else"),
+    ("wangfang1@163.com", "wangfang@163.com", "else"),
+    # the same bare name at two providers; the same handle with a number at two providers
+    ("wei.zhang@qq.com", "wei.zhang@163.com", "same name before @, another provider"),
+    ("zhangwei88@qq.com", "zhangwei88@163.com", "same user name"),
+    ("zhangwei88@qq.com", "lina1990@qq.com", "else"),
+])
+def test_email_levels(left, right, expected):
+    assert level("email", {"email": left}, {"email": right}) == expected
 
 
 def test_name_records_counts_the_records_holding_each_name():
@@ -98,3 +123,18 @@ def test_rare_names_and_names_in_emails_are_blocking_keys():
     rare = rules[0]
     assert con.execute(f"SELECT count(*) FROM t l JOIN t r ON {rare} WHERE l.name_key = 'lina'"
                        ).fetchone()[0] == 0
+
+
+def test_levels_training_never_saw_get_an_estimate_not_a_placeholder():
+    from splink import DuckDBAPI, Linker
+
+    table = _with_name_records(records({"name": "张伟"}, {"name": "李娜"})
+                               .select(list(_MODEL_COLUMNS)))
+    linker = Linker(DuckDBAPI().register(table), _settings())
+    unseen = _settle_unobserved_u(linker, sampled_pairs=2e6)
+    levels = [lv for c in linker._settings_obj.comparisons for lv in c.comparison_levels
+              if not lv.is_null_level and not lv._is_else_level]
+    assert {id(lv) for lv in unseen} == {id(lv) for lv in levels}   # nothing trained yet
+    assert all(lv.u_probability == pytest.approx(5e-7) for lv in levels)  # none in 2e6 pairs
+    _no_weight_unless_seen(unseen)
+    assert all(lv.m_probability == lv.u_probability for lv in levels)   # weight log2(m/u) = 0

@@ -7,7 +7,7 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from cvm.identity.emails import email_name_key, parse_email
+from cvm.identity.emails import email_name_key, email_number, parse_email
 from cvm.identity.names import parse_name
 from cvm.identity.national_ids import check_character, parse_national_id
 from cvm.identity.phones import parse_phone
@@ -138,6 +138,13 @@ def test_email_local_part_read_as_a_name(user, key):
     assert email_name_key(user) == key
 
 
+@pytest.mark.parametrize("user, number", [
+    ("zhangwei88", "88"), ("wei.zhang", ""), ("5761940205", "5761940205"), ("li2024.na7", "20247"),
+    (None, None)])
+def test_email_number(user, number):
+    assert email_number(user) == number
+
+
 def test_email_spells_the_name_written_elsewhere():
     # the same person: a web-shop address and a card-system name
     assert email_name_key(parse_email("YanZhi.Wang@163.com").user) == parse_name("王艳志").key
@@ -201,4 +208,5 @@ def test_record_table_reads_the_name_in_the_email():
         "national_id": [None, None], "city": [None, None], "gender": [None, None]})
     rows = normalise_records(raw, today=dt.date(2026, 1, 1)).to_pylist()
     assert rows[0]["email_user"] == "wei.zhang" and rows[0]["email_name"] == "zhangwei"
+    assert rows[0]["email_number"] == "" and rows[1]["email_number"] == "38291042"
     assert rows[1]["email_name"] is None and rows[1]["name_key"] == "wangfang"
