@@ -317,13 +317,11 @@ def _as_text(table: pa.Table) -> pa.Table:
 
 
 def _temporal_text(col) -> pa.ChunkedArray:
-    import pyarrow.compute as pc
-
-    if pa.types.is_timestamp(col.type):
-        if col.type.tz is not None:
-            col = col.cast(pa.timestamp("us"))
-        return pc.strftime(col, format="%Y-%m-%d %H:%M:%S")
-    return pc.strftime(col.cast(pa.timestamp("s")), format="%Y-%m-%d")
+    """ISO text of a date or timestamp column (``2024-03-05``, ``2024-03-05 10:00:37.250``),
+    by Arrow's cast: a fraction of a second is kept, a time zone is dropped (UTC)."""
+    if pa.types.is_timestamp(col.type) and col.type.tz is not None:
+        col = col.cast(pa.timestamp(col.type.unit))
+    return col.cast(pa.string())
 
 
 def _read_parquet(path: Path) -> RawTable:
