@@ -5,8 +5,10 @@ at graded levels of agreement, estimates the u probabilities (how often a level 
 different people) by random sampling and the m probabilities (how often it occurs for the same
 person) by expectation maximisation, adjusts exact matches on names, phones, emails and cities
 by how common the value is (a match on 张伟 counts less than a match on a rare name), and gives
-every candidate pair a match probability. It runs on DuckDB (a private in-memory database, so
-that the workspace file holds none of its working tables) or on the Spark session.
+every candidate pair a match probability. A level that no sampled pair reached gets a u below
+one sampled pair, and one that EM never saw no weight (not Splink's placeholder values). It
+runs on DuckDB (a private in-memory database, so that the workspace file holds none of its
+working tables) or on the Spark session.
 
 The comparisons (graded from the strongest agreement down):
 
