@@ -25,7 +25,7 @@ from . import __version__
 from .config import AnalysisConfig, IngestOptions, Mapping
 from .engine import Engine, duckdb_engine, get_engine
 from .features.pareto import abc_classes, pareto_summary
-from .features.rfm import rfm_scores
+from .features.rfm import rfm_scores, with_rfm_cell
 from .features.rfm_schemes import RFMScheme, assign_segments, load_scheme, scheme_title
 from .features.summary import customer_summary, purchase_days
 from .identity import unify
@@ -113,9 +113,14 @@ def customer_features(transactions: ir.Table, config: AnalysisConfig, *,
     days = purchase_days(transactions) if days is None else days
     summary = customer_summary(days, as_of=config.as_of, window_days=config.window_days)
     scored = rfm_scores(summary, config.rfm)
-    segmented = assign_segments(scored, scheme)
     value_column = "margin_total" if config.abc.measure == "margin" else "monetary_total"
-    return abc_classes(segmented, config.abc, value_column=value_column)
+    # the value ranking sorts every customer: done before the text columns are added, so that
+    # the rows it sorts are narrow
+    ranked = abc_classes(scored, config.abc, value_column=value_column)
+    out = assign_segments(with_rfm_cell(ranked), scheme)
+    # columns in reading order: summary, scores, cell and segment, then value rank and class
+    first = [c for c in scored.columns if c != "rfm_score"] + ["rfm_cell", "rfm_score", "rfm_segment"]
+    return out.select(*first, *[c for c in out.columns if c not in first])
 
 
 def segment_summary(features: ir.Table, value_column: str) -> ir.Table:

@@ -23,7 +23,7 @@ import ibis.expr.types as ir
 
 from ..config import RFMOptions
 
-__all__ = ["rfm_scores"]
+__all__ = ["rfm_scores", "with_rfm_cell"]
 
 
 def _quantile_scores(table: ir.Table, column: str, name: str, *,
@@ -64,7 +64,7 @@ def _breakpoint_score(value: ir.NumericValue, cuts, *, higher_is_better: bool) -
 
 
 def rfm_scores(summary: ir.Table, options: RFMOptions | None = None) -> ir.Table:
-    """Add ``r_score``, ``f_score``, ``m_score``, ``rfm_cell`` and ``rfm_score``."""
+    """Add ``r_score``, ``f_score``, ``m_score`` and ``rfm_score`` (the cell: :func:`with_rfm_cell`)."""
     options = options or RFMOptions()
     measures = {
         "r": ("recency_days", False),
@@ -82,8 +82,13 @@ def rfm_scores(summary: ir.Table, options: RFMOptions | None = None) -> ir.Table
     wr, wf, wm = options.weights
     total = wr + wf + wm
     return t.mutate(
-        rfm_cell=t.r_score.cast("string") + t.f_score.cast("string") + t.m_score.cast("string"),
         # in floating point on every engine (Spark would otherwise use 6-decimal arithmetic)
         rfm_score=(t.r_score.cast("float64") * wr + t.f_score.cast("float64") * wf
                    + t.m_score.cast("float64") * wm) / total,
     )
+
+
+def with_rfm_cell(scored: ir.Table) -> ir.Table:
+    """Add ``rfm_cell``, the three scores as text, R first (``"545"``)."""
+    return scored.mutate(rfm_cell=scored.r_score.cast("string") + scored.f_score.cast("string")
+                         + scored.m_score.cast("string"))
