@@ -64,6 +64,33 @@ def test_run_with_mapping_file_and_options(tmp_path):
                                         "general_retention", "general_win_back"}
 
 
+def test_run_takes_the_clv_period_options(tmp_path):
+    import json
+    import random
+
+    rng = random.Random(7)
+    lines = ["customer,date,amount"]
+    for i in range(300):  # enough customers for the purchase model to be fitted
+        for _ in range(rng.randint(1, 6)):
+            lines.append(f"C{i},2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d},"
+                         f"{rng.randint(5, 200)}")
+    # by hand: 100 a year before the as-of date and 100 eleven days before it
+    lines += ["H,2023-12-31,100", "H,2024-12-20,100"]
+    data = tmp_path / "sales.csv"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cvm("run", data, "--workspace", tmp_path / "w.duckdb", "--out", tmp_path / "out",
+        "--as-of", "2024-12-31", "--clv-model", "bgnbd", "--time-unit", "day",
+        "--compounding-rate", "0.1", "--current-period-days", "30")
+    rows = {r["customer_id"]: r for r in
+            pq.read_table(tmp_path / "out" / "customers.parquet").to_pylist()}
+    h = rows["H"]
+    assert h["current_value"] == pytest.approx(100.0)  # only the December purchase
+    assert h["historical_value"] == pytest.approx(100 * 1.1 ** (366 / 365.25)
+                                                  + 100 * 1.1 ** (11 / 365.25))
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["info"]["stages"]["clv"]["time_unit"] == "day"
+
+
 @pytest.mark.parametrize("content, expected", [
     (b"\x00\x01binary" * 100, "looks like a binary file"),
     (b"", "is empty"),

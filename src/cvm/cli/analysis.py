@@ -77,15 +77,27 @@ def _clv_options():
                           "[default: count the whole amount]."),
         click.option("--service-cost", type=click.FloatRange(min=0), default=0.0,
                      show_default=True, help="Known cost of serving one purchase, netted off CLV."),
+        click.option("--time-unit", type=click.Choice(["day", "week", "month"]), default="week",
+                     show_default=True,
+                     help="Time unit the purchase models are fitted in; discounting steps by it."),
+        click.option("--compounding-rate", type=click.FloatRange(min=0), default=0.0,
+                     show_default=True,
+                     help="Annual rate at which past margin is carried to the as-of date in "
+                          "historical value."),
+        click.option("--current-period-days", type=click.IntRange(min=1), default=365,
+                     show_default=True,
+                     help="Current value is the margin of this many days up to the as-of date."),
     ]
 
 
 def _clv_config(clv_model="auto", clv_horizon_days=365, discount_rate=0.10, margin_rate=None,
-                service_cost=0.0):
+                service_cost=0.0, time_unit="week", compounding_rate=0.0,
+                current_period_days=365):
     from ..config import CLVOptions
 
     return CLVOptions(model=clv_model, horizon_days=clv_horizon_days, discount_rate=discount_rate,
-                      margin_rate=margin_rate, service_cost=service_cost)
+                      margin_rate=margin_rate, service_cost=service_cost, time_unit=time_unit,
+                      compounding_rate=compounding_rate, current_period_days=current_period_days)
 
 
 def _config(as_of, window_days, rfm_scheme, monetary, abc_basis, abc_thresholds, lang, clv=None):
