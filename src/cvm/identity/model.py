@@ -165,31 +165,20 @@ def _settings():
             cll.ElseLevel(),
         ],
     )
-    nid = cl.CustomComparison(
-        output_column_name="national_id",
-        comparison_levels=[
-            cll.NullLevel("national_id"),
-            cll.ExactMatchLevel("national_id").configure(label_for_charts="same id number"),
-            cll.ElseLevel(),
-        ],
-    )
-    city = cl.CustomComparison(
-        output_column_name="city",
-        comparison_levels=[
-            cll.NullLevel("city"),
-            cll.ExactMatchLevel("city").configure(tf_adjustment_column="city",
-                                                  label_for_charts="same city"),
-            cll.ElseLevel(),
-        ],
-    )
-    gender = cl.CustomComparison(
-        output_column_name="gender",
-        comparison_levels=[
-            cll.NullLevel("gender"),
-            cll.ExactMatchLevel("gender").configure(label_for_charts="same gender"),
-            cll.ElseLevel(),
-        ],
-    )
+
+    def same_or_not(column: str, label: str, **configure):
+        return cl.CustomComparison(
+            output_column_name=column,
+            comparison_levels=[
+                cll.NullLevel(column),
+                cll.ExactMatchLevel(column).configure(label_for_charts=label, **configure),
+                cll.ElseLevel(),
+            ],
+        )
+
+    nid = same_or_not("national_id", "same id number")
+    city = same_or_not("city", "same city", tf_adjustment_column="city")
+    gender = same_or_not("gender", "same gender")
     rules = [
         block_on("national_id"),
         block_on("phone"),

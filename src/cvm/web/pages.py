@@ -74,18 +74,10 @@ def _page(template: str, page: str):
     return view
 
 
-router.add_api_route("/", _page("overview.html.j2", "overview"), methods=["GET"],
-                     response_class=HTMLResponse)
-router.add_api_route("/matrix", _page("matrix.html.j2", "matrix"), methods=["GET"],
-                     response_class=HTMLResponse)
-router.add_api_route("/lifecycle", _page("lifecycle.html.j2", "lifecycle"), methods=["GET"],
-                     response_class=HTMLResponse)
-router.add_api_route("/clv", _page("clv.html.j2", "clv"), methods=["GET"],
-                     response_class=HTMLResponse)
-router.add_api_route("/customers", _page("customers.html.j2", "customers"), methods=["GET"],
-                     response_class=HTMLResponse)
-router.add_api_route("/runs", _page("runs.html.j2", "runs"), methods=["GET"],
-                     response_class=HTMLResponse)
+for _path, _name in (("/", "overview"), ("/matrix", "matrix"), ("/lifecycle", "lifecycle"),
+                     ("/clv", "clv"), ("/customers", "customers"), ("/runs", "runs")):
+    router.add_api_route(_path, _page(f"{_name}.html.j2", _name), methods=["GET"],
+                         response_class=HTMLResponse)
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
