@@ -44,23 +44,23 @@ def value_history(days: ir.Table, *, as_of: dt.date, window_days: int | None = N
     """
     t = window_filter(days, as_of, window_days)
     unpriced = t.day_unpriced_amount * margin_rate if margin_rate is not None else t.day_unpriced_amount
-    line_margin = (t.day_margin.fill_null(0.0) + unpriced).cast("float64")
+    day_margin = (t.day_margin.fill_null(0.0) + unpriced).cast("float64")
     as_of_lit = ibis.literal(as_of)
     days_before = as_of_lit.delta(t.purchase_date, unit="day").cast("float64")
     if compounding_rate:
         growth = ibis.literal(1.0 + compounding_rate).pow(days_before / DAYS_PER_YEAR)
-        carried = line_margin * growth
+        carried = day_margin * growth
     else:
-        carried = line_margin
+        carried = day_margin
     start = as_of - dt.timedelta(days=current_period_days)
     in_current = t.purchase_date > ibis.literal(start)
-    lines = t.mutate(_carried=carried, _current=ibis.ifelse(in_current, line_margin, 0.0),
-                     _margin=line_margin, _amount=t.day_amount.cast("float64"))
-    sums = lines.group_by("customer_id").aggregate(
-        historical_value=lines._carried.sum(),
-        current_value=lines._current.sum(),
-        _margin=lines._margin.sum(),
-        _amount=lines._amount.sum(),
+    valued = t.mutate(_carried=carried, _current=ibis.ifelse(in_current, day_margin, 0.0),
+                      _margin=day_margin, _amount=t.day_amount.cast("float64"))
+    sums = valued.group_by("customer_id").aggregate(
+        historical_value=valued._carried.sum(),
+        current_value=valued._current.sum(),
+        _margin=valued._margin.sum(),
+        _amount=valued._amount.sum(),
     )
     return sums.select(
         "customer_id", "historical_value", "current_value",

@@ -59,20 +59,13 @@ def discounted_expected_transactions(model, data, *, horizon: float, discount_ra
         return _pareto_dert(model, data, np.log1p(discount_rate) / time_units_per_year)
     n_steps = int(np.ceil(horizon / step - 1e-9))
     ends = np.minimum(np.arange(1, n_steps + 1) * step, horizon)
-    if isinstance(model, RFModel):
-        st = model._history(data)  # checked and compressed once, not at every step
-
-        def cumulative_at(end):
-            return model._expected_purchases(st, float(end))
-    else:
-        st = None
-
-        def cumulative_at(end):
-            return model.expected_purchases(end, data)
+    # a frequency/recency/T table is checked and compressed once, not at every step
+    st = model._history(data) if isinstance(model, RFModel) else None
     total = 0.0
     previous = 0.0
     for end in ends:
-        cumulative = cumulative_at(end)
+        cumulative = (model.expected_purchases(end, data) if st is None
+                      else model._expected_purchases(st, float(end)))
         total = total + (cumulative - previous) * (1.0 + discount_rate) ** (-end / time_units_per_year)
         previous = cumulative
     total = np.asarray(total, dtype=float)
