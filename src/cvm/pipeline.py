@@ -25,7 +25,7 @@ from . import __version__
 from .config import AnalysisConfig, IngestOptions, Mapping
 from .engine import Engine, duckdb_engine, get_engine
 from .features.pareto import abc_classes, pareto_summary
-from .features.rfm import rfm_scores, with_rfm_cell
+from .features.rfm import money_column, money_score, scores, with_rfm_cell, with_rfm_score
 from .features.rfm_schemes import RFMScheme, assign_segments, load_scheme, scheme_title
 from .features.summary import customer_summary, purchase_days
 from .identity import unify
@@ -112,14 +112,18 @@ def customer_features(transactions: ir.Table, config: AnalysisConfig, *,
     scheme = scheme or load_scheme(config.rfm.scheme)
     days = purchase_days(transactions) if days is None else days
     summary = customer_summary(days, as_of=config.as_of, window_days=config.window_days)
-    scored = rfm_scores(summary, config.rfm)
     value_column = "margin_total" if config.abc.measure == "margin" else "monetary_total"
-    # the value ranking sorts every customer: done before the text columns are added, so that
-    # the rows it sorts are narrow
-    ranked = abc_classes(scored, config.abc, value_column=value_column)
-    out = assign_segments(with_rfm_cell(ranked), scheme)
+    # The value ranking sorts every customer. Where the M score ranks the same column, it is
+    # computed in the ranking's projection, so that the engine sorts once for both.
+    shared = "m" not in config.rfm.breakpoints and money_column(config.rfm) == value_column
+    t = scores(summary, config.rfm, "rf" if shared else "rfm")
+    also = {"m_score": money_score(t, value_column)} if shared else None
+    ranked = abc_classes(t, config.abc, value_column=value_column, also=also)
+    scored = with_rfm_score(ranked, config.rfm)
+    out = assign_segments(with_rfm_cell(scored), scheme)
     # columns in reading order: summary, scores, cell and segment, then value rank and class
-    first = [c for c in scored.columns if c != "rfm_score"] + ["rfm_cell", "rfm_score", "rfm_segment"]
+    first = [*summary.columns, "r_score", "f_score", "m_score", "rfm_cell", "rfm_score",
+             "rfm_segment"]
     return out.select(*first, *[c for c in out.columns if c not in first])
 
 
@@ -150,6 +154,13 @@ def _transactions_for(engine: Engine, ws: Workspace) -> ir.Table:
     return engine.read_parquet(path, "cvm_transactions")
 
 
+def _purchase_days(engine: Engine, ws: Workspace, transactions: ir.Table) -> ir.Table:
+    """The run's purchase-day table, cached; whether margins are known is asked of the stored
+    transactions directly rather than through the unified view."""
+    margins = ws.query("SELECT bool_or(margin IS NOT NULL OR cost IS NOT NULL) FROM transactions")
+    return engine.cache(purchase_days(transactions, margins=bool(margins[0][0])))
+
+
 def _as_of(ws: Workspace, config: AnalysisConfig) -> dt.date:
     if config.as_of is not None:
         return config.as_of
@@ -175,7 +186,7 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         unify(ws)
         say("computing customer features")
         txns = _transactions_for(eng, ws)
-        days = eng.cache(purchase_days(txns))
+        days = _purchase_days(eng, ws, txns)
         expr = customer_features(txns, config, scheme=scheme, days=days)
         cached = eng.cache(expr)
         value_column = "margin_total" if config.abc.measure == "margin" else "monetary_total"

@@ -104,6 +104,63 @@ def test_purchase_days_merge_same_day_lines_by_hand(engine_name):
     assert got[("b", dt.date(2024, 1, 9))]["day_unpriced_amount"] == 5.0
 
 
+def test_purchase_days_without_margins_skip_the_margin_sums(engine_name):
+    import pyarrow as pa
+
+    from cvm.features.summary import carries_margins, purchase_days
+
+    rows = pa.table({
+        "customer_id": ["a", "a", "b"],
+        "purchase_date": pa.array([dt.date(2024, 1, 5)] * 2 + [dt.date(2024, 1, 9)],
+                                  type=pa.date32()),
+        "amount": [10.0, 20.0, 5.0],
+        "margin": pa.array([None] * 3, type=pa.float64()),
+        "cost": pa.array([None] * 3, type=pa.float64()),
+    })
+    engine = get_engine(engine_name)
+    plain = engine.table(rows, f"no_margins_{engine_name}")
+    assert carries_margins(plain) is False
+    costed = engine.table(rows.set_column(4, "cost", pa.array([None, None, 1.0], pa.float64())),
+                          f"one_cost_{engine_name}")
+    assert carries_margins(costed) is True
+
+    def days(table, **kwargs):
+        got = engine.to_arrow(purchase_days(table, **kwargs)).sort_by("customer_id")
+        return got.to_pylist(), got.schema
+
+    skipped, asked, summed = days(plain), days(plain, margins=False), days(plain, margins=True)
+    assert skipped == asked == summed
+    assert skipped[0] == [
+        {"customer_id": "a", "purchase_date": dt.date(2024, 1, 5), "day_amount": 30.0,
+         "day_transactions": 2, "day_margin": None, "day_unpriced_amount": 30.0},
+        {"customer_id": "b", "purchase_date": dt.date(2024, 1, 9), "day_amount": 5.0,
+         "day_transactions": 1, "day_margin": None, "day_unpriced_amount": 5.0}]
+
+
+def test_money_score_ranks_equal_values_together_by_hand(engine_name):
+    import pyarrow as pa
+
+    from cvm.features.rfm import money_score
+
+    engine = get_engine(engine_name)
+    t = engine.table(pa.table({"customer_id": ["a", "b", "c", "d", "e"],
+                               "spend": pa.array([30.0, 20.0, 20.0, 10.0, None], pa.float64())}),
+                     f"money_{engine_name}")
+    got = engine.to_arrow(t.mutate(m=money_score(t, "spend")))
+    # customers below: a 4, b and c 2 (they tie), d 1, e (no spend: 0) none; 1 + floor(5·below/5)
+    assert dict(zip(got["customer_id"].to_pylist(), got["m"].to_pylist())) == {
+        "a": 5, "b": 3, "c": 3, "d": 2, "e": 1}
+
+
+def test_m_score_is_the_same_with_or_without_the_shared_value_sort(engine_name, hand_rows):
+    shared = _features(engine_name, hand_rows)  # M and ABC both rank monetary_total
+    apart = _features(engine_name, hand_rows, AnalysisConfig(as_of=AS_OF, abc=ABCOptions(measure="margin")))
+    assert {c: r["m_score"] for c, r in shared.items()} == {c: r["m_score"] for c, r in apart.items()}
+    assert {c: r["m_score"] for c, r in shared.items()} == {c: e[12] for c, e in EXPECTED.items()}
+    # ranked by margin instead (known only for c4): c4 first, then the rest by customer id
+    assert {c: r["value_rank"] for c, r in apart.items()} == {"c4": 1, "c1": 2, "c2": 3, "c3": 4, "c5": 5}
+
+
 def test_abc_by_share_of_customers(engine_name, hand_rows):
     got = _features(engine_name, hand_rows, AnalysisConfig(as_of=AS_OF, abc=ABCOptions(basis="customers")))
     # ranks 1..5 at positions 0, .2, .4, .6, .8: A < 20 %, B < 50 %, C the rest

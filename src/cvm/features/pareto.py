@@ -19,6 +19,7 @@ ascending order of value, trapezoid rule), with negative values counted as zero.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import ibis
 import ibis.expr.types as ir
@@ -30,8 +31,14 @@ __all__ = ["abc_classes", "pareto_summary"]
 
 
 def abc_classes(features: ir.Table, options: ABCOptions | None = None, *,
-                value_column: str = "monetary_total") -> ir.Table:
-    """Add ``value_rank``, ``value_share``, ``cumulative_value_share`` and ``abc_class``."""
+                value_column: str = "monetary_total",
+                also: Mapping[str, ir.Value] | None = None) -> ir.Table:
+    """Add ``value_rank``, ``value_share``, ``cumulative_value_share`` and ``abc_class``.
+
+    ``also``: more columns of ``features`` to compute in the same projection as the ranking,
+    such as another window over the same order, so that an engine sorts the customers once
+    for both (:func:`cvm.features.rfm.money_score`).
+    """
     options = options or ABCOptions()
     value = features[value_column].fill_null(0.0)
     order = [ibis.desc(value), features.customer_id]
@@ -46,6 +53,7 @@ def abc_classes(features: ir.Table, options: ABCOptions | None = None, *,
         cumulative_value_share=ibis.ifelse(total != 0, cumulative / total, 0.0),
         _before=ibis.ifelse(total != 0, (cumulative - value) / total, 0.0),
         _position=(rank - 1) / n,
+        **(also or {}),
     )
     a, b = options.cutoffs()
     measure = t._before if options.basis == "value" else t._position

@@ -23,27 +23,41 @@ import ibis.expr.types as ir
 
 from ..config import RFMOptions
 
-__all__ = ["rfm_scores", "with_rfm_cell"]
+__all__ = ["money_column", "money_score", "rfm_scores", "scores", "with_rfm_cell", "with_rfm_score"]
 
 
-def _quantile_scores(table: ir.Table, column: str, name: str, *,
+def money_score(table: ir.Table, column: str) -> ir.IntegerValue:
+    """The quantile score of a money measure, ranking every customer (a null counts as 0).
+
+    The 0-based minimum rank is the number of customers with a lower value: ``n`` minus the
+    customers with at least this value, a running count over the customers sorted from the
+    highest value down, ties counted together (a ``RANGE`` frame). The sort is the value
+    ranking's (:func:`cvm.features.pareto.abc_classes`): computed in the same projection, an
+    engine sorts the customers once for both. A money measure is never a join key: a
+    floating-point sum evaluated twice may differ in its last bits (the engines add in
+    parallel).
+    """
+    value = table[column].fill_null(0.0)
+    at_least = table.customer_id.count().over(ibis.window(order_by=ibis.desc(value),
+                                                          range=(None, 0)))
+    n = table.customer_id.count().over()
+    return (1 + ((n - at_least) * 5 / n).floor()).cast("int8")
+
+
+def _quantile_scores(table: ir.Table, base: ir.Table, column: str, name: str, *,
                      higher_is_better: bool) -> ir.Table:
-    """Join a quantile score onto ``table``, computed on the table of distinct values.
+    """Join a quantile score onto ``table``, computed on ``base``'s table of distinct values.
 
     The 0-based minimum rank of a value is the number of customers with a strictly worse value:
     the running count over the distinct values, sorted from worst to best, minus the value's own
     count. Recency and frequency (whole numbers) have a few hundred distinct values, so this
     sorts a small table instead of every customer (and, on Spark, avoids a window over one
-    partition). Money measures are ranked over all customers.
+    partition). The counts are taken from ``base``, the table the scoring started from, so a
+    later score's counts do not repeat an earlier score's join.
     """
-    if not table[column].type().is_integer():
-        # a floating-point sum evaluated twice may differ in its last bits (the engines add in
-        # parallel), so a money measure is never a join key: rank all customers instead
-        key = table[column]
-        rank = ibis.rank().over(order_by=key if higher_is_better else ibis.desc(key))
-        n = table.customer_id.count().over()
-        return table.mutate(**{name: (1 + (rank * 5 / n).floor()).cast("int8")})
-    counts = table.group_by(column).aggregate(_n=table.count())
+    if not base[column].type().is_integer():
+        return table.mutate(**{name: money_score(table, column)})
+    counts = base.group_by(column).aggregate(_n=base.count())
     order = counts[column] if higher_is_better else ibis.desc(counts[column])
     running = counts._n.sum().over(ibis.window(order_by=order, rows=(None, 0)))
     total = counts._n.sum().over()
@@ -66,26 +80,52 @@ def _breakpoint_score(value: ir.NumericValue, cuts, *, higher_is_better: bool) -
 def rfm_scores(summary: ir.Table, options: RFMOptions | None = None) -> ir.Table:
     """Add ``r_score``, ``f_score``, ``m_score`` and ``rfm_score`` (the cell: :func:`with_rfm_cell`)."""
     options = options or RFMOptions()
-    measures = {
-        "r": ("recency_days", False),
-        "f": ("frequency", True),
-        "m": ("monetary_total" if options.monetary == "total" else "monetary_avg", True),
-    }
+    return with_rfm_score(scores(summary, options, "rfm"), options)
+
+
+def scores(summary: ir.Table, options: RFMOptions, keys: str = "rfm") -> ir.Table:
+    """Add the scores named in ``keys`` (``"r"``, ``"f"``, ``"m"``), as the options say.
+
+    A pipeline that ranks customers by value anyway can leave ``"m"`` out and compute
+    :func:`money_score` in the projection of that ranking.
+    """
     t = summary
-    for key, (column, better_high) in measures.items():
+    for key, (column, better_high) in _measures(options).items():
         name = f"{key}_score"
+        if key not in keys:
+            continue
         if key in options.breakpoints:
             t = t.mutate(**{name: _breakpoint_score(t[column], options.breakpoints[key],
                                                     higher_is_better=better_high)})
         else:
-            t = _quantile_scores(t, column, name, higher_is_better=better_high)
-    wr, wf, wm = options.weights
+            t = _quantile_scores(t, summary, column, name, higher_is_better=better_high)
+    return t
+
+
+def with_rfm_score(scored: ir.Table, options: RFMOptions | None = None) -> ir.Table:
+    """Add ``rfm_score``, the weighted mean of the three scores."""
+    wr, wf, wm = (options or RFMOptions()).weights
     total = wr + wf + wm
+    t = scored
     return t.mutate(
         # in floating point on every engine (Spark would otherwise use 6-decimal arithmetic)
         rfm_score=(t.r_score.cast("float64") * wr + t.f_score.cast("float64") * wf
                    + t.m_score.cast("float64") * wm) / total,
     )
+
+
+def money_column(options: RFMOptions | None = None) -> str:
+    """The summary column the M score ranks."""
+    return _measures(options or RFMOptions())["m"][0]
+
+
+def _measures(options: RFMOptions) -> dict[str, tuple[str, bool]]:
+    """Per score: the summary column it ranks and whether higher is better."""
+    return {
+        "r": ("recency_days", False),
+        "f": ("frequency", True),
+        "m": ("monetary_total" if options.monetary == "total" else "monetary_avg", True),
+    }
 
 
 def with_rfm_cell(scored: ir.Table) -> ir.Table:

@@ -14,7 +14,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-__all__ = ["customer_summary", "purchase_days", "window_filter"]
+__all__ = ["carries_margins", "customer_summary", "purchase_days", "window_filter"]
 
 
 @ibis.udf.agg.builtin(name="min_by")
@@ -31,7 +31,13 @@ def window_filter(transactions: ir.Table, as_of: dt.date, window_days: int | Non
     return t
 
 
-def purchase_days(transactions: ir.Table) -> ir.Table:
+def carries_margins(transactions: ir.Table) -> bool:
+    """Whether any transaction has a ``margin`` or a ``cost`` (one scan of those two columns)."""
+    t = transactions
+    return bool((t.margin.notnull() | t.cost.notnull()).any().execute())
+
+
+def purchase_days(transactions: ir.Table, *, margins: bool | None = None) -> ir.Table:
     """Purchase occasions: one row per customer and day with a purchase.
 
     ``transactions`` needs ``customer_id``, ``purchase_date``, ``amount``, ``margin`` and
@@ -40,10 +46,21 @@ def purchase_days(transactions: ir.Table) -> ir.Table:
     where only a cost is given; null when no line of the day has either) and
     ``day_unpriced_amount`` (the amount of the lines with neither).
 
+    ``margins`` says whether any transaction has a margin or a cost; by default the data is
+    asked (:func:`carries_margins`, a scan of two columns). Where none has, the margin sums are
+    not computed: ``day_margin`` is null and ``day_unpriced_amount`` is the day's amount — the
+    same figures, for one grouped sum instead of three.
+
     Every per-customer figure in cvm is computed from this table, so a run groups its
     transactions by customer and day once and keeps the result (it is the costly step).
     """
     t = transactions
+    if margins is None:
+        margins = carries_margins(t)
+    if not margins:
+        days = t.group_by(["customer_id", "purchase_date"]).aggregate(
+            day_amount=t.amount.sum(), day_transactions=t.count())
+        return days.mutate(day_margin=ibis.null("float64"), day_unpriced_amount=days.day_amount)
     margin = ibis.coalesce(t.margin, t.amount - t.cost)
     t = t.mutate(_margin=margin, _unpriced=ibis.ifelse(margin.isnull(), t.amount, 0.0))
     return t.group_by(["customer_id", "purchase_date"]).aggregate(

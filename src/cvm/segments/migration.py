@@ -29,8 +29,7 @@ def segment_migration(ws: Workspace, first: dt.date, second: dt.date,
 
     Columns: ``from_segment``, ``to_segment``, ``customers``, ``share_of_from`` (the row share).
     """
-    from ..features.summary import purchase_days
-    from ..pipeline import _transactions_for, customer_features
+    from ..pipeline import _purchase_days, _transactions_for, customer_features
 
     if second <= first:
         raise ValueError(f"the second as-of date ({second}) must be after the first ({first})")
@@ -38,7 +37,7 @@ def segment_migration(ws: Workspace, first: dt.date, second: dt.date,
     scheme = load_scheme(config.rfm.scheme)
     eng = engine or duckdb_engine(ws.con)
     txns = _transactions_for(eng, ws)
-    days = eng.cache(purchase_days(txns))
+    days = _purchase_days(eng, ws, txns)
     a = customer_features(txns, config.with_as_of(first), scheme=scheme, days=days).select(
         "customer_id", from_segment="rfm_segment")
     b = customer_features(txns, config.with_as_of(second), scheme=scheme, days=days).select(
