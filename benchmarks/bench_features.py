@@ -4,7 +4,8 @@ For each size of synthetic transaction log (see ``synthetic.py``) this times, ea
 process so that its peak memory can be read on its own:
 
 - ``duckdb``: the reference point, a plain ``GROUP BY customer_id, purchase_date`` over the
-  Parquet file, materialised in DuckDB (and, reported alongside, fetched as an Arrow table);
+  Parquet file, materialised in DuckDB (and, reported alongside, fetched as an Arrow table),
+  with as many DuckDB threads as cvm uses (``cvm.engine.duckdb_threads``);
 - ``duckdb-summary``: (diagnostic) the per-customer summary hand-written as one DuckDB query,
   the floor for what the summary part of the feature stage costs;
 - ``cvm``: cvm's whole feature stage (summary + RFM scores and segments + ABC) as built by
@@ -95,10 +96,20 @@ def _timed(fn, repeat: int) -> tuple[list[float], object]:
     return times, result
 
 
+def _reference_connection():
+    """A plain DuckDB connection with as many threads as cvm's, so that the ratio to the
+    group-by measures cvm's own work, not a thread setting."""
+    import duckdb
+
+    from cvm.engine import duckdb_threads
+
+    return duckdb.connect(config={"threads": duckdb_threads()})
+
+
 def _step_duckdb(data: Path, as_of: dt.date, repeat: int, out: Path | None) -> dict:
     import duckdb
 
-    con = duckdb.connect()
+    con = _reference_connection()
     group_by = (f"SELECT customer_id, purchase_date, sum(amount) AS amount, count(*) AS n_rows "
                 f"FROM read_parquet('{data}') GROUP BY customer_id, purchase_date")
     idle = _rss_bytes()
@@ -137,7 +148,7 @@ FROM s
 def _step_duckdb_summary(data: Path, as_of: dt.date, repeat: int, out: Path | None) -> dict:
     import duckdb
 
-    con = duckdb.connect()
+    con = _reference_connection()
     sql = _SUMMARY_SQL.format(data=data, as_of=as_of.isoformat())
     idle = _rss_bytes()
     times, table = _timed(lambda: con.sql(sql).to_arrow_table(), repeat)
@@ -363,7 +374,10 @@ def _machine() -> str:
         lt = lifetimes.__version__
     except Exception:  # pragma: no cover
         lt = "missing"
-    return (f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, DuckDB {duckdb.__version__}, "
+    from cvm.engine import duckdb_threads
+
+    return (f"{os.cpu_count()} cores, DuckDB threads {duckdb_threads()}, "
+            f"Python {sys.version.split()[0]}, DuckDB {duckdb.__version__}, "
             f"Ibis {ibis.__version__}, pandas {pandas.__version__}, NumPy {numpy.__version__}, "
             f"lifetimes {lt}")
 

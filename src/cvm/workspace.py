@@ -26,6 +26,8 @@ from typing import Any, Iterator
 import duckdb
 import pyarrow as pa
 
+from .engine import duckdb_threads
+
 __all__ = ["Workspace", "WorkspaceError"]
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,7 @@ class Workspace:
             ) from None
         except duckdb.Error as exc:
             raise WorkspaceError(f"workspace {self.path} is not a DuckDB file ({exc})") from None
+        self.con.execute(f"SET threads = {duckdb_threads()}")
         self._lock = threading.RLock()
         if not read_only:
             self.con.execute(_DDL)
