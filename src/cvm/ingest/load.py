@@ -294,15 +294,25 @@ def _duplicates(con, file_name: str) -> list[str]:
     same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM t.{c}" for c in _KEY)
     # Rows of a group of equal rows (nulls equal, as in GROUP BY) and the group's first row; a
     # grouping that keeps only the repeated groups costs far less than a window over every row.
+    # The rows are first grouped by a hash of the whole row, and only rows whose hash repeats
+    # (the repeated rows, and in theory a hash collision) are grouped by their columns.
+    key = ", ".join(_KEY)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _repeats AS SELECT UNNEST(rows) AS source_row, first_row "
+        "CREATE OR REPLACE TEMP TABLE _repeats AS "
+        f"WITH hashed AS (SELECT source_row, hash({key}) AS _hash FROM _incoming_t), "
+        "repeated AS (SELECT _hash FROM hashed GROUP BY _hash HAVING count(*) > 1) "
+        "SELECT UNNEST(rows) AS source_row, first_row "
         "FROM (SELECT min(source_row) AS first_row, list(source_row) AS rows FROM _incoming_t "
-        f"GROUP BY {', '.join(_KEY)} HAVING count(*) > 1)")
+        "WHERE source_row IN (SELECT source_row FROM hashed SEMI JOIN repeated USING (_hash)) "
+        f"GROUP BY {key} HAVING count(*) > 1)")
+    # Rows already in the workspace; a first load skips the join (which costs about as much as
+    # the grouping above even when the workspace holds nothing).
+    empty = not con.execute("SELECT EXISTS (SELECT 1 FROM transactions)").fetchall()[0][0]
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _prior AS SELECT i.source_row, "
         "min(f.name || ' row ' || t.source_row) AS original FROM _incoming_t i "
         f"JOIN transactions t ON {same} JOIN files f ON f.file_id = t.file_id "
-        "GROUP BY i.source_row")
+        + ("WHERE false " if empty else "") + "GROUP BY i.source_row")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _incoming_t AS SELECT i.*, "
         "(r.first_row IS NOT NULL AND r.first_row <> i.source_row OR p.original IS NOT NULL) "
