@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -22,11 +23,32 @@ from .workspace import Workspace
 __all__ = ["write_results", "write_csv", "write_table", "staged_folder"]
 
 
+_CSV_PART_ROWS = 200_000
+
+
 def write_csv(table: pa.Table, path: Path) -> None:
-    """CSV in UTF-8 with a byte-order mark, so that Excel shows Chinese text correctly."""
+    """CSV in UTF-8 with a byte-order mark, so that Excel shows Chinese text correctly.
+
+    A large table is formatted in parts on all cores (Arrow's CSV writer formats on one thread
+    and lets go of the interpreter while it works), then written in order: the same bytes as
+    one pass.
+    """
+    parts = [table.slice(start, _CSV_PART_ROWS)
+             for start in range(0, max(table.num_rows, 1), _CSV_PART_ROWS)]
+
+    def formatted(index: int) -> pa.Buffer:
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(parts[index], sink, pacsv.WriteOptions(include_header=index == 0))
+        return sink.getvalue()
+
     with Path(path).open("wb") as fh:
         fh.write("\ufeff".encode("utf-8"))
-        pacsv.write_csv(table, fh)
+        if len(parts) == 1:
+            pacsv.write_csv(table, fh)
+            return
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            for buffer in pool.map(formatted, range(len(parts))):
+                fh.write(buffer)
 
 
 def write_table(table: pa.Table, path: Path) -> None:
