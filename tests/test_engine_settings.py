@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from cvm.config import ConfigError
 from cvm.engine import duckdb_engine, duckdb_threads
 from cvm.workspace import Workspace
 
@@ -27,5 +28,17 @@ def test_threads_follow_the_environment_in_engines_and_workspaces(monkeypatch, t
 @pytest.mark.parametrize("value", ["0", "-2", "many", "1.5"])
 def test_bad_thread_counts_are_refused_with_the_variable_named(monkeypatch, value):
     monkeypatch.setenv("CVM_DUCKDB_THREADS", value)
-    with pytest.raises(ValueError, match=f"CVM_DUCKDB_THREADS must be a whole number of threads, not '{value}'"):
+    with pytest.raises(ConfigError, match=f"CVM_DUCKDB_THREADS must be a whole number of threads, not '{value}'"):
         duckdb_threads()
+
+
+def test_the_cli_reports_a_bad_thread_count_in_one_sentence(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from cvm.cli import main
+
+    monkeypatch.setenv("CVM_DUCKDB_THREADS", "many")
+    result = CliRunner().invoke(main, ["runs", "--workspace", str(tmp_path / "w.duckdb")])
+    assert result.exit_code == 2
+    assert "CVM_DUCKDB_THREADS must be a whole number of threads, not 'many'" in result.output
+    assert "Traceback" not in result.output

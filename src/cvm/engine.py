@@ -18,6 +18,8 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
+from .config import ConfigError
+
 __all__ = ["Engine", "ENGINES", "duckdb_engine", "duckdb_threads", "spark_engine",
            "MissingExtraError"]
 
@@ -86,7 +88,7 @@ def duckdb_threads() -> int:
         except ValueError:
             threads = 0
         if threads < 1:
-            raise ValueError(f"CVM_DUCKDB_THREADS must be a whole number of threads, not {value!r}")
+            raise ConfigError(f"CVM_DUCKDB_THREADS must be a whole number of threads, not {value!r}")
         return threads
     return (os.cpu_count() or 1) + 1
 
