@@ -105,6 +105,7 @@ def test_purchase_days_merge_same_day_lines_by_hand(engine_name):
 
 
 def test_purchase_days_without_margins_skip_the_margin_sums(engine_name):
+    import ibis
     import pyarrow as pa
 
     from cvm.features.summary import carries_margins, purchase_days
@@ -127,6 +128,12 @@ def test_purchase_days_without_margins_skip_the_margin_sums(engine_name):
     def days(table, **kwargs):
         got = engine.to_arrow(purchase_days(table, **kwargs)).sort_by("customer_id")
         return got.to_pylist(), got.schema
+
+    # a schema alone (no data to ask) keeps the margin sums
+    unbound = ibis.table({"customer_id": "string", "purchase_date": "date", "amount": "float64",
+                          "margin": "float64", "cost": "float64"}, name="schema_only")
+    assert carries_margins(unbound) is True
+    assert "day_margin" in purchase_days(unbound).columns
 
     skipped, asked, summed = days(plain), days(plain, margins=False), days(plain, margins=True)
     assert skipped == asked == summed

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 __all__ = ["carries_margins", "customer_summary", "purchase_days", "window_filter"]
@@ -32,8 +33,14 @@ def window_filter(transactions: ir.Table, as_of: dt.date, window_days: int | Non
 
 
 def carries_margins(transactions: ir.Table) -> bool:
-    """Whether any transaction has a ``margin`` or a ``cost`` (one scan of those two columns)."""
+    """Whether any transaction has a ``margin`` or a ``cost`` (one scan of those two columns).
+
+    A table not bound to a backend (a schema only, to build an expression from) is taken to
+    carry them, so the expression computes the margin sums.
+    """
     t = transactions
+    if t.op().find(ops.UnboundTable):
+        return True
     return bool((t.margin.notnull() | t.cost.notnull()).any().execute())
 
 
