@@ -112,6 +112,20 @@ def test_pareto_dert_closed_form_matches_discrete_sum(cdnow):
     assert np.allclose(closed, summed, rtol=5e-3)
 
 
+def test_discrete_sum_on_threads_equals_the_steps_one_after_another(cdnow):
+    # CDNOW's BG/NBD estimates (Fader, Hardie & Lee 2005, p. 280) and all 2,357 customers
+    model = BGNBD()
+    model.params_ = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    got = discounted_expected_transactions(model, cdnow, horizon=52.0, discount_rate=0.1,
+                                           time_units_per_year=52.0, step=4.0)
+    expected, previous = 0.0, 0.0
+    for end in np.arange(4.0, 53.0, 4.0):
+        cumulative = model.expected_purchases(float(min(end, 52.0)), cdnow)
+        expected = expected + (cumulative - previous) * 1.1 ** (-min(end, 52.0) / 52.0)
+        previous = cumulative
+    assert np.array_equal(got, expected)  # the same additions in the same order: equal bits
+
+
 @settings(max_examples=25, deadline=None)
 @given(rate=st.floats(0.0, 0.5), extra=st.floats(0.01, 0.5), horizon=st.floats(4, 156))
 def test_value_falls_as_the_discount_rate_rises(rate, extra, horizon):

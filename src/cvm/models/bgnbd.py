@@ -9,11 +9,11 @@ are in (weeks for the CDNOW example).
 from __future__ import annotations
 
 import numpy as np
-from scipy.integrate import quad
 from scipy.special import betainc, betaln, digamma, gammaln
 
 from ._base import RFModel
 from ._data import RFStats, wsum
+from ._quadrature import quad
 
 __all__ = ["BGNBD", "bgnbd_log_likelihood", "expected_purchases_while_alive"]
 

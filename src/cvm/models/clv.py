@@ -20,6 +20,9 @@ of those units make a year with ``time_units_per_year`` (52.18 for weeks, 365.25
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from scipy.special import hyperu
 
@@ -61,13 +64,20 @@ def discounted_expected_transactions(model, data, *, horizon: float, discount_ra
     ends = np.minimum(np.arange(1, n_steps + 1) * step, horizon)
     # a frequency/recency/T table is checked and compressed once, not at every step
     st = model._history(data) if isinstance(model, RFModel) else None
+
+    def cumulative(end: float) -> np.ndarray:
+        return (model.expected_purchases(end, data) if st is None
+                else model._expected_purchases(st, float(end)))
+
     total = 0.0
     previous = 0.0
-    for end in ends:
-        cumulative = (model.expected_purchases(end, data) if st is None
-                      else model._expected_purchases(st, float(end)))
-        total = total + (cumulative - previous) * (1.0 + discount_rate) ** (-end / time_units_per_year)
-        previous = cumulative
+    # The steps are independent: they are evaluated on all cores (NumPy lets go of the
+    # interpreter inside its array loops) and summed in order, so the result is the same as
+    # one step after another.
+    with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, n_steps)) as pool:
+        for end, value in zip(ends, pool.map(cumulative, ends)):
+            total = total + (value - previous) * (1.0 + discount_rate) ** (-end / time_units_per_year)
+            previous = value
     total = np.asarray(total, dtype=float)
     return total if st is None else total[st.inverse]
 

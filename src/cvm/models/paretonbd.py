@@ -9,11 +9,11 @@ exponential with rate mu ~ Gamma(s, beta).
 from __future__ import annotations
 
 import numpy as np
-from scipy.integrate import quad
 from scipy.special import digamma, gammaln
 
 from ._base import RFModel
 from ._data import RFStats, wsum
+from ._quadrature import quad
 from .hyp2f1 import log_hyp2f1_c_a1
 
 __all__ = ["ParetoNBD", "paretonbd_log_likelihood"]
