@@ -217,3 +217,16 @@ def test_docstring_examples_run():
     for module in (cvm.models.bgnbd, cvm.models.sbg, cvm.models.hyp2f1):
         failures, _ = doctest.testmod(module)
         assert failures == 0, module.__name__
+
+
+def test_model_choice_on_threads_equals_the_fits_one_after_another(cdnow, monkeypatch):
+    from cvm.models import selection
+
+    together = selection.fit_purchase_model(cdnow)
+    monkeypatch.setattr(selection.os, "cpu_count", lambda: 1)
+    in_turn = selection.fit_purchase_model(cdnow)
+    assert [c.name for c in together.candidates] == ["bgnbd", "paretonbd", "mbgnbd"]
+    assert together.chosen.name == in_turn.chosen.name
+    for a, b in zip(together.candidates, in_turn.candidates):
+        assert (a.name, a.log_likelihood, a.model.params_, a.histogram_expected) == \
+            (b.name, b.log_likelihood, b.model.params_, b.histogram_expected)

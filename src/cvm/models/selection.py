@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -144,12 +146,21 @@ def fit_purchase_model(data, model: str = "auto") -> ModelChoice:
         fit = _fit_one(model, data, n_customers)
         return ModelChoice(fit, [fit], choice_reason(fit.as_dict(), [fit.as_dict()], asked=True),
                            asked=True)
-    candidates = []
-    for name in PURCHASE_MODELS:
+    def attempt(name: str) -> ModelFit | ValueError:
         try:
-            candidates.append(_fit_one(name, data, n_customers))
+            return _fit_one(name, data, n_customers)
         except ValueError as exc:
-            logger.warning("%s could not be fitted: %s", MODEL_TITLES[name], exc)
+            return exc
+
+    # The three fits are independent: they run on all cores (the likelihoods are NumPy array
+    # work, which lets go of the interpreter), and are taken in the models' order.
+    candidates = []
+    with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, len(PURCHASE_MODELS))) as pool:
+        for name, outcome in zip(PURCHASE_MODELS, pool.map(attempt, PURCHASE_MODELS)):
+            if isinstance(outcome, ValueError):
+                logger.warning("%s could not be fitted: %s", MODEL_TITLES[name], outcome)
+            else:
+                candidates.append(outcome)
     if not candidates:
         raise ValueError("none of the purchase models could be fitted to these data")
     usable = [c for c in candidates if c.converged] or candidates
