@@ -168,6 +168,38 @@ def test_m_score_is_the_same_with_or_without_the_shared_value_sort(engine_name, 
     assert {c: r["value_rank"] for c, r in apart.items()} == {"c4": 1, "c1": 2, "c2": 3, "c3": 4, "c5": 5}
 
 
+def test_quantile_cuts_leave_a_score_empty_when_customers_tie(engine_name):
+    import pyarrow as pa
+
+    from cvm.features.rfm import scores
+
+    engine = get_engine(engine_name)
+    # ten customers: six bought once; recency 10 days for six of them, then 20, 30, 40, 50
+    t = engine.table(pa.table({
+        "customer_id": [f"c{i}" for i in range(10)],
+        "frequency": pa.array([0] * 6 + [1, 2, 3, 4], pa.int64()),
+        "recency_days": pa.array([10] * 6 + [20, 30, 40, 50], pa.int64()),
+    }), f"ties_{engine_name}")
+    got = engine.to_arrow(scores(t, RFMOptions(), "rf")).sort_by("customer_id").to_pylist()
+    # F: customers below 0, 6, 7, 8, 9 → 1 + floor(5 · below / 10) = 1, 4, 4, 5, 5 (2, 3 empty)
+    assert [r["f_score"] for r in got] == [1] * 6 + [4, 4, 5, 5]
+    # R (fewer days is better): customers worse than 10 days 4, 20 → 3, 30 → 2, 40 → 1, 50 → 0
+    assert [r["r_score"] for r in got] == [3] * 6 + [2, 2, 1, 1]
+    assert got[0].keys() == {"customer_id", "frequency", "recency_days", "r_score", "f_score"}
+
+
+def test_equal_totals_rank_as_equal_whatever_the_order_of_addition(engine_name, make_transactions):
+    # a's 0.1 + 0.2 is 0.30000000000000004 in floating point, b's single 0.3 is 0.3
+    rows = make_transactions([("a", "2024-01-02", 0.1, None), ("a", "2024-01-03", 0.2, None),
+                              ("b", "2024-01-03", 0.3, None), ("c", "2024-01-03", 5.0, None)])
+    got = _features(engine_name, rows, AnalysisConfig(as_of=dt.date(2024, 1, 31)))
+    assert got["a"]["monetary_total"] != got["b"]["monetary_total"]
+    # tied: no customer below either (score 1); two below c: 1 + floor(5 · 2 / 3) = 4; ranked by
+    # customer id after the larger c
+    assert got["a"]["m_score"] == got["b"]["m_score"] == 1 and got["c"]["m_score"] == 4
+    assert [got[c]["value_rank"] for c in "cab"] == [1, 2, 3]
+
+
 def test_abc_by_share_of_customers(engine_name, hand_rows):
     got = _features(engine_name, hand_rows, AnalysisConfig(as_of=AS_OF, abc=ABCOptions(basis="customers")))
     # ranks 1..5 at positions 0, .2, .4, .6, .8: A < 20 %, B < 50 %, C the rest

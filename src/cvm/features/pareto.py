@@ -4,6 +4,9 @@ Per customer (one engine-neutral Ibis expression): customers are ranked by value
 first (ties by ``customer_id``); ``value_share`` is the customer's share of total value and
 ``cumulative_value_share`` the share of the customer and all ranked above.
 
+Customers are ranked on :func:`ranking_value` (the value rounded to 6 decimals), so the order
+and the classes are the same on every run.
+
 - ``basis="value"`` (default): A are the largest contributors that together *first reach* the A
   threshold (70 %) of value — a customer is A when the customers ranked above bring less than
   70 % — so the top customer is always A even if it alone brings more; B likewise up to 90 %;
@@ -27,7 +30,21 @@ import numpy as np
 
 from ..config import ABCOptions
 
-__all__ = ["abc_classes", "pareto_summary"]
+__all__ = ["abc_classes", "pareto_summary", "ranking_value"]
+
+
+RANKING_DECIMALS = 6
+
+
+def ranking_value(table: ir.Table, column: str) -> ir.FloatingValue:
+    """The value customers are ranked on: null counts as 0, rounded to 6 decimals.
+
+    The engines add a customer's purchases in parallel, in no fixed order, so the same total can
+    differ in its last bits from one run to the next, and two equal totals can differ from each
+    other. Rounded, they rank as equal every time (in any currency, 6 decimals is far below a
+    real difference and far above that noise for totals under a billion).
+    """
+    return table[column].fill_null(0.0).round(RANKING_DECIMALS)
 
 
 def abc_classes(features: ir.Table, options: ABCOptions | None = None, *,
@@ -41,7 +58,7 @@ def abc_classes(features: ir.Table, options: ABCOptions | None = None, *,
     """
     options = options or ABCOptions()
     value = features[value_column].fill_null(0.0)
-    order = [ibis.desc(value), features.customer_id]
+    order = [ibis.desc(ranking_value(features, value_column)), features.customer_id]
     running = ibis.window(order_by=order, rows=(None, 0))
     total = value.sum().over()
     n = features.customer_id.count().over()

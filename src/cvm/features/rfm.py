@@ -22,23 +22,24 @@ import ibis
 import ibis.expr.types as ir
 
 from ..config import RFMOptions
+from .pareto import ranking_value
 
 __all__ = ["money_column", "money_score", "rfm_scores", "scores", "with_rfm_cell", "with_rfm_score"]
 
 
 def money_score(table: ir.Table, column: str) -> ir.IntegerValue:
-    """The quantile score of a money measure, ranking every customer (a null counts as 0).
+    """The quantile score of a money measure, ranking every customer.
 
     The 0-based minimum rank is the number of customers with a lower value: ``n`` minus the
     customers with at least this value, a running count over the customers sorted from the
-    highest value down, ties counted together (a ``RANGE`` frame). The sort is the value
-    ranking's (:func:`cvm.features.pareto.abc_classes`): computed in the same projection, an
-    engine sorts the customers once for both. A money measure is never a join key: a
-    floating-point sum evaluated twice may differ in its last bits (the engines add in
-    parallel).
+    highest value down, ties counted together (a ``RANGE`` frame). Customers are ranked on
+    :func:`cvm.features.pareto.ranking_value` (null as 0, rounded to 6 decimals, so equal
+    totals whose floating-point sums differ in the last bits tie, on every run). The sort is the
+    value ranking's (:func:`cvm.features.pareto.abc_classes`): computed in the same projection,
+    an engine sorts the customers once for both.
     """
-    value = table[column].fill_null(0.0)
-    at_least = table.customer_id.count().over(ibis.window(order_by=ibis.desc(value),
+    key = ranking_value(table, column)
+    at_least = table.customer_id.count().over(ibis.window(order_by=ibis.desc(key),
                                                           range=(None, 0)))
     n = table.customer_id.count().over()
     return (1 + ((n - at_least) * 5 / n).floor()).cast("int8")
@@ -46,24 +47,35 @@ def money_score(table: ir.Table, column: str) -> ir.IntegerValue:
 
 def _quantile_scores(table: ir.Table, base: ir.Table, column: str, name: str, *,
                      higher_is_better: bool) -> ir.Table:
-    """Join a quantile score onto ``table``, computed on ``base``'s table of distinct values.
+    """Add a quantile score to ``table``, from ``base``'s table of distinct values.
 
     The 0-based minimum rank of a value is the number of customers with a strictly worse value:
     the running count over the distinct values, sorted from worst to best, minus the value's own
     count. Recency and frequency (whole numbers) have a few hundred distinct values, so this
     sorts a small table instead of every customer (and, on Spark, avoids a window over one
-    partition). The counts are taken from ``base``, the table the scoring started from, so a
-    later score's counts do not repeat an earlier score's join.
+    partition). The score ``1 + floor(5 · rank / n)`` rises with the value, so it is reached at
+    four cut values: score k from the first value whose rank satisfies ``5 · rank ≥ (k − 1) · n``
+    (compared in integers). The four cuts are one row from the small table, joined to every
+    customer (a cross join with one row: no matching of keys), so the customers are scored by
+    comparisons. The counts are taken from ``base``, the table the scoring started from.
     """
     if not base[column].type().is_integer():
         return table.mutate(**{name: money_score(table, column)})
     counts = base.group_by(column).aggregate(_n=base.count())
     order = counts[column] if higher_is_better else ibis.desc(counts[column])
     running = counts._n.sum().over(ibis.window(order_by=order, rows=(None, 0)))
-    total = counts._n.sum().over()
-    scores = counts.select(
-        column, **{name: (1 + ((running - counts._n) * 5 / total).floor()).cast("int8")})
-    return table.inner_join(scores, column)
+    ranked = counts.mutate(_below=running - counts._n, _total=counts._n.sum().over())
+    prefix = f"_cvm_{name}_from_"
+    cuts = {}
+    for k in (5, 4, 3, 2):
+        reached = ranked._below * 5 >= ranked._total * (k - 1)
+        cuts[f"{prefix}{k}"] = (ranked[column].min(where=reached) if higher_is_better
+                                else ranked[column].max(where=reached))
+    t = table.cross_join(ranked.aggregate(**cuts))
+    value = t[column]
+    branches = [((value >= t[f"{prefix}{k}"]) if higher_is_better else (value <= t[f"{prefix}{k}"]), k)
+                for k in (5, 4, 3, 2)]
+    return t.mutate(**{name: ibis.cases(*branches, else_=1).cast("int8")}).drop(*cuts)
 
 
 def _breakpoint_score(value: ir.NumericValue, cuts, *, higher_is_better: bool) -> ir.IntegerValue:
