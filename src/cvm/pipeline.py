@@ -154,11 +154,9 @@ def _transactions_for(engine: Engine, ws: Workspace) -> ir.Table:
     return engine.read_parquet(path, "cvm_transactions")
 
 
-def _purchase_days(engine: Engine, ws: Workspace, transactions: ir.Table) -> ir.Table:
-    """The run's purchase-day table, cached; whether margins are known is asked of the stored
-    transactions directly rather than through the unified view."""
-    margins = ws.query("SELECT bool_or(margin IS NOT NULL OR cost IS NOT NULL) FROM transactions")
-    return engine.cache(purchase_days(transactions, margins=bool(margins[0][0])))
+def _purchase_days(engine: Engine, transactions: ir.Table) -> ir.Table:
+    """The run's purchase-day table, computed once and cached."""
+    return engine.cache(purchase_days(transactions))
 
 
 def _as_of(ws: Workspace, config: AnalysisConfig) -> dt.date:
@@ -186,7 +184,7 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         unify(ws)
         say("computing customer features")
         txns = _transactions_for(eng, ws)
-        days = _purchase_days(eng, ws, txns)
+        days = _purchase_days(eng, txns)
         expr = customer_features(txns, config, scheme=scheme, days=days)
         cached = eng.cache(expr)
         value_column = "margin_total" if config.abc.measure == "margin" else "monetary_total"

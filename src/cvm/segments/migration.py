@@ -37,7 +37,7 @@ def segment_migration(ws: Workspace, first: dt.date, second: dt.date,
     scheme = load_scheme(config.rfm.scheme)
     eng = engine or duckdb_engine(ws.con)
     txns = _transactions_for(eng, ws)
-    days = _purchase_days(eng, ws, txns)
+    days = _purchase_days(eng, txns)
     a = customer_features(txns, config.with_as_of(first), scheme=scheme, days=days).select(
         "customer_id", from_segment="rfm_segment")
     b = customer_features(txns, config.with_as_of(second), scheme=scheme, days=days).select(
