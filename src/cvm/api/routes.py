@@ -23,6 +23,7 @@ from fastapi.security import HTTPBearer
 from .. import __version__
 from ..config import AnalysisConfig, ConfigError, RFMOptions
 from ..features.rfm_schemes import SchemeError, list_schemes, load_scheme
+from ..spreadsheet import formula_safe, write_workbook
 from .access import SESSION_COOKIE, Principal, mask_row
 from .columns import column_label
 from .jobs import Job
@@ -432,7 +433,7 @@ def _csv_chunks(cursor, result, lang: str):
         first = True
         for batch in reader:
             sink = io.BytesIO()
-            table = pa.Table.from_batches([batch]).rename_columns(names)
+            table = pa.Table.from_batches([formula_safe(batch)]).rename_columns(names)
             pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=first))
             first = False
             yield sink.getvalue()
@@ -443,20 +444,16 @@ def _csv_chunks(cursor, result, lang: str):
 
 
 def _xlsx(result, lang: str) -> bytes:
-    from openpyxl import Workbook
+    def rows():
+        while True:
+            chunk = result.fetchmany(10_000)
+            if not chunk:
+                return
+            yield from chunk
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("targets")
-    names = [d[0] for d in result.description]
-    sheet.append([column_label(n, lang) for n in names])
-    while True:
-        rows = result.fetchmany(10_000)
-        if not rows:
-            break
-        for row in rows:
-            sheet.append(list(row))
     out = io.BytesIO()
-    book.save(out)
+    write_workbook(out, [column_label(d[0], lang) for d in result.description], rows(),
+                   sheet="targets")
     return out.getvalue()
 
 
