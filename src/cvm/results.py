@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from .spreadsheet import formula_safe, table_rows, write_workbook
 from .workspace import Workspace
 
 __all__ = ["write_results", "write_csv", "write_table", "staged_folder"]
@@ -31,20 +32,22 @@ def write_csv(table: pa.Table, path: Path) -> None:
 
     A large table is formatted in parts on all cores (Arrow's CSV writer formats on one thread
     and lets go of the interpreter while it works), then written in order: the same bytes as
-    one pass.
+    one pass. Text cells a spreadsheet would run as formulas are quoted, part by part
+    (:func:`cvm.spreadsheet.formula_safe`).
     """
     parts = [table.slice(start, _CSV_PART_ROWS)
              for start in range(0, max(table.num_rows, 1), _CSV_PART_ROWS)]
 
     def formatted(index: int) -> pa.Buffer:
         sink = pa.BufferOutputStream()
-        pacsv.write_csv(parts[index], sink, pacsv.WriteOptions(include_header=index == 0))
+        pacsv.write_csv(formula_safe(parts[index]), sink,
+                        pacsv.WriteOptions(include_header=index == 0))
         return sink.getvalue()
 
     with Path(path).open("wb") as fh:
         fh.write("\ufeff".encode("utf-8"))
         if len(parts) == 1:
-            pacsv.write_csv(table, fh)
+            pacsv.write_csv(formula_safe(table), fh)
             return
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             for buffer in pool.map(formatted, range(len(parts))):
@@ -52,11 +55,11 @@ def write_csv(table: pa.Table, path: Path) -> None:
 
 
 def write_table(table: pa.Table, path: Path) -> None:
-    """CSV or Excel, by the file's suffix."""
+    """CSV or Excel, by the file's suffix (text in Excel as string cells, never formulas)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() in (".xlsx", ".xls"):
-        table.to_pandas().to_excel(path, index=False)
+        write_workbook(path, table.column_names, table_rows(table))
     else:
         write_csv(table, path)
 

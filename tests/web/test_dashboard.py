@@ -114,6 +114,31 @@ def test_viewer_sees_masked_customers(page, web_server):
     shot(page, "10-customers-viewer")
 
 
+def test_viewer_list_offers_no_sort_or_search_on_masked_fields(page, web_server):
+    sign_in(page, web_server, "viewer")
+    page.goto(web_server.url + "/customers?lang=en")
+    page.wait_for_selector("#customers-table tbody tr")
+    sortable = page.eval_on_selector_all("#customers-table th[data-sort]",
+                                          "ths => ths.map((th) => th.dataset.sort)")
+    headers = page.eval_on_selector_all("#customers-table th", "ths => ths.map((th) => th.textContent)")
+    assert "Name" in headers and "Phone" in headers
+    assert "name" not in sortable and "phone" not in sortable
+    assert "monetary_total" in sortable and "customer_id" in sortable
+    assert page.inner_text("label.grow").strip() == "Search customer id"
+    assert page.inner_text("#masked-note") == ("Personal fields are masked for your role (viewer): "
+                                               "they are not searched and cannot be sorted by.")
+
+
+def test_analyst_list_sorts_by_name(page, web_server):
+    sign_in(page, web_server, "analyst")
+    page.goto(web_server.url + "/customers?lang=en")
+    page.wait_for_selector("#customers-table tbody tr")
+    assert page.inner_text("label.grow").strip() == "Search id, name, phone"
+    page.click("#customers-table th[data-sort=name]")
+    page.wait_for_url("**sort=name**")
+    page.wait_for_selector("#customers-table th.sorted[data-sort=name]")
+
+
 def test_upload_and_run_with_a_progress_bar(page, web_server):
     sign_in(page, web_server, "admin")
     page.goto(web_server.url + "/runs?lang=en")

@@ -36,6 +36,12 @@ class Principal:
     def masked(self) -> bool:
         return not role_at_least(self.role, "analyst")
 
+    @property
+    def masked_columns(self) -> tuple[str, ...]:
+        """The personal fields this caller sees as ``***``, and so may neither search nor sort
+        by (either would give their values away)."""
+        return PERSONAL_COLUMNS if self.masked else ()
+
 class Access:
     """Token checks (briefly cached) and dashboard sessions, kept in the server process."""
 

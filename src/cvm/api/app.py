@@ -24,7 +24,7 @@ from .. import __version__
 from ..workspace import Workspace, WorkspaceError
 from .access import Access
 from .jobs import JobQueue
-from .reader import BadQuery, NotFound, ResultsReader
+from .reader import BadQuery, MaskedColumn, NotFound, ResultsReader
 from .uploads import UploadLimit
 
 __all__ = ["create_app", "Settings"]
@@ -126,6 +126,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(BadQuery)
     async def bad_query(request: Request, exc: BadQuery):
         return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(MaskedColumn)
+    async def masked_column(request: Request, exc: MaskedColumn):
+        return JSONResponse({"detail": str(exc)}, status_code=403)
 
     @app.exception_handler(WorkspaceError)
     async def workspace_error(request: Request, exc: WorkspaceError):

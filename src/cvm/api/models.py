@@ -95,6 +95,8 @@ class CustomerPage(BaseModel):
     page_size: int
     columns: list[str]
     rows: list[dict[str, Any]]
+    masked: list[str] = Field(default_factory=list, description=(
+        "Columns shown as *** to the caller: not searched, and not a sort key"))
 
 
 class Figures(BaseModel):

@@ -21,13 +21,14 @@ import json
 import math
 import threading
 from collections import OrderedDict
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 from ..workspace import Workspace
 from . import insights
 from .listing import CustomerIndex
 
-__all__ = ["ResultsReader", "NotFound", "BadQuery", "CustomerQuery", "LIST_COLUMNS"]
+__all__ = ["ResultsReader", "NotFound", "BadQuery", "MaskedColumn", "CustomerQuery",
+           "LIST_COLUMNS", "SEARCH_COLUMNS"]
 
 #: Columns a customer list shows, in order, when the run has them.
 LIST_COLUMNS = (
@@ -36,6 +37,8 @@ LIST_COLUMNS = (
     "recency_days", "frequency", "monetary_total", "last_purchase", "r_score", "f_score",
     "m_score", "probability_alive", "clv", "potential_value",
 )
+#: Columns a text search (``q``) looks in, when the run has them and the caller sees them.
+SEARCH_COLUMNS = ("customer_id", "name", "phone", "email")
 _FILTERS = {"segment": "rfm_segment", "cell": "matrix_cell", "stage": "lifecycle_stage",
             "abc": "abc_class", "quadrant": "value_quadrant"}
 _CACHE_SIZE = 512
@@ -52,20 +55,29 @@ class BadQuery(ValueError):
     """A filter, sort column or parameter the results cannot answer."""
 
 
+class MaskedColumn(PermissionError):
+    """A sort by a column the caller sees masked (its order would give the values away)."""
+
+
 class CustomerQuery:
-    """Filters, sort and page of a customer list (all optional)."""
+    """Filters, sort and page of a customer list (all optional).
+
+    ``masked`` names the columns the caller sees as ``***``: the text search skips them and a
+    sort by one is refused, so that neither can tell what they hold.
+    """
 
     def __init__(self, *, segment: str | None = None, cell: str | None = None,
                  stage: str | None = None, abc: str | None = None, quadrant: str | None = None,
                  clv_min: float | None = None, clv_max: float | None = None,
                  search: str | None = None, sort: str = "value_rank", descending: bool = False,
-                 page: int = 1, page_size: int = 50):
+                 page: int = 1, page_size: int = 50, masked: Collection[str] = ()):
         self.equals = {k: v for k, v in (("segment", segment), ("cell", cell), ("stage", stage),
                                          ("abc", abc), ("quadrant", quadrant)) if v is not None}
         self.clv_min, self.clv_max = clv_min, clv_max
         self.search = search
         self.sort, self.descending = sort, descending
         self.page, self.page_size = page, page_size
+        self.masked = frozenset(masked)
 
     def where(self, columns: set[str]) -> tuple[str, list]:
         clauses, params = [], []
@@ -86,14 +98,24 @@ class CustomerQuery:
             clauses.append(f'"clv" {op} ?')
             params.append(bound)
         if self.search:
-            text = ["customer_id"] + [c for c in ("name", "phone", "email") if c in columns]
+            text = [c for c in SEARCH_COLUMNS if c in columns and c not in self.masked]
             clauses.append("(" + " OR ".join(f'contains(lower(CAST("{c}" AS VARCHAR)), ?)'
                                             for c in text) + ")")
             params.extend([self.search.lower()] * len(text))
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
+    def order_by(self, columns: Collection[str]) -> str:
+        """The ORDER BY clause (ties broken by row id), after checking the sort column."""
+        if self.sort in self.masked:
+            raise MaskedColumn(f"cannot sort by {self.sort!r}: it is masked for your role "
+                               "(sorting by a personal field needs the analyst role)")
+        if self.sort not in columns:
+            raise BadQuery(f"cannot sort by {self.sort!r}: not a column of this run")
+        return f'ORDER BY "{self.sort}" {"DESC" if self.descending else "ASC"} NULLS LAST, rowid'
+
     def key(self) -> tuple:
-        return (tuple(sorted(self.equals.items())), self.clv_min, self.clv_max, self.search)
+        return (tuple(sorted(self.equals.items())), self.clv_min, self.clv_max, self.search,
+                tuple(sorted(self.masked)) if self.search else ())
 
 
 class ResultsReader:
@@ -265,12 +287,10 @@ class ResultsReader:
         """One page of customers, filtered and sorted, with the total count."""
         cols = self.columns(run_id)
         where, params = query.where(set(cols))
-        if query.sort not in cols:
-            raise BadQuery(f"cannot sort by {query.sort!r}: not a column of this run")
+        order = query.order_by(cols)
         show = [c for c in LIST_COLUMNS if c in cols]
         table = f'"run_{run_id}_customers"'
         direction = "DESC" if query.descending else "ASC"
-        order = f'ORDER BY "{query.sort}" {direction} NULLS LAST, rowid'
         select = ", ".join(f'"{c}"' for c in show)
         offset = (query.page - 1) * query.page_size
         end = offset + query.page_size
@@ -322,13 +342,10 @@ class ResultsReader:
         """Every customer matching the filters (sorted), as a DuckDB result to stream."""
         cols = self.columns(run_id)
         where, params = query.where(set(cols))
-        if query.sort not in cols:
-            raise BadQuery(f"cannot sort by {query.sort!r}: not a column of this run")
+        order = query.order_by(cols)
         show = [c for c in LIST_COLUMNS if c in cols]
-        direction = "DESC" if query.descending else "ASC"
         sql = (f"SELECT {', '.join(chr(34) + c + chr(34) for c in show)} "
-               f'FROM "run_{run_id}_customers"{where} '
-               f'ORDER BY "{query.sort}" {direction} NULLS LAST, rowid')
+               f'FROM "run_{run_id}_customers"{where} {order}')
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         cur = self.ws.con.cursor()

@@ -23,6 +23,7 @@ from fastapi.security import HTTPBearer
 from .. import __version__
 from ..config import AnalysisConfig, ConfigError, RFMOptions
 from ..features.rfm_schemes import SchemeError, list_schemes, load_scheme
+from ..spreadsheet import formula_safe, write_workbook
 from .access import SESSION_COOKIE, Principal, mask_row
 from .columns import column_label
 from .jobs import Job
@@ -337,9 +338,11 @@ def _query(segment: Annotated[str | None, Query(max_length=200)] = None,
            abc: Annotated[Literal["A", "B", "C"] | None, Query()] = None,
            quadrant: Annotated[str | None, Query(max_length=200)] = None,
            clv_min: float | None = None, clv_max: float | None = None,
-           q: Annotated[str | None, Query(max_length=200, description="Search id, name, phone, "
-                                                                     "email")] = None,
-           sort: Annotated[str, Query(max_length=100)] = "value_rank",
+           q: Annotated[str | None, Query(max_length=200, description=(
+               "Search customer id, name, phone and email (viewers: the customer id only, "
+               "as they see the others masked)"))] = None,
+           sort: Annotated[str, Query(max_length=100, description=(
+               "A column of the run (viewers: not a personal field)"))] = "value_rank",
            order: Literal["asc", "desc"] = "asc",
            page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
            page_size: Annotated[int, Query(ge=1, le=500)] = 50) -> CustomerQuery:
@@ -349,14 +352,21 @@ def _query(segment: Annotated[str | None, Query(max_length=200)] = None,
 
 
 @router.get("/customers", response_model=None,
-            responses={200: {"model": CustomerPage, "description": "One page of customers"}},
+            responses={200: {"model": CustomerPage, "description": "One page of customers"},
+                       400: {"description": "A filter or sort column this run does not have"},
+                       403: {"description": "A viewer asked to sort by a personal field (name, "
+                                            "phone, email, national id, address, birth date), "
+                                            "which viewers see masked"}},
             tags=["customers"])
 def customers(request: Request, who: Viewer, query: Annotated[CustomerQuery, Depends(_query)],
               run_id: RunId = None):
     """Customers, filtered (segment, matrix cell, lifecycle stage, ABC class, CLV range),
-    sorted and paged. Viewers get names, phones, emails and id numbers masked."""
+    sorted and paged. Viewers get names, phones, emails and id numbers masked; their search
+    looks only at the customer id, and they cannot sort by a masked field."""
     reader = _server(request).reader
+    query.masked = frozenset(who.masked_columns)
     page = reader.customers(reader.resolve(run_id), query)
+    page["masked"] = [c for c in page["columns"] if c in query.masked]
     if who.masked:
         page["rows"] = [mask_row(r) for r in page["rows"]]
     return _json(page)
@@ -423,7 +433,7 @@ def _csv_chunks(cursor, result, lang: str):
         first = True
         for batch in reader:
             sink = io.BytesIO()
-            table = pa.Table.from_batches([batch]).rename_columns(names)
+            table = pa.Table.from_batches([formula_safe(batch)]).rename_columns(names)
             pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=first))
             first = False
             yield sink.getvalue()
@@ -434,20 +444,16 @@ def _csv_chunks(cursor, result, lang: str):
 
 
 def _xlsx(result, lang: str) -> bytes:
-    from openpyxl import Workbook
+    def rows():
+        while True:
+            chunk = result.fetchmany(10_000)
+            if not chunk:
+                return
+            yield from chunk
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("targets")
-    names = [d[0] for d in result.description]
-    sheet.append([column_label(n, lang) for n in names])
-    while True:
-        rows = result.fetchmany(10_000)
-        if not rows:
-            break
-        for row in rows:
-            sheet.append(list(row))
     out = io.BytesIO()
-    book.save(out)
+    write_workbook(out, [column_label(d[0], lang) for d in result.description], rows(),
+                   sheet="targets")
     return out.getvalue()
 
 

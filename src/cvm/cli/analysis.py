@@ -320,7 +320,9 @@ def compare(as_of, workspace, rfm_scheme, window_days, lang, out):
     if out:
         import pyarrow.csv as pacsv
 
-        pacsv.write_csv(table, out)
+        from ..spreadsheet import formula_safe
+
+        pacsv.write_csv(formula_safe(table), out)
         console.print(f"Transitions written to {out}")
 
 

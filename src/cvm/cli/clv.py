@@ -14,8 +14,11 @@ from .analysis import _date
 
 
 def _write_csv(frame, path: Path) -> None:
-    # UTF-8 with a byte-order mark so that Excel shows Chinese text correctly
-    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    # UTF-8 with a byte-order mark so that Excel shows Chinese text correctly; text cells that
+    # a spreadsheet would run as formulas quoted
+    from ..spreadsheet import formula_safe_frame
+
+    formula_safe_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 @main.command("validate-clv")

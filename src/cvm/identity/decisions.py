@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from ..spreadsheet import formula_text
 from ..workspace import Workspace
 
 __all__ = ["DecisionError", "Decision", "read_decisions", "store_decisions", "stored_decisions",
@@ -84,7 +85,8 @@ def read_decisions(path: str | Path, kind: str) -> list[Decision]:
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
-        cell = lambda name: row[cols[name]].strip() if name in cols and cols[name] < len(row) else ""  # noqa: E731
+        # review.csv quotes ids a spreadsheet would run as formulas: read them back unquoted
+        cell = lambda name: formula_text(row[cols[name]]).strip() if name in cols and cols[name] < len(row) else ""  # noqa: E731
         decision = default
         if "decision" in cols:
             word = cell("decision").lower()

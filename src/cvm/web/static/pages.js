@@ -15,13 +15,14 @@
   }
 
   // Columns of a customer list, labelled in the page's language.
-  function customerColumns(names, rows) {
+  function customerColumns(names, rows, masked) {
+    const hidden = new Set(masked || []);  // shown as ***: not a sort key for this caller
     if (rows && rows.length) names = names.filter((n) => n === "customer_id" || rows.some((r) => r[n] !== null && r[n] !== undefined));
     if (names.includes("matrix_cell")) names = names.filter((n) => n !== "value_quadrant");  // the cell names it
     const numeric = new Set(["value_rank", "recency_days", "frequency", "monetary_total", "r_score", "f_score",
                              "m_score", "probability_alive", "clv", "potential_value"]);
     return names.filter((n) => n !== "rfm_segment").map((n) => ({
-      key: n, label: t("col_" + n), num: numeric.has(n),
+      key: n, label: t("col_" + n), num: numeric.has(n), sort: !hidden.has(n),
       format: n === "customer_id" ? (v) => customerLink(v)
         : n === "abc_class" ? (v) => el("span", { class: "tag " + v }, v)
         : n === "monetary_total" || n === "clv" || n === "potential_value" ? (v) => fmt.money(v)
@@ -141,7 +142,7 @@
     $("cell-title").textContent = `${t("cell_customers")}: ${yLabel(cell.y)} · ${xLabel(cell.x)} (${fmt.int(cell.customers)})`;
     $("cell-hint").hidden = true;
     const page = await api("/customers?" + query(Object.assign({ page_size: 20 }, filters)));
-    table($("cell-table"), customerColumns(page.columns, page.rows), page.rows);
+    table($("cell-table"), customerColumns(page.columns, page.rows, page.masked), page.rows);
     exportLinks($("cell-actions"), filters);
     $("cell-actions").prepend(el("a", { href: "/customers?" + query(filters), id: "open-list" }, t("open_list")));
   }
@@ -268,7 +269,7 @@
       page = await api("/customers?" + query(Object.assign({ sort: state.sort, order: state.order, page: state.page, page_size: 50 }, filters)));
     } catch (e) { $("list-count").textContent = t("error_generic") + e.message; return; }
     $("list-count").textContent = t("results", { n: fmt.int(page.total) });
-    table($("customers-table"), customerColumns(page.columns, page.rows), page.rows, {
+    table($("customers-table"), customerColumns(page.columns, page.rows, page.masked), page.rows, {
       sortKey: state.sort, descending: state.order === "desc",
       onSort: (key) => go({ sort: key, order: key === state.sort && state.order === "asc" ? "desc" : "asc", page: 1 }),
     });
