@@ -71,10 +71,10 @@ class ServerState:
 
         threading.Thread(target=self._warm, name="cvm-warm", daemon=True).start()
 
-    def _run_finished(self, job) -> None:
+    def _run_finished(self, status: str) -> None:
         self.reader.runs_changed()
-        if job.status == "complete":
-            self._warm()
+        if status == "complete":
+            threading.Thread(target=self._warm, name="cvm-warm", daemon=True).start()
 
     def _warm(self) -> None:
         try:

@@ -148,12 +148,12 @@ class JobQueue:
             "DELETE FROM jobs WHERE status IN ('complete', 'failed') AND seq NOT IN "
             "(SELECT seq FROM jobs ORDER BY seq DESC LIMIT ?)", [self._keep])
 
-    def _record(self, job: Job) -> None:
+    def _record(self, job_id: str, status: str, *, started=None, finished=None, run_id=None,
+                error=None) -> None:
         try:
             self.ws.query(
                 "UPDATE jobs SET status = ?, started_at = ?, finished_at = ?, run_id = ?, "
-                "error = ? WHERE job_id = ?",
-                [job.status, job.started_at, job.finished_at, job.run_id, job.error, job.job_id])
+                "error = ? WHERE job_id = ?", [status, started, finished, run_id, error, job_id])
         except Exception:  # noqa: BLE001 - the job goes on; a restart then reports it failed
             log.exception("could not record the status of job %s", job.job_id)
 
@@ -175,7 +175,8 @@ class JobQueue:
             if status == "running":
                 job.status, job.error, job.finished_at = "failed", INTERRUPTED, _now()
                 log.warning("job %s: %s", job_id, INTERRUPTED)
-                self._record(job)
+                self._record(job_id, "failed", started=started, finished=job.finished_at,
+                             error=INTERRUPTED)
                 if job.cleanup is not None:
                     shutil.rmtree(job.cleanup, ignore_errors=True)
             job.message = {"queued": job.message, "complete": "complete"}.get(job.status, "failed")
@@ -192,25 +193,30 @@ class JobQueue:
             job = self._queue.get()
             if job is None:
                 return
+            status, error, run_id = "complete", None, None
             try:
-                self._run(job)
+                run_id = self._run(job)
             except BaseException as exc:  # noqa: BLE001 - a job's failure is its result
-                job.status = "failed"
-                job.error = f"{type(exc).__name__}: {exc}"
-                job.message = "failed"
-                log.warning("run job %s failed: %s", job.job_id, job.error)
-            finally:
-                job.finished_at = _now()
-                self._record(job)
-                if self._on_finish is not None:
-                    self._on_finish(job)
-                if job.cleanup is not None:
-                    shutil.rmtree(job.cleanup, ignore_errors=True)
+                status, error = "failed", f"{type(exc).__name__}: {exc}"
+                log.warning("run job %s failed: %s", job.job_id, error)
+            finished = _now()
+            self._record(job.job_id, status, started=job.started_at, finished=finished,
+                         run_id=run_id, error=error)
+            if job.cleanup is not None:
+                shutil.rmtree(job.cleanup, ignore_errors=True)
+            # before the job says it has ended, so that whoever sees it ended sees its run
+            if self._on_finish is not None:
+                self._on_finish(status)
+            job.run_id, job.error, job.finished_at, job.message = run_id, error, finished, status
+            if status == "complete":
+                job.progress = 1.0
+            job.status = status
 
-    def _run(self, job: Job) -> None:
+    def _run(self, job: Job) -> int:
+        """Load the job's files and analyse; the new run's id."""
         job.status = "running"
         job.started_at = _now()
-        self._record(job)
+        self._record(job.job_id, "running", started=job.started_at)
         steps = len(job.transactions) + len(job.customers) + 3 + len(STAGES)
         done = 0
 
@@ -231,11 +237,7 @@ class JobQueue:
                     raise ValueError(f"{Path(path).name}: no row could be loaded "
                                      f"({report.rows_rejected:,} rejected)")
             step("analysing")
-            result = analyse(ws, job.config, progress=step)
-        job.run_id = result.run_id
-        job.progress = 1.0
-        job.status = "complete"
-        job.message = "complete"
+            return analyse(ws, job.config, progress=step).run_id
 
 
 def _settings(config: AnalysisConfig) -> dict:
