@@ -232,3 +232,34 @@ def test_a_full_disk_under_the_results_folder_is_one_sentence_and_keeps_the_prev
         assert [r["status"] for r in runs] == ["complete", "failed"]
         assert runs[1]["error"] == f"ResultsError: {sentence}"
         assert opened.latest_run() == 1
+
+
+def test_a_folder_moved_aside_by_a_killed_writer_is_put_back_and_a_live_writers_kept(tmp_path):
+    from cvm.owner import Owner
+    from cvm.results import staged_folder
+
+    out = tmp_path / "out"
+    # killed between moving the previous folder aside and moving the new one in
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True)
+    aside = tmp_path / f".out.old-{int(dead.stdout)}-0badc0de"
+    aside.mkdir()
+    (aside / "summary.json").write_text('{"run_id": 1}')
+    # another process writing beside the same folder right now
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        busy = tmp_path / f".out.partial-{Owner.of(live.pid).tag}"
+        busy.mkdir()
+        with pytest.raises(RuntimeError, match="write failed"):
+            with staged_folder(out) as staging:
+                (staging / "summary.json").write_text('{"run_id": 2}')
+                raise RuntimeError("write failed")
+        assert (out / "summary.json").read_text() == '{"run_id": 1}'
+        assert sorted(p.name for p in tmp_path.iterdir()) == [busy.name, "out"]
+    finally:
+        live.kill()
+        live.wait()
+    with staged_folder(out) as staging:  # its writer gone, the partial folder is removed
+        (staging / "summary.json").write_text('{"run_id": 3}')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert (out / "summary.json").read_text() == '{"run_id": 3}'
