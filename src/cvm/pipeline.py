@@ -1,9 +1,14 @@
 """The analysis: workspace transactions → unified customers → features → segments → results.
 
 :func:`analyse` runs the feature stage on the chosen engine and stores the run's results in the
-workspace atomically (a failed run is recorded as failed and leaves the previous results as
-they were). :func:`run` is the one-command job: load sources, unify, analyse, write the results
-folder.
+workspace (a failed run is recorded as failed and leaves the previous results as they were).
+:func:`run` is the one-command job: load sources, unify, analyse, write the results folder.
+
+The run protocol: the run is recorded ``running`` with the process that owns it; its tables
+are stored; the results folder (when asked for) is written beside its place and swapped in;
+only then is the run marked ``complete``. A failure at any step marks it ``failed`` with the
+reason and drops what it stored; a process killed at any step leaves it ``running`` with a
+dead owner, which the next opening of the workspace marks ``interrupted``.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import datetime as dt
 import logging
 import tempfile
 import time
+import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -169,8 +175,15 @@ def _as_of(ws: Workspace, config: AnalysisConfig) -> dt.date:
 
 
 def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str | Engine = "duckdb",
-            progress: Progress | None = None) -> RunResult:
-    """Run the feature stage on the workspace's transactions and store the results."""
+            progress: Progress | None = None, out: str | Path | None = None,
+            loads: list[LoadReport] | None = None) -> RunResult:
+    """Run the feature stage on the workspace's transactions and store the results.
+
+    With ``out``, the results folder is part of the run: the run is complete only once the
+    folder is in place, and a folder that cannot be written fails the run
+    (:class:`cvm.results.ResultsError`). ``loads`` are reported in the folder's summary."""
+    from .results import write_results
+
     config = config or AnalysisConfig()
     say = progress or (lambda _msg: None)
     scheme = load_scheme(config.rfm.scheme)
@@ -204,11 +217,11 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         n_buyers = customers.num_rows
         for name, stage in STAGES:
             say(f"computing {name}")
-            out = stage(ctx, customers)
-            _check_stage_rows(name, customers, out)
-            customers = out.customers
-            extra_tables.update(out.tables)
-            stage_summaries[name] = out.summary
+            staged = stage(ctx, customers)
+            _check_stage_rows(name, customers, staged)
+            customers = staged.customers
+            extra_tables.update(staged.tables)
+            stage_summaries[name] = staged.summary
         # rows appended by stages (prospects) have no purchases: value figures use the buyers
         buyers = customers.slice(0, n_buyers)
         values = buyers.column(value_column).to_numpy(zero_copy_only=False)
@@ -216,14 +229,31 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
                                 config.abc)
         info = _run_info(ws, config, eng.name, scheme, buyers, time.perf_counter() - started)
         info["stages"] = stage_summaries
-        ws.complete_run(run_id, as_of=as_of,
-                        tables={"customers": customers, "segments": segments, **extra_tables},
-                        summary={"pareto": pareto, "info": info})
+        ws.store_run(run_id, as_of=as_of,
+                     tables={"customers": customers, "segments": segments, **extra_tables},
+                     summary={"pareto": pareto, "info": info})
+        info["run_id"] = run_id
+        result = RunResult(run_id, as_of, customers, segments, pareto, info, list(loads or []))
+        if out is not None:
+            say("writing results")
+            ws.run_step(run_id, f"writing the results folder {Path(out).resolve()}")
+            write_results(ws, result, out, lang=config.lang)
+        ws.complete_run(run_id)
     except BaseException as exc:
-        ws.fail_run(run_id, f"{type(exc).__name__}: {exc}")
+        _record_failure(ws, run_id, exc)
         raise
-    info["run_id"] = run_id
-    return RunResult(run_id, as_of, customers, segments, pareto, info)
+    return result
+
+
+def _record_failure(ws: Workspace, run_id: int, exc: BaseException) -> None:
+    """Mark the run failed with the error; when even that cannot be written (a full disk), the
+    run stays ``running`` with this process as its owner, and the next opening of the
+    workspace after this process ends marks it interrupted."""
+    try:
+        ws.fail_run(run_id, f"{type(exc).__name__}: {exc}")
+    except Exception as record_exc:  # noqa: BLE001 - the run's own error is the one to raise
+        log.error("run %s failed (%s: %s) and the failure could not be recorded: %s",
+                  run_id, type(exc).__name__, exc, record_exc)
 
 
 def _check_stage_rows(name: str, before: pa.Table, out: StageResult) -> None:
@@ -343,8 +373,6 @@ def run(transactions: list[str | Path] | str | Path, *, workspace: str | Path | 
         config: AnalysisConfig | None = None, engine: str = "duckdb",
         progress: Progress | None = None) -> RunResult:
     """Load the sources, analyse, and write the results folder (when ``out`` is given)."""
-    from .results import write_results
-
     config = config or AnalysisConfig()
     say = progress or (lambda _msg: None)
     sources = [transactions] if isinstance(transactions, (str, Path)) else list(transactions)
@@ -358,12 +386,11 @@ def run(transactions: list[str | Path] | str | Path, *, workspace: str | Path | 
             say(f"loading {src}")
             loads.append(load_transactions(ws, src, mapping=mapping, options=options,
                                            as_of=config.as_of))
-        result = analyse(ws, config, engine=engine, progress=progress)
-        result.loads = loads
-        if out is not None:
-            say("writing results")
-            write_results(ws, result, out, lang=config.lang)
-        return result
+        return analyse(ws, config, engine=engine, progress=progress, out=out, loads=loads)
+    except BaseException as exc:
+        # the failed run's tables on the engine are let go of now, while the workspace is open
+        traceback.clear_frames(exc.__traceback__)
+        raise
     finally:
         if not isinstance(workspace, Workspace):
             ws.close()

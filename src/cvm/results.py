@@ -1,12 +1,17 @@
 """The results folder: per-customer table, segment summary, rejects and the report.
 
-The folder is written beside its final place and swapped in at the end, so a failed write
-leaves the previous results folder as it was.
+The folder is written beside its final place (``.<name>.partial-<process>``) and swapped in at
+the end, so a failed write leaves the previous results folder as it was. A folder left behind
+by a process that was killed while writing is removed by the next write to the same place; if
+the kill came between moving the old folder aside and moving the new one in, the old folder is
+put back first.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -18,10 +23,18 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from .owner import Owner
 from .spreadsheet import formula_safe, table_rows, write_workbook
 from .workspace import Workspace
 
-__all__ = ["write_results", "write_csv", "write_table", "staged_folder"]
+__all__ = ["write_results", "write_csv", "write_table", "staged_folder", "ResultsError"]
+
+log = logging.getLogger(__name__)
+
+
+class ResultsError(OSError):
+    """The results folder could not be written (full disk, no permission …); the previous
+    folder is as it was."""
 
 
 _CSV_PART_ROWS = 200_000
@@ -71,7 +84,9 @@ def staged_folder(out: str | Path) -> Iterator[Path]:
     stays as it was."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.partial-{os.getpid()}"
+    _clear_leftovers(out)
+    tag = Owner.current().tag
+    staging = out.parent / f".{out.name}.partial-{tag}"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir()
@@ -80,7 +95,7 @@ def staged_folder(out: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    old = out.parent / f".{out.name}.old-{tag}"
     if out.exists():
         out.rename(old)
     staging.rename(out)
@@ -88,9 +103,49 @@ def staged_folder(out: str | Path) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _clear_leftovers(out: Path) -> None:
+    """Remove the partial folders that processes no longer running left beside ``out``; put
+    back a previous folder that was moved aside when its writer died mid-swap."""
+    for kind in ("old", "partial"):  # an old folder is put back before partials are removed
+        for path in sorted(out.parent.glob(f".{out.name}.{kind}-*")):
+            if Owner.alive_tag(path.name.rsplit(f".{kind}-", 1)[1]):
+                continue
+            if kind == "old" and not out.exists():
+                log.warning("putting back %s, moved aside by a write that did not finish", out)
+                path.rename(out)
+                continue
+            log.info("removing %s, left by a write that did not finish", path)
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def write_results(ws: Workspace, result, out: str | Path, *, lang: str = "en") -> Path:
     """Write ``customers.parquet``/``.csv``, ``segments.csv``, ``rejects.csv``,
-    ``summary.json`` and ``report.html`` into ``out``."""
+    ``summary.json`` and ``report.html`` into ``out``.
+
+    Raises :class:`ResultsError` (one sentence naming the folder) when the folder cannot be
+    written; ``out`` then holds what it held before."""
+    try:
+        return _write_results(ws, result, out, lang=lang)
+    except ResultsError:
+        raise
+    except OSError as exc:
+        raise ResultsError(_write_failure(Path(out), exc)) from exc
+
+
+def _write_failure(out: Path, exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        why = "the disk is full; free some space there and run again"
+    elif exc.errno == errno.EFBIG:
+        why = "a file would be larger than this system allows"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = "cvm may not write there; choose another folder with --out"
+    else:
+        why = exc.strerror or str(exc)
+    kept = "it still holds the previous results" if out.exists() else "nothing was written"
+    return f"the results folder {out} could not be written ({why}); {kept}"
+
+
+def _write_results(ws: Workspace, result, out: str | Path, *, lang: str) -> Path:
     from .reports import write_report
 
     with staged_folder(out) as staging:

@@ -7,10 +7,18 @@ Tables:
 - ``rejects``: every input row that was not loaded, with file, row, field, value and reason;
 - ``source_customers``: customer records as the source systems hold them;
 - ``xref``: source system + source customer id → unified ``customer_id``;
-- ``runs``: each analysis (status, as-of date, configuration, error if it failed);
-- ``run_<id>_customers`` / ``run_<id>_segments``: a run's results, written with the run's
-  ``complete`` status in one transaction, so readers see the last complete run and never a
-  half-written one.
+- ``runs``: each analysis (status, as-of date, configuration, error if it failed or was
+  interrupted, the process running it and the step it is at);
+- ``run_<id>_customers`` / ``run_<id>_segments``: a run's results. Readers use the last
+  ``complete`` run only, so they never see a half-written one; the tables of a run that fails
+  or is interrupted are dropped;
+- ``jobs``: runs asked for over the REST API, queued until the server's worker takes them.
+
+A run's status is ``running`` while its process works on it, then ``complete`` (the results
+are stored, and the results folder is in place when one was asked for), ``failed`` (with the
+error; the previous results stay as they were) or ``interrupted`` (its process ended before
+the run did: killed, crashed, machine stopped). A ``running`` run whose process is gone is
+marked ``interrupted`` by the next process that opens the workspace for writing.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import duckdb
 import pyarrow as pa
 
 from .engine import duckdb_threads
+from .owner import Owner
 
 __all__ = ["Workspace", "WorkspaceError"]
 
@@ -65,6 +74,14 @@ CREATE TABLE IF NOT EXISTS xref (
 CREATE TABLE IF NOT EXISTS runs (
     run_id INTEGER PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,
     error VARCHAR, as_of DATE, engine VARCHAR, config VARCHAR, summary VARCHAR);
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_pid BIGINT;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_started VARCHAR;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS step VARCHAR;
+CREATE SEQUENCE IF NOT EXISTS job_seq START 1;
+CREATE TABLE IF NOT EXISTS jobs (
+    seq BIGINT, job_id VARCHAR, kind VARCHAR, status VARCHAR, transactions VARCHAR,
+    customers VARCHAR, names VARCHAR, settings VARCHAR, folder VARCHAR, created_at TIMESTAMP,
+    started_at TIMESTAMP, finished_at TIMESTAMP, run_id INTEGER, error VARCHAR);
 CREATE OR REPLACE VIEW unified_transactions AS
     SELECT coalesce(x.customer_id, t.source_customer_id) AS customer_id, t.*
     FROM transactions t
@@ -101,6 +118,8 @@ class Workspace:
         if not read_only:
             self.con.execute(_DDL)
             self._check_version()
+            if self.path != ":memory:":
+                self._interrupt_orphaned_runs()
 
     def _check_version(self) -> None:
         row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
@@ -129,15 +148,28 @@ class Workspace:
             self.con.execute("BEGIN TRANSACTION")
             try:
                 yield self.con
-            except BaseException:
-                self.con.execute("ROLLBACK")
-                raise
-            else:
                 self.con.execute("COMMIT")
+            except BaseException as exc:
+                try:
+                    self.con.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass  # a commit that failed has ended the transaction already
+                self._raise_disk_full(exc)
+                raise
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
         with self._lock:
-            return self.con.execute(sql, params or []).fetchall()
+            try:
+                return self.con.execute(sql, params or []).fetchall()
+            except duckdb.Error as exc:
+                self._raise_disk_full(exc)
+                raise
+
+    def _raise_disk_full(self, exc: BaseException) -> None:
+        """A write that failed for want of space is one clear error naming the workspace."""
+        if isinstance(exc, duckdb.Error) and "No space left on device" in str(exc):
+            raise WorkspaceError(f"workspace {self.path} could not be written: the disk is full; "
+                                 "free some space there and run again") from exc
 
     def arrow(self, sql: str, params: list | None = None) -> pa.Table:
         with self._lock:
@@ -165,24 +197,40 @@ class Workspace:
     # -- runs ------------------------------------------------------------------------------
 
     def start_run(self, *, as_of: dt.date | None, engine: str, config: dict) -> int:
+        """Record a new ``running`` run owned by this process."""
+        owner = Owner.current()
         with self.transaction() as con:
             run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchall()[0][0]
             con.execute(
-                "INSERT INTO runs VALUES (?, ?, NULL, 'running', NULL, ?, ?, ?, NULL)",
-                [run_id, _now(), as_of, engine, json.dumps(config, default=str)],
+                "INSERT INTO runs (run_id, started_at, status, as_of, engine, config, owner_pid, "
+                "owner_started, step) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, 'analysing')",
+                [run_id, _now(), as_of, engine, json.dumps(config, default=str), owner.pid,
+                 owner.started],
             )
         return run_id
 
-    def fail_run(self, run_id: int, error: str) -> None:
+    def run_step(self, run_id: int, step: str) -> None:
+        """Note what a running run is doing (said when it is interrupted)."""
+        self.query("UPDATE runs SET step = ? WHERE run_id = ?", [step, run_id])
+
+    def fail_run(self, run_id: int, error: str, *, status: str = "failed") -> None:
+        """Mark a run ``failed`` (or ``interrupted``) with the reason, and drop any result
+        tables it stored: readers keep the last complete run."""
         with self.transaction() as con:
+            stored = con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, ?)",
+                [f"run_{run_id}_"]).fetchall()
+            for (name,) in stored:
+                con.execute(f'DROP TABLE "{name}"')
             con.execute(
-                "UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ?",
-                [error, _now(), run_id],
+                "UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE run_id = ?",
+                [status, error, _now(), run_id],
             )
 
-    def complete_run(self, run_id: int, *, as_of: dt.date, tables: dict[str, pa.Table],
-                     summary: dict[str, Any]) -> None:
-        """Store a run's result tables and mark it complete, atomically."""
+    def store_run(self, run_id: int, *, as_of: dt.date, tables: dict[str, pa.Table],
+                  summary: dict[str, Any]) -> None:
+        """Store a run's result tables and figures in one transaction; the run stays
+        ``running`` (readers do not see it) until :meth:`complete_run`."""
         with self.transaction() as con:
             for name, table in tables.items():
                 target = f"run_{run_id}_{name}"
@@ -190,10 +238,31 @@ class Workspace:
                 con.execute(f'CREATE OR REPLACE TABLE "{target}" AS SELECT * FROM _cvm_result')
                 con.unregister("_cvm_result")
             con.execute(
-                "UPDATE runs SET status = 'complete', finished_at = ?, as_of = ?, summary = ? "
+                "UPDATE runs SET as_of = ?, summary = ?, step = 'storing the results' "
                 "WHERE run_id = ?",
-                [_now(), as_of, json.dumps(summary, default=str), run_id],
+                [as_of, json.dumps(summary, default=str), run_id],
             )
+
+    def complete_run(self, run_id: int) -> None:
+        """Mark a stored run complete: from now on readers see its results."""
+        with self.transaction() as con:
+            con.execute(
+                "UPDATE runs SET status = 'complete', finished_at = ?, step = NULL "
+                "WHERE run_id = ?", [_now(), run_id])
+
+    def _interrupt_orphaned_runs(self) -> None:
+        """Mark ``interrupted`` every running run whose process is gone (see :mod:`cvm.owner`)."""
+        rows = self.query("SELECT run_id, owner_pid, owner_started, step FROM runs "
+                          "WHERE status = 'running' ORDER BY run_id")
+        for run_id, pid, started, step in rows:
+            if pid is not None and Owner(pid, started or "").alive():
+                continue
+            who = f"the process running it (pid {pid})" if pid is not None else \
+                "the process running it"
+            where = f" while {step}" if step else ""
+            reason = f"interrupted: {who} ended{where}; the previous results stay in place"
+            log.warning("run %s: %s", run_id, reason)
+            self.fail_run(run_id, reason, status="interrupted")
 
     def runs(self) -> list[dict]:
         rows = self.query(

@@ -1,8 +1,15 @@
-"""Start `cvm serve` with one extra pipeline stage that tests can steer from outside the
-server process: a file ``<workspace>.fail`` makes the stage fail (after every other stage has
-run, so the run fails midway), ``<workspace>.slow`` holding a number makes it wait that many
-seconds first. The stage uses the same extension point (:data:`cvm.pipeline.STAGES`) as
-cvm's own stages."""
+"""Start a `cvm` command (`serve`, `run` …) with one extra pipeline stage that tests can steer
+from outside the process, through marker files beside the workspace:
+
+- ``<workspace>.reached``: written by the stage when a run gets to it (the run is then under
+  way: its tables are not stored yet);
+- ``<workspace>.hold``: while it exists, the stage waits (the run stays in progress until the
+  test removes it);
+- ``<workspace>.slow`` holding a number: the stage waits that many seconds;
+- ``<workspace>.fail``: the stage fails (after every other stage has run, so the run fails
+  midway).
+
+The stage uses the same extension point (:data:`cvm.pipeline.STAGES`) as cvm's own stages."""
 
 from __future__ import annotations
 
@@ -17,11 +24,17 @@ def main(argv: list[str]) -> None:
 
     workspace = Path(argv[argv.index("--workspace") + 1])
 
+    def marker(kind: str) -> Path:
+        return workspace.with_name(workspace.name + "." + kind)
+
     def steered(ctx, customers):
-        slow = workspace.with_name(workspace.name + ".slow")
+        marker("reached").write_text(str(time.time()))
+        while marker("hold").exists():
+            time.sleep(0.05)
+        slow = marker("slow")
         if slow.exists():
             time.sleep(float(slow.read_text() or "1"))
-        if workspace.with_name(workspace.name + ".fail").exists():
+        if marker("fail").exists():
             raise RuntimeError("stage failed on purpose (test marker file)")
         return StageResult(customers)
 

@@ -17,10 +17,10 @@ def admin(api_server):
 
 @pytest.fixture(autouse=True)
 def no_markers(api_server):
-    for kind in ("slow", "fail"):
+    for kind in ("slow", "fail", "hold"):
         api_server.marker(kind).unlink(missing_ok=True)
     yield
-    for kind in ("slow", "fail"):
+    for kind in ("slow", "fail", "hold"):
         api_server.marker(kind).unlink(missing_ok=True)
 
 
@@ -61,32 +61,43 @@ def test_rerun_on_a_configured_source(admin):
 
 def test_two_runs_are_queued_not_interleaved_and_readers_see_the_last_complete(api_server, admin):
     before = _latest(admin)
-    api_server.marker("slow").write_text("1.5")
+    api_server.marker("reached").unlink(missing_ok=True)
+    api_server.marker("hold").write_text("")
     first = admin.post("/runs", json={}).json()
     second = admin.post("/runs", json={}).json()
     assert second["status"] == "queued"
-    seen_running = set()
+    # the first run is held inside its analysis: it cannot store its results until released
+    _wait_for(api_server.marker("reached"))
+    for _ in range(5):
+        a = admin.get(f"/jobs/{first['job_id']}").json()
+        b = admin.get(f"/jobs/{second['job_id']}").json()
+        assert (a["status"], b["status"]) == ("running", "queued")
+        # while the first run is under way, readers get the previous complete run
+        assert admin.get("/overview").json()["run_id"] == before
+        assert admin.get("/customers", params={"page_size": 3}).status_code == 200
+        statuses = [r["status"] for r in admin.get("/runs").json()]
+        assert statuses.count("running") == 1 and statuses[-1] == "running"
+        time.sleep(0.1)
+    api_server.marker("hold").unlink()
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         a = admin.get(f"/jobs/{first['job_id']}").json()
         b = admin.get(f"/jobs/{second['job_id']}").json()
         assert not (a["status"] == "running" and b["status"] == "running")
-        if a["status"] == "running":
-            seen_running.add("first")
-            assert b["status"] == "queued"
-            # while the first run writes, readers get the previous complete run
-            assert admin.get("/overview").json()["run_id"] == before
-            assert admin.get("/customers", params={"page_size": 3}).status_code == 200
-            statuses = [r["status"] for r in admin.get("/runs").json()]
-            assert statuses.count("running") <= 1
         if b["status"] in ("complete", "failed"):
             break
         time.sleep(0.1)
-    assert "first" in seen_running
     a, b = wait_job(admin, first["job_id"]), wait_job(admin, second["job_id"])
     assert a["status"] == b["status"] == "complete"
     assert (a["run_id"], b["run_id"]) == (before + 1, before + 2)
     assert b["started_at"] >= a["finished_at"]
+
+
+def _wait_for(path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path.name} did not appear in {timeout} s"
+        time.sleep(0.05)
 
 
 def test_a_run_failing_midway_leaves_the_previous_results(api_server, admin):

@@ -55,26 +55,26 @@ class ServerState:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        # opening marks interrupted the runs whose process is gone (see cvm.workspace)
         self.ws = Workspace(settings.workspace)
-        # this process now owns the workspace: a run still marked running was cut off
-        for run in self.ws.runs():
-            if run["status"] == "running":
-                self.ws.fail_run(run["run_id"], "interrupted: the process running it stopped")
         self.reader = ResultsReader(self.ws)
         self.access = Access(self.ws)
-        self.jobs = JobQueue(self.ws.path, on_finish=self._run_finished)
         self.sources = dict(settings.sources)
         default_dir = (Path(tempfile.gettempdir()) / "cvm-uploads") if self.ws.path == ":memory:" \
             else Path(self.ws.path).parent / f".{Path(self.ws.path).name}.uploads"
         self.upload_dir = Path(settings.upload_dir) if settings.upload_dir else default_dir
         self.upload_dir.mkdir(parents=True, exist_ok=True)
+        # the queue a stopped server left in the workspace is taken up again
+        self.jobs = JobQueue(self.ws, on_finish=self._run_finished)
+        if self.ws.path != ":memory:":
+            self.jobs.remove_stray_uploads(self.upload_dir)
 
         threading.Thread(target=self._warm, name="cvm-warm", daemon=True).start()
 
-    def _run_finished(self, job) -> None:
+    def _run_finished(self, status: str) -> None:
         self.reader.runs_changed()
-        if job.status == "complete":
-            self._warm()
+        if status == "complete":
+            threading.Thread(target=self._warm, name="cvm-warm", daemon=True).start()
 
     def _warm(self) -> None:
         try:

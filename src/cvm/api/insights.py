@@ -348,7 +348,7 @@ def alerts(reader: ResultsReader, run_id: int | None, lang: str = "en") -> list[
     large segment shifts since the previous run, many rejected rows."""
     out = []
     runs = reader.runs()
-    if runs and runs[-1]["status"] == "failed" and run_id is not None:
+    if runs and runs[-1]["status"] in ("failed", "interrupted") and run_id is not None:
         out.append(_alert("last_run_failed", "critical", lang, run=runs[-1]["run_id"],
                           error=runs[-1]["error"] or "", shown=run_id))
     if run_id is None:

@@ -28,12 +28,13 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from ..ingest.readers import SourceError
     from ..models.scenario import ScenarioError
     from ..pipeline import AnalysisError
+    from ..results import ResultsError
     from ..segments.actions import SegmentError
     from ..workspace import WorkspaceError
 
     return (ConfigError, MissingExtraError, SchemeError, MappingError, SourceError,
             AnalysisError, WorkspaceError, SegmentError, ScenarioError, LinkError,
-            DecisionError, CustomerNotFound)
+            DecisionError, CustomerNotFound, ResultsError)
 
 
 def friendly_errors(func):

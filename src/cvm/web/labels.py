@@ -159,6 +159,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "status_running": ("running", "运行中"),
     "status_complete": ("complete", "已完成"),
     "status_failed": ("failed", "失败"),
+    "status_interrupted": ("interrupted", "已中断"),
     "run_done": ("Run {id} is complete.", "运行 {id} 已完成。"),
     "run_failed": ("The run failed; the previous results are still shown. ",
                    "运行失败，仍显示之前的结果。"),
