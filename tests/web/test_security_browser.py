@@ -5,6 +5,7 @@ and every page working under the Content-Security-Policy."""
 from __future__ import annotations
 
 import http.server
+import re
 import threading
 
 import httpx
@@ -93,10 +94,11 @@ def test_sign_in_does_not_redirect_to_another_origin(page, web_server, other_ori
     host = other_origin.removeprefix("http://")
     page.goto(web_server.url + "/login?lang=en&next=" + hostile.format(host=host))
     page.fill("#token", web_server.tokens["viewer"])
-    page.click("#login-form button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    assert page.url == web_server.url + "/"
+    with page.expect_navigation() as landed:
+        page.click("#login-form button[type=submit]")
+    assert landed.value.url == web_server.url + "/"
     page.wait_for_selector("#kpis .kpi")
+    assert page.url == web_server.url + "/"
 
 
 def test_sign_in_returns_to_the_page_asked_for(page, web_server):
@@ -113,7 +115,7 @@ def test_markup_in_a_customer_url_does_not_break_the_page(page, web_server):
     page.goto(web_server.url + "/customers/%3C!--%3Cscript%3E?lang=en")
     page.wait_for_selector("#no-run:not([hidden])")
     assert page.inner_text("#customer-title") == "Customer <!--<script>"
-    assert page.inner_text("#no-run") == "no customer '<!--<script>' in run 1"
+    assert re.fullmatch(r"no customer '<!--<script>' in run \d+", page.inner_text("#no-run"))
     assert page.is_visible("#sign-out") and page.inner_text("footer").startswith("cvm ")
 
 
