@@ -80,3 +80,33 @@ def cdnow_master_path():
     if not path.exists():
         pytest.skip(f"{path} is not there (the shared data folder sits beside the checkout)")
     return path
+
+
+def write_xlsx_bomb(path: Path, rows: int = 1_000_000) -> Path:
+    """A real .xlsx workbook (a header, then ``rows`` identical purchase rows) whose sheet XML
+    is a few hundred times larger than the file: ~110 MB of XML in a few hundred KB."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["customer", "date", "amount"])
+    book.save(path)
+    row = (b'<row><c t="inlineStr"><is><t>C1</t></is></c><c t="inlineStr"><is><t>2024-01-01'
+           b'</t></is></c><c><v>10</v></c></row>')
+    sheet = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://'
+             b'schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>' + row * rows
+             + b"</sheetData></worksheet>")
+    with zipfile.ZipFile(path) as original:
+        parts = [(info, original.read(info)) for info in original.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in parts:
+            out.writestr(info.filename, sheet if info.filename == "xl/worksheets/sheet1.xml"
+                         else data)
+    return path
+
+
+@pytest.fixture
+def xlsx_bomb(tmp_path):
+    """A workbook built to exhaust memory when parsed (see :func:`write_xlsx_bomb`)."""
+    return write_xlsx_bomb(tmp_path / "bomb.xlsx")

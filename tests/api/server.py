@@ -27,6 +27,7 @@ class Server:
     tokens: dict[str, str]
     demo_files: tuple[Path, Path]
     max_upload_mb: float = 1.0
+    extra_args: tuple[str, ...] = ()
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
 
@@ -39,7 +40,8 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, str(HERE / "serve_for_tests.py"), "serve", "--workspace",
              str(self.workspace), "--port", str(self.port), "--max-upload-mb",
-             str(self.max_upload_mb), "--source", f"demo={self.demo_files[0]}"],
+             str(self.max_upload_mb), "--source", f"demo={self.demo_files[0]}",
+             *self.extra_args],
             stdout=self._log, stderr=subprocess.STDOUT, env=dict(os.environ))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -72,8 +74,10 @@ class Server:
         return self.workspace.with_name(self.workspace.name + "." + kind)
 
 
-def build_workspace(folder: Path, customers: int = 400) -> tuple[Path, dict[str, str], tuple]:
-    """A workspace with one complete run on demo data, and a token per role."""
+def build_workspace(folder: Path, customers: int = 400,
+                    extra_transactions: str = "") -> tuple[Path, dict[str, str], tuple]:
+    """A workspace with one complete run on demo data (and ``extra_transactions``, CSV rows
+    in the demo's columns), and a token per role."""
     from cvm.api.tokens import create_token
     from cvm.config import AnalysisConfig
     from cvm.demo import DEMO_AS_OF, write_demo_data
@@ -81,6 +85,9 @@ def build_workspace(folder: Path, customers: int = 400) -> tuple[Path, dict[str,
     from cvm.workspace import Workspace
 
     tx, cust = write_demo_data(folder / "data", customers=customers)
+    if extra_transactions:
+        with tx.open("a", encoding="utf-8") as out:
+            out.write(extra_transactions)
     path = folder / "shop.duckdb"
     run([tx], customers=[cust], workspace=path, out=None,
         config=AnalysisConfig(as_of=DEMO_AS_OF))

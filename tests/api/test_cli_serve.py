@@ -55,3 +55,39 @@ def test_a_workspace_held_by_the_server_gives_a_clear_error(api_server):
                                        str(api_server.workspace)])
     assert result.exit_code == 2
     assert "another cvm" in result.output
+
+
+def _listed(output: str, key: str) -> list[str]:
+    """The cells of the first line of the token list's row for ``key``."""
+    line = next(ln for ln in output.splitlines() if ln.startswith(f"│ {key} "))
+    return [cell.strip() for cell in line.strip("│").split("│")]
+
+
+def test_token_expiry_and_last_use(small_workspace):
+    import datetime as dt
+
+    from cvm.api.tokens import verify_token
+    from cvm.workspace import Workspace
+
+    runner = CliRunner()
+    args = ["--workspace", str(small_workspace)]
+    now = dt.datetime.now()
+    days = runner.invoke(main, ["token", "create", "--role", "viewer", "--expires-in", "90d",
+                                *args])
+    hours = runner.invoke(main, ["token", "create", "--role", "admin", "--expires-in", "12h",
+                                 *args])
+    assert days.exit_code == hours.exit_code == 0, days.output + hours.output
+    in_90d, in_12h = now + dt.timedelta(days=90), now + dt.timedelta(hours=12)
+    assert f"expires {in_90d:%Y-%m-%d}" in days.output
+    assert f"expires {in_12h:%Y-%m-%d %H}" in hours.output
+    token = days.stdout.strip().splitlines()[-1]
+    key = token.split("_")[1]
+    listed = runner.invoke(main, ["token", "list", *args])
+    assert _listed(listed.output, key)[:2] == [key, "viewer"]
+    assert _listed(listed.output, key)[4:6] == ["", f"{in_90d:%Y-%m-%d}"]
+    with Workspace(small_workspace) as ws:
+        assert verify_token(ws, token, touch=True).last_used is not None
+    listed = runner.invoke(main, ["token", "list", *args])
+    assert _listed(listed.output, key)[4] == f"{dt.datetime.now():%Y-%m-%d}"
+    bad = runner.invoke(main, ["token", "create", "--role", "viewer", "--expires-in", "3w", *args])
+    assert bad.exit_code == 2 and "'3w' is not a duration" in bad.output

@@ -25,7 +25,8 @@ from ..workspace import Workspace, WorkspaceError
 from .access import Access
 from .jobs import JobQueue
 from .reader import BadQuery, MaskedColumn, NotFound, ResultsReader
-from .uploads import UploadLimit
+from .tokens import ensure_token_table
+from .uploads import UploadGate
 
 __all__ = ["create_app", "Settings"]
 
@@ -41,13 +42,17 @@ class Settings:
     - ``workspace``: the workspace file (created when missing);
     - ``sources``: named sources a run can load (name → file path or ``postgresql://`` URL);
     - ``max_upload_mb``: larger uploads are refused with 413;
-    - ``upload_dir``: where uploads wait for their run (default: beside the workspace).
+    - ``max_uploads``: uploads under way at once; one more is refused with 429;
+    - ``upload_dir``: where uploads wait for their run (default: beside the workspace);
+    - ``session_seconds``: how long a dashboard sign-in lasts.
     """
 
     workspace: str = "cvm.duckdb"
     sources: dict[str, str] = field(default_factory=dict)
     max_upload_mb: float = 200.0
+    max_uploads: int = 2
     upload_dir: str | None = None
+    session_seconds: float = 12 * 3600
 
 
 class ServerState:
@@ -57,8 +62,9 @@ class ServerState:
         self.settings = settings
         # opening marks interrupted the runs whose process is gone (see cvm.workspace)
         self.ws = Workspace(settings.workspace)
+        ensure_token_table(self.ws)  # before any run writes: it may add a column
         self.reader = ResultsReader(self.ws)
-        self.access = Access(self.ws)
+        self.access = Access(self.ws, session_seconds=settings.session_seconds)
         self.sources = dict(settings.sources)
         default_dir = (Path(tempfile.gettempdir()) / "cvm-uploads") if self.ws.path == ":memory:" \
             else Path(self.ws.path).parent / f".{Path(self.ws.path).name}.uploads"
@@ -136,18 +142,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": str(exc)}, status_code=409)
 
     max_bytes = int(settings.max_upload_mb * (1 << 20))
-    app.add_middleware(UploadLimit, max_bytes=max_bytes, prefix="/api/v1/runs/upload")
+    app.add_middleware(UploadGate, max_bytes=max_bytes, max_concurrent=settings.max_uploads,
+                       prefix="/api/v1/runs/upload")
 
     app.add_middleware(SecurityHeaders)
     return app
 
 
+#: Scripts, styles, fonts, images and API calls only from the server itself; no inline or
+#: evaluated script, no plugins, no framing, forms only to the server. Inline styles are
+#: allowed: the chart library and the API docs page set them on the elements they draw.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
 class SecurityHeaders:
-    """ASGI middleware: headers that keep browsers from sniffing types, framing the dashboard
-    or leaking its addresses (plain ASGI: cheaper per request than an HTTP middleware)."""
+    """ASGI middleware: headers that keep browsers from sniffing types, framing the dashboard,
+    running injected script or leaking its addresses (plain ASGI: cheaper per request than an
+    HTTP middleware)."""
 
     HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
-               (b"referrer-policy", b"same-origin")]
+               (b"referrer-policy", b"same-origin"),
+               (b"content-security-policy", CONTENT_SECURITY_POLICY.encode())]
 
     def __init__(self, app):
         self.app = app

@@ -70,6 +70,8 @@ class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role
     name: str = Field("", max_length=200)
+    expires_in: str | None = Field(None, max_length=20, description="e.g. 90d, 12h, 30m; none: "
+                                                                      "valid until revoked")
 
 
 class TokenCreated(BaseModel):
@@ -77,6 +79,7 @@ class TokenCreated(BaseModel):
     key: str
     role: Role
     name: str
+    expires_at: dt.datetime | None = None
 
 
 class TokenRow(BaseModel):
@@ -86,6 +89,7 @@ class TokenRow(BaseModel):
     created_at: dt.datetime | None = None
     last_used: dt.datetime | None = None
     revoked_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
 
 
 class CustomerPage(BaseModel):

@@ -24,13 +24,14 @@ from .. import __version__
 from ..config import AnalysisConfig, ConfigError, RFMOptions
 from ..features.rfm_schemes import SchemeError, list_schemes, load_scheme
 from ..spreadsheet import formula_safe, write_workbook
-from .access import SESSION_COOKIE, Principal, mask_row
+from .access import SESSION_COOKIE, Principal, check_origin, mask_row
 from .columns import column_label
 from .jobs import Job
 from .models import (CustomerPage, Figures, Health, JobOut, RunRequest, RunRow, SessionIn,
                      TokenCreated, TokenIn, TokenRow, Whoami)
 from .reader import CustomerQuery
-from .tokens import TokenError, create_token, list_tokens, revoke_token
+from .redaction import public_error
+from .tokens import TokenError, TokenExpired, create_token, list_tokens, revoke_token
 from .uploads import UploadError, check_upload, safe_name
 
 __all__ = ["router"]
@@ -102,20 +103,31 @@ def health(request: Request):
 @router.post("/session", response_model=Whoami, tags=["server"],
              responses={401: {"description": "Unknown or revoked token"}})
 def sign_in(body: SessionIn, request: Request, response: Response):
-    """Sign in with a token: sets the dashboard's HttpOnly, SameSite=Strict session cookie."""
+    """Sign in with a token: sets the dashboard's HttpOnly, SameSite=Strict session cookie.
+    A sign-in sent from another origin (its ``Origin`` header names another site or port) is
+    refused with 403."""
     server = _server(request)
-    who = server.access.check_token(body.token)
+    if "origin" in request.headers:
+        check_origin(request)
+    try:
+        who = server.access.check_token(body.token)
+    except TokenExpired as exc:
+        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
     if who is None:
         raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
     sid = server.access.open_session(who)
-    response.set_cookie(SESSION_COOKIE, sid, max_age=server.access.session_seconds, httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https", path="/")
+    response.set_cookie(SESSION_COOKIE, sid, max_age=math.ceil(server.access.session_seconds),
+                        httponly=True, samesite="strict", secure=request.url.scheme == "https",
+                        path="/")
     return Whoami(role=who.role, name=who.name, key=who.key)
 
 
 @router.delete("/session", status_code=204, tags=["server"])
 def sign_out(request: Request):
-    """Sign out of the dashboard (the session cookie stops working)."""
+    """Sign out of the dashboard (the session ends on the server: the cookie stops working).
+    Refused with 403 when sent from a page of another origin."""
+    if "origin" in request.headers or "referer" in request.headers:
+        check_origin(request)
     _server(request).access.close_session(request.cookies.get(SESSION_COOKIE))
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -133,7 +145,7 @@ def whoami(who: Viewer):
 @router.get("/runs", response_model=list[RunRow], tags=["runs"])
 def runs(request: Request, who: Viewer):
     """Every run with its status (running, complete, failed) and error."""
-    return _server(request).reader.runs()
+    return [_public_run(r) for r in _server(request).reader.runs()]
 
 
 @router.get("/runs/{run_id}", response_model=RunRow, tags=["runs"])
@@ -142,8 +154,19 @@ def run_detail(run_id: Annotated[int, PathParam(ge=1, le=_MAX_INT)], request: Re
     """One run's status."""
     for row in _server(request).reader.runs():
         if row["run_id"] == run_id:
-            return row
+            return _public_run(row)
     raise HTTPException(404, f"no run {run_id}")
+
+
+def _public_run(row: dict) -> dict:
+    return dict(row, error=public_error(row["error"]))
+
+
+def _public_job(job: Job) -> dict:
+    """A job as callers see it: its error without server paths."""
+    out = job.as_dict()
+    out["error"] = public_error(out["error"])
+    return out
 
 
 def _config(as_of, window_days, rfm_scheme, lang) -> AnalysisConfig:
@@ -173,7 +196,7 @@ def start_run(body: RunRequest, request: Request, who: Admin):
     config = _config(body.as_of, body.window_days, body.rfm_scheme, body.lang)
     job = Job("", "source" if files else "workspace", transactions=files, config=config,
               names=[body.source] if files else [])
-    return server.jobs.submit(job).as_dict()
+    return _public_job(server.jobs.submit(job))
 
 
 @router.post("/runs/upload", response_model=JobOut, status_code=202, tags=["runs"],
@@ -215,13 +238,13 @@ def upload_run(request: Request, who: Admin,
     job = Job("", "upload", transactions=saved["transactions"], customers=saved["customers"],
               config=config, cleanup=folder,
               names=[Path(p).name for p in saved["transactions"] + saved["customers"]])
-    return server.jobs.submit(job).as_dict()
+    return _public_job(server.jobs.submit(job))
 
 
 @router.get("/jobs", response_model=list[JobOut], tags=["runs"])
 def jobs(request: Request, who: Viewer):
     """Runs started through the server, newest first, with progress."""
-    return [j.as_dict() for j in _server(request).jobs.list()]
+    return [_public_job(j) for j in _server(request).jobs.list()]
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, tags=["runs"])
@@ -230,7 +253,7 @@ def job(job_id: str, request: Request, who: Viewer):
     found = _server(request).jobs.get(job_id)
     if found is None:
         raise HTTPException(404, f"no job {job_id!r}")
-    return found.as_dict()
+    return _public_job(found)
 
 
 @router.get("/sources", response_model=list[str], tags=["runs"])
@@ -372,11 +395,11 @@ def customers(request: Request, who: Viewer, query: Annotated[CustomerQuery, Dep
     return _json(page)
 
 
-@router.get("/customers/{customer_id}", response_model=None, responses=_FIGURES,
+@router.get("/customers/{customer_id:path}", response_model=None, responses=_FIGURES,
             tags=["customers"])
 def customer(customer_id: str, request: Request, who: Viewer, run_id: RunId = None):
     """One customer's 360° view: scores, segments, value, history over runs, purchases and
-    source records."""
+    source records. An id holding ``/`` is sent as it is or percent-encoded (``A%2F1``)."""
     reader = _server(request).reader
     view = reader.customer(reader.resolve(run_id), customer_id)
     if who.masked:
@@ -469,9 +492,14 @@ def tokens(request: Request, who: Admin):
 def new_token(body: TokenIn, request: Request, who: Admin):
     """Create a token; the answer shows it once."""
     server = _server(request)
-    token = create_token(server.ws, body.role, name=body.name)
+    try:
+        token = create_token(server.ws, body.role, name=body.name, expires_in=body.expires_in)
+    except TokenError as exc:
+        raise HTTPException(400, str(exc)) from None
     key = token.split("_")[1]
-    return TokenCreated(token=token, key=key, role=body.role, name=body.name)
+    info = next(t for t in list_tokens(server.ws) if t.key == key)
+    return TokenCreated(token=token, key=key, role=body.role, name=body.name,
+                        expires_at=info.expires_at)
 
 
 @router.delete("/tokens/{key}", response_model=TokenRow, tags=["tokens"])

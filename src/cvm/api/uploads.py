@@ -1,12 +1,18 @@
-"""Uploaded files: a size limit enforced while the body arrives (413), and a check that the file
-is a kind cvm reads (400) before a run is queued for it."""
+"""Uploaded files: who may send one, how many at once and how large, checked before the body
+is read (401/403, 429, 413); then a check that the file is a kind cvm reads (400) before a run
+is queued for it."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
 
-__all__ = ["SUPPORTED_SUFFIXES", "UploadError", "UploadLimit", "check_upload",
-           "safe_name"]
+from fastapi import HTTPException, Request
+
+from ..ingest.readers import SourceError, check_workbook
+
+__all__ = ["SUPPORTED_SUFFIXES", "UploadError", "UploadGate", "check_upload", "safe_name"]
 
 #: File name endings the readers take: text tables, Excel, Parquet and JSON lines.
 SUPPORTED_SUFFIXES = {
@@ -15,6 +21,11 @@ SUPPORTED_SUFFIXES = {
     ".jsonl": "json", ".ndjson": "json", ".json": "json",
 }
 _KINDS_TEXT = "CSV, TSV or other delimited text, Excel (.xlsx), Parquet or JSON lines"
+#: The longest stored file name, in UTF-8 bytes (file systems allow 255).
+_NAME_BYTES = 100
+#: A refused request body up to this size is read and dropped so that the connection stays
+#: usable and the client sees the answer; a larger one is cut off (the connection closes).
+_DRAIN_BYTES = 1 << 20
 
 
 class UploadError(ValueError):
@@ -22,9 +33,19 @@ class UploadError(ValueError):
 
 
 def safe_name(name: str | None) -> str:
-    """The file's own name without any folder part, never empty."""
-    base = Path((name or "").replace("\\", "/")).name.strip()
-    return base if base not in ("", ".", "..") else "upload"
+    """The file's own name without any folder part or control characters, never empty, and at
+    most 100 bytes long (a longer name is shortened before its ending, which is kept)."""
+    base = Path((name or "").replace("\\", "/")).name
+    base = "".join(c for c in base if c.isprintable()).strip()
+    if base in ("", ".", ".."):
+        return "upload"
+    if len(base.encode("utf-8")) <= _NAME_BYTES:
+        return base
+    suffix = Path(base).suffix if len(Path(base).suffix) <= 10 else ""
+    stem = base[: len(base) - len(suffix)]
+    while len((stem + suffix).encode("utf-8")) > _NAME_BYTES:
+        stem = stem[:-1]
+    return stem.rstrip() + suffix
 
 
 def check_upload(path: Path, name: str) -> None:
@@ -41,6 +62,11 @@ def check_upload(path: Path, name: str) -> None:
         head = fh.read(1 << 16)
     if kind == "excel" and not head.startswith(b"PK\x03\x04"):
         raise UploadError(f"{name} is not an Excel .xlsx workbook (older .xls files: save as .xlsx)")
+    if kind == "excel":
+        try:
+            check_workbook(path, name=name)
+        except SourceError as exc:
+            raise UploadError(str(exc)) from None
     if kind == "parquet" and not head.startswith(b"PAR1"):
         raise UploadError(f"{name} is not a Parquet file")
     if kind in ("text", "json"):
@@ -58,14 +84,22 @@ def check_upload(path: Path, name: str) -> None:
             raise UploadError(f"{name} is not UTF-8 or GB18030 text")
 
 
-class UploadLimit:
-    """ASGI middleware: refuse request bodies above ``max_bytes`` on upload paths with 413,
-    from the Content-Length header when there is one, else while the body streams in."""
+class UploadGate:
+    """ASGI middleware for the upload path, before any of the body is read: the caller must be
+    signed in with ``role`` (401/403, see :meth:`cvm.api.access.Access.require`); at most
+    ``max_concurrent`` uploads are under way at once (429 with ``Retry-After``); and bodies above
+    ``max_bytes`` are refused with 413, from the ``Content-Length`` header when there is one,
+    else while the body streams in."""
 
-    def __init__(self, app, *, max_bytes: int, prefix: str):
+    def __init__(self, app, *, max_bytes: int, max_concurrent: int, prefix: str,
+                 role: str = "admin", retry_after: int = 10):
         self.app = app
         self.max_bytes = max_bytes
+        self.max_concurrent = max_concurrent
         self.prefix = prefix
+        self.role = role
+        self.retry_after = retry_after
+        self.active = 0  # changed only on the event loop: no lock needed
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
@@ -73,9 +107,30 @@ class UploadLimit:
             return
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._refuse(send)
+        declared = int(length) if length is not None and length.isdigit() else None
+        try:
+            scope["app"].state.cvm.access.require(Request(scope), self.role)
+        except HTTPException as exc:
+            await self._refuse(receive, send, declared, exc.status_code, exc.detail,
+                               exc.headers or {})
             return
+        if declared is not None and declared > self.max_bytes:
+            await self._refuse(receive, send, declared, 413, self._too_large())
+            return
+        if self.active >= self.max_concurrent:
+            await self._refuse(receive, send, declared, 429,
+                               f"{self.active} uploads are under way (at most "
+                               f"{self.max_concurrent} at once, cvm serve --max-uploads): "
+                               f"try again in {self.retry_after} s",
+                               {"Retry-After": str(self.retry_after)})
+            return
+        self.active += 1
+        try:
+            await self._limited(scope, receive, send)
+        finally:
+            self.active -= 1
+
+    async def _limited(self, scope, receive, send) -> None:
         seen = 0
         started = refused = False
 
@@ -89,7 +144,7 @@ class UploadLimit:
                 if seen > self.max_bytes and not started:
                     # answer now; the app sees the client gone and whatever it sends is dropped
                     refused = True
-                    await self._refuse(send)
+                    await _answer(send, 413, self._too_large(), close=True)
                     return {"type": "http.disconnect"}
             return message
 
@@ -107,12 +162,37 @@ class UploadLimit:
             if not refused:
                 raise
 
-    async def _refuse(self, send) -> None:
-        limit_mb = self.max_bytes / (1 << 20)
-        body = (f'{{"detail": "the upload is larger than the limit of {limit_mb:g} MB '
-                f'(cvm serve --max-upload-mb)"}}').encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+    def _too_large(self) -> str:
+        return (f"the upload is larger than the limit of {self.max_bytes / (1 << 20):g} MB "
+                "(cvm serve --max-upload-mb)")
+
+    async def _refuse(self, receive, send, declared: int | None, status: int, detail: str,
+                      headers: dict | None = None) -> None:
+        """Answer without reading the body; a small declared body is then read and dropped
+        (so the client gets the answer on an orderly connection), anything else is cut off."""
+        small = declared is not None and declared <= _DRAIN_BYTES
+        await _answer(send, status, detail, headers, close=not small)
+        if small:
+            await _drain(receive)
+
+
+async def _answer(send, status: int, detail: str, headers: dict | None = None, *,
+                  close: bool = False) -> None:
+    body = json.dumps({"detail": detail}, ensure_ascii=False).encode("utf-8")
+    sent = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    sent += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    if close:
+        sent.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": sent})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _drain(receive, timeout: float = 5.0) -> None:
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await receive()
+                if message["type"] != "http.request" or not message.get("more_body"):
+                    return
+    except TimeoutError:
+        return

@@ -12,6 +12,17 @@ import click
 from . import console, friendly_errors, main
 
 
+def _duration(ctx, param, value):
+    from ..api.tokens import TokenError, parse_duration
+
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except TokenError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def _sources(ctx, param, values):
     out = {}
     for value in values:
@@ -31,8 +42,12 @@ def _sources(ctx, param, values):
               help="A source a run can load by name (file or postgresql:// URL); repeatable.")
 @click.option("--max-upload-mb", type=click.FloatRange(min=0.001), default=200.0,
               show_default=True, help="Larger uploads are refused (HTTP 413).")
+@click.option("--max-uploads", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Uploads under way at once; one more is refused (HTTP 429, Retry-After).")
+@click.option("--session-lifetime", default="12h", show_default=True, callback=_duration,
+              help="How long a dashboard sign-in lasts: e.g. 12h, 30m, 7d.")
 @friendly_errors
-def serve(workspace, host, port, sources, max_upload_mb):
+def serve(workspace, host, port, sources, max_upload_mb, max_uploads, session_lifetime):
     """Serve the REST API (/api/v1) and the dashboard (/) on one port.
 
     The server owns the workspace file while it runs (DuckDB allows one writing process), so
@@ -46,7 +61,9 @@ def serve(workspace, host, port, sources, max_upload_mb):
 
     with Workspace(workspace) as ws:  # fails early and clearly when another process holds it
         has_tokens = any(t.revoked_at is None for t in list_tokens(ws))
-    settings = Settings(workspace=workspace, sources=sources, max_upload_mb=max_upload_mb)
+    settings = Settings(workspace=workspace, sources=sources, max_upload_mb=max_upload_mb,
+                        max_uploads=max_uploads,
+                        session_seconds=session_lifetime.total_seconds())
     console.print(f"cvm serving [bold]{workspace}[/] at http://{host}:{port}/ "
                   f"(API docs: http://{host}:{port}/api/v1/docs); Ctrl+C stops it")
     if not has_tokens:
@@ -65,16 +82,21 @@ def token():
               help="viewer: aggregates, masked customers; analyst: customer data and exports; "
                    "admin: also runs and tokens.")
 @click.option("--name", default="", help="Who or what the token is for.")
+@click.option("--expires-in", default=None, callback=_duration, metavar="DURATION",
+              help="Stop working this long from now: e.g. 90d, 12h, 30m [default: never].")
 @click.option("--workspace", default="cvm.duckdb", show_default=True, help="Workspace file.")
 @friendly_errors
-def token_create(role, name, workspace):
+def token_create(role, name, expires_in, workspace):
     """Create a token and print it once (only its hash is stored)."""
-    from ..api.tokens import create_token
+    from ..api.tokens import create_token, list_tokens
     from ..workspace import Workspace
 
     with Workspace(workspace) as ws:
-        value = create_token(ws, role, name=name)
-    console.print(f"{role} token (shown once; keep it safe):")
+        value = create_token(ws, role, name=name, expires_in=expires_in)
+        key = value.split("_")[1]
+        expires = next(t.expires_at for t in list_tokens(ws) if t.key == key)
+    until = f"; expires {expires:%Y-%m-%d %H:%M}" if expires else ""
+    console.print(f"{role} token (shown once; keep it safe{until}):")
     click.echo(value)
 
 
@@ -91,12 +113,19 @@ def token_list(workspace):
     with Workspace(workspace) as ws:
         rows = list_tokens(ws)
     table = Table()
-    for col in ("key", "role", "name", "created", "last used", "revoked"):
-        table.add_column(col)
+    table.add_column("key", no_wrap=True, min_width=8)
+    table.add_column("role", min_width=6)
+    table.add_column("name")
+    for col in ("created", "last used", "expires", "revoked"):
+        table.add_column(col, min_width=10)  # the date whole; the time may wrap
     for t in rows:
-        table.add_row(t.key, t.role, t.name, str(t.created_at or ""), str(t.last_used or ""),
-                      str(t.revoked_at or ""))
+        table.add_row(t.key, t.role, t.name, _when(t.created_at), _when(t.last_used),
+                      _when(t.expires_at), _when(t.revoked_at))
     console.print(table)
+
+
+def _when(value) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value is not None else ""
 
 
 @token.command("revoke")

@@ -15,6 +15,7 @@ import io
 import json
 import re
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -25,12 +26,22 @@ import pyarrow.csv as pacsv
 
 from ..config import IngestOptions
 
-__all__ = ["RawTable", "SourceError", "read_source", "source_kind"]
+__all__ = ["RawTable", "SourceError", "read_source", "source_kind", "check_workbook",
+           "MAX_WORKBOOK_BYTES", "MAX_WORKBOOK_RATIO"]
 
 _TEXT_SUFFIXES = {".csv", ".tsv", ".tab", ".txt", ".dat", ".psv"}
 _EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
 _JSON_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+
+#: What the parts of an .xlsx workbook (sheet XML, shared strings, styles) may add up to once
+#: unpacked; a workbook past it is refused before it is parsed.
+MAX_WORKBOOK_BYTES = 1 << 30
+#: How many times its packed size a part of a workbook may grow when unpacked (parts under
+#: 1 MiB unpacked are not held to it). Sheets of real data pack 5 to 30 times; a zip bomb of
+#: repeated rows packs hundreds of times.
+MAX_WORKBOOK_RATIO = 100
+_RATIO_FROM_BYTES = 1 << 20
 
 
 class SourceError(ValueError):
@@ -344,6 +355,7 @@ def _read_excel(path: Path, options: IngestOptions) -> RawTable:
         raise SourceError("reading Excel needs openpyxl: pip install openpyxl") from exc
     if path.suffix.lower() == ".xls":
         raise SourceError(f"{path} is an old .xls workbook: save it as .xlsx or CSV")
+    check_workbook(path)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds
@@ -388,6 +400,35 @@ def _read_excel(path: Path, options: IngestOptions) -> RawTable:
         raise SourceError(f"{path}: the sheet holds no rows")
     table = pa.table({n: pa.array(c, type=pa.string()) for n, c in zip(_unique(names), columns)})
     return RawTable(path.name, "excel", table, np.asarray(rows, dtype=np.int64))
+
+
+def check_workbook(path: Path, *, name: str | None = None, max_bytes: int = MAX_WORKBOOK_BYTES,
+                   max_ratio: float = MAX_WORKBOOK_RATIO) -> None:
+    """Refuse (:class:`SourceError`, naming the file and the part) a workbook that would unpack
+    to more than ``max_bytes``, or with a part that unpacks to more than ``max_ratio`` times
+    its packed size: a zip bomb would take the memory and time
+    of everything else. Only the zip's directory is read. Python's zip reader never unpacks a
+    part past the size the directory declares for it (it stops with a checksum error), so
+    these sizes bound what parsing the workbook can take."""
+    shown = name or str(path)
+    advice = "save the sheet as CSV, or split the workbook"
+    try:
+        with zipfile.ZipFile(path) as book:
+            parts = book.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        raise SourceError(f"{shown} is not a readable Excel workbook ({_short(exc)})") from None
+    total = sum(p.file_size for p in parts)
+    if total > max_bytes:
+        raise SourceError(
+            f"{shown} would unpack to {total / (1 << 20):,.1f} MB of XML, more than cvm reads "
+            f"from one workbook ({max_bytes / (1 << 20):,.1f} MB): {advice}")
+    for part in parts:
+        size, packed = part.file_size, max(part.compress_size, 1)
+        if size >= _RATIO_FROM_BYTES and size > max_ratio * packed:
+            raise SourceError(
+                f"{shown}: part {part.filename} unpacks from {packed / 1024:,.0f} KB to "
+                f"{size / (1 << 20):,.0f} MB ({size / packed:,.0f} times; cvm reads parts that "
+                f"grow at most {max_ratio:g} times, as real sheets do): {advice}")
 
 
 def _excel_text(value, dt) -> str | None:

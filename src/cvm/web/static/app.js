@@ -145,8 +145,7 @@
       try {
         await api("/session", { method: "POST", headers: { "Content-Type": "application/json" },
                                 body: JSON.stringify({ token: document.getElementById("token").value.trim() }) });
-        const next = new URLSearchParams(location.search).get("next") || "/";
-        location.href = next.startsWith("/") && !next.startsWith("//") ? next : "/";
+        location.href = boot.next || "/";  // the server keeps only paths on this site
       } catch (e) {
         error.textContent = e.status === 401 ? t("bad_token") : t("error_generic") + e.message;
         error.hidden = false;
