@@ -109,6 +109,7 @@ def _to_svg(fig: Figure, chart_id: str, title: str) -> str:
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.DOTALL)
     svg = re.sub(r"font-family: [^;\"]*;?\s?", "", svg)
+    svg = _presentation_attributes(svg)
     svg = re.sub(r'\bid="([^"]+)"', rf'id="{chart_id}-\1"', svg)
     svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{chart_id}-\1)", svg)
     svg = re.sub(r'href="#([^"]+)"', rf'href="#{chart_id}-\1"', svg)
@@ -119,8 +120,32 @@ def _to_svg(fig: Figure, chart_id: str, title: str) -> str:
     title_text = (title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
                   .replace('"', "&quot;"))
     head += (f' class="chart-svg" role="img" aria-label="{title_text}"'
-             f' style="max-width:{width_px}px"')
+             f' stroke-linejoin="round" stroke-linecap="butt" style="max-width:{width_px}px"')
     return head + svg[head_end:]
+
+
+#: matplotlib's page-wide rule for its line ends; the same defaults go on the <svg> element.
+_DEFAULT_STROKE_RULE = re.compile(
+    r'\s*<style type="text/css">\*\{stroke-linejoin: round; stroke-linecap: butt\}</style>')
+_STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
+
+
+def _presentation_attributes(svg: str) -> str:
+    """matplotlib's ``style="fill: …; stroke: …"`` as SVG presentation attributes
+    (``fill="…" stroke="…"``), and its ``*{…}`` style rule as attributes of the root element.
+
+    An inline SVG's style attributes and <style> rules are CSS of the whole HTML page: a PDF
+    renderer reads them as page CSS and reports each SVG property as unknown, and the ``*`` rule
+    reaches every element of the page. Presentation attributes are read by the SVG renderer
+    only and draw the same."""
+    svg = _DEFAULT_STROKE_RULE.sub("", svg)
+    svg = re.sub(r"<defs>\s*</defs>\s*", "", svg)
+
+    def attributes(match: re.Match) -> str:
+        pairs = (part.split(":", 1) for part in match.group(1).split(";") if ":" in part)
+        return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
+
+    return _STYLE_ATTRIBUTE.sub(attributes, svg)
 
 
 def _render(draw, *args, chart_id: str, title: str) -> str:
