@@ -30,7 +30,7 @@ from matplotlib.ticker import (
     PercentFormatter,
 )
 
-from cvm.reports.formatting import format_compact, format_int, format_percent
+from cvm.reports.formatting import format_compact, format_int, format_percent, round_step
 from cvm.reports.labels import Labels
 
 __all__ = [
@@ -210,13 +210,6 @@ def _log_floor(values: np.ndarray) -> float:
     return float(10.0 ** max(np.floor(np.log10(values.min())), top - _LOG_DECADES))
 
 
-def _nice_step(span: float, n_bins: int) -> float:
-    """The smallest 1, 2 or 5 × 10^k at least ``span / n_bins``."""
-    raw = span / n_bins
-    power = 10.0 ** np.floor(np.log10(raw))
-    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= raw * (1 - 1e-9)))
-
-
 def _edges(values: np.ndarray, n_bins: int, log: bool) -> np.ndarray:
     """Bin edges on round numbers: on a log scale ``_BINS_PER_DECADE`` per power of ten from
     :func:`_log_floor`; on a linear one at most about ``n_bins`` bins of a 1/2/5 × 10^k width."""
@@ -229,7 +222,7 @@ def _edges(values: np.ndarray, n_bins: int, log: bool) -> np.ndarray:
     if hi <= lo:
         pad = abs(lo) * 0.1 or 1.0
         lo, hi = lo - pad, hi + pad
-    step = _nice_step(hi - lo, n_bins)
+    step = round_step(hi - lo, n_bins)
     first, last = np.floor(lo / step + 1e-9), np.ceil(hi / step - 1e-9)
     return np.round(np.arange(first, max(last, first + 1) + 1) * step, 10)
 
