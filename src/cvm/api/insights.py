@@ -8,7 +8,10 @@ customers) are used when their columns or tables exist; otherwise the answer say
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
+
+from cvm.reports.formatting import round_step
 
 if TYPE_CHECKING:  # pragma: no cover
     from .reader import ResultsReader
@@ -302,7 +305,9 @@ def clv(reader: ResultsReader, run_id: int, bins: int = 30) -> dict:
     high = stats["p99"] or 0.0
     hist = []
     if stats["n"] and high > low:
-        width = (high - low) / bins
+        width = round_step(high - low, bins)  # bins on round edges: 0, 20, 40 …
+        low = math.floor(low / width) * width
+        bins = max(1, math.ceil((high - low) / width))
         counts = {r["b"]: r["customers"] for r in reader.rows(
             f"SELECT least(CAST(floor((clv - ?) / ?) AS INTEGER), {bins - 1}) AS b, "
             f"count(*) AS customers FROM {t} WHERE clv IS NOT NULL GROUP BY 1", [low, width])}

@@ -95,7 +95,8 @@ def read_source(source: str | Path, options: IngestOptions | None = None) -> Raw
         return _read_parquet(path)
     if kind == "excel":
         return _read_excel(path, options)
-    head = path.open("rb").read(65536)
+    with path.open("rb") as handle:
+        head = handle.read(65536)
     if head.startswith(b"PAR1"):
         return _read_parquet(path)
     if head.startswith(b"PK\x03\x04"):
@@ -124,7 +125,8 @@ def _looks_binary(head: bytes) -> bool:
 
 
 def _decode_head(path: Path, encoding: str | None) -> tuple[str, str]:
-    raw = path.open("rb").read(1 << 20)
+    with path.open("rb") as handle:
+        raw = handle.read(1 << 20)
     candidates = [encoding] if encoding else ["utf-8-sig", "gb18030"]
     for enc in candidates:
         try:

@@ -159,11 +159,13 @@ class MaximumLikelihoodModel:
             down[j] -= h
             hess[:, j] = -(self._log_likelihood(up, stats)[1] - self._log_likelihood(down, stats)[1]) / (2 * h)
         hess = (hess + hess.T) / 2
+        se = np.full(k, np.nan)
         try:
-            cov = np.linalg.inv(hess)
-            se = np.sqrt(np.diag(cov))
+            variance = np.diag(np.linalg.inv(hess))
         except np.linalg.LinAlgError:
-            se = np.full(k, np.nan)
+            variance = se
+        positive = variance > 0  # a negative variance means no minimum in that direction
+        se[positive] = np.sqrt(variance[positive])
         if not np.all(np.isfinite(se)):
             logger.warning("%s: Hessian not positive definite at the optimum; standard errors "
                            "unavailable", type(self).__name__)

@@ -73,11 +73,26 @@ def expected_purchases_while_alive(shape, scale, a, b, t):
     u = am1 * log1mz
     small = np.abs(am1) < 1e-9
     first = np.where(small, -log1mz * (1.0 + u / 2.0), -np.expm1(u) / np.where(small, 1.0, am1))
-    series, unfinished = _tail_series(c - shape, a, c, z, first * np.exp(-u))
-    value = c * (first - np.exp(u) * series)
-    for i in unfinished:
-        value[i] = _expected_by_quadrature(shape[i], scale[i], a[i], b[i], t[i])
+    with np.errstate(over="ignore", invalid="ignore"):
+        # a dropout probability near one (large a) overflows e^-u and the series with it; those
+        # rows come out non-finite here and are evaluated below without the series
+        series, unfinished = _tail_series(c - shape, a, c, z, first * np.exp(-u))
+        value = c * (first - np.exp(u) * series)
+    overflowed = np.flatnonzero(~np.isfinite(value))
+    for i in np.union1d(unfinished, overflowed).astype(np.int64):
+        value[i] = _expected_without_series(shape[i], scale[i], a[i], b[i], t[i])
     return np.maximum(value, 0.0).reshape(out_shape)
+
+
+def _expected_without_series(shape, scale, a, b, t):
+    """E_p[g(p)], g(p) = (1 - (scale/(scale + p t))^shape) / p, p ~ Beta(a, b): at the mean of p
+    when Beta(a, b) is so narrow (standard deviation below 1e-6) that the second-order term
+    g''(m) Var(p) / 2 is negligible and quadrature would miss the spike; else by quadrature."""
+    n = a + b
+    mean = a / n
+    if a * b / (n * n * (n + 1.0)) < 1e-12:
+        return float(-np.expm1(-shape * np.log1p(mean * t / scale)) / mean)
+    return _expected_by_quadrature(shape, scale, a, b, t)
 
 
 def _expected_by_quadrature(shape, scale, a, b, t):

@@ -30,7 +30,7 @@ from matplotlib.ticker import (
     PercentFormatter,
 )
 
-from cvm.reports.formatting import format_compact, format_int, format_percent
+from cvm.reports.formatting import format_compact, format_int, format_percent, round_step
 from cvm.reports.labels import Labels
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "rf_heatmap_svg",
     "rf_cells",
     "distribution_svg",
+    "distribution_figure",
 ]
 
 
@@ -109,6 +110,7 @@ def _to_svg(fig: Figure, chart_id: str, title: str) -> str:
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.DOTALL)
     svg = re.sub(r"font-family: [^;\"]*;?\s?", "", svg)
+    svg = _presentation_attributes(svg)
     svg = re.sub(r'\bid="([^"]+)"', rf'id="{chart_id}-\1"', svg)
     svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{chart_id}-\1)", svg)
     svg = re.sub(r'href="#([^"]+)"', rf'href="#{chart_id}-\1"', svg)
@@ -119,8 +121,32 @@ def _to_svg(fig: Figure, chart_id: str, title: str) -> str:
     title_text = (title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
                   .replace('"', "&quot;"))
     head += (f' class="chart-svg" role="img" aria-label="{title_text}"'
-             f' style="max-width:{width_px}px"')
+             f' stroke-linejoin="round" stroke-linecap="butt" style="max-width:{width_px}px"')
     return head + svg[head_end:]
+
+
+#: matplotlib's page-wide rule for its line ends; the same defaults go on the <svg> element.
+_DEFAULT_STROKE_RULE = re.compile(
+    r'\s*<style type="text/css">\*\{stroke-linejoin: round; stroke-linecap: butt\}</style>')
+_STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
+
+
+def _presentation_attributes(svg: str) -> str:
+    """matplotlib's ``style="fill: …; stroke: …"`` as SVG presentation attributes
+    (``fill="…" stroke="…"``), and its ``*{…}`` style rule as attributes of the root element.
+
+    An inline SVG's style attributes and <style> rules are CSS of the whole HTML page: a PDF
+    renderer reads them as page CSS and reports each SVG property as unknown, and the ``*`` rule
+    reaches every element of the page. Presentation attributes are read by the SVG renderer
+    only and draw the same."""
+    svg = _DEFAULT_STROKE_RULE.sub("", svg)
+    svg = re.sub(r"<defs>\s*</defs>\s*", "", svg)
+
+    def attributes(match: re.Match) -> str:
+        pairs = (part.split(":", 1) for part in match.group(1).split(";") if ":" in part)
+        return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
+
+    return _STYLE_ATTRIBUTE.sub(attributes, svg)
 
 
 def _render(draw, *args, chart_id: str, title: str) -> str:
@@ -152,7 +178,14 @@ def _money_axis(axis, lang: str, symbol: str, log: bool, max_ticks: int = 6) -> 
         axis.set_major_locator(LogLocator(base=10, subs=subs))
         axis.set_minor_locator(LogLocator(base=10, subs=tuple(range(1, 10))))
         axis.set_minor_formatter(NullFormatter())
-    axis.set_major_formatter(FuncFormatter(lambda x, _pos: format_compact(x, lang, symbol)))
+    axis.set_major_formatter(FuncFormatter(lambda x, _pos: _tick_money(x, lang, symbol)))
+
+
+def _tick_money(x: float, lang: str, symbol: str) -> str:
+    """A tick's amount: short money from 1 up (1, 10, 1k, 10k), plain decimals below (0.1)."""
+    if 0 < abs(x) < 1:
+        return f"{'-' if x < 0 else ''}{symbol}{abs(x):g}"
+    return format_compact(x, lang, symbol)
 
 
 def _count_formatter(lang: str) -> FuncFormatter:
@@ -163,16 +196,35 @@ def _count_formatter(lang: str) -> FuncFormatter:
     return FuncFormatter(fmt)
 
 
+#: A log axis spans at most this many powers of ten below its top: amounts a millionth of the
+#: largest (the CLV of long-gone customers) would stretch it without telling anything.
+_LOG_DECADES = 5
+#: Log-scale bins per power of ten; edges fall on the powers of ten.
+_BINS_PER_DECADE = 8
+
+
+def _log_floor(values: np.ndarray) -> float:
+    """Where a log axis of the positive ``values`` starts: the power of ten at or below the
+    smallest, but no more than :data:`_LOG_DECADES` powers of ten below the top."""
+    top = np.ceil(np.log10(values.max()))
+    return float(10.0 ** max(np.floor(np.log10(values.min())), top - _LOG_DECADES))
+
+
 def _edges(values: np.ndarray, n_bins: int, log: bool) -> np.ndarray:
+    """Bin edges on round numbers: on a log scale ``_BINS_PER_DECADE`` per power of ten from
+    :func:`_log_floor`; on a linear one at most about ``n_bins`` bins of a 1/2/5 × 10^k width."""
     lo, hi = float(values.min()), float(values.max())
+    if log:
+        start = np.log10(_log_floor(values)) * _BINS_PER_DECADE
+        stop = np.ceil(np.log10(hi) * _BINS_PER_DECADE - 1e-9)
+        steps = np.arange(round(start), max(round(stop), round(start) + 1) + 1)
+        return 10.0 ** (steps / _BINS_PER_DECADE)
     if hi <= lo:
         pad = abs(lo) * 0.1 or 1.0
         lo, hi = lo - pad, hi + pad
-        if log:
-            lo = max(lo, float(values.min()) / 1.2)
-    if log:
-        return np.geomspace(lo, hi, n_bins + 1)
-    return np.linspace(lo, hi, n_bins + 1)
+    step = round_step(hi - lo, n_bins)
+    first, last = np.floor(lo / step + 1e-9), np.ceil(hi / step - 1e-9)
+    return np.round(np.arange(first, max(last, first + 1) + 1) * step, 10)
 
 
 def _histogram(ax, values: np.ndarray, colour: str, *, log: bool, n_bins: int = 30) -> None:
@@ -182,6 +234,30 @@ def _histogram(ax, values: np.ndarray, colour: str, *, log: bool, n_bins: int = 
     if log:
         ax.set_xscale("log")
     ax.set_xlim(edges[0], edges[-1])
+
+
+def _log_shown(values: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """The values a log axis shows (positive, from :func:`_log_floor` up) and the floor when
+    it hides small positive values too, else None."""
+    positive = values[values > 0]
+    if not positive.size:
+        return positive, None
+    floor = _log_floor(positive)
+    shown = positive[positive >= floor]
+    return shown, (floor if shown.size < positive.size else None)
+
+
+def _hidden_note(ax, labels: Labels, values: np.ndarray, shown: np.ndarray, floor, symbol: str,
+                 loc: str) -> None:
+    hidden = int(values.size - shown.size)
+    if not hidden:
+        return
+    if floor is None:
+        text = labels.fmt("non_positive", count=format_int(hidden))
+    else:
+        text = labels.fmt("below_floor", count=format_int(hidden),
+                          amount=_tick_money(floor, labels.lang, symbol))
+    ax.set_title(text, fontsize=8, fontweight="normal", color=MUTED, loc=loc)
 
 
 def _wants_log(values: np.ndarray) -> bool:
@@ -258,19 +334,15 @@ def _draw_rfm(customers: pd.DataFrame, labels: Labels, symbol: str) -> Figure:
     monetary = _numeric(customers.get("monetary_total"))
     ax = axes[0, 2]
     _style(ax)
-    positive = monetary[monetary > 0]
     log = _wants_log(monetary)
-    shown = positive if log else monetary
+    shown, floor = _log_shown(monetary) if log else (monetary, None)
     if shown.size:
         _histogram(ax, shown, BLUE, log=log)
         _money_axis(ax.xaxis, lang, symbol, log, max_ticks=5)
     else:
         _no_data(ax, labels)
     ax.set_xlabel(labels["axis_monetary"] if log else labels["axis_monetary_linear"])
-    hidden = int(monetary.size - shown.size)
-    if hidden:
-        ax.set_title(labels.fmt("non_positive", count=format_int(hidden)), fontsize=8,
-                     fontweight="normal", color=MUTED, loc="right")
+    _hidden_note(ax, labels, monetary, shown, floor, symbol, "right")
 
     for ax, column, key in zip(axes[1], ("r_score", "f_score", "m_score"),
                                ("axis_r_score", "axis_f_score", "axis_m_score")):
@@ -464,8 +536,15 @@ def distribution_svg(values: pd.Series, labels: Labels, *, axis_key: str, chart_
     Money with a wide positive range is binned on a log scale (``axis_key`` then names the log
     axis, ``axis_key + "_linear"`` the linear one); ``bounds`` fixes the range (e.g. 0–1).
     """
-    return _render(_draw_distribution, _numeric(values), labels, axis_key, symbol, money, bounds,
+    return _render(distribution_figure, values, labels, axis_key, symbol, money, bounds,
                    chart_id=chart_id, title=title)
+
+
+def distribution_figure(values: pd.Series, labels: Labels, axis_key: str, symbol: str = "",
+                        money: bool = True,
+                        bounds: tuple[float, float] | None = None) -> Figure:
+    """The figure :func:`distribution_svg` draws, for a look at its axes."""
+    return _draw_distribution(_numeric(values), labels, axis_key, symbol, money, bounds)
 
 
 def _draw_distribution(values: np.ndarray, labels: Labels, axis_key: str, symbol: str,
@@ -475,7 +554,7 @@ def _draw_distribution(values: np.ndarray, labels: Labels, axis_key: str, symbol
     _style(ax)
     lang = labels.lang
     log = money and bounds is None and _wants_log(values)
-    shown = values[values > 0] if log else values
+    shown, floor = _log_shown(values) if log else (values, None)
     if shown.size:
         if bounds is not None:
             counts, edges = np.histogram(shown, bins=20, range=bounds)
@@ -503,8 +582,5 @@ def _draw_distribution(values: np.ndarray, labels: Labels, axis_key: str, symbol
     ax.set_xlabel(labels[axis_key] if (log or not money) else labels[axis_key + "_linear"])
     ax.set_ylabel(labels["axis_customers"])
     ax.yaxis.set_major_formatter(_count_formatter(lang))
-    hidden = int(values.size - shown.size)
-    if hidden:
-        ax.set_title(labels.fmt("non_positive", count=format_int(hidden)), fontsize=8,
-                     fontweight="normal", color=MUTED, loc="left")
+    _hidden_note(ax, labels, values, shown, floor, symbol, "left")
     return fig

@@ -7,6 +7,7 @@ summary, in the tables and on the charts.
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pandas as pd
 
@@ -18,6 +19,7 @@ __all__ = [
     "format_compact",
     "format_date",
     "format_datetime",
+    "round_step",
 ]
 
 _MISSING = "–"
@@ -147,3 +149,15 @@ def format_datetime(value, lang: str = "en") -> str:
     if moment is None:
         return _MISSING if _is_missing(value) else str(value)
     return f"{format_date(moment, lang)} {moment:%H:%M}"
+
+
+def round_step(span: float, n_steps: int) -> float:
+    """The smallest 1, 2 or 5 × 10^k at least ``span / n_steps``: the width of histogram bins
+    whose edges read as round numbers (0, 20, 40 … rather than 0, 291.1, 582.3 …).
+
+    >>> round_step(8733, 30), round_step(1.2, 10), round_step(100, 10)
+    (500.0, 0.2, 10.0)
+    """
+    raw = span / n_steps
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1.0, 2.0, 5.0, 10.0) if m * power >= raw * (1 - 1e-9))

@@ -124,6 +124,7 @@ def render_report(customers: pd.DataFrame, segments: pd.DataFrame, pareto: dict,
                           created=format_datetime(run_info.get("created_at"), lang)),
         font_stack=charts.FONT_STACK,
         css=(_TEMPLATES / "report.css").read_text(encoding="utf-8"),
+        screen_css=(_TEMPLATES / "report-screen.css").read_text(encoding="utf-8"),
     )
     _log.info("rendered the %s report for %s customers in %.2f s", lang, f"{len(customers):,}",
               time.perf_counter() - started)

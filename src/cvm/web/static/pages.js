@@ -156,12 +156,20 @@
     runMeta(ov.run_id, ov.as_of);
     if (!funnelData.available) { $("funnel-missing").hidden = false; $("funnel-chart").hidden = true; }
     else {
+      // Stages are states, not the steps of one conversion path: a customer in stability was
+      // never "filtered" out of formation, so counts need not fall stage by stage. Bars in stage
+      // order show each count at its true length; a funnel of such counts draws hourglasses.
       const stages = funnelData.stages;
+      const total = stages.reduce((sum, s) => sum + s.customers, 0) || 1;
       chart("funnel-chart").setOption(Object.assign({}, baseOption, {
-        tooltip: { formatter: (p) => `${p.name}: ${fmt.int(p.value)}` },
-        series: [{ type: "funnel", sort: "none", gap: 3, left: "10%", width: "80%", minSize: "20%",
-                   label: { position: "inside", formatter: (p) => `${p.name}  ${fmt.int(p.value)}`, color: "#fff" },
-                   data: stages.map((s) => ({ name: s.label || segmentLabel(s.stage), value: s.customers })) }],
+        grid: { left: 16, right: 96, top: 8, bottom: 8, containLabel: true },
+        tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: fmt.int },
+        xAxis: { type: "value", axisLabel: { formatter: fmt.compact }, splitNumber: 4 },
+        yAxis: { type: "category", inverse: true, axisTick: { show: false },
+                 data: stages.map((s) => s.label || segmentLabel(s.stage)) },
+        series: [{ type: "bar", name: t("customers"), barMaxWidth: 28, data: stages.map((s) => s.customers),
+                   label: { show: true, position: "right", color: "#1f2430",
+                            formatter: (p) => `${fmt.int(p.value)} · ${fmt.pct(p.value / total, 0)}` } }],
       }));
     }
     const flows = await api("/lifecycle/flows");
@@ -178,16 +186,20 @@
     }
     const sides = flows.within_run ? [fmt.date(flows.from_date), fmt.date(flows.to_date)] : ["#" + flows.from_run, "#" + flows.to_run];
     const name = (k, side) => `${labels[k] || segmentLabel(k)} ${side}`;
+    // labels face inwards (the earlier side's to the right of its nodes, the later side's to
+    // the left), so no label runs past the edge of the canvas however long the stage names are
     const nodes = new Map();
     const links = flows.flows.map((f) => {
       const a = name(f.source, sides[0]), b = name(f.target, sides[1]);
-      nodes.set(a, { name: a }); nodes.set(b, { name: b });
+      nodes.set(a, { name: a, label: { position: "right" } });
+      nodes.set(b, { name: b, label: { position: "left" } });
       return { source: a, target: b, value: f.customers };
     });
     chart("flows-chart").setOption(Object.assign({}, baseOption, {
       tooltip: { trigger: "item", valueFormatter: fmt.int },
-      series: [{ type: "sankey", data: [...nodes.values()], links, nodeAlign: "justify", left: 8, right: 130,
-                 emphasis: { focus: "adjacency" }, lineStyle: { color: "gradient", opacity: 0.35 }, label: { fontSize: 11 } }],
+      series: [{ type: "sankey", data: [...nodes.values()], links, nodeAlign: "justify", left: 8, right: 8,
+                 emphasis: { focus: "adjacency" }, lineStyle: { color: "gradient", opacity: 0.35 },
+                 label: { fontSize: 11, backgroundColor: "rgba(255,255,255,.7)", padding: [1, 3] } }],
     }));
   }
 
@@ -203,7 +215,8 @@
                                   kpi(t("clv_mean"), fmt.money(data.stats.mean)), kpi(t("clv_median"), fmt.money(data.stats.median)));
     chart("clv-hist").setOption(Object.assign({}, baseOption, {
       grid: { left: 60, right: 20, top: 20, bottom: 40 }, tooltip: { trigger: "axis" },
-      xAxis: { type: "category", data: data.histogram.map((b) => fmt.compact(b.from)) },
+      // the API's bins start on round numbers (0, 20, 40 …): label each bar with its lower edge
+      xAxis: { type: "category", data: data.histogram.map((b) => fmt.compact(b.from)), axisTick: { alignWithLabel: false } },
       yAxis: { type: "value", axisLabel: { formatter: fmt.compact } },
       series: [{ type: "bar", name: t("customers"), data: data.histogram.map((b) => b.customers), barCategoryGap: "5%" }],
     }));
