@@ -48,8 +48,9 @@ def read_toml(path: str | Path, what: str, error: type[Exception] = None) -> dic
 class IngestOptions:
     """How input rows are read and checked.
 
-    - ``dayfirst``: read ``05/03/2024`` as 5 March (default: month first; ``05.03.2024`` is
-      always day first).
+    - ``dayfirst``: read ``05/03/2024`` as 5 March in a column where no value decides the
+      order (default: month first). A column holding ``25/03/2024`` is day first and one
+      holding ``03/25/2024`` month first whatever this says; ``05.03.2024`` is always day first.
     - ``decimal_comma``: numbers are written ``1.234,56``.
     - ``allow_refunds``: negative amounts are refunds that net off (default: rejected).
     - ``keep_duplicates``: keep rows that repeat an earlier row exactly (default: rejected).
@@ -62,7 +63,7 @@ class IngestOptions:
     - ``table``: PostgreSQL table or view to read, for a connection-string source.
     """
 
-    dayfirst: bool = False
+    dayfirst: bool | None = None
     decimal_comma: bool = False
     allow_refunds: bool = False
     keep_duplicates: bool = False

@@ -218,3 +218,60 @@ def test_failed_load_leaves_the_workspace_as_it_was(workspace, tmp_path, monkeyp
                           as_of=AS_OF)
     after = (workspace.count("transactions"), workspace.count("files"), workspace.count("rejects"))
     assert after == before
+
+
+DAY_FIRST = [("A1", "05/04/2024", "10"), ("B2", "25/03/2024", "20"), ("C3", "12/01/2024", "30")]
+
+
+def test_day_first_file_is_read_day_first_without_being_told(workspace, tmp_path):
+    path = _csv(tmp_path / "uk.csv", DAY_FIRST, header=("customer_id", "Date", "amount"))
+    report = load_transactions(workspace, path, as_of=AS_OF)
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (3, 3, 0)
+    assert _transactions(workspace) == [("A1", dt.date(2024, 4, 5), 10.0),
+                                        ("B2", dt.date(2024, 3, 25), 20.0),
+                                        ("C3", dt.date(2024, 1, 12), 30.0)]
+    assert report.columns == (
+        "columns guessed: customer_id ← 'customer_id', purchase_time ← 'Date' "
+        "(day/month/year, decided from 25/03/2024), amount ← 'amount'")
+
+
+def test_month_first_file_and_undecidable_file_say_which_order_was_used(workspace, tmp_path):
+    us = _csv(tmp_path / "us.csv", [("A1", "05/04/2024", "10"), ("B2", "03/25/2024", "20")])
+    report = load_transactions(workspace, us, as_of=AS_OF)
+    assert report.rows_loaded == 2
+    assert "purchase_time ← 'date' (month/day/year, decided from 03/25/2024)" in report.columns
+    assert _transactions(workspace)[0] == ("A1", dt.date(2024, 5, 4), 10.0)
+    unsure = _csv(tmp_path / "unsure.csv", [("C3", "06/04/2024", "10")])
+    report = load_transactions(workspace, unsure, as_of=AS_OF)
+    assert ("purchase_time ← 'date' (month/day/year assumed: no value decides; pass --dayfirst "
+            "for day/month/year)") in report.columns
+    told = _csv(tmp_path / "told.csv", [("D4", "07/04/2024", "10")])
+    report = load_transactions(workspace, told, as_of=AS_OF,
+                               options=IngestOptions(dayfirst=True))
+    assert ("purchase_time ← 'date' (day/month/year as the dayfirst option says: no value "
+            "decides)") in report.columns
+    assert workspace.query("SELECT source_customer_id, purchase_date FROM transactions "
+                           "WHERE source_customer_id IN ('C3', 'D4') ORDER BY 1") == [
+        ("C3", dt.date(2024, 6, 4)), ("D4", dt.date(2024, 4, 7))]
+
+
+def test_a_column_mixing_both_orders_is_one_clear_error(workspace, tmp_path):
+    rows = [("A1", "01/02/2024", "10"), ("B2", "25/03/2024", "20"), ("C3", "02/02/2024", "5"),
+            ("D4", "03/25/2024", "30"), ("E5", "26/03/2024", "1")]
+    path = _csv(tmp_path / "mixed.csv", rows, header=("customer_id", "Date", "amount"))
+    with pytest.raises(SourceError) as info:
+        load_transactions(workspace, path, as_of=AS_OF)
+    assert str(info.value) == (
+        "mixed.csv: column 'Date' mixes day/month/year and month/day/year dates: row 3 has "
+        "'25/03/2024', which only day/month/year can read, and row 5 has '03/25/2024', which "
+        "only month/day/year can read. Export the column in one order (ISO dates such as "
+        "2024-03-25 are never ambiguous).")
+    assert workspace.count("transactions") == 0 and workspace.count("files") == 0
+
+
+def test_a_day_first_file_sets_the_as_of_date_right(tmp_path):
+    from cvm.pipeline import run
+
+    path = _csv(tmp_path / "uk.csv", DAY_FIRST, header=("customer_id", "Date", "amount"))
+    result = run([path], workspace=tmp_path / "w.duckdb", out=tmp_path / "out")
+    assert result.as_of == dt.date(2024, 4, 5)

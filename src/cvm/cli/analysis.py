@@ -195,7 +195,9 @@ def _print_result(result, out: Path | None) -> None:
               help="Workspace file that keeps loaded data and results between runs.")
 @click.option("--out", default="cvm-results", show_default=True, help="Results folder.")
 @click.option("--refunds", is_flag=True, help="Negative amounts are refunds that net off.")
-@click.option("--dayfirst", is_flag=True, help="Read 05/03/2024 as 5 March.")
+@click.option("--dayfirst", is_flag=True,
+              help="Read 05/03/2024 as 5 March in a date column where no value decides the "
+                   "order (25/03/2024 decides day first, 03/25/2024 month first).")
 @click.option("--keep-duplicates", is_flag=True,
               help="Keep rows that exactly repeat an earlier row [default: rejected].")
 @click.option("--table", default=None,

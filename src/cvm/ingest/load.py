@@ -14,17 +14,19 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..config import IngestOptions, Mapping
 from ..schema import CUSTOMER_FIELDS, TRANSACTION_FIELDS, Field
 from ..workspace import Workspace
 from .columns import resolve_columns
-from .readers import RawTable, read_source
+from .dates import DateOrder
+from .readers import RawTable, SourceError, read_source
 from .values import clean_ids, clean_text, parse_dates, parse_numbers
 
 __all__ = ["LoadReport", "load_transactions", "load_customers"]
@@ -74,14 +76,34 @@ def _sha256(source: str | Path) -> str | None:
     return digest.hexdigest()
 
 
-def _parse(field_: Field, values: pa.ChunkedArray, options: IngestOptions):
+def _parse(field_: Field, raw: RawTable, column: str, options: IngestOptions,
+           notes: dict[str, str]):
+    """Parse one source column as ``field_`` says; a note on how it was read goes to ``notes``."""
+    values = raw.table.column(column)
     if field_.kind == "id":
         return clean_ids(values)
     if field_.kind == "date":
-        return parse_dates(values, dayfirst=options.dayfirst)
+        parsed = parse_dates(values, dayfirst=options.dayfirst)
+        if parsed.order is not None:
+            if parsed.order.mixed:
+                raise SourceError(_mixed_orders(raw, column, parsed.order))
+            notes[field_.name] = parsed.order.describe()
+        return parsed
     if field_.kind == "number":
         return parse_numbers(values, decimal_comma=options.decimal_comma)
     return clean_text(values)
+
+
+def _mixed_orders(raw: RawTable, column: str, order: DateOrder) -> str:
+    """The error for a date column holding values of both orders, with a row of each."""
+    def row(example: str) -> int:
+        return int(raw.rows[pc.index(raw.table.column(column), example).as_py()])
+
+    day, month = order.dayfirst_example, order.monthfirst_example
+    return (f"{raw.name}: column {column!r} mixes day/month/year and month/day/year dates: "
+            f"row {row(day)} has {day!r}, which only day/month/year can read, and row "
+            f"{row(month)} has {month!r}, which only month/day/year can read. Export the column "
+            "in one order (ISO dates such as 2024-03-25 are never ambiguous).")
 
 
 class _Rejects:
@@ -194,9 +216,10 @@ def load_transactions(ws: Workspace, source: str | Path, *, mapping: Mapping | N
     field_by_name = {f.name: f for f in TRANSACTION_FIELDS}
     code_for = {"customer_id": "missing_customer_id", "purchase_time": "bad_date",
                 "amount": "bad_amount"}
+    notes: dict[str, str] = {}
     for name, column in match.columns.items():
         f = field_by_name[name]
-        result = _parse(f, raw.table.column(column), options)
+        result = _parse(f, raw, column, options, notes)
         errors = result.errors
         if f.required:
             mask = ~result.ok
@@ -210,6 +233,7 @@ def load_transactions(ws: Workspace, source: str | Path, *, mapping: Mapping | N
                         reasons=np.where(errors == None, "", errors) if errors.dtype == object  # noqa: E711
                         else errors)
         parsed[name] = result.values
+    match = replace(match, notes=notes)
     amount = parsed["amount"].astype(float)
     when = parsed["purchase_time"].astype("datetime64[us]")
     if not options.allow_refunds:
@@ -356,13 +380,15 @@ def load_customers(ws: Workspace, source: str | Path, *, mapping: Mapping | None
     rejects = _Rejects(n)
     field_by_name = {f.name: f for f in CUSTOMER_FIELDS}
     parsed = {}
+    notes: dict[str, str] = {}
     for name, column in match.columns.items():
-        result = _parse(field_by_name[name], raw.table.column(column), options)
+        result = _parse(field_by_name[name], raw, column, options, notes)
         if name == "customer_id":
             rejects.add(~result.ok, rows=raw.rows, field_name=column,
                         values=_column_text(raw, column), code="missing_customer_id",
                         reasons=result.errors)
         parsed[name] = result.values
+    match = replace(match, notes=notes)
     good = ~rejects.bad
     ids = parsed["customer_id"]
     sources = parsed.get("source")
