@@ -53,7 +53,9 @@ class IngestOptions:
       holding ``03/25/2024`` month first whatever this says; ``05.03.2024`` is always day first.
     - ``decimal_comma``: numbers are written ``1.234,56``.
     - ``allow_refunds``: negative amounts are refunds that net off (default: rejected).
-    - ``keep_duplicates``: keep rows that repeat an earlier row exactly (default: rejected).
+    - ``keep_duplicates``: keep every row, also a line of an order given twice and rows
+      already loaded from another file (default: rejected). Identical rows without an order id
+      are always kept: nothing tells them from repeat purchases.
     - ``source``: the source system the customer ids belong to (default ``"default"``).
     - ``encoding``: text encoding (default: UTF-8, falling back to GB18030 for Chinese files).
     - ``delimiter``: field separator for text files (default: sniffed; ``"whitespace"`` for

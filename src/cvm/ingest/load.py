@@ -3,8 +3,10 @@
 Every row read ends either in ``transactions`` (or ``source_customers``) or in ``rejects`` with
 its file, row, field, value and reason, so ``rows_read = rows_loaded + rows_rejected`` always
 holds. A load is one workspace transaction: if anything fails, the workspace is as it was. The
-same file loaded twice adds nothing (recognised by its content); rows that repeat rows already
-loaded (overlapping exports) are rejected as duplicates, naming the row they repeat.
+same file loaded twice adds nothing (recognised by its content); rows already loaded
+(overlapping exports) and repeated lines of one order are rejected as duplicates, naming the row
+they repeat, while identical rows without an order id are kept and counted
+(:mod:`cvm.ingest.repeats`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ..workspace import Workspace
 from .columns import resolve_columns
 from .dates import DateOrder
 from .readers import RawTable, SourceError, read_source
+from .repeats import mark_repeats, no_repeats
 from .values import clean_ids, clean_text, parse_dates, parse_numbers
 
 __all__ = ["LoadReport", "load_transactions", "load_customers"]
@@ -36,7 +39,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class LoadReport:
-    """What one load did."""
+    """What one load did.
+
+    ``identical_rows_kept``: loaded rows that repeat another row exactly; without an order id
+    they cannot be told from repeat purchases, so they are kept (see :mod:`cvm.ingest.repeats`).
+    """
 
     file: str
     table: str
@@ -47,6 +54,7 @@ class LoadReport:
     columns: str = ""
     skipped: bool = False
     message: str = ""
+    identical_rows_kept: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -61,7 +69,7 @@ REJECT_CODES = {
     "bad_value": "an optional field cannot be read",
     "negative_amount": "negative amount while refunds are off",
     "future_date": "date after the as-of date",
-    "duplicate": "repeats an earlier row",
+    "duplicate": "repeats a line of the same order, or a row already loaded",
 }
 
 
@@ -264,7 +272,8 @@ def load_transactions(ws: Workspace, source: str | Path, *, mapping: Mapping | N
         "amount": pa.array(amount[good], type=pa.float64()),
     }
     for name, kind in (("margin", "number"), ("cost", "number"), ("quantity", "number"),
-                       ("order_id", "text"), ("product", "text"), ("category", "text"),
+                       ("order_id", "text"), ("order_line", "text"), ("product", "text"),
+                       ("category", "text"),
                        ("channel", "text"), ("store", "text")):
         if name in parsed:
             values = parsed[name][good]
@@ -285,71 +294,31 @@ def load_transactions(ws: Workspace, source: str | Path, *, mapping: Mapping | N
             "CREATE OR REPLACE TEMP TABLE _incoming_t AS SELECT ?::INTEGER AS file_id, * "
             "FROM _incoming", [file_id])
         con.unregister("_incoming")
-        dup_tables = []
-        if not options.keep_duplicates:
-            dup_tables = _duplicates(con, raw.name)
+        statements = []
+        if options.keep_duplicates:
+            no_repeats(con)
+        else:
+            statements = mark_repeats(con)
         _insert_rejects(con, rejects.table(file_id, raw.name, raw.bad_records))
-        for sql in dup_tables:
+        for sql in statements:
             con.execute(sql, [file_id, raw.name] if "?" in sql else [])
-        if not dup_tables:
-            con.execute("CREATE OR REPLACE TEMP TABLE _incoming_t AS "
-                        "SELECT *, false AS _dup FROM _incoming_t")
         con.execute(
-            "INSERT INTO transactions SELECT file_id, source_row, source, source_customer_id, "
-            "purchase_time, CAST(purchase_time AS DATE), amount, margin, cost, quantity, order_id, "
-            "product, category, channel, store FROM _incoming_t WHERE NOT _dup")
-        loaded = con.execute("SELECT count(*) FROM _incoming_t WHERE NOT _dup").fetchall()[0][0]
+            "INSERT INTO transactions (file_id, source_row, source, source_customer_id, "
+            "purchase_time, purchase_date, amount, margin, cost, quantity, order_id, order_line, "
+            "product, category, channel, store) SELECT file_id, source_row, source, "
+            "source_customer_id, purchase_time, CAST(purchase_time AS DATE), amount, margin, "
+            "cost, quantity, order_id, order_line, product, category, channel, store "
+            "FROM _incoming_t WHERE NOT _dup")
+        loaded, identical = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE _identical) FROM _incoming_t "
+            "WHERE NOT _dup").fetchall()[0]
         reasons, rejected = _record_file(
             con, file_id=file_id, table="transactions", raw=raw, source=source, digest=digest,
             loaded=loaded, columns=match.describe(), options=fingerprint)
         con.execute("DROP TABLE _incoming_t")
     return LoadReport(file=raw.name, table="transactions", rows_read=raw.rows_read,
                       rows_loaded=loaded, rows_rejected=rejected, reasons=reasons,
-                      columns=match.describe())
-
-
-_KEY = ("source", "source_customer_id", "purchase_time", "amount", "margin", "cost", "quantity",
-        "order_id", "product", "category", "channel", "store")
-
-
-def _duplicates(con, file_name: str) -> list[str]:
-    """Mark rows of ``_incoming_t`` that repeat an earlier row of the same file or a row
-    already in the workspace; return the statements that record them as rejects."""
-    same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM t.{c}" for c in _KEY)
-    # Rows of a group of equal rows (nulls equal, as in GROUP BY) and the group's first row; a
-    # grouping that keeps only the repeated groups costs far less than a window over every row.
-    # The rows are first grouped by a hash of the whole row, and only rows whose hash repeats
-    # (the repeated rows, and in theory a hash collision) are grouped by their columns.
-    key = ", ".join(_KEY)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _repeats AS "
-        f"WITH hashed AS (SELECT source_row, hash({key}) AS _hash FROM _incoming_t), "
-        "repeated AS (SELECT _hash FROM hashed GROUP BY _hash HAVING count(*) > 1) "
-        "SELECT UNNEST(rows) AS source_row, first_row "
-        "FROM (SELECT min(source_row) AS first_row, list(source_row) AS rows FROM _incoming_t "
-        "WHERE source_row IN (SELECT source_row FROM hashed SEMI JOIN repeated USING (_hash)) "
-        f"GROUP BY {key} HAVING count(*) > 1)")
-    # Rows already in the workspace; a first load skips the join (which costs about as much as
-    # the grouping above even when the workspace holds nothing).
-    empty = not con.execute("SELECT EXISTS (SELECT 1 FROM transactions)").fetchall()[0][0]
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _prior AS SELECT i.source_row, "
-        "min(f.name || ' row ' || t.source_row) AS original FROM _incoming_t i "
-        f"JOIN transactions t ON {same} JOIN files f ON f.file_id = t.file_id "
-        + ("WHERE false " if empty else "") + "GROUP BY i.source_row")
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _incoming_t AS SELECT i.*, "
-        "(r.first_row IS NOT NULL AND r.first_row <> i.source_row OR p.original IS NOT NULL) "
-        "AS _dup, p.original, r.first_row AS _first_row "
-        "FROM _incoming_t i LEFT JOIN _repeats r USING (source_row) "
-        "LEFT JOIN _prior p USING (source_row)")
-    return [
-        "INSERT INTO rejects SELECT ?, ?, source_row, '', NULL, 'duplicate', "
-        "CASE WHEN original IS NOT NULL THEN 'duplicate: already loaded from ' || original "
-        "ELSE 'duplicate of row ' || _first_row END FROM _incoming_t WHERE _dup",
-        "DROP TABLE IF EXISTS _prior",
-        "DROP TABLE IF EXISTS _repeats",
-    ]
+                      columns=match.describe(), identical_rows_kept=identical)
 
 
 def _location(source) -> str:
