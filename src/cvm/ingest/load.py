@@ -294,28 +294,29 @@ def load_transactions(ws: Workspace, source: str | Path, *, mapping: Mapping | N
             "CREATE OR REPLACE TEMP TABLE _incoming_t AS SELECT ?::INTEGER AS file_id, * "
             "FROM _incoming", [file_id])
         con.unregister("_incoming")
-        statements = []
         if options.keep_duplicates:
             no_repeats(con)
         else:
-            statements = mark_repeats(con)
+            mark_repeats(con)
         _insert_rejects(con, rejects.table(file_id, raw.name, raw.bad_records))
-        for sql in statements:
-            con.execute(sql, [file_id, raw.name] if "?" in sql else [])
+        con.execute("INSERT INTO rejects SELECT ?, ?, source_row, '', NULL, 'duplicate', _reason "
+                    "FROM _marks WHERE _reason IS NOT NULL", [file_id, raw.name])
         con.execute(
             "INSERT INTO transactions (file_id, source_row, source, source_customer_id, "
             "purchase_time, purchase_date, amount, margin, cost, quantity, order_id, order_line, "
             "product, category, channel, store) SELECT file_id, source_row, source, "
             "source_customer_id, purchase_time, CAST(purchase_time AS DATE), amount, margin, "
             "cost, quantity, order_id, order_line, product, category, channel, store "
-            "FROM _incoming_t WHERE NOT _dup")
+            "FROM _incoming_t ANTI JOIN (SELECT source_row FROM _marks WHERE _reason IS NOT NULL) "
+            "USING (source_row)")
         loaded, identical = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE _identical) FROM _incoming_t "
-            "WHERE NOT _dup").fetchall()[0]
+            "SELECT (SELECT count(*) FROM _incoming_t) - count(_reason), "
+            "count(*) - count(_reason) FROM _marks").fetchall()[0]
         reasons, rejected = _record_file(
             con, file_id=file_id, table="transactions", raw=raw, source=source, digest=digest,
             loaded=loaded, columns=match.describe(), options=fingerprint)
         con.execute("DROP TABLE _incoming_t")
+        con.execute("DROP TABLE _marks")
     return LoadReport(file=raw.name, table="transactions", rows_read=raw.rows_read,
                       rows_loaded=loaded, rows_rejected=rejected, reasons=reasons,
                       columns=match.describe(), identical_rows_kept=identical)
