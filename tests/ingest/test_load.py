@@ -337,3 +337,49 @@ def test_a_day_first_file_sets_the_as_of_date_right(tmp_path):
     path = _csv(tmp_path / "uk.csv", DAY_FIRST, header=("customer_id", "Date", "amount"))
     result = run([path], workspace=tmp_path / "w.duckdb", out=tmp_path / "out")
     assert result.as_of == dt.date(2024, 4, 5)
+
+
+@pytest.mark.parametrize("header", ["id", "ID", "source_id", "cust_no", "customer_no",
+                                    "Customer No.", "member_no", "客户编码", "会员卡号"])
+def test_a_customer_list_is_recognised_by_its_key_column(workspace, tmp_path, header):
+    from cvm.ingest.load import load_customers
+
+    path = tmp_path / "members.csv"
+    path.write_text(f"{header},name,phone\nK1,Ann,13800000001\nK2,Bo,13800000002\n",
+                    encoding="utf-8")
+    report = load_customers(workspace, path)
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (2, 2, 0)
+    assert report.columns == (f"columns guessed: customer_id ← {header!r}, name ← 'name', "
+                              "phone ← 'phone'")
+    assert workspace.query("SELECT source_customer_id, name FROM source_customers "
+                           "ORDER BY 1") == [("K1", "Ann"), ("K2", "Bo")]
+
+
+def test_cvm_xref_is_read_by_its_source_ids(workspace, tmp_path):
+    from cvm.ingest.load import load_customers
+
+    path = tmp_path / "xref.csv"
+    path.write_text("source,source_id,customer_id\ncrm,C1,U1\npos,P9,U1\n", encoding="utf-8")
+    report = load_customers(workspace, path)
+    assert report.columns == ("columns guessed: customer_id ← 'source_id', source ← 'source'")
+    assert workspace.query("SELECT source, source_customer_id FROM source_customers "
+                           "ORDER BY 1") == [("crm", "C1"), ("pos", "P9")]
+
+
+def test_an_id_column_alone_is_a_valid_customer_list(tmp_path):
+    from cvm.ingest.load import load_customers
+    from cvm.pipeline import run
+    from cvm.workspace import Workspace
+
+    prospects = tmp_path / "prospects.csv"
+    prospects.write_text("客户编码\nP1\nP2\nA1\n", encoding="utf-8")
+    sales = _csv(tmp_path / "sales.csv", [("A1", "2024-03-05", "10"), ("B2", "2024-03-06", "5")])
+    result = run([sales], customers=[prospects], workspace=tmp_path / "w.duckdb", out=None)
+    assert result.loads[0].rows_loaded == 3
+    assert result.info["n_prospects"] == 2  # P1 and P2 have not bought yet
+    # one column whose lines hold a separator is still a wrong delimiter
+    wrong = tmp_path / "crm.csv"
+    wrong.write_text("id;name\nK1;Ann\n", encoding="utf-8")
+    with Workspace(tmp_path / "w2.duckdb") as ws, pytest.raises(SourceError) as info:
+        load_customers(ws, wrong, options=IngestOptions(delimiter=","))
+    assert "crm.csv has a single column: the delimiter is probably wrong" in str(info.value)

@@ -343,7 +343,7 @@ def load_customers(ws: Workspace, source: str | Path, *, mapping: Mapping | None
     rejected; unreadable optional fields (a birth date that is not a date) are left empty.
     """
     options = options or (mapping.options if mapping else IngestOptions())
-    raw = read_source(source, options)
+    raw = read_source(source, options, one_column=True)  # a list of ids only is a list
     match = resolve_columns(raw.name, raw.table.column_names, CUSTOMER_FIELDS,
                             mapping.customers if mapping else None)
     n = raw.table.num_rows
