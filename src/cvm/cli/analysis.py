@@ -174,6 +174,9 @@ def _print_result(result, out: Path | None) -> None:
     clv = stages.get("clv", {})
     if clv.get("message"):
         console.print(f"Lifetime value: {clv['message']}")
+    spend = clv.get("spend_model") or {}
+    if spend.get("message"):
+        console.print(f"Spend model: {spend['message']}.")
     lifecycle = stages.get("lifecycle", {})
     if lifecycle.get("counts"):
         counts = lifecycle["counts"]
