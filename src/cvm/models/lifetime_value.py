@@ -102,7 +102,7 @@ def _spend(data: pd.DataFrame, fallback: np.ndarray, ids: np.ndarray) -> tuple[n
         return fallback, {**info, "model": "observed_mean", "title": "observed mean spend",
                           "reason": str(exc)}
     if left_out.any():
-        logger.warning("spend model: %s", info["message"])
+        logger.info("spend model: %s", info["message"])
     return values, {**info, "model": "gammagamma", "title": "Gamma-Gamma",
                     "customers": int((repeat & fitted).sum()),
                     "params": dict(spend_model.params_),
