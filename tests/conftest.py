@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+# the shared data folder sits beside the checkout; CVM_SHARED_DATA points elsewhere
+SHARED_DATA = Path(os.environ.get("CVM_SHARED_DATA") or REPO.parent / "shared" / "data")
 TEST_DATA = Path(__file__).resolve().parent / "data"
 
 

@@ -91,6 +91,39 @@ def test_run_takes_the_clv_period_options(tmp_path):
     assert summary["info"]["stages"]["clv"]["time_unit"] == "day"
 
 
+def test_run_decides_the_date_order_from_the_values_and_says_so(tmp_path):
+    data = tmp_path / "uk.csv"
+    data.write_text("customer,Date,amount\nA,05/04/2024,10\nB,25/03/2024,20\n",
+                    encoding="utf-8")
+    proc = cvm("run", data, "--workspace", tmp_path / "w.duckdb", "--out", tmp_path / "out")
+    assert "purchase_time ← 'Date' (day/month/year, decided from 25/03/2024)" in proc.stderr
+    assert "As of 2024-04-05:" in proc.stderr
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("customer,Date,amount\nA,25/03/2024,10\nB,03/26/2024,20\n",
+                     encoding="utf-8")
+    proc = cvm("run", mixed, "--workspace", tmp_path / "w2.duckdb", check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "mixed.csv: column 'Date' mixes day/month/year and month/day/year dates: row 2" \
+        in " ".join(proc.stderr.split())
+
+
+def test_link_takes_dayfirst_for_dates_no_value_decides(tmp_path):
+    import duckdb
+
+    people = tmp_path / "crm.csv"
+    people.write_text("customer_id,name,phone,birth_date,city\n"
+                      "C1,张伟,13812345678,05/04/1990,上海\n"
+                      "C2,張偉,+86 138-1234-5678,05/04/1990,上海市\n"
+                      "C3,王芳,13900001111,06/04/1985,北京\n", encoding="utf-8")
+    ws = tmp_path / "w.duckdb"
+    cvm("link", people, "--dayfirst", "--workspace", ws, "--out", tmp_path / "linkage")
+    with duckdb.connect(str(ws), read_only=True) as con:
+        births = con.execute("SELECT source_customer_id, birth_date FROM source_customers "
+                             "ORDER BY 1").fetchall()
+    assert [(c, d.isoformat()) for c, d in births] == [
+        ("C1", "1990-04-05"), ("C2", "1990-04-05"), ("C3", "1985-04-06")]
+
+
 @pytest.mark.parametrize("content, expected", [
     (b"\x00\x01binary" * 100, "looks like a binary file"),
     (b"", "is empty"),

@@ -133,6 +133,65 @@ def test_time_unit_changes_the_scale_not_the_predictions(cdnow_sample_path):
                                rtol=1e-4)
 
 
+def _cdnow_master_summary(path) -> pd.DataFrame:
+    """The whole CDNOW file as the feature stage summarises it at 1998-06-30, with the mean
+    spend of the repeat purchase days (same-day purchases merged)."""
+    raw = pd.read_csv(path, sep=r"\s+", dtype={"customer_id": str})
+    raw["date"] = pd.to_datetime(raw["date"].astype(str), format="%Y%m%d")
+    days = raw.groupby(["customer_id", "date"], as_index=False)["dollar_value"].sum()
+    days = days.sort_values(["customer_id", "date"])
+    repeat = days[days.groupby("customer_id").cumcount() > 0]
+    g = days.groupby("customer_id")
+    end = pd.Timestamp("1998-06-30")
+    return pd.DataFrame({
+        "frequency": g.size() - 1,
+        "recency_days": (end - g["date"].max()).dt.days,
+        "tenure_days": (end - g["date"].min()).dt.days,
+        "repeat_monetary_avg": repeat.groupby("customer_id")["dollar_value"].mean(),
+        "monetary_avg": g["dollar_value"].mean(),
+    }).fillna({"repeat_monetary_avg": 0.0}).reset_index()
+
+
+def test_a_customer_with_zero_repeat_spend_is_left_out_of_the_spend_model_alone(
+        cdnow_master_path):
+    from cvm.models import GammaGamma
+    from cvm.models.lifetime_value import model_input
+
+    summary = _cdnow_master_summary(cdnow_master_path)
+    zero = summary.index[(summary["frequency"] > 0) & (summary["repeat_monetary_avg"] <= 0)]
+    assert summary.loc[zero, "customer_id"].tolist() == ["10244"]  # CDNOW's only such customer
+    cols, info = predict_customer_value(summary, np.ones(len(summary)),
+                                        CLVOptions(model="bgnbd"))
+    spend = info["spend_model"]
+    assert (spend["model"], spend["left_out"], spend["left_out_customers"]) == (
+        "gammagamma", 1, ["10244"])
+    assert spend["customers"] == int((summary["frequency"] > 0).sum()) - 1 == 11_515
+    assert spend["message"] == ("1 repeat customer whose repeat purchases average no positive "
+                                "spend (10244) is left out of the spend model and keeps their "
+                                "own mean spend")
+    # the fit is the fit on everyone else; 10244 keeps their own mean spend per purchase day
+    others = model_input(summary.drop(index=zero), 7.0)
+    alone = GammaGamma().fit(others)
+    assert spend["params"] == pytest.approx(dict(alone.params_), rel=1e-9)
+    spend_values = cols["expected_average_spend"]
+    np.testing.assert_allclose(np.delete(spend_values, zero),
+                               alone.expected_average_spend(others), rtol=1e-9)
+    assert spend_values[zero[0]] == summary.loc[zero[0], "monetary_avg"]
+
+
+def test_spend_model_messages_name_customers_not_rows():
+    summary = _summary().assign(customer_id=["A", "B", "C", "D"],
+                                repeat_monetary_avg=[0.0, 0.0, 55.0, -3.0])
+    cols, info = predict_customer_value(summary, np.ones(4), CLVOptions(model="bgnbd"))
+    spend = info["spend_model"]
+    # two customers are left out: one left to fit cannot give the spread of spend
+    assert (spend["model"], spend["left_out_customers"]) == ("observed_mean", ["B", "D"])
+    assert spend["message"].startswith("2 repeat customers whose repeat purchases average no "
+                                       "positive spend (B, D) are left out")
+    assert "row" not in spend["message"] + spend["reason"]
+    np.testing.assert_array_equal(cols["expected_average_spend"], [30.0, 45.0, 50.0, 25.0])
+
+
 def test_no_repeat_buyer_leaves_the_model_columns_empty():
     summary = _summary().assign(frequency=0, recency_days=[100, 270, 270, 250],
                                 repeat_monetary_avg=0.0)

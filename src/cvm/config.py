@@ -48,11 +48,14 @@ def read_toml(path: str | Path, what: str, error: type[Exception] = None) -> dic
 class IngestOptions:
     """How input rows are read and checked.
 
-    - ``dayfirst``: read ``05/03/2024`` as 5 March (default: month first; ``05.03.2024`` is
-      always day first).
+    - ``dayfirst``: read ``05/03/2024`` as 5 March in a column where no value decides the
+      order (default: month first). A column holding ``25/03/2024`` is day first and one
+      holding ``03/25/2024`` month first whatever this says; ``05.03.2024`` is always day first.
     - ``decimal_comma``: numbers are written ``1.234,56``.
     - ``allow_refunds``: negative amounts are refunds that net off (default: rejected).
-    - ``keep_duplicates``: keep rows that repeat an earlier row exactly (default: rejected).
+    - ``keep_duplicates``: keep every row, also a line of an order given twice and rows
+      already loaded from another file (default: rejected). Identical rows without an order id
+      are always kept: nothing tells them from repeat purchases.
     - ``source``: the source system the customer ids belong to (default ``"default"``).
     - ``encoding``: text encoding (default: UTF-8, falling back to GB18030 for Chinese files).
     - ``delimiter``: field separator for text files (default: sniffed; ``"whitespace"`` for
@@ -62,7 +65,7 @@ class IngestOptions:
     - ``table``: PostgreSQL table or view to read, for a connection-string source.
     """
 
-    dayfirst: bool = False
+    dayfirst: bool | None = None
     decimal_comma: bool = False
     allow_refunds: bool = False
     keep_duplicates: bool = False

@@ -6,7 +6,8 @@ a Poisson rate drawn from a gamma distribution and may drop out after any purcha
 probability drawn from a beta distribution; spend per purchase is gamma distributed around a
 customer-specific mean. The file mixes date and money formats people really write (``2024/3/5``,
 ``2024年3月5日``, ``¥1,280.00``) and a few broken rows (no customer id, an unreadable date, a
-negative amount, an exact repeat, a date after the as-of date), so the demo shows the rejects too.
+negative amount, a receipt exported twice, a date after the as-of date), so the demo shows the
+rejects too.
 """
 
 from __future__ import annotations
@@ -82,17 +83,19 @@ def write_demo_data(folder: str | Path, *, customers: int = 3000, seed: int = 20
                 break
             day += rng.exponential(1.0 / rate)
     rows.sort(key=lambda r: r[1])
+    for number, row in enumerate(rows, start=1):  # each purchase its own receipt
+        row.append(f"T{number:07d}")
     # the mess of real exports
-    rows.insert(5, ["", "2024-02-03 10:15", "36.00", "1", _STORES[0]])
-    rows.insert(50, [rows[49][0], "2024-02-30 11:00", "58.00", "2", _STORES[1]])
-    rows.insert(120, [rows[119][0], "2024-03-09 12:30", "二十八元", "1", _STORES[2]])
-    rows.insert(200, [rows[199][0], "2024-04-01 18:20", "-45.00", "1", _STORES[3]])
-    rows.insert(300, list(rows[299]))
-    rows.append([rows[10][0], "2025-01-15 09:30", "88.00", "1", _STORES[4]])
+    rows.insert(5, ["", "2024-02-03 10:15", "36.00", "1", _STORES[0], "T9000001"])
+    rows.insert(50, [rows[49][0], "2024-02-30 11:00", "58.00", "2", _STORES[1], "T9000002"])
+    rows.insert(120, [rows[119][0], "2024-03-09 12:30", "二十八元", "1", _STORES[2], "T9000003"])
+    rows.insert(200, [rows[199][0], "2024-04-01 18:20", "-45.00", "1", _STORES[3], "T9000004"])
+    rows.insert(300, list(rows[299]))  # the same receipt exported twice
+    rows.append([rows[10][0], "2025-01-15 09:30", "88.00", "1", _STORES[4], "T9000005"])
     tx_path = folder / "demo_transactions.csv"
     with tx_path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["会员编号", "交易时间", "实付金额", "数量", "门店"])
+        w.writerow(["会员编号", "交易时间", "实付金额", "数量", "门店", "订单号"])
         w.writerows(rows)
     cust_path = folder / "demo_customers.csv"
     with cust_path.open("w", newline="", encoding="utf-8") as fh:

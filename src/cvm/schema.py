@@ -35,8 +35,10 @@ TRANSACTION_FIELDS: tuple[Field, ...] = (
     Field("customer_id", "id", True,
           ("customerid", "customer", "custid", "clientid", "client", "memberid", "member", "userid",
            "user", "buyerid", "buyer", "accountid", "account", "masterid", "cardno", "cardid",
-           "客户id", "客户编号", "客户号", "客户", "会员id", "会员编号", "会员号", "会员", "用户id",
-           "用户编号", "用户", "顾客id", "顾客编号", "顾客", "卡号"),
+           "customerno", "customernumber", "custno", "custnumber", "customercode", "custcode",
+           "clientno", "clientnumber", "memberno", "membernumber", "accountno", "accountnumber",
+           "客户id", "客户编号", "客户编码", "客户号", "客户", "会员id", "会员编号", "会员卡号",
+           "会员号", "会员", "用户id", "用户编号", "用户", "顾客id", "顾客编号", "顾客", "卡号"),
           "who bought (the customer's id in the source system)"),
     Field("purchase_time", "date", True,
           ("date", "purchasedate", "orderdate", "transactiondate", "invoicedate", "datetime",
@@ -64,6 +66,10 @@ TRANSACTION_FIELDS: tuple[Field, ...] = (
           ("orderid", "order", "invoiceno", "invoice", "invoiceid", "transactionid", "receipt",
            "receiptno", "订单号", "订单编号", "订单id", "交易号", "流水号", "单号"),
           "the order or receipt the line belongs to"),
+    Field("order_line", "id", False,
+          ("orderline", "line", "lineno", "linenumber", "lineid", "orderlineno", "itemline",
+           "行号", "明细行号", "订单行号"),
+          "the line's number within its order"),
     Field("product", "text", False,
           ("product", "productid", "sku", "item", "itemid", "stockcode", "商品", "商品id",
            "商品编号", "产品", "产品id", "货号"),
@@ -83,7 +89,12 @@ TRANSACTION_FIELDS: tuple[Field, ...] = (
 )
 
 CUSTOMER_FIELDS: tuple[Field, ...] = (
-    TRANSACTION_FIELDS[0],
+    # A customer list is keyed by the customer id, so a bare ``id`` names it there (in a
+    # transaction file ``id`` is as likely the transaction's). ``source_id`` comes first: it is
+    # the source system's id in cvm's own xref.csv, whose ``customer_id`` is the unified id.
+    Field("customer_id", "id", True,
+          ("sourceid",) + TRANSACTION_FIELDS[0].aliases + ("id",),
+          TRANSACTION_FIELDS[0].description),
     Field("name", "text", False, ("name", "customername", "fullname", "姓名", "客户名称", "名称", "客户姓名"),
           "the customer's name"),
     Field("phone", "text", False, ("phone", "mobile", "tel", "telephone", "phonenumber", "电话", "手机", "手机号", "联系电话"),

@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS source_customers (
     file_id INTEGER, source_row BIGINT, source VARCHAR, source_customer_id VARCHAR, name VARCHAR,
     phone VARCHAR, email VARCHAR, birth_date DATE, city VARCHAR, gender VARCHAR,
     signup_date DATE, owner VARCHAR, national_id VARCHAR, address VARCHAR);
+ALTER TABLE transactions ADD COLUMN IF NOT EXISTS order_line VARCHAR;
 ALTER TABLE source_customers ADD COLUMN IF NOT EXISTS national_id VARCHAR;
 ALTER TABLE source_customers ADD COLUMN IF NOT EXISTS address VARCHAR;
 ALTER TABLE source_customers ADD COLUMN IF NOT EXISTS credit_score DOUBLE;

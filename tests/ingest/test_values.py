@@ -314,7 +314,7 @@ def test_excel_serials(serial, expected):
         ("2024-03-05 0:30 AM", "not a date: '2024-03-05 0:30 AM'"),
         ("0000-01-01", "not a date: '0000-01-01'"),
         ("10000-01-01", "not a date: '10000-01-01'"),
-        ("13/5/2024", "not a date: '13/5/2024' (read as month/day/year)"),
+        ("13/13/2024", "not a date: '13/13/2024' (read as month/day/year)"),
         ("32.01.2024", "not a date: '32.01.2024'"),
         ("05/03/24", "ambiguous two-digit year: '05/03/24'"),
         ("24-03-05", "ambiguous two-digit year: '24-03-05'"),
@@ -340,9 +340,37 @@ def test_date_errors(text, reason):
 
 
 def test_dayfirst_reason_names_the_reading():
-    assert parse_dates(["5/13/2024"], dayfirst=True).errors.tolist() == [
-        "not a date: '5/13/2024' (read as day/month/year)"
+    assert parse_dates(["13/13/2024"], dayfirst=True).errors.tolist() == [
+        "not a date: '13/13/2024' (read as day/month/year)"
     ]
+
+
+def test_the_order_is_decided_per_column_from_all_its_values():
+    day_first = parse_dates(["05/04/2024", "25/03/2024", "2024-01-02", "31-12-2023"])
+    assert day_first.values.tolist() == [dt.datetime(2024, 4, 5), dt.datetime(2024, 3, 25),
+                                         dt.datetime(2024, 1, 2), dt.datetime(2023, 12, 31)]
+    assert day_first.errors.tolist() == [None] * 4
+    assert (day_first.order.dayfirst_example, day_first.order.monthfirst_example) == (
+        "25/03/2024", None)
+    assert day_first.order.describe() == "day/month/year, decided from 25/03/2024"
+    # the values decide even against the setting, which only serves undecidable columns
+    month_first = parse_dates(["05/04/2024", "3/25/2024 10:00"], dayfirst=True)
+    assert month_first.values.tolist() == [dt.datetime(2024, 5, 4), dt.datetime(2024, 3, 25, 10)]
+    assert month_first.order.describe() == (
+        "month/day/year, decided from 3/25/2024 10:00, not as the dayfirst option says")
+    undecided = parse_dates(["05/04/2024", "12/12/2024"])
+    assert undecided.values.tolist() == [dt.datetime(2024, 5, 4), dt.datetime(2024, 12, 12)]
+    assert undecided.order.describe() == (
+        "month/day/year assumed: no value decides; pass --dayfirst for day/month/year")
+    assert parse_dates(["05/04/2024"], dayfirst=True).order.describe() == (
+        "day/month/year as the dayfirst option says: no value decides")
+    assert parse_dates(["05/04/2024"], dayfirst=True).values.tolist() == [dt.datetime(2024, 4, 5)]
+    mixed = parse_dates(["01/02/2024", "25/03/2024", "03/25/2024", "26/03/2024"])
+    assert (mixed.order.mixed, mixed.order.dayfirst_example, mixed.order.monthfirst_example) == (
+        True, "25/03/2024", "03/25/2024")
+    # values no order can read, and columns without such dates, decide nothing
+    assert parse_dates(["13/13/2024", "05/04/2024"]).order.dayfirst_example is None
+    assert parse_dates(["2024-03-05", "2024/3/25"]).order is None
 
 
 def test_dates_keep_positions_in_a_large_vector():
@@ -606,7 +634,7 @@ iso_like = st.from_regex(
 @given(st.lists(iso_like, min_size=1, max_size=20))
 def test_fast_and_pattern_paths_agree_on_dates(texts):
     fast = parse_dates(texts)
-    pattern_values, pattern_errors = dates._parse_date_text(pa.array(texts), False)
+    pattern_values, pattern_errors, _ = dates._parse_date_text(pa.array(texts), False)
     np.testing.assert_array_equal(fast.values, pattern_values)
     assert fast.ok.tolist() == np.equal(pattern_errors, None).tolist()
 

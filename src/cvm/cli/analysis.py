@@ -152,6 +152,10 @@ def _print_result(result, out: Path | None) -> None:
         console.print(f"  {load.columns}")
         if load.reasons:
             console.print("  rejected: " + ", ".join(f"{k} {v:,}" for k, v in load.reasons.items()))
+        if load.identical_rows_kept:
+            console.print(f"  {load.identical_rows_kept:,} identical "
+                          f"row{'s' if load.identical_rows_kept > 1 else ''} kept (without an "
+                          "order id they cannot be told from repeat purchases)")
     top = result.pareto["top_value_share"]
     console.print(
         f"\nAs of {result.as_of}: {info['n_customers']:,} customers"
@@ -170,6 +174,9 @@ def _print_result(result, out: Path | None) -> None:
     clv = stages.get("clv", {})
     if clv.get("message"):
         console.print(f"Lifetime value: {clv['message']}")
+    spend = clv.get("spend_model") or {}
+    if spend.get("message"):
+        console.print(f"Spend model: {spend['message']}.")
     lifecycle = stages.get("lifecycle", {})
     if lifecycle.get("counts"):
         counts = lifecycle["counts"]
@@ -195,9 +202,12 @@ def _print_result(result, out: Path | None) -> None:
               help="Workspace file that keeps loaded data and results between runs.")
 @click.option("--out", default="cvm-results", show_default=True, help="Results folder.")
 @click.option("--refunds", is_flag=True, help="Negative amounts are refunds that net off.")
-@click.option("--dayfirst", is_flag=True, help="Read 05/03/2024 as 5 March.")
+@click.option("--dayfirst", is_flag=True,
+              help="Read 05/03/2024 as 5 March in a date column where no value decides the "
+                   "order (25/03/2024 decides day first, 03/25/2024 month first).")
 @click.option("--keep-duplicates", is_flag=True,
-              help="Keep rows that exactly repeat an earlier row [default: rejected].")
+              help="Keep repeated order lines and rows already loaded [default: rejected; "
+                   "identical rows without an order id are always kept].")
 @click.option("--table", default=None,
               help="Table to read when TRANSACTIONS is a postgresql:// connection string.")
 @click.option("--source", default=None,

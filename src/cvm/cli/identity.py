@@ -24,6 +24,9 @@ def _probability(ctx, param, value):
               help="Mapping file (TOML) naming the customer columns ([customers] section).")
 @click.option("--source", help="Source system of every file given [default: each file's "
                                "source column, else the mapping's source, else the file name].")
+@click.option("--dayfirst", is_flag=True,
+              help="Read 05/03/2024 as 5 March in a date column where no value decides the "
+                   "order (25/03/2024 decides day first, 03/25/2024 month first).")
 @click.option("--workspace", default="cvm.duckdb", show_default=True,
               help="Workspace the records are loaded into and linked in.")
 @click.option("--out", default="cvm-linkage", show_default=True,
@@ -50,8 +53,9 @@ def _probability(ctx, param, value):
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="Language of the linkage report.")
 @friendly_errors
-def link_command(customer_files, mapping, source, workspace, out, engine, accept, reject,
-                 must_link, cannot_link, threshold, review_threshold, source_priority, lang):
+def link_command(customer_files, mapping, source, dayfirst, workspace, out, engine, accept,
+                 reject, must_link, cannot_link, threshold, review_threshold, source_priority,
+                 lang):
     """Link customer lists from several systems into one customer id each.
 
     Each CUSTOMER_FILE is one source system's customer list (name, phone, email, birth date,
@@ -69,7 +73,9 @@ def link_command(customer_files, mapping, source, workspace, out, engine, accept
 
     `cvm run` then analyses transactions under the unified ids.
     """
-    from ..config import load_mapping
+    from dataclasses import replace
+
+    from ..config import Mapping, load_mapping
     from ..identity import LinkOptions, Survivorship, link, read_decisions, write_linkage
     from ..workspace import Workspace
     from .analysis import _Steps
@@ -83,10 +89,13 @@ def link_command(customer_files, mapping, source, workspace, out, engine, accept
         if source_priority else ()
     options = LinkOptions(engine=engine, threshold=threshold, review_threshold=review_threshold,
                           survivorship=Survivorship(source_priority=priority))
+    mapping_obj = load_mapping(mapping) if mapping else None
+    if dayfirst:
+        mapping_obj = mapping_obj or Mapping()
+        mapping_obj = replace(mapping_obj, options=replace(mapping_obj.options, dayfirst=True))
     with Workspace(workspace) as ws:
         with _Steps(total=len(customer_files) + 6) as steps:
-            result = link(ws, list(customer_files),
-                          mapping=load_mapping(mapping) if mapping else None, source=source,
+            result = link(ws, list(customer_files), mapping=mapping_obj, source=source,
                           options=options, decisions=decisions, progress=steps)
         folder = write_linkage(ws, out, lang=lang)
     for load in result.loads:

@@ -9,6 +9,7 @@ With a mapping file, its entries are used exactly and nothing is guessed.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -29,12 +30,18 @@ class ColumnMatch:
     columns: dict[str, str]
     guessed: bool
     from_content: bool = False
+    notes: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def describe(self) -> str:
+        """``columns guessed: customer_id ← 'cust', purchase_time ← 'Date' (day/month/year,
+        decided from 25/03/2024), amount ← 'Amt'``: each field, its column and any note on how
+        the column was read."""
         how = "guessed" if self.guessed else "mapped"
         if self.from_content:
             how = "guessed from their content (no header row)"
-        pairs = ", ".join(f"{field} ← {col!r}" for field, col in self.columns.items())
+        pairs = ", ".join(f"{name} ← {col!r}" + (f" ({self.notes[name]})" if name in self.notes
+                                                  else "")
+                          for name, col in self.columns.items())
         return f"columns {how}: {pairs}"
 
 

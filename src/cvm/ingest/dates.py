@@ -8,10 +8,12 @@ stripping surrounding whitespace:
 * Chinese: ``2024年3月5日`` (or ``号``), followed optionally by ``14时22分``, ``14点22分01秒``,
   ``下午2点`` or ``14:22``;
 * day-dot-month: ``05.03.2024`` is always 5 March 2024 (day first, as everywhere dots are used);
-* slash or dash with the year last: ``5/3/2024`` and ``5-3-2024`` are month/day/year (May 3)
-  unless ``dayfirst=True``, which reads them day/month/year (5 March). Nothing is guessed per
-  value: ``13/5/2024`` is an error without ``dayfirst``, and its reason says which reading was
-  used;
+* slash or dash with the year last: ``5/3/2024`` and ``5-3-2024``. The order is decided once
+  per column, from all its values (see :class:`DateOrder`): a value whose first field is above
+  12 (``25/03/2024``) can only be day/month/year, one whose second field is above 12
+  (``03/25/2024``) only month/day/year. A column where no value decides is read as ``dayfirst``
+  says (default: month/day/year, so ``5/3/2024`` is May 3). A value no order can read
+  (``13/13/2024``) is an error whose reason says which reading was used;
 * English month names: ``Mar 5, 2024``, ``March 5th 2024``, ``5 March 2024``, ``05-Mar-2024``,
   ``05Mar2024``, ``2024-Mar-05``, optionally after a weekday (``Tue, 05 Mar 2024``; the weekday
   is not checked);
@@ -63,7 +65,7 @@ from cvm.ingest.parsed_column import (
     reasons,
 )
 
-__all__ = ["EXCEL_SERIAL_MAX", "parse_dates"]
+__all__ = ["EXCEL_SERIAL_MAX", "DateOrder", "ParsedDates", "parse_dates"]
 
 EXCEL_SERIAL_MAX = 2958465
 """The largest Excel serial day number, 9999-12-31."""
@@ -145,6 +147,60 @@ _TWO_DIGIT_YEAR = (
 )
 
 
+@dataclass(frozen=True)
+class DateOrder:
+    """How a column's slash or dash dates with the year last (``05/04/2024``) are read, and why.
+
+    ``dayfirst_example`` is the first value only day/month/year can read (``25/03/2024``),
+    ``monthfirst_example`` the first only month/day/year can read (``03/25/2024``). One of them
+    decides the column; both at once is a column that mixes the two orders (:attr:`mixed`);
+    neither leaves the order to the ``dayfirst`` setting (``None``: not set, month first).
+
+    >>> DateOrder(dayfirst_example="25/03/2024").describe()
+    'day/month/year, decided from 25/03/2024'
+    >>> DateOrder().describe()
+    'month/day/year assumed: no value decides; pass --dayfirst for day/month/year'
+    """
+
+    dayfirst_example: str | None = None
+    monthfirst_example: str | None = None
+    setting: bool | None = None
+
+    @property
+    def mixed(self) -> bool:
+        return self.dayfirst_example is not None and self.monthfirst_example is not None
+
+    @property
+    def dayfirst(self) -> bool:
+        """The order used: as the values decide, else as set, else month first."""
+        if self.dayfirst_example is not None and self.monthfirst_example is None:
+            return True
+        if self.monthfirst_example is not None and self.dayfirst_example is None:
+            return False
+        return bool(self.setting)
+
+    def describe(self) -> str:
+        order = "day/month/year" if self.dayfirst else "month/day/year"
+        example = self.dayfirst_example if self.dayfirst else self.monthfirst_example
+        if self.mixed:
+            return f"{order} as set, although values of both orders occur"
+        if example is not None:
+            against = self.setting is not None and self.setting != self.dayfirst
+            return (f"{order}, decided from {example}"
+                    + (", not as the dayfirst option says" if against else ""))
+        if self.setting is None:
+            return f"{order} assumed: no value decides; pass --dayfirst for day/month/year"
+        return f"{order} as the dayfirst option says: no value decides"
+
+
+@dataclass(frozen=True)
+class ParsedDates(ParsedColumn):
+    """A parsed date column, with how its slash or dash dates were read (``order``; ``None``
+    when it holds none)."""
+
+    order: DateOrder | None = None
+
+
 def _field(parts: pa.StructArray, name: str) -> pa.Array | None:
     index = parts.type.get_field_index(name)
     return parts.field(index) if index >= 0 else None
@@ -218,7 +274,35 @@ def _read_form(form: _Form, parts: pa.StructArray, dayfirst: bool) -> tuple[np.n
     return values, ok
 
 
-def _parse_date_text(raw: pa.Array, dayfirst: bool) -> tuple[np.ndarray, np.ndarray]:
+def _date_order(raw: pa.Array, text: pa.Array, pending: np.ndarray,
+                setting: bool | None) -> DateOrder | None:
+    """Which order the values' slash or dash dates with the year last prove (first examples
+    in the order given, which is the order of first appearance)."""
+    where = np.flatnonzero(pending)
+    first_fields, second_fields, hits = [], [], []
+    for form in _FORMS:
+        if form.order != "either" or not where.size:
+            continue
+        parts = pc.extract_regex(text.take(pa.array(where)), form.pattern)
+        matched = parts.is_valid().to_numpy(zero_copy_only=False)
+        parts = parts.filter(pa.array(matched))
+        first_fields.append(ints(parts.field("a")))
+        second_fields.append(ints(parts.field("b")))
+        hits.append(where[matched])
+    rows = np.concatenate(hits) if hits else np.empty(0, np.int64)
+    if not rows.size:
+        return None
+    a, b = np.concatenate(first_fields), np.concatenate(second_fields)
+    examples = []
+    for proof in ((a > 12) & (a <= 31) & (b >= 1) & (b <= 12),
+                  (b > 12) & (b <= 31) & (a >= 1) & (a <= 12)):
+        found = rows[proof]
+        examples.append(raw[int(found.min())].as_py() if found.size else None)
+    return DateOrder(examples[0], examples[1], setting)
+
+
+def _parse_date_text(raw: pa.Array, dayfirst: bool | None
+                     ) -> tuple[np.ndarray, np.ndarray, DateOrder | None]:
     n = len(raw)
     values = np.full(n, _NAT)
     errors = np.full(n, None, dtype=object)
@@ -226,6 +310,8 @@ def _parse_date_text(raw: pa.Array, dayfirst: bool) -> tuple[np.ndarray, np.ndar
     missing = is_missing(text)
     errors[missing] = "missing"
     pending = ~missing
+    order = _date_order(raw, text, pending, dayfirst)
+    dayfirst = order.dayfirst if order is not None else bool(dayfirst)
     for form in _FORMS:
         where = np.flatnonzero(pending)
         if not where.size:
@@ -254,7 +340,7 @@ def _parse_date_text(raw: pa.Array, dayfirst: bool) -> tuple[np.ndarray, np.ndar
             reasons("ambiguous two-digit year: ", rest_raw),
             reasons("not a date: ", rest_raw),
         )
-    return values, errors
+    return values, errors, order
 
 
 _ISO_ZONE = r"(:\d\d(?:\.\d+)?)" + _ZONE.removeprefix("(?:").removesuffix(")?") + "$"
@@ -279,11 +365,13 @@ def _fast_dates(raw: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return values, settled
 
 
-def parse_dates(values: Any, *, dayfirst: bool = False) -> ParsedColumn:
+def parse_dates(values: Any, *, dayfirst: bool | None = None) -> ParsedDates:
     """Parse a column of dates or timestamps as people write them into ``datetime64[us]``.
 
     See the module docstring for every accepted form and the decisions on time zones, two-digit
-    years and Excel serials. ``dayfirst`` only affects slash or dash dates with the year last.
+    years and Excel serials. The order of slash or dash dates with the year last is decided
+    from the column's values; ``dayfirst`` is used only where no value decides (``None``: month
+    first). ``order`` on the result says which order was used and why.
 
     >>> column = parse_dates(["2024-03-05", "2024/3/5 14:22", "2024年3月5日", "20240305",
     ...                       "05.03.2024", "45356", "Mar 5, 2024", "2024-03-05T14:22:01+08:00"])
@@ -294,13 +382,22 @@ def parse_dates(values: Any, *, dayfirst: bool = False) -> ParsedColumn:
     >>> parse_dates(["5/3/2024"]).values, parse_dates(["5/3/2024"], dayfirst=True).values
     (array(['2024-05-03T00:00:00.000000'], dtype='datetime64[us]'),
      array(['2024-03-05T00:00:00.000000'], dtype='datetime64[us]'))
-    >>> parse_dates(["", "2024-02-30", "13/5/2024", "05/03/24", "soon"]).errors.tolist()
+    >>> column = parse_dates(["05/04/2024", "25/03/2024"])
+    >>> column.values, column.order.describe()
+    (array(['2024-04-05T00:00:00.000000', '2024-03-25T00:00:00.000000'],
+          dtype='datetime64[us]'), 'day/month/year, decided from 25/03/2024')
+    >>> parse_dates(["", "2024-02-30", "13/13/2024", "05/03/24", "soon"]).errors.tolist()
     ... # doctest: +NORMALIZE_WHITESPACE
-    ['missing', "not a date: '2024-02-30'", "not a date: '13/5/2024' (read as month/day/year)",
+    ['missing', "not a date: '2024-02-30'", "not a date: '13/13/2024' (read as month/day/year)",
      "ambiguous two-digit year: '05/03/24'", "not a date: 'soon'"]
     """
+    orders: list[DateOrder | None] = []
 
     def parse(distinct: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-        return _parse_date_text(distinct, dayfirst)
+        parsed, errors, order = _parse_date_text(distinct, dayfirst)
+        orders.append(order)
+        return parsed, errors
 
-    return parse_column(values, parse, dtype="datetime64[us]", null_value=_NAT, fast=_fast_dates)
+    column = parse_column(values, parse, dtype="datetime64[us]", null_value=_NAT,
+                          fast=_fast_dates)
+    return ParsedDates(column.values, column.errors, orders[0] if orders else None)

@@ -3,8 +3,10 @@
 Every row read ends either in ``transactions`` (or ``source_customers``) or in ``rejects`` with
 its file, row, field, value and reason, so ``rows_read = rows_loaded + rows_rejected`` always
 holds. A load is one workspace transaction: if anything fails, the workspace is as it was. The
-same file loaded twice adds nothing (recognised by its content); rows that repeat rows already
-loaded (overlapping exports) are rejected as duplicates, naming the row they repeat.
+same file loaded twice adds nothing (recognised by its content); rows already loaded
+(overlapping exports) and repeated lines of one order are rejected as duplicates, naming the row
+they repeat, while identical rows without an order id are kept and counted
+(:mod:`cvm.ingest.repeats`).
 """
 
 from __future__ import annotations
@@ -14,17 +16,20 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..config import IngestOptions, Mapping
 from ..schema import CUSTOMER_FIELDS, TRANSACTION_FIELDS, Field
 from ..workspace import Workspace
 from .columns import resolve_columns
-from .readers import RawTable, read_source
+from .dates import DateOrder
+from .readers import RawTable, SourceError, read_source
+from .repeats import mark_repeats, no_repeats
 from .values import clean_ids, clean_text, parse_dates, parse_numbers
 
 __all__ = ["LoadReport", "load_transactions", "load_customers"]
@@ -34,7 +39,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class LoadReport:
-    """What one load did."""
+    """What one load did.
+
+    ``identical_rows_kept``: loaded rows that repeat another row exactly; without an order id
+    they cannot be told from repeat purchases, so they are kept (see :mod:`cvm.ingest.repeats`).
+    """
 
     file: str
     table: str
@@ -45,6 +54,7 @@ class LoadReport:
     columns: str = ""
     skipped: bool = False
     message: str = ""
+    identical_rows_kept: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -59,7 +69,7 @@ REJECT_CODES = {
     "bad_value": "an optional field cannot be read",
     "negative_amount": "negative amount while refunds are off",
     "future_date": "date after the as-of date",
-    "duplicate": "repeats an earlier row",
+    "duplicate": "repeats a line of the same order, or a row already loaded",
 }
 
 
@@ -74,14 +84,34 @@ def _sha256(source: str | Path) -> str | None:
     return digest.hexdigest()
 
 
-def _parse(field_: Field, values: pa.ChunkedArray, options: IngestOptions):
+def _parse(field_: Field, raw: RawTable, column: str, options: IngestOptions,
+           notes: dict[str, str]):
+    """Parse one source column as ``field_`` says; a note on how it was read goes to ``notes``."""
+    values = raw.table.column(column)
     if field_.kind == "id":
         return clean_ids(values)
     if field_.kind == "date":
-        return parse_dates(values, dayfirst=options.dayfirst)
+        parsed = parse_dates(values, dayfirst=options.dayfirst)
+        if parsed.order is not None:
+            if parsed.order.mixed:
+                raise SourceError(_mixed_orders(raw, column, parsed.order))
+            notes[field_.name] = parsed.order.describe()
+        return parsed
     if field_.kind == "number":
         return parse_numbers(values, decimal_comma=options.decimal_comma)
     return clean_text(values)
+
+
+def _mixed_orders(raw: RawTable, column: str, order: DateOrder) -> str:
+    """The error for a date column holding values of both orders, with a row of each."""
+    def row(example: str) -> int:
+        return int(raw.rows[pc.index(raw.table.column(column), example).as_py()])
+
+    day, month = order.dayfirst_example, order.monthfirst_example
+    return (f"{raw.name}: column {column!r} mixes day/month/year and month/day/year dates: "
+            f"row {row(day)} has {day!r}, which only day/month/year can read, and row "
+            f"{row(month)} has {month!r}, which only month/day/year can read. Export the column "
+            "in one order (ISO dates such as 2024-03-25 are never ambiguous).")
 
 
 class _Rejects:
@@ -194,9 +224,10 @@ def load_transactions(ws: Workspace, source: str | Path, *, mapping: Mapping | N
     field_by_name = {f.name: f for f in TRANSACTION_FIELDS}
     code_for = {"customer_id": "missing_customer_id", "purchase_time": "bad_date",
                 "amount": "bad_amount"}
+    notes: dict[str, str] = {}
     for name, column in match.columns.items():
         f = field_by_name[name]
-        result = _parse(f, raw.table.column(column), options)
+        result = _parse(f, raw, column, options, notes)
         errors = result.errors
         if f.required:
             mask = ~result.ok
@@ -210,6 +241,7 @@ def load_transactions(ws: Workspace, source: str | Path, *, mapping: Mapping | N
                         reasons=np.where(errors == None, "", errors) if errors.dtype == object  # noqa: E711
                         else errors)
         parsed[name] = result.values
+    match = replace(match, notes=notes)
     amount = parsed["amount"].astype(float)
     when = parsed["purchase_time"].astype("datetime64[us]")
     if not options.allow_refunds:
@@ -240,7 +272,8 @@ def load_transactions(ws: Workspace, source: str | Path, *, mapping: Mapping | N
         "amount": pa.array(amount[good], type=pa.float64()),
     }
     for name, kind in (("margin", "number"), ("cost", "number"), ("quantity", "number"),
-                       ("order_id", "text"), ("product", "text"), ("category", "text"),
+                       ("order_id", "text"), ("order_line", "text"), ("product", "text"),
+                       ("category", "text"),
                        ("channel", "text"), ("store", "text")):
         if name in parsed:
             values = parsed[name][good]
@@ -261,71 +294,32 @@ def load_transactions(ws: Workspace, source: str | Path, *, mapping: Mapping | N
             "CREATE OR REPLACE TEMP TABLE _incoming_t AS SELECT ?::INTEGER AS file_id, * "
             "FROM _incoming", [file_id])
         con.unregister("_incoming")
-        dup_tables = []
-        if not options.keep_duplicates:
-            dup_tables = _duplicates(con, raw.name)
+        if options.keep_duplicates:
+            no_repeats(con)
+        else:
+            mark_repeats(con)
         _insert_rejects(con, rejects.table(file_id, raw.name, raw.bad_records))
-        for sql in dup_tables:
-            con.execute(sql, [file_id, raw.name] if "?" in sql else [])
-        if not dup_tables:
-            con.execute("CREATE OR REPLACE TEMP TABLE _incoming_t AS "
-                        "SELECT *, false AS _dup FROM _incoming_t")
+        con.execute("INSERT INTO rejects SELECT ?, ?, source_row, '', NULL, 'duplicate', _reason "
+                    "FROM _marks WHERE _reason IS NOT NULL", [file_id, raw.name])
         con.execute(
-            "INSERT INTO transactions SELECT file_id, source_row, source, source_customer_id, "
-            "purchase_time, CAST(purchase_time AS DATE), amount, margin, cost, quantity, order_id, "
-            "product, category, channel, store FROM _incoming_t WHERE NOT _dup")
-        loaded = con.execute("SELECT count(*) FROM _incoming_t WHERE NOT _dup").fetchall()[0][0]
+            "INSERT INTO transactions (file_id, source_row, source, source_customer_id, "
+            "purchase_time, purchase_date, amount, margin, cost, quantity, order_id, order_line, "
+            "product, category, channel, store) SELECT file_id, source_row, source, "
+            "source_customer_id, purchase_time, CAST(purchase_time AS DATE), amount, margin, "
+            "cost, quantity, order_id, order_line, product, category, channel, store "
+            "FROM _incoming_t ANTI JOIN (SELECT source_row FROM _marks WHERE _reason IS NOT NULL) "
+            "USING (source_row)")
+        loaded, identical = con.execute(
+            "SELECT (SELECT count(*) FROM _incoming_t) - count(_reason), "
+            "count(*) - count(_reason) FROM _marks").fetchall()[0]
         reasons, rejected = _record_file(
             con, file_id=file_id, table="transactions", raw=raw, source=source, digest=digest,
             loaded=loaded, columns=match.describe(), options=fingerprint)
         con.execute("DROP TABLE _incoming_t")
+        con.execute("DROP TABLE _marks")
     return LoadReport(file=raw.name, table="transactions", rows_read=raw.rows_read,
                       rows_loaded=loaded, rows_rejected=rejected, reasons=reasons,
-                      columns=match.describe())
-
-
-_KEY = ("source", "source_customer_id", "purchase_time", "amount", "margin", "cost", "quantity",
-        "order_id", "product", "category", "channel", "store")
-
-
-def _duplicates(con, file_name: str) -> list[str]:
-    """Mark rows of ``_incoming_t`` that repeat an earlier row of the same file or a row
-    already in the workspace; return the statements that record them as rejects."""
-    same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM t.{c}" for c in _KEY)
-    # Rows of a group of equal rows (nulls equal, as in GROUP BY) and the group's first row; a
-    # grouping that keeps only the repeated groups costs far less than a window over every row.
-    # The rows are first grouped by a hash of the whole row, and only rows whose hash repeats
-    # (the repeated rows, and in theory a hash collision) are grouped by their columns.
-    key = ", ".join(_KEY)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _repeats AS "
-        f"WITH hashed AS (SELECT source_row, hash({key}) AS _hash FROM _incoming_t), "
-        "repeated AS (SELECT _hash FROM hashed GROUP BY _hash HAVING count(*) > 1) "
-        "SELECT UNNEST(rows) AS source_row, first_row "
-        "FROM (SELECT min(source_row) AS first_row, list(source_row) AS rows FROM _incoming_t "
-        "WHERE source_row IN (SELECT source_row FROM hashed SEMI JOIN repeated USING (_hash)) "
-        f"GROUP BY {key} HAVING count(*) > 1)")
-    # Rows already in the workspace; a first load skips the join (which costs about as much as
-    # the grouping above even when the workspace holds nothing).
-    empty = not con.execute("SELECT EXISTS (SELECT 1 FROM transactions)").fetchall()[0][0]
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _prior AS SELECT i.source_row, "
-        "min(f.name || ' row ' || t.source_row) AS original FROM _incoming_t i "
-        f"JOIN transactions t ON {same} JOIN files f ON f.file_id = t.file_id "
-        + ("WHERE false " if empty else "") + "GROUP BY i.source_row")
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _incoming_t AS SELECT i.*, "
-        "(r.first_row IS NOT NULL AND r.first_row <> i.source_row OR p.original IS NOT NULL) "
-        "AS _dup, p.original, r.first_row AS _first_row "
-        "FROM _incoming_t i LEFT JOIN _repeats r USING (source_row) "
-        "LEFT JOIN _prior p USING (source_row)")
-    return [
-        "INSERT INTO rejects SELECT ?, ?, source_row, '', NULL, 'duplicate', "
-        "CASE WHEN original IS NOT NULL THEN 'duplicate: already loaded from ' || original "
-        "ELSE 'duplicate of row ' || _first_row END FROM _incoming_t WHERE _dup",
-        "DROP TABLE IF EXISTS _prior",
-        "DROP TABLE IF EXISTS _repeats",
-    ]
+                      columns=match.describe(), identical_rows_kept=identical)
 
 
 def _location(source) -> str:
@@ -349,20 +343,22 @@ def load_customers(ws: Workspace, source: str | Path, *, mapping: Mapping | None
     rejected; unreadable optional fields (a birth date that is not a date) are left empty.
     """
     options = options or (mapping.options if mapping else IngestOptions())
-    raw = read_source(source, options)
+    raw = read_source(source, options, one_column=True)  # a list of ids only is a list
     match = resolve_columns(raw.name, raw.table.column_names, CUSTOMER_FIELDS,
                             mapping.customers if mapping else None)
     n = raw.table.num_rows
     rejects = _Rejects(n)
     field_by_name = {f.name: f for f in CUSTOMER_FIELDS}
     parsed = {}
+    notes: dict[str, str] = {}
     for name, column in match.columns.items():
-        result = _parse(field_by_name[name], raw.table.column(column), options)
+        result = _parse(field_by_name[name], raw, column, options, notes)
         if name == "customer_id":
             rejects.add(~result.ok, rows=raw.rows, field_name=column,
                         values=_column_text(raw, column), code="missing_customer_id",
                         reasons=result.errors)
         parsed[name] = result.values
+    match = replace(match, notes=notes)
     good = ~rejects.bad
     ids = parsed["customer_id"]
     sources = parsed.get("source")

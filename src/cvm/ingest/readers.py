@@ -78,8 +78,14 @@ def source_kind(source: str | Path) -> str:
     return "text"
 
 
-def read_source(source: str | Path, options: IngestOptions | None = None) -> RawTable:
-    """Read a file or a PostgreSQL table (``postgresql://user@host/db?table=sales``)."""
+def read_source(source: str | Path, options: IngestOptions | None = None, *,
+                one_column: bool = False) -> RawTable:
+    """Read a file or a PostgreSQL table (``postgresql://user@host/db?table=sales``).
+
+    A text file that reads as a single column is taken for a wrong delimiter, unless
+    ``one_column`` says one column can be the whole table (a customer list of ids only) and no
+    line of the file holds a character that could have separated fields.
+    """
     options = options or IngestOptions()
     kind = source_kind(source)
     if kind == "postgresql":
@@ -108,7 +114,7 @@ def read_source(source: str | Path, options: IngestOptions | None = None) -> Raw
         )
     if kind == "jsonl" or head.lstrip().startswith(b"{"):
         return _read_jsonl(path, options)
-    return _read_text(path, options)
+    return _read_text(path, options, one_column)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -182,7 +188,10 @@ def _looks_like_header(first: list[str], second: list[str] | None) -> bool:
     return any(w and d for w, d in zip(wordy, data_below)) or all(wordy)
 
 
-def _read_text(path: Path, options: IngestOptions) -> RawTable:
+_SEPARATORS = re.compile(r"[,;\t|]")
+
+
+def _read_text(path: Path, options: IngestOptions, one_column: bool = False) -> RawTable:
     text, encoding = _decode_head(path, options.encoding)
     lines = text.splitlines()[:60]
     delim = options.delimiter or _sniff_delimiter(lines[1:] or lines)
@@ -237,7 +246,8 @@ def _read_text(path: Path, options: IngestOptions) -> RawTable:
         raise SourceError(f"{path} could not be read as delimited text ({_short(exc)})") from None
     if not header:
         table = table.rename_columns([f"column_{i + 1}" for i in range(table.num_columns)])
-    if table.num_columns < 2 and ncols < 2:
+    ids_only = one_column and not any(_SEPARATORS.search(line) for line in lines)
+    if table.num_columns < 2 and ncols < 2 and not ids_only:
         raise SourceError(
             f"{path} has a single column: the delimiter is probably wrong; give it in the "
             "mapping file ([options] delimiter = \";\" or \"whitespace\")"

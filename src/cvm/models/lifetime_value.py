@@ -62,20 +62,52 @@ def model_input(summary: pd.DataFrame, unit_days: float) -> pd.DataFrame:
     })
 
 
-def _spend(data: pd.DataFrame, fallback: np.ndarray) -> tuple[np.ndarray, dict]:
-    """Expected spend per purchase day: Gamma-Gamma where it can be fitted, else the customer's
-    own mean spend per purchase day."""
+_NAMED = 5  # customers named in a message; the count says how many there are
+
+
+def _named(ids: np.ndarray) -> str:
+    shown = ", ".join(str(i) for i in ids[:_NAMED])
+    return shown + (f" and {len(ids) - _NAMED:,} more" if len(ids) > _NAMED else "")
+
+
+def _spend(data: pd.DataFrame, fallback: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Expected spend per purchase day: Gamma-Gamma for the customers it applies to, else the
+    customer's own mean spend per purchase day.
+
+    Gamma-Gamma describes positive spend: a repeat customer whose repeat purchases average $0
+    or less (free items, refunds netted off) is left out of the fit and keeps their own mean
+    spend, and the summary names them. Customers without a repeat purchase get the fitted
+    population mean.
+    """
+    repeat = data["frequency"].to_numpy() > 0
+    left_out = repeat & ~(data["monetary_value"].to_numpy() > 0)
+    info: dict = {}
+    if left_out.any():
+        n = int(left_out.sum())
+        info = {"left_out": n, "left_out_customers": [str(i) for i in ids[left_out][:_NAMED]],
+                "left_out_reason": "average repeat spend not positive",
+                "message": (f"{n:,} repeat customer{'s' if n > 1 else ''} whose repeat purchases "
+                            "average no positive spend (" + _named(ids[left_out]) + ") "
+                            f"{'are' if n > 1 else 'is'} left out of the spend model and "
+                            f"keep{'' if n > 1 else 's'} their own mean spend")}
+    values = fallback.astype(float, copy=True)
+    fitted = ~left_out
     try:
-        spend_model = GammaGamma().fit(data)
-        values = spend_model.expected_average_spend(data)
-        return values, {"model": "gammagamma", "title": "Gamma-Gamma",
-                        "params": dict(spend_model.params_),
-                        "standard_errors": dict(spend_model.standard_errors_),
-                        "log_likelihood": spend_model.log_likelihood_}
+        if not (repeat & fitted).any():
+            raise ValueError("no repeat customer has a positive average spend")
+        spend_model = GammaGamma().fit(data[fitted])
+        values[fitted] = spend_model.expected_average_spend(data[fitted])
     except ValueError as exc:
         logger.warning("spend model not used: %s", exc)
-        return fallback, {"model": "observed_mean", "title": "observed mean spend",
+        return fallback, {**info, "model": "observed_mean", "title": "observed mean spend",
                           "reason": str(exc)}
+    if left_out.any():
+        logger.info("spend model: %s", info["message"])
+    return values, {**info, "model": "gammagamma", "title": "Gamma-Gamma",
+                    "customers": int((repeat & fitted).sum()),
+                    "params": dict(spend_model.params_),
+                    "standard_errors": dict(spend_model.standard_errors_),
+                    "log_likelihood": spend_model.log_likelihood_}
 
 
 def predict_customer_value(summary: pd.DataFrame, margin_share: np.ndarray,
@@ -83,8 +115,9 @@ def predict_customer_value(summary: pd.DataFrame, margin_share: np.ndarray,
     """The model-based columns for each row of ``summary`` and a summary of the fit.
 
     ``summary`` is the per-customer summary (``frequency``, ``recency_days``, ``tenure_days``,
-    ``repeat_monetary_avg``, ``monetary_avg``); ``margin_share`` the share of each customer's
-    spend that is margin. Returns ``(columns, info)``; when no model can be fitted the columns
+    ``repeat_monetary_avg``, ``monetary_avg`` and ``customer_id``, which messages name; without
+    it, customers are named by their 1-based position); ``margin_share`` the share of each
+    customer's spend that is margin. Returns ``(columns, info)``; when no model can be fitted the columns
     are all NaN and ``info["status"]`` says why.
     """
     n = len(summary)
@@ -116,7 +149,9 @@ def predict_customer_value(summary: pd.DataFrame, margin_share: np.ndarray,
     discounted = discounted_expected_transactions(
         model, data, horizon=horizon, discount_rate=options.discount_rate,
         time_units_per_year=units_per_year, step=step)
-    spend, spend_info = _spend(data, summary["monetary_avg"].to_numpy(dtype=float))
+    ids = (summary["customer_id"].to_numpy() if "customer_id" in summary
+           else np.arange(1, n + 1))
+    spend, spend_info = _spend(data, summary["monetary_avg"].to_numpy(dtype=float), ids)
     potential = discounted * spend * margin_share
     clv = potential - discounted * options.service_cost
     columns = {"probability_alive": alive, horizon_col: expected,
