@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from . import console, friendly_errors, main
+from . import friendly_errors, main, note, output
 from .analysis import _date
 
 
@@ -68,9 +68,9 @@ def validate_clv(calibration_end, holdout_end, workspace, out, clv_model, time_u
                    default=str), encoding="utf-8")
     m = validation.metrics
     model = validation.choice.as_dict()
-    console.print(f"{model['title']} fitted on {m['customers']:,} customers up to "
+    output.print(f"{model['title']} fitted on {m['customers']:,} customers up to "
                   f"{validation.calibration_end} (log-likelihood {model['log_likelihood']:,.1f}).")
-    console.print(validation.choice.reason)
+    output.print(validation.choice.reason)
     table = Table(title=f"Holdout {validation.calibration_end} to {validation.holdout_end}",
                   title_justify="left")
     for col in ("figure", "value"):
@@ -82,8 +82,8 @@ def validate_clv(calibration_end, holdout_end, workspace, out, clv_model, time_u
                          ("RMSE per customer", f"{m['rmse']:.3f}"),
                          ("bias per customer", f"{m['bias']:+.3f}")):
         table.add_row(label, value)
-    console.print(table)
-    console.print(f"Report in [bold]{folder / 'report.html'}[/]; figures kept in the workspace as "
+    output.print(table)
+    note(f"Report in [bold]{folder / 'report.html'}[/]; figures kept in the workspace as "
                   f"validation {vid}.")
 
 
@@ -115,11 +115,11 @@ def clv_scenario(scenario, csv_path):
                       f"{cur}{y.cumulative_npv:,.0f}")
     table.add_row("total", f"{cur}{result.revenue:,.0f}", f"{cur}{result.profit:,.0f}", "",
                   f"{cur}{result.npv:,.0f}", "", style="bold")
-    console.print(table)
-    console.print(f"Revenue {cur}{result.revenue:,.0f}, profit {cur}{result.profit:,.0f}, "
+    output.print(table)
+    output.print(f"Revenue {cur}{result.revenue:,.0f}, profit {cur}{result.profit:,.0f}, "
                   f"net present value {cur}{result.npv:,.0f}.")
     if csv_path:
         import pandas as pd
 
         _write_csv(pd.DataFrame(result.rows()), Path(csv_path))
-        console.print(f"Yearly figures written to {csv_path}")
+        note(f"Yearly figures written to {csv_path}")

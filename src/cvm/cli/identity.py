@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from . import console, friendly_errors, main
+from . import friendly_errors, main, note, output
 
 
 def _probability(ctx, param, value):
@@ -90,16 +90,16 @@ def link_command(customer_files, mapping, source, workspace, out, engine, accept
                           options=options, decisions=decisions, progress=steps)
         folder = write_linkage(ws, out, lang=lang)
     for load in result.loads:
-        console.print(f"[green]•[/] {load.file}: {load.rows_read:,} records read, "
+        output.print(f"[green]•[/] {load.file}: {load.rows_read:,} records read, "
                       f"{load.rows_loaded:,} loaded, {load.rows_rejected:,} rejected")
-    console.print(
+    output.print(
         f"\n{result.records:,} records → {result.customers:,} customers "
         f"({result.multi_record_customers:,} with several records); "
         f"{result.review_pairs:,} pairs to review; {result.merges:,} merges and "
         f"{result.splits:,} splits of earlier customers; "
         f"{result.records - result.linkable:,} records with nothing to link on.")
     if decisions:
-        console.print(f"{len(decisions):,} decisions stored"
+        output.print(f"{len(decisions):,} decisions stored"
                       + (f"; {result.unknown_decisions:,} name records not in the workspace"
                          if result.unknown_decisions else "") + ".")
     if result.source_pairs:
@@ -108,8 +108,8 @@ def link_command(customer_files, mapping, source, workspace, out, engine, accept
         table.add_column("customers", justify="right")
         for pair, count in list(result.source_pairs.items())[:10]:
             table.add_row(pair, f"{count:,}")
-        console.print(table)
-    console.print(f"Written to {folder}/ (xref.csv, golden.csv, review.csv, "
+        output.print(table)
+    note(f"Written to {folder}/ (xref.csv, golden.csv, review.csv, "
                   "linkage-report.html)")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import console, friendly_errors, main
+from . import console, friendly_errors, main, note, output
 
 
 def _sources(ctx, param, values):
@@ -96,7 +96,7 @@ def token_list(workspace):
     for t in rows:
         table.add_row(t.key, t.role, t.name, str(t.created_at or ""), str(t.last_used or ""),
                       str(t.revoked_at or ""))
-    console.print(table)
+    output.print(table)
 
 
 @token.command("revoke")
@@ -147,7 +147,7 @@ def report(workspace, run_id, fmt, lang, out):
         target.write_text(page, encoding="utf-8")
     else:
         _pdf(page, target)
-    console.print(f"Report of run {run_id} written to [bold]{target}[/]")
+    note(f"Report of run {run_id} written to [bold]{target}[/]")
 
 
 def _pdf(page: str, target: Path) -> None:
