@@ -12,7 +12,7 @@ from rich.table import Table
 
 from . import console, friendly_errors, main, note, output, quiet
 from .segment_options import segment_options, with_segment_options
-from .summary import print_run_summary, run_document
+from .summary import print_run_summary, run_document, warn_about_loads
 
 
 def _date(ctx, param, value):
@@ -219,6 +219,7 @@ def run(transactions, customer_files, mapping, workspace, out, refunds, dayfirst
 
 
 def _print_summary(result, out: Path, workspace, lang: str, as_json: bool) -> None:
+    warn_about_loads(result, out, lang)
     if as_json:
         click.echo(json.dumps(run_document(result, out, workspace), ensure_ascii=False, indent=2))
     else:

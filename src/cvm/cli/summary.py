@@ -16,7 +16,8 @@ from rich.table import Table
 from ..reports.labels import STAGES, Labels, reject_reason_text
 from . import output, warn
 
-__all__ = ["count_text", "run_document", "print_run_summary", "print_matrix"]
+__all__ = ["count_text", "run_document", "warn_about_loads", "print_run_summary",
+           "print_matrix"]
 
 # Chinese counts take a measure word and no plural; English counts say "1 row", "2 rows".
 _UNITS = {
@@ -142,27 +143,35 @@ def _in_order(lifecycle: dict) -> dict:
     return {stage: counts[stage] for stage in lifecycle.get("stages", counts) if stage in counts}
 
 
+def warn_about_loads(result, out: Path | None, lang: str = "en") -> None:
+    """A warning on standard error for each file with rejected rows and each file skipped
+    because its content was loaded before (with or without ``--json``, even under --quiet)."""
+    t = _text(lang)
+    labels = Labels(lang)
+    for load in result.loads:
+        if load.skipped:
+            warn(load.message)
+        elif load.reasons:
+            reasons = t["sep"].join(
+                f"{reject_reason_text(code, labels) if lang == 'zh' else code} {n:,}"
+                for code, n in load.reasons.items())
+            where = Path(out) / "rejects.csv" if out is not None else "the rejects table"
+            warn(t["rejects"].format(file=load.file, where=where, reasons=reasons,
+                                     rejected=count_text(load.rows_rejected, "row", lang)))
+
+
 def print_run_summary(result, out: Path | None, lang: str = "en") -> None:
-    """The run summary on standard output; rejected rows and skipped files as warnings."""
+    """The run summary on standard output."""
     t = _text(lang)
     sep = t["sep"]
     info = result.info
     for load in result.loads:
         if load.skipped:
-            warn(load.message)
             continue
         output.print(t["file"].format(file=load.file, read=count_text(load.rows_read, "row", lang),
                                       loaded=f"{load.rows_loaded:,}",
                                       rejected=f"{load.rows_rejected:,}"), markup=False)
         output.print(f"  {load.columns}", markup=False)
-        if load.reasons:
-            labels = Labels(lang)
-            reasons = sep.join(f"{reject_reason_text(code, labels) if lang == 'zh' else code} "
-                               f"{n:,}" for code, n in load.reasons.items())
-            where = Path(out) / "rejects.csv" if out is not None else "the workspace's rejects table"
-            warn(t["rejects"].format(file=load.file, rejected=count_text(load.rows_rejected, "row",
-                                                                         lang),
-                                     reasons=reasons, where=where))
     prospects = (t["prospects"].format(prospects=count_text(info["n_prospects"], "prospect", lang))
                  if info["n_prospects"] else "")
     output.print()
