@@ -114,3 +114,45 @@ def test_the_summary_follows_lang(sales, tmp_path):
     assert "生命周期：考察期 3" in lines
     assert (f"warning: sales.csv：拒收 2 行（金额不是数字 1，日期无法解析 1），每行的行号、字段和原因见 "
             f"{out / 'rejects.csv'}\n") in proc.stderr
+
+
+def test_read_commands_without_a_workspace_say_how_to_make_one(tmp_path):
+    ws = tmp_path / "none.duckdb"
+    expected = (f"error: there is no workspace at {ws}: make one by loading your transactions "
+                "(cvm run FILE), or try cvm on demo data (cvm demo); give another workspace "
+                "with --workspace\n")
+    for command in (["matrix"], ["runs"], ["customer", "1"], ["report"],
+                    ["alerts"], ["targets", "HH-*", "--out", tmp_path / "t.csv"],
+                    ["compare", "--as-of", "2024-01-01", "--as-of", "2024-06-30"]):
+        proc = cvm(*command, "--workspace", ws)
+        assert (proc.returncode, proc.stderr, proc.stdout) == (2, expected, ""), command
+    assert list(tmp_path.iterdir()) == []  # and none was made on the way
+
+
+def test_a_failed_input_check_leaves_no_workspace(tmp_path):
+    ws = tmp_path / "w.duckdb"
+    proc = cvm("-q", "run", tmp_path / "nosuch.csv", "--workspace", ws, "--out", tmp_path / "o")
+    assert (proc.returncode, proc.stderr) == (2, f"error: {tmp_path / 'nosuch.csv'}: no such file\n")
+    columns = tmp_path / "columns.csv"
+    columns.write_text("foo,bar\n1,2\n", encoding="utf-8")
+    proc = cvm("-q", "run", columns, "--workspace", ws, "--out", tmp_path / "o")
+    assert proc.returncode == 2 and "could not tell which column holds" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["columns.csv"]
+
+
+def test_customer_suggests_close_ids_and_counts_in_good_english(tmp_path):
+    sales = tmp_path / "ids.csv"
+    sales.write_text("customer,date,amount\n00001,2024-01-05,10\nAb7,2024-01-10,5\n",
+                     encoding="utf-8")
+    ws = tmp_path / "w.duckdb"
+    assert cvm("-q", "run", sales, "--workspace", ws, "--out", tmp_path / "o", "--as-of",
+               "2024-03-31", "--json").returncode == 0
+    for asked, meant in (("1", "00001"), (" 001", "00001"), ("ab7", "Ab7"), ("AB7", "Ab7")):
+        proc = cvm("customer", asked, "--workspace", ws)
+        assert (proc.returncode, proc.stderr) == (
+            2, f"error: no customer {asked!r} in workspace {ws}; did you mean {meant!r}?\n")
+    proc = cvm("customer", "zz", "--workspace", ws)
+    assert proc.stderr == f"error: no customer 'zz' in workspace {ws}\n"
+    proc = cvm("customer", "00001", "--workspace", ws)
+    assert ("Purchases: 1 transaction on 1 day, 2024-01-05 to 2024-01-05, total 10.00 "
+            "(average 10.00); sources: default") in proc.stdout.splitlines()

@@ -348,16 +348,24 @@ def run(transactions: list[str | Path] | str | Path, *, workspace: str | Path | 
     config = config or AnalysisConfig()
     say = progress or (lambda _msg: None)
     sources = [transactions] if isinstance(transactions, (str, Path)) else list(transactions)
+    new = not isinstance(workspace, Workspace) and str(workspace) != ":memory:" \
+        and not Path(workspace).exists()
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     try:
         loads = []
-        for src in customers or []:
-            say(f"loading customers {src}")
-            loads.append(load_customers(ws, src, mapping=mapping, options=options))
-        for src in sources:
-            say(f"loading {src}")
-            loads.append(load_transactions(ws, src, mapping=mapping, options=options,
-                                           as_of=config.as_of))
+        try:
+            for src in customers or []:
+                say(f"loading customers {src}")
+                loads.append(load_customers(ws, src, mapping=mapping, options=options))
+            for src in sources:
+                say(f"loading {src}")
+                loads.append(load_transactions(ws, src, mapping=mapping, options=options,
+                                               as_of=config.as_of))
+        except BaseException:
+            if new:  # an input that fails its checks leaves no workspace behind
+                ws.close()
+                _remove_workspace(Path(workspace))
+            raise
         result = analyse(ws, config, engine=engine, progress=progress)
         result.loads = loads
         if out is not None:
@@ -367,6 +375,12 @@ def run(transactions: list[str | Path] | str | Path, *, workspace: str | Path | 
     finally:
         if not isinstance(workspace, Workspace):
             ws.close()
+
+
+def _remove_workspace(path: Path) -> None:
+    """Remove a workspace file this run created (and DuckDB's write-ahead log beside it)."""
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
 
 
 # Lifecycle, composite value and the segment matrix (cvm.segments.stages). They read the CLV

@@ -52,6 +52,11 @@ def test_targets_csv_and_excel(demo):
     sheet = pd.read_excel(root / "t.xlsx")
     assert len(sheet) == (customers.matrix_cell == "LL-prospective").sum() > 0
     assert (sheet.recommended_action == "acquire").all()
+    # figures rounded to their precision: money and scores 2 decimals, probabilities 4
+    for column, digits in (("composite_value", 2), ("clv", 2), ("probability_alive", 4),
+                           ("monetary_total", 2)):
+        values = sheet[column].dropna()
+        assert len(values) and (values.round(digits) == values).all(), column
 
 
 def test_targets_unknown_cell_is_a_clear_error(demo):

@@ -285,7 +285,7 @@ def compare(as_of, workspace, rfm_scheme, window_days, lang, out):
     first, second = sorted(as_of)
     config = AnalysisConfig(rfm=RFMOptions(scheme=rfm_scheme), window_days=window_days, lang=lang)
     scheme = load_scheme(rfm_scheme)
-    with Workspace(workspace) as ws:
+    with Workspace(workspace, create=False) as ws:
         table = segment_migration(ws, first, second, config)
     labels = {s.key: s.label(lang) for s in scheme.segments}
     labels[NEW] = "(new)" if lang == "en" else "(新增)"
@@ -330,7 +330,7 @@ def runs(workspace):
     """List the runs stored in a workspace."""
     from ..workspace import Workspace
 
-    with Workspace(workspace) as ws:
+    with Workspace(workspace, read_only=True) as ws:
         t = Table()
         for col in ("run", "status", "as of", "engine", "started", "finished", "error"):
             t.add_column(col)

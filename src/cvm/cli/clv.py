@@ -50,7 +50,7 @@ def validate_clv(calibration_end, holdout_end, workspace, out, clv_model, time_u
     from ..reports.clv import render_validation_report
     from ..workspace import Workspace
 
-    with Workspace(workspace) as ws:
+    with Workspace(workspace, create=False) as ws:
         validation = validate_workspace(ws, calibration_end=calibration_end,
                                         holdout_end=holdout_end, model=clv_model,
                                         time_unit=time_unit, engine=engine)
@@ -69,7 +69,7 @@ def validate_clv(calibration_end, holdout_end, workspace, out, clv_model, time_u
     m = validation.metrics
     model = validation.choice.as_dict()
     output.print(f"{model['title']} fitted on {m['customers']:,} customers up to "
-                  f"{validation.calibration_end} (log-likelihood {model['log_likelihood']:,.1f}).")
+                 f"{validation.calibration_end} (log-likelihood {model['log_likelihood']:,.1f}).")
     output.print(validation.choice.reason)
     table = Table(title=f"Holdout {validation.calibration_end} to {validation.holdout_end}",
                   title_justify="left")
@@ -84,7 +84,7 @@ def validate_clv(calibration_end, holdout_end, workspace, out, clv_model, time_u
         table.add_row(label, value)
     output.print(table)
     note(f"Report in [bold]{folder / 'report.html'}[/]; figures kept in the workspace as "
-                  f"validation {vid}.")
+         f"validation {vid}.")
 
 
 @main.command("clv-scenario")
@@ -117,9 +117,11 @@ def clv_scenario(scenario, csv_path):
                   f"{cur}{result.npv:,.0f}", "", style="bold")
     output.print(table)
     output.print(f"Revenue {cur}{result.revenue:,.0f}, profit {cur}{result.profit:,.0f}, "
-                  f"net present value {cur}{result.npv:,.0f}.")
+                 f"net present value {cur}{result.npv:,.0f}.")
     if csv_path:
-        import pandas as pd
+        import pyarrow as pa
 
-        _write_csv(pd.DataFrame(result.rows()), Path(csv_path))
+        from ..results import write_table
+
+        write_table(pa.Table.from_pylist(result.rows()), Path(csv_path))
         note(f"Yearly figures written to {csv_path}")

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ..results import write_table
 from . import friendly_errors, main, note, output
-from .summary import print_matrix
+from .summary import count_text, print_matrix
 
 
 @main.command()
@@ -31,8 +31,8 @@ def targets(cells, out, workspace, run_id):
     counts: dict[str, int] = {}
     for cell in table.column("matrix_cell").to_pylist():
         counts[cell] = counts.get(cell, 0) + 1
-    output.print(f"{table.num_rows:,} customers written to [bold]{out}[/]"
-                  + (": " + ", ".join(f"{c} {n:,}" for c, n in counts.items()) if counts else ""))
+    output.print(f"{count_text(table.num_rows, 'customer')} written to [bold]{out}[/]"
+                 + (": " + ", ".join(f"{c} {n:,}" for c, n in counts.items()) if counts else ""))
 
 
 @main.command()
@@ -54,8 +54,8 @@ def alerts(workspace, run_id, previous, owner, out, limit):
 
     with Workspace(workspace, read_only=True) as ws:
         table, now, before = cell_alerts(ws, run_id=run_id, previous=previous, owner=owner)
-    output.print(f"Run {now} against run {before}: {table.num_rows:,} customers moved to a "
-                  "worse cell or stage.")
+    output.print(f"Run {now} against run {before}: {count_text(table.num_rows, 'customer')} "
+                 "moved to a worse cell or stage.")
     groups: dict = {}
     for row in table.to_pylist():
         groups.setdefault(row["owner"], []).append(row)

@@ -131,7 +131,7 @@ def report(workspace, run_id, fmt, lang, out):
     from ..reports import render_report
     from ..workspace import Workspace
 
-    with Workspace(workspace) as ws:
+    with Workspace(workspace, read_only=True) as ws:
         run_id = run_id if run_id is not None else ws.latest_run()
         if run_id is None:
             raise click.UsageError(f"workspace {workspace} has no complete run yet: run `cvm run`")

@@ -23,9 +23,12 @@ __all__ = ["count_text", "run_document", "warn_about_loads", "print_run_summary"
 _UNITS = {
     "en": {"row": ("row", "rows"), "customer": ("customer", "customers"),
            "transaction": ("transaction", "transactions"), "day": ("day", "days"),
-           "prospect": ("prospect", "prospects")},
+           "prospect": ("prospect", "prospects"), "record": ("record", "records"),
+           "pair": ("pair", "pairs"), "merge": ("merge", "merges"), "split": ("split", "splits"),
+           "decision": ("decision", "decisions")},
     "zh": {"row": "行", "customer": "位客户", "transaction": "笔交易", "day": "天",
-           "prospect": "位潜在客户"},
+           "prospect": "位潜在客户", "record": "条记录", "pair": "对记录", "merge": "次合并",
+           "split": "次拆分", "decision": "项判定"},
 }
 
 _TEXT = {
