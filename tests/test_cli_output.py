@@ -156,3 +156,14 @@ def test_customer_suggests_close_ids_and_counts_in_good_english(tmp_path):
     proc = cvm("customer", "00001", "--workspace", ws)
     assert ("Purchases: 1 transaction on 1 day, 2024-01-05 to 2024-01-05, total 10.00 "
             "(average 10.00); sources: default") in proc.stdout.splitlines()
+
+
+def test_the_demo_folder_is_ignored_by_git():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    for path in ("cvm-demo/results/report.html", "cvm-results/customers.csv", "cvm.duckdb"):
+        proc = subprocess.run(["git", "-C", str(root), "check-ignore", "-q", path])
+        assert proc.returncode == 0, path
