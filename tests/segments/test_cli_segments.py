@@ -53,10 +53,11 @@ def test_targets_csv_and_excel(demo):
     assert len(sheet) == (customers.matrix_cell == "LL-prospective").sum() > 0
     assert (sheet.recommended_action == "acquire").all()
     # figures rounded to their precision: money and scores 2 decimals, probabilities 4
-    for column, digits in (("composite_value", 2), ("clv", 2), ("probability_alive", 4),
-                           ("monetary_total", 2)):
-        values = sheet[column].dropna()
-        assert len(values) and (values.round(digits) == values).all(), column
+    for frame, column, digits in ((table, "composite_value", 2), (table, "clv", 2),
+                                  (table, "probability_alive", 4), (table, "monetary_total", 2),
+                                  (sheet, "composite_value", 2)):
+        values = frame[column].dropna()
+        assert len(values) and ((values.round(digits) - values).abs() < 1e-9).all(), column
 
 
 def test_targets_unknown_cell_is_a_clear_error(demo):
