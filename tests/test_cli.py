@@ -35,7 +35,9 @@ def test_help_lists_every_command():
 
 def test_demo_writes_results_and_report(tmp_path):
     proc = cvm("demo", "--out", tmp_path / "d", "--customers", "300", "--lang", "zh")
-    assert "rejected" in proc.stderr and "report.html" in proc.stderr
+    # --lang zh: the summary (stdout) and the warning about rejected rows (stderr) in Chinese
+    assert "warning: demo_transactions.csv：拒收 " in proc.stderr and "report.html" in proc.stderr
+    assert "位客户" in proc.stdout and "rejected" not in proc.stdout
     results = tmp_path / "d" / "results"
     assert (results / "report.html").stat().st_size > 10_000
     html = (results / "report.html").read_text(encoding="utf-8")
@@ -150,5 +152,5 @@ def test_compare_prints_the_transition_matrix(tmp_path):
     cvm("demo", "--out", tmp_path / "d", "--customers", "300")
     proc = cvm("compare", "--workspace", tmp_path / "d" / "demo.duckdb", "--as-of", "2024-06-30",
                "--as-of", "2024-12-31", "--out", tmp_path / "moves.csv")
-    assert " 1 Champions" in proc.stderr and "(new)" in proc.stderr and "11 Lost" in proc.stderr
+    assert " 1 Champions" in proc.stdout and "(new)" in proc.stdout and "11 Lost" in proc.stdout
     assert (tmp_path / "moves.csv").read_text().startswith('"from_segment","to_segment"')

@@ -36,7 +36,9 @@ def test_the_cli_reports_a_bad_thread_count_in_one_sentence(monkeypatch, tmp_pat
     from click.testing import CliRunner
 
     from cvm.cli import main
+    from cvm.workspace import Workspace
 
+    Workspace(tmp_path / "w.duckdb").close()  # `cvm runs` reads a workspace that exists
     monkeypatch.setenv("CVM_DUCKDB_THREADS", "many")
     result = CliRunner().invoke(main, ["runs", "--workspace", str(tmp_path / "w.duckdb")])
     assert result.exit_code == 2

@@ -36,6 +36,7 @@ from .features.rfm_schemes import RFMScheme, assign_segments, load_scheme, schem
 from .features.summary import customer_summary, purchase_days
 from .identity import unify
 from .ingest.load import LoadReport, load_customers, load_transactions
+from .ingest.readers import source_name
 from .models.lifetime_value import clv_stage
 from .schema import CREDIT_FIELDS
 from .workspace import Workspace
@@ -367,25 +368,37 @@ def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, scheme: RFMSch
     }
 
 
-def run(transactions: list[str | Path] | str | Path, *, workspace: str | Path | Workspace = "cvm.duckdb",
-        out: str | Path | None = "cvm-results", customers: list[str | Path] | None = None,
+def run(transactions, *, workspace: str | Path | Workspace = "cvm.duckdb",
+        out: str | Path | None = "cvm-results", customers=None,
         mapping: Mapping | None = None, options: IngestOptions | None = None,
         config: AnalysisConfig | None = None, engine: str = "duckdb",
         progress: Progress | None = None) -> RunResult:
-    """Load the sources, analyse, and write the results folder (when ``out`` is given)."""
+    """Load the sources, analyse, and write the results folder (when ``out`` is given).
+
+    ``transactions`` (and ``customers``) is a source or a list of sources; a source is a file
+    path, a ``postgresql://`` URL, or a pandas or Polars DataFrame, Arrow table or Ibis table.
+    """
     config = config or AnalysisConfig()
     say = progress or (lambda _msg: None)
-    sources = [transactions] if isinstance(transactions, (str, Path)) else list(transactions)
+    sources = _sources(transactions)
+    new = not isinstance(workspace, Workspace) and str(workspace) != ":memory:" \
+        and not Path(workspace).exists()
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     try:
         loads = []
-        for src in customers or []:
-            say(f"loading customers {src}")
-            loads.append(load_customers(ws, src, mapping=mapping, options=options))
-        for src in sources:
-            say(f"loading {src}")
-            loads.append(load_transactions(ws, src, mapping=mapping, options=options,
-                                           as_of=config.as_of))
+        try:
+            for src in _sources(customers) if customers is not None else []:
+                say(f"loading customers {source_name(src)}")
+                loads.append(load_customers(ws, src, mapping=mapping, options=options))
+            for src in sources:
+                say(f"loading {source_name(src)}")
+                loads.append(load_transactions(ws, src, mapping=mapping, options=options,
+                                               as_of=config.as_of))
+        except BaseException:
+            if new:  # an input that fails its checks leaves no workspace behind
+                ws.close()
+                _remove_workspace(Path(workspace))
+            raise
         return analyse(ws, config, engine=engine, progress=progress, out=out, loads=loads)
     except BaseException as exc:
         # the failed run's tables on the engine are let go of now, while the workspace is open
@@ -394,6 +407,19 @@ def run(transactions: list[str | Path] | str | Path, *, workspace: str | Path | 
     finally:
         if not isinstance(workspace, Workspace):
             ws.close()
+
+
+def _sources(given) -> list:
+    """One source or a list (or tuple) of sources, as a list; a table is one source."""
+    if isinstance(given, (list, tuple)):
+        return list(given)
+    return [given]
+
+
+def _remove_workspace(path: Path) -> None:
+    """Remove a workspace file this run created (and DuckDB's write-ahead log beside it)."""
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
 
 
 # Lifecycle, composite value and the segment matrix (cvm.segments.stages). They read the CLV

@@ -20,14 +20,17 @@ from pathlib import Path
 from typing import Iterator
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .owner import Owner
+from .schema import figure_digits
 from .spreadsheet import formula_safe, table_rows, write_workbook
 from .workspace import Workspace
 
-__all__ = ["write_results", "write_csv", "write_table", "staged_folder", "ResultsError"]
+__all__ = ["write_results", "write_csv", "write_table", "for_people", "staged_folder",
+           "ResultsError"]
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +70,25 @@ def write_csv(table: pa.Table, path: Path) -> None:
                 fh.write(buffer)
 
 
+def for_people(table: pa.Table) -> pa.Table:
+    """``table`` with each decimal column rounded to its figure's precision
+    (:func:`cvm.schema.figure_digits`: money 2 decimals, probabilities and shares 4, days
+    whole), for files people read; whole-number and text columns are kept as they are."""
+    columns = []
+    for name, column in zip(table.column_names, table.columns):
+        if pa.types.is_floating(column.type):
+            column = pc.round(column, figure_digits(name))
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
 def write_table(table: pa.Table, path: Path) -> None:
-    """CSV or Excel, by the file's suffix (text in Excel as string cells, never formulas)."""
+    """A file for people: CSV or Excel, by the file's suffix, with figures rounded
+    (:func:`for_people`; the results folder's files keep full precision instead); text in Excel
+    as string cells, never formulas."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    table = for_people(table)
     if path.suffix.lower() in (".xlsx", ".xls"):
         write_workbook(path, table.column_names, table_rows(table))
     else:

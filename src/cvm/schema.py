@@ -16,6 +16,7 @@ __all__ = [
     "CUSTOMER_FEATURE_COLUMNS",
     "SEGMENT_SUMMARY_COLUMNS",
     "REJECT_COLUMNS",
+    "figure_digits",
 ]
 
 
@@ -167,3 +168,19 @@ SEGMENT_SUMMARY_COLUMNS = (
 )
 
 REJECT_COLUMNS = ("file", "row", "field", "value", "reason")
+
+
+def figure_digits(column: str) -> int:
+    """Decimals a figure keeps where people read it (target lists, alerts, other exports),
+    by the unit its column name carries: shares, probabilities and factors (0-1) 4, days 0,
+    everything else (money, scores, expected purchases) 2.
+
+    >>> [figure_digits(c) for c in ("probability_alive", "value_share", "recency_days", "clv")]
+    [4, 4, 0, 2]
+    """
+    if (column.startswith("probability_") or column.endswith(("_share", "_probability",
+                                                              "_factor", "_rate"))):
+        return 4
+    if column.endswith("_days"):
+        return 0
+    return 2

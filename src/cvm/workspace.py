@@ -102,9 +102,17 @@ class Workspace:
     0
     """
 
-    def __init__(self, path: str | Path = "cvm.duckdb", *, read_only: bool = False):
+    def __init__(self, path: str | Path = "cvm.duckdb", *, read_only: bool = False,
+                 create: bool = True):
+        """Open the workspace at ``path``; a missing file is created unless ``read_only`` or
+        ``create=False``, which raise :class:`WorkspaceError` saying how to make one."""
         self.path = str(path)
         if self.path != ":memory:":
+            if (read_only or not create) and not Path(self.path).exists():
+                raise WorkspaceError(
+                    f"there is no workspace at {self.path}: make one by loading your "
+                    "transactions (cvm run FILE), or try cvm on demo data (cvm demo); give "
+                    "another workspace with --workspace")
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
             self.con = duckdb.connect(self.path, read_only=read_only)

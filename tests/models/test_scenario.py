@@ -84,7 +84,7 @@ def test_clv_scenario_command(tmp_path):
                            str(DOCS / "clv-scenario-car-buyer.toml"), "--csv", str(out)],
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert "¥6,532,400" in proc.stderr and "¥376,000" in proc.stderr
+    assert "¥6,532,400" in proc.stdout and "¥376,000" in proc.stdout
     assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 21
     bad = tmp_path / "bad.toml"
     bad.write_text("years = 5\n", encoding="utf-8")

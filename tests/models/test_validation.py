@@ -133,7 +133,7 @@ def test_validate_clv_command(cdnow_workspace, tmp_path):
                            "bgnbd", "--lang", "zh"], capture_output=True, text=True, env=env,
                           timeout=600)
     assert proc.returncode == 0, proc.stderr
-    assert "1,882" in proc.stderr and "1,653.4" in proc.stderr
+    assert "1,882" in proc.stdout and "1,653.4" in proc.stdout
     frame = pd.read_csv(tmp_path / "v" / "clv_validation.csv", encoding="utf-8-sig")
     assert len(frame) == 2357 and frame["actual_holdout_purchases"].sum() == 1882
     assert "CLV 模型检验" in (tmp_path / "v" / "report.html").read_text(encoding="utf-8")

@@ -334,3 +334,19 @@ def test_format_percent(share, digits, expected):
 ])
 def test_format_compact(value, lang, expected):
     assert format_compact(value, lang, "¥") == expected
+
+
+def test_the_report_file_gets_the_mode_of_any_new_file(make_inputs, tmp_path):
+    import os
+    import stat
+
+    customers, segments, pareto, run_info = handmade(make_inputs)
+    previous = os.umask(0o022)
+    try:
+        target = write_report(tmp_path / "report.html", customers, segments, pareto, run_info)
+        (tmp_path / "other.csv").write_text("a\n")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "other.csv").stat().st_mode) == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.csv", "report.html"]

@@ -47,11 +47,17 @@ def test_targets_csv_and_excel(demo):
     assert {"name", "phone", "owner", "matrix_cell", "composite_value", "recommended_action",
             "objective", "lifecycle_reason"} <= set(table.columns)
     assert list(table.composite_value) == sorted(table.composite_value, reverse=True)
-    assert f"{len(table):,} customers written" in proc.stderr
+    assert f"{len(table):,} customers written" in proc.stdout
     cvm("targets", "LL-prospective", "--out", root / "t.xlsx", "--workspace", ws)
     sheet = pd.read_excel(root / "t.xlsx")
     assert len(sheet) == (customers.matrix_cell == "LL-prospective").sum() > 0
     assert (sheet.recommended_action == "acquire").all()
+    # figures rounded to their precision: money and scores 2 decimals, probabilities 4
+    for frame, column, digits in ((table, "composite_value", 2), (table, "clv", 2),
+                                  (table, "probability_alive", 4), (table, "monetary_total", 2),
+                                  (sheet, "composite_value", 2)):
+        values = frame[column].dropna()
+        assert len(values) and ((values.round(digits) - values).abs() < 1e-9).all(), column
 
 
 def test_targets_unknown_cell_is_a_clear_error(demo):
@@ -65,7 +71,7 @@ def test_targets_unknown_cell_is_a_clear_error(demo):
 def test_alerts_by_owner(demo):
     root, ws = demo
     proc = cvm("alerts", "--workspace", ws, "--out", root / "alerts.csv")
-    assert "Run 3 against run 2:" in proc.stderr
+    assert "Run 3 against run 2:" in proc.stdout
     alerts = pd.read_csv(root / "alerts.csv", encoding="utf-8-sig")
     assert len(alerts) > 0
     # every alert is a real worsening between the two runs' tables
@@ -84,7 +90,7 @@ def test_alerts_by_owner(demo):
     owners = set(alerts.owner.dropna())
     assert owners <= {"赵经理", "钱经理", "孙经理", "李经理"} and owners
     for owner in owners:
-        assert f"{owner}:" in proc.stderr
+        assert f"{owner}:" in proc.stdout
     one = sorted(owners)[0]
     cvm("alerts", "--workspace", ws, "--owner", one, "--out", root / "one.csv")
     only = pd.read_csv(root / "one.csv", encoding="utf-8-sig")
@@ -94,9 +100,9 @@ def test_alerts_by_owner(demo):
 def test_matrix_command_and_run_output(demo):
     root, ws = demo
     proc = cvm("matrix", "--workspace", ws)
-    assert "Composite value weights (given)" in proc.stderr
-    assert "No credit data" in proc.stderr
-    assert "LL-churned" in proc.stderr
+    assert "Composite value weights (given)" in proc.stdout
+    assert "No credit data" in proc.stdout
+    assert "LL-churned" in proc.stdout
     for cmd in ("targets", "alerts", "matrix"):
         assert cmd in cvm("--help").stdout
 
@@ -116,7 +122,7 @@ def test_run_options_and_an_inconsistent_ahp_matrix(demo, tmp_path):
     proc = cvm("run", tx, "--workspace", tmp_path / "w.duckdb", "--out", tmp_path / "o",
                "--as-of", "2024-12-31", "--weight-method", "ahp", "--ahp-matrix", good,
                "--matrix-scheme", "tiers", "--lifecycle-scheme", "five")
-    assert "Composite value weights (ahp)" in proc.stderr and "consistency ratio 0.009" in proc.stderr
+    assert "Composite value weights (ahp)" in proc.stdout and "consistency ratio 0.009" in proc.stdout
     table = pq.read_table(tmp_path / "o" / "customers.parquet").to_pandas()
     assert set(table.lifecycle_stage) <= {"acquisition", "growth", "maturity", "decline",
                                           "departure"}

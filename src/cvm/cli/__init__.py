@@ -2,6 +2,11 @@
 
 Each command module registers its commands on :data:`main`; errors that users can fix are
 printed as one clear sentence (exit code 2), never as a traceback.
+
+Two streams: results (tables, the run summary, listings) go to standard output through
+:data:`output`, so they can be redirected or piped; progress, notes, warnings and errors go to
+standard error through :data:`console`. ``cvm --quiet`` silences the progress and the notes
+(:func:`note`) but never the warnings (:func:`warn`) or the errors.
 """
 
 from __future__ import annotations
@@ -13,9 +18,32 @@ import sys
 import click
 from rich.console import Console
 
-__all__ = ["main", "console", "friendly_errors"]
+__all__ = ["main", "console", "output", "friendly_errors", "note", "warn", "quiet"]
 
-console = Console(stderr=True, highlight=False)
+# Lines are not broken at the console width (tables still fit it), so that a redirected
+# summary or a piped listing keeps each sentence on one line for grep.
+#: progress, notes, warnings and errors: standard error
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+#: results: tables, the run summary, listings: standard output
+output = Console(highlight=False, soft_wrap=True)
+
+_quiet = False
+
+
+def quiet() -> bool:
+    """True under ``cvm --quiet``: no progress and no notes."""
+    return _quiet
+
+
+def note(message: str) -> None:
+    """A note on standard error (what was written where, what to do next); not under --quiet."""
+    if not _quiet:
+        console.print(message)
+
+
+def warn(message: str) -> None:
+    """A warning on standard error, shown even under --quiet."""
+    console.print(f"[yellow]warning:[/] {message}")
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -54,7 +82,9 @@ def friendly_errors(func):
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="cvm")
 @click.option("-v", "--verbose", is_flag=True, help="Log what each step does.")
-def main(verbose: bool) -> None:
+@click.option("-q", "--quiet", "be_quiet", is_flag=True,
+              help="No progress and no notes on standard error; warnings and errors still.")
+def main(verbose: bool, be_quiet: bool) -> None:
     """cvm — customer value management.
 
     Turns a business's transaction records into one view of each customer: RFM scores and
@@ -65,7 +95,13 @@ def main(verbose: bool) -> None:
       cvm demo                      analyse built-in demo data
       cvm run sales.csv             analyse your own transactions
       cvm run --help                every option of a run
+
+    Results (tables, the run summary, listings) go to standard output; progress, notes,
+    warnings and errors to standard error, so `cvm run sales.csv > summary.txt` keeps the
+    summary and `cvm runs | grep failed` works.
     """
+    global _quiet
+    _quiet = be_quiet
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
 

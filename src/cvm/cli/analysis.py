@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import click
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import console, friendly_errors, main
+from . import console, friendly_errors, main, note, output, quiet
 from .segment_options import segment_options, with_segment_options
+from .summary import print_run_summary, run_document, warn_about_loads
 
 
 def _date(ctx, param, value):
@@ -112,26 +114,39 @@ def _config(as_of, window_days, rfm_scheme, monetary, abc_basis, abc_thresholds,
 
 
 class _Steps:
-    """A progress display: one line per step, with a spinner, a bar and elapsed time."""
+    """Progress on standard error: on a terminal one line with a spinner, a bar and elapsed
+    time; otherwise (a log file, a pipe) one plain line per step; nothing under --quiet."""
 
     def __init__(self, total: int):
-        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                 TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                                 console=console, transient=False)
-        self.task = self.progress.add_task("starting", total=total)
+        self.live = console.is_terminal and not quiet()
+        self.total = total
+        self.done = 0
+        if self.live:
+            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                     BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                                     TimeElapsedColumn(), console=console, transient=False)
+            self.task = self.progress.add_task("starting", total=total)
 
     def __enter__(self):
-        self.progress.__enter__()
+        if self.live:
+            self.progress.__enter__()
         return self
 
     def __exit__(self, *exc):
+        if not self.live:
+            return
         if exc[0] is None:
             self.progress.update(self.task, description="done",
                                  completed=self.progress.tasks[0].total)
         self.progress.__exit__(*exc)
 
     def __call__(self, message: str) -> None:
-        self.progress.update(self.task, description=message, advance=1)
+        self.done += 1
+        if self.live:
+            self.progress.update(self.task, description=message, advance=1)
+        elif not quiet():
+            console.print(f"[{min(self.done, self.total)}/{self.total}] {message}",
+                          markup=False, soft_wrap=True)
 
 
 def _analysis_steps() -> int:
@@ -139,57 +154,6 @@ def _analysis_steps() -> int:
     from ..pipeline import STAGES
 
     return 3 + len(STAGES)
-
-
-def _print_result(result, out: Path | None) -> None:
-    info = result.info
-    for load in result.loads:
-        if load.skipped:
-            console.print(f"[yellow]•[/] {load.message}")
-            continue
-        console.print(f"[green]•[/] {load.file}: {load.rows_read:,} rows read, "
-                      f"{load.rows_loaded:,} loaded, {load.rows_rejected:,} rejected")
-        console.print(f"  {load.columns}")
-        if load.reasons:
-            console.print("  rejected: " + ", ".join(f"{k} {v:,}" for k, v in load.reasons.items()))
-        if load.identical_rows_kept:
-            console.print(f"  {load.identical_rows_kept:,} identical "
-                          f"row{'s' if load.identical_rows_kept > 1 else ''} kept (without an "
-                          "order id they cannot be told from repeat purchases)")
-    top = result.pareto["top_value_share"]
-    console.print(
-        f"\nAs of {result.as_of}: {info['n_customers']:,} customers"
-        + (f" (+{info['n_prospects']:,} prospects without purchases)" if info["n_prospects"] else "")
-        + f", total value {info['total_value']:,.2f}.")
-    console.print(f"The top 20 % of customers bring {top:.0%} of value; Gini {result.pareto['gini']:.2f}.")
-    table = Table(title=f"RFM segments ({info['scheme']})", title_justify="left")
-    for col, justify in (("segment", "left"), ("customers", "right"), ("% customers", "right"),
-                         ("% value", "right")):
-        table.add_column(col, justify=justify)
-    for row in result.segments.to_pylist():
-        table.add_row(row["label"], f"{row['customers']:,}", f"{row['customer_share']:.1%}",
-                      f"{row['value_share']:.1%}")
-    console.print(table)
-    stages = info.get("stages", {})
-    clv = stages.get("clv", {})
-    if clv.get("message"):
-        console.print(f"Lifetime value: {clv['message']}")
-    spend = clv.get("spend_model") or {}
-    if spend.get("message"):
-        console.print(f"Spend model: {spend['message']}.")
-    lifecycle = stages.get("lifecycle", {})
-    if lifecycle.get("counts"):
-        counts = lifecycle["counts"]
-        console.print("Lifecycle: " + ", ".join(
-            f"{stage} {counts[stage]:,}" for stage in lifecycle.get("stages", counts)
-            if stage in counts))
-    value = stages.get("value", {})
-    if value.get("quadrants"):
-        console.print("Value quadrants (current/potential high or low): " + ", ".join(
-            f"{q} {n:,}" for q, n in value["quadrants"].items()))
-    if out is not None:
-        console.print(f"Results in [bold]{out}[/]: customers.parquet, customers.csv, segments.csv, "
-                      f"rejects.csv, report.html")
 
 
 @main.command()
@@ -214,10 +178,12 @@ def _print_result(result, out: Path | None) -> None:
               help="Source system the customer ids belong to [default: 'default'].")
 @_analysis_options
 @segment_options
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the run summary as one JSON document on standard output.")
 @friendly_errors
 def run(transactions, customer_files, mapping, workspace, out, refunds, dayfirst,
         keep_duplicates, table, source, as_of, window_days, rfm_scheme, monetary, abc_basis,
-        abc_thresholds, lang, engine, segments=None, **clv_args):
+        abc_thresholds, lang, engine, segments=None, as_json=False, **clv_args):
     """Load TRANSACTIONS (files or a postgresql:// table) and analyse them.
 
     TRANSACTIONS can be CSV, TSV or whitespace-separated text, Parquet, Excel (.xlsx) or JSON
@@ -228,6 +194,9 @@ def run(transactions, customer_files, mapping, workspace, out, refunds, dayfirst
 
     Every row read is either loaded or listed in rejects.csv with its file, row, field and
     reason. Loading the same file again adds nothing.
+
+    The summary goes to standard output (with --json as one JSON document); progress and
+    warnings (rejected rows) to standard error.
     """
     from dataclasses import replace
 
@@ -247,7 +216,17 @@ def run(transactions, customer_files, mapping, workspace, out, refunds, dayfirst
         result = run_pipeline(list(transactions), customers=list(customer_files),
                               workspace=workspace, out=out, mapping=mapping_obj, options=options,
                               config=config, engine=engine, progress=steps)
-    _print_result(result, Path(out))
+    _print_summary(result, Path(out), workspace, lang, as_json)
+    note("Export a cell's customers with [bold]cvm targets CELL --out FILE[/]; see what got "
+         "worse since the last run with [bold]cvm alerts[/].")
+
+
+def _print_summary(result, out: Path, workspace, lang: str, as_json: bool) -> None:
+    warn_about_loads(result, out, lang)
+    if as_json:
+        click.echo(json.dumps(run_document(result, out, workspace), ensure_ascii=False, indent=2))
+    else:
+        print_run_summary(result, out, lang)
 
 
 @main.command()
@@ -258,8 +237,10 @@ def run(transactions, customer_files, mapping, workspace, out, refunds, dayfirst
               show_default=True, help="How many demo customers to generate.")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
               show_default=True, help="Where computations run.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the run summary as one JSON document on standard output.")
 @friendly_errors
-def demo(out, lang, n_customers, engine):
+def demo(out, lang, n_customers, engine, as_json):
     """Analyse built-in demo data (a fictional tea-shop chain) end to end.
 
     Writes the demo's input files, a workspace and the results folder (with report.html)
@@ -275,13 +256,13 @@ def demo(out, lang, n_customers, engine):
     ws_path = out / "demo.duckdb"
     if ws_path.exists():
         ws_path.unlink()
-    console.print(f"Demo data written to {data}")
+    note(f"Demo data written to {data}")
     with _Steps(total=2 + _analysis_steps()) as steps:
         result = run_pipeline([tx], customers=[cust], workspace=ws_path, out=out / "results",
                               config=AnalysisConfig(as_of=DEMO_AS_OF, lang=lang), engine=engine,
                               progress=steps)
-    _print_result(result, out / "results")
-    console.print(f"Open [bold]{out / 'results' / 'report.html'}[/] in a browser.")
+    _print_summary(result, out / "results", ws_path, lang, as_json)
+    note(f"Open [bold]{out / 'results' / 'report.html'}[/] in a browser.")
 
 
 @main.command()
@@ -307,7 +288,7 @@ def compare(as_of, workspace, rfm_scheme, window_days, lang, out):
     first, second = sorted(as_of)
     config = AnalysisConfig(rfm=RFMOptions(scheme=rfm_scheme), window_days=window_days, lang=lang)
     scheme = load_scheme(rfm_scheme)
-    with Workspace(workspace) as ws:
+    with Workspace(workspace, create=False) as ws:
         table = segment_migration(ws, first, second, config)
     labels = {s.key: s.label(lang) for s in scheme.segments}
     labels[NEW] = "(new)" if lang == "en" else "(新增)"
@@ -326,14 +307,14 @@ def compare(as_of, workspace, rfm_scheme, window_days, lang, out):
         label = f"{number[f]:>2} {labels[f]}" if f in number else f"   {labels[f]}"
         counts = [grid.get((f, k), 0) for k in tos]
         t.add_row(label, *[f"{c:,}" if c else "·" for c in counts], f"{sum(counts):,}")
-    console.print(t)
+    output.print(t)
     if out:
         import pyarrow.csv as pacsv
 
         from ..spreadsheet import formula_safe
 
         pacsv.write_csv(formula_safe(table), out)
-        console.print(f"Transitions written to {out}")
+        note(f"Transitions written to {out}")
 
 
 @main.command()
@@ -343,7 +324,7 @@ def schemes():
 
     for name in list_schemes():
         scheme = load_scheme(name)
-        console.print(f"[bold]{name}[/] ({scheme.kind}): "
+        output.print(f"[bold]{name}[/] ({scheme.kind}): "
                       + ", ".join(f"{s.label_en} / {s.label_zh}" for s in scheme.segments))
 
 
@@ -354,11 +335,11 @@ def runs(workspace):
     """List the runs stored in a workspace."""
     from ..workspace import Workspace
 
-    with Workspace(workspace) as ws:
+    with Workspace(workspace, read_only=True) as ws:
         t = Table()
         for col in ("run", "status", "as of", "engine", "started", "finished", "error"):
             t.add_column(col)
         for r in ws.runs():
             t.add_row(str(r["run_id"]), r["status"], str(r["as_of"] or ""), r["engine"] or "",
                       str(r["started_at"]), str(r["finished_at"] or ""), r["error"] or "")
-        console.print(t)
+        output.print(t)

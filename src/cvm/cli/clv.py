@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from . import console, friendly_errors, main
+from . import friendly_errors, main, note, output
 from .analysis import _date
 
 
@@ -53,7 +53,7 @@ def validate_clv(calibration_end, holdout_end, workspace, out, clv_model, time_u
     from ..reports.clv import render_validation_report
     from ..workspace import Workspace
 
-    with Workspace(workspace) as ws:
+    with Workspace(workspace, create=False) as ws:
         validation = validate_workspace(ws, calibration_end=calibration_end,
                                         holdout_end=holdout_end, model=clv_model,
                                         time_unit=time_unit, engine=engine)
@@ -71,9 +71,9 @@ def validate_clv(calibration_end, holdout_end, workspace, out, clv_model, time_u
                    default=str), encoding="utf-8")
     m = validation.metrics
     model = validation.choice.as_dict()
-    console.print(f"{model['title']} fitted on {m['customers']:,} customers up to "
-                  f"{validation.calibration_end} (log-likelihood {model['log_likelihood']:,.1f}).")
-    console.print(validation.choice.reason)
+    output.print(f"{model['title']} fitted on {m['customers']:,} customers up to "
+                 f"{validation.calibration_end} (log-likelihood {model['log_likelihood']:,.1f}).")
+    output.print(validation.choice.reason)
     table = Table(title=f"Holdout {validation.calibration_end} to {validation.holdout_end}",
                   title_justify="left")
     for col in ("figure", "value"):
@@ -85,9 +85,9 @@ def validate_clv(calibration_end, holdout_end, workspace, out, clv_model, time_u
                          ("RMSE per customer", f"{m['rmse']:.3f}"),
                          ("bias per customer", f"{m['bias']:+.3f}")):
         table.add_row(label, value)
-    console.print(table)
-    console.print(f"Report in [bold]{folder / 'report.html'}[/]; figures kept in the workspace as "
-                  f"validation {vid}.")
+    output.print(table)
+    note(f"Report in [bold]{folder / 'report.html'}[/]; figures kept in the workspace as "
+         f"validation {vid}.")
 
 
 @main.command("clv-scenario")
@@ -118,11 +118,13 @@ def clv_scenario(scenario, csv_path):
                       f"{cur}{y.cumulative_npv:,.0f}")
     table.add_row("total", f"{cur}{result.revenue:,.0f}", f"{cur}{result.profit:,.0f}", "",
                   f"{cur}{result.npv:,.0f}", "", style="bold")
-    console.print(table)
-    console.print(f"Revenue {cur}{result.revenue:,.0f}, profit {cur}{result.profit:,.0f}, "
-                  f"net present value {cur}{result.npv:,.0f}.")
+    output.print(table)
+    output.print(f"Revenue {cur}{result.revenue:,.0f}, profit {cur}{result.profit:,.0f}, "
+                 f"net present value {cur}{result.npv:,.0f}.")
     if csv_path:
-        import pandas as pd
+        import pyarrow as pa
 
-        _write_csv(pd.DataFrame(result.rows()), Path(csv_path))
-        console.print(f"Yearly figures written to {csv_path}")
+        from ..results import write_table
+
+        write_table(pa.Table.from_pylist(result.rows()), Path(csv_path))
+        note(f"Yearly figures written to {csv_path}")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from rich.table import Table
 
-from . import console, friendly_errors, main
+from . import friendly_errors, main, note, output
+from .summary import count_text
 
 
 def _probability(ctx, param, value):
@@ -99,27 +98,28 @@ def link_command(customer_files, mapping, source, dayfirst, workspace, out, engi
                           options=options, decisions=decisions, progress=steps)
         folder = write_linkage(ws, out, lang=lang)
     for load in result.loads:
-        console.print(f"[green]•[/] {load.file}: {load.rows_read:,} records read, "
-                      f"{load.rows_loaded:,} loaded, {load.rows_rejected:,} rejected")
-    console.print(
-        f"\n{result.records:,} records → {result.customers:,} customers "
+        output.print(f"[green]•[/] {load.file}: {count_text(load.rows_read, 'record')} read, "
+                     f"{load.rows_loaded:,} loaded, {load.rows_rejected:,} rejected")
+    output.print(
+        f"\n{count_text(result.records, 'record')} → {count_text(result.customers, 'customer')} "
         f"({result.multi_record_customers:,} with several records); "
-        f"{result.review_pairs:,} pairs to review; {result.merges:,} merges and "
-        f"{result.splits:,} splits of earlier customers; "
-        f"{result.records - result.linkable:,} records with nothing to link on.")
+        f"{count_text(result.review_pairs, 'pair')} to review; "
+        f"{count_text(result.merges, 'merge')} and {count_text(result.splits, 'split')} of "
+        f"earlier customers; {count_text(result.records - result.linkable, 'record')} with "
+        "nothing to link on.")
     if decisions:
-        console.print(f"{len(decisions):,} decisions stored"
-                      + (f"; {result.unknown_decisions:,} name records not in the workspace"
-                         if result.unknown_decisions else "") + ".")
+        output.print(f"{count_text(len(decisions), 'decision')} stored"
+                     + (f"; {result.unknown_decisions:,} name records not in the workspace"
+                        if result.unknown_decisions else "") + ".")
     if result.source_pairs:
         table = Table(title="Customers shared by source systems", title_justify="left")
         table.add_column("sources")
         table.add_column("customers", justify="right")
         for pair, count in list(result.source_pairs.items())[:10]:
             table.add_row(pair, f"{count:,}")
-        console.print(table)
-    console.print(f"Written to {folder}/ (xref.csv, golden.csv, review.csv, "
-                  "linkage-report.html)")
+        output.print(table)
+    note(f"Written to {folder}/ (xref.csv, golden.csv, review.csv, "
+         "linkage-report.html)")
 
 
 def _fmt(value) -> str:
@@ -142,11 +142,9 @@ def customer_command(customer_id, workspace):
     it), or an id that was merged into another customer.
     """
     from ..identity import customer_view
-    from ..workspace import Workspace, WorkspaceError
+    from ..workspace import Workspace
 
-    if not Path(workspace).exists():
-        raise WorkspaceError(f"workspace {workspace} does not exist")
-    with Workspace(workspace) as ws:
+    with Workspace(workspace, create=False) as ws:
         view = customer_view(ws, customer_id)
     click.echo(f"Customer {view.customer_id}"
                + (f" (also known as {', '.join(view.merged_ids)})" if view.merged_ids else ""))
@@ -170,8 +168,8 @@ def customer_command(customer_id, workspace):
         _echo(table)
     tx = view.transactions
     if tx["transactions"]:
-        click.echo(f"Purchases: {tx['transactions']:,} transactions on {tx['purchase_days']:,} "
-                   f"days, {tx['first_purchase']} to {tx['last_purchase']}, total "
+        click.echo(f"Purchases: {count_text(tx['transactions'], 'transaction')} on "
+                   f"{count_text(tx['purchase_days'], 'day')}, {tx['first_purchase']} to {tx['last_purchase']}, total "
                    f"{tx['total_amount']:,.2f} (average {tx['average_amount']:,.2f}); "
                    f"sources: {tx['sources']}")
     else:

@@ -2,7 +2,7 @@
 
 :func:`segment_options` adds the options to a command and hands them to it as one ``segments``
 argument; :func:`with_segment_options` puts them into an :class:`~cvm.config.AnalysisConfig`.
-After the command, the matrix and the composite-value weights of the run are printed.
+The run summary (:mod:`cvm.cli.summary`) shows the run's matrix and composite-value weights.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
-
-from . import console
 
 __all__ = ["segment_options", "with_segment_options", "read_ahp_matrix"]
 
@@ -99,16 +97,12 @@ _NAMES = ("lifecycle_scheme", "period_days", "churn_days", "weight_method", "wei
 
 
 def segment_options(func):
-    """Add the options; the command receives them as ``segments`` (a dict) and, when it has
-    a ``workspace``, the run's matrix is printed after it."""
+    """Add the options; the command receives them as ``segments`` (a dict)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         segments = {name: kwargs.pop(name) for name in _NAMES}
-        outcome = func(*args, segments=segments, **kwargs)
-        if kwargs.get("workspace"):
-            _print_latest(kwargs["workspace"])
-        return outcome
+        return func(*args, segments=segments, **kwargs)
 
     for option in reversed(_OPTIONS):
         wrapper = option(wrapper)
@@ -130,23 +124,3 @@ def with_segment_options(config, segments: dict | None):
     matrix = replace(config.matrix, scheme=s["matrix_scheme"], tier_basis=s["tier_basis"],
                      playbook=s["playbook"])
     return replace(config, lifecycle=lifecycle, value=value, matrix=matrix)
-
-
-def _print_latest(workspace) -> None:
-    import duckdb
-
-    from ..workspace import Workspace, WorkspaceError
-    from .segments import print_matrix
-
-    try:
-        with Workspace(workspace, read_only=True) as ws:
-            run_id = ws.latest_run()
-            if run_id is None:
-                return
-            matrix = ws.result("matrix", run_id)
-            stages = ws.run_summary(run_id).get("info", {}).get("stages", {})
-    except (WorkspaceError, duckdb.Error):  # no matrix in this run: nothing to print
-        return
-    print_matrix(matrix, stages.get("value"))
-    console.print("Export a cell's customers with [bold]cvm targets CELL --out FILE[/]; "
-                  "see what got worse since the last run with [bold]cvm alerts[/].")

@@ -8,7 +8,8 @@ import click
 from rich.table import Table
 
 from ..results import write_table
-from . import console, friendly_errors, main
+from . import friendly_errors, main, note, output
+from .summary import count_text, print_matrix
 
 
 @main.command()
@@ -30,8 +31,8 @@ def targets(cells, out, workspace, run_id):
     counts: dict[str, int] = {}
     for cell in table.column("matrix_cell").to_pylist():
         counts[cell] = counts.get(cell, 0) + 1
-    console.print(f"{table.num_rows:,} customers written to [bold]{out}[/]"
-                  + (": " + ", ".join(f"{c} {n:,}" for c, n in counts.items()) if counts else ""))
+    output.print(f"{count_text(table.num_rows, 'customer')} written to [bold]{out}[/]"
+                 + (": " + ", ".join(f"{c} {n:,}" for c, n in counts.items()) if counts else ""))
 
 
 @main.command()
@@ -53,8 +54,8 @@ def alerts(workspace, run_id, previous, owner, out, limit):
 
     with Workspace(workspace, read_only=True) as ws:
         table, now, before = cell_alerts(ws, run_id=run_id, previous=previous, owner=owner)
-    console.print(f"Run {now} against run {before}: {table.num_rows:,} customers moved to a "
-                  "worse cell or stage.")
+    output.print(f"Run {now} against run {before}: {count_text(table.num_rows, 'customer')} "
+                 "moved to a worse cell or stage.")
     groups: dict = {}
     for row in table.to_pylist():
         groups.setdefault(row["owner"], []).append(row)
@@ -66,10 +67,10 @@ def alerts(workspace, run_id, previous, owner, out, limit):
             t.add_row(r["customer_id"], r["name"] or "", r["from_cell"], r["to_cell"],
                       f"{r['composite_before']:.0f}" if r["composite_before"] is not None else "",
                       r["change"])
-        console.print(t)
+        output.print(t)
     if out:
         write_table(table, Path(out))
-        console.print(f"Alerts written to [bold]{out}[/]")
+        note(f"Alerts written to [bold]{out}[/]")
 
 
 @main.command()
@@ -86,31 +87,3 @@ def matrix(workspace, run_id):
         table = ws.result("matrix", rid)
         info = ws.run_summary(rid).get("info", {}).get("stages", {})
     print_matrix(table, info.get("value"))
-
-
-def print_matrix(table, value_summary: dict | None = None) -> None:
-    """The matrix table and, when given, the composite-value weights and how they were made."""
-    if value_summary:
-        names = value_summary.get("indicators", [])
-        weights = ", ".join(f"{n.replace('_', ' ')} {w:.2f}"
-                            for n, w in zip(names, value_summary.get("weights", [])))
-        line = f"Composite value weights ({value_summary.get('method')}): {weights}"
-        if value_summary.get("method") == "ahp":
-            line += f"; consistency ratio {value_summary['consistency_ratio']:.3f}"
-        console.print(line)
-        if not value_summary.get("credit_available", True):
-            console.print("No credit data: every customer has the neutral credit score.")
-    t = Table(title="Value × lifecycle matrix", title_justify="left")
-    for col, justify in (("cell", "left"), ("customers", "right"), ("% value", "right"),
-                         ("avg CLV", "right"), ("priority", "right"), ("actions", "left"),
-                         ("gain/customer", "right")):
-        t.add_column(col, justify=justify)
-    for r in table.to_pylist():
-        if not r["customers"]:
-            continue
-        t.add_row(r["cell"], f"{r['customers']:,}", f"{r['value_share']:.1%}",
-                  f"{r['avg_clv']:,.0f}" if r["avg_clv"] is not None else "–",
-                  str(r["priority"]), r["actions"],
-                  f"{r['expected_gain_per_customer']:,.0f}"
-                  if r["expected_gain_per_customer"] is not None else "–")
-    console.print(t)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import console, friendly_errors, main
+from . import console, friendly_errors, main, note, output
 
 
 def _duration(ctx, param, value):
@@ -121,7 +121,7 @@ def token_list(workspace):
     for t in rows:
         table.add_row(t.key, t.role, t.name, _when(t.created_at), _when(t.last_used),
                       _when(t.expires_at), _when(t.revoked_at))
-    console.print(table)
+    output.print(table)
 
 
 def _when(value) -> str:
@@ -160,7 +160,7 @@ def report(workspace, run_id, fmt, lang, out):
     from ..reports import render_report
     from ..workspace import Workspace
 
-    with Workspace(workspace) as ws:
+    with Workspace(workspace, read_only=True) as ws:
         run_id = run_id if run_id is not None else ws.latest_run()
         if run_id is None:
             raise click.UsageError(f"workspace {workspace} has no complete run yet: run `cvm run`")
@@ -176,7 +176,7 @@ def report(workspace, run_id, fmt, lang, out):
         target.write_text(page, encoding="utf-8")
     else:
         _pdf(page, target)
-    console.print(f"Report of run {run_id} written to [bold]{target}[/]")
+    note(f"Report of run {run_id} written to [bold]{target}[/]")
 
 
 def _pdf(page: str, target: Path) -> None:

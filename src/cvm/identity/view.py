@@ -53,7 +53,22 @@ def _resolve(ws: Workspace, ident: str) -> str:
                         "other_id = ? ORDER BY link_id DESC LIMIT 1", [ident])
         if rows:
             return _resolve(ws, rows[0][0])
-    raise CustomerNotFound(f"no customer {ident!r} in workspace {ws.path}")
+    close = _close_ids(ws, sid or ident)
+    raise CustomerNotFound(f"no customer {ident!r} in workspace {ws.path}"
+                           + (f"; did you mean {' or '.join(map(repr, close))}?" if close else ""))
+
+
+def _close_ids(ws: Workspace, ident: str, limit: int = 5) -> list[str]:
+    """Ids that differ from ``ident`` only by leading zeros, letter case or surrounding spaces
+    (``1`` → ``00001``, ``c001`` → ``C001``), as unified ids or as source ids."""
+    key = "ltrim(lower(trim({})), '0')"
+    rows = ws.query(
+        f"SELECT DISTINCT id FROM (SELECT customer_id AS id FROM xref WHERE "
+        f"{key.format('customer_id')} = {key.format('?')} UNION ALL "
+        f"SELECT source || ':' || source_customer_id FROM xref WHERE "
+        f"{key.format('source_customer_id')} = {key.format('?')} AND "
+        f"source_customer_id <> customer_id) ORDER BY id LIMIT {limit}", [ident, ident])
+    return [r[0] for r in rows if r[0] != ident]
 
 
 def _has_table(ws: Workspace, name: str) -> bool:

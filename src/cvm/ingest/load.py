@@ -28,7 +28,7 @@ from ..schema import CUSTOMER_FIELDS, TRANSACTION_FIELDS, Field
 from ..workspace import Workspace
 from .columns import resolve_columns
 from .dates import DateOrder
-from .readers import RawTable, SourceError, read_source
+from .readers import RawTable, SourceError, read_source, source_name
 from .repeats import mark_repeats, no_repeats
 from .values import clean_ids, clean_text, parse_dates, parse_numbers
 
@@ -73,7 +73,9 @@ REJECT_CODES = {
 }
 
 
-def _sha256(source: str | Path) -> str | None:
+def _sha256(source) -> str | None:
+    if not isinstance(source, (str, Path)):  # an in-memory table
+        return None
     path = Path(str(source))
     if not path.is_file():
         return None
@@ -193,10 +195,12 @@ def _column_text(raw: RawTable, name: str) -> np.ndarray:
     return np.asarray(raw.table.column(name).to_pylist(), dtype=object)
 
 
-def load_transactions(ws: Workspace, source: str | Path, *, mapping: Mapping | None = None,
+def load_transactions(ws: Workspace, source, *, mapping: Mapping | None = None,
                       options: IngestOptions | None = None,
                       as_of: dt.date | None = None) -> LoadReport:
-    """Load a transactions source into the workspace.
+    """Load a transactions source into the workspace: a file, a ``postgresql://`` table, or a
+    pandas or Polars DataFrame, Arrow table or Ibis table (read as a Parquet file is: the same
+    column guessing and checks; a rejected row is numbered by its position, from 1).
 
     Rows dated after ``as_of`` (default: today) are rejected as in the future.
     """
@@ -323,11 +327,9 @@ def load_transactions(ws: Workspace, source: str | Path, *, mapping: Mapping | N
 
 
 def _location(source) -> str:
-    text = str(source)
-    if "://" in text:
-        from .readers import _redact
-        return _redact(text)
-    return str(Path(text).resolve())
+    if not isinstance(source, (str, Path)) or "://" in str(source):
+        return source_name(source)
+    return str(Path(source).resolve())
 
 
 _CUSTOMER_COLUMNS = ("name", "phone", "email", "birth_date", "city", "gender", "signup_date",
@@ -335,9 +337,10 @@ _CUSTOMER_COLUMNS = ("name", "phone", "email", "birth_date", "city", "gender", "
                      "defaults", "credit_limit_use")
 
 
-def load_customers(ws: Workspace, source: str | Path, *, mapping: Mapping | None = None,
+def load_customers(ws: Workspace, source, *, mapping: Mapping | None = None,
                    options: IngestOptions | None = None) -> LoadReport:
-    """Load a customer list (one record per customer per source system).
+    """Load a customer list (one record per customer per source system) from a file, a
+    ``postgresql://`` table or an in-memory table, as :func:`load_transactions` does.
 
     Records without a customer id, or repeating an id already given in the same source, are
     rejected; unreadable optional fields (a birth date that is not a date) are left empty.

@@ -26,8 +26,8 @@ import pyarrow.csv as pacsv
 
 from ..config import IngestOptions
 
-__all__ = ["RawTable", "SourceError", "read_source", "source_kind", "check_workbook",
-           "MAX_WORKBOOK_BYTES", "MAX_WORKBOOK_RATIO"]
+__all__ = ["RawTable", "SourceError", "read_source", "source_kind", "table_kind", "source_name",
+           "ACCEPTED", "check_workbook", "MAX_WORKBOOK_BYTES", "MAX_WORKBOOK_RATIO"]
 
 _TEXT_SUFFIXES = {".csv", ".tsv", ".tab", ".txt", ".dat", ".psv"}
 _EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
@@ -78,15 +78,58 @@ def source_kind(source: str | Path) -> str:
     return "text"
 
 
-def read_source(source: str | Path, options: IngestOptions | None = None, *,
+#: what a source may be besides a path or a postgresql:// URL (said in errors)
+ACCEPTED = ("a file path, a postgresql:// URL, or a table: a pandas or Polars DataFrame, an "
+            "Arrow table or an Ibis table")
+
+
+def table_kind(source) -> str | None:
+    """What kind of in-memory table ``source`` is ("pandas DataFrame", "Polars DataFrame",
+    "Arrow table", "Ibis table"), or None when it is none of them (a path, a URL …).
+
+    >>> import pyarrow as pa
+    >>> table_kind(pa.table({"a": [1]})), table_kind("sales.csv")
+    ('Arrow table', None)
+    """
+    if isinstance(source, (pa.Table, pa.RecordBatch)):
+        return "Arrow table"
+    kind = type(source)
+    package, name = kind.__module__.split(".")[0], kind.__name__
+    if package == "pandas" and name == "DataFrame":
+        return "pandas DataFrame"
+    if package == "polars" and name in ("DataFrame", "LazyFrame"):
+        return "Polars DataFrame"
+    if package == "ibis" and hasattr(source, "to_pyarrow"):
+        return "Ibis table"
+    return None
+
+
+def source_name(source) -> str:
+    """How a source is named in progress, reports and rejects: the file name, the redacted
+    URL, or the kind of table (``pandas DataFrame``)."""
+    kind = table_kind(source)
+    if kind is not None:
+        return kind
+    text = str(source)
+    return _redact(text) if "://" in text else text
+
+
+def read_source(source, options: IngestOptions | None = None, *,
                 one_column: bool = False) -> RawTable:
-    """Read a file or a PostgreSQL table (``postgresql://user@host/db?table=sales``).
+    """Read a file, a PostgreSQL table (``postgresql://user@host/db?table=sales``) or an
+    in-memory table (pandas or Polars DataFrame, Arrow table, Ibis table).
 
     A text file that reads as a single column is taken for a wrong delimiter, unless
     ``one_column`` says one column can be the whole table (a customer list of ids only) and no
     line of the file holds a character that could have separated fields.
     """
     options = options or IngestOptions()
+    kind = table_kind(source)
+    if kind is not None:
+        return _read_table(source, kind)
+    if not isinstance(source, (str, Path)):
+        raise SourceError(f"cannot read a source of type {type(source).__name__}: give "
+                          f"{ACCEPTED}")
     kind = source_kind(source)
     if kind == "postgresql":
         return _read_postgresql(str(source), options)
@@ -347,6 +390,12 @@ def _temporal_text(col) -> pa.ChunkedArray:
     return col.cast(pa.string())
 
 
+def _typed(name: str, kind: str, table: pa.Table) -> RawTable:
+    """A typed table (Parquet file, data frame) as text columns; its rows are numbered from 1."""
+    rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
+    return RawTable(name, kind, _as_text(table), rows)
+
+
 def _read_parquet(path: Path) -> RawTable:
     import pyarrow.parquet as pq
 
@@ -354,8 +403,26 @@ def _read_parquet(path: Path) -> RawTable:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise SourceError(f"{path} is not a readable Parquet file ({_short(exc)})") from None
-    return RawTable(path.name, "parquet", _as_text(table),
-                    np.arange(1, table.num_rows + 1, dtype=np.int64))
+    return _typed(path.name, "parquet", table)
+
+
+def _read_table(source, kind: str) -> RawTable:
+    """An in-memory table, converted to Arrow and read as a Parquet file is; row N is the
+    table's N-th row (``df.iloc[N - 1]``). A pandas index other than the default 0, 1, 2 …
+    becomes a column (so an id kept in the index is found)."""
+    if kind == "Arrow table":
+        table = source if isinstance(source, pa.Table) else pa.Table.from_batches([source])
+    elif kind == "pandas DataFrame":
+        table = pa.Table.from_pandas(source)
+        table = table.replace_schema_metadata(None)
+    elif kind == "Polars DataFrame":
+        frame = source.collect() if type(source).__name__ == "LazyFrame" else source
+        table = frame.to_arrow()
+    else:
+        table = source.to_pyarrow()
+    if table.num_columns == 0:
+        raise SourceError(f"the {kind} has no columns: there is nothing to load")
+    return _typed(kind, "table", table)
 
 
 def _read_excel(path: Path, options: IngestOptions) -> RawTable:

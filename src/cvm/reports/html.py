@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import tempfile
+import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -137,9 +137,11 @@ def write_report(path, customers: pd.DataFrame, segments: pd.DataFrame, pareto: 
     page = render_report(customers, segments, pareto, run_info, lang=lang)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    # opened as any new file is (mode 0666 less the umask, like the other results files);
+    # a tempfile.mkstemp file would be private (0600) and keep that mode once renamed
+    temporary = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}"
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
+        with open(temporary, "x", encoding="utf-8") as out:
             out.write(page)
         os.replace(temporary, target)
     except BaseException:
