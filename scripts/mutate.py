@@ -49,6 +49,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
@@ -259,12 +260,19 @@ def _engine_filter(engine: str) -> list[str]:
     return {"duckdb": ["-k", "not spark"], "spark": ["-k", "not duckdb"], "both": []}[engine]
 
 
+_RUNNING: set[subprocess.Popen] = set()
+_STOPPING = threading.Event()
+
+
 def _run(cmd: list[str], env: dict, cwd: Path, timeout: float | None) -> tuple[int | None, str, float]:
     """Run ``cmd`` in its own process group; ``None`` as exit code when it timed out (the whole
     group, a JVM included, is then killed)."""
+    if _STOPPING.is_set():
+        raise RuntimeError("the check is stopping")
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    _RUNNING.add(proc)
     try:
         out, _ = proc.communicate(timeout=timeout)
         return proc.returncode, out, time.monotonic() - start
@@ -272,6 +280,18 @@ def _run(cmd: list[str], env: dict, cwd: Path, timeout: float | None) -> tuple[i
         os.killpg(proc.pid, signal.SIGKILL)
         out, _ = proc.communicate()
         return None, out, time.monotonic() - start
+    finally:
+        _RUNNING.discard(proc)
+
+
+def _stop_running() -> None:
+    """Kill the test runs still going (when the check itself is stopped)."""
+    _STOPPING.set()
+    for proc in list(_RUNNING):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 class Workspace:
@@ -358,9 +378,16 @@ def check(module: Path, tests: list[str], *, src: Path, root: Path, engine: str,
                 f"{m.before}  ⇒  {m.after}")
             return m
 
-        with ThreadPoolExecutor(max_workers=len(spaces)) as ex:
+        ex = ThreadPoolExecutor(max_workers=len(spaces))
+        try:
             done = list(ex.map(run_one, mutants))
+        except BaseException:
+            _stop_running()  # the runs under way end at once, the ones queued never start
+            raise
+        finally:
+            ex.shutdown(wait=True, cancel_futures=True)
     finally:
+        _stop_running()
         for s in spaces:
             s.close()
     return summarise(rel, done, stale, engine, baseline)
@@ -418,6 +445,8 @@ def main(argv: list[str] | None = None) -> int:
                         "at least 30)")
     p.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     args = p.parse_args(argv)
+    # stopped with a signal, still kill the test runs and remove the copies (``finally``)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     root = Path.cwd()
     module = args.module if isinstance(args.module, Path) else Path(args.module)
     if not module.resolve().is_relative_to(args.src.resolve()):
