@@ -217,14 +217,21 @@ def find_mutants(source: str, strings: bool = False) -> list[Mutant]:
         tree = ast.parse(source)
         parents = _parents(tree)
         node, label, apply = next(s for i, s in enumerate(_sites(tree, strings)) if i == index)
-        before = _short(node)
+        # a number alone says little: show the expression it is part of
+        context = node
+        while isinstance(context, ast.Constant) or not isinstance(context, (ast.expr, ast.stmt)):
+            up = parents.get(id(context))
+            if up is None or isinstance(up[0], ast.stmt):
+                break
+            context = up[0]
+        before = _short(context)
         shown = apply(parents)
         key = (node.lineno, label)
         seen[key] = seen.get(key, 0) + 1
         if seen[key] > 1:
             label = f"{label} #{seen[key]}"
         out.append(Mutant(index=index, line=node.lineno, label=label, before=before,
-                          after=_short(shown if shown is not None else node)))
+                          after=_short(shown if shown is not None else context)))
     return sorted(out, key=lambda m: (m.line, m.index))
 
 

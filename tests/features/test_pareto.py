@@ -90,6 +90,11 @@ def test_summary_of_a_hand_case_has_every_key_the_outputs_read():
         {"class": "B", "customers": 1, "customer_share": 0.25, "value": 30.0, "value_share": 0.3},
         {"class": "C", "customers": 2, "customer_share": 0.5, "value": 10.0, "value_share": 0.1},
     ]
+    # the same customers in hundreds (a total of 1): the same shares
+    small = pareto_summary(np.array([0.6, 0.3, 0.1, 0.0]), np.array(["A", "B", "C", "C"]))
+    assert small["gini"] == pytest.approx(0.5, rel=1e-12)
+    assert _flat(small["lorenz"]) == pytest.approx(_flat(s["lorenz"]), rel=1e-12)
+    assert small["top_value_share"] == pytest.approx(0.6, rel=1e-12)
     s = pareto_summary(np.array([1.0]), np.array(["A"]),
                        ABCOptions(basis="customers", measure="margin"))
     assert (s["basis"], s["value_measure"], s["thresholds"]) == (
