@@ -198,7 +198,9 @@ EDGE_ROWS = {
     "at_rise": (10, 5, 500, 0.5, 150.0, 4, 1.0, None, "growing"),
     "below_rise": (10, 5, 500, 0.49, 149.0, 4, 1.0, None, "steady"),
     "new_spend": (10, 5, 500, None, 50.0, 4, 0.2, None, "growing"),  # nothing earlier
+    "new_small_spend": (10, 5, 500, None, 0.5, 4, 0.2, None, "growing"),  # any spend above 0
     "dormant": (200, 5, 500, None, 0.0, 2, 0.0, None, "dormant"),
+    "dormant_one_period": (100, 2, 100, None, 0.0, 1, 0.0, None, "dormant"),
     "stable_at_limits": (10, 5, 365, 0.0, 100.0, 4, 0.5, None, "steady"),
     "share_below": (10, 5, 365, 0.0, 100.0, 4, 0.4, None, "building"),
     "tenure_364": (10, 5, 364, 0.0, 100.0, 4, 1.0, None, "building"),
@@ -237,6 +239,10 @@ def test_trend_counts_each_purchase_in_its_period(engine_name, make_transactions
         ("edges", "2024-12-31", 10.0, 1.0), ("edges", "2025-01-01", 99.0, None),
         # first purchase 179 days ago: one earlier period
         ("young", "2024-07-05", 60.0, None), ("young", "2024-12-30", 90.0, None),
+        # small amounts: 0.5 on average before, 1 in the last period: +100 %
+        ("small", "2024-09-01", 0.5, None), ("small", "2024-12-01", 1.0, None),
+        # first purchase 30 days ago: no earlier period, so no average (null, not 0 / 0)
+        ("fresh", "2024-12-01", 40.0, None),
     ])
     engine = get_engine(engine_name)
     txns = engine.table(rows, f"lc_periods_{engine_name}")
@@ -252,6 +258,12 @@ def test_trend_counts_each_purchase_in_its_period(engine_name, make_transactions
     young = {name: got["young"][name] for name in TREND_NAMES}
     margin = young.pop("margin_last_period")
     assert margin is None or margin != margin  # no margin known: null (NaN on some engines)
+    small = got["small"]
+    assert (small["spend_previous_avg"], small["spend_change"], small["previous_periods"]) == (
+        0.5, 1.0, 1)
+    fresh = got["fresh"]
+    assert (fresh["spend_previous_avg"], fresh["purchases_previous_avg"], fresh["spend_change"],
+            fresh["previous_periods"], fresh["active_period_share"]) == (None, None, None, 0, 1.0)
     assert young == pytest.approx({
         "spend_last_period": 90.0, "spend_previous_avg": 60.0, "spend_change": 0.5,
         "purchases_last_period": 1, "purchases_previous_avg": 1.0, "active_period_share": 1.0,
