@@ -280,6 +280,8 @@ def _run(cmd: list[str], env: dict, cwd: Path, timeout: float | None) -> tuple[i
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     _RUNNING.add(proc)
+    if _STOPPING.is_set():  # started while the check was being stopped
+        os.killpg(proc.pid, signal.SIGKILL)
     try:
         out, _ = proc.communicate(timeout=timeout)
         return proc.returncode, out, time.monotonic() - start
