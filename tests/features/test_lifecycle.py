@@ -301,6 +301,19 @@ REASONS = [
      "spend last 90 days 100 vs 100 average of previous 4 90-day period(s): +0 %; "
      "customer for 1,426 days, bought in 4 of 5 periods",
      "最近 90 天消费 100，之前 4 个 90 天周期平均 100：+0 %；已成为客户 1,426 天，5 个周期中有 4 个有购买"),
+    # with exploration under one period, a customer can be past it with no earlier period
+    ("building", 80.0, None, None, 0, 60, 5, 2, 1.0, None,
+     "no earlier period to compare; customer for 60 days; customer for 60 days, bought in 1 of 1 "
+     "periods (stable from 365 days and 50% of periods)",
+     "没有可比较的之前周期；已成为客户 60 天；已成为客户 60 天，1 个周期中有 1 个有购买"
+     "（满 365 天且 50% 的周期有购买为稳定期）"),
+    # a figure that is not known (null) or not a number (NaN) is shown as a dash
+    ("falling", None, 100.0, None, 4, 500, 10, 5, 1.0, None,
+     "spend last 90 days – vs 100 average of previous 4 90-day period(s): –",
+     "最近 90 天消费 –，之前 4 个 90 天周期平均 100：–"),
+    ("falling", float("nan"), 100.0, float("nan"), 4, 500, 10, 5, 1.0, None,
+     "spend last 90 days – vs 100 average of previous 4 90-day period(s): –",
+     "最近 90 天消费 –，之前 4 个 90 天周期平均 100：–"),
     ("building", 110.0, 100.0, 0.1, 2, 244, 30, 3, 2 / 3, None,
      "spend last 90 days 110 vs 100 average of previous 2 90-day period(s): +10 %; "
      "customer for 244 days, bought in 2 of 3 periods (stable from 365 days and 50% of periods)",
@@ -320,6 +333,25 @@ def test_every_reason_text(lang):
                       for i, (name, kind) in enumerate(zip(names, types))})
     want = [r[10] if lang == "en" else r[11] for r in REASONS]
     assert lifecycle_reasons(table, lang=lang).to_pylist() == want
+
+
+def test_prospect_reason():
+    from cvm.features.lifecycle import prospect_reason
+
+    assert prospect_reason() == "in the customer list, no purchase yet"
+    assert prospect_reason("zh") == "在客户名单中，尚无购买"
+
+
+def test_stage_history_at_one_and_two_dates(staged):
+    _, _, engine, txns = staged
+    for dates in ([AS_OF], [dt.date(2024, 10, 2), AS_OF]):
+        long = engine.to_arrow(stage_history(purchase_days(txns), dates))
+        at = {(r["customer_id"], r["as_of"]): r["lifecycle_stage"] for r in long.to_pylist()}
+        assert {d for (_, d) in at} == set(dates)
+        assert at[("gone", AS_OF)] == "churned"
+    assert at[("gone", dt.date(2024, 10, 2))] == "churned"  # 367 days since the last purchase
+    # on 2024-10-02 "newbie" had not bought yet (first purchase 2024-11-01): 8 + 9 rows
+    assert len(at) == 8 + 9 and ("newbie", dt.date(2024, 10, 2)) not in at
 
 
 def test_reasons_state_the_options_in_force():
