@@ -337,8 +337,6 @@ def check(module: Path, tests: list[str], *, src: Path, root: Path, engine: str,
     """Run every mutant of ``module`` against ``tests``; the result as a dict (see ``--json``)."""
     source = module.read_text(encoding="utf-8")
     mutants = find_mutants(source, strings)
-    if only:
-        mutants = [m for m in mutants if m.line in only]
     rel = module.resolve().relative_to(root.resolve()).as_posix()
     equivalents = load_equivalents(equivalents_file, rel)
     by_key = {(e["line"], e["mutation"]): e for e in equivalents}
@@ -348,6 +346,8 @@ def check(module: Path, tests: list[str], *, src: Path, root: Path, engine: str,
             m.equivalent = entry["reason"]
     stale = [e for e in equivalents
              if not any((m.line, m.label) == (e["line"], e["mutation"]) for m in mutants)]
+    if only:
+        mutants = [m for m in mutants if m.line in only]
     extra = _engine_filter(engine)
 
     pool: queue.Queue[Workspace] = queue.Queue()
