@@ -173,3 +173,215 @@ def test_stage_history_at_earlier_dates(staged):
     assert at[("gone", dates[0])] == "decline"
     assert at[("gone", dates[2])] == "churned"  # 367 days
     assert {d for (_, d) in at} == set(dates)
+
+
+# -- the rules at their boundaries, on hand-made trend rows --------------------------------
+
+# decline and growth thresholds that are exact in floating point (0.75 − 1 is exactly −0.25)
+EDGE_OPTIONS = LifecycleOptions(decline_drop=0.25, growth_rise=0.5, exploration_days=30)
+
+# customer: recency, purchase days, tenure, spend change, last-period spend, earlier periods,
+# active share, P(alive) → rule
+EDGE_ROWS = {
+    "recency_365": (365, 5, 500, -1.0, 0.0, 4, 0.8, None, "falling"),  # not more than 365
+    "recency_366": (366, 5, 500, -1.0, 0.0, 4, 0.8, None, "churn_recency"),
+    "alive_at_limit": (90, 5, 500, -1.0, 0.0, 4, 0.8, 0.1, "falling"),  # 0.1 is not below 0.1
+    "alive_below": (90, 5, 500, -1.0, 0.0, 4, 0.8, 0.09, "churn_alive"),  # a full period quiet
+    "alive_below_recent": (89, 5, 500, 0.0, 100.0, 4, 1.0, 0.09, "steady"),  # bought in period 0
+    "one_day": (10, 1, 500, 0.0, 100.0, 4, 1.0, None, "trial"),
+    "two_days": (10, 2, 500, 0.0, 100.0, 4, 1.0, None, "steady"),
+    "tenure_29": (10, 3, 29, None, 100.0, 0, 1.0, None, "short_tenure"),
+    "tenure_30": (10, 3, 30, None, 100.0, 0, 1.0, None, "growing"),  # spend, no earlier period
+    "free_samples": (10, 3, 60, None, 0.0, 0, 1.0, None, "building"),  # zero spend, no history
+    "at_drop": (10, 5, 500, -0.25, 75.0, 4, 1.0, None, "falling"),
+    "above_drop": (10, 5, 500, -0.24, 76.0, 4, 1.0, None, "steady"),
+    "at_rise": (10, 5, 500, 0.5, 150.0, 4, 1.0, None, "growing"),
+    "below_rise": (10, 5, 500, 0.49, 149.0, 4, 1.0, None, "steady"),
+    "new_spend": (10, 5, 500, None, 50.0, 4, 0.2, None, "growing"),  # nothing earlier
+    "new_small_spend": (10, 5, 500, None, 0.5, 4, 0.2, None, "growing"),  # any spend above 0
+    "dormant": (200, 5, 500, None, 0.0, 2, 0.0, None, "dormant"),
+    "dormant_one_period": (100, 2, 100, None, 0.0, 1, 0.0, None, "dormant"),
+    "stable_at_limits": (10, 5, 365, 0.0, 100.0, 4, 0.5, None, "steady"),
+    "share_below": (10, 5, 365, 0.0, 100.0, 4, 0.4, None, "building"),
+    "tenure_364": (10, 5, 364, 0.0, 100.0, 4, 1.0, None, "building"),
+}
+RULE_STAGE = {"churn_recency": "churned", "churn_alive": "churned", "trial": "exploration",
+              "short_tenure": "exploration", "falling": "decline", "dormant": "decline",
+              "growing": "formation", "building": "formation", "steady": "stability"}
+
+
+def _edge_table():
+    names = ("history_recency_days", "history_purchase_days", "history_tenure_days",
+             "spend_change", "spend_last_period", "previous_periods", "active_period_share",
+             "probability_alive")
+    types = (pa.int64(), pa.int64(), pa.int64(), pa.float64(), pa.float64(), pa.int64(),
+             pa.float64(), pa.float64())
+    data = {"customer_id": list(EDGE_ROWS)}
+    for i, (name, kind) in enumerate(zip(names, types)):
+        data[name] = pa.array([row[i] for row in EDGE_ROWS.values()], kind)
+    return pa.table(data)
+
+
+def test_rules_at_their_thresholds(engine_name):
+    engine = get_engine(engine_name)
+    trend = engine.table(_edge_table(), f"lc_edges_{engine_name}")
+    got = engine.to_arrow(stage_rules(trend, EDGE_OPTIONS, alive=trend.probability_alive))
+    got = {r["customer_id"]: (r["lifecycle_rule"], r["lifecycle_stage"]) for r in got.to_pylist()}
+    assert got == {c: (row[-1], RULE_STAGE[row[-1]]) for c, row in EDGE_ROWS.items()}
+
+
+def test_trend_counts_each_purchase_in_its_period(engine_name, make_transactions):
+    # periods of 90 days back from 2024-12-31: 89 days ago is period 0, 90 days ago period 1,
+    # 449 days ago period 4 (the last one compared), 450 days ago period 5 (not compared)
+    rows = make_transactions([
+        ("edges", "2023-10-08", 1000.0, None), ("edges", "2023-10-09", 400.0, None),
+        ("edges", "2024-10-02", 200.0, None), ("edges", "2024-10-03", 20.0, 5.0),
+        ("edges", "2024-12-31", 10.0, 1.0), ("edges", "2025-01-01", 99.0, None),
+        # first purchase 179 days ago: one earlier period
+        ("young", "2024-07-05", 60.0, None), ("young", "2024-12-30", 90.0, None),
+        # small amounts: 0.5 on average before, 1 in the last period: +100 %
+        ("small", "2024-09-01", 0.5, None), ("small", "2024-12-01", 1.0, None),
+        # first purchase 30 days ago: no earlier period, so no average (null, not 0 / 0)
+        ("fresh", "2024-12-01", 40.0, None),
+    ])
+    engine = get_engine(engine_name)
+    txns = engine.table(rows, f"lc_periods_{engine_name}")
+    got = engine.to_arrow(customer_trend(purchase_days(txns), as_of=AS_OF)).to_pylist()
+    got = {r["customer_id"]: r for r in got}
+    edges = {name: got["edges"][name] for name in TREND_NAMES}
+    assert edges == pytest.approx({
+        # 30 in period 0 against (400 + 200) / 4: −80 %; periods 0, 1 and 4 of 5 active
+        "spend_last_period": 30.0, "spend_previous_avg": 150.0, "spend_change": -0.8,
+        "purchases_last_period": 2, "purchases_previous_avg": 0.5, "active_period_share": 0.6,
+        "previous_periods": 4, "history_tenure_days": 450, "history_recency_days": 0,
+        "history_purchase_days": 5, "margin_last_period": 6.0}, rel=1e-12)
+    young = {name: got["young"][name] for name in TREND_NAMES}
+    margin = young.pop("margin_last_period")
+    assert margin is None or margin != margin  # no margin known: null (NaN on some engines)
+    small = got["small"]
+    assert (small["spend_previous_avg"], small["spend_change"], small["previous_periods"]) == (
+        0.5, 1.0, 1)
+    fresh = got["fresh"]
+    assert (fresh["spend_previous_avg"], fresh["purchases_previous_avg"], fresh["spend_change"],
+            fresh["previous_periods"], fresh["active_period_share"]) == (None, None, None, 0, 1.0)
+    assert young == pytest.approx({
+        "spend_last_period": 90.0, "spend_previous_avg": 60.0, "spend_change": 0.5,
+        "purchases_last_period": 1, "purchases_previous_avg": 1.0, "active_period_share": 1.0,
+        "previous_periods": 1, "history_tenure_days": 179, "history_recency_days": 1,
+        "history_purchase_days": 2}, rel=1e-12)
+
+
+# -- every reason text, in both languages ----------------------------------------------------
+
+# rule, last spend, earlier average, change, earlier periods, tenure, recency, purchase days,
+# active share, P(alive) → English, Chinese
+REASONS = [
+    (None, None, None, None, None, None, None, None, None, None,
+     "in the customer list, no purchase yet", "在客户名单中，尚无购买"),
+    ("churn_recency", 0.0, 10.0, -1.0, 4, 2000, 1234, 3, 0.0, None,
+     "no purchase for 1,234 days (churned after 365)", "已 1,234 天无购买（超过 365 天视为流失）"),
+    ("churn_alive", 0.0, 10.0, -1.0, 4, 500, 100, 3, 0.2, 0.054,
+     "probability alive 0.05 below 0.10", "存活概率 0.05 低于 0.10"),
+    ("trial", 0.0, 40.0, -1.0, 2, 213, 213, 1, 1 / 3, None,
+     "1 purchase day(s) so far (trial: at most 1)", "目前共 1 个购买日（试探性购买：不超过 1 个）"),
+    ("short_tenure", 110.0, None, None, 0, 60, 30, 2, 1.0, None,
+     "first purchase 60 days ago (exploring for 180 days)", "首次购买在 60 天前（180 天内为考察期）"),
+    ("dormant", 0.0, 0.0, None, 2, 250, 200, 2, 0.0, None,
+     "no purchase in the last 3 90-day periods (last one 200 days ago)",
+     "最近 3 个 90 天周期均无购买（上次购买在 200 天前）"),
+    ("falling", 320.0, 1150.0, 320 / 1150 - 1, 4, 1500, 5, 9, 1.0, None,
+     "spend last 90 days 320 vs 1,150 average of previous 4 90-day period(s): -72 %",
+     "最近 90 天消费 320，之前 4 个 90 天周期平均 1,150：-72 %"),
+    ("growing", 50.0, 0.0, None, 3, 300, 10, 2, 0.25, None,
+     "spend last 90 days 50 after none in the previous 3 90-day period(s)",
+     "最近 90 天消费 50，之前 3 个 90 天周期无消费"),
+    ("growing", 80.0, None, None, 0, 60, 5, 2, 1.0, None,
+     "no earlier period to compare; customer for 60 days", "没有可比较的之前周期；已成为客户 60 天"),
+    ("steady", 100.0, 100.0, 0.0, 4, 1426, 60, 5, 0.8, None,
+     "spend last 90 days 100 vs 100 average of previous 4 90-day period(s): +0 %; "
+     "customer for 1,426 days, bought in 4 of 5 periods",
+     "最近 90 天消费 100，之前 4 个 90 天周期平均 100：+0 %；已成为客户 1,426 天，5 个周期中有 4 个有购买"),
+    # with exploration under one period, a customer can be past it with no earlier period
+    ("building", 80.0, None, None, 0, 60, 5, 2, 1.0, None,
+     "no earlier period to compare; customer for 60 days; customer for 60 days, bought in 1 of 1 "
+     "periods (stable from 365 days and 50% of periods)",
+     "没有可比较的之前周期；已成为客户 60 天；已成为客户 60 天，1 个周期中有 1 个有购买"
+     "（满 365 天且 50% 的周期有购买为稳定期）"),
+    # a figure that is not known (null) or not a number (NaN) is shown as a dash
+    ("falling", None, 100.0, None, 4, 500, 10, 5, 1.0, None,
+     "spend last 90 days – vs 100 average of previous 4 90-day period(s): –",
+     "最近 90 天消费 –，之前 4 个 90 天周期平均 100：–"),
+    ("falling", float("nan"), 100.0, float("nan"), 4, 500, 10, 5, 1.0, None,
+     "spend last 90 days – vs 100 average of previous 4 90-day period(s): –",
+     "最近 90 天消费 –，之前 4 个 90 天周期平均 100：–"),
+    ("building", 110.0, 100.0, 0.1, 2, 244, 30, 3, 2 / 3, None,
+     "spend last 90 days 110 vs 100 average of previous 2 90-day period(s): +10 %; "
+     "customer for 244 days, bought in 2 of 3 periods (stable from 365 days and 50% of periods)",
+     "最近 90 天消费 110，之前 2 个 90 天周期平均 100：+10 %；已成为客户 244 天，3 个周期中有 2 个有购买"
+     "（满 365 天且 50% 的周期有购买为稳定期）"),
+]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_reason_text(lang):
+    names = ("lifecycle_rule", "spend_last_period", "spend_previous_avg", "spend_change",
+             "previous_periods", "history_tenure_days", "history_recency_days",
+             "history_purchase_days", "active_period_share", "probability_alive")
+    types = (pa.string(), pa.float64(), pa.float64(), pa.float64(), pa.int64(), pa.int64(),
+             pa.int64(), pa.int64(), pa.float64(), pa.float64())
+    table = pa.table({name: pa.array([r[i] for r in REASONS], kind)
+                      for i, (name, kind) in enumerate(zip(names, types))})
+    want = [r[10] if lang == "en" else r[11] for r in REASONS]
+    assert lifecycle_reasons(table, lang=lang).to_pylist() == want
+
+
+def test_prospect_reason():
+    from cvm.features.lifecycle import prospect_reason
+
+    assert prospect_reason() == "in the customer list, no purchase yet"
+    assert prospect_reason("zh") == "在客户名单中，尚无购买"
+
+
+def test_stage_history_at_one_and_two_dates(staged):
+    _, _, engine, txns = staged
+    for dates in ([AS_OF], [dt.date(2024, 10, 2), AS_OF]):
+        long = engine.to_arrow(stage_history(purchase_days(txns), dates))
+        at = {(r["customer_id"], r["as_of"]): r["lifecycle_stage"] for r in long.to_pylist()}
+        assert {d for (_, d) in at} == set(dates)
+        assert at[("gone", AS_OF)] == "churned"
+    assert at[("gone", dt.date(2024, 10, 2))] == "churned"  # 367 days since the last purchase
+    # on 2024-10-02 "newbie" had not bought yet (first purchase 2024-11-01): 8 + 9 rows
+    assert len(at) == 8 + 9 and ("newbie", dt.date(2024, 10, 2)) not in at
+
+
+def test_reasons_state_the_options_in_force():
+    table = pa.table({"lifecycle_rule": ["churn_recency", "building", "dormant"],
+                      "spend_last_period": [0.0, 10.0, 0.0], "spend_previous_avg": [5.0, 10.0, 0.0],
+                      "spend_change": [-1.0, 0.0, None], "previous_periods": [3, 1, 0],
+                      "history_tenure_days": [900, 100, 40], "history_recency_days": [800, 3, 40],
+                      "history_purchase_days": [4, 2, 2], "active_period_share": [0.5, 1.0, None]})
+    options = LifecycleOptions(churn_days=700, period_days=60, stability_days=400,
+                               stability_active_share=0.75)
+    assert lifecycle_reasons(table, options).to_pylist() == [
+        "no purchase for 800 days (churned after 700)",
+        "spend last 60 days 10 vs 10 average of previous 1 60-day period(s): +0 %; customer for "
+        "100 days, bought in 2 of 2 periods (stable from 400 days and 75% of periods)",
+        "no purchase in the last 1 60-day periods (last one 40 days ago)",
+    ]
+
+
+def test_stage_names_phases_and_counts():
+    from cvm.features.lifecycle import phase_of, stage_counts, stage_names
+
+    stages = pa.array(["prospect", "exploration", "formation", "stability", "decline",
+                       "churned", None])
+    assert stage_names(stages, "five").to_pylist() == [
+        "acquisition", "acquisition", "growth", "maturity", "decline", "departure", None]
+    assert stage_names(stages, "seed").to_pylist() == stages.to_pylist()
+    assert [phase_of(s) for s in ("prospect", "decline", "churned", "maturity", "departure",
+                                  None)] == [
+        "prospective", "current", "churned", "current", "churned", None]
+    assert stage_counts(pa.array(["decline", "formation", "decline"])) == {
+        "decline": 2, "formation": 1}
+    assert history_dates(AS_OF, LifecycleOptions(history_dates=2, period_days=30)) == [
+        dt.date(2024, 12, 1), AS_OF]

@@ -229,7 +229,7 @@ def stage_history(days: ir.Table, dates: list[dt.date],
         staged = stage_rules(customer_trend(days, as_of=day, options=options), options)
         parts.append(staged.select("customer_id", "lifecycle_stage",
                                    as_of=ibis.literal(day, type="date")))
-    return ibis.union(*parts) if len(parts) > 1 else parts[0]
+    return ibis.union(*parts)  # one date: its table itself
 
 
 # -- reasons --------------------------------------------------------------------------------

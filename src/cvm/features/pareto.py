@@ -106,7 +106,7 @@ def pareto_summary(values: np.ndarray, classes: np.ndarray, options: ABCOptions 
     idx = np.unique(np.linspace(0, len(conc) - 1, min(points, len(conc) - 1) + 1).round().astype(int))
     m = max(n, 1)
     curve = [[float(i / m), float(conc[i])] for i in idx]
-    k = math.ceil(top_share * n - 1e-9) if n else 0
+    k = math.ceil(top_share * n - 1e-9)  # 0 without customers
     top_value_share = float(conc[k]) if n and total > 0 else 0.0
     all_total = float(v.sum())
     class_rows = []

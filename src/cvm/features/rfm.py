@@ -24,7 +24,7 @@ import ibis.expr.types as ir
 from ..config import RFMOptions
 from .pareto import ranking_value
 
-__all__ = ["money_column", "money_score", "rfm_scores", "scores", "with_rfm_cell", "with_rfm_score"]
+__all__ = ["money_column", "money_score", "scores", "with_rfm_cell", "with_rfm_score"]
 
 
 def money_score(table: ir.Table, column: str) -> ir.IntegerValue:
@@ -87,12 +87,6 @@ def _breakpoint_score(value: ir.NumericValue, cuts, *, higher_is_better: bool) -
     return (
         ibis.cases((value <= b1, 5), (value <= b2, 4), (value <= b3, 3), (value <= b4, 2), else_=1)
     ).cast("int8")
-
-
-def rfm_scores(summary: ir.Table, options: RFMOptions | None = None) -> ir.Table:
-    """Add ``r_score``, ``f_score``, ``m_score`` and ``rfm_score`` (the cell: :func:`with_rfm_cell`)."""
-    options = options or RFMOptions()
-    return with_rfm_score(scores(summary, options, "rfm"), options)
 
 
 def scores(summary: ir.Table, options: RFMOptions, keys: str = "rfm") -> ir.Table:
