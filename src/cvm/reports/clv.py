@@ -8,18 +8,21 @@ browser); words are in :data:`CLV_TEXT`, English and Chinese with the same keys.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from cvm.reports import charts
 from cvm.reports.charts import BLUE, GREY, MUTED, ORANGE, _figure, _render, _style
 from cvm.reports.formatting import format_int, format_number, format_percent
-from cvm.reports.html import Column, Section, Table, _environment
+from cvm.reports.html import Column, Section, Table, _environment, page_styles
 from cvm.reports.labels import labels_for
 
-__all__ = ["CLV_TEXT", "clv_model_sections", "render_validation_report", "frequency_fit_svg",
-           "tracking_svg", "conditional_svg"]
+__all__ = [
+    "CLV_TEXT",
+    "clv_model_sections",
+    "conditional_svg",
+    "frequency_fit_svg",
+    "render_validation_report",
+    "tracking_svg",
+]
 
 CLV_TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -279,5 +282,4 @@ def render_validation_report(validation, *, lang: str = "en", created: str = "")
         lang="zh-CN" if lang == "zh" else "en", labels=labels,
         title=_text(lang, "title_validation"), meta=meta, figures=figures, sources=None,
         reasons=[], no_rejects=False, sentences=sentences, sections=sections, footer=created,
-        font_stack=charts.FONT_STACK,
-        css=(Path(__file__).parent / "templates" / "report.css").read_text(encoding="utf-8"))
+        **page_styles())

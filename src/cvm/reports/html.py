@@ -41,7 +41,7 @@ from cvm.reports.labels import (
 from cvm.reports.summary import key_figures, summary_sentences, top_share_of
 from cvm.schema import SEGMENT_SUMMARY_COLUMNS
 
-__all__ = ["render_report", "write_report", "REQUIRED_CUSTOMER_COLUMNS"]
+__all__ = ["REQUIRED_CUSTOMER_COLUMNS", "render_report", "write_report"]
 
 _log = logging.getLogger(__name__)
 
@@ -122,9 +122,7 @@ def render_report(customers: pd.DataFrame, segments: pd.DataFrame, pareto: dict,
         sections=sections,
         footer=labels.fmt("footer", version=run_info.get("cvm_version") or "",
                           created=format_datetime(run_info.get("created_at"), lang)),
-        font_stack=charts.FONT_STACK,
-        css=(_TEMPLATES / "report.css").read_text(encoding="utf-8"),
-        screen_css=(_TEMPLATES / "report-screen.css").read_text(encoding="utf-8"),
+        **page_styles(),
     )
     _log.info("rendered the %s report for %s customers in %.2f s", lang, f"{len(customers):,}",
               time.perf_counter() - started)
@@ -148,6 +146,14 @@ def write_report(path, customers: pd.DataFrame, segments: pd.DataFrame, pareto: 
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+def page_styles() -> dict:
+    """What every page drawn from ``report.html.j2`` styles itself with: the font stack, the
+    stylesheet for screen and print, and the one for screens only (left out of PDFs)."""
+    return {"font_stack": charts.FONT_STACK,
+            "css": (_TEMPLATES / "report.css").read_text(encoding="utf-8"),
+            "screen_css": (_TEMPLATES / "report-screen.css").read_text(encoding="utf-8")}
 
 
 @functools.cache
