@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from ._data import rf_stats, wsum
+from ._data import read_horizon, rf_stats, wsum
 
 __all__ = ["MaximumLikelihoodModel", "NotFittedError", "RFModel"]
 
@@ -208,11 +208,17 @@ class RFModel(MaximumLikelihoodModel):
     def expected_purchases(self, t, data) -> np.ndarray:
         """E[Y(t) | x, t_x, T]: expected purchases in the next ``t`` time units for each row of
         ``data`` (the formula is each model's ``_expected_purchases``)."""
+        horizon = float(self._horizon(t))
         st = self._history(data)
-        return self._expected_purchases(st, float(t))[st.inverse]
+        return self._expected_purchases(st, horizon)[st.inverse]
 
     def _expected_purchases(self, st, t: float) -> np.ndarray:
         raise NotImplementedError
+
+    def _horizon(self, t) -> np.ndarray:
+        """``t`` checked as a prediction horizon: finite and >= 0, else a ValueError."""
+        self._check_fitted()
+        return read_horizon(t, model=type(self).__name__)
 
     def probability_alive(self, data) -> np.ndarray:
         """P(alive at T | x, t_x, T) for each row of ``data``."""

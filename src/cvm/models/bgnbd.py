@@ -293,13 +293,13 @@ class BGNBD(RFModel):
     def expected_purchases_new_customer(self, t) -> np.ndarray:
         """E[X(t)] for a customer just acquired (Fader, Hardie & Lee 2005, eq. 7)."""
         r, alpha, a, b = self._params()
-        return expected_purchases_while_alive(r, alpha, a, b, t)
+        return expected_purchases_while_alive(r, alpha, a, b, self._horizon(t))
 
     def probability_of_purchases(self, n, t) -> np.ndarray:
         """P(X(t) = n): probability that a new customer makes ``n`` repeat purchases in (0, t]
         (Fader, Hardie & Lee 2005, eq. 8)."""
         r, alpha, a, b = self._params()
-        n, t = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(t, dtype=float))
+        n, t = np.broadcast_arrays(np.asarray(n, dtype=float), self._horizon(t))
         if np.any((n < 0) | (n != np.round(n))):
             raise ValueError("n must be a whole number >= 0")
         log_p0 = np.log(alpha) - np.log(alpha + t)                          # ln(alpha/(alpha+t))
