@@ -271,6 +271,7 @@ class BGNBD(RFModel):
     """
 
     param_names = ("r", "alpha", "a", "b")
+    processes = {"purchase": ("r", "alpha"), "dropout": ("a", "b")}
     _log_likelihood = staticmethod(bgnbd_log_likelihood)
 
     def _expected_purchases(self, st: RFStats, t: float) -> np.ndarray:

@@ -55,6 +55,7 @@ class MBGNBD(RFModel):
     """
 
     param_names = ("r", "alpha", "a", "b")
+    processes = {"purchase": ("r", "alpha"), "dropout": ("a", "b")}
     _log_likelihood = staticmethod(mbgnbd_log_likelihood)
 
     def _probability_alive(self, st: RFStats) -> np.ndarray:

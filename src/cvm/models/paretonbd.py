@@ -172,6 +172,7 @@ class ParetoNBD(RFModel):
     """
 
     param_names = ("r", "alpha", "s", "beta")
+    processes = {"purchase": ("r", "alpha"), "dropout": ("s", "beta")}
     _log_likelihood = staticmethod(paretonbd_log_likelihood)
 
     def _initial_params(self, stats: RFStats) -> np.ndarray:
