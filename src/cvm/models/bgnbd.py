@@ -17,7 +17,7 @@ from ._data import RFStats, wsum
 __all__ = ["BGNBD", "bgnbd_log_likelihood", "expected_purchases_while_alive"]
 
 _SERIES_TOL = 1e-15
-_SERIES_MAX = 20_000
+_SERIES_MAX = 2_000      # beyond this many terms the defining integral is used
 
 
 def bgnbd_log_likelihood(params, stats: RFStats) -> tuple[float, np.ndarray]:
@@ -78,14 +78,12 @@ def expected_purchases_while_alive(shape, scale, a, b, t):
     small = np.abs(am1) < 1e-9
     with np.errstate(all="ignore"):  # overflow and 0/0 are caught by the test below
         first = np.where(small, -log1mz * (1.0 + u / 2.0), -np.expm1(u) / np.where(small, 1.0, am1))
-        series, peak, unfinished = _tail_series(c - shape, a, c, z, first * np.exp(-u))
+        series, peak = _tail_series(c - shape, a, c, z, first * np.exp(-u))
         tail = np.exp(u) * series
         value = c * (first - tail)
         # the size of the terms the difference is made of, against the difference
         size = np.abs(c) * (np.abs(first) + np.exp(u) * peak)
-        lost = ~(size < _CANCELLATION * np.abs(value))
-    lost[unfinished] = True
-    lost &= t > 0
+        lost = ~(size < _CANCELLATION * np.abs(value)) & (t > 0)
     if lost.any():
         value[lost] = _expected_by_quadrature(shape[lost], scale[lost], a[lost], b[lost], t[lost])
     return np.maximum(value, 0.0).reshape(out_shape)
@@ -212,9 +210,9 @@ def _stirling_rest(x):
 
 def _tail_series(q, a, c, z, scale_ref):
     """S = sum_{n>=1} (q)_n (a)_{n-1} / ((c)_n n!) z^n, summed until a term is below 1e-15 of
-    ``scale_ref`` + |S| and the ratio of successive terms has settled below 1. Returns the sums,
-    the largest |partial sum| met on the way (the size of what cancelled in S), and the
-    positions still unfinished after the term limit."""
+    ``scale_ref`` + |S| and the ratio of successive terms has settled below 1. Returns the sums
+    (NaN where the series overflowed or was unfinished after the term limit) and the largest
+    |partial sum| met on the way (the size of what cancelled in S)."""
     out = np.zeros_like(z)
     peak_out = np.zeros_like(z)
     active = np.flatnonzero(z > 0)
@@ -245,12 +243,8 @@ def _tail_series(q, a, c, z, scale_ref):
                 active, qq, aa, cc, zz, ref, term, total, peak = (
                     v[keep] for v in (active, qq, aa, cc, zz, ref, term, total, peak))
                 finished = finished[keep]
-    keep = ~finished
-    active, term, total, zz, peak = active[keep], term[keep], total[keep], zz[keep], peak[keep]
-    if active.size:
-        out[active] = total + term * zz / (1.0 - zz)
-        peak_out[active] = peak
-    return out, peak_out, active
+    out[active[~finished]] = np.nan
+    return out, peak_out
 
 
 class BGNBD(RFModel):
