@@ -214,7 +214,7 @@ _PUBLISHED.params_ = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
 
 @settings(max_examples=60, deadline=None)
-@given(x=st.integers(0, 60), recency_share=st.floats(0, 1), T=st.floats(0.5, 300),
+@given(x=st.integers(0, 60), recency_share=st.floats(1e-9, 1), T=st.floats(0.5, 300),
        low=st.floats(0, 0.5), step_up=st.floats(0.01, 1), horizon=st.floats(1, 260))
 def test_clv_falls_as_the_discount_rate_rises(x, recency_share, T, low, step_up, horizon):
     t_x = 0.0 if x == 0 else recency_share * T

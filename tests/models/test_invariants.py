@@ -29,8 +29,9 @@ def with_params(cls, params):
 @st.composite
 def histories(draw, max_x=5000, max_T=10_000.0):
     T = draw(st.floats(0.0, max_T, allow_nan=False))
-    x = draw(st.integers(0, max_x))
-    t_x = 0.0 if x == 0 else draw(st.floats(0.0, 1.0)) * T
+    # a repeat purchase comes after the first one: t_x > 0 when x > 0
+    x = draw(st.integers(0, max_x)) if T >= 1e-6 else 0
+    t_x = 0.0 if x == 0 else draw(st.floats(1e-6, 1.0)) * T
     return {"frequency": [float(x)], "recency": [t_x], "T": [T]}
 
 
@@ -168,6 +169,7 @@ def test_no_repeat_purchases_is_a_clear_error(cls):
     ({"frequency": [1, -1], "recency": [1, 0], "T": [2, 2]}, "'frequency' must be >= 0"),
     ({"frequency": [1, 2], "recency": [3, 1], "T": [2, 2]}, "must not exceed 'T'"),
     ({"frequency": [0, 1], "recency": [1, 1], "T": [2, 2]}, "must be 0 when 'frequency' is 0"),
+    ({"frequency": [1, 1], "recency": [1, 0], "T": [2, 2]}, "must be > 0 when 'frequency' > 0"),
     ({"frequency": [1.5], "recency": [1], "T": [2]}, "whole number"),
     ({"frequency": [1, np.nan], "recency": [1, 1], "T": [2, 2]}, "finite"),
     ({"frequency": [1], "recency": [1]}, "missing column"),
@@ -176,6 +178,43 @@ def test_no_repeat_purchases_is_a_clear_error(cls):
 def test_input_validation_names_rule_and_row(data, message):
     with pytest.raises(ValueError, match=message):
         BGNBD().fit(data)
+
+
+def test_repeat_purchase_at_time_zero_is_rejected_naming_the_first_row():
+    # every repeat buyer with t_x = 0 made the likelihood unbounded and the predictions 0
+    data = {"frequency": [0, 2, 1, 3], "recency": [0, 0.0, 4.0, 0.0], "T": [10, 10, 10, 10]}
+    for cls in RF_MODELS:
+        with pytest.raises(ValueError) as info:
+            cls().fit(data)
+        assert str(info.value) == (
+            f"{cls.__name__}: 'recency' must be > 0 when 'frequency' > 0 (the last repeat purchase "
+            "comes after the first purchase; purchases on the same day are one transaction); "
+            "2 row(s) break this, the first is row 1 (frequency=2, recency=0)")
+        with pytest.raises(ValueError, match="the first is row 1"):
+            with_params(cls, FITTED[cls]).expected_purchases(10, data)
+
+
+@pytest.mark.parametrize("cls", RF_MODELS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize(("t", "message"), [
+    (-1.0, "'t' (the prediction horizon) must be >= 0; 1 row(s) break this, the first is row 0 (t=-1)"),
+    (np.nan, "'t' must be finite (no NaN or infinity); 1 row(s) break this, the first is row 0 (t=nan)"),
+    (np.inf, "'t' must be finite (no NaN or infinity); 1 row(s) break this, the first is row 0 (t=inf)"),
+    ([4.0, 2.0, -0.5, -3.0], "'t' (the prediction horizon) must be >= 0; 2 row(s) break this, the first is "
+                             "row 2 (t=-0.5)"),
+])
+def test_prediction_horizon_must_be_finite_and_not_negative(cls, t, message):
+    model = with_params(cls, FITTED[cls])
+    history = {"frequency": [2], "recency": [30.43], "T": [38.86]}
+    calls = [lambda: model.expected_purchases_new_customer(t), lambda: model.probability_of_purchases(1, t)]
+    if np.ndim(t) == 0:
+        calls.append(lambda: model.expected_purchases(t, history))
+    for call in calls:
+        with pytest.raises(ValueError) as info:
+            call()
+        assert str(info.value) == f"{cls.__name__}: {message}"
+    # the boundary itself is a valid horizon: nothing is bought in no time
+    assert model.expected_purchases(0.0, history)[0] == 0.0
+    assert float(model.expected_purchases_new_customer(0.0)) == 0.0
 
 
 def test_validation_reports_first_bad_row():

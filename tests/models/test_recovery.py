@@ -35,7 +35,8 @@ def test_recovers_parameters_within_standard_errors(model, simulator, truth):
 def test_weights_equal_repeated_rows():
     rng = np.random.default_rng(1)
     data = simulate.bgnbd(3000, 0.6, 5.0, 0.8, 2.5, rng)
-    data["recency"] = np.round(data["recency"])
+    # whole weeks, a repeat purchase at least one week after the first
+    data["recency"] = np.maximum(np.round(data["recency"]), 1.0)
     data["T"] = np.round(data["T"])
     data.loc[data["frequency"] == 0, "recency"] = 0.0
     compact = data.groupby(["frequency", "recency", "T"], as_index=False).size().rename(columns={"size": "weights"})

@@ -15,13 +15,20 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from ._data import rf_stats, wsum
+from ._data import read_horizon, rf_stats, wsum
 
-__all__ = ["MaximumLikelihoodModel", "NotFittedError", "RFModel"]
+__all__ = ["MaximumLikelihoodModel", "NotFittedError", "RFModel", "PROCESS_TITLES"]
 
 logger = logging.getLogger(__name__)
 
 _LOG_BOUND = 30.0  # parameters are kept within exp(+-30) of 1
+#: a parameter whose standard error exceeds this multiple of its estimate is not identified: the
+#: approximate 95 % interval of its logarithm, +-1.96 x 2, spans more than a factor of 2,500
+_RELATIVE_SE_LIMIT = 2.0
+
+#: what each process of a model is called in its warnings (keys of ``processes``)
+PROCESS_TITLES = {"purchase": "purchase process", "dropout": "dropout process",
+                  "spend": "spend process", "model": "model"}
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -49,6 +56,8 @@ class MaximumLikelihoodModel:
     """
 
     param_names: ClassVar[tuple[str, ...]] = ()
+    #: the parameters of each process the model describes, for the identification warnings
+    processes: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init__(self, *, initial_params: dict[str, float] | None = None, tol: float = 1e-9,
                  max_iter: int = 1000):
@@ -141,9 +150,41 @@ class MaximumLikelihoodModel:
         self.converged_ = (bool(result.success) or small_gradient) and not at_bound.any()
         if not self.converged_:
             logger.warning("%s: optimiser did not converge: %s", name, result.message)
-        self.standard_errors_ = {k: float(v) for k, v in zip(self.param_names, self._standard_errors(params, stats))}
+        se = self._standard_errors(params, stats)
+        self.standard_errors_ = {k: float(v) for k, v in zip(self.param_names, se)}
         self.n_customers_ = scale
+        self.unidentified_, self.warnings_ = self._identification(params, se, at_bound)
+        self.identified_ = not self.unidentified_
+        for text in self.warnings_:
+            logger.warning("%s: %s", name, text)
         return self
+
+    def _identification(self, params: np.ndarray, se: np.ndarray, at_bound: np.ndarray):
+        """Which processes the data leave unidentified, and a warning for each.
+
+        A parameter is not identified when the optimum is at the parameter bound, when the
+        log-likelihood is not curved there (no standard error: the Hessian is singular or not
+        negative definite), or when its standard error exceeds ``_RELATIVE_SE_LIMIT`` times the
+        estimate (the likelihood is nearly flat along a ridge, as for the dropout parameters
+        of a calibration period too short to see customers leave).
+        """
+        problems = {}
+        for name, value, error, bound in zip(self.param_names, params, se, at_bound):
+            if bound:
+                problems[name] = f"{name} at the bound exp(+-{_LOG_BOUND:g})"
+            elif not np.isfinite(error):
+                problems[name] = f"{name} has no standard error"
+            elif error > _RELATIVE_SE_LIMIT * value:
+                problems[name] = f"standard error of {name} {error / value:,.3g} times the estimate"
+        processes = self.processes or {"model": self.param_names}
+        unidentified, warnings = [], []
+        for process, names in processes.items():
+            found = [problems[n] for n in names if n in problems]
+            if found:
+                unidentified.append(process)
+                warnings.append(f"the data do not identify the {PROCESS_TITLES[process]} "
+                                f"({'; '.join(found)})")
+        return unidentified, warnings
 
     def _standard_errors(self, params: np.ndarray, stats) -> np.ndarray:
         """Square roots of the diagonal of the inverse Hessian of the negative log-likelihood.
@@ -210,11 +251,17 @@ class RFModel(MaximumLikelihoodModel):
     def expected_purchases(self, t, data) -> np.ndarray:
         """E[Y(t) | x, t_x, T]: expected purchases in the next ``t`` time units for each row of
         ``data`` (the formula is each model's ``_expected_purchases``)."""
+        horizon = float(self._horizon(t))
         st = self._history(data)
-        return self._expected_purchases(st, float(t))[st.inverse]
+        return self._expected_purchases(st, horizon)[st.inverse]
 
     def _expected_purchases(self, st, t: float) -> np.ndarray:
         raise NotImplementedError
+
+    def _horizon(self, t) -> np.ndarray:
+        """``t`` checked as a prediction horizon: finite and >= 0, else a ValueError."""
+        self._check_fitted()
+        return read_horizon(t, model=type(self).__name__)
 
     def probability_alive(self, data) -> np.ndarray:
         """P(alive at T | x, t_x, T) for each row of ``data``."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Rule", "read_table", "compress", "RFStats", "rf_stats", "RF_RULES", "wsum"]
+__all__ = ["Rule", "read_table", "read_horizon", "compress", "RFStats", "rf_stats", "RF_RULES", "wsum"]
 
 WEIGHTS = "weights"
 
@@ -119,7 +119,22 @@ RF_RULES = (
          lambda c: c["recency"] > c["T"] * (1 + 1e-12), ("recency", "T")),
     Rule("'recency' must be 0 when 'frequency' is 0 (no repeat purchase, so the last purchase "
          "is the first)", lambda c: (c["frequency"] == 0) & (c["recency"] != 0), ("frequency", "recency")),
+    # a repeat purchase at the time of the first one is a time the model cannot produce; when
+    # every repeat buyer has it the likelihood grows without bound and predictions become 0
+    Rule("'recency' must be > 0 when 'frequency' > 0 (the last repeat purchase comes after the "
+         "first purchase; purchases on the same day are one transaction)",
+         lambda c: (c["frequency"] > 0) & (c["recency"] <= 0), ("frequency", "recency")),
 )
+
+HORIZON_RULES = (Rule("'t' (the prediction horizon) must be >= 0", lambda c: c["t"] < 0, ("t",)),)
+
+
+def read_horizon(t, *, model: str) -> np.ndarray:
+    """The prediction horizon ``t`` (a number or an array) as a float array of its shape, after
+    the same checks as a table column: finite and >= 0 (the first bad entry is named)."""
+    values = np.asarray(t, dtype=float)
+    read_table({"t": values.ravel()}, ("t",), HORIZON_RULES, model=model, optional=())
+    return values
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,7 @@ class BGBB(MaximumLikelihoodModel):
     """
 
     param_names = ("alpha", "beta", "gamma", "delta")
+    processes = {"purchase": ("alpha", "beta"), "dropout": ("gamma", "delta")}
     _log_likelihood = staticmethod(bgbb_log_likelihood)
 
     def _statistics(self, data) -> BGBBStats:

@@ -65,6 +65,7 @@ class GammaGamma(MaximumLikelihoodModel):
     """
 
     param_names = ("p", "q", "gamma")
+    processes = {"spend": ("p", "q", "gamma")}
     _log_likelihood = staticmethod(gammagamma_log_likelihood)
 
     def _statistics(self, data) -> SpendStats:

@@ -55,6 +55,7 @@ class MBGNBD(RFModel):
     """
 
     param_names = ("r", "alpha", "a", "b")
+    processes = {"purchase": ("r", "alpha"), "dropout": ("a", "b")}
     _log_likelihood = staticmethod(mbgnbd_log_likelihood)
 
     def _probability_alive(self, st: RFStats) -> np.ndarray:
@@ -75,13 +76,13 @@ class MBGNBD(RFModel):
         """E[X(t)] = b/(a-1) [1 - (alpha/(alpha+t))^r 2F1(r, b+1; a+b; t/(alpha+t))]
         (Batislam et al. 2007): survives time 0 with probability b/(a+b), then p ~ Beta(a, b+1)."""
         r, alpha, a, b = self._params()
-        return b / (a + b) * expected_purchases_while_alive(r, alpha, a, b + 1.0, t)
+        return b / (a + b) * expected_purchases_while_alive(r, alpha, a, b + 1.0, self._horizon(t))
 
     def probability_of_purchases(self, n, t) -> np.ndarray:
         """P(X(t) = n) = B(a, b+n+1)/B(a,b) NBD(n; t) + B(a+1, b+n)/B(a,b) P(NBD(t) >= n),
         derived as Fader, Hardie & Lee 2005, eq. 8, with the extra dropout chance at time 0."""
         r, alpha, a, b = self._params()
-        n, t = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(t, dtype=float))
+        n, t = np.broadcast_arrays(np.asarray(n, dtype=float), self._horizon(t))
         if np.any((n < 0) | (n != np.round(n))):
             raise ValueError("n must be a whole number >= 0")
         p1 = t / (alpha + t)

@@ -172,6 +172,7 @@ class ParetoNBD(RFModel):
     """
 
     param_names = ("r", "alpha", "s", "beta")
+    processes = {"purchase": ("r", "alpha"), "dropout": ("s", "beta")}
     _log_likelihood = staticmethod(paretonbd_log_likelihood)
 
     def _initial_params(self, stats: RFStats) -> np.ndarray:
@@ -196,7 +197,7 @@ class ParetoNBD(RFModel):
     def expected_purchases_new_customer(self, t) -> np.ndarray:
         """E[X(t)] = r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)] (FH 2005 note, section 4)."""
         r, alpha, s, beta = self._params()
-        t = np.asarray(t, dtype=float)
+        t = self._horizon(t)
         return r * beta / alpha * _expm1_ratio(s - 1.0, -np.log1p(t / beta))
 
     def probability_of_purchases(self, n, t) -> np.ndarray:
@@ -208,7 +209,7 @@ class ParetoNBD(RFModel):
         P(X(t) = x) Under the Pareto/NBD Model", gives the closed form of the same quantity).
         """
         r, alpha, s, beta = self._params()
-        n, t = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(t, dtype=float))
+        n, t = np.broadcast_arrays(np.asarray(n, dtype=float), self._horizon(t))
         if np.any((n < 0) | (n != np.round(n))):
             raise ValueError("n must be a whole number >= 0")
 

@@ -102,6 +102,7 @@ class ShiftedBetaGeometric(MaximumLikelihoodModel):
     """
 
     param_names = ("alpha", "beta")
+    processes = {"dropout": ("alpha", "beta")}
     _log_likelihood = staticmethod(sbg_log_likelihood)
 
     def _statistics(self, data) -> SurvivalStats:

@@ -5,8 +5,10 @@ three, and keeps the one with the lowest BIC. All three have four parameters, so
 rank them exactly as the log-likelihood does; the choice is then checked against a cheap
 calibration test, the classic fit histogram (Fader, Hardie & Lee 2007, "Creating a Fit Histogram
 for the BG/NBD Model"): the number of customers expected to make 0, 1, 2, … repeat purchases
-in their own observation time T, against the number who did. The chosen model and the reason
-are returned as data, for the report.
+in their own observation time T, against the number who did. A fit whose parameters the data
+do not identify (``identified_`` False: a flat ridge of the likelihood, typically the dropout
+parameters on a short calibration period) is chosen only when no identified fit converged, and
+the reason then says so. The chosen model and the reason are returned as data, for the report.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._base import PROCESS_TITLES
 from .bgnbd import BGNBD
 from .mbgnbd import MBGNBD
 from .paretonbd import ParetoNBD
@@ -47,6 +50,9 @@ class ModelFit:
     bic: float
     n_customers: int
     converged: bool
+    identified: bool = True
+    unidentified: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     histogram_actual: list[float] = field(default_factory=list)
     histogram_expected: list[float] = field(default_factory=list)
     histogram_chi2: float = float("nan")
@@ -63,6 +69,9 @@ class ModelFit:
             "bic": self.bic,
             "n_customers": self.n_customers,
             "converged": self.converged,
+            "identified": self.identified,
+            "unidentified": list(self.unidentified),
+            "warnings": list(self.warnings),
             "histogram_actual": self.histogram_actual,
             "histogram_expected": self.histogram_expected,
             "histogram_chi2": self.histogram_chi2,
@@ -126,6 +135,8 @@ def _fit_one(name: str, data, n_customers: int) -> ModelFit:
     actual, expected = frequency_histogram(model, data)
     return ModelFit(name, model, ll, aic=2 * k - 2 * ll, bic=k * math.log(n_customers) - 2 * ll,
                     n_customers=n_customers, converged=bool(model.converged_),
+                    identified=bool(model.identified_), unidentified=list(model.unidentified_),
+                    warnings=list(model.warnings_),
                     histogram_actual=actual.tolist(), histogram_expected=expected.tolist(),
                     histogram_chi2=_chi2(actual, expected))
 
@@ -163,15 +174,29 @@ def fit_purchase_model(data, model: str = "auto") -> ModelChoice:
                 candidates.append(outcome)
     if not candidates:
         raise ValueError("none of the purchase models could be fitted to these data")
-    usable = [c for c in candidates if c.converged] or candidates
-    ranked = sorted(usable, key=lambda c: c.bic)
-    best = ranked[0]
+    best = min(_usable(candidates), key=lambda c: c.bic)
     reason = choice_reason(best.as_dict(), [c.as_dict() for c in candidates])
+    if not best.identified:
+        logger.warning("the data identify none of the purchase models; %s is used: %s",
+                       MODEL_TITLES[best.name], "; ".join(best.warnings))
     return ModelChoice(best, candidates, reason)
+
+
+def _usable(candidates: list) -> list:
+    """The candidates a choice is made from: converged and identified fits; failing that,
+    converged ones; failing that, all. Works on :class:`ModelFit` objects and on their dicts
+    (runs stored before fits carried ``identified`` count as identified)."""
+    def get(c, key):
+        return c.get(key, True) if isinstance(c, dict) else getattr(c, key)
+
+    converged = [c for c in candidates if get(c, "converged")]
+    return [c for c in converged if get(c, "identified")] or converged or candidates
 
 
 _REASON_TEXT = {
     "en": {"lowest": "{model} has the lowest BIC ({bic}{others})",
+           "lowest_identified": "{model} has the lowest BIC of the models the data identify "
+                                "({bic}{others})",
            "same_rank": "with four parameters each, AIC and BIC rank the models as the "
                         "log-likelihood does",
            "close": "the BIC gap to {other} is {gap}, too small to prefer either on fit alone",
@@ -179,17 +204,41 @@ _REASON_TEXT = {
            "hist_other": "the fit histogram of {other} is closer (chi-square {other_chi2} "
                          "against {chi2})",
            "dropped": "not converged, so not chosen: {names}",
+           "unidentified": "the data do not identify {what}, so not chosen",
+           "none_identified": "warning: the data identify none of the models ({what}); the "
+                              "predictions rest on parameters the data cannot pin down, and a "
+                              "longer calibration period would help",
+           "asked_unidentified": "warning: the data do not identify {what}; the predictions rest "
+                                 "on parameters the data cannot pin down",
            "asked": "{model} was asked for (log-likelihood {ll}, BIC {bic})",
+           "of": "the {process} of {model}", "and": ", ",
            "sep": "; ", "end": "."},
     "zh": {"lowest": "{model}的 BIC 最低（{bic}{others}）",
+           "lowest_identified": "{model}在数据可识别的模型中 BIC 最低（{bic}{others}）",
            "same_rank": "各模型均有四个参数，AIC 与 BIC 的排序与对数似然相同",
            "close": "与{other}的 BIC 差距仅为{gap}，仅凭拟合难分优劣",
            "hist_same": "其拟合直方图也最接近（卡方 {chi2}）",
            "hist_other": "{other}的拟合直方图更接近（卡方 {other_chi2}，本模型 {chi2}）",
            "dropped": "未收敛因而未选用：{names}",
+           "unidentified": "数据无法识别{what}，因而未选用",
+           "none_identified": "警告：数据无法识别任何模型（{what}）；预测所依据的参数无法由数据确定，"
+                              "延长校准期会有帮助",
+           "asked_unidentified": "警告：数据无法识别{what}；预测所依据的参数无法由数据确定",
            "asked": "按要求使用{model}（对数似然 {ll}，BIC {bic}）",
+           "of": "{model}的{process}", "and": "、",
            "sep": "；", "end": "。"},
 }
+
+
+_PROCESS_TEXT = {"en": PROCESS_TITLES,
+                 "zh": {"purchase": "购买过程", "dropout": "流失过程", "spend": "消费金额过程",
+                        "model": "参数"}}
+
+
+def _unidentified_text(candidates: list[dict], t: dict, lang: str) -> str:
+    """'the dropout process of BG/NBD, the dropout process of Pareto/NBD' (or in Chinese)."""
+    return t["and"].join(t["of"].format(process=_PROCESS_TEXT[lang][p], model=c["title"])
+                         for c in candidates for p in c.get("unidentified", []))
 
 
 def choice_reason(chosen: dict, candidates: list[dict], lang: str = "en",
@@ -199,13 +248,18 @@ def choice_reason(chosen: dict, candidates: list[dict], lang: str = "en",
     t = _REASON_TEXT[lang]
     title = chosen["title"]
     if asked:
-        return t["asked"].format(model=title, ll=f"{chosen['log_likelihood']:,.1f}",
-                                 bic=f"{chosen['bic']:,.1f}") + t["end"]
-    usable = [c for c in candidates if c["converged"]] or candidates
+        text = t["asked"].format(model=title, ll=f"{chosen['log_likelihood']:,.1f}",
+                                 bic=f"{chosen['bic']:,.1f}")
+        if not chosen.get("identified", True):
+            text += t["sep"] + t["asked_unidentified"].format(what=_unidentified_text([chosen], t, lang))
+        return text + t["end"]
+    usable = _usable(candidates)
     ranked = sorted(usable, key=lambda c: c["bic"])
     others = "".join(f"{t['sep'] if i == 0 else ', '}{c['title']} {c['bic']:,.1f}"
                      for i, c in enumerate(c for c in ranked if c["model"] != chosen["model"]))
-    parts = [t["lowest"].format(model=title, bic=f"{chosen['bic']:,.1f}", others=others),
+    passed_over = [c for c in candidates if c["converged"] and not c.get("identified", True)]
+    lowest = "lowest_identified" if passed_over and chosen.get("identified", True) else "lowest"
+    parts = [t[lowest].format(model=title, bic=f"{chosen['bic']:,.1f}", others=others),
              t["same_rank"]]
     rest = [c for c in ranked if c["model"] != chosen["model"]]
     if rest and rest[0]["bic"] - chosen["bic"] < 2:
@@ -221,4 +275,8 @@ def choice_reason(chosen: dict, candidates: list[dict], lang: str = "en",
     dropped = [c["title"] for c in candidates if not c["converged"]]
     if dropped:
         parts.append(t["dropped"].format(names=", ".join(dropped)))
+    if not chosen.get("identified", True):
+        parts.append(t["none_identified"].format(what=_unidentified_text(candidates, t, lang)))
+    elif passed_over:
+        parts.append(t["unidentified"].format(what=_unidentified_text(passed_over, t, lang)))
     return t["sep"].join(parts) + t["end"]
