@@ -182,8 +182,10 @@ def _log_gain(y, shape, k):
 def _log_density(d, a, b):
     """ln of the density of y = logit(p), p ~ Beta(a, b), at y = ln(a/b) + d:
     a ln p + b ln(1-p) - ln B(a, b), written as its value at the peak plus the change from it."""
-    log_pm = np.log(a) - np.log(a + b)
-    log_qm = np.log(b) - np.log(a + b)
+    # ln(a/(a+b)) and ln(b/(a+b)) from log1p: a difference of two logarithms loses absolute
+    # precision of about 1e-15, which a (up to 1e9 and more) multiplies into the density
+    log_pm = -np.log1p(b / a)
+    log_qm = -np.log1p(a / b)
     near = np.abs(d) < 1.0
     change = -a * np.logaddexp(log_pm, log_qm - d) - b * np.logaddexp(log_qm, log_pm + d)
     an, bn, dn = a[near], b[near], d[near]
