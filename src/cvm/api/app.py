@@ -122,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(api)
     app.include_router(pages)
+    included = [*api.routes, *pages.routes]
 
     def openapi() -> dict:
         if app.openapi_schema is None:
@@ -139,7 +140,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def http_error(request: Request, exc: StarletteHTTPException):
         if exc.status_code == 405:  # name every method of the path, not only the first route's
             exc = StarletteHTTPException(405, exc.detail, headers={
-                **(exc.headers or {}), "Allow": ", ".join(allowed_methods(app, request.scope))})
+                **(exc.headers or {}),
+                "Allow": ", ".join(allowed_methods([*included, *app.router.routes], request.scope))})
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(NotFound)
@@ -174,14 +176,13 @@ def with_sources(schema: dict, names: list[str]) -> dict:
     return schema
 
 
-def allowed_methods(app: FastAPI, scope: dict) -> list[str]:
-    """The methods some route of the app answers at the request's path (a path served by
-    several routes, one per method, allows all of theirs)."""
+def allowed_methods(routes: list, scope: dict) -> list[str]:
+    """The methods the ``routes`` answer at the request's path (a path served by several
+    routes, one per method, allows all of theirs)."""
     methods: set[str] = set()
-    for route in app.router.routes:
-        match, _ = route.matches(scope)
-        if match != Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
+    for route in routes:
+        if getattr(route, "methods", None) and route.matches(scope)[0] != Match.NONE:
+            methods |= route.methods
     return sorted(methods)
 
 
