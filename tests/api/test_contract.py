@@ -50,7 +50,8 @@ def test_every_refusal_is_documented_with_the_error_model(spec):
 
 
 def test_parameters_are_constrained_as_the_server_constrains_them(api_server, spec):
-    params = {p["name"]: p["schema"] for p in spec["paths"]["/api/v1/customers"]["get"]["parameters"]}
+    listing = spec["paths"]["/api/v1/customers"]["get"]
+    params = {p["name"]: p["schema"] for p in listing["parameters"]}
     assert (params["sort"]["minLength"], params["sort"]["maxLength"]) == (1, 100)
     segments = spec["paths"]["/api/v1/segments"]["get"]["parameters"]
     assert [p["schema"]["enum"] for p in segments if p["name"] == "scheme"] == [
@@ -59,7 +60,8 @@ def test_parameters_are_constrained_as_the_server_constrains_them(api_server, sp
     run = schemas["RunRequest"]["properties"]
     assert run["source"]["anyOf"] == [{"type": "string", "enum": ["demo"]}, {"type": "null"}]
     assert run["rfm_scheme"]["enum"] == ["seed4", "cn8", "std11"]
-    assert schemas["TokenIn"]["properties"]["expires_in"]["pattern"] == "^([1-9][0-9]{0,5})([smhd])$"
+    expires_in = schemas["TokenIn"]["properties"]["expires_in"]
+    assert expires_in["pattern"] == "^([1-9][0-9]{0,5})([smhd])$"
     form = schemas["Body_upload_run_api_v1_runs_upload_post"]
     assert form["required"] == ["transactions"]
     for name in ("transactions", "customers"):

@@ -139,9 +139,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         if exc.status_code == 405:  # name every method of the path, not only the first route's
-            exc = StarletteHTTPException(405, exc.detail, headers={
-                **(exc.headers or {}),
-                "Allow": ", ".join(allowed_methods([*included, *app.router.routes], request.scope))})
+            methods = allowed_methods([*included, *app.router.routes], request.scope)
+            headers = {**(exc.headers or {}), "Allow": ", ".join(methods)}
+            exc = StarletteHTTPException(405, exc.detail, headers=headers)
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(NotFound)

@@ -328,7 +328,8 @@ async def _figures(request: Request, kind: str, run_id: int | None) -> Response:
     return response
 
 
-@router.get("/overview", response_model=None, responses=_figures_of(401, 404), tags=["results"])
+@router.get("/overview", response_model=None, tags=["results"],
+            responses=_figures_of(401, 404))
 async def overview(request: Request, who: Viewer, run_id: RunId = None):
     """Customers, revenue, active share, the Pareto curve and the RFM segments."""
     return await _figures(request, "overview", run_id)
@@ -349,20 +350,23 @@ def segments(request: Request, who: Viewer, run_id: RunId = None,
     return _json(reader.segments(reader.resolve(run_id), scheme))
 
 
-@router.get("/matrix", response_model=None, responses=_figures_of(401, 404), tags=["results"])
+@router.get("/matrix", response_model=None, tags=["results"],
+            responses=_figures_of(401, 404))
 async def matrix(request: Request, who: Viewer, run_id: RunId = None):
     """The value × lifecycle matrix (customers and value per cell)."""
     return await _figures(request, "matrix", run_id)
 
 
-@router.get("/lifecycle/funnel", response_model=None, responses=_figures_of(401, 404), tags=["results"])
+@router.get("/lifecycle/funnel", response_model=None, tags=["results"],
+            responses=_figures_of(401, 404))
 def funnel(request: Request, who: Viewer, run_id: RunId = None):
     """Customers per lifecycle stage."""
     reader = _server(request).reader
     return _json(reader.funnel(reader.resolve(run_id)))
 
 
-@router.get("/lifecycle/flows", response_model=None, responses=_figures_of(401, 404), tags=["results"])
+@router.get("/lifecycle/flows", response_model=None, tags=["results"],
+            responses=_figures_of(401, 404))
 def flows(request: Request, who: Viewer,
           from_run: Annotated[int | None, Query(ge=1, le=_MAX_INT)] = None,
           to_run: Annotated[int | None, Query(ge=1, le=_MAX_INT)] = None):
@@ -378,14 +382,16 @@ def flows(request: Request, who: Viewer,
     return _json(dict(reader.flows(reader.resolve(from_run), to_id), available=True))
 
 
-@router.get("/clv", response_model=None, responses=_figures_of(401, 404), tags=["results"])
+@router.get("/clv", response_model=None, tags=["results"],
+            responses=_figures_of(401, 404))
 def clv(request: Request, who: Viewer, run_id: RunId = None):
     """The CLV distribution and the model validation table, when the run computed CLV."""
     reader = _server(request).reader
     return _json(reader.clv(reader.resolve(run_id)))
 
 
-@router.get("/clv/validation", response_model=None, responses=_figures_of(401, 404), tags=["results"])
+@router.get("/clv/validation", response_model=None, tags=["results"],
+            responses=_figures_of(401, 404))
 def clv_validation(request: Request, who: Viewer, run_id: RunId = None):
     """Calibration / holdout validation of the purchase model: weekly repeat purchases actual
     vs expected, and holdout purchases by calibration frequency (computed once per run)."""
