@@ -70,11 +70,6 @@ def _errors(*codes: int, why: dict[int, str] | None = None) -> dict[int, dict]:
             for code in codes}
 
 
-# a form field holds text: one left out is none, there is no null to send
-_FORM_DATE = WithJsonSchema({"type": "string", "format": "date"})
-_FORM_DAYS = WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 36500})
-
-
 def _figures_of(*codes: int, why: dict[int, str] | None = None) -> dict[int, dict]:
     return {200: {"model": Figures, "description": "Figures of the run"},
             **_errors(*codes, why=why)}
@@ -243,6 +238,11 @@ def start_run(body: RunRequest, request: Request, who: Admin):
     job = Job("", "source" if files else "workspace", transactions=files, config=config,
               names=[body.source] if files else [])
     return _public_job(server.jobs.submit(job))
+
+
+# a form field holds text: one left out is none, there is no null to send
+_FORM_DATE = WithJsonSchema({"type": "string", "format": "date"})
+_FORM_DAYS = WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 36500})
 
 
 @router.post("/runs/upload", response_model=JobOut, status_code=202, tags=["runs"],
