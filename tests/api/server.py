@@ -28,6 +28,7 @@ class Server:
     demo_files: tuple[Path, Path]
     max_upload_mb: float = 1.0
     extra_args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)  # added to this process's environment
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
 
@@ -42,7 +43,7 @@ class Server:
              str(self.workspace), "--port", str(self.port), "--max-upload-mb",
              str(self.max_upload_mb), "--source", f"demo={self.demo_files[0]}",
              *self.extra_args],
-            stdout=self._log, stderr=subprocess.STDOUT, env=dict(os.environ))
+            stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **self.env})
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

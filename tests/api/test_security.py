@@ -3,6 +3,7 @@ server with a short session lifetime, room for large uploads and two uploads at 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import socket
@@ -133,11 +134,12 @@ def test_an_expired_token_is_401_and_says_so(guarded, admin):
 def test_last_used_is_recorded(guarded, admin):
     token, key = _new_token(admin, role="analyst")
     assert {t["key"]: t for t in admin.get("/tokens").json()}[key]["last_used"] is None
-    before = time.strftime("%Y-%m-%dT%H:%M:%S")
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     assert httpx.get(guarded.url + "/api/v1/overview",
                      headers={"Authorization": f"Bearer {token}"}).status_code == 200
     used = {t["key"]: t for t in admin.get("/tokens").json()}[key]["last_used"]
-    assert used is not None and before <= used <= time.strftime("%Y-%m-%dT%H:%M:%S")
+    assert used is not None and used.endswith("Z")
+    assert before <= dt.datetime.fromisoformat(used) <= dt.datetime.now(dt.timezone.utc)
 
 
 # -- cross-origin requests -----------------------------------------------------------------

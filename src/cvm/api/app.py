@@ -17,8 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from .. import __version__
 from ..workspace import Workspace, WorkspaceError
@@ -119,11 +122,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(api)
     app.include_router(pages)
+    included = [*api.routes, *pages.routes]
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_sources(FastAPI.openapi(app), sorted(settings.sources))
+        return app.openapi_schema
+
+    app.openapi = openapi
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/api/v1/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return HTMLResponse(_DOCS_PAGE)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 405:  # name every method of the path, not only the first route's
+            methods = allowed_methods([*included, *app.router.routes], request.scope)
+            headers = {**(exc.headers or {}), "Allow": ", ".join(methods)}
+            exc = StarletteHTTPException(405, exc.detail, headers=headers)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound):
@@ -147,6 +166,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def with_sources(schema: dict, names: list[str]) -> dict:
+    """The spec with the names a run may load (``RunRequest.source``): this server's configured
+    sources, which only it knows; none configured, a run takes no source."""
+    source = schema["components"]["schemas"]["RunRequest"]["properties"]["source"]
+    source["anyOf"] = ([{"type": "string", "enum": names}] if names else []) + [{"type": "null"}]
+    return schema
+
+
+def allowed_methods(routes: list, scope: dict) -> list[str]:
+    """The methods the ``routes`` answer at the request's path (a path served by several
+    routes, one per method, allows all of theirs)."""
+    methods: set[str] = set()
+    for route in routes:
+        if getattr(route, "methods", None) and route.matches(scope)[0] != Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
 
 
 #: Scripts, styles, fonts, images and API calls only from the server itself; no inline or

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import (APIRouter, Depends, File, Form, HTTPException, Query, Request, Response,
-                     Security)
+                     Security, UploadFile)
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPBearer
+from pydantic import WithJsonSchema
 
 from .. import __version__
 from ..config import AnalysisConfig, ConfigError, RFMOptions
@@ -27,8 +28,8 @@ from ..spreadsheet import formula_safe, write_workbook
 from .access import SESSION_COOKIE, Principal, check_origin, mask_row
 from .columns import column_label
 from .jobs import Job
-from .models import (CustomerPage, Figures, Health, JobOut, RunRequest, RunRow, SessionIn,
-                     TokenCreated, TokenIn, TokenRow, Whoami)
+from .models import (SCHEMES, CustomerPage, ErrorOut, Figures, Health, JobOut, RunRequest,
+                     RunRow, SessionIn, TokenCreated, TokenIn, TokenRow, Whoami)
 from .reader import CustomerQuery
 from .redaction import public_error
 from .tokens import TokenError, TokenExpired, create_token, list_tokens, revoke_token
@@ -39,7 +40,39 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1")
 _bearer = HTTPBearer(auto_error=False, description="An API token from `cvm token create`")
 _MAX_INT = 2**31 - 1
-_FIGURES = {200: {"model": Figures, "description": "Figures of the run"}}
+
+#: What each refusal means, unless an operation says more (every refusal is ``{"detail": …}``).
+_REFUSALS = {
+    400: "The request cannot be carried out; the detail says why",
+    401: "Not signed in: no token, an unknown, revoked or expired one, or a dashboard session "
+         "that ended",
+    403: "The token's role is too low for this, or a change made with the dashboard's session "
+         "cookie came from a page of another origin",
+    404: "No such run (or no complete run yet)",
+    409: "The workspace could not be written: the disk is full",
+    413: "Larger than the upload limit (cvm serve --max-upload-mb)",
+    429: "Too many uploads under way (cvm serve --max-uploads); try again later",
+}
+_HEADERS = {
+    401: {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "string"}}},
+}
+#: A body that is not JSON text in UTF-8 (or not well-formed multipart) is refused unread.
+_UNREADABLE = "The body cannot be parsed"
+_BAD_QUERY = "A filter or sort column this run does not have"
+
+
+def _errors(*codes: int, why: dict[int, str] | None = None) -> dict[int, dict]:
+    """The ``responses`` entries of the refusals an operation can answer."""
+    said = why or {}
+    return {code: {"model": ErrorOut, "description": said.get(code, _REFUSALS[code]),
+                   **({"headers": _HEADERS[code]} if code in _HEADERS else {})}
+            for code in codes}
+
+
+def _figures_of(*codes: int, why: dict[int, str] | None = None) -> dict[int, dict]:
+    return {200: {"model": Figures, "description": "Figures of the run"},
+            **_errors(*codes, why=why)}
 
 
 def _json(data) -> Response:
@@ -101,7 +134,9 @@ def health(request: Request):
 
 
 @router.post("/session", response_model=Whoami, tags=["server"],
-             responses={401: {"description": "Unknown or revoked token"}})
+             responses=_errors(400, 401, 403, why={
+                 400: _UNREADABLE, 401: "Unknown, revoked or expired token",
+                 403: "Sent from a page of another origin"}))
 def sign_in(body: SessionIn, request: Request, response: Response):
     """Sign in with a token: sets the dashboard's HttpOnly, SameSite=Strict session cookie.
     A sign-in sent from another origin (its ``Origin`` header names another site or port) is
@@ -122,7 +157,8 @@ def sign_in(body: SessionIn, request: Request, response: Response):
     return Whoami(role=who.role, name=who.name, key=who.key)
 
 
-@router.delete("/session", status_code=204, tags=["server"])
+@router.delete("/session", status_code=204, tags=["server"],
+               responses=_errors(403, why={403: "Sent from a page of another origin"}))
 def sign_out(request: Request):
     """Sign out of the dashboard (the session ends on the server: the cookie stops working).
     Refused with 403 when sent from a page of another origin."""
@@ -134,7 +170,7 @@ def sign_out(request: Request):
     return response
 
 
-@router.get("/session", response_model=Whoami, tags=["server"])
+@router.get("/session", response_model=Whoami, tags=["server"], responses=_errors(401))
 def whoami(who: Viewer):
     """The caller's role."""
     return Whoami(role=who.role, name=who.name, key=who.key)
@@ -142,13 +178,15 @@ def whoami(who: Viewer):
 
 # -- runs and jobs -------------------------------------------------------------------------
 
-@router.get("/runs", response_model=list[RunRow], tags=["runs"])
+@router.get("/runs", response_model=list[RunRow], tags=["runs"], responses=_errors(401))
 def runs(request: Request, who: Viewer):
     """Every run with its status (running, complete, failed) and error."""
     return [_public_run(r) for r in _server(request).reader.runs()]
 
 
-@router.get("/runs/{run_id}", response_model=RunRow, tags=["runs"])
+# digits only: another word after /runs/ (like "upload") is no run, and not this route's
+@router.get("/runs/{run_id:int}", response_model=RunRow, tags=["runs"],
+            responses=_errors(401, 404, why={404: "No such run"}))
 def run_detail(run_id: Annotated[int, PathParam(ge=1, le=_MAX_INT)], request: Request,
                who: Viewer):
     """One run's status."""
@@ -182,7 +220,10 @@ def _unknown_scheme(name: str):
     raise SchemeError(f"unknown RFM scheme {name!r}: use one of {', '.join(list_schemes())}")
 
 
-@router.post("/runs", response_model=JobOut, status_code=202, tags=["runs"])
+@router.post("/runs", response_model=JobOut, status_code=202, tags=["runs"],
+             responses=_errors(400, 401, 403, 409, why={
+                 400: "An unknown source or RFM scheme, settings that do not fit together, "
+                      "or a body that cannot be parsed"}))
 def start_run(body: RunRequest, request: Request, who: Admin):
     """Queue a run: load a configured source first (when named), then analyse. Poll
     ``/jobs/{job_id}`` for progress."""
@@ -199,16 +240,24 @@ def start_run(body: RunRequest, request: Request, who: Admin):
     return _public_job(server.jobs.submit(job))
 
 
+# a form field holds text: one left out is none, there is no null to send
+_FORM_DATE = WithJsonSchema({"type": "string", "format": "date"})
+_FORM_DAYS = WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 36500})
+
+
 @router.post("/runs/upload", response_model=JobOut, status_code=202, tags=["runs"],
-             responses={400: {"description": "Not a file cvm can read"},
-                        413: {"description": "Larger than the upload limit"}})
+             responses=_errors(400, 401, 403, 409, 413, 429, why={
+                 400: "Not a file cvm can read (by its name's ending and its first bytes), "
+                      "an unknown RFM scheme, settings that do not fit together, or a body "
+                      "that cannot be parsed"}))
 def upload_run(request: Request, who: Admin,
-               transactions: Annotated[Any, File(description="Transactions: CSV/TSV/text, "
-                                                 ".xlsx, Parquet or JSON lines")],
-               customers: Annotated[Any, File(description="Optional customer list")] = None,
-               as_of: Annotated[dt.date | None, Form()] = None,
-               window_days: Annotated[int | None, Form(ge=1, le=36500)] = None,
-               rfm_scheme: Annotated[str, Form(max_length=100)] = "std11",
+               transactions: Annotated[UploadFile, File(description="Transactions: CSV/TSV/"
+                                                        "text, .xlsx, Parquet or JSON lines")],
+               customers: Annotated[UploadFile, File(description="A customer list (optional)")]
+               = None,
+               as_of: Annotated[dt.date | None, Form(), _FORM_DATE] = None,
+               window_days: Annotated[int | None, Form(ge=1, le=36500), _FORM_DAYS] = None,
+               rfm_scheme: Annotated[str, Form(json_schema_extra=SCHEMES)] = "std11",
                lang: Annotated[Literal["en", "zh"], Form()] = "en"):
     """Upload a transactions file (and optionally a customer list) and queue a run on it."""
     server = _server(request)
@@ -218,9 +267,7 @@ def upload_run(request: Request, who: Admin,
     try:
         saved: dict[str, list[str]] = {"transactions": [], "customers": []}
         for kind, upload in (("transactions", transactions), ("customers", customers)):
-            if upload is None or isinstance(upload, str):
-                if kind == "transactions":
-                    raise HTTPException(400, "no transactions file in the upload")
+            if upload is None:
                 continue
             name = safe_name(upload.filename)
             target = folder / kind / name
@@ -241,13 +288,14 @@ def upload_run(request: Request, who: Admin,
     return _public_job(server.jobs.submit(job))
 
 
-@router.get("/jobs", response_model=list[JobOut], tags=["runs"])
+@router.get("/jobs", response_model=list[JobOut], tags=["runs"], responses=_errors(401))
 def jobs(request: Request, who: Viewer):
     """Runs started through the server, newest first, with progress."""
     return [_public_job(j) for j in _server(request).jobs.list()]
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut, tags=["runs"])
+@router.get("/jobs/{job_id}", response_model=JobOut, tags=["runs"],
+            responses=_errors(401, 404, why={404: "No such job"}))
 def job(job_id: str, request: Request, who: Viewer):
     """One job's status and progress (0–1)."""
     found = _server(request).jobs.get(job_id)
@@ -256,7 +304,7 @@ def job(job_id: str, request: Request, who: Viewer):
     return _public_job(found)
 
 
-@router.get("/sources", response_model=list[str], tags=["runs"])
+@router.get("/sources", response_model=list[str], tags=["runs"], responses=_errors(401, 403))
 def sources(request: Request, who: Admin):
     """Names of the configured sources a run can load."""
     return sorted(_server(request).sources)
@@ -280,40 +328,45 @@ async def _figures(request: Request, kind: str, run_id: int | None) -> Response:
     return response
 
 
-@router.get("/overview", response_model=None, responses=_FIGURES, tags=["results"])
+@router.get("/overview", response_model=None, tags=["results"],
+            responses=_figures_of(401, 404))
 async def overview(request: Request, who: Viewer, run_id: RunId = None):
     """Customers, revenue, active share, the Pareto curve and the RFM segments."""
     return await _figures(request, "overview", run_id)
 
 
-@router.get("/schemes", response_model=list[str], tags=["results"])
+@router.get("/schemes", response_model=list[str], tags=["results"], responses=_errors(401))
 def schemes(who: Viewer):
     """The built-in RFM segment schemes."""
     return list_schemes()
 
 
-@router.get("/segments", response_model=None, responses=_FIGURES, tags=["results"])
+@router.get("/segments", response_model=None, tags=["results"],
+            responses=_figures_of(400, 401, 404, why={400: "An unknown RFM scheme"}))
 def segments(request: Request, who: Viewer, run_id: RunId = None,
-             scheme: Annotated[str | None, Query(max_length=100)] = None):
+             scheme: Annotated[str | None, Query(json_schema_extra=SCHEMES)] = None):
     """Segment summary in the run's scheme, or in another built-in scheme."""
     reader = _server(request).reader
     return _json(reader.segments(reader.resolve(run_id), scheme))
 
 
-@router.get("/matrix", response_model=None, responses=_FIGURES, tags=["results"])
+@router.get("/matrix", response_model=None, tags=["results"],
+            responses=_figures_of(401, 404))
 async def matrix(request: Request, who: Viewer, run_id: RunId = None):
     """The value × lifecycle matrix (customers and value per cell)."""
     return await _figures(request, "matrix", run_id)
 
 
-@router.get("/lifecycle/funnel", response_model=None, responses=_FIGURES, tags=["results"])
+@router.get("/lifecycle/funnel", response_model=None, tags=["results"],
+            responses=_figures_of(401, 404))
 def funnel(request: Request, who: Viewer, run_id: RunId = None):
     """Customers per lifecycle stage."""
     reader = _server(request).reader
     return _json(reader.funnel(reader.resolve(run_id)))
 
 
-@router.get("/lifecycle/flows", response_model=None, responses=_FIGURES, tags=["results"])
+@router.get("/lifecycle/flows", response_model=None, tags=["results"],
+            responses=_figures_of(401, 404))
 def flows(request: Request, who: Viewer,
           from_run: Annotated[int | None, Query(ge=1, le=_MAX_INT)] = None,
           to_run: Annotated[int | None, Query(ge=1, le=_MAX_INT)] = None):
@@ -329,14 +382,16 @@ def flows(request: Request, who: Viewer,
     return _json(dict(reader.flows(reader.resolve(from_run), to_id), available=True))
 
 
-@router.get("/clv", response_model=None, responses=_FIGURES, tags=["results"])
+@router.get("/clv", response_model=None, tags=["results"],
+            responses=_figures_of(401, 404))
 def clv(request: Request, who: Viewer, run_id: RunId = None):
     """The CLV distribution and the model validation table, when the run computed CLV."""
     reader = _server(request).reader
     return _json(reader.clv(reader.resolve(run_id)))
 
 
-@router.get("/clv/validation", response_model=None, responses=_FIGURES, tags=["results"])
+@router.get("/clv/validation", response_model=None, tags=["results"],
+            responses=_figures_of(401, 404))
 def clv_validation(request: Request, who: Viewer, run_id: RunId = None):
     """Calibration / holdout validation of the purchase model: weekly repeat purchases actual
     vs expected, and holdout purchases by calibration frequency (computed once per run)."""
@@ -344,7 +399,8 @@ def clv_validation(request: Request, who: Viewer, run_id: RunId = None):
     return _json(reader.clv_validation(reader.resolve(run_id)))
 
 
-@router.get("/alerts", response_model=list[dict[str, Any]], tags=["results"])
+@router.get("/alerts", response_model=list[dict[str, Any]], tags=["results"],
+            responses=_errors(401, 404))
 def alerts(request: Request, who: Viewer, run_id: RunId = None,
            lang: Literal["en", "zh"] = "en"):
     """What needs attention: a failed last run, valuable customers slipping, segment shifts."""
@@ -364,7 +420,7 @@ def _query(segment: Annotated[str | None, Query(max_length=200)] = None,
            q: Annotated[str | None, Query(max_length=200, description=(
                "Search customer id, name, phone and email (viewers: the customer id only, "
                "as they see the others masked)"))] = None,
-           sort: Annotated[str, Query(max_length=100, description=(
+           sort: Annotated[str, Query(min_length=1, max_length=100, description=(
                "A column of the run (viewers: not a personal field)"))] = "value_rank",
            order: Literal["asc", "desc"] = "asc",
            page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
@@ -376,10 +432,9 @@ def _query(segment: Annotated[str | None, Query(max_length=200)] = None,
 
 @router.get("/customers", response_model=None,
             responses={200: {"model": CustomerPage, "description": "One page of customers"},
-                       400: {"description": "A filter or sort column this run does not have"},
-                       403: {"description": "A viewer asked to sort by a personal field (name, "
-                                            "phone, email, national id, address, birth date), "
-                                            "which viewers see masked"}},
+                       **_errors(400, 401, 403, 404, why={400: _BAD_QUERY, 403: (
+                           "A viewer asked to sort by a personal field (name, phone, email, "
+                           "national id, address, birth date), which viewers see masked")})},
             tags=["customers"])
 def customers(request: Request, who: Viewer, query: Annotated[CustomerQuery, Depends(_query)],
               run_id: RunId = None):
@@ -395,7 +450,9 @@ def customers(request: Request, who: Viewer, query: Annotated[CustomerQuery, Dep
     return _json(page)
 
 
-@router.get("/customers/{customer_id:path}", response_model=None, responses=_FIGURES,
+@router.get("/customers/{customer_id:path}", response_model=None,
+            responses=_figures_of(401, 404, why={404: "No such customer in the run, or no "
+                                                      "such run"}),
             tags=["customers"])
 def customer(customer_id: str, request: Request, who: Viewer, run_id: RunId = None):
     """One customer's 360° view: scores, segments, value, history over runs, purchases and
@@ -412,7 +469,9 @@ def customer(customer_id: str, request: Request, who: Viewer, run_id: RunId = No
 @router.get("/export", tags=["customers"], response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-"
                                          "officedocument.spreadsheetml.sheet": {}},
-                             "description": "The target list"}})
+                             "description": "The target list"},
+                       **_errors(400, 401, 403, 404, why={
+                           400: _BAD_QUERY + ", or more customers than one Excel sheet holds"})})
 def export(request: Request, who: Analyst, query: Annotated[CustomerQuery, Depends(_query)],
            run_id: RunId = None, format: Literal["csv", "xlsx"] = "csv",
            lang: Literal["en", "zh"] = "en",
@@ -482,13 +541,15 @@ def _xlsx(result, lang: str) -> bytes:
 
 # -- tokens --------------------------------------------------------------------------------
 
-@router.get("/tokens", response_model=list[TokenRow], tags=["tokens"])
+@router.get("/tokens", response_model=list[TokenRow], tags=["tokens"],
+            responses=_errors(401, 403))
 def tokens(request: Request, who: Admin):
     """Every token (never the secret), revoked ones included."""
     return [t.as_dict() for t in list_tokens(_server(request).ws)]
 
 
-@router.post("/tokens", response_model=TokenCreated, status_code=201, tags=["tokens"])
+@router.post("/tokens", response_model=TokenCreated, status_code=201, tags=["tokens"],
+             responses=_errors(400, 401, 403, 409, why={400: _UNREADABLE}))
 def new_token(body: TokenIn, request: Request, who: Admin):
     """Create a token; the answer shows it once."""
     server = _server(request)
@@ -502,7 +563,8 @@ def new_token(body: TokenIn, request: Request, who: Admin):
                         expires_at=info.expires_at)
 
 
-@router.delete("/tokens/{key}", response_model=TokenRow, tags=["tokens"])
+@router.delete("/tokens/{key}", response_model=TokenRow, tags=["tokens"],
+               responses=_errors(401, 403, 404, 409, why={404: "No token with this key"}))
 def drop_token(key: str, request: Request, who: Admin):
     """Revoke a token: it and the sessions signed in with it stop working at once."""
     server = _server(request)

@@ -37,7 +37,7 @@ from ..workspace import Workspace
 
 __all__ = ["ROLES", "TokenInfo", "TokenError", "TokenExpired", "create_token", "verify_token",
            "verify_key", "list_tokens", "revoke_token", "role_at_least", "parse_duration",
-           "ensure_token_table"]
+           "ensure_token_table", "DURATION_PATTERN"]
 
 #: The roles, lowest first.
 ROLES = ("viewer", "analyst", "admin")
@@ -88,10 +88,15 @@ def role_at_least(role: str, needed: str) -> bool:
     return ROLES.index(role) >= ROLES.index(needed)
 
 
+#: A token lifetime: a whole number from 1 to 999999 (no leading zero) and a unit, s, m, h or d
+#: (the API's schema declares the same pattern).
+DURATION_PATTERN = r"^([1-9][0-9]{0,5})([smhd])$"
+
+
 def parse_duration(text: str) -> dt.timedelta:
     """A duration written as a whole number and a unit: ``90d``, ``12h``, ``30m``, ``45s``."""
-    match = re.fullmatch(r"\s*(\d{1,6})\s*([smhd])\s*", str(text).lower())
-    if not match or int(match.group(1)) == 0:
+    match = re.fullmatch(DURATION_PATTERN, str(text))
+    if not match:
         raise TokenError(f"{text!r} is not a duration: give a positive whole number and a unit, "
                          "e.g. 90d (days), 12h (hours), 30m (minutes) or 45s (seconds)")
     return dt.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})

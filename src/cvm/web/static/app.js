@@ -45,7 +45,13 @@
       Number(n).toLocaleString(locale, { notation: "compact", maximumFractionDigits: 1 }),
     pct: (x, digits) => (x === null || x === undefined) ? "–" : (x * 100).toFixed(digits ?? 1) + "%",
     date: (d) => d ? String(d).slice(0, 10) : "–",
-    time: (d) => d ? String(d).replace("T", " ").slice(0, 16) : "–",
+    // an instant from the API (in UTC) shown in the reader's own time zone
+    time: (d) => {
+      const t = d ? new Date(d) : null;
+      if (!t || isNaN(t)) return "–";
+      const p = (n) => String(n).padStart(2, "0");
+      return `${t.getFullYear()}-${p(t.getMonth() + 1)}-${p(t.getDate())} ${p(t.getHours())}:${p(t.getMinutes())}`;
+    },
   };
 
   function el(tag, attrs, ...children) {
