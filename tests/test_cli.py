@@ -98,8 +98,9 @@ def test_run_decides_the_date_order_from_the_values_and_says_so(tmp_path):
     data.write_text("customer,Date,amount\nA,05/04/2024,10\nB,25/03/2024,20\n",
                     encoding="utf-8")
     proc = cvm("run", data, "--workspace", tmp_path / "w.duckdb", "--out", tmp_path / "out")
-    assert "purchase_time ← 'Date' (day/month/year, decided from 25/03/2024)" in proc.stderr
-    assert "As of 2024-04-05:" in proc.stderr
+    # the load report and the run summary are results: standard output
+    assert "purchase_time ← 'Date' (day/month/year, decided from 25/03/2024)" in proc.stdout
+    assert "As of 2024-04-05:" in proc.stdout
     mixed = tmp_path / "mixed.csv"
     mixed.write_text("customer,Date,amount\nA,25/03/2024,10\nB,03/26/2024,20\n",
                      encoding="utf-8")

@@ -47,7 +47,7 @@ def test_json_summary_is_the_only_thing_on_stdout(sales, tmp_path):
         "rows_rejected": 2, "reject_reasons": {"bad_amount": 1, "bad_date": 1},
         "columns": "columns guessed: customer_id ← 'customer', purchase_time ← 'date', "
                    "amount ← 'amount'",
-        "skipped": False, "message": ""}]
+        "identical_rows_kept": 0, "skipped": False, "message": ""}]
     assert (doc["rows_read"], doc["rows_loaded"], doc["rows_rejected"]) == (5, 3, 2)
     assert (doc["run_id"], doc["as_of"], doc["window_days"]) == (1, "2024-03-31", None)
     assert (doc["customers"], doc["prospects"], doc["total_value"]) == (3, 0, 35.5)

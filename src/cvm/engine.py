@@ -39,6 +39,7 @@ class Engine:
     name: str
     backend: Any
     _scratch: Path | None = field(default=None, repr=False)
+    _cached: list = field(default_factory=list, repr=False)
 
     def table(self, data: pa.Table, name: str) -> ibis.Table:
         """Make an Arrow table available to this engine as an Ibis table."""
@@ -70,7 +71,14 @@ class Engine:
         types (decimals for mixed arithmetic, 32-bit ranks), which are cast back here."""
         schema = expr.schema()
         cached = expr.cache()
+        self._cached.append(cached)
         return cached if cached.schema() == schema else cached.cast(schema)
+
+    def release(self) -> None:
+        """Drop the tables :meth:`cache` made, now, while the connection is open (left to the
+        garbage collector, they may be dropped after it closed, which fails at exit)."""
+        while self._cached:
+            self._cached.pop().release()
 
 
 def duckdb_threads() -> int:

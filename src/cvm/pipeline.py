@@ -243,7 +243,18 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
     except BaseException as exc:
         _record_failure(ws, run_id, exc)
         raise
+    finally:
+        _release(eng)
     return result
+
+
+def _release(eng: Engine) -> None:
+    """Drop the run's cached tables; a connection that failed with the run (a full disk) may
+    refuse, and the run's own outcome is what to report."""
+    try:
+        eng.release()
+    except Exception as exc:  # noqa: BLE001 - the tables go with the connection anyway
+        log.warning("could not drop the run's cached tables: %s", exc)
 
 
 def _record_failure(ws: Workspace, run_id: int, exc: BaseException) -> None:
