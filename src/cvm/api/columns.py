@@ -29,6 +29,18 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "probability_alive": ("P(alive)", "存活概率"),
     "clv": ("CLV", "客户终身价值"),
     "potential_value": ("Potential value", "潜在价值"),
+    "source": ("Source", "来源"),
+    "source_customer_id": ("Id in the source", "来源客户编号"),
+    "method": ("Matched by", "匹配方式"),
+    "signup_date": ("Signed up", "注册日期"),
+    "birth_date": ("Birth date", "出生日期"),
+    "gender": ("Gender", "性别"),
+    "national_id": ("National id", "身份证号"),
+    "address": ("Address", "地址"),
+    "credit_score": ("Credit score", "信用分"),
+    "late_payments": ("Late payments", "逾期次数"),
+    "defaults": ("Defaults", "违约次数"),
+    "credit_limit_use": ("Credit limit used", "授信使用率"),
 }
 
 
