@@ -16,15 +16,14 @@ it may read another. :class:`RunWording` words what a run stores in the language
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from ..config import ConfigError, LifecycleOptions
+from ..config import LifecycleOptions
 from ..features.lifecycle import REASON_COLUMNS, TREND_COLUMNS, lifecycle_reasons
 from ..features.rfm_schemes import SchemeError, load_scheme
-from ..segments.playbook import builtin_playbook, load_playbook
+from ..segments.playbook import builtin_plays
 from ..vocabulary import action_label, actions_text, cell_label, key_label
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,20 +70,12 @@ class RunWording:
     def _builtin_plays(self):
         info = (self.reader.summary(self.run_id).get("info") or {}).get("stages") or {}
         used = (info.get("matrix") or {}).get("playbook_path")
-        builtins = {str(builtin_playbook(lang)) for lang in ("en", "zh")}
-        if used is None or str(Path(used)) not in builtins:
-            return None
         matrix = self.config.get("matrix") or {}
         lifecycle = self.config.get("lifecycle") or {}
-        key = ("playbook", self.lang, matrix.get("scheme"), lifecycle.get("scheme"))
-
-        def compute():
-            try:
-                return load_playbook(lang=self.lang, scheme=matrix.get("scheme") or "seed12",
-                                     lifecycle_scheme=lifecycle.get("scheme") or "seed").plays
-            except ConfigError:
-                return None
-        return self.reader.cached(key, compute)
+        key = ("playbook", used, self.lang, matrix.get("scheme"), lifecycle.get("scheme"))
+        return self.reader.cached(key, lambda: builtin_plays(
+            used, self.lang, scheme=matrix.get("scheme") or "seed12",
+            lifecycle_scheme=lifecycle.get("scheme") or "seed"))
 
     def playbook_rows(self, rows: list[dict]) -> list[dict]:
         """Matrix rows with ``cell_label``, the objective and budget in the reader's language
