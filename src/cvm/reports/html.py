@@ -158,12 +158,14 @@ def _environment() -> jinja2.Environment:
 
 def _in_language(segments: pd.DataFrame, run_info: dict, lang: str
                  ) -> tuple[pd.DataFrame, dict]:
-    """The segment labels, the scheme's title and the built-in playbook's text in ``lang``,
-    whatever the language the run was made in (a scheme or playbook file that cannot be read
+    """The segment labels, the scheme's title and the built-in playbook's text in ``lang``
+    when the run was made in the other language (a scheme or playbook file that cannot be read
     any more keeps the words stored with the run; a playbook of one's own is the user's text)."""
     from ..features.rfm_schemes import SchemeError, load_scheme, scheme_title
     from ..segments.playbook import builtin_plays
 
+    if run_info.get("lang") in (None, lang):
+        return segments, run_info
     run_info = dict(run_info)
     name = run_info.get("scheme")
     try:
