@@ -30,6 +30,16 @@ class ColumnMatch:
     guessed: bool
     from_content: bool = False
 
+    @property
+    def how(self) -> str:
+        """``mapped`` (a mapping file), ``guessed`` (from the headers) or ``content`` (guessed
+        from the values: the file has no header row)."""
+        return "content" if self.from_content else "guessed" if self.guessed else "mapped"
+
+    def as_dict(self) -> dict:
+        """How the columns were found and which source column became which field."""
+        return {"how": self.how, "columns": dict(self.columns)}
+
     def describe(self) -> str:
         how = "guessed" if self.guessed else "mapped"
         if self.from_content:

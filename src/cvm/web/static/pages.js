@@ -352,7 +352,8 @@
     const schemes = await api("/schemes");
     for (const s of schemes) $("u-scheme").append(el("option", { value: s }, s));
     $("u-scheme").value = schemes.includes("std11") ? "std11" : schemes[0];
-    await drawRuns();
+    const known = await drawRuns();
+    if (known.length) await loadReport(known[0].run_id);
     const jobs = await api("/jobs");
     const active = jobs.find((j) => j.status === "queued" || j.status === "running");
     if (active) follow(active.job_id);
@@ -394,7 +395,11 @@
     for (;;) {
       const job = await api("/jobs/" + jobId);
       showJob(job);
-      if (job.status === "complete" || job.status === "failed") { await drawRuns(); return; }
+      if (job.status === "complete" || job.status === "failed") {
+        await drawRuns();
+        if (job.run_id) await loadReport(job.run_id);
+        return;
+      }
       await new Promise((r) => setTimeout(r, 600));
     }
   }
@@ -408,6 +413,56 @@
       { key: "finished_at", label: t("finished"), format: fmt.time },
       { key: "error", label: t("error"), format: (v) => v ? el("span", { class: "error", title: v }, v.length > 60 ? v.slice(0, 60) + "…" : v) : "" },
     ], rows);
+    return rows;
+  }
+
+  // What a run's loads did: per file the counts, columns and date order; the rejected rows.
+  async function loadReport(runId) {
+    const report = await api(`/runs/${runId}/load-report`);
+    $("load-report").hidden = false;
+    $("load-summary").textContent = report.files.length
+      ? t("load_of_run", { run: runId, read: fmt.int(report.rows_read), loaded: fmt.int(report.rows_loaded), rejected: fmt.int(report.rows_rejected) })
+      : t("load_none");
+    const field = (k) => (t("col_" + k) === "col_" + k ? k : t("col_" + k));
+    table($("load-files"), [
+      { key: "file", label: t("lr_file") },
+      { key: "table", label: t("lr_table"), format: (v) => t("table_" + v) },
+      { key: "rows_read", label: t("lr_read"), num: true, format: fmt.int },
+      { key: "rows_loaded", label: t("lr_loaded"), num: true, format: fmt.int },
+      { key: "rows_rejected", label: t("lr_rejected"), num: true, format: fmt.int },
+      { key: "columns", label: t("lr_columns"), format: (v, r) => el("div", { class: "columns-found" },
+          r.columns_found ? el("div", { class: "note" }, t("found_" + r.columns_found)) : null,
+          el("ul", { class: "plain" }, v.map((c) => el("li", {}, `${field(c.field)} ← ${c.source_column}`)))) },
+      { key: "date_order", label: t("lr_dates"), format: (v) => t("date_" + v) },
+      { key: "reasons", label: t("lr_reasons"), format: (v) => el("ul", { class: "plain" },
+          v.map((r) => el("li", {}, `${t("reject_" + r.code) === "reject_" + r.code ? r.reason : t("reject_" + r.code)}: ${fmt.int(r.rows)}`))) },
+    ], report.files);
+    $("rejects-masked").hidden = boot.role !== "viewer";
+    const actions = $("rejects-actions");
+    actions.replaceChildren();
+    if (report.rows_rejected && boot.role !== "viewer") {
+      actions.append(el("a", { href: `/api/v1/runs/${runId}/rejects?format=csv&lang=${boot.lang}`, id: "rejects-csv", download: "" }, t("rejects_csv")));
+    }
+    await drawRejects(runId, 1);
+  }
+
+  async function drawRejects(runId, pageNo) {
+    const size = 20;
+    const page = await api(`/runs/${runId}/rejects?page=${pageNo}&page_size=${size}`);
+    $("rejects-count").textContent = page.total ? t("rejects_count", { n: fmt.int(page.total) }) : t("rejects_none");
+    table($("rejects-table"), [
+      { key: "file", label: t("lr_file") }, { key: "row", label: t("rj_row"), num: true, format: fmt.int },
+      { key: "field", label: t("rj_field") },
+      { key: "code", label: t("rj_reason"), format: (v, r) => el("span", { title: boot.lang === "en" && r.detail ? r.detail : null }, t("reject_" + v) === "reject_" + v ? r.reason : t("reject_" + v)) },
+      { key: "value", label: t("rj_value"), format: (v) => (v === null || v === undefined ? "–" : el("code", {}, v)) },
+    ], page.rows);
+    const pages = Math.max(1, Math.ceil(page.total / size));
+    $("rejects-page").textContent = t("page", { p: fmt.int(pageNo), n: fmt.int(pages) });
+    const prev = $("rejects-prev"), next = $("rejects-next");
+    prev.disabled = pageNo <= 1;
+    next.disabled = pageNo >= pages;
+    prev.onclick = () => drawRejects(runId, pageNo - 1);
+    next.onclick = () => drawRejects(runId, pageNo + 1);
   }
 
   const pages = { overview, matrix, lifecycle, clv, customers, customer, runs };
