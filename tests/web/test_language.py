@@ -67,10 +67,12 @@ def zh_run_server(tmp_path_factory):
 
 
 def _data_strings(server) -> list[str]:
-    """Every value and column name of the demo's input files, the signed-in token's name and
-    the source's name (``default``, where the input names none): data, not labels."""
+    """Every value and column name of the demo's input files, their file names, the signed-in
+    token's name and the source's name (``default``, where the input names none): data, not
+    labels."""
     out = {"test admin", "default"}
     for path in server.demo_files:
+        out.add(path.name)
         with open(path, encoding="utf-8-sig", newline="") as fh:
             for row in csv.reader(fh):
                 out.update(v.strip() for v in row if v.strip())
