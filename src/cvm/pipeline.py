@@ -230,6 +230,9 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
                                 config.abc)
         info = _run_info(ws, config, eng.name, scheme, buyers, time.perf_counter() - started)
         info["stages"] = stage_summaries
+        # the files this run loaded itself (its load report); none when it analysed data
+        # loaded before
+        info["loaded_files"] = [r.file_id for r in loads or [] if r.file_id is not None]
         ws.store_run(run_id, as_of=as_of,
                      tables={"customers": customers, "segments": segments, **extra_tables},
                      summary={"pareto": pareto, "info": info})

@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS files (
     file_id INTEGER PRIMARY KEY, table_kind VARCHAR, name VARCHAR, location VARCHAR,
     kind VARCHAR, sha256 VARCHAR, loaded_at TIMESTAMP, rows_read BIGINT, rows_loaded BIGINT,
     rows_rejected BIGINT, columns VARCHAR, options VARCHAR);
+ALTER TABLE files ADD COLUMN IF NOT EXISTS column_map VARCHAR;
 CREATE TABLE IF NOT EXISTS transactions (
     file_id INTEGER, source_row BIGINT, source VARCHAR, source_customer_id VARCHAR,
     purchase_time TIMESTAMP, purchase_date DATE, amount DOUBLE, margin DOUBLE, cost DOUBLE,

@@ -1,7 +1,8 @@
 """The figures the dashboard shows, read from a run's stored results.
 
-Each function takes a :class:`~cvm.api.reader.ResultsReader` and a run id and returns plain
-JSON-ready data. Optional results (CLV, lifecycle, the value × lifecycle matrix, unified
+Each function takes a :class:`~cvm.api.reader.ResultsReader`, a run id and the reader's
+language, and returns plain JSON-ready data whose labels are in that language (whatever the
+language the run was made in: see :mod:`cvm.api.wording`). Optional results (CLV, lifecycle, the value × lifecycle matrix, unified
 customers) are used when their columns or tables exist; otherwise the answer says
 ``available: false`` with the reason, so a page can say so plainly.
 """
@@ -12,6 +13,8 @@ import math
 from typing import TYPE_CHECKING
 
 from cvm.reports.formatting import round_step
+from ..vocabulary import key_label
+from .wording import RunWording
 
 if TYPE_CHECKING:  # pragma: no cover
     from .reader import ResultsReader
@@ -43,7 +46,7 @@ def _value_column(reader: ResultsReader, run_id: int) -> str:
     return "margin_total" if measure == "margin" and "margin_total" in cols else "monetary_total"
 
 
-def overview(reader: ResultsReader, run_id: int) -> dict:
+def overview(reader: ResultsReader, run_id: int, lang: str = "en") -> dict:
     """Customers, revenue, active share, the Pareto curve and the RFM segments of a run."""
     summary = reader.summary(run_id)
     info, pareto = summary.get("info") or {}, summary.get("pareto") or {}
@@ -78,19 +81,20 @@ def overview(reader: ResultsReader, run_id: int) -> dict:
             "classes": pareto.get("classes") or [],
             "value_measure": pareto.get("value_measure") or "revenue",
         },
-        "segments": segments(reader, run_id)["segments"],
+        "segments": segments(reader, run_id, lang=lang)["segments"],
         "capabilities": reader.capabilities(run_id),
     }
 
 
-def segments(reader: ResultsReader, run_id: int, scheme: str | None = None) -> dict:
+def segments(reader: ResultsReader, run_id: int, scheme: str | None = None,
+             lang: str = "en") -> dict:
     """Segment summary of a run in its own scheme, or re-segmented in another scheme."""
     info = reader.summary(run_id).get("info") or {}
     own = info.get("scheme")
-    lang = info.get("lang") or "en"
     if scheme is None or scheme == own:
         rows = reader.rows(f"SELECT * FROM {_table(run_id, 'segments')}")
-        return {"run_id": run_id, "scheme": own, "segments": rows}
+        return {"run_id": run_id, "scheme": own,
+                "segments": RunWording(reader, run_id, lang).segment_rows(rows)}
     return {"run_id": run_id, "scheme": scheme,
             "segments": _other_scheme(reader, run_id, scheme, lang)}
 
@@ -131,7 +135,7 @@ def _other_scheme(reader: ResultsReader, run_id: int, scheme_name: str, lang: st
     return out
 
 
-def matrix(reader: ResultsReader, run_id: int) -> dict:
+def matrix(reader: ResultsReader, run_id: int, lang: str = "en") -> dict:
     """The value × lifecycle matrix: customers and value per cell, for a heat map.
 
     Without lifecycle stages and value quadrants (not computed by this run) the answer is
@@ -152,7 +156,7 @@ def matrix(reader: ResultsReader, run_id: int) -> dict:
                   "y_values": _ordered({r["y"] for r in rows}, ("HH", "HL", "LH", "LL", "high",
                                                                  "middle", "low")),
                   "cells": [dict(r, filters={"cell": r["cell"]}) for r in rows],
-                  "playbook": table}
+                  "playbook": RunWording(reader, run_id, lang).playbook_rows(table)}
         return _with_shares(result)
     if "matrix_cell" in cols:
         rows = reader.rows(f"SELECT matrix_cell AS cell, count(*) AS customers, "
@@ -168,7 +172,8 @@ def matrix(reader: ResultsReader, run_id: int) -> dict:
     rows = reader.rows(
         f"SELECT abc_class AS y, rfm_segment AS x, any_value(rfm_segment_label) AS label, "
         f'count(*) AS customers, sum(coalesce("{value}", 0)) AS value FROM {t} GROUP BY 1, 2')
-    seg_order = [r["segment"] for r in segments(reader, run_id)["segments"]]
+    words = RunWording(reader, run_id, lang)
+    seg_order = [r["segment"] for r in segments(reader, run_id, lang=lang)["segments"]]
     result = {
         "available": False,
         "reason": "this run has no lifecycle stages and value quadrants yet; showing ABC class "
@@ -176,7 +181,7 @@ def matrix(reader: ResultsReader, run_id: int) -> dict:
         "kind": "abc_rfm", "x": "rfm_segment", "y": "abc_class",
         "x_values": _ordered({r["x"] for r in rows}, seg_order),
         "y_values": _ordered({r["y"] for r in rows}, ("A", "B", "C")),
-        "x_labels": {r["x"]: r["label"] for r in rows},
+        "x_labels": {r["x"]: words.segment(r["x"], r["label"]) for r in rows},
         "cells": [dict(r, cell=f"{r['y']}|{r['x']}", filters={"abc": r["y"], "segment": r["x"]})
                   for r in rows],
     }
@@ -203,16 +208,17 @@ def _ordered(values: set, order) -> list:
     return known + rest
 
 
-def funnel(reader: ResultsReader, run_id: int) -> dict:
+def funnel(reader: ResultsReader, run_id: int, lang: str = "en") -> dict:
     """Customers per lifecycle stage, in relationship order."""
     cols = reader.columns(run_id)
     if "lifecycle_stage" not in cols:
         return {"available": False, "run_id": run_id,
                 "reason": "this run has no lifecycle stages yet"}
-    label = "any_value(lifecycle_stage_label)" if "lifecycle_stage_label" in cols else "NULL"
     value = _value_column(reader, run_id)
-    rows = reader.rows(f"SELECT lifecycle_stage AS stage, {label} AS label, count(*) AS customers, "
+    rows = reader.rows(f"SELECT lifecycle_stage AS stage, count(*) AS customers, "
                        f'sum(coalesce("{value}", 0)) AS value FROM {_table(run_id)} GROUP BY 1')
+    for r in rows:
+        r["label"] = key_label(r["stage"], lang)
     order = _ordered({r["stage"] for r in rows}, STAGE_ORDER)
     by = {r["stage"]: r for r in rows}
     return {"available": True, "run_id": run_id, "stages": [by[s] for s in order]}
@@ -258,15 +264,18 @@ def clv_validation(reader: ResultsReader, run_id: int) -> dict:
 
         from ..models.validation import validate_holdout
     except ImportError:
-        return {"available": False, "reason": "this version of cvm has no model validation"}
+        return {"available": False, "reason_code": "no_model",
+                "reason": "this version of cvm has no model validation"}
     if "clv" not in reader.columns(run_id):
-        return {"available": False, "reason": "this run has no customer lifetime values yet"}
+        return {"available": False, "reason_code": "no_clv",
+                "reason": "this run has no customer lifetime values yet"}
     info = reader.summary(run_id).get("info") or {}
     as_of = dt.date.fromisoformat(info["as_of"])
     first = reader.scalar("SELECT min(purchase_date) FROM unified_transactions")
     days = min(182, (as_of - first).days // 4) if first else 0
     if days < 28:
-        return {"available": False, "reason": "the history is too short to hold out a period"}
+        return {"available": False, "reason_code": "short_history",
+                "reason": "the history is too short to hold out a period"}
     con = ibis.duckdb.from_connection(reader.ws.con.cursor())
     try:
         txns = con.sql("SELECT customer_id, purchase_date, amount, margin, cost FROM "
@@ -275,7 +284,7 @@ def clv_validation(reader: ResultsReader, run_id: int) -> dict:
                                   calibration_end=as_of - dt.timedelta(days=days),
                                   holdout_end=as_of)
     except ValueError as exc:
-        return {"available": False, "reason": str(exc)}
+        return {"available": False, "reason_code": "failed", "reason": str(exc)}
     finally:
         con.disconnect()
     summary = result.summary()
@@ -290,7 +299,7 @@ def clv_validation(reader: ResultsReader, run_id: int) -> dict:
             .to_dict(orient="records")}
 
 
-def clv(reader: ResultsReader, run_id: int, bins: int = 30) -> dict:
+def clv(reader: ResultsReader, run_id: int, lang: str = "en", bins: int = 30) -> dict:
     """The distribution of CLV (histogram up to the 99th percentile) and the model's
     validation table when the run stored one."""
     cols = reader.columns(run_id)
@@ -315,6 +324,7 @@ def clv(reader: ResultsReader, run_id: int, bins: int = 30) -> dict:
                  "customers": int(counts.get(i, 0))} for i in range(bins)]
     by_segment = reader.rows(f"SELECT rfm_segment AS segment, any_value(rfm_segment_label) AS label, "
                              f"sum(clv) AS clv, avg(clv) AS mean FROM {t} GROUP BY 1 ORDER BY 3 DESC")
+    by_segment = RunWording(reader, run_id, lang).segment_rows(by_segment)
     validation = []
     for name in reader._validation_tables(run_id):
         validation.append({"table": name.split("_", 2)[-1],
@@ -381,7 +391,7 @@ def _run_alerts(reader: ResultsReader, run_id: int, lang: str) -> list[dict]:
     previous = reader.scalar("SELECT max(run_id) FROM runs WHERE status = 'complete' AND run_id < ?",
                              [run_id])
     if previous is not None:
-        now = {r["segment"]: r for r in segments(reader, run_id)["segments"]}
+        now = {r["segment"]: r for r in segments(reader, run_id, lang=lang)["segments"]}
         scheme = (reader.summary(run_id).get("info") or {}).get("scheme")
         if (reader.summary(previous).get("info") or {}).get("scheme") == scheme:
             before = {r["segment"]: r for r in segments(reader, previous)["segments"]}
@@ -398,7 +408,7 @@ def _run_alerts(reader: ResultsReader, run_id: int, lang: str) -> list[dict]:
     return out
 
 
-def customer_360(reader: ResultsReader, run_id: int, customer_id: str) -> dict:
+def customer_360(reader: ResultsReader, run_id: int, customer_id: str, lang: str = "en") -> dict:
     """Everything known about one customer: the run's row, the history over runs, recent
     purchases, source records and (when unified customers exist) the golden record."""
     from .reader import NotFound
@@ -416,7 +426,8 @@ def customer_360(reader: ResultsReader, run_id: int, customer_id: str) -> dict:
         row = reader.rows(f"SELECT {', '.join(pick)} FROM {_table(rid)} WHERE customer_id = ?",
                           [customer_id])
         info = reader.summary(rid).get("info") or {}
-        history.append({"run_id": rid, "as_of": info.get("as_of"), **(row[0] if row else {})})
+        past = RunWording(reader, rid, lang).customer(row[0]) if row else {}
+        history.append({"run_id": rid, "as_of": info.get("as_of"), **past})
     purchases = reader.rows(
         "SELECT purchase_time, purchase_date, amount, quantity, order_id, product, category, "
         "channel, store, source FROM unified_transactions WHERE customer_id = ? "
@@ -435,7 +446,8 @@ def customer_360(reader: ResultsReader, run_id: int, customer_id: str) -> dict:
             rows = reader.rows(f'SELECT * FROM "{name}" WHERE customer_id = ?', [customer_id])
             golden = rows[0] if rows else None
             break
-    return {"run_id": run_id, "customer_id": customer_id, "customer": found[0],
+    return {"run_id": run_id, "customer_id": customer_id,
+            "customer": RunWording(reader, run_id, lang).customer(found[0]),
             "history": history, "purchases": purchases, "purchase_totals": totals,
             "sources": sources, "golden": golden}
 

@@ -227,17 +227,19 @@ class JobQueue:
             job.progress = min(0.95, done / steps)
 
         with Workspace(self.workspace_path) as ws:
+            loads = []
             for path in job.customers:
                 step(f"loading customers {Path(path).name}")
-                load_customers(ws, path)
+                loads.append(load_customers(ws, path))
             for path in job.transactions:
                 step(f"loading {Path(path).name}")
                 report = load_transactions(ws, path, as_of=job.config.as_of)
                 if not report.skipped and report.rows_loaded == 0:
                     raise ValueError(f"{Path(path).name}: no row could be loaded "
                                      f"({report.rows_rejected:,} rejected)")
+                loads.append(report)
             step("analysing")
-            return analyse(ws, job.config, progress=step).run_id
+            return analyse(ws, job.config, progress=step, loads=loads).run_id
 
 
 def _settings(config: AnalysisConfig) -> dict:

@@ -25,6 +25,7 @@ from typing import Any, Callable, Collection
 
 from ..workspace import Workspace
 from . import insights
+from .wording import RunWording
 from .listing import CustomerIndex
 
 __all__ = ["ResultsReader", "NotFound", "BadQuery", "MaskedColumn", "CustomerQuery",
@@ -250,18 +251,19 @@ class ResultsReader:
 
     # -- aggregates ------------------------------------------------------------------------
 
-    def overview(self, run_id: int) -> dict:
-        return self.cached(("overview", run_id), lambda: insights.overview(self, run_id))
+    def overview(self, run_id: int, lang: str = "en") -> dict:
+        return self.cached(("overview", run_id, lang),
+                           lambda: insights.overview(self, run_id, lang))
 
-    def segments(self, run_id: int, scheme: str | None = None) -> dict:
-        return self.cached(("segments", run_id, scheme),
-                           lambda: insights.segments(self, run_id, scheme))
+    def segments(self, run_id: int, scheme: str | None = None, lang: str = "en") -> dict:
+        return self.cached(("segments", run_id, scheme, lang),
+                           lambda: insights.segments(self, run_id, scheme, lang))
 
-    def matrix(self, run_id: int) -> dict:
-        return self.cached(("matrix", run_id), lambda: insights.matrix(self, run_id))
+    def matrix(self, run_id: int, lang: str = "en") -> dict:
+        return self.cached(("matrix", run_id, lang), lambda: insights.matrix(self, run_id, lang))
 
-    def funnel(self, run_id: int) -> dict:
-        return self.cached(("funnel", run_id), lambda: insights.funnel(self, run_id))
+    def funnel(self, run_id: int, lang: str = "en") -> dict:
+        return self.cached(("funnel", run_id, lang), lambda: insights.funnel(self, run_id, lang))
 
     def flows(self, from_run: int, to_run: int) -> dict:
         return self.cached(("flows", from_run, to_run),
@@ -275,16 +277,17 @@ class ResultsReader:
         return self.cached(("clv_validation", run_id),
                            lambda: insights.clv_validation(self, run_id))
 
-    def clv(self, run_id: int) -> dict:
-        return self.cached(("clv", run_id), lambda: insights.clv(self, run_id))
+    def clv(self, run_id: int, lang: str = "en") -> dict:
+        return self.cached(("clv", run_id, lang), lambda: insights.clv(self, run_id, lang))
 
     def alerts(self, run_id: int | None, lang: str = "en") -> list[dict]:
         return insights.alerts(self, run_id, lang)
 
     # -- customers -------------------------------------------------------------------------
 
-    def customers(self, run_id: int, query: CustomerQuery) -> dict:
-        """One page of customers, filtered and sorted, with the total count."""
+    def customers(self, run_id: int, query: CustomerQuery, lang: str = "en") -> dict:
+        """One page of customers, filtered and sorted, with the total count; segment labels in
+        ``lang``."""
         cols = self.columns(run_id)
         where, params = query.where(set(cols))
         order = query.order_by(cols)
@@ -316,6 +319,9 @@ class ResultsReader:
                 f"SELECT rowid AS _row, {select} FROM {table} WHERE rowid = ANY(?)", [wanted])
                 } if wanted else {}
             rows = [found[i] for i in wanted]
+        if "rfm_segment_label" in show:
+            rows = RunWording(self, run_id, lang).segment_rows(
+                rows, key="rfm_segment", label="rfm_segment_label")
         return {"run_id": run_id, "total": total, "page": query.page,
                 "page_size": query.page_size, "columns": show, "rows": rows}
 
@@ -338,21 +344,33 @@ class ResultsReader:
                 self._indexes.pop(next(iter(self._indexes)))
             return index
 
-    def export_rows(self, run_id: int, query: CustomerQuery, *, limit: int | None = None):
-        """Every customer matching the filters (sorted), as a DuckDB result to stream."""
+    def export_rows(self, run_id: int, query: CustomerQuery, *, limit: int | None = None,
+                    lang: str = "en"):
+        """Every customer matching the filters (sorted), as a DuckDB result to stream; segment
+        labels in ``lang``."""
         cols = self.columns(run_id)
         where, params = query.where(set(cols))
         order = query.order_by(cols)
         show = [c for c in LIST_COLUMNS if c in cols]
-        sql = (f"SELECT {', '.join(chr(34) + c + chr(34) for c in show)} "
-               f'FROM "run_{run_id}_customers"{where} {order}')
+        labels = RunWording(self, run_id, lang).segment_labels()
+        select, label_params = [], []
+        for c in show:
+            if c == "rfm_segment_label" and labels:
+                cases = " ".join("WHEN ? THEN ?" for _ in labels)
+                select.append(f'CASE "rfm_segment" {cases} ELSE "rfm_segment_label" END '
+                              'AS "rfm_segment_label"')
+                label_params += [x for pair in labels.items() for x in pair]
+            else:
+                select.append(f'"{c}"')
+        params = label_params + params
+        sql = f'SELECT {", ".join(select)} FROM "run_{run_id}_customers"{where} {order}'
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         cur = self.ws.con.cursor()
         return cur, cur.execute(sql, params)
 
-    def customer(self, run_id: int, customer_id: str) -> dict:
-        return insights.customer_360(self, run_id, customer_id)
+    def customer(self, run_id: int, customer_id: str, lang: str = "en") -> dict:
+        return insights.customer_360(self, run_id, customer_id, lang)
 
 
 def _as_list(found) -> tuple[list[int], int]:

@@ -123,6 +123,9 @@ Analyst = Annotated[Principal, Depends(_role("analyst"))]
 Admin = Annotated[Principal, Depends(_role("admin"))]
 RunId = Annotated[int | None, Query(ge=1, le=_MAX_INT, description="A complete run "
                                                                    "(default: the latest)")]
+Lang = Annotated[Literal["en", "zh"], Query(description=(
+    "The language of the labels (segment names, stages, actions, playbook text), whatever "
+    "the language the run was made in"))]
 
 
 # -- health and sessions -------------------------------------------------------------------
@@ -312,27 +315,28 @@ def sources(request: Request, who: Admin):
 
 # -- aggregates ----------------------------------------------------------------------------
 
-async def _figures(request: Request, kind: str, run_id: int | None) -> Response:
+async def _figures(request: Request, kind: str, run_id: int | None, lang: str) -> Response:
     """A run's figures: straight from the cache when computed before, else computed in a
     worker thread (never on the event loop)."""
     reader = _server(request).reader
     if run_id is None:
         latest = reader.latest_run()
-        body = reader.peek(("json", kind, latest)) if latest is not None else None
+        body = reader.peek(("json", kind, latest, lang)) if latest is not None else None
         if body is not None:
             return Response(body, media_type="application/json")
     rid = run_id if run_id is not None else reader.latest_run()
-    response = _json(await run_in_threadpool(lambda: getattr(reader, kind)(reader.resolve(rid))))
+    response = _json(await run_in_threadpool(
+        lambda: getattr(reader, kind)(reader.resolve(rid), lang=lang)))
     if rid is not None:
-        reader.cached(("json", kind, rid), lambda: response.body)
+        reader.cached(("json", kind, rid, lang), lambda: response.body)
     return response
 
 
 @router.get("/overview", response_model=None, tags=["results"],
             responses=_figures_of(401, 404))
-async def overview(request: Request, who: Viewer, run_id: RunId = None):
+async def overview(request: Request, who: Viewer, run_id: RunId = None, lang: Lang = "en"):
     """Customers, revenue, active share, the Pareto curve and the RFM segments."""
-    return await _figures(request, "overview", run_id)
+    return await _figures(request, "overview", run_id, lang)
 
 
 @router.get("/schemes", response_model=list[str], tags=["results"], responses=_errors(401))
@@ -344,25 +348,26 @@ def schemes(who: Viewer):
 @router.get("/segments", response_model=None, tags=["results"],
             responses=_figures_of(400, 401, 404, why={400: "An unknown RFM scheme"}))
 def segments(request: Request, who: Viewer, run_id: RunId = None,
-             scheme: Annotated[str | None, Query(json_schema_extra=SCHEMES)] = None):
+             scheme: Annotated[str | None, Query(json_schema_extra=SCHEMES)] = None,
+             lang: Lang = "en"):
     """Segment summary in the run's scheme, or in another built-in scheme."""
     reader = _server(request).reader
-    return _json(reader.segments(reader.resolve(run_id), scheme))
+    return _json(reader.segments(reader.resolve(run_id), scheme, lang))
 
 
 @router.get("/matrix", response_model=None, tags=["results"],
             responses=_figures_of(401, 404))
-async def matrix(request: Request, who: Viewer, run_id: RunId = None):
-    """The value × lifecycle matrix (customers and value per cell)."""
-    return await _figures(request, "matrix", run_id)
+async def matrix(request: Request, who: Viewer, run_id: RunId = None, lang: Lang = "en"):
+    """The value × lifecycle matrix (customers and value per cell, with the playbook)."""
+    return await _figures(request, "matrix", run_id, lang)
 
 
 @router.get("/lifecycle/funnel", response_model=None, tags=["results"],
             responses=_figures_of(401, 404))
-def funnel(request: Request, who: Viewer, run_id: RunId = None):
+def funnel(request: Request, who: Viewer, run_id: RunId = None, lang: Lang = "en"):
     """Customers per lifecycle stage."""
     reader = _server(request).reader
-    return _json(reader.funnel(reader.resolve(run_id)))
+    return _json(reader.funnel(reader.resolve(run_id), lang))
 
 
 @router.get("/lifecycle/flows", response_model=None, tags=["results"],
@@ -384,10 +389,10 @@ def flows(request: Request, who: Viewer,
 
 @router.get("/clv", response_model=None, tags=["results"],
             responses=_figures_of(401, 404))
-def clv(request: Request, who: Viewer, run_id: RunId = None):
+def clv(request: Request, who: Viewer, run_id: RunId = None, lang: Lang = "en"):
     """The CLV distribution and the model validation table, when the run computed CLV."""
     reader = _server(request).reader
-    return _json(reader.clv(reader.resolve(run_id)))
+    return _json(reader.clv(reader.resolve(run_id), lang))
 
 
 @router.get("/clv/validation", response_model=None, tags=["results"],
@@ -401,8 +406,7 @@ def clv_validation(request: Request, who: Viewer, run_id: RunId = None):
 
 @router.get("/alerts", response_model=list[dict[str, Any]], tags=["results"],
             responses=_errors(401, 404))
-def alerts(request: Request, who: Viewer, run_id: RunId = None,
-           lang: Literal["en", "zh"] = "en"):
+def alerts(request: Request, who: Viewer, run_id: RunId = None, lang: Lang = "en"):
     """What needs attention: a failed last run, valuable customers slipping, segment shifts."""
     reader = _server(request).reader
     latest = reader.latest_run() if run_id is None else reader.resolve(run_id)
@@ -437,13 +441,13 @@ def _query(segment: Annotated[str | None, Query(max_length=200)] = None,
                            "national id, address, birth date), which viewers see masked")})},
             tags=["customers"])
 def customers(request: Request, who: Viewer, query: Annotated[CustomerQuery, Depends(_query)],
-              run_id: RunId = None):
+              run_id: RunId = None, lang: Lang = "en"):
     """Customers, filtered (segment, matrix cell, lifecycle stage, ABC class, CLV range),
     sorted and paged. Viewers get names, phones, emails and id numbers masked; their search
     looks only at the customer id, and they cannot sort by a masked field."""
     reader = _server(request).reader
     query.masked = frozenset(who.masked_columns)
-    page = reader.customers(reader.resolve(run_id), query)
+    page = reader.customers(reader.resolve(run_id), query, lang)
     page["masked"] = [c for c in page["columns"] if c in query.masked]
     if who.masked:
         page["rows"] = [mask_row(r) for r in page["rows"]]
@@ -454,11 +458,12 @@ def customers(request: Request, who: Viewer, query: Annotated[CustomerQuery, Dep
             responses=_figures_of(401, 404, why={404: "No such customer in the run, or no "
                                                       "such run"}),
             tags=["customers"])
-def customer(customer_id: str, request: Request, who: Viewer, run_id: RunId = None):
+def customer(customer_id: str, request: Request, who: Viewer, run_id: RunId = None,
+             lang: Lang = "en"):
     """One customer's 360° view: scores, segments, value, history over runs, purchases and
     source records. An id holding ``/`` is sent as it is or percent-encoded (``A%2F1``)."""
     reader = _server(request).reader
-    view = reader.customer(reader.resolve(run_id), customer_id)
+    view = reader.customer(reader.resolve(run_id), customer_id, lang)
     if who.masked:
         view["customer"] = mask_row(view["customer"])
         view["sources"] = [mask_row(r) for r in view["sources"]]
@@ -474,7 +479,7 @@ def customer(customer_id: str, request: Request, who: Viewer, run_id: RunId = No
                            400: _BAD_QUERY + ", or more customers than one Excel sheet holds"})})
 def export(request: Request, who: Analyst, query: Annotated[CustomerQuery, Depends(_query)],
            run_id: RunId = None, format: Literal["csv", "xlsx"] = "csv",
-           lang: Literal["en", "zh"] = "en",
+           lang: Lang = "en",
            limit: Annotated[int | None, Query(ge=1, le=50_000_000)] = None):
     """The target list: every customer matching the filters, as CSV (UTF-8, Excel-friendly)
     or an Excel workbook."""
@@ -485,7 +490,7 @@ def export(request: Request, who: Analyst, query: Annotated[CustomerQuery, Depen
         if min(total, limit or total) > _EXCEL_ROWS:
             raise HTTPException(400, f"{total:,} customers do not fit in one Excel sheet: "
                                      "export CSV or narrow the filters")
-    cursor, result = reader.export_rows(rid, query, limit=limit)
+    cursor, result = reader.export_rows(rid, query, limit=limit, lang=lang)
     stem = f"cvm-targets-run{rid}"
     if format == "csv":
         return StreamingResponse(_csv_chunks(cursor, result, lang), media_type="text/csv; charset=utf-8",

@@ -64,6 +64,7 @@ __all__ = [
     "PHASES",
     "FIVE_STAGE_NAMES",
     "TREND_COLUMNS",
+    "REASON_COLUMNS",
     "customer_trend",
     "stage_rules",
     "history_dates",
@@ -267,6 +268,12 @@ _TEXT = {
         "dormant": "最近 {n} 个 {period} 天周期均无购买（上次购买在 {recency} 天前）",
     },
 }
+
+
+#: Columns stored with each customer besides the trend columns, from which
+#: :func:`lifecycle_reasons` words the reason again (in either language).
+REASON_COLUMNS = ("lifecycle_rule", "history_tenure_days", "history_recency_days",
+                  "history_purchase_days")
 
 
 def _amount(x) -> str:

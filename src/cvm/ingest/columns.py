@@ -32,6 +32,16 @@ class ColumnMatch:
     from_content: bool = False
     notes: dict[str, str] = dataclasses.field(default_factory=dict)
 
+    @property
+    def how(self) -> str:
+        """``mapped`` (a mapping file), ``guessed`` (from the headers) or ``content`` (guessed
+        from the values: the file has no header row)."""
+        return "content" if self.from_content else "guessed" if self.guessed else "mapped"
+
+    def as_dict(self) -> dict:
+        """How the columns were found and which source column became which field."""
+        return {"how": self.how, "columns": dict(self.columns)}
+
     def describe(self) -> str:
         """``columns guessed: customer_id ← 'cust', purchase_time ← 'Date' (day/month/year,
         decided from 25/03/2024), amount ← 'Amt'``: each field, its column and any note on how

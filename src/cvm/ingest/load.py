@@ -55,6 +55,8 @@ class LoadReport:
     skipped: bool = False
     message: str = ""
     identical_rows_kept: int = 0
+    #: the workspace's id of the file (for a skipped load: of the file loaded before)
+    file_id: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -161,8 +163,17 @@ class _Rejects:
         })
 
 
+def _column_map(match, options: IngestOptions) -> str:
+    """What the load assumed, for the load report: which source column became which field, how
+    that was found, and the order of day and month in dates such as ``05/03/2024``."""
+    return json.dumps({**match.as_dict(),
+                       "date_order": "day_first" if options.dayfirst else "month_first"},
+                      ensure_ascii=False)
+
+
 def _record_file(con, *, file_id: int, table: str, raw: RawTable, source, digest: str | None,
-                 loaded: int, columns: str, options: str) -> tuple[dict[str, int], int]:
+                 loaded: int, columns: str, options: str, column_map: str
+                 ) -> tuple[dict[str, int], int]:
     """Count the file's rejects by reason, record the file, and check nothing was lost."""
     reasons = dict(con.execute(
         "SELECT code, count(*) FROM rejects WHERE file_id = ? GROUP BY code ORDER BY 2 DESC, 1",
@@ -172,9 +183,11 @@ def _record_file(con, *, file_id: int, table: str, raw: RawTable, source, digest
         raise AssertionError(
             f"{raw.name}: {raw.rows_read} rows read but {loaded} loaded + {rejected} rejected")
     con.execute(
-        "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO files (file_id, table_kind, name, location, kind, sha256, loaded_at, "
+        "rows_read, rows_loaded, rows_rejected, columns, options, column_map) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [file_id, table, raw.name, _location(source), raw.kind, digest, dt.datetime.now(),
-         raw.rows_read, loaded, rejected, columns, options])
+         raw.rows_read, loaded, rejected, columns, options, column_map])
     return reasons, rejected
 
 
@@ -214,7 +227,7 @@ def load_transactions(ws: Workspace, source, *, mapping: Mapping | None = None,
         if known is not None:
             return LoadReport(
                 file=Path(str(source)).name, table="transactions", rows_read=0, rows_loaded=0,
-                rows_rejected=0, skipped=True,
+                rows_rejected=0, skipped=True, file_id=known["file_id"],
                 message=(f"{Path(str(source)).name}: same content already loaded on "
                          f"{known['loaded_at']:%Y-%m-%d %H:%M} as {known['name']}; nothing added"),
             )
@@ -318,12 +331,14 @@ def load_transactions(ws: Workspace, source, *, mapping: Mapping | None = None,
             "count(*) - count(_reason) FROM _marks").fetchall()[0]
         reasons, rejected = _record_file(
             con, file_id=file_id, table="transactions", raw=raw, source=source, digest=digest,
-            loaded=loaded, columns=match.describe(), options=fingerprint)
+            loaded=loaded, columns=match.describe(), options=fingerprint,
+            column_map=_column_map(match, options))
         con.execute("DROP TABLE _incoming_t")
         con.execute("DROP TABLE _marks")
     return LoadReport(file=raw.name, table="transactions", rows_read=raw.rows_read,
                       rows_loaded=loaded, rows_rejected=rejected, reasons=reasons,
-                      columns=match.describe(), identical_rows_kept=identical)
+                      columns=match.describe(), identical_rows_kept=identical,
+                      file_id=file_id)
 
 
 def _location(source) -> str:
@@ -411,8 +426,9 @@ def load_customers(ws: Workspace, source, *, mapping: Mapping | None = None,
         loaded = con.execute("SELECT count(*) FROM _cin_t WHERE NOT _dup").fetchall()[0][0]
         reasons, rejected = _record_file(
             con, file_id=file_id, table="customers", raw=raw, source=source, digest=digest,
-            loaded=loaded, columns=match.describe(), options=json.dumps(asdict(options), default=str))
+            loaded=loaded, columns=match.describe(), options=json.dumps(asdict(options), default=str),
+            column_map=_column_map(match, options))
         con.execute("DROP TABLE _cin_t")
     return LoadReport(file=raw.name, table="customers", rows_read=raw.rows_read,
                       rows_loaded=loaded, rows_rejected=rejected, reasons=reasons,
-                      columns=match.describe())
+                      columns=match.describe(), file_id=file_id)

@@ -89,6 +89,7 @@ def render_report(customers: pd.DataFrame, segments: pd.DataFrame, pareto: dict,
     started = time.perf_counter()
     labels = labels_for(lang, str(pareto.get("value_measure") or "revenue"))
     _validate(customers, segments, pareto)
+    segments, run_info = _in_language(segments, run_info, lang)
     # prospects (appended by the lifecycle stage) have no purchases: the purchase-based
     # sections use the buyers, the lifecycle and matrix sections everyone
     everyone = customers
@@ -162,6 +163,42 @@ def _environment() -> jinja2.Environment:
                               autoescape=jinja2.select_autoescape(("html", "j2")),
                               trim_blocks=True, lstrip_blocks=True,
                               undefined=jinja2.StrictUndefined)
+
+
+def _in_language(segments: pd.DataFrame, run_info: dict, lang: str
+                 ) -> tuple[pd.DataFrame, dict]:
+    """The segment labels, the scheme's title and the built-in playbook's text in ``lang``
+    when the run was made in the other language (a scheme or playbook file that cannot be read
+    any more keeps the words stored with the run; a playbook of one's own is the user's text)."""
+    from ..features.rfm_schemes import SchemeError, load_scheme, scheme_title
+    from ..segments.playbook import builtin_plays
+
+    if run_info.get("lang") in (None, lang):
+        return segments, run_info
+    run_info = dict(run_info)
+    name = run_info.get("scheme")
+    try:
+        scheme = load_scheme(name) if name else None
+    except (SchemeError, OSError):
+        scheme = None
+    if scheme is not None:
+        words = {s.key: s.label(lang) for s in scheme.segments}
+        segments = segments.assign(label=[words.get(k, old) for k, old in
+                                          zip(segments["segment"], segments["label"])])
+        run_info["scheme_title"] = scheme_title(scheme, lang)
+    stages = dict(run_info.get("stages") or {})
+    matrix = stages.get("matrix")
+    if matrix and matrix.get("cells"):
+        lifecycle = stages.get("lifecycle") or {}
+        plays = builtin_plays(matrix.get("playbook_path"), lang,
+                              scheme=matrix.get("scheme") or "seed12",
+                              lifecycle_scheme=lifecycle.get("scheme") or "seed")
+        if plays:
+            cells = [dict(c, objective=plays[c["cell"]].objective, budget=plays[c["cell"]].budget)
+                     if c.get("cell") in plays else c for c in matrix["cells"]]
+            stages["matrix"] = dict(matrix, cells=cells)
+            run_info["stages"] = stages
+    return segments, run_info
 
 
 def _validate(customers: pd.DataFrame, segments: pd.DataFrame, pareto: dict) -> None:

@@ -43,7 +43,7 @@ from ..features.lifecycle import STAGES
 from .matrix import TIERS, cell_parts, matrix_cells
 
 __all__ = ["ACTIONS", "Play", "Playbook", "PlaybookError", "load_playbook", "builtin_playbook",
-           "cell_economics"]
+           "builtin_plays", "cell_economics"]
 
 ACTIONS = ("acquire", "nurture", "cross_sell", "up_sell", "loyalty", "retain", "win_back",
            "let_go")
@@ -84,6 +84,17 @@ class Playbook:
 
 def builtin_playbook(lang: str) -> Path:
     return _DIR / f"{lang}.toml"
+
+
+def builtin_plays(used: str | Path | None, lang: str, *, scheme: str = "seed12",
+                  lifecycle_scheme: str = "seed") -> dict[str, Play] | None:
+    """The plays of the built-in playbook in ``lang`` when ``used`` (the playbook a run used)
+    is a built-in one, so that its objective and budget can be read in another language; None
+    for a playbook file of one's own, whose text is the user's and stays as written."""
+    if used is None or Path(used).resolve() not in {builtin_playbook(x).resolve()
+                                                    for x in ("en", "zh")}:
+        return None
+    return load_playbook(lang=lang, scheme=scheme, lifecycle_scheme=lifecycle_scheme).plays
 
 
 def _check_entry(where: str, entry, required: dict[str, type], problems: list[str]) -> None:

@@ -3,7 +3,9 @@
 Registered in :data:`cvm.pipeline.STAGES` after the CLV stage (when there is one), in this
 order:
 
-- ``lifecycle`` adds the trend columns, ``lifecycle_stage`` and ``lifecycle_reason``, and
+- ``lifecycle`` adds the trend columns, ``lifecycle_stage`` and ``lifecycle_reason`` (in the
+  run's language; with the rule that decided, ``lifecycle_rule``, and the numbers it names, so
+  the reason can be worded again in another language), and
   **appends the prospects** — customers of the customer list without a purchase on or before
   the as-of date — as rows after the buyers (``adds_rows``): their purchase columns are null,
   their list fields (name, contacts, owner) filled. It stores ``lifecycle_economics``,
@@ -25,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..features.lifecycle import (
+    REASON_COLUMNS,
     STAGES,
     TREND_COLUMNS,
     customer_trend,
@@ -110,6 +113,9 @@ def lifecycle_stage(ctx, customers: pa.Table):
     out = out.append_column("lifecycle_stage",
                             stage_names(staged.column("lifecycle_stage"), o.scheme))
     out = out.append_column("lifecycle_reason", reasons)
+    # the reason's code and numbers, so that it can be worded in any language when shown
+    for name in REASON_COLUMNS:
+        out = out.append_column(name, staged.column(name))
     n_buyers = out.num_rows
     adds = False
     if o.prospects:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from ..api.columns import COLUMN_LABELS
+from ..vocabulary import ACTION_LABELS, KEY_LABELS, LINK_METHODS, REJECT_LABELS
 
 __all__ = ["labels", "LANGS"]
 
@@ -96,6 +97,14 @@ _TEXT: dict[str, tuple[str, str]] = {
     "clv_by_segment": ("CLV by segment", "各细分的 CLV"),
     "validation_title": ("Model validation", "模型验证"),
     "validation_missing": ("The model validation is not available:", "模型验证不可用："),
+    "validation_no_model": ("this version of cvm has no model validation.",
+                            "此版本的 cvm 没有模型验证。"),
+    "validation_no_clv": ("this run has no customer lifetime values yet.",
+                          "本次运行尚未计算客户终身价值。"),
+    "validation_short_history": ("the history is too short to hold out a period.",
+                                 "历史数据太短，无法留出检验期。"),
+    "validation_failed": ("the model could not be checked on this history.",
+                          "无法在此历史数据上验证模型。"),
     "validation_note": ("{model} fitted on purchases up to {from}, compared with {from} – {to}: "
                         "{actual} repeat purchases happened, {predicted} were expected; mean "
                         "absolute error per customer {mae}.",
@@ -144,7 +153,6 @@ _TEXT: dict[str, tuple[str, str]] = {
     "transactions_file": ("Transactions file", "交易文件"),
     "customers_file": ("Customer list (optional)", "客户名单（可选）"),
     "scheme": ("RFM scheme", "RFM 方案"),
-    "language": ("Labels", "标签语言"),
     "start_run": ("Upload and run", "上传并运行"),
     "rerun": ("Analyse the loaded data again", "对已加载数据重新分析"),
     "needs_admin": ("Starting runs needs the admin role.", "启动运行需要管理员角色。"),
@@ -163,6 +171,37 @@ _TEXT: dict[str, tuple[str, str]] = {
     "run_done": ("Run {id} is complete.", "运行 {id} 已完成。"),
     "run_failed": ("The run failed; the previous results are still shown. ",
                    "运行失败，仍显示之前的结果。"),
+    "load_title": ("What the load did", "数据载入情况"),
+    "load_of_run": ("Run #{run}: {read} rows read, {loaded} loaded, {rejected} rejected.",
+                    "运行 #{run}：读取 {read} 行，载入 {loaded} 行，拒绝 {rejected} 行。"),
+    "load_none": ("This run loaded no file itself: it analysed the data loaded before.",
+                  "本次运行没有载入新文件，分析的是之前已载入的数据。"),
+    "lr_file": ("File", "文件"),
+    "lr_table": ("Kind", "类型"),
+    "lr_read": ("Rows read", "读取行数"),
+    "lr_loaded": ("Loaded", "载入行数"),
+    "lr_rejected": ("Rejected", "拒绝行数"),
+    "lr_columns": ("Columns (field ← source column)", "列（字段 ← 源文件列）"),
+    "lr_dates": ("Dates like 05/03/2024", "05/03/2024 这类日期"),
+    "lr_reasons": ("Rejected because", "拒绝原因"),
+    "table_transactions": ("transactions", "交易"),
+    "table_customers": ("customer list", "客户名单"),
+    "found_guessed": ("guessed from the headers", "按列名猜测"),
+    "found_mapped": ("as mapped", "按映射文件"),
+    "found_content": ("guessed from the values (no header row)", "按内容猜测（无表头）"),
+    "date_month_first": ("month first: 5 March is 03/05", "月在前：03/05 为 3 月 5 日"),
+    "date_day_first": ("day first: 5 March is 05/03", "日在前：05/03 为 3 月 5 日"),
+    "rejects_title": ("Rejected rows", "被拒绝的行"),
+    "rejects_none": ("No row was rejected.", "没有被拒绝的行。"),
+    "rejects_count": ("{n} rejected rows", "{n} 行被拒绝"),
+    "rj_row": ("Row", "行号"),
+    "rj_field": ("Column", "列"),
+    "rj_reason": ("Reason", "原因"),
+    "rj_value": ("Value", "原始值"),
+    "rejects_csv": ("Download CSV", "下载 CSV"),
+    "rejects_masked": ("Rejected values may hold personal data: your role (viewer) sees the "
+                       "reasons, not the values.",
+                       "被拒绝的值可能包含个人信息：您的角色（查看者）只能看到原因，看不到原始值。"),
     "new": ("(new)", "（新增）"),
     "gone": ("(gone)", "（消失）"),
     "not_found": ("Not found.", "未找到。"),
@@ -177,22 +216,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "pb_expected_gain_total": ("Expected gain", "预期收益"),
     "prospects_sub": ("+{n} prospects", "另有 {n} 位潜在客户"),
     "error_generic": ("Something went wrong: ", "出错了："),
-}
-
-
-# Lifecycle stages and groups, value quadrants and tiers (keys as the pipeline stores them).
-_KEYS: dict[str, tuple[str, str]] = {
-    "prospect": ("prospect", "潜在客户"), "exploration": ("exploration", "考察期"),
-    "formation": ("formation", "形成期"), "stability": ("stability", "稳定期"),
-    "decline": ("decline", "退化期"), "churned": ("churned", "已流失"),
-    "acquisition": ("acquisition", "获取期"), "growth": ("growth", "成长期"),
-    "maturity": ("maturity", "成熟期"), "departure": ("departure", "流失期"),
-    "prospective": ("prospective", "潜在"), "current": ("current", "现有"),
-    "HH": ("HH · high now, high potential", "HH · 高当前 · 高潜力"),
-    "HL": ("HL · high now, low potential", "HL · 高当前 · 低潜力"),
-    "LH": ("LH · low now, high potential", "LH · 低当前 · 高潜力"),
-    "LL": ("LL · low now, low potential", "LL · 低当前 · 低潜力"),
-    "high": ("high value", "高价值"), "middle": ("middle value", "中价值"), "low": ("low value", "低价值"),
+    "customer_missing": ("no customer '{id}' in run {run}", "运行 {run} 中没有客户“{id}”"),
 }
 
 
@@ -201,5 +225,8 @@ def labels(lang: str) -> dict[str, str]:
     i = 1 if lang == "zh" else 0
     out = {k: v[i] for k, v in _TEXT.items()}
     out.update({f"col_{k}": v[i] for k, v in COLUMN_LABELS.items()})
-    out.update({f"key_{k}": v[i] for k, v in _KEYS.items()})
+    out.update({f"key_{k}": v[i] for k, v in KEY_LABELS.items()})
+    out.update({f"action_{k}": v[i] for k, v in ACTION_LABELS.items()})
+    out.update({f"reject_{k}": v[i] for k, v in REJECT_LABELS.items()})
+    out.update({f"method_{k}": v[i] for k, v in LINK_METHODS.items()})
     return out

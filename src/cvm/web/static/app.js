@@ -18,8 +18,16 @@
     constructor(status, detail) { super(detail); this.status = status; }
   }
 
+  // Reads ask for labels in the page's language (the API words a run's stored keys in it).
+  function withLang(path) {
+    if (/[?&]lang=/.test(path)) return path;
+    return path + (path.includes("?") ? "&" : "?") + "lang=" + lang;
+  }
+
   async function api(path, options) {
-    const response = await fetch("/api/v1" + path, Object.assign({ credentials: "same-origin" }, options || {}));
+    const method = ((options && options.method) || "GET").toUpperCase();
+    const url = "/api/v1" + (method === "GET" ? withLang(path) : path);
+    const response = await fetch(url, Object.assign({ credentials: "same-origin" }, options || {}));
     if (response.status === 401 && boot.page !== "login") {
       location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
       throw new ApiError(401, "signed out");
@@ -127,6 +135,19 @@
     return String(key).replace(/_/g, " ");
   }
 
+  // A matrix cell key ("HH-current", "high-decline") as its two parts in the page's words.
+  function cellLabel(cell) {
+    if (cell === null || cell === undefined) return "–";
+    const [value, life] = String(cell).split("-");
+    return life === undefined ? segmentLabel(value) : `${segmentLabel(value)} · ${segmentLabel(life)}`;
+  }
+
+  // An action key (cross_sell, let_go) in the page's words.
+  function actionLabel(key) {
+    if (key === null || key === undefined) return "–";
+    return L["action_" + key] !== undefined ? L["action_" + key] : key;
+  }
+
   function query(params) {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") q.set(k, v);
@@ -160,7 +181,7 @@
   }
 
   window.CVM = { boot, lang, t, api, fmt, el, table, chart, baseOption, runMeta, showNoRun,
-                 segmentLabel, query, PALETTE };
+                 segmentLabel, cellLabel, actionLabel, query, PALETTE };
   setupChrome();
   setupLogin();
 })();

@@ -1,7 +1,7 @@
 // cvm dashboard: one function per page, each drawing from the REST API.
 "use strict";
 (function () {
-  const { boot, t, api, fmt, el, table, chart, baseOption, runMeta, showNoRun, segmentLabel, query } = window.CVM;
+  const { boot, t, api, fmt, el, table, chart, baseOption, runMeta, showNoRun, segmentLabel, cellLabel, actionLabel, query } = window.CVM;
   const canExport = boot.role === "analyst" || boot.role === "admin";
   const $ = (id) => document.getElementById(id);
 
@@ -28,7 +28,8 @@
         : n === "monetary_total" || n === "clv" || n === "potential_value" ? (v) => fmt.money(v)
         : n === "probability_alive" ? (v) => fmt.pct(v)
         : n === "last_purchase" ? (v) => fmt.date(v)
-        : n === "lifecycle_stage" ? (v) => segmentLabel(v)
+        : n === "lifecycle_stage" || n === "value_quadrant" ? (v) => segmentLabel(v)
+        : n === "matrix_cell" ? (v) => cellLabel(v)
         : numeric.has(n) ? (v) => fmt.int(v) : undefined,
     }));
   }
@@ -93,7 +94,7 @@
       { key: "avg_recency_days", label: t("avg_recency"), num: true, format: (v) => fmt.num(v, 0) },
       { key: "avg_frequency", label: t("avg_frequency"), num: true, format: (v) => fmt.num(v, 1) },
     ], segs);
-    const alerts = await api("/alerts?lang=" + boot.lang);
+    const alerts = await api("/alerts");
     $("alerts").replaceChildren(...(alerts.length ? alerts.map((a) => el("li", { class: a.level }, a.message))
                                                   : [el("li", {}, t("no_alerts"))]));
   }
@@ -127,7 +128,7 @@
     const plays = (data.playbook || []).filter((r) => r.customers > 0);
     if (plays.length) {
       $("playbook-panel").hidden = false;
-      const cols = [{ key: "cell", label: t("cell"), format: (v) => { const [q, g] = String(v).split("-"); return `${segmentLabel(q)} · ${segmentLabel(g)}`; } },
+      const cols = [{ key: "cell", label: t("cell"), format: (v) => cellLabel(v) },
                     { key: "customers", label: t("customers"), num: true, format: fmt.int },
                     { key: "value_share", label: t("value_share"), num: true, format: (v) => fmt.pct(v) }]
         .concat(["priority", "objective", "actions", "budget"].filter((k) => k in plays[0]).map((k) => ({ key: k, label: t("pb_" + k) })))
@@ -227,7 +228,14 @@
       series: [{ type: "bar", name: "CLV", data: data.by_segment.map((s) => s.clv) }],
     }));
     const v = await api("/clv/validation");
-    if (!v.available) { $("validation-missing").hidden = false; $("validation-missing").textContent += " " + (v.reason || ""); $("validation-chart").hidden = true; return; }
+    if (!v.available) {
+      const note = $("validation-missing");
+      note.hidden = false;
+      note.textContent += " " + t("validation_" + (v.reason_code || "failed"));
+      if (v.reason) note.title = v.reason;  // the model's own words, on hover
+      $("validation-chart").hidden = true;
+      return;
+    }
     const m = v.summary;
     $("validation-note").textContent = t("validation_note", { model: v.model, from: m.calibration_end, to: m.holdout_end,
       actual: fmt.int(m.actual_total), predicted: fmt.int(m.predicted_total), mae: fmt.num(m.mae, 2) });
@@ -300,7 +308,13 @@
     $("customer-title").textContent = t("customer_title", { id });
     let data;
     try { data = await api("/customers/" + encodeURIComponent(id)); }
-    catch (e) { showNoRun(e); $("no-run").textContent = e.status === 404 ? e.message : t("error_generic") + e.message; return; }
+    catch (e) {
+      showNoRun(e);
+      const latest = e.status === 404 ? await api("/overview").catch(() => null) : null;
+      $("no-run").textContent = latest ? t("customer_missing", { id, run: latest.run_id })
+        : e.status === 404 ? t("not_found") : t("error_generic") + e.message;
+      return;
+    }
     const c = data.customer;
     runMeta(data.run_id, data.history.length ? data.history[data.history.length - 1].as_of : null);
     if (c.name) $("customer-title").textContent = t("customer_title", { id }) + " · " + c.name;
@@ -310,7 +324,7 @@
       kpi(t("col_monetary_total"), fmt.money(c.monetary_total), `${fmt.int(c.n_transactions)} × · ${fmt.date(c.first_purchase)} – ${fmt.date(c.last_purchase)}`),
       kpi(t("col_recency_days"), fmt.int(c.recency_days), `${t("col_frequency")}: ${fmt.int(c.frequency)}`),
     ];
-    if (c.lifecycle_stage !== undefined) cards.push(kpi(t("col_lifecycle_stage"), c.lifecycle_stage_label || segmentLabel(c.lifecycle_stage), c.matrix_cell ? `${t("cell")}: ${c.matrix_cell}` : null));
+    if (c.lifecycle_stage !== undefined) cards.push(kpi(t("col_lifecycle_stage"), c.lifecycle_stage_label || segmentLabel(c.lifecycle_stage), c.matrix_cell ? `${t("cell")}: ${cellLabel(c.matrix_cell)}` : null));
     if (c.clv !== undefined) cards.push(kpi(t("col_clv"), fmt.money(c.clv), c.probability_alive !== undefined ? `${t("col_probability_alive")} ${fmt.pct(c.probability_alive)}` : null));
     $("customer-kpis").replaceChildren(...cards);
     const advice = ["recommended_action", "lifecycle_reason"].filter((k) => c[k]);
@@ -335,7 +349,8 @@
     $("golden-missing").hidden = !!record;
     facts.replaceChildren(...Object.entries(record || {}).filter(([, v]) => v !== null).flatMap(([k, v]) => [el("dt", {}, t("col_" + k) === "col_" + k ? k : t("col_" + k)), el("dd", {}, String(v))]));
     const srcCols = data.sources.length ? Object.keys(data.sources[0]).filter((k) => data.sources.some((r) => r[k] !== null)) : ["source", "source_customer_id"];
-    table($("sources-table"), srcCols.map((k) => ({ key: k, label: t("col_" + k) === "col_" + k ? k : t("col_" + k) })), data.sources);
+    table($("sources-table"), srcCols.map((k) => ({ key: k, label: t("col_" + k) === "col_" + k ? k : t("col_" + k),
+      format: k === "method" ? (v) => t("method_" + v) : undefined })), data.sources);
     table($("purchases-table"), [
       { key: "purchase_time", label: t("date"), format: fmt.time }, { key: "amount", label: t("amount"), num: true, format: fmt.money },
       { key: "store", label: t("store") }, { key: "product", label: t("product") }, { key: "source", label: t("source") },
@@ -350,20 +365,21 @@
     const schemes = await api("/schemes");
     for (const s of schemes) $("u-scheme").append(el("option", { value: s }, s));
     $("u-scheme").value = schemes.includes("std11") ? "std11" : schemes[0];
-    $("u-lang").value = boot.lang;
-    await drawRuns();
+    const known = await drawRuns();
+    if (known.length) await loadReport(known[0].run_id);
     const jobs = await api("/jobs");
     const active = jobs.find((j) => j.status === "queued" || j.status === "running");
     if (active) follow(active.job_id);
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       const body = new FormData(form);
+      body.set("lang", boot.lang);  // a results folder written by the run uses the reader's language
       if (!$("u-customers").files.length) body.delete("customers");
       if (!body.get("as_of")) body.delete("as_of");
       await start(() => api("/runs/upload", { method: "POST", body }));
     });
     $("u-rerun").addEventListener("click", async () => {
-      const payload = { rfm_scheme: $("u-scheme").value, lang: $("u-lang").value };
+      const payload = { rfm_scheme: $("u-scheme").value, lang: boot.lang };
       if ($("u-as-of").value) payload.as_of = $("u-as-of").value;
       await start(() => api("/runs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload) }));
     });
@@ -392,7 +408,11 @@
     for (;;) {
       const job = await api("/jobs/" + jobId);
       showJob(job);
-      if (job.status === "complete" || job.status === "failed") { await drawRuns(); return; }
+      if (job.status === "complete" || job.status === "failed") {
+        await drawRuns();
+        if (job.run_id) await loadReport(job.run_id);
+        return;
+      }
       await new Promise((r) => setTimeout(r, 600));
     }
   }
@@ -406,6 +426,56 @@
       { key: "finished_at", label: t("finished"), format: fmt.time },
       { key: "error", label: t("error"), format: (v) => v ? el("span", { class: "error", title: v }, v.length > 60 ? v.slice(0, 60) + "…" : v) : "" },
     ], rows);
+    return rows;
+  }
+
+  // What a run's loads did: per file the counts, columns and date order; the rejected rows.
+  async function loadReport(runId) {
+    const report = await api(`/runs/${runId}/load-report`);
+    $("load-report").hidden = false;
+    $("load-summary").textContent = report.files.length
+      ? t("load_of_run", { run: runId, read: fmt.int(report.rows_read), loaded: fmt.int(report.rows_loaded), rejected: fmt.int(report.rows_rejected) })
+      : t("load_none");
+    const field = (k) => (t("col_" + k) === "col_" + k ? k : t("col_" + k));
+    table($("load-files"), [
+      { key: "file", label: t("lr_file") },
+      { key: "table", label: t("lr_table"), format: (v) => t("table_" + v) },
+      { key: "rows_read", label: t("lr_read"), num: true, format: fmt.int },
+      { key: "rows_loaded", label: t("lr_loaded"), num: true, format: fmt.int },
+      { key: "rows_rejected", label: t("lr_rejected"), num: true, format: fmt.int },
+      { key: "columns", label: t("lr_columns"), format: (v, r) => el("div", { class: "columns-found" },
+          r.columns_found ? el("div", { class: "note" }, t("found_" + r.columns_found)) : null,
+          el("ul", { class: "plain" }, v.map((c) => el("li", {}, `${field(c.field)} ← ${c.source_column}`)))) },
+      { key: "date_order", label: t("lr_dates"), format: (v) => t("date_" + v) },
+      { key: "reasons", label: t("lr_reasons"), format: (v) => el("ul", { class: "plain" },
+          v.map((r) => el("li", {}, `${t("reject_" + r.code) === "reject_" + r.code ? r.reason : t("reject_" + r.code)}: ${fmt.int(r.rows)}`))) },
+    ], report.files);
+    $("rejects-masked").hidden = boot.role !== "viewer";
+    const actions = $("rejects-actions");
+    actions.replaceChildren();
+    if (report.rows_rejected && boot.role !== "viewer") {
+      actions.append(el("a", { href: `/api/v1/runs/${runId}/rejects?format=csv&lang=${boot.lang}`, id: "rejects-csv", download: "" }, t("rejects_csv")));
+    }
+    await drawRejects(runId, 1);
+  }
+
+  async function drawRejects(runId, pageNo) {
+    const size = 20;
+    const page = await api(`/runs/${runId}/rejects?page=${pageNo}&page_size=${size}`);
+    $("rejects-count").textContent = page.total ? t("rejects_count", { n: fmt.int(page.total) }) : t("rejects_none");
+    table($("rejects-table"), [
+      { key: "file", label: t("lr_file") }, { key: "row", label: t("rj_row"), num: true, format: fmt.int },
+      { key: "field", label: t("rj_field") },
+      { key: "code", label: t("rj_reason"), format: (v, r) => el("span", { title: boot.lang === "en" && r.detail ? r.detail : null }, t("reject_" + v) === "reject_" + v ? r.reason : t("reject_" + v)) },
+      { key: "value", label: t("rj_value"), format: (v) => (v === null || v === undefined ? "–" : el("code", {}, v)) },
+    ], page.rows);
+    const pages = Math.max(1, Math.ceil(page.total / size));
+    $("rejects-page").textContent = t("page", { p: fmt.int(pageNo), n: fmt.int(pages) });
+    const prev = $("rejects-prev"), next = $("rejects-next");
+    prev.disabled = pageNo <= 1;
+    next.disabled = pageNo >= pages;
+    prev.onclick = () => drawRejects(runId, pageNo - 1);
+    next.onclick = () => drawRejects(runId, pageNo + 1);
   }
 
   const pages = { overview, matrix, lifecycle, clv, customers, customer, runs };
