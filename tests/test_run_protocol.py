@@ -104,8 +104,8 @@ def test_a_run_killed_during_the_analysis_is_interrupted_when_the_workspace_open
     shown = subprocess.run([sys.executable, "-m", "cvm", "runs", "--workspace", str(ws)],
                            capture_output=True, text=True, env={**os.environ, "COLUMNS": "400"})
     assert shown.returncode == 0, shown.stderr
-    # the table goes to the terminal (standard error)
-    assert "interrupted" in shown.stderr and f"(pid {process.pid})" in shown.stderr
+    # the listing is a result: standard output
+    assert "interrupted" in shown.stdout and f"(pid {process.pid})" in shown.stdout
     with Workspace(ws) as opened:
         runs = opened.runs()
         assert [r["status"] for r in runs] == ["complete", "interrupted"]

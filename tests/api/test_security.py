@@ -17,8 +17,9 @@ import pytest
 from .server import Server, build_workspace, free_port, wait_job
 
 ODD_IDS = ("A/1", "a%2Fb", "<!--<script>")
-ODD_ROWS = "".join(f"{cid},2024-0{m}-0{m} 10:00,{20 * m}.00,1,SZ-01 南山\r\n"
-                   for cid in ODD_IDS for m in (3, 5))
+# the demo file's columns: customer, time, amount, quantity, store, order id
+ODD_ROWS = "".join(f"{cid},2024-0{m}-0{m} 10:00,{20 * m}.00,1,SZ-01 南山,ODD{i}{m}\r\n"
+                   for i, cid in enumerate(ODD_IDS) for m in (3, 5))
 SESSION_SECONDS = 4
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "

@@ -17,8 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from api.server import Server  # noqa: E402
 
 #: Rows added to the demo transactions: 20 amounts that are words, one that is a formula.
-BAD_ROWS = [f"M1000{i:02d},2024-03-05 10:00,abc{i},1,SZ-01 南山" for i in range(20)] + [
-    "M100001,2024-03-06 10:00,=1+2,1,SZ-01 南山"]
+# the demo file's columns: customer, time, amount, quantity, store, order id
+BAD_ROWS = [f"M1000{i:02d},2024-03-05 10:00,abc{i},1,SZ-01 南山,BAD{i:02d}" for i in range(20)] + [
+    "M100001,2024-03-06 10:00,=1+2,1,SZ-01 南山,BAD20"]
 
 
 @pytest.fixture(scope="module")

@@ -335,7 +335,9 @@ def runs(workspace):
     """List the runs stored in a workspace."""
     from ..workspace import Workspace
 
-    with Workspace(workspace, read_only=True) as ws:
+    # opened for writing (never created): the opening marks interrupted the runs whose
+    # process is gone, so that the list tells the truth
+    with Workspace(workspace, create=False) as ws:
         t = Table()
         for col in ("run", "status", "as of", "engine", "started", "finished", "error"):
             t.add_column(col)
