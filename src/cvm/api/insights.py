@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from cvm.reports.formatting import round_step
 from ..vocabulary import key_label
+from .redaction import public_error
 from .wording import RunWording
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -335,8 +336,8 @@ def clv(reader: ResultsReader, run_id: int, lang: str = "en", bins: int = 30) ->
 
 
 _ALERT_TEXT = {
-    "last_run_failed": ("The last run (#{run}) failed: {error}. The results shown are from run "
-                        "#{shown}.", "最近一次运行（#{run}）失败：{error}。当前显示运行 #{shown} 的结果。"),
+    "last_run_failed": ("The last run (#{run}) {how}: {error}. The results shown are from run "
+                        "#{shown}.", "最近一次运行（#{run}）{how}：{error}。当前显示运行 #{shown} 的结果。"),
     "valuable_at_risk": ("{count:,} A-class customers ({value_share:.0%} of value) have not "
                          "bought recently (recency score 1–2).",
                          "{count:,} 位 A 类客户（占价值 {value_share:.0%}）近期未购买（R 分 1–2）。"),
@@ -349,6 +350,10 @@ _ALERT_TEXT = {
     "many_rejects": ("{share:.1%} of input rows were rejected ({count:,} rows).",
                      "{share:.1%} 的输入行被拒绝（{count:,} 行）。"),
 }
+
+
+#: how a last run ended, in the alert's words (English, Chinese)
+_ALERT_WORDS = {"failed": ("failed", "失败"), "interrupted": ("was interrupted", "被中断")}
 
 
 def _alert(code: str, level: str, lang: str, **params) -> dict:
@@ -364,8 +369,13 @@ def alerts(reader: ResultsReader, run_id: int | None, lang: str = "en") -> list[
     out = []
     runs = reader.runs()
     if runs and runs[-1]["status"] in ("failed", "interrupted") and run_id is not None:
-        out.append(_alert("last_run_failed", "critical", lang, run=runs[-1]["run_id"],
-                          error=runs[-1]["error"] or "", shown=run_id))
+        last = runs[-1]
+        error = public_error(last["error"]) or ""
+        if last["status"] == "interrupted":
+            error = error.removeprefix("interrupted: ")
+        out.append(_alert("last_run_failed", "critical", lang, run=last["run_id"],
+                          error=error, shown=run_id,
+                          how=_ALERT_WORDS[last["status"]][lang == "zh"]))
     if run_id is None:
         return out
     out.extend(reader.cached(("alerts", run_id, lang), lambda: _run_alerts(reader, run_id, lang)))
