@@ -334,7 +334,7 @@ class MatrixOptions:
     """The value × lifecycle matrix (:mod:`cvm.segments.matrix`) and its playbook.
 
     - ``scheme``: ``seed12`` (default: 4 value quadrants × prospective/current/churned, the
-      seed's 12 customer types) or ``tiers`` (3 value tiers × the lifecycle stages).
+      12 customer types of CRM practice) or ``tiers`` (3 value tiers × the lifecycle stages).
     - ``tier_basis``: tiers by ``composite`` value (default: high from ``tier_cuts[1]``, middle
       from ``tier_cuts[0]``) or by ``abc`` class (A high, B middle, C low).
     - ``tier_cuts``: composite-value cut points (default 40 and 70).

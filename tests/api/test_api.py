@@ -8,24 +8,6 @@ import io
 import pytest
 
 
-@pytest.fixture(scope="module")
-def viewer(api_server):
-    with api_server.client("viewer") as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def analyst(api_server):
-    with api_server.client("analyst") as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def admin(api_server):
-    with api_server.client("admin") as c:
-        yield c
-
-
 # -- access --------------------------------------------------------------------------------
 
 def test_health_needs_no_token(api_server):

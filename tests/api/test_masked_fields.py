@@ -10,18 +10,6 @@ import pytest
 PERSONAL = ("name", "phone", "email", "national_id", "address", "birth_date")
 
 
-@pytest.fixture(scope="module")
-def viewer(api_server):
-    with api_server.client("viewer") as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def analyst(api_server):
-    with api_server.client("analyst") as c:
-        yield c
-
-
 def _ids(page: dict) -> list[str]:
     return [r["customer_id"] for r in page["rows"]]
 

@@ -9,12 +9,6 @@ import pytest
 from .server import wait_job
 
 
-@pytest.fixture(scope="module")
-def admin(api_server):
-    with api_server.client("admin") as c:
-        yield c
-
-
 @pytest.fixture(autouse=True)
 def no_markers(api_server):
     for kind in ("slow", "fail", "hold"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 
 import click
@@ -24,8 +25,10 @@ __all__ = ["main", "console", "output", "friendly_errors", "note", "warn", "quie
 # summary or a piped listing keeps each sentence on one line for grep.
 #: progress, notes, warnings and errors: standard error
 console = Console(stderr=True, highlight=False, soft_wrap=True)
-#: results: tables, the run summary, listings: standard output
-output = Console(highlight=False, soft_wrap=True)
+#: results: tables, the run summary, listings: standard output; redirected to a file or a pipe
+#: (no terminal to fit, rich would assume 80 columns), tables get room for whole cell names
+output = Console(highlight=False, soft_wrap=True,
+                 width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 
 _quiet = False
 

@@ -14,6 +14,7 @@ import pyarrow as pa
 from rich.table import Table
 
 from ..reports.labels import STAGES, Labels, reject_reason_text
+from ..vocabulary import actions_text
 from . import output, warn
 
 __all__ = ["count_text", "run_document", "warn_about_loads", "print_run_summary",
@@ -250,7 +251,7 @@ def print_matrix(table: pa.Table, value_summary: dict | None = None, lang: str =
             continue
         grid.add_row(r["cell"], f"{r['customers']:,}", f"{r['value_share']:.1%}",
                      f"{r['avg_clv']:,.0f}" if r["avg_clv"] is not None else "–",
-                     str(r["priority"]), r["actions"],
+                     str(r["priority"]), actions_text(r["actions"], lang),
                      f"{r['expected_gain_per_customer']:,.0f}"
                      if r["expected_gain_per_customer"] is not None else "–")
     output.print(grid)

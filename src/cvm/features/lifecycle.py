@@ -86,7 +86,7 @@ FIVE_STAGE_NAMES = {"prospect": "acquisition", "exploration": "acquisition",
                     "formation": "growth", "stability": "maturity", "decline": "decline",
                     "churned": "departure"}
 
-#: The relationship phase of each stage (the seed's prospective / current / churned customers).
+#: The relationship phase of each stage (prospective / current / churned customers, as CRM practice names them).
 PHASES = {"prospect": "prospective", "exploration": "current", "formation": "current",
           "stability": "current", "decline": "current", "churned": "churned",
           "acquisition": "current", "growth": "current", "maturity": "current",

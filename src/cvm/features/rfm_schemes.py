@@ -6,7 +6,7 @@ A scheme sorts every customer into exactly one of its segments. Three are built 
 (:func:`list_schemes`):
 
 ``seed4``
-    The seed's four classes: high value, important to retain, new customer, low value. Each class
+    The RFM primer's four classes: high value, important to retain, new customer, low value. Each class
     is a prototype (high = 5, middle = 3, low = 1); a cell goes to the nearest prototype by
     Euclidean distance, ties to the less valuable class.
 ``cn8``

@@ -1,6 +1,6 @@
 """Composite customer value (综合价值) from five indicators, and the four value quadrants.
 
-The seeds' model (seed 003, "客户综合价值模型"; the K institution in seed 002)::
+The composite value model of the CRM lecture notes ("客户综合价值模型"; applied in the K tutoring company's case)::
 
     综合价值 = w1·current contribution + w2·future contribution + w3·credit + w4·loyalty
               + w5·growth potential

@@ -1,5 +1,5 @@
-"""Customer value columns for ``cvm run``: the seeds' historical, current and potential value,
-and the purchase-model predictions behind them.
+"""Customer value columns for ``cvm run``: the historical, current and potential value of the
+customer-value literature, and the purchase-model predictions behind them.
 
 Columns added to the per-customer table (money in the data's currency):
 

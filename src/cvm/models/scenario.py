@@ -1,8 +1,8 @@
 """Planned-relationship scenarios: revenue, profit and net present value by year.
 
-The seeds' car-buyer example values a customer by planning the relationship: a new car every n
-years at a price and margin, yearly service, the cars the customer's family buys on the
-customer's word, all discounted to today. A scenario file (TOML, documented in
+The car-buyer example of the CRM lecture notes values a customer by planning the relationship:
+a new car every n years at a price and margin, yearly service, the cars the customer's family
+buys on the customer's word, all discounted to today. A scenario file (TOML, documented in
 ``docs/clv-scenario.md``) lists those cash flows; :func:`evaluate_scenario` adds them up year by
 year:
 

@@ -23,8 +23,8 @@ SEGMENT_TEXT: dict[str, dict[str, str]] = {
         "note_matrix": ("Customers by value group (rows) and relationship phase or stage "
                         "(columns): the number of customers and their share of {value}. "
                         "{scheme}"),
-        "scheme_seed12": ("The seed's 12 customer types: current and potential value high or "
-                          "low (threshold {threshold}) × prospective, current, churned."),
+        "scheme_seed12": ("The 12 customer types of CRM practice: current and potential value "
+                          "high or low (threshold {threshold}) × prospective, current, churned."),
         "scheme_tiers": "Three value tiers by {basis} × the lifecycle stages.",
         "matrix_cell": "{count}\n{share}",
         "section_quadrants": "Current and potential value",
@@ -41,8 +41,8 @@ SEGMENT_TEXT: dict[str, dict[str, str]] = {
         "section_funnel": "Lifecycle funnel and stage economics",
         "note_funnel": ("Customers in each stage, and what each stage brings: {value} over the "
                         "analysis window, in the last {period} days, and profit where margin "
-                        "or cost is known. The seeds' point: exploration costs, formation starts "
-                        "paying, stability pays most."),
+                        "or cost is known. The customer-lifecycle literature's point: exploration "
+                        "costs, formation starts paying, stability pays most."),
         "col_stage": "Stage", "col_revenue": "Revenue", "col_recent": "Last {period} days",
         "col_cost_total": "Cost", "col_profit": "Profit", "col_per_customer": "{Value} per customer",
         "col_profit_per_customer": "Profit per customer",
@@ -64,7 +64,7 @@ SEGMENT_TEXT: dict[str, dict[str, str]] = {
         "col_gain_total": "预期收益合计",
         "section_matrix": "价值 × 生命周期矩阵",
         "note_matrix": "按价值分组（行）与关系阶段（列）划分的客户数及其{value}占比。{scheme}",
-        "scheme_seed12": "种子文档的 12 种客户类型：当前价值与潜在价值高或低（阈值 {threshold}）× 预期客户、现有客户、流失客户。",
+        "scheme_seed12": "客户关系管理实践中的 12 种客户类型：当前价值与潜在价值高或低（阈值 {threshold}）× 预期客户、现有客户、流失客户。",
         "scheme_tiers": "按{basis}划分的三个价值层级 × 生命周期阶段。",
         "matrix_cell": "{count}\n{share}",
         "section_quadrants": "当前价值与潜在价值",
@@ -76,7 +76,7 @@ SEGMENT_TEXT: dict[str, dict[str, str]] = {
         "axis_current_score": "当前价值得分", "axis_potential_score": "潜在价值得分",
         "quadrant_counts": "{name}：{count}",
         "section_funnel": "生命周期漏斗与各阶段经济效益",
-        "note_funnel": "各阶段的客户数及其贡献：分析窗口内的{value}、最近 {period} 天的{value}，以及有毛利或成本数据时的利润。种子文档的观点：考察期要投入，形成期开始盈利，稳定期盈利最多。",
+        "note_funnel": "各阶段的客户数及其贡献：分析窗口内的{value}、最近 {period} 天的{value}，以及有毛利或成本数据时的利润。客户生命周期理论的观点：考察期要投入，形成期开始盈利，稳定期盈利最多。",
         "col_stage": "阶段", "col_revenue": "收入", "col_recent": "最近 {period} 天",
         "col_cost_total": "成本", "col_profit": "利润", "col_per_customer": "客均{value}",
         "col_profit_per_customer": "客均利润",

@@ -2,7 +2,7 @@
 
 Two schemes (``MatrixOptions.scheme``):
 
-- ``seed12`` (default) — the seed's 12 customer types (seed 002, K institution): the four value
+- ``seed12`` (default) — the 12 customer types of CRM practice (the CRM lecture notes; the K tutoring company's case): the four value
   quadrants (``HH`` high current / high potential, ``HL``, ``LH``, ``LL``) × three relationship
   phases (``prospective``: no purchase yet; ``current``: exploration, formation, stability,
   decline; ``churned``). Cell keys read ``HH-current``.

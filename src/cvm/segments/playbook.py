@@ -7,7 +7,7 @@ A playbook is a TOML file (the built-in ones are ``playbooks/en.toml`` and ``pla
     [playbook]
     name = "Default playbook"
 
-    [seed12."HH-current"]            # one entry per cell of the seed's 12 types
+    [seed12."HH-current"]            # one entry per cell of the 12 types
     objective = "Keep and deepen"
     actions = ["loyalty", "cross_sell"]
     priority = 1                     # 1 = first

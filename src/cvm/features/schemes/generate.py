@@ -10,7 +10,7 @@ or a description here, rewrite the files with::
 The test suite recomputes both maps from these rules and compares them with the files.
 
 ``seed4`` — nearest prototype
-    Each of the seed's four classes is a prototype score triple, reading "high" as 5, "middle"
+    Each of the RFM primer's four classes is a prototype score triple, reading "high" as 5, "middle"
     as 3 and "low" as 1: high value (5, 5, 5), important to retain (1, 5, 3), new customer
     (5, 1, 1), low value (1, 1, 1). A cell goes to the prototype at the smallest Euclidean
     distance. When two or more prototypes are equally near, the class listed later in the seed
