@@ -309,10 +309,11 @@
     let data;
     try { data = await api("/customers/" + encodeURIComponent(id)); }
     catch (e) {
-      showNoRun(e);
+      // the message is in place before the notice shows (the latest run is asked for first)
       const latest = e.status === 404 ? await api("/overview").catch(() => null) : null;
       $("no-run").textContent = latest ? t("customer_missing", { id, run: latest.run_id })
         : e.status === 404 ? t("not_found") : t("error_generic") + e.message;
+      showNoRun(e);
       return;
     }
     const c = data.customer;
