@@ -54,6 +54,7 @@ def test_without_proc_only_the_current_process_is_known(tmp_path, monkeypatch):
     assert Owner(me + 1, "").alive() is False
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
 def test_a_real_process_is_known_by_its_start_until_it_ends(tmp_path):
     # a command name with spaces and parentheses, as the kernel shows it in /proc/<pid>/stat
     python = tmp_path / "x) 1 2 (y"
