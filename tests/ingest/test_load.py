@@ -139,6 +139,23 @@ def test_a_repeated_order_line_is_rejected_naming_the_row_it_repeats(workspace, 
         == [("1001", "1"), ("1001", "2"), ("1002", "1")]
 
 
+def test_keep_duplicates_keeps_repeated_order_lines_and_rows_already_loaded(workspace, tmp_path):
+    header = ("order_id", "line", "customer_id", "date", "amount")
+    rows = [("1001", "1", "A1", "2024-03-05", "12.00"),
+            ("1001", "1", "A1", "2024-03-05", "12.00")]   # line 3: line 1 of 1001 again
+    keep = IngestOptions(keep_duplicates=True)
+    report = load_transactions(workspace, _csv(tmp_path / "a.csv", rows, header=header),
+                               as_of=AS_OF, options=keep)
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (2, 2, 0)
+    # the same order line from another file: loaded a third time
+    more = load_transactions(workspace, _csv(tmp_path / "b.csv", rows[:1], header=header),
+                             as_of=AS_OF, options=keep)
+    assert (more.rows_read, more.rows_loaded, more.rows_rejected) == (1, 1, 0)
+    assert workspace.query("SELECT count(*) FROM rejects") == [(0,)]
+    assert workspace.query("SELECT file_id, source_row, order_id FROM transactions "
+                           "ORDER BY 1, 2") == [(1, 2, "1001"), (1, 3, "1001"), (2, 2, "1001")]
+
+
 def test_refunds_net_off_when_enabled(workspace, tmp_path):
     path = _csv(tmp_path / "r.csv", [("A", "2024-01-02", "100"), ("A", "2024-01-03", "-30")])
     report = load_transactions(workspace, path, as_of=AS_OF,
@@ -187,6 +204,21 @@ def test_overlapping_exports_are_matched_as_a_multiset(workspace, tmp_path):
     # a row twice in the new file and once in the workspace adds one
     more = load_transactions(workspace, _csv(tmp_path / "more.csv", [z, z]), as_of=AS_OF)
     assert (more.rows_loaded, more.rows_rejected, more.identical_rows_kept) == (1, 1, 1)
+
+
+def test_rows_already_loaded_are_named_in_load_order(workspace, tmp_path):
+    x, y, z = ("A1", "2024-03-05", "10"), ("B2", "2024-03-06", "20"), ("C3", "2024-03-07", "30")
+    load_transactions(workspace, _csv(tmp_path / "mon.csv", [y, z, x]), as_of=AS_OF)
+    # x once more than mon.csv holds it: row 3 is new, at a lower row than x in mon.csv
+    tue = load_transactions(workspace, _csv(tmp_path / "tue.csv", [x, x]), as_of=AS_OF)
+    assert (tue.rows_loaded, tue.rows_rejected) == (1, 1)
+    # the copies stand for the earlier file's row first, then the later file's
+    wed = load_transactions(workspace, _csv(tmp_path / "wed.csv", [x, x, x]), as_of=AS_OF)
+    assert (wed.rows_read, wed.rows_loaded, wed.rows_rejected) == (3, 1, 2)
+    assert workspace.query('SELECT "row", reason FROM rejects WHERE file = \'wed.csv\' '
+                           'ORDER BY "row"') == [
+        (2, "duplicate: already loaded from mon.csv row 4"),
+        (3, "duplicate: already loaded from tue.csv row 3")]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "tsv", "semicolon", "whitespace", "parquet", "excel",

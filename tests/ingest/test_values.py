@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import doctest
 from decimal import Decimal
@@ -14,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cvm.ingest import dates, parsed_column, values
+from cvm.ingest.dates import DateOrder
 from cvm.ingest.values import ParsedColumn, clean_ids, clean_text, parse_dates, parse_numbers
 
 FULL_WIDTH = str.maketrans("0123456789,.-/:()", "０１２３４５６７８９，．－／：（）")
@@ -371,6 +373,55 @@ def test_the_order_is_decided_per_column_from_all_its_values():
     # values no order can read, and columns without such dates, decide nothing
     assert parse_dates(["13/13/2024", "05/04/2024"]).order.dayfirst_example is None
     assert parse_dates(["2024-03-05", "2024/3/25"]).order is None
+
+
+@pytest.mark.parametrize(
+    ("text", "day_first", "month_first"),
+    [
+        # only day/month/year reads it: a first field of 13 to 31, a second of 1 to 12
+        ("13/05/2024", "13/05/2024", None),
+        ("31/12/2024", "31/12/2024", None),
+        ("25/01/2024", "25/01/2024", None),
+        ("25/00/2024", None, None),
+        ("32/05/2024", None, None),
+        ("12/12/2024", None, None),
+        # only month/day/year reads it
+        ("05/13/2024", None, "05/13/2024"),
+        ("12/31/2024", None, "12/31/2024"),
+        ("01/25/2024", None, "01/25/2024"),
+        ("00/25/2024", None, None),
+        ("05/32/2024", None, None),
+    ],
+)
+def test_which_values_decide_the_order(text, day_first, month_first):
+    order = parse_dates([text]).order
+    assert (order.dayfirst_example, order.monthfirst_example) == (day_first, month_first)
+
+
+def test_date_order_descriptions_and_readings():
+    by_values = DateOrder(monthfirst_example="03/25/2024", setting=False)
+    assert by_values.dayfirst is False
+    assert by_values.describe() == "month/day/year, decided from 03/25/2024"
+    both = DateOrder("25/03/2024", "03/25/2024")
+    assert (both.mixed, both.dayfirst) == (True, False)
+    assert both.describe() == "month/day/year as set, although values of both orders occur"
+    both_set = DateOrder("25/03/2024", "03/25/2024", setting=True)
+    assert both_set.dayfirst is True
+    assert both_set.describe() == "day/month/year as set, although values of both orders occur"
+    assert DateOrder(None, None, setting=False).dayfirst is False
+    assert {DateOrder("25/03/2024"), DateOrder("25/03/2024")} == {DateOrder("25/03/2024")}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        by_values.setting = True
+
+
+def test_years_1_and_9999_are_the_ends_of_the_calendar():
+    parsed = parse_dates(["0001/03/05", "03/05/0001", "9999/12/31 23:59", "05/03/0000",
+                          "2024/03/00", "2024年3月0日"])
+    assert parsed.values[:3].tolist() == [dt.datetime(1, 3, 5), dt.datetime(1, 3, 5),
+                                          dt.datetime(9999, 12, 31, 23, 59)]
+    assert parsed.errors.tolist() == [None, None, None, "not a date: '05/03/0000' (read as "
+                                      "month/day/year)", "not a date: '2024/03/00'",
+                                      "not a date: '2024年3月0日'"]
 
 
 def test_dates_keep_positions_in_a_large_vector():

@@ -73,7 +73,6 @@ EXCEL_SERIAL_MAX = 2958465
 _NAT = np.datetime64("NaT", "us")
 _FIRST = np.datetime64("0001-01-01", "us")  # years 1 to 9999, as the pattern path accepts
 _AFTER_LAST = np.datetime64("10000-01-01", "us")
-_US_PER_DAY = 86_400_000_000
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 
 _MONTH = (
