@@ -75,10 +75,11 @@ class Server:
         return self.workspace.with_name(self.workspace.name + "." + kind)
 
 
-def build_workspace(folder: Path, customers: int = 400,
-                    extra_transactions: str = "") -> tuple[Path, dict[str, str], tuple]:
+def build_workspace(folder: Path, customers: int = 400, extra_transactions: str = "", *,
+                    lang: str = "en", analysed: bool = True) -> tuple[Path, dict[str, str], tuple]:
     """A workspace with one complete run on demo data (and ``extra_transactions``, CSV rows
-    in the demo's columns), and a token per role."""
+    in the demo's columns) made in ``lang`` — or no run at all unless ``analysed`` — and a
+    token per role."""
     from cvm.api.tokens import create_token
     from cvm.config import AnalysisConfig
     from cvm.demo import DEMO_AS_OF, write_demo_data
@@ -90,8 +91,9 @@ def build_workspace(folder: Path, customers: int = 400,
         with tx.open("a", encoding="utf-8") as out:
             out.write(extra_transactions)
     path = folder / "shop.duckdb"
-    run([tx], customers=[cust], workspace=path, out=None,
-        config=AnalysisConfig(as_of=DEMO_AS_OF))
+    if analysed:
+        run([tx], customers=[cust], workspace=path, out=None,
+            config=AnalysisConfig(as_of=DEMO_AS_OF, lang=lang))
     with Workspace(path) as ws:
         tokens = {role: create_token(ws, role, name=f"test {role}")
                   for role in ("viewer", "analyst", "admin")}

@@ -18,7 +18,7 @@ from cvm.web.labels import labels
 from .conftest import shot
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from api.server import Server, wait_job  # noqa: E402
+from api.server import Server, build_workspace, wait_job  # noqa: E402
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 WORD = re.compile(r"[A-Za-z][A-Za-z']+")
@@ -47,21 +47,9 @@ CHART_TEXT = """() => {
 @pytest.fixture(scope="module")
 def zh_run_server(tmp_path_factory):
     """A workspace whose one run was made in Chinese."""
-    from cvm.api.tokens import create_token
-    from cvm.config import AnalysisConfig
-    from cvm.demo import DEMO_AS_OF, write_demo_data
-    from cvm.pipeline import run
-    from cvm.workspace import Workspace
-
     folder = tmp_path_factory.mktemp("language")
-    tx, cust = write_demo_data(folder / "data", customers=300)
-    path = folder / "shop.duckdb"
-    run([tx], customers=[cust], workspace=path, out=None,
-        config=AnalysisConfig(as_of=DEMO_AS_OF, lang="zh"))
-    with Workspace(path) as ws:
-        tokens = {role: create_token(ws, role, name=f"test {role}")
-                  for role in ("viewer", "analyst", "admin")}
-    server = Server(path, tokens, (tx, cust), max_upload_mb=20).start(folder / "serve.log")
+    path, tokens, files = build_workspace(folder, customers=300, lang="zh")
+    server = Server(path, tokens, files, max_upload_mb=20).start(folder / "serve.log")
     yield server
     server.stop()
 

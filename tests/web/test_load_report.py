@@ -14,7 +14,7 @@ import pytest
 from .conftest import shot
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from api.server import Server  # noqa: E402
+from api.server import Server, build_workspace  # noqa: E402
 
 #: Rows added to the demo transactions: 20 amounts that are words, one that is a formula.
 # the demo file's columns: customer, time, amount, quantity, store, order id
@@ -25,19 +25,10 @@ BAD_ROWS = [f"M1000{i:02d},2024-03-05 10:00,abc{i},1,SZ-01 南山,BAD{i:02d}" fo
 @pytest.fixture(scope="module")
 def fresh_server(tmp_path_factory):
     """A workspace without runs yet, and demo files with 21 more bad rows to upload."""
-    from cvm.api.tokens import create_token
-    from cvm.demo import write_demo_data
-    from cvm.workspace import Workspace
-
     folder = tmp_path_factory.mktemp("load-report")
-    tx, cust = write_demo_data(folder / "data", customers=200)
-    with tx.open("a", encoding="utf-8") as out:
-        out.write("\n".join(BAD_ROWS) + "\n")
-    path = folder / "shop.duckdb"
-    with Workspace(path) as ws:
-        tokens = {role: create_token(ws, role, name=f"test {role}")
-                  for role in ("viewer", "analyst", "admin")}
-    server = Server(path, tokens, (tx, cust), max_upload_mb=20).start(folder / "serve.log")
+    path, tokens, files = build_workspace(folder, customers=200, analysed=False,
+                                          extra_transactions="\n".join(BAD_ROWS) + "\n")
+    server = Server(path, tokens, files, max_upload_mb=20).start(folder / "serve.log")
     yield server
     server.stop()
 
