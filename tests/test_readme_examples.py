@@ -212,3 +212,34 @@ def test_token_and_report_commands_run_as_written(shop):
     cvm(commands[2], shop)
     pdf, = shop.glob("*.pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_unified_customer_view_commands_run_as_written(shop, tmp_path):
+    """Three source systems' lists (the linkage generator of the identity tests), the crm
+    record the README looks up renamed C0001; the reviewed review.csv is the one cvm wrote."""
+    import shutil
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from linkage_data import SOURCES, generate
+
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    table = generate(300, random_state=11)
+    ids = table["customer_id"].to_pylist()
+    first_crm = next(i for i, s in enumerate(table["source"].to_pylist()) if s == "crm")
+    ids[first_crm] = "C0001"
+    table = table.set_column(table.schema.get_field_index("customer_id"), "customer_id",
+                             [ids])
+    for source in SOURCES:
+        part = table.filter(pc.equal(table["source"], source)).drop(["source", "person_id"])
+        pacsv.write_csv(part, tmp_path / f"{source}.csv")
+    shutil.copy(shop / "sales.csv", tmp_path / "sales.csv")
+    commands = _commands(_blocks(_section("## Unified customer view"))[0])
+    assert [c.split()[1] for c in commands] == ["link", "link", "run", "customer"]
+    cvm(commands[0], tmp_path)
+    shutil.copy(tmp_path / "cvm-linkage" / "review.csv", tmp_path / "review.csv")
+    for command in commands[1:3]:
+        cvm(command, tmp_path)
+    done = cvm(commands[3], tmp_path)
+    assert "Golden record" in done.stdout and "C0001" in done.stdout, done.stdout
