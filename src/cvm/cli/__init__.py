@@ -59,13 +59,14 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from ..ingest.readers import SourceError
     from ..models.scenario import ScenarioError
     from ..pipeline import AnalysisError
+    from ..reports.typeface import FontMissing
     from ..results import ResultsError
     from ..segments.actions import SegmentError
     from ..workspace import WorkspaceError
 
     return (ConfigError, MissingExtraError, SchemeError, MappingError, SourceError,
             AnalysisError, WorkspaceError, SegmentError, ScenarioError, LinkError,
-            DecisionError, CustomerNotFound, ResultsError)
+            DecisionError, CustomerNotFound, ResultsError, FontMissing)
 
 
 def friendly_errors(func):
