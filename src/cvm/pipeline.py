@@ -359,6 +359,9 @@ def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, scheme: RFMSch
         "SELECT count(DISTINCT x.customer_id) FROM source_customers s JOIN xref x "
         "USING (source, source_customer_id) WHERE x.customer_id NOT IN "
         "(SELECT DISTINCT customer_id FROM unified_transactions)")[0][0]
+    # a scheme's note (what its segment names mean) in both languages, when it has one
+    note = {"scheme_note": {"en": scheme.note("en"), "zh": scheme.note("zh")}} \
+        if scheme.note_en else {}
     return {
         "as_of": config.as_of.isoformat(),
         "window": f"{config.window_days} days" if config.window_days else "all history",
@@ -374,6 +377,7 @@ def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, scheme: RFMSch
         "currency_symbol": "",
         "scheme": scheme.name,
         "scheme_title": scheme_title(scheme, config.lang),
+        **note,
         "engine": engine,
         "created_at": dt.datetime.now().replace(microsecond=0).isoformat(),
         "cvm_version": __version__,

@@ -94,16 +94,34 @@ def validate_clv(calibration_end, holdout_end, workspace, out, clv_model, time_u
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the yearly figures as CSV.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print only {"revenue", "profit", "npv"}: undiscounted revenue and profit, '
+                   "and the net present value of the profit.")
 @friendly_errors
-def clv_scenario(scenario, csv_path):
+def clv_scenario(scenario, csv_path, as_json):
     """Value a planned relationship year by year: revenue, profit and NPV.
 
     SCENARIO is a TOML file of recurring purchases, yearly services and referred purchases
-    (see docs/clv-scenario.md and docs/clv-scenario-car-buyer.toml).
+    (see docs/clv-scenario.md and docs/clv-scenario-car-buyer.toml). Revenue and profit are
+    totalled undiscounted; the NPV discounts the profit.
     """
     from ..models.scenario import evaluate_scenario, load_scenario
 
     result = evaluate_scenario(load_scenario(scenario))
+    if as_json:
+        click.echo(json.dumps(result.totals()))
+    else:
+        _print_scenario(result)
+    if csv_path:
+        import pyarrow as pa
+
+        from ..results import write_table
+
+        write_table(pa.Table.from_pylist(result.rows()), Path(csv_path))
+        note(f"Yearly figures written to {csv_path}")
+
+
+def _print_scenario(result) -> None:
     sc = result.scenario
     cur = sc.currency
     table = Table(title=f"{sc.name}: {sc.years} years, discount rate {sc.discount_rate:.1%}, "
@@ -119,12 +137,6 @@ def clv_scenario(scenario, csv_path):
     table.add_row("total", f"{cur}{result.revenue:,.0f}", f"{cur}{result.profit:,.0f}", "",
                   f"{cur}{result.npv:,.0f}", "", style="bold")
     output.print(table)
-    output.print(f"Revenue {cur}{result.revenue:,.0f}, profit {cur}{result.profit:,.0f}, "
-                 f"net present value {cur}{result.npv:,.0f}.")
-    if csv_path:
-        import pyarrow as pa
-
-        from ..results import write_table
-
-        write_table(pa.Table.from_pylist(result.rows()), Path(csv_path))
-        note(f"Yearly figures written to {csv_path}")
+    output.print(f"Undiscounted, years 1-{sc.years}: revenue {cur}{result.revenue:,.0f}, "
+                 f"profit {cur}{result.profit:,.0f}. Discounted at {sc.discount_rate:.1%}: "
+                 f"net present value of the profit {cur}{result.npv:,.0f}.")

@@ -102,7 +102,8 @@ def render_report(customers: pd.DataFrame, segments: pd.DataFrame, pareto: dict,
         sections.extend(_segment_sections(everyone, run_info, labels, symbol, todo=True))
         sections.append(Section("rfm", labels["section_rfm"], labels["note_rfm"],
                                 charts=[charts.rfm_distributions_svg(customers, labels, symbol)]))
-        sections.append(_segments_section(customers, segments, labels, symbol))
+        sections.append(_segments_section(customers, segments, labels, symbol,
+                                          _scheme_note(run_info, lang)))
         sections.append(_concentration_section(pareto, labels, symbol))
         sections.append(Section("heatmap", labels["section_heatmap"], labels["note_heatmap"],
                                 charts=[charts.rf_heatmap_svg(customers, labels, symbol)]))
@@ -268,8 +269,15 @@ def _value_column(pareto: dict, customers: pd.DataFrame) -> str:
     return "monetary_total"
 
 
+def _scheme_note(run_info: dict, lang: str) -> str:
+    """The segment scheme's note in ``lang`` (which meaning its segment names have, e.g. which
+    重要挽留客户), or "" when the scheme has none."""
+    note = run_info.get("scheme_note") or {}
+    return str(note.get(lang) or "") if isinstance(note, dict) else ""
+
+
 def _segments_section(customers: pd.DataFrame, segments: pd.DataFrame, labels: Labels,
-                      symbol: str) -> Section:
+                      symbol: str, scheme_note: str = "") -> Section:
     frame = segments.reset_index(drop=True)
     svg = charts.segment_shares_svg(frame["label"].astype(str).tolist(),
                                     pd.to_numeric(frame["customer_share"]).to_numpy(float),
@@ -292,7 +300,10 @@ def _segments_section(customers: pd.DataFrame, segments: pd.DataFrame, labels: L
              format_number(_mean(customers, "recency_days"), 0),
              format_number(_mean(customers, "frequency"), 1),
              format_money(_mean(customers, "monetary_total"), symbol, avg_digits)]
-    return Section("segments", labels["section_segments"], labels["note_segments"], [svg],
+    note = labels["note_segments"]
+    if scheme_note:
+        note = ("" if labels.lang == "zh" else " ").join([note, scheme_note])
+    return Section("segments", labels["section_segments"], note, [svg],
                    [Table(columns, rows, total)])
 
 
