@@ -37,6 +37,7 @@ from .features.summary import customer_summary, purchase_days
 from .identity import unify
 from .ingest.load import LoadReport, load_customers, load_transactions
 from .ingest.readers import source_name
+from .insights.holdout import run_holdout
 from .models.lifetime_value import clv_stage
 from .schema import CREDIT_FIELDS
 from .workspace import Workspace
@@ -223,6 +224,7 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
             customers = staged.customers
             extra_tables.update(staged.tables)
             stage_summaries[name] = staged.summary
+        extra_tables.update(run_holdout(ws, eng, txns, as_of, customers))
         # rows appended by stages (prospects) have no purchases: value figures use the buyers
         buyers = customers.slice(0, n_buyers)
         values = buyers.column(value_column).to_numpy(zero_copy_only=False)

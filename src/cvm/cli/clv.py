@@ -22,10 +22,17 @@ def _write_csv(frame, path: Path) -> None:
 
 
 @main.command("validate-clv")
-@click.option("--calibration-end", required=True, callback=_date, metavar="YYYY-MM-DD",
-              help="Last day of the calibration period the model is fitted on.")
+@click.option("--calibration-end", callback=_date, metavar="YYYY-MM-DD",
+              help="Last day of the calibration period the model is fitted on (required "
+                   "unless --run gives it).")
 @click.option("--holdout-end", callback=_date, metavar="YYYY-MM-DD",
-              help="Last day of the holdout period [default: the last purchase date].")
+              help="Last day of the holdout period [default: the last purchase date, or the "
+                   "run's as-of date with --run].")
+@click.option("--run", "run_id", type=click.IntRange(min=1), default=None,
+              help="Check the model of this complete run and keep the figures with it (the "
+                   "dashboard shows them): the holdout ends at the run's as-of date and, "
+                   "unless --calibration-end is given, is the last quarter of its history "
+                   "(at most 26 weeks).")
 @click.option("--workspace", default="cvm.duckdb", show_default=True,
               help="Workspace with the loaded transactions.")
 @click.option("--out", default="cvm-clv-validation", show_default=True,
@@ -39,7 +46,8 @@ def _write_csv(frame, path: Path) -> None:
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
               show_default=True, help="Where the table computations run.")
 @friendly_errors
-def validate_clv(calibration_end, holdout_end, workspace, out, clv_model, time_unit, lang, engine):
+def validate_clv(calibration_end, holdout_end, run_id, workspace, out, clv_model, time_unit, lang,
+                 engine):
     """Check the CLV purchase model against what customers did next.
 
     Fits the model on purchases up to --calibration-end, predicts each customer's repeat
@@ -47,17 +55,27 @@ def validate_clv(calibration_end, holdout_end, workspace, out, clv_model, time_u
     bias per customer, the weekly and cumulative tracking plots and the conditional
     expectations by calibration frequency. Writes OUT/report.html, OUT/clv_validation.csv (per
     customer), OUT/clv_tracking.csv, OUT/clv_conditional.csv and OUT/summary.json, and keeps
-    the figures in the workspace (table clv_validations).
+    the figures in the workspace (table clv_validations; with --run, also as the run's model
+    check, which the dashboard shows).
     """
+    from ..insights.holdout import run_as_of, run_calibration_end, store_run_holdout
     from ..models.validation import store_validation, validate_workspace
     from ..reports.clv import render_validation_report
     from ..workspace import Workspace
 
+    if calibration_end is None and run_id is None:
+        raise click.UsageError("give --calibration-end, or --run to check a run's model")
     with Workspace(workspace, create=False) as ws:
+        if run_id is not None:
+            as_of = run_as_of(ws, run_id)
+            holdout_end = holdout_end or as_of
+            calibration_end = calibration_end or run_calibration_end(ws, as_of)
         validation = validate_workspace(ws, calibration_end=calibration_end,
                                         holdout_end=holdout_end, model=clv_model,
                                         time_unit=time_unit, engine=engine)
         vid = store_validation(ws, validation)
+        if run_id is not None:
+            store_run_holdout(ws, run_id, validation)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     created = dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")
