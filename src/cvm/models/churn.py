@@ -218,6 +218,9 @@ class BehaviourChurnClassifier:
 
     def fit(self, X, y):
         A = self._matrix(X)
+        # a feature with no value at all (no spend in either window, say) carries nothing
+        self.features_used_ = np.flatnonzero(np.isfinite(A).any(axis=0))
+        A = A[:, self.features_used_]
         y = np.asarray(y, dtype=int)
         if len(np.unique(y)) < 2:
             raise ValueError("the labels hold one class only: every customer bought again, or "
@@ -243,7 +246,7 @@ class BehaviourChurnClassifier:
         return self
 
     def predict_proba(self, X) -> np.ndarray:
-        A = self._matrix(X)
+        A = self._matrix(X)[:, self.features_used_]
         p = np.mean([est.predict_proba(A)[:, 1] for est in self.estimators_], axis=0)
         return _two_columns(p)
 
