@@ -94,7 +94,7 @@ def probability_no_purchase(model, data, t) -> np.ndarray:
     >>> m.params_ = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
     >>> p = probability_no_purchase(m, {"frequency": [0], "recency": [0], "T": [30]}, 39)
     >>> round(float(p[0]), 4)  # x = 0: alive for BG/NBD, ((alpha+T)/(alpha+T+t))^r
-    0.8446
+    0.8318
     """
     model._check_fitted()
     t = float(model._horizon(t))
