@@ -35,6 +35,7 @@ import duckdb
 import pyarrow as pa
 
 from .engine import duckdb_threads
+from .errors import CvmError
 from .owner import Owner
 
 __all__ = ["Workspace", "WorkspaceError"]
@@ -91,7 +92,7 @@ CREATE OR REPLACE VIEW unified_transactions AS
 """
 
 
-class WorkspaceError(RuntimeError):
+class WorkspaceError(CvmError, RuntimeError):
     """The workspace file cannot be used (locked, corrupt, or from a newer cvm)."""
 
 

@@ -23,6 +23,7 @@ import threading
 from collections import OrderedDict
 from typing import Any, Callable, Collection
 
+from ..errors import CvmError
 from ..workspace import Workspace
 from . import insights
 from .wording import RunWording
@@ -48,15 +49,15 @@ _ORDER_ROWS = 5_000
 _UNKNOWN = object()
 
 
-class NotFound(LookupError):
+class NotFound(CvmError, LookupError):
     """No such run, customer or result table."""
 
 
-class BadQuery(ValueError):
+class BadQuery(CvmError, ValueError):
     """A filter, sort column or parameter the results cannot answer."""
 
 
-class MaskedColumn(PermissionError):
+class MaskedColumn(CvmError, PermissionError):
     """A sort by a column the caller sees masked (its order would give the values away)."""
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import CvmError
 from ..workspace import Workspace
 
 __all__ = ["CustomerView", "customer_view", "CustomerNotFound"]
@@ -18,7 +19,7 @@ _SCORE_COLUMNS = ("rfm_cell", "rfm_segment_label", "abc_class", "monetary_total"
                   "lifecycle_stage", "value_quadrant", "clv", "probability_alive")
 
 
-class CustomerNotFound(LookupError):
+class CustomerNotFound(CvmError, LookupError):
     """No customer has this id."""
 
 

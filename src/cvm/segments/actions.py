@@ -16,12 +16,13 @@ import fnmatch
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..errors import CvmError
 from ..workspace import Workspace, WorkspaceError
 
 __all__ = ["SegmentError", "target_list", "cell_alerts", "runs_with_cells", "matrix_run"]
 
 
-class SegmentError(ValueError):
+class SegmentError(CvmError, ValueError):
     """Targets or alerts cannot be produced as asked; the message says why."""
 
 
