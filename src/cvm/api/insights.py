@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from cvm.reports.formatting import round_step
 from ..vocabulary import key_label
+from ..workspace import Workspace
 from .redaction import public_error
 from .wording import RunWording
 
@@ -38,7 +39,7 @@ _ALIVE_THRESHOLD = 0.5
 
 
 def _table(run_id: int, name: str = "customers") -> str:
-    return f'"run_{int(run_id)}_{name}"'
+    return f'"{Workspace.run_table(run_id, name)}"'
 
 
 def _value_column(reader: ResultsReader, run_id: int) -> str:
@@ -112,7 +113,7 @@ def _other_scheme(reader: ResultsReader, run_id: int, scheme_name: str, lang: st
     value = _value_column(reader, run_id)
     con = ibis.duckdb.from_connection(reader.ws.con.cursor())
     try:
-        scored = con.table(f"run_{int(run_id)}_customers").drop("rfm_segment")
+        scored = con.table(Workspace.run_table(run_id, "customers")).drop("rfm_segment")
         seg = assign_segments(scored, scheme)
         counts = seg.group_by("rfm_segment").aggregate(
             customers=seg.count(), value=seg[value].fill_null(0.0).sum(),
@@ -190,8 +191,7 @@ def matrix(reader: ResultsReader, run_id: int, lang: str = "en") -> dict:
 
 
 def _run_tables(reader: ResultsReader, run_id: int) -> set[str]:
-    prefix = f"run_{int(run_id)}_"
-    return {n[len(prefix):] for n in reader.tables() if n.startswith(prefix)}
+    return Workspace.run_results(run_id, reader.tables())
 
 
 def _with_shares(result: dict) -> dict:

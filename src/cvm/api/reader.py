@@ -183,7 +183,7 @@ class ResultsReader:
         def compute():
             rows = self.rows("SELECT column_name, data_type FROM duckdb_columns() "
                              "WHERE schema_name = 'main' AND table_name = ?",
-                             [f"run_{run_id}_{name}"])
+                             [Workspace.run_table(run_id, name)])
             if not rows:
                 raise NotFound(f"run {run_id} has no {name} table")
             return {r["column_name"]: r["data_type"] for r in rows}
@@ -246,9 +246,8 @@ class ResultsReader:
         }
 
     def _validation_tables(self, run_id: int, tables: set[str] | None = None) -> list[str]:
-        prefix = f"run_{run_id}_"
-        return sorted(t for t in (tables or self.tables())
-                      if t.startswith(prefix) and "validation" in t)
+        return sorted(Workspace.run_table(run_id, name) for name in
+                      Workspace.run_results(run_id, tables or self.tables()) if "validation" in name)
 
     # -- aggregates ------------------------------------------------------------------------
 
@@ -293,7 +292,7 @@ class ResultsReader:
         where, params = query.where(set(cols))
         order = query.order_by(cols)
         show = [c for c in LIST_COLUMNS if c in cols]
-        table = f'"run_{run_id}_customers"'
+        table = f'"{Workspace.run_table(run_id, "customers")}"'
         direction = "DESC" if query.descending else "ASC"
         select = ", ".join(f'"{c}"' for c in show)
         offset = (query.page - 1) * query.page_size
@@ -338,7 +337,7 @@ class ResultsReader:
         with self._index_lock:
             index = self._indexes.pop(run_id, None)
             if index is None:
-                index = CustomerIndex(self.ws.con.cursor(), f'"run_{int(run_id)}_customers"',
+                index = CustomerIndex(self.ws.con.cursor(), f'"{Workspace.run_table(run_id, "customers")}"',
                                       columns)
             self._indexes[run_id] = index
             while len(self._indexes) > 2:
@@ -364,7 +363,7 @@ class ResultsReader:
             else:
                 select.append(f'"{c}"')
         params = label_params + params
-        sql = f'SELECT {", ".join(select)} FROM "run_{run_id}_customers"{where} {order}'
+        sql = f'SELECT {", ".join(select)} FROM "{Workspace.run_table(run_id, 'customers')}"{where} {order}'
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         cur = self.ws.con.cursor()

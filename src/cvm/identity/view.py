@@ -114,7 +114,7 @@ def customer_view(ws: Workspace, ident: str) -> CustomerView:
     for run in ws.runs():
         if run["status"] != "complete":
             continue
-        table = f"run_{run['run_id']}_customers"
+        table = ws.run_table(run["run_id"], "customers")
         if not _has_table(ws, table):
             continue
         available = {r[0] for r in ws.query(

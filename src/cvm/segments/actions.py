@@ -40,7 +40,7 @@ def runs_with_cells(ws: Workspace) -> list[int]:
         if r["status"] != "complete":
             continue
         cols = ws.query("SELECT column_name FROM information_schema.columns "
-                        "WHERE table_name = ?", [f"run_{r['run_id']}_customers"])
+                        "WHERE table_name = ?", [ws.run_table(r["run_id"], "customers")])
         if any(c[0] == "matrix_cell" for c in cols):
             out.append(r["run_id"])
     return out
