@@ -363,7 +363,7 @@ class ResultsReader:
             else:
                 select.append(f'"{c}"')
         params = label_params + params
-        sql = f'SELECT {", ".join(select)} FROM "{Workspace.run_table(run_id, 'customers')}"{where} {order}'
+        sql = f'SELECT {", ".join(select)} FROM "{Workspace.run_table(run_id, "customers")}"{where} {order}'
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         cur = self.ws.con.cursor()
