@@ -111,6 +111,7 @@ def folder(tmp_path_factory):
     (path / "scenario.toml").write_text("nonsense", encoding="utf-8")
     (path / "accept.csv").write_text("a;b\n", encoding="utf-8")
     (path / "afile").write_text("", encoding="utf-8")
+    (path / "playbook.toml").write_text("[[plays]]\ncell = 'XX'\n", encoding="utf-8")
     # Saaty's CR of this matrix is 0.148: one judgement (credit vs growth) contradicts the rest
     (path / "ahp.csv").write_text("1,9,9,9,9\n0.111,1,1,1,1\n0.111,1,1,1,0.111\n"
                                   "0.111,1,1,1,1\n0.111,1,9,1,1\n", encoding="utf-8")
@@ -158,6 +159,9 @@ CASES = {
                      "disagrees most with the others is (credit vs growth) = 0.111, where the "
                      "other judgements imply about 0.35; revise it (Saaty's rule: CR at most "
                      "0.1)"),
+    "PlaybookError": (("run", "sales.csv", "--workspace", "playbook.duckdb", "--as-of",
+                       "2024-03-31", "--playbook", "playbook.toml"),
+                      f"playbook playbook.toml has no [seed12] section with the 12 cells ({CELLS})"),
     "ResultsError": (("run", "sales.csv", "--workspace", "results.duckdb", "--as-of",
                       "2024-03-31", "--out", "afile/x"),
                      "the results folder afile/x could not be written (File exists); nothing "

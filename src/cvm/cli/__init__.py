@@ -18,6 +18,7 @@ import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import CvmError
 
@@ -60,7 +61,8 @@ def friendly_errors(func):
         try:
             return func(*args, **kwargs)
         except CvmError as exc:
-            console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+            # the message is text, not markup: "[seed12]" in it is shown, not taken for a style
+            console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
             sys.exit(2)
 
     return wrapper
