@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .errors import ConfigError
+
 __all__ = [
     "IngestOptions",
     "RFMOptions",
@@ -25,10 +27,6 @@ __all__ = [
     "ConfigError",
     "load_mapping",
 ]
-
-
-class ConfigError(ValueError):
-    """A setting or a mapping file is wrong; the message says which and how to fix it."""
 
 
 def read_toml(path: str | Path, what: str, error: type[Exception] = None) -> dict:

@@ -19,6 +19,7 @@ import ibis
 import pyarrow as pa
 
 from .config import ConfigError
+from .errors import CvmError
 
 __all__ = ["Engine", "ENGINES", "duckdb_engine", "duckdb_threads", "spark_engine",
            "MissingExtraError"]
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 ENGINES = ("duckdb", "spark")
 
 
-class MissingExtraError(ImportError):
+class MissingExtraError(CvmError, ImportError):
     """An optional part of cvm is used without its packages installed."""
 
 

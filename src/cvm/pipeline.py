@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 from . import __version__
 from .config import AnalysisConfig, IngestOptions, Mapping
 from .engine import Engine, duckdb_engine, get_engine
+from .errors import CvmError
 from .features.pareto import abc_classes, pareto_summary
 from .features.rfm import money_column, money_score, scores, with_rfm_cell, with_rfm_score
 from .features.rfm_schemes import RFMScheme, assign_segments, load_scheme, scheme_title
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
 
-class AnalysisError(RuntimeError):
+class AnalysisError(CvmError, RuntimeError):
     """The analysis cannot run on this data (e.g. no transactions at all)."""
 
 

@@ -22,6 +22,7 @@ import threading
 from typing import Collection
 
 from .. import insights
+from ..errors import CvmError
 from ..insights import BadQuery, NotFound, RunWording, StoredResults
 from ..workspace import Workspace
 from .listing import CustomerIndex
@@ -45,7 +46,7 @@ _FILTERS = {"segment": "rfm_segment", "cell": "matrix_cell", "stage": "lifecycle
 _ORDER_ROWS = 5_000
 
 
-class MaskedColumn(PermissionError):
+class MaskedColumn(CvmError, PermissionError):
     """A sort by a column the caller sees masked (its order would give the values away)."""
 
 
@@ -160,7 +161,7 @@ class ResultsReader(StoredResults):
         where, params = query.where(set(cols))
         order = query.order_by(cols)
         show = [c for c in LIST_COLUMNS if c in cols]
-        table = f'"run_{run_id}_customers"'
+        table = f'"{Workspace.run_table(run_id, "customers")}"'
         direction = "DESC" if query.descending else "ASC"
         select = ", ".join(f'"{c}"' for c in show)
         offset = (query.page - 1) * query.page_size
@@ -205,7 +206,7 @@ class ResultsReader(StoredResults):
         with self._index_lock:
             index = self._indexes.pop(run_id, None)
             if index is None:
-                index = CustomerIndex(self.ws.con.cursor(), f'"run_{int(run_id)}_customers"',
+                index = CustomerIndex(self.ws.con.cursor(), f'"{Workspace.run_table(run_id, "customers")}"',
                                       columns)
             self._indexes[run_id] = index
             while len(self._indexes) > 2:
@@ -231,7 +232,7 @@ class ResultsReader(StoredResults):
             else:
                 select.append(f'"{c}"')
         params = label_params + params
-        sql = f'SELECT {", ".join(select)} FROM "run_{run_id}_customers"{where} {order}'
+        sql = f'SELECT {", ".join(select)} FROM "{Workspace.run_table(run_id, "customers")}"{where} {order}'
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         cur = self.ws.con.cursor()

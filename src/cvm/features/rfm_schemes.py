@@ -92,6 +92,8 @@ import ibis
 import ibis.expr.types as ir
 import yaml
 
+from ..errors import CvmError
+
 __all__ = [
     "ALL_CELLS",
     "Segment",
@@ -185,7 +187,7 @@ class RFMScheme:
                        f"its segments are {', '.join(self.keys)}")
 
 
-class SchemeError(ValueError):
+class SchemeError(CvmError, ValueError):
     """A scheme that cannot be loaded: unreadable, malformed, or not covering every cell exactly
     once. ``gaps`` holds the cells (or high/low combinations) with no segment and ``overlaps``
     maps each cell claimed more than once to the keys of the segments claiming it."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import CvmError
 from ..workspace import Workspace
 
 __all__ = ["CustomerView", "customer_view", "CustomerNotFound"]
@@ -18,7 +19,7 @@ _SCORE_COLUMNS = ("rfm_cell", "rfm_segment_label", "abc_class", "monetary_total"
                   "lifecycle_stage", "value_quadrant", "clv", "probability_alive")
 
 
-class CustomerNotFound(LookupError):
+class CustomerNotFound(CvmError, LookupError):
     """No customer has this id."""
 
 
@@ -146,7 +147,7 @@ def customer_view(ws: Workspace, ident: str, *, history_columns: tuple[str, ...]
     runs = db.query("SELECT run_id, as_of FROM runs WHERE status = 'complete' ORDER BY run_id",
                     [])
     for run_id, as_of in runs[-last_runs:] if last_runs else runs:
-        table = f"run_{run_id}_customers"
+        table = Workspace.run_table(run_id, "customers")
         if not db.has_table(table):
             continue
         available = {r[0] for r in db.query(

@@ -104,7 +104,7 @@ def store_run_holdout(ws: Workspace, run_id: int, validation: HoldoutValidation)
     with ws.transaction() as con:
         for name, table in holdout_tables(validation).items():
             con.register("_cvm_holdout", table)
-            con.execute(f'CREATE OR REPLACE TABLE "run_{int(run_id)}_{name}" AS '
+            con.execute(f'CREATE OR REPLACE TABLE "{Workspace.run_table(run_id, name)}" AS '
                         "SELECT * FROM _cvm_holdout")
             con.unregister("_cvm_holdout")
 

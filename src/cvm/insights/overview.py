@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..engine import duckdb_engine
 from ..features.rfm_schemes import assign_segments, list_schemes, load_scheme
+from ..workspace import Workspace
 from .stored import BadQuery, StoredResults, run_table
 from .wording import RunWording
 
@@ -79,7 +80,7 @@ def _other_scheme(results: StoredResults, run_id: int, scheme_name: str,
     value = results.value_column(run_id)
     eng = duckdb_engine(results.ws.con.cursor())
     try:
-        scored = eng.backend.table(f"run_{int(run_id)}_customers").drop("rfm_segment")
+        scored = eng.backend.table(Workspace.run_table(run_id, "customers")).drop("rfm_segment")
         seg = assign_segments(scored, scheme)
         counts = eng.to_arrow(seg.group_by("rfm_segment").aggregate(
             customers=seg.count(), value=seg[value].fill_null(0.0).sum(),

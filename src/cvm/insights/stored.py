@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 from typing import Any, Callable
 
+from ..errors import CvmError
 from ..workspace import Workspace
 
 __all__ = ["StoredResults", "NotFound", "BadQuery", "run_table", "json_safe"]
@@ -27,17 +28,17 @@ _CACHE_SIZE = 512
 _UNKNOWN = object()
 
 
-class NotFound(LookupError):
+class NotFound(CvmError, LookupError):
     """No such run, customer or result table."""
 
 
-class BadQuery(ValueError):
+class BadQuery(CvmError, ValueError):
     """A filter, sort column or parameter the results cannot answer."""
 
 
 def run_table(run_id: int, name: str = "customers") -> str:
     """The quoted name of a run's result table ``run_<id>_<name>``."""
-    return f'"run_{int(run_id)}_{name}"'
+    return f'"{Workspace.run_table(run_id, name)}"'
 
 
 class StoredResults:
@@ -106,15 +107,14 @@ class StoredResults:
 
     def run_tables(self, run_id: int) -> set[str]:
         """The names of a run's result tables without their ``run_<id>_`` prefix."""
-        prefix = f"run_{int(run_id)}_"
-        return {n[len(prefix):] for n in self.tables() if n.startswith(prefix)}
+        return Workspace.run_results(run_id, self.tables())
 
     def columns(self, run_id: int, name: str = "customers") -> dict[str, str]:
         """Column name → DuckDB type of a run's result table."""
         def compute():
             rows = self.rows("SELECT column_name, data_type FROM duckdb_columns() "
                              "WHERE schema_name = 'main' AND table_name = ?",
-                             [f"run_{run_id}_{name}"])
+                             [Workspace.run_table(run_id, name)])
             if not rows:
                 raise NotFound(f"run {run_id} has no {name} table")
             return {r["column_name"]: r["data_type"] for r in rows}
@@ -172,9 +172,8 @@ class StoredResults:
 
     def validation_tables(self, run_id: int, tables: set[str] | None = None) -> list[str]:
         """A run's stored tables named ``…validation…`` (a stage's model checks)."""
-        prefix = f"run_{run_id}_"
-        return sorted(t for t in (tables or self.tables())
-                      if t.startswith(prefix) and "validation" in t)
+        return sorted(Workspace.run_table(run_id, name) for name in
+                      Workspace.run_results(run_id, tables or self.tables()) if "validation" in name)
 
     def capabilities(self, run_id: int) -> dict[str, bool]:
         """Which optional results this run has."""

@@ -25,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import CvmError
+
 __all__ = ["ScenarioError", "ScenarioItem", "Scenario", "ScenarioYear", "ScenarioResult",
            "load_scenario", "parse_scenario", "evaluate_scenario", "ITEM_KINDS"]
 
@@ -32,7 +34,7 @@ __all__ = ["ScenarioError", "ScenarioItem", "Scenario", "ScenarioYear", "Scenari
 ITEM_KINDS = ("purchase", "service", "referral")
 
 
-class ScenarioError(ValueError):
+class ScenarioError(CvmError, ValueError):
     """A scenario file is wrong; the message names the item and the field."""
 
 

@@ -23,6 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..errors import CvmError
+
 __all__ = ["FAMILY", "FONTS", "FontMissing", "font_stack", "fontconfig_file", "for_print",
            "shipped_fonts"]
 
@@ -40,7 +42,7 @@ _MESSAGE = {
 }
 
 
-class FontMissing(RuntimeError):
+class FontMissing(CvmError, RuntimeError):
     """A PDF with Chinese text, and no font to draw it with."""
 
 
