@@ -312,9 +312,10 @@ class ValueOptions:
       customers' values and stay 10 above it (default 0.95).
     - ``neutral_credit``: credit score used when no credit data exists (default 5 of 10).
     - ``loyalty_tenure_days``: tenure that earns the full tenure part of loyalty (default 730).
-    - ``threshold_method``: ``fixed`` (default: scores at or above ``threshold``, 70 as in the
-      K institution case, are high) or ``quantile`` (at or above the ``threshold_quantile``
-      quantile of the buying customers' scores).
+    - ``threshold_method``: ``fixed`` (default: scores above ``threshold`` are high — 70 as in
+      the K institution case, "得分超过 70 分为高", so 70 itself is low) or ``quantile`` (at or
+      above the ``threshold_quantile`` quantile of the buying customers' scores).
+    - ``threshold_inclusive``: a score equal to the fixed threshold is high too (default false).
     """
 
     weight_method: str = "given"
@@ -327,6 +328,7 @@ class ValueOptions:
     threshold_method: str = "fixed"
     threshold: float = 70.0
     threshold_quantile: float = 0.7
+    threshold_inclusive: bool = False
 
 
 @dataclass(frozen=True)

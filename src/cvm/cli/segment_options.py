@@ -78,7 +78,10 @@ _OPTIONS = [
     click.option("--ahp-matrix", type=click.Path(exists=True, dir_okay=False), default=None,
                  help="5 × 5 pairwise comparison matrix (CSV or TOML) for --weight-method ahp."),
     click.option("--value-threshold", type=click.FloatRange(0, 100, min_open=True), default=70.0,
-                 show_default=True, help="Scores at or above this are high (value quadrants)."),
+                 show_default=True,
+                 help="Scores above this are high (value quadrants); 70 itself is low."),
+    click.option("--value-threshold-inclusive", is_flag=True,
+                 help="A score equal to --value-threshold is high too."),
     click.option("--value-quantile", type=click.FloatRange(0, 1, min_open=True, max_open=True),
                  default=None,
                  help="Instead of a fixed threshold, high means at or above this quantile."),
@@ -92,8 +95,8 @@ _OPTIONS = [
                  help="Strategy playbook (TOML) replacing the built-in one."),
 ]
 _NAMES = ("lifecycle_scheme", "period_days", "churn_days", "weight_method", "weights",
-          "ahp_matrix", "value_threshold", "value_quantile", "matrix_scheme", "tier_basis",
-          "playbook")
+          "ahp_matrix", "value_threshold", "value_threshold_inclusive", "value_quantile",
+          "matrix_scheme", "tier_basis", "playbook")
 
 
 def segment_options(func):
@@ -119,6 +122,7 @@ def with_segment_options(config, segments: dict | None):
     value = replace(config.value, weight_method=s["weight_method"], weights=s["weights"],
                     ahp_matrix=read_ahp_matrix(s["ahp_matrix"]) if s["ahp_matrix"] else None,
                     threshold=s["value_threshold"],
+                    threshold_inclusive=s["value_threshold_inclusive"],
                     threshold_method="quantile" if s["value_quantile"] else "fixed",
                     threshold_quantile=s["value_quantile"] or config.value.threshold_quantile)
     matrix = replace(config.matrix, scheme=s["matrix_scheme"], tier_basis=s["tier_basis"],

@@ -24,7 +24,7 @@ SEGMENT_TEXT: dict[str, dict[str, str]] = {
                         "(columns): the number of customers and their share of {value}. "
                         "{scheme}"),
         "scheme_seed12": ("The 12 customer types of CRM practice: current and potential value "
-                          "high or low (threshold {threshold}) × prospective, current, churned."),
+                          "high (above {threshold}) or low × prospective, current, churned."),
         "scheme_tiers": "Three value tiers by {basis} × the lifecycle stages.",
         "matrix_cell": "{count}\n{share}",
         "section_quadrants": "Current and potential value",
@@ -64,7 +64,7 @@ SEGMENT_TEXT: dict[str, dict[str, str]] = {
         "col_gain_total": "预期收益合计",
         "section_matrix": "价值 × 生命周期矩阵",
         "note_matrix": "按价值分组（行）与关系阶段（列）划分的客户数及其{value}占比。{scheme}",
-        "scheme_seed12": "客户关系管理实践中的 12 种客户类型：当前价值与潜在价值高或低（阈值 {threshold}）× 预期客户、现有客户、流失客户。",
+        "scheme_seed12": "客户关系管理实践中的 12 种客户类型：当前价值与潜在价值高（超过 {threshold} 分）或低 × 预期客户、现有客户、流失客户。",
         "scheme_tiers": "按{basis}划分的三个价值层级 × 生命周期阶段。",
         "matrix_cell": "{count}\n{share}",
         "section_quadrants": "当前价值与潜在价值",

@@ -198,11 +198,12 @@ def _matrix_section(matrix: dict, value: dict | None, run_info: dict, t: _Text) 
 # -- value quadrants ---------------------------------------------------------------------------
 
 def quadrant_svg(current: np.ndarray, potential: np.ndarray, thresholds: tuple[float, float],
-                 labels: Labels, title: str, axis: tuple[str, str]) -> str:
+                 labels: Labels, title: str, axis: tuple[str, str],
+                 quadrants: dict | None = None) -> str:
     """Customers binned on a 20 × 20 grid of (current, potential) scores, with threshold lines
-    and the count in each quadrant."""
+    and the count in each quadrant (``quadrants``, the value stage's counts, when given)."""
     counts, _, _ = np.histogram2d(current, potential, bins=20, range=[[0, 100], [0, 100]])
-    quads = {"HH": int(((current >= thresholds[0]) & (potential >= thresholds[1])).sum()),
+    quads = quadrants or {"HH": int(((current >= thresholds[0]) & (potential >= thresholds[1])).sum()),
              "HL": int(((current >= thresholds[0]) & (potential < thresholds[1])).sum()),
              "LH": int(((current < thresholds[0]) & (potential >= thresholds[1])).sum()),
              "LL": int(((current < thresholds[0]) & (potential < thresholds[1])).sum())}
@@ -251,7 +252,8 @@ def _quadrant_section(customers: pd.DataFrame, value: dict, run_info: dict, t: _
                   float(value.get("threshold_potential", 70)))
     svg = quadrant_svg(current[keep], potential[keep], thresholds, t.labels,
                        t("section_quadrants"), (t("axis_current_score"),
-                                                t("axis_potential_score")))
+                                                t("axis_potential_score")),
+                       quadrants=value.get("quadrants"))
     names = value.get("indicators", [])
     glossary = {"en": {"current_contribution": "current contribution",
                        "future_contribution": "future contribution", "credit": "credit",
