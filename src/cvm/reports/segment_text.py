@@ -104,10 +104,10 @@ TIER_NAMES = {
            "abc": "ABC 分类"},
 }
 ACTION_NAMES = {
-    "en": {"acquire": "acquire", "nurture": "nurture", "cross_sell": "cross-sell",
+    "en": {"acquire": "acquire", "referral": "referral (word of mouth)", "nurture": "nurture", "cross_sell": "cross-sell",
            "up_sell": "up-sell", "loyalty": "loyalty programme", "retain": "retain",
            "win_back": "win back", "let_go": "let go"},
-    "zh": {"acquire": "获取", "nurture": "培育", "cross_sell": "交叉销售", "up_sell": "向上销售",
+    "zh": {"acquire": "获取", "referral": "口碑推荐", "nurture": "培育", "cross_sell": "交叉销售", "up_sell": "向上销售",
            "loyalty": "忠诚计划", "retain": "挽留", "win_back": "赢回", "let_go": "放弃"},
 }
 
