@@ -422,6 +422,12 @@ class CLVOptions:
       cost (default: none, so such purchases count in full and value means revenue).
     - ``service_cost``: known cost of serving one purchase, netted off potential value to give
       ``clv`` (default 0).
+    - ``acquisition_cost``: cost of acquiring one customer (the CLV slides' 认知成本, default 0).
+      When given, ``lifetime_value_net`` = historical value − service cost of the past purchases
+      + ``clv`` − acquisition cost, the value of the whole relationship net of what winning the
+      customer cost; the lifecycle's stage economics book it to the stage of the period of the
+      first purchase. ``clv`` itself looks forward and stays gross of it (for a customer one
+      already has, the acquisition is spent).
     - ``compounding_rate``: annual rate at which past margin is compounded to the as-of date in
       ``historical_value`` (default 0: not compounded).
     - ``current_period_days``: ``current_value`` is the margin of this many days up to the
@@ -434,6 +440,7 @@ class CLVOptions:
     time_unit: str = "week"
     margin_rate: float | None = None
     service_cost: float = 0.0
+    acquisition_cost: float = 0.0
     compounding_rate: float = 0.0
     current_period_days: int = 365
 
@@ -459,6 +466,9 @@ def _check_clv(opts: CLVOptions) -> None:
     if opts.margin_rate is not None and not 0 <= opts.margin_rate <= 1:
         raise ConfigError(f"the margin rate is a share of spend between 0 and 1, not "
                           f"{opts.margin_rate}")
+    if opts.acquisition_cost < 0:
+        raise ConfigError(f"the acquisition cost per customer cannot be negative, not "
+                          f"{opts.acquisition_cost}")
     if opts.service_cost < 0:
         raise ConfigError(f"the service cost per purchase cannot be negative, not "
                           f"{opts.service_cost}")
