@@ -277,6 +277,9 @@ class LifecycleOptions:
     - ``stability_days``: tenure from which a steady customer is stable (default 365).
     - ``stability_active_share``: a stable customer bought in at least this share of the
       periods observed (default 0.5).
+    - ``stability_volume_quantile``: a stable customer's volume is high: its average spend per
+      observed period is as much as or more than this share of the customer base's (the
+      customers with a purchase in the last ``churn_days``; default 0.5, the upper half).
     - ``history_dates``: stage history at this many as-of dates, one period apart, ending at the
       run's as-of date (default 4; 1 turns the history off).
     - ``prospects``: add the customers of the customer list without purchases (default true).
@@ -293,6 +296,7 @@ class LifecycleOptions:
     growth_rise: float = 0.20
     stability_days: int = 365
     stability_active_share: float = 0.5
+    stability_volume_quantile: float = 0.5
     history_dates: int = 4
     prospects: bool = True
 
@@ -365,7 +369,8 @@ def _check_segmentation(cfg: AnalysisConfig) -> None:
             raise ConfigError(f"lifecycle {name} must be at least 1, not {getattr(lc, name)}")
     if lc.trial_purchases < 0 or lc.exploration_days < 0:
         raise ConfigError("lifecycle trial_purchases and exploration_days cannot be negative")
-    for name in ("churn_probability", "decline_drop", "stability_active_share"):
+    for name in ("churn_probability", "decline_drop", "stability_active_share",
+                 "stability_volume_quantile"):
         if not 0 <= getattr(lc, name) <= 1:
             raise ConfigError(f"lifecycle {name} must be between 0 and 1, not {getattr(lc, name)}")
     if lc.growth_rise < 0:
