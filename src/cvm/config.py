@@ -283,6 +283,10 @@ class LifecycleOptions:
     - ``history_dates``: stage history at this many as-of dates, one period apart, ending at the
       run's as-of date (default 4; 1 turns the history off).
     - ``prospects``: add the customers of the customer list without purchases (default true).
+    - ``period_cost``: service cost per customer and period while a customer and not churned,
+      booked to the stage of each period in the stage economics (default 0).
+    - ``contact_costs``: cost per customer and period of keeping in touch, by stage (keys of
+      either scheme, e.g. ``{"prospect": 2, "exploration": 8, "churned": 0.5}``; default none).
     """
 
     scheme: str = "seed"
@@ -299,6 +303,8 @@ class LifecycleOptions:
     stability_volume_quantile: float = 0.5
     history_dates: int = 4
     prospects: bool = True
+    period_cost: float = 0.0
+    contact_costs: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -373,6 +379,17 @@ def _check_segmentation(cfg: AnalysisConfig) -> None:
                  "stability_volume_quantile"):
         if not 0 <= getattr(lc, name) <= 1:
             raise ConfigError(f"lifecycle {name} must be between 0 and 1, not {getattr(lc, name)}")
+    if lc.period_cost < 0:
+        raise ConfigError(f"lifecycle period_cost cannot be negative, not {lc.period_cost}")
+    from .features.lifecycle import PHASES  # every stage key of both schemes
+
+    for stage, cost in lc.contact_costs.items():
+        if stage not in PHASES:
+            raise ConfigError(f"contact costs are given per stage ({', '.join(PHASES)}), "
+                              f"not for {stage!r}")
+        if not isinstance(cost, (int, float)) or isinstance(cost, bool) or cost < 0:
+            raise ConfigError(f"the contact cost of {stage} must be a number of at least 0, "
+                              f"not {cost!r}")
     if lc.growth_rise < 0:
         raise ConfigError(f"lifecycle growth_rise cannot be negative, not {lc.growth_rise}")
     if lc.exploration_days > lc.stability_days:

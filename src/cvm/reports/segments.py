@@ -305,8 +305,13 @@ def _funnel_section(lifecycle: dict, run_info: dict, t: _Text, symbol: str) -> S
     period = lifecycle.get("period_days", 90)
     svg = funnel_svg([r["stage"] for r in eco], [r["customers"] for r in eco], t.labels,
                      t("section_funnel"))
+    from cvm.reports.stage_curve import stage_curve_svg
+
+    curve = stage_curve_svg(eco, t.labels, t("chart_curve"),
+                            (t("col_per_customer"), t("col_profit_per_customer")))
     has_profit = any(r.get("profit") is not None for r in eco)
     columns = [Column(t("col_stage")), Column(t.labels["col_customers"], True),
+               Column(t("col_periods"), True),
                Column(t("col_revenue"), True), Column(t("col_recent", period=period), True),
                Column(t("col_per_customer"), True)]
     if has_profit:
@@ -315,20 +320,23 @@ def _funnel_section(lifecycle: dict, run_info: dict, t: _Text, symbol: str) -> S
     rows = []
     for r in eco:
         row = [stage_text(r["stage"], t.labels), format_int(r["customers"]),
+               format_int(r.get("customer_periods") or 0),
                format_money(r["revenue"], symbol), format_money(r["revenue_last_period"], symbol),
-               format_money(r.get("revenue_per_customer"), symbol)]
+               format_money(r.get("revenue_per_customer_period"), symbol)]
         if has_profit:
             row += [format_money(r.get("cost"), symbol), format_money(r.get("profit"), symbol),
-                    format_money(r.get("profit_per_customer"), symbol)]
+                    format_money(r.get("profit_per_customer_period"), symbol)]
         rows.append(row)
     total = [t("total"), format_int(sum(r["customers"] for r in eco)),
+             format_int(sum(r.get("customer_periods") or 0 for r in eco)),
              format_money(sum(r["revenue"] for r in eco), symbol),
              format_money(sum(r["revenue_last_period"] for r in eco), symbol), ""]
     if has_profit:
         total += [format_money(sum(r["cost"] or 0 for r in eco), symbol),
                   format_money(sum(r["profit"] or 0 for r in eco), symbol), ""]
-    return Section("funnel", t("section_funnel"), t("note_funnel", period=period), [svg],
-                   [Table(columns, rows, total)])
+    return Section("funnel", t("section_funnel"),
+                   t("note_funnel", period=period, periods=lifecycle.get("economics_periods", 1)),
+                   [svg, curve], [Table(columns, rows, total)])
 
 
 # -- flows -------------------------------------------------------------------------------------
