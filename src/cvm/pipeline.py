@@ -209,6 +209,8 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
             raise AnalysisError(
                 f"no purchases on or before {as_of}"
                 + (f" in the {config.window_days}-day window" if config.window_days else ""))
+        if value_column == "margin_total" and not pc.count(customers.column(value_column)).as_py():
+            raise AnalysisError("ABC by margin needs a margin or cost column in the transactions")
         segments = eng.to_arrow(segment_summary(cached, value_column))
         say("summarising segments")
         customers = _with_labels(customers, scheme, config.lang)

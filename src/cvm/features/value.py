@@ -34,8 +34,9 @@ Scores (0–100): ``composite_value = 10 · Σ w_i · s_i`` with the weights nor
 ``current_value_score`` uses current contribution, credit and loyalty with their weights
 renormalised, ``potential_value_score`` future contribution and growth potential likewise.
 ``value_quadrant``: ``HH``, ``HL``, ``LH``, ``LL`` — current then potential, high when the score is
-at or above the threshold (default 70, the K institution's rule; or a quantile of the buyers'
-scores).
+above the threshold (default 70, the K institution's rule "得分超过 70 分为高": above 70 is high,
+70 itself is low; ``threshold_inclusive`` counts 70 as high), or at or above a quantile of the
+buyers' scores.
 """
 
 from __future__ import annotations
@@ -222,6 +223,16 @@ def _part(scores: dict[str, np.ndarray], weights: dict[str, float], names) -> np
     return 10.0 * sum(w[k] * scores[k] for k in names)
 
 
+def is_high(scores: np.ndarray, threshold: float, options: ValueOptions) -> np.ndarray:
+    """Which scores are high. A fixed threshold follows the K institution's rule, "得分超过 70
+    分为高" (a score *above* 70 is high, 70 itself is low), unless ``threshold_inclusive``; a
+    quantile threshold is met at or above it (the top share, ties included). The 1e-9 keeps
+    scores computed as 70.000000001 or 69.99999999 from round-off on the side they mean."""
+    if options.threshold_method == "fixed" and not options.threshold_inclusive:
+        return scores > threshold + 1e-9
+    return scores >= threshold - 1e-9
+
+
 def composite_value(customers: pa.Table, options: ValueOptions | None = None,
                     lifecycle: LifecycleOptions | None = None,
                     buyers: np.ndarray | None = None) -> tuple[pa.Table, dict]:
@@ -242,8 +253,8 @@ def composite_value(customers: pa.Table, options: ValueOptions | None = None,
         t_potential = float(np.quantile(potential[ref], o.threshold_quantile))
     else:
         t_current = t_potential = float(o.threshold)
-    high_c = current >= t_current - 1e-9
-    high_p = potential >= t_potential - 1e-9
+    high_c = is_high(current, t_current, o)
+    high_p = is_high(potential, t_potential, o)
     quadrant = np.where(high_c, np.where(high_p, "HH", "HL"), np.where(high_p, "LH", "LL"))
     out = customers
     for k in INDICATORS:

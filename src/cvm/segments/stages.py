@@ -39,6 +39,8 @@ from ..features.lifecycle import (
     stage_rules,
 )
 from ..features.value import composite_value
+from .economics import period_amounts
+from .economics import stage_economics as booked_economics
 from .matrix import assign_cells, matrix_summary
 from .playbook import cell_economics, load_playbook
 
@@ -125,19 +127,22 @@ def lifecycle_stage(ctx, customers: pa.Table):
             first = STAGES[o.scheme][0]  # prospect, or acquisition in the five-stage scheme
             out = _append_prospects(out, prospects, first, reason)
             adds = True
-    clv = getattr(ctx.config, "clv", None)
-    economics = stage_economics(out, o.scheme, margin_rate=getattr(clv, "margin_rate", None),
-                                service_cost=getattr(clv, "service_cost", 0.0) or 0.0)
+    long = (eng.to_arrow(stage_history(ctx.days, history_dates(ctx.as_of, o)[:-1], o))
+            if o.history_dates > 1 else None)
+    amounts = eng.to_arrow(period_amounts(ctx.days, as_of=ctx.as_of, period_days=o.period_days,
+                                          periods=o.history_dates))
+    economics = booked_economics(out, long, amounts, as_of=ctx.as_of, options=o,
+                                 clv=getattr(ctx.config, "clv", None))
     tables = {"lifecycle_economics": economics}
     summary = {"scheme": o.scheme, "stages": list(STAGES[o.scheme]), "period_days": o.period_days,
+               "economics_periods": o.history_dates,
                "counts": {str(v["values"]): int(v["counts"]) for v in
                           pc.value_counts(out.column("lifecycle_stage")).to_pylist()},
                "n_prospects": out.num_rows - n_buyers,
                "used_probability_alive": alive is not None,
                "economics": economics.to_pylist()}
-    if o.history_dates > 1:
+    if long is not None:
         dates = history_dates(ctx.as_of, o)
-        long = eng.to_arrow(stage_history(ctx.days, dates[:-1], o))
         history, flows = stage_flows(out, long, dates, o.scheme)
         tables["lifecycle_history"] = history
         tables["lifecycle_flows"] = flows
