@@ -223,7 +223,8 @@ def _simulated_features(n, rng, as_of_shift=0):
         "recency_days": recency, "tenure_days": tenure,
         "n_purchase_days": freq + 1.0, "monetary_total": (freq + 1) * 20.0,
         "monetary_avg": 20.0, "mean_gap_days": gap, "silence_ratio": recency / gap,
-        "recent_purchase_days": 0.0, "recent_spend": 0.0, "prior_spend": 0.0,
+        "recency_share": recency / tenure, "recent_purchase_days": 0.0, "recent_spend": 0.0,
+        "prior_purchase_days": 0.0, "prior_spend": 0.0, "purchase_trend": np.nan,
         "spend_trend": np.nan, "category_count": 0.0}), rate
 
 
