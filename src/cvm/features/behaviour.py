@@ -93,7 +93,12 @@ def _features(s: ir.Table, as_of: dt.date, prefix: str) -> dict:
     prior_days = col("prior_purchase_days").cast("float64")
     recent_spend = col("recent_spend").cast("float64")
     prior_spend = col("prior_spend").cast("float64")
-    return {
+    known = n_days > 0      # false at a cut-off before the customer's first purchase
+
+    def when_known(value):
+        return ibis.ifelse(known, value, ibis.null("float64"))
+
+    columns = {
         f"{prefix}frequency": frequency,
         f"{prefix}recency_days": recency,
         f"{prefix}tenure_days": tenure,
@@ -110,6 +115,8 @@ def _features(s: ir.Table, as_of: dt.date, prefix: str) -> dict:
         f"{prefix}purchase_trend": _trend(recent_days, prior_days),
         f"{prefix}spend_trend": _trend(recent_spend, prior_spend),
     }
+    return {name: value if name == f"{prefix}n_purchase_days" else when_known(value)
+            for name, value in columns.items()}
 
 
 def _categories(transactions: ir.Table, dates: dict[str, dt.date]) -> ir.Table:
@@ -158,8 +165,8 @@ def behaviour_features_at_cutoff(transactions: ir.Table, *, as_of: dt.date, cuto
     """The features at ``as_of`` (named as in the module doc) and at the earlier ``cutoff``
     (the same names prefixed with ``cutoff_``), one row per customer with a purchase on or
     before ``as_of``, from one pass over the transactions. A customer whose first purchase
-    came after ``cutoff`` has ``cutoff_n_purchase_days`` 0 and the other ``cutoff_`` columns
-    null (``cutoff_category_count`` 0)."""
+    came after ``cutoff`` has ``cutoff_n_purchase_days`` 0, ``cutoff_category_count`` 0 and the
+    other ``cutoff_`` columns null."""
     if not cutoff < as_of:
         raise ValueError(f"the cut-off ({cutoff}) must come before the as-of date ({as_of})")
     out = _at_dates(transactions, {CUTOFF_PREFIX: cutoff, "": as_of}, window_days)
