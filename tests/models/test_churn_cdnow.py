@@ -70,8 +70,8 @@ def test_classifier_figures(validation):
 
 
 @pytest.mark.xfail(strict=True, reason="known gap: the chosen churn_risk (logistic, lowest "
-                   "held-out Brier score on the training window, isotonic) has ECE 0.048 on the "
-                   "holdout; calibrated Pareto/NBD has 0.018, gradient boosting 0.025")
+                   "held-out Brier score on the training window, isotonic) has ECE 0.049 on the "
+                   "holdout; calibrated Pareto/NBD has 0.018, gradient boosting 0.027")
 def test_chosen_churn_risk_is_calibrated_within_003(validation):
     assert validation.metrics["churn_risk"]["ece"] <= 0.03
 
