@@ -223,7 +223,8 @@ def _simulated_features(n, rng, as_of_shift=0):
         "recency_days": recency, "tenure_days": tenure,
         "n_purchase_days": freq + 1.0, "monetary_total": (freq + 1) * 20.0,
         "monetary_avg": 20.0, "mean_gap_days": gap, "silence_ratio": recency / gap,
-        "recent_purchase_days": 0.0, "recent_spend": 0.0, "prior_spend": 0.0,
+        "recency_share": recency / tenure, "recent_purchase_days": 0.0, "recent_spend": 0.0,
+        "prior_purchase_days": 0.0, "prior_spend": 0.0, "purchase_trend": np.nan,
         "spend_trend": np.nan, "category_count": 0.0}), rate
 
 
@@ -246,3 +247,32 @@ def test_churn_risk_picks_a_candidate_and_never_uses_p_alive():
     assert one_time.any()
     assert np.all(scores.loc[one_time, "score_bgnbd"] > 0.05)
     assert "probability_alive" not in " ".join(scores.columns)
+
+
+def test_reactivation_history_on_a_hand_made_log():
+    from cvm.engine import duckdb_engine
+    from cvm.models.winback import reactivation_history
+
+    rows = [("P", "2024-01-10", 100.0), ("P", "2024-05-20", 50.0),   # silent 112 days, back
+            ("Q", "2024-02-01", 10.0), ("Q", "2024-07-02", 10.0),    # gone (July is after as-of)
+            ("R", "2024-04-30", 40.0), ("R", "2024-06-15", 40.0),
+            ("S", "2024-05-31", 5.0)]                                # bought on the cut-off day
+    frame = pd.DataFrame(rows, columns=["customer_id", "purchase_date", "amount"])
+    frame["purchase_date"] = pd.to_datetime(frame["purchase_date"]).dt.date
+    eng = duckdb_engine()
+    t = eng.backend.create_table("reactivation_tx", frame)
+    h = reactivation_history(t, eng.to_arrow, as_of=dt.date(2024, 6, 30), horizon_days=30,
+                             cutoffs=2)
+    got = sorted((str(r.cutoff), r.customer_id, r.silence_days, r.group, r.returned)
+                 for r in h.itertuples())
+    # cut-offs June 30 - 30 days = May 31 and - 60 days = May 1; value tiers are thirds of the
+    # spend to date among the customers known then (May 1: Q 10 < R 40 < P 100; May 31:
+    # S 5 < Q 10 < R 40 < P 150); S, silent 0 days on May 31, is left out
+    assert got == [
+        ("2024-05-01", "P", 112, "high", 1),      # Jan 10 -> May 1; came back May 20
+        ("2024-05-01", "Q", 90, "low", 0),
+        ("2024-05-01", "R", 1, "middle", 0),      # next purchase June 15, after May 31
+        ("2024-05-31", "P", 11, "high", 0),
+        ("2024-05-31", "Q", 120, "middle", 0),    # July 2 lies after the as-of date
+        ("2024-05-31", "R", 31, "high", 1),
+    ]

@@ -59,7 +59,7 @@ def test_bgnbd_p_alive_would_rank_worse_than_chance_and_is_not_used(validation):
 
 
 @pytest.mark.xfail(strict=True, reason="known gap: the leakage-free classifiers reach "
-                   "AUC 0.768 (logistic) and 0.765 (gradient boosting), short of 0.77")
+                   "AUC 0.767 (logistic) and 0.765 (gradient boosting), short of 0.77")
 def test_classifier_reaches_auc_077(validation):
     assert max(_auc(validation, c) for c in ("gradient_boosting", "logistic")) >= 0.77
 
@@ -69,8 +69,9 @@ def test_classifier_figures(validation):
     assert _auc(validation, "gradient_boosting") >= 0.76
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: the chosen churn_risk (logistic, isotonic) "
-                   "has ECE 0.045 on the holdout; calibrated Pareto/NBD has 0.018")
+@pytest.mark.xfail(strict=True, reason="known gap: the chosen churn_risk (logistic, lowest "
+                   "held-out Brier score on the training window, isotonic) has ECE 0.049 on the "
+                   "holdout; calibrated Pareto/NBD has 0.018, gradient boosting 0.027")
 def test_chosen_churn_risk_is_calibrated_within_003(validation):
     assert validation.metrics["churn_risk"]["ece"] <= 0.03
 

@@ -6,12 +6,14 @@ Candidates, each giving P(no purchase in (T, T + H] | history):
   never BG/NBD's P(alive), which is 1 for every customer without a repeat purchase and so
   ranks the one-time buyers, the likeliest to be gone, as the safest;
 - :class:`RecencyChurn`, a rule on the days since the last purchase;
-- :class:`BehaviourChurnClassifier`, scikit-learn's gradient boosting (or logistic regression,
-  the plain baseline) on behaviour features (:mod:`cvm.features.behaviour`), trained on
-  features at an earlier cut-off and labels from the window that follows it.
+- :class:`~cvm.models.churn_classifier.BehaviourChurnClassifier`, scikit-learn's gradient
+  boosting (or logistic regression, the plain baseline) on behaviour features
+  (:mod:`cvm.features.behaviour`) and the purchase models' probabilities, trained on features
+  at an earlier cut-off and labels from the window that follows it.
 
-:class:`ChurnRisk` fits them all without leakage, chooses the default by its AUC on the window
-before the as-of date, and calibrates it so that 0.7 means 70 %.
+:class:`ChurnRisk` fits them all without leakage, chooses the default by the Brier score of its
+calibrated score on held-out customers of the window before the as-of date (a proper scoring
+rule: calibration and ranking both count), and calibrates it so that 0.7 means 70 %.
 
 The estimators follow scikit-learn: ``__init__`` stores hyperparameters, ``fit`` returns
 ``self``, learned values end in ``_``; ``predict_proba`` returns two columns, P(purchase) and
@@ -26,15 +28,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._data import rf_stats
+from ._data import compress, rf_stats
 from .bgnbd import BGNBD
+from .churn_classifier import MODEL_FEATURE_PREFIX, BehaviourChurnClassifier
 from .mbgnbd import MBGNBD
 from .paretonbd import ParetoNBD, _log_terms
 from .selection import MODEL_TITLES, PURCHASE_MODELS
 
 __all__ = ["probability_no_purchase", "ModelChurn", "RecencyChurn", "BehaviourChurnClassifier",
            "ChurnCalibration", "ChurnRisk", "CANDIDATE_TITLES", "MODEL_CANDIDATES",
-           "CLASSIFIER_CANDIDATES", "horizon_from_gaps", "window_for"]
+           "CLASSIFIER_CANDIDATES", "horizon_from_gaps", "window_for", "rf_data"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,13 +99,19 @@ def probability_no_purchase(model, data, t) -> np.ndarray:
     >>> round(float(p[0]), 4)  # x = 0: alive for BG/NBD, ((alpha+T)/(alpha+T+t))^r
     0.8318
     """
+    return _no_purchase_at(model, data, (t,))[0]
+
+
+def _no_purchase_at(model, data, horizons) -> list[np.ndarray]:
+    """:func:`probability_no_purchase` at several horizons, L(x, t_x, T) computed once."""
     model._check_fitted()
-    t = float(model._horizon(t))
+    ts = [float(model._horizon(t)) for t in horizons]
     x = np.asarray(data["frequency"], dtype=float)
     t_x = np.asarray(data["recency"], dtype=float)
     T = np.asarray(data["T"], dtype=float)
-    log_ratio = _log_likelihood_in_T(model, x, t_x, T + t) - _log_likelihood_in_T(model, x, t_x, T)
-    return np.clip(np.exp(log_ratio), 0.0, 1.0)
+    base = _log_likelihood_in_T(model, x, t_x, T)
+    return [np.clip(np.exp(_log_likelihood_in_T(model, x, t_x, T + t) - base), 0.0, 1.0)
+            for t in ts]
 
 
 def _two_columns(p: np.ndarray) -> np.ndarray:
@@ -151,104 +160,6 @@ class RecencyChurn:
     def predict_proba(self, X) -> np.ndarray:
         d = np.asarray(X["recency_days"], dtype=float)
         return _two_columns(d / (d + float(self.horizon_days)))
-
-
-# -- the classifier on behaviour features ---------------------------------------------------
-
-#: features the classifiers use (see cvm.features.behaviour)
-CLASSIFIER_FEATURES = ("frequency", "recency_days", "tenure_days", "monetary_total",
-                       "monetary_avg", "mean_gap_days", "silence_ratio", "recent_purchase_days",
-                       "recent_spend", "prior_spend", "spend_trend", "category_count")
-#: added by ChurnRisk: the reference purchase model's P(no purchase in the window), fitted on
-#: the same history as the other features (a summary of the customer's whole rhythm)
-MODEL_FEATURE = "model_no_purchase"
-
-
-def _log_features(X: np.ndarray) -> np.ndarray:
-    """log1p of the non-negative features (days, counts, money), for the linear baseline."""
-    return np.sign(X) * np.log1p(np.abs(X))
-
-
-def _make_estimator(method: str, random_state):
-    if method == "gradient_boosting":
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        return HistGradientBoostingClassifier(max_iter=150, learning_rate=0.06, max_leaf_nodes=15,
-                                              min_samples_leaf=100, l2_regularization=1.0,
-                                              early_stopping=False, random_state=random_state)
-    if method == "logistic":
-        from sklearn.impute import SimpleImputer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import FunctionTransformer, StandardScaler
-
-        return make_pipeline(SimpleImputer(strategy="constant", fill_value=0.0, add_indicator=True,
-                                           keep_empty_features=True),
-                             FunctionTransformer(_log_features), StandardScaler(),
-                             LogisticRegression(max_iter=1000))
-    raise ValueError(f"unknown classifier {method!r}: choose gradient_boosting or logistic")
-
-
-class BehaviourChurnClassifier:
-    """A classifier of "no purchase in the window" on behaviour features, cross-fitted.
-
-    ``fit(X, y)`` splits the customers at random into ``n_splits`` folds, trains one model per
-    fold on the other folds (at most ``max_train_rows`` of them, drawn at random) and keeps
-    each fold's out-of-fold probabilities in ``oof_proba_``: scores on customers the model did
-    not learn from, for calibration and for choosing between candidates. ``predict_proba``
-    averages the fold models. ``method``: ``"gradient_boosting"`` (scikit-learn's
-    HistGradientBoostingClassifier) or ``"logistic"`` (logistic regression on log features,
-    the plain baseline).
-    """
-
-    def __init__(self, method: str = "gradient_boosting", n_splits: int = 2,
-                 max_train_rows: int | None = 100_000, random_state: int = 0):
-        self.method = method
-        self.n_splits = n_splits
-        self.max_train_rows = max_train_rows
-        self.random_state = random_state
-
-    @staticmethod
-    def _matrix(X) -> np.ndarray:
-        missing = [c for c in CLASSIFIER_FEATURES if c not in X]
-        if missing:
-            raise ValueError(f"behaviour features missing: {', '.join(missing)}")
-        names = CLASSIFIER_FEATURES + ((MODEL_FEATURE,) if MODEL_FEATURE in X else ())
-        return np.column_stack([np.asarray(X[c], dtype=float) for c in names])
-
-    def fit(self, X, y):
-        A = self._matrix(X)
-        # a feature with no value at all (no spend in either window, say) carries nothing
-        self.features_used_ = np.flatnonzero(np.isfinite(A).any(axis=0))
-        A = A[:, self.features_used_]
-        y = np.asarray(y, dtype=int)
-        if len(np.unique(y)) < 2:
-            raise ValueError("the labels hold one class only: every customer bought again, or "
-                             "none did, in the window; a classifier cannot learn from that")
-        if self.n_splits < 2:
-            raise ValueError(f"n_splits must be at least 2, got {self.n_splits}")
-        rng = np.random.default_rng(self.random_state)
-        fold = rng.permutation(len(y)) % self.n_splits
-        oof = np.empty(len(y))
-        self.estimators_ = []
-        for k in range(self.n_splits):
-            train = np.flatnonzero(fold != k)
-            if self.max_train_rows and train.size > self.max_train_rows:
-                train = np.sort(rng.choice(train, self.max_train_rows, replace=False))
-            if len(np.unique(y[train])) < 2:
-                raise ValueError("a training fold holds one class only: too few customers")
-            est = _make_estimator(self.method, self.random_state).fit(A[train], y[train])
-            test = fold == k
-            oof[test] = est.predict_proba(A[test])[:, 1]
-            self.estimators_.append(est)
-        self.oof_proba_ = oof
-        self.classes_ = np.array([0, 1])
-        return self
-
-    def predict_proba(self, X) -> np.ndarray:
-        A = self._matrix(X)[:, self.features_used_]
-        p = np.mean([est.predict_proba(A)[:, 1] for est in self.estimators_], axis=0)
-        return _two_columns(p)
 
 
 # -- calibration ----------------------------------------------------------------------------
@@ -315,6 +226,8 @@ def window_for(horizon_days: int, median_tenure_days: float) -> int:
     return window
 
 
+
+
 # -- all candidates together ----------------------------------------------------------------
 
 def rf_data(features: pd.DataFrame, unit_days: float) -> pd.DataFrame:
@@ -327,20 +240,43 @@ def rf_data(features: pd.DataFrame, unit_days: float) -> pd.DataFrame:
     })
 
 
-def _auc(y, s) -> float:
-    from .churn_metrics import roc_auc
+class _Histories:
+    """The (x, t_x, T) histories of a feature table compressed to unique rows, so that each
+    purchase model's likelihood is evaluated once per distinct history."""
 
-    return roc_auc(y, s)
+    def __init__(self, features: pd.DataFrame, unit_days: float):
+        rf = rf_data(features, unit_days)
+        columns, counts, self.inverse = compress([rf[c].to_numpy() for c in rf.columns])
+        self.unique = pd.DataFrame(dict(zip(rf.columns, columns)))
+        self.counts = counts
+
+    def table(self) -> pd.DataFrame:
+        """The unique histories with their counts as ``weights`` (what the models fit on)."""
+        return self.unique.assign(weights=self.counts)
+
+    def no_purchase(self, model, horizons) -> list[np.ndarray]:
+        return [p[self.inverse] for p in _no_purchase_at(model, self.unique, horizons)]
+
+
+def _ratio(p_h: np.ndarray, p_l: np.ndarray) -> np.ndarray:
+    return np.where(p_l > 0, p_h / np.maximum(p_l, 1e-300), 0.0)
+
+
+def _log_loss(y: np.ndarray, p: np.ndarray) -> float:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
 
 
 @dataclass
 class CandidateFit:
-    """One candidate's figures on the window before the as-of date (the inner holdout)."""
+    """One candidate's figures on the window before the as-of date (the inner holdout):
+    the AUC of its own score, and the Brier score and log loss of its calibrated score, each
+    customer's calibration fitted on the other half of the window's customers."""
 
     name: str
     inner_auc: float
     inner_brier: float
-    note: str = ""
+    inner_log_loss: float
 
 
 class ChurnRisk:
@@ -352,17 +288,25 @@ class ChurnRisk:
     date. Nothing after the as-of date is used.
 
     - Purchase models are fitted on ``earlier`` (their window scores are judged against the
-      labels) and again on ``current`` (the scores that are kept).
-    - Classifiers are cross-fitted on ``earlier`` and ``labels``; their out-of-fold scores are
-      judged, the fold models score ``current``.
-    - The default (``chosen_``) is the candidate with the highest AUC on the window; ties go to
-      the lower Brier score.
-    - Each candidate's calibration is fitted on its window scores against the labels. When the
-      window is shorter than the horizon, the calibrated window probability is carried to the
-      horizon by the purchase model: P(none in H) = P(none in L) x P(none in (L, H] | none in
-      L), the second factor P_model(none in H) / P_model(none in L) from the candidate's own
-      model, or for the rule and the classifiers from the best-fitting model (highest
-      log-likelihood; all have four parameters).
+      labels) and again on ``current`` (the scores that are kept), starting from the earlier
+      fit; each on at most ``max_fit_rows`` customers drawn at random (four population
+      parameters: a larger sample moves them by less than their standard errors), compressed
+      to unique (x, t_x, T) histories.
+    - The training window is judged on at most ``max_window_rows`` of its customers, drawn at
+      random: the classifiers are trained there (:class:`BehaviourChurnClassifier`, on at most
+      ``max_train_rows`` customers per model, with each purchase model's P(no purchase in the
+      window) as extra features), and every candidate's out-of-sample window scores are
+      compared with the labels.
+    - The default (``chosen_``) is the candidate whose calibrated window score has the lowest
+      Brier score, each customer's calibration fitted on the other half of the window's
+      customers (a proper scoring rule on held-out customers: it rewards calibration and
+      ranking alike); ties go to the higher AUC.
+    - Each candidate's calibration is then fitted on all its window scores. When the window is
+      shorter than the horizon, the calibrated window probability is carried to the horizon by
+      the purchase model: P(none in H) = P(none in L) x P(none in (L, H] | none in L), the
+      second factor P_model(none in H) / P_model(none in L) from the candidate's own model, or
+      for the rule and the classifiers from the best-fitting model (highest log-likelihood;
+      all have four parameters).
 
     ``predict(current)`` returns a frame with ``score_<candidate>`` (each candidate's own
     probability of no purchase in the horizon, uncalibrated), ``calibrated_<candidate>``,
@@ -372,23 +316,39 @@ class ChurnRisk:
     def __init__(self, *, horizon_days: int, window_days: int | None = None,
                  candidates: tuple[str, ...] = MODEL_CANDIDATES + ("recency",) + CLASSIFIER_CANDIDATES,
                  calibration: str = "isotonic", unit_days: float = 7.0,
-                 max_train_rows: int | None = 100_000, random_state: int = 0):
+                 max_fit_rows: int | None = 100_000, max_window_rows: int | None = 200_000,
+                 max_train_rows: int | None = 50_000, random_state: int = 0):
         self.horizon_days = horizon_days
         self.window_days = window_days
         self.candidates = candidates
         self.calibration = calibration
         self.unit_days = unit_days
+        self.max_fit_rows = max_fit_rows
+        self.max_window_rows = max_window_rows
         self.max_train_rows = max_train_rows
         self.random_state = random_state
 
     # -- fitting --------------------------------------------------------------------------
-    def _fit_models(self, data: pd.DataFrame) -> dict:
+    @staticmethod
+    def _sample(n: int, cap: int | None, rng) -> np.ndarray | None:
+        """Sorted random row numbers, at most ``cap`` of ``n``; None for all."""
+        if not cap or n <= cap:
+            return None
+        return np.sort(rng.choice(n, cap, replace=False))
+
+    def _fit_models(self, features: pd.DataFrame, rng, start: dict | None = None) -> dict:
+        rows = self._sample(len(features), self.max_fit_rows, rng)
+        if rows is not None:
+            features = features.iloc[rows]
+        data = _Histories(features, float(self.unit_days)).table()
         fitted = {}
         for name in MODEL_CANDIDATES:
             if name not in self.candidates and name != "paretonbd":
                 continue
+            earlier = (start or {}).get(name)
+            init = dict(earlier.params_) if earlier is not None and earlier.converged_ else None
             try:
-                fitted[name] = PURCHASE_MODELS[name]().fit(data)
+                fitted[name] = PURCHASE_MODELS[name](initial_params=init).fit(data)
             except ValueError as exc:
                 logger.warning("churn: %s not fitted: %s", MODEL_TITLES[name], exc)
         return fitted
@@ -404,80 +364,89 @@ class ChurnRisk:
         if len(np.unique(y)) < 2:
             raise ValueError("in the window before the as-of date every customer bought again, "
                              "or none did: churn cannot be learned from it")
+        for name in self.candidates:
+            if name not in CANDIDATE_TITLES:
+                raise ValueError(f"unknown churn candidate {name!r}: choose from "
+                                 f"{', '.join(CANDIDATE_TITLES)}")
         unit = float(self.unit_days)
-        rf_then, rf_now = rf_data(earlier, unit), rf_data(current, unit)
-        self.models_then_ = self._fit_models(rf_then)
-        self.models_now_ = self._fit_models(rf_now)
+        rng = np.random.default_rng(self.random_state)
+        self.models_then_ = self._fit_models(earlier, rng)
+        self.models_now_ = self._fit_models(current, rng, start=self.models_then_)
         usable = {k: m for k, m in self.models_now_.items() if m.converged_}
         pool = usable or self.models_now_
         if not pool:
             raise ValueError("no purchase model could be fitted: no customer bought twice")
         self.reference_model_ = max(pool, key=lambda k: pool[k].log_likelihood_)
-        if self.reference_model_ in self.models_then_:
-            earlier = earlier.assign(**{MODEL_FEATURE: probability_no_purchase(
-                self.models_then_[self.reference_model_], rf_then, L / unit)})
-        window_scores = {}
+
+        rows = self._sample(len(earlier), self.max_window_rows, rng)
+        if rows is not None:
+            earlier, y = earlier.iloc[rows].reset_index(drop=True), y[rows]
+        histories = _Histories(earlier, unit)
+        model_window = {name: histories.no_purchase(model, (L / unit,))[0]
+                        for name, model in self.models_then_.items() if name in self.models_now_}
+        window_features = earlier.assign(**{f"{MODEL_FEATURE_PREFIX}{name}": p
+                                            for name, p in model_window.items()})
+        scores, judged = {}, np.ones(len(y), dtype=bool)
         self.classifiers_ = {}
         for name in self.candidates:
             if name in MODEL_CANDIDATES:
-                if name in self.models_then_ and name in self.models_now_:
-                    window_scores[name] = probability_no_purchase(self.models_then_[name], rf_then,
-                                                                  L / unit)
+                if name in model_window:
+                    scores[name] = model_window[name]
             elif name == "recency":
-                window_scores[name] = RecencyChurn(L).fit().predict_proba(earlier)[:, 1]
-            elif name in CLASSIFIER_CANDIDATES:
-                clf = BehaviourChurnClassifier(name, max_train_rows=self.max_train_rows,
-                                               random_state=self.random_state).fit(earlier, y)
-                self.classifiers_[name] = clf
-                window_scores[name] = clf.oof_proba_
+                scores[name] = RecencyChurn(L).fit().predict_proba(earlier)[:, 1]
             else:
-                raise ValueError(f"unknown churn candidate {name!r}: choose from "
-                                 f"{', '.join(CANDIDATE_TITLES)}")
-        self.window_scores_ = window_scores
+                clf = BehaviourChurnClassifier(name, max_train_rows=self.max_train_rows,
+                                               random_state=self.random_state)
+                self.classifiers_[name] = clf.fit(window_features, y)
+                scores[name] = clf.oof_proba_
+                judged &= clf.oof_mask_
+        y = y[judged]
+        self.window_scores_ = {name: s[judged] for name, s in scores.items()}
+        self.window_labels_ = y
+        half = rng.permutation(len(y)) % 2
+        fits = []
+        for name, s in self.window_scores_.items():
+            held = np.empty(len(y))
+            for k in (0, 1):
+                cal = ChurnCalibration(self.calibration).fit(s[half != k], y[half != k])
+                held[half == k] = cal.predict(s[half == k])
+            fits.append(CandidateFit(name, _auc(y, s), float(np.mean((held - y) ** 2)),
+                                     _log_loss(y, held)))
+        self.window_fits_ = fits
+        self.chosen_ = min(fits, key=lambda f: (round(f.inner_brier, 12), -f.inner_auc)).name
         self.calibrations_ = {name: ChurnCalibration(self.calibration).fit(s, y)
-                              for name, s in window_scores.items()}
-        self.window_fits_ = [CandidateFit(name, _auc(y, s), float(np.mean((s - y) ** 2)))
-                             for name, s in window_scores.items()]
-        best = max(self.window_fits_, key=lambda f: (round(f.inner_auc, 12), -f.inner_brier))
-        self.chosen_ = best.name
+                              for name, s in self.window_scores_.items()}
         self.window_base_rate_ = float(y.mean())
         self.window_days_ = L
         return self
 
     # -- scoring ----------------------------------------------------------------------------
-    def _carry(self, name: str, data: pd.DataFrame) -> np.ndarray:
-        """P_model(none in H) / P_model(none in L): the chance of no purchase in (L, H] given
-        none in L, from the candidate's model or the reference model."""
-        H, L, unit = self.horizon_days, self.window_days_, float(self.unit_days)
-        if L == H:
-            return np.ones(len(data))
-        model = self.models_now_[name if name in self.models_now_ else self.reference_model_]
-        p_h = probability_no_purchase(model, data, H / unit)
-        p_l = probability_no_purchase(model, data, L / unit)
-        return np.where(p_l > 0, p_h / np.maximum(p_l, 1e-300), 0.0)
-
     def predict(self, current: pd.DataFrame) -> pd.DataFrame:
         if not hasattr(self, "chosen_"):
             from ._base import NotFittedError
 
             raise NotFittedError("This ChurnRisk is not fitted yet; call fit first")
         H, L, unit = self.horizon_days, self.window_days_, float(self.unit_days)
-        rf_now = rf_data(current, unit)
-        if self.reference_model_ in self.models_then_:
-            current = current.assign(**{MODEL_FEATURE: probability_no_purchase(
-                self.models_now_[self.reference_model_], rf_now, L / unit)})
+        histories = _Histories(current, unit)
+        # P_model(none in L) and P_model(none in H) of every customer under each model
+        models = {name: histories.no_purchase(model, (L / unit, H / unit))
+                  for name, model in self.models_now_.items()}
+        carry_reference = _ratio(models[self.reference_model_][1],
+                                 models[self.reference_model_][0])
+        features = current.assign(**{f"{MODEL_FEATURE_PREFIX}{name}": p[0]
+                                     for name, p in models.items() if name in self.models_then_})
         out = {"customer_id": current["customer_id"].to_numpy()}
         for name in self.window_scores_:
-            carry = self._carry(name, rf_now)
             if name in MODEL_CANDIDATES:
-                model = self.models_now_[name]
-                raw = probability_no_purchase(model, rf_now, H / unit)
-                window = probability_no_purchase(model, rf_now, L / unit)
+                window, raw = models[name]
+                carry = _ratio(raw, window)
             elif name == "recency":
                 raw = RecencyChurn(H).fit().predict_proba(current)[:, 1]
                 window = RecencyChurn(L).fit().predict_proba(current)[:, 1]
+                carry = carry_reference
             else:
-                window = self.classifiers_[name].predict_proba(current)[:, 1]
+                window = self.classifiers_[name].predict_proba(features)[:, 1]
+                carry = carry_reference
                 raw = window * carry
             out[f"score_{name}"] = raw
             out[f"calibrated_{name}"] = np.clip(self.calibrations_[name].predict(window) * carry,
@@ -489,17 +458,26 @@ class ChurnRisk:
 
     def reason(self, lang: str = "en") -> str:
         """Why the default won, in words."""
-        fits = sorted(self.window_fits_, key=lambda f: -f.inner_auc)
+        fits = sorted(self.window_fits_, key=lambda f: (f.inner_brier, -f.inner_auc))
         titles = CANDIDATE_TITLES_ZH if lang == "zh" else CANDIDATE_TITLES
-        others = ", ".join(f"{titles[f.name]} {f.inner_auc:.3f}" for f in fits[1:])
+        others = ", ".join(f"{titles[f.name]} {f.inner_brier:.4f}" for f in fits[1:])
         best = fits[0]
+        method = {"isotonic": ("isotonic", "保序回归"), "platt": ("Platt", "Platt")}[self.calibration]
         if lang == "zh":
             return (f"默认采用{titles[best.name]}:在截止日前 {self.window_days_} 天的窗口中"
-                    f"(特征取自窗口开始时,未使用截止日之后的数据)它的 AUC 最高,为 "
-                    f"{best.inner_auc:.3f}(其余:{others});并按该窗口的实际流失率做了"
-                    f"{'保序回归' if self.calibration == 'isotonic' else 'Platt'}校准。")
+                    f"(特征取自窗口开始时,未使用截止日之后的数据),它校准后的 Brier 分数最低,"
+                    f"为 {best.inner_brier:.4f}(AUC {best.inner_auc:.3f};其余:{others});"
+                    f"每位客户的校准都在另一半客户上拟合。最终按该窗口的实际流失率做了"
+                    f"{method[1]}校准。")
         return (f"The default is {titles[best.name]}: on the {self.window_days_} days before the "
                 f"as-of date (features taken at the start of that window, nothing after the "
-                f"as-of date used) it had the highest AUC, {best.inner_auc:.3f} (others: "
-                f"{others}); it is calibrated ({self.calibration}) on what customers did in "
-                "that window.")
+                f"as-of date used) its calibrated score had the lowest Brier score, "
+                f"{best.inner_brier:.4f} (AUC {best.inner_auc:.3f}; others: {others}), each "
+                f"customer's calibration fitted on the other half of the customers; it is "
+                f"calibrated ({method[0]}) on what customers did in that window.")
+
+
+def _auc(y, s) -> float:
+    from .churn_metrics import roc_auc
+
+    return roc_auc(y, s)

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 __all__ = ["roc_auc", "average_precision", "lift_at", "brier", "expected_calibration_error",
-           "calibration_bins", "decile_table", "churn_metrics", "ECE_BINS"]
+           "calibration_bins", "decile_table", "churn_metrics", "churn_metrics_and_deciles",
+           "ECE_BINS"]
 
 ECE_BINS = 10
 
@@ -44,50 +44,71 @@ def _read(y, p) -> tuple[np.ndarray, np.ndarray]:
     return y, p
 
 
-def roc_auc(y, p) -> float:
-    """Area under the ROC curve (NaN when only one class is present)."""
-    y, p = _read(y, p)
+class _Ranking:
+    """The customers sorted by score, highest first (stable), with the groups of tied scores:
+    one sort shared by the AUC, the average precision, the lift and the decile table."""
+
+    def __init__(self, y: np.ndarray, p: np.ndarray):
+        self.order = np.argsort(-p, kind="stable")
+        self.ps, self.ys = p[self.order], y[self.order]
+        last = np.r_[self.ps[1:] != self.ps[:-1], True]   # last row of each group of ties
+        self.ends = np.flatnonzero(last) + 1                # customers up to each group's end
+        self.churners = np.cumsum(self.ys)[last]            # churners up to each group's end
+
+
+def _auc(y, r: _Ranking) -> float:
     n1 = y.sum()
     n0 = y.size - n1
     if n1 == 0 or n0 == 0:
         return float("nan")
-    ranks = rankdata(p)  # mid-ranks for ties
-    return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+    g1 = np.diff(np.r_[0.0, r.churners])                    # churners in each tie group
+    g0 = np.diff(np.r_[0, r.ends]) - g1                     # non-churners in each group
+    below = n0 - np.cumsum(g0)                              # non-churners scored lower
+    # Mann-Whitney: pairs ordered right count 1, tied pairs one half
+    return float(np.sum(g1 * (below + 0.5 * g0)) / (n1 * n0))
+
+
+def roc_auc(y, p) -> float:
+    """Area under the ROC curve (NaN when only one class is present)."""
+    y, p = _read(y, p)
+    return _auc(y, _Ranking(y, p))
+
+
+def _average_precision(y, r: _Ranking) -> float:
+    total = y.sum()
+    if total == 0:
+        return float("nan")
+    recall = r.churners / total
+    precision = r.churners / r.ends
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 
 
 def average_precision(y, p) -> float:
     """Average precision over the distinct thresholds (NaN without a churner)."""
     y, p = _read(y, p)
-    total = y.sum()
-    if total == 0:
-        return float("nan")
-    order = np.argsort(-p, kind="stable")
-    ps, ys = p[order], y[order]
-    last = np.r_[ps[1:] != ps[:-1], True]          # last row of each group of tied scores
-    tp = np.cumsum(ys)[last]
-    seen = np.flatnonzero(last) + 1.0
-    recall = tp / total
-    precision = tp / seen
-    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    return _average_precision(y, _Ranking(y, p))
 
 
-def lift_at(y, p, share: float = 0.1) -> float:
-    """Churn rate of the top ``share`` by score over the overall churn rate."""
-    y, p = _read(y, p)
+def _lift(y, r: _Ranking, share: float) -> float:
     if not 0 < share <= 1:
         raise ValueError("share must be in (0, 1]")
     rate = y.mean()
     if rate == 0:
         return float("nan")
     k = share * y.size                               # customers in the top group (fractional)
-    order = np.argsort(-p, kind="stable")
-    ps, ys = p[order], y[order]
+    ps, ys = r.ps, r.ys
     cut = ps[min(int(np.ceil(k)) - 1, y.size - 1)]   # score of the last customer in the group
     above = ps > cut
     tied = ps == cut
     room = k - above.sum()
     churners = ys[above].sum() + room * ys[tied].mean()
     return float(churners / k / rate)
+
+
+def lift_at(y, p, share: float = 0.1) -> float:
+    """Churn rate of the top ``share`` by score over the overall churn rate."""
+    y, p = _read(y, p)
+    return _lift(y, _Ranking(y, p), share)
 
 
 def brier(y, p) -> float:
@@ -122,9 +143,13 @@ def expected_calibration_error(y, p, bins: int = ECE_BINS) -> float:
 def decile_table(y, p, groups: int = 10) -> pd.DataFrame:
     """Customers in ``groups`` equal-size groups by score, highest first."""
     y, p = _read(y, p)
-    order = np.argsort(-p, kind="stable")
+    return _deciles(y, _Ranking(y, p), groups)
+
+
+def _deciles(y, r: _Ranking, groups: int = 10) -> pd.DataFrame:
+    order = r.order
     group = (np.arange(y.size) * groups) // y.size
-    frame = pd.DataFrame({"group": group + 1, "score": p[order], "churned": y[order]})
+    frame = pd.DataFrame({"group": group + 1, "score": r.ps, "churned": r.ys})
     g = frame.groupby("group")
     rate = y.mean()
     out = pd.DataFrame({
@@ -140,6 +165,18 @@ def decile_table(y, p, groups: int = 10) -> pd.DataFrame:
 def churn_metrics(y, p) -> dict:
     """AUC, PR-AUC, lift at 10 %, Brier score and ECE (10 equal-width bins) as plain numbers."""
     y, p = _read(y, p)
-    return {"auc": roc_auc(y, p), "pr_auc": average_precision(y, p), "lift_at_10": lift_at(y, p),
-            "brier": brier(y, p), "ece": expected_calibration_error(y, p),
-            "mean_score": float(p.mean()), "churn_rate": float(y.mean()), "customers": int(y.size)}
+    return _figures(y, p, _Ranking(y, p))
+
+
+def churn_metrics_and_deciles(y, p) -> tuple[dict, pd.DataFrame]:
+    """:func:`churn_metrics` and :func:`decile_table` from one sort of the scores."""
+    y, p = _read(y, p)
+    r = _Ranking(y, p)
+    return _figures(y, p, r), _deciles(y, r)
+
+
+def _figures(y, p, r: _Ranking) -> dict:
+    return {"auc": _auc(y, r), "pr_auc": _average_precision(y, r),
+            "lift_at_10": _lift(y, r, 0.1), "brier": brier(y, p),
+            "ece": expected_calibration_error(y, p), "mean_score": float(p.mean()),
+            "churn_rate": float(y.mean()), "customers": int(y.size)}

@@ -17,13 +17,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from ..features.behaviour import behaviour_features, no_purchase_labels, purchase_gap_quantile
+from ..features.behaviour import (BEHAVIOUR_COLUMNS, CUTOFF_PREFIX, behaviour_features_at_cutoff,
+                                   no_purchase_labels, purchase_gap_quantile)
 from .churn import CANDIDATE_TITLES, ChurnRisk, horizon_from_gaps, window_for
-from .churn_metrics import ECE_BINS, calibration_bins, churn_metrics, decile_table
+from .churn_metrics import (ECE_BINS, calibration_bins, churn_metrics,
+                            churn_metrics_and_deciles)
 
 __all__ = ["ChurnScores", "ChurnValidation", "score_churn", "validate_churn",
            "validate_churn_workspace"]
@@ -49,22 +52,44 @@ class ChurnScores:
                 "calibration": self.risk.calibration,
                 "reason": self.risk.reason("en"), "reason_zh": self.risk.reason("zh"),
                 "window_churn_rate": self.risk.window_base_rate_,
-                "window_figures": {f.name: {"auc": f.inner_auc, "brier": f.inner_brier}
+                "selection": "lowest Brier score of the calibrated window score, each "
+                             "customer's calibration fitted on the other half of the window's "
+                             "customers",
+                "window_figures": {f.name: {"auc": f.inner_auc, "brier": f.inner_brier,
+                                            "log_loss": f.inner_log_loss}
                                    for f in self.risk.window_fits_}}
 
 
 def _frame(to_arrow, expr) -> pd.DataFrame:
-    frame = to_arrow(expr).to_pandas()
-    return frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    """The expression's rows ordered by ``customer_id`` (sorted in Arrow: the engines return
+    rows in no fixed order, and the random samples must not depend on it)."""
+    import pyarrow.compute as pc
+
+    table = to_arrow(expr)
+    return table.take(pc.sort_indices(table, [("customer_id", "ascending")])).to_pandas()
+
+
+def _median_tenure(transactions: ir.Table, to_arrow, as_of: dt.date) -> float:
+    """The median days since the first purchase, over the customers with one by ``as_of``."""
+    t = transactions.filter(transactions.purchase_date <= ibis.literal(as_of))
+    first = t.group_by("customer_id").aggregate(first=t.purchase_date.min())
+    tenure = ibis.literal(as_of).delta(first["first"], unit="day").cast("float64")
+    value = to_arrow(tenure.median().name("median").as_table()).to_pandas()["median"].iloc[0]
+    if pd.isna(value):
+        raise ValueError(f"no customer made a purchase on or before {as_of}")
+    return float(value)
 
 
 def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
                 horizon_days: int | None = None, calibration: str = "isotonic",
-                max_train_rows: int | None = 100_000, random_state: int = 0) -> ChurnScores:
+                max_train_rows: int | None = 50_000, random_state: int = 0) -> ChurnScores:
     """Churn risk of every customer with a purchase on or before ``as_of``.
 
     ``transactions`` has ``customer_id``, ``purchase_date``, ``amount`` and optionally
     ``category`` (an Ibis table on any engine); ``to_arrow`` runs an expression to Arrow.
+    The features at the cut-off ``as_of - L`` and at ``as_of`` come from one query; the label
+    of the window between them needs none: a customer known at the cut-off made no purchase in
+    (cut-off, as_of] exactly when their days since the last purchase at ``as_of`` are >= L.
     """
     if horizon_days is None:
         gap = to_arrow(purchase_gap_quantile(transactions, as_of=as_of).name("gap")
@@ -77,23 +102,19 @@ def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
         if horizon_days < 1:
             raise ValueError(f"the horizon must be at least 1 day, got {horizon_days}")
         rule = "given"
-    current = _frame(to_arrow, behaviour_features(transactions, as_of=as_of,
-                                                  window_days=horizon_days))
-    if current.empty:
-        raise ValueError(f"no customer made a purchase on or before {as_of}")
-    window = window_for(horizon_days, float(current["tenure_days"].median()))
-    if window != horizon_days:
-        # the trend features look at windows of the label window's length, at both dates
-        current = _frame(to_arrow, behaviour_features(transactions, as_of=as_of,
-                                                      window_days=window))
+    window = window_for(horizon_days, _median_tenure(transactions, to_arrow, as_of))
     cutoff = as_of - dt.timedelta(days=window)
-    earlier = _frame(to_arrow, behaviour_features(transactions, as_of=cutoff, window_days=window))
-    labels = _frame(to_arrow, no_purchase_labels(transactions.filter(
-        transactions.purchase_date <= as_of), as_of=cutoff, window_days=window))
-    y = earlier[["customer_id"]].merge(labels, on="customer_id", how="left")["no_purchase"]
+    both = _frame(to_arrow, behaviour_features_at_cutoff(
+        transactions.filter(transactions.purchase_date <= ibis.literal(as_of)),
+        as_of=as_of, cutoff=cutoff, window_days=window))
+    current = both[["customer_id", *BEHAVIOUR_COLUMNS]]
+    known = both[f"{CUTOFF_PREFIX}n_purchase_days"].to_numpy() > 0
+    earlier = both.loc[known, ["customer_id", *(f"{CUTOFF_PREFIX}{c}" for c in BEHAVIOUR_COLUMNS)]]
+    earlier = earlier.rename(columns=lambda c: c.removeprefix(CUTOFF_PREFIX)).reset_index(drop=True)
+    y = (current["recency_days"].to_numpy()[known] >= window).astype(int)
     risk = ChurnRisk(horizon_days=horizon_days, window_days=window, calibration=calibration,
                      max_train_rows=max_train_rows, random_state=random_state)
-    risk.fit(earlier, y.to_numpy(dtype=int), current)
+    risk.fit(earlier, y, current)
     return ChurnScores(as_of, horizon_days, rule, window, risk, risk.predict(current), current)
 
 
@@ -138,7 +159,7 @@ class ChurnValidation:
 
 def validate_churn(transactions: ir.Table, to_arrow, *, calibration_end: dt.date,
                    horizon_days: int | None = None, last_date: dt.date | None = None,
-                   calibration: str = "isotonic", max_train_rows: int | None = 100_000,
+                   calibration: str = "isotonic", max_train_rows: int | None = 50_000,
                    random_state: int = 0) -> ChurnValidation:
     """Fit on purchases up to ``calibration_end``; compare with the next ``horizon_days``.
 
@@ -155,19 +176,19 @@ def validate_churn(transactions: ir.Table, to_arrow, *, calibration_end: dt.date
                          "choose an earlier calibration end or a shorter horizon")
     labels = _frame(to_arrow, no_purchase_labels(transactions, as_of=calibration_end,
                                                  window_days=result.horizon_days))
-    scores = result.scores.merge(labels.rename(columns={"no_purchase": "churned_in_holdout"}),
-                                 on="customer_id", how="left")
-    scores["churned_in_holdout"] = scores["churned_in_holdout"].astype(int)
+    scores = result.scores
+    if not np.array_equal(labels["customer_id"].to_numpy(), scores["customer_id"].to_numpy()):
+        raise AssertionError("the holdout labels and the scores name different customers")
+    scores = scores.assign(churned_in_holdout=labels["no_purchase"].to_numpy(dtype=int))
     y = scores["churned_in_holdout"].to_numpy()
     metrics, deciles, tables = {}, {}, {}
     for name in result.risk.window_scores_:
         raw = scores[f"score_{name}"].to_numpy()
         cal = scores[f"calibrated_{name}"].to_numpy()
-        metrics[name] = {"score": churn_metrics(y, raw), "calibrated": churn_metrics(y, cal)}
-        deciles[name] = decile_table(y, raw)
+        figures, deciles[name] = churn_metrics_and_deciles(y, raw)
+        metrics[name] = {"score": figures, "calibrated": churn_metrics(y, cal)}
     risk = scores["churn_risk"].to_numpy()
-    metrics["churn_risk"] = churn_metrics(y, risk)
-    deciles["churn_risk"] = decile_table(y, risk)
+    metrics["churn_risk"], deciles["churn_risk"] = churn_metrics_and_deciles(y, risk)
     tables["churn_risk"] = calibration_bins(y, risk)
     return ChurnValidation(calibration_end, holdout_end, result, scores, metrics, deciles, tables)
 

@@ -1,0 +1,157 @@
+"""The churn classifier: "no purchase in the window" learned from behaviour features.
+
+:class:`BehaviourChurnClassifier` wraps scikit-learn's gradient boosting
+(HistGradientBoostingClassifier) or logistic regression on log features (the plain baseline).
+Its inputs are the behaviour features of :mod:`cvm.features.behaviour` (RFM, the silence
+against the customer's own rhythm, purchase and spend trends, category breadth) and, where
+given, the purchase models' own probability of no purchase in the window
+(``no_purchase_<model>`` columns: a summary of the customer's whole rhythm under each model).
+
+It always keeps out-of-sample scores of the customers it learned from (``oof_proba_``), for
+calibration and for choosing between candidates:
+
+- up to ``n_splits x max_train_rows`` customers: cross-fitting. The customers are split at
+  random into ``n_splits`` folds; one model per fold learns from the other folds and scores
+  its fold; ``predict_proba`` averages the fold models;
+- more customers: one model learns from ``max_train_rows`` of them drawn at random and scores
+  the others (a single held-out split; with that many customers a second model would learn
+  nothing the first did not, and would double the scoring time).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..features.behaviour import BEHAVIOUR_COLUMNS
+
+__all__ = ["BehaviourChurnClassifier", "CLASSIFIER_FEATURES", "MODEL_FEATURE_PREFIX"]
+
+#: the behaviour features the classifiers use (n_purchase_days is frequency + 1, left out)
+CLASSIFIER_FEATURES = tuple(c for c in BEHAVIOUR_COLUMNS if c != "n_purchase_days")
+#: columns named ``no_purchase_<model>`` are used too: a purchase model's P(no purchase in the
+#: window), computed at the same date as the other features
+MODEL_FEATURE_PREFIX = "no_purchase_"
+
+
+def _log_features(X: np.ndarray) -> np.ndarray:
+    """sign(x) log(1 + |x|): days, counts and money on a log scale for the linear baseline."""
+    return np.copysign(np.log1p(np.abs(X)), X)
+
+
+def _make_estimator(method: str, random_state):
+    if method == "gradient_boosting":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(max_iter=100, learning_rate=0.08, max_leaf_nodes=15,
+                                              min_samples_leaf=100, l2_regularization=1.0,
+                                              early_stopping=False, random_state=random_state)
+    if method == "logistic":
+        from sklearn.impute import SimpleImputer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+        return make_pipeline(SimpleImputer(strategy="constant", fill_value=0.0, add_indicator=True,
+                                           keep_empty_features=True),
+                             FunctionTransformer(_log_features), StandardScaler(),
+                             LogisticRegression(max_iter=1000))
+    raise ValueError(f"unknown classifier {method!r}: choose gradient_boosting or logistic")
+
+
+def _one_thread():
+    """One thread for the models' OpenMP and BLAS pools. Their threads spin while they wait for
+    each other; on a machine busy with other work that turns a half-second gradient-boosting
+    fit into a quarter of a minute of CPU time. One thread is predictable everywhere and at
+    most twice as slow on an idle machine with two cores. (The estimator modules are imported
+    first: a pool not loaded yet when the limit is set would escape it.)"""
+    import sklearn.ensemble  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
+class BehaviourChurnClassifier:
+    """A classifier of "no purchase in the window" on behaviour features (module doc).
+
+    ``method``: ``"gradient_boosting"`` or ``"logistic"``. Learned: ``features_`` (the columns
+    used), ``estimators_``, ``oof_proba_`` (each training customer's score from a model that
+    did not learn from them).
+    """
+
+    def __init__(self, method: str = "gradient_boosting", n_splits: int = 2,
+                 max_train_rows: int | None = 50_000, random_state: int = 0):
+        self.method = method
+        self.n_splits = n_splits
+        self.max_train_rows = max_train_rows
+        self.random_state = random_state
+
+    @staticmethod
+    def _columns(X) -> tuple[str, ...]:
+        missing = [c for c in CLASSIFIER_FEATURES if c not in X]
+        if missing:
+            raise ValueError(f"behaviour features missing: {', '.join(missing)}")
+        return CLASSIFIER_FEATURES + tuple(sorted(c for c in X if str(c).startswith(
+            MODEL_FEATURE_PREFIX)))
+
+    @staticmethod
+    def _matrix(X, columns) -> np.ndarray:
+        return np.column_stack([np.asarray(X[c], dtype=float) for c in columns])
+
+    def _fit_one(self, A, y, rows):
+        if len(np.unique(y[rows])) < 2:
+            raise ValueError("a training sample holds one class only: too few customers")
+        return _make_estimator(self.method, self.random_state).fit(A[rows], y[rows])
+
+    @staticmethod
+    def _score(est, A) -> np.ndarray:
+        return est.predict_proba(A)[:, 1]
+
+    def fit(self, X, y):
+        with _one_thread():
+            return self._fit(X, y)
+
+    def _fit(self, X, y):
+        columns = self._columns(X)
+        A = self._matrix(X, columns)
+        # a feature with no value at all (no spend in either window, say) carries nothing
+        keep = np.isfinite(A).any(axis=0)
+        self.features_ = tuple(c for c, k in zip(columns, keep) if k)
+        A = A[:, keep]
+        y = np.asarray(y, dtype=int)
+        if len(np.unique(y)) < 2:
+            raise ValueError("the labels hold one class only: every customer bought again, or "
+                             "none did, in the window; a classifier cannot learn from that")
+        if self.n_splits < 2:
+            raise ValueError(f"n_splits must be at least 2, got {self.n_splits}")
+        rng = np.random.default_rng(self.random_state)
+        n = len(y)
+        cap = self.max_train_rows or n
+        oof = np.empty(n)
+        self.estimators_ = []
+        if n > self.n_splits * cap:
+            train = np.zeros(n, dtype=bool)
+            train[rng.choice(n, cap, replace=False)] = True
+            est = self._fit_one(A, y, np.flatnonzero(train))
+            self.estimators_.append(est)
+            oof[~train] = self._score(est, A[~train])
+            self.oof_mask_ = ~train
+        else:
+            fold = rng.permutation(n) % self.n_splits
+            for k in range(self.n_splits):
+                rows = np.flatnonzero(fold != k)
+                if rows.size > cap:
+                    rows = np.sort(rng.choice(rows, cap, replace=False))
+                est = self._fit_one(A, y, rows)
+                oof[fold == k] = self._score(est, A[fold == k])
+                self.estimators_.append(est)
+            self.oof_mask_ = np.ones(n, dtype=bool)
+        self.oof_proba_ = oof
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        A = self._matrix(X, self.features_)
+        with _one_thread():
+            p = np.mean([self._score(est, A) for est in self.estimators_], axis=0)
+        return np.column_stack([1.0 - p, p])
