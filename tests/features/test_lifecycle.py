@@ -554,3 +554,16 @@ def test_stage_names_phases_and_counts():
         "decline": 2, "formation": 1}
     assert history_dates(AS_OF, LifecycleOptions(history_dates=2, period_days=30)) == [
         dt.date(2024, 12, 1), AS_OF]
+
+
+def test_equal_levels_share_their_volume_percentile(engine_name, make_transactions):
+    """0.1 + 0.2 and 0.3 are one level of volume: the engines add purchases in no fixed order,
+    so the level is compared rounded, and a tie is not split by the last bits of a sum."""
+    day = (AS_OF - dt.timedelta(days=10)).isoformat()
+    rows = [("a", day, 0.1, None), ("a", day, 0.2, None), ("b", day, 0.3, None),
+            ("c", day, 1.0, None)]
+    engine = get_engine(engine_name)
+    txns = engine.table(make_transactions(rows), f"lc_tie_{engine_name}")
+    table = engine.to_arrow(stage_rules(customer_trend(purchase_days(txns), as_of=AS_OF)))
+    got = {r["customer_id"]: r["volume_percentile"] for r in table.to_pylist()}
+    assert got == {"a": pytest.approx(2 / 3), "b": pytest.approx(2 / 3), "c": 1.0}

@@ -193,7 +193,10 @@ def stage_rules(trend: ir.Table, options: LifecycleOptions | None = None, *,
     than ``stability_volume_quantile`` of the customer base"; null for the others."""
     o = options or LifecycleOptions()
     t = trend.mutate(_base=trend.history_recency_days <= o.churn_days)
-    rank = ibis.cume_dist().over(ibis.window(group_by=t._base, order_by=t.spend_period_avg))
+    # ordered on the level rounded to 6 decimals: the engines add a customer's purchases in no
+    # fixed order, so two equal levels can differ in their last bits and split a tie
+    rank = ibis.cume_dist().over(ibis.window(group_by=t._base,
+                                             order_by=t.spend_period_avg.round(6)))
     t = t.mutate(volume_percentile=ibis.ifelse(t._base, rank, ibis.null("float64")))
     t = t.drop("_base")
     change = t.spend_change
