@@ -113,6 +113,14 @@ QUADRATURE_CASES = [
     (500.0, 26.35, 9.0, 1.0, 2.635),              # heavy buyer, mass near p = 1
     (0.05, 26.35, 0.05, 9.95, 2.635e4),           # a, shape < 1
     (2.0, 10.0, 0.005, 0.005, 100.0),             # U-shaped Beta, mass at both ends
+    # a narrow Beta with a near b (y = 0 inside the peak) and a knee left of the peak: the
+    # panels at y = 0 must be as fine as the peak's (they were a quarter wide: 2e-5 and 13 % off)
+    (395.2, 60.19, 69855.0, 69049.0, 10.92),
+    (549.2, 81.7, 3525428.0, 3522565.0, 76.72),
+    (13.61, 1.544, 1998002.0, 1995648.0, 10.95),
+    # the knee and the dropout feature placed where they belong
+    (34.0, 760.0, 7.4e6, 6e3, 0.005),
+    (5.0, 80.0, 1300.0, 0.001, 12.0),
 ]
 
 
@@ -137,3 +145,21 @@ def test_while_alive_broadcasts_and_keeps_its_shape():
     assert values.shape == (2, 2)
     expected = [[float(while_alive(0.73, 26.35, 0.1385e6, 0.8615e6, v)) for v in row] for row in t]
     assert values == pytest.approx(np.array(expected), rel=1e-10)
+
+
+# shape, scale, a, b, t where one path of the calculation must be chosen with care
+PATH_CASES = [
+    # a narrow Beta over a short horizon: the series would lose 6 of its 16 digits, the
+    # difference of its two terms being only a thousandth of their size: the integral is used
+    (0.73, 26.35, 0.1385e6, 0.8615e6, 0.1),
+    (0.73, 26.35, 5e5, 5e5, 1e-3),
+    # a far below 1 over a long horizon: the series' terms are e^-u times the first, and it is
+    # summed until they are small against that scale, not against the first term
+    (5.0, 10.0, 0.05, 100.0, 1e5),
+    (0.2, 1.0, 0.05, 100.0, 100.0),
+]
+
+
+@pytest.mark.parametrize("case", PATH_CASES, ids=str)
+def test_expected_purchases_keep_their_digits(case):
+    assert float(expected_purchases_while_alive(*case)) == pytest.approx(float(while_alive(*case)), rel=1e-12, abs=0)

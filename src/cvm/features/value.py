@@ -153,7 +153,8 @@ def indicator_scores(customers: pa.Table, options: ValueOptions | None = None,
     parts = []
     if _has_values(customers, "credit_score"):
         score = _column(customers, "credit_score")
-        parts.append(np.where(np.isnan(score), np.nan, scaled(np.nan_to_num(score, nan=0.0))))
+        # capped at a quantile of the buyers' known scores: a customer without one is no 0
+        parts.append(np.where(np.isnan(score), np.nan, scale_amount(score, score[ref], o.cap_quantile)))
     if _has_values(customers, "late_payments"):
         late = np.clip(_column(customers, "late_payments"), 0, None)
         parts.append(10.0 / (1.0 + late))

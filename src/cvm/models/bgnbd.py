@@ -131,7 +131,11 @@ def _integrate_logit(shape, scale, a, b, t):
     left = np.where(knee < 0, np.minimum(left, knee - 5.0 - _TAIL / a), left)
     right = np.maximum(10.0 * width, _TAIL / b)
     features = np.clip(np.stack([np.zeros_like(k), knee, -mode], axis=1), left[:, None], right[:, None])
-    firsts = np.stack([np.minimum(width / 4, 0.25), np.full_like(k, 0.25), np.full_like(k, 0.25)], axis=1)
+    # the first panel at each feature: a quarter of the peak's width at the peak, and at a knee
+    # or y = 0 that lies within the peak (a narrow Beta with a near b); a quarter elsewhere
+    near = np.minimum(width / 4, 0.25)
+    firsts = np.stack([near, np.where(np.abs(knee) < 10 * width, near, 0.25),
+                       np.where(np.abs(mode) < 10 * width, near, 0.25)], axis=1)
     order = np.argsort(features, axis=1)
     features = np.take_along_axis(features, order, axis=1)
     firsts = np.take_along_axis(firsts, order, axis=1)
