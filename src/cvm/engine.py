@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -26,6 +27,9 @@ __all__ = ["Engine", "ENGINES", "duckdb_engine", "duckdb_threads", "spark_engine
 log = logging.getLogger(__name__)
 
 ENGINES = ("duckdb", "spark")
+
+#: The columns of the unified transactions a run reads.
+TRANSACTION_COLUMNS = ("customer_id", "purchase_date", "amount", "margin", "cost", "category")
 
 
 class MissingExtraError(ImportError):
@@ -48,11 +52,32 @@ class Engine:
         # Spark reads the table through Parquet, which keeps dates and decimals exact.
         import pyarrow.parquet as pq
 
-        if self._scratch is None:
-            self._scratch = Path(tempfile.mkdtemp(prefix="cvm-spark-"))
-        path = self._scratch / f"{name}.parquet"
+        path = self._scratch_file(name)
         pq.write_table(data, path)
         return self.backend.read_parquet(str(path), table_name=name)
+
+    def transactions(self, ws) -> ibis.Table:
+        """A workspace's unified transactions (:data:`TRANSACTION_COLUMNS`) on this engine.
+
+        DuckDB reads them where they are (the engine runs on the workspace's connection); Spark
+        reads a Parquet copy in the engine's scratch folder, removed by :meth:`release`."""
+        sql = f"SELECT {', '.join(TRANSACTION_COLUMNS)} FROM unified_transactions"
+        if self.name == "duckdb":
+            return self.backend.sql(sql)
+        path = self._scratch_file("cvm_transactions")
+        ws.con.execute(f"COPY ({sql}) TO '{path}' (FORMAT parquet)")
+        return self.read_parquet(path, "cvm_transactions")
+
+    def _scratch_file(self, name: str) -> Path:
+        """A new Parquet file name in the engine's scratch folder (made on first use)."""
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix=f"cvm-{self.name}-"))
+        path = self._scratch / f"{name}.parquet"
+        k = 1
+        while path.exists():  # a table read lazily may still need the earlier file
+            k += 1
+            path = self._scratch / f"{name}-{k}.parquet"
+        return path
 
     def read_parquet(self, path: str | Path, name: str) -> ibis.Table:
         return self.backend.read_parquet(str(path), table_name=name)
@@ -76,9 +101,13 @@ class Engine:
 
     def release(self) -> None:
         """Drop the tables :meth:`cache` made, now, while the connection is open (left to the
-        garbage collector, they may be dropped after it closed, which fails at exit)."""
+        garbage collector, they may be dropped after it closed, which fails at exit), and the
+        scratch folder with the files :meth:`table` and :meth:`transactions` wrote."""
         while self._cached:
             self._cached.pop().release()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
 
 def duckdb_threads() -> int:
@@ -160,6 +189,7 @@ def spark_engine() -> Engine:
 
 
 def get_engine(name: str, con=None) -> Engine:
+    """The engine called ``name``; DuckDB runs on ``con`` (a workspace's connection) when given."""
     if name == "duckdb":
         return duckdb_engine(con)
     if name == "spark":

@@ -16,12 +16,12 @@ from cvm.reports.segment_text import (
     TIER_NAMES,
 )
 
-from test_stages import OURS, _fake_clv, _run, files  # noqa: F401  (fixture)
+from test_stages import WITH_FAKE_CLV, _run, files  # noqa: F401  (fixture)
 
 
 @pytest.fixture
-def result(files, tmp_path, monkeypatch):  # noqa: F811
-    return _run(files, tmp_path, monkeypatch, stages=[("clv", _fake_clv), *OURS])
+def result(files, tmp_path):  # noqa: F811
+    return _run(files, tmp_path, stages=WITH_FAKE_CLV)
 
 
 def _render(result, lang="en"):

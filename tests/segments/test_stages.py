@@ -12,10 +12,10 @@ import pytest
 import cvm.pipeline as pipeline
 from cvm.config import AnalysisConfig, LifecycleOptions
 from cvm.features.lifecycle import STAGES
-from cvm.pipeline import StageResult, run
+from cvm.pipeline import run
 from cvm.segments.actions import SegmentError, cell_alerts, target_list
 from cvm.segments.matrix import matrix_cells
-from cvm.segments.stages import lifecycle_stage, matrix_stage, value_stage
+from cvm.stages import FeatureStage, LifecycleStage, MatrixStage, Stage, ValueStage
 from cvm.workspace import Workspace
 
 AS_OF = dt.date(2024, 12, 31)
@@ -29,7 +29,7 @@ TRANSACTIONS = [
 ]
 LIST = [("trial", "Ann", "Zhao"), ("steady", "Bo", "Zhao"), ("faller", "Cy", "Qian"),
         ("pros", "Di", "Qian"), ("pros2", "Ed", "")]
-OURS = [("lifecycle", lifecycle_stage), ("value", value_stage), ("matrix", matrix_stage)]
+OURS = [FeatureStage(), LifecycleStage(), ValueStage(), MatrixStage()]
 
 
 @pytest.fixture
@@ -43,15 +43,14 @@ def files(tmp_path):
     return tx, cust
 
 
-def _run(files, tmp_path, monkeypatch, stages=OURS, config=None, name="ws.duckdb"):
-    monkeypatch.setattr(pipeline, "STAGES", list(stages))
+def _run(files, tmp_path, stages=OURS, config=None, name="ws.duckdb"):
     tx, cust = files
     return run([tx], customers=[cust], workspace=tmp_path / name, out=None,
-               config=config or AnalysisConfig(as_of=AS_OF))
+               config=config or AnalysisConfig(as_of=AS_OF), stages=stages)
 
 
-def test_stages_prospects_and_cells(files, tmp_path, monkeypatch):
-    result = _run(files, tmp_path, monkeypatch)
+def test_stages_prospects_and_cells(files, tmp_path):
+    result = _run(files, tmp_path)
     rows = {r["customer_id"]: r for r in result.customers.to_pylist()}
     assert {c: r["lifecycle_stage"] for c, r in rows.items()} == {
         "trial": "exploration", "newbie": "exploration", "steady": "stability",
@@ -74,8 +73,8 @@ def test_stages_prospects_and_cells(files, tmp_path, monkeypatch):
     assert sum(c["customers"] for c in result.pareto["classes"]) == 5
 
 
-def test_stage_economics(files, tmp_path, monkeypatch):
-    result = _run(files, tmp_path, monkeypatch)
+def test_stage_economics(files, tmp_path):
+    result = _run(files, tmp_path)
     with Workspace(tmp_path / "ws.duckdb") as ws:
         eco = {r["stage"]: r for r in ws.result("lifecycle_economics").to_pylist()}
     assert list(eco) == list(STAGES["seed"])
@@ -88,11 +87,11 @@ def test_stage_economics(files, tmp_path, monkeypatch):
     assert sum(r["customers"] for r in eco.values()) == result.customers.num_rows
 
 
-def test_stage_economics_with_a_margin_rate_and_service_cost(files, tmp_path, monkeypatch):
+def test_stage_economics_with_a_margin_rate_and_service_cost(files, tmp_path):
     from cvm.config import CLVOptions
 
     config = AnalysisConfig(as_of=AS_OF, clv=CLVOptions(margin_rate=0.5, service_cost=1.0))
-    _run(files, tmp_path, monkeypatch, config=config)
+    _run(files, tmp_path, config=config)
     with Workspace(tmp_path / "ws.duckdb") as ws:
         eco = {r["stage"]: r for r in ws.result("lifecycle_economics").to_pylist()}
     # exploration: "trial" 80 and "newbie" 110 at 50 % margin, less 1 per purchase day (1 + 2)
@@ -101,8 +100,8 @@ def test_stage_economics_with_a_margin_rate_and_service_cost(files, tmp_path, mo
     assert (eco["stability"]["profit"], eco["stability"]["cost"]) == (195.0, 305.0)
 
 
-def test_history_and_flows(files, tmp_path, monkeypatch):
-    result = _run(files, tmp_path, monkeypatch)
+def test_history_and_flows(files, tmp_path):
+    result = _run(files, tmp_path)
     with Workspace(tmp_path / "ws.duckdb") as ws:
         flows = ws.result("lifecycle_flows").to_pylist()
         history = ws.result("lifecycle_history").to_pylist()
@@ -121,12 +120,12 @@ def test_history_and_flows(files, tmp_path, monkeypatch):
         assert sum(r["customers"] for r in flows if r["from_date"] == dates[i]) == 7
 
 
-def test_five_stage_scheme_and_tiers(files, tmp_path, monkeypatch):
+def test_five_stage_scheme_and_tiers(files, tmp_path):
     from cvm.config import MatrixOptions
 
     config = AnalysisConfig(as_of=AS_OF, lifecycle=LifecycleOptions(scheme="five"),
                             matrix=MatrixOptions(scheme="tiers"))
-    result = _run(files, tmp_path, monkeypatch, config=config)
+    result = _run(files, tmp_path, config=config)
     rows = {r["customer_id"]: r for r in result.customers.to_pylist()}
     assert {c: r["lifecycle_stage"] for c, r in rows.items()} == {
         "trial": "acquisition", "newbie": "acquisition", "steady": "maturity",
@@ -134,18 +133,26 @@ def test_five_stage_scheme_and_tiers(files, tmp_path, monkeypatch):
     assert set(r["matrix_cell"] for r in rows.values()) <= set(matrix_cells("tiers", "five"))
 
 
-def _fake_clv(ctx, customers):
+class _FakeCLV(Stage):
     """Stands in for the CLV stage: P(alive) and CLV by hand."""
-    ids = customers.column("customer_id").to_pylist()
-    alive = {"steady": 0.05, "trial": 0.05, "newbie": 0.9, "faller": 0.5, "gone": 0.01}
-    clv = {"steady": 10.0, "trial": 300.0, "newbie": 900.0, "faller": 100.0, "gone": 0.0}
-    out = customers.append_column("probability_alive", pa.array([alive[i] for i in ids]))
-    out = out.append_column("clv", pa.array([clv[i] for i in ids]))
-    return StageResult(out.append_column("potential_value", pa.array([clv[i] for i in ids])))
+
+    name = "clv"
+
+    def transform(self, batch, state):
+        ids = batch.column("customer_id").to_pylist()
+        alive = {"steady": 0.05, "trial": 0.05, "newbie": 0.9, "faller": 0.5, "gone": 0.01}
+        clv = {"steady": 10.0, "trial": 300.0, "newbie": 900.0, "faller": 100.0, "gone": 0.0}
+        return pa.RecordBatch.from_pydict({
+            "probability_alive": [alive[i] for i in ids], "clv": [clv[i] for i in ids],
+            "potential_value": [clv[i] for i in ids]})
 
 
-def test_clv_columns_are_used_when_there(files, tmp_path, monkeypatch):
-    result = _run(files, tmp_path, monkeypatch, stages=[("clv", _fake_clv), *OURS])
+#: the stages with the stand-in CLV stage in its place
+WITH_FAKE_CLV = [OURS[0], _FakeCLV(), *OURS[1:]]
+
+
+def test_clv_columns_are_used_when_there(files, tmp_path):
+    result = _run(files, tmp_path, stages=WITH_FAKE_CLV)
     rows = {r["customer_id"]: r for r in result.customers.to_pylist()}
     # "trial" last bought 213 days ago: churned by P(alive); "steady" bought in the last
     # period, so its low P(alive) does not make it churned
@@ -166,14 +173,14 @@ def test_clv_columns_are_used_when_there(files, tmp_path, monkeypatch):
                not c["cell"].endswith("prospective"))
 
 
-def test_targets_and_alerts_between_two_runs(files, tmp_path, monkeypatch):
-    _run(files, tmp_path, monkeypatch)
+def test_targets_and_alerts_between_two_runs(files, tmp_path):
+    _run(files, tmp_path)
     with Workspace(tmp_path / "ws.duckdb") as ws:
         with pytest.raises(SegmentError, match="alerts compare two runs"):
             cell_alerts(ws)
     # the second run is three months later: nobody bought since, so customers slide
     with Workspace(tmp_path / "ws.duckdb") as ws:
-        pipeline.analyse(ws, AnalysisConfig(as_of=dt.date(2025, 3, 31)))
+        pipeline.analyse(ws, AnalysisConfig(as_of=dt.date(2025, 3, 31)), stages=OURS)
         table, now, before = cell_alerts(ws)
         assert (now, before) == (2, 1)
         alerts = {r["customer_id"]: r for r in table.to_pylist()}
@@ -191,10 +198,11 @@ def test_targets_and_alerts_between_two_runs(files, tmp_path, monkeypatch):
             target_list(ws, ["ZZ"])
 
 
-def test_spark_gives_the_same_stages_scores_and_flows(files, tmp_path, monkeypatch, spark_engine):
-    duck = _run(files, tmp_path, monkeypatch)
+def test_spark_gives_the_same_stages_scores_and_flows(files, tmp_path, spark_engine):
+    duck = _run(files, tmp_path)
     with Workspace(tmp_path / "ws.duckdb") as ws:
-        spark = pipeline.analyse(ws, AnalysisConfig(as_of=AS_OF), engine=spark_engine)
+        spark = pipeline.analyse(ws, AnalysisConfig(as_of=AS_OF), engine=spark_engine,
+                                 stages=OURS)
         flows = {i: ws.result(name, i).to_pylist() for i in (duck.run_id, spark.run_id)
                  for name in ("lifecycle_flows",)}
     a = {r["customer_id"]: r for r in duck.customers.to_pylist()}

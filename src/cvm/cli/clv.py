@@ -49,7 +49,8 @@ def validate_clv(calibration_end, holdout_end, workspace, out, clv_model, time_u
     customer), OUT/clv_tracking.csv, OUT/clv_conditional.csv and OUT/summary.json, and keeps
     the figures in the workspace (table clv_validations).
     """
-    from ..models.validation import store_validation, validate_workspace
+    from ..models.validation import store_validation
+    from ..stages.clv import validate_workspace
     from ..reports.clv import render_validation_report
     from ..workspace import Workspace
 
