@@ -21,8 +21,8 @@ import pyarrow as pa
 
 from .config import ConfigError
 
-__all__ = ["Engine", "ENGINES", "duckdb_engine", "duckdb_threads", "spark_engine",
-           "MissingExtraError"]
+__all__ = ["Engine", "ENGINES", "TRANSACTION_COLUMNS", "duckdb_engine", "duckdb_threads",
+           "spark_engine", "get_engine", "MissingExtraError", "LinkageBackend", "linkage_backend"]
 
 log = logging.getLogger(__name__)
 
@@ -195,3 +195,55 @@ def get_engine(name: str, con=None) -> Engine:
     if name == "spark":
         return spark_engine()
     raise ValueError(f"unknown engine {name!r}: choose one of {', '.join(ENGINES)}")
+
+
+@dataclass
+class LinkageBackend:
+    """Splink's database API on one engine (record linkage, :mod:`cvm.identity.model`), and the
+    two reads of its results that differ between engines."""
+
+    api: Any
+    #: DuckDB's own connection (closed by :meth:`close`); None on Spark
+    con: Any = None
+
+    def columns(self, table: str) -> set[str]:
+        """The column names of a table Splink made."""
+        if self.con is not None:
+            return {d[0] for d in self.con.execute(f"SELECT * FROM {table} LIMIT 0").description}
+        return set(self.api.spark.table(table).columns)
+
+    def arrow(self, sql: str) -> pa.Table:
+        """A query's result as an Arrow table."""
+        if self.con is not None:
+            return self.con.execute(sql).to_arrow_table()
+        return pa.Table.from_pandas(self.api.spark.sql(sql).toPandas(), preserve_index=False)
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+
+
+def linkage_backend(name: str, workdir: Path, memory_limit: str | None) -> LinkageBackend:
+    """Splink's database API on the engine called ``name``: a private in-memory DuckDB that
+    spills to ``workdir``, or the shared Spark session with Splink's similarity functions."""
+    if name == "duckdb":
+        import duckdb
+        from splink import DuckDBAPI
+
+        con = duckdb.connect(":memory:")
+        con.execute(f"SET temp_directory = '{workdir / 'spill'}'")
+        if memory_limit:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute("SET preserve_insertion_order = false")
+        return LinkageBackend(DuckDBAPI(connection=con), con)
+    if name == "spark":
+        from splink import SparkAPI
+        from splink.backends.spark import similarity_jar_location
+
+        spark = spark_session()
+        # Splink's string-similarity functions (Jaro-Winkler, Damerau-Levenshtein) come in a
+        # jar that ships with Splink; adding it at run time works on a session already started
+        spark.sql(f"ADD JAR '{similarity_jar_location()}'")
+        spark.sparkContext.setCheckpointDir(str(workdir / "checkpoints"))
+        return LinkageBackend(SparkAPI(spark_session=spark, break_lineage_method="persist"))
+    raise ValueError(f"unknown engine {name!r}: choose duckdb or spark")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from cvm.config import stored_value_column
 from cvm.reports.formatting import round_step
 from ..vocabulary import key_label
 from .redaction import public_error
@@ -42,9 +43,7 @@ def _table(run_id: int, name: str = "customers") -> str:
 
 
 def _value_column(reader: ResultsReader, run_id: int) -> str:
-    measure = (reader.summary(run_id).get("pareto") or {}).get("value_measure")
-    cols = reader.columns(run_id)
-    return "margin_total" if measure == "margin" and "margin_total" in cols else "monetary_total"
+    return stored_value_column(RunWording(reader, run_id, "en").config)
 
 
 def overview(reader: ResultsReader, run_id: int, lang: str = "en") -> dict:

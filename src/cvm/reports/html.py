@@ -19,6 +19,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
+from cvm.config import ABCOptions
 from cvm.reports import charts
 from cvm.reports.formatting import (
     format_date,
@@ -263,9 +264,8 @@ def _reject_reasons(run_info: dict, labels: Labels, top: int = 5) -> list[tuple[
 
 
 def _value_column(pareto: dict, customers: pd.DataFrame) -> str:
-    if pareto.get("value_measure") == "margin" and "margin_total" in customers.columns:
-        return "margin_total"
-    return "monetary_total"
+    column = ABCOptions(measure=pareto.get("value_measure") or "revenue").value_column
+    return column if column in customers.columns else "monetary_total"
 
 
 def _segments_section(customers: pd.DataFrame, segments: pd.DataFrame, labels: Labels,
