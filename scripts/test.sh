@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need and runs the whole suite.
 #   - Python packages into .venv (cvm with its Spark and test extras)
-#   - Java for Spark, a PostgreSQL server on loopback and chromium, from Debian, when missing
+#   - Java for Spark, a PostgreSQL server on loopback, chromium, a Chinese font and Pango (for
+#     WeasyPrint), from Debian, when missing
 # Usage: bash scripts/test.sh [pytest arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,13 @@ command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
 # the dashboard's browser tests drive Debian's chromium (never a downloaded browser build)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# a font with Chinese, so that the browser tests see characters and not boxes (fc-list comes with
+# fontconfig, which chromium and WeasyPrint need too)
+command -v fc-list >/dev/null 2>&1 || need_apt+=(fontconfig)
+{ command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh family)" ]; } \
+    || need_apt+=(fonts-noto-cjk)
+# WeasyPrint (the PDF report) loads Pango's fontconfig backend at import
+ldconfig -p 2>/dev/null | grep 'libpangoft2-1.0.so.0' >/dev/null || need_apt+=(libpangoft2-1.0-0)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "installing ${need_apt[*]} from Debian"
     apt-get update -qq

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .errors import ConfigError
+
 __all__ = [
     "IngestOptions",
     "RFMOptions",
@@ -26,10 +28,6 @@ __all__ = [
     "load_mapping",
     "stored_value_column",
 ]
-
-
-class ConfigError(ValueError):
-    """A setting or a mapping file is wrong; the message says which and how to fix it."""
 
 
 def read_toml(path: str | Path, what: str, error: type[Exception] = None) -> dict:

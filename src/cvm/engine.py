@@ -20,6 +20,7 @@ import ibis
 import pyarrow as pa
 
 from .config import ConfigError
+from .errors import CvmError
 
 __all__ = ["Engine", "ENGINES", "TRANSACTION_COLUMNS", "duckdb_engine", "duckdb_threads",
            "spark_engine", "get_engine", "MissingExtraError", "LinkageBackend", "linkage_backend"]
@@ -32,7 +33,7 @@ ENGINES = ("duckdb", "spark")
 TRANSACTION_COLUMNS = ("customer_id", "purchase_date", "amount", "margin", "cost", "category")
 
 
-class MissingExtraError(ImportError):
+class MissingExtraError(CvmError, ImportError):
     """An optional part of cvm is used without its packages installed."""
 
 

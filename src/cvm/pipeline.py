@@ -35,6 +35,7 @@ from .features.summary import purchase_days
 from .identity import unify
 from .ingest.load import LoadReport, load_customers, load_transactions
 from .ingest.readers import source_name
+from .insights.holdout import run_holdout
 from .stages import Stage, run_stages
 from .stages.contract import AnalysisError, StageContext, check_rows
 from .workspace import Workspace
@@ -114,6 +115,7 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
                 stage_summaries[stage.name] = staged.summary
             if i == 0:
                 say("summarising segments")
+        tables.update(run_holdout(ws, eng, txns, as_of, customers))
         info = _run_info(ws, config, eng.name, _buyers(customers),
                          time.perf_counter() - started)
         info["stages"] = stage_summaries
@@ -182,6 +184,9 @@ def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, customers: pa.
         "SELECT count(DISTINCT x.customer_id) FROM source_customers s JOIN xref x "
         "USING (source, source_customer_id) WHERE x.customer_id NOT IN "
         "(SELECT DISTINCT customer_id FROM unified_transactions)")[0][0]
+    # a scheme's note (what its segment names mean) in both languages, when it has one
+    note = {"scheme_note": {"en": scheme.note("en"), "zh": scheme.note("zh")}} \
+        if scheme.note_en else {}
     return {
         "as_of": config.as_of.isoformat(),
         "window": f"{config.window_days} days" if config.window_days else "all history",
@@ -197,6 +202,7 @@ def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, customers: pa.
         "currency_symbol": "",
         "scheme": scheme.name,
         "scheme_title": scheme_title(scheme, config.lang),
+        **note,
         "engine": engine,
         "created_at": dt.datetime.now().replace(microsecond=0).isoformat(),
         "cvm_version": __version__,

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from .errors import CvmError
 from .owner import Owner
 from .schema import figure_digits
 from .spreadsheet import formula_safe, table_rows, write_workbook
@@ -35,7 +36,7 @@ __all__ = ["write_results", "write_csv", "write_table", "for_people", "staged_fo
 log = logging.getLogger(__name__)
 
 
-class ResultsError(OSError):
+class ResultsError(CvmError, OSError):
     """The results folder could not be written (full disk, no permission …); the previous
     folder is as it was."""
 

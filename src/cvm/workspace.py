@@ -35,6 +35,7 @@ import duckdb
 import pyarrow as pa
 
 from .engine import duckdb_threads
+from .errors import CvmError
 from .owner import Owner
 
 __all__ = ["Workspace", "WorkspaceError"]
@@ -91,7 +92,7 @@ CREATE OR REPLACE VIEW unified_transactions AS
 """
 
 
-class WorkspaceError(RuntimeError):
+class WorkspaceError(CvmError, RuntimeError):
     """The workspace file cannot be used (locked, corrupt, or from a newer cvm)."""
 
 
@@ -206,6 +207,26 @@ class Workspace:
 
     # -- runs ------------------------------------------------------------------------------
 
+    @staticmethod
+    def run_table(run_id: int, name: str) -> str:
+        """The table holding result ``name`` of run ``run_id`` (unquoted): the one place that
+        names a run's tables.
+
+        >>> Workspace.run_table(3, "customers")
+        'run_3_customers'
+        """
+        return f"run_{int(run_id)}_{name}"
+
+    @staticmethod
+    def run_results(run_id: int, tables) -> set[str]:
+        """The result names of run ``run_id`` among the table names ``tables``.
+
+        >>> sorted(Workspace.run_results(1, ["run_1_customers", "run_11_customers", "runs"]))
+        ['customers']
+        """
+        prefix = Workspace.run_table(run_id, "")
+        return {t[len(prefix):] for t in tables if t.startswith(prefix)}
+
     def start_run(self, *, as_of: dt.date | None, engine: str, config: dict) -> int:
         """Record a new ``running`` run owned by this process."""
         owner = Owner.current()
@@ -227,11 +248,10 @@ class Workspace:
         """Mark a run ``failed`` (or ``interrupted``) with the reason, and drop any result
         tables it stored: readers keep the last complete run."""
         with self.transaction() as con:
-            stored = con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, ?)",
-                [f"run_{run_id}_"]).fetchall()
-            for (name,) in stored:
-                con.execute(f'DROP TABLE "{name}"')
+            tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()")
+                      .fetchall()]
+            for name in sorted(self.run_results(run_id, tables)):
+                con.execute(f'DROP TABLE "{self.run_table(run_id, name)}"')
             con.execute(
                 "UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE run_id = ?",
                 [status, error, _now(), run_id],
@@ -243,7 +263,7 @@ class Workspace:
         ``running`` (readers do not see it) until :meth:`complete_run`."""
         with self.transaction() as con:
             for name, table in tables.items():
-                target = f"run_{run_id}_{name}"
+                target = self.run_table(run_id, name)
                 con.register("_cvm_result", table)
                 con.execute(f'CREATE OR REPLACE TABLE "{target}" AS SELECT * FROM _cvm_result')
                 con.unregister("_cvm_result")
@@ -297,7 +317,7 @@ class Workspace:
         run_id = run_id if run_id is not None else self.latest_run()
         if run_id is None:
             raise WorkspaceError(f"workspace {self.path} has no complete run yet: run `cvm run` first")
-        return self.arrow(f'SELECT * FROM "run_{run_id}_{name}"')
+        return self.arrow(f'SELECT * FROM "{self.run_table(run_id, name)}"')
 
 
 def _now() -> dt.datetime:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pyarrow as pa
 
 import cvm
-from cvm.api.insights import alerts
 from cvm.api.reader import ResultsReader
 from cvm.workspace import Workspace
 
@@ -24,7 +23,7 @@ def _last_alert(tmp_path, error: str, status: str) -> dict:
         ws.fail_run(failed, error, status=status)
         reader = ResultsReader(ws)
         try:
-            return alerts(reader, shown)[0], failed, shown
+            return reader.alerts(shown)[0], failed, shown
         finally:
             reader.close()
 

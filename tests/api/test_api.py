@@ -165,10 +165,26 @@ def test_lifecycle_and_clv_filters_when_present(analyst):
         assert all(100 <= r["clv"] <= 1000 for r in page["rows"])
 
 
+#: what a text search looks in (the listing shows each of them to an analyst)
+SEARCHED = ("customer_id", "name", "phone", "email")
+
+
 def test_search(analyst):
-    cid = analyst.get("/customers").json()["rows"][3]["customer_id"]
-    page = analyst.get("/customers", params={"q": cid}).json()
-    assert cid in [r["customer_id"] for r in page["rows"]]
+    everyone = analyst.get("/customers", params={"page_size": 500}).json()
+    assert everyone["total"] == len(everyone["rows"])  # one page holds them all
+    assert set(SEARCHED) <= set(everyone["columns"])
+    cid = everyone["rows"][3]["customer_id"]
+    assert cid != cid.lower()  # the search ignores case
+    page = analyst.get("/customers", params={"q": cid.lower()}).json()
+    assert page["total"] == 1 and [r["customer_id"] for r in page["rows"]] == [cid]
+    # a fragment finds every customer with it in the id, name, phone or email, in list order
+    fragment = cid[-2:]
+    expected = [r["customer_id"] for r in everyone["rows"]
+                if any(fragment in str(r[c] or "").lower() for c in SEARCHED)]
+    assert 1 < len(expected) < everyone["total"]
+    page = analyst.get("/customers", params={"q": fragment, "page_size": 500}).json()
+    assert page["total"] == len(expected)
+    assert [r["customer_id"] for r in page["rows"]] == expected
 
 
 # -- exports -------------------------------------------------------------------------------

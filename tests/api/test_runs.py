@@ -138,7 +138,10 @@ def test_unsupported_uploads_are_400(admin, name, content, reason):
 
 
 def test_upload_without_a_file_is_refused(admin):
-    assert admin.post("/runs/upload", data={"lang": "en"}).status_code in (400, 422)
+    response = admin.post("/runs/upload", data={"lang": "en"})
+    assert response.status_code == 422
+    [problem] = response.json()["detail"]
+    assert (problem["type"], problem["loc"]) == ("missing", ["body", "transactions"])
 
 
 def test_uploads_over_the_limit_are_413(api_server, admin):

@@ -110,16 +110,24 @@ def test_seed4_segments_and_labels():
         "High value", "Important to retain", "New customer", "Low value"]
 
 
+# The RFM primer (客户关系管理分析模型, 2. RFM模型): "高价值客户:Recency高、Frequency高、Monetary高。
+# - 重要挽留客户:Recency低、Frequency高、Monetary中。 - 新客户:Recency高、Frequency低、Monetary低。
+# - 低价值客户:Recency低、Frequency低、Monetary低。" Scores 4-5 read as high, 3 middle, 1-2 low.
 @pytest.mark.parametrize("cell, key", [
     ("555", "high_value"), ("153", "important_retain"), ("511", "new_customer"),
     ("111", "low_value"),
-    ("254", "important_retain"),  # 2 from 153, 10 from 555
-    ("533", "new_customer"),      # tie 8 with 555 and 511 -> the less valuable class
-    ("311", "low_value"),         # tie 4 with 511 and 111 -> low value
-    ("132", "low_value"),         # tie 5 with 153 and 111 -> low value
-    ("345", "high_value"),        # 5 from 555, 9 from 153
-    ("354", "important_retain"),  # tie 5 with 555 and 153 -> the less valuable class
-    ("333", "important_retain"),  # 8 from 153, 12 from the other three
+    ("551", "important_retain"),  # a very frequent buyer is never "new" (was new_customer)
+    ("115", "important_retain"),  # a lapsed big spender is important to retain (was low_value)
+    ("155", "important_retain"),  # frequent big spender, long gone
+    ("553", "important_retain"),  # recent and frequent, middling spend: not all high
+    ("345", "important_retain"),  # R middle: not high value (was high_value)
+    ("444", "high_value"),        # 4 is high on every score
+    ("515", "new_customer"),      # one purchase, big basket: still new
+    ("533", "new_customer"),      # recent, a middling number of purchases, middling spend
+    ("535", "important_retain"),  # recent high spender, F middle: not all high, not new
+    ("333", "low_value"),         # middling on everything: neither recent, frequent nor big
+    ("133", "low_value"),         # (was important_retain)
+    ("311", "low_value"),
 ])
 def test_seed4_hand_cases(cell, key):
     assert load_scheme("seed4").cell_map[cell] == key
@@ -127,21 +135,111 @@ def test_seed4_hand_cases(cell, key):
 
 def test_seed4_counts():
     counts = Counter(load_scheme("seed4").cell_map.values())
-    assert counts == {"high_value": 23, "important_retain": 40, "new_customer": 29,
-                      "low_value": 33}
+    assert counts == {"high_value": 8, "important_retain": 64, "new_customer": 26,
+                      "low_value": 27}
 
 
-def test_seed4_map_recomputed_from_the_rule():
-    prototypes = {"high_value": (5, 5, 5), "important_retain": (1, 5, 3),
-                  "new_customer": (5, 1, 1), "low_value": (1, 1, 1)}
-    tie_order = ["low_value", "new_customer", "important_retain", "high_value"]
+def level(score: int) -> str:
+    return "high" if score >= 4 else "middle" if score == 3 else "low"
+
+
+def test_seed4_keeps_the_primers_definitions():
+    """Every cell that is literally one of the primer's four classes is in that class."""
+    source = {"high_value": ("high", "high", "high"),
+              "important_retain": ("low", "high", "middle"),
+              "new_customer": ("high", "low", "low"),
+              "low_value": ("low", "low", "low")}
+    cell_map = load_scheme("seed4").cell_map
+    literal = {cell: key for cell in ALL_CELLS for key, levels in source.items()
+               if tuple(level(int(c)) for c in cell) == levels}
+    assert len(literal) == 8 + 4 + 8 + 8  # M middle is the one score 3
+    assert {cell: cell_map[cell] for cell in literal} == literal
+
+
+def test_seed4_rules_as_stated():
+    for cell, key in load_scheme("seed4").cell_map.items():
+        r, f, m = (int(c) for c in cell)
+        # 高价值 is R、F、M 均高, and every customer high on all three is high value
+        assert (key == "high_value") == (r >= 4 and f >= 4 and m >= 4), cell
+        if f >= 4:  # a frequent buyer is never new and never low value
+            assert key in ("high_value", "important_retain"), cell
+        if m >= 4:  # a high spender is never low value
+            assert key != "low_value", cell
+        if m >= 4 and r <= 2:  # a high spender who has lapsed is important to retain
+            assert key == "important_retain", cell
+        if r >= 4:  # a recent buyer is never low value
+            assert key != "low_value", cell
+        if key == "new_customer":  # new: recent, and few purchases
+            assert r >= 4 and f <= 3, cell
+        if key == "low_value":
+            assert max(r, f, m) <= 3, cell
+
+
+def test_seed4_map_recomputed_from_the_rules():
     expected = {}
     for cell in ALL_CELLS:
-        scores = [int(c) for c in cell]
-        dist = {k: sum((a - b) ** 2 for a, b in zip(scores, p)) for k, p in prototypes.items()}
-        nearest = min(dist.values())
-        expected[cell] = next(k for k in tie_order if dist[k] == nearest)
+        r, f, m = (int(c) for c in cell)
+        if r >= 4 and f >= 4 and m >= 4:
+            expected[cell] = "high_value"
+        elif r >= 4 and (f <= 2 or (f == 3 and m <= 3)):
+            expected[cell] = "new_customer"
+        elif f >= 4 or m >= 4:
+            expected[cell] = "important_retain"
+        else:
+            expected[cell] = "low_value"
     assert dict(load_scheme("seed4").cell_map) == expected
+    # the generator's rules are mutually exclusive: exactly one matches each cell
+    for cell in ALL_CELLS:
+        scores = tuple(int(c) for c in cell)
+        assert sum(rule(*scores) for *_, rule in generate.SEED4_RULES) == 1, cell
+
+
+def test_the_docs_list_every_seed4_cell():
+    """docs/rfm-schemes.md lists all 125 cells with their class, as the scheme assigns them."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "rfm-schemes.md").read_text("utf-8")
+    assert generate.seed4_cell_table() in doc
+    block = doc[doc.index(generate.DOCS_START):doc.index(generate.DOCS_END)]
+    scheme = load_scheme("seed4")
+    by_label = {s.label_en: s for s in scheme.segments}
+    zh = {"high": "高", "middle": "中", "low": "低"}
+    listed = {}
+    for line in block.splitlines()[3:]:
+        cell, r, f, m, label_en, label_zh = [c.strip() for c in line.strip("|").split("|")]
+        segment = by_label[label_en]
+        assert segment.label_zh == label_zh
+        assert [r, f, m] == [f"{level(int(c))} {zh[level(int(c))]}" for c in cell]
+        listed[cell] = segment.key
+    assert listed == dict(scheme.cell_map)
+    assert list(listed) == list(ALL_CELLS)
+
+
+def test_the_two_meanings_of_zhongyao_wanliu_are_labelled():
+    """seed4's 重要挽留客户 (the primer's R low, F high, M middle) and cn8's (R low, F low, M high)
+    share the Chinese label; each scheme's note says which meaning it uses, in both languages."""
+    seed4, cn8 = load_scheme("seed4"), load_scheme("cn8")
+    assert seed4.segment("important_retain").label("zh") == "重要挽留客户"
+    assert cn8.segment("important_win_back").label("zh") == "重要挽留客户"
+    assert seed4.segment("important_retain").label("en") != cn8.segment(
+        "important_win_back").label("en")
+    assert cn8.split_map["LLH"] == "important_win_back"
+    assert "R low, F high, M middle" in seed4.note("en")
+    assert "not the eight-class scheme's 重要挽留客户 (R low, F low, M high)" in seed4.note("en")
+    assert "R 低、F 高、M 中" in seed4.note("zh") and "（R 低、F 低、M 高）" in seed4.note("zh")
+    assert "重要挽留客户 (important win-back) here means R low, F low, M high" in cn8.note("en")
+    assert "not the RFM primer's 重要挽留客户 (R low, F high, M middle)" in cn8.note("en")
+    assert "“重要挽留客户”指 R 低、F 低、M 高" in cn8.note("zh")
+    assert "R 低、F 高、M 中" in cn8.note("zh")
+    assert load_scheme("std11").note("en") == load_scheme("std11").note("zh") == ""
+
+
+def test_a_note_needs_both_languages(tmp_path):
+    path = write(tmp_path, "half.toml", 'note_en = "only English"\n'
+                 + segment_toml("all", '["xxx"]'))
+    with pytest.raises(SchemeError, match="give both note_en and note_zh, or neither"):
+        load_scheme(path)
+    both = write(tmp_path, "both.toml", 'note_en = "E"\nnote_zh = "中"\n'
+                 + segment_toml("all", '["xxx"]'))
+    assert (load_scheme(both).note("en"), load_scheme(both).note("zh-CN")) == ("E", "中")
 
 
 def test_std11_segments_and_labels():
@@ -471,7 +569,7 @@ split = "HHH"
 
 @pytest.mark.parametrize("text, message", [
     ('name = "x"\ncolour = "red"\n' + segment_toml("a", '["xxx"]'),
-     "unknown top-level key colour (allowed: name, kind, description, segments)"),
+     "unknown top-level key colour (allowed: name, kind, description, note_en, note_zh, segments)"),
     (segment_toml("a", '["xxx"]', 'colour = "red"'),
      "segment 1 (a): unknown key colour (a cells segment takes key, label_en, label_zh, "
      "description_en, description_zh, cells, ranges)"),
@@ -528,7 +626,7 @@ def test_every_problem_in_one_message(tmp_path):
         load_scheme(path)
     assert str(info.value) == (
         f"scheme file {path}: invalid scheme\n"
-        "  unknown top-level key colour (allowed: name, kind, description, segments)\n"
+        "  unknown top-level key colour (allowed: name, kind, description, note_en, note_zh, segments)\n"
         "  segment 1 (a): bad cell pattern '9xx': unexpected character '9'\n"
         "  segment 2 (b): missing label_zh")
 

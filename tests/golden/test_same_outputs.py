@@ -49,3 +49,18 @@ def test_the_comparison_forgives_float_noise_only():
     assert outputs.differences({"a": 1.0}, {"a": 1.00001}) == ["/a: 1.0, now 1.00001"]
     assert outputs.differences({"a": "let_go"}, {"a": "retain"}) == \
         ["/a: 'let_go', now 'retain'"]
+
+
+def test_standard_errors_and_paths_compare_loosely_and_nothing_else_does():
+    assert outputs.differences({"standard_errors": {"gamma": 16.494044}},
+                               {"standard_errors": {"gamma": 16.494001}}) == []
+    assert outputs.differences({"standard_errors": {"gamma": 16.49}},
+                               {"standard_errors": {"gamma": 16.50}}) == \
+        ["/standard_errors/gamma: 16.49, now 16.5"]
+    assert outputs.differences({"params": {"gamma": 16.494044}},
+                               {"params": {"gamma": 16.494001}}) == \
+        ["/params/gamma: 16.494044, now 16.494001"]
+    assert outputs.differences({"playbook_path": "/a/src/cvm/segments/playbooks/en.toml"},
+                               {"playbook_path": "/b/src/cvm/segments/playbooks/en.toml"}) == []
+    assert outputs.differences({"playbook_path": "/a/en.toml"}, {"playbook_path": "/a/zh.toml"}) \
+        == ["/playbook_path: '/a/en.toml', now '/a/zh.toml'"]

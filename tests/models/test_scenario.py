@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -47,19 +48,40 @@ def test_retention_probability_and_profit_items():
     assert result.years[1].by_kind == {"purchase": 0.0, "service": 2.5, "referral": 5.0}
 
 
-def test_the_seed_car_buyer_example():
+# The lecture notes' slide (客户生命周期的价值): "这位客户带来的 总收入=~800万 总利润=~51万".
+# Both totals are written to two significant figures (80 × ¥100,000 and 51 × ¥10,000), so a
+# reconstruction reproduces them when it rounds to them: within half a unit of the second figure.
+SLIDE_REVENUE, REVENUE_TOLERANCE = 8_000_000, 50_000
+SLIDE_PROFIT, PROFIT_TOLERANCE = 510_000, 5_000
+
+
+def test_the_car_buyer_item_by_item():
+    """"车价¥50万;利润率4%;每4年换车 | 二手车交易利润¥1万 | ¥2,800/年;利润率50% |
+    ¥45万元;利润率4%;每6年换车 | ¥75万元;利润…" over the slide's years 0 … 20."""
     result = evaluate_scenario(load_scenario(DOCS / "clv-scenario-car-buyer.toml"))
-    # own cars in years 1, 5, 9, 13, 17: 5 x 500,000 revenue, 5 x 20,000 profit; trade-ins
-    # 4 x 10,000; own service 20 x 2,800 at 50 %; wife's cars in years 2, 8, 14, 20 with
-    # probability 0.9: 4 x 0.9 x 450,000 at 4 %; daughter's in 6, 12, 18: 3 x 750,000 at 4 %;
-    # family service 19 x 5,600 at 50 %
-    revenue = 2_500_000 + 56_000 + 1_620_000 + 2_250_000 + 106_400
-    profit = 100_000 + 40_000 + 28_000 + 64_800 + 90_000 + 53_200
+    # own cars today and every 4 years to year 20: 6 x 500,000 at 4 %; the wife's A4 and the
+    # daughter's TT today and every 6 years: 4 x 450,000 and 4 x 750,000 at 4 %; service on
+    # three cars for 20 years: 60 x 2,800 at 50 %; trade-ins at every replacement: 5 own + 3 + 3
+    revenue = 6 * 500_000 + 4 * 450_000 + 4 * 750_000 + 60 * 2_800
+    profit = 6 * 20_000 + 4 * 18_000 + 4 * 30_000 + 60 * 1_400 + 11 * 10_000
+    assert (revenue, profit) == (7_968_000, 506_000)
     assert result.revenue == pytest.approx(revenue, abs=1e-6)
     assert result.profit == pytest.approx(profit, abs=1e-6)
-    assert result.years[0].profit == pytest.approx(20_000 + 1_400, abs=1e-9)
+    # today (cvm's year 1, undiscounted): three cars bought, no service or trade-in yet
+    assert result.years[0].revenue == 1_700_000
+    assert result.years[0].profit == pytest.approx(68_000, abs=1e-9)
     assert result.years[0].discount_factor == 1.0
+    # the slide's year 20 (cvm's year 21): the sixth own car, its trade-in, three services
+    assert result.years[-1].revenue == 500_000 + 3 * 2_800
     assert result.npv == pytest.approx(sum(y.profit / 1.08 ** (y.year - 1) for y in result.years))
+
+
+def test_the_car_buyer_reproduces_the_slides_totals():
+    totals = evaluate_scenario(load_scenario(DOCS / "clv-scenario-car-buyer.toml")).totals()
+    assert abs(totals["revenue"] - SLIDE_REVENUE) <= REVENUE_TOLERANCE, totals
+    assert abs(totals["profit"] - SLIDE_PROFIT) <= PROFIT_TOLERANCE, totals
+    # the discount rate (not on the slide) moves the NPV only
+    assert totals["npv"] < totals["profit"]
 
 
 @pytest.mark.parametrize("change, message", [
@@ -84,8 +106,19 @@ def test_clv_scenario_command(tmp_path):
                            str(DOCS / "clv-scenario-car-buyer.toml"), "--csv", str(out)],
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert "¥6,532,400" in proc.stdout and "¥376,000" in proc.stdout
-    assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 21
+    assert "revenue ¥7,968,000, profit ¥506,000" in proc.stdout
+    assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 22
+    proc = subprocess.run([sys.executable, "-m", "cvm", "clv-scenario",
+                           str(DOCS / "clv-scenario-car-buyer.toml"), "--json"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    totals = json.loads(proc.stdout)
+    assert list(totals) == ["revenue", "profit", "npv"]
+    assert totals["revenue"] == 7_968_000 and totals["profit"] == 506_000
+    npv = sum(p / 1.08 ** k for k, p in enumerate([68_000] + [4_200] * 3 + [34_200, 4_200, 72_200,
+              4_200, 34_200, 4_200, 4_200, 4_200, 102_200, 4_200, 4_200, 4_200, 34_200, 4_200,
+              72_200, 4_200, 34_200]))
+    assert totals["npv"] == pytest.approx(npv, abs=0.005)
     bad = tmp_path / "bad.toml"
     bad.write_text("years = 5\n", encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "cvm", "clv-scenario", str(bad)],

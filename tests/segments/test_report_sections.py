@@ -16,12 +16,10 @@ from cvm.reports.segment_text import (
     TIER_NAMES,
 )
 
-from test_stages import WITH_FAKE_CLV, _run, files  # noqa: F401  (fixture)
-
 
 @pytest.fixture
-def result(files, tmp_path):  # noqa: F811
-    return _run(files, tmp_path, stages=WITH_FAKE_CLV)
+def result(run_stages):
+    return run_stages(with_clv=True)
 
 
 def _render(result, lang="en"):
@@ -35,14 +33,21 @@ def _rows(html: str, section: str) -> list[list[str]]:
             for row in re.findall(r"<tr>(.*?)</tr>", part, flags=re.S)]
 
 
+def _section_ids(html: str) -> list[str]:
+    return re.findall(r'<section id="([^"]+)">', html)
+
+
 def test_sections_appear_in_order(result):
     html = _render(result)
+    assert _section_ids(html) == [
+        "todo", "rfm", "segments", "concentration", "heatmap", "clv", "alive", "lifecycle",
+        "matrix", "quadrants", "funnel", "flows", "glossary"]
     headings = re.findall(r"<h2[^>]*>(.*?)</h2>", html)
-    for title in ("What to do: one page", "Value × lifecycle matrix",
-                  "Current and potential value", "Lifecycle funnel and stage economics",
-                  "Stage flows"):
-        assert title in headings
-    assert headings.index("What to do: one page") < headings.index("Recency, frequency and spend")
+    assert [h for h in headings if h in (
+        "What to do: one page", "Value × lifecycle matrix", "Current and potential value",
+        "Lifecycle funnel and stage economics", "Stage flows")] == [
+        "What to do: one page", "Value × lifecycle matrix", "Current and potential value",
+        "Lifecycle funnel and stage economics", "Stage flows"]
     assert "There is no credit data, so every customer has the neutral credit score (5 of 10)." \
         in html
 
@@ -63,9 +68,10 @@ def test_todo_lists_cells_with_customers_by_priority(result):
     priorities = [int(r[0]) for r in rows]
     assert priorities == sorted(priorities)
     assert sum(int(r[2]) for r in rows) == result.customers.num_rows
-    prospects = [r for r in rows if r[1] == "LL · Prospective"]
-    assert prospects and prospects[0][4] == "Reach them only through cheap mass channels"
-    assert prospects[0][-1] == "–"  # no CLV for prospects in this run
+    [prospects] = [r for r in rows if r[1] == "LL · Prospective"]
+    assert prospects[2] == "2"  # "pros" and "pros2"
+    assert prospects[4] == "Reach them only through cheap mass channels"
+    assert prospects[-1] == "–"  # no CLV for prospects in this run
 
 
 def test_purchase_sections_count_buyers_only(result):
@@ -87,7 +93,9 @@ def test_no_sections_without_the_stages(result):
     info = dict(result.info)
     info.pop("stages")
     html = render_report(result.customers_frame(), result.segments_frame(), result.pareto, info)
-    assert 'id="todo"' not in html and 'id="flows"' not in html and 'id="funnel"' not in html
+    # the sections of the stages' columns stay; those of their run summaries go
+    assert _section_ids(html) == ["rfm", "segments", "concentration", "heatmap", "clv", "alive",
+                                  "lifecycle", "glossary"]
 
 
 def test_both_languages_have_the_same_keys():

@@ -6,51 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pyarrow as pa
 import pytest
 
 import cvm.pipeline as pipeline
 from cvm.config import AnalysisConfig, LifecycleOptions
 from cvm.features.lifecycle import STAGES
-from cvm.pipeline import run
 from cvm.segments.actions import SegmentError, cell_alerts, target_list
 from cvm.segments.matrix import matrix_cells
-from cvm.stages import FeatureStage, LifecycleStage, MatrixStage, Stage, ValueStage
 from cvm.workspace import Workspace
 
-AS_OF = dt.date(2024, 12, 31)
-P4, P3, P2, P1, P0 = "2023-11-01", "2024-02-01", "2024-05-01", "2024-08-01", "2024-11-01"
-TRANSACTIONS = [
-    ("trial", "2024-06-01", 80, ""),
-    ("newbie", "2024-11-01", 50, ""), ("newbie", "2024-12-01", 60, ""),
-    *[("steady", d, 100, 40) for d in (P4, P3, P2, P1, P0)],
-    *[("faller", d, 200, "") for d in (P4, P3, P2, P1)], ("faller", P0, 50, ""),
-    ("gone", "2023-06-01", 100, ""), ("gone", "2023-10-01", 100, ""),
-]
-LIST = [("trial", "Ann", "Zhao"), ("steady", "Bo", "Zhao"), ("faller", "Cy", "Qian"),
-        ("pros", "Di", "Qian"), ("pros2", "Ed", "")]
-OURS = [FeatureStage(), LifecycleStage(), ValueStage(), MatrixStage()]
 
-
-@pytest.fixture
-def files(tmp_path):
-    tx = tmp_path / "sales.csv"
-    tx.write_text("customer,date,amount,margin\n" + "".join(
-        f"{c},{d},{a},{m}\n" for c, d, a, m in TRANSACTIONS), encoding="utf-8")
-    cust = tmp_path / "list.csv"
-    cust.write_text("customer,name,owner\n" + "".join(f"{c},{n},{o}\n" for c, n, o in LIST),
-                    encoding="utf-8")
-    return tx, cust
-
-
-def _run(files, tmp_path, stages=OURS, config=None, name="ws.duckdb"):
-    tx, cust = files
-    return run([tx], customers=[cust], workspace=tmp_path / name, out=None,
-               config=config or AnalysisConfig(as_of=AS_OF), stages=stages)
-
-
-def test_stages_prospects_and_cells(files, tmp_path):
-    result = _run(files, tmp_path)
+def test_stages_prospects_and_cells(run_stages):
+    result = run_stages()
     rows = {r["customer_id"]: r for r in result.customers.to_pylist()}
     assert {c: r["lifecycle_stage"] for c, r in rows.items()} == {
         "trial": "exploration", "newbie": "exploration", "steady": "stability",
@@ -73,8 +40,8 @@ def test_stages_prospects_and_cells(files, tmp_path):
     assert sum(c["customers"] for c in result.pareto["classes"]) == 5
 
 
-def test_stage_economics(files, tmp_path):
-    result = _run(files, tmp_path)
+def test_stage_economics(run_stages, tmp_path):
+    result = run_stages()
     with Workspace(tmp_path / "ws.duckdb") as ws:
         eco = {r["stage"]: r for r in ws.result("lifecycle_economics").to_pylist()}
     assert list(eco) == list(STAGES["seed"])
@@ -87,11 +54,11 @@ def test_stage_economics(files, tmp_path):
     assert sum(r["customers"] for r in eco.values()) == result.customers.num_rows
 
 
-def test_stage_economics_with_a_margin_rate_and_service_cost(files, tmp_path):
+def test_stage_economics_with_a_margin_rate_and_service_cost(run_stages, as_of, tmp_path):
     from cvm.config import CLVOptions
 
-    config = AnalysisConfig(as_of=AS_OF, clv=CLVOptions(margin_rate=0.5, service_cost=1.0))
-    _run(files, tmp_path, config=config)
+    config = AnalysisConfig(as_of=as_of, clv=CLVOptions(margin_rate=0.5, service_cost=1.0))
+    run_stages(config)
     with Workspace(tmp_path / "ws.duckdb") as ws:
         eco = {r["stage"]: r for r in ws.result("lifecycle_economics").to_pylist()}
     # exploration: "trial" 80 and "newbie" 110 at 50 % margin, less 1 per purchase day (1 + 2)
@@ -100,16 +67,16 @@ def test_stage_economics_with_a_margin_rate_and_service_cost(files, tmp_path):
     assert (eco["stability"]["profit"], eco["stability"]["cost"]) == (195.0, 305.0)
 
 
-def test_history_and_flows(files, tmp_path):
-    result = _run(files, tmp_path)
+def test_history_and_flows(run_stages, as_of, tmp_path):
+    result = run_stages()
     with Workspace(tmp_path / "ws.duckdb") as ws:
         flows = ws.result("lifecycle_flows").to_pylist()
         history = ws.result("lifecycle_history").to_pylist()
     dates = sorted({r["as_of"] for r in history})
-    assert dates == [dt.date(2024, 4, 5), dt.date(2024, 7, 4), dt.date(2024, 10, 2), AS_OF]
+    assert dates == [dt.date(2024, 4, 5), dt.date(2024, 7, 4), dt.date(2024, 10, 2), as_of]
     for day in dates:
         assert sum(r["customers"] for r in history if r["as_of"] == day) == 7
-    last = {r["stage"]: r["customers"] for r in history if r["as_of"] == AS_OF}
+    last = {r["stage"]: r["customers"] for r in history if r["as_of"] == as_of}
     assert last["prospect"] == 2 and last["stability"] == 1
     # "steady" went exploration → formation → formation → stability (see the lifecycle tests)
     step = {(r["from_date"], r["from_stage"], r["to_stage"]): r["customers"] for r in flows}
@@ -120,12 +87,12 @@ def test_history_and_flows(files, tmp_path):
         assert sum(r["customers"] for r in flows if r["from_date"] == dates[i]) == 7
 
 
-def test_five_stage_scheme_and_tiers(files, tmp_path):
+def test_five_stage_scheme_and_tiers(run_stages, as_of):
     from cvm.config import MatrixOptions
 
-    config = AnalysisConfig(as_of=AS_OF, lifecycle=LifecycleOptions(scheme="five"),
+    config = AnalysisConfig(as_of=as_of, lifecycle=LifecycleOptions(scheme="five"),
                             matrix=MatrixOptions(scheme="tiers"))
-    result = _run(files, tmp_path, config=config)
+    result = run_stages(config)
     rows = {r["customer_id"]: r for r in result.customers.to_pylist()}
     assert {c: r["lifecycle_stage"] for c, r in rows.items()} == {
         "trial": "acquisition", "newbie": "acquisition", "steady": "maturity",
@@ -133,26 +100,8 @@ def test_five_stage_scheme_and_tiers(files, tmp_path):
     assert set(r["matrix_cell"] for r in rows.values()) <= set(matrix_cells("tiers", "five"))
 
 
-class _FakeCLV(Stage):
-    """Stands in for the CLV stage: P(alive) and CLV by hand."""
-
-    name = "clv"
-
-    def transform(self, batch, state):
-        ids = batch.column("customer_id").to_pylist()
-        alive = {"steady": 0.05, "trial": 0.05, "newbie": 0.9, "faller": 0.5, "gone": 0.01}
-        clv = {"steady": 10.0, "trial": 300.0, "newbie": 900.0, "faller": 100.0, "gone": 0.0}
-        return pa.RecordBatch.from_pydict({
-            "probability_alive": [alive[i] for i in ids], "clv": [clv[i] for i in ids],
-            "potential_value": [clv[i] for i in ids]})
-
-
-#: the stages with the stand-in CLV stage in its place
-WITH_FAKE_CLV = [OURS[0], _FakeCLV(), *OURS[1:]]
-
-
-def test_clv_columns_are_used_when_there(files, tmp_path):
-    result = _run(files, tmp_path, stages=WITH_FAKE_CLV)
+def test_clv_columns_are_used_when_there(run_stages):
+    result = run_stages(with_clv=True)
     rows = {r["customer_id"]: r for r in result.customers.to_pylist()}
     # "trial" last bought 213 days ago: churned by P(alive); "steady" bought in the last
     # period, so its low P(alive) does not make it churned
@@ -173,14 +122,14 @@ def test_clv_columns_are_used_when_there(files, tmp_path):
                not c["cell"].endswith("prospective"))
 
 
-def test_targets_and_alerts_between_two_runs(files, tmp_path):
-    _run(files, tmp_path)
+def test_targets_and_alerts_between_two_runs(run_stages, our_stages, tmp_path):
+    run_stages()
     with Workspace(tmp_path / "ws.duckdb") as ws:
         with pytest.raises(SegmentError, match="alerts compare two runs"):
             cell_alerts(ws)
     # the second run is three months later: nobody bought since, so customers slide
     with Workspace(tmp_path / "ws.duckdb") as ws:
-        pipeline.analyse(ws, AnalysisConfig(as_of=dt.date(2025, 3, 31)), stages=OURS)
+        pipeline.analyse(ws, AnalysisConfig(as_of=dt.date(2025, 3, 31)), stages=our_stages)
         table, now, before = cell_alerts(ws)
         assert (now, before) == (2, 1)
         alerts = {r["customer_id"]: r for r in table.to_pylist()}
@@ -198,11 +147,12 @@ def test_targets_and_alerts_between_two_runs(files, tmp_path):
             target_list(ws, ["ZZ"])
 
 
-def test_spark_gives_the_same_stages_scores_and_flows(files, tmp_path, spark_engine):
-    duck = _run(files, tmp_path)
+def test_spark_gives_the_same_stages_scores_and_flows(run_stages, our_stages, as_of, tmp_path,
+                                                     spark_engine):
+    duck = run_stages()
     with Workspace(tmp_path / "ws.duckdb") as ws:
-        spark = pipeline.analyse(ws, AnalysisConfig(as_of=AS_OF), engine=spark_engine,
-                                 stages=OURS)
+        spark = pipeline.analyse(ws, AnalysisConfig(as_of=as_of), engine=spark_engine,
+                                 stages=our_stages)
         flows = {i: ws.result(name, i).to_pylist() for i in (duck.run_id, spark.run_id)
                  for name in ("lifecycle_flows",)}
     a = {r["customer_id"]: r for r in duck.customers.to_pylist()}

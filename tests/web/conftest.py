@@ -62,3 +62,12 @@ def shot(page, name: str) -> Path:
     page.wait_for_timeout(400)  # let chart animations finish
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sign_in(page, server, role: str) -> None:
+    """Sign in to the dashboard with the token of ``role``; ends on the overview page."""
+    page.goto(server.url + "/")
+    page.wait_for_url("**/login**")
+    page.fill("#token", server.tokens[role])
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url(server.url + "/")

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import math
 
-from .conftest import shot
-from .test_dashboard import sign_in
+from .conftest import shot, sign_in
 
 #: Every visible run of text a chart draws (zrender draws a label as "tspan" elements), its box
 #: in canvas pixels, and the canvas size.

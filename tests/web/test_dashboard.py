@@ -4,15 +4,7 @@ screenshot under test-output/screenshots/."""
 
 from __future__ import annotations
 
-from .conftest import shot
-
-
-def sign_in(page, server, role: str) -> None:
-    page.goto(server.url + "/")
-    page.wait_for_url("**/login**")
-    page.fill("#token", server.tokens[role])
-    page.click("#login-form button[type=submit]")
-    page.wait_for_url(server.url + "/")
+from .conftest import shot, sign_in
 
 
 def test_a_manager_reads_the_dashboard(page, web_server):

@@ -11,7 +11,7 @@ import threading
 import httpx
 import pytest
 
-from .test_dashboard import sign_in
+from .conftest import sign_in
 
 ATTACK = """<!doctype html><html><body><p id="done">…</p>
 <form id="form" method="post" enctype="multipart/form-data" action="{target}/api/v1/runs/upload">

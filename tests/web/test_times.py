@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from .test_dashboard import sign_in
+from .conftest import sign_in
 
 
 def test_run_times_are_shown_in_the_readers_time_zone(browser, web_server):

@@ -25,13 +25,15 @@ from urllib.parse import urlsplit
 from fastapi import HTTPException, Request
 
 from ..workspace import Workspace
-from .insights import PERSONAL_COLUMNS
 from .tokens import TokenExpired, TokenInfo, role_at_least, verify_key, verify_token
 
 __all__ = ["Principal", "Access", "SESSION_COOKIE", "mask_row", "MASK", "same_origin",
            "check_origin"]
 
 SESSION_COOKIE = "cvm_session"
+#: Customer fields that identify a person; masked for viewers.
+PERSONAL_COLUMNS = ("name", "phone", "email", "national_id", "id_number", "address",
+                    "birth_date")
 MASK = "***"
 _TOKEN_TTL = 5.0  # seconds a verified token is trusted before it is checked again
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

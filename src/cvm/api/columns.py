@@ -42,6 +42,7 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "source": ("Source", "来源"),
     "source_customer_id": ("Id in the source", "来源客户编号"),
     "method": ("Matched by", "匹配方式"),
+    "file": ("Source file", "来源文件"),
     "signup_date": ("Signed up", "注册日期"),
     "birth_date": ("Birth date", "出生日期"),
     "gender": ("Gender", "性别"),

@@ -17,16 +17,16 @@ True
 
 from __future__ import annotations
 
-import json
 import math
 import threading
-from collections import OrderedDict
-from typing import Any, Callable, Collection
+from typing import Collection
 
+from .. import insights
+from ..errors import CvmError
+from ..insights import BadQuery, NotFound, RunWording, StoredResults
 from ..workspace import Workspace
-from . import insights
-from .wording import RunWording
 from .listing import CustomerIndex
+from .redaction import public_error
 
 __all__ = ["ResultsReader", "NotFound", "BadQuery", "MaskedColumn", "CustomerQuery",
            "LIST_COLUMNS", "SEARCH_COLUMNS"]
@@ -42,21 +42,11 @@ LIST_COLUMNS = (
 SEARCH_COLUMNS = ("customer_id", "name", "phone", "email")
 _FILTERS = {"segment": "rfm_segment", "cell": "matrix_cell", "stage": "lifecycle_stage",
             "abc": "abc_class", "quadrant": "value_quadrant"}
-_CACHE_SIZE = 512
 #: How many leading rows of a filtered, sorted customer list are remembered (as row ids)
 _ORDER_ROWS = 5_000
-_UNKNOWN = object()
 
 
-class NotFound(LookupError):
-    """No such run, customer or result table."""
-
-
-class BadQuery(ValueError):
-    """A filter, sort column or parameter the results cannot answer."""
-
-
-class MaskedColumn(PermissionError):
+class MaskedColumn(CvmError, PermissionError):
     """A sort by a column the caller sees masked (its order would give the values away)."""
 
 
@@ -119,135 +109,14 @@ class CustomerQuery:
                 tuple(sorted(self.masked)) if self.search else ())
 
 
-class ResultsReader:
-    """Read-only views of a workspace's runs; thread-safe (one DuckDB cursor per thread)."""
+class ResultsReader(StoredResults):
+    """Read-only views of a workspace's runs for the API; thread-safe (one DuckDB cursor per
+    thread). The figures come from :mod:`cvm.insights`, cached by run."""
 
     def __init__(self, ws: Workspace):
-        self.ws = ws
-        self._local = threading.local()
-        self._cache: OrderedDict[tuple, Any] = OrderedDict()
-        self._cache_lock = threading.Lock()
-        self._cursors: list = []
-        self._latest: object = _UNKNOWN
+        super().__init__(ws)
         self._indexes: dict[int, CustomerIndex] = {}
         self._index_lock = threading.Lock()
-
-    # -- plumbing --------------------------------------------------------------------------
-
-    def _cursor(self):
-        cur = getattr(self._local, "cursor", None)
-        if cur is None:
-            cur = self.ws.con.cursor()
-            self._local.cursor = cur
-            with self._cache_lock:
-                self._cursors.append(cur)
-        return cur
-
-    def close(self) -> None:
-        with self._cache_lock:
-            for cur in self._cursors:
-                try:
-                    cur.close()
-                except Exception:  # noqa: BLE001 - closing a cursor of a closed database
-                    pass
-            self._cursors.clear()
-
-    def rows(self, sql: str, params: list | None = None) -> list[dict]:
-        cur = self._cursor()
-        result = cur.execute(sql, params or [])
-        names = [d[0] for d in result.description]
-        return [dict(zip(names, (_clean(v) for v in row))) for row in result.fetchall()]
-
-    def scalar(self, sql: str, params: list | None = None):
-        return self._cursor().execute(sql, params or []).fetchall()[0][0]
-
-    def cached(self, key: tuple, compute: Callable[[], Any]) -> Any:
-        with self._cache_lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        value = compute()
-        with self._cache_lock:
-            self._cache[key] = value
-            while len(self._cache) > _CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return value
-
-    def tables(self) -> set[str]:
-        return {r["table_name"] for r in self.rows(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")}
-
-    def columns(self, run_id: int, name: str = "customers") -> dict[str, str]:
-        """Column name → DuckDB type of a run's result table."""
-        def compute():
-            rows = self.rows("SELECT column_name, data_type FROM duckdb_columns() "
-                             "WHERE schema_name = 'main' AND table_name = ?",
-                             [f"run_{run_id}_{name}"])
-            if not rows:
-                raise NotFound(f"run {run_id} has no {name} table")
-            return {r["column_name"]: r["data_type"] for r in rows}
-        return self.cached(("columns", run_id, name), compute)
-
-    # -- runs ------------------------------------------------------------------------------
-
-    def runs(self) -> list[dict]:
-        return self.rows("SELECT run_id, status, started_at, finished_at, as_of, engine, error "
-                         "FROM runs ORDER BY run_id")
-
-    def latest_run(self) -> int | None:
-        """The last complete run. Remembered until :meth:`runs_changed` (the server's run queue
-        calls it when a run ends; this process owns the workspace, so no run ends unseen)."""
-        latest = self._latest
-        if latest is _UNKNOWN:
-            latest = self.scalar("SELECT max(run_id) FROM runs WHERE status = 'complete'")
-            self._latest = latest
-        return latest
-
-    def runs_changed(self) -> None:
-        self._latest = _UNKNOWN
-
-    def peek(self, key: tuple):
-        """A cached figure, or ``None`` when it still has to be computed."""
-        with self._cache_lock:
-            return self._cache.get(key)
-
-    def resolve(self, run_id: int | None) -> int:
-        """The given run if it is complete, else the last complete run."""
-        if run_id is None:
-            run_id = self.latest_run()
-            if run_id is None:
-                raise NotFound("no complete run yet: start one (upload a file) first")
-            return run_id
-        status = self.rows("SELECT status FROM runs WHERE run_id = ?", [run_id])
-        if not status:
-            raise NotFound(f"no run {run_id}")
-        if status[0]["status"] != "complete":
-            raise NotFound(f"run {run_id} is {status[0]['status']}, it has no results")
-        return run_id
-
-    def summary(self, run_id: int) -> dict:
-        def compute():
-            text = self.scalar("SELECT summary FROM runs WHERE run_id = ?", [run_id])
-            return json.loads(text) if text else {}
-        return self.cached(("summary", run_id), compute)
-
-    def capabilities(self, run_id: int) -> dict[str, bool]:
-        """Which optional results this run has."""
-        cols = self.columns(run_id)
-        tables = self.tables()
-        return {
-            "clv": "clv" in cols,
-            "probability_alive": "probability_alive" in cols,
-            "lifecycle": "lifecycle_stage" in cols,
-            "matrix": "value_quadrant" in cols and "lifecycle_stage" in cols,
-            "clv_validation": bool(self._validation_tables(run_id, tables)),
-            "golden": "identity_golden" in tables or "golden" in tables,
-        }
-
-    def _validation_tables(self, run_id: int, tables: set[str] | None = None) -> list[str]:
-        prefix = f"run_{run_id}_"
-        return sorted(t for t in (tables or self.tables())
-                      if t.startswith(prefix) and "validation" in t)
 
     # -- aggregates ------------------------------------------------------------------------
 
@@ -281,7 +150,7 @@ class ResultsReader:
         return self.cached(("clv", run_id, lang), lambda: insights.clv(self, run_id, lang))
 
     def alerts(self, run_id: int | None, lang: str = "en") -> list[dict]:
-        return insights.alerts(self, run_id, lang)
+        return insights.alerts(self, run_id, lang, error_text=public_error)
 
     # -- customers -------------------------------------------------------------------------
 
@@ -292,7 +161,7 @@ class ResultsReader:
         where, params = query.where(set(cols))
         order = query.order_by(cols)
         show = [c for c in LIST_COLUMNS if c in cols]
-        table = f'"run_{run_id}_customers"'
+        table = f'"{Workspace.run_table(run_id, "customers")}"'
         direction = "DESC" if query.descending else "ASC"
         select = ", ".join(f'"{c}"' for c in show)
         offset = (query.page - 1) * query.page_size
@@ -306,7 +175,7 @@ class ResultsReader:
             total = self.cached(("count", run_id, query.key()), lambda: self.scalar(
                 f"SELECT count(*) FROM {table}{where}", params))
             ids = self.cached(("order", run_id, query.key(), query.sort, direction), lambda: [
-                r[0] for r in self._cursor().execute(
+                r[0] for r in self.cursor().execute(
                     f"SELECT rowid FROM {table}{where} {order} LIMIT {_ORDER_ROWS}",
                     params).fetchall()]) if end <= _ORDER_ROWS else None
         if end > _ORDER_ROWS:  # deep pages: one query
@@ -337,7 +206,7 @@ class ResultsReader:
         with self._index_lock:
             index = self._indexes.pop(run_id, None)
             if index is None:
-                index = CustomerIndex(self.ws.con.cursor(), f'"run_{int(run_id)}_customers"',
+                index = CustomerIndex(self.ws.con.cursor(), f'"{Workspace.run_table(run_id, "customers")}"',
                                       columns)
             self._indexes[run_id] = index
             while len(self._indexes) > 2:
@@ -363,7 +232,7 @@ class ResultsReader:
             else:
                 select.append(f'"{c}"')
         params = label_params + params
-        sql = f'SELECT {", ".join(select)} FROM "run_{run_id}_customers"{where} {order}'
+        sql = f'SELECT {", ".join(select)} FROM "{Workspace.run_table(run_id, "customers")}"{where} {order}'
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         cur = self.ws.con.cursor()
@@ -376,10 +245,3 @@ class ResultsReader:
 def _as_list(found) -> tuple[list[int], int]:
     ids, total = found
     return ids.tolist(), total
-
-
-def _clean(value):
-    """JSON-safe: NaN and infinities become null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from ..errors import CvmError
 from ..workspace import Workspace
 
 __all__ = ["ROLES", "TokenInfo", "TokenError", "TokenExpired", "create_token", "verify_token",
@@ -53,11 +54,11 @@ _TOUCH_EVERY = dt.timedelta(seconds=60)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
-class TokenError(ValueError):
+class TokenError(CvmError, ValueError):
     """A token cannot be created or revoked as asked (unknown role or key, bad expiry)."""
 
 
-class TokenExpired(Exception):
+class TokenExpired(CvmError):
     """The token is known and not revoked, but its expiry has passed."""
 
     def __init__(self, key: str, expires_at: dt.datetime):

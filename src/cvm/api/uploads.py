@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi import HTTPException, Request
 
+from ..errors import CvmError
 from ..ingest.readers import SourceError, check_workbook
 
 __all__ = ["SUPPORTED_SUFFIXES", "UploadError", "UploadGate", "check_upload", "safe_name"]
@@ -28,7 +29,7 @@ _NAME_BYTES = 100
 _DRAIN_BYTES = 1 << 20
 
 
-class UploadError(ValueError):
+class UploadError(CvmError, ValueError):
     """The uploaded file is not one cvm can read."""
 
 

@@ -18,6 +18,9 @@ import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape
+
+from ..errors import CvmError
 
 __all__ = ["main", "console", "output", "friendly_errors", "note", "warn", "quiet"]
 
@@ -49,34 +52,17 @@ def warn(message: str) -> None:
     console.print(f"[yellow]warning:[/] {message}")
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    """Every error a user can act on, from any layer (checked here once for all commands)."""
-    from ..config import ConfigError
-    from ..engine import MissingExtraError
-    from ..features.rfm_schemes import SchemeError
-    from ..identity import CustomerNotFound, DecisionError, LinkError
-    from ..ingest.columns import MappingError
-    from ..ingest.readers import SourceError
-    from ..models.scenario import ScenarioError
-    from ..pipeline import AnalysisError
-    from ..results import ResultsError
-    from ..segments.actions import SegmentError
-    from ..workspace import WorkspaceError
-
-    return (ConfigError, MissingExtraError, SchemeError, MappingError, SourceError,
-            AnalysisError, WorkspaceError, SegmentError, ScenarioError, LinkError,
-            DecisionError, CustomerNotFound, ResultsError)
-
-
 def friendly_errors(func):
-    """Turn the errors a user can act on into one clear message and exit code 2."""
+    """Turn the errors a user can act on (every :class:`~cvm.errors.CvmError`, from any layer)
+    into one clear message and exit code 2; any other error is a fault and keeps its traceback."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except _user_errors() as exc:
-            console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        except CvmError as exc:
+            # the message is text, not markup: "[seed12]" in it is shown, not taken for a style
+            console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
             sys.exit(2)
 
     return wrapper
@@ -114,3 +100,4 @@ from . import serve  # noqa: E402,F401  (serve, token, report)
 from . import clv  # noqa: E402,F401  (validate-clv, clv-scenario)
 from . import identity  # noqa: E402,F401  (link, customer)
 from . import segments  # noqa: E402,F401  (targets, alerts, matrix)
+from . import churn  # noqa: E402,F401  (churn validate)

@@ -325,7 +325,11 @@ def schemes():
     for name in list_schemes():
         scheme = load_scheme(name)
         output.print(f"[bold]{name}[/] ({scheme.kind}): "
-                      + ", ".join(f"{s.label_en} / {s.label_zh}" for s in scheme.segments))
+                     + ", ".join(f"{s.label_en} / {s.label_zh}" for s in scheme.segments),
+                     highlight=False)
+        for lang in ("en", "zh"):
+            if scheme.note(lang):
+                output.print(f"  {scheme.note(lang)}", highlight=False)
 
 
 @main.command()

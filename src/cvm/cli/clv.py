@@ -22,10 +22,17 @@ def _write_csv(frame, path: Path) -> None:
 
 
 @main.command("validate-clv")
-@click.option("--calibration-end", required=True, callback=_date, metavar="YYYY-MM-DD",
-              help="Last day of the calibration period the model is fitted on.")
+@click.option("--calibration-end", callback=_date, metavar="YYYY-MM-DD",
+              help="Last day of the calibration period the model is fitted on (required "
+                   "unless --run gives it).")
 @click.option("--holdout-end", callback=_date, metavar="YYYY-MM-DD",
-              help="Last day of the holdout period [default: the last purchase date].")
+              help="Last day of the holdout period [default: the last purchase date, or the "
+                   "run's as-of date with --run].")
+@click.option("--run", "run_id", type=click.IntRange(min=1), default=None,
+              help="Check the model of this complete run and keep the figures with it (the "
+                   "dashboard shows them): the holdout ends at the run's as-of date and, "
+                   "unless --calibration-end is given, is the last quarter of its history "
+                   "(at most 26 weeks).")
 @click.option("--workspace", default="cvm.duckdb", show_default=True,
               help="Workspace with the loaded transactions.")
 @click.option("--out", default="cvm-clv-validation", show_default=True,
@@ -39,7 +46,8 @@ def _write_csv(frame, path: Path) -> None:
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
               show_default=True, help="Where the table computations run.")
 @friendly_errors
-def validate_clv(calibration_end, holdout_end, workspace, out, clv_model, time_unit, lang, engine):
+def validate_clv(calibration_end, holdout_end, run_id, workspace, out, clv_model, time_unit, lang,
+                 engine):
     """Check the CLV purchase model against what customers did next.
 
     Fits the model on purchases up to --calibration-end, predicts each customer's repeat
@@ -47,18 +55,28 @@ def validate_clv(calibration_end, holdout_end, workspace, out, clv_model, time_u
     bias per customer, the weekly and cumulative tracking plots and the conditional
     expectations by calibration frequency. Writes OUT/report.html, OUT/clv_validation.csv (per
     customer), OUT/clv_tracking.csv, OUT/clv_conditional.csv and OUT/summary.json, and keeps
-    the figures in the workspace (table clv_validations).
+    the figures in the workspace (table clv_validations; with --run, also as the run's model
+    check, which the dashboard shows).
     """
+    from ..insights.holdout import run_as_of, run_calibration_end, store_run_holdout
     from ..models.validation import store_validation
     from ..stages.clv import validate_workspace
     from ..reports.clv import render_validation_report
     from ..workspace import Workspace
 
+    if calibration_end is None and run_id is None:
+        raise click.UsageError("give --calibration-end, or --run to check a run's model")
     with Workspace(workspace, create=False) as ws:
+        if run_id is not None:
+            as_of = run_as_of(ws, run_id)
+            holdout_end = holdout_end or as_of
+            calibration_end = calibration_end or run_calibration_end(ws, as_of)
         validation = validate_workspace(ws, calibration_end=calibration_end,
                                         holdout_end=holdout_end, model=clv_model,
                                         time_unit=time_unit, engine=engine)
         vid = store_validation(ws, validation)
+        if run_id is not None:
+            store_run_holdout(ws, run_id, validation)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     created = dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")
@@ -95,16 +113,34 @@ def validate_clv(calibration_end, holdout_end, workspace, out, clv_model, time_u
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the yearly figures as CSV.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print only {"revenue", "profit", "npv"}: undiscounted revenue and profit, '
+                   "and the net present value of the profit.")
 @friendly_errors
-def clv_scenario(scenario, csv_path):
+def clv_scenario(scenario, csv_path, as_json):
     """Value a planned relationship year by year: revenue, profit and NPV.
 
     SCENARIO is a TOML file of recurring purchases, yearly services and referred purchases
-    (see docs/clv-scenario.md and docs/clv-scenario-car-buyer.toml).
+    (see docs/clv-scenario.md and docs/clv-scenario-car-buyer.toml). Revenue and profit are
+    totalled undiscounted; the NPV discounts the profit.
     """
     from ..models.scenario import evaluate_scenario, load_scenario
 
     result = evaluate_scenario(load_scenario(scenario))
+    if as_json:
+        click.echo(json.dumps(result.totals()))
+    else:
+        _print_scenario(result)
+    if csv_path:
+        import pyarrow as pa
+
+        from ..results import write_table
+
+        write_table(pa.Table.from_pylist(result.rows()), Path(csv_path))
+        note(f"Yearly figures written to {csv_path}")
+
+
+def _print_scenario(result) -> None:
     sc = result.scenario
     cur = sc.currency
     table = Table(title=f"{sc.name}: {sc.years} years, discount rate {sc.discount_rate:.1%}, "
@@ -120,12 +156,6 @@ def clv_scenario(scenario, csv_path):
     table.add_row("total", f"{cur}{result.revenue:,.0f}", f"{cur}{result.profit:,.0f}", "",
                   f"{cur}{result.npv:,.0f}", "", style="bold")
     output.print(table)
-    output.print(f"Revenue {cur}{result.revenue:,.0f}, profit {cur}{result.profit:,.0f}, "
-                 f"net present value {cur}{result.npv:,.0f}.")
-    if csv_path:
-        import pyarrow as pa
-
-        from ..results import write_table
-
-        write_table(pa.Table.from_pylist(result.rows()), Path(csv_path))
-        note(f"Yearly figures written to {csv_path}")
+    output.print(f"Undiscounted, years 1-{sc.years}: revenue {cur}{result.revenue:,.0f}, "
+                 f"profit {cur}{result.profit:,.0f}. Discounted at {sc.discount_rate:.1%}: "
+                 f"net present value of the profit {cur}{result.npv:,.0f}.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -175,19 +176,24 @@ def report(workspace, run_id, fmt, lang, out):
     if fmt == "html":
         target.write_text(page, encoding="utf-8")
     else:
-        _pdf(page, target)
+        _pdf(page, target, lang or info.get("lang") or "en")
     note(f"Report of run {run_id} written to [bold]{target}[/]")
 
 
-def _pdf(page: str, target: Path) -> None:
-    """Print the HTML to PDF: WeasyPrint when installed, else headless chromium."""
+def _pdf(page: str, target: Path, lang: str) -> None:
+    """Print the HTML to PDF: WeasyPrint when installed, else headless chromium; Chinese with
+    the machine's fonts, else with the one cvm ships (:mod:`cvm.reports.typeface`)."""
+    from ..reports.charts import FONT_STACK
+    from ..reports.typeface import fontconfig_file, for_print
+
     try:
         from weasyprint import HTML
-    except ImportError:
+    except (ImportError, OSError):  # OSError: installed, but the system's Pango is missing
         HTML = None
     if HTML is not None:
-        HTML(string=page).write_pdf(str(target))
+        HTML(string=for_print(page, FONT_STACK, lang)).write_pdf(str(target))
         return
+    page = for_print(page, FONT_STACK, lang, faces=False)
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which(
         "google-chrome")
     if browser is None:
@@ -195,6 +201,7 @@ def _pdf(page: str, target: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "report.html"
         source.write_text(page, encoding="utf-8")
+        env = dict(os.environ, FONTCONFIG_FILE=str(fontconfig_file(Path(tmp))))
         subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
                         "--no-pdf-header-footer", f"--print-to-pdf={target.resolve()}",
-                        source.as_uri()], check=True, capture_output=True, timeout=120)
+                        source.as_uri()], check=True, capture_output=True, timeout=120, env=env)

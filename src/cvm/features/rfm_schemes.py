@@ -6,13 +6,15 @@ A scheme sorts every customer into exactly one of its segments. Three are built 
 (:func:`list_schemes`):
 
 ``seed4``
-    The RFM primer's four classes: high value, important to retain, new customer, low value. Each class
-    is a prototype (high = 5, middle = 3, low = 1); a cell goes to the nearest prototype by
-    Euclidean distance, ties to the less valuable class.
+    The RFM primer's four classes: high value, important to retain, new customer, low value, as
+    the primer defines them (a score of 4–5 is high, 3 middle, 1–2 low), with explicit rules for
+    the cells the primer leaves open: high value is only R, F and M all high; a frequent buyer is
+    never new or low value; a high spender who has lapsed is important to retain.
 ``cn8``
     The common Chinese eight classes: R, F and M each high or low against the mean score of all
     customers scored together. High means strictly above the mean; a score equal to the mean is
-    low.
+    low. Its 重要挽留客户 (R low, F low, M high) is not seed4's 重要挽留客户 (the primer's R low,
+    F high, M middle); each scheme's ``note_en``/``note_zh`` says which one it means.
 ``std11``
     The eleven-segment map from Champions to Lost, on R against F and M.
 
@@ -30,6 +32,9 @@ schemes use. Top-level keys:
     ``"cells"`` (default) or ``"mean_split"``.
 ``description``
     Optional free text.
+``note_en``, ``note_zh``
+    Optional: what the segment names mean in this scheme, shown with the segment table in
+    reports and by ``cvm schemes`` (both or neither).
 ``segments``
     A list, in display order. Each segment has ``key`` (lower-case ASCII letters, digits and
     ``_``, starting with a letter), ``label_en``, ``label_zh``, and optionally ``description_en``
@@ -87,6 +92,8 @@ import ibis
 import ibis.expr.types as ir
 import yaml
 
+from ..errors import CvmError
+
 __all__ = [
     "ALL_CELLS",
     "Segment",
@@ -108,7 +115,7 @@ _KEY_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
 _ANY = frozenset("xX*?")
 _SCORE_COLUMNS = ("r_score", "f_score", "m_score")
 
-_TOP_KEYS = ("name", "kind", "description", "segments")
+_TOP_KEYS = ("name", "kind", "description", "note_en", "note_zh", "segments")
 _SEGMENT_KEYS = ("key", "label_en", "label_zh", "description_en", "description_zh")
 _KIND_KEYS = {"cells": ("cells", "ranges"), "mean_split": ("split",)}
 
@@ -155,11 +162,21 @@ class RFMScheme:
     cell_map: Mapping[str, str] = field(default_factory=dict, hash=False)
     split_map: Mapping[str, str] = field(default_factory=dict, hash=False)
     description: str = ""
+    note_en: str = ""
+    note_zh: str = ""
 
     @property
     def keys(self) -> tuple[str, ...]:
         """The segment keys in display order."""
         return tuple(s.key for s in self.segments)
+
+    def note(self, lang: str) -> str:
+        """The scheme's note in ``lang`` (empty when it has none): what its segment names mean.
+
+        >>> "R low, F low, M high" in load_scheme("cn8").note("en")
+        True
+        """
+        return self.note_zh if _language(lang) == "zh" else self.note_en
 
     def segment(self, key: str) -> Segment:
         """The segment with this key."""
@@ -170,7 +187,7 @@ class RFMScheme:
                        f"its segments are {', '.join(self.keys)}")
 
 
-class SchemeError(ValueError):
+class SchemeError(CvmError, ValueError):
     """A scheme that cannot be loaded: unreadable, malformed, or not covering every cell exactly
     once. ``gaps`` holds the cells (or high/low combinations) with no segment and ``overlaps``
     maps each cell claimed more than once to the keys of the segments claiming it."""
@@ -390,6 +407,9 @@ def _build_scheme(data: object, source: str, default_name: str) -> RFMScheme:
     if kind not in _KINDS:
         raise SchemeError(f"{source}: kind must be one of {_listing(_KINDS)}, not {kind!r}")
     description = _text(data, "description", "scheme", problems, required=False)
+    notes = {k: _text(data, k, "scheme", problems, required=False) for k in ("note_en", "note_zh")}
+    if bool(notes["note_en"]) != bool(notes["note_zh"]):
+        problems.append("give both note_en and note_zh, or neither")
     entries = data.get("segments")
     if not isinstance(entries, list) or not entries:
         problems.append("segments must be a non-empty list of segment tables")
@@ -419,7 +439,7 @@ def _build_scheme(data: object, source: str, default_name: str) -> RFMScheme:
         name=name.strip(), kind=kind, segments=tuple(segments),
         cell_map=owner if kind == "cells" else MappingProxyType({}),
         split_map=owner if kind == "mean_split" else MappingProxyType({}),
-        description=description,
+        description=description, **notes,
     )
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["WeightsError", "AHPResult", "EntropyResult", "RANDOM_INDEX", "ahp_weights",
            "entropy_weights", "normalise_weights"]

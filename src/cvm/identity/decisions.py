@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from ..errors import CvmError
 from ..spreadsheet import formula_text
 from ..workspace import Workspace
 
@@ -40,7 +41,7 @@ _NO = {"reject", "rejected", "separate", "no", "n", "different", "nonmatch", "0"
 _KINDS = {"accept": "link", "must-link": "link", "reject": "separate", "cannot-link": "separate"}
 
 
-class DecisionError(ValueError):
+class DecisionError(CvmError, ValueError):
     """A pair file cannot be read; the message names the file, row and problem."""
 
 

@@ -41,6 +41,7 @@ from ..engine import ENGINES
 from ..ingest.load import LoadReport, load_customers
 from ..workspace import Workspace
 from .clusters import assign_ids, cluster_records
+from ..errors import CvmError
 from .decisions import DECISIONS_DDL, Decision, store_decisions, stored_decisions
 from .golden import Survivorship, golden_records
 from .model import COMPARISONS, score_pairs
@@ -67,7 +68,7 @@ CREATE TABLE IF NOT EXISTS identity_rejects (
 """
 
 
-class LinkError(RuntimeError):
+class LinkError(CvmError, RuntimeError):
     """Linking cannot run (no customer records, or settings that contradict each other)."""
 
 

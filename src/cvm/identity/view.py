@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import CvmError
 from ..workspace import Workspace
 
 __all__ = ["CustomerView", "customer_view", "CustomerNotFound"]
@@ -18,7 +19,7 @@ _SCORE_COLUMNS = ("rfm_cell", "rfm_segment_label", "abc_class", "monetary_total"
                   "lifecycle_stage", "value_quadrant", "clv", "probability_alive")
 
 
-class CustomerNotFound(LookupError):
+class CustomerNotFound(CvmError, LookupError):
     """No customer has this id."""
 
 
@@ -30,39 +31,68 @@ class CustomerView:
     transactions: dict
     history: list[dict] = field(default_factory=list)
     merged_ids: list[str] = field(default_factory=list)
+    #: the latest purchases, newest first (as many as asked for)
+    purchases: list[dict] = field(default_factory=list)
 
 
-def _resolve(ws: Workspace, ident: str) -> str:
-    rows = ws.query("SELECT DISTINCT customer_id FROM xref WHERE customer_id = ?", [ident])
+class _Reader:
+    """Queries on the workspace: under its lock, or on a cursor of the caller's (a reader on
+    another thread reads through its own cursor, and does not wait for a run writing)."""
+
+    def __init__(self, ws: Workspace, cursor=None):
+        self.ws, self.cursor = ws, cursor
+
+    def query(self, sql: str, params: list) -> list[tuple]:
+        if self.cursor is not None:
+            return self.cursor.execute(sql, params).fetchall()
+        return self.ws.query(sql, params)
+
+    def dicts(self, sql: str, params: list) -> list[dict]:
+        if self.cursor is not None:
+            cur = self.cursor.execute(sql, params)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+        with self.ws._lock:
+            cur = self.ws.con.execute(sql, params)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.query("SELECT 1 FROM information_schema.tables WHERE table_name = ?",
+                               [name]))
+
+
+def _resolve(db: _Reader, ident: str) -> str:
+    rows = db.query("SELECT DISTINCT customer_id FROM xref WHERE customer_id = ?", [ident])
     if rows:
         return rows[0][0]
     source, _, sid = ident.partition(":")
     if sid:
-        rows = ws.query("SELECT customer_id FROM xref WHERE source = ? AND source_customer_id = ?",
+        rows = db.query("SELECT customer_id FROM xref WHERE source = ? AND source_customer_id = ?",
                         [source, sid])
         if rows:
             return rows[0][0]
-    rows = ws.query("SELECT DISTINCT customer_id FROM xref WHERE source_customer_id = ?", [ident])
+    rows = db.query("SELECT DISTINCT customer_id FROM xref WHERE source_customer_id = ?", [ident])
     if len(rows) == 1:
         return rows[0][0]
     if len(rows) > 1:
         raise CustomerNotFound(f"{ident!r} is an id in several sources; write it as source:id "
                                f"({', '.join(sorted(r[0] for r in rows))})")
-    if _has_table(ws, "identity_events"):
-        rows = ws.query("SELECT customer_id FROM identity_events WHERE event = 'merge' AND "
+    if db.has_table("identity_events"):
+        rows = db.query("SELECT customer_id FROM identity_events WHERE event = 'merge' AND "
                         "other_id = ? ORDER BY link_id DESC LIMIT 1", [ident])
         if rows:
-            return _resolve(ws, rows[0][0])
-    close = _close_ids(ws, sid or ident)
-    raise CustomerNotFound(f"no customer {ident!r} in workspace {ws.path}"
+            return _resolve(db, rows[0][0])
+    close = _close_ids(db, sid or ident)
+    raise CustomerNotFound(f"no customer {ident!r} in workspace {db.ws.path}"
                            + (f"; did you mean {' or '.join(map(repr, close))}?" if close else ""))
 
 
-def _close_ids(ws: Workspace, ident: str, limit: int = 5) -> list[str]:
+def _close_ids(db: _Reader, ident: str, limit: int = 5) -> list[str]:
     """Ids that differ from ``ident`` only by leading zeros, letter case or surrounding spaces
     (``1`` → ``00001``, ``c001`` → ``C001``), as unified ids or as source ids."""
     key = "ltrim(lower(trim({})), '0')"
-    rows = ws.query(
+    rows = db.query(
         f"SELECT DISTINCT id FROM (SELECT customer_id AS id FROM xref WHERE "
         f"{key.format('customer_id')} = {key.format('?')} UNION ALL "
         f"SELECT source || ':' || source_customer_id FROM xref WHERE "
@@ -71,58 +101,62 @@ def _close_ids(ws: Workspace, ident: str, limit: int = 5) -> list[str]:
     return [r[0] for r in rows if r[0] != ident]
 
 
-def _has_table(ws: Workspace, name: str) -> bool:
-    return bool(ws.query("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [name]))
+def customer_view(ws: Workspace, ident: str, *, history_columns: tuple[str, ...] = _SCORE_COLUMNS,
+                  last_runs: int | None = None, recent_purchases: int = 0,
+                  cursor=None) -> CustomerView:
+    """The 360° view of the customer ``ident`` names.
 
-
-def _dicts(ws: Workspace, sql: str, params: list) -> list[dict]:
-    with ws._lock:
-        cur = ws.con.execute(sql, params)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
-
-
-def customer_view(ws: Workspace, ident: str) -> CustomerView:
-    """The 360° view of the customer ``ident`` names."""
-    cid = _resolve(ws, ident)
+    ``history_columns`` are the run columns the history shows (those a run has), over the last
+    ``last_runs`` complete runs (all by default); ``recent_purchases`` the number of latest
+    purchases listed. ``cursor``: a cursor on the workspace to read through instead of the
+    workspace's own connection.
+    """
+    db = _Reader(ws, cursor)
+    cid = _resolve(db, ident)
     merged = []
-    if _has_table(ws, "identity_events"):
-        merged = [r[0] for r in ws.query(
+    if db.has_table("identity_events"):
+        merged = [r[0] for r in db.query(
             "SELECT DISTINCT other_id FROM identity_events WHERE event = 'merge' AND "
             "customer_id = ? ORDER BY 1", [cid])]
     golden = None
-    if _has_table(ws, "identity_golden"):
-        rows = _dicts(ws, "SELECT * FROM identity_golden WHERE customer_id = ?", [cid])
+    if db.has_table("identity_golden"):
+        rows = db.dicts("SELECT * FROM identity_golden WHERE customer_id = ?", [cid])
         golden = rows[0] if rows else None
-    records = _dicts(ws, """
-        SELECT s.source, s.source_customer_id, s.name, s.phone, s.email, s.birth_date,
-               s.national_id, s.city, s.gender, s.address, s.signup_date, s.owner, x.method,
+    # every source id linked to the customer, with its customer record when a list gave one
+    records = db.dicts("""
+        SELECT x.source, x.source_customer_id,
+               s.* EXCLUDE (source, source_customer_id, file_id, source_row), x.method,
                f.name AS file
-        FROM source_customers s JOIN xref x USING (source, source_customer_id)
+        FROM xref x LEFT JOIN source_customers s USING (source, source_customer_id)
         LEFT JOIN files f ON f.file_id = s.file_id
-        WHERE x.customer_id = ? ORDER BY s.source, s.source_customer_id""", [cid])
-    tx = _dicts(ws, """
+        WHERE x.customer_id = ? ORDER BY x.source, x.source_customer_id""", [cid])
+    tx = db.dicts("""
         SELECT count(*) AS transactions, count(DISTINCT purchase_date) AS purchase_days,
                min(purchase_date) AS first_purchase, max(purchase_date) AS last_purchase,
                sum(amount) AS total_amount, avg(amount) AS average_amount,
                string_agg(DISTINCT source, ', ' ORDER BY source) AS sources
         FROM unified_transactions WHERE customer_id = ?""", [cid])[0]
+    purchases = db.dicts(
+        "SELECT purchase_time, purchase_date, amount, quantity, order_id, product, category, "
+        "channel, store, source FROM unified_transactions WHERE customer_id = ? "
+        f"ORDER BY purchase_time DESC LIMIT {int(recent_purchases)}",
+        [cid]) if recent_purchases > 0 else []
     history = []
     ids = [cid, *merged]
     marks = ", ".join("?" for _ in ids)
-    for run in ws.runs():
-        if run["status"] != "complete":
+    runs = db.query("SELECT run_id, as_of FROM runs WHERE status = 'complete' ORDER BY run_id",
+                    [])
+    for run_id, as_of in runs[-last_runs:] if last_runs else runs:
+        table = Workspace.run_table(run_id, "customers")
+        if not db.has_table(table):
             continue
-        table = f"run_{run['run_id']}_customers"
-        if not _has_table(ws, table):
-            continue
-        available = {r[0] for r in ws.query(
+        available = {r[0] for r in db.query(
             "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table])}
-        cols = [c for c in _SCORE_COLUMNS if c in available]
+        cols = [c for c in history_columns if c in available]
         if not cols:
             continue
-        rows = _dicts(ws, f'SELECT customer_id, {", ".join(cols)} FROM "{table}" '
-                          f"WHERE customer_id IN ({marks})", ids)
-        for row in rows:
-            history.append({"run_id": run["run_id"], "as_of": run["as_of"], **row})
-    return CustomerView(cid, golden, records, tx, history, merged)
+        rows = db.dicts(f'SELECT customer_id, {", ".join(cols)} FROM "{table}" '
+                        f"WHERE customer_id IN ({marks})", ids)
+        for row in sorted(rows, key=lambda r: ids.index(r["customer_id"])):
+            history.append({"run_id": run_id, "as_of": as_of, **row})
+    return CustomerView(cid, golden, records, tx, history, merged, purchases)

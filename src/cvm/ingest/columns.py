@@ -13,13 +13,14 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
+from ..errors import CvmError
 from ..schema import Field
 
 __all__ = ["ColumnMatch", "MappingError", "normalise_header", "guess_columns", "guess_by_content",
            "resolve_columns"]
 
 
-class MappingError(ValueError):
+class MappingError(CvmError, ValueError):
     """The source's columns cannot be matched to the required fields."""
 
 

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ..config import IngestOptions
+from ..errors import CvmError
 
 __all__ = ["RawTable", "SourceError", "read_source", "source_kind", "table_kind", "source_name",
            "ACCEPTED", "check_workbook", "MAX_WORKBOOK_BYTES", "MAX_WORKBOOK_RATIO"]
@@ -44,7 +45,7 @@ MAX_WORKBOOK_RATIO = 100
 _RATIO_FROM_BYTES = 1 << 20
 
 
-class SourceError(ValueError):
+class SourceError(CvmError, ValueError):
     """A source cannot be read at all; the message names it and says what to do."""
 
 

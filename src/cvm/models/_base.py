@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
+from ..errors import CvmError
 from ._data import read_horizon, rf_stats, wsum
 
 __all__ = ["MaximumLikelihoodModel", "NotFittedError", "RFModel", "PROCESS_TITLES"]
@@ -31,7 +32,7 @@ PROCESS_TITLES = {"purchase": "purchase process", "dropout": "dropout process",
                   "spend": "spend process", "model": "model"}
 
 
-class NotFittedError(ValueError, AttributeError):
+class NotFittedError(CvmError, ValueError, AttributeError):
     """Raised when a prediction is asked of a model that has not been fitted."""
 
 

@@ -15,12 +15,17 @@ year:
 - year k's profit is discounted by (1 + discount_rate)^-(k-1) when cash flows fall at the start
   of each year (``timing = "start"``, default: the first purchase is made today) or
   (1 + discount_rate)^-k at the end (``timing = "end"``). NPV is the sum of discounted profit.
+
+Revenue and profit are the undiscounted sums over the years (what the lecture notes' slide quotes:
+"总收入=~800万 总利润=~51万"); only the NPV is discounted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..errors import CvmError
 
 __all__ = ["ScenarioError", "ScenarioItem", "Scenario", "ScenarioYear", "ScenarioResult",
            "load_scenario", "parse_scenario", "evaluate_scenario", "ITEM_KINDS"]
@@ -29,7 +34,7 @@ __all__ = ["ScenarioError", "ScenarioItem", "Scenario", "ScenarioYear", "Scenari
 ITEM_KINDS = ("purchase", "service", "referral")
 
 
-class ScenarioError(ValueError):
+class ScenarioError(CvmError, ValueError):
     """A scenario file is wrong; the message names the item and the field."""
 
 
@@ -94,6 +99,16 @@ class ScenarioResult:
     @property
     def npv(self) -> float:
         return self.years[-1].cumulative_npv if self.years else 0.0
+
+    def totals(self) -> dict[str, float]:
+        """Undiscounted revenue and profit over the horizon, and the NPV of the profit.
+
+        >>> evaluate_scenario(parse_scenario({"years": 2, "discount_rate": 0.1,
+        ...     "purchase": [{"price": 100, "margin": 0.2}]})).totals()
+        {'revenue': 200.0, 'profit': 40.0, 'npv': 38.18}
+        """
+        return {"revenue": round(self.revenue, 2), "profit": round(self.profit, 2),
+                "npv": round(self.npv, 2)}
 
     def rows(self) -> list[dict]:
         """One dict per year (for CSV and tables)."""

@@ -1,6 +1,7 @@
-"""Customer lifetime value in the reports: the purchase model's section of the main report
-(model, parameters with standard errors, fit quality, the fit histogram) and the
-self-contained calibration / holdout validation report of ``cvm validate-clv``.
+"""Customer lifetime value in the reports: the CLV stage's sections of the main report (the
+CLV distribution, the probability of being alive, and the purchase model: parameters with
+standard errors, fit quality, the fit histogram) and the self-contained calibration / holdout
+validation report of ``cvm validate-clv``.
 
 Charts follow :mod:`cvm.reports.charts` (inline SVG, Okabe–Ito colours, text drawn by the
 browser); words are in :data:`CLV_TEXT`, English and Chinese with the same keys.
@@ -9,14 +10,19 @@ browser); words are in :data:`CLV_TEXT`, English and Chinese with the same keys.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
+from cvm.reports import charts
 from cvm.reports.charts import BLUE, GREY, MUTED, ORANGE, _figure, _render, _style
-from cvm.reports.formatting import format_int, format_number, format_percent
-from cvm.reports.html import Column, Section, Table, _environment, page_styles
-from cvm.reports.labels import labels_for
+from cvm.reports.formatting import format_int, format_money, format_number, format_percent
+from cvm.reports.labels import LABELS, LANGUAGES, labels_for
+from cvm.reports.page import environment, page_styles
+from cvm.reports.sections import Column, Content, ReportSection, RunResults, Section, Table
+from cvm.reports.summary import KeyFigure, top_share_of
 
 __all__ = [
     "CLV_TEXT",
+    "SECTIONS",
     "clv_model_sections",
     "conditional_svg",
     "frequency_fit_svg",
@@ -226,12 +232,61 @@ def clv_model_sections(run_info: dict, lang: str) -> list[Section]:
     return [Section("clv-model", title, note, [svg], tables)]
 
 
+def _clv(results: RunResults) -> Content | None:
+    customers, labels, symbol = results.buyers, results.labels, results.symbol
+    if "clv" not in customers.columns:
+        return None
+    top = float(results.pareto.get("top_share", 0.2))
+    clv = pd.to_numeric(customers["clv"], errors="coerce")
+    svg = charts.distribution_svg(clv, labels, axis_key="axis_clv", chart_id="clv",
+                                  title=labels["section_clv"], symbol=symbol)
+    share = top_share_of(clv, top)
+    rows = [[labels["stat_total"], format_money(clv.sum(), symbol)],
+            [labels["stat_mean"], format_money(clv.mean(), symbol)],
+            [labels["stat_median"], format_money(clv.median(), symbol)],
+            [labels["stat_p90"], format_money(clv.quantile(0.9), symbol)],
+            [labels.fmt("stat_top", top=format_percent(top)), format_percent(share, 1)]]
+    table = Table([Column(labels["col_statistic"]), Column(labels["col_amount"], True)], rows,
+                  narrow=True)
+    return Content(labels["note_clv"], [svg], [table])
+
+
+def _alive(results: RunResults) -> Content | None:
+    customers, labels = results.buyers, results.labels
+    if "probability_alive" not in customers.columns:
+        return None
+    alive = pd.to_numeric(customers["probability_alive"], errors="coerce")
+    svg = charts.distribution_svg(alive, labels, axis_key="axis_probability_alive",
+                                  chart_id="alive", title=labels["section_alive"],
+                                  money=False, bounds=(0.0, 1.0))
+    rows = [[labels["stat_mean_probability"], format_percent(alive.mean(), 1)],
+            [labels["stat_below_half"], format_percent((alive < 0.5).mean(), 1)]]
+    table = Table([Column(labels["col_statistic"]), Column(labels["col_amount"], True)], rows,
+                  narrow=True)
+    return Content(labels["note_alive"], [svg], [table])
+
+
+def _model(results: RunResults) -> Content | None:
+    sections = clv_model_sections(results.run_info, results.lang)
+    if not sections:
+        return None
+    (section,) = sections
+    return Content(section.note, section.charts, section.tables)
+
+
+SECTIONS = (
+    ReportSection("clv", {lang: LABELS[lang]["section_clv"] for lang in LANGUAGES}, 60, _clv),
+    ReportSection("alive", {lang: LABELS[lang]["section_alive"] for lang in LANGUAGES}, 70,
+                  _alive),
+    ReportSection("clv-model", {lang: CLV_TEXT[lang]["section_model"] for lang in LANGUAGES}, 90,
+                  _model),
+)
+
+
 # -- the validation report ------------------------------------------------------------------
 
 def render_validation_report(validation, *, lang: str = "en", created: str = "") -> str:
     """The self-contained HTML report of a :class:`~cvm.models.validation.HoldoutValidation`."""
-    from cvm.reports.summary import KeyFigure
-
     labels = labels_for(lang)
     m = validation.metrics
     model = validation.choice.as_dict()
@@ -278,7 +333,7 @@ def render_validation_report(validation, *, lang: str = "en", created: str = "")
             (_text(lang, "meta_model"), model["title"])]
     if created:
         meta.append((_text(lang, "meta_created"), created))
-    return _environment().get_template("report.html.j2").render(
+    return environment().get_template("report.html.j2").render(
         lang="zh-CN" if lang == "zh" else "en", labels=labels,
         title=_text(lang, "title_validation"), meta=meta, figures=figures, sources=None,
         reasons=[], no_rejects=False, sentences=sentences, sections=sections, footer=created,

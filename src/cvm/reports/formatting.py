@@ -16,6 +16,7 @@ __all__ = [
     "format_number",
     "format_percent",
     "format_money",
+    "money_digits",
     "format_compact",
     "format_date",
     "format_datetime",
@@ -79,6 +80,17 @@ def format_money(value, symbol: str = "", digits: int | None = None) -> str:
         digits = 0 if abs(value) >= 1000 else 2
     sign = "-" if value < 0 else ""
     return f"{sign}{symbol}{abs(value):,.{digits}f}"
+
+
+def money_digits(amounts) -> int:
+    """Decimals for a column of amounts: none when any reaches 1,000, else cents — one choice
+    per column, so the decimal points line up.
+
+    >>> money_digits([12.5, 999.99]), money_digits([12.5, 1000])
+    (2, 0)
+    """
+    values = pd.to_numeric(pd.Series(amounts), errors="coerce").abs()
+    return 0 if len(values) and float(values.max()) >= 1000 else 2
 
 
 def format_compact(value, lang: str = "en", symbol: str = "") -> str:

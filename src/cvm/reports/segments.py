@@ -1,7 +1,8 @@
 """Report sections of the lifecycle, composite value and matrix stages: a one-page "what to do"
-from the playbook, the matrix as a heat map (customers and value share), the value quadrants
-(current against potential score, binned), the lifecycle funnel with stage economics, and the
-stage flows between as-of dates (a Sankey-style chart).
+from the playbook, the lifecycle stages (shares of customers and of value), the matrix as a heat
+map (customers and value share), the value quadrants (current against potential score, binned),
+the lifecycle funnel with stage economics, and the stage flows between as-of dates (a
+Sankey-style chart).
 
 Each section appears only when its stage ran (its figures are in ``run_info["stages"]``). Charts
 are drawn from aggregates, like every chart of the report, so they do not grow with customers.
@@ -14,6 +15,8 @@ import pandas as pd
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 
+from cvm.config import ABCOptions
+from cvm.reports import charts
 from cvm.reports.charts import (
     _HEAT,
     BLUE,
@@ -30,11 +33,11 @@ from cvm.reports.charts import (
     _style,
 )
 from cvm.reports.formatting import format_date, format_int, format_money, format_number, format_percent
-from cvm.reports.html import Column, Section, Table
-from cvm.reports.labels import Labels, stage_text
+from cvm.reports.labels import LABELS, LANGUAGES, STAGES, Labels, stage_text
+from cvm.reports.sections import Column, Content, ReportSection, RunResults, Table
 from cvm.reports.segment_text import ACTION_NAMES, PHASE_NAMES, QUADRANT_NAMES, SEGMENT_TEXT, TIER_NAMES
 
-__all__ = ["todo_sections", "segment_sections", "matrix_heatmap_svg", "quadrant_svg", "funnel_svg", "flows_svg"]
+__all__ = ["SECTIONS", "matrix_heatmap_svg", "quadrant_svg", "funnel_svg", "flows_svg"]
 
 STAGE_COLOURS = {"prospect": GREY, "exploration": SKY, "formation": BLUE, "stability": GREEN,
                  "decline": ORANGE, "churned": VERMILLION, "acquisition": SKY, "growth": BLUE,
@@ -58,8 +61,6 @@ def _cell_name(cell: str, lang: str) -> str:
     if group in QUADRANT_NAMES[lang]:
         return f"{group} · {PHASE_NAMES[lang].get(life, life)}"
     tier = TIER_NAMES[lang].get(group, group)
-    from cvm.reports.labels import STAGES
-
     return f"{tier} · {STAGES[lang].get(life, life)}"
 
 
@@ -68,37 +69,9 @@ def _actions(text: str, lang: str) -> str:
     return sep.join(ACTION_NAMES[lang].get(a.strip(), a.strip()) for a in text.split(","))
 
 
-def todo_sections(run_info: dict, labels: Labels, symbol: str = "") -> list[Section]:
-    """The one-page "what to do" from the playbook, when the matrix stage ran."""
-    matrix = (run_info.get("stages") or {}).get("matrix")
-    if not (matrix and matrix.get("cells")):
-        return []
-    return [_todo_section(matrix, _Text(labels), symbol)]
-
-
-def segment_sections(customers: pd.DataFrame, run_info: dict, labels: Labels,
-                     symbol: str = "") -> list[Section]:
-    """The matrix, quadrant, funnel and flow sections whose stages ran, in reading order."""
-    stages = run_info.get("stages") or {}
-    t = _Text(labels)
-    sections = []
-    matrix = stages.get("matrix")
-    value = stages.get("value")
-    lifecycle = stages.get("lifecycle")
-    if matrix and matrix.get("cells"):
-        sections.append(_matrix_section(matrix, value, run_info, t))
-    if value and {"current_value_score", "potential_value_score"} <= set(customers.columns):
-        sections.append(_quadrant_section(customers, value, run_info, t))
-    if lifecycle and lifecycle.get("economics"):
-        sections.append(_funnel_section(lifecycle, run_info, t, symbol))
-    if lifecycle and lifecycle.get("flows"):
-        sections.append(_flows_section(lifecycle, t))
-    return sections
-
-
 # -- what to do ------------------------------------------------------------------------------
 
-def _todo_section(matrix: dict, t: _Text, symbol: str) -> Section:
+def _todo_section(matrix: dict, t: _Text, symbol: str) -> Content:
     cells = [c for c in matrix["cells"] if c["customers"]]
     cells.sort(key=lambda c: (c["priority"], -c["customers"]))
     has_clv = any(c.get("avg_clv") is not None for c in cells)
@@ -112,7 +85,7 @@ def _todo_section(matrix: dict, t: _Text, symbol: str) -> Section:
              format_money(c.get("avg_clv"), symbol),
              format_money(c.get("expected_gain_per_customer"), symbol)] for c in cells]
     note = t("note_todo", clv_note="" if has_clv else t("note_todo_no_clv"))
-    return Section("todo", t("section_todo"), note, [], [Table(columns, rows)])
+    return Content(note, [], [Table(columns, rows)])
 
 
 # -- the matrix ------------------------------------------------------------------------------
@@ -141,8 +114,6 @@ def _group_name(key: str, lang: str) -> str:
         return PHASE_NAMES[lang][key]
     if key in TIER_NAMES[lang]:
         return TIER_NAMES[lang][key]
-    from cvm.reports.labels import STAGES
-
     return STAGES[lang].get(key, key)
 
 
@@ -184,7 +155,7 @@ def _draw_matrix(cells: list[dict], labels: Labels):
     return fig
 
 
-def _matrix_section(matrix: dict, value: dict | None, run_info: dict, t: _Text) -> Section:
+def _matrix_section(matrix: dict, value: dict | None, run_info: dict, t: _Text) -> Content:
     if matrix.get("scheme") == "tiers":
         basis = matrix.get("tier_basis", "composite")
         scheme = t("scheme_tiers", basis=TIER_NAMES[t.lang].get(basis, basis))
@@ -192,7 +163,7 @@ def _matrix_section(matrix: dict, value: dict | None, run_info: dict, t: _Text) 
         threshold = format_number((value or {}).get("threshold_current", 70), 0)
         scheme = t("scheme_seed12", threshold=threshold)
     svg = matrix_heatmap_svg(matrix["cells"], t.labels, t("section_matrix"))
-    return Section("matrix", t("section_matrix"), t("note_matrix", scheme=scheme), [svg], [])
+    return Content(t("note_matrix", scheme=scheme), [svg], [])
 
 
 # -- value quadrants ---------------------------------------------------------------------------
@@ -240,7 +211,7 @@ def _log_norm(counts: np.ndarray):
     return LogNorm(vmin=1, vmax=max(float(counts.max()), 2.0))
 
 
-def _quadrant_section(customers: pd.DataFrame, value: dict, run_info: dict, t: _Text) -> Section:
+def _quadrant_section(customers: pd.DataFrame, value: dict, run_info: dict, t: _Text) -> Content:
     frame = customers
     if "first_purchase" in frame.columns:
         frame = frame[frame["first_purchase"].notna()]
@@ -270,7 +241,7 @@ def _quadrant_section(customers: pd.DataFrame, value: dict, run_info: dict, t: _
         neutral = value.get("neutral_credit", 5)
         credit = t("credit_missing", neutral=format_number(neutral, 0))
     note = t("note_quadrants", method=method_text, weights=weights, credit=credit)
-    return Section("quadrants", t("section_quadrants"), note, [svg], [])
+    return Content(note, [svg], [])
 
 
 # -- funnel and economics ----------------------------------------------------------------------
@@ -298,7 +269,7 @@ def _draw_funnel(stages: list[str], counts: list[int], labels: Labels):
     return fig
 
 
-def _funnel_section(lifecycle: dict, run_info: dict, t: _Text, symbol: str) -> Section:
+def _funnel_section(lifecycle: dict, run_info: dict, t: _Text, symbol: str) -> Content:
     eco = lifecycle["economics"]
     period = lifecycle.get("period_days", 90)
     svg = funnel_svg([r["stage"] for r in eco], [r["customers"] for r in eco], t.labels,
@@ -325,8 +296,7 @@ def _funnel_section(lifecycle: dict, run_info: dict, t: _Text, symbol: str) -> S
     if has_profit:
         total += [format_money(sum(r["cost"] or 0 for r in eco), symbol),
                   format_money(sum(r["profit"] or 0 for r in eco), symbol), ""]
-    return Section("funnel", t("section_funnel"), t("note_funnel", period=period), [svg],
-                   [Table(columns, rows, total)])
+    return Content(t("note_funnel", period=period), [svg], [Table(columns, rows, total)])
 
 
 # -- flows -------------------------------------------------------------------------------------
@@ -393,12 +363,109 @@ def _draw_flows(history: list[dict], flows: list[dict], stages: list[str], label
     return fig
 
 
-def _flows_section(lifecycle: dict, t: _Text) -> Section:
+def _flows_section(lifecycle: dict, t: _Text) -> Content:
     history, flows = lifecycle.get("history") or [], lifecycle["flows"]
     stages = lifecycle.get("stages") or []
     dates = sorted({str(r["as_of"]) for r in history})
     sep = "、" if t.lang == "zh" else ", "
     note = t("note_flows", dates=sep.join(format_date(d, t.lang) for d in dates))
     svg = flows_svg(history, flows, stages, t.labels, t("section_flows"))
-    return Section("flows", t("section_flows"), note, [svg], [])
+    return Content(note, [svg], [])
 
+
+
+# -- lifecycle stages --------------------------------------------------------------------------
+
+def _value_column(pareto, customers: pd.DataFrame) -> str:
+    column = ABCOptions(measure=pareto.get("value_measure") or "revenue").value_column
+    return column if column in customers.columns else "monetary_total"
+
+
+def _lifecycle_section(customers: pd.DataFrame, pareto, labels: Labels, symbol: str) -> Content:
+    value = pd.to_numeric(customers[_value_column(pareto, customers)], errors="coerce").fillna(0)
+    grouped = (pd.DataFrame({"stage": customers["lifecycle_stage"].astype("string"),
+                             "value": value})
+               .groupby("stage", dropna=False, sort=False)["value"].agg(["size", "sum"]))
+    order = {stage: i for i, stage in enumerate(STAGES["en"])}
+    stages = sorted(grouped.index, key=lambda s: (order.get(str(s), len(order)), str(s)))
+    grouped = grouped.loc[stages]
+    n, total = float(grouped["size"].sum()), float(grouped["sum"].sum())
+    customer_share = grouped["size"].to_numpy(float) / n if n else np.zeros(len(grouped))
+    value_share = grouped["sum"].to_numpy(float) / total if total else np.zeros(len(grouped))
+    names = [stage_text(s, labels) for s in stages]
+    svg = charts.segment_shares_svg(names, customer_share, value_share, labels,
+                                    chart_id="lifecycle", title=labels["section_lifecycle"])
+    columns = [Column(labels["col_stage"]), Column(labels["col_customers"], True),
+               Column(labels["col_share"], True), Column(labels["col_value"], True),
+               Column(labels["col_share"], True)]
+    rows = [[name, format_int(size), format_percent(cs, 1), format_money(amount, symbol),
+             format_percent(vs, 1)]
+            for name, size, amount, cs, vs in zip(names, grouped["size"], grouped["sum"],
+                                                  customer_share, value_share)]
+    return Content(labels["note_lifecycle"], [svg], [Table(columns, rows, narrow=True)])
+
+
+# -- the sections this module contributes ------------------------------------------------------
+
+def _stages(results: RunResults) -> dict:
+    return results.run_info.get("stages") or {}
+
+
+def _todo(results: RunResults) -> Content | None:
+    matrix = _stages(results).get("matrix")
+    if not (matrix and matrix.get("cells")):
+        return None
+    return _todo_section(matrix, _Text(results.labels), results.symbol)
+
+
+def _lifecycle(results: RunResults) -> Content | None:
+    if "lifecycle_stage" not in results.buyers.columns:
+        return None
+    return _lifecycle_section(results.buyers, results.pareto, results.labels, results.symbol)
+
+
+def _matrix(results: RunResults) -> Content | None:
+    stages = _stages(results)
+    matrix = stages.get("matrix")
+    if not (matrix and matrix.get("cells")):
+        return None
+    return _matrix_section(matrix, stages.get("value"), dict(results.run_info),
+                           _Text(results.labels))
+
+
+def _quadrants(results: RunResults) -> Content | None:
+    value = _stages(results).get("value")
+    if not (value and {"current_value_score", "potential_value_score"}
+            <= set(results.everyone.columns)):
+        return None
+    return _quadrant_section(results.everyone, value, dict(results.run_info),
+                             _Text(results.labels))
+
+
+def _funnel(results: RunResults) -> Content | None:
+    lifecycle = _stages(results).get("lifecycle")
+    if not (lifecycle and lifecycle.get("economics")):
+        return None
+    return _funnel_section(lifecycle, dict(results.run_info), _Text(results.labels),
+                           results.symbol)
+
+
+def _flows(results: RunResults) -> Content | None:
+    lifecycle = _stages(results).get("lifecycle")
+    if not (lifecycle and lifecycle.get("flows")):
+        return None
+    return _flows_section(lifecycle, _Text(results.labels))
+
+
+def _title(table: dict[str, dict[str, str]], key: str) -> dict[str, str]:
+    return {lang: table[lang][key] for lang in LANGUAGES}
+
+
+SECTIONS = (
+    ReportSection("todo", _title(SEGMENT_TEXT, "section_todo"), 10, _todo),
+    ReportSection("lifecycle", _title(LABELS, "section_lifecycle"), 80, _lifecycle),
+    ReportSection("matrix", _title(SEGMENT_TEXT, "section_matrix"), 100, _matrix),
+    ReportSection("quadrants", _title(SEGMENT_TEXT, "section_quadrants"), 110, _quadrants),
+    ReportSection("funnel", _title(SEGMENT_TEXT, "section_funnel"), 120, _funnel),
+    ReportSection("flows", _title(SEGMENT_TEXT, "section_flows"), 130, _flows),
+)

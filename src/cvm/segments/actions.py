@@ -16,12 +16,13 @@ import fnmatch
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..errors import CvmError
 from ..workspace import Workspace, WorkspaceError
 
 __all__ = ["SegmentError", "target_list", "cell_alerts", "runs_with_cells", "matrix_run"]
 
 
-class SegmentError(ValueError):
+class SegmentError(CvmError, ValueError):
     """Targets or alerts cannot be produced as asked; the message says why."""
 
 
@@ -39,7 +40,7 @@ def runs_with_cells(ws: Workspace) -> list[int]:
         if r["status"] != "complete":
             continue
         cols = ws.query("SELECT column_name FROM information_schema.columns "
-                        "WHERE table_name = ?", [f"run_{r['run_id']}_customers"])
+                        "WHERE table_name = ?", [ws.run_table(r["run_id"], "customers")])
         if any(c[0] == "matrix_cell" for c in cols):
             out.append(r["run_id"])
     return out

@@ -60,6 +60,8 @@ from typing import TYPE_CHECKING, Any, Callable
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..errors import CvmError
+
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
 
@@ -74,7 +76,7 @@ __all__ = ["AnalysisError", "StageContext", "StageResult", "Stage", "apply_batch
 BATCH_ROWS = 262_144
 
 
-class AnalysisError(RuntimeError):
+class AnalysisError(CvmError, RuntimeError):
     """The analysis cannot run on this data (e.g. no transactions at all), or a stage broke
     the stage contract."""
 

@@ -105,6 +105,9 @@ _TEXT: dict[str, tuple[str, str]] = {
                                  "历史数据太短，无法留出检验期。"),
     "validation_failed": ("the model could not be checked on this history.",
                           "无法在此历史数据上验证模型。"),
+    "validation_not_computed": ("this run did not check its model; cvm validate-clv --run "
+                                "checks it.",
+                                "本次运行未验证模型；可用 cvm validate-clv --run 验证。"),
     "validation_note": ("{model} fitted on purchases up to {from}, compared with {from} – {to}: "
                         "{actual} repeat purchases happened, {predicted} were expected; mean "
                         "absolute error per customer {mae}.",

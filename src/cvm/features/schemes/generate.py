@@ -9,13 +9,15 @@ or a description here, rewrite the files with::
 
 The test suite recomputes both maps from these rules and compares them with the files.
 
-``seed4`` — nearest prototype
-    Each of the RFM primer's four classes is a prototype score triple, reading "high" as 5, "middle"
-    as 3 and "low" as 1: high value (5, 5, 5), important to retain (1, 5, 3), new customer
-    (5, 1, 1), low value (1, 1, 1). A cell goes to the prototype at the smallest Euclidean
-    distance. When two or more prototypes are equally near, the class listed later in the seed
-    wins (low value, then new customer, then important to retain, then high value): a customer
-    is only put in a more valuable class when strictly nearer to it.
+``seed4`` — the RFM primer's four classes, with explicit rules for the open cells
+    The primer names four classes: "高价值客户:Recency高、Frequency高、Monetary高", "重要挽留客户:
+    Recency低、Frequency高、Monetary中", "新客户:Recency高、Frequency低、Monetary低" and
+    "低价值客户:Recency低、Frequency低、Monetary低". Reading a score of 4–5 as high, 3 as middle
+    and 1–2 as low, the four rules of :data:`SEED4_RULES` keep each class's meaning on the other
+    cells: high value is only R, F and M all high; a frequent buyer (F 4–5) is never new and
+    never low value; a high spender (M 4–5) is never low value, and one who has lapsed is
+    important to retain; a recent buyer (R 4–5) is never low value. The rules are mutually
+    exclusive and cover all 125 cells.
 
 ``std11`` — recency against frequency and spend
     The first matching row of :data:`STD11_RULES` decides; the rows are written so that no two
@@ -30,12 +32,16 @@ from pathlib import Path
 
 __all__ = [
     "ALL_CELLS",
-    "SEED4_PROTOTYPES",
-    "SEED4_TIE_ORDER",
+    "SEED4_LEVELS",
+    "SEED4_RULES",
+    "SEED4_SOURCE",
     "STD11_RULES",
+    "level",
     "seed4_segment",
     "std11_segment",
     "render",
+    "seed4_cell_table",
+    "update_docs",
     "files",
     "main",
 ]
@@ -49,42 +55,81 @@ _Meta = tuple[str, str, str, str, str]
 
 SEED4_SEGMENTS: tuple[_Meta, ...] = (
     ("high_value", "High value", "高价值客户",
-     "Bought recently, often and for a lot (R, F and M all high).",
-     "最近有购买、购买频繁且金额高（R、F、M 均高）。"),
+     "Bought recently, often and for a lot: R, F and M all high (4-5).",
+     "最近有购买、购买频繁且金额高：R、F、M 均高（4–5 分）。"),
     ("important_retain", "Important to retain", "重要挽留客户",
-     "Used to buy often with middling spend but has not bought for a long time (R low, F high, "
-     "M middle).",
-     "曾经频繁购买、金额中等，但已很久没有购买（R 低、F 高、M 中）。"),
+     "Buys often or spends a lot but falls short of high value: the RFM primer's lapsed frequent "
+     "buyer (R low, F high, M middle), a big spender who has lapsed, a frequent buyer with "
+     "smaller baskets. Worth the effort to keep.",
+     "购买频繁或消费高，但未达到高价值：如资料中很久没有购买的频繁购买者（R 低、F 高、M 中）、"
+     "已很久没有购买的高消费客户、购买频繁但金额较小的客户，值得花力气挽留。"),
     ("new_customer", "New customer", "新客户",
-     "Bought recently but only a little so far (R high, F and M low).",
-     "最近刚有购买，但次数和金额都还少（R 高，F、M 低）。"),
+     "Bought recently but not often yet: R 4-5 with F 1-2, or F 3 without high spend.",
+     "最近有购买，但购买次数还少：R 4–5 分且 F 1–2 分，或 F 3 分且消费不高。"),
     ("low_value", "Low value", "低价值客户",
-     "Long gone, rarely bought and spent little (R, F and M all low).",
-     "很久没有购买、购买少且金额低（R、F、M 均低）。"),
+     "Neither recent, nor frequent, nor a high spender: R, F and M all 1-3.",
+     "既不是最近购买，也不频繁、消费也不高：R、F、M 均为 1–3 分。"),
 )
 
-SEED4_PROTOTYPES: dict[str, tuple[int, int, int]] = {
-    "high_value": (5, 5, 5),
-    "important_retain": (1, 5, 3),
-    "new_customer": (5, 1, 1),
-    "low_value": (1, 1, 1),
+#: how the primer's words read on a 1-5 score
+SEED4_LEVELS = {"high": (4, 5), "middle": (3,), "low": (1, 2)}
+
+#: the primer's own definition of each class: R, F and M as high, middle or low
+SEED4_SOURCE = {
+    "high_value": ("high", "high", "high"),
+    "important_retain": ("low", "high", "middle"),
+    "new_customer": ("high", "low", "low"),
+    "low_value": ("low", "low", "low"),
 }
 
-# On equal distance the first key in this tuple wins.
-SEED4_TIE_ORDER: tuple[str, ...] = ("low_value", "new_customer", "important_retain", "high_value")
+
+def level(score: int) -> str:
+    """"high" (4-5), "middle" (3) or "low" (1-2).
+
+    >>> level(5), level(3), level(2)
+    ('high', 'middle', 'low')
+    """
+    return next(name for name, scores in SEED4_LEVELS.items() if score in scores)
+
+
+def _high(score: int) -> bool:
+    return score >= 4
+
+
+def _all_high(r: int, f: int, m: int) -> bool:
+    return _high(r) and _high(f) and _high(m)
+
+
+def _new(r: int, f: int, m: int) -> bool:
+    return _high(r) and (f <= 2 or (f == 3 and not _high(m)))
+
+
+# (key, rule in English, rule in Chinese, predicate on (r, f, m)); mutually exclusive, and
+# together they cover all 125 cells.
+SEED4_RULES: tuple[tuple[str, str, str, Callable[[int, int, int], bool]], ...] = (
+    ("high_value", "R, F and M all 4-5", "R、F、M 均为 4–5 分",
+     _all_high),
+    ("new_customer", "R 4-5 and F 1-2; or R 4-5, F 3 and M 1-3",
+     "R 4–5 分且 F 1–2 分；或 R 4–5 分、F 3 分且 M 1–3 分",
+     _new),
+    ("important_retain", "F 4-5 or M 4-5, and neither high value nor new customer",
+     "F 或 M 为 4–5 分，且不属于高价值客户或新客户",
+     lambda r, f, m: (_high(f) or _high(m)) and not _all_high(r, f, m) and not _new(r, f, m)),
+    ("low_value", "R, F and M all 1-3", "R、F、M 均为 1–3 分",
+     lambda r, f, m: r <= 3 and f <= 3 and m <= 3),
+)
 
 
 def seed4_segment(r: int, f: int, m: int) -> str:
-    """The seed4 class of one cell: the nearest prototype, ties to the less valuable class.
+    """The seed4 class of one cell: the one rule of :data:`SEED4_RULES` that matches.
 
-    >>> seed4_segment(5, 5, 5), seed4_segment(1, 5, 3), seed4_segment(5, 3, 3)
-    ('high_value', 'important_retain', 'new_customer')
+    >>> seed4_segment(5, 5, 5), seed4_segment(5, 5, 1), seed4_segment(1, 1, 5)
+    ('high_value', 'important_retain', 'important_retain')
     """
-    def distance(key: str) -> int:
-        pr, pf, pm = SEED4_PROTOTYPES[key]
-        return (r - pr) ** 2 + (f - pf) ** 2 + (m - pm) ** 2  # squared: same order, exact ints
-
-    return min(SEED4_TIE_ORDER, key=distance)  # min keeps the first of equal keys
+    for key, _en, _zh, matches in SEED4_RULES:
+        if matches(r, f, m):
+            return key
+    raise AssertionError(f"no seed4 rule matches {r}{f}{m}")  # the rules cover every cell
 
 
 STD11_SEGMENTS: tuple[_Meta, ...] = (
@@ -171,8 +216,10 @@ def _quote(text: str) -> str:
 
 
 def render(name: str, description: str, segments: tuple[_Meta, ...],
-           rule: Callable[[int, int, int], str], rule_notes: dict[str, str] | None = None) -> str:
-    """The TOML text of a cell scheme whose map is ``rule`` applied to all 125 cells."""
+           rule: Callable[[int, int, int], str], rule_notes: dict[str, str] | None = None,
+           note: tuple[str, str] | None = None) -> str:
+    """The TOML text of a cell scheme whose map is ``rule`` applied to all 125 cells;
+    ``note`` is the scheme's (English, Chinese) note for reports."""
     lines = [
         f"# Built-in RFM segment scheme '{name}'.",
         "# Generated by cvm/features/schemes/generate.py from the rule described below;",
@@ -182,6 +229,8 @@ def render(name: str, description: str, segments: tuple[_Meta, ...],
         'kind = "cells"',
         f"description = {_quote(description)}",
     ]
+    if note:
+        lines += [f"note_en = {_quote(note[0])}", f"note_zh = {_quote(note[1])}"]
     for key, label_en, label_zh, description_en, description_zh in segments:
         cells = _cells_of(rule, key)
         lines += ["", "[[segments]]"]
@@ -203,10 +252,23 @@ def render(name: str, description: str, segments: tuple[_Meta, ...],
 
 
 SEED4_DESCRIPTION = (
-    "The four classes of the seed text. Each class is a prototype score triple (high = 5, "
-    "middle = 3, low = 1): high value 555, important to retain 153, new customer 511, low value "
-    "111. A cell belongs to the nearest prototype by Euclidean distance; on a tie the less "
-    "valuable class wins, in the order low value, new customer, important to retain, high value."
+    "The four classes of the RFM primer: high value (R, F, M high), important to retain (R low, "
+    "F high, M middle), new customer (R high, F low, M low), low value (R, F, M low). A score of "
+    "4-5 is high, 3 middle, 1-2 low. The other cells keep the classes' meaning: high value is "
+    "only R, F and M all high; a frequent buyer (F 4-5) is never new or low value; a high "
+    "spender (M 4-5) is never low value, and one who has lapsed is important to retain; a "
+    "recent buyer (R 4-5) is never low value. Each segment's rule is written above its cells."
+)
+
+#: shown with the segment table: which of the two 重要挽留客户 this scheme means
+SEED4_NOTE = (
+    "Four classes of the RFM primer (a score of 4-5 is high, 3 middle, 1-2 low). 重要挽留客户 "
+    "(important to retain) here is the primer's class: frequent buyers or high spenders who fall "
+    "short of high value, the primer's case being R low, F high, M middle. It is not the "
+    "eight-class scheme's 重要挽留客户 (R low, F low, M high).",
+    "RFM 资料中的四类客户（4–5 分为高，3 分为中，1–2 分为低）。此处的“重要挽留客户”采用资料的定义："
+    "购买频繁或消费高但未达到高价值的客户，资料中的典型为 R 低、F 高、M 中；"
+    "不同于八类客户中的“重要挽留客户”（R 低、F 低、M 高）。",
 )
 
 STD11_DESCRIPTION = (
@@ -216,23 +278,49 @@ STD11_DESCRIPTION = (
 )
 
 
+_LEVEL_ZH = {"high": "高", "middle": "中", "low": "低"}
+DOCS_START = "<!-- seed4 cells: generated by python -m cvm.features.schemes.generate -->"
+DOCS_END = "<!-- end of seed4 cells -->"
+
+
+def seed4_cell_table() -> str:
+    """The Markdown table of all 125 cells and their seed4 class, as in ``docs/rfm-schemes.md``
+    (between :data:`DOCS_START` and :data:`DOCS_END`)."""
+    labels = {key: (en, zh) for key, en, zh, _de, _dz in SEED4_SEGMENTS}
+    lines = ["| cell | R | F | M | class | 类别 |", "|---|---|---|---|---|---|"]
+    for cell in ALL_CELLS:
+        key = seed4_segment(*(int(c) for c in cell))
+        levels = " | ".join(f"{level(int(c))} {_LEVEL_ZH[level(int(c))]}" for c in cell)
+        lines.append(f"| {cell} | {levels} | {labels[key][0]} | {labels[key][1]} |")
+    return "\n".join([DOCS_START, *lines, DOCS_END])
+
+
 def files() -> dict[str, str]:
     """File name → TOML text of every generated built-in scheme."""
     return {
         "seed4.toml": render("seed4", SEED4_DESCRIPTION, SEED4_SEGMENTS, seed4_segment,
-                             {key: "nearest to prototype "
-                              + "".join(str(v) for v in SEED4_PROTOTYPES[key])
-                              for key in SEED4_PROTOTYPES}),
+                             {key: text for key, text, _zh, _ in SEED4_RULES}, SEED4_NOTE),
         "std11.toml": render("std11", STD11_DESCRIPTION, STD11_SEGMENTS, std11_segment,
                              {key: text for key, text, _ in STD11_RULES}),
     }
 
 
+def update_docs(path: Path) -> None:
+    """Rewrite the seed4 cell table in ``path`` (the Markdown between the two markers)."""
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(DOCS_START), text.index(DOCS_END) + len(DOCS_END)
+    path.write_text(text[:start] + seed4_cell_table() + text[end:], encoding="utf-8")
+
+
 def main() -> None:
-    """Rewrite the generated scheme files next to this module."""
+    """Rewrite the generated scheme files next to this module, and the seed4 cell table of
+    ``docs/rfm-schemes.md`` when run from a source checkout."""
     here = Path(__file__).resolve().parent
     for file_name, text in files().items():
         (here / file_name).write_text(text, encoding="utf-8")
+    docs = here.parents[3] / "docs" / "rfm-schemes.md"
+    if docs.is_file():
+        update_docs(docs)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ it may read another. :class:`RunWording` words what a run stores in the language
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -27,7 +26,7 @@ from ..segments.playbook import builtin_plays
 from ..vocabulary import action_label, actions_text, cell_label, key_label
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .reader import ResultsReader
+    from .stored import StoredResults
 
 __all__ = ["RunWording"]
 
@@ -35,10 +34,9 @@ __all__ = ["RunWording"]
 class RunWording:
     """The words of run ``run_id`` in ``lang`` (``"en"`` or ``"zh"``)."""
 
-    def __init__(self, reader: ResultsReader, run_id: int, lang: str):
+    def __init__(self, reader: StoredResults, run_id: int, lang: str):
         self.reader, self.run_id, self.lang = reader, run_id, lang
-        self.config = reader.cached(("config", run_id), lambda: json.loads(
-            reader.scalar("SELECT config FROM runs WHERE run_id = ?", [run_id]) or "{}"))
+        self.config = reader.config(run_id)
 
     # -- segments ----------------------------------------------------------------------------
 

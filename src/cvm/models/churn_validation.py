@@ -1,0 +1,171 @@
+"""Churn risk from a transactions table, and its check against what customers did next.
+
+:func:`score_churn` is the whole computation for one as-of date: the horizon H (given, or from
+the purchase cycle: :func:`cvm.models.churn.horizon_from_gaps`), the label window L
+(:func:`cvm.models.churn.window_for`), behaviour features at ``as_of - L`` and at ``as_of``
+and the labels of the window between them (Ibis expressions, any engine), then
+:class:`cvm.models.churn.ChurnRisk`. Nothing after ``as_of`` is read.
+
+:func:`validate_churn` runs it with ``as_of`` = the calibration end and compares every
+candidate with what happened in the next H days: AUC, PR-AUC, lift at 10 %, Brier score,
+expected calibration error (10 equal-width bins) and the decile table
+(:mod:`cvm.models.churn_metrics`), for each candidate's own score and its calibrated version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from ..features.behaviour import behaviour_features, no_purchase_labels, purchase_gap_quantile
+from .churn import CANDIDATE_TITLES, ChurnRisk, horizon_from_gaps, window_for
+from .churn_metrics import ECE_BINS, calibration_bins, churn_metrics, decile_table
+
+__all__ = ["ChurnScores", "ChurnValidation", "score_churn", "validate_churn"]
+
+
+@dataclass
+class ChurnScores:
+    """Churn risk at one as-of date: the scores, the fitted candidates and the settings."""
+
+    as_of: dt.date
+    horizon_days: int
+    horizon_rule: str
+    window_days: int
+    risk: ChurnRisk
+    scores: pd.DataFrame
+    features: pd.DataFrame
+
+    def settings(self) -> dict:
+        return {"as_of": self.as_of.isoformat(), "horizon_days": self.horizon_days,
+                "horizon_rule": self.horizon_rule, "window_days": self.window_days,
+                "training_cutoff": (self.as_of - dt.timedelta(days=self.window_days)).isoformat(),
+                "chosen": self.risk.chosen_, "chosen_title": CANDIDATE_TITLES[self.risk.chosen_],
+                "calibration": self.risk.calibration,
+                "reason": self.risk.reason("en"), "reason_zh": self.risk.reason("zh"),
+                "window_churn_rate": self.risk.window_base_rate_,
+                "window_figures": {f.name: {"auc": f.inner_auc, "brier": f.inner_brier}
+                                   for f in self.risk.window_fits_}}
+
+
+def _frame(to_arrow, expr) -> pd.DataFrame:
+    frame = to_arrow(expr).to_pandas()
+    return frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+
+def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
+                horizon_days: int | None = None, calibration: str = "isotonic",
+                max_train_rows: int | None = 100_000, random_state: int = 0) -> ChurnScores:
+    """Churn risk of every customer with a purchase on or before ``as_of``.
+
+    ``transactions`` has ``customer_id``, ``purchase_date``, ``amount`` and optionally
+    ``category`` (an Ibis table on any engine); ``to_arrow`` runs an expression to Arrow.
+    """
+    if horizon_days is None:
+        gap = to_arrow(purchase_gap_quantile(transactions, as_of=as_of).name("gap")
+                       .as_table()).to_pandas()["gap"].iloc[0]
+        horizon_days = horizon_from_gaps(None if pd.isna(gap) else float(gap))
+        rule = (f"90th percentile of the days between consecutive purchase days ({gap:.0f}), "
+                "rounded up to whole weeks")
+    else:
+        horizon_days = int(horizon_days)
+        if horizon_days < 1:
+            raise ValueError(f"the horizon must be at least 1 day, got {horizon_days}")
+        rule = "given"
+    current = _frame(to_arrow, behaviour_features(transactions, as_of=as_of,
+                                                  window_days=horizon_days))
+    if current.empty:
+        raise ValueError(f"no customer made a purchase on or before {as_of}")
+    window = window_for(horizon_days, float(current["tenure_days"].median()))
+    if window != horizon_days:
+        # the trend features look at windows of the label window's length, at both dates
+        current = _frame(to_arrow, behaviour_features(transactions, as_of=as_of,
+                                                      window_days=window))
+    cutoff = as_of - dt.timedelta(days=window)
+    earlier = _frame(to_arrow, behaviour_features(transactions, as_of=cutoff, window_days=window))
+    labels = _frame(to_arrow, no_purchase_labels(transactions.filter(
+        transactions.purchase_date <= as_of), as_of=cutoff, window_days=window))
+    y = earlier[["customer_id"]].merge(labels, on="customer_id", how="left")["no_purchase"]
+    risk = ChurnRisk(horizon_days=horizon_days, window_days=window, calibration=calibration,
+                     max_train_rows=max_train_rows, random_state=random_state)
+    risk.fit(earlier, y.to_numpy(dtype=int), current)
+    return ChurnScores(as_of, horizon_days, rule, window, risk, risk.predict(current), current)
+
+
+@dataclass
+class ChurnValidation:
+    """Churn scores at the calibration end, against the holdout that follows it."""
+
+    calibration_end: dt.date
+    holdout_end: dt.date
+    result: ChurnScores
+    scores: pd.DataFrame
+    metrics: dict = field(default_factory=dict)
+    deciles: dict = field(default_factory=dict)
+    calibration_tables: dict = field(default_factory=dict)
+
+    @property
+    def candidates(self) -> list[str]:
+        return list(self.result.risk.window_scores_)
+
+    def summary(self) -> dict:
+        """Plain numbers for JSON: settings, the choice and why, figures per candidate."""
+        chosen = self.result.risk.chosen_
+        best_auc = max(self.candidates, key=lambda c: self.metrics[c]["score"]["auc"])
+        return {
+            "calibration_end": self.calibration_end.isoformat(),
+            "holdout_end": self.holdout_end.isoformat(),
+            **self.result.settings(),
+            "ece_binning": f"{ECE_BINS} equal-width bins of the score on [0, 1], weighted by "
+                           "the customers in each",
+            "holdout_churn_rate": float(self.scores["churned_in_holdout"].mean()),
+            "customers": int(len(self.scores)),
+            "churn_risk": self.metrics["churn_risk"],
+            "best_on_holdout": best_auc,
+            "chosen_is_best_on_holdout": best_auc == chosen,
+            "candidates": {c: {"title": CANDIDATE_TITLES[c], **self.metrics[c]}
+                           for c in self.candidates},
+            "deciles": {k: v.to_dict(orient="records") for k, v in self.deciles.items()},
+            "calibration_bins": {k: v.to_dict(orient="records")
+                                 for k, v in self.calibration_tables.items()},
+        }
+
+
+def validate_churn(transactions: ir.Table, to_arrow, *, calibration_end: dt.date,
+                   horizon_days: int | None = None, last_date: dt.date | None = None,
+                   calibration: str = "isotonic", max_train_rows: int | None = 100_000,
+                   random_state: int = 0) -> ChurnValidation:
+    """Fit on purchases up to ``calibration_end``; compare with the next ``horizon_days``.
+
+    ``last_date`` is the last date the data covers; the holdout must end on or before it.
+    """
+    past = transactions.filter(transactions.purchase_date <= calibration_end)
+    result = score_churn(past, to_arrow, as_of=calibration_end, horizon_days=horizon_days,
+                         calibration=calibration, max_train_rows=max_train_rows,
+                         random_state=random_state)
+    holdout_end = calibration_end + dt.timedelta(days=result.horizon_days)
+    if last_date is not None and holdout_end > last_date:
+        raise ValueError(f"the holdout of {result.horizon_days} days after {calibration_end} "
+                         f"ends on {holdout_end}, after the last purchase date {last_date}: "
+                         "choose an earlier calibration end or a shorter horizon")
+    labels = _frame(to_arrow, no_purchase_labels(transactions, as_of=calibration_end,
+                                                 window_days=result.horizon_days))
+    scores = result.scores.merge(labels.rename(columns={"no_purchase": "churned_in_holdout"}),
+                                 on="customer_id", how="left")
+    scores["churned_in_holdout"] = scores["churned_in_holdout"].astype(int)
+    y = scores["churned_in_holdout"].to_numpy()
+    metrics, deciles, tables = {}, {}, {}
+    for name in result.risk.window_scores_:
+        raw = scores[f"score_{name}"].to_numpy()
+        cal = scores[f"calibrated_{name}"].to_numpy()
+        metrics[name] = {"score": churn_metrics(y, raw), "calibrated": churn_metrics(y, cal)}
+        deciles[name] = decile_table(y, raw)
+    risk = scores["churn_risk"].to_numpy()
+    metrics["churn_risk"] = churn_metrics(y, risk)
+    deciles["churn_risk"] = decile_table(y, risk)
+    tables["churn_risk"] = calibration_bins(y, risk)
+    return ChurnValidation(calibration_end, holdout_end, result, scores, metrics, deciles, tables)

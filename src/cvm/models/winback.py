@@ -1,0 +1,131 @@
+"""Win-back: the chance a silent customer comes back, and whether contacting them pays.
+
+:class:`ReactivationModel` estimates P(returns within H days | silent for s days, group) from
+the data's own reactivations: at earlier cut-off dates, the customers who had then been silent
+about as long (same silence band) and were in the same group (segment or value tier), and the
+share of them who bought again in the H days after. A group's rate is shrunk towards its
+silence band's rate over all groups, with the weight of ``prior_customers`` customers
+(an empirical-Bayes beta prior: (returns + m p_band) / (customers + m)), so small groups are not
+read at face value.
+
+:func:`reactivation_history` builds those rows from a transactions table (Ibis, any engine).
+:func:`winback_value` is P(returns) x value expected after return - contact cost, per customer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ReactivationModel", "reactivation_history", "winback_value", "winback_table",
+           "SILENCE_EDGES"]
+
+#: silence bands, in days: [0, 30), [30, 60), … [730, inf)
+SILENCE_EDGES = (0, 30, 60, 90, 180, 365, 730)
+
+
+class ReactivationModel:
+    """P(returns | silence band, group), estimated from past reactivations.
+
+    ``fit(history)``: rows with ``silence_days``, ``group`` and ``returned`` (0/1) — one per
+    customer and earlier cut-off. Learned: ``rates_`` (band x group: customers, returned,
+    probability), ``band_rates_`` (per band over all groups), ``overall_rate_``.
+    ``predict(silence_days, group)`` gives the probability; a group never seen gets its band's
+    rate, a band never seen the overall rate.
+    """
+
+    def __init__(self, silence_edges: tuple[int, ...] = SILENCE_EDGES,
+                 prior_customers: float = 20.0):
+        self.silence_edges = silence_edges
+        self.prior_customers = prior_customers
+
+    def _band(self, silence) -> np.ndarray:
+        edges = np.asarray(self.silence_edges, dtype=float)
+        return np.searchsorted(edges, np.asarray(silence, dtype=float), side="right") - 1
+
+    def fit(self, history: pd.DataFrame):
+        if len(history) == 0:
+            raise ValueError("no earlier silent customers to learn reactivation from")
+        returned = history["returned"].to_numpy(dtype=float)
+        if not np.all((returned == 0) | (returned == 1)):
+            raise ValueError("'returned' must be 0 or 1")
+        frame = pd.DataFrame({"band": self._band(history["silence_days"]),
+                              "group": history["group"].astype(str).to_numpy(),
+                              "returned": returned})
+        self.overall_rate_ = float(returned.mean())
+        band = frame.groupby("band")["returned"].agg(["size", "sum"])
+        m = float(self.prior_customers)
+        band["probability"] = (band["sum"] + m * self.overall_rate_) / (band["size"] + m)
+        self.band_rates_ = band.rename(columns={"size": "customers", "sum": "returned"})
+        cell = frame.groupby(["band", "group"])["returned"].agg(["size", "sum"]).reset_index()
+        prior = self.band_rates_["probability"].reindex(cell["band"]).to_numpy()
+        cell["probability"] = (cell["sum"] + m * prior) / (cell["size"] + m)
+        self.rates_ = cell.rename(columns={"size": "customers", "sum": "returned"})
+        return self
+
+    def predict(self, silence_days, group) -> np.ndarray:
+        if not hasattr(self, "rates_"):
+            from ._base import NotFittedError
+
+            raise NotFittedError("This ReactivationModel is not fitted yet; call fit first")
+        band = self._band(silence_days)
+        group = pd.Series(group).astype(str).to_numpy()
+        keys = pd.MultiIndex.from_arrays([band, group])
+        table = self.rates_.set_index(["band", "group"])["probability"]
+        p = table.reindex(keys).to_numpy()
+        band_p = self.band_rates_["probability"].reindex(band).to_numpy()
+        p = np.where(np.isnan(p), band_p, p)
+        return np.where(np.isnan(p), self.overall_rate_, p)
+
+
+def reactivation_history(transactions, to_arrow, *, as_of: dt.date, horizon_days: int,
+                         cutoffs: int = 4, min_silence_days: int = 1) -> pd.DataFrame:
+    """Rows for :meth:`ReactivationModel.fit` from the data: at ``cutoffs`` earlier dates
+    (``as_of - k x horizon_days``, k = 1 … cutoffs, while the first purchase is before them),
+    each customer silent for at least ``min_silence_days``, their silence, their value tier at
+    that date (``high``/``middle``/``low``: thirds of spend to date) and whether they bought in
+    the ``horizon_days`` after it (all before ``as_of``)."""
+    from ..features.behaviour import behaviour_features, no_purchase_labels
+
+    rows = []
+    for k in range(1, cutoffs + 1):
+        cut = as_of - dt.timedelta(days=k * horizon_days)
+        feats = to_arrow(behaviour_features(transactions, as_of=cut, window_days=horizon_days)
+                         .select("customer_id", "recency_days", "monetary_total")).to_pandas()
+        if feats.empty:
+            break
+        later = to_arrow(no_purchase_labels(transactions.filter(
+            transactions.purchase_date <= as_of), as_of=cut, window_days=horizon_days)).to_pandas()
+        feats = feats.merge(later, on="customer_id")
+        ranks = feats["monetary_total"].rank(pct=True, method="average")
+        feats["group"] = np.where(ranks > 2 / 3, "high", np.where(ranks > 1 / 3, "middle", "low"))
+        feats = feats[feats["recency_days"] >= min_silence_days]
+        rows.append(pd.DataFrame({"cutoff": cut, "customer_id": feats["customer_id"],
+                                  "silence_days": feats["recency_days"],
+                                  "group": feats["group"],
+                                  "returned": 1 - feats["no_purchase"].astype(int)}))
+    if not rows:
+        return pd.DataFrame(columns=["cutoff", "customer_id", "silence_days", "group", "returned"])
+    return pd.concat(rows, ignore_index=True)
+
+
+def winback_value(probability_return, value_after_return, contact_cost) -> np.ndarray:
+    """P(returns) x value expected after return - contact cost, elementwise."""
+    p = np.asarray(probability_return, dtype=float)
+    if np.any((p < 0) | (p > 1)):
+        raise ValueError("probability_return must be in [0, 1]")
+    return p * np.asarray(value_after_return, dtype=float) - np.asarray(contact_cost, dtype=float)
+
+
+def winback_table(customers: pd.DataFrame, model: ReactivationModel, *, contact_cost: float,
+                  value_column: str = "value_after_return", group_column: str = "group"
+                  ) -> pd.DataFrame:
+    """``customers`` with ``probability_return``, ``winback_value`` and ``winback_rank`` (1 =
+    most worth winning back; ties share the better rank) added; the input is not modified."""
+    p = model.predict(customers["recency_days"], customers[group_column])
+    out = customers.assign(probability_return=p)
+    out["winback_value"] = winback_value(p, customers[value_column], contact_cost)
+    out["winback_rank"] = out["winback_value"].rank(ascending=False, method="min").astype(int)
+    return out
