@@ -20,9 +20,7 @@ CVM = [sys.executable, "-m", "cvm"]
 
 #: every error class of cvm, with the built-in base that callers may catch it by
 USER_ERRORS = {
-    "cvm.api.reader.BadQuery": ValueError,
     "cvm.api.reader.MaskedColumn": PermissionError,
-    "cvm.api.reader.NotFound": LookupError,
     "cvm.api.tokens.TokenError": ValueError,
     "cvm.api.tokens.TokenExpired": Exception,
     "cvm.api.uploads.UploadError": ValueError,
@@ -34,10 +32,13 @@ USER_ERRORS = {
     "cvm.identity.link.LinkError": RuntimeError,
     "cvm.identity.view.CustomerNotFound": LookupError,
     "cvm.ingest.columns.MappingError": ValueError,
+    "cvm.insights.stored.BadQuery": ValueError,
+    "cvm.insights.stored.NotFound": LookupError,
     "cvm.ingest.readers.SourceError": ValueError,
     "cvm.models._base.NotFittedError": AttributeError,
     "cvm.models.scenario.ScenarioError": ValueError,
     "cvm.pipeline.AnalysisError": RuntimeError,
+    "cvm.reports.typeface.FontMissing": RuntimeError,
     "cvm.results.ResultsError": OSError,
     "cvm.segments.actions.SegmentError": ValueError,
     "cvm.segments.playbook.PlaybookError": ValueError,

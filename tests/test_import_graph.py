@@ -114,8 +114,8 @@ def test_the_graph_reader_sees_lazy_and_relative_imports():
     assert "cvm.features.weights" in GRAPH["cvm.config"]
     # a submodule imported from its package: "from cvm.reports import charts"
     assert "cvm.reports.charts" in GRAPH["cvm.reports.rfm"]
-    # TYPE_CHECKING-only imports are not edges: wording names the reader only for types
-    assert "cvm.api.reader" not in GRAPH["cvm.api.wording"]
+    # TYPE_CHECKING-only imports are not edges: wording names the stored results only for types
+    assert "cvm.insights.stored" not in GRAPH["cvm.insights.wording"]
 
 
 def test_the_cycle_finder_finds_a_cycle():

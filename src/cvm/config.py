@@ -297,9 +297,16 @@ class LifecycleOptions:
     - ``stability_days``: tenure from which a steady customer is stable (default 365).
     - ``stability_active_share``: a stable customer bought in at least this share of the
       periods observed (default 0.5).
+    - ``stability_volume_quantile``: a stable customer's volume is high: its average spend per
+      observed period is as much as or more than this share of the customer base's (the
+      customers with a purchase in the last ``churn_days``; default 0.5, the upper half).
     - ``history_dates``: stage history at this many as-of dates, one period apart, ending at the
       run's as-of date (default 4; 1 turns the history off).
     - ``prospects``: add the customers of the customer list without purchases (default true).
+    - ``period_cost``: service cost per customer and period while a customer and not churned,
+      booked to the stage of each period in the stage economics (default 0).
+    - ``contact_costs``: cost per customer and period of keeping in touch, by stage (keys of
+      either scheme, e.g. ``{"prospect": 2, "exploration": 8, "churned": 0.5}``; default none).
     """
 
     scheme: str = "seed"
@@ -313,8 +320,11 @@ class LifecycleOptions:
     growth_rise: float = 0.20
     stability_days: int = 365
     stability_active_share: float = 0.5
+    stability_volume_quantile: float = 0.5
     history_dates: int = 4
     prospects: bool = True
+    period_cost: float = 0.0
+    contact_costs: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -332,9 +342,10 @@ class ValueOptions:
       customers' values and stay 10 above it (default 0.95).
     - ``neutral_credit``: credit score used when no credit data exists (default 5 of 10).
     - ``loyalty_tenure_days``: tenure that earns the full tenure part of loyalty (default 730).
-    - ``threshold_method``: ``fixed`` (default: scores at or above ``threshold``, 70 as in the
-      K institution case, are high) or ``quantile`` (at or above the ``threshold_quantile``
-      quantile of the buying customers' scores).
+    - ``threshold_method``: ``fixed`` (default: scores above ``threshold`` are high — 70 as in
+      the K institution case, "得分超过 70 分为高", so 70 itself is low) or ``quantile`` (at or
+      above the ``threshold_quantile`` quantile of the buying customers' scores).
+    - ``threshold_inclusive``: a score equal to the fixed threshold is high too (default false).
     """
 
     weight_method: str = "given"
@@ -347,6 +358,7 @@ class ValueOptions:
     threshold_method: str = "fixed"
     threshold: float = 70.0
     threshold_quantile: float = 0.7
+    threshold_inclusive: bool = False
 
 
 @dataclass(frozen=True)
@@ -383,9 +395,21 @@ def _check_segmentation(cfg: AnalysisConfig) -> None:
             raise ConfigError(f"lifecycle {name} must be at least 1, not {getattr(lc, name)}")
     if lc.trial_purchases < 0 or lc.exploration_days < 0:
         raise ConfigError("lifecycle trial_purchases and exploration_days cannot be negative")
-    for name in ("churn_probability", "decline_drop", "stability_active_share"):
+    for name in ("churn_probability", "decline_drop", "stability_active_share",
+                 "stability_volume_quantile"):
         if not 0 <= getattr(lc, name) <= 1:
             raise ConfigError(f"lifecycle {name} must be between 0 and 1, not {getattr(lc, name)}")
+    if lc.period_cost < 0:
+        raise ConfigError(f"lifecycle period_cost cannot be negative, not {lc.period_cost}")
+    from .features.lifecycle import PHASES  # every stage key of both schemes
+
+    for stage, cost in lc.contact_costs.items():
+        if stage not in PHASES:
+            raise ConfigError(f"contact costs are given per stage ({', '.join(PHASES)}), "
+                              f"not for {stage!r}")
+        if not isinstance(cost, (int, float)) or isinstance(cost, bool) or cost < 0:
+            raise ConfigError(f"the contact cost of {stage} must be a number of at least 0, "
+                              f"not {cost!r}")
     if lc.growth_rise < 0:
         raise ConfigError(f"lifecycle growth_rise cannot be negative, not {lc.growth_rise}")
     if lc.exploration_days > lc.stability_days:
@@ -440,6 +464,12 @@ class CLVOptions:
       cost (default: none, so such purchases count in full and value means revenue).
     - ``service_cost``: known cost of serving one purchase, netted off potential value to give
       ``clv`` (default 0).
+    - ``acquisition_cost``: cost of acquiring one customer (the CLV slides' 认知成本, default 0).
+      When given, ``lifetime_value_net`` = historical value − service cost of the past purchases
+      + ``clv`` − acquisition cost, the value of the whole relationship net of what winning the
+      customer cost; the lifecycle's stage economics book it to the stage of the period of the
+      first purchase. ``clv`` itself looks forward and stays gross of it (for a customer one
+      already has, the acquisition is spent).
     - ``compounding_rate``: annual rate at which past margin is compounded to the as-of date in
       ``historical_value`` (default 0: not compounded).
     - ``current_period_days``: ``current_value`` is the margin of this many days up to the
@@ -452,6 +482,7 @@ class CLVOptions:
     time_unit: str = "week"
     margin_rate: float | None = None
     service_cost: float = 0.0
+    acquisition_cost: float = 0.0
     compounding_rate: float = 0.0
     current_period_days: int = 365
 
@@ -477,6 +508,9 @@ def _check_clv(opts: CLVOptions) -> None:
     if opts.margin_rate is not None and not 0 <= opts.margin_rate <= 1:
         raise ConfigError(f"the margin rate is a share of spend between 0 and 1, not "
                           f"{opts.margin_rate}")
+    if opts.acquisition_cost < 0:
+        raise ConfigError(f"the acquisition cost per customer cannot be negative, not "
+                          f"{opts.acquisition_cost}")
     if opts.service_cost < 0:
         raise ConfigError(f"the service cost per purchase cannot be negative, not "
                           f"{opts.service_cost}")

@@ -38,6 +38,7 @@ KEY_LABELS: dict[str, tuple[str, str]] = {
 #: The playbook's actions (:data:`cvm.segments.playbook.ACTIONS`).
 ACTION_LABELS: dict[str, tuple[str, str]] = {
     "acquire": ("acquire", "获取"),
+    "referral": ("referral (word of mouth)", "口碑推荐"),
     "nurture": ("nurture", "培育"),
     "cross_sell": ("cross-sell", "交叉销售"),
     "up_sell": ("up-sell", "向上销售"),

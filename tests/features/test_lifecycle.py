@@ -46,14 +46,41 @@ ROWS = [
     # last purchase 2023-10-01: 457 days ago
     ("gone", "2023-06-01", 100.0, None), ("gone", "2023-10-01", 100.0, None),
     ("later", "2025-01-10", 10.0, None),  # after the as-of date: not a customer yet
+    # seed 000: "在任何一阶段关系都可能退化" — 170 days a customer (one earlier period), 7 purchase
+    # days worth 1,000 in it, then 100 in the last period: −90 %, in decline though young
+    *[("slump170", d, 150.0, None) for d in ("2024-07-14", "2024-07-28", "2024-08-11",
+                                            "2024-08-25", "2024-09-08", "2024-09-22")],
+    ("slump170", "2024-09-29", 100.0, None), ("slump170", P0, 100.0, None),
+    # a small regular buyer: 10 in every period, steady but the lowest volume of all — not
+    # stable ("大量的交易"), and not growing ("交易不断增加"): no large contribution yet
+    *[("small_regular", d, 10.0, None) for d in (P4, P3, P2, P1, P0)],
+    # spend flat (+10 %) but three purchase days in the last period after one a period before
+    *[("frequenter", d, 100.0, None) for d in (P4, P3, P2, P1)],
+    ("frequenter", "2024-11-01", 40.0, None), ("frequenter", "2024-11-15", 40.0, None),
+    ("frequenter", "2024-12-01", 30.0, None),
 ]
 
 EXPECTED_STAGE = {
+    # one purchase day 213 days ago, none since: trial orders, no level of its own to fall from
     "trial": ("exploration", "trial"), "newbie": ("exploration", "short_tenure"),
-    "grower": ("formation", "growing"), "builder": ("formation", "building"),
+    "grower": ("formation", "growing"),
+    "builder": ("exploration", "low_flat"),  # +5 %, 300 days, level below the median
     "steady": ("stability", "steady"), "faller": ("decline", "falling"),
-    "silent": ("decline", "falling"), "irregular": ("formation", "building"),
-    "gone": ("churned", "churn_recency"),
+    "silent": ("decline", "falling"),
+    "irregular": ("formation", "high_unsteady"),  # high level, bought in 2 of 5 periods
+    "gone": ("churned", "churn_recency"), "slump170": ("decline", "falling"),
+    "small_regular": ("exploration", "low_flat"), "frequenter": ("formation", "more_purchases"),
+}
+
+# the level of volume: spend per observed period, and its cumulative share among the 11
+# customers with a purchase in the last 365 days ("gone" is not one of them):
+# small_regular 10, trial 80 / 3, builder 270 / 4, silent 400 / 5, steady and irregular 100,
+# frequenter 510 / 5, newbie 110, grower 500 / 3, faller 850 / 5, slump170 1,100 / 2
+EXPECTED_LEVEL = {
+    "small_regular": (10.0, 1 / 11), "trial": (80 / 3, 2 / 11), "builder": (67.5, 3 / 11),
+    "silent": (80.0, 4 / 11), "steady": (100.0, 6 / 11), "irregular": (100.0, 6 / 11),
+    "frequenter": (102.0, 7 / 11), "newbie": (110.0, 8 / 11), "grower": (500 / 3, 9 / 11),
+    "faller": (170.0, 10 / 11), "slump170": (550.0, 1.0), "gone": (0.0, None),
 }
 
 # spend_last, previous_avg, change, purchases_last, purchases_prev_avg, active_share,
@@ -68,6 +95,9 @@ EXPECTED_TREND = {
     "silent": (0.0, 100.0, -1.0, 0, 1.0, 0.8, 4, 426, 152, 4, None),
     "irregular": (100.0, 100.0, 0.0, 1, 0.25, 0.4, 4, 426, 60, 2, None),
     "gone": (0.0, 0.0, None, 0, 0.0, 0.0, 4, 579, 457, 2, None),
+    "slump170": (100.0, 1000.0, -0.9, 1, 7.0, 1.0, 1, 170, 60, 8, None),
+    "small_regular": (10.0, 10.0, 0.0, 1, 1.0, 1.0, 4, 426, 60, 5, None),
+    "frequenter": (110.0, 100.0, 0.1, 3, 1.0, 1.0, 4, 426, 30, 7, None),
 }
 TREND_NAMES = ("spend_last_period", "spend_previous_avg", "spend_change", "purchases_last_period",
                "purchases_previous_avg", "active_period_share", "previous_periods",
@@ -110,6 +140,31 @@ def test_trend_numbers_are_the_hand_computed_ones(staged):
                 assert have == want, (cid, name, have)
 
 
+def test_level_of_volume_against_the_customer_base(staged):
+    rows, _, _, _ = staged
+    for cid, (level, percentile) in EXPECTED_LEVEL.items():
+        assert rows[cid]["spend_period_avg"] == pytest.approx(level, rel=1e-12), cid
+        if percentile is None:
+            assert rows[cid]["volume_percentile"] is None, cid
+        else:
+            assert rows[cid]["volume_percentile"] == pytest.approx(percentile, rel=1e-12), cid
+
+
+def test_a_higher_volume_bar_leaves_the_steady_customer_short_of_stability(engine_name,
+                                                                           hand_rows):
+    engine = get_engine(engine_name)
+    txns = engine.table(hand_rows, f"lc_txns_bar_{engine_name}")
+    options = LifecycleOptions(stability_volume_quantile=0.6)
+    table = engine.to_arrow(stage_rules(customer_trend(purchase_days(txns), as_of=AS_OF,
+                                                       options=options), options))
+    got = {r["customer_id"]: (r["lifecycle_stage"], r["lifecycle_rule"]) for r in table.to_pylist()}
+    # "steady" is at 6 / 11 = 55 % of the base: below a 60 % bar its level is low, and a flat
+    # low level past exploration is still exploration; "frequenter" grows whatever the bar
+    assert got["steady"] == ("exploration", "low_flat")
+    assert got["irregular"] == ("exploration", "low_flat")
+    assert got["frequenter"] == ("formation", "more_purchases")
+
+
 def test_probability_alive_below_the_threshold_churns(engine_name, hand_rows):
     engine = get_engine(engine_name)
     txns = engine.table(hand_rows, f"lc_txns_alive_{engine_name}")
@@ -145,19 +200,54 @@ def test_thresholds_move_customers(engine_name, hand_rows):
     assert got["trial"] == "decline"  # trial rule off, tenure 213 ≥ 180: 0 against 40 is −100 %
 
 
-def test_reasons_state_the_numbers(staged):
+# each reason opens with the source's criterion of its stage (seed 000), then the numbers
+HAND_REASONS = {
+    "faller": ("volume falling (30% or more below its own earlier level: decline, at any stage): "
+               "spend last 90 days 50 vs 200 average of previous 4 90-day period(s): -75 %",
+               "交易量下降（较自身以往水平下降 30% 及以上：任何阶段都可能退化）：最近 90 天消费 50，"
+               "之前 4 个 90 天周期平均 200：-75 %"),
+    "slump170": ("volume falling (30% or more below its own earlier level: decline, at any "
+                 "stage): spend last 90 days 100 vs 1,000 average of previous 1 90-day "
+                 "period(s): -90 %",
+                 "交易量下降（较自身以往水平下降 30% 及以上：任何阶段都可能退化）：最近 90 天消费 100，"
+                 "之前 1 个 90 天周期平均 1,000：-90 %"),
+    "gone": ("no purchase for 457 days (churned after 365)", "已 457 天无购买（超过 365 天视为流失）"),
+    "newbie": ("exploring the relationship: first purchase 60 days ago (under 180 days)",
+               "关系的探索和试验阶段：首次购买在 60 天前（不满 180 天）"),
+    "grower": ("volume growing (+20% or more): spend last 90 days 300 vs 100 average of "
+               "previous 2 90-day period(s): +200 %",
+               "交易不断增加（增长 20% 及以上）：最近 90 天消费 300，之前 2 个 90 天周期平均 100：+200 %"),
+    "frequenter": ("volume growing (+20% or more): 3 purchase day(s) in the last 90 days vs 1.0 "
+                   "on average before; spend last 90 days 110 vs 100 average of previous 4 "
+                   "90-day period(s): +10 %",
+                   "交易不断增加（增长 20% 及以上）：最近 90 天 3 个购买日，之前平均 1.0 个；最近 90 天"
+                   "消费 110，之前 4 个 90 天周期平均 100：+10 %"),
+    "steady": ("high, steady volume: 100 a period on average, as much as or more than 55% of the "
+               "customer base (high from 50%); bought in 5 of 5 periods, customer for 426 days",
+               "大量、稳定的交易：平均每周期消费 100，不低于 55% 的客户（50% 及以上为高）；5 个周期中有 "
+               "5 个有购买，已成为客户 426 天"),
+    "irregular": ("high volume, not yet stable (stable from 365 days and 50% of periods): 100 a "
+                  "period on average, as much as or more than 55% of the customer base (high "
+                  "from 50%); bought in 2 of 5 periods, customer for 426 days",
+                  "交易量较高，但尚未稳定（满 365 天且 50% 的周期有购买为稳定期）：平均每周期消费 100，"
+                  "不低于 55% 的客户（50% 及以上为高）；5 个周期中有 2 个有购买，已成为客户 426 天"),
+    "small_regular": ("no large contribution yet, volume flat at a low level: 10 a period on "
+                      "average, as much as or more than 9% of the customer base (high from "
+                      "50%); spend last 90 days 10 vs 10 average of previous 4 90-day "
+                      "period(s): +0 %; bought in 5 of 5 periods, customer for 426 days",
+                      "尚未做出大的贡献，交易量平稳且较低：平均每周期消费 10，不低于 9% 的客户（50% 及以上"
+                      "为高）；最近 90 天消费 10，之前 4 个 90 天周期平均 10：+0 %；5 个周期中有 5 个有购买，"
+                      "已成为客户 426 天"),
+}
+
+
+def test_reasons_state_the_criterion_and_the_numbers(staged):
     _, table, _, _ = staged
-    reasons = dict(zip(table.column("customer_id").to_pylist(),
-                       lifecycle_reasons(table).to_pylist()))
-    assert reasons["faller"] == ("spend last 90 days 50 vs 200 average of previous 4 90-day "
-                                 "period(s): -75 %")
-    assert reasons["gone"] == "no purchase for 457 days (churned after 365)"
-    assert reasons["trial"] == "1 purchase day(s) so far (trial: at most 1)"
-    assert reasons["newbie"] == "first purchase 60 days ago (exploring for 180 days)"
-    assert reasons["steady"].endswith("; customer for 426 days, bought in 5 of 5 periods")
-    zh = dict(zip(table.column("customer_id").to_pylist(),
-                  lifecycle_reasons(table, lang="zh").to_pylist()))
-    assert zh["faller"] == "最近 90 天消费 50，之前 4 个 90 天周期平均 200：-75 %"
+    ids = table.column("customer_id").to_pylist()
+    en = dict(zip(ids, lifecycle_reasons(table).to_pylist()))
+    zh = dict(zip(ids, lifecycle_reasons(table, lang="zh").to_pylist()))
+    for cid, (want_en, want_zh) in HAND_REASONS.items():
+        assert (en[cid], zh[cid]) == (want_en, want_zh), cid
 
 
 def test_stage_history_at_earlier_dates(staged):
@@ -192,7 +282,7 @@ EDGE_ROWS = {
     "two_days": (10, 2, 500, 0.0, 100.0, 4, 1.0, None, "steady"),
     "tenure_29": (10, 3, 29, None, 100.0, 0, 1.0, None, "short_tenure"),
     "tenure_30": (10, 3, 30, None, 100.0, 0, 1.0, None, "growing"),  # spend, no earlier period
-    "free_samples": (10, 3, 60, None, 0.0, 0, 1.0, None, "building"),  # zero spend, no history
+    "free_samples": (10, 3, 60, None, 0.0, 0, 1.0, None, "low_flat"),  # zero spend, no history
     "at_drop": (10, 5, 500, -0.25, 75.0, 4, 1.0, None, "falling"),
     "above_drop": (10, 5, 500, -0.24, 76.0, 4, 1.0, None, "steady"),
     "at_rise": (10, 5, 500, 0.5, 150.0, 4, 1.0, None, "growing"),
@@ -202,12 +292,31 @@ EDGE_ROWS = {
     "dormant": (200, 5, 500, None, 0.0, 2, 0.0, None, "dormant"),
     "dormant_one_period": (100, 2, 100, None, 0.0, 1, 0.0, None, "dormant"),
     "stable_at_limits": (10, 5, 365, 0.0, 100.0, 4, 0.5, None, "steady"),
-    "share_below": (10, 5, 365, 0.0, 100.0, 4, 0.4, None, "building"),
-    "tenure_364": (10, 5, 364, 0.0, 100.0, 4, 1.0, None, "building"),
+    "share_below": (10, 5, 365, 0.0, 100.0, 4, 0.4, None, "high_unsteady"),
+    "tenure_364": (10, 5, 364, 0.0, 100.0, 4, 1.0, None, "high_unsteady"),
+    # decline before the exploration tenure: a fall counts at any tenure
+    "young_falling": (10, 3, 29, -0.25, 75.0, 1, 1.0, None, "falling"),
+    "one_day_gone_quiet": (100, 1, 200, -1.0, 0.0, 2, 1 / 3, None, "trial"),  # no level yet
+    "low_level": (10, 5, 500, 0.0, 100.0, 4, 1.0, None, "low_flat"),
+    "purchases_up": (10, 5, 500, 0.0, 100.0, 4, 1.0, None, "more_purchases"),
+    "purchases_at_rise": (10, 5, 500, 0.0, 100.0, 4, 1.0, None, "more_purchases"),
+    "purchases_below_rise": (10, 5, 500, 0.0, 100.0, 4, 1.0, None, "steady"),
+    "purchases_up_under_one": (10, 5, 500, 0.0, 100.0, 4, 1.0, None, "steady"),
 }
+# level (spend per period), purchase days in the last period and their earlier average, where
+# not 100, 1 and 1.0: "free_samples" and "low_level" are the two lowest levels of the 27
+# customers with a purchase in the last 365 days (cumulative share 1 / 27 and 2 / 27: low),
+# all others share the top level (cumulative share 1: high). Purchase days grow with
+# growth_rise 0.5 from ×1.5 and at least one more: 2 after 1 and 3 after 2 do, 3 after 2.01
+# and 1 after 0.5 (+100 %, but less than one more) do not.
+EDGE_EXTRA = {"free_samples": (0.0, 1, 1.0), "low_level": (1.0, 1, 1.0),
+              "purchases_up": (100.0, 2, 1.0), "purchases_at_rise": (100.0, 3, 2.0),
+              "purchases_below_rise": (100.0, 3, 2.01), "purchases_up_under_one": (100.0, 1, 0.5)}
+RULE_STAGE_NEW = {"more_purchases": "formation", "high_unsteady": "formation",
+                  "low_flat": "exploration"}
 RULE_STAGE = {"churn_recency": "churned", "churn_alive": "churned", "trial": "exploration",
               "short_tenure": "exploration", "falling": "decline", "dormant": "decline",
-              "growing": "formation", "building": "formation", "steady": "stability"}
+              "growing": "formation", "steady": "stability", **RULE_STAGE_NEW}
 
 
 def _edge_table():
@@ -219,6 +328,10 @@ def _edge_table():
     data = {"customer_id": list(EDGE_ROWS)}
     for i, (name, kind) in enumerate(zip(names, types)):
         data[name] = pa.array([row[i] for row in EDGE_ROWS.values()], kind)
+    extra = [EDGE_EXTRA.get(c, (100.0, 1, 1.0)) for c in EDGE_ROWS]
+    data["spend_period_avg"] = pa.array([e[0] for e in extra], pa.float64())
+    data["purchases_last_period"] = pa.array([e[1] for e in extra], pa.int64())
+    data["purchases_previous_avg"] = pa.array([e[2] for e in extra], pa.float64())
     return pa.table(data)
 
 
@@ -226,8 +339,13 @@ def test_rules_at_their_thresholds(engine_name):
     engine = get_engine(engine_name)
     trend = engine.table(_edge_table(), f"lc_edges_{engine_name}")
     got = engine.to_arrow(stage_rules(trend, EDGE_OPTIONS, alive=trend.probability_alive))
-    got = {r["customer_id"]: (r["lifecycle_rule"], r["lifecycle_stage"]) for r in got.to_pylist()}
+    rows = got.to_pylist()
+    got = {r["customer_id"]: (r["lifecycle_rule"], r["lifecycle_stage"]) for r in rows}
     assert got == {c: (row[-1], RULE_STAGE[row[-1]]) for c, row in EDGE_ROWS.items()}
+    level = {r["customer_id"]: r["volume_percentile"] for r in rows}
+    assert len(EDGE_ROWS) == 28  # one of them ("recency_366") is not in the customer base
+    assert (level["free_samples"], level["low_level"], level["two_days"],
+            level["recency_366"]) == (pytest.approx(1 / 27), pytest.approx(2 / 27), 1.0, None)
 
 
 def test_trend_counts_each_purchase_in_its_period(engine_name, make_transactions):
@@ -274,65 +392,107 @@ def test_trend_counts_each_purchase_in_its_period(engine_name, make_transactions
 # -- every reason text, in both languages ----------------------------------------------------
 
 # rule, last spend, earlier average, change, earlier periods, tenure, recency, purchase days,
-# active share, P(alive) → English, Chinese
+# active share, P(alive), level (spend per period), its cumulative share, purchase days in the
+# last period and their earlier average → English, Chinese
+FALL_EN = "volume falling (30% or more below its own earlier level: decline, at any stage): "
+FALL_ZH = "交易量下降（较自身以往水平下降 30% 及以上：任何阶段都可能退化）："
 REASONS = [
-    (None, None, None, None, None, None, None, None, None, None,
+    (None, None, None, None, None, None, None, None, None, None, None, None, None, None,
      "in the customer list, no purchase yet", "在客户名单中，尚无购买"),
-    ("churn_recency", 0.0, 10.0, -1.0, 4, 2000, 1234, 3, 0.0, None,
+    ("churn_recency", 0.0, 10.0, -1.0, 4, 2000, 1234, 3, 0.0, None, 2.0, None, 0, 1.0,
      "no purchase for 1,234 days (churned after 365)", "已 1,234 天无购买（超过 365 天视为流失）"),
-    ("churn_alive", 0.0, 10.0, -1.0, 4, 500, 100, 3, 0.2, 0.054,
+    ("churn_alive", 0.0, 10.0, -1.0, 4, 500, 100, 3, 0.2, 0.054, 8.0, 0.1, 0, 0.5,
      "probability alive 0.05 below 0.10", "存活概率 0.05 低于 0.10"),
-    ("trial", 0.0, 40.0, -1.0, 2, 213, 213, 1, 1 / 3, None,
-     "1 purchase day(s) so far (trial: at most 1)", "目前共 1 个购买日（试探性购买：不超过 1 个）"),
-    ("short_tenure", 110.0, None, None, 0, 60, 30, 2, 1.0, None,
-     "first purchase 60 days ago (exploring for 180 days)", "首次购买在 60 天前（180 天内为考察期）"),
-    ("dormant", 0.0, 0.0, None, 2, 250, 200, 2, 0.0, None,
-     "no purchase in the last 3 90-day periods (last one 200 days ago)",
-     "最近 3 个 90 天周期均无购买（上次购买在 200 天前）"),
-    ("falling", 320.0, 1150.0, 320 / 1150 - 1, 4, 1500, 5, 9, 1.0, None,
-     "spend last 90 days 320 vs 1,150 average of previous 4 90-day period(s): -72 %",
-     "最近 90 天消费 320，之前 4 个 90 天周期平均 1,150：-72 %"),
-    ("growing", 50.0, 0.0, None, 3, 300, 10, 2, 0.25, None,
-     "spend last 90 days 50 after none in the previous 3 90-day period(s)",
-     "最近 90 天消费 50，之前 3 个 90 天周期无消费"),
-    ("growing", 80.0, None, None, 0, 60, 5, 2, 1.0, None,
-     "no earlier period to compare; customer for 60 days", "没有可比较的之前周期；已成为客户 60 天"),
-    ("steady", 100.0, 100.0, 0.0, 4, 1426, 60, 5, 0.8, None,
-     "spend last 90 days 100 vs 100 average of previous 4 90-day period(s): +0 %; "
-     "customer for 1,426 days, bought in 4 of 5 periods",
-     "最近 90 天消费 100，之前 4 个 90 天周期平均 100：+0 %；已成为客户 1,426 天，5 个周期中有 4 个有购买"),
-    # with exploration under one period, a customer can be past it with no earlier period
-    ("building", 80.0, None, None, 0, 60, 5, 2, 1.0, None,
-     "no earlier period to compare; customer for 60 days; customer for 60 days, bought in 1 of 1 "
-     "periods (stable from 365 days and 50% of periods)",
-     "没有可比较的之前周期；已成为客户 60 天；已成为客户 60 天，1 个周期中有 1 个有购买"
-     "（满 365 天且 50% 的周期有购买为稳定期）"),
+    ("trial", 80.0, None, None, 0, 20, 20, 1, 1.0, None, 80.0, 0.4, 1, None,
+     "trial orders: 1 purchase day(s) so far (at most 1)",
+     "尝试性的订单：目前共 1 个购买日（不超过 1 个）"),
+    ("short_tenure", 110.0, None, None, 0, 60, 30, 2, 1.0, None, 110.0, 0.6, 2, None,
+     "exploring the relationship: first purchase 60 days ago (under 180 days)",
+     "关系的探索和试验阶段：首次购买在 60 天前（不满 180 天）"),
+    ("dormant", 0.0, 0.0, None, 2, 250, 200, 2, 0.0, None, 0.0, 0.01, 0, 0.0,
+     "volume fell to nothing: no purchase in the last 3 90-day periods (last one 200 days ago)",
+     "交易量降至零：最近 3 个 90 天周期均无购买（上次购买在 200 天前）"),
+    ("falling", 320.0, 1150.0, 320 / 1150 - 1, 4, 1500, 5, 9, 1.0, None, 984.0, 0.9, 1, 1.75,
+     FALL_EN + "spend last 90 days 320 vs 1,150 average of previous 4 90-day period(s): -72 %",
+     FALL_ZH + "最近 90 天消费 320，之前 4 个 90 天周期平均 1,150：-72 %"),
+    ("growing", 50.0, 0.0, None, 3, 300, 10, 2, 0.25, None, 12.5, 0.2, 1, 0.0,
+     "volume growing (+20% or more): spend last 90 days 50 after none in the previous 3 90-day "
+     "period(s)",
+     "交易不断增加（增长 20% 及以上）：最近 90 天消费 50，之前 3 个 90 天周期无消费"),
+    ("growing", 80.0, None, None, 0, 60, 5, 2, 1.0, None, 80.0, 0.5, 2, None,
+     "volume growing (+20% or more): no earlier period to compare; customer for 60 days",
+     "交易不断增加（增长 20% 及以上）：没有可比较的之前周期；已成为客户 60 天"),
+    ("more_purchases", 120.0, 100.0, 0.2 - 1e-9, 4, 800, 3, 12, 1.0, None, 104.0, 0.7, 4, 2.0,
+     "volume growing (+20% or more): 4 purchase day(s) in the last 90 days vs 2.0 on average "
+     "before; spend last 90 days 120 vs 100 average of previous 4 90-day period(s): +20 %",
+     "交易不断增加（增长 20% 及以上）：最近 90 天 4 个购买日，之前平均 2.0 个；最近 90 天消费 120，"
+     "之前 4 个 90 天周期平均 100：+20 %"),
+    ("steady", 250.0, 250.0, 0.0, 4, 1426, 60, 5, 0.8, None, 250.0, 0.8, 1, 0.75,
+     "high, steady volume: 250 a period on average, as much as or more than 80% of the customer "
+     "base (high from 50%); bought in 4 of 5 periods, customer for 1,426 days",
+     "大量、稳定的交易：平均每周期消费 250，不低于 80% 的客户（50% 及以上为高）；5 个周期中有 4 个有购买，"
+     "已成为客户 1,426 天"),
+    ("high_unsteady", 300.0, 280.0, 300 / 280 - 1, 2, 250, 20, 6, 1.0, None, 286.67, 0.93, 2,
+     2.0,
+     "high volume, not yet stable (stable from 365 days and 50% of periods): 287 a period on "
+     "average, as much as or more than 93% of the customer base (high from 50%); bought in 3 of 3 "
+     "periods, customer for 250 days",
+     "交易量较高，但尚未稳定（满 365 天且 50% 的周期有购买为稳定期）：平均每周期消费 287，不低于 93% 的客户"
+     "（50% 及以上为高）；3 个周期中有 3 个有购买，已成为客户 250 天"),
+    ("low_flat", 110.0, 100.0, 0.1, 2, 244, 30, 3, 2 / 3, None, 70.0, 0.3, 1, 1.0,
+     "no large contribution yet, volume flat at a low level: 70 a period on average, as much as "
+     "or more than 30% of the customer base (high from 50%); spend last 90 days 110 vs 100 "
+     "average of previous 2 90-day period(s): +10 %; bought in 2 of 3 periods, customer for 244 "
+     "days",
+     "尚未做出大的贡献，交易量平稳且较低：平均每周期消费 70，不低于 30% 的客户（50% 及以上为高）；最近 90 天"
+     "消费 110，之前 2 个 90 天周期平均 100：+10 %；3 个周期中有 2 个有购买，已成为客户 244 天"),
     # a figure that is not known (null) or not a number (NaN) is shown as a dash
-    ("falling", None, 100.0, None, 4, 500, 10, 5, 1.0, None,
-     "spend last 90 days – vs 100 average of previous 4 90-day period(s): –",
-     "最近 90 天消费 –，之前 4 个 90 天周期平均 100：–"),
-    ("falling", float("nan"), 100.0, float("nan"), 4, 500, 10, 5, 1.0, None,
-     "spend last 90 days – vs 100 average of previous 4 90-day period(s): –",
-     "最近 90 天消费 –，之前 4 个 90 天周期平均 100：–"),
-    ("building", 110.0, 100.0, 0.1, 2, 244, 30, 3, 2 / 3, None,
-     "spend last 90 days 110 vs 100 average of previous 2 90-day period(s): +10 %; "
-     "customer for 244 days, bought in 2 of 3 periods (stable from 365 days and 50% of periods)",
-     "最近 90 天消费 110，之前 2 个 90 天周期平均 100：+10 %；已成为客户 244 天，3 个周期中有 2 个有购买"
-     "（满 365 天且 50% 的周期有购买为稳定期）"),
+    ("falling", None, 100.0, None, 4, 500, 10, 5, 1.0, None, None, None, None, None,
+     FALL_EN + "spend last 90 days – vs 100 average of previous 4 90-day period(s): –",
+     FALL_ZH + "最近 90 天消费 –，之前 4 个 90 天周期平均 100：–"),
+    ("falling", float("nan"), 100.0, float("nan"), 4, 500, 10, 5, 1.0, None, float("nan"),
+     float("nan"), 1, float("nan"),
+     FALL_EN + "spend last 90 days – vs 100 average of previous 4 90-day period(s): –",
+     FALL_ZH + "最近 90 天消费 –，之前 4 个 90 天周期平均 100：–"),
+    ("low_flat", 10.0, 10.0, 0.0, 1, 100, 3, 2, None, None, None, None, 1, 1.0,
+     "no large contribution yet, volume flat at a low level: – a period on average, as much as or "
+     "more than – of the customer base (high from 50%); spend last 90 days 10 vs 10 average of "
+     "previous 1 90-day period(s): +0 %; bought in – of 2 periods, customer for 100 days",
+     "尚未做出大的贡献，交易量平稳且较低：平均每周期消费 –，不低于 – 的客户（50% 及以上为高）；最近 90 天消费 "
+     "10，之前 1 个 90 天周期平均 10：+0 %；2 个周期中有 – 个有购买，已成为客户 100 天"),
+    # a rule of an earlier version of cvm, stored with an old run: its numbers
+    ("building", 110.0, 100.0, 0.1, 2, 244, 30, 3, 2 / 3, None, None, None, None, None,
+     "spend last 90 days 110 vs 100 average of previous 2 90-day period(s): +10 %",
+     "最近 90 天消费 110，之前 2 个 90 天周期平均 100：+10 %"),
 ]
+REASON_NAMES = ("lifecycle_rule", "spend_last_period", "spend_previous_avg", "spend_change",
+                "previous_periods", "history_tenure_days", "history_recency_days",
+                "history_purchase_days", "active_period_share", "probability_alive",
+                "spend_period_avg", "volume_percentile", "purchases_last_period",
+                "purchases_previous_avg")
+REASON_TYPES = (pa.string(), pa.float64(), pa.float64(), pa.float64(), pa.int64(), pa.int64(),
+                pa.int64(), pa.int64(), pa.float64(), pa.float64(), pa.float64(), pa.float64(),
+                pa.int64(), pa.float64())
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_every_reason_text(lang):
-    names = ("lifecycle_rule", "spend_last_period", "spend_previous_avg", "spend_change",
-             "previous_periods", "history_tenure_days", "history_recency_days",
-             "history_purchase_days", "active_period_share", "probability_alive")
-    types = (pa.string(), pa.float64(), pa.float64(), pa.float64(), pa.int64(), pa.int64(),
-             pa.int64(), pa.int64(), pa.float64(), pa.float64())
     table = pa.table({name: pa.array([r[i] for r in REASONS], kind)
-                      for i, (name, kind) in enumerate(zip(names, types))})
-    want = [r[10] if lang == "en" else r[11] for r in REASONS]
+                      for i, (name, kind) in enumerate(zip(REASON_NAMES, REASON_TYPES))})
+    want = [r[-2] if lang == "en" else r[-1] for r in REASONS]
     assert lifecycle_reasons(table, lang=lang).to_pylist() == want
+
+
+def test_reasons_of_a_run_without_the_new_columns():
+    # a run stored before the level of volume existed: the reason still reads, with dashes
+    table = pa.table({name: pa.array([REASONS[12][i]], kind)
+                      for i, (name, kind) in enumerate(zip(REASON_NAMES, REASON_TYPES))
+                      if name not in ("spend_period_avg", "volume_percentile")})
+    assert lifecycle_reasons(table).to_pylist() == [
+        "no large contribution yet, volume flat at a low level: – a period on average, as much "
+        "as or more than – of the customer base (high from 50%); spend last 90 days 110 vs 100 "
+        "average of previous 2 90-day period(s): +10 %; bought in 2 of 3 periods, customer for "
+        "244 days"]
 
 
 def test_prospect_reason():
@@ -350,23 +510,32 @@ def test_stage_history_at_one_and_two_dates(staged):
         assert {d for (_, d) in at} == set(dates)
         assert at[("gone", AS_OF)] == "churned"
     assert at[("gone", dt.date(2024, 10, 2))] == "churned"  # 367 days since the last purchase
-    # on 2024-10-02 "newbie" had not bought yet (first purchase 2024-11-01): 8 + 9 rows
-    assert len(at) == 8 + 9 and ("newbie", dt.date(2024, 10, 2)) not in at
+    # on 2024-10-02 "newbie" had not bought yet (first purchase 2024-11-01): 11 + 12 rows
+    assert len(at) == 11 + 12 and ("newbie", dt.date(2024, 10, 2)) not in at
 
 
 def test_reasons_state_the_options_in_force():
-    table = pa.table({"lifecycle_rule": ["churn_recency", "building", "dormant"],
-                      "spend_last_period": [0.0, 10.0, 0.0], "spend_previous_avg": [5.0, 10.0, 0.0],
-                      "spend_change": [-1.0, 0.0, None], "previous_periods": [3, 1, 0],
-                      "history_tenure_days": [900, 100, 40], "history_recency_days": [800, 3, 40],
-                      "history_purchase_days": [4, 2, 2], "active_period_share": [0.5, 1.0, None]})
+    table = pa.table({"lifecycle_rule": ["churn_recency", "high_unsteady", "dormant", "falling"],
+                      "spend_last_period": [0.0, 10.0, 0.0, 1.0],
+                      "spend_previous_avg": [5.0, 10.0, 0.0, 10.0],
+                      "spend_change": [-1.0, 0.0, None, -0.9], "previous_periods": [3, 1, 0, 2],
+                      "history_tenure_days": [900, 100, 40, 150],
+                      "history_recency_days": [800, 3, 40, 10],
+                      "history_purchase_days": [4, 2, 2, 3],
+                      "active_period_share": [0.5, 1.0, None, 1.0],
+                      "spend_period_avg": [1.0, 10.0, 0.0, 7.0],
+                      "volume_percentile": [None, 0.8, 0.1, 0.5]})
     options = LifecycleOptions(churn_days=700, period_days=60, stability_days=400,
-                               stability_active_share=0.75)
+                               stability_active_share=0.75, stability_volume_quantile=0.75,
+                               decline_drop=0.5)
     assert lifecycle_reasons(table, options).to_pylist() == [
         "no purchase for 800 days (churned after 700)",
-        "spend last 60 days 10 vs 10 average of previous 1 60-day period(s): +0 %; customer for "
-        "100 days, bought in 2 of 2 periods (stable from 400 days and 75% of periods)",
-        "no purchase in the last 1 60-day periods (last one 40 days ago)",
+        "high volume, not yet stable (stable from 400 days and 75% of periods): 10 a period on "
+        "average, as much as or more than 80% of the customer base (high from 75%); bought in 2 "
+        "of 2 periods, customer for 100 days",
+        "volume fell to nothing: no purchase in the last 1 60-day periods (last one 40 days ago)",
+        "volume falling (50% or more below its own earlier level: decline, at any stage): spend "
+        "last 60 days 1 vs 10 average of previous 2 60-day period(s): -90 %",
     ]
 
 

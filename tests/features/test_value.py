@@ -208,3 +208,30 @@ def test_entropy_edge_cases():
         entropy_weights([[1, -1], [1, 1]])
     with pytest.raises(WeightsError, match="at least two"):
         entropy_weights([[1, 2]])
+
+
+def test_a_score_of_70_is_low_above_70_is_high():
+    # K institution (seed 002, 5.4.2): "设置客户当前价值和客户潜在价值得分超过 70 分为高，否则为低"
+    # — above 70 is high, 70 itself is low. "K70": current contribution 10 (the largest spend),
+    # credit 5 (neutral), loyalty 10 · (½ · 0.7 + ½ · 365 / 730) = 6 → (10 + 5 + 6) / 3 · 10 = 70;
+    # "K71" the same with a share of 0.76: loyalty 6.3 → 71.
+    table = pa.table({
+        "customer_id": ["K70", "K71"],
+        "first_purchase": pa.array([dt.date(2024, 1, 1)] * 2, pa.date32()),
+        "spend_last_period": [300.0, 300.0], "spend_previous_avg": [300.0, 300.0],
+        "spend_change": [0.0, 0.0], "previous_periods": pa.array([4, 4], pa.int64()),
+        "active_period_share": [0.7, 0.76], "recency_days": pa.array([5, 5], pa.int64()),
+        "tenure_days": pa.array([365, 365], pa.int64()),
+        "margin_last_period": pa.nulls(2, pa.float64()),
+    })
+    out, summary = composite_value(table, ValueOptions(cap_quantile=1.0))
+    rows = {r["customer_id"]: r for r in out.to_pylist()}
+    assert rows["K70"]["current_value_score"] == pytest.approx(70.0, abs=1e-9)
+    assert rows["K71"]["current_value_score"] == pytest.approx(71.0, abs=1e-9)
+    assert rows["K70"]["value_quadrant"][0] == "L" and rows["K71"]["value_quadrant"][0] == "H"
+    out, _ = composite_value(table, ValueOptions(cap_quantile=1.0, threshold_inclusive=True))
+    assert [q[0] for q in out.column("value_quadrant").to_pylist()] == ["H", "H"]
+    # the threshold is configurable: above 71 nobody is high, above 69 both are
+    for threshold, want in ((71.0, ["L", "L"]), (69.0, ["H", "H"])):
+        out, _ = composite_value(table, ValueOptions(cap_quantile=1.0, threshold=threshold))
+        assert [q[0] for q in out.column("value_quadrant").to_pylist()] == want

@@ -154,3 +154,30 @@ def test_playbook_file_problems(tmp_path):
         load_playbook(_write(tmp_path, tiers + stages), scheme="tiers")
     assert "no entry for tiers.low, stages.exploration" in str(err.value)
     assert "[stages.prospect] has no expected_response" in str(err.value)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_prospects_are_won_by_referral(lang):
+    # K institution (seed 002, 5.5.2): prospects learn about a school through "熟悉的亲友的介绍、
+    # 学员同学或同学家长的介绍" and "这种口碑效应对预期客户的影响力远大于其它影响因素"; the CLV
+    # slides (seed 003) ask "如何获得客户的推荐?". Every prospect cell offers a referral — first
+    # where a personal approach pays (high current or potential value), after the mass channel
+    # for LL — and the core customers (HH-current) are asked for introductions.
+    from cvm.segments.playbook import ACTIONS
+    from cvm.vocabulary import action_label
+
+    seed = load_playbook(lang=lang).plays
+    assert "referral" in ACTIONS
+    assert {c: seed[c].actions for c in matrix_cells() if c.endswith("-prospective")} == {
+        "HH-prospective": ("referral", "acquire"), "HL-prospective": ("referral", "acquire"),
+        "LH-prospective": ("referral", "acquire", "nurture"),
+        "LL-prospective": ("acquire", "referral")}
+    assert seed["HH-current"].actions[-1] == "referral"
+    assert not any("referral" in seed[c].actions for c in matrix_cells()
+                   if c.endswith("-churned"))
+    stages = load_playbook(lang=lang, scheme="tiers").plays
+    assert "referral" in stages["high-prospect"].actions
+    five = load_playbook(lang=lang, scheme="tiers", lifecycle_scheme="five").plays
+    assert "referral" in five["low-acquisition"].actions
+    assert action_label("referral", lang) == {"en": "referral (word of mouth)",
+                                              "zh": "口碑推荐"}[lang]

@@ -54,13 +54,23 @@ def test_sections_appear_in_order(result):
 
 def test_funnel_table_has_the_stage_economics(result):
     rows = {r[0]: r for r in _rows(_render(result), "funnel") if r}
-    # stage, customers, revenue, last 90 days, per customer, cost, profit, profit per customer
-    # "steady": five purchases of 100 with a margin of 40 each
-    assert rows["Stability"] == ["Stability", "1", "500.00", "100.00", "500.00", "300.00",
-                                 "200.00", "200.00"]
-    assert rows["Churned"] == ["Churned", "2", "280.00", "0.00", "140.00", "–", "–", "–"]
-    assert rows["Prospect"][:3] == ["Prospect", "2", "0.00"]
-    assert rows["Exploration"][:5] == ["Exploration", "1", "110.00", "110.00", "110.00"]
+    # stage, customers now, customer-periods, revenue booked, last 90 days, per customer and
+    # period, cost, profit, profit per customer and period (see test_stages.BOOKED; here the
+    # CLV stand-in churns "trial" now, by P(alive) 0.05). "steady" is stable in the last period
+    # only: 100 with a margin of 40
+    assert rows["Stability"] == ["Stability", "1", "1", "100.00", "100.00", "100.00", "60.00",
+                                 "40.00", "40.00"]
+    # "gone" in periods 1 and 0, "trial" in period 0: nothing booked, nothing earned
+    assert rows["Churned"] == ["Churned", "2", "3", "0.00", "0.00", "0.00", "0.00", "0.00",
+                               "0.00"]
+    assert rows["Prospect"][:4] == ["Prospect", "2", "12", "0.00"]
+    # "steady" and "faller" in period 3, "trial" in periods 2 and 1, "newbie" in period 0; their
+    # purchases have no margin: profit unknown
+    assert rows["Exploration"] == ["Exploration", "1", "5", "490.00", "110.00", "98.00", "–",
+                                   "–", "–"]
+    html = _render(result)
+    part = html.split('id="funnel"', 1)[1].split("</section>", 1)[0]
+    assert part.count("<svg") == 2 and "Per customer and period, by stage" in part
 
 
 def test_todo_lists_cells_with_customers_by_priority(result):

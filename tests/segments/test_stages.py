@@ -40,31 +40,75 @@ def test_stages_prospects_and_cells(run_stages):
     assert sum(c["customers"] for c in result.pareto["classes"]) == 5
 
 
-def test_stage_economics(run_stages, tmp_path):
+# Stage economics are booked per period (seed 000: exploration "企业有客户关系投入成本，但客户尚未对
+# 企业做出大的贡献", formation "收入已经大于投入，开始盈利", stability "客户为企业做出较大的贡献", an ended
+# relationship "有少许成本支出而无收益"). The four 90-day periods up to 2024-12-31 and each
+# customer's stage at their ends (dates 2024-04-05, 07-04, 10-02, 12-31):
+#
+#   customer  2024-04-05    07-04          10-02          12-31        booked revenue
+#   trial     prospect      exploration    exploration    exploration  80 in period 2 (new)
+#   newbie    prospect      prospect       prospect       exploration  110 in period 0 (new)
+#   steady    exploration   formation      formation      stability    100 (margin 40) each
+#   faller    exploration   formation      formation      decline      200, 200, 200, 50
+#   gone      decline       decline        churned        churned      nothing
+#   pros(2)   prospect      prospect       prospect       prospect     nothing
+#
+# "steady" and "faller" at 07-04 and 10-02: flat, past exploration, not yet 365 days, with a
+# level in the upper half of the customer base: high volume, not yet stable — formation.
+BOOKED = {  # stage: customer-periods, revenue, revenue in the last period, customers now
+    "prospect": (12, 0.0, 0.0, 2), "exploration": (6, 490.0, 110.0, 2),
+    "formation": (4, 600.0, 0.0, 0), "stability": (1, 100.0, 100.0, 1),
+    "decline": (3, 50.0, 50.0, 1), "churned": (2, 0.0, 0.0, 1)}
+
+
+def test_stage_economics_book_each_period_to_its_stage(run_stages, tmp_path):
     result = run_stages()
     with Workspace(tmp_path / "ws.duckdb") as ws:
         eco = {r["stage"]: r for r in ws.result("lifecycle_economics").to_pylist()}
     assert list(eco) == list(STAGES["seed"])
-    assert (eco["stability"]["customers"], eco["stability"]["revenue"], eco["stability"]["cost"],
-            eco["stability"]["profit"]) == (1, 500.0, 300.0, 200.0)
-    assert eco["exploration"]["revenue"] == 190.0 and eco["exploration"]["profit"] is None
-    assert (eco["decline"]["revenue"], eco["decline"]["revenue_last_period"]) == (850.0, 50.0)
-    assert eco["prospect"]["customers"] == 2 and eco["prospect"]["revenue"] == 0.0
-    assert eco["formation"]["customers"] == 0
+    assert {s: (r["customer_periods"], r["revenue"], r["revenue_last_period"], r["customers"])
+            for s, r in eco.items()} == BOOKED
+    assert sum(r["customer_periods"] for r in eco.values()) == 7 * 4
     assert sum(r["customers"] for r in eco.values()) == result.customers.num_rows
+    # margin is known only where every booked purchase has one: "steady"'s 40 in stability;
+    # nothing booked, nothing unknown: prospects and churned customers earn 0
+    assert (eco["stability"]["margin"], eco["stability"]["profit"], eco["stability"]["cost"]) == (
+        40.0, 40.0, 60.0)
+    assert eco["exploration"]["margin"] is None and eco["exploration"]["profit"] is None
+    assert (eco["churned"]["profit"], eco["prospect"]["profit"]) == (0.0, 0.0)
+    assert eco["exploration"]["revenue_per_customer_period"] == pytest.approx(490 / 6)
+    summary = result.info["stages"]["lifecycle"]["economics"]
+    assert [r["stage"] for r in summary] == list(STAGES["seed"])
 
 
-def test_stage_economics_with_a_margin_rate_and_service_cost(run_stages, as_of, tmp_path):
+def test_stage_economics_with_costs(run_stages, as_of, tmp_path):
     from cvm.config import CLVOptions
 
-    config = AnalysisConfig(as_of=as_of, clv=CLVOptions(margin_rate=0.5, service_cost=1.0))
+    config = AnalysisConfig(
+        as_of=as_of, clv=CLVOptions(margin_rate=0.5, service_cost=1.0, acquisition_cost=30.0),
+        lifecycle=LifecycleOptions(period_cost=2.0,
+                                   contact_costs={"prospect": 1.0, "churned": 0.5}))
     run_stages(config)
     with Workspace(tmp_path / "ws.duckdb") as ws:
         eco = {r["stage"]: r for r in ws.result("lifecycle_economics").to_pylist()}
-    # exploration: "trial" 80 and "newbie" 110 at 50 % margin, less 1 per purchase day (1 + 2)
-    assert (eco["exploration"]["profit"], eco["exploration"]["cost"]) == (92.0, 98.0)
-    # stability: "steady" has its own margins (200), less 1 for each of its 5 purchase days
-    assert (eco["stability"]["profit"], eco["stability"]["cost"]) == (195.0, 305.0)
+    got = {s: (r["margin"], r["acquisition_cost"], r["service_cost"], r["contact_cost"],
+               r["profit"]) for s, r in eco.items()}
+    assert got == {
+        # 12 prospect-periods at 1 to keep in touch
+        "prospect": (0.0, 0.0, 0.0, 12.0, -12.0),
+        # margin 40 (steady) + 100 (faller) + 40 (trial) + 55 (newbie) at 50 %; two new
+        # customers at 30; 5 purchase days at 1 and 6 customer-periods at 2
+        "exploration": (235.0, 60.0, 17.0, 0.0, 158.0),
+        "formation": (280.0, 0.0, 4.0 + 8.0, 0.0, 268.0),  # 40 + 100 twice
+        "stability": (40.0, 0.0, 1.0 + 2.0, 0.0, 37.0),
+        # faller's 50 at 50 %; one purchase day, three periods ("gone" twice, "faller")
+        "decline": (25.0, 0.0, 1.0 + 6.0, 0.0, 18.0),
+        "churned": (0.0, 0.0, 0.0, 1.0, -1.0),  # no service once churned, 0.5 to keep the file
+    }
+    curve = {s: r["profit_per_customer_period"] for s, r in eco.items()}
+    assert curve == pytest.approx({"prospect": -1.0, "exploration": 158 / 6, "formation": 67.0,
+                                   "stability": 37.0, "decline": 6.0, "churned": -0.5})
+    assert eco["exploration"]["cost"] == pytest.approx(490 - 158)
 
 
 def test_history_and_flows(run_stages, as_of, tmp_path):

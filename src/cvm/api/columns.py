@@ -28,6 +28,7 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "m_score": ("M", "M"),
     "probability_alive": ("P(alive)", "存活概率"),
     "clv": ("CLV", "客户终身价值"),
+    "lifetime_value_net": ("Lifetime value net of acquisition cost", "扣除获取成本的终身价值"),
     "potential_value": ("Potential value", "潜在价值"),
     "purchase_time": ("Purchase time", "交易时间"),
     "amount": ("Amount", "金额"),

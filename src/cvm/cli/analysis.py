@@ -52,6 +52,10 @@ def _analysis_options(func):
                      help="Cut ABC classes by cumulative share of value or of customers."),
         click.option("--abc-thresholds", callback=_thresholds, metavar="A,B",
                      help="Cumulative cut-offs [default: 0.7,0.9 for value; 0.2,0.5 for customers]."),
+        click.option("--abc-measure", type=click.Choice(["revenue", "margin"]), default="revenue",
+                     show_default=True,
+                     help="Rank ABC classes and the Pareto figures by revenue or by margin "
+                          "(profit; needs a margin or cost column)."),
         click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
                      help="Language of labels and the report."),
         click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
@@ -79,6 +83,10 @@ def _clv_options():
                           "[default: count the whole amount]."),
         click.option("--service-cost", type=click.FloatRange(min=0), default=0.0,
                      show_default=True, help="Known cost of serving one purchase, netted off CLV."),
+        click.option("--acquisition-cost", type=click.FloatRange(min=0), default=0.0,
+                     show_default=True,
+                     help="Cost of acquiring one customer: netted off lifetime value "
+                          "(lifetime_value_net) and booked to the stage of the first purchase."),
         click.option("--time-unit", type=click.Choice(["day", "week", "month"]), default="week",
                      show_default=True,
                      help="Time unit the purchase models are fitted in; discounting steps by it."),
@@ -93,22 +101,24 @@ def _clv_options():
 
 
 def _clv_config(clv_model="auto", clv_horizon_days=365, discount_rate=0.10, margin_rate=None,
-                service_cost=0.0, time_unit="week", compounding_rate=0.0,
+                service_cost=0.0, acquisition_cost=0.0, time_unit="week", compounding_rate=0.0,
                 current_period_days=365):
     from ..config import CLVOptions
 
     return CLVOptions(model=clv_model, horizon_days=clv_horizon_days, discount_rate=discount_rate,
-                      margin_rate=margin_rate, service_cost=service_cost, time_unit=time_unit,
+                      margin_rate=margin_rate, service_cost=service_cost,
+                      acquisition_cost=acquisition_cost, time_unit=time_unit,
                       compounding_rate=compounding_rate, current_period_days=current_period_days)
 
 
-def _config(as_of, window_days, rfm_scheme, monetary, abc_basis, abc_thresholds, lang, clv=None):
+def _config(as_of, window_days, rfm_scheme, monetary, abc_basis, abc_thresholds, lang, clv=None,
+            abc_measure="revenue"):
     from ..config import ABCOptions, AnalysisConfig, CLVOptions, RFMOptions
 
     return AnalysisConfig(
         as_of=as_of, window_days=window_days, lang=lang,
         rfm=RFMOptions(scheme=rfm_scheme, monetary=monetary),
-        abc=ABCOptions(basis=abc_basis, thresholds=abc_thresholds),
+        abc=ABCOptions(basis=abc_basis, thresholds=abc_thresholds, measure=abc_measure),
         clv=clv or CLVOptions(),
     )
 
@@ -183,7 +193,8 @@ def _analysis_steps() -> int:
 @friendly_errors
 def run(transactions, customer_files, mapping, workspace, out, refunds, dayfirst,
         keep_duplicates, table, source, as_of, window_days, rfm_scheme, monetary, abc_basis,
-        abc_thresholds, lang, engine, segments=None, as_json=False, **clv_args):
+        abc_thresholds, lang, engine, abc_measure="revenue", segments=None, as_json=False,
+        **clv_args):
     """Load TRANSACTIONS (files or a postgresql:// table) and analyse them.
 
     TRANSACTIONS can be CSV, TSV or whitespace-separated text, Parquet, Excel (.xlsx) or JSON
@@ -204,7 +215,7 @@ def run(transactions, customer_files, mapping, workspace, out, refunds, dayfirst
     from ..pipeline import run as run_pipeline
 
     config = _config(as_of, window_days, rfm_scheme, monetary, abc_basis, abc_thresholds, lang,
-                     clv=_clv_config(**clv_args))
+                     clv=_clv_config(**clv_args), abc_measure=abc_measure)
     config = with_segment_options(config, segments)
     mapping_obj = load_mapping(mapping) if mapping else None
     options = mapping_obj.options if mapping_obj else IngestOptions()

@@ -30,6 +30,17 @@ def _weights(ctx, param, value):
     return parts
 
 
+def _contact_costs(ctx, param, value):
+    costs = {}
+    for item in value or ():
+        stage, _, cost = item.partition("=")
+        try:
+            costs[stage.strip()] = float(cost)
+        except ValueError:
+            raise click.BadParameter(f"{item!r}: give STAGE=COST, e.g. exploration=8") from None
+    return costs
+
+
 def read_ahp_matrix(path: str | Path) -> tuple[tuple[float, ...], ...]:
     """A 5 × 5 pairwise comparison matrix from a CSV file (five rows of five numbers; fractions
     such as ``1/3`` allowed) or a TOML file with ``matrix = [[…], …]``."""
@@ -68,6 +79,13 @@ _OPTIONS = [
                  help="Length of the trend periods the lifecycle compares."),
     click.option("--churn-days", type=click.IntRange(min=1), default=365, show_default=True,
                  help="No purchase for longer than this: churned."),
+    click.option("--period-cost", type=click.FloatRange(min=0), default=0.0, show_default=True,
+                 help="Service cost per customer and period while a customer, booked to the "
+                      "stage of each period in the stage economics."),
+    click.option("--contact-cost", "contact_costs", multiple=True, callback=_contact_costs,
+                 metavar="STAGE=COST",
+                 help="Cost per customer and period of keeping in touch in a stage, e.g. "
+                      "exploration=8; repeatable."),
     click.option("--weight-method", type=click.Choice(["given", "ahp", "entropy"]),
                  default="given", show_default=True,
                  help="Composite-value weights: given (--weights), ahp (--ahp-matrix) or "
@@ -78,7 +96,10 @@ _OPTIONS = [
     click.option("--ahp-matrix", type=click.Path(exists=True, dir_okay=False), default=None,
                  help="5 × 5 pairwise comparison matrix (CSV or TOML) for --weight-method ahp."),
     click.option("--value-threshold", type=click.FloatRange(0, 100, min_open=True), default=70.0,
-                 show_default=True, help="Scores at or above this are high (value quadrants)."),
+                 show_default=True,
+                 help="Scores above this are high (value quadrants); 70 itself is low."),
+    click.option("--value-threshold-inclusive", is_flag=True,
+                 help="A score equal to --value-threshold is high too."),
     click.option("--value-quantile", type=click.FloatRange(0, 1, min_open=True, max_open=True),
                  default=None,
                  help="Instead of a fixed threshold, high means at or above this quantile."),
@@ -91,9 +112,10 @@ _OPTIONS = [
     click.option("--playbook", type=click.Path(exists=True, dir_okay=False), default=None,
                  help="Strategy playbook (TOML) replacing the built-in one."),
 ]
-_NAMES = ("lifecycle_scheme", "period_days", "churn_days", "weight_method", "weights",
-          "ahp_matrix", "value_threshold", "value_quantile", "matrix_scheme", "tier_basis",
-          "playbook")
+_NAMES = ("lifecycle_scheme", "period_days", "churn_days", "period_cost", "contact_costs",
+          "weight_method", "weights",
+          "ahp_matrix", "value_threshold", "value_threshold_inclusive", "value_quantile",
+          "matrix_scheme", "tier_basis", "playbook")
 
 
 def segment_options(func):
@@ -115,10 +137,12 @@ def with_segment_options(config, segments: dict | None):
         return config
     s = segments
     lifecycle = replace(config.lifecycle, scheme=s["lifecycle_scheme"],
-                        period_days=s["period_days"], churn_days=s["churn_days"])
+                        period_days=s["period_days"], churn_days=s["churn_days"],
+                        period_cost=s["period_cost"], contact_costs=s["contact_costs"])
     value = replace(config.value, weight_method=s["weight_method"], weights=s["weights"],
                     ahp_matrix=read_ahp_matrix(s["ahp_matrix"]) if s["ahp_matrix"] else None,
                     threshold=s["value_threshold"],
+                    threshold_inclusive=s["value_threshold_inclusive"],
                     threshold_method="quantile" if s["value_quantile"] else "fixed",
                     threshold_quantile=s["value_quantile"] or config.value.threshold_quantile)
     matrix = replace(config.matrix, scheme=s["matrix_scheme"], tier_basis=s["tier_basis"],

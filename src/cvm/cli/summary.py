@@ -40,6 +40,7 @@ _TEXT = {
         "as_of": "As of {as_of}: {customers}{prospects}, total value {value}.",
         "prospects": " (+{prospects} without purchases)",
         "top": "The top 20 % of customers bring {share} of value; Gini {gini}.",
+        "top_margin": "The top 20 % of customers bring {share} of profit (margin); Gini {gini}.",
         "segments": "RFM segments ({scheme})",
         "segment_columns": ("segment", "customers", "% customers", "% value"),
         "identical": "  {n} identical {rows} kept (without an order id they cannot be told "
@@ -64,6 +65,7 @@ _TEXT = {
         "as_of": "截至 {as_of}：{customers}{prospects}，总价值 {value}。",
         "prospects": "（另有 {prospects}尚未购买）",
         "top": "前 20% 的客户贡献了 {share} 的价值；基尼系数 {gini}。",
+        "top_margin": "前 20% 的客户贡献了 {share} 的利润（毛利）；基尼系数 {gini}。",
         "segments": "RFM 客户细分（{scheme}）",
         "segment_columns": ("细分", "客户数", "客户占比", "价值占比"),
         "identical": "  保留了 {n} 行完全相同的记录（没有订单号时无法与重复购买区分）",
@@ -106,7 +108,8 @@ def run_document(result, out: Path | None, workspace: str | Path) -> dict:
     ``columns`` (the column guess), ``skipped`` and ``message`` (a file already loaded));
     ``rows_read``/``rows_loaded``/``rows_rejected`` (the transaction files of this run);
     ``customers``; ``prospects`` (customer-list entries without purchases); ``total_value``;
-    ``top_20_value_share``; ``gini``; ``clv_model`` (the chosen purchase model, null when none
+    ``top_20_value_share``; ``gini``; ``value_measure`` (``revenue`` or ``margin``: what the
+    top share, the Gini and the ABC classes measure); ``clv_model`` (the chosen purchase model, null when none
     was fitted) and ``clv_status``; ``segments`` (RFM segment → customers); ``abc_classes``
     (class → customers); ``lifecycle`` (stage → customers); ``value_quadrants`` (quadrant →
     customers); ``matrix_cells`` (cell → customers, cells with customers); ``workspace``;
@@ -134,6 +137,7 @@ def run_document(result, out: Path | None, workspace: str | Path) -> dict:
         "total_value": round(info["total_value"], 2),
         "top_20_value_share": round(result.pareto["top_value_share"], 4),
         "gini": round(result.pareto["gini"], 4),
+        "value_measure": result.pareto.get("value_measure", "revenue"),
         "clv_model": (clv.get("model") or {}).get("model"),
         "clv_status": clv.get("status"),
         "segments": {row["segment"]: row["customers"] for row in result.segments.to_pylist()},
@@ -193,7 +197,8 @@ def print_run_summary(result, out: Path | None, lang: str = "en") -> None:
                                    customers=count_text(info["n_customers"], "customer", lang),
                                    prospects=prospects, value=f"{info['total_value']:,.2f}"),
                  markup=False)
-    output.print(t["top"].format(share=f"{result.pareto['top_value_share']:.0%}",
+    top = "top_margin" if result.pareto.get("value_measure") == "margin" else "top"
+    output.print(t[top].format(share=f"{result.pareto['top_value_share']:.0%}",
                                  gini=f"{result.pareto['gini']:.2f}"), markup=False)
     table = Table(title=t["segments"].format(scheme=info["scheme"]), title_justify="left")
     for col, justify in zip(t["segment_columns"], ("left", "right", "right", "right")):

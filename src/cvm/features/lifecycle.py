@@ -15,24 +15,38 @@ engine-neutral Ibis expression over the purchase days):
   the first purchase falls in it or before; a customer of 200 days has two earlier periods);
 - ``spend_change``: ``spend_last_period / spend_previous_avg − 1`` (null without an earlier
   average above zero);
-- ``active_period_share``: share of the observed periods (0 and the earlier ones) with a purchase.
+- ``active_period_share``: share of the observed periods (0 and the earlier ones) with a purchase;
+- ``spend_period_avg``: spend over the observed periods / their number — the level of volume.
 
-Then the first rule that holds decides (:func:`stage_rules`, also Ibis):
+:func:`stage_rules` adds ``volume_percentile``, the share of the customer base (the customers
+with a purchase in the last ``churn_days``) whose level is at most the customer's (SQL
+``cume_dist``), and then the first rule that holds decides (also Ibis). Each rule tests the
+source's criterion of its stage (seed 000, 客户关系生命周期理论):
 
 1. ``churned`` — no purchase for more than ``churn_days``, or, where a ``probability_alive``
    column exists (the CLV stage), ``probability_alive < churn_probability`` for a customer
    without a purchase in the last period;
-2. ``exploration`` — at most ``trial_purchases`` purchase days, or tenure under
+2. ``exploration`` 考察期, "尝试性的订单" — at most ``trial_purchases`` purchase days (trial
+   orders: a one-time buyer has no level of its own to fall from, and the task is still the
+   second purchase);
+3. ``decline`` 退化期, "交易量下降", and "在任何一阶段关系都可能退化" (at any stage, so before the
+   exploration tenure, formation and stability) — ``spend_change <= −decline_drop`` (the last
+   period at least that far below the customer's own earlier average; a customer who bought in
+   earlier periods but not in the last one is at −100 %), or no purchase in any observed period
+   (dormant, not yet past ``churn_days``); then ``exploration`` again for a tenure under
    ``exploration_days``;
-3. ``decline`` — ``spend_change <= −decline_drop`` (the last period fell that far below the
-   customer's own earlier average; a customer who bought in earlier periods but not in the last
-   one is at −100 %), or no purchase in any observed period at all (dormant, but not yet past
-   ``churn_days``);
-4. ``formation`` — ``spend_change >= growth_rise``, or spend in the last period after none in
-   the earlier ones (volume growing);
-5. ``stability`` — tenure at least ``stability_days`` and purchases in at least
-   ``stability_active_share`` of the observed periods (high, steady volume, long tenure);
-6. ``formation`` — everyone else (past exploration, not yet stable).
+4. ``formation`` 形成期, "双方交易不断增加…业务在逐步扩大" — growing: ``spend_change >=
+   growth_rise``, or spend in the last period after none before, or purchase days in the last
+   period at least ``1 + growth_rise`` times *and* at least one more than their earlier average;
+5. ``stability`` 稳定期, "大量的交易…交易量处于较高的盈利时期" — high, steady volume: tenure at
+   least ``stability_days``, purchases in at least ``stability_active_share`` of the observed
+   periods, and ``volume_percentile >= stability_volume_quantile`` (default: the upper half of
+   the customer base);
+6. ``formation`` — the rest with a high level (past exploration, neither falling nor growing,
+   high volume but not yet long or regular enough for stability: ``high_unsteady``);
+7. ``exploration`` — the rest with a low level: flat, past the exploration tenure, but below
+   the volume bar — the relationship has not grown past trial-size business ("客户尚未对企业做出
+   大的贡献", ``low_flat``).
 
 ``prospect`` is a customer of the customer list (``source_customers`` → ``xref``) without any
 purchase on or before the as-of date; the pipeline stage appends them as rows (they have no
@@ -64,6 +78,7 @@ __all__ = [
     "PHASES",
     "FIVE_STAGE_NAMES",
     "TREND_COLUMNS",
+    "RULE_STAGES",
     "REASON_COLUMNS",
     "customer_trend",
     "stage_rules",
@@ -95,6 +110,10 @@ PHASES = {"prospect": "prospective", "exploration": "current", "formation": "cur
 #: Per-customer trend columns added to the customer table, with their meaning.
 TREND_COLUMNS = {
     "spend_last_period": "spend in the last period (period_days up to the as-of date)",
+    "spend_period_avg": "average spend per observed period (the last and the earlier ones): "
+                        "the level of volume",
+    "volume_percentile": "share of the customer base (customers with a purchase in the last "
+                         "churn_days) whose spend_period_avg is at most this customer's",
     "spend_previous_avg": "average spend per earlier period while a customer",
     "spend_change": "spend_last_period / spend_previous_avg - 1",
     "purchases_last_period": "purchase days in the last period",
@@ -144,6 +163,8 @@ def customer_trend(days: ir.Table, *, as_of: dt.date,
     return s.select(
         "customer_id",
         spend_last_period=s.spend_last_period.cast("float64"),
+        spend_period_avg=(s.spend_last_period + s._spend_earlier).cast("float64")
+        / (s.previous_periods + 1),
         spend_previous_avg=prev_avg,
         spend_change=ibis.ifelse(prev_avg > 0, s.spend_last_period / prev_avg - 1.0, None),
         purchases_last_period=s.purchases_last_period.cast("int64"),
@@ -162,11 +183,19 @@ def customer_trend(days: ir.Table, *, as_of: dt.date,
 
 def stage_rules(trend: ir.Table, options: LifecycleOptions | None = None, *,
                 alive: ir.Column | None = None) -> ir.Table:
-    """Add ``lifecycle_rule`` (which rule decided) and ``lifecycle_stage`` (seed stage keys) to a
-    table with the :func:`customer_trend` columns. ``alive`` is an optional
-    ``probability_alive`` column of the same table."""
+    """Add ``volume_percentile``, ``lifecycle_rule`` (which rule decided) and
+    ``lifecycle_stage`` (seed stage keys) to a table with the :func:`customer_trend` columns.
+    ``alive`` is an optional ``probability_alive`` column of the same table.
+
+    ``volume_percentile`` is the cumulative distribution (SQL ``cume_dist``, the same on every
+    engine) of ``spend_period_avg`` among the customer base — the customers of the table with a
+    purchase in the last ``churn_days`` days — so that "high volume" means "as much as or more
+    than ``stability_volume_quantile`` of the customer base"; null for the others."""
     o = options or LifecycleOptions()
-    t = trend
+    t = trend.mutate(_base=trend.history_recency_days <= o.churn_days)
+    rank = ibis.cume_dist().over(ibis.window(group_by=t._base, order_by=t.spend_period_avg))
+    t = t.mutate(volume_percentile=ibis.ifelse(t._base, rank, ibis.null("float64")))
+    t = t.drop("_base")
     change = t.spend_change
     # P(alive) churns only customers without a purchase in the last period: right after a
     # first purchase some models (MBG/NBD) give a low P(alive), but a customer who bought in
@@ -174,28 +203,47 @@ def stage_rules(trend: ir.Table, options: LifecycleOptions | None = None, *,
     churn_alive = (alive.notnull() & (alive < o.churn_probability)
                    & (t.history_recency_days >= o.period_days)) if alive is not None \
         else ibis.literal(False)
+    # purchase days are small whole numbers: growing means growth_rise more *and* at least one
+    # purchase day more than the earlier average (1 after 0.75 on average is not a trend)
+    more_purchases = (t.purchases_previous_avg.notnull() & (t.purchases_previous_avg > 0)
+                      & (t.purchases_last_period
+                         >= (1.0 + o.growth_rise) * t.purchases_previous_avg)
+                      & (t.purchases_last_period >= t.purchases_previous_avg + 1))
+    high = t.volume_percentile.notnull() & (t.volume_percentile >= o.stability_volume_quantile)
     rule = ibis.cases(
         (t.history_recency_days > o.churn_days, "churn_recency"),
         (churn_alive, "churn_alive"),
+        # trial orders ("尝试性的订单"): one purchase day is no level of its own to fall from
         (t.history_purchase_days <= o.trial_purchases, "trial"),
-        (t.history_tenure_days < o.exploration_days, "short_tenure"),
+        # decline can happen at any stage (seed 000: "在任何一阶段关系都可能退化"): before the
+        # exploration tenure, formation and stability
         (change.notnull() & (change <= -o.decline_drop), "falling"),
         (change.isnull() & (t.spend_last_period <= 0) & (t.previous_periods > 0), "dormant"),
+        (t.history_tenure_days < o.exploration_days, "short_tenure"),
         (change.notnull() & (change >= o.growth_rise), "growing"),
         (change.isnull() & (t.spend_last_period > 0), "growing"),
+        (more_purchases, "more_purchases"),
         ((t.history_tenure_days >= o.stability_days)
-         & (t.active_period_share >= o.stability_active_share), "steady"),
-        else_="building",
+         & (t.active_period_share >= o.stability_active_share) & high, "steady"),
+        (high, "high_unsteady"),
+        else_="low_flat",
     )
     t = t.mutate(lifecycle_rule=rule)
     stage = ibis.cases(
         (t.lifecycle_rule.isin(["churn_recency", "churn_alive"]), "churned"),
-        (t.lifecycle_rule.isin(["trial", "short_tenure"]), "exploration"),
         (t.lifecycle_rule.isin(["falling", "dormant"]), "decline"),
+        (t.lifecycle_rule.isin(["trial", "short_tenure", "low_flat"]), "exploration"),
         (t.lifecycle_rule == "steady", "stability"),
         else_="formation",
     )
     return t.mutate(lifecycle_stage=stage)
+
+
+#: The stage each rule puts a customer in (seed keys).
+RULE_STAGES = {"churn_recency": "churned", "churn_alive": "churned", "falling": "decline",
+               "dormant": "decline", "trial": "exploration", "short_tenure": "exploration",
+               "growing": "formation", "more_purchases": "formation", "steady": "stability",
+               "high_unsteady": "formation", "low_flat": "exploration"}
 
 
 def stage_names(stages: pa.Array | pa.ChunkedArray, scheme: str) -> pa.Array:
@@ -235,37 +283,57 @@ def stage_history(days: ir.Table, dates: list[dt.date],
 
 # -- reasons --------------------------------------------------------------------------------
 
+# Each reason opens with the source's criterion of the stage (seed 000, 客户关系生命周期), then
+# gives the numbers that met it.
 _TEXT = {
     "en": {
         "no_purchase": "in the customer list, no purchase yet",
         "churn_recency": "no purchase for {recency} days (churned after {limit})",
         "churn_alive": "probability alive {p} below {limit}",
-        "trial": "{days} purchase day(s) so far (trial: at most {limit})",
-        "short_tenure": "first purchase {tenure} days ago (exploring for {limit} days)",
+        "falling": "volume falling ({drop} or more below its own earlier level: decline, at "
+                   "any stage): {trend}",
+        "dormant": "volume fell to nothing: no purchase in the last {n} {period}-day periods "
+                   "(last one {recency} days ago)",
+        "trial": "trial orders: {days} purchase day(s) so far (at most {limit})",
+        "short_tenure": "exploring the relationship: first purchase {tenure} days ago (under "
+                        "{limit} days)",
+        "growing": "volume growing ({rise} or more): {trend}",
+        "more_purchases": "volume growing ({rise} or more): {purchases} purchase day(s) in the last "
+                          "{period} days vs {purchases_avg} on average before; {trend}",
+        "steady": "high, steady volume: {level}; {active}",
+        "high_unsteady": "high volume, not yet stable (stable from {limit} days and {share} of "
+                         "periods): {level}; {active}",
+        "low_flat": "no large contribution yet, volume flat at a low level: {level}; {trend}; "
+                    "{active}",
+        "level": "{avg} a period on average, as much as or more than {pct} of the customer "
+                 "base (high from {quantile})",
+        "active": "bought in {active} of {observed} periods, customer for {tenure} days",
         "trend": "spend last {period} days {last} vs {avg} average of previous {n} "
                  "{period}-day period(s): {change}",
         "new_spend": "spend last {period} days {last} after none in the previous {n} "
                      "{period}-day period(s)",
-        "steady": "; customer for {tenure} days, bought in {active} of {observed} periods",
-        "building": "; customer for {tenure} days, bought in {active} of {observed} periods "
-                    "(stable from {limit} days and {share} of periods)",
         "no_trend": "no earlier period to compare; customer for {tenure} days",
-        "dormant": "no purchase in the last {n} {period}-day periods (last one {recency} days "
-                   "ago)",
     },
     "zh": {
         "no_purchase": "在客户名单中，尚无购买",
         "churn_recency": "已 {recency} 天无购买（超过 {limit} 天视为流失）",
         "churn_alive": "存活概率 {p} 低于 {limit}",
-        "trial": "目前共 {days} 个购买日（试探性购买：不超过 {limit} 个）",
-        "short_tenure": "首次购买在 {tenure} 天前（{limit} 天内为考察期）",
+        "falling": "交易量下降（较自身以往水平下降 {drop} 及以上：任何阶段都可能退化）：{trend}",
+        "dormant": "交易量降至零：最近 {n} 个 {period} 天周期均无购买（上次购买在 {recency} 天前）",
+        "trial": "尝试性的订单：目前共 {days} 个购买日（不超过 {limit} 个）",
+        "short_tenure": "关系的探索和试验阶段：首次购买在 {tenure} 天前（不满 {limit} 天）",
+        "growing": "交易不断增加（增长 {rise_zh} 及以上）：{trend}",
+        "more_purchases": "交易不断增加（增长 {rise_zh} 及以上）：最近 {period} 天 {purchases} 个购买日，"
+                          "之前平均 {purchases_avg} 个；{trend}",
+        "steady": "大量、稳定的交易：{level}；{active}",
+        "high_unsteady": "交易量较高，但尚未稳定（满 {limit} 天且 {share} 的周期有购买为稳定期）："
+                         "{level}；{active}",
+        "low_flat": "尚未做出大的贡献，交易量平稳且较低：{level}；{trend}；{active}",
+        "level": "平均每周期消费 {avg}，不低于 {pct} 的客户（{quantile} 及以上为高）",
+        "active": "{observed} 个周期中有 {active} 个有购买，已成为客户 {tenure} 天",
         "trend": "最近 {period} 天消费 {last}，之前 {n} 个 {period} 天周期平均 {avg}：{change}",
         "new_spend": "最近 {period} 天消费 {last}，之前 {n} 个 {period} 天周期无消费",
-        "steady": "；已成为客户 {tenure} 天，{observed} 个周期中有 {active} 个有购买",
-        "building": "；已成为客户 {tenure} 天，{observed} 个周期中有 {active} 个有购买"
-                    "（满 {limit} 天且 {share} 的周期有购买为稳定期）",
         "no_trend": "没有可比较的之前周期；已成为客户 {tenure} 天",
-        "dormant": "最近 {n} 个 {period} 天周期均无购买（上次购买在 {recency} 天前）",
     },
 }
 
@@ -274,6 +342,11 @@ _TEXT = {
 #: :func:`lifecycle_reasons` words the reason again (in either language).
 REASON_COLUMNS = ("lifecycle_rule", "history_tenure_days", "history_recency_days",
                   "history_purchase_days")
+
+_REASON_INPUTS = ("lifecycle_rule", "spend_last_period", "spend_previous_avg", "spend_change",
+                  "previous_periods", "history_tenure_days", "history_recency_days",
+                  "history_purchase_days", "active_period_share", "spend_period_avg",
+                  "volume_percentile", "purchases_last_period", "purchases_previous_avg")
 
 
 def _amount(x) -> str:
@@ -284,6 +357,10 @@ def _change(x) -> str:
     return f"{x * 100:+.0f} %" if x is not None and math.isfinite(x) else "–"
 
 
+def _share(x) -> str:
+    return f"{x:.0%}" if x is not None and math.isfinite(x) else "–"
+
+
 def prospect_reason(lang: str = "en") -> str:
     """The reason given to a prospect (a customer of the list without purchases)."""
     return _TEXT[lang]["no_purchase"]
@@ -291,63 +368,65 @@ def prospect_reason(lang: str = "en") -> str:
 
 def lifecycle_reasons(table: pa.Table, options: LifecycleOptions | None = None, *,
                       lang: str = "en") -> pa.Array:
-    """The reason text for each row of a table with ``lifecycle_rule`` and the trend columns."""
+    """The reason text for each row of a table with ``lifecycle_rule`` and the trend columns
+    (a column a run did not store reads as unknown, shown as a dash)."""
     o = options or LifecycleOptions()
     text = _TEXT[lang]
-    cols = {name: table.column(name).to_pylist() for name in (
-        "lifecycle_rule", "spend_last_period", "spend_previous_avg", "spend_change",
-        "previous_periods", "history_tenure_days", "history_recency_days",
-        "history_purchase_days", "active_period_share")}
+    n_rows = table.num_rows
+    cols = {name: (table.column(name).to_pylist() if name in table.column_names
+                   else [None] * n_rows) for name in _REASON_INPUTS}
     alive = (table.column("probability_alive").to_pylist()
-             if "probability_alive" in table.column_names else [None] * table.num_rows)
+             if "probability_alive" in table.column_names else [None] * n_rows)
     out = []
     for i, rule in enumerate(cols["lifecycle_rule"]):
-        tenure = cols["history_tenure_days"][i]
-        if rule is None or rule == "no_purchase":
-            out.append(text["no_purchase"])
-            continue
-        if rule == "churn_recency":
-            out.append(text["churn_recency"].format(recency=f"{cols['history_recency_days'][i]:,}",
-                                                    limit=f"{o.churn_days:,}"))
-            continue
-        if rule == "churn_alive":
-            out.append(text["churn_alive"].format(p=f"{alive[i]:.2f}",
-                                                  limit=f"{o.churn_probability:.2f}"))
-            continue
-        if rule == "trial":
-            out.append(text["trial"].format(days=cols["history_purchase_days"][i],
-                                            limit=o.trial_purchases))
-            continue
-        if rule == "short_tenure":
-            out.append(text["short_tenure"].format(tenure=f"{tenure:,}",
-                                                   limit=f"{o.exploration_days:,}"))
-            continue
-        n = cols["previous_periods"][i]
-        avg = cols["spend_previous_avg"][i]
-        if rule == "dormant":
-            out.append(text["dormant"].format(n=(n or 0) + 1, period=o.period_days,
-                                              recency=f"{cols['history_recency_days'][i]:,}"))
-            continue
-        if n and avg:
-            reason = text["trend"].format(period=o.period_days, last=_amount(
-                cols["spend_last_period"][i]), avg=_amount(avg), n=n,
-                change=_change(cols["spend_change"][i]))
-        elif n:
-            reason = text["new_spend"].format(period=o.period_days,
-                                              last=_amount(cols["spend_last_period"][i]), n=n)
-        else:
-            reason = text["no_trend"].format(tenure=f"{tenure:,}")
-        share = cols["active_period_share"][i] or 0.0
-        observed = (n or 0) + 1
-        active = round(share * observed)
-        if rule == "steady":
-            reason += text["steady"].format(tenure=f"{tenure:,}", active=active, observed=observed)
-        elif rule == "building":
-            reason += text["building"].format(tenure=f"{tenure:,}", active=active,
-                                              observed=observed, limit=f"{o.stability_days:,}",
-                                              share=f"{o.stability_active_share:.0%}")
-        out.append(reason)
+        out.append(_reason(rule, {k: v[i] for k, v in cols.items()}, alive[i], o, text))
     return pa.array(out, type=pa.string())
+
+
+def _reason(rule: str | None, c: dict, alive, o: LifecycleOptions, text: dict) -> str:
+    tenure = c["history_tenure_days"]
+    if rule is None or rule == "no_purchase":
+        return text["no_purchase"]
+    if rule == "churn_recency":
+        return text["churn_recency"].format(recency=f"{c['history_recency_days']:,}",
+                                            limit=f"{o.churn_days:,}")
+    if rule == "churn_alive":
+        return text["churn_alive"].format(p=f"{alive:.2f}", limit=f"{o.churn_probability:.2f}")
+    if rule == "trial":
+        return text["trial"].format(days=c["history_purchase_days"], limit=o.trial_purchases)
+    if rule == "short_tenure":
+        return text["short_tenure"].format(tenure=f"{tenure:,}", limit=f"{o.exploration_days:,}")
+    n = c["previous_periods"]
+    if rule == "dormant":
+        return text["dormant"].format(n=(n or 0) + 1, period=o.period_days,
+                                      recency=f"{c['history_recency_days']:,}")
+    if n and c["spend_previous_avg"]:
+        trend = text["trend"].format(period=o.period_days, last=_amount(c["spend_last_period"]),
+                                     avg=_amount(c["spend_previous_avg"]), n=n,
+                                     change=_change(c["spend_change"]))
+    elif n:
+        trend = text["new_spend"].format(period=o.period_days,
+                                         last=_amount(c["spend_last_period"]), n=n)
+    else:
+        trend = text["no_trend"].format(tenure=f"{tenure:,}" if tenure is not None else "–")
+    observed = (n or 0) + 1
+    share = c["active_period_share"]
+    active = text["active"].format(
+        active=round(share * observed) if share is not None else "–", observed=observed,
+        tenure=f"{tenure:,}" if tenure is not None else "–")
+    level = text["level"].format(avg=_amount(c["spend_period_avg"]),
+                                 pct=_share(c["volume_percentile"]),
+                                 quantile=_share(o.stability_volume_quantile))
+    purchases_avg = c["purchases_previous_avg"]
+    values = {"trend": trend, "active": active, "level": level, "period": o.period_days,
+              "drop": _share(o.decline_drop), "rise": f"+{o.growth_rise:.0%}",
+              "rise_zh": _share(o.growth_rise),
+              "limit": f"{o.stability_days:,}", "share": _share(o.stability_active_share),
+              "purchases": c["purchases_last_period"],
+              "purchases_avg": f"{purchases_avg:.1f}" if purchases_avg is not None else "–"}
+    if rule in text:
+        return text[rule].format(**values)
+    return trend  # a rule of an earlier version of cvm: its numbers
 
 
 def stage_counts(stages: pa.Array | pa.ChunkedArray) -> dict[str, int]:

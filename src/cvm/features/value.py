@@ -34,8 +34,9 @@ Scores (0–100): ``composite_value = 10 · Σ w_i · s_i`` with the weights nor
 ``current_value_score`` uses current contribution, credit and loyalty with their weights
 renormalised, ``potential_value_score`` future contribution and growth potential likewise.
 ``value_quadrant``: ``HH``, ``HL``, ``LH``, ``LL`` — current then potential, high when the score is
-at or above the threshold (default 70, the K institution's rule; or a quantile of the buyers'
-scores).
+above the threshold (default 70, the K institution's rule "得分超过 70 分为高": above 70 is high,
+70 itself is low; ``threshold_inclusive`` counts 70 as high), or at or above a quantile of the
+buyers' scores.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from .weights import ahp_weights, entropy_weights, normalise_weights
 
 __all__ = ["INDICATORS", "QUADRANTS", "SCORE_COLUMNS", "indicator_scores", "value_weights",
            "composite_value", "scale_amount", "amount_cap", "scale_to_cap", "ValueScales",
-           "value_scales", "apply_value_scales", "value_summary"]
+           "value_scales", "apply_value_scales", "value_summary", "is_high"]
 
 #: The five indicators, in the order of the weights.
 INDICATORS = ("current_contribution", "future_contribution", "credit", "loyalty",
@@ -259,6 +260,16 @@ def _part(scores: dict[str, np.ndarray], weights: dict[str, float], names) -> np
     return 10.0 * sum(w[k] * scores[k] for k in names)
 
 
+def is_high(scores: np.ndarray, threshold: float, options: ValueOptions) -> np.ndarray:
+    """Which scores are high. A fixed threshold follows the K institution's rule, "得分超过 70
+    分为高" (a score *above* 70 is high, 70 itself is low), unless ``threshold_inclusive``; a
+    quantile threshold is met at or above it (the top share, ties included). The 1e-9 keeps
+    scores computed as 70.000000001 or 69.99999999 from round-off on the side they mean."""
+    if options.threshold_method == "fixed" and not options.threshold_inclusive:
+        return scores > threshold + 1e-9
+    return scores >= threshold - 1e-9
+
+
 @dataclass(frozen=True)
 class ValueScales:
     """The composite value's global state, fitted on every customer: which columns hold data
@@ -313,8 +324,8 @@ def apply_value_scales(customers: pa.Table | pa.RecordBatch, scales: ValueScales
     composite = 10.0 * sum(w[k] * scores[k] for k in INDICATORS)
     current = _part(scores, w, CURRENT_PART)
     potential = _part(scores, w, POTENTIAL_PART)
-    high_c = current >= scales.threshold_current - 1e-9
-    high_p = potential >= scales.threshold_potential - 1e-9
+    high_c = is_high(current, scales.threshold_current, scales.options)
+    high_p = is_high(potential, scales.threshold_potential, scales.options)
     quadrant = np.where(high_c, np.where(high_p, "HH", "HL"), np.where(high_p, "LH", "LL"))
     columns = {f"score_{k}": pa.array(scores[k], type=pa.float64()) for k in INDICATORS}
     columns["composite_value"] = pa.array(composite, type=pa.float64())

@@ -12,7 +12,14 @@ Columns added to the per-customer table (money in the data's currency):
 - ``potential_value``: discounted expected purchases over the horizon x expected spend x the
   customer's margin share (:func:`cvm.models.clv.discounted_expected_transactions`);
 - ``clv``: potential value net of the known service cost of those purchases,
-  ``potential_value - discounted expected purchases x service cost per purchase``.
+  ``potential_value - discounted expected purchases x service cost per purchase``;
+- ``lifetime_value_net`` (only with an acquisition cost, :func:`lifetime_value_net`): the value
+  of the whole relationship net of what winning the customer cost, ``historical_value -
+  service cost x past purchase days + clv - acquisition cost``. The CLV slides (seed 003) list
+  the factors of lifetime value as "服务成本 认知成本 时间 年现金流量" (service cost, acquisition
+  cost, time, yearly cash flow) and define it as "用整个生命周期中现金流的净现值(NPV)来计算";
+  the acquisition cost is the relationship's first cash flow. ``clv`` looks forward and stays
+  gross of it: for a customer one already has, the acquisition is spent.
 
 The models are fitted on the per-customer summary: x = ``frequency`` (repeat purchase days),
 t_x = (``tenure_days`` - ``recency_days``) / unit and T = ``tenure_days`` / unit, the unit being
@@ -39,7 +46,7 @@ from .selection import MODEL_TITLES, fit_purchase_model
 
 __all__ = ["model_input", "predict_customer_value", "fit_customer_value", "score_customer_value",
            "value_totals", "CustomerValueFit", "SpendFit", "fit_spend", "expected_spend",
-           "margin_share", "value_columns"]
+           "margin_share", "value_columns", "lifetime_value_net"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +55,17 @@ def value_columns(options: CLVOptions) -> list[str]:
     """The columns the CLV stage adds, in order."""
     return ["probability_alive", f"expected_purchases_{options.horizon_days}d",
             "expected_average_spend", "historical_value", "current_value", "potential_value",
-            "clv"]
+            "clv", *(["lifetime_value_net"] if options.acquisition_cost else [])]
+
+
+def lifetime_value_net(historical_value: np.ndarray, clv: np.ndarray, purchase_days: np.ndarray,
+                       options: CLVOptions) -> np.ndarray:
+    """Past margin less the service cost of the past purchase days, plus ``clv``, less the
+    acquisition cost: the relationship's value from its first cash flow (winning the customer)
+    to the end of the horizon. Null where ``clv`` is (no purchase model)."""
+    past = np.asarray(historical_value, dtype=float) - options.service_cost * np.nan_to_num(
+        np.asarray(purchase_days, dtype=float))
+    return past + np.asarray(clv, dtype=float) - options.acquisition_cost
 
 
 def model_input(summary: pd.DataFrame, unit_days: float) -> pd.DataFrame:

@@ -9,7 +9,8 @@ import numpy as np
 from cvm.models.churn import CANDIDATE_TITLES, CANDIDATE_TITLES_ZH
 from cvm.reports.charts import BLUE, GREY, ORANGE, _figure, _render, _style
 from cvm.reports.formatting import format_int, format_number, format_percent
-from cvm.reports.html import Column, Section, Table, _environment, page_styles
+from cvm.reports.page import environment, page_styles
+from cvm.reports.sections import Column, Section, Table
 from cvm.reports.labels import labels_for
 
 __all__ = ["CHURN_TEXT", "render_churn_report", "calibration_svg", "decile_svg"]
@@ -196,7 +197,7 @@ def render_churn_report(validation, *, lang: str = "en", created: str = "") -> s
             (_text(lang, "meta_horizon"), _text(lang, "days", n=summary["horizon_days"]))]
     if created:
         meta.append((_text(lang, "meta_created"), created))
-    return _environment().get_template("report.html.j2").render(
+    return environment().get_template("report.html.j2").render(
         lang="zh-CN" if lang == "zh" else "en", labels=labels_for(lang),
         title=_text(lang, "title"), meta=meta, figures=figures, sources=None, reasons=[],
         no_rejects=False, sentences=sentences, sections=sections, footer=created,

@@ -24,7 +24,7 @@ SEGMENT_TEXT: dict[str, dict[str, str]] = {
                         "(columns): the number of customers and their share of {value}. "
                         "{scheme}"),
         "scheme_seed12": ("The 12 customer types of CRM practice: current and potential value "
-                          "high or low (threshold {threshold}) × prospective, current, churned."),
+                          "high (above {threshold}) or low × prospective, current, churned."),
         "scheme_tiers": "Three value tiers by {basis} × the lifecycle stages.",
         "matrix_cell": "{count}\n{share}",
         "section_quadrants": "Current and potential value",
@@ -39,13 +39,19 @@ SEGMENT_TEXT: dict[str, dict[str, str]] = {
         "axis_current_score": "Current value score", "axis_potential_score": "Potential value score",
         "quadrant_counts": "{name}: {count}",
         "section_funnel": "Lifecycle funnel and stage economics",
-        "note_funnel": ("Customers in each stage, and what each stage brings: {value} over the "
-                        "analysis window, in the last {period} days, and profit where margin "
-                        "or cost is known. The customer-lifecycle literature's point: exploration "
-                        "costs, formation starts paying, stability pays most."),
+        "note_funnel": ("Customers in each stage now, and what each stage brings: each of the "
+                        "last {periods} periods of {period} days is booked to the stage the "
+                        "customer was in during it — its {value}, and profit where margin or "
+                        "cost is known, net of acquisition, service and contact costs. The "
+                        "customer-lifecycle literature's curve: exploration costs more than it "
+                        "earns, formation starts paying, stability pays most, an ended "
+                        "relationship costs a little and earns nothing."),
+        "chart_curve": "Per customer and period, by stage",
         "col_stage": "Stage", "col_revenue": "Revenue", "col_recent": "Last {period} days",
-        "col_cost_total": "Cost", "col_profit": "Profit", "col_per_customer": "{Value} per customer",
-        "col_profit_per_customer": "Profit per customer",
+        "col_periods": "Customer-periods",
+        "col_cost_total": "Cost", "col_profit": "Profit",
+        "col_per_customer": "{Value} per customer and period",
+        "col_profit_per_customer": "Profit per customer and period",
         "section_flows": "Stage flows",
         "note_flows": ("How customers moved between stages from one date to the next "
                        "({dates}). Customers without a purchase by a date count as prospects "
@@ -64,7 +70,7 @@ SEGMENT_TEXT: dict[str, dict[str, str]] = {
         "col_gain_total": "预期收益合计",
         "section_matrix": "价值 × 生命周期矩阵",
         "note_matrix": "按价值分组（行）与关系阶段（列）划分的客户数及其{value}占比。{scheme}",
-        "scheme_seed12": "客户关系管理实践中的 12 种客户类型：当前价值与潜在价值高或低（阈值 {threshold}）× 预期客户、现有客户、流失客户。",
+        "scheme_seed12": "客户关系管理实践中的 12 种客户类型：当前价值与潜在价值高（超过 {threshold} 分）或低 × 预期客户、现有客户、流失客户。",
         "scheme_tiers": "按{basis}划分的三个价值层级 × 生命周期阶段。",
         "matrix_cell": "{count}\n{share}",
         "section_quadrants": "当前价值与潜在价值",
@@ -76,10 +82,12 @@ SEGMENT_TEXT: dict[str, dict[str, str]] = {
         "axis_current_score": "当前价值得分", "axis_potential_score": "潜在价值得分",
         "quadrant_counts": "{name}：{count}",
         "section_funnel": "生命周期漏斗与各阶段经济效益",
-        "note_funnel": "各阶段的客户数及其贡献：分析窗口内的{value}、最近 {period} 天的{value}，以及有毛利或成本数据时的利润。客户生命周期理论的观点：考察期要投入，形成期开始盈利，稳定期盈利最多。",
+        "note_funnel": "各阶段当前的客户数及各阶段的贡献：最近 {periods} 个 {period} 天周期，每个周期的{value}（以及有毛利或成本数据时扣除获取、服务和联系成本后的利润）计入客户在该周期所处的阶段。客户生命周期理论的曲线：考察期投入大于收入，形成期开始盈利，稳定期盈利最多，关系终止后有少许成本支出而无收益。",
+        "chart_curve": "各阶段每位客户每周期的贡献",
         "col_stage": "阶段", "col_revenue": "收入", "col_recent": "最近 {period} 天",
-        "col_cost_total": "成本", "col_profit": "利润", "col_per_customer": "客均{value}",
-        "col_profit_per_customer": "客均利润",
+        "col_periods": "客户周期数",
+        "col_cost_total": "成本", "col_profit": "利润", "col_per_customer": "每位客户每周期{value}",
+        "col_profit_per_customer": "每位客户每周期利润",
         "section_flows": "阶段流转",
         "note_flows": "客户在相邻日期之间的阶段流转（{dates}）。某日期前尚无购买的客户在当时计为潜在客户；较早日期的流失仅按最近购买间隔判断。",
         "total": "合计",
@@ -104,10 +112,10 @@ TIER_NAMES = {
            "abc": "ABC 分类"},
 }
 ACTION_NAMES = {
-    "en": {"acquire": "acquire", "nurture": "nurture", "cross_sell": "cross-sell",
+    "en": {"acquire": "acquire", "referral": "referral (word of mouth)", "nurture": "nurture", "cross_sell": "cross-sell",
            "up_sell": "up-sell", "loyalty": "loyalty programme", "retain": "retain",
            "win_back": "win back", "let_go": "let go"},
-    "zh": {"acquire": "获取", "nurture": "培育", "cross_sell": "交叉销售", "up_sell": "向上销售",
+    "zh": {"acquire": "获取", "referral": "口碑推荐", "nurture": "培育", "cross_sell": "交叉销售", "up_sell": "向上销售",
            "loyalty": "忠诚计划", "retain": "挽留", "win_back": "赢回", "let_go": "放弃"},
 }
 

@@ -169,11 +169,12 @@ def _matrix_section(matrix: dict, value: dict | None, run_info: dict, t: _Text) 
 # -- value quadrants ---------------------------------------------------------------------------
 
 def quadrant_svg(current: np.ndarray, potential: np.ndarray, thresholds: tuple[float, float],
-                 labels: Labels, title: str, axis: tuple[str, str]) -> str:
+                 labels: Labels, title: str, axis: tuple[str, str],
+                 quadrants: dict | None = None) -> str:
     """Customers binned on a 20 × 20 grid of (current, potential) scores, with threshold lines
-    and the count in each quadrant."""
+    and the count in each quadrant (``quadrants``, the value stage's counts, when given)."""
     counts, _, _ = np.histogram2d(current, potential, bins=20, range=[[0, 100], [0, 100]])
-    quads = {"HH": int(((current >= thresholds[0]) & (potential >= thresholds[1])).sum()),
+    quads = quadrants or {"HH": int(((current >= thresholds[0]) & (potential >= thresholds[1])).sum()),
              "HL": int(((current >= thresholds[0]) & (potential < thresholds[1])).sum()),
              "LH": int(((current < thresholds[0]) & (potential >= thresholds[1])).sum()),
              "LL": int(((current < thresholds[0]) & (potential < thresholds[1])).sum())}
@@ -222,7 +223,8 @@ def _quadrant_section(customers: pd.DataFrame, value: dict, run_info: dict, t: _
                   float(value.get("threshold_potential", 70)))
     svg = quadrant_svg(current[keep], potential[keep], thresholds, t.labels,
                        t("section_quadrants"), (t("axis_current_score"),
-                                                t("axis_potential_score")))
+                                                t("axis_potential_score")),
+                       quadrants=value.get("quadrants"))
     names = value.get("indicators", [])
     glossary = {"en": {"current_contribution": "current contribution",
                        "future_contribution": "future contribution", "credit": "credit",
@@ -274,8 +276,13 @@ def _funnel_section(lifecycle: dict, run_info: dict, t: _Text, symbol: str) -> C
     period = lifecycle.get("period_days", 90)
     svg = funnel_svg([r["stage"] for r in eco], [r["customers"] for r in eco], t.labels,
                      t("section_funnel"))
+    from cvm.reports.stage_curve import stage_curve_svg
+
+    curve = stage_curve_svg(eco, t.labels, t("chart_curve"),
+                            (t("col_per_customer"), t("col_profit_per_customer")))
     has_profit = any(r.get("profit") is not None for r in eco)
     columns = [Column(t("col_stage")), Column(t.labels["col_customers"], True),
+               Column(t("col_periods"), True),
                Column(t("col_revenue"), True), Column(t("col_recent", period=period), True),
                Column(t("col_per_customer"), True)]
     if has_profit:
@@ -284,19 +291,23 @@ def _funnel_section(lifecycle: dict, run_info: dict, t: _Text, symbol: str) -> C
     rows = []
     for r in eco:
         row = [stage_text(r["stage"], t.labels), format_int(r["customers"]),
+               format_int(r.get("customer_periods") or 0),
                format_money(r["revenue"], symbol), format_money(r["revenue_last_period"], symbol),
-               format_money(r.get("revenue_per_customer"), symbol)]
+               format_money(r.get("revenue_per_customer_period"), symbol)]
         if has_profit:
             row += [format_money(r.get("cost"), symbol), format_money(r.get("profit"), symbol),
-                    format_money(r.get("profit_per_customer"), symbol)]
+                    format_money(r.get("profit_per_customer_period"), symbol)]
         rows.append(row)
     total = [t("total"), format_int(sum(r["customers"] for r in eco)),
+             format_int(sum(r.get("customer_periods") or 0 for r in eco)),
              format_money(sum(r["revenue"] for r in eco), symbol),
              format_money(sum(r["revenue_last_period"] for r in eco), symbol), ""]
     if has_profit:
         total += [format_money(sum(r["cost"] or 0 for r in eco), symbol),
                   format_money(sum(r["profit"] or 0 for r in eco), symbol), ""]
-    return Content(t("note_funnel", period=period), [svg], [Table(columns, rows, total)])
+    return Content(t("note_funnel", period=period,
+                     periods=lifecycle.get("economics_periods", 1)),
+                   [svg, curve], [Table(columns, rows, total)])
 
 
 # -- flows -------------------------------------------------------------------------------------

@@ -45,8 +45,8 @@ from .matrix import TIERS, cell_parts, matrix_cells
 __all__ = ["ACTIONS", "Play", "Playbook", "PlaybookError", "load_playbook", "builtin_playbook",
            "builtin_plays", "cell_economics"]
 
-ACTIONS = ("acquire", "nurture", "cross_sell", "up_sell", "loyalty", "retain", "win_back",
-           "let_go")
+ACTIONS = ("acquire", "referral", "nurture", "cross_sell", "up_sell", "loyalty", "retain",
+           "win_back", "let_go")
 
 _DIR = Path(__file__).parent / "playbooks"
 

@@ -28,6 +28,7 @@ from ..features.value_history import value_history
 from ..models.lifetime_value import (
     CustomerValueFit,
     fit_customer_value,
+    lifetime_value_net,
     margin_share,
     score_customer_value,
     value_columns,
@@ -45,7 +46,7 @@ _HISTORY = ("historical_value", "current_value", "margin_share")
 
 class CLVStage(Stage):
     name = "clv"
-    needs = _SUMMARY
+    needs = (*_SUMMARY, "n_purchase_days")
 
     def adds(self, config) -> tuple[str, ...]:
         return tuple(value_columns(config.clv))
@@ -65,6 +66,10 @@ class CLVStage(Stage):
         fit, _ = state
         frame = batch.to_pandas()
         scored = score_customer_value(frame, margin_share(frame, fit.options), fit)
+        if fit.options.acquisition_cost:
+            scored["lifetime_value_net"] = lifetime_value_net(
+                frame["historical_value"].to_numpy(dtype=float), scored["clv"],
+                frame["n_purchase_days"].to_numpy(), fit.options)
         arrays = []
         for name in value_columns(fit.options):
             values = (frame[name].to_numpy(dtype=float) if name in ("historical_value",
@@ -80,6 +85,9 @@ class CLVStage(Stage):
             columns = {name: customers.column(name).to_numpy(zero_copy_only=False)
                        for name in value_columns(fit.options)}
             info.update(value_totals(columns, fit.options))
+        if fit.options.acquisition_cost:
+            info["lifetime_value_net_total"] = float(np.nansum(
+                customers.column("lifetime_value_net").to_numpy(zero_copy_only=False)))
         for name in ("historical_value", "current_value"):
             info[f"{name}_total"] = float(np.nansum(
                 customers.column(name).to_numpy(zero_copy_only=False)))

@@ -15,6 +15,7 @@ It makes the rows the later stages work on (one per customer with a purchase, or
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..features.customers import customer_features, segment_summary
 from ..features.pareto import pareto_summary
@@ -54,6 +55,8 @@ class FeatureStage(Stage):
                 f"no purchases on or before {ctx.as_of}"
                 + (f" in the {config.window_days}-day window" if config.window_days else ""))
         value_column = config.abc.value_column
+        if value_column == "margin_total" and not pc.count(rows.column(value_column)).as_py():
+            raise AnalysisError("ABC by margin needs a margin or cost column in the transactions")
         segments = eng.to_arrow(segment_summary(cached, value_column))
         labels = apply_batches(self.transform, rows.select(["rfm_segment"]),
                                self.fit(ctx, customers), self.batch_rows)

@@ -6,7 +6,8 @@ another language, the rule that decided and the numbers it names
 (:data:`cvm.features.lifecycle.REASON_COLUMNS`). It **appends the prospects** — customers of the
 customer list without a purchase on or before the as-of date — after the buyers (``adds_rows``):
 their purchase columns are null, their list fields (name, contacts, owner) filled. It stores
-``lifecycle_economics``, ``lifecycle_history`` and ``lifecycle_flows`` with the run.
+``lifecycle_economics`` (each period booked to the stage the customer was in then:
+:mod:`cvm.segments.economics`), ``lifecycle_history`` and ``lifecycle_flows`` with the run.
 
 - relation: the trend and the stage rules on the engine
   (:func:`~cvm.features.lifecycle.customer_trend`, :func:`~cvm.features.lifecycle.stage_rules`),
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -38,9 +38,10 @@ from ..features.lifecycle import (
     stage_rules,
 )
 from ..identity.attributes import customer_attributes
+from ..segments.economics import period_amounts, stage_economics
 from .contract import Stage, StageResult
 
-__all__ = ["LifecycleStage", "stage_economics", "stage_flows"]
+__all__ = ["LifecycleStage", "stage_flows"]
 
 
 @dataclass(frozen=True)
@@ -90,20 +91,24 @@ class LifecycleStage(Stage):
                 first = STAGES[o.scheme][0]  # prospect, or acquisition in the five-stage scheme
                 out = _append_prospects(out, prospects, first, prospect_reason(state.lang))
                 adds = True
-        clv = ctx.config.clv
-        economics = stage_economics(out, o.scheme, margin_rate=clv.margin_rate,
-                                    service_cost=clv.service_cost or 0.0)
+        long = (ctx.engine.to_arrow(stage_history(ctx.days, history_dates(ctx.as_of, o)[:-1], o))
+                if o.history_dates > 1 else None)
+        amounts = ctx.engine.to_arrow(period_amounts(ctx.days, as_of=ctx.as_of,
+                                                     period_days=o.period_days,
+                                                     periods=o.history_dates))
+        economics = stage_economics(out, long, amounts, as_of=ctx.as_of, options=o,
+                                    clv=ctx.config.clv)
         tables = {"lifecycle_economics": economics}
         summary = {"scheme": o.scheme, "stages": list(STAGES[o.scheme]),
                    "period_days": o.period_days,
+                   "economics_periods": o.history_dates,
                    "counts": {str(v["values"]): int(v["counts"]) for v in
                               pc.value_counts(out.column("lifecycle_stage")).to_pylist()},
                    "n_prospects": out.num_rows - n_buyers,
                    "used_probability_alive": "probability_alive" in customers.column_names,
                    "economics": economics.to_pylist()}
-        if o.history_dates > 1:
+        if long is not None:
             dates = history_dates(ctx.as_of, o)
-            long = ctx.engine.to_arrow(stage_history(ctx.days, dates[:-1], o))
             history, flows = stage_flows(out, long, dates, o.scheme)
             tables["lifecycle_history"] = history
             tables["lifecycle_flows"] = flows
@@ -127,44 +132,6 @@ def _append_prospects(customers: pa.Table, prospects: pa.Table, stage: str, reas
             columns.append(pa.nulls(n, type=f.type))
     extra = pa.Table.from_arrays(columns, schema=customers.schema)
     return pa.concat_tables([customers, extra])
-
-
-def stage_economics(customers: pa.Table, scheme: str, *, margin_rate: float | None = None,
-                    service_cost: float = 0.0) -> pa.Table:
-    """Per stage: customers, revenue, cost and profit, revenue in the last period, and
-    per-customer averages.
-
-    Profit is the margin where margin or cost is known, else ``revenue · margin_rate`` when a
-    margin rate is given (the CLV options' ``margin_rate``), less ``service_cost`` per purchase
-    day; cost is revenue less profit. Customers with neither are left out of cost and profit."""
-    stages = np.array(customers.column("lifecycle_stage").to_pylist(), dtype=object)
-
-    def floats(name):
-        return customers.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
-
-    revenue = np.nan_to_num(floats("monetary_total"), nan=0.0)
-    margin = floats("margin_total")
-    if margin_rate is not None:
-        margin = np.where(np.isnan(margin), revenue * margin_rate, margin)
-    if service_cost:
-        margin = margin - service_cost * np.nan_to_num(floats("n_purchase_days"), nan=0.0)
-    recent = np.nan_to_num(floats("spend_last_period"), nan=0.0)
-    rows = []
-    for stage in STAGES[scheme]:
-        mask = stages == stage
-        k = int(mask.sum())
-        known = mask & ~np.isnan(margin)
-        profit = float(margin[known].sum()) if known.any() else None
-        cost = float(revenue[known].sum() - margin[known].sum()) if known.any() else None
-        rev = float(revenue[mask].sum())
-        rows.append({"stage": stage, "customers": k, "revenue": rev,
-                     "revenue_last_period": float(recent[mask].sum()), "cost": cost,
-                     "profit": profit, "revenue_per_customer": rev / k if k else None,
-                     "profit_per_customer": profit / k if k and profit is not None else None})
-    return pa.Table.from_pylist(rows, schema=pa.schema([
-        ("stage", pa.string()), ("customers", pa.int64()), ("revenue", pa.float64()),
-        ("revenue_last_period", pa.float64()), ("cost", pa.float64()), ("profit", pa.float64()),
-        ("revenue_per_customer", pa.float64()), ("profit_per_customer", pa.float64())]))
 
 
 def stage_flows(customers: pa.Table, earlier: pa.Table, dates, scheme: str

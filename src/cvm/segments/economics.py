@@ -1,0 +1,179 @@
+"""Stage economics: each period's revenue, margin and costs booked to the stage the customer was
+in during that period.
+
+The customer-relationship lifecycle literature (客户关系生命周期理论) describes what each stage
+costs and brings: in exploration "企业有客户关系投入成本，但客户尚未对企业做出大的贡献" (the firm
+spends, the customer has not contributed much yet); in formation "企业从客户交易获得的收入已经
+大于投入，开始盈利" (income exceeds the investment, the relationship starts to pay); in stability
+"企业的投入较少，客户为企业做出较大的贡献" (little investment, a large contribution); and once the
+relationship has ended "企业有少许成本支出而无收益" (a little cost, no income). To show that curve
+from data, a customer's history cannot be booked to the stage the customer is in today (a
+churned customer would carry all the revenue of the years it was stable). Instead:
+
+- the periods are the ``history_dates`` periods of ``period_days`` up to the as-of date (the
+  ones of the stage history; a year by default): period *k* is the ``period_days`` days ending
+  at ``as_of − k · period_days``;
+- the stage *during* period *k* is the stage at its end (decided by the purchases up to then,
+  that period's included; :func:`cvm.features.lifecycle.stage_history`, and the run's own
+  stages for the last period); a customer of the run without a purchase by then is a prospect;
+- the period's revenue, margin and purchase days are booked to that stage, and so are the
+  costs:
+
+  - ``acquisition_cost`` (CLV options) once per new customer, in the period of the first
+    purchase;
+  - ``service_cost`` (CLV options) per purchase day;
+  - ``period_cost`` (lifecycle options) per customer and period while a customer (a purchase by
+    then) and not churned;
+  - ``contact_costs[stage]`` (lifecycle options) per customer and period in that stage — what
+    keeping in touch costs (visits, mailings, a prospect's survey, an ended relationship's
+    paperwork).
+
+A period's margin is the purchases' known margin (``margin``, or ``amount − cost``) plus the
+amount of the others × ``margin_rate`` when one is given. Where some purchase of a stage's
+periods has no known margin and no rate applies, the stage's margin and profit are unknown
+(null) rather than a partial sum; revenue and the costs are still shown.
+
+Per stage: ``customers`` (in the stage now), ``customer_periods`` (customers × periods booked
+to it), ``revenue``, ``revenue_last_period``, ``margin``, ``acquisition_cost``,
+``service_cost``, ``contact_cost``, ``cost`` (revenue − profit: the cost of the goods and all
+the costs above), ``profit`` (margin − the costs above), and per customer and period
+``revenue_per_customer_period`` and ``profit_per_customer_period`` — the profit curve.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..config import CLVOptions, LifecycleOptions
+from ..features.lifecycle import PHASES, STAGES, history_dates, stage_names
+
+__all__ = ["period_amounts", "stage_economics", "ECONOMICS_SCHEMA"]
+
+ECONOMICS_SCHEMA = pa.schema([
+    ("stage", pa.string()), ("customers", pa.int64()), ("customer_periods", pa.int64()),
+    ("revenue", pa.float64()), ("revenue_last_period", pa.float64()), ("margin", pa.float64()),
+    ("acquisition_cost", pa.float64()), ("service_cost", pa.float64()),
+    ("contact_cost", pa.float64()), ("cost", pa.float64()), ("profit", pa.float64()),
+    ("revenue_per_customer_period", pa.float64()),
+    ("profit_per_customer_period", pa.float64())])
+
+
+def period_amounts(days: ir.Table, *, as_of: dt.date, period_days: int, periods: int
+                   ) -> ir.Table:
+    """Per customer and period ``k`` (0 … ``periods`` − 1, counted back from ``as_of``):
+    ``revenue``, ``margin`` (the known margin, null where no purchase has one),
+    ``unpriced`` (the amount without a known margin), ``purchase_days``, and ``new`` (the
+    customer's first purchase ever falls in the period). One Ibis expression over the
+    purchase-day table (:func:`cvm.features.summary.purchase_days`)."""
+    as_of_lit = ibis.literal(as_of)
+    d = days.filter(days.purchase_date <= as_of_lit)
+    first = d.group_by("customer_id").aggregate(_first=d.purchase_date.min())
+    d = d.mutate(period=(as_of_lit.delta(d.purchase_date, unit="day") / period_days)
+                 .floor().cast("int64"))
+    d = d.filter(d.period < periods)
+    sums = d.group_by(["customer_id", "period"]).aggregate(
+        revenue=d.day_amount.sum().cast("float64"),
+        margin=d.day_margin.sum().cast("float64"),
+        unpriced=d.day_unpriced_amount.sum().cast("float64"),
+        purchase_days=d.count(),
+        _first_in=d.purchase_date.min())
+    joined = sums.join(first, "customer_id")
+    return joined.select("customer_id", "period", "revenue", "margin", "unpriced",
+                         "purchase_days", new=joined._first_in == joined._first)
+
+
+def _stage_at(ids: pa.Array, stages: pa.Table | None, scheme: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's stage at one date (scheme names) and whether it had bought by then."""
+    if stages is None:
+        return np.full(len(ids), STAGES[scheme][0], dtype=object), np.zeros(len(ids), bool)
+    index = pc.index_in(ids, value_set=stages.column("customer_id"))
+    found = pc.is_valid(index).to_numpy(zero_copy_only=False)
+    raw = pc.take(stages.column("lifecycle_stage"), index)
+    named = np.array(stage_names(raw, scheme).to_pylist(), dtype=object)
+    named[~found] = STAGES[scheme][0]
+    return named, found
+
+
+def stage_economics(customers: pa.Table, earlier: pa.Table | None, amounts: pa.Table, *,
+                    as_of: dt.date, options: LifecycleOptions | None = None,
+                    clv: CLVOptions | None = None) -> pa.Table:
+    """The per-stage economics (module docstring) of the customers of a run.
+
+    ``customers`` has ``customer_id``, ``lifecycle_stage`` (scheme names) and
+    ``first_purchase`` (null for prospects); ``earlier`` is the long stage table of the earlier
+    history dates (``customer_id``, ``as_of``, ``lifecycle_stage`` in seed keys), or None;
+    ``amounts`` is :func:`period_amounts` computed."""
+    o = options or LifecycleOptions()
+    c = clv or CLVOptions()
+    scheme = o.scheme
+    dates = history_dates(as_of, o)
+    ids = customers.column("customer_id").combine_chunks()
+    n = len(ids)
+    order = {s: i for i, s in enumerate(STAGES[scheme])}
+    keys = list(STAGES[scheme])
+    acc = {name: np.zeros(len(keys)) for name in (
+        "customer_periods", "revenue", "revenue_last", "margin", "unknown", "acquisition",
+        "service", "contact")}
+    now = np.array(customers.column("lifecycle_stage").to_pylist(), dtype=object)
+    for k in range(len(dates)):
+        if k == 0:
+            stage = now
+            bought = customers.column("first_purchase").is_valid().to_numpy(
+                zero_copy_only=False) if "first_purchase" in customers.column_names \
+                else np.ones(n, bool)
+        else:
+            part = None
+            if earlier is not None:
+                part = earlier.filter(pc.equal(earlier.column("as_of"),
+                                               pa.scalar(dates[-1 - k], pa.date32())))
+            stage, bought = _stage_at(ids, part, scheme)
+        cols = _amounts_at(ids, amounts, k)
+        margin = cols["margin"] + (cols["unpriced"] * c.margin_rate
+                                   if c.margin_rate is not None else 0.0)
+        unknown = (cols["unpriced"] > 0) & (c.margin_rate is None)
+        live = bought & np.array([PHASES.get(s) != "churned" for s in stage], dtype=bool)
+        contact = np.array([o.contact_costs.get(s, 0.0) for s in stage], dtype=float)
+        index = np.array([order[s] for s in stage], dtype=int)
+        for name, values in (
+                ("customer_periods", np.ones(n)), ("revenue", cols["revenue"]),
+                ("revenue_last", cols["revenue"] if k == 0 else np.zeros(n)),
+                ("margin", margin), ("unknown", unknown.astype(float)),
+                ("acquisition", c.acquisition_cost * cols["new"]),
+                ("service", c.service_cost * cols["purchase_days"] + o.period_cost * live),
+                ("contact", contact)):
+            acc[name] += np.bincount(index, weights=values, minlength=len(keys))
+    now_counts = {s: int((now == s).sum()) for s in keys}
+    rows = []
+    for i, s in enumerate(keys):
+        periods = int(acc["customer_periods"][i])
+        costs = acc["acquisition"][i] + acc["service"][i] + acc["contact"][i]
+        margin = None if acc["unknown"][i] else float(acc["margin"][i])
+        profit = None if margin is None else margin - costs
+        revenue = float(acc["revenue"][i])
+        rows.append({
+            "stage": s, "customers": now_counts[s], "customer_periods": periods,
+            "revenue": revenue, "revenue_last_period": float(acc["revenue_last"][i]),
+            "margin": margin, "acquisition_cost": float(acc["acquisition"][i]),
+            "service_cost": float(acc["service"][i]), "contact_cost": float(acc["contact"][i]),
+            "cost": None if profit is None else revenue - profit, "profit": profit,
+            "revenue_per_customer_period": revenue / periods if periods else None,
+            "profit_per_customer_period": (profit / periods if periods and profit is not None
+                                           else None)})
+    return pa.Table.from_pylist(rows, schema=ECONOMICS_SCHEMA)
+
+
+def _amounts_at(ids: pa.Array, amounts: pa.Table, k: int) -> dict[str, np.ndarray]:
+    """The period-``k`` amounts aligned to ``ids`` (zeros where a customer bought nothing)."""
+    part = amounts.filter(pc.equal(amounts.column("period"), k))
+    index = pc.index_in(ids, value_set=part.column("customer_id"))
+    out = {}
+    for name in ("revenue", "margin", "unpriced", "purchase_days", "new"):
+        column = pc.take(part.column(name), index).cast(pa.float64())
+        out[name] = np.nan_to_num(column.to_numpy(zero_copy_only=False), nan=0.0)
+    return out
