@@ -185,12 +185,3 @@ def _rename(stages: pa.ChunkedArray, scheme: str) -> pa.ChunkedArray:
     encoded = stages.combine_chunks().dictionary_encode()
     names = stage_names(encoded.dictionary, scheme)
     return pa.chunked_array([names.take(encoded.indices)])
-
-
-def _rename(stages: pa.ChunkedArray, scheme: str) -> pa.ChunkedArray:
-    """Seed stage keys in the scheme's names, through the (few) distinct values."""
-    if scheme == "seed":
-        return stages
-    encoded = stages.combine_chunks().dictionary_encode()
-    names = stage_names(encoded.dictionary, scheme)
-    return pa.chunked_array([names.take(encoded.indices)])
