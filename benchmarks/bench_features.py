@@ -10,7 +10,7 @@ process so that its peak memory can be read on its own:
 - ``duckdb-summary``: (diagnostic) the per-customer summary hand-written as one DuckDB query,
   the floor for what the summary part of the feature stage costs;
 - ``cvm``: cvm's whole feature stage (summary + RFM scores and segments + ABC) as built by
-  ``cvm.pipeline.customer_features`` over ``Engine.read_parquet``, executed to Arrow;
+  ``cvm.features.customers.customer_features`` over ``Engine.read_parquet``, executed to Arrow;
 - ``lifetimes``: ``lifetimes.utils.summary_data_from_transaction_data`` (freq ``"D"``, the same
   observation end, ``monetary_value_col="amount"``) on the log already loaded into pandas (the
   load is timed apart and not counted).
@@ -167,7 +167,7 @@ def _step_cvm(data: Path, as_of: dt.date, repeat: int, out: Path | None) -> dict
 
     from cvm.config import AnalysisConfig
     from cvm.engine import duckdb_engine
-    from cvm.pipeline import customer_features
+    from cvm.features.customers import customer_features
 
     config = AnalysisConfig(as_of=as_of)
     idle = _rss_bytes()
@@ -320,9 +320,8 @@ def run_step(step: str, data: Path, as_of: str, *, repeat: int, work: Path,
 def compare(cvm_path: Path, lifetimes_path: Path) -> dict:
     """Per-customer agreement of cvm's and lifetimes' summaries; raises if they differ."""
     import numpy as np
-    import pyarrow.parquet as pq
-
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
     c = pq.read_table(cvm_path).sort_by("customer_id")
     lt = pq.read_table(lifetimes_path).sort_by("customer_id")

@@ -14,7 +14,8 @@ __version__ = "0.1.0"
 
 from .config import ABCOptions, AnalysisConfig, IngestOptions, Mapping, RFMOptions, load_mapping  # noqa: E402
 from .ingest.load import LoadReport, load_customers, load_transactions  # noqa: E402
-from .pipeline import AnalysisError, RunResult, analyse, customer_features, run  # noqa: E402
+from .features.customers import customer_features  # noqa: E402
+from .pipeline import AnalysisError, RunResult, analyse, run  # noqa: E402
 from .workspace import Workspace  # noqa: E402
 
 __all__ = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ __all__ = [
     "Mapping",
     "ConfigError",
     "load_mapping",
+    "stored_value_column",
 ]
 
 
@@ -108,6 +109,13 @@ class ABCOptions:
     thresholds: tuple[float, float] | None = None
     measure: str = "revenue"
 
+    @property
+    def value_column(self) -> str:
+        """The per-customer column that is a customer's value in this analysis: the ABC classes,
+        the Pareto figures, the segment and matrix shares all rank and sum it. Stored with the
+        run's settings; read it back with :func:`stored_value_column`."""
+        return "margin_total" if self.measure == "margin" else "monetary_total"
+
     def cutoffs(self) -> tuple[float, float]:
         if self.thresholds is not None:
             return self.thresholds
@@ -138,6 +146,20 @@ class AnalysisConfig:
 
     def with_as_of(self, as_of: dt.date) -> "AnalysisConfig":
         return replace(self, as_of=as_of)
+
+    def stored(self) -> dict:
+        """The settings as a run stores them: every option, and what is decided from them once
+        (``abc.value_column``), so that readers of the run need not decide it again."""
+        settings = asdict(self)
+        settings["abc"]["value_column"] = self.abc.value_column
+        return settings
+
+
+def stored_value_column(settings: dict | None) -> str:
+    """The value column of a run, from its stored settings (:meth:`AnalysisConfig.stored`);
+    runs stored before the column was kept give it through their ABC measure."""
+    abc = (settings or {}).get("abc") or {}
+    return abc.get("value_column") or ABCOptions(measure=abc.get("measure") or "revenue").value_column
 
 
 _CONSTRAINTS: dict[str, tuple[Any, str]] = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -21,12 +22,15 @@ import pyarrow as pa
 from .config import ConfigError
 from .errors import CvmError
 
-__all__ = ["Engine", "ENGINES", "duckdb_engine", "duckdb_threads", "spark_engine",
-           "MissingExtraError"]
+__all__ = ["Engine", "ENGINES", "TRANSACTION_COLUMNS", "duckdb_engine", "duckdb_threads",
+           "spark_engine", "get_engine", "MissingExtraError", "LinkageBackend", "linkage_backend"]
 
 log = logging.getLogger(__name__)
 
 ENGINES = ("duckdb", "spark")
+
+#: The columns of the unified transactions a run reads.
+TRANSACTION_COLUMNS = ("customer_id", "purchase_date", "amount", "margin", "cost", "category")
 
 
 class MissingExtraError(CvmError, ImportError):
@@ -49,11 +53,32 @@ class Engine:
         # Spark reads the table through Parquet, which keeps dates and decimals exact.
         import pyarrow.parquet as pq
 
-        if self._scratch is None:
-            self._scratch = Path(tempfile.mkdtemp(prefix="cvm-spark-"))
-        path = self._scratch / f"{name}.parquet"
+        path = self._scratch_file(name)
         pq.write_table(data, path)
         return self.backend.read_parquet(str(path), table_name=name)
+
+    def transactions(self, ws) -> ibis.Table:
+        """A workspace's unified transactions (:data:`TRANSACTION_COLUMNS`) on this engine.
+
+        DuckDB reads them where they are (the engine runs on the workspace's connection); Spark
+        reads a Parquet copy in the engine's scratch folder, removed by :meth:`release`."""
+        sql = f"SELECT {', '.join(TRANSACTION_COLUMNS)} FROM unified_transactions"
+        if self.name == "duckdb":
+            return self.backend.sql(sql)
+        path = self._scratch_file("cvm_transactions")
+        ws.con.execute(f"COPY ({sql}) TO '{path}' (FORMAT parquet)")
+        return self.read_parquet(path, "cvm_transactions")
+
+    def _scratch_file(self, name: str) -> Path:
+        """A new Parquet file name in the engine's scratch folder (made on first use)."""
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix=f"cvm-{self.name}-"))
+        path = self._scratch / f"{name}.parquet"
+        k = 1
+        while path.exists():  # a table read lazily may still need the earlier file
+            k += 1
+            path = self._scratch / f"{name}-{k}.parquet"
+        return path
 
     def read_parquet(self, path: str | Path, name: str) -> ibis.Table:
         return self.backend.read_parquet(str(path), table_name=name)
@@ -77,9 +102,13 @@ class Engine:
 
     def release(self) -> None:
         """Drop the tables :meth:`cache` made, now, while the connection is open (left to the
-        garbage collector, they may be dropped after it closed, which fails at exit)."""
+        garbage collector, they may be dropped after it closed, which fails at exit), and the
+        scratch folder with the files :meth:`table` and :meth:`transactions` wrote."""
         while self._cached:
             self._cached.pop().release()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
 
 def duckdb_threads() -> int:
@@ -161,8 +190,61 @@ def spark_engine() -> Engine:
 
 
 def get_engine(name: str, con=None) -> Engine:
+    """The engine called ``name``; DuckDB runs on ``con`` (a workspace's connection) when given."""
     if name == "duckdb":
         return duckdb_engine(con)
     if name == "spark":
         return spark_engine()
     raise ValueError(f"unknown engine {name!r}: choose one of {', '.join(ENGINES)}")
+
+
+@dataclass
+class LinkageBackend:
+    """Splink's database API on one engine (record linkage, :mod:`cvm.identity.model`), and the
+    two reads of its results that differ between engines."""
+
+    api: Any
+    #: DuckDB's own connection (closed by :meth:`close`); None on Spark
+    con: Any = None
+
+    def columns(self, table: str) -> set[str]:
+        """The column names of a table Splink made."""
+        if self.con is not None:
+            return {d[0] for d in self.con.execute(f"SELECT * FROM {table} LIMIT 0").description}
+        return set(self.api.spark.table(table).columns)
+
+    def arrow(self, sql: str) -> pa.Table:
+        """A query's result as an Arrow table."""
+        if self.con is not None:
+            return self.con.execute(sql).to_arrow_table()
+        return pa.Table.from_pandas(self.api.spark.sql(sql).toPandas(), preserve_index=False)
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+
+
+def linkage_backend(name: str, workdir: Path, memory_limit: str | None) -> LinkageBackend:
+    """Splink's database API on the engine called ``name``: a private in-memory DuckDB that
+    spills to ``workdir``, or the shared Spark session with Splink's similarity functions."""
+    if name == "duckdb":
+        import duckdb
+        from splink import DuckDBAPI
+
+        con = duckdb.connect(":memory:")
+        con.execute(f"SET temp_directory = '{workdir / 'spill'}'")
+        if memory_limit:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute("SET preserve_insertion_order = false")
+        return LinkageBackend(DuckDBAPI(connection=con), con)
+    if name == "spark":
+        from splink import SparkAPI
+        from splink.backends.spark import similarity_jar_location
+
+        spark = spark_session()
+        # Splink's string-similarity functions (Jaro-Winkler, Damerau-Levenshtein) come in a
+        # jar that ships with Splink; adding it at run time works on a session already started
+        spark.sql(f"ADD JAR '{similarity_jar_location()}'")
+        spark.sparkContext.setCheckpointDir(str(workdir / "checkpoints"))
+        return LinkageBackend(SparkAPI(spark_session=spark, break_lineage_method="persist"))
+    raise ValueError(f"unknown engine {name!r}: choose duckdb or spark")

@@ -9,7 +9,7 @@ from outside the process, through marker files beside the workspace:
 - ``<workspace>.fail``: the stage fails (after every other stage has run, so the run fails
   midway).
 
-The stage uses the same extension point (:data:`cvm.pipeline.STAGES`) as cvm's own stages."""
+The stage is added the way a user adds one to every run of a command (:func:`cvm.stages.register`)."""
 
 from __future__ import annotations
 
@@ -20,25 +20,27 @@ from pathlib import Path
 
 def main(argv: list[str]) -> None:
     from cvm.cli import main as cli
-    from cvm.pipeline import STAGES, StageResult
+    from cvm.stages import Stage, register
 
     workspace = Path(argv[argv.index("--workspace") + 1])
 
     def marker(kind: str) -> Path:
         return workspace.with_name(workspace.name + "." + kind)
 
-    def steered(ctx, customers):
-        marker("reached").write_text(str(time.time()))
-        while marker("hold").exists():
-            time.sleep(0.05)
-        slow = marker("slow")
-        if slow.exists():
-            time.sleep(float(slow.read_text() or "1"))
-        if marker("fail").exists():
-            raise RuntimeError("stage failed on purpose (test marker file)")
-        return StageResult(customers)
+    class Steered(Stage):
+        name = "test_steering"
 
-    STAGES.append(("test_steering", steered))
+        def fit(self, ctx, rows):
+            marker("reached").write_text(str(time.time()))
+            while marker("hold").exists():
+                time.sleep(0.05)
+            slow = marker("slow")
+            if slow.exists():
+                time.sleep(float(slow.read_text() or "1"))
+            if marker("fail").exists():
+                raise RuntimeError("stage failed on purpose (test marker file)")
+
+    register(Steered())
     cli.main(argv, prog_name="cvm", standalone_mode=True)
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from cvm.config import ABCOptions, AnalysisConfig, RFMOptions
 from cvm.engine import get_engine
+from cvm.features.customers import customer_features
 from cvm.features.pareto import pareto_summary
 from cvm.features.rfm_schemes import list_schemes
-from cvm.pipeline import customer_features
 
 AS_OF = dt.date(2024, 1, 31)
 

@@ -10,8 +10,8 @@ import pytest
 
 from cvm.config import AnalysisConfig, RFMOptions
 from cvm.engine import get_engine
+from cvm.features.customers import customer_features
 from cvm.features.rfm import money_column, scores, with_rfm_cell, with_rfm_score
-from cvm.pipeline import customer_features
 
 BREAKPOINTS = {"r": (0, 5, 10, 30), "f": (1, 2, 4, 8), "m": (30, 50, 70, 100)}
 

@@ -251,7 +251,8 @@ def test_value_weights_take_the_buyers_only_for_entropy():
     assert weights == (0.2,) * 5 and method == {"method": "given", "weights": [0.2] * 5}
 
 
-def test_quadrant_threshold_is_inclusive():
+def test_quadrant_threshold_above_70_is_high_and_70_only_when_inclusive():
+    # seed 002: "得分超过 70 分为高" — above 70 is high, 70 itself is low
     # with last and previous spend s and no change, current and future contribution are both
     # s / 100 × 10 (the top spend is 100); credit 5 (neutral), loyalty 10, growth 5:
     #   current part = 10 (s/10 + 5 + 10) / 3 → exactly 70 at s = 60
@@ -265,6 +266,10 @@ def test_quadrant_threshold_is_inclusive():
         [10 * (s / 10 + 5) / 2 for s in spends])
     assert summary["threshold_current"] == summary["threshold_potential"] == 70.0
     assert summary["threshold_method"] == "fixed"
+    assert out.column("value_quadrant").to_pylist() == ["HH", "HL", "HL", "LL", "LL"]
+    assert summary["quadrants"] == {"HH": 1, "HL": 2, "LH": 0, "LL": 2}
+    out, summary = composite_value(table(rows),
+                                   ValueOptions(cap_quantile=1.0, threshold_inclusive=True))
     assert out.column("value_quadrant").to_pylist() == ["HH", "HH", "HL", "HL", "LL"]
     assert summary["quadrants"] == {"HH": 2, "HL": 2, "LH": 0, "LL": 1}
 

@@ -18,8 +18,9 @@ import pytest
 
 from cvm.identity import unify
 from cvm.ingest.load import load_transactions
-from cvm.models.validation import store_validation, validate_workspace
+from cvm.models.validation import store_validation
 from cvm.reports.clv import render_validation_report
+from cvm.stages.clv import validate_workspace
 from cvm.workspace import Workspace
 
 from model_data import assert_sig

@@ -9,10 +9,9 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-import cvm.pipeline as pipeline
 from cvm.config import AnalysisConfig
-from cvm.pipeline import StageResult, run
-from cvm.segments.stages import lifecycle_stage, matrix_stage, value_stage
+from cvm.pipeline import run
+from cvm.stages import FeatureStage, LifecycleStage, MatrixStage, Stage, ValueStage
 
 AS_OF = dt.date(2024, 12, 31)
 P4, P3, P2, P1, P0 = "2023-11-01", "2024-02-01", "2024-05-01", "2024-08-01", "2024-11-01"
@@ -25,7 +24,7 @@ TRANSACTIONS = [
 ]
 LIST = [("trial", "Ann", "Zhao"), ("steady", "Bo", "Zhao"), ("faller", "Cy", "Qian"),
         ("pros", "Di", "Qian"), ("pros2", "Ed", "")]
-OURS = [("lifecycle", lifecycle_stage), ("value", value_stage), ("matrix", matrix_stage)]
+OURS = [FeatureStage(), LifecycleStage(), ValueStage(), MatrixStage()]
 
 
 @pytest.fixture
@@ -46,26 +45,34 @@ def files(tmp_path):
     return tx, cust
 
 
-def _fake_clv(ctx, customers):
+class _FakeCLV(Stage):
     """Stands in for the CLV stage: P(alive) and CLV by hand."""
-    ids = customers.column("customer_id").to_pylist()
-    alive = {"steady": 0.05, "trial": 0.05, "newbie": 0.9, "faller": 0.5, "gone": 0.01}
-    clv = {"steady": 10.0, "trial": 300.0, "newbie": 900.0, "faller": 100.0, "gone": 0.0}
-    out = customers.append_column("probability_alive", pa.array([alive[i] for i in ids]))
-    out = out.append_column("clv", pa.array([clv[i] for i in ids]))
-    return StageResult(out.append_column("potential_value", pa.array([clv[i] for i in ids])))
+
+    name = "clv"
+
+    def transform(self, batch, state):
+        ids = batch.column("customer_id").to_pylist()
+        alive = {"steady": 0.05, "trial": 0.05, "newbie": 0.9, "faller": 0.5, "gone": 0.01}
+        clv = {"steady": 10.0, "trial": 300.0, "newbie": 900.0, "faller": 100.0, "gone": 0.0}
+        return pa.RecordBatch.from_pydict({
+            "probability_alive": [alive[i] for i in ids], "clv": [clv[i] for i in ids],
+            "potential_value": [clv[i] for i in ids]})
 
 
 @pytest.fixture
-def run_stages(files, tmp_path, monkeypatch):
+def our_stages():
+    """The stages of the hand-made runs: features, lifecycle, value and matrix."""
+    return list(OURS)
+
+
+@pytest.fixture
+def run_stages(files, tmp_path):
     """``run_stages(config=None, *, with_clv=False, name="ws.duckdb")``: a run of the files
-    into ``tmp_path / name`` with the lifecycle, value and matrix stages only (after a CLV stage
-    with P(alive) and CLV set by hand when ``with_clv``); later analyses in the same test use
-    the same stages."""
+    into ``tmp_path / name`` with the feature, lifecycle, value and matrix stages only (after a
+    CLV stage with P(alive) and CLV set by hand when ``with_clv``)."""
     def run_stages_(config=None, *, with_clv=False, name="ws.duckdb"):
-        stages = [("clv", _fake_clv), *OURS] if with_clv else OURS
-        monkeypatch.setattr(pipeline, "STAGES", list(stages))
+        stages = [OURS[0], _FakeCLV(), *OURS[1:]] if with_clv else OURS
         tx, cust = files
         return run([tx], customers=[cust], workspace=tmp_path / name, out=None,
-                   config=config or AnalysisConfig(as_of=AS_OF))
+                   config=config or AnalysisConfig(as_of=AS_OF), stages=stages)
     return run_stages_

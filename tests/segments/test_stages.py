@@ -166,14 +166,14 @@ def test_clv_columns_are_used_when_there(run_stages):
                not c["cell"].endswith("prospective"))
 
 
-def test_targets_and_alerts_between_two_runs(run_stages, tmp_path):
+def test_targets_and_alerts_between_two_runs(run_stages, our_stages, tmp_path):
     run_stages()
     with Workspace(tmp_path / "ws.duckdb") as ws:
         with pytest.raises(SegmentError, match="alerts compare two runs"):
             cell_alerts(ws)
     # the second run is three months later: nobody bought since, so customers slide
     with Workspace(tmp_path / "ws.duckdb") as ws:
-        pipeline.analyse(ws, AnalysisConfig(as_of=dt.date(2025, 3, 31)))
+        pipeline.analyse(ws, AnalysisConfig(as_of=dt.date(2025, 3, 31)), stages=our_stages)
         table, now, before = cell_alerts(ws)
         assert (now, before) == (2, 1)
         alerts = {r["customer_id"]: r for r in table.to_pylist()}
@@ -191,10 +191,12 @@ def test_targets_and_alerts_between_two_runs(run_stages, tmp_path):
             target_list(ws, ["ZZ"])
 
 
-def test_spark_gives_the_same_stages_scores_and_flows(run_stages, as_of, tmp_path, spark_engine):
+def test_spark_gives_the_same_stages_scores_and_flows(run_stages, our_stages, as_of, tmp_path,
+                                                     spark_engine):
     duck = run_stages()
     with Workspace(tmp_path / "ws.duckdb") as ws:
-        spark = pipeline.analyse(ws, AnalysisConfig(as_of=as_of), engine=spark_engine)
+        spark = pipeline.analyse(ws, AnalysisConfig(as_of=as_of), engine=spark_engine,
+                                 stages=our_stages)
         flows = {i: ws.result(name, i).to_pylist() for i in (duck.run_id, spark.run_id)
                  for name in ("lifecycle_flows",)}
     a = {r["customer_id"]: r for r in duck.customers.to_pylist()}

@@ -28,7 +28,8 @@ from pathlib import Path
 
 from ..config import AnalysisConfig, RFMOptions
 from ..ingest.load import load_customers, load_transactions
-from ..pipeline import STAGES, analyse
+from ..pipeline import analyse
+from ..stages import run_stages
 from ..workspace import Workspace
 
 __all__ = ["Job", "JobQueue"]
@@ -217,7 +218,7 @@ class JobQueue:
         job.status = "running"
         job.started_at = _now()
         self._record(job.job_id, "running", started=job.started_at)
-        steps = len(job.transactions) + len(job.customers) + 3 + len(STAGES)
+        steps = len(job.transactions) + len(job.customers) + 2 + len(run_stages())
         done = 0
 
         def step(message: str) -> None:

@@ -160,10 +160,10 @@ class _Steps:
 
 
 def _analysis_steps() -> int:
-    """Progress steps of an analysis: features, segments, each later stage, the results."""
-    from ..pipeline import STAGES
+    """Progress steps of an analysis: each stage, the segments, the results."""
+    from ..stages import run_stages
 
-    return 3 + len(STAGES)
+    return 2 + len(run_stages())
 
 
 @main.command()

@@ -43,7 +43,7 @@ def validate(workspace, calibration_end, horizon_days, out, calibration, engine)
     OUT/churn_scores.csv, OUT/churn-validation.json and OUT/churn-validation.html (English)
     and OUT/churn-validation.zh.html (Chinese).
     """
-    from ..models.churn_validation import validate_churn_workspace
+    from ..stages.churn import validate_churn_workspace
     from ..reports.churn import render_churn_report
     from ..workspace import Workspace
 

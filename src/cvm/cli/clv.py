@@ -59,7 +59,8 @@ def validate_clv(calibration_end, holdout_end, run_id, workspace, out, clv_model
     check, which the dashboard shows).
     """
     from ..insights.holdout import run_as_of, run_calibration_end, store_run_holdout
-    from ..models.validation import store_validation, validate_workspace
+    from ..models.validation import store_validation
+    from ..stages.clv import validate_workspace
     from ..reports.clv import render_validation_report
     from ..workspace import Workspace
 

@@ -41,14 +41,18 @@ buyers' scores.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 
 from ..config import LifecycleOptions, ValueOptions
+from ..schema import CREDIT_FIELDS
 from .weights import ahp_weights, entropy_weights, normalise_weights
 
 __all__ = ["INDICATORS", "QUADRANTS", "SCORE_COLUMNS", "indicator_scores", "value_weights",
-           "composite_value", "scale_amount"]
+           "composite_value", "scale_amount", "amount_cap", "scale_to_cap", "ValueScales",
+           "value_scales", "apply_value_scales", "value_summary", "is_high"]
 
 #: The five indicators, in the order of the weights.
 INDICATORS = ("current_contribution", "future_contribution", "credit", "loyalty",
@@ -68,7 +72,7 @@ SCORE_COLUMNS = {
     "value_quadrant": "HH, HL, LH or LL: current then potential value, high or low",
 }
 
-_CREDIT_COLUMNS = ("credit_score", "late_payments", "defaults", "credit_limit_use")
+_CREDIT_COLUMNS = CREDIT_FIELDS
 
 
 def scale_amount(values: np.ndarray, reference: np.ndarray, cap_quantile: float) -> np.ndarray:
@@ -78,11 +82,23 @@ def scale_amount(values: np.ndarray, reference: np.ndarray, cap_quantile: float)
     >>> scale_amount(np.array([0.0, 5.0, 10.0, 50.0]), np.array([0.0, 5.0, 10.0, 50.0]), 1.0)
     array([ 0.,  1.,  2., 10.])
     """
+    return scale_to_cap(values, amount_cap(reference, cap_quantile))
+
+
+def amount_cap(reference: np.ndarray, cap_quantile: float) -> float:
+    """The amount that scores 10: the ``cap_quantile`` quantile of ``reference``, or its largest
+    positive value when that quantile is not positive (0: nothing to scale by)."""
     ref = reference[np.isfinite(reference)]
     cap = float(np.quantile(ref, cap_quantile)) if len(ref) else 0.0
     if cap <= 0:
         positive = ref[ref > 0]
         cap = float(positive.max()) if len(positive) else 0.0
+    return cap
+
+
+def scale_to_cap(values: np.ndarray, cap: float) -> np.ndarray:
+    """0 at or below zero, 10 at or above ``cap``, linear between (all 0 when ``cap`` is not
+    positive)."""
     v = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
     if cap <= 0:
         return np.zeros_like(v)
@@ -102,16 +118,32 @@ def _has_values(table: pa.Table, name: str) -> bool:
 
 def indicator_scores(customers: pa.Table, options: ValueOptions | None = None,
                      lifecycle: LifecycleOptions | None = None,
-                     buyers: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], dict]:
+                     buyers: np.ndarray | None = None, *,
+                     scales: ValueScales | None = None) -> tuple[dict[str, np.ndarray], dict]:
     """The five indicators (0–10) per row, and notes on which data each was taken from.
 
     ``customers`` needs ``recency_days``, ``tenure_days`` and the lifecycle trend columns
     (:data:`cvm.features.lifecycle.TREND_COLUMNS`); ``buyers`` marks the rows with purchases
-    (default: all), the reference for scaling."""
+    (default: all), the reference for scaling. With ``scales`` (:func:`value_scales`), the data
+    sources and caps are the fitted ones and each row's scores depend on that row alone."""
+    scores, notes, _ = _indicators(customers, options, lifecycle, buyers, scales)
+    return scores, notes
+
+
+def _indicators(customers: pa.Table, options: ValueOptions | None,
+                lifecycle: LifecycleOptions | None, buyers: np.ndarray | None,
+                scales: ValueScales | None) -> tuple[dict[str, np.ndarray], dict, dict]:
+    """Scores, notes and the caps used."""
     o = options or ValueOptions()
     lc = lifecycle or LifecycleOptions()
     n = customers.num_rows
     ref = np.ones(n, dtype=bool) if buyers is None else np.asarray(buyers, dtype=bool)
+    caps: dict[str, float] = {}
+
+    def has(name: str) -> bool:
+        if scales is not None:
+            return name in scales.present
+        return _has_values(customers, name)
     missing = [c for c in ("spend_last_period", "spend_previous_avg", "spend_change",
                            "previous_periods", "active_period_share", "recency_days",
                            "tenure_days")
@@ -121,11 +153,18 @@ def indicator_scores(customers: pa.Table, options: ValueOptions | None = None,
                          + ", ".join(missing))
     notes: dict[str, str] = {}
 
-    def scaled(x: np.ndarray) -> np.ndarray:
-        return scale_amount(x, np.nan_to_num(x[ref], nan=0.0), o.cap_quantile)
+    def scaled(x: np.ndarray, name: str, known_only: bool = False) -> np.ndarray:
+        """``x`` from 0 to 10 against the buyers' cap; ``known_only``: unknown values (NaN)
+        are left out of the cap, otherwise they count as 0."""
+        if scales is not None:
+            caps[name] = scales.caps[name]
+        else:
+            reference = x[ref] if known_only else np.nan_to_num(x[ref], nan=0.0)
+            caps[name] = amount_cap(reference, o.cap_quantile)
+        return scale_to_cap(x, caps[name])
 
     # current contribution
-    if _has_values(customers, "margin_last_period"):
+    if has("margin_last_period"):
         current = np.nan_to_num(_column(customers, "margin_last_period"), nan=0.0)
         notes["current_contribution"] = "margin_last_period"
     else:
@@ -136,7 +175,7 @@ def indicator_scores(customers: pa.Table, options: ValueOptions | None = None,
     prev_avg = _column(customers, "spend_previous_avg")
     change = _column(customers, "spend_change")
     for source in ("potential_value", "clv"):
-        if _has_values(customers, source):
+        if has(source):
             future = np.nan_to_num(_column(customers, source), nan=0.0)
             notes["future_contribution"] = source
             break
@@ -151,17 +190,18 @@ def indicator_scores(customers: pa.Table, options: ValueOptions | None = None,
         notes["future_contribution"] = "trend proxy"
     # credit: the mean of the credit figures a customer has; neutral for a customer with none
     parts = []
-    if _has_values(customers, "credit_score"):
+    if has("credit_score"):
         score = _column(customers, "credit_score")
         # capped at a quantile of the buyers' known scores: a customer without one is no 0
-        parts.append(np.where(np.isnan(score), np.nan, scale_amount(score, score[ref], o.cap_quantile)))
-    if _has_values(customers, "late_payments"):
+        parts.append(np.where(np.isnan(score), np.nan,
+                              scaled(score, "credit_score", known_only=True)))
+    if has("late_payments"):
         late = np.clip(_column(customers, "late_payments"), 0, None)
         parts.append(10.0 / (1.0 + late))
-    if _has_values(customers, "defaults"):
+    if has("defaults"):
         defaults = _column(customers, "defaults")
         parts.append(np.where(np.isnan(defaults), np.nan, np.where(defaults > 0, 0.0, 10.0)))
-    if _has_values(customers, "credit_limit_use"):
+    if has("credit_limit_use"):
         use = _column(customers, "credit_limit_use")
         parts.append(np.where(np.isnan(use), np.nan, 10.0 * (1.0 - np.clip(use, 0, 1))))
     if parts:
@@ -170,7 +210,7 @@ def indicator_scores(customers: pa.Table, options: ValueOptions | None = None,
         sums = np.where(known, stacked, 0.0).sum(axis=0)
         counts = known.sum(axis=0)
         credit = np.where(counts > 0, sums / np.maximum(counts, 1), float(o.neutral_credit))
-        notes["credit"] = ", ".join(c for c in _CREDIT_COLUMNS if _has_values(customers, c))
+        notes["credit"] = ", ".join(c for c in _CREDIT_COLUMNS if has(c))
     else:
         credit = np.full(n, float(o.neutral_credit))
         notes["credit"] = "neutral (no credit data)"
@@ -181,7 +221,7 @@ def indicator_scores(customers: pa.Table, options: ValueOptions | None = None,
     notes["loyalty"] = "active_period_share, tenure_days"
     # growth potential
     trend_part = np.where(np.isnan(change), 5.0, 5.0 * (1.0 + np.clip(change, -1.0, 1.0)))
-    if _has_values(customers, "categories_bought") and _has_values(customers, "categories_total"):
+    if has("categories_bought") and has("categories_total"):
         bought = np.nan_to_num(_column(customers, "categories_bought"), nan=0.0)
         total = np.nan_to_num(_column(customers, "categories_total"), nan=0.0)
         room = np.where(total > 0, 10.0 * (1.0 - np.clip(bought / np.where(total > 0, total, 1),
@@ -192,13 +232,13 @@ def indicator_scores(customers: pa.Table, options: ValueOptions | None = None,
         growth = trend_part
         notes["growth_potential"] = "spend_change"
     scores = {
-        "current_contribution": scaled(current),
-        "future_contribution": scaled(future),
+        "current_contribution": scaled(current, "current_contribution"),
+        "future_contribution": scaled(future, "future_contribution"),
         "credit": np.clip(credit, 0.0, 10.0),
         "loyalty": loyalty,
         "growth_potential": growth,
     }
-    return scores, notes
+    return scores, notes, caps
 
 
 def value_weights(scores: dict[str, np.ndarray], options: ValueOptions | None = None,
@@ -234,19 +274,40 @@ def is_high(scores: np.ndarray, threshold: float, options: ValueOptions) -> np.n
     return scores >= threshold - 1e-9
 
 
-def composite_value(customers: pa.Table, options: ValueOptions | None = None,
-                    lifecycle: LifecycleOptions | None = None,
-                    buyers: np.ndarray | None = None) -> tuple[pa.Table, dict]:
-    """Add the indicator scores, ``composite_value``, ``current_value_score``,
-    ``potential_value_score`` and ``value_quadrant``; return the table and a summary (weights,
-    method, data used per indicator, thresholds)."""
+@dataclass(frozen=True)
+class ValueScales:
+    """The composite value's global state, fitted on every customer: which columns hold data
+    (``present``: they decide each indicator's source), the caps of the scaled amounts, the
+    weights and the quadrant thresholds. Given these, a customer's scores depend on its own row
+    only (:func:`apply_value_scales`)."""
+
+    options: ValueOptions
+    lifecycle: LifecycleOptions
+    present: frozenset[str]
+    caps: dict[str, float]
+    weights: tuple[float, ...]
+    method: dict
+    notes: dict[str, str]
+    threshold_current: float
+    threshold_potential: float
+
+
+_OPTIONAL = ("margin_last_period", "potential_value", "clv", *_CREDIT_COLUMNS,
+             "categories_bought", "categories_total")
+
+
+def value_scales(customers: pa.Table, options: ValueOptions | None = None,
+                 lifecycle: LifecycleOptions | None = None,
+                 buyers: np.ndarray | None = None) -> ValueScales:
+    """Fit :class:`ValueScales` on ``customers``; ``buyers`` marks the reference rows (default:
+    all)."""
     o = options or ValueOptions()
-    n = customers.num_rows
-    ref = np.ones(n, dtype=bool) if buyers is None else np.asarray(buyers, dtype=bool)
-    scores, notes = indicator_scores(customers, o, lifecycle, ref)
+    lc = lifecycle or LifecycleOptions()
+    ref = (np.ones(customers.num_rows, dtype=bool) if buyers is None
+           else np.asarray(buyers, dtype=bool))
+    scores, notes, caps = _indicators(customers, o, lc, ref, None)
     weights, method = value_weights(scores, o, ref)
     w = dict(zip(INDICATORS, weights))
-    composite = 10.0 * sum(w[k] * scores[k] for k in INDICATORS)
     current = _part(scores, w, CURRENT_PART)
     potential = _part(scores, w, POTENTIAL_PART)
     if o.threshold_method == "quantile" and ref.any():
@@ -254,24 +315,58 @@ def composite_value(customers: pa.Table, options: ValueOptions | None = None,
         t_potential = float(np.quantile(potential[ref], o.threshold_quantile))
     else:
         t_current = t_potential = float(o.threshold)
-    high_c = is_high(current, t_current, o)
-    high_p = is_high(potential, t_potential, o)
+    present = frozenset(c for c in _OPTIONAL if _has_values(customers, c))
+    return ValueScales(o, lc, present, caps, tuple(weights), method, notes, t_current,
+                       t_potential)
+
+
+def apply_value_scales(customers: pa.Table | pa.RecordBatch, scales: ValueScales
+                       ) -> dict[str, pa.Array]:
+    """The score columns (:data:`SCORE_COLUMNS`) of each row, row by row."""
+    scores, _, _ = _indicators(customers, scales.options, scales.lifecycle, None, scales)
+    w = dict(zip(INDICATORS, scales.weights))
+    composite = 10.0 * sum(w[k] * scores[k] for k in INDICATORS)
+    current = _part(scores, w, CURRENT_PART)
+    potential = _part(scores, w, POTENTIAL_PART)
+    high_c = is_high(current, scales.threshold_current, scales.options)
+    high_p = is_high(potential, scales.threshold_potential, scales.options)
     quadrant = np.where(high_c, np.where(high_p, "HH", "HL"), np.where(high_p, "LH", "LL"))
-    out = customers
-    for k in INDICATORS:
-        out = out.append_column(f"score_{k}", pa.array(scores[k], type=pa.float64()))
-    out = (out.append_column("composite_value", pa.array(composite, type=pa.float64()))
-              .append_column("current_value_score", pa.array(current, type=pa.float64()))
-              .append_column("potential_value_score", pa.array(potential, type=pa.float64()))
-              .append_column("value_quadrant", pa.array(quadrant.tolist(), type=pa.string())))
-    summary = {
-        **method,
+    columns = {f"score_{k}": pa.array(scores[k], type=pa.float64()) for k in INDICATORS}
+    columns["composite_value"] = pa.array(composite, type=pa.float64())
+    columns["current_value_score"] = pa.array(current, type=pa.float64())
+    columns["potential_value_score"] = pa.array(potential, type=pa.float64())
+    columns["value_quadrant"] = pa.array(quadrant.tolist(), type=pa.string())
+    return columns
+
+
+def value_summary(scales: ValueScales, quadrants: np.ndarray, buyers: np.ndarray) -> dict:
+    """The run-summary figures: weights, method, data used per indicator, thresholds and the
+    buyers per quadrant."""
+    return {
+        **scales.method,
         "indicators": list(INDICATORS),
-        "sources": notes,
-        "credit_available": not notes["credit"].startswith("neutral"),
-        "threshold_method": o.threshold_method,
-        "threshold_current": t_current,
-        "threshold_potential": t_potential,
-        "quadrants": {q: int((quadrant[ref] == q).sum()) for q in QUADRANTS},
+        "sources": scales.notes,
+        "credit_available": not scales.notes["credit"].startswith("neutral"),
+        "threshold_method": scales.options.threshold_method,
+        "threshold_current": scales.threshold_current,
+        "threshold_potential": scales.threshold_potential,
+        "quadrants": {q: int((quadrants[buyers] == q).sum()) for q in QUADRANTS},
     }
-    return out, summary
+
+
+def composite_value(customers: pa.Table, options: ValueOptions | None = None,
+                    lifecycle: LifecycleOptions | None = None,
+                    buyers: np.ndarray | None = None) -> tuple[pa.Table, dict]:
+    """Add the indicator scores, ``composite_value``, ``current_value_score``,
+    ``potential_value_score`` and ``value_quadrant``; return the table and a summary (weights,
+    method, data used per indicator, thresholds). :func:`value_scales`, then
+    :func:`apply_value_scales`, in one call."""
+    ref = (np.ones(customers.num_rows, dtype=bool) if buyers is None
+           else np.asarray(buyers, dtype=bool))
+    scales = value_scales(customers, options, lifecycle, ref)
+    columns = apply_value_scales(customers, scales)
+    out = customers
+    for name, values in columns.items():
+        out = out.append_column(name, values)
+    quadrants = np.asarray(columns["value_quadrant"].to_pylist(), dtype=object)
+    return out, value_summary(scales, quadrants, ref)

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..config import IngestOptions, Mapping
+from ..engine import ENGINES
 from ..ingest.load import LoadReport, load_customers
 from ..workspace import Workspace
 from .clusters import assign_ids, cluster_records
@@ -94,7 +95,7 @@ class LinkOptions:
     memory_limit: str | None = None
 
     def __post_init__(self) -> None:
-        if self.engine not in ("duckdb", "spark"):
+        if self.engine not in ENGINES:
             raise LinkError(f"engine must be duckdb or spark, not {self.engine!r}")
         if not 0 < self.threshold < 1:
             raise LinkError(f"the match threshold must be between 0 and 1, not {self.threshold}")

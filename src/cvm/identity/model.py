@@ -51,6 +51,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..engine import LinkageBackend, linkage_backend
+
 __all__ = ["COMPARISONS", "ScoredPairs", "score_pairs"]
 
 log = logging.getLogger(__name__)
@@ -204,33 +206,6 @@ def _settings():
     )
 
 
-def _db_api(engine: str, workdir: Path, memory_limit: str | None):
-    if engine == "duckdb":
-        import duckdb
-        from splink import DuckDBAPI
-
-        con = duckdb.connect(":memory:")
-        con.execute(f"SET temp_directory = '{workdir / 'spill'}'")
-        if memory_limit:
-            con.execute(f"SET memory_limit = '{memory_limit}'")
-        con.execute("SET preserve_insertion_order = false")
-        return DuckDBAPI(connection=con), con
-    if engine == "spark":
-        from splink import SparkAPI
-
-        from ..engine import spark_session
-
-        from splink.backends.spark import similarity_jar_location
-
-        spark = spark_session()
-        # Splink's string-similarity functions (Jaro-Winkler, Damerau-Levenshtein) come in a
-        # jar that ships with Splink; adding it at run time works on a session already started
-        spark.sql(f"ADD JAR '{similarity_jar_location()}'")
-        spark.sparkContext.setCheckpointDir(str(workdir / "checkpoints"))
-        return SparkAPI(spark_session=spark, break_lineage_method="persist"), None
-    raise ValueError(f"unknown engine {engine!r}: choose duckdb or spark")
-
-
 def score_pairs(records: pa.Table, *, engine: str = "duckdb", threshold: float = 0.5,
                 random_state: int = 0, memory_limit: str | None = None,
                 workdir: str | Path | None = None) -> ScoredPairs:
@@ -238,27 +213,25 @@ def score_pairs(records: pa.Table, *, engine: str = "duckdb", threshold: float =
     candidate pair; return the pairs with a match probability of at least ``threshold``."""
     work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="cvm-link-"))
     work.mkdir(parents=True, exist_ok=True)
-    db_api, con = _db_api(engine, work, memory_limit)
+    backend = linkage_backend(engine, work, memory_limit)
     data = _with_name_records(records.select(list(_MODEL_COLUMNS)))
     splink_log = logging.getLogger("splink")
     level = splink_log.level
     splink_log.setLevel(logging.ERROR)  # Splink warns about every level EM cannot train
     try:
-        return _train_and_predict(db_api, con, data, engine=engine, threshold=threshold,
-                                  random_state=random_state)
+        return _train_and_predict(backend, data, threshold=threshold, random_state=random_state)
     finally:
         splink_log.setLevel(level)
-        if con is not None:
-            con.close()
+        backend.close()
 
 
-def _train_and_predict(db_api, con, data: pa.Table, *, engine: str, threshold: float,
+def _train_and_predict(backend: LinkageBackend, data: pa.Table, *, threshold: float,
                        random_state: int) -> ScoredPairs:
     from splink import Linker, block_on
 
     timings: dict[str, float] = {}
     started = t0 = time.perf_counter()
-    sdf = db_api.register(data, table_name="cvm_link_records")
+    sdf = backend.api.register(data, table_name="cvm_link_records")
     linker = Linker(sdf, _settings(), log_level=logging.ERROR)
     n = data.num_rows
     linker.training.estimate_probability_two_random_records_match(
@@ -287,11 +260,7 @@ def _train_and_predict(db_api, con, data: pa.Table, *, engine: str, threshold: f
     started = time.perf_counter()
     predicted = linker.inference.predict(threshold_match_probability=threshold,
                                          warning_mode="never")
-    if engine == "duckdb":
-        present = {d[0] for d in con.execute(
-            f"SELECT * FROM {predicted.physical_name} LIMIT 0").description}
-    else:
-        present = set(db_api.spark.table(predicted.physical_name).columns)
+    present = backend.columns(predicted.physical_name)
     # Splink leaves out a comparison whose columns are empty in every record
     gammas = ", ".join(f"gamma_{c}" if f"gamma_{c}" in present else f"-1 AS gamma_{c}"
                        for c in COMPARISONS)
@@ -299,11 +268,7 @@ def _train_and_predict(db_api, con, data: pa.Table, *, engine: str, threshold: f
         "SELECT least(record_id_l, record_id_r) AS record_id_l, "
         "greatest(record_id_l, record_id_r) AS record_id_r, match_probability, match_weight, "
         f"{gammas} FROM {predicted.physical_name}")
-    if engine == "duckdb":
-        pairs = con.execute(pairs_sql).to_arrow_table()
-    else:
-        pairs = pa.Table.from_pandas(db_api.spark.sql(pairs_sql).toPandas(), preserve_index=False)
-    pairs = _typed(pairs)
+    pairs = _typed(backend.arrow(pairs_sql))
     timings["predict"] = time.perf_counter() - started
     levels, prior = _levels(linker)
     return ScoredPairs(pairs, levels, linker._settings_obj.as_dict(), prior, timings)

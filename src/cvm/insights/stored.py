@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 from typing import Any, Callable
 
+from ..config import stored_value_column
 from ..errors import CvmError
 from ..workspace import Workspace
 
@@ -163,12 +164,9 @@ class StoredResults:
             self.scalar("SELECT config FROM runs WHERE run_id = ?", [run_id]) or "{}"))
 
     def value_column(self, run_id: int) -> str:
-        """The column a run's value figures sum: the margin when the run measured value by
-        margin and has it, else revenue."""
-        measure = (self.summary(run_id).get("pareto") or {}).get("value_measure")
-        cols = self.columns(run_id)
-        return "margin_total" if measure == "margin" and "margin_total" in cols \
-            else "monetary_total"
+        """The column a run's value figures sum, as the run stored it with its settings
+        (:func:`cvm.config.stored_value_column`)."""
+        return stored_value_column(self.config(run_id))
 
     def validation_tables(self, run_id: int, tables: set[str] | None = None) -> list[str]:
         """A run's stored tables named ``…validation…`` (a stage's model checks)."""

@@ -28,8 +28,7 @@ from .churn import CANDIDATE_TITLES, ChurnRisk, horizon_from_gaps, window_for
 from .churn_metrics import (ECE_BINS, calibration_bins, churn_metrics,
                             churn_metrics_and_deciles)
 
-__all__ = ["ChurnScores", "ChurnValidation", "score_churn", "validate_churn",
-           "validate_churn_workspace"]
+__all__ = ["ChurnScores", "ChurnValidation", "score_churn", "validate_churn"]
 
 
 @dataclass
@@ -191,27 +190,3 @@ def validate_churn(transactions: ir.Table, to_arrow, *, calibration_end: dt.date
     metrics["churn_risk"], deciles["churn_risk"] = churn_metrics_and_deciles(y, risk)
     tables["churn_risk"] = calibration_bins(y, risk)
     return ChurnValidation(calibration_end, holdout_end, result, scores, metrics, deciles, tables)
-
-
-def validate_churn_workspace(ws, *, calibration_end: dt.date, horizon_days: int | None = None,
-                             engine: str = "duckdb", calibration: str = "isotonic"
-                             ) -> ChurnValidation:
-    """:func:`validate_churn` on a workspace's unified transactions."""
-    from ..engine import duckdb_engine, get_engine
-    from ..identity import unify
-    from ..pipeline import AnalysisError, _transactions_for
-
-    last = ws.query("SELECT max(purchase_date) FROM transactions")[0][0]
-    if last is None:
-        raise AnalysisError(f"workspace {ws.path} holds no transactions: load a file first")
-    if calibration_end >= last:
-        raise AnalysisError(f"the calibration end ({calibration_end}) must come before the last "
-                            f"purchase date ({last})")
-    unify(ws)
-    eng = duckdb_engine(ws.con) if engine == "duckdb" else get_engine(engine)
-    transactions = _transactions_for(eng, ws)
-    try:
-        return validate_churn(transactions, eng.to_arrow, calibration_end=calibration_end,
-                              horizon_days=horizon_days, last_date=last, calibration=calibration)
-    except ValueError as exc:
-        raise AnalysisError(str(exc)) from None

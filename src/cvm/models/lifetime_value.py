@@ -24,18 +24,19 @@ Columns added to the per-customer table (money in the data's currency):
 The models are fitted on the per-customer summary: x = ``frequency`` (repeat purchase days),
 t_x = (``tenure_days`` - ``recency_days``) / unit and T = ``tenure_days`` / unit, the unit being
 ``CLVOptions.time_unit`` (weeks by default). Fitting and scoring run in numpy on the unique
-(x, t_x, T) rows and are mapped back to the customers. When no customer has a repeat purchase
+(x, t_x, T) rows and are mapped back to the customers. :func:`fit_customer_value` fits once on
+every customer; :func:`score_customer_value` then scores any set of rows on its own (the
+``clv`` stage, :mod:`cvm.stages.clv`, scores in batches). When no customer has a repeat purchase
 no model is identified: the model columns are null and the run summary says why.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from ..config import CLVOptions
 from ..features.value_history import DAYS_PER_YEAR
@@ -43,8 +44,9 @@ from .clv import discounted_expected_transactions
 from .gammagamma import GammaGamma
 from .selection import MODEL_TITLES, fit_purchase_model
 
-__all__ = ["model_input", "predict_customer_value", "clv_stage", "value_columns",
-           "lifetime_value_net"]
+__all__ = ["model_input", "predict_customer_value", "fit_customer_value", "score_customer_value",
+           "value_totals", "CustomerValueFit", "SpendFit", "fit_spend", "expected_spend",
+           "margin_share", "value_columns", "lifetime_value_net"]
 
 logger = logging.getLogger(__name__)
 
@@ -88,17 +90,29 @@ def _named(ids: np.ndarray) -> str:
     return shown + (f" and {len(ids) - _NAMED:,} more" if len(ids) > _NAMED else "")
 
 
-def _spend(data: pd.DataFrame, fallback: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, dict]:
-    """Expected spend per purchase day: Gamma-Gamma for the customers it applies to, else the
-    customer's own mean spend per purchase day.
+@dataclass(frozen=True)
+class SpendFit:
+    """The spend model of a run: Gamma-Gamma, or None when each customer keeps their own mean
+    spend per purchase day."""
+
+    model: GammaGamma | None
+
+
+def _spend_excluded(data: pd.DataFrame) -> np.ndarray:
+    """Repeat customers whose repeat purchases average no positive spend."""
+    return (data["frequency"].to_numpy() > 0) & ~(data["monetary_value"].to_numpy() > 0)
+
+
+def fit_spend(data: pd.DataFrame, ids: np.ndarray) -> tuple[SpendFit, dict]:
+    """Fit the spend model: Gamma-Gamma for the customers it applies to.
 
     Gamma-Gamma describes positive spend: a repeat customer whose repeat purchases average $0
     or less (free items, refunds netted off) is left out of the fit and keeps their own mean
     spend, and the summary names them. Customers without a repeat purchase get the fitted
-    population mean.
+    population mean (:func:`expected_spend`).
     """
     repeat = data["frequency"].to_numpy() > 0
-    left_out = repeat & ~(data["monetary_value"].to_numpy() > 0)
+    left_out = _spend_excluded(data)
     info: dict = {}
     if left_out.any():
         n = int(left_out.sum())
@@ -108,42 +122,56 @@ def _spend(data: pd.DataFrame, fallback: np.ndarray, ids: np.ndarray) -> tuple[n
                             "average no positive spend (" + _named(ids[left_out]) + ") "
                             f"{'are' if n > 1 else 'is'} left out of the spend model and "
                             f"keep{'' if n > 1 else 's'} their own mean spend")}
-    values = fallback.astype(float, copy=True)
     fitted = ~left_out
     try:
         if not (repeat & fitted).any():
             raise ValueError("no repeat customer has a positive average spend")
         spend_model = GammaGamma().fit(data[fitted])
-        values[fitted] = spend_model.expected_average_spend(data[fitted])
     except ValueError as exc:
         logger.warning("spend model not used: %s", exc)
-        return fallback, {**info, "model": "observed_mean", "title": "observed mean spend",
-                          "reason": str(exc)}
+        return SpendFit(None), {**info, "model": "observed_mean", "title": "observed mean spend",
+                                "reason": str(exc)}
     if left_out.any():
         logger.info("spend model: %s", info["message"])
-    return values, {**info, "model": "gammagamma", "title": "Gamma-Gamma",
-                    "customers": int((repeat & fitted).sum()),
-                    "params": dict(spend_model.params_),
-                    "standard_errors": dict(spend_model.standard_errors_),
-                    "log_likelihood": spend_model.log_likelihood_}
+    return SpendFit(spend_model), {
+        **info, "model": "gammagamma", "title": "Gamma-Gamma",
+        "customers": int((repeat & fitted).sum()), "params": dict(spend_model.params_),
+        "standard_errors": dict(spend_model.standard_errors_),
+        "log_likelihood": spend_model.log_likelihood_}
 
 
-def predict_customer_value(summary: pd.DataFrame, margin_share: np.ndarray,
-                           options: CLVOptions) -> tuple[dict[str, np.ndarray], dict]:
-    """The model-based columns for each row of ``summary`` and a summary of the fit.
+def expected_spend(data: pd.DataFrame, own_mean: np.ndarray, spend: SpendFit) -> np.ndarray:
+    """Expected spend per purchase day for each row: the spend model's, or the customer's own
+    mean spend (``own_mean``) where there is no model or it leaves the customer out."""
+    values = own_mean.astype(float, copy=True)
+    if spend.model is None:
+        return values
+    fitted = ~_spend_excluded(data)
+    if fitted.any():
+        values[fitted] = spend.model.expected_average_spend(data[fitted])
+    return values
 
-    ``summary`` is the per-customer summary (``frequency``, ``recency_days``, ``tenure_days``,
-    ``repeat_monetary_avg``, ``monetary_avg`` and ``customer_id``, which messages name; without
-    it, customers are named by their 1-based position); ``margin_share`` the share of each
-    customer's spend that is margin. Returns ``(columns, info)``; when no model can be fitted the columns
-    are all NaN and ``info["status"]`` says why.
-    """
+
+@dataclass(frozen=True)
+class CustomerValueFit:
+    """What scoring customers needs: the settings, the chosen purchase model and the spend
+    model (both None when no model could be fitted)."""
+
+    options: CLVOptions
+    purchase_model: object | None = None
+    spend: SpendFit | None = None
+
+
+def fit_customer_value(summary: pd.DataFrame, options: CLVOptions
+                       ) -> tuple[CustomerValueFit, dict]:
+    """Fit the purchase and spend models on the per-customer summary (the columns of
+    :func:`predict_customer_value`); returns the fit and a summary of it. When no model can be
+    fitted the fit holds no model and ``info["status"]`` says why."""
     n = len(summary)
-    horizon_col = f"expected_purchases_{options.horizon_days}d"
-    empty = {name: np.full(n, np.nan) for name in
-             ("probability_alive", horizon_col, "expected_average_spend", "potential_value", "clv")}
     info: dict = {"options": asdict(options), "time_unit": options.time_unit,
-                  "horizon_days": options.horizon_days, "horizon_column": horizon_col}
+                  "horizon_days": options.horizon_days,
+                  "horizon_column": f"expected_purchases_{options.horizon_days}d"}
+    empty = CustomerValueFit(options)
     if n == 0:
         return empty, {**info, "status": "no_customers", "message": "there are no customers"}
     data = model_input(summary, options.unit_days)
@@ -158,7 +186,28 @@ def predict_customer_value(summary: pd.DataFrame, margin_share: np.ndarray,
         choice = fit_purchase_model(data[["frequency", "recency", "T"]], options.model)
     except ValueError as exc:
         return empty, {**info, "status": "failed", "message": str(exc)}
-    model = choice.model
+    ids = (summary["customer_id"].to_numpy() if "customer_id" in summary
+           else np.arange(1, n + 1))
+    spend, spend_info = fit_spend(data, ids)
+    info.update({"status": "fitted", "message": choice.reason, "model": choice.as_dict(),
+                 "spend_model": spend_info})
+    logger.info("CLV with %s: %s", MODEL_TITLES[choice.chosen.name], choice.reason)
+    return CustomerValueFit(options, choice.model, spend), info
+
+
+def score_customer_value(summary: pd.DataFrame, margin_share: np.ndarray,
+                         fit: CustomerValueFit) -> dict[str, np.ndarray]:
+    """The model-based columns for each row of ``summary``, row by row: a row's values do not
+    depend on the other rows, so customers can be scored in batches. All NaN without a model."""
+    options = fit.options
+    n = len(summary)
+    horizon_col = f"expected_purchases_{options.horizon_days}d"
+    if fit.purchase_model is None:
+        return {name: np.full(n, np.nan) for name in
+                ("probability_alive", horizon_col, "expected_average_spend", "potential_value",
+                 "clv")}
+    model = fit.purchase_model
+    data = model_input(summary, options.unit_days)
     horizon = options.horizon_days / options.unit_days
     units_per_year = DAYS_PER_YEAR / options.unit_days
     step = max(1.0, 7.0 / options.unit_days)
@@ -167,80 +216,44 @@ def predict_customer_value(summary: pd.DataFrame, margin_share: np.ndarray,
     discounted = discounted_expected_transactions(
         model, data, horizon=horizon, discount_rate=options.discount_rate,
         time_units_per_year=units_per_year, step=step)
-    ids = (summary["customer_id"].to_numpy() if "customer_id" in summary
-           else np.arange(1, n + 1))
-    spend, spend_info = _spend(data, summary["monetary_avg"].to_numpy(dtype=float), ids)
+    spend = expected_spend(data, summary["monetary_avg"].to_numpy(dtype=float), fit.spend)
     potential = discounted * spend * margin_share
     clv = potential - discounted * options.service_cost
-    columns = {"probability_alive": alive, horizon_col: expected,
-               "expected_average_spend": spend, "potential_value": potential, "clv": clv}
-    info.update({
-        "status": "fitted",
-        "message": choice.reason,
-        "model": choice.as_dict(),
-        "spend_model": spend_info,
-        "expected_purchases_total": float(expected.sum()),
-        "potential_value_total": float(np.nansum(potential)),
-        "clv_total": float(np.nansum(clv)),
-    })
-    logger.info("CLV with %s: %s", MODEL_TITLES[choice.chosen.name], choice.reason)
+    return {"probability_alive": alive, horizon_col: expected,
+            "expected_average_spend": spend, "potential_value": potential, "clv": clv}
+
+
+def value_totals(columns: dict[str, np.ndarray], options: CLVOptions) -> dict:
+    """The run-summary totals of scored columns."""
+    return {
+        "expected_purchases_total": float(
+            columns[f"expected_purchases_{options.horizon_days}d"].sum()),
+        "potential_value_total": float(np.nansum(columns["potential_value"])),
+        "clv_total": float(np.nansum(columns["clv"])),
+    }
+
+
+def predict_customer_value(summary: pd.DataFrame, margin_share: np.ndarray,
+                           options: CLVOptions) -> tuple[dict[str, np.ndarray], dict]:
+    """The model-based columns for each row of ``summary`` and a summary of the fit.
+
+    ``summary`` is the per-customer summary (``frequency``, ``recency_days``, ``tenure_days``,
+    ``repeat_monetary_avg``, ``monetary_avg`` and ``customer_id``, which messages name; without
+    it, customers are named by their 1-based position); ``margin_share`` the share of each
+    customer's spend that is margin. Returns ``(columns, info)``; when no model can be fitted the
+    columns are all NaN and ``info["status"]`` says why. :func:`fit_customer_value` then
+    :func:`score_customer_value`, in one call.
+    """
+    fit, info = fit_customer_value(summary, options)
+    columns = score_customer_value(summary, margin_share, fit)
+    if info["status"] == "fitted":
+        info.update(value_totals(columns, options))
     return columns, info
 
 
-def _margin_share(history: pd.DataFrame, options: CLVOptions) -> np.ndarray:
+def margin_share(history: pd.DataFrame, options: CLVOptions) -> np.ndarray:
+    """The share of each customer's spend that is margin: the customer's own where known, else
+    the settings' margin rate (all of it without one)."""
     default = options.margin_rate if options.margin_rate is not None else 1.0
     share = history["margin_share"].to_numpy(dtype=float, na_value=np.nan)
     return np.where(np.isfinite(share), share, default)
-
-
-def clv_stage(ctx, customers: pa.Table):
-    """The pipeline stage (registered first in :data:`cvm.pipeline.STAGES`)."""
-    from ..features.value_history import value_history
-    from ..pipeline import StageResult
-
-    options: CLVOptions = ctx.config.clv
-    history_expr = value_history(ctx.days, as_of=ctx.as_of,
-                                 window_days=ctx.config.window_days,
-                                 margin_rate=options.margin_rate,
-                                 compounding_rate=options.compounding_rate,
-                                 current_period_days=options.current_period_days)
-    history = ctx.engine.to_arrow(history_expr).to_pandas()
-    frame = customers.select(["customer_id", "frequency", "recency_days", "tenure_days",
-                              "repeat_monetary_avg", "monetary_avg"]).to_pandas()
-    history = frame[["customer_id"]].merge(history, on="customer_id", how="left")
-    columns, info = predict_customer_value(frame, _margin_share(history, options), options)
-    if options.acquisition_cost:
-        columns["lifetime_value_net"] = lifetime_value_net(
-            history["historical_value"].to_numpy(dtype=float), columns["clv"],
-            customers.column("n_purchase_days").to_numpy(zero_copy_only=False), options)
-        info["lifetime_value_net_total"] = float(np.nansum(columns["lifetime_value_net"]))
-    out = customers
-    for name in value_columns(options):
-        if name in ("historical_value", "current_value"):
-            values = history[name].to_numpy(dtype=float)
-        else:
-            values = columns[name]
-        array = pa.array(values, type=pa.float64(), from_pandas=True)
-        if name in out.column_names:
-            out = out.set_column(out.column_names.index(name), name, array)
-        else:
-            out = out.append_column(name, array)
-    info["historical_value_total"] = float(np.nansum(history["historical_value"]))
-    info["current_value_total"] = float(np.nansum(history["current_value"]))
-    tables = {}
-    if info.get("status") == "fitted":
-        tables["clv_models"] = _candidates_table(info["model"])
-    return StageResult(out, tables=tables, summary=info)
-
-
-def _candidates_table(model_info: dict) -> pa.Table:
-    """One row per candidate model; parameter columns are the union of the models' names."""
-    rows = []
-    for c in model_info["candidates"]:
-        rows.append({"model": c["model"], "chosen": c["model"] == model_info["model"],
-                     "log_likelihood": c["log_likelihood"], "aic": c["aic"], "bic": c["bic"],
-                     "histogram_chi2": c["histogram_chi2"], "converged": c["converged"],
-                     **{f"param_{k}": v for k, v in c["params"].items()},
-                     **{f"se_{k}": v for k, v in c["standard_errors"].items()}})
-    names = list(dict.fromkeys(k for row in rows for k in row))
-    return pa.Table.from_pydict({k: [row.get(k) for row in rows] for k in names})

@@ -32,7 +32,7 @@ from ..features.summary import customer_summary, purchase_days
 from .lifetime_value import model_input
 from .selection import ModelChoice, fit_purchase_model
 
-__all__ = ["HoldoutValidation", "validate_holdout", "validate_workspace", "store_validation",
+__all__ = ["HoldoutValidation", "validate_holdout", "store_validation",
            "FREQUENCY_BINS"]
 
 #: conditional expectations are shown for x = 0 … FREQUENCY_BINS - 1 and FREQUENCY_BINS+
@@ -186,32 +186,6 @@ def _tracking(model, summary: pd.DataFrame, daily: pd.DataFrame, calibration_end
         "actual_cumulative": np.cumsum(actual),
         "expected_cumulative": expected_cum,
     })
-
-
-def validate_workspace(ws, *, calibration_end: dt.date, holdout_end: dt.date | None = None,
-                       model: str = "auto", time_unit: str = "week",
-                       engine: str = "duckdb") -> HoldoutValidation:
-    """:func:`validate_holdout` on a workspace's unified transactions; the holdout ends at the
-    last purchase date when ``holdout_end`` is not given."""
-    from ..engine import duckdb_engine, get_engine
-    from ..identity import unify
-    from ..pipeline import AnalysisError, _transactions_for
-
-    last = ws.query("SELECT max(purchase_date) FROM transactions")[0][0]
-    if last is None:
-        raise AnalysisError(f"workspace {ws.path} holds no transactions: load a file first")
-    holdout_end = holdout_end or last
-    if holdout_end <= calibration_end:
-        raise AnalysisError(f"the holdout end ({holdout_end}) must come after the calibration "
-                            f"end ({calibration_end}); the last purchase is on {last}")
-    unify(ws)
-    eng = duckdb_engine(ws.con) if engine == "duckdb" else get_engine(engine)
-    transactions = _transactions_for(eng, ws)
-    try:
-        return validate_holdout(transactions, eng.to_arrow, calibration_end=calibration_end,
-                                holdout_end=holdout_end, model=model, time_unit=time_unit)
-    except ValueError as exc:
-        raise AnalysisError(str(exc)) from None
 
 
 def store_validation(ws, validation: HoldoutValidation) -> int:

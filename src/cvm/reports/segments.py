@@ -15,6 +15,7 @@ import pandas as pd
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 
+from cvm.config import ABCOptions
 from cvm.reports import charts
 from cvm.reports.charts import (
     _HEAT,
@@ -387,9 +388,8 @@ def _flows_section(lifecycle: dict, t: _Text) -> Content:
 # -- lifecycle stages --------------------------------------------------------------------------
 
 def _value_column(pareto, customers: pd.DataFrame) -> str:
-    if pareto.get("value_measure") == "margin" and "margin_total" in customers.columns:
-        return "margin_total"
-    return "monetary_total"
+    column = ABCOptions(measure=pareto.get("value_measure") or "revenue").value_column
+    return column if column in customers.columns else "monetary_total"
 
 
 def _lifecycle_section(customers: pd.DataFrame, pareto, labels: Labels, symbol: str) -> Content:

@@ -14,7 +14,9 @@ import pyarrow as pa
 
 from ..config import AnalysisConfig
 from ..engine import Engine, duckdb_engine
+from ..features.customers import customer_features
 from ..features.rfm_schemes import load_scheme
+from ..features.summary import purchase_days
 from ..workspace import Workspace
 
 __all__ = ["segment_migration", "NEW"]
@@ -29,15 +31,13 @@ def segment_migration(ws: Workspace, first: dt.date, second: dt.date,
 
     Columns: ``from_segment``, ``to_segment``, ``customers``, ``share_of_from`` (the row share).
     """
-    from ..pipeline import _purchase_days, _transactions_for, customer_features
-
     if second <= first:
         raise ValueError(f"the second as-of date ({second}) must be after the first ({first})")
     config = config or AnalysisConfig()
     scheme = load_scheme(config.rfm.scheme)
     eng = engine or duckdb_engine(ws.con)
-    txns = _transactions_for(eng, ws)
-    days = _purchase_days(eng, txns)
+    txns = eng.transactions(ws)
+    days = eng.cache(purchase_days(txns))
     a = customer_features(txns, config.with_as_of(first), scheme=scheme, days=days).select(
         "customer_id", from_segment="rfm_segment")
     b = customer_features(txns, config.with_as_of(second), scheme=scheme, days=days).select(

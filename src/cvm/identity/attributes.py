@@ -1,0 +1,70 @@
+"""The customer list's fields per unified customer: name, contacts, city, owner, sign-up date
+and, where a list gives them, the credit fields.
+
+Across the linked records of one customer, any name or contact serves, the earliest sign-up
+date counts, and for credit the most cautious value wins: the lowest score, the most late
+payments and defaults, the highest use of the credit limit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+
+from ..schema import CREDIT_FIELDS
+from ..workspace import Workspace
+
+__all__ = ["LIST_FIELDS", "credit_fields", "customer_attributes", "with_attributes"]
+
+#: The list fields every run carries (credit fields travel only when a list gives them).
+LIST_FIELDS = ("name", "phone", "email", "city", "owner", "signup_date")
+
+_AGGREGATE = {"name": "any_value(s.name)", "phone": "any_value(s.phone)",
+              "email": "any_value(s.email)", "city": "any_value(s.city)",
+              "owner": "any_value(s.owner)", "signup_date": "min(s.signup_date)",
+              "credit_score": "min(s.credit_score)", "late_payments": "max(s.late_payments)",
+              "defaults": "max(s.defaults)", "credit_limit_use": "max(s.credit_limit_use)"}
+
+
+def credit_fields(ws: Workspace) -> list[str]:
+    """The credit fields that some loaded customer list gives."""
+    return [c for c in CREDIT_FIELDS
+            if ws.query(f"SELECT count({c}) FROM source_customers")[0][0] > 0]
+
+
+def _attributes_sql(fields, where: str = "") -> str:
+    selected = ", ".join(f"{_AGGREGATE[f]} AS {f}" for f in fields)
+    return (f"SELECT x.customer_id, {selected} "
+            "FROM source_customers s JOIN xref x USING (source, source_customer_id) "
+            f"{where} GROUP BY x.customer_id")
+
+
+def customer_attributes(ws: Workspace, *, without_purchase_by: dt.date) -> pa.Table:
+    """The list fields of the customers in the list without any purchase on or before
+    ``without_purchase_by`` (the prospects), ordered by id."""
+    if ws.count("source_customers") == 0:
+        return pa.table({"customer_id": pa.array([], pa.string())})
+    where = ("WHERE x.customer_id NOT IN (SELECT DISTINCT customer_id FROM unified_transactions "
+             "WHERE purchase_date <= ?)")
+    return ws.arrow(_attributes_sql(LIST_FIELDS, where) + " ORDER BY x.customer_id",
+                    [without_purchase_by])
+
+
+def with_attributes(ws: Workspace, customers: pa.Table) -> pa.Table:
+    """``customers`` (ordered by ``value_rank``) with the list fields added, where a customer
+    list was loaded."""
+    if ws.count("source_customers") == 0:
+        return customers
+    fields = [*LIST_FIELDS, *credit_fields(ws)]
+    # the attribute query always carries the credit aggregates it may need: the same plan
+    # whichever fields travel
+    attrs = _attributes_sql([*LIST_FIELDS, *CREDIT_FIELDS])
+    ws.con.register("_cust", customers)
+    try:
+        return ws.arrow(f"WITH attrs AS ({attrs}) SELECT c.*, "
+                        + ", ".join(f"a.{f}" for f in fields)
+                        + " FROM _cust c LEFT JOIN attrs a USING (customer_id) "
+                        "ORDER BY c.value_rank")
+    finally:
+        ws.con.unregister("_cust")

@@ -1,0 +1,42 @@
+"""The stages of an analysis, in the order a run applies them.
+
+Each stage is a :class:`~cvm.stages.contract.Stage` in its own module; the contract
+(:mod:`cvm.stages.contract`) says what a stage gets, what it gives back and how to write a new
+one. :data:`DEFAULT_STAGES` is the list a run uses unless given its own
+(``cvm.analyse(ws, stages=[...])``); :func:`register` adds a stage to every run of this process
+that is not given a list (how a command such as ``cvm run`` or ``cvm serve`` picks up a stage of
+yours).
+"""
+
+from __future__ import annotations
+
+from .clv import CLVStage
+from .contract import AnalysisError, Stage, StageContext, StageResult
+from .features import FeatureStage
+from .lifecycle import LifecycleStage
+from .matrix import MatrixStage
+from .value import ValueStage
+
+__all__ = ["DEFAULT_STAGES", "Stage", "StageContext", "StageResult", "AnalysisError",
+           "FeatureStage", "CLVStage", "LifecycleStage", "ValueStage", "MatrixStage",
+           "register", "run_stages"]
+
+#: The stages of a run, in order. ``features`` makes the per-customer rows; customer value
+#: (``clv``) comes next, as ``lifecycle`` reads its ``probability_alive`` and ``value`` its
+#: ``potential_value``; ``lifecycle`` appends the prospects; ``matrix`` needs the lifecycle stage
+#: and the value quadrant.
+DEFAULT_STAGES: tuple[Stage, ...] = (FeatureStage(), CLVStage(), LifecycleStage(), ValueStage(),
+                                     MatrixStage())
+
+_REGISTERED: list[Stage] = []
+
+
+def register(stage: Stage) -> None:
+    """Run ``stage`` after the default stages in every run of this process not given its own
+    list."""
+    _REGISTERED.append(stage)
+
+
+def run_stages() -> tuple[Stage, ...]:
+    """The stages a run uses when not given a list: the defaults, then the registered ones."""
+    return (*DEFAULT_STAGES, *_REGISTERED)

@@ -1,0 +1,67 @@
+"""The ``matrix`` stage: each customer's cell of the value × lifecycle matrix and the play for it.
+
+Adds ``matrix_cell`` and ``recommended_action`` and stores ``matrix`` (per cell: counts, value
+share, CLV, and the playbook's play with its economics). Uses ``clv`` for the economics when the
+CLV stage ran.
+
+- fit: the playbook (:func:`cvm.segments.playbook.load_playbook`);
+- batches: the cells (:func:`cvm.segments.matrix.assign_cells`) and their plays' actions;
+- finish: the per-cell summary over the run's value column and the plays' economics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from ..config import MatrixOptions
+from ..segments.matrix import assign_cells, matrix_summary
+from ..segments.playbook import Playbook, cell_economics, load_playbook
+from .contract import Stage, StageResult
+
+__all__ = ["MatrixStage"]
+
+
+@dataclass(frozen=True)
+class _State:
+    options: MatrixOptions
+    lifecycle_scheme: str
+    playbook: Playbook
+
+
+class MatrixStage(Stage):
+    name = "matrix"
+    needs = ("lifecycle_stage",)
+    uses = ("value_quadrant", "composite_value", "abc_class", "first_purchase")
+
+    def adds(self, config) -> tuple[str, ...]:
+        return ("matrix_cell", "recommended_action")
+
+    def fit(self, ctx, rows) -> _State:
+        cfg = ctx.config
+        playbook = load_playbook(cfg.matrix.playbook, lang=cfg.lang, scheme=cfg.matrix.scheme,
+                                 lifecycle_scheme=cfg.lifecycle.scheme)
+        return _State(cfg.matrix, cfg.lifecycle.scheme, playbook)
+
+    def transform(self, batch: pa.RecordBatch, state: _State) -> pa.RecordBatch:
+        cells = assign_cells(pa.Table.from_batches([batch]), state.options,
+                             state.lifecycle_scheme)
+        actions = pa.array([state.playbook.play(c).action for c in cells.to_pylist()],
+                           type=pa.string())
+        return pa.RecordBatch.from_arrays([cells, actions],
+                                          names=["matrix_cell", "recommended_action"])
+
+    def finish(self, ctx, customers: pa.Table, state: _State) -> StageResult:
+        cfg, playbook = ctx.config, state.playbook
+        summary_t = matrix_summary(customers, cfg.matrix, cfg.lifecycle.scheme,
+                                   value_column=cfg.abc.value_column)
+        economics = cell_economics(summary_t, playbook)
+        table = summary_t.join(economics.drop_columns(["customers", "avg_clv"]), "cell")
+        order = {c: i for i, c in enumerate(summary_t.column("cell").to_pylist())}
+        table = table.take(pa.array(sorted(range(table.num_rows),
+                                           key=lambda i: order[table.column("cell")[i].as_py()])))
+        summary = {"scheme": cfg.matrix.scheme, "tier_basis": cfg.matrix.tier_basis,
+                   "playbook": playbook.name,
+                   "playbook_path": str(playbook.path), "cells": table.to_pylist()}
+        return StageResult(customers, {"matrix": table}, summary)

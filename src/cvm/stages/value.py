@@ -1,0 +1,108 @@
+"""The ``value`` stage: the composite customer value and the four value quadrants.
+
+Adds ``categories_bought`` and ``categories_total`` where transactions name categories, the
+indicator scores, ``composite_value``, ``current_value_score``, ``potential_value_score`` and
+``value_quadrant`` (:mod:`cvm.features.value`). It works without the CLV columns and uses
+``potential_value`` (else ``clv``) for the future contribution when they are there.
+
+- relation: the distinct categories each customer bought in the window;
+- fit: the categories anyone bought, then the scales over every customer — data sources, caps,
+  weights, quadrant thresholds (:func:`~cvm.features.value.value_scales`), the buyers being the
+  reference;
+- batches: the scores, row by row (:func:`~cvm.features.value.apply_value_scales`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..features.summary import window_filter
+from ..features.value import (
+    ValueScales,
+    apply_value_scales,
+    value_scales,
+    value_summary,
+)
+from .contract import Stage, StageResult, with_columns
+
+__all__ = ["ValueStage"]
+
+_BREADTH = "categories_bought_in_window"
+
+
+@dataclass(frozen=True)
+class _State:
+    scales: ValueScales
+    #: distinct categories anyone bought in the window (0: transactions name none)
+    categories_total: int
+
+
+class ValueStage(Stage):
+    name = "value"
+    needs = ("recency_days", "tenure_days", "spend_last_period", "spend_previous_avg",
+             "spend_change", "previous_periods", "active_period_share")
+    uses = ("first_purchase", "margin_last_period", "potential_value", "clv",
+            "credit_score", "late_payments", "defaults", "credit_limit_use")
+
+    def relation(self, ctx, customers):
+        t = _categorised(ctx)
+        if t is None:
+            return None
+        return t.group_by("customer_id").aggregate(**{_BREADTH: t.category.nunique()})
+
+    def fit(self, ctx, rows: pa.Table) -> _State:
+        t = _categorised(ctx)
+        total = 0
+        if t is not None:
+            total = int(ctx.engine.to_arrow(t.aggregate(n=t.category.nunique()))
+                        .column("n")[0].as_py() or 0)
+        rows = with_columns(rows, _breadth(rows, total))
+        return _State(value_scales(rows, ctx.config.value, ctx.config.lifecycle, _buyers(rows)),
+                      total)
+
+    def transform(self, batch: pa.RecordBatch, state: _State) -> pa.RecordBatch:
+        table = pa.Table.from_batches([batch])
+        breadth = _breadth(table, state.categories_total)
+        columns = {**breadth, **apply_value_scales(with_columns(table, breadth), state.scales)}
+        return pa.RecordBatch.from_arrays(
+            [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c
+             for c in columns.values()], names=list(columns))
+
+    def finish(self, ctx, customers: pa.Table, state: _State) -> StageResult:
+        quadrants = np.asarray(customers.column("value_quadrant").to_pylist(), dtype=object)
+        summary = value_summary(state.scales, quadrants, _buyers(customers))
+        summary["neutral_credit"] = ctx.config.value.neutral_credit
+        return StageResult(customers, {}, summary)
+
+
+def _categorised(ctx):
+    """The window's transactions that name a category (None: the table has no categories)."""
+    t = ctx.transactions
+    if "category" not in t.columns:
+        return None
+    t = window_filter(t, ctx.as_of, ctx.config.window_days)
+    return t.filter(t.category.notnull())
+
+
+def _breadth(rows: pa.Table, total: int) -> dict:
+    """``categories_bought`` (distinct categories the customer bought; null for prospects, who
+    have bought nothing yet) and ``categories_total`` (distinct categories anyone bought); none
+    when no transaction names a category."""
+    if not total:
+        return {}
+    bought = pc.fill_null(rows.column(_BREADTH), 0).cast(pa.float64())
+    if "first_purchase" in rows.column_names:
+        bought = pc.if_else(pc.is_null(rows.column("first_purchase")),
+                            pa.scalar(None, type=pa.float64()), bought)
+    return {"categories_bought": bought,
+            "categories_total": pa.array([float(total)] * rows.num_rows, type=pa.float64())}
+
+
+def _buyers(customers: pa.Table) -> np.ndarray:
+    if "first_purchase" in customers.column_names:
+        return np.asarray(customers.column("first_purchase").is_valid().to_pylist(), dtype=bool)
+    return np.ones(customers.num_rows, dtype=bool)
