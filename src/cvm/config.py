@@ -276,6 +276,15 @@ MATRIX_SCHEMES = ("seed12", "tiers")
 TIER_BASES = ("composite", "abc")
 
 
+#: Lifecycle stage keys per scheme, in the order of the relationship (the seed's four stages with
+#: prospects and churned customers, or the five-stage acquisition … departure);
+#: :mod:`cvm.features.lifecycle` assigns them.
+LIFECYCLE_STAGES: dict[str, tuple[str, ...]] = {
+    "seed": ("prospect", "exploration", "formation", "stability", "decline", "churned"),
+    "five": ("acquisition", "growth", "maturity", "decline", "departure"),
+}
+
+
 @dataclass(frozen=True)
 class LifecycleOptions:
     """How each customer's relationship stage is decided (rules in :mod:`cvm.features.lifecycle`).
@@ -401,11 +410,10 @@ def _check_segmentation(cfg: AnalysisConfig) -> None:
             raise ConfigError(f"lifecycle {name} must be between 0 and 1, not {getattr(lc, name)}")
     if lc.period_cost < 0:
         raise ConfigError(f"lifecycle period_cost cannot be negative, not {lc.period_cost}")
-    from .features.lifecycle import PHASES  # every stage key of both schemes
-
+    stages = list(dict.fromkeys(k for keys in LIFECYCLE_STAGES.values() for k in keys))
     for stage, cost in lc.contact_costs.items():
-        if stage not in PHASES:
-            raise ConfigError(f"contact costs are given per stage ({', '.join(PHASES)}), "
+        if stage not in stages:
+            raise ConfigError(f"contact costs are given per stage ({', '.join(stages)}), "
                               f"not for {stage!r}")
         if not isinstance(cost, (int, float)) or isinstance(cost, bool) or cost < 0:
             raise ConfigError(f"the contact cost of {stage} must be a number of at least 0, "

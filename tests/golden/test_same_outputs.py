@@ -64,3 +64,16 @@ def test_standard_errors_and_paths_compare_loosely_and_nothing_else_does():
                                {"playbook_path": "/b/src/cvm/segments/playbooks/en.toml"}) == []
     assert outputs.differences({"playbook_path": "/a/en.toml"}, {"playbook_path": "/a/zh.toml"}) \
         == ["/playbook_path: '/a/en.toml', now '/a/zh.toml'"]
+
+
+def test_displayed_figures_may_move_one_unit_of_their_last_digit_only():
+    """In the report's text, that is: elsewhere numbers keep their full precision."""
+    def report(expected, actual):
+        return outputs.differences({"report": expected}, {"report": actual}, "en")
+
+    assert report(["14,149", "679.11", "66%"], ["14,150", "679.12", "67%"]) == []
+    assert report(["14,149"], ["14,151"]) == ["en/report[0]: '14,149', now '14,151'"]
+    assert report(["679.11"], ["679.13"]) == ["en/report[0]: '679.11', now '679.13'"]
+    assert report(["Stability"], ["Formation"]) == ["en/report[0]: 'Stability', now 'Formation'"]
+    assert outputs.differences({"clv": "679.11"}, {"clv": "679.12"}) == \
+        ["/clv: '679.11', now '679.12'"]

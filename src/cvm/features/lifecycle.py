@@ -71,7 +71,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..config import LifecycleOptions
+from ..config import LIFECYCLE_STAGES, LifecycleOptions
 
 __all__ = [
     "STAGES",
@@ -91,10 +91,7 @@ __all__ = [
 ]
 
 #: Stage keys per scheme, in the order of the relationship.
-STAGES: dict[str, tuple[str, ...]] = {
-    "seed": ("prospect", "exploration", "formation", "stability", "decline", "churned"),
-    "five": ("acquisition", "growth", "maturity", "decline", "departure"),
-}
+STAGES: dict[str, tuple[str, ...]] = LIFECYCLE_STAGES
 
 #: The five-stage name of each seed stage.
 FIVE_STAGE_NAMES = {"prospect": "acquisition", "exploration": "acquisition",
