@@ -25,7 +25,8 @@ from ..features.behaviour import behaviour_features, no_purchase_labels, purchas
 from .churn import CANDIDATE_TITLES, ChurnRisk, horizon_from_gaps, window_for
 from .churn_metrics import ECE_BINS, calibration_bins, churn_metrics, decile_table
 
-__all__ = ["ChurnScores", "ChurnValidation", "score_churn", "validate_churn"]
+__all__ = ["ChurnScores", "ChurnValidation", "score_churn", "validate_churn", "churn_horizon",
+           "training_window", "fit_churn_risk"]
 
 
 @dataclass
@@ -57,6 +58,50 @@ def _frame(to_arrow, expr) -> pd.DataFrame:
     return frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
+def churn_horizon(transactions: ir.Table, to_arrow, *, as_of: dt.date,
+                  horizon_days: int | None = None) -> tuple[int, str]:
+    """The horizon H in days and how it was set: given, or from the data's purchase cycle
+    (:func:`cvm.models.churn.horizon_from_gaps`) on the purchases up to ``as_of``."""
+    if horizon_days is None:
+        gap = to_arrow(purchase_gap_quantile(transactions, as_of=as_of).name("gap")
+                       .as_table()).to_pandas()["gap"].iloc[0]
+        horizon_days = horizon_from_gaps(None if pd.isna(gap) else float(gap))
+        return horizon_days, (f"90th percentile of the days between consecutive purchase days "
+                              f"({gap:.0f}), rounded up to whole weeks")
+    horizon_days = int(horizon_days)
+    if horizon_days < 1:
+        raise ValueError(f"the horizon must be at least 1 day, got {horizon_days}")
+    return horizon_days, "given"
+
+
+def training_window(transactions: ir.Table, to_arrow, *, as_of: dt.date, horizon_days: int
+                    ) -> int:
+    """The label window L (:func:`cvm.models.churn.window_for`) from the median tenure of the
+    customers with a purchase on or before ``as_of``; ValueError when there are none or the
+    history is too short."""
+    tenure = behaviour_features(transactions, as_of=as_of, window_days=horizon_days).tenure_days
+    median = to_arrow(tenure.median().name("m").as_table()).to_pandas()["m"].iloc[0]
+    if pd.isna(median):
+        raise ValueError(f"no customer made a purchase on or before {as_of}")
+    return window_for(horizon_days, float(median))
+
+
+def fit_churn_risk(transactions: ir.Table, to_arrow, current: pd.DataFrame, *, as_of: dt.date,
+                   horizon_days: int, window_days: int, calibration: str = "isotonic",
+                   max_train_rows: int | None = 100_000, random_state: int = 0) -> ChurnRisk:
+    """:class:`ChurnRisk` fitted on the features at ``as_of - window_days``, the labels of the
+    window up to ``as_of`` and ``current`` (the features at ``as_of`` with that window)."""
+    cutoff = as_of - dt.timedelta(days=window_days)
+    earlier = _frame(to_arrow, behaviour_features(transactions, as_of=cutoff,
+                                                  window_days=window_days))
+    labels = _frame(to_arrow, no_purchase_labels(transactions.filter(
+        transactions.purchase_date <= as_of), as_of=cutoff, window_days=window_days))
+    y = earlier[["customer_id"]].merge(labels, on="customer_id", how="left")["no_purchase"]
+    risk = ChurnRisk(horizon_days=horizon_days, window_days=window_days, calibration=calibration,
+                     max_train_rows=max_train_rows, random_state=random_state)
+    return risk.fit(earlier, y.to_numpy(dtype=int), current)
+
+
 def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
                 horizon_days: int | None = None, calibration: str = "isotonic",
                 max_train_rows: int | None = 100_000, random_state: int = 0) -> ChurnScores:
@@ -65,17 +110,8 @@ def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
     ``transactions`` has ``customer_id``, ``purchase_date``, ``amount`` and optionally
     ``category`` (an Ibis table on any engine); ``to_arrow`` runs an expression to Arrow.
     """
-    if horizon_days is None:
-        gap = to_arrow(purchase_gap_quantile(transactions, as_of=as_of).name("gap")
-                       .as_table()).to_pandas()["gap"].iloc[0]
-        horizon_days = horizon_from_gaps(None if pd.isna(gap) else float(gap))
-        rule = (f"90th percentile of the days between consecutive purchase days ({gap:.0f}), "
-                "rounded up to whole weeks")
-    else:
-        horizon_days = int(horizon_days)
-        if horizon_days < 1:
-            raise ValueError(f"the horizon must be at least 1 day, got {horizon_days}")
-        rule = "given"
+    horizon_days, rule = churn_horizon(transactions, to_arrow, as_of=as_of,
+                                       horizon_days=horizon_days)
     current = _frame(to_arrow, behaviour_features(transactions, as_of=as_of,
                                                   window_days=horizon_days))
     if current.empty:
@@ -85,14 +121,9 @@ def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
         # the trend features look at windows of the label window's length, at both dates
         current = _frame(to_arrow, behaviour_features(transactions, as_of=as_of,
                                                       window_days=window))
-    cutoff = as_of - dt.timedelta(days=window)
-    earlier = _frame(to_arrow, behaviour_features(transactions, as_of=cutoff, window_days=window))
-    labels = _frame(to_arrow, no_purchase_labels(transactions.filter(
-        transactions.purchase_date <= as_of), as_of=cutoff, window_days=window))
-    y = earlier[["customer_id"]].merge(labels, on="customer_id", how="left")["no_purchase"]
-    risk = ChurnRisk(horizon_days=horizon_days, window_days=window, calibration=calibration,
-                     max_train_rows=max_train_rows, random_state=random_state)
-    risk.fit(earlier, y.to_numpy(dtype=int), current)
+    risk = fit_churn_risk(transactions, to_arrow, current, as_of=as_of, horizon_days=horizon_days,
+                          window_days=window, calibration=calibration,
+                          max_train_rows=max_train_rows, random_state=random_state)
     return ChurnScores(as_of, horizon_days, rule, window, risk, risk.predict(current), current)
 
 
