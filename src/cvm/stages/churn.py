@@ -11,9 +11,9 @@ lifecycle stage, keep nulls):
   it can be worded again in the other language;
 - ``winback_probability``: P(returns within H days | silence band, value tier), from the data's
   own reactivations (:class:`cvm.models.winback.ReactivationModel`);
-- ``winback_value`` = ``winback_probability`` × value expected after return − contact cost
-  (:func:`cvm.models.winback.winback_value`), where the value expected after return is
-  :func:`value_after_return`;
+- ``value_after_return``: the spend expected from the customer in the CLV horizon once they
+  are back (:func:`value_after_return`), and ``winback_value`` = ``winback_probability`` ×
+  ``value_after_return`` − contact cost (:func:`cvm.models.winback.winback_value`);
 - ``winback_rank``: 1 = most worth winning back, among the churned and at-risk customers
   (``churn_risk`` ≥ ``churn.at_risk``); null for the others.
 
@@ -57,10 +57,11 @@ __all__ = ["ChurnStage", "validate_churn_workspace", "value_after_return", "CHUR
 #: the numbers churn_reason names, besides recency_days and frequency
 REASON_COLUMNS = ("churn_gap_days", "churn_recent_spend", "churn_prior_spend")
 CHURN_COLUMNS = ("churn_risk", "churn_model", "churn_reason", *REASON_COLUMNS,
-                 "winback_probability", "winback_value", "winback_rank")
+                 "winback_probability", "value_after_return", "winback_value", "winback_rank")
 _BEHAVIOUR = ("frequency", "recency_days", "tenure_days", "n_purchase_days", "monetary_total",
               "monetary_avg", "mean_gap_days", "silence_ratio", "recent_purchase_days",
               "recent_spend", "prior_spend", "spend_trend", "category_count")
+_MONEY = ("monetary_total", "monetary_avg", "recent_spend", "prior_spend", "spend_trend")
 _TYPES = {"churn_model": pa.string(), "churn_reason": pa.string(), "winback_rank": pa.int64()}
 
 
@@ -107,7 +108,11 @@ class ChurnStage(Stage):
             return None
         import ibis
 
-        return behaviour_features(ctx.transactions, as_of=ctx.as_of, window_days=window).mutate(
+        features = behaviour_features(ctx.transactions, as_of=ctx.as_of, window_days=window)
+        # sums of money in a parallel engine differ in the last bits from run to run (the order
+        # of the additions); rounded to 1e-9 the stage's results do not
+        return features.mutate(
+            **{c: features[c].round(9) for c in _MONEY},
             churn_horizon_days=ibis.literal(horizon), churn_window_days=ibis.literal(window),
             churn_horizon_rule=ibis.literal(rule))
 
@@ -191,6 +196,7 @@ class ChurnStage(Stage):
                                            days=state.value_days,
                                            typical_gap_days=state.typical_gap_days)
                 out["winback_probability"][mask] = p
+                out["value_after_return"][mask] = value
                 out["winback_value"][mask] = winback_value(p, value, state.contact_cost)
         arrays = []
         for c in CHURN_COLUMNS:
