@@ -71,6 +71,11 @@ def behaviour_features(transactions: ir.Table, *, as_of: dt.date, window_days: i
     tenure = as_of_lit.delta(s.first_purchase, unit="day").cast("float64")
     frequency = (s.n_purchase_days - 1).cast("float64")
     gap = ibis.ifelse(frequency > 0, (tenure - recency) / frequency, ibis.null("float64"))
+    # a parallel engine adds the amounts in no fixed order, so sums of money differ in the last
+    # bits from run to run; rounded to 1e-9 they do not, and neither does anything fitted on them
+    s = s.mutate(monetary_total=s.monetary_total.cast("float64").round(9),
+                 recent_spend=s.recent_spend.cast("float64").round(9),
+                 prior_spend=s.prior_spend.cast("float64").round(9))
     both = s.recent_spend + s.prior_spend
     out = s.select(
         "customer_id",

@@ -61,7 +61,6 @@ CHURN_COLUMNS = ("churn_risk", "churn_model", "churn_reason", *REASON_COLUMNS,
 _BEHAVIOUR = ("frequency", "recency_days", "tenure_days", "n_purchase_days", "monetary_total",
               "monetary_avg", "mean_gap_days", "silence_ratio", "recent_purchase_days",
               "recent_spend", "prior_spend", "spend_trend", "category_count")
-_MONEY = ("monetary_total", "monetary_avg", "recent_spend", "prior_spend", "spend_trend")
 _TYPES = {"churn_model": pa.string(), "churn_reason": pa.string(), "winback_rank": pa.int64()}
 
 
@@ -109,10 +108,7 @@ class ChurnStage(Stage):
         import ibis
 
         features = behaviour_features(ctx.transactions, as_of=ctx.as_of, window_days=window)
-        # sums of money in a parallel engine differ in the last bits from run to run (the order
-        # of the additions); rounded to 1e-9 the stage's results do not
         return features.mutate(
-            **{c: features[c].round(9) for c in _MONEY},
             churn_horizon_days=ibis.literal(horizon), churn_window_days=ibis.literal(window),
             churn_horizon_rule=ibis.literal(rule))
 
