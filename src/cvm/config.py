@@ -19,6 +19,7 @@ __all__ = [
     "RFMOptions",
     "ABCOptions",
     "AnalysisConfig",
+    "ChurnOptions",
     "LifecycleOptions",
     "ValueOptions",
     "MatrixOptions",
@@ -140,6 +141,7 @@ class AnalysisConfig:
     value: "ValueOptions" = field(default_factory=lambda: ValueOptions())
     matrix: "MatrixOptions" = field(default_factory=lambda: MatrixOptions())
     clv: "CLVOptions" = field(default_factory=lambda: CLVOptions())
+    churn: "ChurnOptions" = field(default_factory=lambda: ChurnOptions())
 
     def __post_init__(self) -> None:
         _check(self)
@@ -196,6 +198,7 @@ def _check(cfg: AnalysisConfig) -> None:
             )
     _check_segmentation(cfg)
     _check_clv(cfg.clv)
+    _check_churn(cfg.churn)
 
 
 @dataclass(frozen=True)
@@ -455,6 +458,32 @@ def _check_segmentation(cfg: AnalysisConfig) -> None:
 
 CLV_MODELS = ("bgnbd", "paretonbd", "mbgnbd", "auto")
 CLV_TIME_UNITS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
+
+
+@dataclass(frozen=True)
+class ChurnOptions:
+    """Churn risk and win-back (:mod:`cvm.stages.churn`).
+
+    - ``horizon_days``: churn is no purchase in the next H days (default: from the data's
+      purchase cycle, :func:`cvm.models.churn.horizon_from_gaps`).
+    - ``contact_cost``: what one win-back contact costs per customer, in your currency
+      (default 20, the playbook's win-back offer; replace it with your own figure).
+    - ``at_risk``: customers with ``churn_risk`` at least this are churned or at risk and are
+      ranked for win-back (default 0.5: more likely than not to make no purchase in H days).
+    """
+
+    horizon_days: int | None = None
+    contact_cost: float = 20.0
+    at_risk: float = 0.5
+
+
+def _check_churn(opts: ChurnOptions) -> None:
+    if opts.horizon_days is not None and opts.horizon_days < 1:
+        raise ConfigError(f"the churn horizon must be at least 1 day, not {opts.horizon_days}")
+    if opts.contact_cost < 0:
+        raise ConfigError(f"the win-back contact cost cannot be negative, not {opts.contact_cost}")
+    if not 0 < opts.at_risk < 1:
+        raise ConfigError(f"the at-risk threshold must be between 0 and 1, not {opts.at_risk}")
 
 
 @dataclass(frozen=True)

@@ -13,18 +13,38 @@ from .summary import count_text, print_matrix
 
 
 @main.command()
-@click.argument("cells", nargs=-1, required=True)
+@click.argument("cells", nargs=-1)
 @click.option("--out", type=click.Path(dir_okay=False), required=True,
               help="Target list file: .csv or .xlsx.")
 @click.option("--workspace", default="cvm.duckdb", show_default=True, help="Workspace file.")
 @click.option("--run", "run_id", type=int, default=None, help="Run [default: the latest].")
+@click.option("--winback", is_flag=True,
+              help="The win-back list instead of matrix cells: churned and at-risk customers "
+                   "ranked by win-back value (P(returns) x value after return - contact cost).")
+@click.option("--top", type=click.IntRange(min=1), default=None,
+              help="With --winback: only the first N customers.")
 @friendly_errors
-def targets(cells, out, workspace, run_id):
+def targets(cells, out, workspace, run_id, winback, top):
     """Export the customers of matrix CELLS (e.g. HH-churned, or patterns like 'HH-*') with
-    contact fields, scores and the recommended action, for a CRM or campaign tool."""
-    from ..segments.actions import target_list
+    contact fields, scores and the recommended action, for a CRM or campaign tool; or, with
+    --winback, the customers most worth winning back."""
+    from ..segments.actions import target_list, winback_list
     from ..workspace import Workspace
 
+    if winback:
+        if cells:
+            raise click.UsageError("give either matrix cells or --winback, not both")
+        with Workspace(workspace, read_only=True) as ws:
+            table = winback_list(ws, run_id=run_id, top=top)
+        write_table(table, Path(out))
+        worth = sum(1 for v in table.column("winback_value").to_pylist() if v and v > 0)
+        output.print(f"{count_text(table.num_rows, 'customer')} written to [bold]{out}[/], "
+                     f"{worth:,} with a positive win-back value")
+        return
+    if not cells:
+        raise click.UsageError("give matrix cells (e.g. 'HH-*') or --winback")
+    if top is not None:
+        raise click.UsageError("--top goes with --winback")
     with Workspace(workspace, read_only=True) as ws:
         table = target_list(ws, list(cells), run_id=run_id)
     write_table(table, Path(out))

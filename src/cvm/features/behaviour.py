@@ -61,15 +61,21 @@ def _aggregates(days: ir.Table, as_of: dt.date, window_days: int, prefix: str) -
     prior = ((date > ibis.literal(as_of - dt.timedelta(days=2 * window_days)))
              & (date <= ibis.literal(as_of - dt.timedelta(days=window_days))))
     amount = days.day_amount
+
+    def money(total):
+        # a parallel engine adds amounts in no fixed order, so sums of money differ in their
+        # last bits from run to run; rounded to 1e-9 they do not, nor anything fitted on them
+        return total.cast("float64").round(9)
+
     return {
         f"{prefix}first_purchase": date.min(where=inside),
         f"{prefix}last_purchase": date.max(where=inside),
         f"{prefix}n_purchase_days": inside.ifelse(1, 0).sum(),
-        f"{prefix}monetary_total": inside.ifelse(amount, 0.0).sum(),
+        f"{prefix}monetary_total": money(inside.ifelse(amount, 0.0).sum()),
         f"{prefix}recent_purchase_days": recent.ifelse(1, 0).sum(),
-        f"{prefix}recent_spend": recent.ifelse(amount, 0.0).sum(),
+        f"{prefix}recent_spend": money(recent.ifelse(amount, 0.0).sum()),
         f"{prefix}prior_purchase_days": prior.ifelse(1, 0).sum(),
-        f"{prefix}prior_spend": prior.ifelse(amount, 0.0).sum(),
+        f"{prefix}prior_spend": money(prior.ifelse(amount, 0.0).sum()),
     }
 
 

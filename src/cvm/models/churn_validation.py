@@ -22,13 +22,15 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from ..features.behaviour import (BEHAVIOUR_COLUMNS, CUTOFF_PREFIX, behaviour_features_at_cutoff,
+from ..features.behaviour import (BEHAVIOUR_COLUMNS, CUTOFF_PREFIX, behaviour_features,
+                                   behaviour_features_at_cutoff,
                                    no_purchase_labels, purchase_gap_quantile)
 from .churn import CANDIDATE_TITLES, ChurnRisk, horizon_from_gaps, window_for
 from .churn_metrics import (ECE_BINS, calibration_bins, churn_metrics,
                             churn_metrics_and_deciles)
 
-__all__ = ["ChurnScores", "ChurnValidation", "score_churn", "validate_churn"]
+__all__ = ["ChurnScores", "ChurnValidation", "score_churn", "validate_churn", "churn_horizon",
+           "training_window", "fit_churn_risk"]
 
 
 @dataclass
@@ -79,6 +81,50 @@ def _median_tenure(transactions: ir.Table, to_arrow, as_of: dt.date) -> float:
     return float(value)
 
 
+def churn_horizon(transactions: ir.Table, to_arrow, *, as_of: dt.date,
+                  horizon_days: int | None = None) -> tuple[int, str]:
+    """The horizon H in days and how it was set: given, or from the data's purchase cycle
+    (:func:`cvm.models.churn.horizon_from_gaps`) on the purchases up to ``as_of``."""
+    if horizon_days is None:
+        gap = to_arrow(purchase_gap_quantile(transactions, as_of=as_of).name("gap")
+                       .as_table()).to_pandas()["gap"].iloc[0]
+        horizon_days = horizon_from_gaps(None if pd.isna(gap) else float(gap))
+        return horizon_days, (f"90th percentile of the days between consecutive purchase days "
+                              f"({gap:.0f}), rounded up to whole weeks")
+    horizon_days = int(horizon_days)
+    if horizon_days < 1:
+        raise ValueError(f"the horizon must be at least 1 day, got {horizon_days}")
+    return horizon_days, "given"
+
+
+def training_window(transactions: ir.Table, to_arrow, *, as_of: dt.date, horizon_days: int
+                    ) -> int:
+    """The label window L (:func:`cvm.models.churn.window_for`) from the median tenure of the
+    customers with a purchase on or before ``as_of``; ValueError when there are none or the
+    history is too short."""
+    tenure = behaviour_features(transactions, as_of=as_of, window_days=horizon_days).tenure_days
+    median = to_arrow(tenure.median().name("m").as_table()).to_pandas()["m"].iloc[0]
+    if pd.isna(median):
+        raise ValueError(f"no customer made a purchase on or before {as_of}")
+    return window_for(horizon_days, float(median))
+
+
+def fit_churn_risk(transactions: ir.Table, to_arrow, current: pd.DataFrame, *, as_of: dt.date,
+                   horizon_days: int, window_days: int, calibration: str = "isotonic",
+                   max_train_rows: int | None = 100_000, random_state: int = 0) -> ChurnRisk:
+    """:class:`ChurnRisk` fitted on the features at ``as_of - window_days``, the labels of the
+    window up to ``as_of`` and ``current`` (the features at ``as_of`` with that window)."""
+    cutoff = as_of - dt.timedelta(days=window_days)
+    earlier = _frame(to_arrow, behaviour_features(transactions, as_of=cutoff,
+                                                  window_days=window_days))
+    labels = _frame(to_arrow, no_purchase_labels(transactions.filter(
+        transactions.purchase_date <= as_of), as_of=cutoff, window_days=window_days))
+    y = earlier[["customer_id"]].merge(labels, on="customer_id", how="left")["no_purchase"]
+    risk = ChurnRisk(horizon_days=horizon_days, window_days=window_days, calibration=calibration,
+                     max_train_rows=max_train_rows, random_state=random_state)
+    return risk.fit(earlier, y.to_numpy(dtype=int), current)
+
+
 def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
                 horizon_days: int | None = None, calibration: str = "isotonic",
                 max_train_rows: int | None = 50_000, random_state: int = 0) -> ChurnScores:
@@ -90,17 +136,8 @@ def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
     of the window between them needs none: a customer known at the cut-off made no purchase in
     (cut-off, as_of] exactly when their days since the last purchase at ``as_of`` are >= L.
     """
-    if horizon_days is None:
-        gap = to_arrow(purchase_gap_quantile(transactions, as_of=as_of).name("gap")
-                       .as_table()).to_pandas()["gap"].iloc[0]
-        horizon_days = horizon_from_gaps(None if pd.isna(gap) else float(gap))
-        rule = (f"90th percentile of the days between consecutive purchase days ({gap:.0f}), "
-                "rounded up to whole weeks")
-    else:
-        horizon_days = int(horizon_days)
-        if horizon_days < 1:
-            raise ValueError(f"the horizon must be at least 1 day, got {horizon_days}")
-        rule = "given"
+    horizon_days, rule = churn_horizon(transactions, to_arrow, as_of=as_of,
+                                       horizon_days=horizon_days)
     window = window_for(horizon_days, _median_tenure(transactions, to_arrow, as_of))
     cutoff = as_of - dt.timedelta(days=window)
     both = _frame(to_arrow, behaviour_features_at_cutoff(

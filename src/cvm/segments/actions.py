@@ -3,6 +3,9 @@
 - :func:`target_list`: the customers of the chosen matrix cells (names or shell-style patterns
   such as ``HH-*``), with contact fields where the customer list had them, the cell, key scores,
   the recommended action and the cell's objective, highest composite value first.
+- :func:`winback_list`: the churned and at-risk customers ranked by ``winback_value`` (the
+  churn stage's P(returns) × value expected after return − contact cost), with the value, the
+  cost and the reason, the most worth winning back first.
 - :func:`cell_alerts`: customers whose position got worse between two runs: their lifecycle
   stage moved into decline or churned (or from decline to churned), or their value quadrant lost
   a "high" (current or potential). High-value customers first; with the ``owner`` column so each
@@ -19,7 +22,7 @@ import pyarrow.compute as pc
 from ..errors import CvmError
 from ..workspace import Workspace, WorkspaceError
 
-__all__ = ["SegmentError", "target_list", "cell_alerts", "runs_with_cells", "matrix_run"]
+__all__ = ["SegmentError", "target_list", "winback_list", "cell_alerts", "runs_with_cells", "matrix_run"]
 
 
 class SegmentError(CvmError, ValueError):
@@ -89,6 +92,52 @@ def target_list(ws: Workspace, cells: list[str], *, run_id: int | None = None) -
     order = pc.sort_indices(out, sort_keys=[("composite_value", "descending"),
                                             ("customer_id", "ascending")])
     return out.take(order)
+
+
+_WINBACK = ("winback_rank", "winback_value", "winback_probability", "value_after_return",
+            "churn_risk", "churn_reason", "lifecycle_stage", "matrix_cell", "recommended_action",
+            "monetary_total", "recency_days")
+
+
+def winback_list(ws: Workspace, *, run_id: int | None = None, top: int | None = None
+                 ) -> pa.Table:
+    """The win-back list of a run (default: the latest with one): customers with a
+    ``winback_rank``, best first, with contact fields, ``winback_value``, its parts
+    (``winback_probability``, ``value_after_return``, ``contact_cost``) and the churn reason;
+    the first ``top`` when given."""
+    runs = [r["run_id"] for r in ws.runs() if r["status"] == "complete" and any(
+        c[0] == "winback_rank" for c in ws.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+            [ws.run_table(r["run_id"], "customers")]))]
+    if run_id is None:
+        if not runs:
+            raise WorkspaceError(f"workspace {ws.path} has no run with churn risk and win-back "
+                                 "values yet: run `cvm run` first")
+        run_id = runs[-1]
+    elif run_id not in runs:
+        raise SegmentError(f"run {run_id} in {ws.path} has no win-back values; runs with them: "
+                           f"{', '.join(map(str, runs)) or 'none'}")
+    customers = ws.result("customers", run_id)
+    rows = customers.filter(pc.is_valid(customers.column("winback_rank")))
+    order = pc.sort_indices(rows, sort_keys=[("winback_rank", "ascending"),
+                                             ("customer_id", "ascending")])
+    rows = rows.take(order)
+    if top is not None:
+        rows = rows.slice(0, top)
+    columns = ["customer_id"] + [c for c in _CONTACT if c in rows.column_names] + [
+        c for c in _WINBACK if c in rows.column_names]
+    out = rows.select(columns)
+    cost = _contact_cost(ws, run_id)
+    at = out.column_names.index("value_after_return") + 1
+    return out.add_column(at, "contact_cost", pa.array([cost] * out.num_rows, pa.float64()))
+
+
+def _contact_cost(ws: Workspace, run_id: int) -> float | None:
+    import json
+
+    config = ws.query("SELECT config FROM runs WHERE run_id = ?", [run_id])[0][0]
+    churn = (json.loads(config) if isinstance(config, str) else config or {}).get("churn") or {}
+    return churn.get("contact_cost")
 
 
 def _worse(before: dict, after: dict) -> list[str]:

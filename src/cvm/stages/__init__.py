@@ -10,6 +10,7 @@ yours).
 
 from __future__ import annotations
 
+from .churn import ChurnStage
 from .clv import CLVStage
 from .contract import AnalysisError, Stage, StageContext, StageResult
 from .features import FeatureStage
@@ -18,15 +19,16 @@ from .matrix import MatrixStage
 from .value import ValueStage
 
 __all__ = ["DEFAULT_STAGES", "Stage", "StageContext", "StageResult", "AnalysisError",
-           "FeatureStage", "CLVStage", "LifecycleStage", "ValueStage", "MatrixStage",
+           "FeatureStage", "CLVStage", "ChurnStage", "LifecycleStage", "ValueStage", "MatrixStage",
            "register", "run_stages"]
 
 #: The stages of a run, in order. ``features`` makes the per-customer rows; customer value
 #: (``clv``) comes next, as ``lifecycle`` reads its ``probability_alive`` and ``value`` its
-#: ``potential_value``; ``lifecycle`` appends the prospects; ``matrix`` needs the lifecycle stage
-#: and the value quadrant.
-DEFAULT_STAGES: tuple[Stage, ...] = (FeatureStage(), CLVStage(), LifecycleStage(), ValueStage(),
-                                     MatrixStage())
+#: ``potential_value``; ``churn`` adds churn risk and win-back for the buyers (before
+#: ``lifecycle`` appends the prospects, who keep nulls there, and before ``value`` and
+#: ``matrix``, which read them); ``matrix`` needs the lifecycle stage and the value quadrant.
+DEFAULT_STAGES: tuple[Stage, ...] = (FeatureStage(), CLVStage(), ChurnStage(), LifecycleStage(),
+                                     ValueStage(), MatrixStage())
 
 _REGISTERED: list[Stage] = []
 

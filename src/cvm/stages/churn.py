@@ -1,19 +1,286 @@
-"""Churn risk in a workspace: where the churn capability meets runs and workspaces.
+"""Churn risk and win-back in a run, and the churn check on a workspace.
+
+:class:`ChurnStage` adds, per customer with a purchase (prospects, appended later by the
+lifecycle stage, keep nulls):
+
+- ``churn_risk``: the calibrated probability of no purchase in the next H days, from the
+  candidate that wins on the window before the as-of date (:class:`cvm.models.churn.ChurnRisk`,
+  trained without looking past the as-of date), and ``churn_model`` naming it;
+- ``churn_reason`` in the run's language (:func:`cvm.models.churn_reason.churn_reason`) and the
+  numbers it names besides ``recency_days`` and ``frequency`` (:data:`REASON_COLUMNS`), so that
+  it can be worded again in the other language;
+- ``winback_probability``: P(returns within H days | silence band, value tier), from the data's
+  own reactivations (:class:`cvm.models.winback.ReactivationModel`);
+- ``value_after_return``: the spend expected from the customer in the CLV horizon once they
+  are back (:func:`value_after_return`), and ``winback_value`` = ``winback_probability`` ×
+  ``value_after_return`` − contact cost (:func:`cvm.models.winback.winback_value`);
+- ``winback_rank``: 1 = most worth winning back, among the churned and at-risk customers
+  (``churn_risk`` ≥ ``churn.at_risk``); null for the others.
+
+When the history reaches one horizon further back, the stage also checks the same computation
+against what happened: fitted at ``as_of - H`` on the data up to then, compared with the H days
+up to the as-of date (:func:`cvm.models.churn_validation.validate_churn`); the figures go into
+the run summary (``info["stages"]["churn"]["validation"]``) and the ``churn_calibration`` table.
+When it does not, the summary says so.
 
 :func:`validate_churn_workspace` checks the churn candidates on a workspace's own history
-(``cvm churn validate``); the computations are :mod:`cvm.models.churn` and
-:mod:`cvm.models.churn_validation`. A churn stage of the run (``churn_risk`` per customer)
-belongs in this module too (see docs/architecture.md).
+(``cvm churn validate``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from ..models.churn_validation import ChurnValidation, validate_churn
-from .contract import AnalysisError
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["validate_churn_workspace"]
+from ..features.behaviour import behaviour_features
+from ..models.churn import ChurnRisk
+from ..models.churn_metrics import ECE_BINS
+from ..models.churn_reason import churn_reason
+from ..models.churn_validation import (
+    ChurnValidation,
+    churn_horizon,
+    fit_churn_risk,
+    training_window,
+    validate_churn,
+)
+from ..models.winback import ReactivationModel, reactivation_history, winback_value
+from .contract import AnalysisError, Stage, StageResult
+
+__all__ = ["ChurnStage", "validate_churn_workspace", "value_after_return", "CHURN_COLUMNS",
+           "REASON_COLUMNS"]
+
+#: the numbers churn_reason names, besides recency_days and frequency
+REASON_COLUMNS = ("churn_gap_days", "churn_recent_spend", "churn_prior_spend")
+CHURN_COLUMNS = ("churn_risk", "churn_model", "churn_reason", *REASON_COLUMNS,
+                 "winback_probability", "value_after_return", "winback_value", "winback_rank")
+_BEHAVIOUR = ("frequency", "recency_days", "tenure_days", "n_purchase_days", "monetary_total",
+              "monetary_avg", "mean_gap_days", "silence_ratio", "recent_purchase_days",
+              "recent_spend", "prior_spend", "spend_trend", "category_count")
+_TYPES = {"churn_model": pa.string(), "churn_reason": pa.string(), "winback_rank": pa.int64()}
+
+
+def value_after_return(monetary_avg, mean_gap_days, *, days: float, typical_gap_days: float
+                       ) -> np.ndarray:
+    """The spend a returning customer is expected to bring in the next ``days``: their average
+    spend per purchase day × the purchase days their own rhythm gives in that time,
+    ``days / mean_gap_days`` (a customer without a repeat purchase: ``typical_gap_days``, the
+    median rhythm of the repeat buyers), at least one purchase day (the return itself)."""
+    a = np.nan_to_num(np.asarray(monetary_avg, dtype=float))
+    gap = np.asarray(mean_gap_days, dtype=float)
+    gap = np.where(np.isfinite(gap) & (gap > 0), gap, typical_gap_days)
+    return a * np.maximum(days / gap, 1.0)
+
+
+@dataclass
+class _State:
+    risk: ChurnRisk | None
+    reactivation: ReactivationModel | None
+    tier_cuts: tuple[float, float]
+    typical_gap_days: float
+    value_days: float
+    contact_cost: float
+    lang: str
+    settings: dict
+
+
+class ChurnStage(Stage):
+    name = "churn"
+    needs = ("recency_days", "frequency")
+
+    def adds(self, config) -> tuple[str, ...]:
+        return CHURN_COLUMNS
+
+    def relation(self, ctx, customers):
+        """The behaviour features at the as-of date, with the label window's length (one row
+        per buyer); None when the data give no horizon or too short a history."""
+        try:
+            horizon, rule = churn_horizon(ctx.transactions, ctx.engine.to_arrow, as_of=ctx.as_of,
+                                          horizon_days=ctx.config.churn.horizon_days)
+            window = training_window(ctx.transactions, ctx.engine.to_arrow, as_of=ctx.as_of,
+                                     horizon_days=horizon)
+        except ValueError:
+            return None
+        import ibis
+
+        features = behaviour_features(ctx.transactions, as_of=ctx.as_of, window_days=window)
+        return features.mutate(
+            churn_horizon_days=ibis.literal(horizon), churn_window_days=ibis.literal(window),
+            churn_horizon_rule=ibis.literal(rule))
+
+    def fit(self, ctx, rows: pa.Table) -> _State:
+        opts = ctx.config.churn
+        blank = _State(None, None, (0.0, 0.0), 1.0, float(ctx.config.clv.horizon_days),
+                       opts.contact_cost, ctx.config.lang, {})
+        if "churn_horizon_days" not in rows.column_names or not rows.num_rows:
+            blank.settings = {"status": "not_scored", **_words("too_short")}
+            return blank
+        first = rows.filter(pc.is_valid(rows.column("churn_horizon_days"))).slice(0, 1)
+        if not first.num_rows:
+            blank.settings = {"status": "not_scored", **_words("too_short")}
+            return blank
+        horizon = int(first.column("churn_horizon_days")[0].as_py())
+        window = int(first.column("churn_window_days")[0].as_py())
+        rule = first.column("churn_horizon_rule")[0].as_py()
+        current = _current(rows)
+        to_arrow = ctx.engine.to_arrow
+        try:
+            risk = fit_churn_risk(ctx.transactions, to_arrow, current, as_of=ctx.as_of,
+                                  horizon_days=horizon, window_days=window)
+        except ValueError as exc:
+            blank.settings = {"status": "not_scored", "note": str(exc),
+                              "note_zh": _words("not_learned")["note_zh"]}
+            return blank
+        settings = {"status": "scored", "horizon_days": horizon, "horizon_rule": rule,
+                    "window_days": window,
+                    "training_cutoff": (ctx.as_of - dt.timedelta(days=window)).isoformat(),
+                    "chosen": risk.chosen_, "calibration": risk.calibration,
+                    "reason": risk.reason("en"), "reason_zh": risk.reason("zh"),
+                    "window_churn_rate": risk.window_base_rate_,
+                    "window_figures": {f.name: {"auc": f.inner_auc, "brier": f.inner_brier}
+                                       for f in risk.window_fits_}}
+        reactivation = None
+        history = reactivation_history(ctx.transactions, to_arrow, as_of=ctx.as_of,
+                                       horizon_days=horizon)
+        if len(history):
+            reactivation = ReactivationModel().fit(history)
+            settings["reactivation"] = {
+                "observations": int(len(history)), "overall_rate": reactivation.overall_rate_,
+                "cutoffs": sorted({c.isoformat() for c in pd.to_datetime(history["cutoff"]).dt.date})}
+        spend = current["monetary_total"].to_numpy(dtype=float)
+        cuts = tuple(float(q) for q in np.nanquantile(spend, [1 / 3, 2 / 3]))
+        gaps = current["mean_gap_days"].to_numpy(dtype=float)
+        gaps = gaps[np.isfinite(gaps) & (gaps > 0)]
+        typical = float(np.median(gaps)) if gaps.size else float(horizon)
+        settings.update({"contact_cost": opts.contact_cost, "at_risk": opts.at_risk,
+                         "value_days": float(ctx.config.clv.horizon_days),
+                         "typical_gap_days": typical})
+        return _State(risk, reactivation, cuts, typical, float(ctx.config.clv.horizon_days),
+                      opts.contact_cost, ctx.config.lang, settings)
+
+    def transform(self, batch: pa.RecordBatch, state: _State) -> pa.RecordBatch:
+        n = batch.num_rows
+        if state.risk is None:
+            return pa.RecordBatch.from_arrays(
+                [pa.nulls(n, _TYPES.get(c, pa.float64())) for c in CHURN_COLUMNS],
+                names=list(CHURN_COLUMNS))
+        frame = _current(pa.Table.from_batches([batch]))
+        scored = batch.column("churn_horizon_days").is_valid()
+        mask = np.asarray(scored.to_numpy(zero_copy_only=False), dtype=bool)
+        part = frame[mask].reset_index(drop=True)
+        out = {c: np.full(n, np.nan) for c in CHURN_COLUMNS}
+        out["churn_model"] = np.full(n, None, dtype=object)
+        out["churn_reason"] = np.full(n, None, dtype=object)
+        if len(part):
+            scores = state.risk.predict(part)
+            out["churn_risk"][mask] = scores["churn_risk"].to_numpy()
+            out["churn_model"][mask] = scores["churn_model"].to_numpy()
+            out["churn_reason"][mask] = churn_reason(part, state.lang).to_numpy()
+            out["churn_gap_days"][mask] = part["mean_gap_days"].to_numpy(dtype=float)
+            out["churn_recent_spend"][mask] = part["recent_spend"].to_numpy(dtype=float)
+            out["churn_prior_spend"][mask] = part["prior_spend"].to_numpy(dtype=float)
+            if state.reactivation is not None:
+                spend = part["monetary_total"].to_numpy(dtype=float)
+                low, high = state.tier_cuts
+                tier = np.where(spend > high, "high", np.where(spend > low, "middle", "low"))
+                p = state.reactivation.predict(part["recency_days"].to_numpy(dtype=float), tier)
+                value = value_after_return(part["monetary_avg"], part["mean_gap_days"],
+                                           days=state.value_days,
+                                           typical_gap_days=state.typical_gap_days)
+                out["winback_probability"][mask] = p
+                out["value_after_return"][mask] = value
+                out["winback_value"][mask] = winback_value(p, value, state.contact_cost)
+        arrays = []
+        for c in CHURN_COLUMNS:
+            if c == "winback_rank":
+                arrays.append(pa.nulls(n, pa.int64()))  # ranked over every customer in finish
+            else:
+                arrays.append(pa.array(out[c], type=_TYPES.get(c, pa.float64()),
+                                       from_pandas=True))
+        return pa.RecordBatch.from_arrays(arrays, names=list(CHURN_COLUMNS))
+
+    def finish(self, ctx, customers: pa.Table, state: _State) -> StageResult:
+        summary = dict(state.settings)
+        if state.risk is None:
+            summary["validation"] = {"status": "not_run", **_words("too_short")}
+            return StageResult(customers, summary=summary)
+        risk = customers.column("churn_risk").to_numpy(zero_copy_only=False).astype(float)
+        value = customers.column("winback_value").to_numpy(zero_copy_only=False).astype(float)
+        at_risk = np.isfinite(risk) & (risk >= ctx.config.churn.at_risk) & np.isfinite(value)
+        rank = np.full(len(risk), np.nan)
+        if at_risk.any():
+            # 1 = most worth winning back; ties share the better rank
+            rank[at_risk] = pd.Series(value[at_risk]).rank(ascending=False, method="min")
+        customers = customers.set_column(customers.column_names.index("winback_rank"),
+                                         "winback_rank",
+                                         pa.array(rank, type=pa.int64(), from_pandas=True))
+        scored = np.isfinite(risk)
+        counts, _ = np.histogram(risk[scored], bins=ECE_BINS, range=(0.0, 1.0))
+        summary.update({
+            "customers_scored": int(scored.sum()),
+            "mean_churn_risk": float(risk[scored].mean()) if scored.any() else None,
+            "risk_distribution": [{"from": i / ECE_BINS, "to": (i + 1) / ECE_BINS,
+                                   "customers": int(c)} for i, c in enumerate(counts)],
+            "at_risk_customers": int(at_risk.sum()),
+            "winback_worth_contacting": int((at_risk & (value > 0)).sum()),
+            "winback_value_total": float(value[at_risk & (value > 0)].sum()),
+        })
+        tables = {}
+        validation = _validate(ctx, state)
+        if isinstance(validation, ChurnValidation):
+            figures = validation.summary()
+            summary["validation"] = {
+                "status": "validated", "calibration_end": figures["calibration_end"],
+                "holdout_end": figures["holdout_end"], "customers": figures["customers"],
+                "holdout_churn_rate": figures["holdout_churn_rate"],
+                "chosen": figures["chosen"], "churn_risk": figures["churn_risk"],
+                "candidates": {c: {"title": v["title"], "auc": v["score"]["auc"],
+                                   "calibrated_auc": v["calibrated"]["auc"],
+                                   "calibrated_ece": v["calibrated"]["ece"]}
+                               for c, v in figures["candidates"].items()},
+                "calibration_bins": figures["calibration_bins"]["churn_risk"],
+                "deciles": figures["deciles"]["churn_risk"]}
+            tables["churn_calibration"] = pa.Table.from_pylist(
+                figures["calibration_bins"]["churn_risk"])
+        else:
+            summary["validation"] = {"status": "not_run", "note": validation,
+                                     "note_zh": _words("too_short")["note_zh"]}
+        return StageResult(customers, tables=tables, summary=summary)
+
+
+def _current(rows: pa.Table) -> pd.DataFrame:
+    """The behaviour features of the rows as the churn models read them."""
+    names = ["customer_id", *[c for c in _BEHAVIOUR if c in rows.column_names]]
+    return rows.select(names).to_pandas()
+
+
+def _validate(ctx, state: _State) -> ChurnValidation | str:
+    """The stage's computation fitted one horizon earlier and compared with the horizon up to
+    the as-of date; a sentence saying why not when the history is too short."""
+    horizon = int(state.settings["horizon_days"])
+    end = ctx.as_of - dt.timedelta(days=horizon)
+    txns = ctx.transactions.filter(ctx.transactions.purchase_date <= ctx.as_of)
+    try:
+        return validate_churn(txns, ctx.engine.to_arrow, calibration_end=end,
+                              horizon_days=horizon, last_date=ctx.as_of,
+                              calibration=state.risk.calibration)
+    except ValueError as exc:
+        return (f"not checked against a holdout: fitted at {end} (one horizon of {horizon} days "
+                f"before the as-of date) the history is too short ({exc})")
+
+
+def _words(key: str) -> dict:
+    return {
+        "too_short": {"note": "the history is too short to check churn risk against what "
+                              "customers did next",
+                      "note_zh": "历史数据太短,无法用客户随后的实际行为检验流失风险"},
+        "not_learned": {"note": "churn risk could not be learned from this data",
+                        "note_zh": "无法从这些数据中学习流失风险"},
+    }[key]
 
 
 def validate_churn_workspace(ws, *, calibration_end: dt.date, horizon_days: int | None = None,
