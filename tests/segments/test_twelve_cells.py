@@ -109,3 +109,10 @@ def test_each_customer_is_judged_on_its_own_value():
     actions, gains = customer_actions(table, cells, playbook)
     assert actions.to_pylist() == ["loyalty", "let_go", "win_back", "let_go", "win_back"]
     assert gains.to_pylist()[1:] == [-3.0, 7.0, -1.0, 2.0]
+
+
+def test_the_churned_stages_are_the_churned_phase():
+    from cvm.features.lifecycle import PHASES
+    from cvm.features.value import CHURNED_STAGES
+
+    assert CHURNED_STAGES == {s for s, p in PHASES.items() if p == "churned"}
