@@ -37,7 +37,7 @@ USER_ERRORS = {
     "cvm.ingest.readers.SourceError": ValueError,
     "cvm.models._base.NotFittedError": AttributeError,
     "cvm.models.scenario.ScenarioError": ValueError,
-    "cvm.pipeline.AnalysisError": RuntimeError,
+    "cvm.stages.contract.AnalysisError": RuntimeError,
     "cvm.reports.typeface.FontMissing": RuntimeError,
     "cvm.results.ResultsError": OSError,
     "cvm.segments.actions.SegmentError": ValueError,
