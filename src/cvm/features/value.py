@@ -66,7 +66,6 @@ import numpy as np
 import pyarrow as pa
 
 from ..config import LifecycleOptions, ValueOptions
-from .lifecycle import PHASES
 from ..schema import CREDIT_FIELDS
 from .weights import ahp_weights, entropy_weights, normalise_weights
 
@@ -285,11 +284,16 @@ def _indicators(customers: pa.Table, options: ValueOptions | None,
     return scores, notes, caps, if_returned
 
 
+#: the lifecycle stages of the churned phase in both schemes (``cvm.features.lifecycle.PHASES``,
+#: not imported here: the lifecycle module reads the settings, which read this package)
+CHURNED_STAGES = frozenset({"churned", "departure"})
+
+
 def _churned(customers: pa.Table | pa.RecordBatch) -> np.ndarray:
     """Rows whose lifecycle stage is in the churned phase (none without the column)."""
     if "lifecycle_stage" not in customers.column_names:
         return np.zeros(customers.num_rows, dtype=bool)
-    return np.array([PHASES.get(s) == "churned" for s in customers.column("lifecycle_stage")
+    return np.array([s in CHURNED_STAGES for s in customers.column("lifecycle_stage")
                      .to_pylist()], dtype=bool)
 
 
