@@ -275,6 +275,7 @@ def load_mapping(path: str | Path) -> Mapping:
 LIFECYCLE_SCHEMES = ("seed", "five")
 WEIGHT_METHODS = ("given", "ahp", "entropy")
 THRESHOLD_METHODS = ("fixed", "quantile")
+SCORE_SCALES = ("share", "points")
 MATRIX_SCHEMES = ("seed12", "tiers")
 TIER_BASES = ("composite", "abc")
 
@@ -358,6 +359,13 @@ class ValueOptions:
       the K institution case, "得分超过 70 分为高", so 70 itself is low) or ``quantile`` (at or
       above the ``threshold_quantile`` quantile of the buying customers' scores).
     - ``threshold_inclusive``: a score equal to the fixed threshold is high too (default false).
+    - ``score_scale``: the scale of ``current_value_score`` and ``potential_value_score``:
+      ``share`` (default: the share of the buying customers, in %, whose score is at most the
+      customer's, so a score above 70 means the top 30 % on any data set) or ``points`` (the
+      weighted indicator points 0–100 as they come).
+    - ``lookalike_fields``: customer-list fields that make prospects look alike (default city
+      and gender); a prospect's behavioural indicators are the mean of the buyers sharing its
+      values of these fields (all buyers when fewer than ``lookalike_min`` share them).
     """
 
     weight_method: str = "given"
@@ -371,6 +379,9 @@ class ValueOptions:
     threshold: float = 70.0
     threshold_quantile: float = 0.7
     threshold_inclusive: bool = False
+    score_scale: str = "share"
+    lookalike_fields: tuple[str, ...] = ("city", "gender")
+    lookalike_min: int = 10
 
 
 @dataclass(frozen=True)
@@ -396,6 +407,7 @@ def _check_segmentation(cfg: AnalysisConfig) -> None:
     choices = (("lifecycle scheme", lc.scheme, LIFECYCLE_SCHEMES),
                ("weight method", val.weight_method, WEIGHT_METHODS),
                ("value threshold method", val.threshold_method, THRESHOLD_METHODS),
+               ("value score scale", val.score_scale, SCORE_SCALES),
                ("matrix scheme", mx.scheme, MATRIX_SCHEMES),
                ("tier basis", mx.tier_basis, TIER_BASES))
     for what, value, allowed in choices:

@@ -60,12 +60,19 @@ def _hand_scores():
     assert cap_f == future["A"]
     loyalty = {c: 10 * (0.5 * (r[4] or 0) + 0.5 * min((r[6] or 0) / 730, 1)) for c, r in ROWS.items()}
     growth = {c: 5.0 if r[2] is None else 5 * (1 + max(-1, min(1, r[2]))) for c, r in ROWS.items()}
-    return {c: (10 * current[c] / 200, 10 * future[c] / cap_f, 5.0, loyalty[c], growth[c])
-            for c in ROWS}
+    scores = {c: (10 * current[c] / 200, 10 * future[c] / cap_f, 5.0, loyalty[c], growth[c])
+              for c in ROWS}
+    # the prospect P: its behavioural indicators are the mean of the five buyers' (no look-alike
+    # fields in this table), its credit the neutral 5
+    buyers = [scores[c] for c in "ABCEF"]
+    mean = [sum(s[k] for s in buyers) / 5 for k in range(5)]
+    scores["P"] = (mean[0], mean[1], 5.0, mean[3], mean[4])
+    return scores
 
 
 def test_indicators_and_scores_by_hand():
-    out, summary = composite_value(_table(), ValueOptions(cap_quantile=1.0), buyers=BUYERS)
+    out, summary = composite_value(_table(), ValueOptions(cap_quantile=1.0, score_scale="points"),
+                                   buyers=BUYERS)
     rows = {r["customer_id"]: r for r in out.to_pylist()}
     names = ("current_contribution", "future_contribution", "credit", "loyalty",
              "growth_potential")
@@ -77,7 +84,9 @@ def test_indicators_and_scores_by_hand():
         assert rows[cid]["current_value_score"] == pytest.approx(10 * (cur + cred + loy) / 3)
         assert rows[cid]["potential_value_score"] == pytest.approx(10 * (fut + gro) / 2)
     assert rows["A"]["composite_value"] == pytest.approx(90.0)  # 10, 10, 5, 10, 10
-    assert rows["P"]["composite_value"] == pytest.approx(20.0)  # 0, 0, 5 (neutral), 0, 5
+    # the prospect looks like the average buyer (credit neutral for all): the buyers' mean
+    assert rows["P"]["composite_value"] == pytest.approx(
+        sum(rows[c]["composite_value"] for c in "ABCEF") / 5)
     assert {c: r["value_quadrant"] for c, r in rows.items()} == {
         "A": "HH", "B": "LL", "C": "LL", "E": "HL", "F": "LH", "P": "LL"}
     assert summary["credit_available"] is False
@@ -224,14 +233,16 @@ def test_a_score_of_70_is_low_above_70_is_high():
         "tenure_days": pa.array([365, 365], pa.int64()),
         "margin_last_period": pa.nulls(2, pa.float64()),
     })
-    out, summary = composite_value(table, ValueOptions(cap_quantile=1.0))
+    out, summary = composite_value(table, ValueOptions(cap_quantile=1.0, score_scale="points"))
     rows = {r["customer_id"]: r for r in out.to_pylist()}
     assert rows["K70"]["current_value_score"] == pytest.approx(70.0, abs=1e-9)
     assert rows["K71"]["current_value_score"] == pytest.approx(71.0, abs=1e-9)
     assert rows["K70"]["value_quadrant"][0] == "L" and rows["K71"]["value_quadrant"][0] == "H"
-    out, _ = composite_value(table, ValueOptions(cap_quantile=1.0, threshold_inclusive=True))
+    out, _ = composite_value(table, ValueOptions(cap_quantile=1.0, threshold_inclusive=True,
+                                                   score_scale="points"))
     assert [q[0] for q in out.column("value_quadrant").to_pylist()] == ["H", "H"]
     # the threshold is configurable: above 71 nobody is high, above 69 both are
     for threshold, want in ((71.0, ["L", "L"]), (69.0, ["H", "H"])):
-        out, _ = composite_value(table, ValueOptions(cap_quantile=1.0, threshold=threshold))
+        out, _ = composite_value(table, ValueOptions(cap_quantile=1.0, threshold=threshold,
+                                                   score_scale="points"))
         assert [q[0] for q in out.column("value_quadrant").to_pylist()] == want

@@ -83,13 +83,15 @@ def test_economics_make_win_back_a_number():
     table = _twelve()
     table = table.append_column("matrix_cell", assign_cells(table))
     eco = {r["cell"]: r for r in cell_economics(matrix_summary(table), load_playbook()).to_pylist()}
-    # en.toml: HH-current cost 30, response 0.4: 0.4 · 1,500 − 30 = 570 per customer
-    assert eco["HH-current"]["expected_gain_per_customer"] == pytest.approx(570.0)
-    assert eco["HH-current"]["expected_gain_total"] == pytest.approx(1140.0)
-    # LH-churned: 0.08 · 300 − 5 = 19 → pays; LL-current: 0.1 · 20 − 2 = 0 → does not
-    assert eco["LH-churned"]["expected_gain_per_customer"] == pytest.approx(19.0)
+    # en.toml: HH-current cost 10 (keeping costs a fifth of winning, 50), response 0.4:
+    # 0.4 · 1,500 − 10 = 590 per customer
+    assert eco["HH-current"]["expected_gain_per_customer"] == pytest.approx(590.0)
+    assert eco["HH-current"]["expected_gain_total"] == pytest.approx(1180.0)
+    assert eco["HH-current"]["gain_basis"] == "playbook response × cell average clv − cost"
+    # LH-churned: 0.08 · 300 − 15 = 9 → pays; LL-current: 0.1 · 20 − 1 = 1 → pays
+    assert eco["LH-churned"]["expected_gain_per_customer"] == pytest.approx(9.0)
     assert eco["LH-churned"]["pays"] is True
-    assert eco["LL-current"]["pays"] is False
+    assert eco["LL-current"]["expected_gain_per_customer"] == pytest.approx(1.0)
     assert eco["LL-prospective"]["pays"] is None  # no CLV for prospects here
 
 

@@ -155,10 +155,14 @@ def test_clv_columns_are_used_when_there(run_stages):
     info = result.info["stages"]
     assert info["lifecycle"]["used_probability_alive"] is True
     assert info["value"]["sources"]["future_contribution"] == "potential_value"
-    # future contribution scaled on potential value: 900 is the top (cap at the 95th percentile
-    # of 0, 10, 100, 300, 900 = 780) → 10; 300 → 10 · 300 / 780
+    # future contribution scaled on potential value: 900 is the top → 10
     assert rows["newbie"]["score_future_contribution"] == pytest.approx(10.0)
-    assert rows["trial"]["score_future_contribution"] == pytest.approx(3000 / 780)
+    # "trial" is churned: judged by the value it had at its rate while active
+    # (value_if_returned), not by its potential value of 300; its margin is unknown, so 0
+    assert rows["trial"]["value_if_returned"] == 0.0
+    assert rows["trial"]["score_future_contribution"] == 0.0
+    # the cap is now the 95th percentile of 0 (trial), 10, 900, 100, 0 (gone) = 740
+    assert rows["steady"]["score_future_contribution"] == pytest.approx(10 * 10 / 740)
     cells = {r["cell"]: r for r in info["matrix"]["cells"]}
     churned = [c for c in cells.values() if c["cell"].endswith("-churned") and c["customers"]]
     assert sum(c["customers"] for c in churned) == 2  # gone and trial
@@ -186,7 +190,11 @@ def test_targets_and_alerts_between_two_runs(run_stages, our_stages, tmp_path):
         assert set(only.column("owner").to_pylist()) <= {"Qian"}
         targets = target_list(ws, ["*-prospective"])
         assert targets.column("customer_id").to_pylist() == ["pros", "pros2"]
-        assert targets.column("recommended_action").to_pylist() == ["acquire", "acquire"]
+        # the prospects look like the average buyer (no look-alike fields in the list): three
+        # months on, nobody has bought, so the average buyer's points rank high on potential
+        # (LH-prospective, whose first action is referral)
+        assert targets.column("matrix_cell").to_pylist() == ["LH-prospective"] * 2
+        assert targets.column("recommended_action").to_pylist() == ["referral", "referral"]
         with pytest.raises(SegmentError, match="no matrix cell matches 'ZZ'"):
             target_list(ws, ["ZZ"])
 

@@ -30,9 +30,28 @@ Amounts (current, future, credit score) are scaled linearly: 0 at or below zero,
 the ``cap_quantile`` (default 95th percentile, numpy's linear interpolation) of the buying
 customers' values, so one outlier does not squash everyone else.
 
+**Churned customers** (lifecycle phase churned) are judged by the value they had and could have
+again, not by a present that is zero by definition: their current contribution is what they
+brought per period while active, ``total · period_days / max(period_days, span)`` (margin or
+spend, as for the others; ``span`` = days from the first purchase to the end of the last
+purchase's period), their future contribution ``value_if_returned`` = the same rate over the CLV
+horizon (or one period for the trend proxy), ``historical value · horizon / max(horizon,
+span)``, and their growth potential is neutral (5, plus the category room): the fall that made
+them churned says nothing about what they would buy on return.
+
+**Prospects** (no purchase yet) are scored from what is known of them: their credit from their
+own fields, the four behavioural indicators as the mean of the buyers who look like them (same
+``lookalike_fields`` of the customer list, default city and gender; all buyers when fewer than
+``lookalike_min`` do).
+
 Scores (0–100): ``composite_value = 10 · Σ w_i · s_i`` with the weights normalised to sum to 1;
 ``current_value_score`` uses current contribution, credit and loyalty with their weights
 renormalised, ``potential_value_score`` future contribution and growth potential likewise.
+With ``score_scale = "share"`` (default) those two points are put on one scale across data sets:
+a score ``s`` means ``s`` % of the buying customers have at most the customer's points
+(``100 · #{buyers with points ≤ x} / #buyers``, read off up to 10,001 quantiles of the buyers'
+points), so "above 70" always means the top 30 % of buyers on that part of value.
+``composite_value`` stays in points.
 ``value_quadrant``: ``HH``, ``HL``, ``LH``, ``LL`` — current then potential, high when the score is
 above the threshold (default 70, the K institution's rule "得分超过 70 分为高": above 70 is high,
 70 itself is low; ``threshold_inclusive`` counts 70 as high), or at or above a quantile of the
@@ -52,7 +71,8 @@ from .weights import ahp_weights, entropy_weights, normalise_weights
 
 __all__ = ["INDICATORS", "QUADRANTS", "SCORE_COLUMNS", "indicator_scores", "value_weights",
            "composite_value", "scale_amount", "amount_cap", "scale_to_cap", "ValueScales",
-           "value_scales", "apply_value_scales", "value_summary", "is_high"]
+           "value_scales", "apply_value_scales", "value_summary", "is_high", "share_scale",
+           "lookalike_means"]
 
 #: The five indicators, in the order of the weights.
 INDICATORS = ("current_contribution", "future_contribution", "credit", "loyalty",
@@ -70,7 +90,12 @@ SCORE_COLUMNS = {
     "current_value_score": "current value 0-100 (current contribution, credit, loyalty)",
     "potential_value_score": "potential value 0-100 (future contribution, growth potential)",
     "value_quadrant": "HH, HL, LH or LL: current then potential value, high or low",
+    "value_if_returned": "value over the CLV horizon at the customer's rate while active "
+                         "(what a churned customer could bring again)",
 }
+
+#: Points per share-scale reference (quantiles of the buyers' points kept in the state).
+_REFERENCE_POINTS = 10_001
 
 _CREDIT_COLUMNS = CREDIT_FIELDS
 
@@ -126,14 +151,15 @@ def indicator_scores(customers: pa.Table, options: ValueOptions | None = None,
     (:data:`cvm.features.lifecycle.TREND_COLUMNS`); ``buyers`` marks the rows with purchases
     (default: all), the reference for scaling. With ``scales`` (:func:`value_scales`), the data
     sources and caps are the fitted ones and each row's scores depend on that row alone."""
-    scores, notes, _ = _indicators(customers, options, lifecycle, buyers, scales)
+    scores, notes, _, _ = _indicators(customers, options, lifecycle, buyers, scales)
     return scores, notes
 
 
 def _indicators(customers: pa.Table, options: ValueOptions | None,
                 lifecycle: LifecycleOptions | None, buyers: np.ndarray | None,
-                scales: ValueScales | None) -> tuple[dict[str, np.ndarray], dict, dict]:
-    """Scores, notes and the caps used."""
+                scales: ValueScales | None, horizon_days: float = 365.0
+                ) -> tuple[dict[str, np.ndarray], dict, dict, np.ndarray]:
+    """Scores, notes, the caps used and ``value_if_returned``."""
     o = options or ValueOptions()
     lc = lifecycle or LifecycleOptions()
     n = customers.num_rows
@@ -231,6 +257,26 @@ def _indicators(customers: pa.Table, options: ValueOptions | None,
     else:
         growth = trend_part
         notes["growth_potential"] = "spend_change"
+    # churned customers: the value they had and could have again
+    churned = _churned(customers)
+    span = (np.maximum(np.nan_to_num(tenure - _column(customers, "recency_days"), nan=0.0), 0.0)
+            + lc.period_days)
+    margin_basis = notes["current_contribution"] == "margin_last_period"
+    had = np.nan_to_num(_column(customers, "margin_total" if margin_basis
+                                and "margin_total" in customers.column_names
+                                else "monetary_total"), nan=0.0)
+    current = np.where(churned, had * lc.period_days / np.maximum(span, lc.period_days), current)
+    if notes["future_contribution"] == "trend proxy":
+        rate_days, past = float(lc.period_days), had
+    else:
+        horizon = scales.horizon_days if scales is not None else float(horizon_days)
+        rate_days = horizon
+        past = (np.nan_to_num(_column(customers, "historical_value"), nan=0.0)
+                if has("historical_value") else had)
+    if_returned = past * rate_days / np.maximum(span, rate_days)
+    future = np.where(churned, if_returned, future)
+    growth = np.where(churned, growth - 0.5 * trend_part + 2.5
+                      if notes["growth_potential"] != "spend_change" else 5.0, growth)
     scores = {
         "current_contribution": scaled(current, "current_contribution"),
         "future_contribution": scaled(future, "future_contribution"),
@@ -238,7 +284,92 @@ def _indicators(customers: pa.Table, options: ValueOptions | None,
         "loyalty": loyalty,
         "growth_potential": growth,
     }
-    return scores, notes, caps
+    if_returned = np.where(_bought(customers), if_returned, np.nan)
+    return scores, notes, caps, if_returned
+
+
+#: the lifecycle stages of the churned phase in both schemes (``cvm.features.lifecycle.PHASES``,
+#: not imported here: the lifecycle module reads the settings, which read this package)
+CHURNED_STAGES = frozenset({"churned", "departure"})
+
+
+def _churned(customers: pa.Table | pa.RecordBatch) -> np.ndarray:
+    """Rows whose lifecycle stage is in the churned phase (none without the column)."""
+    if "lifecycle_stage" not in customers.column_names:
+        return np.zeros(customers.num_rows, dtype=bool)
+    return np.array([s in CHURNED_STAGES for s in customers.column("lifecycle_stage")
+                     .to_pylist()], dtype=bool)
+
+
+def _bought(customers: pa.Table | pa.RecordBatch) -> np.ndarray:
+    """Rows with purchases (all without ``first_purchase``)."""
+    if "first_purchase" not in customers.column_names:
+        return np.ones(customers.num_rows, dtype=bool)
+    return np.asarray(customers.column("first_purchase").is_valid().to_pylist(), dtype=bool)
+
+
+_BEHAVIOUR = ("current_contribution", "future_contribution", "loyalty", "growth_potential")
+
+
+def _lookalike_key(customers, fields: tuple[str, ...]) -> list[tuple]:
+    values = [customers.column(f).cast(pa.string()).to_pylist() for f in fields]
+    return list(zip(*values)) if values else [()] * customers.num_rows
+
+
+def lookalike_means(customers: pa.Table, scores: dict[str, np.ndarray], buyers: np.ndarray,
+                    options: ValueOptions) -> dict:
+    """The mean behavioural indicators of the buyers per look-alike group (the
+    ``lookalike_fields`` present), with the mean of all buyers under ``None``."""
+    fields = tuple(f for f in options.lookalike_fields if _has_values(customers, f))
+    keys = _lookalike_key(customers, fields)
+    groups: dict = {}
+    if buyers.any():
+        groups[None] = tuple(float(scores[k][buyers].mean()) for k in _BEHAVIOUR)
+    index: dict[tuple, list[int]] = {}
+    for i, (key, b) in enumerate(zip(keys, buyers)):
+        if b:
+            index.setdefault(key, []).append(i)
+    for key, rows in index.items():
+        if len(rows) >= options.lookalike_min:
+            groups[key] = tuple(float(scores[k][rows].mean()) for k in _BEHAVIOUR)
+    return {"fields": fields, "groups": groups}
+
+
+def _with_lookalikes(customers, scores: dict[str, np.ndarray], lookalike: dict
+                     ) -> dict[str, np.ndarray]:
+    """Prospects' behavioural indicators replaced by their look-alike group's means."""
+    prospects = ~_bought(customers)
+    if not prospects.any() or None not in lookalike["groups"]:
+        return scores
+    groups = lookalike["groups"]
+    fields = tuple(f for f in lookalike["fields"] if f in customers.column_names)
+    keys = _lookalike_key(customers, fields) if fields == lookalike["fields"] else None
+    out = {k: v.copy() for k, v in scores.items()}
+    for i in np.flatnonzero(prospects):
+        means = groups.get(keys[i], groups[None]) if keys is not None else groups[None]
+        for k, m in zip(_BEHAVIOUR, means):
+            out[k][i] = m
+    return out
+
+
+def _reference(points: np.ndarray) -> np.ndarray:
+    """The buyers' points, sorted, or up to :data:`_REFERENCE_POINTS` quantiles of them."""
+    points = np.sort(points[np.isfinite(points)])
+    if len(points) > _REFERENCE_POINTS:
+        points = np.quantile(points, np.linspace(0.0, 1.0, _REFERENCE_POINTS))
+    return points
+
+
+def share_scale(points: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``100 · #{reference ≤ x} / #reference`` per value ``x``: the share of the buyers (in %)
+    whose points are at most ``x``.
+
+    >>> share_scale(np.array([0.0, 2.0, 5.0]), np.array([1.0, 2.0, 3.0, 4.0]))
+    array([  0.,  50., 100.])
+    """
+    if not len(reference):
+        return np.asarray(points, dtype=float)
+    return 100.0 * np.searchsorted(reference, points, side="right") / len(reference)
 
 
 def value_weights(scores: dict[str, np.ndarray], options: ValueOptions | None = None,
@@ -290,26 +421,41 @@ class ValueScales:
     notes: dict[str, str]
     threshold_current: float
     threshold_potential: float
+    #: the CLV horizon (days) of a churned customer's ``value_if_returned``
+    horizon_days: float = 365.0
+    #: prospects' look-alike groups (:func:`lookalike_means`)
+    lookalike: dict | None = None
+    #: the buyers' current and potential points, sorted (the share scale's reference)
+    reference_current: np.ndarray | None = None
+    reference_potential: np.ndarray | None = None
 
 
-_OPTIONAL = ("margin_last_period", "potential_value", "clv", *_CREDIT_COLUMNS,
-             "categories_bought", "categories_total")
+_OPTIONAL = ("margin_last_period", "potential_value", "clv", "historical_value",
+             *_CREDIT_COLUMNS, "categories_bought", "categories_total")
 
 
 def value_scales(customers: pa.Table, options: ValueOptions | None = None,
                  lifecycle: LifecycleOptions | None = None,
-                 buyers: np.ndarray | None = None) -> ValueScales:
+                 buyers: np.ndarray | None = None, *, horizon_days: float = 365.0
+                 ) -> ValueScales:
     """Fit :class:`ValueScales` on ``customers``; ``buyers`` marks the reference rows (default:
-    all)."""
+    all); ``horizon_days`` is the CLV horizon of ``value_if_returned``."""
     o = options or ValueOptions()
     lc = lifecycle or LifecycleOptions()
     ref = (np.ones(customers.num_rows, dtype=bool) if buyers is None
            else np.asarray(buyers, dtype=bool))
-    scores, notes, caps = _indicators(customers, o, lc, ref, None)
+    scores, notes, caps, _ = _indicators(customers, o, lc, ref, None, horizon_days)
+    lookalike = lookalike_means(customers, scores, ref & _bought(customers), o)
+    scores = _with_lookalikes(customers, scores, lookalike)
     weights, method = value_weights(scores, o, ref)
     w = dict(zip(INDICATORS, weights))
     current = _part(scores, w, CURRENT_PART)
     potential = _part(scores, w, POTENTIAL_PART)
+    ref_current = ref_potential = None
+    if o.score_scale == "share" and ref.any():
+        ref_current, ref_potential = _reference(current[ref]), _reference(potential[ref])
+        current = share_scale(current, ref_current)
+        potential = share_scale(potential, ref_potential)
     if o.threshold_method == "quantile" and ref.any():
         t_current = float(np.quantile(current[ref], o.threshold_quantile))
         t_potential = float(np.quantile(potential[ref], o.threshold_quantile))
@@ -317,17 +463,23 @@ def value_scales(customers: pa.Table, options: ValueOptions | None = None,
         t_current = t_potential = float(o.threshold)
     present = frozenset(c for c in _OPTIONAL if _has_values(customers, c))
     return ValueScales(o, lc, present, caps, tuple(weights), method, notes, t_current,
-                       t_potential)
+                       t_potential, float(horizon_days), lookalike, ref_current, ref_potential)
 
 
 def apply_value_scales(customers: pa.Table | pa.RecordBatch, scales: ValueScales
                        ) -> dict[str, pa.Array]:
     """The score columns (:data:`SCORE_COLUMNS`) of each row, row by row."""
-    scores, _, _ = _indicators(customers, scales.options, scales.lifecycle, None, scales)
+    scores, _, _, if_returned = _indicators(customers, scales.options, scales.lifecycle, None,
+                                            scales)
+    if scales.lookalike is not None:
+        scores = _with_lookalikes(customers, scores, scales.lookalike)
     w = dict(zip(INDICATORS, scales.weights))
     composite = 10.0 * sum(w[k] * scores[k] for k in INDICATORS)
     current = _part(scores, w, CURRENT_PART)
     potential = _part(scores, w, POTENTIAL_PART)
+    if scales.reference_current is not None:
+        current = share_scale(current, scales.reference_current)
+        potential = share_scale(potential, scales.reference_potential)
     high_c = is_high(current, scales.threshold_current, scales.options)
     high_p = is_high(potential, scales.threshold_potential, scales.options)
     quadrant = np.where(high_c, np.where(high_p, "HH", "HL"), np.where(high_p, "LH", "LL"))
@@ -336,6 +488,8 @@ def apply_value_scales(customers: pa.Table | pa.RecordBatch, scales: ValueScales
     columns["current_value_score"] = pa.array(current, type=pa.float64())
     columns["potential_value_score"] = pa.array(potential, type=pa.float64())
     columns["value_quadrant"] = pa.array(quadrant.tolist(), type=pa.string())
+    columns["value_if_returned"] = pa.array(if_returned, type=pa.float64(),
+                                            from_pandas=True)
     return columns
 
 
@@ -350,6 +504,8 @@ def value_summary(scales: ValueScales, quadrants: np.ndarray, buyers: np.ndarray
         "threshold_method": scales.options.threshold_method,
         "threshold_current": scales.threshold_current,
         "threshold_potential": scales.threshold_potential,
+        "score_scale": scales.options.score_scale,
+        "lookalike_fields": list(scales.lookalike["fields"]) if scales.lookalike else [],
         "quadrants": {q: int((quadrants[buyers] == q).sum()) for q in QUADRANTS},
     }
 

@@ -136,11 +136,18 @@ SEGMENT_GLOSSARY: dict[str, dict[str, str]] = {
         "score_loyalty": "loyalty indicator, 0-10",
         "score_growth_potential": "growth potential indicator, 0-10",
         "composite_value": "composite customer value, 0-100 (weighted indicators)",
-        "current_value_score": "current value score, 0-100",
-        "potential_value_score": "potential value score, 0-100",
+        "current_value_score": "current value score, 0-100: the % of buyers at or below the "
+                               "customer",
+        "potential_value_score": "potential value score, 0-100: the % of buyers at or below "
+                                 "the customer",
         "value_quadrant": "HH, HL, LH or LL: current then potential value, high or low",
+        "value_if_returned": "what a churned customer could bring again: its value over the "
+                             "CLV horizon at its rate while active",
         "matrix_cell": "cell of the value × lifecycle matrix, e.g. HH-current",
-        "recommended_action": "the playbook's main action for the cell",
+        "recommended_action": "the recommended action: the play of the cell; a churned customer "
+                              "is won back where that pays, else let go",
+        "expected_gain": "expected gain of the action for this customer (response × own value "
+                         "− cost, or the win-back value); for let go, the gain that did not pay",
     },
     "zh": {
         "spend_last_period": "最近一个趋势周期（默认 90 天）的消费额",
@@ -158,10 +165,13 @@ SEGMENT_GLOSSARY: dict[str, dict[str, str]] = {
         "score_loyalty": "忠诚度指标，0–10",
         "score_growth_potential": "成长潜力指标，0–10",
         "composite_value": "客户综合价值，0–100（指标加权）",
-        "current_value_score": "当前价值得分，0–100",
-        "potential_value_score": "潜在价值得分，0–100",
+        "current_value_score": "当前价值得分，0–100：得分不高于该客户的已购客户所占百分比",
+        "potential_value_score": "潜在价值得分，0–100：得分不高于该客户的已购客户所占百分比",
         "value_quadrant": "HH、HL、LH 或 LL：当前价值与潜在价值的高低",
+        "value_if_returned": "流失客户若回归可再带来的价值：按其活跃期的水平计算的 CLV 期限内价值",
         "matrix_cell": "价值 × 生命周期矩阵中的单元，如 HH-current",
-        "recommended_action": "策略手册为该单元推荐的主要行动",
+        "recommended_action": "建议行动：所在单元的策略；流失客户在赢回划算时赢回，否则放弃",
+        "expected_gain": "该行动对该客户的预期收益（响应率 × 自身价值 − 成本，或赢回价值）；"
+                         "放弃时为不划算的那个收益",
     },
 }

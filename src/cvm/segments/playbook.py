@@ -26,9 +26,16 @@ A playbook is a TOML file (the built-in ones are ``playbooks/en.toml`` and ``pla
 Actions come from a fixed vocabulary (:data:`ACTIONS`). :func:`load_playbook` checks that every
 cell of the chosen matrix has its entry and says which are missing or wrong.
 
-The economics of a cell (:func:`cell_economics`): with average CLV ``v``, response ``r`` and cost
-``c`` per customer, the expected gain of acting is ``r · v − c`` per customer — so "win back or
-let go" is a number. Without a CLV column there is no expected value and the verdict says so.
+The economics are each customer's own (:func:`customer_actions`): with the customer's value
+``v``, the play's response ``r`` and cost ``c``, the expected gain of acting is ``r · v − c``. The
+value is ``clv``; for a churned customer, the churn stage's ``winback_value`` (P(return if
+contacted) × value after return − contact cost, the measured reactivation rate in place of the
+play's response) when that column exists, else ``r · value_if_returned − c`` (the value it had,
+at its rate while active). A churned customer is told ``win_back`` where that gain is positive
+and ``let_go`` where it is not, whatever its cell; ``expected_gain`` then holds the (non-positive)
+gain that made it let go. A cell's economics (:func:`cell_economics`) are the mean of its
+customers' gains, with ``gain_basis`` naming the rates used. Without a value there is no
+expected gain and the verdict says so.
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ from ..features.lifecycle import STAGES
 from .matrix import TIERS, cell_parts, matrix_cells
 
 __all__ = ["ACTIONS", "Play", "Playbook", "PlaybookError", "load_playbook", "builtin_playbook",
-           "builtin_plays", "cell_economics"]
+           "builtin_plays", "cell_economics", "customer_actions"]
 
 ACTIONS = ("acquire", "referral", "nurture", "cross_sell", "up_sell", "loyalty", "retain",
            "win_back", "let_go")
@@ -191,16 +198,75 @@ def load_playbook(path: str | Path | None = None, *, lang: str = "en", scheme: s
     return Playbook(str(meta.get("name", path.stem)), path, scheme, plays)
 
 
-def cell_economics(summary: pa.Table, playbook: Playbook) -> pa.Table:
-    """Per cell of a :func:`~cvm.segments.matrix.matrix_summary`: the play, its cost and, where
-    CLV exists, the expected gain of acting (``response · avg CLV − cost``) per customer and in
-    total."""
+def _floats(table, name: str) -> list[float | None]:
+    if name not in table.column_names:
+        return [None] * table.num_rows
+    return [None if v is None or v != v else float(v)
+            for v in table.column(name).cast(pa.float64()).to_pylist()]
+
+
+def customer_actions(customers, cells: pa.Array, playbook: Playbook
+                     ) -> tuple[pa.Array, pa.Array]:
+    """Each customer's recommended action and its expected gain (see the module
+    documentation)."""
+    clv = _floats(customers, "clv")
+    returned = _floats(customers, "value_if_returned")
+    winback = _floats(customers, "winback_value")
+    actions, gains = [], []
+    for i, cell in enumerate(cells.to_pylist()):
+        play = playbook.play(cell)
+        r, c = play.expected_response, play.cost_per_customer
+        if cell.endswith("-churned") or cell.endswith("-departure"):
+            if winback[i] is not None:
+                gain = winback[i]
+            elif returned[i] is not None:
+                gain = r * returned[i] - c
+            elif clv[i] is not None:
+                gain = r * clv[i] - c
+            else:
+                gain = None
+            if "win_back" in play.actions or "let_go" in play.actions:
+                actions.append("win_back" if gain is not None and gain > 0 or
+                               gain is None and play.action == "win_back" else "let_go")
+            else:
+                actions.append(play.action)
+        else:
+            gain = r * clv[i] - c if clv[i] is not None else None
+            actions.append(play.action)
+        gains.append(gain)
+    return pa.array(actions, type=pa.string()), pa.array(gains, type=pa.float64())
+
+
+def cell_economics(summary: pa.Table, playbook: Playbook, customers: pa.Table | None = None
+                   ) -> pa.Table:
+    """Per cell of a :func:`~cvm.segments.matrix.matrix_summary`: the play, its cost and the
+    expected gain of acting per customer and in total — the mean of the customers' own
+    ``expected_gain`` when ``customers`` has it, else ``response · avg CLV − cost`` — with
+    ``gain_basis`` naming the rates and values used."""
+    own: dict[str, list[float]] = {}
+    basis_churned = "playbook response × value_if_returned − cost"
+    if customers is not None and "expected_gain" in customers.column_names:
+        for cell, g in zip(customers.column("matrix_cell").to_pylist(),
+                           _floats(customers, "expected_gain")):
+            if g is not None:
+                own.setdefault(cell, []).append(g)
+        if "winback_value" in customers.column_names:
+            basis_churned = "churn stage winback_value (measured reactivation rate)"
     rows = []
     for r in summary.to_pylist():
         play = playbook.play(r["cell"])
         avg_clv = r.get("avg_clv")
-        gain = (play.expected_response * avg_clv - play.cost_per_customer
-                if avg_clv is not None else None)
+        churned = r["cell"].endswith("-churned") or r["cell"].endswith("-departure")
+        if customers is not None and "expected_gain" in customers.column_names:
+            gains = own.get(r["cell"])
+            gain = sum(gains) / len(gains) if gains else None
+            basis = (basis_churned if churned else "playbook response × own clv − cost")
+        else:
+            gain = (play.expected_response * avg_clv - play.cost_per_customer
+                    if avg_clv is not None else None)
+            basis = "playbook response × cell average clv − cost"
+        if gain is None:
+            basis = "no value to judge by"
         rows.append({
             "cell": r["cell"], "customers": r["customers"], "priority": play.priority,
             "objective": play.objective, "actions": ", ".join(play.actions),
@@ -210,6 +276,7 @@ def cell_economics(summary: pa.Table, playbook: Playbook) -> pa.Table:
             "expected_gain_total": gain * r["customers"] if gain is not None else None,
             "total_cost": play.cost_per_customer * r["customers"],
             "pays": (gain > 0) if gain is not None else None,
+            "gain_basis": basis,
         })
     return pa.Table.from_pylist(rows, schema=pa.schema([
         ("cell", pa.string()), ("customers", pa.int64()), ("priority", pa.int64()),
@@ -217,4 +284,4 @@ def cell_economics(summary: pa.Table, playbook: Playbook) -> pa.Table:
         ("cost_per_customer", pa.float64()), ("expected_response", pa.float64()),
         ("avg_clv", pa.float64()), ("expected_gain_per_customer", pa.float64()),
         ("expected_gain_total", pa.float64()), ("total_cost", pa.float64()),
-        ("pays", pa.bool_())]))
+        ("pays", pa.bool_()), ("gain_basis", pa.string())]))

@@ -1,8 +1,11 @@
 """The ``matrix`` stage: each customer's cell of the value × lifecycle matrix and the play for it.
 
-Adds ``matrix_cell`` and ``recommended_action`` and stores ``matrix`` (per cell: counts, value
-share, CLV, and the playbook's play with its economics). Uses ``clv`` for the economics when the
-CLV stage ran.
+Adds ``matrix_cell``, ``recommended_action`` and ``expected_gain`` and stores ``matrix`` (per
+cell: counts, value share, CLV, and the playbook's play with its economics). The economics are
+each customer's own (:func:`cvm.segments.playbook.customer_actions`): ``clv`` when the CLV stage
+ran, and for churned customers the churn stage's ``winback_value`` when it ran, else the value
+stage's ``value_if_returned``; a churned customer is let go only where winning it back does not
+pay.
 
 - fit: the playbook (:func:`cvm.segments.playbook.load_playbook`);
 - batches: the cells (:func:`cvm.segments.matrix.assign_cells`) and their plays' actions;
@@ -17,7 +20,7 @@ import pyarrow as pa
 
 from ..config import MatrixOptions
 from ..segments.matrix import assign_cells, matrix_summary
-from ..segments.playbook import Playbook, cell_economics, load_playbook
+from ..segments.playbook import Playbook, cell_economics, customer_actions, load_playbook
 from .contract import Stage, StageResult
 
 __all__ = ["MatrixStage"]
@@ -33,10 +36,11 @@ class _State:
 class MatrixStage(Stage):
     name = "matrix"
     needs = ("lifecycle_stage",)
-    uses = ("value_quadrant", "composite_value", "abc_class", "first_purchase")
+    uses = ("value_quadrant", "composite_value", "abc_class", "first_purchase", "clv",
+            "value_if_returned", "winback_value", "winback_probability")
 
     def adds(self, config) -> tuple[str, ...]:
-        return ("matrix_cell", "recommended_action")
+        return ("matrix_cell", "recommended_action", "expected_gain")
 
     def fit(self, ctx, rows) -> _State:
         cfg = ctx.config
@@ -45,18 +49,18 @@ class MatrixStage(Stage):
         return _State(cfg.matrix, cfg.lifecycle.scheme, playbook)
 
     def transform(self, batch: pa.RecordBatch, state: _State) -> pa.RecordBatch:
-        cells = assign_cells(pa.Table.from_batches([batch]), state.options,
-                             state.lifecycle_scheme)
-        actions = pa.array([state.playbook.play(c).action for c in cells.to_pylist()],
-                           type=pa.string())
-        return pa.RecordBatch.from_arrays([cells, actions],
-                                          names=["matrix_cell", "recommended_action"])
+        table = pa.Table.from_batches([batch])
+        cells = assign_cells(table, state.options, state.lifecycle_scheme)
+        actions, gains = customer_actions(table, cells, state.playbook)
+        return pa.RecordBatch.from_arrays([cells, actions, gains],
+                                          names=["matrix_cell", "recommended_action",
+                                                 "expected_gain"])
 
     def finish(self, ctx, customers: pa.Table, state: _State) -> StageResult:
         cfg, playbook = ctx.config, state.playbook
         summary_t = matrix_summary(customers, cfg.matrix, cfg.lifecycle.scheme,
                                    value_column=cfg.abc.value_column)
-        economics = cell_economics(summary_t, playbook)
+        economics = cell_economics(summary_t, playbook, customers)
         table = summary_t.join(economics.drop_columns(["customers", "avg_clv"]), "cell")
         order = {c: i for i, c in enumerate(summary_t.column("cell").to_pylist())}
         table = table.take(pa.array(sorted(range(table.num_rows),

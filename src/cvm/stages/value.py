@@ -2,8 +2,10 @@
 
 Adds ``categories_bought`` and ``categories_total`` where transactions name categories, the
 indicator scores, ``composite_value``, ``current_value_score``, ``potential_value_score`` and
-``value_quadrant`` (:mod:`cvm.features.value`). It works without the CLV columns and uses
-``potential_value`` (else ``clv``) for the future contribution when they are there.
+``value_quadrant`` and ``value_if_returned`` (:mod:`cvm.features.value`). It works without the
+CLV columns and uses ``potential_value`` (else ``clv``) for the future contribution when they are
+there; it reads ``lifecycle_stage`` to judge churned customers by the value they had, and the
+customer list's fields to score prospects by the buyers who look like them.
 
 - relation: the distinct categories each customer bought in the window;
 - fit: the categories anyone bought, then the scales over every customer — data sources, caps,
@@ -27,11 +29,14 @@ from ..features.value import (
     value_scales,
     value_summary,
 )
+from ..schema import CUSTOMER_FIELDS
 from .contract import Stage, StageResult, with_columns
 
 __all__ = ["ValueStage"]
 
 _BREADTH = "categories_bought_in_window"
+#: customer-list fields that identify a person rather than describe one (never look-alike keys)
+_NOT_LOOKALIKE = ("customer_id", "name", "phone", "email", "national_id", "address")
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,9 @@ class ValueStage(Stage):
     needs = ("recency_days", "tenure_days", "spend_last_period", "spend_previous_avg",
              "spend_change", "previous_periods", "active_period_share")
     uses = ("first_purchase", "margin_last_period", "potential_value", "clv",
-            "credit_score", "late_payments", "defaults", "credit_limit_use")
+            "credit_score", "late_payments", "defaults", "credit_limit_use",
+            "lifecycle_stage", "monetary_total", "margin_total", "historical_value",
+            *(f.name for f in CUSTOMER_FIELDS if f.name not in _NOT_LOOKALIKE))
 
     def relation(self, ctx, customers):
         t = _categorised(ctx)
@@ -61,8 +68,8 @@ class ValueStage(Stage):
             total = int(ctx.engine.to_arrow(t.aggregate(n=t.category.nunique()))
                         .column("n")[0].as_py() or 0)
         rows = with_columns(rows, _breadth(rows, total))
-        return _State(value_scales(rows, ctx.config.value, ctx.config.lifecycle, _buyers(rows)),
-                      total)
+        return _State(value_scales(rows, ctx.config.value, ctx.config.lifecycle, _buyers(rows),
+                                   horizon_days=ctx.config.clv.horizon_days), total)
 
     def transform(self, batch: pa.RecordBatch, state: _State) -> pa.RecordBatch:
         table = pa.Table.from_batches([batch])
