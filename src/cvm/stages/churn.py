@@ -37,7 +37,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..features.behaviour import behaviour_features
+from ..features.behaviour import BEHAVIOUR_COLUMNS, behaviour_features
 from ..models.churn import ChurnRisk
 from ..models.churn_metrics import ECE_BINS
 from ..models.churn_reason import churn_reason
@@ -58,9 +58,6 @@ __all__ = ["ChurnStage", "validate_churn_workspace", "value_after_return", "CHUR
 REASON_COLUMNS = ("churn_gap_days", "churn_recent_spend", "churn_prior_spend")
 CHURN_COLUMNS = ("churn_risk", "churn_model", "churn_reason", *REASON_COLUMNS,
                  "winback_probability", "value_after_return", "winback_value", "winback_rank")
-_BEHAVIOUR = ("frequency", "recency_days", "tenure_days", "n_purchase_days", "monetary_total",
-              "monetary_avg", "mean_gap_days", "silence_ratio", "recent_purchase_days",
-              "recent_spend", "prior_spend", "spend_trend", "category_count")
 _TYPES = {"churn_model": pa.string(), "churn_reason": pa.string(), "winback_rank": pa.int64()}
 
 
@@ -254,7 +251,7 @@ class ChurnStage(Stage):
 
 def _current(rows: pa.Table) -> pd.DataFrame:
     """The behaviour features of the rows as the churn models read them."""
-    names = ["customer_id", *[c for c in _BEHAVIOUR if c in rows.column_names]]
+    names = ["customer_id", *[c for c in BEHAVIOUR_COLUMNS if c in rows.column_names]]
     return rows.select(names).to_pandas()
 
 
