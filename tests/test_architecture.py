@@ -157,7 +157,5 @@ def test_no_cycles_among_the_pipeline_stages_models_segments_and_features():
     assert tangled == []
 
 
-@pytest.mark.xfail(strict=True, reason="cycle left: config ↔ features.lifecycle (config checks "
-                   "the lifecycle stage keys with a lazy import)")
 def test_no_import_cycle_in_the_package():
     assert cycles(GRAPH) == []
