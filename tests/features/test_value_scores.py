@@ -290,3 +290,11 @@ def test_summary_says_when_credit_data_were_used():
     assert summary["sources"]["credit"] == "defaults"
     assert summary["indicators"] == ["current_contribution", "future_contribution", "credit",
                                      "loyalty", "growth_potential"]
+
+
+def test_share_scale_ties_do_not_depend_on_the_last_bits_of_a_sum():
+    from cvm.features.value import share_scale
+
+    # 0.1 + 0.2 and 0.3 are one score: each is at or above two of the three buyers
+    got = share_scale(np.array([0.1 + 0.2, 0.3]), np.array([0.1, 0.1 + 0.2, 0.5]))
+    assert got.tolist() == pytest.approx([200 / 3, 200 / 3])

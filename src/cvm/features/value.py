@@ -369,6 +369,10 @@ def share_scale(points: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """
     if not len(reference):
         return np.asarray(points, dtype=float)
+    # compared rounded to 1e-9: points summed in another order differ in their last bits, and
+    # a tie with the reference must not count on one run and not on the next
+    reference = np.round(np.asarray(reference, dtype=float), 9)
+    points = np.round(np.asarray(points, dtype=float), 9)
     return 100.0 * np.searchsorted(reference, points, side="right") / len(reference)
 
 
