@@ -140,7 +140,9 @@ def test_winback_value_and_rank(result):
         # one purchase a day here, so the average spend per purchase day is monetary_avg
         gap = np.nan if r["churn_gap_days"] is None else r["churn_gap_days"]
         value = value_after_return([r["monetary_avg"]], [gap], days=info["value_days"],
-                                   typical_gap_days=info["typical_gap_days"])[0]
+                                   typical_gap_days=info["typical_gap_days"],
+                                   monetary_total=[r["monetary_total"]],
+                                   tenure_days=[r["tenure_days"]])[0]
         assert r["winback_value"] == pytest.approx(r["winback_probability"] * float(value) - 5.0)
     ranked = sorted((r for r in buyers if r["winback_rank"] is not None),
                     key=lambda r: r["winback_rank"])

@@ -61,16 +61,35 @@ CHURN_COLUMNS = ("churn_risk", "churn_model", "churn_reason", *REASON_COLUMNS,
 _TYPES = {"churn_model": pa.string(), "churn_reason": pa.string(), "winback_rank": pa.int64()}
 
 
-def value_after_return(monetary_avg, mean_gap_days, *, days: float, typical_gap_days: float
-                       ) -> np.ndarray:
+def value_after_return(monetary_avg, mean_gap_days, *, days: float, typical_gap_days: float,
+                       monetary_total=None, tenure_days=None) -> np.ndarray:
     """The spend a returning customer is expected to bring in the next ``days``: their average
     spend per purchase day × the purchase days their own rhythm gives in that time,
     ``days / mean_gap_days`` (a customer without a repeat purchase: ``typical_gap_days``, the
-    median rhythm of the repeat buyers), at least one purchase day (the return itself)."""
+    median rhythm of the repeat buyers), at least one purchase day (the return itself).
+
+    With ``monetary_total`` and ``tenure_days``, no more than the customer brought per ``days``
+    of its past relationship, counted over at least ``days`` (a burst of purchases in a few
+    weeks is not a year's rhythm: 569 spent in 30 days promises 569 a year, not 25,000), and
+    never less than one average purchase day.
+
+    >>> value_after_return([50.0], [2.0], days=365, typical_gap_days=16,
+    ...                    monetary_total=[569.0], tenure_days=[30.0]).round(2).tolist()
+    [569.0]
+    >>> value_after_return([100.0], [30.0], days=365, typical_gap_days=16,
+    ...                    monetary_total=[2000.0], tenure_days=[730.0]).round(2).tolist()
+    [1000.0]
+    """
     a = np.nan_to_num(np.asarray(monetary_avg, dtype=float))
     gap = np.asarray(mean_gap_days, dtype=float)
     gap = np.where(np.isfinite(gap) & (gap > 0), gap, typical_gap_days)
-    return a * np.maximum(days / gap, 1.0)
+    rhythm = a * np.maximum(days / gap, 1.0)
+    if monetary_total is None or tenure_days is None:
+        return rhythm
+    total = np.nan_to_num(np.asarray(monetary_total, dtype=float))
+    tenure = np.nan_to_num(np.asarray(tenure_days, dtype=float))
+    past_rate = total * days / np.maximum(tenure, days)
+    return np.maximum(np.minimum(rhythm, past_rate), a)
 
 
 @dataclass
@@ -187,7 +206,9 @@ class ChurnStage(Stage):
                 p = state.reactivation.predict(part["recency_days"].to_numpy(dtype=float), tier)
                 value = value_after_return(part["monetary_avg"], part["mean_gap_days"],
                                            days=state.value_days,
-                                           typical_gap_days=state.typical_gap_days)
+                                           typical_gap_days=state.typical_gap_days,
+                                           monetary_total=spend,
+                                           tenure_days=part["tenure_days"])
                 out["winback_probability"][mask] = p
                 out["value_after_return"][mask] = value
                 out["winback_value"][mask] = winback_value(p, value, state.contact_cost)
