@@ -161,7 +161,7 @@ def test_customer_suggests_close_ids_and_counts_in_good_english(tmp_path):
 def test_the_demo_folder_is_ignored_by_git():
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():
         pytest.skip("not a git checkout")
     for path in ("cvm-demo/results/report.html", "cvm-results/customers.csv", "cvm.duckdb"):
