@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# the hand-made workspace of the lifecycle, value and matrix stages (tests/stage_runs.py)
+pytest_plugins = ["stage_runs"]
+
 REPO = Path(__file__).resolve().parents[1]
 # the shared data folder sits beside the checkout; CVM_SHARED_DATA points elsewhere
 SHARED_DATA = Path(os.environ.get("CVM_SHARED_DATA") or REPO.parent / "shared" / "data")

@@ -9,7 +9,7 @@ import numpy as np
 
 from cvm.models.bgnbd import BGNBD, expected_purchases_while_alive
 
-#: The best fit to a five-customer file (tests/test_console_warnings.py).
+#: The best fit to a five-customer file (tests/cli/test_console_warnings.py).
 R, ALPHA, A, B = 814010.1257176886, 26548849.223064348, 1186513810.8730662, 2.5283742727409517e-09
 
 

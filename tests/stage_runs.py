@@ -1,6 +1,7 @@
 """A small hand-made workspace for the lifecycle, value and matrix stages (and the report's
 sections of them): seven customers whose stages, cells and economics are worked out by hand in
-``test_stages.py``."""
+``tests/stages/test_lifecycle_value_matrix.py``; shared with the segment, report and CLI tests
+as a plugin of ``tests/conftest.py``."""
 
 from __future__ import annotations
 

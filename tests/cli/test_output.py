@@ -61,7 +61,7 @@ def test_json_summary_is_the_only_thing_on_stdout(sales, tmp_path):
     assert doc["report"] == str(out.resolve() / "report.html")
     # progress, the warning about the rejected rows and the hint: all on stderr
     lines = proc.stderr.splitlines(keepends=True)
-    assert lines[0] == f"[1/8] loading {sales}\n" and "[8/8] writing results\n" in lines
+    assert lines[0] == f"[1/9] loading {sales}\n" and "[9/9] writing results\n" in lines
     assert _warning(out) in lines
 
 
@@ -81,7 +81,7 @@ def test_summary_on_stdout_progress_on_stderr(sales, tmp_path):
                            "rejects.csv, summary.json, report.html")
     assert "Value × lifecycle matrix" in proc.stdout
     assert "loading" not in proc.stdout and "warning" not in proc.stdout
-    assert "[3/8] summarising segments\n" in proc.stderr and _warning(out) in proc.stderr
+    assert "[3/9] summarising segments\n" in proc.stderr and _warning(out) in proc.stderr
     assert "As of" not in proc.stderr and "RFM segments" not in proc.stderr
 
 
@@ -161,7 +161,7 @@ def test_customer_suggests_close_ids_and_counts_in_good_english(tmp_path):
 def test_the_demo_folder_is_ignored_by_git():
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():
         pytest.skip("not a git checkout")
     for path in ("cvm-demo/results/report.html", "cvm-results/customers.csv", "cvm.duckdb"):

@@ -160,7 +160,7 @@ def test_compare_prints_the_transition_matrix(tmp_path):
 def _cdnow_with_margins(tmp_path) -> Path:
     """The CDNOW sample as a CSV with a margin per line: 10 % of the amount for odd customer
     ids, 40 % for even ones, so that ranking by margin differs from ranking by revenue."""
-    sample = Path(__file__).parent / "data" / "CDNOW_sample.txt"
+    sample = Path(__file__).parents[1] / "data" / "CDNOW_sample.txt"
     lines = ["customer,date,amount,margin"]
     for row in sample.read_text().split("\n"):
         if row.strip():
