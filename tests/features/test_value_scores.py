@@ -63,7 +63,9 @@ def table(rows: list[dict], **extra) -> pa.Table:
 
 STEADY = {"spend_last_period": 100.0, "spend_previous_avg": 100.0, "spend_change": 0.0,
           "previous_periods": 1, "active_period_share": 1.0, "recency_days": 0, "tenure_days": 730}
-ALL_ROWS_BOUGHT = ValueOptions(cap_quantile=1.0)
+# current and potential value on the points scale: these tests check the two parts' arithmetic
+# (the default share scale ranks the points among the buyers, tests/features/test_value.py)
+ALL_ROWS_BOUGHT = ValueOptions(cap_quantile=1.0, score_scale="points")
 
 
 def test_trend_columns_are_required():
@@ -214,7 +216,7 @@ def test_given_weights_and_the_two_parts():
     # growth 5; weights 3, 1, 0, 1, 1 (sum 6)
     rows = [{**STEADY, "spend_last_period": 100.0}, {**STEADY, "spend_last_period": 50.0,
                                                      "spend_previous_avg": 50.0}]
-    o = ValueOptions(cap_quantile=1.0, weights=(3, 1, 0, 1, 1))
+    o = ValueOptions(cap_quantile=1.0, weights=(3, 1, 0, 1, 1), score_scale="points")
     out, summary = composite_value(table(rows), o)
     first = out.to_pylist()[0]
     assert summary["method"] == "given" and summary["weights"] == pytest.approx([0.5, 1 / 6, 0, 1 / 6, 1 / 6])
@@ -225,7 +227,7 @@ def test_given_weights_and_the_two_parts():
 
 
 def test_a_part_whose_weights_are_all_zero_weighs_its_indicators_equally():
-    o = ValueOptions(cap_quantile=1.0, weights=(1, 0, 0, 0, 0))
+    o = ValueOptions(cap_quantile=1.0, weights=(1, 0, 0, 0, 0), score_scale="points")
     out, _ = composite_value(table([STEADY, {**STEADY, "spend_last_period": 20.0}]), o)
     first = out.to_pylist()[0]
     # future 10 (the top), growth 5: equal weights → 75; the composite is the current alone
@@ -269,7 +271,8 @@ def test_quadrant_threshold_above_70_is_high_and_70_only_when_inclusive():
     assert out.column("value_quadrant").to_pylist() == ["HH", "HL", "HL", "LL", "LL"]
     assert summary["quadrants"] == {"HH": 1, "HL": 2, "LH": 0, "LL": 2}
     out, summary = composite_value(table(rows),
-                                   ValueOptions(cap_quantile=1.0, threshold_inclusive=True))
+                                   ValueOptions(cap_quantile=1.0, threshold_inclusive=True,
+                                                score_scale="points"))
     assert out.column("value_quadrant").to_pylist() == ["HH", "HH", "HL", "HL", "LL"]
     assert summary["quadrants"] == {"HH": 2, "HL": 2, "LH": 0, "LL": 1}
 

@@ -16,8 +16,8 @@ from cvm.reports.labels import LANGUAGES, labels_for
 from cvm.reports.sections import Content, ReportSection, RunResults, Section, Table, assemble
 
 #: the built-in sections in the order the report shows them
-BUILT_IN = ["todo", "rfm", "segments", "concentration", "heatmap", "clv", "alive", "lifecycle",
-            "clv-model", "matrix", "quadrants", "funnel", "flows"]
+BUILT_IN = ["todo", "rfm", "segments", "concentration", "heatmap", "clv", "alive", "churn",
+            "lifecycle", "clv-model", "matrix", "quadrants", "funnel", "flows"]
 
 
 def _results(buyers: int = 2, lang: str = "en") -> RunResults:

@@ -5,6 +5,9 @@ stage's columns and ``run_info["stages"]["churn"]``)."""
 
 from __future__ import annotations
 
+import pandas as pd
+
+from ..models.churn_reason import churn_reason
 from .formatting import format_int, format_money, format_percent
 from .sections import Column, Content, ReportSection, RunResults, Table
 
@@ -101,6 +104,7 @@ def _render(results: RunResults) -> Content | None:
         top = buyers[buyers["winback_rank"].notna()].sort_values(
             ["winback_rank", "customer_id"]).head(TOP)
         if len(top):
+            reasons = _reasons(top, lang)
             tables.append(Table(
                 [Column(w["customer"], code=True), Column(w["risk"], numeric=True),
                  Column(w["p_return"], numeric=True), Column(w["value"], numeric=True),
@@ -109,10 +113,26 @@ def _render(results: RunResults) -> Content | None:
                 [[str(r.customer_id), format_percent(r.churn_risk), format_percent(
                     r.winback_probability), format_money(r.value_after_return, sym),
                   format_money(churn.get("contact_cost", 0), sym),
-                  format_money(r.winback_value, sym), str(r.churn_reason or "")]
-                 for r in top.itertuples()], caption=w["top_caption"]))
+                  format_money(r.winback_value, sym), reason]
+                 for r, reason in zip(top.itertuples(), reasons)], caption=w["top_caption"]))
     return Content(note=note, tables=tables)
 
 
 SECTIONS = (ReportSection("churn", {"en": "Churn risk and win-back", "zh": "流失风险与赢回"},
                           75, _render),)
+
+
+def _reasons(top: pd.DataFrame, lang: str) -> list[str]:
+    """The churn reason in the report's language, worded again from the numbers the run
+    stored with it (the stored sentence is in the language the run was made in)."""
+    needed = ("recency_days", "frequency", "churn_gap_days", "churn_recent_spend",
+              "churn_prior_spend")
+    if not all(c in top.columns for c in needed):
+        return [str(r or "") for r in top.get("churn_reason", pd.Series([""] * len(top)))]
+    frame = pd.DataFrame({
+        "recency_days": pd.to_numeric(top["recency_days"]).to_numpy(float),
+        "frequency": pd.to_numeric(top["frequency"]).to_numpy(float),
+        "mean_gap_days": pd.to_numeric(top["churn_gap_days"]).to_numpy(float),
+        "recent_spend": pd.to_numeric(top["churn_recent_spend"]).to_numpy(float),
+        "prior_spend": pd.to_numeric(top["churn_prior_spend"]).to_numpy(float)})
+    return churn_reason(frame, lang).tolist()
