@@ -139,10 +139,12 @@ def customer_trend(days: ir.Table, *, as_of: dt.date,
         _first=daily.purchase_date.min(),
         _last=daily.purchase_date.max(),
         history_purchase_days=daily.count(),
-        spend_last_period=ibis.ifelse(last, daily.day_amount, 0.0).sum(),
-        margin_last_period=ibis.ifelse(last, daily.day_margin, None).sum(),
+        # sums of money rounded to 1e-6: the engines add in no fixed order, and a sum on a
+        # rounding edge (x.5) would be worded one way on one run and the other on the next
+        spend_last_period=ibis.ifelse(last, daily.day_amount, 0.0).sum().round(6),
+        margin_last_period=ibis.ifelse(last, daily.day_margin, None).sum().round(6),
         purchases_last_period=ibis.ifelse(last, 1, 0).sum(),
-        _spend_earlier=ibis.ifelse(earlier, daily.day_amount, 0.0).sum(),
+        _spend_earlier=ibis.ifelse(earlier, daily.day_amount, 0.0).sum().round(6),
         _purchases_earlier=ibis.ifelse(earlier, 1, 0).sum(),
         # one 0/1 flag per period (cheaper than a distinct count of periods on every engine)
         **{f"_active_{k}": ibis.ifelse(daily._period == k, 1, 0).max()
