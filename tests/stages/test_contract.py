@@ -57,8 +57,9 @@ def test_every_stage_gives_the_same_run_in_small_batches(demo, tmp_path):
     whole = _run(demo, tmp_path / "whole.duckdb")
     batched = _run(demo, tmp_path / "batched.duckdb", stages=small)
     assert whole.info["stages"]["clv"]["status"] == "fitted"
-    # two runs may sum the same purchases in another order on DuckDB's threads: numbers agree
-    # to the last bits, everything else exactly
+    # two runs may sum the same purchases in another order on DuckDB's threads, and the spend
+    # model's optimiser then stops a few 1e-10 away (expected_average_spend 164.70583633 against
+    # 164.70583634): numbers agree to 1e-8, everything else exactly
     assert batched.customers.column_names == whole.customers.column_names
     for name in whole.customers.column_names:
         a, b = whole.customers.column(name), batched.customers.column(name)
@@ -66,7 +67,7 @@ def test_every_stage_gives_the_same_run_in_small_batches(demo, tmp_path):
             assert a.is_null().equals(b.is_null()), name
             x = a.to_numpy(zero_copy_only=False)
             y = b.to_numpy(zero_copy_only=False)
-            assert np.allclose(x, y, rtol=1e-12, atol=1e-12, equal_nan=True), name
+            assert np.allclose(x, y, rtol=1e-8, atol=1e-10, equal_nan=True), name
         else:
             assert a.equals(b), name
     def cells(result):
