@@ -102,11 +102,17 @@ def training_window(transactions: ir.Table, to_arrow, *, as_of: dt.date, horizon
     """The label window L (:func:`cvm.models.churn.window_for`) from the median tenure of the
     customers with a purchase on or before ``as_of``; ValueError when there are none or the
     history is too short."""
-    tenure = behaviour_features(transactions, as_of=as_of, window_days=horizon_days).tenure_days
-    median = to_arrow(tenure.median().name("m").as_table()).to_pandas()["m"].iloc[0]
-    if pd.isna(median):
-        raise ValueError(f"no customer made a purchase on or before {as_of}")
-    return window_for(horizon_days, float(median))
+    return window_for(horizon_days, _median_tenure(transactions, to_arrow, as_of))
+
+
+def _no_purchase_in_window(customer_ids: pd.Series, current: pd.DataFrame,
+                           window_days: int) -> np.ndarray:
+    """1 for each customer (known at the cut-off ``as_of - window_days``) who made no purchase
+    in (cut-off, as_of]: exactly those whose days since the last purchase at ``as_of`` (in
+    ``current``) are at least the window, so the labels need no query."""
+    recency = customer_ids.to_frame("customer_id").merge(
+        current[["customer_id", "recency_days"]], on="customer_id", how="left")["recency_days"]
+    return (recency.to_numpy(dtype=float) >= window_days).astype(int)
 
 
 def fit_churn_risk(transactions: ir.Table, to_arrow, current: pd.DataFrame, *, as_of: dt.date,
@@ -117,12 +123,10 @@ def fit_churn_risk(transactions: ir.Table, to_arrow, current: pd.DataFrame, *, a
     cutoff = as_of - dt.timedelta(days=window_days)
     earlier = _frame(to_arrow, behaviour_features(transactions, as_of=cutoff,
                                                   window_days=window_days))
-    labels = _frame(to_arrow, no_purchase_labels(transactions.filter(
-        transactions.purchase_date <= as_of), as_of=cutoff, window_days=window_days))
-    y = earlier[["customer_id"]].merge(labels, on="customer_id", how="left")["no_purchase"]
+    y = _no_purchase_in_window(earlier["customer_id"], current, window_days)
     risk = ChurnRisk(horizon_days=horizon_days, window_days=window_days, calibration=calibration,
                      max_train_rows=max_train_rows, random_state=random_state)
-    return risk.fit(earlier, y.to_numpy(dtype=int), current)
+    return risk.fit(earlier, y, current)
 
 
 def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
@@ -138,7 +142,7 @@ def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
     """
     horizon_days, rule = churn_horizon(transactions, to_arrow, as_of=as_of,
                                        horizon_days=horizon_days)
-    window = window_for(horizon_days, _median_tenure(transactions, to_arrow, as_of))
+    window = training_window(transactions, to_arrow, as_of=as_of, horizon_days=horizon_days)
     cutoff = as_of - dt.timedelta(days=window)
     both = _frame(to_arrow, behaviour_features_at_cutoff(
         transactions.filter(transactions.purchase_date <= ibis.literal(as_of)),
@@ -147,7 +151,7 @@ def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
     known = both[f"{CUTOFF_PREFIX}n_purchase_days"].to_numpy() > 0
     earlier = both.loc[known, ["customer_id", *(f"{CUTOFF_PREFIX}{c}" for c in BEHAVIOUR_COLUMNS)]]
     earlier = earlier.rename(columns=lambda c: c.removeprefix(CUTOFF_PREFIX)).reset_index(drop=True)
-    y = (current["recency_days"].to_numpy()[known] >= window).astype(int)
+    y = _no_purchase_in_window(earlier["customer_id"], current, window)
     risk = ChurnRisk(horizon_days=horizon_days, window_days=window, calibration=calibration,
                      max_train_rows=max_train_rows, random_state=random_state)
     risk.fit(earlier, y, current)
