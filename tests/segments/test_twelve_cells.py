@@ -111,6 +111,26 @@ def test_each_customer_is_judged_on_its_own_value():
     assert gains.to_pylist()[1:] == [-3.0, 7.0, -1.0, 2.0]
 
 
+def test_a_current_customer_at_risk_is_valued_by_its_winback_value():
+    """A current customer the churn stage ranks at risk (winback_rank set) whose clv counts it
+    as gone: its gain is the measured return rate × its value after a return less its play's
+    cost, its action the cell's own; one not at risk keeps r · clv − c; a churned one its
+    winback_value."""
+    from cvm.segments.playbook import customer_actions, load_playbook
+
+    playbook = load_playbook(lang="en")
+    table = pa.table({"clv": [0.35, 100.0, 0.4],
+                      "winback_probability": [0.2, 0.5, 0.01],
+                      "value_after_return": [8000.0, 900.0, 300.0],
+                      "winback_value": [1580.0, 430.0, -17.0],
+                      "winback_rank": pa.array([1, None, 2], type=pa.int64())})
+    cells = pa.array(["HL-current", "HH-current", "HH-churned"])
+    actions, gains = customer_actions(table, cells, playbook)
+    assert actions.to_pylist() == ["retain", "loyalty", "let_go"]
+    # HL-current keeps at a fifth of winning back: 20 / 5 = 4; HH-current 0.4 · 100 − 10
+    assert gains.to_pylist() == [0.2 * 8000 - 4, 0.4 * 100 - 10, -17.0]
+
+
 def test_the_churned_stages_are_the_churned_phase():
     from cvm.features.lifecycle import PHASES
     from cvm.features.value import CHURNED_STAGES

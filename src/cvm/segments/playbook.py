@@ -31,7 +31,10 @@ The economics are each customer's own (:func:`customer_actions`): with the custo
 value is ``clv``; for a churned customer, the churn stage's ``winback_value`` (P(return if
 contacted) × value after return − contact cost, the measured reactivation rate in place of the
 play's response) when that column exists, else ``r · value_if_returned − c`` (the value it had,
-at its rate while active). A churned customer is told ``win_back`` where that gain is positive
+at its rate while active); a current customer the churn stage ranks at risk (``winback_rank``
+set) is valued by the same measured return rate × value after return, less its play's cost,
+as its ``clv`` already counts it as gone. A
+churned customer is told ``win_back`` where that gain is positive
 and ``let_go`` where it is not, whatever its cell; ``expected_gain`` then holds the (non-positive)
 gain that made it let go. A cell's economics (:func:`cell_economics`) are the mean of its
 customers' gains, with ``gain_basis`` naming the rates used. Without a value there is no
@@ -212,6 +215,9 @@ def customer_actions(customers, cells: pa.Array, playbook: Playbook
     clv = _floats(customers, "clv")
     returned = _floats(customers, "value_if_returned")
     winback = _floats(customers, "winback_value")
+    at_risk = [v is not None for v in _floats(customers, "winback_rank")]
+    p_return = _floats(customers, "winback_probability")
+    after = _floats(customers, "value_after_return")
     actions, gains = [], []
     for i, cell in enumerate(cells.to_pylist()):
         play = playbook.play(cell)
@@ -230,6 +236,12 @@ def customer_actions(customers, cells: pa.Array, playbook: Playbook
                                gain is None and play.action == "win_back" else "let_go")
             else:
                 actions.append(play.action)
+        elif at_risk[i] and p_return[i] is not None and after[i] is not None:
+            # a current customer the churn stage ranks at risk, whose clv already counts it as
+            # gone: keeping it is winning it back before it goes — the measured return rate ×
+            # its value after a return, less the cost of the cell's own play (retain, nurture …)
+            gain = p_return[i] * after[i] - c
+            actions.append(play.action)
         else:
             gain = r * clv[i] - c if clv[i] is not None else None
             actions.append(play.action)

@@ -37,7 +37,8 @@ class MatrixStage(Stage):
     name = "matrix"
     needs = ("lifecycle_stage",)
     uses = ("value_quadrant", "composite_value", "abc_class", "first_purchase", "clv",
-            "value_if_returned", "winback_value", "winback_probability")
+            "value_if_returned", "winback_value", "winback_probability", "winback_rank",
+            "value_after_return")
 
     def adds(self, config) -> tuple[str, ...]:
         return ("matrix_cell", "recommended_action", "expected_gain")
