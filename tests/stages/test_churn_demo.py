@@ -88,3 +88,22 @@ def test_targets_winback_lists_the_customers_by_winback_value(demo, tmp_path):
     stored = _column(result, "winback_value")
     ranked = ~np.isnan(_column(result, "winback_rank"))
     assert values[0] == pytest.approx(stored[ranked].max(), abs=0.006)
+
+
+@pytest.mark.parametrize("lang, said", [
+    ("en", ("customers are churned or at risk (risk at least 0.5)",
+            "Win-back value = P(returns) × value expected after return − contact cost")),
+    ("zh", ("位客户已流失或有流失风险(风险不低于 0.5)", "赢回价值 = 回归概率 × 回归后预期价值 − 联系成本")),
+])
+def test_the_report_explains_the_winback_list(demo, tmp_path, lang, said):
+    """The churn section's note says how many are at risk and how the win-back value is made,
+    above the list whose column is headed by the value's name."""
+    _, ws = demo
+    out = tmp_path / f"report-{lang}.html"
+    done = subprocess.run([sys.executable, "-m", "cvm", "report", "--workspace", str(ws),
+                           "--lang", lang, "--out", str(out)], capture_output=True, text=True,
+                          env={**os.environ})
+    assert done.returncode == 0, done.stderr
+    html = out.read_text(encoding="utf-8")
+    for sentence in said:
+        assert sentence in html

@@ -33,7 +33,7 @@ _WORDS = {
         "cal_caption": "Calibration on the holdout: predicted risk against the observed rate",
         "risk_caption": "Customers by churn risk",
         "customer": "Customer", "p_return": "P(returns)", "value": "Value after return",
-        "cost": "Contact cost", "winback": "Win-back value", "reason": "Why",
+        "cost": "Contact cost", "col_winback": "Win-back value", "reason": "Why",
         "top_caption": "The customers most worth winning back",
     },
     "zh": {
@@ -49,7 +49,7 @@ _WORDS = {
         "cal_caption": "留出期校准:预测风险与实际流失率",
         "risk_caption": "按流失风险分布的客户",
         "customer": "客户", "p_return": "回归概率", "value": "回归后价值",
-        "cost": "联系成本", "winback": "赢回价值", "reason": "原因",
+        "cost": "联系成本", "col_winback": "赢回价值", "reason": "原因",
         "top_caption": "最值得赢回的客户",
     },
 }
@@ -108,7 +108,7 @@ def _render(results: RunResults) -> Content | None:
             tables.append(Table(
                 [Column(w["customer"], code=True), Column(w["risk"], numeric=True),
                  Column(w["p_return"], numeric=True), Column(w["value"], numeric=True),
-                 Column(w["cost"], numeric=True), Column(w["winback"], numeric=True),
+                 Column(w["cost"], numeric=True), Column(w["col_winback"], numeric=True),
                  Column(w["reason"])],
                 [[str(r.customer_id), format_percent(r.churn_risk), format_percent(
                     r.winback_probability), format_money(r.value_after_return, sym),
