@@ -420,3 +420,15 @@ def test_a_workbook_bomb_is_refused_while_other_requests_keep_answering(guarded,
     p95 = statistics.quantiles(timings, n=20)[-1]
     assert p95 < 1.0, f"p95 {p95:.3f} s over {len(timings)} requests"
     assert not any(j["status"] in ("queued", "running") for j in admin.get("/jobs").json())
+
+
+def test_a_refused_value_is_not_echoed_back(guarded, admin):
+    long_id = "x" * 5000
+    answer = admin.get(f"/jobs/{long_id}")
+    assert answer.status_code == 422
+    assert long_id not in answer.text and len(answer.text) < 500
+    assert answer.json()["detail"][0]["loc"] == ["path", "job_id"]
+    secret = "tok_" + "s" * 300  # a pasted token in a wrongly typed field is not sent back
+    answer = admin.get("/customers", params={"segment": secret})
+    assert answer.status_code == 422 and secret not in answer.text
+    assert admin.get(f"/jobs/{'y' * 64}").status_code == 404

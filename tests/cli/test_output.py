@@ -167,3 +167,14 @@ def test_the_demo_folder_is_ignored_by_git():
     for path in ("cvm-demo/results/report.html", "cvm-results/customers.csv", "cvm.duckdb"):
         proc = subprocess.run(["git", "-C", str(root), "check-ignore", "-q", path])
         assert proc.returncode == 0, path
+
+
+def test_a_warning_shows_the_file_name_as_named(tmp_path):
+    # square brackets in a file name are text, not console markup
+    named = tmp_path / "sales[bold][2024].csv"
+    named.write_text(SALES, encoding="utf-8")
+    out = tmp_path / "o"
+    proc = cvm("-q", "run", named, "--workspace", tmp_path / "w.duckdb", "--out", out,
+               "--as-of", "2024-03-31")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == _warning(out).replace("sales.csv", "sales[bold][2024].csv")

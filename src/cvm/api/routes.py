@@ -299,7 +299,7 @@ def jobs(request: Request, who: Viewer):
 
 @router.get("/jobs/{job_id}", response_model=JobOut, tags=["runs"],
             responses=_errors(401, 404, why={404: "No such job"}))
-def job(job_id: str, request: Request, who: Viewer):
+def job(job_id: Annotated[str, PathParam(max_length=64)], request: Request, who: Viewer):
     """One job's status and progress (0–1)."""
     found = _server(request).jobs.get(job_id)
     if found is None:

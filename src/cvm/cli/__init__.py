@@ -48,8 +48,9 @@ def note(message: str) -> None:
 
 
 def warn(message: str) -> None:
-    """A warning on standard error, shown even under --quiet."""
-    console.print(f"[yellow]warning:[/] {message}")
+    """A warning on standard error, shown even under --quiet; the message is text, not markup
+    (a file named "sales[2024].csv" is shown as named)."""
+    console.print(f"[yellow]warning:[/] {escape(message)}")
 
 
 def friendly_errors(func):
