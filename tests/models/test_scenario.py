@@ -124,3 +124,13 @@ def test_clv_scenario_command(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "cvm", "clv-scenario", str(bad)],
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 2 and "discount_rate" in proc.stderr
+
+
+def test_clv_scenario_command_in_chinese():
+    env = dict(os.environ, COLUMNS="160")
+    proc = subprocess.run([sys.executable, "-m", "cvm", "clv-scenario",
+                           str(DOCS / "clv-scenario-car-buyer.toml"), "--lang", "zh"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "不折现，第 1–21 年：收入 ¥7,968,000，利润 ¥506,000。按 8.0% 折现" in proc.stdout
+    assert "累计净现值" in proc.stdout and "revenue" not in proc.stdout

@@ -109,6 +109,32 @@ def validate_clv(calibration_end, holdout_end, run_id, workspace, out, clv_model
          f"validation {vid}.")
 
 
+_SCENARIO_TEXT = {
+    "en": {
+        "title": "{name}: {years} years, discount rate {rate}, cash flows at the {timing} of each "
+                 "year",
+        "retention": ", yearly retention {retention}",
+        "start": "start", "end": "end",
+        "columns": ("year", "revenue", "profit", "discount factor", "present value",
+                    "NPV to date"),
+        "total": "total",
+        "summary": "Undiscounted, years 1-{years}: revenue {revenue}, profit {profit}. "
+                   "Discounted at {rate}: net present value of the profit {npv}.",
+        "csv": "Yearly figures written to {path}",
+    },
+    "zh": {
+        "title": "{name}：{years} 年，折现率 {rate}，现金流计于每年{timing}",
+        "retention": "，年保留率 {retention}",
+        "start": "年初", "end": "年末",
+        "columns": ("年", "收入", "利润", "折现系数", "现值", "累计净现值"),
+        "total": "合计",
+        "summary": "不折现，第 1–{years} 年：收入 {revenue}，利润 {profit}。按 {rate} 折现："
+                   "利润的净现值 {npv}。",
+        "csv": "逐年数据已写入 {path}",
+    },
+}
+
+
 @main.command("clv-scenario")
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
@@ -116,8 +142,10 @@ def validate_clv(calibration_end, holdout_end, run_id, workspace, out, clv_model
 @click.option("--json", "as_json", is_flag=True,
               help='Print only {"revenue", "profit", "npv"}: undiscounted revenue and profit, '
                    "and the net present value of the profit.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of the printed table.")
 @friendly_errors
-def clv_scenario(scenario, csv_path, as_json):
+def clv_scenario(scenario, csv_path, as_json, lang):
     """Value a planned relationship year by year: revenue, profit and NPV.
 
     SCENARIO is a TOML file of recurring purchases, yearly services and referred purchases
@@ -127,35 +155,37 @@ def clv_scenario(scenario, csv_path, as_json):
     from ..models.scenario import evaluate_scenario, load_scenario
 
     result = evaluate_scenario(load_scenario(scenario))
+    t = _SCENARIO_TEXT[lang]
     if as_json:
         click.echo(json.dumps(result.totals()))
     else:
-        _print_scenario(result)
+        _print_scenario(result, t)
     if csv_path:
         import pyarrow as pa
 
         from ..results import write_table
 
         write_table(pa.Table.from_pylist(result.rows()), Path(csv_path))
-        note(f"Yearly figures written to {csv_path}")
+        note(t["csv"].format(path=csv_path))
 
 
-def _print_scenario(result) -> None:
+def _print_scenario(result, t: dict) -> None:
     sc = result.scenario
     cur = sc.currency
-    table = Table(title=f"{sc.name}: {sc.years} years, discount rate {sc.discount_rate:.1%}, "
-                        f"cash flows at the {sc.timing} of each year"
-                        + (f", yearly retention {sc.retention:.0%}" if sc.retention < 1 else ""),
-                  title_justify="left")
-    for col in ("year", "revenue", "profit", "discount factor", "present value", "NPV to date"):
+    rate = f"{sc.discount_rate:.1%}"
+    title = t["title"].format(name=sc.name, years=sc.years, rate=rate, timing=t[sc.timing])
+    if sc.retention < 1:
+        title += t["retention"].format(retention=f"{sc.retention:.0%}")
+    table = Table(title=title, title_justify="left")
+    for col in t["columns"]:
         table.add_column(col, justify="right")
     for y in result.years:
         table.add_row(str(y.year), f"{cur}{y.revenue:,.0f}", f"{cur}{y.profit:,.0f}",
                       f"{y.discount_factor:.4f}", f"{cur}{y.present_value:,.0f}",
                       f"{cur}{y.cumulative_npv:,.0f}")
-    table.add_row("total", f"{cur}{result.revenue:,.0f}", f"{cur}{result.profit:,.0f}", "",
+    table.add_row(t["total"], f"{cur}{result.revenue:,.0f}", f"{cur}{result.profit:,.0f}", "",
                   f"{cur}{result.npv:,.0f}", "", style="bold")
-    output.print(table)
-    output.print(f"Undiscounted, years 1-{sc.years}: revenue {cur}{result.revenue:,.0f}, "
-                 f"profit {cur}{result.profit:,.0f}. Discounted at {sc.discount_rate:.1%}: "
-                 f"net present value of the profit {cur}{result.npv:,.0f}.")
+    output.print(table, markup=False)
+    output.print(t["summary"].format(years=sc.years, revenue=f"{cur}{result.revenue:,.0f}",
+                                     profit=f"{cur}{result.profit:,.0f}", rate=rate,
+                                     npv=f"{cur}{result.npv:,.0f}"), markup=False)
