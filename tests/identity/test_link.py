@@ -137,6 +137,19 @@ def test_a_record_with_nothing_to_link_on_is_rejected_not_merged(tmp_path):
         assert methods[("crm", "C3")] == "unlinkable"
 
 
+def test_a_list_of_strangers_links_each_to_themselves(tmp_path):
+    # no pair shares an id, a phone or an email: nothing to learn the prior from
+    people = tmp_path / "crm.csv"
+    people.write_text("customer_id,name,phone,email\n"
+                      "A1,Zhang San,13800000001,a@x.com\n"
+                      "B2,Li Si,13900000002,b@y.com\n"
+                      "C3,Wang Wu,13700000003,c@z.com\n", encoding="utf-8")
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        result = link(ws, [people])
+        assert (result.records, result.linkable, result.customers) == (3, 3, 3)
+        assert sorted(xref_of(ws).values()) == ["crm:A1", "crm:B2", "crm:C3"]
+
+
 def test_ids_stay_stable_across_an_incremental_batch(truth_table, write_lists, tmp_path):
     first = truth_table.filter(pc.not_equal(truth_table["source"], "web"))
     second = truth_table.filter(pc.equal(truth_table["source"], "web"))
