@@ -139,3 +139,14 @@ def test_segment_migration_accounts_for_every_customer(demo_run):
 
 def test_public_api_is_small_and_importable():
     assert set(cvm.__all__) >= {"run", "analyse", "Workspace", "load_transactions", "AnalysisConfig"}
+
+
+@pytest.mark.parametrize("customers", [3, 12, 60])
+def test_a_small_demo_file_keeps_its_messy_rows(tmp_path, customers):
+    # the export's five faults and the duplicated receipt are there at any size
+    tx, _ = write_demo_data(tmp_path, customers=customers)
+    lines = tx.read_text(encoding="utf-8").splitlines()
+    for receipt in ("T9000001", "T9000002", "T9000003", "T9000004", "T9000005"):
+        assert sum(receipt in line for line in lines) == 1
+    body = lines[1:]
+    assert len(body) - len(set(body)) == 1

@@ -85,13 +85,24 @@ def write_demo_data(folder: str | Path, *, customers: int = 3000, seed: int = 20
     rows.sort(key=lambda r: r[1])
     for number, row in enumerate(rows, start=1):  # each purchase its own receipt
         row.append(f"T{number:07d}")
+    if not rows:
+        raise ValueError(f"{customers} demo customers made no purchase; ask for more customers")
+
+    def spot(k: int) -> int:  # row k of the export, or the last one in a small demo
+        return max(1, min(k, len(rows) - 1)) if len(rows) > 1 else 1
+
     # the mess of real exports
-    rows.insert(5, ["", "2024-02-03 10:15", "36.00", "1", _STORES[0], "T9000001"])
-    rows.insert(50, [rows[49][0], "2024-02-30 11:00", "58.00", "2", _STORES[1], "T9000002"])
-    rows.insert(120, [rows[119][0], "2024-03-09 12:30", "二十八元", "1", _STORES[2], "T9000003"])
-    rows.insert(200, [rows[199][0], "2024-04-01 18:20", "-45.00", "1", _STORES[3], "T9000004"])
-    rows.insert(300, list(rows[299]))  # the same receipt exported twice
-    rows.append([rows[10][0], "2025-01-15 09:30", "88.00", "1", _STORES[4], "T9000005"])
+    rows.insert(min(5, len(rows)), ["", "2024-02-03 10:15", "36.00", "1", _STORES[0], "T9000001"])
+    for k, bad in ((50, ["2024-02-30 11:00", "58.00", "2", _STORES[1], "T9000002"]),
+                   (120, ["2024-03-09 12:30", "二十八元", "1", _STORES[2], "T9000003"]),
+                   (200, ["2024-04-01 18:20", "-45.00", "1", _STORES[3], "T9000004"])):
+        at = spot(k)
+        rows.insert(at, [rows[at - 1][0] or rows[at][0], *bad])
+    at = spot(300)
+    twice = next(r for r in reversed(rows[:at]) if not r[5].startswith("T9"))
+    rows.insert(at, list(twice))  # the same receipt exported twice
+    rows.append([rows[spot(10)][0] or rows[-1][0], "2025-01-15 09:30", "88.00", "1",
+                 _STORES[4], "T9000005"])
     tx_path = folder / "demo_transactions.csv"
     with tx_path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
