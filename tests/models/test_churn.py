@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from cvm.models import BGNBD, MBGNBD, ParetoNBD
-from cvm.models.churn import (ChurnRisk, RecencyChurn, horizon_from_gaps,
+from cvm.models.churn import (ChurnCalibration, ChurnRisk, RecencyChurn, horizon_from_gaps,
                               probability_no_purchase, window_for)
 from cvm.models.churn_metrics import (average_precision, brier, churn_metrics, decile_table,
                                       expected_calibration_error, lift_at, roc_auc)
@@ -112,6 +112,19 @@ def test_decile_table_groups_and_lift():
 def test_recency_rule_is_half_at_the_horizon():
     p = RecencyChurn(90).fit().predict_proba(pd.DataFrame({"recency_days": [0, 90, 270]}))[:, 1]
     assert p.tolist() == [0.0, 0.5, 0.75]
+
+
+def test_isotonic_calibration_never_says_0_or_1():
+    # scores 1..10 with churn 0 0 0 0 0 1 0 1 1 1: isotonic regression pools them into the
+    # blocks {1-5}: 0 of 5, {6, 7}: 1 of 2 and {8-10}: 3 of 3
+    scores = np.arange(1, 11, dtype=float)
+    y = np.array([0, 0, 0, 0, 0, 1, 0, 1, 1, 1])
+    cal = ChurnCalibration("isotonic").fit(scores, y)
+    # (k + 1) / (n + 2) per block: 1/7, 2/4, 4/5 — not the raw 0, 1/2, 1
+    got = cal.predict(np.array([1.0, 4.0, 6.0, 9.0, 10.0, 0.0, 11.0]))
+    assert got == pytest.approx([1 / 7, 1 / 7, 1 / 2, 4 / 5, 4 / 5, 1 / 7, 4 / 5])
+    # between two blocks' scores the mapping interpolates, as isotonic regression does
+    assert cal.predict(np.array([5.5]))[0] == pytest.approx((1 / 7 + 1 / 2) / 2)
 
 
 def test_horizon_and_window_rules():

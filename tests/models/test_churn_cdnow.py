@@ -70,8 +70,8 @@ def test_classifier_figures(validation):
 
 
 @pytest.mark.xfail(strict=True, reason="known gap: the chosen churn_risk (logistic, lowest "
-                   "held-out Brier score on the training window, isotonic) has ECE 0.049 on the "
-                   "holdout; calibrated Pareto/NBD has 0.018, gradient boosting 0.027")
+                   "held-out Brier score on the training window, isotonic) has ECE 0.045 on the "
+                   "holdout; calibrated Pareto/NBD has 0.016, gradient boosting 0.028")
 def test_chosen_churn_risk_is_calibrated_within_003(validation):
     assert validation.metrics["churn_risk"]["ece"] <= 0.03
 
@@ -82,3 +82,9 @@ def test_calibration_brings_the_model_scores_within_003(validation):
         assert validation.metrics[name]["calibrated"]["ece"] <= 0.03
         assert validation.metrics[name]["score"]["ece"] > 0.05
     assert validation.metrics["churn_risk"]["ece"] <= 0.05
+
+
+def test_no_customer_is_told_0_or_100_percent(validation):
+    for column in ("churn_risk", "calibrated_paretonbd", "calibrated_gradient_boosting"):
+        risk = validation.scores[column]
+        assert risk.between(0, 1, inclusive="neither").all(), column
