@@ -1,4 +1,4 @@
-"""``cvm load-interactions``: load a service log (calls, visits, complaints …) into a workspace."""
+"""``cvm load-interactions``: load service logs (calls, visits, complaints …) into a workspace."""
 
 from __future__ import annotations
 
