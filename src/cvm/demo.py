@@ -62,7 +62,7 @@ def write_demo_data(folder: str | Path, *, customers: int = 3000, seed: int = 20
     horizon_days = (DEMO_AS_OF - _START).days
     rows: list[list[str]] = []
     people = []
-    bought: dict[str, tuple[dt.datetime, dt.datetime]] = {}  # first and last purchase
+    bought: dict[str, dt.datetime] = {}  # each buyer's last purchase
     for i in range(customers):
         cid = f"M{100000 + i}"
         name = _SURNAMES[rng.integers(len(_SURNAMES))] + _GIVEN[rng.integers(len(_GIVEN))]
@@ -84,7 +84,7 @@ def write_demo_data(folder: str | Path, *, customers: int = 3000, seed: int = 20
             amount = round(float(rng.gamma(4.0, mean_spend / 4.0)), 2) + 0.01
             rows.append([cid, _date_text(rng, when), _amount_text(rng, amount),
                          str(int(rng.integers(1, 4))), store])
-            bought[cid] = (bought.get(cid, (when,))[0], when)
+            bought[cid] = when
             if rng.random() < p_drop:
                 break
             day += rng.exponential(1.0 / rate)
@@ -133,17 +133,17 @@ def service_log_path(folder: str | Path) -> Path:
 
 
 def _write_service_log(path: Path, people: list[list[str]],
-                       bought: dict[str, tuple[dt.datetime, dt.datetime]], seed: int) -> None:
+                       bought: dict[str, dt.datetime], seed: int) -> None:
     """The demo's service log: calls, visits, enquiries and complaints, from a random stream of
     its own (the customers and purchases do not depend on it). Customers who stopped buying
-    complained more often, in the weeks before their last purchase; some notes quote a phone
+    complained more often, in the weeks after their last purchase; some notes quote a phone
     number, as real notes do (masked for viewers)."""
     rng = np.random.default_rng([seed, 19])
     end = dt.datetime.combine(DEMO_AS_OF, dt.time(18, 0))
     rows: list[list[str]] = []
     for cid, _name, phone, _city, signup, _owner in people:
         start = dt.datetime.fromisoformat(signup)
-        first, last = bought.get(cid, (start, start))
+        last = bought.get(cid, start)
         quiet = cid in bought and (end - last).days > 120
         contacts = int(rng.poisson(0.7 if cid in bought else 0.3))
         kinds = list(rng.choice(["service", "enquiry", "visit", "complaint"], size=contacts,
@@ -151,9 +151,9 @@ def _write_service_log(path: Path, people: list[list[str]],
         times = [start + dt.timedelta(minutes=float(rng.uniform(
             0, max((min(last + dt.timedelta(days=90), end) - start).total_seconds() / 60, 1))))
             for _ in kinds]
-        if quiet and rng.random() < 0.3:  # a complaint before the customer went quiet
+        if quiet and rng.random() < 0.3:  # a complaint, and the customer went quiet
             kinds.append("complaint")
-            times.append(max(first, last - dt.timedelta(days=float(rng.uniform(0, 30)))))
+            times.append(last + dt.timedelta(days=float(rng.uniform(1, 30))))
         for kind, when in zip(kinds, times):
             when = min(when.replace(second=0, microsecond=0), end)
             channel = "branch" if kind == "visit" else str(rng.choice(
