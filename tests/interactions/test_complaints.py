@@ -116,3 +116,47 @@ def test_a_service_log_adds_complaints_and_moves_no_other_column(small_demo):
             len(members), int((members["complaint_count"] > 0).sum()),
             int(members["complaint_count"].sum()))
     assert sum(g["customers"] for g in figures["by_stage"]) == len(a)
+
+
+def _section(run_info: dict, lang: str = "en"):
+    from cvm.reports.complaints import SECTIONS
+    from cvm.reports.labels import labels_for
+    from cvm.reports.sections import RunResults
+
+    frame = pd.DataFrame({"customer_id": ["a"]})
+    results = RunResults(buyers=frame, everyone=frame, segments=pd.DataFrame(), pareto={},
+                         run_info=run_info, lang=lang, labels=labels_for(lang))
+    return SECTIONS[0].render(results)
+
+
+def test_the_report_section_shows_the_hand_counts_in_both_languages():
+    customers = pa.table({
+        "matrix_cell": ["LL-churned", "HH-current", "HH-current", "LL-churned", "HH-current"],
+        "lifecycle_stage": ["churned", "stability", "decline", "churned", "stability"],
+        "complaint_count": [1, 0, 3, 0, 1]})
+    figures = {"contacts": 9, "contacts_outside_run": 2,
+               "by_kind": {"complaint": 5, "visit": 4}, "by_channel": {"phone": 6, "unknown": 3},
+               "complaints": 5, "complainants": 3, "customers": 5,
+               "by_stage": complaints_by(customers, "lifecycle_stage",
+                                         ("stability", "decline", "churned")),
+               "by_cell": complaints_by(customers, "matrix_cell")}
+    # the matrix's own order of cells: HH-current before LL-churned
+    info = {"stages": {"complaints": figures,
+                       "matrix": {"cells": [{"cell": "HH-current"}, {"cell": "LL-churned"}]}}}
+    content = _section(info)
+    assert content.note.startswith("9 contacts with the run's customers in the service log "
+                                   "(complaint 5, visit 4); 3 customers complained, 5 complaints")
+    assert content.note.endswith(" 2 contacts name customers the run does not have.")
+    stages, cells, channels = content.tables
+    assert stages.rows == [["stability", "2", "1", "50.0%", "1", "50.0"],
+                           ["decline", "1", "1", "100.0%", "3", "300.0"],
+                           ["churned", "2", "1", "50.0%", "1", "50.0"]]
+    assert cells.rows == [
+        ["HH · high now, high potential · current", "3", "2", "66.7%", "4", "133.3"],
+        ["LL · low now, low potential · churned", "2", "1", "50.0%", "1", "50.0"]]
+    assert channels.rows == [["phone", "6"], ["not given", "3"]]
+    zh = _section(info, "zh")
+    assert zh.tables[1].rows[0][0] == "HH · 高当前 · 高潜力 · 现有"
+    assert zh.tables[0].rows[2][0] == "已流失" and zh.tables[2].rows == [["电话", "6"],
+                                                                      ["未注明", "3"]]
+    assert _section({"stages": {}}) is None
