@@ -225,3 +225,44 @@ def test_a_postgresql_table_is_read_as_a_file_is():
     finally:
         with psycopg.connect(URL, autocommit=True) as conn:
             conn.execute("DROP TABLE IF EXISTS cvm_service_log")
+
+
+def test_the_as_of_day_is_kept_to_its_last_minute_and_the_next_day_rejected():
+    ws = Workspace(":memory:")
+    log = pa.table({"customer": ["A", "A", "B"],
+                    "time": ["2024-06-30 23:59", "2024-07-01 00:00", "2024-06-29"],
+                    "kind": ["visit", "visit", "complaint"]})
+    report = load_interactions(ws, log, as_of=AS_OF)
+    assert (report.rows_loaded, report.reasons) == (2, {"future_date": 1})
+    assert ws.query('SELECT "row" FROM rejects') == [(2,)]
+
+
+def test_a_log_whose_every_row_is_bad_is_all_rejected():
+    ws = Workspace(":memory:")
+    log = pa.table({"customer": ["A", "B"], "time": ["nope", "2024-13-01"],
+                    "kind": ["visit", "visit"]})
+    report = load_interactions(ws, log, as_of=AS_OF)
+    assert (report.rows_read, report.rows_loaded, report.reasons) == (2, 0, {"bad_date": 2})
+
+
+def test_a_long_unknown_value_is_quoted_cut_to_40_characters(tmp_path):
+    ws = Workspace(":memory:")
+    log = pa.table({"customer": ["A"], "time": ["2024-01-02"], "kind": ["visit"],
+                    "channel": ["x" * 39 + "yz"]})
+    load_interactions(ws, log, as_of=AS_OF)
+    (reason,), = ws.query("SELECT reason FROM rejects")
+    assert reason.startswith("unknown channel '" + "x" * 39 + "y' (known:")
+
+
+def test_the_workspace_says_whether_it_holds_a_service_log(tmp_path):
+    from cvm.interactions import has_interactions
+
+    ws = Workspace(":memory:")
+    assert has_interactions(ws.con) is False
+    path = _write_csv(tmp_path / "log.csv", MESSY[:1])
+    first = load_interactions(ws, path, as_of=AS_OF)
+    assert has_interactions(ws.con) is True
+    again = load_interactions(ws, path, as_of=AS_OF)
+    assert (again.rows_read, again.rows_loaded, again.rows_rejected, again.file_id) == (
+        0, 0, 0, first.file_id)
+    assert again.message.startswith("log.csv: same content already loaded on ")
