@@ -190,6 +190,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "lr_reasons": ("Rejected because", "拒绝原因"),
     "table_transactions": ("transactions", "交易"),
     "table_customers": ("customer list", "客户名单"),
+    "table_interactions": ("service log", "客服记录"),
     "found_guessed": ("guessed from the headers", "按列名猜测"),
     "found_mapped": ("as mapped", "按映射文件"),
     "found_content": ("guessed from the values (no header row)", "按内容猜测（无表头）"),
