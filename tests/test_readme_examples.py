@@ -243,3 +243,20 @@ def test_unified_customer_view_commands_run_as_written(shop, tmp_path):
         cvm(command, tmp_path)
     done = cvm(commands[3], tmp_path)
     assert "Golden record" in done.stdout and "C0001" in done.stdout, done.stdout
+
+
+def test_service_log_command_runs_as_written(demo, tmp_path):
+    """The demo's service log, with two rows the loader must reject, loaded as the README
+    shows; read = loaded + rejected, and the rejects file lists the two."""
+    import shutil
+
+    log = demo[0] / "cvm-demo" / "data" / "demo_service_log.csv"
+    shutil.copy(log, tmp_path / "service-log.csv")
+    with (tmp_path / "service-log.csv").open("a", encoding="utf-8") as f:
+        f.write("M100001,2024-02-30 10:00,电话,投诉,,\nM100002,2024-03-01 10:00,传真,咨询,,\n")
+    command, = _commands(_blocks(_section("## Service contacts and complaints"))[0])
+    done = cvm(command, tmp_path)
+    lines = log.read_text(encoding="utf-8").count("\n") - 1
+    assert f"{lines + 2:,} rows read, {lines:,} loaded, 2 rejected" in done.stdout, done.stdout
+    rejects = (tmp_path / "contact-rejects.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(rejects) == 3 and "传真" in rejects[2]

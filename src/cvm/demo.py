@@ -8,6 +8,10 @@ customer-specific mean. The file mixes date and money formats people really writ
 ``2024年3月5日``, ``¥1,280.00``) and a few broken rows (no customer id, an unreadable date, a
 negative amount, a receipt exported twice, a date after the as-of date), so the demo shows the
 rejects too.
+
+Beside them, a service log (``demo_service_log.csv``: calls, visits, enquiries and complaints)
+drawn from a random stream of its own, so that the customers and purchases are the same with or
+without it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DEMO_AS_OF", "write_demo_data"]
+__all__ = ["DEMO_AS_OF", "write_demo_data", "service_log_path"]
 
 DEMO_AS_OF = dt.date(2024, 12, 31)
 _START = dt.date(2023, 7, 1)
@@ -58,6 +62,7 @@ def write_demo_data(folder: str | Path, *, customers: int = 3000, seed: int = 20
     horizon_days = (DEMO_AS_OF - _START).days
     rows: list[list[str]] = []
     people = []
+    bought: dict[str, dt.datetime] = {}  # each buyer's last purchase
     for i in range(customers):
         cid = f"M{100000 + i}"
         name = _SURNAMES[rng.integers(len(_SURNAMES))] + _GIVEN[rng.integers(len(_GIVEN))]
@@ -79,6 +84,7 @@ def write_demo_data(folder: str | Path, *, customers: int = 3000, seed: int = 20
             amount = round(float(rng.gamma(4.0, mean_spend / 4.0)), 2) + 0.01
             rows.append([cid, _date_text(rng, when), _amount_text(rng, amount),
                          str(int(rng.integers(1, 4))), store])
+            bought[cid] = when
             if rng.random() < p_drop:
                 break
             day += rng.exponential(1.0 / rate)
@@ -113,4 +119,65 @@ def write_demo_data(folder: str | Path, *, customers: int = 3000, seed: int = 20
         w = csv.writer(fh)
         w.writerow(["会员编号", "姓名", "手机", "城市", "注册日期", "客户经理"])
         w.writerows(people)
+    _write_service_log(service_log_path(folder), people, bought, seed)
     return tx_path, cust_path
+
+
+# -- the service log --------------------------------------------------------------------------
+
+_KIND_WORDS = {"service": "客服", "complaint": "投诉", "enquiry": "咨询", "visit": "到访"}
+_CHANNEL_WORDS = {"phone": ["电话", "Phone", "来电"], "branch": ["门店", "网点"],
+                  "web": ["网站", "Web"], "app": ["APP", "应用"], "email": ["邮件", "E-mail"]}
+_OUTCOMES = ["已解决", "已解决", "已解决", "处理中", "已升级", "已回访"]
+_NOTES = {
+    "service": ["更换会员卡", "修改收货地址", "积分查询后补录", "开具发票"],
+    "complaint": ["茶叶受潮，要求退换", "门店排队太久", "配送延误三天", "会员折扣未生效",
+                  "店员态度差"],
+    "enquiry": ["询问新品上市时间", "咨询礼盒价格", "询问门店营业时间", "咨询会员等级规则"],
+    "visit": ["到店品鉴新茶", "到店取货", "参加品茶会"],
+}
+
+
+def service_log_path(folder: str | Path) -> Path:
+    """Where :func:`write_demo_data` puts the demo's service log (``demo_service_log.csv``)."""
+    return Path(folder) / "demo_service_log.csv"
+
+
+def _write_service_log(path: Path, people: list[list[str]],
+                       bought: dict[str, dt.datetime], seed: int) -> None:
+    """The demo's service log: calls, visits, enquiries and complaints, from a random stream of
+    its own (the customers and purchases do not depend on it). Customers who stopped buying
+    complained more often, in the weeks after their last purchase; some notes quote a phone
+    number, as real notes do (masked for viewers)."""
+    rng = np.random.default_rng([seed, 19])
+    end = dt.datetime.combine(DEMO_AS_OF, dt.time(18, 0))
+    rows: list[list[str]] = []
+    for cid, _name, phone, _city, signup, _owner in people:
+        start = dt.datetime.fromisoformat(signup)
+        last = bought.get(cid, start)
+        quiet = cid in bought and (end - last).days > 120
+        contacts = int(rng.poisson(0.7 if cid in bought else 0.3))
+        kinds = list(rng.choice(["service", "enquiry", "visit", "complaint"], size=contacts,
+                                p=[0.35, 0.35, 0.18, 0.12]))
+        times = [start + dt.timedelta(minutes=float(rng.uniform(
+            0, max((min(last + dt.timedelta(days=90), end) - start).total_seconds() / 60, 1))))
+            for _ in kinds]
+        if quiet and rng.random() < 0.3:  # a complaint, and the customer went quiet
+            kinds.append("complaint")
+            times.append(last + dt.timedelta(days=float(rng.uniform(1, 30))))
+        for kind, when in zip(kinds, times):
+            when = min(when.replace(second=0, microsecond=0), end)
+            channel = "branch" if kind == "visit" else str(rng.choice(
+                ["phone", "branch", "web", "app", "email"], p=[0.4, 0.15, 0.15, 0.2, 0.1]))
+            written = _CHANNEL_WORDS[channel]
+            note = str(rng.choice(_NOTES[kind]))
+            if kind in ("complaint", "service") and rng.random() < 0.25:
+                note += f"，回拨 {phone}"
+            rows.append([cid, when.strftime("%Y-%m-%d %H:%M"),
+                         written[int(rng.integers(len(written)))], _KIND_WORDS[kind],
+                         "" if kind == "visit" else str(rng.choice(_OUTCOMES)), note])
+    rows.sort(key=lambda r: (r[1], r[0]))
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["会员编号", "联系时间", "渠道", "类型", "处理结果", "备注"])
+        w.writerows(rows)

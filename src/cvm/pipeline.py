@@ -215,12 +215,14 @@ def run(transactions, *, workspace: str | Path | Workspace = "cvm.duckdb",
         out: str | Path | None = "cvm-results", customers=None,
         mapping: Mapping | None = None, options: IngestOptions | None = None,
         config: AnalysisConfig | None = None, engine: str = "duckdb",
-        progress: Progress | None = None, stages: Sequence[Stage] | None = None) -> RunResult:
+        progress: Progress | None = None, stages: Sequence[Stage] | None = None,
+        interactions=None) -> RunResult:
     """Load the sources, analyse, and write the results folder (when ``out`` is given).
 
-    ``transactions`` (and ``customers``) is a source or a list of sources; a source is a file
-    path, a ``postgresql://`` URL, or a pandas or Polars DataFrame, Arrow table or Ibis table.
-    ``stages`` as for :func:`analyse`.
+    ``transactions`` (and ``customers``, and ``interactions``: service logs,
+    :func:`cvm.interactions.load_interactions`) is a source or a list of sources; a source is
+    a file path, a ``postgresql://`` URL, or a pandas or Polars DataFrame, Arrow table or Ibis
+    table. ``stages`` as for :func:`analyse`.
     """
     config = config or AnalysisConfig()
     say = progress or (lambda _msg: None)
@@ -238,6 +240,11 @@ def run(transactions, *, workspace: str | Path | Workspace = "cvm.duckdb",
                 say(f"loading {source_name(src)}")
                 loads.append(load_transactions(ws, src, mapping=mapping, options=options,
                                                as_of=config.as_of))
+            for src in _sources(interactions) if interactions is not None else []:
+                from .interactions import load_interactions
+
+                say(f"loading contacts {source_name(src)}")
+                loads.append(load_interactions(ws, src, options=options, as_of=config.as_of))
         except BaseException:
             if new:  # an input that fails its checks leaves no workspace behind
                 ws.close()

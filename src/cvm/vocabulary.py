@@ -65,6 +65,9 @@ REJECT_LABELS: dict[str, tuple[str, str]] = {
     "negative_amount": ("negative amount while refunds are off", "金额为负（未开启退款冲销）"),
     "future_date": ("date after the as-of date", "日期晚于截至日期"),
     "duplicate": ("repeats an earlier row", "与之前的行重复"),
+    # a service log's (cvm.interactions)
+    "unknown_kind": ("the kind of contact is missing or unknown", "接触类型缺失或无法识别"),
+    "unknown_channel": ("the channel is unknown", "渠道无法识别"),
 }
 
 

@@ -27,7 +27,8 @@ from fastapi import HTTPException, Request
 from ..workspace import Workspace
 from .tokens import TokenExpired, TokenInfo, role_at_least, verify_key, verify_token
 
-__all__ = ["Principal", "Access", "SESSION_COOKIE", "mask_row", "MASK", "same_origin",
+__all__ = ["Principal", "Access", "SESSION_COOKIE", "mask_row", "mask_free_text", "MASK",
+           "same_origin",
            "check_origin"]
 
 SESSION_COOKIE = "cvm_session"
@@ -202,6 +203,12 @@ def check_origin(request: Request) -> None:
     if request.method.upper() not in _SAFE_METHODS and not same_origin(request):
         raise HTTPException(403, "cross-origin request refused: changes made with the dashboard's "
                                  "session cookie must come from the dashboard's own pages")
+
+
+def mask_free_text(row: dict, fields: tuple[str, ...]) -> dict:
+    """The row with its free-text ``fields`` (a service contact's note, which may quote a phone
+    number or a name) replaced by ``***``; an empty one stays empty."""
+    return {k: (MASK if k in fields and v is not None else v) for k, v in row.items()}
 
 
 def mask_row(row: dict | None) -> dict | None:

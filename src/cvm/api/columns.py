@@ -53,6 +53,9 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "late_payments": ("Late payments", "逾期次数"),
     "defaults": ("Defaults", "违约次数"),
     "credit_limit_use": ("Credit limit used", "授信使用率"),
+    # a service log's (cvm.interactions)
+    "complaint_count": ("Complaints", "投诉次数"),
+    "days_since_complaint": ("Days since complaint", "距上次投诉天数"),
 }
 
 

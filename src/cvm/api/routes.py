@@ -25,7 +25,8 @@ from .. import __version__
 from ..config import AnalysisConfig, ConfigError, RFMOptions
 from ..features.rfm_schemes import SchemeError, list_schemes, load_scheme
 from ..spreadsheet import formula_safe, write_workbook
-from .access import SESSION_COOKIE, Principal, check_origin, mask_row
+from ..insights.timeline import FREE_TEXT_FIELDS
+from .access import SESSION_COOKIE, Principal, check_origin, mask_free_text, mask_row
 from .columns import column_label
 from .jobs import Job
 from .models import (SCHEMES, CustomerPage, ErrorOut, Figures, Health, JobOut, RunRequest,
@@ -460,14 +461,17 @@ def customers(request: Request, who: Viewer, query: Annotated[CustomerQuery, Dep
             tags=["customers"])
 def customer(customer_id: str, request: Request, who: Viewer, run_id: RunId = None,
              lang: Lang = "en"):
-    """One customer's 360° view: scores, segments, value, history over runs, purchases and
-    source records. An id holding ``/`` is sent as it is or percent-encoded (``A%2F1``)."""
+    """One customer's 360° view: scores, segments, value, history over runs, purchases,
+    source records and the timeline of purchases and service contacts (a contact's free-text
+    note masked for viewers). An id holding ``/`` is sent as it is or percent-encoded
+    (``A%2F1``)."""
     reader = _server(request).reader
     view = reader.customer(reader.resolve(run_id), customer_id, lang)
     if who.masked:
         view["customer"] = mask_row(view["customer"])
         view["sources"] = [mask_row(r) for r in view["sources"]]
         view["golden"] = mask_row(view["golden"])
+        view["timeline"] = [mask_free_text(e, FREE_TEXT_FIELDS) for e in view["timeline"]]
     return _json(view)
 
 

@@ -258,7 +258,7 @@ def demo(out, lang, n_customers, engine, as_json):
     into OUT, so you can see every output before using your own data.
     """
     from ..config import AnalysisConfig
-    from ..demo import DEMO_AS_OF, write_demo_data
+    from ..demo import DEMO_AS_OF, service_log_path, write_demo_data
     from ..pipeline import run as run_pipeline
 
     out = Path(out)
@@ -268,10 +268,10 @@ def demo(out, lang, n_customers, engine, as_json):
     if ws_path.exists():
         ws_path.unlink()
     note(f"Demo data written to {data}")
-    with _Steps(total=2 + _analysis_steps()) as steps:
+    with _Steps(total=3 + _analysis_steps()) as steps:
         result = run_pipeline([tx], customers=[cust], workspace=ws_path, out=out / "results",
                               config=AnalysisConfig(as_of=DEMO_AS_OF, lang=lang), engine=engine,
-                              progress=steps)
+                              progress=steps, interactions=[service_log_path(data)])
     _print_summary(result, out / "results", ws_path, lang, as_json)
     note(f"Open [bold]{out / 'results' / 'report.html'}[/] in a browser.")
 

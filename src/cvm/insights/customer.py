@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..identity.view import CustomerNotFound, customer_view
 from .stored import NotFound, StoredResults, json_safe, run_table
+from .timeline import customer_timeline
 from .wording import RunWording
 
 __all__ = ["customer_360", "HISTORY_COLUMNS", "HISTORY_RUNS", "RECENT_PURCHASES"]
@@ -21,8 +22,9 @@ HISTORY_RUNS, RECENT_PURCHASES = 12, 100
 def customer_360(results: StoredResults, run_id: int, customer_id: str,
                  lang: str = "en") -> dict:
     """Everything known about one customer: the run's row, the history over the last
-    :data:`HISTORY_RUNS` complete runs, recent purchases, source records and the golden record
-    (when customers were linked).
+    :data:`HISTORY_RUNS` complete runs, recent purchases, source records, the golden record
+    (when customers were linked) and the timeline of purchases and service contacts
+    (:func:`cvm.insights.timeline.customer_timeline`, newest first).
 
     ``customer_id`` is a unified id, a source id (``source:id``, or bare when one source has
     it) or an id merged into another customer; the view is the customer's it names. History
@@ -58,7 +60,8 @@ def customer_360(results: StoredResults, run_id: int, customer_id: str,
             "history": history, "purchases": _json_safe(view.purchases),
             "purchase_totals": {"transactions": tx["transactions"], "amount": tx["total_amount"],
                                 "first": tx["first_purchase"], "last": tx["last_purchase"]},
-            "sources": _json_safe(view.records), "golden": view.golden}
+            "sources": _json_safe(view.records), "golden": view.golden,
+            "timeline": _json_safe(customer_timeline(results.rows, view.customer_id))}
 
 
 def _runs(results: StoredResults) -> list[dict]:

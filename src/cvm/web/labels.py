@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from ..api.columns import COLUMN_LABELS
+from ..interactions.vocabulary import CHANNEL_LABELS, KIND_LABELS
 from ..vocabulary import ACTION_LABELS, KEY_LABELS, LINK_METHODS, REJECT_LABELS
 
 __all__ = ["labels", "LANGS"]
@@ -189,6 +190,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "lr_reasons": ("Rejected because", "拒绝原因"),
     "table_transactions": ("transactions", "交易"),
     "table_customers": ("customer list", "客户名单"),
+    "table_interactions": ("service log", "客服记录"),
     "found_guessed": ("guessed from the headers", "按列名猜测"),
     "found_mapped": ("as mapped", "按映射文件"),
     "found_content": ("guessed from the values (no header row)", "按内容猜测（无表头）"),
@@ -220,6 +222,17 @@ _TEXT: dict[str, tuple[str, str]] = {
     "prospects_sub": ("+{n} prospects", "另有 {n} 位潜在客户"),
     "error_generic": ("Something went wrong: ", "出错了："),
     "customer_missing": ("no customer '{id}' in run {run}", "运行 {run} 中没有客户“{id}”"),
+    # the customer's timeline (cvm.insights.timeline)
+    "timeline_title": ("Timeline: purchases and service contacts", "时间线：购买与客服接触"),
+    "timeline_empty": ("Nothing on the timeline yet.", "时间线上还没有记录。"),
+    "timeline_event": ("Event", "事件"),
+    "timeline_channel": ("Channel", "渠道"),
+    "timeline_detail": ("Detail", "详情"),
+    "timeline_note": ("Note", "备注"),
+    "timeline_masked": ("Notes are masked for your role (viewer): they may hold personal data.",
+                        "您的角色（查看者）看不到备注：备注可能包含个人信息。"),
+    "timeline_contacts": ("{n} service contacts, {c} complaints",
+                          "{n} 次客服接触，{c} 次投诉"),
 }
 
 
@@ -232,4 +245,6 @@ def labels(lang: str) -> dict[str, str]:
     out.update({f"action_{k}": v[i] for k, v in ACTION_LABELS.items()})
     out.update({f"reject_{k}": v[i] for k, v in REJECT_LABELS.items()})
     out.update({f"method_{k}": v[i] for k, v in LINK_METHODS.items()})
+    out.update({f"event_{k}": v[i] for k, v in {**KIND_LABELS, **CHANNEL_LABELS,
+                                                  "purchase": ("purchase", "购买")}.items()})
     return out

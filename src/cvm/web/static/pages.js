@@ -356,6 +356,7 @@
       { key: "purchase_time", label: t("date"), format: fmt.time }, { key: "amount", label: t("amount"), num: true, format: fmt.money },
       { key: "store", label: t("store") }, { key: "product", label: t("product") }, { key: "source", label: t("source") },
     ], data.purchases);
+    if (window.cvmTimeline) window.cvmTimeline(data);
   }
 
   // -- upload and run ---------------------------------------------------------------------

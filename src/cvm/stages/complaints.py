@@ -1,0 +1,119 @@
+"""The ``complaints`` stage: complaint counts per customer, and per matrix cell and lifecycle
+stage, when a service log was loaded (``cvm load-interactions``).
+
+Adds ``complaint_count`` and ``days_since_complaint`` (:mod:`cvm.features.complaints`) to every
+customer of the run, and reports the contacts by kind and channel and the complaints per
+lifecycle stage and matrix cell (``info["stages"]["complaints"]``, the report's complaints
+section). Without a service log in the workspace it adds nothing, and the run is as it was.
+
+The two columns sit beside the churn stage's; they do not enter the churn classifier (its
+features are the purchase behaviour, :data:`cvm.features.behaviour.BEHAVIOUR_COLUMNS`), so
+loading a service log changes no churn risk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..config import LIFECYCLE_STAGES
+from ..features.complaints import COMPLAINT_COLUMNS, complaint_features
+from ..interactions.load import has_interactions
+from .contract import Stage, StageResult
+
+__all__ = ["ComplaintStage", "complaints_by"]
+
+
+@dataclass(frozen=True)
+class _State:
+    loaded: bool
+
+
+def _contacts(ctx):
+    """The unified contacts up to the as-of date, as Arrow, or None without a service log."""
+    con = ctx.ws.con
+    if not has_interactions(con):
+        return None
+    return ctx.ws.arrow(
+        "SELECT customer_id, interaction_date, kind, channel FROM unified_interactions "
+        "WHERE interaction_date <= ?", [ctx.as_of])
+
+
+def complaints_by(customers: pa.Table, column: str, order=()) -> list[dict]:
+    """Per value of ``column`` (a matrix cell, a lifecycle stage): customers, customers with a
+    complaint (``complainants``), complaints, and complaints per 100 customers; the values in
+    ``order`` first, in that order, then the others sorted.
+
+    >>> t = pa.table({"cell": ["a", "b", "a"], "complaint_count": [2, 0, 0]})
+    >>> complaints_by(t, "cell")[0]
+    {'cell': 'a', 'customers': 2, 'complainants': 1, 'complaints': 2, 'complaints_per_100': 100.0}
+    """
+    keys = customers.column(column).to_pylist()
+    counts = customers.column("complaint_count").to_pylist()
+    out: dict = {}
+    for key, n in zip(keys, counts):
+        row = out.setdefault(key, {column: key, "customers": 0, "complainants": 0,
+                                   "complaints": 0})
+        row["customers"] += 1
+        row["complainants"] += int((n or 0) > 0)
+        row["complaints"] += int(n or 0)
+    for row in out.values():
+        row["complaints_per_100"] = round(100.0 * row["complaints"] / row["customers"], 4)
+    rank = {key: i for i, key in enumerate(order)}
+    return [out[k] for k in sorted(out, key=lambda k: (rank.get(k, len(rank)), k is None,
+                                                      str(k)))]
+
+
+class ComplaintStage(Stage):
+    name = "complaints"
+    uses = ("matrix_cell", "lifecycle_stage")
+
+    def adds(self, config) -> tuple[str, ...]:
+        return COMPLAINT_COLUMNS
+
+    def relation(self, ctx, customers):
+        contacts = _contacts(ctx)
+        if contacts is None:
+            return None
+        return complaint_features(ctx.engine.table(contacts, "cvm_contacts"), as_of=ctx.as_of)
+
+    def fit(self, ctx, rows: pa.Table) -> _State:
+        return _State("complaint_count" in rows.column_names)
+
+    def transform(self, batch: pa.RecordBatch, state: _State) -> pa.RecordBatch:
+        if not state.loaded:
+            return pa.RecordBatch.from_arrays([], names=[])
+        count = pc.fill_null(batch.column("complaint_count"), 0).cast(pa.int64())
+        days = batch.column("days_since_complaint").cast(pa.float64())
+        return pa.RecordBatch.from_arrays([count, days], names=list(COMPLAINT_COLUMNS))
+
+    def finish(self, ctx, customers: pa.Table, state: _State) -> StageResult:
+        if not state.loaded:
+            return StageResult(customers)
+        contacts = _contacts(ctx)
+        ids = set(customers.column("customer_id").to_pylist())
+        in_run = contacts.filter(pc.is_in(contacts.column("customer_id"),
+                                          value_set=pa.array(sorted(ids), pa.string())))
+
+        def tally(column: str) -> dict:
+            values = in_run.column(column).to_pylist()
+            return {k if k is not None else "unknown": values.count(k)
+                    for k in sorted(set(values), key=lambda v: (v is None, str(v)))}
+
+        summary = {
+            "contacts": in_run.num_rows,
+            "contacts_outside_run": contacts.num_rows - in_run.num_rows,
+            "by_kind": tally("kind"), "by_channel": tally("channel"),
+            "complaints": int(pc.sum(customers.column("complaint_count")).as_py() or 0),
+            "complainants": int(pc.sum(pc.greater(customers.column("complaint_count"), 0))
+                                .as_py() or 0),
+            "customers": customers.num_rows,
+        }
+        stages = LIFECYCLE_STAGES.get(ctx.config.lifecycle.scheme, ())
+        for column, key, order in (("lifecycle_stage", "by_stage", stages),
+                                   ("matrix_cell", "by_cell", ())):
+            if column in customers.column_names:
+                summary[key] = complaints_by(customers, column, order)
+        return StageResult(customers, summary=summary)
