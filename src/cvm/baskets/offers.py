@@ -3,7 +3,8 @@ margin × probability of purchase.
 
 The probability that a customer buys product ``p`` is the highest confidence among the
 association rules ``X ⇒ p`` whose antecedent ``X`` the customer has already bought (every item of
-``X`` in some order of theirs); where no rule applies, the share of baskets holding ``p`` (its
+``X`` in some order of theirs) — even below ``p``'s overall rate, as a rule of lift < 1 says its
+buyers take ``p`` less often; where no rule applies, the share of baskets holding ``p`` (its
 support, the rate at which any basket takes it). The expected margin of ``p`` is its mean margin
 per order line — the line's ``margin`` where the data has one, else ``margin_rate`` × the line's
 amount. The offer's expected value is their product::
@@ -94,10 +95,9 @@ def next_best_offers(transactions: pa.Table, rules: pa.Table, *, item: str = "pr
             if p in have:
                 continue
             prob, basis = in_baskets[p] / n_baskets, "support"
-            for ante, confidence, text in by_consequent.get(p, ()):
+            for ante, confidence, text in by_consequent.get(p, ()):  # highest confidence first
                 if ante <= have:
-                    if confidence > prob:
-                        prob, basis = confidence, text
+                    prob, basis = confidence, text
                     break
             value = prob * margin[p]
             if best is None or value > best[3]:

@@ -68,6 +68,9 @@ def transaction_baskets(transactions: pa.Table, *, item: str = "product",
         if o is None or p is None or str(p).strip() == "":
             continue
         groups[str(o)][str(p).strip()] = None
+    if not groups:
+        raise BasketError(f"no line of the transactions has both an order id and a {item}; "
+                          f"baskets need an order id and a product (or category) on each line")
     return [list(items) for items in groups.values()]
 
 

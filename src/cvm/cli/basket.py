@@ -23,7 +23,8 @@ def _transactions(path: str):
 
     with Workspace(":memory:") as ws:
         load_transactions(ws, path)
-        return ws.arrow("SELECT customer_id, order_id, product, category, amount, margin "
+        return ws.arrow("SELECT source_customer_id AS customer_id, order_id, product, category, "
+                        "amount, margin "
                         "FROM transactions ORDER BY file_id, source_row")
 
 

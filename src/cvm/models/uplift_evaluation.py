@@ -3,7 +3,8 @@
 :func:`evaluate_uplift` takes one row per customer of the campaign — the group it was in
 (treated, or the control value), the outcome (1 if it bought / responded), an optional id, and
 any other columns as features — splits off a held-out part (stratified by group × outcome),
-fits the two-model and the class-transformation uplift models on the rest, and measures both on
+fits the two-model and the class-transformation uplift models on the rest (text columns with a
+distinct value on most rows, such as names, are left out of the features), and measures both on
 the held-out part (Qini curve, Qini AUC, uplift@k: :mod:`cvm.models.uplift_metrics`). The model
 with the higher held-out Qini AUC scores the customers; since the held-out part picks it, its
 figures are slightly optimistic when both are close.
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
 
 from ..errors import CvmError
 from .uplift import ClassTransformationUplift, TwoModelUplift, uplift_segments
@@ -66,6 +68,19 @@ def _outcome(values: pd.Series, column: str) -> np.ndarray:
     return out.to_numpy(dtype=int)
 
 
+def _id_like(frame: pd.DataFrame, features: list[str]) -> list[str]:
+    """Text columns with a distinct value on most rows (an id, a name): as one-hot features they
+    would be thousands of columns that say nothing about another customer."""
+    out = []
+    for c in features:
+        values = frame[c].dropna()
+        if pd.to_numeric(values, errors="coerce").notna().all():
+            continue
+        if values.nunique() > max(20, 0.5 * len(values)):
+            out.append(c)
+    return out
+
+
 def _design(frame: pd.DataFrame, features: list[str], dummies: list[str] | None
             ) -> tuple[np.ndarray, list[str]]:
     """The feature matrix: numeric columns as they are, other columns one-hot encoded (with the
@@ -97,6 +112,8 @@ def evaluate_uplift(frame: pd.DataFrame, *, group_column: str, control: str, out
     ids = (frame[id_column].astype(str).to_numpy() if id_column
            else np.arange(1, len(frame) + 1).astype(str))
     features = [c for c in frame.columns if c not in {group_column, outcome, id_column}]
+    ignored = _id_like(frame, features)
+    features = [c for c in features if c not in ignored]
     if not features:
         raise UpliftError("the campaign file has no feature columns besides the group, the "
                           "outcome and the id")
@@ -112,8 +129,11 @@ def evaluate_uplift(frame: pd.DataFrame, *, group_column: str, control: str, out
     metrics, curves, predicted = {}, {}, {}
     y_te, w_te = y[test], treated[test]
     for name, model in models.items():
-        model.fit(X_train, treated[train], y[train])
-        u = model.predict(X_test)
+        # one thread: on campaign-sized data, threads that wait for busy cores cost more than
+        # they give
+        with threadpool_limits(1):
+            model.fit(X_train, treated[train], y[train])
+            u = model.predict(X_test)
         predicted[name] = u
         curves[name] = qini_curve(y_te, u, w_te)
         metrics[name] = {"qini_auc": qini_auc_score(y_te, u, w_te),
@@ -130,7 +150,8 @@ def evaluate_uplift(frame: pd.DataFrame, *, group_column: str, control: str, out
     summary = {
         "customers": int(len(frame)), "treated": int(treated.sum()),
         "control": int(len(frame) - treated.sum()), "held_out": int(len(test)),
-        "test_share": test_share, "seed": seed, "features": dummies, "chosen": chosen,
+        "test_share": test_share, "seed": seed, "features": dummies,
+        "ignored_columns": ignored, "chosen": chosen,
         "chosen_title": MODEL_TITLES[chosen],
         # the random targeting baseline: every k gives the held-out average effect
         "average_uplift": ate,
@@ -152,8 +173,9 @@ def score_customers(evaluation: UpliftEvaluation, frame: pd.DataFrame, *,
         raise UpliftError("the customers to score lack the campaign's feature columns: "
                           + ", ".join(missing))
     X, _ = _design(frame, evaluation.features, evaluation.dummies)
-    u = evaluation.models[evaluation.chosen].predict(X)
-    _, p_c = evaluation.control_model.predict_outcomes(X)
+    with threadpool_limits(1):
+        u = evaluation.models[evaluation.chosen].predict(X)
+        _, p_c = evaluation.control_model.predict_outcomes(X)
     ids = (frame[id_column].astype(str).to_numpy() if id_column
            else np.arange(1, len(frame) + 1).astype(str))
     segment = uplift_segments(u, p_c, min_uplift=min_uplift)
