@@ -70,3 +70,18 @@ def test_offer_plays_take_the_cross_sell_and_up_sell_customers():
         offer_plays(customers.drop_columns(["recommended_action"]), offers)
     with pytest.raises(BasketError, match="no product column"):
         next_best_offers(t.drop_columns(["product"]), association_rules([["x", "y"]], 0.5, 0.5))
+
+
+def test_offer_plays_take_the_cells_cross_sell_and_up_sell_actions():
+    t = _lines()
+    offers = next_best_offers(t, association_rules(transaction_baskets(t), 0.2, 0.5))
+    customers = pa.table({"customer_id": ["A", "B", "C", "D"],
+                          "matrix_cell": ["HH-current", "LL-current", "HH-current", "HH-churned"],
+                          "recommended_action": ["loyalty", "nurture", "loyalty", "win_back"]})
+    cells = {"HH-current": ("loyalty", "cross_sell", "up_sell"), "LL-current": ("nurture",),
+             "HH-churned": ("win_back", "cross_sell")}
+    plays = offer_plays(customers, offers, cells).to_pylist()
+    # B's cell has no offer action; D is to be won back first
+    assert [(p["customer_id"], p["recommended_action"]) for p in plays] == [
+        ("A", "cross_sell"), ("C", "cross_sell")]
+    assert [p["next_best_offer"] for p in plays] == ["cup", "cup"]

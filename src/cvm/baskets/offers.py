@@ -12,7 +12,9 @@ amount. The offer's expected value is their product::
     expected_offer_value = probability_offer_purchase × expected_offer_margin
 
 :func:`offer_plays` hands the offers to the playbook's ``cross_sell`` and ``up_sell`` actions: the
-customers the playbook tells to cross-sell or up-sell, each with the product to offer.
+customers the playbook tells to cross-sell or up-sell (as the main action, or among their
+cell's actions), each with the product to offer. The playbook's own figures (action, expected
+gain) are left as they are.
 """
 
 from __future__ import annotations
@@ -108,17 +110,27 @@ def next_best_offers(transactions: pa.Table, rules: pa.Table, *, item: str = "pr
                                 schema=_OFFER_SCHEMA)
 
 
-def offer_plays(customers: pa.Table, offers: pa.Table) -> pa.Table:
-    """The customers whose ``recommended_action`` (the playbook's, from the matrix stage) is
-    ``cross_sell`` or ``up_sell``, each with its next best offer; sorted by the offer's expected
-    value, highest first. Customers without an offer keep an empty one."""
-    for name in ("customer_id", "recommended_action"):
+def offer_plays(customers: pa.Table, offers: pa.Table,
+                cell_actions: dict[str, tuple[str, ...]] | None = None) -> pa.Table:
+    """The customers the playbook tells to cross-sell or up-sell, each with its next best offer;
+    sorted by the offer's expected value, highest first (customers without an offer last).
+
+    Without ``cell_actions`` that is the customers whose ``recommended_action`` (the matrix
+    stage's main action) is ``cross_sell`` or ``up_sell``. With ``cell_actions`` (each matrix
+    cell's play actions, in order) it is the customers whose cell's play names either among its
+    actions, the first of them taken — unless the customer is told to win back or let go."""
+    needed = ("customer_id", "recommended_action") + (("matrix_cell",) if cell_actions else ())
+    for name in needed:
         if name not in customers.column_names:
             raise BasketError(f"the customers have no {name} column; run the matrix stage first")
     offer = {r["customer_id"]: r for r in offers.to_pylist()}
+    cells = (customers.column("matrix_cell").to_pylist() if cell_actions
+             else [None] * customers.num_rows)
     rows = []
-    for cid, action in zip(customers.column("customer_id").to_pylist(),
-                           customers.column("recommended_action").to_pylist()):
+    for cid, action, cell in zip(customers.column("customer_id").to_pylist(),
+                                 customers.column("recommended_action").to_pylist(), cells):
+        if cell_actions is not None and action not in ("win_back", "let_go"):
+            action = next((a for a in cell_actions.get(cell, ()) if a in OFFER_ACTIONS), action)
         if action not in OFFER_ACTIONS:
             continue
         o = offer.get(str(cid), {})

@@ -22,6 +22,7 @@ import pyarrow as pa
 from ..baskets.offers import next_best_offers, offer_plays
 from ..baskets.rules import association_rules, transaction_baskets
 from ..schema import TRANSACTION_FIELDS
+from ..segments.playbook import load_playbook
 from .contract import Stage, StageResult
 
 __all__ = ["CrossSellStage"]
@@ -53,7 +54,7 @@ def _order_lines(path: Path) -> pd.DataFrame:
 class CrossSellStage(Stage):
     name = "cross_sell"
     needs = ("customer_id",)
-    uses = ("recommended_action",)
+    uses = ("recommended_action", "matrix_cell")
 
     def __init__(self, order_lines: str | Path | None = None, *, min_support: float = 0.01,
                  min_confidence: float = 0.2, margin_rate: float = 1.0):
@@ -95,8 +96,12 @@ class CrossSellStage(Stage):
             "customers_with_offer": int(sum(o is not None for o in
                                             offers.column("next_best_offer").to_pylist())),
         }
-        if "recommended_action" in customers.column_names:
-            plays = offer_plays(customers, offers)
+        if {"recommended_action", "matrix_cell"} <= set(customers.column_names):
+            cfg = ctx.config
+            playbook = load_playbook(cfg.matrix.playbook, lang=cfg.lang, scheme=cfg.matrix.scheme,
+                                     lifecycle_scheme=cfg.lifecycle.scheme)
+            plays = offer_plays(customers, offers,
+                                {c: p.actions for c, p in playbook.plays.items()})
             counts = pd.Series(plays.column("next_best_offer").to_pylist()).value_counts()
             summary.update({
                 "offer_customers": plays.num_rows,
