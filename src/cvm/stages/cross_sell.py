@@ -8,7 +8,8 @@ id. A run without products gets no rules and no section; the stage adds no custo
 every other figure of the run stays as it is. It is not in the default stages: a run takes it
 with ``stages=[*DEFAULT_STAGES, CrossSellStage()]`` (``cvm demo`` does).
 
-Stored with the run: ``basket_rules`` and ``next_best_offers``; figures for the report under
+Stored with the run: ``basket_rules``, ``next_best_offers`` (every customer) and
+``offer_plays`` (the playbook's cross-sell and up-sell customers with their offers); figures for the report under
 ``info["stages"]["cross_sell"]``.
 """
 
@@ -111,4 +112,7 @@ class CrossSellStage(Stage):
                 "offer_products": [{"product": p, "customers": int(n)}
                                    for p, n in counts.head(TOP).items()],
             })
-        return StageResult(customers, {"basket_rules": rules, "next_best_offers": offers}, summary)
+        tables = {"basket_rules": rules, "next_best_offers": offers}
+        if "top_offers" in summary:
+            tables["offer_plays"] = plays
+        return StageResult(customers, tables, summary)
