@@ -8,7 +8,8 @@ streams of their own, so that the demo's customers and transactions stay exactly
   pastry with any tea — so that the basket rules have something to find.
 * ``demo_campaign.csv``: a text-message campaign sent at random to half of the demo's buyers
   (``会员编号`` customer id, ``分组`` group: ``短信`` sent or ``对照`` control, ``是否购买`` bought in
-  the campaign's fortnight). Known effects: customers with 2–6 receipts are persuadable (+25
+  the campaign's fortnight, and what the campaign team knew: ``购买次数`` receipts so far,
+  ``门店`` store). Known effects: customers with 2–6 receipts are persuadable (+25
   points), those with 15 or more are annoyed (−8 points), the rest do not move; the chance of
   buying anyway rises with the number of receipts.
 """
@@ -56,6 +57,17 @@ def _receipts(tx_path: Path) -> list[tuple[str, str]]:
     return out
 
 
+def _stores(tx_path: Path) -> dict[str, str]:
+    """Each customer's store: the one of its first receipt in the file."""
+    out: dict[str, str] = {}
+    with tx_path.open(newline="", encoding="utf-8") as fh:
+        rows = csv.reader(fh)
+        next(rows)
+        for row in rows:
+            out.setdefault(row[0], row[4])
+    return out
+
+
 def write_order_lines(folder: str | Path, tx_path: str | Path) -> Path:
     """Write ``demo_order_lines.csv`` for the receipts of ``tx_path``; return its path."""
     rng = np.random.default_rng(_LINES_SEED)
@@ -89,17 +101,18 @@ def write_demo_campaign(folder: str | Path, tx_path: str | Path) -> Path:
     """Write ``demo_campaign.csv`` for the buyers of ``tx_path``; return its path."""
     rng = np.random.default_rng(_CAMPAIGN_SEED)
     counts = Counter(c for _, c in _receipts(Path(tx_path)) if c)
+    store = _stores(Path(tx_path))
     path = Path(folder) / "demo_campaign.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["会员编号", "分组", "是否购买"])
+        w.writerow(["会员编号", "分组", "是否购买", "购买次数", "门店"])
         for customer in sorted(counts):
             n = counts[customer]
             base = 0.04 + 0.5 * min(n, 20) / 20  # buying anyway rises with the receipts
             effect = 0.25 if 2 <= n <= 6 else (-0.08 if n >= 15 else 0.0)
             sent = rng.random() < 0.5
             bought = rng.random() < min(max(base + sent * effect, 0.0), 1.0)
-            w.writerow([customer, "短信" if sent else "对照", int(bought)])
+            w.writerow([customer, "短信" if sent else "对照", int(bought), n, store[customer]])
     return path
 
 
