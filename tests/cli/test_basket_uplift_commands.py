@@ -105,13 +105,24 @@ def test_campaign_uplift_writes_scores_and_metrics(tmp_path):
     curve = _rows(out / "qini_curve.csv")
     assert {c["model"] for c in curve} == {"two_model", "class_transformation", "perfect"}
     # without an id column: the 1-based data row number
-    proc = _cvm("campaign", "uplift", path, "--group-column", "arm", "--control", "holdout",
-                "--outcome", "bought", "--out", tmp_path / "noid")
-    assert proc.returncode == 0, proc.stderr
-    rows = _rows(tmp_path / "noid" / "uplift_scores.csv")
-    for r in rows[:50]:
-        member = f"C{int(r['id']) - 1:05d}"
-        assert int(r["outcome"]) == by_id.loc[member, "bought"]
-    proc = _cvm("campaign", "uplift", path, "--group-column", "arm", "--control", "nobody",
-                "--outcome", "bought", "--out", tmp_path / "bad")
-    assert proc.returncode == 2 and "control value 'nobody'" in proc.stderr
+    from cvm.models.uplift_evaluation import evaluate_uplift
+
+    ev = evaluate_uplift(frame.drop(columns=["member"]), group_column="arm", control="holdout",
+                         outcome="bought")
+    for r in ev.scores.head(50).itertuples():
+        assert r.outcome == frame["bought"].iloc[int(r.id) - 1]
+        assert r.treated == (frame["arm"].iloc[int(r.id) - 1] == "mail")
+
+
+def test_campaign_uplift_error_is_one_sentence(tmp_path):
+    from click.testing import CliRunner
+
+    from cvm.cli import main
+
+    path = tmp_path / "campaign.csv"
+    path.write_text("arm,bought,x\nmail,1,1\nholdout,0,2\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["campaign", "uplift", str(path), "--group-column", "arm",
+                                       "--control", "nobody", "--outcome", "bought",
+                                       "--out", str(tmp_path / "bad")])
+    assert result.exit_code == 2
+    assert "control value 'nobody'" in result.output and "Traceback" not in result.output
