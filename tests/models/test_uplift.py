@@ -142,3 +142,20 @@ def test_segments_and_errors():
     bad = frame.assign(bought=frame["bought"].astype(str).replace("1", "maybe"))
     with pytest.raises(UpliftError, match="1/0"):
         evaluate_uplift(bad, group_column="arm", control="holdout", outcome="bought")
+
+
+def test_metrics_refuse_what_they_cannot_measure():
+    y, u, w = [1, 0, 1, 0], [0.4, 0.3, 0.2, 0.1], [1, 1, 0, 0]
+    with pytest.raises(ValueError, match="one length"):
+        qini_curve(y, u[:3], w)
+    with pytest.raises(ValueError, match="1-d"):
+        qini_curve([y], [u], [w])  # of one shape, but 2-d
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        qini_curve([1, 0, 2, 0], u, w)  # an outcome of 2, treatment fine
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        qini_curve(y, u, [1, 1, 0, 3])  # a treatment of 3, outcomes fine
+    for k in (0, 1, 1.5, -0.1):
+        with pytest.raises(ValueError, match="share"):
+            uplift_at_k(y, u, w, k)
+    assert math.isnan(uplift_at_k(y, u, w, 0.25))  # ⌊0.25 · 4⌋ = 1: one treated, no control
+    assert uplift_at_k(y, u, w, 0.99) == pytest.approx(-0.5)  # ⌊3.96⌋ = 3
