@@ -126,3 +126,23 @@ def test_campaign_uplift_error_is_one_sentence(tmp_path):
                                        "--out", str(tmp_path / "bad")])
     assert result.exit_code == 2
     assert "control value 'nobody'" in result.output and "Traceback" not in result.output
+
+
+def test_a_campaign_too_small_leaves_the_run_without_an_uplift_model(tmp_path):
+    import pyarrow as pa
+
+    from cvm.stages.uplift import FEATURES, UpliftStage
+
+    ids = [f"M{i}" for i in range(12)]
+    customers = pa.table({"customer_id": ids, **{f: [float(i + 1) for i in range(12)]
+                                                 for f in FEATURES}})
+    path = tmp_path / "campaign.csv"
+    path.write_text("id,arm,bought\n" + "".join(
+        f"{c},{'mail' if i % 2 else 'none'},{int(i % 3 == 0)}\n" for i, c in enumerate(ids)),
+        encoding="utf-8")
+    stage = UpliftStage(path, group_column="arm", control="none", outcome="bought",
+                        id_column="id")
+    result = stage.finish(None, customers, None)
+    assert result.customers is customers and result.tables == {}
+    assert result.summary["status"] == "not_fitted"
+    assert "at least 4 customers" in result.summary["reason"]

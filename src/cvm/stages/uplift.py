@@ -7,7 +7,9 @@ The campaign file has one row per customer contacted or held back: the customer 
 and the outcome (column names given). The features are the run's own at the as-of date
 (:data:`FEATURES`). Adds no customer column; stores ``uplift_scores`` (the held-out part) and
 ``uplift_targets`` (every buyer) with the run and the figures under
-``info["stages"]["uplift"]``. Not in the default stages (``cvm demo`` takes it).
+``info["stages"]["uplift"]``; a campaign too small to learn from (fewer than 4 customers in a
+group × outcome) gets ``status: not_fitted`` with the reason, and the run goes on. Not in the
+default stages (``cvm demo`` takes it).
 """
 
 from __future__ import annotations
@@ -61,8 +63,11 @@ class UpliftStage(Stage):
         campaign = campaign[[self.id_column, self.group_column, self.outcome]].merge(
             people, left_on=self.id_column, right_on="customer_id", how="inner"
         ).drop(columns=["customer_id"])
-        ev = evaluate_uplift(campaign, group_column=self.group_column, control=self.control,
-                             outcome=self.outcome, id_column=self.id_column, seed=self.seed)
+        try:
+            ev = evaluate_uplift(campaign, group_column=self.group_column, control=self.control,
+                                 outcome=self.outcome, id_column=self.id_column, seed=self.seed)
+        except UpliftError as exc:  # too few customers in a group: no model, the run goes on
+            return StageResult(customers, summary={"status": "not_fitted", "reason": str(exc)})
         targets = score_customers(ev, people, id_column="customer_id",
                                   min_uplift=self.min_uplift)
         s = ev.summary

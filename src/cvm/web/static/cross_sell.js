@@ -14,7 +14,7 @@
   }
 
   function uplift(u) {
-    if (!u) return;
+    if (!u || !u.models) return;  // no uplift stage, or a campaign too small to learn from
     $("uplift-content").hidden = false;
     const seg = u.segments || {};
     $("uplift-note").textContent = t("up_note", {
