@@ -30,8 +30,10 @@ def test_hand_computed_qini_curve_auc_and_uplift_at_k():
     assert qini_auc_score(y, u, w) == pytest.approx(1 / 3)
     # the first ⌊0.75 · 4⌋ = 3: treated 1/2 responded, control 1/1
     assert uplift_at_k(y, u, w, 0.75) == pytest.approx(-0.5)
-    assert math.isnan(uplift_at_k(y, u, w, 0.5))  # the first two hold no control
-    assert math.isnan(uplift_at_k(y, u, w))  # k = 0.3 by default: ⌊1.2⌋ = 1, no control
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NaN said, not the mean of nothing
+        assert math.isnan(uplift_at_k(y, u, w, 0.5))  # the first two hold no control
+        assert math.isnan(uplift_at_k(y, u, w))  # k = 0.3 by default: ⌊1.2⌋ = 1, no control
 
 
 def test_metrics_equal_scikit_uplift():
