@@ -76,10 +76,12 @@ class Server:
 
 
 def build_workspace(folder: Path, customers: int = 400, extra_transactions: str = "", *,
-                    lang: str = "en", analysed: bool = True) -> tuple[Path, dict[str, str], tuple]:
+                    lang: str = "en", analysed: bool = True, with_products: bool = False
+                    ) -> tuple[Path, dict[str, str], tuple]:
     """A workspace with one complete run on demo data (and ``extra_transactions``, CSV rows
     in the demo's columns) made in ``lang`` — or no run at all unless ``analysed`` — and a
-    token per role."""
+    token per role. ``with_products``: the run takes the demo's order lines and past campaign
+    too (its cross-sell and uplift stages, as ``cvm demo``)."""
     from cvm.api.tokens import create_token
     from cvm.config import AnalysisConfig
     from cvm.demo import DEMO_AS_OF, write_demo_data
@@ -92,8 +94,13 @@ def build_workspace(folder: Path, customers: int = 400, extra_transactions: str 
             out.write(extra_transactions)
     path = folder / "shop.duckdb"
     if analysed:
+        stages = None
+        if with_products:
+            from cvm.demo_orders import demo_stages
+
+            stages = demo_stages(folder / "data", tx)
         run([tx], customers=[cust], workspace=path, out=None,
-            config=AnalysisConfig(as_of=DEMO_AS_OF, lang=lang))
+            config=AnalysisConfig(as_of=DEMO_AS_OF, lang=lang), stages=stages)
     with Workspace(path) as ws:
         tokens = {role: create_token(ws, role, name=f"test {role}")
                   for role in ("viewer", "analyst", "admin")}

@@ -259,19 +259,23 @@ def demo(out, lang, n_customers, engine, as_json):
     """
     from ..config import AnalysisConfig
     from ..demo import DEMO_AS_OF, service_log_path, write_demo_data
+    from ..demo_orders import demo_stages
     from ..pipeline import run as run_pipeline
 
     out = Path(out)
     data = out / "data"
     tx, cust = write_demo_data(data, customers=n_customers)
+    # products of each receipt and a past campaign: files of their own, drawn after the rest
+    stages = demo_stages(data, tx)
     ws_path = out / "demo.duckdb"
     if ws_path.exists():
         ws_path.unlink()
     note(f"Demo data written to {data}")
-    with _Steps(total=3 + _analysis_steps()) as steps:
+    with _Steps(total=3 + len(stages) + 2) as steps:
         result = run_pipeline([tx], customers=[cust], workspace=ws_path, out=out / "results",
                               config=AnalysisConfig(as_of=DEMO_AS_OF, lang=lang), engine=engine,
-                              progress=steps, interactions=[service_log_path(data)])
+                              progress=steps, stages=stages,
+                              interactions=[service_log_path(data)])
     _print_summary(result, out / "results", ws_path, lang, as_json)
     note(f"Open [bold]{out / 'results' / 'report.html'}[/] in a browser.")
 

@@ -236,10 +236,52 @@ _TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+# the cross-sell page: basket rules, next best offers, uplift
+_CROSS_SELL_TEXT: dict[str, tuple[str, str]] = {
+    "nav_cross_sell": ("Cross-sell", "交叉销售"),
+    "cs_title": ("Cross-sell and uplift", "交叉销售与增益"),
+    "cs_missing": ("This run has no cross-sell results: its transactions carry no products by "
+                   "order. cvm demo has them; cvm basket rules FILE mines your own.",
+                   "本次运行没有交叉销售结果:交易数据中没有按订单记录的商品。cvm demo 含有示例;"
+                   "cvm basket rules FILE 可分析您自己的数据。"),
+    "cs_rules": ("What is bought together", "一起购买的商品"),
+    "cs_rules_note": ("Association rules by FP-growth, strongest lift first: of the orders with "
+                      "the first product, the confidence share also hold the second.",
+                      "FP-growth 关联规则,按提升度从高到低:含前项商品的订单中,有置信度所示比例"
+                      "也含后项商品。"),
+    "cs_offers": ("Next best offer per customer", "每位客户的下一个最佳推荐"),
+    "cs_offers_note": ("The product not yet bought with the highest expected margin × "
+                       "probability of purchase; highest expected value first.",
+                       "尚未购买、预期毛利 × 购买概率最高的商品;按预期价值从高到低。"),
+    "cs_orders": ("Orders", "订单数"), "cs_products": ("Products", "商品数"),
+    "cs_rule_count": ("Rules", "规则数"),
+    "cs_offer_customers": ("To cross-sell or up-sell", "交叉/向上销售客户"),
+    "cs_antecedent": ("Bought", "已购"), "cs_consequent": ("Also bought", "同时购买"),
+    "cs_support": ("Support", "支持度"), "cs_confidence": ("Confidence", "置信度"),
+    "cs_lift": ("Lift", "提升度"), "cs_action": ("Recommended action", "建议行动"),
+    "cs_offer": ("Next best offer", "下一个最佳推荐"), "cs_probability": ("P(buys)", "购买概率"),
+    "cs_margin": ("Expected margin", "预期毛利"), "cs_value": ("Expected value", "预期价值"),
+    "up_title": ("Uplift: whom a campaign moves", "增益:营销打动谁"),
+    "up_note": ("A past campaign reached {treated} customers and held back {control}; its "
+                "average effect was {ate} (what targeting at random gets). Measured on {held} "
+                "held-out customers. Scored now: {p} persuadable to target; skip {s} sure "
+                "things, {l} lost causes and {d} do-not-disturbs.",
+                "以往一次营销活动触达 {treated} 位客户、留出 {control} 位作对照,平均效应 {ate}"
+                "(即随机选人的效果)。在 {held} 位留出客户上检验。当前评分:{p} 位可说服客户值得"
+                "触达;跳过 {s} 位必然购买、{l} 位无望购买和 {d} 位勿扰客户。"),
+    "up_model": ("Model", "模型"), "up_at": ("Uplift@{k} %", "前 {k}% 增益"),
+    "up_two_model": ("two-model", "双模型"),
+    "up_class_transformation": ("class transformation", "类别转换"),
+    "up_perfect": ("perfect order", "完美排序"), "up_random": ("random", "随机"),
+    "up_x": ("Customers contacted", "触达客户数"),
+}
+
+
 def labels(lang: str) -> dict[str, str]:
     """Every dashboard word (and column name) in ``lang`` ("en" or "zh")."""
     i = 1 if lang == "zh" else 0
     out = {k: v[i] for k, v in _TEXT.items()}
+    out.update({k: v[i] for k, v in _CROSS_SELL_TEXT.items()})
     out.update({f"col_{k}": v[i] for k, v in COLUMN_LABELS.items()})
     out.update({f"key_{k}": v[i] for k, v in KEY_LABELS.items()})
     out.update({f"action_{k}": v[i] for k, v in ACTION_LABELS.items()})
