@@ -14,6 +14,19 @@ from rich.table import Table
 from . import friendly_errors, main, note, output, warn
 
 
+#: the printed table's words, English and Simplified Chinese
+_WORDS = {
+    "en": {"title": "PLS path coefficients ({scheme} scheme, {n:,} respondents)",
+           "path": "path", "centroid": "centroid", "factorial": "factorial",
+           "from": "from", "to": "to", "coefficient": "coefficient",
+           "std_error": "std. error", "interval": "95% interval"},
+    "zh": {"title": "PLS 路径系数（{scheme}加权，{n:,} 名受访者）",
+           "path": "路径", "centroid": "重心", "factorial": "因子",
+           "from": "自", "to": "至", "coefficient": "路径系数",
+           "std_error": "标准误", "interval": "95% 置信区间"},
+}
+
+
 @main.group("satisfaction")
 def satisfaction() -> None:
     """Customer satisfaction surveys: indices and the structural (PLS path) model."""
@@ -31,8 +44,10 @@ def satisfaction() -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--out", default="cvm-pls", show_default=True,
               help="Folder for the result tables (CSV).")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of the printed table (the CSV files keep the model's names).")
 @friendly_errors
-def pls(file, model, scheme, n_bootstrap, seed, out):
+def pls(file, model, scheme, n_bootstrap, seed, out, lang):
     """Estimate a structural satisfaction model (ECSI/ACSI) on survey answers FILE (CSV, one
     row per respondent, a column per indicator) by PLS path modelling.
 
@@ -73,18 +88,22 @@ def pls(file, model, scheme, n_bootstrap, seed, out):
     fitted.quality_.to_csv(folder / "quality.csv", index=False, float_format="%.10g")
     fitted.htmt_.to_csv(folder / "htmt.csv", index_label="construct", float_format="%.10g")
 
-    table = Table(title=f"PLS path coefficients ({scheme} scheme, "
-                        f"{fitted.n_observations_:,} respondents)")
-    for column in ("from", "to", "coefficient", *(["std_error", "95% interval"]
-                                                   if n_bootstrap else [])):
-        table.add_column(column, justify="right" if column not in ("from", "to") else "left")
+    from ..satisfaction.pls_model import construct_label
+
+    words = _WORDS[lang]
+    table = Table(title=words["title"].format(scheme=words[scheme], n=fitted.n_observations_))
+    heads = [words["from"], words["to"], words["coefficient"]]
+    if n_bootstrap:
+        heads += [words["std_error"], words["interval"]]
+    for i, head in enumerate(heads):
+        table.add_column(head, justify="left" if i < 2 else "right")
     for r in paths.itertuples(index=False):
-        cells = [r[0], r[1], f"{r[2]:.3f}"]
+        cells = [construct_label(r[0], lang), construct_label(r[1], lang), f"{r[2]:.3f}"]
         if n_bootstrap:
             cells += [f"{r.std_error:.3f}", f"[{r.ci_lower:.3f}, {r.ci_upper:.3f}]"]
         table.add_row(*cells)
     output.print(table)
-    r2 = ", ".join(f"{k} {v:.3f}" for k, v in fitted.r_squared_.items())
+    r2 = ", ".join(f"{construct_label(k, lang)} {v:.3f}" for k, v in fitted.r_squared_.items())
     output.print(f"R²: {r2}")
     if not fitted.converged_:
         warn(f"the PLS iteration stopped after {fitted.n_iter_} steps without converging")

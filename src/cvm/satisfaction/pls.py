@@ -172,15 +172,25 @@ def _standardise(X: np.ndarray, names: list[str]) -> np.ndarray:
     return (X - X.mean(axis=0)) / sd
 
 
-def _bootstrap_correlations(Z: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Correlation matrices of resamples given how often each row is drawn (B, n) — the
-    weighted moments Σc·z, Σc·zz′ of the standardised data, one matrix product per resample."""
-    n = Z.shape[0]
+def _bootstrap_correlations(Z: np.ndarray, products: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Correlation matrices of resamples given how often each row is drawn (B, n).
+
+    The weighted moments of the standardised data, m = Σc·z/n and S = Σc·zz′/n − mm′, come from
+    one matrix product of the counts with the rows' pairwise products zᵢzⱼ (i ≤ j) — a single
+    large BLAS multiplication for all resamples of a chunk.
+    """
+    n, p = Z.shape
+    iu, ju = np.triu_indices(p)
     m = counts @ Z / n                                          # (B, p)
-    S = (Z.T[None, :, :] * counts[:, None, :]) @ Z / n          # (B, p, p)
+    flat = counts @ products / n                                # (B, p(p+1)/2)
+    S = np.empty((counts.shape[0], p, p))
+    S[:, iu, ju] = flat
+    S[:, ju, iu] = flat
     S -= m[:, :, None] * m[:, None, :]
     sd = np.sqrt(np.einsum("bii->bi", S))
-    return S / sd[:, :, None] / sd[:, None, :]
+    R = S / sd[:, :, None] / sd[:, None, :]
+    R[:, np.arange(p), np.arange(p)] = 1.0
+    return R
 
 
 class PLSPathModel:
@@ -246,7 +256,9 @@ class PLSPathModel:
         X = frame.to_numpy(dtype=float)
         Z = _standardise(X, lay.indicators)
         n = Z.shape[0]
-        R = (Z.T @ Z / (n - 1))[None]
+        R = Z.T @ Z / (n - 1)
+        np.fill_diagonal(R, 1.0)
+        R = R[None]
         W, n_iter, converged = _iterate(R, lay.mask.copy()[None], lay, self.scheme, self.tol,
                                         self.max_iter)
         est = _structural(R, W, lay)
@@ -273,18 +285,20 @@ class PLSPathModel:
             self._bootstrap(Z, W, lay)
         return self
 
-    def _bootstrap(self, Z: np.ndarray, W: np.ndarray, lay: _Layout, chunk: int = 25) -> None:
+    def _bootstrap(self, Z: np.ndarray, W: np.ndarray, lay: _Layout, chunk: int = 250) -> None:
         """Resample respondents ``n_bootstrap`` times and re-estimate every resample (started
         from the full-sample weights), ``chunk`` correlation matrices at a time."""
         rng = np.random.default_rng(self.random_state)
         n, draws = Z.shape[0], int(self.n_bootstrap)
+        iu, ju = np.triu_indices(Z.shape[1])
+        products = Z[:, iu] * Z[:, ju]
         paths, totals, weights, loads = [], [], [], []
         for start in range(0, draws, chunk):
             size = min(chunk, draws - start)
             rows = rng.integers(0, n, size=(size, n))
-            counts = np.zeros((size, n))
-            np.add.at(counts, (np.repeat(np.arange(size), n), rows.ravel()), 1.0)
-            Rb = _bootstrap_correlations(Z, counts)
+            counts = np.bincount((rows + n * np.arange(size)[:, None]).ravel(),
+                                 minlength=size * n).reshape(size, n).astype(float)
+            Rb = _bootstrap_correlations(Z, products, counts)
             Wb, _, _ = _iterate(Rb, np.repeat(W, size, axis=0), lay, self.scheme, self.tol,
                                 self.max_iter)
             est = _structural(Rb, Wb, lay)

@@ -28,7 +28,8 @@ from pathlib import Path
 
 from ..errors import ConfigError
 
-__all__ = ["Construct", "StructuralModel", "ModelFileError", "load_model", "TEMPLATES"]
+__all__ = ["Construct", "StructuralModel", "ModelFileError", "load_model", "TEMPLATES",
+           "CONSTRUCT_LABELS", "construct_label"]
 
 
 class ModelFileError(ConfigError):
@@ -217,3 +218,26 @@ def load_model(model: "str | Path | StructuralModel") -> StructuralModel:
     except tomllib.TOMLDecodeError as exc:
         raise ModelFileError(f"{source} is not valid TOML: {exc}") from None
     return StructuralModel.from_dict(spec, source)
+
+
+#: the ECSI/ACSI constructs in English and Simplified Chinese (the customer satisfaction index
+#: terms of the Chinese CSI literature); other construct names are shown as written
+CONSTRUCT_LABELS: dict[str, tuple[str, str]] = {
+    "Image": ("Image", "企业形象"),
+    "Expectation": ("Expectation", "顾客期望"),
+    "Quality": ("Perceived quality", "感知质量"),
+    "Value": ("Perceived value", "感知价值"),
+    "Satisfaction": ("Satisfaction", "顾客满意"),
+    "Complaints": ("Complaints", "顾客抱怨"),
+    "Loyalty": ("Loyalty", "顾客忠诚"),
+}
+
+
+def construct_label(name: str, lang: str = "en") -> str:
+    """A construct's name in ``lang`` ("en" or "zh"); a name not in the ECSI set is returned as is.
+
+    >>> construct_label("Satisfaction", "zh"), construct_label("Quality"), construct_label("Price", "zh")
+    ('顾客满意', 'Perceived quality', 'Price')
+    """
+    words = CONSTRUCT_LABELS.get(name)
+    return name if words is None else words[lang == "zh"]
