@@ -189,6 +189,20 @@ def test_bootstrap_standard_errors_agree_with_seminr_s(small):
     assert (path.ci_lower < path.estimate).all() and (path.estimate < path.ci_upper).all()
 
 
+def test_resamples_with_a_constant_indicator_are_left_out():
+    """Twelve respondents, one of whom alone answers CUSCO differently: a resample that misses
+    that respondent (about (11/12)^12 = 35 % of them) has a constant column and is dropped."""
+    few = MOBI.iloc[:12].copy()
+    few["CUSCO"] = [9] + [5] * 11
+    m = PLSPathModel("ecsi", n_bootstrap=40, random_state=0).fit(few)
+    rows = np.random.default_rng(0).integers(0, 12, size=(40, 12))
+    missed = int((~(rows == 0).any(axis=1)).sum())
+    assert 0 < missed < 40
+    assert m.bootstrap_failed_ == missed
+    assert len(m.bootstrap_samples_) == 40 - missed
+    assert np.isfinite(m.bootstrap_[["std_error", "ci_lower", "ci_upper"]].to_numpy()).all()
+
+
 def test_incomplete_rows_are_left_out():
     holey = MOBI.copy()
     holey.loc[[3, 10], "CUSA2"] = np.nan

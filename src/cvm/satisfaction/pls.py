@@ -172,8 +172,10 @@ def _standardise(X: np.ndarray, names: list[str]) -> np.ndarray:
     return (X - X.mean(axis=0)) / sd
 
 
-def _bootstrap_correlations(Z: np.ndarray, products: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Correlation matrices of resamples given how often each row is drawn (B, n).
+def _bootstrap_correlations(Z: np.ndarray, products: np.ndarray,
+                            counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Correlation matrices of resamples given how often each row is drawn (B, n), and which
+    resamples drew a constant indicator (no correlation matrix: left out of the bootstrap).
 
     The weighted moments of the standardised data, m = Σc·z/n and S = Σc·zz′/n − mm′, come from
     one matrix product of the counts with the rows' pairwise products zᵢzⱼ (i ≤ j) — a single
@@ -187,10 +189,13 @@ def _bootstrap_correlations(Z: np.ndarray, products: np.ndarray, counts: np.ndar
     S[:, iu, ju] = flat
     S[:, ju, iu] = flat
     S -= m[:, :, None] * m[:, None, :]
-    sd = np.sqrt(np.einsum("bii->bi", S))
+    var = np.einsum("bii->bi", S)
+    # the data are standardised: a resample's variance is 0 (up to rounding) or far above 1e-8
+    constant = (var < 1e-8).any(axis=1)
+    sd = np.sqrt(np.where(var < 1e-8, 1.0, var))
     R = S / sd[:, :, None] / sd[:, None, :]
     R[:, np.arange(p), np.arange(p)] = 1.0
-    return R
+    return R, constant
 
 
 class PLSPathModel:
@@ -223,7 +228,8 @@ class PLSPathModel:
     (construct × construct), scores_ (respondent × construct, unit variance), n_iter_,
     converged_, n_observations_ and, with ``n_bootstrap``, bootstrap_ (kind, from, to, estimate,
     std_error, ci_lower, ci_upper) and bootstrap_samples_ (the resampled path coefficients,
-    n_bootstrap × paths).
+    n_bootstrap × paths; a resample that drew the same answer to an indicator from every
+    respondent has no correlation matrix and is left out, counted in bootstrap_failed_).
     """
 
     def __init__(self, model="ecsi", scheme: str = "path", tol: float = 1e-10,
@@ -292,13 +298,15 @@ class PLSPathModel:
         n, draws = Z.shape[0], int(self.n_bootstrap)
         iu, ju = np.triu_indices(Z.shape[1])
         products = Z[:, iu] * Z[:, ju]
-        paths, totals, weights, loads = [], [], [], []
+        paths, totals, weights, loads, failed = [], [], [], [], []
         for start in range(0, draws, chunk):
             size = min(chunk, draws - start)
             rows = rng.integers(0, n, size=(size, n))
             counts = np.bincount((rows + n * np.arange(size)[:, None]).ravel(),
                                  minlength=size * n).reshape(size, n).astype(float)
-            Rb = _bootstrap_correlations(Z, products, counts)
+            Rb, constant = _bootstrap_correlations(Z, products, counts)
+            Rb[constant] = Z.T @ Z / (n - 1)   # stand-ins, dropped below
+            failed.append(constant)
             Wb, _, _ = _iterate(Rb, np.repeat(W, size, axis=0), lay, self.scheme, self.tol,
                                 self.max_iter)
             est = _structural(Rb, Wb, lay)
@@ -306,8 +314,14 @@ class PLSPathModel:
             totals.append(est["total"])
             weights.append(Wb)
             loads.append(est["cross_loadings"])
-        paths, totals = np.concatenate(paths), np.concatenate(totals)
-        weights, loads = np.concatenate(weights), np.concatenate(loads)
+        keep = ~np.concatenate(failed)
+        paths, totals = np.concatenate(paths)[keep], np.concatenate(totals)[keep]
+        weights, loads = np.concatenate(weights)[keep], np.concatenate(loads)[keep]
+        self.bootstrap_failed_ = int((~keep).sum())
+        if keep.sum() < 2:
+            raise PLSDataError(f"{self.bootstrap_failed_} of {draws} bootstrap resamples drew "
+                               "an indicator with one answer only; too few respondents to "
+                               "bootstrap")
         lo, hi = (1 - self.confidence) / 2, 1 - (1 - self.confidence) / 2
         rows = []
         path_cols = []
