@@ -48,10 +48,16 @@ def test_pls_bootstrap_adds_intervals_and_chinese_table(tmp_path):
     model = tmp_path / "model.toml"
     model.write_text((DATA / "pls" / "mobi_small.toml").read_text(encoding="utf-8"),
                      encoding="utf-8")
-    proc = _cvm("satisfaction", "pls", MOBI, "--model", model, "--bootstrap", "200",
+    # a Chinese survey export: GBK text with a respondent column the model does not use
+    survey = pd.read_csv(MOBI)
+    survey.insert(0, "受访者", [f"张{i}" for i in range(len(survey))])
+    survey.to_csv(tmp_path / "survey.csv", index=False, encoding="gb18030")
+    proc = _cvm("satisfaction", "pls", "survey.csv", "--model", model, "--bootstrap", "200",
                 "--seed", "3", "--lang", "zh", "--out", "res", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     paths = pd.read_csv(tmp_path / "res" / "path_coefficients.csv")
+    # the estimates are those on the UTF-8 file (seminr's, to 1e-8)
+    assert paths.coefficient.round(6).tolist() == [0.447004, 0.17183, 0.316425]
     assert list(paths.columns) == ["from", "to", "coefficient", "std_error", "ci_lower",
                                    "ci_upper"]
     assert (paths.std_error > 0.03).all() and (paths.std_error < 0.12).all()

@@ -62,10 +62,17 @@ def pls(file, model, scheme, n_bootstrap, seed, out, lang):
     from ..ingest.readers import SourceError
     from ..satisfaction.pls import PLSPathModel
 
-    try:
-        data = pd.read_csv(file)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise SourceError(f"{file} cannot be read as CSV: {exc}") from None
+    data = None
+    for encoding in ("utf-8-sig", "gb18030"):  # UTF-8 (with or without BOM), else Chinese GBK
+        try:
+            data = pd.read_csv(file, encoding=encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise SourceError(f"{file} cannot be read as CSV: {exc}") from None
+    if data is None:
+        raise SourceError(f"{file} is neither UTF-8 nor GBK text; save it as UTF-8 CSV")
     fitted = PLSPathModel(model, scheme=scheme, n_bootstrap=n_bootstrap,
                           random_state=seed).fit(data)
     folder = Path(out)

@@ -225,8 +225,8 @@ def load_model(model: "str | Path | StructuralModel") -> StructuralModel:
 CONSTRUCT_LABELS: dict[str, tuple[str, str]] = {
     "Image": ("Image", "企业形象"),
     "Expectation": ("Expectation", "顾客期望"),
-    "Quality": ("Perceived quality", "感知质量"),
-    "Value": ("Perceived value", "感知价值"),
+    "Quality": ("Quality", "感知质量"),
+    "Value": ("Value", "感知价值"),
     "Satisfaction": ("Satisfaction", "顾客满意"),
     "Complaints": ("Complaints", "顾客抱怨"),
     "Loyalty": ("Loyalty", "顾客忠诚"),
@@ -237,7 +237,7 @@ def construct_label(name: str, lang: str = "en") -> str:
     """A construct's name in ``lang`` ("en" or "zh"); a name not in the ECSI set is returned as is.
 
     >>> construct_label("Satisfaction", "zh"), construct_label("Quality"), construct_label("Price", "zh")
-    ('顾客满意', 'Perceived quality', 'Price')
+    ('顾客满意', 'Quality', 'Price')
     """
     words = CONSTRUCT_LABELS.get(name)
     return name if words is None else words[lang == "zh"]
