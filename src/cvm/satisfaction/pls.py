@@ -113,8 +113,8 @@ def _outer_update(R: np.ndarray, W: np.ndarray, E: np.ndarray, lay: _Layout) -> 
 
     cov(X, Z) = R W E because Y = X W; mode A: wⱼ = cov(Xⱼ, Zⱼ) (simple regressions of each
     indicator on Zⱼ); mode B: wⱼ = Rⱼⱼ⁻¹ cov(Xⱼ, Zⱼ) (multiple regression of Zⱼ on the block) —
-    the outer estimation of Tenenhaus et al. 2005 and Lohmöller 1989, ch. 2; then each is standardised (:func:`_normalise`).
-    A one-indicator block keeps its weight.
+    the outer estimation of Tenenhaus et al. 2005 and Lohmöller 1989, ch. 2; then each is
+    standardised (:func:`_normalise`). A one-indicator block keeps its weight.
     """
     T = R @ W @ E
     new = T * lay.mask
@@ -122,7 +122,8 @@ def _outer_update(R: np.ndarray, W: np.ndarray, E: np.ndarray, lay: _Layout) -> 
         if b.size == 1:
             new[:, b, k] = 1.0
         elif mode == "B":
-            new[:, b, k] = np.linalg.solve(R[:, b[:, None], b[None, :]], T[:, b, k][..., None])[..., 0]
+            block = R[:, b[:, None], b[None, :]]
+            new[:, b, k] = np.linalg.solve(block, T[:, b, k][..., None])[..., 0]
     return _normalise(new, R)
 
 
@@ -253,8 +254,9 @@ class PLSPathModel:
         lay = _Layout.of(model)
         missing = [c for c in lay.indicators if c not in data.columns]
         if missing:
+            have = ", ".join(map(str, data.columns))
             raise PLSDataError(f"the data have no column(s) {', '.join(missing)} that the "
-                               f"model's constructs name (columns: {', '.join(map(str, data.columns))})")
+                               f"model's constructs name (columns: {have})")
         frame = data[lay.indicators].apply(pd.to_numeric, errors="coerce").dropna()
         if len(frame) < 3:
             raise PLSDataError(f"{len(frame)} complete rows: PLS needs at least 3 respondents "

@@ -236,8 +236,10 @@ CONSTRUCT_LABELS: dict[str, tuple[str, str]] = {
 def construct_label(name: str, lang: str = "en") -> str:
     """A construct's name in ``lang`` ("en" or "zh"); a name not in the ECSI set is returned as is.
 
-    >>> construct_label("Satisfaction", "zh"), construct_label("Quality"), construct_label("Price", "zh")
-    ('顾客满意', 'Quality', 'Price')
+    >>> construct_label("Satisfaction", "zh"), construct_label("Quality")
+    ('顾客满意', 'Quality')
+    >>> construct_label("Price", "zh")
+    'Price'
     """
     words = CONSTRUCT_LABELS.get(name)
     return name if words is None else words[lang == "zh"]

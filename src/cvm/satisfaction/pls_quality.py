@@ -30,8 +30,8 @@ def composite_reliability(loadings: np.ndarray) -> float:
     """Dillon–Goldstein's ρ (composite reliability, ρ_C) of one block from its loadings λ.
 
     ρ_C = (Σλ)² / ((Σλ)² + Σ(1 − λ²)) — Werts, Linn & Jöreskog (1974), *Educational and
-    Psychological Measurement* 34, composite reliability with error variances 1 − λ²; Dillon & Goldstein (1984), *Multivariate Analysis*,
-    p. 441.
+    Psychological Measurement* 34, composite reliability with error variances 1 − λ²; Dillon &
+    Goldstein (1984), *Multivariate Analysis*.
     """
     lam = np.asarray(loadings, dtype=float)
     if lam.size == 1:
@@ -70,8 +70,8 @@ def htmt(corr: np.ndarray, blocks: list[np.ndarray]) -> np.ndarray:
 
     HTMT_ij = mean |r| between the indicators of i and j / √(mean |r| among i's indicators ·
     mean |r| among j's) — Henseler, Ringle & Sarstedt (2015), *Journal of the Academy of
-    Marketing Science* 43, the HTMT ratio; absolute correlations as seminr's ``HTMT``. A one-indicator
-    block has monotrait mean 1. Returns a symmetric matrix with NaN on the diagonal.
+    Marketing Science* 43, the HTMT ratio; absolute correlations as seminr's ``HTMT``. A
+    one-indicator block has monotrait mean 1. Returns a symmetric matrix with NaN on the diagonal.
     """
     a = np.abs(corr)
     k = len(blocks)
