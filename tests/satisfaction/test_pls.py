@@ -243,3 +243,36 @@ def test_data_errors():
         PLSPathModel("ecsi").fit(flat)
     with pytest.raises(CvmError, match="scheme"):
         PLSPathModel("ecsi", scheme="pathweighting").fit(MOBI)
+
+
+def test_one_indicator_constructs_score_one():
+    """seminr's convention: a construct measured by one question is its own score; α, ρ_C, ρ_A
+    and AVE are 1 whatever the single loading or weight (the formulas would divide by zero)."""
+    from cvm.satisfaction import pls_quality as q
+
+    assert q.cronbach_alpha(np.array([[1.0]])) == 1.0
+    assert q.composite_reliability(np.array([0.8])) == 1.0
+    assert q.average_variance_extracted(np.array([0.8])) == 1.0
+    assert q.rho_a(np.array([0.5]), np.array([[1.0]])) == 1.0
+    m = PLSPathModel("ecsi").fit(MOBI)
+    row = m.quality_.set_index("construct").loc["Complaints"]
+    assert (row[["cronbach_alpha", "rho_c", "rho_a", "ave"]] == 1.0).all()
+    # the two-item formula by hand: α = 2/(2−1)·(1 − 2/(2 + 2r)) = 2r/(1 + r)
+    r = MOBI["PERV1"].corr(MOBI["PERV2"])
+    assert m.quality_.set_index("construct").loc["Value", "cronbach_alpha"] == pytest.approx(
+        2 * r / (1 + r), abs=1e-14)
+
+
+def test_htmt_with_a_one_indicator_block_by_hand():
+    """HTMT(Satisfaction, Complaints) = mean |r(CUSAᵢ, CUSCO)| / √(mean |r(CUSAᵢ, CUSAⱼ)|, i<j
+    × 1): the monotrait mean of a one-question block is 1."""
+    m = PLSPathModel("ecsi").fit(MOBI)
+    r = MOBI.corr()
+    sat = ["CUSA1", "CUSA2", "CUSA3"]
+    hetero = r.loc[sat, "CUSCO"].abs().mean()
+    mono = np.mean([abs(r.loc[a, b]) for i, a in enumerate(sat) for b in sat[i + 1:]])
+    assert m.htmt_.loc["Satisfaction", "Complaints"] == pytest.approx(hetero / np.sqrt(mono),
+                                                                      abs=1e-12)
+    assert m.htmt_.loc["Complaints", "Satisfaction"] == m.htmt_.loc["Satisfaction", "Complaints"]
+    assert np.isnan(np.diag(m.htmt_.to_numpy())).all()
+    assert not np.isnan(m.htmt_.to_numpy()[~np.eye(7, dtype=bool)]).any()
