@@ -276,3 +276,12 @@ def test_htmt_with_a_one_indicator_block_by_hand():
     assert m.htmt_.loc["Complaints", "Satisfaction"] == m.htmt_.loc["Satisfaction", "Complaints"]
     assert np.isnan(np.diag(m.htmt_.to_numpy())).all()
     assert not np.isnan(m.htmt_.to_numpy()[~np.eye(7, dtype=bool)]).any()
+
+
+def test_construct_labels():
+    from cvm.satisfaction.pls_model import CONSTRUCT_LABELS, construct_label
+
+    assert [construct_label(n, "zh") for n in load_model("ecsi").names] == [
+        "企业形象", "顾客期望", "感知质量", "感知价值", "顾客满意", "顾客抱怨", "顾客忠诚"]
+    assert all(construct_label(n, "en") == n for n in CONSTRUCT_LABELS)
+    assert construct_label("Price", "zh") == "Price"
