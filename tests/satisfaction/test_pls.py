@@ -220,6 +220,16 @@ def test_incomplete_rows_are_left_out():
     ('[constructs.A]\nindicators=["IMAG1"]\n[constructs.B]\nindicators=["IMAG1"]\n', "both"),
     ('[constructs.A]\nindicators=["IMAG1"]\n[constructs.B]\nindicators=["CUEX1"]\n'
      '[constructs.C]\nindicators=["CUEX2"]\n[[paths]]\nfrom="A"\nto="B"\n', "no path"),
+    ('[constructs]\n', "no \\[constructs"),
+    ('title = "no constructs"\n', "no \\[constructs"),
+    ('[constructs.A]\nindicators=[]\n', "needs indicators"),
+    ('[constructs.A]\nindicators=["IMAG1", 2]\n', "needs indicators"),
+    ('[constructs.A]\nindicators=["IMAG1"]\n[constructs.B]\nindicators=["CUEX1"]\n'
+     '[[paths]]\nfrom="A"\n', "needs from"),
+    ('[constructs.A]\nindicators=["IMAG1"]\n[constructs.B]\nindicators=["CUEX1"]\n'
+     '[[paths]]\nto="A"\n', "needs from"),
+    ('[constructs.A]\nindicators=["IMAG1"]\n[constructs.B]\nindicators=["CUEX1"]\n'
+     '[[paths]]\nfrom=["A"]\nto="B"\n', "needs from"),
 ])
 def test_model_file_errors(tmp_path, toml, words):
     path = tmp_path / "m.toml"
@@ -229,7 +239,14 @@ def test_model_file_errors(tmp_path, toml, words):
 
 
 def test_the_ecsi_template_is_in_causal_order():
+    import dataclasses
+
     m = load_model("ecsi")
+    assert load_model(m) is m and load_model("ECSI") == m
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.paths = ()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.constructs[0].mode = "B"
     assert m.names == ["Image", "Expectation", "Quality", "Value", "Satisfaction",
                        "Complaints", "Loyalty"]
     assert len(m.paths) == 12 and len(m.indicators) == 24

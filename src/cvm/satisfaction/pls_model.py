@@ -61,11 +61,6 @@ class StructuralModel:
     def indicators(self) -> list[str]:
         return [i for c in self.constructs for i in c.indicators]
 
-    def predecessors(self, name: str) -> list[str]:
-        """The constructs with a path into ``name``, in the model's construct order."""
-        sources = {a for a, b in self.paths if b == name}
-        return [n for n in self.names if n in sources]
-
     @classmethod
     def from_dict(cls, spec: dict, source: str = "the model") -> "StructuralModel":
         """Build and check a model from the parsed TOML (see the module docstring)."""
