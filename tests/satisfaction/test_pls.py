@@ -302,3 +302,36 @@ def test_construct_labels():
         "企业形象", "顾客期望", "感知质量", "感知价值", "顾客满意", "顾客抱怨", "顾客忠诚"]
     assert all(construct_label(n, "en") == n for n in CONSTRUCT_LABELS)
     assert construct_label("Price", "zh") == "Price"
+
+
+def test_iterations_and_convergence():
+    """At the default 1e-10 the ECSI fit takes 8 steps (6 at SmartPLS's 1e-7); stopped early it
+    says so; a stop after one step is the same whether max_iter or tol ends it."""
+    m = PLSPathModel("ecsi").fit(MOBI)
+    assert (m.n_iter_, m.converged_) == (8, True)
+    assert PLSPathModel("ecsi", tol=1e-7).fit(MOBI).n_iter_ == 6
+    exact = PLSPathModel("ecsi", max_iter=8).fit(MOBI)
+    assert (exact.n_iter_, exact.converged_) == (8, True)
+    short = PLSPathModel("ecsi", max_iter=3).fit(MOBI)
+    assert (short.n_iter_, short.converged_) == (3, False)
+    one_by_count = PLSPathModel("ecsi", max_iter=1, tol=0.0).fit(MOBI)
+    one_by_tol = PLSPathModel("ecsi", tol=1.0).fit(MOBI)
+    assert one_by_tol.n_iter_ == 1 and one_by_tol.converged_
+    assert np.array_equal(one_by_count.weights_, one_by_tol.weights_)
+    assert not np.allclose(one_by_count.weights_, m.weights_, atol=1e-6)
+
+
+def test_indicator_scale_does_not_matter_and_one_question_keeps_its_sign():
+    """Answers on another scale (÷ 10, so every standard deviation is below 1) give the same
+    model; a one-question construct reversed (11 − CUSCO) keeps weight +1 and its paths turn
+    negative instead of its weight flipping."""
+    base = PLSPathModel("ecsi").fit(MOBI)
+    small = PLSPathModel("ecsi").fit(MOBI / 10)
+    assert np.allclose(small.weights_, base.weights_, atol=1e-12)
+    flipped = PLSPathModel("ecsi").fit(MOBI.assign(CUSCO=11 - MOBI["CUSCO"]))
+    w = flipped.outer_weights_.set_index("indicator")["weight"]
+    assert w["CUSCO"] == 1.0
+    pc = flipped.path_coefficients_.set_index(["from", "to"])["coefficient"]
+    ref = base.path_coefficients_.set_index(["from", "to"])["coefficient"]
+    assert pc[("Satisfaction", "Complaints")] == pytest.approx(
+        -ref[("Satisfaction", "Complaints")], abs=1e-6)
