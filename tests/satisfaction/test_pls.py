@@ -335,3 +335,23 @@ def test_indicator_scale_does_not_matter_and_one_question_keeps_its_sign():
     ref = base.path_coefficients_.set_index(["from", "to"])["coefficient"]
     assert pc[("Satisfaction", "Complaints")] == pytest.approx(
         -ref[("Satisfaction", "Complaints")], abs=1e-6)
+
+
+def test_the_fewest_respondents(tmp_path):
+    """Three respondents fit a two-construct model (the path is the correlation); two do not;
+    a formative block with a repeated question has no regression and says so."""
+    model = tmp_path / "two.toml"
+    model.write_text('[constructs.A]\nindicators = ["IMAG1"]\n[constructs.B]\n'
+                     'indicators = ["CUSA1"]\n[[paths]]\nfrom = "A"\nto = "B"\n', encoding="utf-8")
+    three = pd.DataFrame({"IMAG1": [1, 5, 9], "CUSA1": [2, 3, 9]})
+    m = PLSPathModel(model).fit(three)
+    assert m.path_coefficients_["coefficient"].iloc[0] == pytest.approx(
+        three["IMAG1"].corr(three["CUSA1"]), abs=1e-14)
+    with pytest.raises(CvmError, match="at least 3"):
+        PLSPathModel(model).fit(three.iloc[:2])
+    twice = tmp_path / "twice.toml"
+    twice.write_text('[constructs.A]\nindicators = ["IMAG1", "IMAG9"]\nmode = "B"\n'
+                     '[constructs.B]\nindicators = ["CUSA1", "CUSA2"]\n'
+                     '[[paths]]\nfrom = "A"\nto = "B"\n', encoding="utf-8")
+    with pytest.raises(CvmError, match="collinear"):
+        PLSPathModel(twice).fit(MOBI.assign(IMAG9=MOBI["IMAG1"]))

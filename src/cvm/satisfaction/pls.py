@@ -267,9 +267,21 @@ class PLSPathModel:
         R = Z.T @ Z / (n - 1)
         np.fill_diagonal(R, 1.0)
         R = R[None]
-        W, n_iter, converged = _iterate(R, lay.mask.copy()[None], lay, self.scheme, self.tol,
-                                        self.max_iter)
-        est = _structural(R, W, lay)
+        for k, (b, mode) in enumerate(zip(lay.blocks, lay.modes)):
+            if mode == "B" and np.linalg.cond(R[0][np.ix_(b, b)]) > 1e12:
+                raise PLSDataError(f"the indicators of the formative (mode B) construct "
+                                   f"{lay.names[k]!r} are collinear on these {n} respondents "
+                                   "(singular: one repeats a combination of the others); drop "
+                                   "one or use mode A")
+        try:
+            W, n_iter, converged = _iterate(R, lay.mask.copy()[None], lay, self.scheme,
+                                            self.tol, self.max_iter)
+            est = _structural(R, W, lay)
+        except np.linalg.LinAlgError:
+            raise PLSDataError(f"the constructs' correlations are singular on these {n} "
+                               "respondents (too few of them, or an indicator or construct "
+                               "that repeats another); collect more answers or simplify the "
+                               "model") from None
 
         self.structural_model_ = model
         self.n_observations_ = n
