@@ -177,6 +177,33 @@ def test_clv_commands_run_as_written(tmp_path):
     cvm(commands[1], REPO)
 
 
+def test_satisfaction_pls_command_runs_as_written(tmp_path):
+    """The survey the command names is the mobi ECSI data (tests/data); the figures the section
+    quotes are the run's."""
+    import shutil
+
+    import pandas as pd
+
+    commands = _commands(_blocks(_section("## Satisfaction: structural model (PLS)"))[0])
+    assert [c.split()[1:3] for c in commands] == [["satisfaction", "pls"]]
+    shutil.copy(REPO / "tests" / "data" / "mobi_ecsi.csv", tmp_path / "mobi_ecsi.csv")
+    cvm(commands[0], tmp_path)
+    out = tmp_path / "pls-results"
+    paths = pd.read_csv(out / "path_coefficients.csv").set_index(["from", "to"])["coefficient"]
+    quality = pd.read_csv(out / "quality.csv").set_index("construct")
+    text = " ".join(_section("## Satisfaction: structural model (PLS)").split())
+    said = re.search(r"Satisfaction has R² ([\d.]+), driven by Quality \(([\d.]+)\), Value "
+                     r"\(([\d.]+)\) and Image \(([\d.]+)\), and drives Loyalty \(([\d.]+)\)",
+                     text).groups()
+    assert [float(x) for x in said] == [
+        round(quality.loc["Satisfaction", "r_squared"], 3),
+        round(paths[("Quality", "Satisfaction")], 3), round(paths[("Value", "Satisfaction")], 3),
+        round(paths[("Image", "Satisfaction")], 3), round(paths[("Satisfaction", "Loyalty")], 3)]
+    for name in ("outer_weights.csv", "total_effects.csv", "loadings.csv", "htmt.csv",
+                 "bootstrap.csv"):
+        assert (out / name).exists(), name
+
+
 def test_the_lifecycle_figures_are_the_demos(demo):
     """'On the demo data …: 224 prospects, 1,049 exploring …; 69 customers are high current and
     high potential value, holding 14.6 % of value' — counted from the demo's customers."""

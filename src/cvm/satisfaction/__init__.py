@@ -1,0 +1,1 @@
+"""Customer satisfaction surveys: indices and the structural (PLS path) model."""
