@@ -1,0 +1,1 @@
+"""Customer satisfaction: survey responses, the 1000-point index, NPS and CSAT, importance."""

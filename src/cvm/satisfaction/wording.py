@@ -1,0 +1,148 @@
+"""Every word the survey commands, report section and dashboard page show, in English and
+Simplified Chinese (both languages have the same keys; a test checks it)."""
+
+from __future__ import annotations
+
+__all__ = ["SURVEY_LABELS", "survey_text"]
+
+SURVEY_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "section": "Satisfaction: surveys, index and NPS",
+        "loaded": "{file}: {read:,} responses read, {loaded:,} loaded, {rejected:,} rejected",
+        "skipped": "{message}",
+        "items_guessed": "No definition file: the items were guessed from the headers and "
+                         "values (give --definition survey.toml to set them):",
+        "items_defined": "Items:",
+        "reject": "row {row}, {field}: {reason}",
+        "more_rejects": "… and {n:,} more rejected rows (cvm rejects lists them all)",
+        "index_title": "Satisfaction index (0-1000), 95 % bootstrap interval",
+        "index_rule": "Weights: {rule}.",
+        "rescaling": "Each answer rescaled linearly to 0-1000: 1000 · (x − min)/(max − min).",
+        "nps_title": "Net Promoter Score (promoters 9-10, detractors 0-6), 95 % interval "
+                     "from the multinomial variance of p(promoter) − p(detractor)",
+        "csat_title": "CSAT: top-two-box share of overall satisfaction, Wilson 95 % interval",
+        "ipa_title": "Importance–performance ({source}); performance = mean score 0-100",
+        "gap_title": "Expectation gap: perception − expectation (0-100), paired t 95 % interval",
+        "respondents": "respondents",
+        "index": "index",
+        "interval": "95 % interval",
+        "nps": "NPS",
+        "csat": "CSAT %",
+        "promoters": "promoters",
+        "passives": "passives",
+        "detractors": "detractors",
+        "group": "attribute group",
+        "importance": "importance",
+        "importance_share": "share",
+        "performance": "performance",
+        "quadrant": "quadrant",
+        "item": "attribute",
+        "perception": "perception",
+        "expectation": "expectation",
+        "gap": "gap",
+        "keep_up": "keep up the good work",
+        "concentrate": "concentrate here",
+        "low_priority": "low priority",
+        "overkill": "possible overkill",
+        "all": "all respondents",
+        "segment": "segment",
+        "cell": "matrix cell",
+        "stage": "lifecycle stage",
+        "store": "store",
+        "channel": "channel",
+        "month": "month",
+        "nps_trend": "NPS by month",
+        "index_gauge": "Satisfaction index",
+        "ipa_chart": "Importance–performance",
+        "path_diagram": "The structural model's path diagram appears here once a model of the "
+                        "survey is fitted.",
+        "no_survey": "No survey loaded: load one with cvm survey load FILE.",
+        "customer_answers": "Survey answers",
+        "survey_date": "survey date",
+        "satisfaction_index": "satisfaction index",
+        "overall_satisfaction": "overall satisfaction (0-100)",
+        "likelihood_to_recommend": "likelihood to recommend (0-10)",
+        "nps_group": "NPS group",
+        "promoter": "promoter",
+        "passive": "passive",
+        "detractor": "detractor",
+    },
+    "zh": {
+        "section": "满意度：问卷、指数与净推荐值",
+        "loaded": "{file}：读取 {read:,} 份答卷，载入 {loaded:,} 份，拒收 {rejected:,} 份",
+        "skipped": "{message}",
+        "items_guessed": "没有定义文件：题目由表头和答案推断（用 --definition survey.toml 指定）：",
+        "items_defined": "题目：",
+        "reject": "第 {row} 行，{field}：{reason}",
+        "more_rejects": "… 另有 {n:,} 行被拒收（cvm rejects 可列出全部）",
+        "index_title": "满意度指数（0-1000），95% 自助法区间",
+        "index_rule": "权重：{rule}。",
+        "rescaling": "每个答案线性换算到 0-1000：1000 · (x − 最低分)/(最高分 − 最低分)。",
+        "nps_title": "净推荐值（推荐者 9-10 分，贬损者 0-6 分），95% 区间按推荐者比例与贬损者比例之差的多项分布方差计算",
+        "csat_title": "CSAT：总体满意度选最高两档的比例，Wilson 95% 区间",
+        "ipa_title": "重要性–表现分析（{source}）；表现 = 平均得分 0-100",
+        "gap_title": "期望差距：感知 − 期望（0-100），配对 t 95% 区间",
+        "respondents": "答卷人数",
+        "index": "指数",
+        "interval": "95% 区间",
+        "nps": "净推荐值",
+        "csat": "CSAT %",
+        "promoters": "推荐者",
+        "passives": "被动者",
+        "detractors": "贬损者",
+        "group": "属性组",
+        "importance": "重要性",
+        "importance_share": "占比",
+        "performance": "表现",
+        "quadrant": "象限",
+        "item": "属性",
+        "perception": "感知",
+        "expectation": "期望",
+        "gap": "差距",
+        "keep_up": "继续保持",
+        "concentrate": "重点改进",
+        "low_priority": "次要",
+        "overkill": "可能过度投入",
+        "all": "全部答卷人",
+        "segment": "客户分群",
+        "cell": "矩阵格",
+        "stage": "生命周期阶段",
+        "store": "门店",
+        "channel": "渠道",
+        "month": "月份",
+        "nps_trend": "各月净推荐值",
+        "index_gauge": "满意度指数",
+        "ipa_chart": "重要性–表现",
+        "path_diagram": "拟合问卷的结构模型后，路径图显示在这里。",
+        "no_survey": "尚未载入问卷：用 cvm survey load FILE 载入。",
+        "customer_answers": "问卷答案",
+        "survey_date": "答卷日期",
+        "satisfaction_index": "满意度指数",
+        "overall_satisfaction": "总体满意度（0-100）",
+        "likelihood_to_recommend": "推荐意愿（0-10）",
+        "nps_group": "净推荐分组",
+        "promoter": "推荐者",
+        "passive": "被动者",
+        "detractor": "贬损者",
+    },
+}
+
+_RULES_ZH = {
+    "given group weights, normalised to sum to one": "给定的属性组权重，归一化为和为一",
+    "equal group weights": "各属性组等权",
+    "Fornell's rule: unstandardised outer weights normalised to sum to one":
+        "Fornell 规则：非标准化外部权重归一化为和为一",
+    "derived regression weights: OLS of overall satisfaction on the group scores, negatives set "
+    "to 0, normalised to sum to one":
+        "回归推导权重：总体满意度对各组得分做普通最小二乘回归，负系数取 0，归一化为和为一",
+    "derived regression weights": "回归推导权重",
+    "total effects of the structural model": "结构模型的总效应",
+}
+
+
+def survey_text(lang: str, key: str, **values) -> str:
+    """The label ``key`` in ``lang`` with its placeholders filled; a rule's English wording is
+    translated when ``values`` hold one (``rule``, ``source``)."""
+    if lang == "zh":
+        values = {k: _RULES_ZH.get(v, v) if isinstance(v, str) else v for k, v in values.items()}
+    return SURVEY_LABELS[lang][key].format(**values)
