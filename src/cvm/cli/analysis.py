@@ -259,19 +259,30 @@ def demo(out, lang, n_customers, engine, as_json):
     """
     from ..config import AnalysisConfig
     from ..demo import DEMO_AS_OF, write_demo_data
-    from ..pipeline import run as run_pipeline
+    from ..ingest.load import load_customers, load_transactions
+    from ..pipeline import analyse
+    from ..satisfaction.demo import write_demo_survey
+    from ..satisfaction.survey import load_survey
+    from ..workspace import Workspace
 
     out = Path(out)
     data = out / "data"
     tx, cust = write_demo_data(data, customers=n_customers)
+    survey, definition = write_demo_survey(data, tx)
     ws_path = out / "demo.duckdb"
     if ws_path.exists():
         ws_path.unlink()
     note(f"Demo data written to {data}")
-    with _Steps(total=2 + _analysis_steps()) as steps:
-        result = run_pipeline([tx], customers=[cust], workspace=ws_path, out=out / "results",
-                              config=AnalysisConfig(as_of=DEMO_AS_OF, lang=lang), engine=engine,
-                              progress=steps)
+    config = AnalysisConfig(as_of=DEMO_AS_OF, lang=lang)
+    with _Steps(total=3 + _analysis_steps()) as steps, Workspace(ws_path) as ws:
+        steps(f"loading customers {cust}")
+        loads = [load_customers(ws, cust)]
+        steps(f"loading {tx}")
+        loads.append(load_transactions(ws, tx, as_of=config.as_of))
+        steps(f"loading survey {survey}")
+        load_survey(ws, survey, definition=definition)  # after them: their file ids stay 1, 2
+        result = analyse(ws, config, engine=engine, progress=steps, out=out / "results",
+                         loads=loads)
     _print_summary(result, out / "results", ws_path, lang, as_json)
     note(f"Open [bold]{out / 'results' / 'report.html'}[/] in a browser.")
 

@@ -31,13 +31,14 @@ SATISFACTION_COLUMNS = ("survey_date", "satisfaction_index", "overall_satisfacti
                         "likelihood_to_recommend", "nps_group")
 
 
-def with_customers(survey: Survey, ws: Workspace | None) -> Survey:
+def with_customers(survey: Survey, ws: Workspace | None = None,
+                   customers: pd.DataFrame | None = None) -> Survey:
     """The survey with the breakdown columns ``month``, ``segment``, ``cell`` and ``stage``
-    added to its responses (the last three empty without a complete run)."""
+    added to its responses, from ``customers`` (a customer table) or else the last complete
+    run of ``ws`` (the last three empty without either)."""
     responses = survey.responses.copy()
     responses["month"] = responses["response_date"].dt.strftime("%Y-%m")
-    customers = None
-    if ws is not None and ws.latest_run() is not None:
+    if customers is None and ws is not None and ws.latest_run() is not None:
         run = ws.latest_run()
         have = {r[0] for r in ws.query(
             "SELECT column_name FROM duckdb_columns() WHERE table_name = ?",

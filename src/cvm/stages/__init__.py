@@ -16,19 +16,22 @@ from .contract import AnalysisError, Stage, StageContext, StageResult
 from .features import FeatureStage
 from .lifecycle import LifecycleStage
 from .matrix import MatrixStage
+from .satisfaction import SatisfactionStage
 from .value import ValueStage
 
 __all__ = ["DEFAULT_STAGES", "Stage", "StageContext", "StageResult", "AnalysisError",
            "FeatureStage", "CLVStage", "ChurnStage", "LifecycleStage", "ValueStage", "MatrixStage",
+           "SatisfactionStage",
            "register", "run_stages"]
 
 #: The stages of a run, in order. ``features`` makes the per-customer rows; customer value
 #: (``clv``) comes next, as ``lifecycle`` reads its ``probability_alive`` and ``value`` its
 #: ``potential_value``; ``churn`` adds churn risk and win-back for the buyers (before
 #: ``lifecycle`` appends the prospects, who keep nulls there, and before ``value`` and
-#: ``matrix``, which read them); ``matrix`` needs the lifecycle stage and the value quadrant.
+#: ``matrix``, which read them); ``matrix`` needs the lifecycle stage and the value quadrant;
+#: ``satisfaction`` (only when a survey is loaded) breaks the survey down by matrix cell.
 DEFAULT_STAGES: tuple[Stage, ...] = (FeatureStage(), CLVStage(), ChurnStage(), LifecycleStage(),
-                                     ValueStage(), MatrixStage())
+                                     ValueStage(), MatrixStage(), SatisfactionStage())
 
 _REGISTERED: list[Stage] = []
 
