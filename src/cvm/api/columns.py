@@ -53,6 +53,12 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "late_payments": ("Late payments", "逾期次数"),
     "defaults": ("Defaults", "违约次数"),
     "credit_limit_use": ("Credit limit used", "授信使用率"),
+    # a customer's latest survey answer (cvm.satisfaction.breakdown)
+    "survey_date": ("Survey date", "答卷日期"),
+    "satisfaction_index": ("Satisfaction index", "满意度指数"),
+    "overall_satisfaction": ("Overall satisfaction", "总体满意度"),
+    "likelihood_to_recommend": ("Likelihood to recommend", "推荐意愿"),
+    "nps_group": ("NPS group", "净推荐分组"),
 }
 
 

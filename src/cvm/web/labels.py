@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from ..api.columns import COLUMN_LABELS
+from ..satisfaction.wording import SURVEY_LABELS
 from ..vocabulary import ACTION_LABELS, KEY_LABELS, LINK_METHODS, REJECT_LABELS
 
 __all__ = ["labels", "LANGS"]
@@ -19,6 +20,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "nav_matrix": ("Value × lifecycle", "价值 × 生命周期"),
     "nav_lifecycle": ("Lifecycle", "生命周期"),
     "nav_clv": ("Lifetime value", "终身价值"),
+    "nav_satisfaction": ("Satisfaction", "满意度"),
     "nav_customers": ("Customers", "客户"),
     "nav_runs": ("Upload & run", "上传与运行"),
     "nav_api": ("API", "API"),
@@ -232,4 +234,5 @@ def labels(lang: str) -> dict[str, str]:
     out.update({f"action_{k}": v[i] for k, v in ACTION_LABELS.items()})
     out.update({f"reject_{k}": v[i] for k, v in REJECT_LABELS.items()})
     out.update({f"method_{k}": v[i] for k, v in LINK_METHODS.items()})
+    out.update({f"sv_{k}": v for k, v in SURVEY_LABELS[LANGS[i]].items()})
     return out
