@@ -31,38 +31,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .index import group_scores
+from .index import group_scores, regression_coefficients
 from .survey import Survey, SurveyError
 
 __all__ = ["regression_coefficients", "importance_performance", "importance_from_total_effects",
            "quadrant", "expectation_gap"]
 
 QUADRANTS = ("keep_up", "concentrate", "low_priority", "overkill")
-
-
-def _overall(survey: Survey) -> np.ndarray | None:
-    items = survey.of_role("overall")
-    return survey.rescaled(items[0], 100.0) if items else None
-
-
-def regression_coefficients(survey: Survey) -> pd.Series | None:
-    """OLS coefficients (with an intercept, not returned) of overall satisfaction (0-100) on the
-    group scores (0-100), over complete responses; None without an overall item or with fewer
-    complete responses than groups + 2, or when the group scores are collinear."""
-    y = _overall(survey)
-    if y is None:
-        return None
-    scores = group_scores(survey, top=100.0)
-    x = scores.to_numpy(dtype=float)
-    complete = ~np.isnan(y) & ~np.isnan(x).any(axis=1)
-    k = x.shape[1]
-    if complete.sum() < k + 2:
-        return None
-    design = np.column_stack([np.ones(complete.sum()), x[complete]])
-    if np.linalg.matrix_rank(design) < k + 1:
-        return None
-    beta, *_ = np.linalg.lstsq(design, y[complete], rcond=None)
-    return pd.Series(beta[1:], index=scores.columns)
 
 
 def quadrant(importance: float, performance: float, mean_importance: float,

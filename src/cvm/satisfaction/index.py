@@ -36,7 +36,7 @@ from .survey import Survey, SurveyError
 
 __all__ = ["IndexWeights", "given_weights", "derived_weights", "equal_weights",
            "weights_from_outer_weights", "choose_weights", "group_scores", "index_value",
-           "satisfaction_index", "weighted_columns", "SEED", "N_BOOT"]
+           "satisfaction_index", "weighted_columns", "regression_coefficients", "SEED", "N_BOOT"]
 
 SEED = 20151
 N_BOOT = 1000
@@ -84,6 +84,31 @@ def group_scores(survey: Survey, top: float = TOP) -> pd.DataFrame:
     return pd.DataFrame(out, index=survey.responses.index)
 
 
+def _overall(survey: Survey) -> np.ndarray | None:
+    items = survey.of_role("overall")
+    return survey.rescaled(items[0], 100.0) if items else None
+
+
+def regression_coefficients(survey: Survey) -> pd.Series | None:
+    """OLS coefficients (with an intercept, not returned) of overall satisfaction (0-100) on the
+    group scores (0-100), over complete responses; None without an overall item or with fewer
+    complete responses than groups + 2, or when the group scores are collinear."""
+    y = _overall(survey)
+    if y is None:
+        return None
+    scores = group_scores(survey, top=100.0)
+    x = scores.to_numpy(dtype=float)
+    complete = ~np.isnan(y) & ~np.isnan(x).any(axis=1)
+    k = x.shape[1]
+    if complete.sum() < k + 2:
+        return None
+    design = np.column_stack([np.ones(complete.sum()), x[complete]])
+    if np.linalg.matrix_rank(design) < k + 1:
+        return None
+    beta, *_ = np.linalg.lstsq(design, y[complete], rcond=None)
+    return pd.Series(beta[1:], index=scores.columns)
+
+
 def given_weights(survey: Survey) -> IndexWeights | None:
     """The weights the definition gives its groups (``[groups]``), or None."""
     given = survey.group_weights
@@ -105,8 +130,6 @@ def derived_weights(survey: Survey) -> IndexWeights:
     negative coefficients are set to 0 and the rest normalised to sum to one. Falls back to
     equal weights when the survey has no overall item, fewer complete responses than groups + 2,
     or no positive coefficient."""
-    from .importance import regression_coefficients
-
     coef = regression_coefficients(survey)
     if coef is None or (coef.clip(lower=0) <= 0).all():
         w = equal_weights(survey)
