@@ -194,3 +194,29 @@ def test_definition_errors_are_one_sentence(tmp_path):
                    encoding="utf-8")
     with pytest.raises(SurveyError, match="weighs x"):
         read_definition(bad)
+
+
+def test_without_a_definition_the_guess_is_printed(tmp_path):
+    from click.testing import CliRunner
+
+    from cvm.cli import main
+
+    path = tmp_path / "s.csv"
+    rows = [f"C{i},2024-05-0{1 + i % 9},{1 + i % 5},{1 + i % 10},{i % 11}" for i in range(30)]
+    path.write_text("会员编号,填写日期,服务,总体满意度,推荐意愿\n" + "\n".join(rows) + "\n",
+                    encoding="utf-8")
+    done = CliRunner().invoke(main, ["survey", "load", str(path), "--workspace",
+                                     str(tmp_path / "ws.duckdb"), "--lang", "zh"])
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    assert lines[0] == "s.csv：读取 30 份答卷，载入 30 份，拒收 0 份"
+    assert lines[1].startswith("没有定义文件")
+    assert "  '服务': 1-5, attribute of 服务" in lines
+    assert "  '总体满意度': 1-10, overall" in lines
+    assert "  '推荐意愿': 0-10, recommend" in lines
+
+
+def test_every_word_in_both_languages():
+    from cvm.satisfaction.wording import SURVEY_LABELS
+
+    assert set(SURVEY_LABELS["en"]) == set(SURVEY_LABELS["zh"])

@@ -127,9 +127,11 @@ def equal_weights(survey: Survey) -> IndexWeights:
 def derived_weights(survey: Survey) -> IndexWeights:
     """Derived regression weights: overall satisfaction (0-1000) regressed by ordinary least
     squares on the group scores (0-1000), over the respondents who answered it and every group;
-    negative coefficients are set to 0 and the rest normalised to sum to one. Falls back to
-    equal weights when the survey has no overall item, fewer complete responses than groups + 2,
+    negative coefficients are set to 0 and the rest normalised to sum to one. One group has the
+    weight 1. Falls back to equal weights when the survey has no overall item, fewer complete responses than groups + 2,
     or no positive coefficient."""
+    if len(_groups(survey)) == 1:
+        return equal_weights(survey)  # one group: nothing to weigh
     coef = regression_coefficients(survey)
     if coef is None or (coef.clip(lower=0) <= 0).all():
         w = equal_weights(survey)
@@ -240,7 +242,10 @@ def satisfaction_index(survey: Survey, weights: IndexWeights | None = None, *,
         sub = matrix[mask]
         value = index_value(sub, w)
         draws = _bootstrap(sub, w, n_boot, rng) if len(sub) > 1 else np.array([value])
-        low, high = np.nanquantile(draws, [alpha, 1 - alpha])
+        if np.isnan(draws).all():
+            low = high = float("nan")
+        else:
+            low, high = np.nanquantile(draws, [alpha, 1 - alpha])
         row = {"respondents": int(mask.sum()), "index": value, "index_low": float(low),
                "index_high": float(high)}
         with np.errstate(invalid="ignore"):

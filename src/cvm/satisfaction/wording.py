@@ -154,6 +154,8 @@ SURVEY_LABELS: dict[str, dict[str, str]] = {
 _RULES_ZH = {
     "given group weights, normalised to sum to one": "给定的属性组权重，归一化为和为一",
     "equal group weights": "各属性组等权",
+    "equal group weights (too few complete answers with overall satisfaction to derive weights)":
+        "各属性组等权（同时回答总体满意度的完整答卷太少，无法推导权重）",
     "Fornell's rule: unstandardised outer weights normalised to sum to one":
         "Fornell 规则：非标准化外部权重归一化为和为一",
     "derived regression weights: OLS of overall satisfaction on the group scores, negatives set "
