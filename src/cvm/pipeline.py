@@ -176,9 +176,9 @@ def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, customers: pa.
          "table": kind}
         for name, read, loaded, rejected, kind in ws.query(
             "SELECT name, rows_read, rows_loaded, rows_rejected, table_kind FROM files "
-            "ORDER BY file_id")
+            "WHERE table_kind IN ('transactions', 'customers') ORDER BY file_id")
     ]
-    # the rows of the analysed sources (a survey's rejects are the survey load's own)
+    # the analysed sources' rows (a survey's files and rejects are the satisfaction stage's)
     reasons = dict(ws.query(
         "SELECT code, count(*) FROM rejects WHERE file_id IN (SELECT file_id FROM files WHERE "
         "table_kind IN ('transactions', 'customers')) GROUP BY code ORDER BY 2 DESC"))

@@ -135,18 +135,23 @@ def _survey(results: RunResults) -> Content | None:
     lang = results.lang
     t = lambda k, **v: survey_text(lang, k, **v)  # noqa: E731
     index, nps, csat = doc["index"], doc.get("nps"), doc.get("csat")
-    parts = [f"{t('index_gauge')}: {format_int(round(index['index']))} "
-             f"({t('interval')} {_interval(index['index_low'], index['index_high'])}), "
-             f"{format_int(doc['respondents'])} {t('respondents')}, "
-             f"{doc['first_date']} – {doc['last_date']}."]
+    parts = [t("loaded", file=f["file"], read=f["rows_read"], loaded=f["rows_loaded"],
+               rejected=f["rows_rejected"]) + t("stop") for f in doc.get("files", [])]
+    parts.append(t("index_line", index=format_int(round(index["index"])),
+                   low=format_int(round(index["index_low"])),
+                   high=format_int(round(index["index_high"])),
+                   n=format_int(doc["respondents"]), first=doc["first_date"],
+                   last=doc["last_date"]))
     if nps:
-        parts.append(f"{t('nps')} {format_number(nps['nps'], 1)} "
-                     f"({_interval(nps['nps_low'], nps['nps_high'], 1)}).")
+        parts.append(t("nps_line", nps=format_number(nps["nps"], 1),
+                       low=format_number(nps["nps_low"], 1),
+                       high=format_number(nps["nps_high"], 1)))
     if csat:
-        parts.append(f"CSAT {format_number(csat['csat'], 1)} % "
-                     f"({_interval(csat['csat_low'], csat['csat_high'], 1)}).")
-    parts += [t("rescaling"), t("index_rule", rule=doc["weights"]["rule"]), t("nps_title") + ".",
-              t("csat_title") + ".", t("path_diagram")]
+        parts.append(t("csat_line", csat=format_number(csat["csat"], 1),
+                       low=format_number(csat["csat_low"], 1),
+                       high=format_number(csat["csat_high"], 1)))
+    parts += [t("rescaling"), t("index_rule", rule=doc["weights"]["rule"]),
+              t("nps_title") + t("stop"), t("csat_title") + t("stop"), t("path_diagram")]
     charts = [index_gauge_svg(index, lang)]
     by = doc.get("by") or {}
     if by.get("month") and nps:
@@ -180,7 +185,7 @@ def _survey(results: RunResults) -> Content | None:
         if by.get(name):
             words = (lambda key: stage_text(key, results.labels)) if name == "stage" else None
             tables.append(_breakdown(by[name], name, lang, words))
-    return Content(note=" ".join(parts), charts=charts, tables=tables)
+    return Content(note=("" if lang == "zh" else " ").join(parts), charts=charts, tables=tables)
 
 
 SECTIONS = (ReportSection("satisfaction", {lang: survey_text(lang, "section")

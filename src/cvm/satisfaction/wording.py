@@ -9,6 +9,11 @@ SURVEY_LABELS: dict[str, dict[str, str]] = {
     "en": {
         "section": "Satisfaction: surveys, index and NPS",
         "loaded": "{file}: {read:,} responses read, {loaded:,} loaded, {rejected:,} rejected",
+        "index_line": "Satisfaction index {index} of 1000 (95 % interval {low}–{high}) from "
+                      "{n} respondents, {first} to {last}.",
+        "nps_line": "NPS {nps} (95 % interval {low} to {high}).",
+        "csat_line": "CSAT {csat} % (95 % interval {low} to {high}).",
+        "stop": ".",
         "skipped": "{message}",
         "items_guessed": "No definition file: the items were guessed from the headers and "
                          "values (give --definition survey.toml to set them):",
@@ -82,6 +87,11 @@ SURVEY_LABELS: dict[str, dict[str, str]] = {
     "zh": {
         "section": "满意度：问卷、指数与净推荐值",
         "loaded": "{file}：读取 {read:,} 份答卷，载入 {loaded:,} 份，拒收 {rejected:,} 份",
+        "index_line": "满意度指数 {index}（满分 1000，95% 区间 {low}–{high}），{n} 位答卷人，"
+                      "{first} 至 {last}。",
+        "nps_line": "净推荐值 {nps}（95% 区间 {low} 至 {high}）。",
+        "csat_line": "CSAT {csat}%（95% 区间 {low} 至 {high}）。",
+        "stop": "。",
         "skipped": "{message}",
         "items_guessed": "没有定义文件：题目由表头和答案推断（用 --definition survey.toml 指定）：",
         "items_defined": "题目：",

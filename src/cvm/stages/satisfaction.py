@@ -46,6 +46,11 @@ class SatisfactionStage(Stage):
         wanted = ["customer_id"] + [c for c in self.uses if c in customers.column_names]
         frame = customers.select(wanted).to_pandas()
         overview = satisfaction_overview(with_customers(survey, customers=frame), weights)
+        overview["files"] = [
+            {"file": name, "rows_read": read, "rows_loaded": loaded, "rows_rejected": rejected}
+            for name, read, loaded, rejected in ctx.ws.query(
+                "SELECT name, rows_read, rows_loaded, rows_rejected FROM files "
+                "WHERE table_kind = 'survey' ORDER BY file_id")]
         rows = [{"breakdown": name, **row} for name, rows in overview["by"].items()
                 for row in rows]
         tables = {}
