@@ -205,3 +205,19 @@ def test_each_customers_own_figures_from_the_latest_answer(small):
     # Z answered only salesperson: the index is that group's score
     assert own.loc["Z", "satisfaction_index"] == pytest.approx(1000)
     assert len(own) == 4
+
+
+def test_survey_features_see_only_answers_up_to_the_cut_off(small):
+    from cvm.satisfaction.breakdown import survey_features
+
+    small.responses["customer_id"] = ["X", "X", "Y", "Z", "W"]
+    small.responses["response_date"] = pd.to_datetime(
+        ["2024-01-01", "2024-03-01", "2024-01-10", "2024-05-01", "2024-01-01"])
+    early = survey_features(small, "2024-02-01").set_index("customer_id")
+    # X's March answer is after the cut-off: the January one (1000 and 1000 → 1000) counts
+    assert early.loc["X", "satisfaction_index"] == pytest.approx(1000)
+    assert early.loc["X", "days_since_survey"] == 31
+    assert "Z" not in early.index and sorted(early.index) == ["W", "X", "Y"]
+    late = survey_features(small, "2024-12-31").set_index("customer_id")
+    assert late.loc["X", "satisfaction_index"] == pytest.approx(650)
+    assert survey_features(small, "2023-12-31").empty

@@ -21,7 +21,8 @@ from ..workspace import Workspace
 from .index import IndexWeights, choose_weights, weighted_columns
 from .survey import Survey
 
-__all__ = ["BREAKDOWNS", "with_customers", "customer_satisfaction", "SATISFACTION_COLUMNS"]
+__all__ = ["BREAKDOWNS", "with_customers", "customer_satisfaction", "survey_features",
+           "SATISFACTION_COLUMNS", "SURVEY_FEATURES"]
 
 #: breakdown name → the customer-table column it comes from (None: from the response itself)
 BREAKDOWNS = {"segment": "rfm_segment_label", "cell": "matrix_cell", "stage": "lifecycle_stage",
@@ -29,6 +30,9 @@ BREAKDOWNS = {"segment": "rfm_segment_label", "cell": "matrix_cell", "stage": "l
 
 SATISFACTION_COLUMNS = ("survey_date", "satisfaction_index", "overall_satisfaction",
                         "likelihood_to_recommend", "nps_group")
+#: the numeric survey columns a model may use as features (:func:`survey_features`)
+SURVEY_FEATURES = ("satisfaction_index", "overall_satisfaction", "likelihood_to_recommend",
+                   "days_since_survey")
 
 
 def with_customers(survey: Survey, ws: Workspace | None = None,
@@ -82,3 +86,20 @@ def customer_satisfaction(survey: Survey, weights: IndexWeights | None = None) -
     out = out.sort_values(["customer_id", "survey_date", "_order"]).drop_duplicates(
         "customer_id", keep="last").drop(columns="_order")
     return out.reset_index(drop=True)
+
+
+def survey_features(survey: Survey, as_of, weights: IndexWeights | None = None) -> pd.DataFrame:
+    """Optional model features at ``as_of``: each customer's figures from their latest response
+    dated on or before ``as_of`` (answers given later are not seen, so a model trained at an
+    earlier cut-off does not learn from the future), with ``days_since_survey``. Columns:
+    ``customer_id`` and :data:`SURVEY_FEATURES`; customers who had not answered by then have no
+    row (a model joins them as missing)."""
+    weights = weights or choose_weights(survey)
+    cut = pd.Timestamp(as_of)
+    kept = survey.responses["response_date"] <= cut
+    if not kept.any():
+        return pd.DataFrame(columns=["customer_id", *SURVEY_FEATURES])
+    sub = Survey(survey.responses[kept].reset_index(drop=True), survey.items)
+    own = customer_satisfaction(sub, weights)
+    own["days_since_survey"] = (cut - pd.to_datetime(own["survey_date"])).dt.days
+    return own[["customer_id", *SURVEY_FEATURES]].reset_index(drop=True)
