@@ -72,6 +72,18 @@ def _survey(workspace: str, by: str | None):
         return with_customers(survey, ws) if by else survey
 
 
+def _key(by: str, key, lang: str) -> str:
+    """A breakdown value in ``lang``: lifecycle stages and matrix cells worded, others as
+    they are."""
+    from ..vocabulary import cell_label, key_label
+
+    if by == "stage":
+        return key_label(str(key), lang)
+    if by == "cell":
+        return cell_label(str(key), lang)
+    return str(key)
+
+
 def _head(lang: str, by: str | None) -> str:
     from ..satisfaction.wording import survey_text
 
@@ -104,7 +116,7 @@ def index(workspace, by, weights, lang):
     for g in groups:
         table.add_column(f"{g} ({chosen.weights[g]:.0%})", justify="right")
     for _, row in result.iterrows():
-        cells = [str(row[by])] if by else []
+        cells = [_key(by, row[by], lang)] if by else []
         cells += [f"{int(row['respondents']):,}", _fmt(row["index"]),
                   f"{_fmt(row['index_low'])}–{_fmt(row['index_high'])}"]
         cells += [_fmt(row[g]) for g in groups]
@@ -137,7 +149,7 @@ def nps(workspace, by, lang):
         for key in ("respondents", "promoters", "passives", "detractors", "nps", "interval"):
             table.add_column(survey_text(lang, key), justify="right")
         for _, row in scores.iterrows():
-            table.add_row(*([str(row[by])] if by else []),
+            table.add_row(*([_key(by, row[by], lang)] if by else []),
                           f"{int(row['respondents']):,}", f"{int(row['promoters']):,}",
                           f"{int(row['passives']):,}", f"{int(row['detractors']):,}", _fmt(row["nps"], 1),
                           f"{_fmt(row['nps_low'], 1)} – {_fmt(row['nps_high'], 1)}")
@@ -153,7 +165,7 @@ def nps(workspace, by, lang):
         for key in ("respondents", "csat", "interval"):
             table.add_column(survey_text(lang, key), justify="right")
         for _, row in csat.iterrows():
-            table.add_row(*([str(row[by])] if by else []), f"{int(row['respondents']):,}",
+            table.add_row(*([_key(by, row[by], lang)] if by else []), f"{int(row['respondents']):,}",
                           _fmt(row["csat"], 1),
                           f"{_fmt(row['csat_low'], 1)} – {_fmt(row['csat_high'], 1)}")
         output.print(table)

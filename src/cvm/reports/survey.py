@@ -14,6 +14,7 @@ from cvm.reports.formatting import format_int, format_number
 from cvm.reports.labels import stage_text
 from cvm.reports.sections import Column, Content, ReportSection, RunResults, Table
 from cvm.satisfaction.wording import survey_text
+from cvm.vocabulary import cell_label
 
 __all__ = ["SECTIONS", "index_gauge_svg", "nps_trend_svg", "importance_svg"]
 
@@ -183,7 +184,8 @@ def _survey(results: RunResults) -> Content | None:
             caption=t("gap_title")))
     for name in ("cell", "stage", "segment", "store", "channel"):
         if by.get(name):
-            words = (lambda key: stage_text(key, results.labels)) if name == "stage" else None
+            words = ((lambda key: stage_text(key, results.labels)) if name == "stage" else
+                     (lambda key: cell_label(key, lang)) if name == "cell" else None)
             tables.append(_breakdown(by[name], name, lang, words))
     return Content(note=("" if lang == "zh" else " ").join(parts), charts=charts, tables=tables)
 
