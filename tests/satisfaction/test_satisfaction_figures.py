@@ -221,3 +221,19 @@ def test_survey_features_see_only_answers_up_to_the_cut_off(small):
     late = survey_features(small, "2024-12-31").set_index("customer_id")
     assert late.loc["X", "satisfaction_index"] == pytest.approx(650)
     assert survey_features(small, "2023-12-31").empty
+
+
+def test_nps_and_csat_of_no_answers_and_of_all_detractors():
+    none = net_promoter([NAN, NAN])
+    assert (none["respondents"], none["promoters"], none["detractors"]) == (0, 0, 0)
+    assert math.isnan(none["nps"]) and math.isnan(none["nps_low"]) and math.isnan(none["nps_high"])
+    one = net_promoter([10])
+    assert (one["nps"], one["nps_low"], one["nps_high"]) == (100.0, 100.0, 100.0)
+    worst = net_promoter([0, 3, 6])
+    assert (worst["nps"], worst["nps_low"], worst["nps_high"]) == (-100.0, -100.0, -100.0)
+    # two detractors, one promoter: −33.3, interval cut at −100 below
+    mixed = net_promoter([0, 0, 10])
+    assert mixed["nps_low"] == -100.0 and mixed["nps_high"] < 100
+    empty = top_two_box([], scale_max=5)
+    assert empty["respondents"] == 0 and math.isnan(empty["csat"])
+    assert top_two_box([3], scale_max=5)["csat"] == 0.0
