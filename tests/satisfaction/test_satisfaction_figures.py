@@ -237,3 +237,17 @@ def test_nps_and_csat_of_no_answers_and_of_all_detractors():
     empty = top_two_box([], scale_max=5)
     assert empty["respondents"] == 0 and math.isnan(empty["csat"])
     assert top_two_box([3], scale_max=5)["csat"] == 0.0
+
+
+def test_nps_and_csat_tables_overall_and_the_upper_cut():
+    s = _survey({"ltr": [10, 10, 10, 9, 8], "o": [5, 5, 4, 3, 1]},
+                [("ltr", "recommend", None, "0-10", None, None),
+                 ("o", "overall", None, "1-5", None, None)])
+    n = nps_table(s).iloc[0]
+    # 4 promoters, 1 passive: NPS 80, se √((0.8 − 0.64)/5) = 0.1789; 80 + 35.1 is cut to 100
+    assert (n["respondents"], n["nps"], n["nps_high"]) == (5, 80.0, 100.0)
+    assert n["nps_low"] == pytest.approx(80 - 1.959963984540054 * 100 * math.sqrt(0.032))
+    assert "store" not in nps_table(s).columns
+    c = csat_table(s).iloc[0]
+    assert (c["respondents"], c["top_two_box"], c["csat"]) == (5, 3, 60.0)
+    assert top_two_box([], scale_max=5)["top_two_box"] == 0
