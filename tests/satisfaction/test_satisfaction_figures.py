@@ -251,3 +251,62 @@ def test_nps_and_csat_tables_overall_and_the_upper_cut():
     c = csat_table(s).iloc[0]
     assert (c["respondents"], c["top_two_box"], c["csat"]) == (5, 3, 60.0)
     assert top_two_box([], scale_max=5)["top_two_box"] == 0
+
+
+def _two_groups(a, b, overall=None):
+    answers = {"a": a, "b": b}
+    items = [("a", "attribute", "A", "1-5", None, None), ("b", "attribute", "B", "1-5", None, None)]
+    if overall is not None:
+        answers["o"] = overall
+        items.append(("o", "overall", None, "1-5", None, None))
+    return _survey(answers, items)
+
+
+def test_derived_weights_fall_back_to_equal_and_say_why():
+    from cvm.satisfaction.index import equal_weights, given_weights
+
+    fallback = "equal group weights (too few complete answers with overall satisfaction to " \
+               "derive weights)"
+    # no overall item
+    assert derived_weights(_two_groups([1, 2, 3, 4], [2, 3, 4, 5])).rule == fallback
+    # 2 groups need 4 complete answers: 3 are too few, 4 are enough
+    few = _two_groups([1, 2, 5, NAN], [2, 5, 4, 3], [1, 3, 5, 4])
+    assert derived_weights(few).rule == fallback
+    enough = _two_groups([1, 2, 5, 3], [2, 5, 4, 3], [1, 3, 5, 3])
+    assert derived_weights(enough).rule.startswith("derived regression weights")
+    # collinear group scores: no unique regression
+    same = _two_groups([1, 2, 3, 4, 5], [1, 2, 3, 4, 5], [1, 2, 3, 4, 5])
+    assert derived_weights(same).rule == fallback
+    # overall falls as both groups rise: no positive coefficient
+    against = _two_groups([1, 2, 3, 4, 5, 1], [1, 3, 2, 5, 4, 2], [5, 4, 3, 2, 1, 5])
+    w = derived_weights(against)
+    assert w.rule == fallback and w.weights == {"A": 0.5, "B": 0.5}
+    # one group: weight 1 whatever the answers
+    one = _survey({"a": [1, 5]}, [("a", "attribute", "A", "1-5", None, None)])
+    assert derived_weights(one).weights == {"A": 1.0}
+    assert equal_weights(enough).weights == {"A": 0.5, "B": 0.5}
+    assert given_weights(enough) is None
+
+
+def test_choosing_weights():
+    from cvm.satisfaction.survey import SurveyError
+
+    s = _two_groups([1, 2, 5, 3], [2, 5, 4, 3], [1, 3, 5, 3])
+    assert choose_weights(s, "equal").weights == {"A": 0.5, "B": 0.5}
+    assert choose_weights(s, "auto").rule.startswith("derived")
+    with pytest.raises(SurveyError, match="no group weights"):
+        choose_weights(s, "given")
+    partial = _two_groups([1, 2], [3, 4])
+    partial.items.loc[0, "weight"] = 2.0  # A weighed, B not: not a given set
+    assert choose_weights(partial, "auto").rule.startswith("equal")
+    with pytest.raises(SurveyError, match="must not all be 0"):
+        IndexWeights.normalised({"A": 0.0, "B": 0.0}, "group", "given")
+
+
+def test_a_group_nobody_answered_counts_for_nothing():
+    from cvm.satisfaction.index import index_value
+
+    matrix = np.array([[800.0, NAN], [600.0, NAN]])
+    assert index_value(matrix, np.array([0.5, 0.5])) == pytest.approx(700.0)
+    assert math.isnan(index_value(np.array([[NAN, NAN]]), np.array([0.5, 0.5])))
+    assert math.isnan(index_value(np.array([[NAN, 500.0]]), np.array([0.5, 0.0])))
