@@ -287,3 +287,20 @@ def test_service_log_command_runs_as_written(demo, tmp_path):
     assert f"{lines + 2:,} rows read, {lines:,} loaded, 2 rejected" in done.stdout, done.stdout
     rejects = (tmp_path / "contact-rejects.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(rejects) == 3 and "传真" in rejects[2]
+
+
+def test_satisfaction_commands_run_as_written(demo, tmp_path):
+    """The survey commands run on the demo's survey, and print the load line and the index
+    the README quotes."""
+    data = demo[0] / "cvm-demo" / "data"
+    (tmp_path / "survey.csv").write_bytes((data / "demo_survey.csv").read_bytes())
+    (tmp_path / "survey.toml").write_bytes((data / "demo_survey.toml").read_bytes())
+    section = _section("## Satisfaction: surveys, index and NPS")
+    commands = _commands(_blocks(section)[0])
+    assert [c.split()[2] for c in commands] == ["load", "index", "nps", "importance", "gap"]
+    printed = [cvm(command, tmp_path).stdout for command in commands]
+    quoted = re.search(r"`(survey\.csv: [^`]+)`", section).group(1)
+    assert quoted in printed[0].splitlines()
+    index = re.search(r"the index is (\d+) \(95 % interval (\d+)–(\d+)\)", " ".join(section.split()))
+    assert re.search(rf"│\s+555 │\s+{index.group(1)} │\s+{index.group(2)}–{index.group(3)} │",
+                     printed[1]), printed[1]

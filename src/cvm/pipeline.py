@@ -176,9 +176,13 @@ def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, customers: pa.
          "table": kind}
         for name, read, loaded, rejected, kind in ws.query(
             "SELECT name, rows_read, rows_loaded, rows_rejected, table_kind FROM files "
-            "ORDER BY file_id")
+            "WHERE table_kind IN ('transactions', 'customers', 'interactions') ORDER BY file_id")
     ]
-    reasons = dict(ws.query("SELECT code, count(*) FROM rejects GROUP BY code ORDER BY 2 DESC"))
+    # the run's sources' rows (a survey's files and rejects are the satisfaction stage's)
+    reasons = dict(ws.query(
+        "SELECT code, count(*) FROM rejects WHERE file_id IN (SELECT file_id FROM files WHERE "
+        "table_kind IN ('transactions', 'customers', 'interactions')) GROUP BY code "
+        "ORDER BY 2 DESC"))
     tx_files = [f for f in files if f["table"] == "transactions"]
     prospects = ws.query(
         "SELECT count(DISTINCT x.customer_id) FROM source_customers s JOIN xref x "

@@ -123,12 +123,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from .cross_sell_routes import router as cross_sell
     from .load_routes import router as load_report
     from .routes import router as api
+    from .survey_routes import router as survey
 
     app.include_router(api)
     app.include_router(load_report)
     app.include_router(cross_sell)
+    app.include_router(survey)
     app.include_router(pages)
-    included = [*api.routes, *pages.routes]
+    included = [*api.routes, *survey.routes, *pages.routes]
 
     def openapi() -> dict:
         if app.openapi_schema is None:

@@ -56,6 +56,12 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     # a service log's (cvm.interactions)
     "complaint_count": ("Complaints", "投诉次数"),
     "days_since_complaint": ("Days since complaint", "距上次投诉天数"),
+    # a customer's latest survey answer (cvm.satisfaction.breakdown)
+    "survey_date": ("Survey date", "答卷日期"),
+    "satisfaction_index": ("Satisfaction index", "满意度指数"),
+    "overall_satisfaction": ("Overall satisfaction", "总体满意度"),
+    "likelihood_to_recommend": ("Likelihood to recommend", "推荐意愿"),
+    "nps_group": ("NPS group", "净推荐分组"),
 }
 
 

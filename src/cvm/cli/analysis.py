@@ -260,22 +260,37 @@ def demo(out, lang, n_customers, engine, as_json):
     from ..config import AnalysisConfig
     from ..demo import DEMO_AS_OF, service_log_path, write_demo_data
     from ..demo_orders import demo_stages
-    from ..pipeline import run as run_pipeline
+    from ..ingest.load import load_customers, load_transactions
+    from ..interactions import load_interactions
+    from ..pipeline import analyse
+    from ..satisfaction.demo import write_demo_survey
+    from ..satisfaction.survey import load_survey
+    from ..workspace import Workspace
 
     out = Path(out)
     data = out / "data"
     tx, cust = write_demo_data(data, customers=n_customers)
-    # products of each receipt and a past campaign: files of their own, drawn after the rest
+    # products of each receipt, a past campaign and a survey: files of their own, drawn after
+    # the rest
     stages = demo_stages(data, tx)
+    survey, definition = write_demo_survey(data, tx)
+    log = service_log_path(data)
     ws_path = out / "demo.duckdb"
     if ws_path.exists():
         ws_path.unlink()
     note(f"Demo data written to {data}")
-    with _Steps(total=3 + len(stages) + 2) as steps:
-        result = run_pipeline([tx], customers=[cust], workspace=ws_path, out=out / "results",
-                              config=AnalysisConfig(as_of=DEMO_AS_OF, lang=lang), engine=engine,
-                              progress=steps, stages=stages,
-                              interactions=[service_log_path(data)])
+    config = AnalysisConfig(as_of=DEMO_AS_OF, lang=lang)
+    with _Steps(total=4 + len(stages) + 2) as steps, Workspace(ws_path) as ws:
+        steps(f"loading customers {cust}")
+        loads = [load_customers(ws, cust)]
+        steps(f"loading {tx}")
+        loads.append(load_transactions(ws, tx, as_of=config.as_of))
+        steps(f"loading contacts {log}")
+        loads.append(load_interactions(ws, log, as_of=config.as_of))
+        steps(f"loading survey {survey}")
+        load_survey(ws, survey, definition=definition)  # after them: their file ids stay 1-3
+        result = analyse(ws, config, engine=engine, progress=steps, out=out / "results",
+                         loads=loads, stages=stages)
     _print_summary(result, out / "results", ws_path, lang, as_json)
     note(f"Open [bold]{out / 'results' / 'report.html'}[/] in a browser.")
 

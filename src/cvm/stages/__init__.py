@@ -17,11 +17,13 @@ from .contract import AnalysisError, Stage, StageContext, StageResult
 from .features import FeatureStage
 from .lifecycle import LifecycleStage
 from .matrix import MatrixStage
+from .satisfaction import SatisfactionStage
 from .value import ValueStage
 
 __all__ = ["DEFAULT_STAGES", "Stage", "StageContext", "StageResult", "AnalysisError",
            "FeatureStage", "CLVStage", "ChurnStage", "LifecycleStage", "ValueStage", "MatrixStage",
            "ComplaintStage",
+           "SatisfactionStage",
            "register", "run_stages"]
 
 #: The stages of a run, in order. ``features`` makes the per-customer rows; customer value
@@ -29,10 +31,12 @@ __all__ = ["DEFAULT_STAGES", "Stage", "StageContext", "StageResult", "AnalysisEr
 #: ``potential_value``; ``churn`` adds churn risk and win-back for the buyers (before
 #: ``lifecycle`` appends the prospects, who keep nulls there, and before ``value`` and
 #: ``matrix``, which read them); ``matrix`` needs the lifecycle stage and the value quadrant;
+#: ``satisfaction`` (only when a survey is loaded) breaks the survey down by matrix cell, and
 #: ``complaints`` (only with a service log loaded) counts complaints per customer, per cell and
-#: per stage, so it comes last.
+#: per stage, so they come last.
 DEFAULT_STAGES: tuple[Stage, ...] = (FeatureStage(), CLVStage(), ChurnStage(), LifecycleStage(),
-                                     ValueStage(), MatrixStage(), ComplaintStage())
+                                     ValueStage(), MatrixStage(), SatisfactionStage(),
+                                     ComplaintStage())
 
 _REGISTERED: list[Stage] = []
 

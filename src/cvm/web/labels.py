@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..api.columns import COLUMN_LABELS
 from ..interactions.vocabulary import CHANNEL_LABELS, KIND_LABELS
+from ..satisfaction.wording import SURVEY_LABELS
 from ..vocabulary import ACTION_LABELS, KEY_LABELS, LINK_METHODS, REJECT_LABELS
 
 __all__ = ["labels", "LANGS"]
@@ -20,6 +21,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "nav_matrix": ("Value × lifecycle", "价值 × 生命周期"),
     "nav_lifecycle": ("Lifecycle", "生命周期"),
     "nav_clv": ("Lifetime value", "终身价值"),
+    "nav_satisfaction": ("Satisfaction", "满意度"),
     "nav_customers": ("Customers", "客户"),
     "nav_runs": ("Upload & run", "上传与运行"),
     "nav_api": ("API", "API"),
@@ -289,4 +291,5 @@ def labels(lang: str) -> dict[str, str]:
     out.update({f"method_{k}": v[i] for k, v in LINK_METHODS.items()})
     out.update({f"event_{k}": v[i] for k, v in {**KIND_LABELS, **CHANNEL_LABELS,
                                                   "purchase": ("purchase", "购买")}.items()})
+    out.update({f"sv_{k}": v for k, v in SURVEY_LABELS[LANGS[i]].items()})
     return out

@@ -1,0 +1,63 @@
+"""The ``satisfaction`` stage: each answering customer's survey figures, and the survey's
+index, NPS and CSAT by segment, matrix cell and lifecycle stage.
+
+Runs only when the workspace holds survey responses (``cvm survey load``); without them it
+returns the customer table as it got it and stores nothing, so a run without a survey is the
+same as before. With them it adds ``survey_date``, ``satisfaction_index``,
+``overall_satisfaction``, ``likelihood_to_recommend`` and ``nps_group`` (null for customers who
+did not answer; :func:`cvm.satisfaction.breakdown.customer_satisfaction`), stores the table
+``satisfaction`` (one row per breakdown value) and puts
+:func:`cvm.satisfaction.overview.satisfaction_overview` in the run summary.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+
+from ..satisfaction.breakdown import (BREAKDOWNS, SATISFACTION_COLUMNS, customer_satisfaction,
+                                      with_customers)
+from ..satisfaction.index import choose_weights
+from ..satisfaction.overview import satisfaction_overview
+from ..satisfaction.survey import has_survey, read_survey
+from .contract import Stage, StageResult, align_rows, with_columns
+
+__all__ = ["SatisfactionStage"]
+
+
+class SatisfactionStage(Stage):
+    name = "satisfaction"
+    uses = tuple(c for c in BREAKDOWNS.values() if c)
+
+    def adds(self, config) -> tuple[str, ...]:
+        return SATISFACTION_COLUMNS
+
+    def run(self, ctx, customers: pa.Table) -> StageResult:
+        if not has_survey(ctx.ws):
+            return StageResult(customers)
+        survey = read_survey(ctx.ws)
+        weights = choose_weights(survey)
+        own = customer_satisfaction(survey, weights)
+        table = pa.Table.from_pandas(own, preserve_index=False)
+        table = table.set_column(table.column_names.index("survey_date"), "survey_date",
+                                 table.column("survey_date").cast(pa.date32()))
+        joined = align_rows(table, customers.column("customer_id"))
+        out = with_columns(customers, {c: joined.column(c) for c in SATISFACTION_COLUMNS})
+        wanted = ["customer_id"] + [c for c in self.uses if c in customers.column_names]
+        frame = customers.select(wanted).to_pandas()
+        overview = satisfaction_overview(with_customers(survey, customers=frame), weights)
+        overview["files"] = [
+            {"file": name, "rows_read": read, "rows_loaded": loaded, "rows_rejected": rejected}
+            for name, read, loaded, rejected in ctx.ws.query(
+                "SELECT name, rows_read, rows_loaded, rows_rejected FROM files "
+                "WHERE table_kind = 'survey' ORDER BY file_id")]
+        rows = [{"breakdown": name, **row} for name, rows in overview["by"].items()
+                for row in rows]
+        tables = {}
+        if rows:
+            keep = ("breakdown", "key", "respondents", "index", "index_low", "index_high", "nps",
+                    "nps_low", "nps_high", "csat", "csat_low", "csat_high")
+            tables["satisfaction"] = pa.Table.from_pandas(
+                pd.DataFrame([{k: (str(r.get(k)) if k == "key" else r.get(k)) for k in keep}
+                              for r in rows]), preserve_index=False)
+        return StageResult(out, tables, overview)
