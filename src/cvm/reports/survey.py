@@ -191,4 +191,4 @@ def _survey(results: RunResults) -> Content | None:
 
 
 SECTIONS = (ReportSection("satisfaction", {lang: survey_text(lang, "section")
-                                           for lang in ("en", "zh")}, 140, _survey),)
+                                           for lang in ("en", "zh")}, 150, _survey),)

@@ -116,10 +116,9 @@ def _page(template: str, page: str):
 
 
 for _path, _name in (("/", "overview"), ("/matrix", "matrix"), ("/lifecycle", "lifecycle"),
-                     ("/clv", "clv"), ("/cross-sell", "cross_sell"), ("/customers", "customers"),
+                     ("/clv", "clv"), ("/cross-sell", "cross_sell"),
+                     ("/satisfaction", "satisfaction"), ("/customers", "customers"),
                      ("/runs", "runs")):
-                     ("/clv", "clv"), ("/satisfaction", "satisfaction"),
-                     ("/customers", "customers"), ("/runs", "runs")):
     router.add_api_route(_path, _page(f"{_name}.html.j2", _name), methods=["GET"],
                          response_class=HTMLResponse)
 
