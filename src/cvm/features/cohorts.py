@@ -1,7 +1,7 @@
 """Acquisition cohorts: customers grouped by the period of their first purchase, followed period
 by period since, as one engine-neutral Ibis expression.
 
-A customer's **cohort** is the calendar period (month, week or quarter) of their first purchase;
+A customer's **cohort** is the calendar period (month, week, quarter or year) of their first purchase;
 **period** ``k`` of a cohort is the k-th period after it (``k = 0`` is the acquisition period).
 For each cohort and period the table gives
 
@@ -20,7 +20,7 @@ For each cohort and period the table gives
 - ``complete``: whether the period had ended by the as-of date (a period that contains the as-of
   date is shown but is not complete).
 
-Periods are calendar periods: months and quarters start on their first day, weeks on Monday (the
+Periods are calendar periods: months, quarters and years start on their first day, weeks on Monday (the
 same on DuckDB and Spark). Every period from 0 to the as-of date's period has a row, also one in
 which nobody of the cohort bought.
 """
@@ -36,7 +36,7 @@ import ibis.expr.types as ir
 __all__ = ["PERIODS", "cohort_table", "period_start", "periods_between"]
 
 #: The period lengths a cohort table can use, and Ibis's truncation unit for each.
-PERIODS = {"month": "M", "week": "W", "quarter": "Q"}
+PERIODS = {"month": "M", "week": "W", "quarter": "Q", "year": "Y"}
 
 
 def _check_period(period: str) -> str:
@@ -50,17 +50,11 @@ def period_start(day: dt.date, period: str) -> dt.date:
     _check_period(period)
     if period == "month":
         return day.replace(day=1)
+    if period == "year":
+        return dt.date(day.year, 1, 1)
     if period == "quarter":
         return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
     return day - dt.timedelta(days=day.weekday())
-
-
-def _next_start(start: dt.date, period: str) -> dt.date:
-    if period == "week":
-        return start + dt.timedelta(days=7)
-    months = 1 if period == "month" else 3
-    month = start.month - 1 + months
-    return dt.date(start.year + month // 12, month % 12 + 1, 1)
 
 
 def periods_between(later, earlier, period: str):
@@ -70,6 +64,9 @@ def periods_between(later, earlier, period: str):
         if isinstance(later, dt.date):
             return (later - earlier).days // 7
         return (later.delta(earlier, unit="day") / 7).round().cast("int64")
+    if period == "year":
+        return later.year - earlier.year if isinstance(later, dt.date) else \
+            (later.year() - earlier.year()).cast("int64")
     if period == "month":
         return (later.year() - earlier.year()) * 12 + later.month() - earlier.month() \
             if not isinstance(later, dt.date) else \
@@ -167,5 +164,5 @@ def _period_start_expr(cohort, k, period: str):
     """The first day of period ``k`` of a cohort starting ``cohort`` (an Ibis date)."""
     if period == "week":
         return (cohort + (k * 7).as_interval("D")).cast("date")
-    months = k if period == "month" else k * 3
+    months = k * {"month": 1, "quarter": 3, "year": 12}[period]
     return (cohort + months.as_interval("M")).cast("date")
