@@ -258,15 +258,20 @@ def demo(out, lang, n_customers, engine, as_json):
     into OUT, so you can see every output before using your own data.
     """
     from ..config import AnalysisConfig
-    from ..demo import DEMO_AS_OF, write_demo_data
+    from ..demo import DEMO_AS_OF, write_demo_data, write_demo_members
+    from ..ingest.members import load_member_payments
+    from ..workspace import Workspace
     from ..pipeline import run as run_pipeline
 
     out = Path(out)
     data = out / "data"
     tx, cust = write_demo_data(data, customers=n_customers)
+    members = write_demo_members(data)
     ws_path = out / "demo.duckdb"
     if ws_path.exists():
         ws_path.unlink()
+    with Workspace(ws_path) as ws:
+        load_member_payments(ws, members)
     note(f"Demo data written to {data}")
     with _Steps(total=2 + _analysis_steps()) as steps:
         result = run_pipeline([tx], customers=[cust], workspace=ws_path, out=out / "results",

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 import ibis
 import ibis.expr.types as ir
 
-__all__ = ["PERIODS", "cohort_table", "period_start", "periods_between"]
+__all__ = ["PERIODS", "cohort_table", "period_start", "periods_between", "triangle"]
 
 #: The period lengths a cohort table can use, and Ibis's truncation unit for each.
 PERIODS = {"month": "M", "week": "W", "quarter": "Q", "year": "Y"}
@@ -166,3 +166,19 @@ def _period_start_expr(cohort, k, period: str):
         return (cohort + (k * 7).as_interval("D")).cast("date")
     months = k * {"month": 1, "quarter": 3, "year": 12}[period]
     return (cohort + months.as_interval("M")).cast("date")
+
+
+def triangle(cohorts, metric: str) -> dict:
+    """A cohort table's ``metric`` as a triangle: the cohorts (ISO dates) in order, their sizes,
+    and for each cohort the metric's values for periods 0, 1, … (rows of different lengths).
+
+    ``cohorts`` is an Arrow table of one group (no ``by`` columns, or one group's rows)."""
+    rows = sorted(cohorts.select(["cohort", "period", "customers", metric]).to_pylist(),
+                  key=lambda r: (r["cohort"], r["period"]))
+    order: dict = {}
+    for r in rows:
+        entry = order.setdefault(r["cohort"], {"customers": r["customers"], "values": []})
+        entry["values"].append(r[metric])
+    return {"cohorts": [c.isoformat() for c in order],
+            "customers": [e["customers"] for e in order.values()],
+            "values": [e["values"] for e in order.values()]}

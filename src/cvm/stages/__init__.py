@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .churn import ChurnStage
 from .clv import CLVStage
+from .cohorts import CohortStage
 from .contract import AnalysisError, Stage, StageContext, StageResult
 from .features import FeatureStage
 from .lifecycle import LifecycleStage
@@ -20,15 +21,17 @@ from .value import ValueStage
 
 __all__ = ["DEFAULT_STAGES", "Stage", "StageContext", "StageResult", "AnalysisError",
            "FeatureStage", "CLVStage", "ChurnStage", "LifecycleStage", "ValueStage", "MatrixStage",
+           "CohortStage",
            "register", "run_stages"]
 
 #: The stages of a run, in order. ``features`` makes the per-customer rows; customer value
 #: (``clv``) comes next, as ``lifecycle`` reads its ``probability_alive`` and ``value`` its
 #: ``potential_value``; ``churn`` adds churn risk and win-back for the buyers (before
 #: ``lifecycle`` appends the prospects, who keep nulls there, and before ``value`` and
-#: ``matrix``, which read them); ``matrix`` needs the lifecycle stage and the value quadrant.
+#: ``matrix``, which read them); ``matrix`` needs the lifecycle stage and the value quadrant;
+#: ``cohorts`` adds no columns and splits its cohorts by the RFM segment.
 DEFAULT_STAGES: tuple[Stage, ...] = (FeatureStage(), CLVStage(), ChurnStage(), LifecycleStage(),
-                                     ValueStage(), MatrixStage())
+                                     ValueStage(), MatrixStage(), CohortStage())
 
 _REGISTERED: list[Stage] = []
 
