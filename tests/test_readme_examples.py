@@ -243,3 +243,16 @@ def test_unified_customer_view_commands_run_as_written(shop, tmp_path):
         cvm(command, tmp_path)
     done = cvm(commands[3], tmp_path)
     assert "Golden record" in done.stdout and "C0001" in done.stdout, done.stdout
+
+
+def test_cohort_commands_run_as_written(demo):
+    """The cohort commands run in the folder `cvm demo` wrote, and print the triangle, the
+    CSV and the members' curves they say."""
+    folder, _ = demo
+    commands = _commands(_blocks(_section("## Cohorts and retention curves"))[0])
+    assert [c.split()[1] for c in commands] == ["cohorts"] * 3
+    shown = [cvm(c, folder).stdout for c in commands]
+    assert "Share of each cohort that bought" in shown[0] and "2023-07-01" in shown[0]
+    triangle = list(csv.reader((folder / "cohorts.csv").open(encoding="utf-8-sig")))
+    assert triangle[0][:3] == ["cohort", "customers", "period_0"] and len(triangle) == 1 + 18
+    assert "Retention curves" in shown[2] and "标准会员" in shown[2]

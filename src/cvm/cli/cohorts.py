@@ -96,11 +96,14 @@ def cohorts(workspace, period, metric, members, as_of, lang, out):
         curves = None
         if members:
             from ..stages.cohorts import member_curves
+            from ..stages.cohorts import member_attributes
 
             plans = "plan" in source.columns
             rows = table
             if plans:
-                groups = source.select("customer_id", "plan").distinct()
+                groups = engine.table(member_attributes(ws.arrow(
+                    f"SELECT customer_id, purchase_date, plan FROM {MEMBER_TABLE}"), ["plan"]),
+                    "cvm_member_plans")
                 rows = engine.to_arrow(cohort_table(source, as_of=as_of, period=period,
                                                     groups=groups, by=["plan"]))
             curves = member_curves(rows, ["plan"] if plans else [])

@@ -28,7 +28,8 @@ from ..ingest.members import member_payments
 from ..models.retention import RetentionCurves
 from .contract import Stage, StageResult
 
-__all__ = ["CohortStage", "DIMENSIONS", "TRIANGLE_METRICS", "cohort_rows", "member_curves"]
+__all__ = ["CohortStage", "DIMENSIONS", "TRIANGLE_METRICS", "cohort_rows", "member_attributes",
+           "member_curves"]
 
 #: the customer columns purchase cohorts are split by, when the customer rows have them
 DIMENSIONS = ("rfm_segment", "channel", "store")
@@ -66,6 +67,17 @@ def _label(table: pa.Table, source: str, dimension: str, group) -> pa.Table:
     head = {"source": pa.array([source] * n, pa.string()),
             "dimension": pa.array([dimension] * n, pa.string()), "group": group}
     return pa.table({**head, **{c: table.column(c) for c in table.column_names}})
+
+
+def member_attributes(payments: pa.Table, dims) -> pa.Table:
+    """One row per member: the ``dims`` (plan, store) of the member's first payment."""
+    first = payments.select(["customer_id", "purchase_date", *dims]).sort_by(
+        [("customer_id", "ascending"), ("purchase_date", "ascending")])
+    ids = first.column("customer_id")
+    keep = pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1)) if len(ids) else ids
+    mask = pa.concat_arrays([pa.array([True] * min(len(ids), 1)),
+                             *(c for c in keep.chunks)]) if len(ids) else pa.array([], pa.bool_())
+    return first.filter(mask).select(["customer_id", *dims])
 
 
 def member_curves(rows: pa.Table, by=("plan",)) -> RetentionCurves:
@@ -122,11 +134,7 @@ class CohortStage(Stage):
         if payments is not None and payments.num_rows:
             dims = [d for d in MEMBER_DIMENSIONS if d in payments.column_names]
             members = ctx.engine.table(payments, "cvm_member_payments")
-            attributes = None
-            if dims:
-                attributes = pa.Table.from_pandas(
-                    payments.select(["customer_id", *dims]).to_pandas()
-                    .drop_duplicates("customer_id"), preserve_index=False)
+            attributes = member_attributes(payments, dims) if dims else None
             member_rows = cohort_rows(ctx.engine, members, ctx.as_of, period=self.period,
                                       attributes=attributes, dimensions=dims, source="members",
                                       name="cvm_member_groups")
