@@ -61,7 +61,7 @@ def test_json_summary_is_the_only_thing_on_stdout(sales, tmp_path):
     assert doc["report"] == str(out.resolve() / "report.html")
     # progress, the warning about the rejected rows and the hint: all on stderr
     lines = proc.stderr.splitlines(keepends=True)
-    assert lines[0] == f"[1/9] loading {sales}\n" and "[9/9] writing results\n" in lines
+    assert lines[0] == f"[1/10] loading {sales}\n" and "[10/10] writing results\n" in lines
     assert _warning(out) in lines
 
 

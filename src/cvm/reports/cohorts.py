@@ -192,4 +192,4 @@ def _render_section(results: RunResults) -> Content | None:
 
 
 SECTIONS = (ReportSection("cohorts", {lang: COHORT_WORDS[lang]["title"] for lang in COHORT_WORDS},
-                          125, _render_section),)
+                          135, _render_section),)
