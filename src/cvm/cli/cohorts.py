@@ -3,6 +3,7 @@ of subscription members (``--members``)."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -95,8 +96,7 @@ def cohorts(workspace, period, metric, members, as_of, lang, out):
         table = engine.to_arrow(cohort_table(source, as_of=as_of, period=period))
         curves = None
         if members:
-            from ..stages.cohorts import member_curves
-            from ..stages.cohorts import member_attributes
+            from ..stages.cohorts import member_attributes, member_curves
 
             plans = "plan" in source.columns
             rows = table
@@ -150,9 +150,9 @@ def _print_curves(curves, words: dict) -> None:
                                & ((curves.curves_[by[0]] == fit[by[0]]) if by else True)]
         end = curve[curve["period"] == curves.horizon]["expected_share"]
         t.add_row(group, f"{int(fit['customers']):,}",
-                  "—" if fit["alpha"] != fit["alpha"] else f"{fit['alpha']:.3f}, {fit['beta']:.3f}",
-                  "—" if fit["holdout_mae"] != fit["holdout_mae"] else f"{fit['holdout_mae']:.1%}",
-                  "—" if end.empty or end.iloc[0] != end.iloc[0] else f"{end.iloc[0]:.0%}")
+                  "—" if math.isnan(fit["alpha"]) else f"{fit['alpha']:.3f}, {fit['beta']:.3f}",
+                  "—" if math.isnan(fit["holdout_mae"]) else f"{fit['holdout_mae']:.1%}",
+                  "—" if end.empty or math.isnan(end.iloc[0]) else f"{end.iloc[0]:.0%}")
     output.print(t)
 
 

@@ -81,7 +81,7 @@ class RetentionCurves:
         self.horizon = horizon
         self.min_customers = min_customers
 
-    def fit(self, cohorts) -> "RetentionCurves":
+    def fit(self, cohorts) -> RetentionCurves:
         frame = cohorts if isinstance(cohorts, pd.DataFrame) else cohorts.to_pandas()
         by = list(self.by)
         curves = _curves(frame, by)

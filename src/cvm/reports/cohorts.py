@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .charts import BLUE, GREEN, MUTED, ORANGE, TEXT, _HEAT, _figure, _render, _style
+from .charts import _HEAT, BLUE, GREEN, MUTED, ORANGE, TEXT, _figure, _render, _style
 from .formatting import format_int, format_money, format_number, format_percent
 from .sections import Column, Content, ReportSection, RunResults, Table
 

@@ -18,6 +18,7 @@ The stage adds no customer columns.
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pandas as pd
 import pyarrow as pa
@@ -96,7 +97,7 @@ def _summary_triangles(rows: pa.Table) -> dict:
 
 
 def _plain(value):
-    return None if value is None or (isinstance(value, float) and value != value) else value
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
 def _curve_summary(curves: RetentionCurves, by: list[str]) -> list[dict]:
