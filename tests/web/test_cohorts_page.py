@@ -14,6 +14,11 @@ def test_cohort_page(page, web_server):
     with web_server.client("viewer") as api:
         buyers = api.get("/cohorts").json()["groups"][0]
         members = api.get("/cohorts", params={"source": "members"}).json()
+    # each cohort of at least 30 members has its own fit beside the plan's pooled curve
+    plans = {c["group"] for c in members["curves"]}
+    own = members["cohort_fits"]
+    assert len(own) >= 10 and {f["group"] for f in own} <= plans
+    assert all((f["alpha"] or 0) > 0 or f["error"] for f in own)
     sign_in(page, web_server, "viewer")
     page.click("[data-nav=cohorts]")
     page.wait_for_selector("#cohort-heatmap canvas")

@@ -70,4 +70,13 @@ def cohorts(results: StoredResults, run_id: int, source: str = "purchases",
               "groups": list(groups.values())}
     if source == "members":
         answer["curves"] = summary.get("members", {}).get("curves", [])
+        if "retention_fits" in tables:
+            # each cohort's own fit (the curves above pool a plan's cohorts)
+            fits = run_table(run_id, "retention_fits")
+            plan = '"plan"' if "plan" in results.columns(run_id, "retention_fits") else "NULL"
+            answer["cohort_fits"] = [
+                {k: _plain(v) for k, v in r.items()} for r in results.rows(
+                    f"SELECT {plan} AS \"group\", strftime(cohort, '%Y-%m-%d') AS cohort, "
+                    "customers, alpha, beta, periods_fitted, holdout_periods, holdout_mae, error "
+                    f"FROM {fits} WHERE cohort IS NOT NULL ORDER BY 1, 2")]
     return answer

@@ -90,10 +90,11 @@ class RetentionCurves:
         for c in curves:
             groups.setdefault(c.keys, []).append(c)
         for keys, members in groups.items():
-            wanted = [c for c in members if c.size >= self.min_customers]
-            for c in wanted:
-                self._fit_one(keys, c.cohort, [c], by, fits, rows)
-            self._fit_one(keys, ALL_COHORTS, members, by, fits, rows)
+            # the pooled curve first: each cohort's fit starts from its parameters
+            start = self._fit_one(keys, ALL_COHORTS, members, by, fits, rows)
+            for c in members:
+                if c.size >= self.min_customers:
+                    self._fit_one(keys, c.cohort, [c], by, fits, rows, start)
         self.fits_ = pd.DataFrame(fits, columns=[*by, "cohort", "customers", "alpha", "beta",
                                                  "periods_fitted", "holdout_periods",
                                                  "holdout_mae", "error"])
@@ -101,7 +102,9 @@ class RetentionCurves:
                                                    "expected_share", "in_calibration"])
         return self
 
-    def _fit_one(self, keys, cohort, members: list[_Curve], by, fits, rows) -> None:
+    def _fit_one(self, keys, cohort, members: list[_Curve], by, fits, rows,
+                 start: dict | None = None) -> dict | None:
+        """Fit one curve, add its fit row and curve rows; its parameters (None: not fitted)."""
         cut = self.calibration_periods
         parts = []
         for i, c in enumerate(members):
@@ -115,7 +118,8 @@ class RetentionCurves:
         model = None
         if parts:
             try:
-                model = ShiftedBetaGeometric().fit(pd.concat(parts, ignore_index=True))
+                model = ShiftedBetaGeometric(initial_params=start).fit(
+                    pd.concat(parts, ignore_index=True))
                 alpha, beta = model.params_["alpha"], model.params_["beta"]
             except ValueError as exc:
                 error = str(exc)
@@ -140,3 +144,4 @@ class RetentionCurves:
         for k in periods:
             rows.append([*keys, cohort, int(k), actual.get(int(k), np.nan), float(expected[k]),
                          cut is None or k <= cut])
+        return dict(model.params_) if model is not None else None
