@@ -46,8 +46,8 @@ def test_cohort_page(page, web_server):
     # split by RFM segment: one group at a time
     page.select_option("#cohort-metric", "active_share")
     page.select_option("#cohort-by", "rfm_segment")
-    page.wait_for_selector("#cohort-group:not([disabled])")
-    assert page.locator("#cohort-group option").count() > 3
+    page.wait_for_selector("#cohort-group option:nth-child(4)", state="attached")
+    assert not page.is_disabled("#cohort-group")
 
     # the members: their cohorts and the sBG curves per plan, fitted against the actual curve
     page.select_option("#cohort-source", "members")

@@ -23,11 +23,15 @@
     return fmt.money(v);
   }
 
+  let latest = 0;  // answers to earlier choices that arrive late are not drawn
+
   async function draw() {
+    const asked = ++latest;
     let data;
     try {
       data = await api("/cohorts?" + new URLSearchParams({ source: state.source, by: state.by }));
     } catch (e) { showNoRun(e); return; }
+    if (asked !== latest) return;
     if (!data.available) {
       if (data.reason_code === "no_members" && state.source === "members") { state.source = "purchases"; return draw(); }
       $("cohorts-missing").hidden = false; return;
