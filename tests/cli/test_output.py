@@ -81,7 +81,7 @@ def test_summary_on_stdout_progress_on_stderr(sales, tmp_path):
                            "rejects.csv, summary.json, report.html")
     assert "Value × lifecycle matrix" in proc.stdout
     assert "loading" not in proc.stdout and "warning" not in proc.stdout
-    assert "[3/9] summarising segments\n" in proc.stderr and _warning(out) in proc.stderr
+    assert "[3/10] summarising segments\n" in proc.stderr and _warning(out) in proc.stderr
     assert "As of" not in proc.stderr and "RFM segments" not in proc.stderr
 
 
