@@ -17,6 +17,7 @@ years 8-12).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,9 @@ import pandas as pd
 from .sbg import ShiftedBetaGeometric
 
 __all__ = ["RetentionCurves", "ALL_COHORTS"]
+
+#: the models' log: a single cohort's fit does not warn there (its fit row says what went wrong)
+_MODEL_LOG = logging.getLogger("cvm.models._base")
 
 #: the ``cohort`` value of a group's pooled curve (all its cohorts together)
 ALL_COHORTS = None
@@ -92,9 +96,14 @@ class RetentionCurves:
         for keys, members in groups.items():
             # the pooled curve first: each cohort's fit starts from its parameters
             start = self._fit_one(keys, ALL_COHORTS, members, by, fits, rows)
-            for c in members:
-                if c.size >= self.min_customers:
-                    self._fit_one(keys, c.cohort, [c], by, fits, rows, start)
+            level = _MODEL_LOG.level
+            _MODEL_LOG.setLevel(logging.ERROR)
+            try:
+                for c in members:
+                    if c.size >= self.min_customers:
+                        self._fit_one(keys, c.cohort, [c], by, fits, rows, start)
+            finally:
+                _MODEL_LOG.setLevel(level)
         self.fits_ = pd.DataFrame(fits, columns=[*by, "cohort", "customers", "alpha", "beta",
                                                  "periods_fitted", "holdout_periods",
                                                  "holdout_mae", "error"])
