@@ -304,3 +304,16 @@ def test_satisfaction_commands_run_as_written(demo, tmp_path):
     index = re.search(r"the index is (\d+) \(95 % interval (\d+)–(\d+)\)", " ".join(section.split()))
     assert re.search(rf"│\s+555 │\s+{index.group(1)} │\s+{index.group(2)}–{index.group(3)} │",
                      printed[1]), printed[1]
+
+
+def test_cohort_commands_run_as_written(demo):
+    """The cohort commands run in the folder `cvm demo` wrote, and print the triangle, the
+    CSV and the members' curves they say."""
+    folder, _ = demo
+    commands = _commands(_blocks(_section("## Cohorts and retention curves"))[0])
+    assert [c.split()[1] for c in commands] == ["cohorts"] * 3
+    shown = [cvm(c, folder).stdout for c in commands]
+    assert "Share of each cohort that bought" in shown[0] and "2023-07-01" in shown[0]
+    triangle = list(csv.reader((folder / "cohorts.csv").open(encoding="utf-8-sig")))
+    assert triangle[0][:3] == ["cohort", "customers", "period_0"] and len(triangle) == 1 + 18
+    assert "Retention curves" in shown[2] and "标准会员" in shown[2]

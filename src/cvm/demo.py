@@ -12,6 +12,11 @@ rejects too.
 Beside them, a service log (``demo_service_log.csv``: calls, visits, enquiries and complaints)
 drawn from a random stream of its own, so that the customers and purchases are the same with or
 without it.
+
+Beside the shop, the chain runs a monthly tea club (:func:`write_demo_members`): members pay a
+fee every month until they cancel, a contractual business whose cohorts and retention curves the
+cohort section shows. Its payments are a file of their own, drawn from a random stream of their
+own, so the shop's customers and purchases are the same with or without it.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DEMO_AS_OF", "write_demo_data", "service_log_path"]
+__all__ = ["DEMO_AS_OF", "write_demo_data", "service_log_path", "write_demo_members"]
 
 DEMO_AS_OF = dt.date(2024, 12, 31)
 _START = dt.date(2023, 7, 1)
@@ -181,3 +186,43 @@ def _write_service_log(path: Path, people: list[list[str]],
         w = csv.writer(fh)
         w.writerow(["会员编号", "联系时间", "渠道", "类型", "处理结果", "备注"])
         w.writerows(rows)
+#: the tea club's plans: monthly fee and the beta distribution of each member's monthly chance
+#: of cancelling (the shifted-beta-geometric story, Fader & Hardie 2007)
+_PLANS = {"标准会员": (68.0, 0.9, 4.0), "尊享会员": (168.0, 0.7, 7.0)}
+_CLUB_START = dt.date(2023, 1, 1)
+
+
+def write_demo_members(folder: str | Path, *, per_month: int = 60, seed: int = 20230101) -> Path:
+    """Write ``demo_members.csv``: the tea club's monthly payments, 2023 to the as-of date.
+
+    About ``per_month`` members join each month, each on one plan and at one store. A member
+    draws a monthly chance of cancelling from the plan's beta distribution and pays on the day
+    they joined (the 28th at the latest) every month until they cancel."""
+    rng = np.random.default_rng(seed)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    months = (DEMO_AS_OF.year - _CLUB_START.year) * 12 + DEMO_AS_OF.month - _CLUB_START.month + 1
+    plans = list(_PLANS)
+    rows: list[list[str]] = []
+    number = 0
+    for m in range(months):
+        for _ in range(int(rng.poisson(per_month))):
+            number += 1
+            plan = plans[int(rng.random() < 0.35)]
+            fee, a, b = _PLANS[plan]
+            theta = rng.beta(a, b)
+            store = _STORES[rng.integers(len(_STORES))]
+            day = int(rng.integers(1, 29))
+            for k in range(m, months):
+                year, month = divmod(_CLUB_START.month - 1 + k, 12)
+                rows.append([f"S{200000 + number}", plan, store,
+                             dt.date(_CLUB_START.year + year, month + 1, day).isoformat(),
+                             f"{fee:.2f}"])
+                if rng.random() < theta:
+                    break
+    path = folder / "demo_members.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["会员编号", "套餐", "门店", "扣费日期", "金额"])
+        w.writerows(rows)
+    return path

@@ -76,12 +76,13 @@ class Server:
 
 
 def build_workspace(folder: Path, customers: int = 400, extra_transactions: str = "", *,
-                    lang: str = "en", analysed: bool = True, with_products: bool = False
-                    ) -> tuple[Path, dict[str, str], tuple]:
+                    lang: str = "en", analysed: bool = True, with_products: bool = False,
+                    members: bool = False) -> tuple[Path, dict[str, str], tuple]:
     """A workspace with one complete run on demo data (and ``extra_transactions``, CSV rows
     in the demo's columns) made in ``lang`` — or no run at all unless ``analysed`` — and a
     token per role. ``with_products``: the run takes the demo's order lines and past campaign
-    too (its cross-sell and uplift stages, as ``cvm demo``)."""
+    too (its cross-sell and uplift stages, as ``cvm demo``); with ``members``, the demo's
+    subscription payments are loaded first."""
     from cvm.api.tokens import create_token
     from cvm.config import AnalysisConfig
     from cvm.demo import DEMO_AS_OF, write_demo_data
@@ -93,6 +94,12 @@ def build_workspace(folder: Path, customers: int = 400, extra_transactions: str 
         with tx.open("a", encoding="utf-8") as out:
             out.write(extra_transactions)
     path = folder / "shop.duckdb"
+    if members:
+        from cvm.demo import write_demo_members
+        from cvm.ingest.members import load_member_payments
+
+        with Workspace(path) as ws:
+            load_member_payments(ws, write_demo_members(folder / "data"))
     if analysed:
         stages = None
         if with_products:

@@ -20,7 +20,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 @pytest.fixture(scope="session")
 def web_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("web")
-    path, tokens, files = build_workspace(folder, customers=600, with_products=True)
+    path, tokens, files = build_workspace(folder, customers=600, with_products=True, members=True)
     server = Server(path, tokens, files, max_upload_mb=20).start(folder / "serve.log")
     yield server
     server.stop()

@@ -126,6 +126,7 @@ def test_every_page_works_under_the_content_security_policy(page, web_server):
     sign_in(page, web_server, "admin")
     checks = {"/": "#pareto-chart canvas", "/matrix": "#matrix-chart canvas",
               "/lifecycle": "#funnel-chart canvas", "/clv": "#content",
+              "/cohorts": "#cohort-table tbody tr",
               "/customers": "#customers-table tbody tr", "/runs": "#runs-table tbody tr",
               "/api/v1/docs": ".opblock"}
     for path, selector in checks.items():

@@ -146,6 +146,10 @@ class ResultsReader(StoredResults):
         return self.cached(("clv_validation", run_id),
                            lambda: insights.clv_validation(self, run_id))
 
+    def cohorts(self, run_id: int, source: str = "purchases", by: str = "all") -> dict:
+        return self.cached(("cohorts", run_id, source, by),
+                           lambda: insights.cohorts(self, run_id, source, by))
+
     def clv(self, run_id: int, lang: str = "en") -> dict:
         return self.cached(("clv", run_id, lang), lambda: insights.clv(self, run_id, lang))
 

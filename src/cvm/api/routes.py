@@ -405,6 +405,24 @@ def clv_validation(request: Request, who: Viewer, run_id: RunId = None):
     return _json(reader.clv_validation(reader.resolve(run_id)))
 
 
+@router.get("/cohorts", response_model=None, tags=["results"],
+            responses=_figures_of(400, 401, 403, 404,
+                                  why={400: "An unknown source or dimension",
+                                       403: "A split by a field the caller sees masked"}))
+def cohorts(request: Request, who: Viewer, run_id: RunId = None,
+            source: Annotated[Literal["purchases", "members"], Query()] = "purchases",
+            by: Annotated[str, Query(max_length=100)] = "all"):
+    """Acquisition cohorts by month: per cohort and month since acquisition the customers who
+    bought (``active``, ``active_share``), those lost (no purchase then or later), survivors,
+    revenue and margin and their running totals per acquired customer, as triangles; split by
+    a dimension (``by``: rfm_segment, channel, store; plan for members) where the run has it.
+    ``source=members``: the subscription members' cohorts and their retention curves."""
+    if by in who.masked_columns:
+        raise HTTPException(403, f"cohorts cannot be split by {by}, which you see masked")
+    reader = _server(request).reader
+    return _json(reader.cohorts(reader.resolve(run_id), source, by))
+
+
 @router.get("/alerts", response_model=list[dict[str, Any]], tags=["results"],
             responses=_errors(401, 404))
 def alerts(request: Request, who: Viewer, run_id: RunId = None, lang: Lang = "en"):

@@ -258,9 +258,10 @@ def demo(out, lang, n_customers, engine, as_json):
     into OUT, so you can see every output before using your own data.
     """
     from ..config import AnalysisConfig
-    from ..demo import DEMO_AS_OF, service_log_path, write_demo_data
+    from ..demo import DEMO_AS_OF, service_log_path, write_demo_data, write_demo_members
     from ..demo_orders import demo_stages
     from ..ingest.load import load_customers, load_transactions
+    from ..ingest.members import load_member_payments
     from ..interactions import load_interactions
     from ..pipeline import analyse
     from ..satisfaction.demo import write_demo_survey
@@ -275,12 +276,14 @@ def demo(out, lang, n_customers, engine, as_json):
     stages = demo_stages(data, tx)
     survey, definition = write_demo_survey(data, tx)
     log = service_log_path(data)
+    members = write_demo_members(data)
     ws_path = out / "demo.duckdb"
     if ws_path.exists():
         ws_path.unlink()
     note(f"Demo data written to {data}")
     config = AnalysisConfig(as_of=DEMO_AS_OF, lang=lang)
     with _Steps(total=4 + len(stages) + 2) as steps, Workspace(ws_path) as ws:
+        load_member_payments(ws, members)  # the tea club's payments: the members' cohorts
         steps(f"loading customers {cust}")
         loads = [load_customers(ws, cust)]
         steps(f"loading {tx}")

@@ -13,6 +13,7 @@ Nothing here fits a model: the holdout check is computed when the run runs
 (:mod:`cvm.insights.holdout`) and read back.
 """
 
+from .cohorts import cohorts
 from .customer import customer_360
 from .lifecycle import GROUP_ORDER, STAGE_ORDER, flows, funnel, history_flows, matrix
 from .lifetime_value import clv, clv_validation
@@ -22,5 +23,5 @@ from .wording import RunWording
 
 __all__ = ["StoredResults", "NotFound", "BadQuery", "RunWording", "run_table",
            "overview", "segments", "matrix", "funnel", "flows", "history_flows", "clv",
-           "clv_validation", "alerts", "customer_360", "STAGE_ORDER", "GROUP_ORDER",
+           "clv_validation", "alerts", "customer_360", "cohorts", "STAGE_ORDER", "GROUP_ORDER",
            "ACTIVE_DAYS"]

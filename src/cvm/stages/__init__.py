@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .churn import ChurnStage
 from .clv import CLVStage
+from .cohorts import CohortStage
 from .complaints import ComplaintStage
 from .contract import AnalysisError, Stage, StageContext, StageResult
 from .features import FeatureStage
@@ -24,6 +25,7 @@ __all__ = ["DEFAULT_STAGES", "Stage", "StageContext", "StageResult", "AnalysisEr
            "FeatureStage", "CLVStage", "ChurnStage", "LifecycleStage", "ValueStage", "MatrixStage",
            "ComplaintStage",
            "SatisfactionStage",
+           "CohortStage",
            "register", "run_stages"]
 
 #: The stages of a run, in order. ``features`` makes the per-customer rows; customer value
@@ -31,12 +33,13 @@ __all__ = ["DEFAULT_STAGES", "Stage", "StageContext", "StageResult", "AnalysisEr
 #: ``potential_value``; ``churn`` adds churn risk and win-back for the buyers (before
 #: ``lifecycle`` appends the prospects, who keep nulls there, and before ``value`` and
 #: ``matrix``, which read them); ``matrix`` needs the lifecycle stage and the value quadrant;
-#: ``satisfaction`` (only when a survey is loaded) breaks the survey down by matrix cell, and
+#: ``satisfaction`` (only when a survey is loaded) breaks the survey down by matrix cell,
 #: ``complaints`` (only with a service log loaded) counts complaints per customer, per cell and
-#: per stage, so they come last.
+#: per stage, and ``cohorts`` adds no columns and splits its cohorts by the RFM segment, so they
+#: come last.
 DEFAULT_STAGES: tuple[Stage, ...] = (FeatureStage(), CLVStage(), ChurnStage(), LifecycleStage(),
                                      ValueStage(), MatrixStage(), SatisfactionStage(),
-                                     ComplaintStage())
+                                     ComplaintStage(), CohortStage())
 
 _REGISTERED: list[Stage] = []
 

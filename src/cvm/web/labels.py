@@ -278,6 +278,58 @@ _CROSS_SELL_TEXT: dict[str, tuple[str, str]] = {
     "up_x": ("Customers contacted", "触达客户数"),
 }
 
+#: the cohort page's words (:mod:`cvm.stages.cohorts`, ``GET /cohorts``)
+_COHORT_TEXT: dict[str, tuple[str, str]] = {
+    "nav_cohorts": ("Cohorts", "同期群"),
+    "cohorts_title": ("Cohorts and retention", "同期群与留存"),
+    "cohorts_missing": ("This run has no cohorts: run the analysis again to compute them.",
+                        "该运行没有同期群：请重新运行分析以计算。"),
+    "cohort_source": ("Customers", "客户"),
+    "cohort_source_purchases": ("Buyers", "购买客户"),
+    "cohort_source_members": ("Subscription members", "订阅会员"),
+    "cohort_by": ("Split by", "拆分维度"),
+    "cohort_group": ("Group", "分组"),
+    "cohort_metric": ("Show", "显示"),
+    "cohort_metric_active_share": ("Share buying in the month", "当月购买比例"),
+    "cohort_metric_survival": ("Share not lost", "未流失比例"),
+    "cohort_metric_lost": ("Customers lost", "已流失客户数"),
+    "cohort_metric_revenue": ("Cumulative revenue per customer", "每位客户累计收入"),
+    "cohort_metric_margin": ("Cumulative margin per customer", "每位客户累计毛利"),
+    "cohort_dim_all": ("All customers", "全部客户"),
+    "cohort_dim_rfm_segment": ("RFM segment", "RFM 细分"),
+    "cohort_dim_channel": ("Channel", "渠道"),
+    "cohort_dim_store": ("Store", "门店"),
+    "cohort_dim_plan": ("Plan", "套餐"),
+    "cohort_no_group": ("(none)", "（无）"),
+    "cohort_definition": ("A cohort is the customers whose first purchase fell in the same "
+                          "month, followed month by month since. A customer is lost by a month "
+                          "when they bought neither in it nor in any later month up to the "
+                          "as-of date, so each cohort's last month is provisional.",
+                          "同期群是首次购买在同一个月的客户，此后逐月跟踪。某月及之后到截止日都没有购买的客户"
+                          "算作到该月已流失，因此每个同期群最后一个月的数字是暂定的。"),
+    "cohort_heat": ("Heat map", "热力图"),
+    "cohort_heat_share": ("{metric}, by cohort and month since acquisition",
+                          "{metric}：按同期群和获客后月数"),
+    "cohort_heat_money": ("{metric}, by cohort and month since acquisition",
+                          "{metric}：按同期群和获客后月数"),
+    "cohort_triangle": ("Cohort triangle", "同期群三角表"),
+    "cohort_cohort": ("Cohort", "同期群"),
+    "cohort_period": ("month", "第几月"),
+    "cohort_periods_since": ("Months since acquisition", "获客后月数"),
+    "cohort_curves": ("Retention curves of the members", "会员留存曲线"),
+    "cohort_curves_note": ("Members still paying, per plan: the shifted-beta-geometric model "
+                           "fitted on months 0–{cut} and projected; the holdout error is the "
+                           "mean gap between the projection and the later months.",
+                           "各套餐仍在付费的会员：用第 0–{cut} 个月拟合移位贝塔几何模型并向后预测；"
+                           "验证期误差是预测与之后各月实际值的平均差距。"),
+    "cohort_projection": ("sBG fit and projection", "sBG 拟合与预测"),
+    "cohort_fit_end": ("end of fit", "拟合截止"),
+    "cohort_plan": ("Plan", "套餐"),
+    "cohort_holdout_error": ("Holdout error", "验证期误差"),
+    "cohort_projected_at": ("Projected at month {k}", "第 {k} 月预测"),
+}
+_TEXT.update(_COHORT_TEXT)
+
 
 def labels(lang: str) -> dict[str, str]:
     """Every dashboard word (and column name) in ``lang`` ("en" or "zh")."""

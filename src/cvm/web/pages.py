@@ -31,7 +31,8 @@ _NAV = (("overview", "/", "nav_overview"), ("matrix", "/matrix", "nav_matrix"),
         ("lifecycle", "/lifecycle", "nav_lifecycle"), ("clv", "/clv", "nav_clv"),
         ("cross_sell", "/cross-sell", "nav_cross_sell"),
         ("satisfaction", "/satisfaction", "nav_satisfaction"),
-        ("customers", "/customers", "nav_customers"), ("runs", "/runs", "nav_runs"))
+        ("cohorts", "/cohorts", "nav_cohorts"), ("customers", "/customers", "nav_customers"),
+        ("runs", "/runs", "nav_runs"))
 
 
 #: Characters that could end or alter the <script> element holding the page's startup data.
@@ -117,7 +118,8 @@ def _page(template: str, page: str):
 
 for _path, _name in (("/", "overview"), ("/matrix", "matrix"), ("/lifecycle", "lifecycle"),
                      ("/clv", "clv"), ("/cross-sell", "cross_sell"),
-                     ("/satisfaction", "satisfaction"), ("/customers", "customers"),
+                     ("/satisfaction", "satisfaction"), ("/cohorts", "cohorts"),
+                     ("/customers", "customers"),
                      ("/runs", "runs")):
     router.add_api_route(_path, _page(f"{_name}.html.j2", _name), methods=["GET"],
                          response_class=HTMLResponse)

@@ -1,0 +1,160 @@
+"""The ``cohorts`` stage: acquisition cohorts of the buyers and, where the workspace holds
+subscription payments, of the members with their retention curves.
+
+- purchase cohorts: :func:`cvm.features.cohorts.cohort_table` by month on the run's
+  transactions, for all customers and split by each of :data:`DIMENSIONS` the customer rows
+  have (the RFM segment; a channel or store given with the customers);
+- member cohorts (:mod:`cvm.ingest.members`): the same table on the payments, for all members
+  and by plan and store, and the shifted-beta-geometric retention curves per plan
+  (:class:`cvm.models.retention.RetentionCurves`), fitted on the first half of the longest
+  observed span and checked against the second half.
+
+Stored with the run: ``cohorts`` (``source`` purchases or members, ``dimension``, ``group``
+and the cohort table's columns), ``retention_fits`` and ``retention_curves``. The run summary
+(``stages.cohorts``) keeps the triangles of all customers and the plans' curves, for the report.
+The stage adds no customer columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..features.cohorts import cohort_table, triangle
+from ..ingest.members import member_payments
+from ..models.retention import RetentionCurves
+from .contract import Stage, StageResult
+
+__all__ = ["CohortStage", "DIMENSIONS", "TRIANGLE_METRICS", "cohort_rows", "member_attributes",
+           "member_curves"]
+
+#: the customer columns purchase cohorts are split by, when the customer rows have them
+DIMENSIONS = ("rfm_segment", "channel", "store")
+#: the member columns member cohorts are split by, when the payments have them
+MEMBER_DIMENSIONS = ("plan", "store")
+#: the metrics kept as triangles in the run summary
+TRIANGLE_METRICS = ("active_share", "lost", "cumulative_revenue_per_customer",
+                    "cumulative_margin_per_customer")
+#: periods the member curves are projected to
+HORIZON = 36
+
+
+def cohort_rows(engine, transactions, as_of: dt.date, *, period: str = "month",
+                attributes: pa.Table | None = None, dimensions=(), source: str = "purchases",
+                name: str = "cvm_cohort_groups") -> pa.Table:
+    """The cohort table for all customers (``dimension`` "all") and split by each of
+    ``dimensions`` (columns of ``attributes``, one row per customer), stacked; ``group`` is the
+    dimension's value as text."""
+    parts = []
+    overall = engine.to_arrow(cohort_table(transactions, as_of=as_of, period=period))
+    parts.append(_label(overall, source, "all", None))
+    present = [d for d in dimensions if attributes is not None and d in attributes.column_names]
+    if present:
+        groups = engine.table(attributes.select(["customer_id", *present]), name)
+        for d in present:
+            split = engine.to_arrow(cohort_table(transactions, as_of=as_of, period=period,
+                                                 groups=groups, by=[d]))
+            parts.append(_label(split.drop_columns([d]), source, d, split.column(d)))
+    return pa.concat_tables(parts)
+
+
+def _label(table: pa.Table, source: str, dimension: str, group) -> pa.Table:
+    n = table.num_rows
+    group = pa.nulls(n, pa.string()) if group is None else pc.cast(group, pa.string())
+    head = {"source": pa.array([source] * n, pa.string()),
+            "dimension": pa.array([dimension] * n, pa.string()), "group": group}
+    return pa.table({**head, **{c: table.column(c) for c in table.column_names}})
+
+
+def member_attributes(payments: pa.Table, dims) -> pa.Table:
+    """One row per member: the ``dims`` (plan, store) of the member's first payment."""
+    first = payments.select(["customer_id", "purchase_date", *dims]).sort_by(
+        [("customer_id", "ascending"), ("purchase_date", "ascending")])
+    ids = first.column("customer_id")
+    keep = pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1)) if len(ids) else ids
+    mask = pa.concat_arrays([pa.array([True] * min(len(ids), 1)),
+                             *(c for c in keep.chunks)]) if len(ids) else pa.array([], pa.bool_())
+    return first.filter(mask).select(["customer_id", *dims])
+
+
+def member_curves(rows: pa.Table, by=("plan",)) -> RetentionCurves:
+    """The retention curves of the member cohorts ``rows`` (dimension "all" or one split),
+    fitted on the first half of the longest complete span."""
+    frame = rows.to_pandas()
+    done = frame[frame["complete"]]
+    span = int(done["period"].max()) if len(done) else 0
+    return RetentionCurves(by=list(by), calibration_periods=max(span // 2, 2),
+                           horizon=HORIZON).fit(frame)
+
+
+def _summary_triangles(rows: pa.Table) -> dict:
+    overall = rows.filter(pc.equal(rows.column("dimension"), "all"))
+    return {m: triangle(overall, m) for m in TRIANGLE_METRICS}
+
+
+def _plain(value):
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def _curve_summary(curves: RetentionCurves, by: list[str]) -> list[dict]:
+    fits = curves.fits_[curves.fits_["cohort"].isna()]
+    out = []
+    for _, fit in fits.iterrows():
+        mask = curves.curves_["cohort"].isna()
+        for b in by:
+            mask &= curves.curves_[b] == fit[b]
+        curve = curves.curves_[mask].sort_values("period")
+        out.append({
+            "group": None if not by else str(fit[by[0]]),
+            "customers": int(fit["customers"]),
+            "alpha": _plain(float(fit["alpha"])), "beta": _plain(float(fit["beta"])),
+            "calibration_periods": int(fit["periods_fitted"]),
+            "holdout_periods": int(fit["holdout_periods"]),
+            "holdout_mae": _plain(float(fit["holdout_mae"])),
+            "actual": [_plain(float(v)) for v in curve["actual_share"]],
+            "expected": [_plain(float(v)) for v in curve["expected_share"]],
+            "error": fit["error"] if isinstance(fit["error"], str) else None,
+        })
+    return out
+
+
+class CohortStage(Stage):
+    name = "cohorts"
+    period = "month"
+
+    def run(self, ctx, customers: pa.Table) -> StageResult:
+        rows = cohort_rows(ctx.engine, ctx.transactions, ctx.as_of, period=self.period,
+                           attributes=customers, dimensions=DIMENSIONS)
+        summary = {"period": self.period, "purchases": _summary_triangles(rows)}
+        tables = {}
+        payments = member_payments(ctx.ws)
+        if payments is not None and payments.num_rows:
+            dims = [d for d in MEMBER_DIMENSIONS if d in payments.column_names]
+            members = ctx.engine.table(payments, "cvm_member_payments")
+            attributes = member_attributes(payments, dims) if dims else None
+            member_rows = cohort_rows(ctx.engine, members, ctx.as_of, period=self.period,
+                                      attributes=attributes, dimensions=dims, source="members",
+                                      name="cvm_member_groups")
+            by = ["plan"] if "plan" in dims else []
+            curve_rows = member_rows.filter(pc.equal(
+                member_rows.column("dimension"), "plan" if by else "all"))
+            if by:
+                curve_rows = curve_rows.rename_columns(
+                    ["plan" if c == "group" else c for c in curve_rows.column_names])
+            curves = member_curves(curve_rows, by)
+            rows = pa.concat_tables([rows, member_rows])
+            summary["members"] = {**_summary_triangles(member_rows),
+                                  "curves": _curve_summary(curves, by),
+                                  "n_members": len(pc.unique(payments.column("customer_id")))}
+            tables["retention_fits"] = _arrow(curves.fits_)
+            tables["retention_curves"] = _arrow(curves.curves_)
+        tables["cohorts"] = rows
+        return StageResult(customers, tables=tables, summary=summary)
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(frame, preserve_index=False)

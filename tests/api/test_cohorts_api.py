@@ -1,0 +1,54 @@
+"""``GET /cohorts`` over a real server: the stored cohort triangles add up to the run's
+customers and revenue, splits add up to the whole, and the answer respects roles."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_cohorts_add_up_to_the_run(viewer):
+    c = viewer.get("/cohorts").json()
+    o = viewer.get("/overview").json()
+    assert c["available"] and c["period"] == "month" and c["by"] == "all"
+    assert c["sources"] == ["purchases"] and "rfm_segment" in c["dimensions"]
+    (whole,) = c["groups"]
+    assert sum(whole["customers"]) == o["customers"]
+    revenue = 0.0
+    for size, active, lost, survivors, cum in zip(
+            whole["customers"], whole["active"], whole["lost"], whole["survivors"],
+            whole["cumulative_revenue_per_customer"]):
+        assert active[0] == size and lost[0] == 0
+        assert all(b >= a for a, b in zip(lost, lost[1:]))          # lost never decreases
+        assert [size - x for x in lost] == survivors
+        assert all(a <= s for a, s in zip(active, survivors))       # a buyer is a survivor
+        revenue += cum[-1] * size
+    assert revenue == pytest.approx(o["revenue"], rel=1e-9)
+    # the cohorts follow one another month by month, the last one the as-of month
+    assert whole["cohorts"][-1] == "2024-12-01"
+    assert [len(v) for v in whole["active"]] == list(range(len(whole["cohorts"]), 0, -1))
+
+
+def test_cohorts_by_segment_add_up_to_the_whole(viewer):
+    whole = viewer.get("/cohorts").json()["groups"][0]
+    split = viewer.get("/cohorts", params={"by": "rfm_segment"}).json()
+    assert len(split["groups"]) > 3
+    sizes: dict = {}
+    active: dict = {}
+    for g in split["groups"]:
+        for cohort, n, a in zip(g["cohorts"], g["customers"], g["active"]):
+            sizes[cohort] = sizes.get(cohort, 0) + n
+            active[cohort] = [x + y for x, y in zip(active.get(cohort, [0] * len(a)), a)]
+    assert [sizes[c] for c in whole["cohorts"]] == whole["customers"]
+    assert [active[c] for c in whole["cohorts"]] == whole["active"]
+
+
+def test_cohorts_refusals(viewer, api_server):
+    missing = viewer.get("/cohorts", params={"source": "members"}).json()
+    assert missing == {"available": False, "reason_code": "no_members", "sources": ["purchases"],
+                       "reason": missing["reason"]}
+    bad = viewer.get("/cohorts", params={"by": "favourite_colour"})
+    assert bad.status_code == 400 and "rfm_segment" in bad.json()["detail"]
+    assert viewer.get("/cohorts", params={"by": "phone"}).status_code == 403
+    assert viewer.get("/cohorts", params={"source": "loans"}).status_code == 422
+    with api_server.client() as anonymous:
+        assert anonymous.get("/cohorts").status_code == 401

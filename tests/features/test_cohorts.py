@@ -1,0 +1,122 @@
+"""The cohort table on a hand-worked case: twelve customers in three monthly cohorts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+
+from cvm.engine import get_engine
+from cvm.features.cohorts import cohort_table, period_start, periods_between
+
+AS_OF = dt.date(2024, 3, 31)
+
+# (customer, day, amount); the margin is half the amount, except C's (unknown)
+ROWS = [
+    # January cohort: A buys in periods 0, 1, 2; B in 0 and 2 (skips 1); C and E only in 0;
+    # D in 0 and 1 (31 Jan and 1 Feb are two months)
+    ("A", "2024-01-05", 100.0), ("A", "2024-01-20", 50.0), ("A", "2024-02-10", 30.0),
+    ("A", "2024-03-03", 20.0),
+    ("B", "2024-01-10", 200.0), ("B", "2024-03-15", 100.0),
+    ("C", "2024-01-15", 80.0),
+    ("D", "2024-01-31", 60.0), ("D", "2024-02-01", 40.0),
+    ("E", "2024-01-02", 10.0),
+    # February cohort: F and H come back in March; G and I do not (I's April purchase is after
+    # the as-of date)
+    ("F", "2024-02-03", 40.0), ("F", "2024-03-04", 40.0),
+    ("G", "2024-02-14", 100.0),
+    ("H", "2024-02-28", 25.0), ("H", "2024-02-29", 25.0), ("H", "2024-03-31", 50.0),
+    ("I", "2024-02-10", 70.0), ("I", "2024-04-02", 999.0),
+    # March cohort
+    ("J", "2024-03-01", 30.0), ("K", "2024-03-30", 45.0),
+    ("L", "2024-03-31", 15.0), ("L", "2024-03-31", 5.0),
+]
+
+# cohort, period: customers, active, lost, survivors, revenue, margin, cumulative revenue per
+# acquired customer, cumulative margin per acquired customer
+EXPECTED = [
+    ("2024-01-01", 0, 5, 5, 0, 5, 500.0, 210.0, 100.0, 42.0),
+    ("2024-01-01", 1, 5, 2, 2, 3, 70.0, 35.0, 114.0, 49.0),       # C, E lost
+    ("2024-01-01", 2, 5, 2, 3, 2, 120.0, 60.0, 138.0, 61.0),      # D lost too; B is back
+    ("2024-02-01", 0, 4, 4, 0, 4, 260.0, 130.0, 65.0, 32.5),
+    ("2024-02-01", 1, 4, 2, 2, 2, 90.0, 45.0, 87.5, 43.75),       # G, I lost
+    ("2024-03-01", 0, 3, 3, 0, 3, 95.0, 47.5, 95.0 / 3, 47.5 / 3),
+]
+
+
+def _transactions(engine, name):
+    table = pa.table({
+        "customer_id": [r[0] for r in ROWS],
+        "purchase_date": pa.array([dt.date.fromisoformat(r[1]) for r in ROWS], pa.date32()),
+        "amount": [r[2] for r in ROWS],
+        "margin": pa.array([None if r[0] == "C" else r[2] / 2 for r in ROWS], pa.float64()),
+        "cost": pa.nulls(len(ROWS), pa.float64()),
+    })
+    return engine.table(table, name)
+
+
+def test_hand_worked_monthly_cohorts(engine_name):
+    engine = get_engine(engine_name)
+    got = engine.to_arrow(cohort_table(_transactions(engine, f"coh_{engine_name}"),
+                                       as_of=AS_OF)).to_pylist()
+    assert [(r["cohort"].isoformat(), r["period"]) for r in got] == \
+        [(e[0], e[1]) for e in EXPECTED]
+    for row, (cohort, k, size, active, lost, surv, rev, mar, cum_rev, cum_mar) in zip(got, EXPECTED):
+        assert (row["customers"], row["active"], row["lost"], row["survivors"]) == \
+            (size, active, lost, surv), (cohort, k)
+        assert row["active_share"] == pytest.approx(active / size)
+        assert row["revenue"] == pytest.approx(rev)
+        assert row["margin"] == pytest.approx(mar)
+        assert row["cumulative_revenue_per_customer"] == pytest.approx(cum_rev)
+        assert row["cumulative_margin_per_customer"] == pytest.approx(cum_mar)
+        assert row["complete"] is True
+    assert [r["period_start"].isoformat() for r in got] == \
+        ["2024-01-01", "2024-02-01", "2024-03-01", "2024-02-01", "2024-03-01", "2024-03-01"]
+
+
+def test_cohorts_split_by_a_customer_column_and_partial_periods(engine_name):
+    """By segment: January's customers A, B in 'loyal', the rest in 'new'; on 15 March the
+    March period is shown but not complete, and the purchases after it are left out."""
+    engine = get_engine(engine_name)
+    groups = engine.table(pa.table({"customer_id": ["A", "B"], "segment": ["loyal", "loyal"]}),
+                          f"coh_groups_{engine_name}")
+    expr = cohort_table(_transactions(engine, f"coh_by_{engine_name}"), as_of=dt.date(2024, 3, 15),
+                        groups=groups, by=["segment"])
+    got = engine.to_arrow(expr).to_pylist()
+    loyal = [(r["period"], r["customers"], r["active"], r["lost"], r["revenue"], r["complete"])
+             for r in got if r["segment"] == "loyal"]
+    # A buys in 0, 1, 2; B in 0 and on 15 March
+    assert loyal == [(0, 2, 2, 0, 350.0, True), (1, 2, 1, 0, 30.0, True),
+                     (2, 2, 2, 0, 120.0, False)]
+    rest_jan = [(r["period"], r["customers"], r["active"], r["lost"])
+                for r in got if r["segment"] is None and r["cohort"] == dt.date(2024, 1, 1)]
+    assert rest_jan == [(0, 3, 3, 0), (1, 3, 1, 2), (2, 3, 0, 3)]
+    march = [r for r in got if r["cohort"] == dt.date(2024, 3, 1)]
+    assert [(r["customers"], r["revenue"]) for r in march] == [(1, 30.0)]  # J; K came on 30 March
+    assert len(got) == 3 + 3 + 2 + 1
+
+
+def test_quarter_and_week_periods(engine_name):
+    engine = get_engine(engine_name)
+    t = _transactions(engine, f"coh_q_{engine_name}")
+    quarters = engine.to_arrow(cohort_table(t, as_of=AS_OF, period="quarter")).to_pylist()
+    assert [(r["cohort"], r["period"], r["customers"], r["active"]) for r in quarters] == \
+        [(dt.date(2024, 1, 1), 0, 12, 12)]
+    weeks = engine.to_arrow(cohort_table(t, as_of=AS_OF, period="week")).to_pylist()
+    # the first purchase, Tuesday 2 January, is in the week of Monday 1 January; the as-of
+    # date, Sunday 31 March, ends week 12 of that cohort
+    first = [r for r in weeks if r["cohort"] == dt.date(2024, 1, 1)]
+    assert [r["period"] for r in first] == list(range(13))
+    assert first[0]["customers"] == 2 and first[0]["active"] == 2  # A (5 Jan) and E (2 Jan)
+    assert all(r["complete"] for r in weeks)
+    assert sum(r["active"] for r in weeks if r["period"] == 0) == 12
+
+
+def test_period_arithmetic():
+    assert period_start(dt.date(2024, 5, 17), "quarter") == dt.date(2024, 4, 1)
+    assert period_start(dt.date(2024, 3, 31), "week") == dt.date(2024, 3, 25)
+    assert periods_between(dt.date(2025, 2, 1), dt.date(2023, 11, 1), "month") == 15
+    assert periods_between(dt.date(2025, 1, 1), dt.date(2023, 10, 1), "quarter") == 5
+    with pytest.raises(ValueError, match="unknown cohort period"):
+        period_start(dt.date(2024, 1, 1), "fortnight")
