@@ -61,7 +61,7 @@ def test_json_summary_is_the_only_thing_on_stdout(sales, tmp_path):
     assert doc["report"] == str(out.resolve() / "report.html")
     # progress, the warning about the rejected rows and the hint: all on stderr
     lines = proc.stderr.splitlines(keepends=True)
-    assert lines[0] == f"[1/10] loading {sales}\n" and "[10/10] writing results\n" in lines
+    assert lines[0] == f"[1/12] loading {sales}\n" and "[12/12] writing results\n" in lines
     assert _warning(out) in lines
 
 
@@ -81,7 +81,7 @@ def test_summary_on_stdout_progress_on_stderr(sales, tmp_path):
                            "rejects.csv, summary.json, report.html")
     assert "Value × lifecycle matrix" in proc.stdout
     assert "loading" not in proc.stdout and "warning" not in proc.stdout
-    assert "[3/10] summarising segments\n" in proc.stderr and _warning(out) in proc.stderr
+    assert "[3/12] summarising segments\n" in proc.stderr and _warning(out) in proc.stderr
     assert "As of" not in proc.stderr and "RFM segments" not in proc.stderr
 
 
