@@ -1,0 +1,73 @@
+"""Sample size and power, against R's documented values and hand-worked cases."""
+
+import math
+
+import pytest
+
+from cvm.campaigns.power import (mde_means, mde_proportions, plan_means, plan_proportions,
+                                 power_means, power_proportions, sample_size_means,
+                                 sample_size_proportions)
+
+
+def test_power_prop_test_documented_values():
+    # R: power.prop.test(n = 50, p1 = .50, p2 = .75)  => power = 0.7401659
+    assert power_proportions(0.5, 0.75, 50) == pytest.approx(0.7401659, abs=5e-8)
+    # R: power.prop.test(p1 = .50, p2 = .75, power = .90)  => n = 76.7
+    n = sample_size_proportions(0.5, 0.75, power=0.9)
+    assert n == pytest.approx(76.7, abs=0.05)
+    assert math.ceil(n) == 77
+
+
+def test_power_prop_by_hand():
+    # z = (√50·0.25 − 1.959964·√(1.25·0.75/2)) / √(0.25·0.75... ) worked out term by term
+    z_a = 1.959963984540054
+    num = math.sqrt(50) * 0.25 - z_a * math.sqrt(1.25 * 0.75 / 2)
+    den = math.sqrt(0.5 * 0.5 + 0.75 * 0.25)
+    from scipy.stats import norm
+    assert power_proportions(0.75, 0.5, 50) == pytest.approx(norm.cdf(num / den), rel=1e-12)
+    # the sample size is the power equation solved for n: back-substituting gives the power
+    for p1, p2, pw in [(0.1, 0.12, 0.8), (0.02, 0.03, 0.9), (0.6, 0.5, 0.8)]:
+        n = sample_size_proportions(p1, p2, power=pw)
+        assert power_proportions(p1, p2, n) == pytest.approx(pw, abs=1e-9)
+    # strict adds the other tail: a hair more power, a hair fewer customers
+    assert power_proportions(0.5, 0.75, 50, strict=True) > power_proportions(0.5, 0.75, 50)
+    assert sample_size_proportions(0.5, 0.75, power=0.9, strict=True) < n + 100
+
+
+def test_power_t_test_documented_values():
+    # R: power.t.test(n = 20, delta = 1)  => power = 0.8689528
+    assert power_means(1, 1, 20) == pytest.approx(0.8689528, abs=5e-8)
+    # R: power.t.test(power = .90, delta = 1)  => n = 22.02110
+    assert sample_size_means(1, 1, power=0.9) == pytest.approx(22.02110, abs=5e-6)
+    # scale free: δ = 5, σ = 5 is the same test
+    assert sample_size_means(5, 5, power=0.9) == pytest.approx(22.02110, abs=5e-6)
+
+
+def test_mde_inverts_sample_size():
+    n = sample_size_proportions(0.1, 0.13, power=0.8)
+    assert mde_proportions(0.1, n, power=0.8) == pytest.approx(0.03, abs=1e-7)
+    assert mde_means(2.0, 22.02110, power=0.9) == pytest.approx(2.0, rel=1e-5)
+    assert math.isnan(mde_proportions(0.5, 3, power=0.99))
+
+
+def test_statsmodels_agrees_on_the_arcsine_free_normal_case():
+    sm = pytest.importorskip("statsmodels.stats.power")
+    # statsmodels' two-sample t power, same noncentral t as R's power.t.test
+    assert sm.TTestIndPower().power(effect_size=1, nobs1=20, alpha=0.05, ratio=1) == \
+        pytest.approx(power_means(1, 1, 20, strict=True), abs=1e-9)
+
+
+def test_plan_rounds_up_and_gives_the_list_mde():
+    plan = plan_proportions(0.5, 0.25, power=0.9)
+    assert plan.per_group == 77 and plan.per_group_exact == pytest.approx(76.7069, abs=1e-4)
+    # a list of 2 × 77: its MDE is the planned lift or a little less
+    listed = plan_proportions(0.5, 0.25, power=0.9, list_size=154, control_share=0.5)
+    assert listed.mde == pytest.approx(mde_proportions(0.5, 77, power=0.9), abs=1e-12)
+    assert listed.mde <= 0.25
+    # 10 % control: the harmonic mean 2/(1/900 + 1/100) = 180 customers a group
+    tenth = plan_proportions(0.1, 0.02, list_size=1000, control_share=0.1)
+    assert tenth.mde == pytest.approx(mde_proportions(0.1, 180), abs=1e-12)
+    m = plan_means(50.0, 5.0, 40.0, power=0.8)
+    assert m.per_group == math.ceil(sample_size_means(5.0, 40.0, power=0.8))
+    with pytest.raises(ValueError):
+        plan_proportions(0.9, 0.2)
