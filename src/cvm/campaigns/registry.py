@@ -24,7 +24,7 @@ from .measure import RESULT_COLUMNS, compare_groups
 from .sequential import monitor
 
 __all__ = ["outcomes_from_transactions", "measure_campaign", "campaign_results",
-           "list_campaigns", "measured_cells", "Measured", "registry_snapshot",
+           "list_campaigns", "measured_cells", "Measured", "registry_snapshot", "has_campaigns",
            "DEFAULT_TAU"]
 
 #: the mSPRT's mixture spread when the campaign names no minimum lift: 2 points of response
@@ -188,8 +188,18 @@ def measured_cells(ws: Workspace) -> dict[str, Measured]:
     return found
 
 
+def has_campaigns(ws: Workspace) -> bool:
+    """Whether the workspace holds any campaign (without creating the campaign tables)."""
+    if not ws.query("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'campaigns'")[0][0]:
+        return False
+    return bool(ws.query("SELECT count(*) FROM campaigns")[0][0])
+
+
 def registry_snapshot(ws: Workspace, today: dt.date | None = None) -> list[dict]:
-    """The registry with each campaign's results and monitor looks, for pages and reports."""
+    """The registry with each campaign's results and monitor looks, for pages and reports
+    (empty, and nothing created, when the workspace has no campaign)."""
+    if not has_campaigns(ws):
+        return []
     rows = list_campaigns(ws, today)
     for row in rows:
         c = get_campaign(ws, row["name"])
