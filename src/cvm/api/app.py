@@ -124,6 +124,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(load_report)
     app.include_router(pages)
+    from ..web.campaign_pages import router as campaign_pages
+
+    app.include_router(campaign_pages)
     included = [*api.routes, *pages.routes]
 
     def openapi() -> dict:

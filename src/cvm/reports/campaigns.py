@@ -42,6 +42,14 @@ WORDS = {
         "status_planned": "planned", "status_running": "running", "status_ended": "ended",
         "status_measured": "measured",
         "forest_caption": "Response lift per cell with its 95 % interval",
+        "design": "Design", "treated_n": "Contacted", "control_share": "Control share",
+        "stratify": "Stratified by", "seed": "Seed", "cost": "Cost per contact",
+        "overlapping": "Also in an overlapping campaign", "source": "Customers from",
+        "none": ("No campaign yet. Create one with cvm campaign create NAME --cells CELL "
+                 "--start DATE --end DATE."),
+        "monitor_title": "Live monitor",
+        "results_title": "Results",
+        "not_measured": "Not measured yet: cvm campaign results {name} after {end}.",
     },
     "zh": {
         "title": "营销活动:测试与学习",
@@ -66,6 +74,13 @@ WORDS = {
         "status_planned": "计划中", "status_running": "进行中", "status_ended": "已结束",
         "status_measured": "已测量",
         "forest_caption": "各单元格响应率提升及 95% 置信区间",
+        "design": "设计", "treated_n": "联系人数", "control_share": "对照比例",
+        "stratify": "分层依据", "seed": "随机种子", "cost": "单次联系成本",
+        "overlapping": "同时在时间重叠的其他活动中", "source": "客户来源",
+        "none": "尚无营销活动。可用 cvm campaign create NAME --cells CELL --start DATE --end DATE 创建。",
+        "monitor_title": "实时监测",
+        "results_title": "结果",
+        "not_measured": "尚未测量:{end} 之后运行 cvm campaign results {name}。",
     },
 }
 

@@ -29,7 +29,8 @@ _ENV = jinja2.Environment(
 
 _NAV = (("overview", "/", "nav_overview"), ("matrix", "/matrix", "nav_matrix"),
         ("lifecycle", "/lifecycle", "nav_lifecycle"), ("clv", "/clv", "nav_clv"),
-        ("customers", "/customers", "nav_customers"), ("runs", "/runs", "nav_runs"))
+        ("customers", "/customers", "nav_customers"), ("runs", "/runs", "nav_runs"),
+        ("campaigns", "/campaigns", "nav_campaigns"))
 
 
 #: Characters that could end or alter the <script> element holding the page's startup data.
