@@ -124,26 +124,36 @@ def _block_sums(values: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarra
     return sums, np.diff(edges).astype(float)
 
 
-def _resampled_means(values: np.ndarray, rng: np.random.Generator, replicates: int
-                     ) -> np.ndarray:
+def _resampled_means(values: np.ndarray, rng: np.random.Generator, replicates: int,
+                     weights: np.ndarray | None = None) -> np.ndarray:
     sums, counts = _block_sums(values, rng)
     m = len(sums)
-    weights = rng.multinomial(m, np.full(m, 1.0 / m), size=replicates).astype(float)
+    if weights is None or weights.shape[1] != m:
+        weights = _weights(rng, replicates, m)
     return (weights @ sums) / (weights @ counts)
+
+
+def _weights(rng: np.random.Generator, replicates: int, m: int) -> np.ndarray:
+    """How often each of ``m`` units is drawn in each of the replicates (with replacement)."""
+    return rng.multinomial(m, np.full(m, 1.0 / m), size=replicates).astype(float)
 
 
 def bootstrap_roi(treated: np.ndarray, control: np.ndarray, cost_per_contact: float, *,
                   margin_rate: float = 1.0, alpha: float = 0.05, replicates: int = 2000,
-                  seed: int = 0) -> tuple[float, float, float]:
+                  seed: int = 0, weights: tuple[np.ndarray, np.ndarray] | None = None
+                  ) -> tuple[float, float, float]:
     """ROI = (margin_rate · (mean_t − mean_c) − cost) / cost per treated customer, and its
-    percentile bootstrap interval: (roi, low, high)."""
+    percentile bootstrap interval: (roi, low, high). ``weights``: the resampling counts of
+    :data:`BOOTSTRAP_BLOCKS` blocks for the treated and the control, drawn once when many
+    groups are compared (each comparison still resamples its two groups independently)."""
     if cost_per_contact <= 0:
         raise ValueError("ROI needs a cost per contact above 0")
     treated, control = np.asarray(treated, float), np.asarray(control, float)
     roi = (margin_rate * (treated.mean() - control.mean()) - cost_per_contact) / cost_per_contact
     rng = np.random.default_rng(seed)
-    delta = _resampled_means(treated, rng, replicates) - _resampled_means(control, rng,
-                                                                          replicates)
+    w_t, w_c = weights if weights is not None else (None, None)
+    delta = (_resampled_means(treated, rng, replicates, w_t)
+             - _resampled_means(control, rng, replicates, w_c))
     sample = (margin_rate * delta - cost_per_contact) / cost_per_contact
     low, high = np.quantile(sample, [alpha / 2, 1 - alpha / 2])
     return float(roi), float(low), float(high)
@@ -178,32 +188,40 @@ def compare_groups(data: pd.DataFrame, group_column: str, control: str, outcomes
     kinds = {o: "rate" if _is_rate(data[o]) else "mean" for o in outcomes}
     if value_outcome is None:
         value_outcome = next((o for o in outcomes if kinds[o] == "mean"), None)
-    treated_groups = sorted(g for g in groups.unique() if g != control)
+    codes, names = pd.factorize(groups, sort=True)
+    control_code = int(np.flatnonzero(names == control)[0])
+    treated_codes = [k for k in range(len(names)) if k != control_code]
     segments: list[tuple[str, np.ndarray | None]] = [("all", None)]
     if segment_column:
-        seg = data[segment_column].astype(str).to_numpy()
-        segments += [(s, seg == s) for s in sorted(pd.unique(seg))]
-    group_values = groups.to_numpy()
+        seg_codes, seg_names = pd.factorize(data[segment_column].astype(str), sort=True)
+        segments += [(str(s), seg_codes == k) for k, s in enumerate(seg_names)]
+    weights = None
+    if cost_per_contact and value_outcome is not None and len(data) > BOOTSTRAP_BLOCKS:
+        rng = np.random.default_rng([seed, 1])
+        weights = (_weights(rng, replicates, BOOTSTRAP_BLOCKS),
+                   _weights(rng, replicates, BOOTSTRAP_BLOCKS))
+    columns = {o: data[o].to_numpy(dtype=float) for o in outcomes}
     rows = []
     for seg_name, in_seg in segments:
-        is_control = group_values == control if in_seg is None else (
-            (group_values == control) & in_seg)
-        for g in treated_groups:
-            is_treated = group_values == g if in_seg is None else (group_values == g) & in_seg
+        is_control = codes == control_code if in_seg is None else (
+            (codes == control_code) & in_seg)
+        for k in treated_codes:
+            is_treated = codes == k if in_seg is None else (codes == k) & in_seg
             for o in outcomes:
-                col = data[o].to_numpy(dtype=float)
+                col = columns[o]
                 t, c = col[is_treated], col[is_control]
                 t, c = t[~np.isnan(t)], c[~np.isnan(c)]
-                rows.append(_compare(seg_name, g, o, kinds[o], t, c, alpha, cost_per_contact
-                                     if o == value_outcome else None, margin_rate, replicates,
-                                     seed))
+                rows.append(_compare(seg_name, str(names[k]), o, kinds[o], t, c, alpha,
+                                     cost_per_contact if o == value_outcome else None,
+                                     margin_rate, replicates, seed, weights))
     out = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     out["p_adjusted"] = benjamini_hochberg(out["p_value"].to_numpy())
     out["significant"] = out["p_adjusted"] < alpha
     return out
 
 
-def _compare(segment, group, outcome, kind, t, c, alpha, cost, margin_rate, replicates, seed):
+def _compare(segment, group, outcome, kind, t, c, alpha, cost, margin_rate, replicates, seed,
+             weights=None):
     n_t, n_c = len(t), len(c)
     row = dict.fromkeys(RESULT_COLUMNS, float("nan"))
     row.update(segment=segment, group=group, outcome=outcome, kind=kind, n=n_t, control_n=n_c)
@@ -221,5 +239,6 @@ def _compare(segment, group, outcome, kind, t, c, alpha, cost, margin_rate, repl
     row["relative_lift"] = (mean_t - mean_c) / mean_c if mean_c else float("nan")
     if cost:
         row["roi"], row["roi_low"], row["roi_high"] = bootstrap_roi(
-            t, c, cost, margin_rate=margin_rate, alpha=alpha, replicates=replicates, seed=seed)
+            t, c, cost, margin_rate=margin_rate, alpha=alpha, replicates=replicates, seed=seed,
+            weights=weights)
     return row
