@@ -97,18 +97,21 @@ def assign(customer_ids, strata=None, *, control_share: float, seed: int) -> np.
     the module documentation. ``strata``: one label per customer, or None."""
     if not 0 < control_share < 1:
         raise CampaignError(f"the control share must be between 0 and 1, not {control_share}")
-    ids = pd.Series(customer_ids, dtype="string").to_numpy(dtype=object)
-    if len(set(ids)) != len(ids):
+    ids = pd.Series(customer_ids, dtype="string")
+    if ids.duplicated().any():
         raise CampaignError("the list names a customer more than once")
-    order = np.argsort(ids, kind="stable")
+    order = np.argsort(ids.to_numpy(dtype=object), kind="stable")
     draw = np.empty(len(ids))
     draw[order] = np.random.default_rng(seed).random(len(ids))
-    stratum = (pd.Series(strata, dtype="string").fillna("").to_numpy(dtype=object)
-               if strata is not None else np.zeros(len(ids), dtype=np.int8))
-    frame = pd.DataFrame({"stratum": stratum, "draw": draw})
-    rank = frame.groupby("stratum", sort=False)["draw"].rank(method="first").to_numpy()
-    size = frame.groupby("stratum", sort=False)["draw"].transform("size").to_numpy()
-    quota = np.floor(control_share * size + 0.5)   # rounded, halves up
+    codes = (pd.factorize(pd.Series(strata, dtype="string").fillna(""))[0]
+             if strata is not None else np.zeros(len(ids), dtype=np.int64))
+    # rank of each draw within its stratum: sort by stratum, then draw
+    by = np.lexsort((draw, codes))
+    size = np.bincount(codes)
+    start = np.concatenate(([0], np.cumsum(size)[:-1]))
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[by] = np.arange(len(ids)) - start[codes[by]] + 1
+    quota = np.floor(control_share * size + 0.5)[codes]   # rounded, halves up
     return np.where(rank <= quota, CONTROL, TREATMENT)
 
 
@@ -128,7 +131,8 @@ def _from_cells(ws: Workspace, cells: list[str], run_id: int | None) -> tuple[pd
                                 f"{', '.join(known)}")
         chosen += [c for c in hits if c not in chosen]
     frame = ws.arrow(f'SELECT customer_id, matrix_cell FROM "{table}" '
-                     "WHERE list_contains(?, matrix_cell)", [chosen]).to_pandas()
+                     "WHERE list_contains(?, matrix_cell) ORDER BY customer_id",
+                     [chosen]).to_pandas()
     return frame, run_id
 
 
@@ -186,12 +190,10 @@ def create_campaign(ws: Workspace, name: str, *, cells: list[str] | None = None,
     frame = frame.assign(stratum=strata.astype("string") if strata is not None else None)
     frame["arm"] = assign(frame["customer_id"], strata, control_share=control_share, seed=seed)
     members = pa.table({
-        "campaign": pa.array([name] * len(frame), pa.string()),
-        "customer_id": pa.array(frame["customer_id"].astype(str).tolist(), pa.string()),
-        "stratum": pa.array(frame["stratum"].astype(object).where(frame["stratum"].notna(),
-                                                                  None).tolist()
-                            if strata is not None else [None] * len(frame), pa.string()),
-        "arm": pa.array(frame["arm"].tolist(), pa.string())})
+        "customer_id": pa.array(frame["customer_id"].astype(str), pa.string()),
+        "stratum": (pa.array(frame["stratum"], pa.string()) if strata is not None
+                    else pa.nulls(len(frame), pa.string())),
+        "arm": pa.array(frame["arm"], pa.string())})
     with ws.transaction() as con:
         con.execute("DELETE FROM campaign_members WHERE campaign = ?", [name])
         con.execute("DELETE FROM campaign_results WHERE campaign = ?", [name])
@@ -200,12 +202,13 @@ def create_campaign(ws: Workspace, name: str, *, cells: list[str] | None = None,
         # flagged: in another campaign whose window overlaps this one's
         con.execute("""
             INSERT INTO campaign_members
-            SELECT m.campaign, m.customer_id, m.stratum, m.arm, o.other
+            SELECT ? AS campaign, m.customer_id, m.stratum, m.arm, o.other
             FROM _cvm_members m LEFT JOIN (
                 SELECT om.customer_id, min(om.campaign) AS other
                 FROM campaign_members om JOIN campaigns c ON c.name = om.campaign
                 WHERE c.start_date <= ? AND c.end_date >= ?
-                GROUP BY om.customer_id) o ON o.customer_id = m.customer_id""", [end, start])
+                GROUP BY om.customer_id) o ON o.customer_id = m.customer_id""",
+                    [name, end, start])
         con.unregister("_cvm_members")
         counts = con.execute(
             "SELECT count(*), count(*) FILTER (arm = 'treatment'), "
