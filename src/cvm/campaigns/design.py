@@ -222,8 +222,17 @@ def create_campaign(ws: Workspace, name: str, *, cells: list[str] | None = None,
     return get_campaign(ws, name)
 
 
+def _has_tables(ws: Workspace) -> bool:
+    return bool(ws.query("SELECT count(*) FROM duckdb_tables() "
+                         "WHERE table_name = 'campaigns'")[0][0])
+
+
 def get_campaign(ws: Workspace, name: str) -> Campaign:
-    ensure_tables(ws)
+    """The stored design of campaign ``name``; :class:`CampaignError` naming the campaigns
+    there are when there is none of that name."""
+    if not _has_tables(ws):
+        raise CampaignError(f"there is no campaign {name!r}; create one with "
+                            "cvm campaign create")
     rows = ws.query("SELECT name, source, cells, control_share, stratify, seed, "
                     "cost_per_contact, start_date, end_date, min_lift, run_id, customers, "
                     "treated, control, overlapping, created_at, results, analysed_at "
