@@ -29,7 +29,7 @@ from ..errors import CvmError
 from ..workspace import Workspace
 
 __all__ = ["CampaignError", "Campaign", "create_campaign", "assign", "treatment_list",
-           "get_campaign", "ensure_tables", "TREATMENT", "CONTROL"]
+           "get_campaign", "ensure_tables", "has_campaign_tables", "TREATMENT", "CONTROL"]
 
 TREATMENT, CONTROL = "treatment", "control"
 
@@ -222,7 +222,7 @@ def create_campaign(ws: Workspace, name: str, *, cells: list[str] | None = None,
     return get_campaign(ws, name)
 
 
-def _has_tables(ws: Workspace) -> bool:
+def has_campaign_tables(ws: Workspace) -> bool:
     return bool(ws.query("SELECT count(*) FROM duckdb_tables() "
                          "WHERE table_name = 'campaigns'")[0][0])
 
@@ -230,7 +230,7 @@ def _has_tables(ws: Workspace) -> bool:
 def get_campaign(ws: Workspace, name: str) -> Campaign:
     """The stored design of campaign ``name``; :class:`CampaignError` naming the campaigns
     there are when there is none of that name."""
-    if not _has_tables(ws):
+    if not has_campaign_tables(ws):
         raise CampaignError(f"there is no campaign {name!r}; create one with "
                             "cvm campaign create")
     rows = ws.query("SELECT name, source, cells, control_share, stratify, seed, "

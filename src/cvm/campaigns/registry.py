@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..workspace import Workspace
-from .design import CONTROL, CampaignError, ensure_tables, get_campaign
+from .design import CONTROL, CampaignError, has_campaign_tables, get_campaign
 from .measure import RESULT_COLUMNS, compare_groups
 from .sequential import monitor
 
@@ -122,7 +122,8 @@ def campaign_results(ws: Workspace, name: str) -> pd.DataFrame:
 def list_campaigns(ws: Workspace, today: dt.date | None = None) -> list[dict]:
     """Every campaign, newest window first, with its design, status and headline result (the
     first outcome over all customers)."""
-    ensure_tables(ws)
+    if not has_campaign_tables(ws):
+        return []
     names = [r[0] for r in ws.query("SELECT name FROM campaigns ORDER BY start_date DESC, name")]
     rows = []
     for name in names:
@@ -163,7 +164,9 @@ def measured_cells(ws: Workspace) -> dict[str, Measured]:
     """The response lift measured for each matrix cell, by the latest measured campaign that
     targeted it: its result for the cell's stratum when stratified by matrix cell, or its
     overall result when it targeted that one cell only."""
-    ensure_tables(ws)
+    found: dict[str, Measured] = {}
+    if not has_campaign_tables(ws):
+        return found
     found: dict[str, Measured] = {}
     rows = ws.query("""
         SELECT c.name, c.stratify, c.cells, r.segment, r.lift, r.ci_low, r.ci_high, r.p_value,
@@ -190,7 +193,7 @@ def measured_cells(ws: Workspace) -> dict[str, Measured]:
 
 def has_campaigns(ws: Workspace) -> bool:
     """Whether the workspace holds any campaign (without creating the campaign tables)."""
-    if not ws.query("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'campaigns'")[0][0]:
+    if not has_campaign_tables(ws):
         return False
     return bool(ws.query("SELECT count(*) FROM campaigns")[0][0])
 
