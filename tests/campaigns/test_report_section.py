@@ -43,7 +43,7 @@ def _results(lang, campaigns):
 def test_section_shows_registry_results_feedback_and_monitor():
     render = SECTIONS[0].render
     en = render(_results("en", SNAPSHOT))
-    assert "1 campaigns in the registry, 1 measured" in en.note
+    assert "Campaigns in the registry: 1, measured: 1." in en.note
     assert "response +4.5 pp (+1.2 pp to +8.1 pp), adjusted p 0.020" in en.note
     assert "significant from 2025-01-19 on" in en.note
     captions = [t.caption for t in en.tables]
@@ -52,7 +52,8 @@ def test_section_shows_registry_results_feedback_and_monitor():
     assert feedback.rows == [["HH-current", "40%", "+20.0 pp", "+1.0 pp … +35.0 pp"]]
     assert en.tables[3].rows[1] == ["2025-01-19", "10.0%", "5.0%", "+5.0 pp", "0.030"]
     zh = render(_results("zh", SNAPSHOT))
-    assert "登记册中共 1 个活动" in zh.note and "自 2025-01-19 起显著" in zh.note
+    assert "登记册中共 1 个活动" in zh.note and "校正后 p 值 0.020。采用随时有效" in zh.note
+    assert "自 2025-01-19 起显著" in zh.note
     assert render(_results("en", [])) is None
 
 

@@ -16,7 +16,7 @@ __all__ = ["SECTIONS", "forest_svg", "WORDS"]
 WORDS = {
     "en": {
         "title": "Campaigns: test and learn",
-        "note": ("{n} campaigns in the registry, {m} measured. Each holds out a random control "
+        "note": ("Campaigns in the registry: {n}, measured: {m}. Each holds out a random control "
                  "group; the lift is treated − control with its 95 % interval (Newcombe's hybrid "
                  "score interval for a rate, Welch for a mean), p-values are adjusted for the "
                  "many comparisons (Benjamini–Hochberg) and ROI = (incremental margin − cost) / "
@@ -52,25 +52,25 @@ WORDS = {
         "not_measured": "Not measured yet: cvm campaign results {name} after {end}.",
     },
     "zh": {
-        "title": "营销活动:测试与学习",
-        "note": ("登记册中共 {n} 个活动,{m} 个已测量。每个活动都随机留出对照组;提升 = 处理组 − "
-                 "对照组,附 95% 置信区间(比率用 Newcombe 混合得分区间,均值用 Welch),p 值按多重"
-                 "比较校正(Benjamini–Hochberg),ROI =(增量毛利 − 成本)/ 成本,附自助法区间。"),
-        "latest": ("活动 {name}({start} 至 {end}):联系 {treated} 位客户,留出 {control} 位作对照;"
-                   "响应率提升 {lift}(区间 {low} 至 {high}),校正后 p 值 {p}。"),
-        "monitor": "采用随时有效的序贯检验(mSPRT)监测,提前查看结果不会提高误报率:{when}。",
+        "title": "营销活动：测试与学习",
+        "note": ("登记册中共 {n} 个活动，{m} 个已测量。每个活动都随机留出对照组；提升 = 处理组 − "
+                 "对照组，附 95% 置信区间（比率用 Newcombe 混合得分区间，均值用 Welch），p 值按多重"
+                 "比较校正（Benjamini–Hochberg），ROI =（增量毛利 − 成本）/ 成本，附自助法区间。"),
+        "latest": ("活动 {name}（{start} 至 {end}）：联系 {treated} 位客户，留出 {control} 位作对照；"
+                   "响应率提升 {lift}（区间 {low} 至 {high}），校正后 p 值 {p}。"),
+        "monitor": "采用随时有效的序贯检验（mSPRT）监测，提前查看结果不会提高误报率：{when}。",
         "monitor_hit": "自 {day} 起显著",
         "monitor_none": "各次查看均不显著",
         "campaign": "活动", "status": "状态", "window": "时间窗",
         "customers": "客户数", "control": "对照组", "lift": "提升", "ci": "95% 置信区间",
-        "p": "p 值(校正)", "segment": "细分", "outcome": "结果指标", "treated": "处理组",
+        "p": "p 值（校正）", "segment": "细分", "outcome": "结果指标", "treated": "处理组",
         "control_value": "对照组", "roi": "ROI", "day": "日期", "p_valid": "随时有效 p 值",
         "all": "全部", "responded": "响应率", "revenue": "人均收入", "margin": "人均毛利",
         "registry_caption": "测试登记册",
-        "results_caption": "{name} 的结果(处理组 − 对照组)",
-        "looks_caption": "{name} 的实时监测:每周查看时的响应率",
+        "results_caption": "{name} 的结果（处理组 − 对照组）",
+        "looks_caption": "{name} 的实时监测：每周查看时的响应率",
         "cell": "单元格", "assumed": "策略手册假设响应率", "measured": "实测提升",
-        "feedback_caption": "各单元格实测的响应率提升:下次运行将以此替代策略手册的假设",
+        "feedback_caption": "各单元格实测的响应率提升：下次运行将以此替代策略手册的假设",
         "status_planned": "计划中", "status_running": "进行中", "status_ended": "已结束",
         "status_measured": "已测量",
         "forest_caption": "各单元格响应率提升及 95% 置信区间",
@@ -80,7 +80,7 @@ WORDS = {
         "none": "尚无营销活动。可用 cvm campaign create NAME --cells CELL --start DATE --end DATE 创建。",
         "monitor_title": "实时监测",
         "results_title": "结果",
-        "not_measured": "尚未测量:{end} 之后运行 cvm campaign results {name}。",
+        "not_measured": "尚未测量：{end} 之后运行 cvm campaign results {name}。",
     },
 }
 
@@ -179,7 +179,7 @@ def _campaigns(results: RunResults) -> Content | None:
         looks = latest.get("looks") or []
         if looks:
             hit = next((k for k in looks if k["significant"]), None)
-            note += " " + w["monitor"].format(when=w["monitor_hit"].format(day=hit["day"])
+            note += ("" if lang == "zh" else " ") + w["monitor"].format(when=w["monitor_hit"].format(day=hit["day"])
                                               if hit else w["monitor_none"])
         res = Table([Column(w["segment"], code=True), Column(w["outcome"]),
                      Column(w["customers"], True), Column(w["control"], True),
