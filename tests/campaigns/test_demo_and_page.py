@@ -51,6 +51,12 @@ def test_demo_campaign_and_the_next_run_uses_its_lifts(shop):
         assert after[cell]["expected_response"] == pytest.approx(m.lift)
         assert after[cell]["gain_basis"].startswith(f"measured in campaign {DEMO_CAMPAIGN}: "
                                                     f"{m.lift * 100:+.1f} pp response, 95 % CI")
+    from click.testing import CliRunner
+
+    from cvm.cli import main
+
+    shown = CliRunner().invoke(main, ["matrix", "--workspace", str(path)]).output
+    assert f"expected gain by the response measured in campaign {DEMO_CAMPAIGN}" in shown
     # the cells no campaign measured keep the playbook's numbers
     for cell in set(before) - set(measured):
         assert after[cell]["expected_response"] == before[cell]["expected_response"]
