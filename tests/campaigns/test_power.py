@@ -71,3 +71,31 @@ def test_plan_rounds_up_and_gives_the_list_mde():
     assert m.per_group == math.ceil(sample_size_means(5.0, 40.0, power=0.8))
     with pytest.raises(ValueError):
         plan_proportions(0.9, 0.2)
+
+
+def test_strict_adds_the_lower_tail_by_hand():
+    from scipy.stats import norm
+    z = norm.isf(0.025)
+    pooled, spread = math.sqrt(1.25 * 0.75 / 2), math.sqrt(0.25 + 0.1875)
+    lower = norm.cdf((-math.sqrt(50) * 0.25 - z * pooled) / spread)
+    assert lower == pytest.approx(1.29e-6, rel=0.01)
+    assert power_proportions(0.5, 0.75, 50, strict=True) - power_proportions(0.5, 0.75, 50) == \
+        pytest.approx(lower, rel=1e-6)
+    # R: power.t.test(n = 20, delta = 1, strict = TRUE): the lower tail of the noncentral t
+    from scipy.stats import nct, t
+    tail = nct.cdf(-t.isf(0.025, 38), 38, math.sqrt(10))
+    assert power_means(1, 1, 20, strict=True) - power_means(1, 1, 20) == pytest.approx(
+        tail, rel=1e-6)
+
+
+@pytest.mark.parametrize("alpha,power", [(0.0, 0.8), (1.0, 0.8), (0.05, 1.0), (0.05, 0.05),
+                                         (0.5, 0.4)])
+def test_levels_out_of_range_are_refused(alpha, power):
+    with pytest.raises(ValueError):
+        sample_size_proportions(0.1, 0.2, power=power, alpha=alpha)
+
+
+def test_levels_just_inside_the_range_are_taken():
+    assert sample_size_proportions(0.1, 0.2, power=0.999, alpha=0.001) > 0
+    assert sample_size_proportions(0.1, 0.2, power=0.06, alpha=0.05) > 0
+    assert power_proportions(0.1, 0.2, 100, alpha=0.999) <= 1
