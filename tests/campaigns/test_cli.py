@@ -95,3 +95,26 @@ def test_create_export_results_list(tmp_path):
     assert json.loads(listing.output)[0]["name"] == "jan"
     missing = cvm("campaign", "results", "feb", "--workspace", str(path))
     assert missing.exit_code == 2 and "no campaign 'feb'" in missing.output
+
+
+def test_plan_for_revenue_takes_the_spread_of_past_spend(tmp_path):
+    from cvm.campaigns.power import sample_size_means
+
+    path = tmp_path / "past.duckdb"
+    with Workspace(path) as ws:
+        # in the last 30 days: A 10, B 20, C 30; D bought 100 days before only (spend 0 then)
+        rows = [("A", "2025-03-01", 10.0), ("B", "2025-03-10", 20.0), ("C", "2025-03-20", 30.0),
+                ("D", "2024-12-10", 50.0)]
+        ws.con.register("_t", pa.table({"source": ["default"] * 4,
+                                         "source_customer_id": [r[0] for r in rows],
+                                         "purchase_date": pa.array(
+                                             pd.to_datetime([r[1] for r in rows]).date),
+                                         "amount": [r[2] for r in rows]}))
+        ws.con.execute("INSERT INTO transactions (source, source_customer_id, purchase_date, "
+                       "amount) SELECT * FROM _t")
+    done = cvm("campaign", "plan", "--sd-from", str(path), "--window-days", "30",
+               "--min-lift", "5", "--json")
+    plan = json.loads(done.output)
+    sd = (500 / 3) ** 0.5          # spends 10, 20, 30, 0 around their mean 15
+    assert plan["sd"] == pytest.approx(sd) and plan["baseline"] == pytest.approx(15.0)
+    assert plan["per_group_exact"] == pytest.approx(sample_size_means(5, sd))
