@@ -78,6 +78,7 @@ def test_campaigns_page(shop, tmp_path):
         assert f"{head.lift * 100:+.1f} pp" in html
         zh = httpx.get(server.url + "/campaigns?lang=zh", headers=auth, timeout=30).text
         assert "营销活动：测试与学习" in zh and "实时监测" in zh and "已测量" in zh
+        assert f"{head.lift * 100:+.1f} 个百分点" in zh and "矩阵单元格" in zh
         # the page needs a sign-in
         anonymous = httpx.get(server.url + "/campaigns", timeout=30)
         assert anonymous.status_code == 303 or "/login" in str(anonymous.url)

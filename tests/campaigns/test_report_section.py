@@ -62,3 +62,10 @@ def test_forest_plot_places_estimates_between_their_bounds():
     # scale −0.1 … 0.3 over 360 px from x = 120: zero at 210, estimate at 300
     assert 'x1="210.0"' in svg and 'cx="300.0"' in svg
     assert forest_svg([], "cap") == ""
+
+
+def test_both_languages_have_every_word():
+    from cvm.reports.campaigns import WORDS
+
+    assert set(WORDS["en"]) == set(WORDS["zh"])
+    assert all(WORDS["en"][k] != WORDS["zh"][k] for k in WORDS["en"] if k not in ("roi",))

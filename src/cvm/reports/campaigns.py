@@ -50,6 +50,7 @@ WORDS = {
         "monitor_title": "Live monitor",
         "results_title": "Results",
         "not_measured": "Not measured yet: cvm campaign results {name} after {end}.",
+        "source_cells": "matrix cells", "source_list": "the list {file}",
     },
     "zh": {
         "title": "营销活动：测试与学习",
@@ -81,6 +82,7 @@ WORDS = {
         "monitor_title": "实时监测",
         "results_title": "结果",
         "not_measured": "尚未测量：{end} 之后运行 cvm campaign results {name}。",
+        "source_cells": "矩阵单元格", "source_list": "名单 {file}",
     },
 }
 

@@ -20,8 +20,10 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 
 
-def _pp(v) -> str:
-    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v * 100:+.1f} pp"
+def _pp(v, lang: str = "en") -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    return f"{v * 100:+.1f} pp" if lang == "en" else f"{v * 100:+.1f} 个百分点"
 
 
 def _num(v, digits: int = 2) -> str:
@@ -34,10 +36,10 @@ def _p(v) -> str:
         "< 0.001" if v < 0.001 else f"{v:.3f}")
 
 
-def _row(r: dict) -> dict:
+def _row(r: dict, lang: str) -> dict:
     rate = r["kind"] == "rate"
     value = (lambda v: "–" if v is None else f"{v * 100:.1f}%") if rate else _num
-    lift = _pp if rate else (lambda v: "–" if v is None else f"{v:+,.2f}")
+    lift = (lambda v: _pp(v, lang)) if rate else (lambda v: "–" if v is None else f"{v:+,.2f}")
     roi = r.get("roi")
     return {"segment": r["segment"], "outcome": r["outcome"], "n": f"{r['n']:,}",
             "control_n": f"{r['control_n']:,}", "treated": value(r["treated_value"]),
@@ -62,7 +64,12 @@ def campaigns_page(request: Request):
     campaigns = []
     for c in registry_snapshot(state.ws):
         rates = [r for r in c["results"] if r["kind"] == "rate" and r["segment"] != "all"]
-        campaigns.append({**c, "rows": [_row(r) for r in c["results"]],
+        h = c.get("headline")
+        head = _row({**h, "segment": "all", "n": 0, "control_n": 0, "treated_value": None,
+                     "control_value": None, "significant": False,
+                     "kind": "rate" if h["outcome"] in ("responded", "retained") else "mean"},
+                    lang) if h else None
+        campaigns.append({**c, "head": head, "rows": [_row(r, lang) for r in c["results"]],
                           "forest": forest_svg([(r["segment"], r["lift"], r["ci_low"],
                                                  r["ci_high"]) for r in rates
                                                 if r["lift"] is not None],
@@ -70,7 +77,7 @@ def campaigns_page(request: Request):
                           "looks_rows": [{"day": k["day"],
                                           "treated": f"{k['treated_value'] * 100:.1f}%",
                                           "control": f"{k['control_value'] * 100:.1f}%",
-                                          "lift": _pp(k["lift"]), "p": _p(k["p_value"]),
+                                          "lift": _pp(k["lift"], lang), "p": _p(k["p_value"]),
                                           "significant": k["significant"]}
                                          for k in c["looks"]]})
     words = labels(lang)
