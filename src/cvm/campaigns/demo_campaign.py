@@ -52,10 +52,14 @@ def demo_outcomes(members: pd.DataFrame, seed: int = SEED) -> pd.DataFrame:
 
 
 def add_demo_campaign(ws: Workspace, data_folder: str | Path,
-                      results_folder: str | Path | None = None) -> pd.DataFrame:
+                      results_folder: str | Path | None = None) -> pd.DataFrame | None:
     """Create the demo campaign on the latest run's current customers, write its outcomes to
     ``data_folder/demo_campaign_outcomes.csv``, measure it and (with ``results_folder``) write
-    ``campaign-results.csv`` there; returns the results."""
+    ``campaign-results.csv`` there; returns the results (None when the run has no current
+    customer)."""
+    if not ws.query(f'SELECT count(*) FROM "{Workspace.run_table(ws.latest_run(), "customers")}" '
+                    "WHERE matrix_cell LIKE '%-current'")[0][0]:
+        return None     # a demo this small has no current customer to offer anything to
     create_campaign(ws, DEMO_CAMPAIGN, cells=["*-current"], control_share=0.2,
                     stratify="matrix_cell", seed=2025, cost_per_contact=COST_PER_CONTACT,
                     start=START, end=END, min_lift=0.05, replace=True)
