@@ -123,3 +123,22 @@ def test_compare_groups_table():
     assert out.p_adjusted.to_numpy() == pytest.approx(benjamini_hochberg(out.p_value))
     with pytest.raises(ValueError, match="control group is empty"):
         compare_groups(data, "grp", "holdout", ["responded"])
+
+
+def test_wilson_edges():
+    assert all(math.isnan(v) for v in wilson_interval(0, 0))
+    low, high = wilson_interval(1, 1)
+    # z² = 3.8415: low = 1 / (1 + z²) = 0.2065, high = 1
+    assert low == pytest.approx(1 / (1 + stats.norm.isf(0.025) ** 2), rel=1e-9)
+    assert high == pytest.approx(1.0)
+
+
+def test_block_bootstrap_starts_above_the_block_count():
+    from cvm.campaigns.measure import BOOTSTRAP_BLOCKS, _block_sums
+
+    rng = np.random.default_rng(0)
+    assert BOOTSTRAP_BLOCKS == 1000
+    sums, counts = _block_sums(np.arange(1000.0), rng)
+    assert len(sums) == 1000 and (counts == 1).all()        # the customer bootstrap itself
+    sums, counts = _block_sums(np.arange(2500.0), rng)
+    assert len(sums) == 1000 and set(counts) == {2.0, 3.0} and sums.sum() == np.arange(2500).sum()

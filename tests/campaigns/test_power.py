@@ -99,3 +99,32 @@ def test_levels_just_inside_the_range_are_taken():
     assert sample_size_proportions(0.1, 0.2, power=0.999, alpha=0.001) > 0
     assert sample_size_proportions(0.1, 0.2, power=0.06, alpha=0.05) > 0
     assert power_proportions(0.1, 0.2, 100, alpha=0.999) <= 1
+
+
+def test_defaults_are_power_080_and_alpha_005():
+    # R: power.prop.test(p1 = .5, p2 = .75, power = .8) => n = 57.67; by hand
+    # (1.959964 · 0.684653 + 0.841621 · 0.661438)² / 0.25² = 57.673
+    assert sample_size_proportions(0.5, 0.75) == pytest.approx(57.673, abs=1e-3)
+    # R: power.t.test(power = .8, delta = 1) => n = 16.71477 (R's uniroot stops within about
+    # 1e-4 of the root; the exact root is 16.714760)
+    assert sample_size_means(1, 1) == pytest.approx(16.71477, abs=2e-5)
+    assert power_means(1, 1, sample_size_means(1, 1)) == pytest.approx(0.8, abs=1e-9)
+
+
+def test_strict_sample_size_solves_the_two_tailed_power():
+    n = sample_size_proportions(0.5, 0.75, power=0.9, strict=True)
+    assert power_proportions(0.5, 0.75, n, strict=True) == pytest.approx(0.9, abs=1e-9)
+    assert n < sample_size_proportions(0.5, 0.75, power=0.9)
+
+
+def test_mde_of_a_low_rate_is_found():
+    # the power against p₂ = 1 decides whether there is an MDE at all, not that against 0
+    mde = mde_proportions(0.05, 20, power=0.8)
+    assert not math.isnan(mde)
+    assert power_proportions(0.05, 0.05 + mde, 20) == pytest.approx(0.8, abs=1e-9)
+
+
+@pytest.mark.parametrize("delta,sd", [(1.0, 0.0), (0.0, 1.0), (1.0, -1.0)])
+def test_means_need_a_difference_and_a_spread(delta, sd):
+    with pytest.raises(ValueError):
+        sample_size_means(delta, sd)
