@@ -237,7 +237,8 @@ def analyse(file, group_column, control, outcomes, segment_column, cost_per_cont
     path = Path(file)
     data = (pd.read_excel(path) if path.suffix.lower() in (".xlsx", ".xls")
             else pd.read_csv(path, sep=None, engine="python"))
-    data[group_column] = data[group_column].astype(str) if group_column in data else None
+    if group_column in data.columns:
+        data[group_column] = data[group_column].astype(str)
     try:
         if campaign_name:
             from ..campaigns.registry import measure_campaign
