@@ -139,6 +139,18 @@ def test_block_bootstrap_starts_above_the_block_count():
     rng = np.random.default_rng(0)
     assert BOOTSTRAP_BLOCKS == 1000
     sums, counts = _block_sums(np.arange(1000.0), rng)
-    assert len(sums) == 1000 and (counts == 1).all()        # the customer bootstrap itself
+    # the customer bootstrap itself, customers in their order
+    assert len(sums) == 1000 and (counts == 1).all() and (sums == np.arange(1000.0)).all()
     sums, counts = _block_sums(np.arange(2500.0), rng)
     assert len(sums) == 1000 and set(counts) == {2.0, 3.0} and sums.sum() == np.arange(2500).sum()
+
+
+def test_welch_without_spread():
+    # both groups constant: the difference is known exactly
+    assert welch_test(5.0, 0.0, 10, 5.0, 0.0, 10) == (0.0, 0.0, 0.0, 1.0)
+    assert welch_test(6.0, 0.0, 10, 5.0, 0.0, 10) == (1.0, 1.0, 1.0, 0.0)
+
+
+def test_benjamini_hochberg_of_nothing():
+    assert benjamini_hochberg([]).shape == (0,)
+    assert np.isnan(benjamini_hochberg([np.nan, np.nan])).all()

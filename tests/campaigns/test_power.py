@@ -128,3 +128,11 @@ def test_mde_of_a_low_rate_is_found():
 def test_means_need_a_difference_and_a_spread(delta, sd):
     with pytest.raises(ValueError):
         sample_size_means(delta, sd)
+
+
+def test_sample_size_of_a_small_difference_in_a_wide_spread():
+    # δ = 0.5, σ = 10: about 2 (z₀.₉₇₅ + z₀.₈)² (σ/δ)² + 1 = 6,280.5 customers a group
+    n = sample_size_means(0.5, 10.0)
+    approx = 2 * (1.959964 + 0.841621) ** 2 * 400 + 1
+    assert n == pytest.approx(approx, abs=1.0)
+    assert power_means(0.5, 10.0, n) == pytest.approx(0.8, abs=1e-9)

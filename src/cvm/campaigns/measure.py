@@ -108,7 +108,8 @@ def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:
         return out
     order = np.argsort(p[ok])
     ranked = p[ok][order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
+    # the running minimum from the largest p down never exceeds that p, so never 1
+    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
     q = np.empty(m)
     q[order] = adjusted
     out[ok] = q
