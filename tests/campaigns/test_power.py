@@ -136,3 +136,9 @@ def test_sample_size_of_a_small_difference_in_a_wide_spread():
     approx = 2 * (1.959964 + 0.841621) ** 2 * 400 + 1
     assert n == pytest.approx(approx, abs=1.0)
     assert power_means(0.5, 10.0, n) == pytest.approx(0.8, abs=1e-9)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0, 1.5])
+def test_power_refuses_a_level_outside_0_1(alpha):
+    with pytest.raises(ValueError):
+        power_proportions(0.1, 0.2, 100, alpha=alpha)
