@@ -154,3 +154,17 @@ def test_welch_without_spread():
 def test_benjamini_hochberg_of_nothing():
     assert benjamini_hochberg([]).shape == (0,)
     assert np.isnan(benjamini_hochberg([np.nan, np.nan])).all()
+
+
+def test_roi_defaults_and_shared_weights_for_small_segments():
+    rng = np.random.default_rng(5)
+    t, c = rng.exponential(10, 300), rng.exponential(8, 100)
+    assert bootstrap_roi(t, c, 1.0) == bootstrap_roi(t, c, 1.0, replicates=2000, seed=0)
+    # 1,500 customers: the shared block weights serve the whole table, not a small segment
+    data = pd.DataFrame({"grp": ["t"] * 1200 + ["c"] * 300,
+                         "seg": (["big"] * 1100 + ["small"] * 100) + (["big"] * 250
+                                                                     + ["small"] * 50),
+                         "spend": rng.exponential(10, 1500)})
+    out = compare_groups(data, "grp", "c", ["spend"], segment_column="seg", cost_per_contact=1.0)
+    small = out[out.segment == "small"].iloc[0]
+    assert small.roi_low < small.roi < small.roi_high

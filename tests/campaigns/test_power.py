@@ -142,3 +142,16 @@ def test_sample_size_of_a_small_difference_in_a_wide_spread():
 def test_power_refuses_a_level_outside_0_1(alpha):
     with pytest.raises(ValueError):
         power_proportions(0.1, 0.2, 100, alpha=alpha)
+
+
+def test_mde_means_default_power_and_the_plan_document():
+    assert mde_means(1.0, 16.714760) == pytest.approx(1.0, rel=1e-5)
+    doc = plan_proportions(0.5, 0.25, power=0.9).as_dict()
+    assert doc["per_group"] == 77 and doc["metric"] == "proportion"
+
+
+def test_a_list_with_fewer_than_two_a_group_has_no_mde():
+    assert math.isnan(plan_means(0, 1, 1, list_size=10, control_share=0.1).mde)    # 1 control
+    assert not math.isnan(plan_means(0, 1, 1, list_size=20, control_share=0.1).mde)  # 2
+    assert math.isnan(plan_means(0, 1, 1, list_size=10, control_share=0.9).mde)    # 1 treated
+    assert not math.isnan(plan_means(0, 1, 1, list_size=20, control_share=0.9).mde)
