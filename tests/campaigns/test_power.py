@@ -155,3 +155,18 @@ def test_a_list_with_fewer_than_two_a_group_has_no_mde():
     assert not math.isnan(plan_means(0, 1, 1, list_size=20, control_share=0.1).mde)  # 2
     assert math.isnan(plan_means(0, 1, 1, list_size=10, control_share=0.9).mde)    # 1 treated
     assert not math.isnan(plan_means(0, 1, 1, list_size=20, control_share=0.9).mde)
+
+
+def test_plan_checks_rates_and_keeps_the_list_share():
+    for baseline, lift in [(0.0, 0.1), (1.0, 0.1), (0.95, 0.1), (-0.1, 0.2)]:
+        with pytest.raises(ValueError):
+            plan_proportions(baseline, lift)
+    assert plan_proportions(0.5, 0.5).per_group > 0            # p₂ = 1 is a rate
+    plain = plan_proportions(0.1, 0.02)
+    assert plain.control_share is None and plain.mde is None
+    listed = plan_proportions(0.1, 0.02, list_size=1000)     # default: half held out
+    assert listed.control_share == 0.5
+    assert listed.mde == pytest.approx(mde_proportions(0.1, 500), abs=1e-12)
+    means = plan_means(0, 1, 1, list_size=1000)
+    assert means.control_share == 0.5 and means.mde == pytest.approx(mde_means(1, 500))
+    assert plan_means(0, 1, 1).control_share is None
