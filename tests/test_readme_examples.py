@@ -168,6 +168,20 @@ def test_matrix_commands_run_as_written(shop):
     assert (shop / "win-back.xlsx").exists()
 
 
+def test_campaign_commands_run_as_written(demo):
+    folder = demo[0]
+    commands = [c for b in _blocks(_section("## Campaigns: test and learn"))
+                for c in _commands(b)]
+    assert [c.split()[2] for c in commands] == ["plan", "create", "analyse", "results"]
+    done = [cvm(command, folder) for command in commands]
+    assert '"per_group": 77' in done[0].stdout
+    assert (folder / "to-contact.xlsx").exists()
+    header = (folder / "ab-test" / "campaign-results.csv").read_text().splitlines()[0]
+    assert header.startswith("segment,group,outcome,kind,n,control_n,treated_value,"
+                             "control_value,lift,ci_low,ci_high,p_value")
+    assert "new-year-tea-offer" in done[3].stdout
+
+
 def test_clv_commands_run_as_written(tmp_path):
     commands = [c for b in _blocks(_section("## Customer lifetime value")) for c in _commands(b)]
     assert [c.split()[1] for c in commands] == ["validate-clv", "clv-scenario"]

@@ -179,8 +179,17 @@ def _write_results(ws: Workspace, result, out: str | Path, *, lang: str) -> Path
         (staging / "summary.json").write_text(
             json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         write_report(staging / "report.html", result.customers_frame(), _segments_for_report(result),
-                     result.pareto, result.info, lang=lang)
+                     result.pareto, _with_campaigns(ws, result.info), lang=lang)
     return Path(out)
+
+
+def _with_campaigns(ws: Workspace, info: dict) -> dict:
+    """The run's information with the workspace's campaign registry, for the report's campaigns
+    section (unchanged when the workspace has no campaign)."""
+    from .campaigns.registry import registry_snapshot
+
+    campaigns = registry_snapshot(ws)
+    return {**info, "campaigns": campaigns} if campaigns else info
 
 
 def _segments_for_report(result):

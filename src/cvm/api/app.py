@@ -130,7 +130,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cross_sell)
     app.include_router(survey)
     app.include_router(pages)
-    included = [*api.routes, *survey.routes, *pages.routes]
+    from ..web.campaign_pages import router as campaign_pages
+
+    app.include_router(campaign_pages)
+    included = [*api.routes, *survey.routes, *pages.routes, *campaign_pages.routes]
 
     def openapi() -> dict:
         if app.openapi_schema is None:

@@ -258,6 +258,7 @@ def demo(out, lang, n_customers, engine, as_json):
     into OUT, so you can see every output before using your own data.
     """
     from ..config import AnalysisConfig
+    from ..campaigns.demo_campaign import DEMO_CAMPAIGN
     from ..demo import DEMO_AS_OF, service_log_path, write_demo_data, write_demo_members
     from ..demo_orders import demo_stages
     from ..ingest.load import load_customers, load_transactions
@@ -294,8 +295,26 @@ def demo(out, lang, n_customers, engine, as_json):
         load_survey(ws, survey, definition=definition)  # after them: their file ids stay 1-3
         result = analyse(ws, config, engine=engine, progress=steps, out=out / "results",
                          loads=loads, stages=stages)
+    _add_demo_campaign(result, ws_path, data, out / "results", lang)
     _print_summary(result, out / "results", ws_path, lang, as_json)
     note(f"Open [bold]{out / 'results' / 'report.html'}[/] in a browser.")
+    note(f"The demo's campaign: [bold]cvm campaign results {DEMO_CAMPAIGN} --workspace "
+         f"{ws_path}[/].")
+
+
+def _add_demo_campaign(result, ws_path: Path, data: Path, results: Path, lang: str) -> None:
+    """The demo's past campaign (its own random stream: the demo's figures stay as they are),
+    its results file, and the report written again with its campaigns section."""
+    from ..campaigns.demo_campaign import add_demo_campaign
+    from ..campaigns.registry import registry_snapshot
+    from ..reports import write_report
+    from ..workspace import Workspace
+
+    with Workspace(ws_path) as ws:
+        add_demo_campaign(ws, data, results)
+        campaigns = registry_snapshot(ws)
+    write_report(results / "report.html", result.customers_frame(), result.segments_frame(),
+                 result.pareto, {**result.info, "campaigns": campaigns}, lang=lang)
 
 
 @main.command()

@@ -107,3 +107,9 @@ def matrix(workspace, run_id):
         table = ws.result("matrix", rid)
         info = ws.run_summary(rid).get("info", {}).get("stages", {})
     print_matrix(table, info.get("value"))
+    if "gain_basis" in table.column_names:
+        # cells whose response a campaign measured against its control group
+        for cell, basis in zip(table.column("cell").to_pylist(),
+                               table.column("gain_basis").to_pylist()):
+            if basis and basis.startswith("measured in campaign"):
+                output.print(f"{cell}: expected gain by the response {basis}")

@@ -168,7 +168,12 @@ def report(workspace, run_id, fmt, lang, out):
         summary = ws.run_summary(run_id)
         customers = ws.result("customers", run_id).to_pandas(date_as_object=False)
         segments = ws.result("segments", run_id).to_pandas()
+        from ..campaigns.registry import registry_snapshot
+
+        campaigns = registry_snapshot(ws)
     info = summary.get("info") or {}
+    if campaigns:
+        info = {**info, "campaigns": campaigns}
     page = render_report(customers, segments, summary.get("pareto") or {}, info,
                          lang=lang or info.get("lang") or "en")
     target = Path(out or f"report.{fmt}")

@@ -53,7 +53,7 @@ from ..features.lifecycle import STAGES
 from .matrix import TIERS, cell_parts, matrix_cells
 
 __all__ = ["ACTIONS", "Play", "Playbook", "PlaybookError", "load_playbook", "builtin_playbook",
-           "builtin_plays", "cell_economics", "customer_actions"]
+           "builtin_plays", "cell_economics", "customer_actions", "with_measured"]
 
 ACTIONS = ("acquire", "referral", "nurture", "cross_sell", "up_sell", "loyalty", "retain",
            "win_back", "let_go")
@@ -249,8 +249,29 @@ def customer_actions(customers, cells: pa.Array, playbook: Playbook
     return pa.array(actions, type=pa.string()), pa.array(gains, type=pa.float64())
 
 
-def cell_economics(summary: pa.Table, playbook: Playbook, customers: pa.Table | None = None
-                   ) -> pa.Table:
+def with_measured(playbook: Playbook, measured: dict) -> tuple[Playbook, dict[str, str]]:
+    """The playbook with each measured cell's assumed response replaced by the response lift a
+    campaign measured there (``measured``: cell → :class:`cvm.campaigns.registry.Measured`),
+    and the basis text of each replaced cell ("measured in campaign X: +4.5 pp response, 95 % CI
+    +2.1 to +6.9 pp"). Churned cells keep theirs: their gain comes from the churn stage's
+    measured return rate. No measurement, no change."""
+    from dataclasses import replace
+
+    plays, basis = dict(playbook.plays), {}
+    for cell, m in measured.items():
+        if cell not in plays or cell.endswith("-churned") or cell.endswith("-departure"):
+            continue
+        plays[cell] = replace(plays[cell], expected_response=float(m.lift))
+        basis[cell] = (f"measured in campaign {m.campaign}: {m.lift * 100:+.1f} pp response, "
+                       f"95 % CI {m.ci_low * 100:+.1f} to {m.ci_high * 100:+.1f} pp"
+                       " × own clv − cost")
+    if not basis:
+        return playbook, {}
+    return Playbook(playbook.name, playbook.path, playbook.scheme, plays), basis
+
+
+def cell_economics(summary: pa.Table, playbook: Playbook, customers: pa.Table | None = None,
+                   *, measured_basis: dict[str, str] | None = None) -> pa.Table:
     """Per cell of a :func:`~cvm.segments.matrix.matrix_summary`: the play, its cost and the
     expected gain of acting per customer and in total — the mean of the customers' own
     ``expected_gain`` when ``customers`` has it, else ``response · avg CLV − cost`` — with
@@ -279,6 +300,8 @@ def cell_economics(summary: pa.Table, playbook: Playbook, customers: pa.Table | 
             basis = "playbook response × cell average clv − cost"
         if gain is None:
             basis = "no value to judge by"
+        elif measured_basis and r["cell"] in measured_basis:
+            basis = measured_basis[r["cell"]]
         rows.append({
             "cell": r["cell"], "customers": r["customers"], "priority": play.priority,
             "objective": play.objective, "actions": ", ".join(play.actions),

@@ -5,7 +5,9 @@ cell: counts, value share, CLV, and the playbook's play with its economics). The
 each customer's own (:func:`cvm.segments.playbook.customer_actions`): ``clv`` when the CLV stage
 ran, and for churned customers the churn stage's ``winback_value`` when it ran, else the value
 stage's ``value_if_returned``; a churned customer is let go only where winning it back does not
-pay.
+pay. A cell where a campaign measured the response lift against a control group
+(:func:`cvm.campaigns.registry.measured_cells`) uses that lift in place of the playbook's assumed
+response, and its ``gain_basis`` names the campaign and the interval.
 
 - fit: the playbook (:func:`cvm.segments.playbook.load_playbook`);
 - batches: the cells (:func:`cvm.segments.matrix.assign_cells`) and their plays' actions;
@@ -20,10 +22,20 @@ import pyarrow as pa
 
 from ..config import MatrixOptions
 from ..segments.matrix import assign_cells, matrix_summary
-from ..segments.playbook import Playbook, cell_economics, customer_actions, load_playbook
+from ..segments.playbook import (Playbook, cell_economics, customer_actions, load_playbook,
+                                 with_measured)
 from .contract import Stage, StageResult
 
 __all__ = ["MatrixStage"]
+
+
+def _measured(ws) -> dict:
+    """The response lifts campaigns measured per cell (none when the workspace has none)."""
+    if ws is None:
+        return {}
+    from ..campaigns.registry import has_campaigns, measured_cells
+
+    return measured_cells(ws) if has_campaigns(ws) else {}
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,8 @@ class _State:
     options: MatrixOptions
     lifecycle_scheme: str
     playbook: Playbook
+    #: cell → basis text, for the cells whose assumed response a campaign's measured lift replaced
+    measured_basis: dict
 
 
 class MatrixStage(Stage):
@@ -47,7 +61,8 @@ class MatrixStage(Stage):
         cfg = ctx.config
         playbook = load_playbook(cfg.matrix.playbook, lang=cfg.lang, scheme=cfg.matrix.scheme,
                                  lifecycle_scheme=cfg.lifecycle.scheme)
-        return _State(cfg.matrix, cfg.lifecycle.scheme, playbook)
+        playbook, basis = with_measured(playbook, _measured(ctx.ws))
+        return _State(cfg.matrix, cfg.lifecycle.scheme, playbook, basis)
 
     def transform(self, batch: pa.RecordBatch, state: _State) -> pa.RecordBatch:
         table = pa.Table.from_batches([batch])
@@ -61,7 +76,8 @@ class MatrixStage(Stage):
         cfg, playbook = ctx.config, state.playbook
         summary_t = matrix_summary(customers, cfg.matrix, cfg.lifecycle.scheme,
                                    value_column=cfg.abc.value_column)
-        economics = cell_economics(summary_t, playbook, customers)
+        economics = cell_economics(summary_t, playbook, customers,
+                                   measured_basis=state.measured_basis)
         table = summary_t.join(economics.drop_columns(["customers", "avg_clv"]), "cell")
         order = {c: i for i, c in enumerate(summary_t.column("cell").to_pylist())}
         table = table.take(pa.array(sorted(range(table.num_rows),

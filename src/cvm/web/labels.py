@@ -25,6 +25,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "nav_customers": ("Customers", "客户"),
     "nav_runs": ("Upload & run", "上传与运行"),
     "nav_api": ("API", "API"),
+    # campaigns page (its other words: cvm.reports.campaigns.WORDS)
+    "nav_campaigns": ("Campaigns", "营销活动"),
     "sign_out": ("Sign out", "退出"),
     "sign_in": ("Sign in", "登录"),
     "sign_in_title": ("Sign in to cvm", "登录 cvm"),

@@ -30,6 +30,7 @@ _ENV = jinja2.Environment(
 _NAV = (("overview", "/", "nav_overview"), ("matrix", "/matrix", "nav_matrix"),
         ("lifecycle", "/lifecycle", "nav_lifecycle"), ("clv", "/clv", "nav_clv"),
         ("cross_sell", "/cross-sell", "nav_cross_sell"),
+        ("campaigns", "/campaigns", "nav_campaigns"),
         ("satisfaction", "/satisfaction", "nav_satisfaction"),
         ("cohorts", "/cohorts", "nav_cohorts"), ("customers", "/customers", "nav_customers"),
         ("runs", "/runs", "nav_runs"))

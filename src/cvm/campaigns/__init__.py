@@ -1,0 +1,1 @@
+"""Test and learn: campaigns with control groups, their plan, their measured lift."""

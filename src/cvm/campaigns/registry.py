@@ -1,0 +1,212 @@
+"""Every campaign with its design, status and results: the test registry, and the measured
+lifts that replace the playbook's assumed response in the matrix.
+
+A campaign is measured either from the workspace's transactions in its window (per member:
+``responded`` = at least one purchase from its start to its end, ``revenue`` = what it spent
+then, ``margin`` when the transactions have margins) or from an outcomes file of a test run
+elsewhere. The results (:func:`cvm.campaigns.measure.compare_groups`, per stratum when the
+campaign was stratified) are stored with the campaign, with the looks of the always-valid
+monitor (:mod:`cvm.campaigns.sequential`) when response dates are known.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..workspace import Workspace
+from .design import CONTROL, CampaignError, has_campaign_tables, get_campaign
+from .measure import RESULT_COLUMNS, compare_groups
+from .sequential import monitor
+
+__all__ = ["outcomes_from_transactions", "measure_campaign", "campaign_results",
+           "list_campaigns", "measured_cells", "Measured", "registry_snapshot", "has_campaigns",
+           "DEFAULT_TAU"]
+
+#: the mSPRT's mixture spread when the campaign names no minimum lift: 2 points of response
+DEFAULT_TAU = 0.02
+
+
+def outcomes_from_transactions(ws: Workspace, name: str) -> pd.DataFrame:
+    """Each member's outcome in the campaign's window, from the transactions."""
+    campaign = get_campaign(ws, name)
+    return ws.arrow("""
+        SELECT m.customer_id, m.arm, m.stratum,
+               (count(t.customer_id) > 0)::INTEGER AS responded,
+               coalesce(sum(t.amount), 0) AS revenue,
+               CASE WHEN count(t.margin) > 0 THEN coalesce(sum(t.margin), 0) END AS margin,
+               min(t.purchase_date) AS response_date
+        FROM campaign_members m
+        LEFT JOIN unified_transactions t ON t.customer_id = m.customer_id
+             AND t.purchase_date BETWEEN ? AND ?
+        WHERE m.campaign = ?
+        GROUP BY ALL""", [campaign.start_date, campaign.end_date, name]).to_pandas()
+
+
+def _looks(outcomes: pd.DataFrame, start: dt.date, end: dt.date, tau: float,
+           date_column: str = "response_date", group_column: str = "arm",
+           control: str = CONTROL, every_days: int = 7) -> list[dict]:
+    if date_column not in outcomes.columns or outcomes[date_column].notna().sum() == 0:
+        return []
+    dates = pd.to_datetime(outcomes[date_column], errors="coerce").to_numpy()
+    is_control = (outcomes[group_column].astype(str) == str(control)).to_numpy()
+    days = [start + dt.timedelta(days=k) for k in range(every_days - 1, (end - start).days + 1,
+                                                         every_days)]
+    if not days or days[-1] != end:
+        days.append(end)
+    n_t, n_c = int((~is_control).sum()), int(is_control.sum())
+    looks = []
+    for day in days:
+        hit = dates <= np.datetime64(day)   # NaT (no response) is never ≤
+        looks.append({"day": day.isoformat(), "n": n_t, "x": int((hit & ~is_control).sum()),
+                      "control_n": n_c, "control_x": int((hit & is_control).sum())})
+    return [look.__dict__ for look in monitor(looks, tau=tau)]
+
+
+def measure_campaign(ws: Workspace, name: str, outcomes: pd.DataFrame | None = None, *,
+                     group_column: str = "arm", control: str = CONTROL,
+                     outcome_columns: list[str] | None = None, margin_rate: float = 1.0,
+                     value_outcome: str | None = None, date_column: str = "response_date",
+                     seed: int = 0) -> pd.DataFrame:
+    """Measure campaign ``name`` (from the transactions unless ``outcomes`` are given), store
+    the results with it and return them."""
+    campaign = get_campaign(ws, name)
+    from_transactions = outcomes is None
+    if outcomes is None:
+        outcomes = outcomes_from_transactions(ws, name)
+        group_column, control = "arm", CONTROL
+        outcome_columns = ["responded", "revenue"] + (
+            ["margin"] if outcomes["margin"].notna().any() else [])
+        value_outcome = value_outcome or ("margin" if "margin" in outcome_columns else "revenue")
+    elif "stratum" not in outcomes.columns:
+        members = ws.arrow("SELECT customer_id, stratum FROM campaign_members WHERE campaign = ?",
+                           [name]).to_pandas()
+        outcomes = outcomes.merge(members, on="customer_id", how="left") \
+            if "customer_id" in outcomes.columns else outcomes
+    if not outcome_columns:
+        raise CampaignError("name at least one outcome column")
+    segment = "stratum" if campaign.stratify and "stratum" in outcomes.columns else None
+    results = compare_groups(outcomes, group_column, control, outcome_columns,
+                             segment_column=segment,
+                             cost_per_contact=campaign.cost_per_contact or None,
+                             value_outcome=value_outcome, margin_rate=margin_rate, seed=seed)
+    tau = campaign.min_lift or DEFAULT_TAU
+    looks = _looks(outcomes, campaign.start_date, campaign.end_date, tau, date_column,
+                   group_column, control)
+    summary = {"outcomes": outcome_columns, "value_outcome": value_outcome,
+               "margin_rate": margin_rate, "tau": tau, "looks": looks,
+               "source": "transactions" if from_transactions else "outcomes file"}
+    stored = results.assign(campaign=name)[["campaign", *RESULT_COLUMNS]]
+    with ws.transaction() as con:
+        con.execute("DELETE FROM campaign_results WHERE campaign = ?", [name])
+        con.register("_cvm_results", stored)
+        con.execute("INSERT INTO campaign_results SELECT * FROM _cvm_results")
+        con.unregister("_cvm_results")
+        con.execute("UPDATE campaigns SET results = ?, analysed_at = ? WHERE name = ?",
+                    [json.dumps(summary, default=str), dt.datetime.now().replace(microsecond=0),
+                     name])
+    return results
+
+
+def campaign_results(ws: Workspace, name: str) -> pd.DataFrame:
+    """The stored results of a measured campaign (empty when not measured)."""
+    get_campaign(ws, name)
+    return ws.arrow(f"SELECT {', '.join(chr(34) + c + chr(34) for c in RESULT_COLUMNS)} "
+                    "FROM campaign_results WHERE campaign = ?", [name]).to_pandas()
+
+
+def list_campaigns(ws: Workspace, today: dt.date | None = None) -> list[dict]:
+    """Every campaign, newest window first, with its design, status and headline result (the
+    first outcome over all customers)."""
+    if not has_campaign_tables(ws):
+        return []
+    names = [r[0] for r in ws.query("SELECT name FROM campaigns ORDER BY start_date DESC, name")]
+    rows = []
+    for name in names:
+        c = get_campaign(ws, name)
+        head = ws.query(
+            "SELECT outcome, lift, ci_low, ci_high, p_value, p_adjusted, roi, roi_low, roi_high "
+            "FROM campaign_results WHERE campaign = ? AND segment = 'all' ORDER BY rowid "
+            "LIMIT 1", [name])
+        row = {"name": c.name, "status": c.status(today), "source": c.source,
+               "cells": list(c.cells), "start": c.start_date.isoformat(),
+               "end": c.end_date.isoformat(), "customers": c.customers, "treated": c.treated,
+               "control": c.control, "control_share": c.control_share,
+               "stratify": c.stratify, "seed": c.seed, "cost_per_contact": c.cost_per_contact,
+               "overlapping": c.overlapping}
+        if head:
+            keys = ("outcome", "lift", "ci_low", "ci_high", "p_value", "p_adjusted", "roi",
+                    "roi_low", "roi_high")
+            row["headline"] = {k: (None if isinstance(v, float) and np.isnan(v) else v)
+                               for k, v in zip(keys, head[0])}
+        rows.append(row)
+    return rows
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A response lift measured for a matrix cell."""
+
+    campaign: str
+    lift: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n: int
+    control_n: int
+
+
+def measured_cells(ws: Workspace) -> dict[str, Measured]:
+    """The response lift measured for each matrix cell, by the latest measured campaign that
+    targeted it: its result for the cell's stratum when stratified by matrix cell, or its
+    overall result when it targeted that one cell only."""
+    found: dict[str, Measured] = {}
+    if not has_campaign_tables(ws):
+        return found
+    found: dict[str, Measured] = {}
+    rows = ws.query("""
+        SELECT c.name, c.stratify, c.cells, r.segment, r.lift, r.ci_low, r.ci_high, r.p_value,
+               r.n, r.control_n
+        FROM campaigns c JOIN campaign_results r ON r.campaign = c.name
+        WHERE r.kind = 'rate' AND r.outcome = (
+            SELECT min(outcome) FROM campaign_results x
+            WHERE x.campaign = c.name AND x.kind = 'rate')
+        ORDER BY c.end_date, c.name""")
+    for name, stratify, cells, segment, lift, low, high, p, n, n_c in rows:
+        cells = json.loads(cells or "[]")
+        if stratify == "matrix_cell" and segment != "all":
+            cell = segment
+        elif segment == "all" and len(cells) == 1 and "*" not in cells[0]:
+            cell = cells[0]
+        else:
+            continue
+        if lift is None or np.isnan(lift):
+            continue
+        found[cell] = Measured(name, float(lift), float(low), float(high), float(p), int(n),
+                               int(n_c))
+    return found
+
+
+def has_campaigns(ws: Workspace) -> bool:
+    """Whether the workspace holds any campaign (without creating the campaign tables)."""
+    if not has_campaign_tables(ws):
+        return False
+    return bool(ws.query("SELECT count(*) FROM campaigns")[0][0])
+
+
+def registry_snapshot(ws: Workspace, today: dt.date | None = None) -> list[dict]:
+    """The registry with each campaign's results and monitor looks, for pages and reports
+    (empty, and nothing created, when the workspace has no campaign)."""
+    if not has_campaigns(ws):
+        return []
+    rows = list_campaigns(ws, today)
+    for row in rows:
+        c = get_campaign(ws, row["name"])
+        frame = campaign_results(ws, row["name"])
+        row["results"] = json.loads(frame.to_json(orient="records")) if len(frame) else []
+        row["looks"] = (c.results or {}).get("looks", [])
+    return rows
