@@ -18,7 +18,7 @@ from cvm.reports.sections import Content, ReportSection, RunResults, Section, Ta
 #: the built-in sections in the order the report shows them
 BUILT_IN = ["todo", "rfm", "segments", "concentration", "heatmap", "clv", "alive", "churn",
             "complaints", "lifecycle", "clv-model", "matrix", "quadrants", "funnel", "flows",
-            "cohorts", "cross-sell", "uplift", "satisfaction", "campaigns"]
+            "cohorts", "campaigns", "cross-sell", "uplift", "satisfaction"]
 
 
 def _results(buyers: int = 2, lang: str = "en") -> RunResults:
