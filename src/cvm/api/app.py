@@ -118,11 +118,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
 
     from ..web.pages import router as pages
+    from .churn_routes import router as churn_api
     from .load_routes import router as load_report
     from .routes import router as api
 
     app.include_router(api)
     app.include_router(load_report)
+    app.include_router(churn_api)
     app.include_router(pages)
     included = [*api.routes, *pages.routes]
 

@@ -29,7 +29,7 @@ _ENV = jinja2.Environment(
 
 _NAV = (("overview", "/", "nav_overview"), ("matrix", "/matrix", "nav_matrix"),
         ("lifecycle", "/lifecycle", "nav_lifecycle"), ("clv", "/clv", "nav_clv"),
-        ("customers", "/customers", "nav_customers"), ("runs", "/runs", "nav_runs"))
+        ("churn", "/churn", "nav_churn"), ("customers", "/customers", "nav_customers"), ("runs", "/runs", "nav_runs"))
 
 
 #: Characters that could end or alter the <script> element holding the page's startup data.
@@ -114,7 +114,7 @@ def _page(template: str, page: str):
 
 
 for _path, _name in (("/", "overview"), ("/matrix", "matrix"), ("/lifecycle", "lifecycle"),
-                     ("/clv", "clv"), ("/customers", "customers"), ("/runs", "runs")):
+                     ("/clv", "clv"), ("/churn", "churn"), ("/customers", "customers"), ("/runs", "runs")):
     router.add_api_route(_path, _page(f"{_name}.html.j2", _name), methods=["GET"],
                          response_class=HTMLResponse)
 
