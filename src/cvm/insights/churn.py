@@ -88,11 +88,17 @@ def churn_figures(stage: Mapping | None, lang: str = "en") -> dict:
         "customers_scored": scored, "mean_churn_risk": stage.get("mean_churn_risk"),
         "at_risk": stage.get("at_risk"),
         "at_risk_customers": int(stage.get("at_risk_customers") or 0),
-        "winback_worth_contacting": int(stage.get("winback_worth_contacting") or 0),
-        "winback_value_total": float(stage.get("winback_value_total") or 0.0),
+        # empty (not zero) in a run whose purchases carry no amounts
+        "winback_worth_contacting": _number(stage.get("winback_worth_contacting"), int),
+        "winback_value_total": _number(stage.get("winback_value_total"), float),
         "contact_cost": float(stage.get("contact_cost") or 0.0),
-        "has_winback": "reactivation" in stage,
+        "has_winback": "reactivation" in stage
+        and stage.get("winback_value_total") is not None,
         "risk_histogram": histogram, "validation": validation}
+
+
+def _number(value, kind):
+    return None if value is None else kind(value)
 
 
 def winback_rows(customers: pd.DataFrame, lang: str = "en", *, contact_cost: float = 0.0,

@@ -83,7 +83,7 @@ def _render(results: RunResults) -> Content | None:
           format_percent(b["share"])] for b in figures["risk_histogram"]],
         caption=w["risk_caption"], narrow=True))
     buyers = results.buyers
-    if "winback_rank" in buyers.columns:
+    if "winback_rank" in buyers.columns and figures["winback_value_total"] is not None:
         cost = figures["contact_cost"]
         note += w["winback"].format(n=format_int(figures["at_risk_customers"]),
                                     at=figures["at_risk"],
