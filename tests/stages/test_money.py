@@ -10,6 +10,8 @@ import datetime as dt
 import html
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -72,13 +74,17 @@ def test_the_r_and_f_segments_follow_the_scheme():
 
 @pytest.fixture(scope="module")
 def bare_run(tmp_path_factory):
-    """``cvm run`` on the hand-made log without amounts, in Chinese, with a results folder."""
+    """The README's command (section "Purchase logs without amounts") run as written on the
+    hand-made log without amounts, saved as ``visits.csv``."""
     folder = tmp_path_factory.mktemp("visits")
-    visits = _write(folder, amounts=False)
-    done = subprocess.run(
-        [sys.executable, "-m", "cvm", "run", str(visits), "--as-of", AS_OF.isoformat(),
-         "--workspace", str(folder / "v.duckdb"), "--out", str(folder / "out"), "--lang", "zh"],
-        capture_output=True, text=True, env=_ENV, timeout=600)
+    _write(folder, amounts=False).rename(folder / "visits.csv")
+    section = (REPO / "README.md").read_text(encoding="utf-8").split(
+        "### Purchase logs without amounts", 1)[1].split("\n### ", 1)[0]
+    [command] = [re.sub(r"\s+#.*$", "", line.strip()) for line in section.splitlines()
+                 if line.strip().startswith("cvm ")]
+    assert command == "cvm run visits.csv --as-of 1998-06-30 --out results"
+    done = subprocess.run([sys.executable, "-m", *shlex.split(command)], cwd=folder,
+                          capture_output=True, text=True, env=_ENV, timeout=600, check=False)
     assert done.returncode == 0, done.stderr
     return folder, done.stdout
 
@@ -88,15 +94,15 @@ _ENV = {**os.environ, "PYTHONPATH": str(REPO / "src")}
 
 def test_a_log_without_amounts_runs_without_money(bare_run):
     folder, _ = bare_run
-    with Workspace(folder / "v.duckdb") as ws:
+    with Workspace(folder / "cvm.duckdb") as ws:
         assert ws.query("SELECT count(*), count(amount) FROM transactions")[0] == (45, 0)
         assert "amount: no amount column" in ws.query("SELECT columns FROM files")[0][0]
         run_id = ws.query("SELECT max(run_id) FROM runs")[0][0]
         customers = ws.con.execute(
-            f'SELECT * FROM "{Workspace.run_table(run_id, "customers")}"').fetch_arrow_table()
+            f'SELECT * FROM "{Workspace.run_table(run_id, "customers")}"').to_arrow_table()
         info = json.loads(ws.query("SELECT summary FROM runs")[0][0])["info"]
         matrix = ws.con.execute(
-            f'SELECT * FROM "{Workspace.run_table(run_id, "matrix")}"').fetch_arrow_table()
+            f'SELECT * FROM "{Workspace.run_table(run_id, "matrix")}"').to_arrow_table()
     buyers = customers.filter(pc.is_valid(customers.column("first_purchase")))
     assert buyers.num_rows == 14
     # every customer has a segment, R and F scores and a two-digit cell; no M score
@@ -120,22 +126,21 @@ def test_a_log_without_amounts_runs_without_money(bare_run):
     assert info["stages"]["churn"]["winback_value_total"] is None
     for name in ("value", "value_share", "avg_clv", "expected_gain_per_customer"):
         assert matrix.column(name).null_count == matrix.num_rows, name
-    segments = (folder / "out" / "segments.csv").read_text(encoding="utf-8-sig").splitlines()
+    segments = (folder / "results" / "segments.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(segments) == 1 + len(load_scheme("std11").segments)
 
 
 def test_the_notes_in_both_languages(bare_run):
     folder, stdout = bare_run
-    note_zh = money_note(45, 45, "zh")
-    assert note_zh in stdout and "总价值" not in stdout
-    assert note_zh in (folder / "out" / "report.html").read_text(encoding="utf-8")
-    english = subprocess.run(
-        [sys.executable, "-m", "cvm", "report", "--workspace", str(folder / "v.duckdb"),
-         "--lang", "en", "--out", str(folder / "en.html")], capture_output=True, text=True,
-        env=_ENV, timeout=600)
-    assert english.returncode == 0, english.stderr
-    page = html.unescape((folder / "en.html").read_text(encoding="utf-8"))
-    assert money_note(45, 45, "en") in page
+    note = money_note(45, 45, "en")
+    assert note in stdout and "total value" not in stdout
+    assert note in html.unescape((folder / "results" / "report.html").read_text(encoding="utf-8"))
+    chinese = subprocess.run(
+        [sys.executable, "-m", "cvm", "report", "--workspace", str(folder / "cvm.duckdb"),
+         "--lang", "zh", "--out", str(folder / "zh.html")], capture_output=True, text=True,
+        env=_ENV, timeout=600, check=False)
+    assert chinese.returncode == 0, chinese.stderr
+    assert money_note(45, 45, "zh") in (folder / "zh.html").read_text(encoding="utf-8")
 
 
 def _fit(path: Path, folder: Path):

@@ -15,6 +15,7 @@ page and the REST API (``GET /churn``, ``GET /churn/winback``) all read these fu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import pandas as pd
@@ -115,7 +116,8 @@ def winback_rows(customers: pd.DataFrame, lang: str = "en", *, contact_cost: flo
     shown = [c for c in WINBACK_COLUMNS if c in ranked.columns]
     rows = []
     for record, reason in zip(ranked[shown].to_dict("records"), reasons):
-        record = {k: (None if isinstance(v, float) and v != v else v) for k, v in record.items()}
+        record = {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                  for k, v in record.items()}
         record["winback_rank"] = int(record["winback_rank"])
         record["contact_cost"] = contact_cost
         record["churn_reason"] = reason
