@@ -126,6 +126,8 @@ def test_a_log_without_amounts_runs_without_money(bare_run):
     assert info["stages"]["churn"]["winback_value_total"] is None
     for name in ("value", "value_share", "avg_clv", "expected_gain_per_customer"):
         assert matrix.column(name).null_count == matrix.num_rows, name
+    for row in info["stages"]["lifecycle"]["economics"]:  # purchases are not revenue
+        assert row["revenue"] is None and row["revenue_last_period"] is None, row
     segments = (folder / "results" / "segments.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(segments) == 1 + len(load_scheme("std11").segments)
 

@@ -87,13 +87,15 @@ def counted_transactions(transactions: ir.Table) -> ir.Table:
 
 #: after a stage, the columns the later stages must not read as money (they would decide on
 #: counted purchases as if they were amounts), and what the value stage reads instead
-_AFTER_STAGE = {"clv": ("clv", "lifetime_value_net"),
+_AFTER_STAGE = {"features": ("repeat_monetary_avg",),  # no spend model fitted on counts
+                "clv": ("clv", "lifetime_value_net"),
                 "churn": ("value_after_return", "winback_value", "winback_rank"),
                 "value": ("value_if_returned",)}
 
 
 def between_stages(stage: str, customers: pa.Table, horizon_days: int) -> pa.Table:
     """The customer table as the stages after ``stage`` read it in a run without amounts:
+    after the features the repeat spend is empty (the CLV stage then fits no spend model);
     after the CLV stage ``potential_value`` is the expected purchases over the horizon (the
     value stage's future contribution) and ``clv`` is empty; after the churn stage the win-back
     value and rank are empty; after the value stage ``value_if_returned`` is (the matrix then
@@ -135,13 +137,24 @@ def unpriced_summaries(summaries: dict, tables: dict) -> None:
         for key in _CELL_MONEY:
             if key in cell:
                 cell[key] = None
-    table = tables.get("matrix")
-    if table is not None:
-        for key in _CELL_MONEY:
+    for name, keys in (("matrix", _CELL_MONEY), ("lifecycle_economics", None)):
+        table = tables.get(name)
+        if table is None:
+            continue
+        keys = keys or [c for c in table.column_names if _is_money(c)]
+        for key in keys:
             if key in table.column_names:
                 table = table.set_column(table.column_names.index(key), key,
                                          pa.nulls(table.num_rows, table.schema.field(key).type))
-        tables["matrix"] = table
+        tables[name] = table
+    for row in (summaries.get("lifecycle") or {}).get("economics") or []:
+        for key in [k for k in row if _is_money(k)]:
+            row[key] = None
+
+
+def _is_money(name: str) -> bool:
+    """A column of the stage economics that sums amounts (revenue, cost, profit, margin)."""
+    return any(word in name for word in ("revenue", "cost", "profit", "margin", "value"))
 
 
 def rf_segments(scheme: RFMScheme) -> dict[str, str]:
@@ -185,6 +198,8 @@ def without_money(customers: pa.Table, scheme: RFMScheme, labels: dict[str, str]
     f = out.column("f_score").cast(pa.string())
     cell = pc.binary_join_element_wise(r, f, "")
     wr, wf, _ = weights
+    if wr + wf <= 0:  # the weights put everything on M: R and F count alike
+        wr = wf = 1.0
     score = pc.divide(pc.add(pc.multiply(out.column("r_score").cast(pa.float64()), wr),
                              pc.multiply(out.column("f_score").cast(pa.float64()), wf)),
                       float(wr + wf))
