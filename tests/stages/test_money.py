@@ -199,3 +199,23 @@ def test_cdnow_without_its_amounts_fits_the_same_purchase_model(cdnow_master_pat
                  "expected_average_spend"):
         assert customers.column(name).null_count == 23_570, name
     assert customers.column("expected_purchases_365d").null_count == 0
+
+
+def test_mean_split_segments_from_r_and_f_leave_prospects_without_one():
+    import pyarrow as pa
+
+    from cvm.stages.money import without_money
+
+    scheme = load_scheme("cn8")
+    table = pa.table({"customer_id": ["a", "b", "c", "p"], "r_score": [5, 1, 4, None],
+                      "f_score": [5, 1, 1, None], "m_score": [3, 3, 3, None],
+                      "rfm_cell": ["553", "113", "413", None], "rfm_score": [4.3, 1.7, 2.7, None],
+                      "rfm_segment": ["x", "y", "z", None], "rfm_segment_label": ["x", "y", "z", None],
+                      "monetary_total": [5.0, 1.0, 2.0, None]})
+    out = without_money(table, scheme, {}, (1.0, 1.0, 1.0))
+    pairs = rf_segments(scheme)
+    # means over the buyers: R 10/3, F 7/3 — a is HH, b LL, c HL; the prospect has none
+    assert out.column("rfm_segment").to_pylist() == [pairs["HH"], pairs["LL"], pairs["HL"], None]
+    assert out.column("rfm_cell").to_pylist() == ["55", "11", "41", None]
+    assert out.column("rfm_score").to_pylist() == [5.0, 1.0, 2.5, None]
+    assert out.column("m_score").null_count == out.column("monetary_total").null_count == 4

@@ -205,10 +205,11 @@ def without_money(customers: pa.Table, scheme: RFMScheme, labels: dict[str, str]
                       float(wr + wf))
     if scheme.kind == "mean_split":
         levels = []
-        for c in ("r_score", "f_score"):
+        for c in ("r_score", "f_score"):  # high: strictly above the mean of the buyers
             values = out.column(c).to_numpy(zero_copy_only=False).astype(float)
-            levels.append(np.where(values > np.nanmean(values), "H", "L"))
-        keys_in = [a + b for a, b in zip(*levels)]
+            levels.append(np.where(np.isnan(values), None,
+                                   np.where(values > np.nanmean(values), "H", "L")))
+        keys_in = [a + b if a is not None and b is not None else None for a, b in zip(*levels)]
     else:
         keys_in = cell.to_pylist()
     pairs = rf_segments(scheme)
@@ -227,13 +228,13 @@ def without_money(customers: pa.Table, scheme: RFMScheme, labels: dict[str, str]
 def segment_rows(customers: pa.Table, scheme: RFMScheme, lang: str) -> pa.Table:
     """The run's per-segment summary without money: customers and their share, mean recency
     and frequency; value and spend empty."""
-    seg = customers.column("rfm_segment").to_pylist()
+    seg = np.asarray(customers.column("rfm_segment").to_pylist(), dtype=object)
     recency = customers.column("recency_days").to_numpy(zero_copy_only=False).astype(float)
     frequency = customers.column("frequency").to_numpy(zero_copy_only=False).astype(float)
     n = len(seg)
     rows = []
     for s in scheme.segments:
-        mask = np.array([k == s.key for k in seg], dtype=bool)
+        mask = seg == s.key
         count = int(mask.sum())
         rows.append({"segment": s.key, "label": s.label(lang), "customers": count,
                      "customer_share": count / n if n else 0.0, "value": None,
