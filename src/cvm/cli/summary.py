@@ -139,7 +139,6 @@ def run_document(result, out: Path | None, workspace: str | Path) -> dict:
         "total_value": _rounded(info["total_value"], 2),
         "top_20_value_share": _rounded(result.pareto.get("top_value_share"), 4),
         "gini": _rounded(result.pareto.get("gini"), 4),
-        "amounts_missing": (info.get("amounts") or {}).get("missing", 0),
         "value_measure": result.pareto.get("value_measure", "revenue"),
         "clv_model": (clv.get("model") or {}).get("model"),
         "clv_status": clv.get("status"),
@@ -152,6 +151,8 @@ def run_document(result, out: Path | None, workspace: str | Path) -> dict:
         "workspace": str(Path(workspace).resolve()),
         "results": str(folder) if folder else None,
         "report": str(folder / "report.html") if folder else None,
+        # a purchase log without amounts: how many purchases lack one (absent otherwise)
+        **({"amounts_missing": info["amounts"]["missing"]} if info.get("amounts") else {}),
     }
 
 
