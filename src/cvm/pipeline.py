@@ -36,7 +36,7 @@ from .identity import unify
 from .ingest.load import LoadReport, load_customers, load_transactions
 from .ingest.readers import source_name
 from .insights.holdout import run_holdout
-from .stages import Stage, run_stages
+from .stages import Stage, money, run_stages
 from .stages.contract import AnalysisError, StageContext, check_rows
 from .workspace import Workspace
 
@@ -99,6 +99,9 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
     try:
         unify(ws)
         txns = eng.transactions(ws)
+        unpriced, purchases = money.amounts_missing(ws)
+        if unpriced:  # a purchase log without amounts: each purchase line counts as one unit
+            txns = money.counted_transactions(txns)
         ctx = StageContext(ws, eng, config, as_of, txns, eng.cache(purchase_days(txns)))
         customers = pa.table({"customer_id": pa.array([], pa.string())})
         tables: dict[str, pa.Table] = {}
@@ -109,16 +112,32 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
             staged = stage.run(ctx, customers)
             check_rows(stage.name, customers, staged)
             customers = staged.customers
+            if unpriced:
+                customers = money.between_stages(stage.name, customers,
+                                                 config.clv.horizon_days)
             tables.update(staged.tables)
             figures.update(staged.run_summary)
             if staged.summary:
                 stage_summaries[stage.name] = staged.summary
             if i == 0:
                 say("summarising segments")
+        if unpriced:
+            scheme = load_scheme(config.rfm.scheme)
+            labels = {g.key: g.label(config.lang) for g in scheme.segments}
+            customers = money.without_money(customers, scheme, labels, config.rfm.weights)
+            tables["segments"] = money.segment_rows(_buyers(customers), scheme, config.lang)
+            money.unpriced_summaries(stage_summaries, tables)
         tables.update(run_holdout(ws, eng, txns, as_of, customers))
         info = _run_info(ws, config, eng.name, _buyers(customers),
                          time.perf_counter() - started)
         info["stages"] = stage_summaries
+        if unpriced:  # no revenue to total or to concentrate
+            info["total_value"] = None
+            figures["pareto"] = {"value_measure": "revenue", "gini": None, "lorenz": [],
+                                 "classes": [], "top_share": 0.2, "top_value_share": None}
+            info["amounts"] = {"missing": unpriced, "transactions": purchases,
+                               "note": money.money_note(unpriced, purchases, "en"),
+                               "note_zh": money.money_note(unpriced, purchases, "zh")}
         # the files this run loaded itself (its load report); none when it analysed data
         # loaded before
         info["loaded_files"] = [r.file_id for r in loads or [] if r.file_id is not None]

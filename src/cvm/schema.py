@@ -30,6 +30,9 @@ class Field:
     required: bool
     aliases: tuple[str, ...]
     description: str
+    #: a source may lack the column altogether (a purchase log without amounts); when it has
+    #: the column, every row must hold a value as for any required field
+    column_optional: bool = False
 
 
 TRANSACTION_FIELDS: tuple[Field, ...] = (
@@ -53,7 +56,7 @@ TRANSACTION_FIELDS: tuple[Field, ...] = (
            "totalamount", "orderamount", "price", "spend", "spent", "monetary", "payment",
            "paid", "netsales", "金额", "销售额", "消费金额", "交易金额", "订单金额", "实付金额",
            "支付金额", "付款金额", "总金额", "销售金额", "营业额", "收入"),
-          "what the customer paid (refunds negative)"),
+          "what the customer paid (refunds negative)", column_optional=True),
     Field("margin", "number", False,
           ("margin", "profit", "grossmargin", "grossprofit", "毛利", "毛利额", "利润"),
           "the profit on the purchase, when known"),

@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from ..web.pages import router as pages
     from .cross_sell_routes import router as cross_sell
+    from .churn_routes import router as churn_api
     from .load_routes import router as load_report
     from .routes import router as api
     from .survey_routes import router as survey
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(load_report)
     app.include_router(cross_sell)
     app.include_router(survey)
+    app.include_router(churn_api)
     app.include_router(pages)
     from ..web.campaign_pages import router as campaign_pages
 

@@ -38,6 +38,7 @@ _TEXT = {
         "rejects": "{file}: {rejected} rejected ({reasons}); each is listed with its row, "
                    "field and reason in {where}",
         "as_of": "As of {as_of}: {customers}{prospects}, total value {value}.",
+        "as_of_unpriced": "As of {as_of}: {customers}{prospects}.",
         "prospects": " (+{prospects} without purchases)",
         "top": "The top 20 % of customers bring {share} of value; Gini {gini}.",
         "top_margin": "The top 20 % of customers bring {share} of profit (margin); Gini {gini}.",
@@ -63,6 +64,7 @@ _TEXT = {
         "file": "• {file}：读取 {read}，载入 {loaded} 行，拒收 {rejected} 行",
         "rejects": "{file}：拒收 {rejected}（{reasons}），每行的行号、字段和原因见 {where}",
         "as_of": "截至 {as_of}：{customers}{prospects}，总价值 {value}。",
+        "as_of_unpriced": "截至 {as_of}：{customers}{prospects}。",
         "prospects": "（另有 {prospects}尚未购买）",
         "top": "前 20% 的客户贡献了 {share} 的价值；基尼系数 {gini}。",
         "top_margin": "前 20% 的客户贡献了 {share} 的利润（毛利）；基尼系数 {gini}。",
@@ -134,9 +136,9 @@ def run_document(result, out: Path | None, workspace: str | Path) -> dict:
         "rows_rejected": sum(load.rows_rejected for load in tx),
         "customers": info["n_customers"],
         "prospects": info["n_prospects"],
-        "total_value": round(info["total_value"], 2),
-        "top_20_value_share": round(result.pareto["top_value_share"], 4),
-        "gini": round(result.pareto["gini"], 4),
+        "total_value": _rounded(info["total_value"], 2),
+        "top_20_value_share": _rounded(result.pareto.get("top_value_share"), 4),
+        "gini": _rounded(result.pareto.get("gini"), 4),
         "value_measure": result.pareto.get("value_measure", "revenue"),
         "clv_model": (clv.get("model") or {}).get("model"),
         "clv_status": clv.get("status"),
@@ -149,6 +151,8 @@ def run_document(result, out: Path | None, workspace: str | Path) -> dict:
         "workspace": str(Path(workspace).resolve()),
         "results": str(folder) if folder else None,
         "report": str(folder / "report.html") if folder else None,
+        # a purchase log without amounts: how many purchases lack one (absent otherwise)
+        **({"amounts_missing": info["amounts"]["missing"]} if info.get("amounts") else {}),
     }
 
 
@@ -193,19 +197,26 @@ def print_run_summary(result, out: Path | None, lang: str = "en") -> None:
     prospects = (t["prospects"].format(prospects=count_text(info["n_prospects"], "prospect", lang))
                  if info["n_prospects"] else "")
     output.print()
-    output.print(t["as_of"].format(as_of=result.as_of,
-                                   customers=count_text(info["n_customers"], "customer", lang),
-                                   prospects=prospects, value=f"{info['total_value']:,.2f}"),
-                 markup=False)
-    top = "top_margin" if result.pareto.get("value_measure") == "margin" else "top"
-    output.print(t[top].format(share=f"{result.pareto['top_value_share']:.0%}",
-                                 gini=f"{result.pareto['gini']:.2f}"), markup=False)
+    amounts = info.get("amounts")
+    customers = count_text(info["n_customers"], "customer", lang)
+    if amounts:  # a purchase log without amounts: no value to total, the note says what runs
+        output.print(t["as_of_unpriced"].format(as_of=result.as_of, customers=customers,
+                                                prospects=prospects), markup=False)
+        output.print(amounts["note_zh" if lang == "zh" else "note"], markup=False)
+    else:
+        output.print(t["as_of"].format(as_of=result.as_of, customers=customers,
+                                       prospects=prospects, value=f"{info['total_value']:,.2f}"),
+                     markup=False)
+        top = "top_margin" if result.pareto.get("value_measure") == "margin" else "top"
+        output.print(t[top].format(share=f"{result.pareto['top_value_share']:.0%}",
+                                   gini=f"{result.pareto['gini']:.2f}"), markup=False)
     table = Table(title=t["segments"].format(scheme=info["scheme"]), title_justify="left")
     for col, justify in zip(t["segment_columns"], ("left", "right", "right", "right")):
         table.add_column(col, justify=justify)
     for row in result.segments.to_pylist():
+        share = row["value_share"]
         table.add_row(row["label"], f"{row['customers']:,}", f"{row['customer_share']:.1%}",
-                      f"{row['value_share']:.1%}")
+                      "–" if share is None else f"{share:.1%}")
     output.print(table)
     stages = info.get("stages", {})
     clv = stages.get("clv", {})
@@ -254,9 +265,15 @@ def print_matrix(table: pa.Table, value_summary: dict | None = None, lang: str =
     for r in table.to_pylist():
         if not r["customers"]:
             continue
-        grid.add_row(r["cell"], f"{r['customers']:,}", f"{r['value_share']:.1%}",
+        share = "–" if r["value_share"] is None else f"{r['value_share']:.1%}"
+        grid.add_row(r["cell"], f"{r['customers']:,}", share,
                      f"{r['avg_clv']:,.0f}" if r["avg_clv"] is not None else "–",
                      str(r["priority"]), actions_text(r["actions"], lang),
                      f"{r['expected_gain_per_customer']:,.0f}"
                      if r["expected_gain_per_customer"] is not None else "–")
     output.print(grid)
+
+
+def _rounded(value, digits: int):
+    """``value`` rounded, or ``None`` (a run without amounts has no value to total)."""
+    return None if value is None else round(value, digits)

@@ -53,7 +53,9 @@ class ColumnMatch:
         pairs = ", ".join(f"{name} ← {col!r}" + (f" ({self.notes[name]})" if name in self.notes
                                                   else "")
                           for name, col in self.columns.items())
-        return f"columns {how}: {pairs}"
+        absent = "".join(f"; {name}: {note}" for name, note in self.notes.items()
+                         if name not in self.columns)
+        return f"columns {how}: {pairs}{absent}"
 
 
 _STRIP = re.compile(r"[\s_\-.·:/#]+")
@@ -91,7 +93,8 @@ def guess_columns(source_name: str, columns: list[str], fields: tuple[Field, ...
                     found[field.name] = hit
                     taken.add(hit)
                     break
-    missing = [f for f in fields if f.required and f.name not in found]
+    missing = [f for f in fields
+               if f.required and not f.column_optional and f.name not in found]
     if missing:
         lines = [
             f"{source_name}: could not tell which column holds "
@@ -182,7 +185,8 @@ def resolve_columns(source_name: str, columns: list[str], fields: tuple[Field, .
                 f"{source_name}: the mapping names column {ref!r} for {field.name}, but there "
                 f"is no such column{hint}; columns are: {', '.join(repr(c) for c in columns)}"
             )
-    missing = [f.name for f in fields if f.required and f.name not in resolved]
+    missing = [f.name for f in fields
+               if f.required and not f.column_optional and f.name not in resolved]
     if missing:
         raise MappingError(
             f"{source_name}: the mapping file does not name a column for "

@@ -62,6 +62,10 @@ class LoadReport:
         return asdict(self)
 
 
+#: how a load names a purchase log without an amount column (the run then skips what needs money)
+NO_AMOUNT_NOTE = ("no amount column: a purchase log without amounts (amounts stored as missing; "
+                  "the analysis skips what needs money)")
+
 # Reject codes, with the field order in which rows are checked.
 REJECT_CODES = {
     "malformed_record": "the record could not be split into fields",
@@ -259,9 +263,12 @@ def load_transactions(ws: Workspace, source, *, mapping: Mapping | None = None,
                         else errors)
         parsed[name] = result.values
     match = replace(match, notes=notes)
-    amount = parsed["amount"].astype(float)
+    has_amount = "amount" in parsed
+    if not has_amount:  # a purchase log without amounts: stored as missing, never as zero
+        notes["amount"] = NO_AMOUNT_NOTE
+    amount = parsed["amount"].astype(float) if has_amount else np.full(n, np.nan)
     when = parsed["purchase_time"].astype("datetime64[us]")
-    if not options.allow_refunds:
+    if has_amount and not options.allow_refunds:
         neg = np.nan_to_num(amount, nan=0.0) < 0
         rejects.add(neg, rows=raw.rows, field_name=match.columns["amount"],
                     values=_column_text(raw, match.columns["amount"]) if neg.any() else None,
@@ -286,7 +293,8 @@ def load_transactions(ws: Workspace, source, *, mapping: Mapping | None = None,
         "source": pa.array(source_col.tolist(), type=pa.string()),
         "source_customer_id": pa.array(parsed["customer_id"][good].tolist(), type=pa.string()),
         "purchase_time": pa.array(when[good], type=pa.timestamp("us")),
-        "amount": pa.array(amount[good], type=pa.float64()),
+        "amount": pa.array(amount[good], type=pa.float64()) if has_amount
+        else pa.nulls(int(good.sum()), type=pa.float64()),
     }
     for name, kind in (("margin", "number"), ("cost", "number"), ("quantity", "number"),
                        ("order_id", "text"), ("order_line", "text"), ("product", "text"),

@@ -38,7 +38,8 @@ def overview(results: StoredResults, run_id: int, lang: str = "en") -> dict:
         "as_of": info.get("as_of"),
         "customers": int(row["customers"] or 0),
         "prospects": int(info.get("n_prospects") or 0),
-        "revenue": float(row["revenue"] or 0.0),
+        # a purchase log without amounts has no revenue (not zero revenue)
+        "revenue": None if info.get("amounts") else float(row["revenue"] or 0.0),
         "active_share": float(row["active_share"] or 0.0),
         "active_rule": active_rule,
         "rows_loaded": info.get("rows_loaded"),
@@ -54,6 +55,9 @@ def overview(results: StoredResults, run_id: int, lang: str = "en") -> dict:
         },
         "segments": segments(results, run_id, lang=lang)["segments"],
         "capabilities": results.capabilities(run_id),
+        # a purchase log without amounts: what the run did instead (absent otherwise)
+        **({"amounts_note": info["amounts"]["note_zh" if lang == "zh" else "note"]}
+           if info.get("amounts") else {}),
     }
 
 

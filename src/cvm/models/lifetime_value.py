@@ -183,7 +183,11 @@ def fit_customer_value(summary: pd.DataFrame, options: CLVOptions
                    "rates cannot be estimated; the model-based columns are left empty")
         return empty, {**info, "status": "no_repeat", "message": message}
     try:
-        choice = fit_purchase_model(data[["frequency", "recency", "T"]], options.model)
+        # in one order whatever order the customers come in, so that the same purchase
+        # histories give the same parameters to the last bit
+        histories = data[["frequency", "recency", "T"]].sort_values(
+            ["frequency", "recency", "T"], kind="stable").reset_index(drop=True)
+        choice = fit_purchase_model(histories, options.model)
     except ValueError as exc:
         return empty, {**info, "status": "failed", "message": str(exc)}
     ids = (summary["customer_id"].to_numpy() if "customer_id" in summary

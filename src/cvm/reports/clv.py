@@ -234,8 +234,8 @@ def clv_model_sections(run_info: dict, lang: str) -> list[Section]:
 
 def _clv(results: RunResults) -> Content | None:
     customers, labels, symbol = results.buyers, results.labels, results.symbol
-    if "clv" not in customers.columns:
-        return None
+    if "clv" not in customers.columns or results.run_info.get("amounts"):
+        return None  # no CLV, or a purchase log without amounts: no money to value
     top = float(results.pareto.get("top_share", 0.2))
     clv = pd.to_numeric(customers["clv"], errors="coerce")
     svg = charts.distribution_svg(clv, labels, axis_key="axis_clv", chart_id="clv",

@@ -11,7 +11,9 @@ from cvm.reports.sections import Column, Content, ReportSection, RunResults, Tab
 __all__ = ["SECTIONS"]
 
 
-def _concentration(results: RunResults) -> Content:
+def _concentration(results: RunResults) -> Content | None:
+    if results.run_info.get("amounts"):
+        return None  # a purchase log without amounts: no revenue to concentrate
     pareto, labels, symbol = results.pareto, results.labels, results.symbol
     thresholds = pareto.get("thresholds") or {}
     basis = pareto.get("basis") or "value"

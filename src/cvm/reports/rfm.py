@@ -42,8 +42,9 @@ def _segments(results: RunResults) -> Content:
             for r in frame.itertuples(index=False)]
     total = [labels["total"], format_int(frame["customers"].sum()),
              format_percent(frame["customer_share"].sum(), 1),
-             format_money(frame["value"].sum(), symbol, value_digits),
-             format_percent(frame["value_share"].sum(), 1),
+             # empty for a purchase log without amounts (no value, not zero value)
+             format_money(frame["value"].sum(min_count=1), symbol, value_digits),
+             format_percent(frame["value_share"].sum(min_count=1), 1),
              format_number(_mean(customers, "recency_days"), 0),
              format_number(_mean(customers, "frequency"), 1),
              format_money(_mean(customers, "monetary_total"), symbol, avg_digits)]

@@ -300,14 +300,20 @@ def _funnel_section(lifecycle: dict, run_info: dict, t: _Text, symbol: str) -> C
         rows.append(row)
     total = [t("total"), format_int(sum(r["customers"] for r in eco)),
              format_int(sum(r.get("customer_periods") or 0 for r in eco)),
-             format_money(sum(r["revenue"] for r in eco), symbol),
-             format_money(sum(r["revenue_last_period"] for r in eco), symbol), ""]
+             _money_sum([r["revenue"] for r in eco], symbol),
+             _money_sum([r["revenue_last_period"] for r in eco], symbol), ""]
     if has_profit:
         total += [format_money(sum(r["cost"] or 0 for r in eco), symbol),
                   format_money(sum(r["profit"] or 0 for r in eco), symbol), ""]
     return Content(t("note_funnel", period=period,
                      periods=lifecycle.get("economics_periods", 1)),
                    [svg, curve], [Table(columns, rows, total)])
+
+
+def _money_sum(values: list, symbol: str) -> str:
+    """The total of amounts, "–" when there are none (a purchase log without amounts)."""
+    known = [v for v in values if v is not None]
+    return format_money(sum(known), symbol) if known else "–"
 
 
 # -- flows -------------------------------------------------------------------------------------
@@ -409,8 +415,11 @@ def _lifecycle_section(customers: pd.DataFrame, pareto, labels: Labels, symbol: 
     columns = [Column(labels["col_stage"]), Column(labels["col_customers"], True),
                Column(labels["col_share"], True), Column(labels["col_value"], True),
                Column(labels["col_share"], True)]
-    rows = [[name, format_int(size), format_percent(cs, 1), format_money(amount, symbol),
-             format_percent(vs, 1)]
+    priced = bool(pd.to_numeric(customers[_value_column(pareto, customers)],
+                                errors="coerce").notna().any())
+    rows = [[name, format_int(size), format_percent(cs, 1),
+             format_money(amount, symbol) if priced else "–",
+             format_percent(vs, 1) if priced else "–"]
             for name, size, amount, cs, vs in zip(names, grouped["size"], grouped["sum"],
                                                   customer_share, value_share)]
     return Content(labels["note_lifecycle"], [svg], [Table(columns, rows, narrow=True)])

@@ -47,11 +47,14 @@ def customer_count(customers: pd.DataFrame, run_info: dict) -> int:
     return int(n) if n is not None else len(customers)
 
 
-def total_value(segments: pd.DataFrame, pareto: dict, run_info: dict) -> float:
-    """Total value (revenue or margin) of the run: from ``run_info``, else summed."""
+def total_value(segments: pd.DataFrame, pareto: dict, run_info: dict) -> float | None:
+    """Total value (revenue or margin) of the run: from ``run_info``, else summed; ``None``
+    when the run's purchases carry no amounts."""
     total = run_info.get("total_value")
     if total is not None:
         return float(total)
+    if run_info.get("amounts"):  # the purchases carry no amounts: no value to total
+        return None
     if "value" in segments.columns and len(segments):
         return float(pd.to_numeric(segments["value"], errors="coerce").sum())
     return float(sum(float(row.get("value") or 0.0) for row in pareto.get("classes") or []))
@@ -67,8 +70,9 @@ def key_figures(customers: pd.DataFrame, segments: pd.DataFrame, pareto: dict, r
     gini = pareto.get("gini")
     return [
         KeyFigure(labels["kpi_customers"], format_int(n)),
-        KeyFigure(labels["kpi_total"], format_money(total, symbol)),
-        KeyFigure(labels["kpi_per_customer"], format_money(total / n, symbol) if n else "–"),
+        KeyFigure(labels["kpi_total"], "–" if total is None else format_money(total, symbol)),
+        KeyFigure(labels["kpi_per_customer"],
+                  format_money(total / n, symbol) if n and total is not None else "–"),
         KeyFigure(labels.fmt("kpi_top", top=format_percent(top)),
                   format_percent(pareto.get("top_value_share"))),
         KeyFigure(labels["kpi_gini"], "–" if gini is None else f"{float(gini):.2f}"),
@@ -84,11 +88,15 @@ def summary_sentences(customers: pd.DataFrame, segments: pd.DataFrame, pareto: d
     if n == 0:
         return [labels["empty"]]
     total = total_value(segments, pareto, run_info)
-    sentences = [
-        labels.fmt("sum_overview", as_of=format_date(run_info.get("as_of"), lang),
-                   customers=labels.count("customers", n),
-                   total=format_compact(total, lang, symbol)),
-    ]
+    amounts = run_info.get("amounts")
+    if amounts:  # a purchase log without amounts: what ran and what did not
+        sentences = [amounts["note_zh" if lang == "zh" else "note"]]
+    else:
+        sentences = [
+            labels.fmt("sum_overview", as_of=format_date(run_info.get("as_of"), lang),
+                       customers=labels.count("customers", n),
+                       total=format_compact(total, lang, symbol)),
+        ]
     if pareto.get("top_value_share") is not None:
         sentences.append(labels.fmt("sum_top", top=format_percent(pareto.get("top_share", 0.2)),
                                     share=format_percent(pareto["top_value_share"])))

@@ -1,13 +1,12 @@
 """The report's churn and win-back section: how the run's churn risk is spread, how well the
 same computation matched what customers did in the horizon before the as-of date, and the
 customers most worth winning back with their value and cost (read from the run: the churn
-stage's columns and ``run_info["stages"]["churn"]``)."""
+stage's columns and ``run_info["stages"]["churn"]``) through :mod:`cvm.insights.churn`, the
+same functions the dashboard's churn page and the REST API read."""
 
 from __future__ import annotations
 
-import pandas as pd
-
-from ..models.churn_reason import churn_reason
+from ..insights.churn import churn_figures, winback_rows
 from .formatting import format_int, format_money, format_percent
 from .sections import Column, Content, ReportSection, RunResults, Table
 
@@ -54,28 +53,20 @@ _WORDS = {
     },
 }
 
-_MODEL_ZH = {"paretonbd": "Pareto/NBD", "bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD",
-             "recency": "最近购买规则", "gradient_boosting": "梯度提升", "logistic": "逻辑回归"}
-_MODEL_EN = {"paretonbd": "Pareto/NBD", "bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD",
-             "recency": "recency rule", "gradient_boosting": "gradient boosting",
-             "logistic": "logistic regression"}
-
-
 def _render(results: RunResults) -> Content | None:
-    churn = (results.run_info.get("stages") or {}).get("churn") or {}
-    if churn.get("status") != "scored" or "churn_risk" not in results.buyers.columns:
+    stage = (results.run_info.get("stages") or {}).get("churn") or {}
+    figures = churn_figures(stage, results.lang)
+    if not figures["available"] or "churn_risk" not in results.buyers.columns:
         return None
     lang, w, sym = results.lang, _WORDS[results.lang], results.symbol
-    names = _MODEL_ZH if lang == "zh" else _MODEL_EN
-    note = w["note"].format(h=churn["horizon_days"], model=names.get(churn["chosen"],
-                                                                      churn["chosen"]),
-                            w=churn["window_days"])
-    validation = churn.get("validation") or {}
+    note = w["note"].format(h=figures["horizon_days"], model=figures["model_title"],
+                            w=figures["window_days"])
+    validation = figures["validation"]
     tables = []
-    if validation.get("status") == "validated":
-        r = validation["churn_risk"]
-        note += w["checked"].format(end=validation["calibration_end"], h=churn["horizon_days"],
-                                    auc=f"{r['auc']:.3f}", ece=f"{r['ece']:.3f}",
+    if validation["available"]:
+        note += w["checked"].format(end=validation["calibration_end"], h=figures["horizon_days"],
+                                    auc=f"{validation['auc']:.3f}",
+                                    ece=f"{validation['ece']:.3f}",
                                     rate=format_percent(validation["holdout_churn_rate"]))
         tables.append(Table(
             [Column(w["risk"]), Column(w["customers"], numeric=True),
@@ -84,55 +75,35 @@ def _render(results: RunResults) -> Content | None:
               format_percent(b["mean_score"]), format_percent(b["churn_rate"])]
              for b in validation["calibration_bins"]], caption=w["cal_caption"], narrow=True))
     else:
-        text = validation.get("note_zh" if lang == "zh" else "note") or ""
-        note += w["not_checked"].format(note=text)
-    scored = churn.get("customers_scored") or 0
-    dist = churn.get("risk_distribution") or []
+        note += w["not_checked"].format(note=validation["reason"])
     tables.insert(0, Table(
         [Column(w["risk"]), Column(w["customers"], numeric=True),
          Column(w["share"], numeric=True)],
         [[f"{b['from']:.1f}–{b['to']:.1f}", format_int(b["customers"]),
-          format_percent(b["customers"] / scored if scored else 0)] for b in dist],
+          format_percent(b["share"])] for b in figures["risk_histogram"]],
         caption=w["risk_caption"], narrow=True))
     buyers = results.buyers
-    if "winback_rank" in buyers.columns:
-        note += w["winback"].format(n=format_int(churn.get("at_risk_customers", 0)),
-                                    at=churn.get("at_risk"),
-                                    worth=format_int(churn.get("winback_worth_contacting", 0)),
-                                    total=format_money(churn.get("winback_value_total", 0), sym),
-                                    cost=format_money(churn.get("contact_cost", 0), sym))
-        top = buyers[buyers["winback_rank"].notna()].sort_values(
-            ["winback_rank", "customer_id"]).head(TOP)
-        if len(top):
-            reasons = _reasons(top, lang)
+    if "winback_rank" in buyers.columns and figures["winback_value_total"] is not None:
+        cost = figures["contact_cost"]
+        note += w["winback"].format(n=format_int(figures["at_risk_customers"]),
+                                    at=figures["at_risk"],
+                                    worth=format_int(figures["winback_worth_contacting"]),
+                                    total=format_money(figures["winback_value_total"], sym),
+                                    cost=format_money(cost, sym))
+        top = winback_rows(buyers, lang, contact_cost=cost, limit=TOP)
+        if top:
             tables.append(Table(
                 [Column(w["customer"], code=True), Column(w["risk"], numeric=True),
                  Column(w["p_return"], numeric=True), Column(w["value"], numeric=True),
                  Column(w["cost"], numeric=True), Column(w["col_winback"], numeric=True),
                  Column(w["reason"])],
-                [[str(r.customer_id), format_percent(r.churn_risk), format_percent(
-                    r.winback_probability), format_money(r.value_after_return, sym),
-                  format_money(churn.get("contact_cost", 0), sym),
-                  format_money(r.winback_value, sym), reason]
-                 for r, reason in zip(top.itertuples(), reasons)], caption=w["top_caption"]))
+                [[str(r["customer_id"]), format_percent(r["churn_risk"]), format_percent(
+                    r["winback_probability"]), format_money(r["value_after_return"], sym),
+                  format_money(r["contact_cost"], sym),
+                  format_money(r["winback_value"], sym), r["churn_reason"]]
+                 for r in top], caption=w["top_caption"]))
     return Content(note=note, tables=tables)
 
 
 SECTIONS = (ReportSection("churn", {"en": "Churn risk and win-back", "zh": "流失风险与赢回"},
                           75, _render),)
-
-
-def _reasons(top: pd.DataFrame, lang: str) -> list[str]:
-    """The churn reason in the report's language, worded again from the numbers the run
-    stored with it (the stored sentence is in the language the run was made in)."""
-    needed = ("recency_days", "frequency", "churn_gap_days", "churn_recent_spend",
-              "churn_prior_spend")
-    if not all(c in top.columns for c in needed):
-        return [str(r or "") for r in top.get("churn_reason", pd.Series([""] * len(top)))]
-    frame = pd.DataFrame({
-        "recency_days": pd.to_numeric(top["recency_days"]).to_numpy(float),
-        "frequency": pd.to_numeric(top["frequency"]).to_numpy(float),
-        "mean_gap_days": pd.to_numeric(top["churn_gap_days"]).to_numpy(float),
-        "recent_spend": pd.to_numeric(top["churn_recent_spend"]).to_numpy(float),
-        "prior_spend": pd.to_numeric(top["churn_prior_spend"]).to_numpy(float)})
-    return churn_reason(frame, lang).tolist()

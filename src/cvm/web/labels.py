@@ -239,6 +239,57 @@ _TEXT: dict[str, tuple[str, str]] = {
                           "{n} 次客服接触，{c} 次投诉"),
 }
 
+#: the churn and win-back page
+_CHURN_TEXT: dict[str, tuple[str, str]] = {
+    "nav_churn": ("Churn & win-back", "流失与赢回"),
+    "churn_title": ("Churn risk and win-back", "流失风险与赢回"),
+    "churn_missing": ("This run has no churn risk:", "本次运行没有流失风险："),
+    "churn_scored": ("Customers scored", "已评分客户"),
+    "churn_at_risk": ("At risk", "有流失风险"),
+    "churn_at_risk_sub": ("churn risk ≥ {p}", "流失风险 ≥ {p}"),
+    "churn_mean": ("Mean churn risk", "平均流失风险"),
+    "churn_worth": ("Worth winning back", "值得赢回"),
+    "churn_worth_sub": ("win-back value {v} in all", "赢回价值合计 {v}"),
+    "churn_note": ("Churn risk is the probability of no purchase in the next {h} days, from the "
+                   "{model} score calibrated on the {w} days before the as-of date.",
+                   "流失风险是未来 {h} 天内不再购买的概率，来自{model}评分，并按截止日前 {w} "
+                   "天的实际情况校准。"),
+    "churn_hist": ("Customers by churn risk", "按流失风险分布的客户"),
+    "churn_calibration": ("Calibration on the holdout", "留出期校准"),
+    "churn_calibration_note": ("Fitted on the data up to {end}, compared with the {h} days "
+                               "after it: AUC {auc}, calibration error {ece}; {rate} of those "
+                               "customers made no purchase. On the diagonal, a predicted 70% "
+                               "means 70% churned.",
+                               "用截至 {end} 的数据拟合，并与其后 {h} 天的实际情况比较：AUC "
+                               "{auc}，校准误差 {ece}；这些客户中 {rate} 未再购买。落在对角线上"
+                               "时，预测 70% 即实际 70% 流失。"),
+    "churn_not_checked": ("Not checked against a holdout:", "未用留出期检验："),
+    "churn_lift": ("Churn and lift by risk decile", "按风险十分位的流失与提升度"),
+    "churn_lift_note": ("Customers in ten equal groups by churn risk, highest first: the share "
+                        "who churned and the lift over the average.",
+                        "按流失风险从高到低分成十等份：每组实际流失比例及相对平均的提升度。"),
+    "churn_predicted": ("Predicted churn risk", "预测流失风险"),
+    "churn_observed": ("Share churned", "实际流失比例"),
+    "churn_decile": ("Decile (1 = highest risk)", "十分位（1 = 风险最高）"),
+    "churn_lift_axis": ("Lift", "提升度"),
+    "churn_perfect": ("Perfect calibration", "完美校准"),
+    "churn_customers": ("Customers", "客户数"),
+    "winback_title": ("The customers most worth winning back", "最值得赢回的客户"),
+    "winback_note": ("Win-back value = P(returns) × value expected after return − contact cost "
+                     "({cost}). P(returns) is the share of customers silent as long, in the "
+                     "same value tier, who came back in earlier periods.",
+                     "赢回价值 = 回归概率 × 回归后预期价值 − 联系成本（{cost}）。回归概率是以往"
+                     "沉默同样久、价值层级相同的客户中回来的比例。"),
+    "winback_count": ("{n} churned or at-risk customers", "{n} 位已流失或有流失风险的客户"),
+    "col_winback_rank": ("Rank", "排名"),
+    "col_churn_risk": ("Churn risk", "流失风险"),
+    "col_winback_probability": ("P(returns)", "回归概率"),
+    "col_value_after_return": ("Value after return", "回归后价值"),
+    "col_contact_cost": ("Contact cost", "联系成本"),
+    "col_winback_value": ("Win-back value", "赢回价值"),
+    "col_churn_reason": ("Why", "原因"),
+}
+
 
 # the cross-sell page: basket rules, next best offers, uplift
 _CROSS_SELL_TEXT: dict[str, tuple[str, str]] = {
@@ -339,6 +390,7 @@ def labels(lang: str) -> dict[str, str]:
     out = {k: v[i] for k, v in _TEXT.items()}
     out.update({k: v[i] for k, v in _CROSS_SELL_TEXT.items()})
     out.update({f"col_{k}": v[i] for k, v in COLUMN_LABELS.items()})
+    out.update({k: v[i] for k, v in _CHURN_TEXT.items()})
     out.update({f"key_{k}": v[i] for k, v in KEY_LABELS.items()})
     out.update({f"action_{k}": v[i] for k, v in ACTION_LABELS.items()})
     out.update({f"reject_{k}": v[i] for k, v in REJECT_LABELS.items()})

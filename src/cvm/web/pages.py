@@ -29,7 +29,7 @@ _ENV = jinja2.Environment(
 
 _NAV = (("overview", "/", "nav_overview"), ("matrix", "/matrix", "nav_matrix"),
         ("lifecycle", "/lifecycle", "nav_lifecycle"), ("clv", "/clv", "nav_clv"),
-        ("cross_sell", "/cross-sell", "nav_cross_sell"),
+        ("churn", "/churn", "nav_churn"), ("cross_sell", "/cross-sell", "nav_cross_sell"),
         ("campaigns", "/campaigns", "nav_campaigns"),
         ("satisfaction", "/satisfaction", "nav_satisfaction"),
         ("cohorts", "/cohorts", "nav_cohorts"), ("customers", "/customers", "nav_customers"),
@@ -118,10 +118,9 @@ def _page(template: str, page: str):
 
 
 for _path, _name in (("/", "overview"), ("/matrix", "matrix"), ("/lifecycle", "lifecycle"),
-                     ("/clv", "clv"), ("/cross-sell", "cross_sell"),
+                     ("/clv", "clv"), ("/churn", "churn"), ("/cross-sell", "cross_sell"),
                      ("/satisfaction", "satisfaction"), ("/cohorts", "cohorts"),
-                     ("/customers", "customers"),
-                     ("/runs", "runs")):
+                     ("/customers", "customers"), ("/runs", "runs")):
     router.add_api_route(_path, _page(f"{_name}.html.j2", _name), methods=["GET"],
                          response_class=HTMLResponse)
 

@@ -56,6 +56,7 @@
       kpi(t("kpi_active"), fmt.pct(data.active_share), rule),
       kpi(t("kpi_top", { x: fmt.pct(p.top_share, 0) }), fmt.pct(p.top_value_share, 0), t("kpi_top_note", { g: fmt.num(p.gini, 2) })),
     );
+    if (data.amounts_note) $("kpis").after(el("p", { class: "notice", id: "amounts-note" }, data.amounts_note));
     const curve = p.curve.map(([x, y]) => [x, y]);
     const topLabel = t("pareto_line", { x: fmt.pct(p.top_share, 0), y: fmt.pct(p.top_value_share, 0) });
     chart("pareto-chart").setOption(Object.assign({}, baseOption, {
