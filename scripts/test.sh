@@ -45,4 +45,6 @@ fi
 python -m pip install -q --upgrade pip >/dev/null
 python -m pip install -q -e '.[spark,test]'
 
-python -m pytest -q --doctest-modules src tests "$@"
+# two workers (one per core), each test file kept on one worker: the files share their module
+# fixtures (a demo run, a server, a Spark session) and run in their own order
+python -m pytest -q -n 2 --dist loadfile --doctest-modules src tests "$@"
