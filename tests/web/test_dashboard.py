@@ -4,6 +4,9 @@ screenshot under test-output/screenshots/."""
 
 from __future__ import annotations
 
+import pytest
+from api.server import Server, build_workspace
+
 from .conftest import shot, sign_in
 
 
@@ -131,12 +134,23 @@ def test_analyst_list_sorts_by_name(page, web_server):
     page.wait_for_selector("#customers-table th.sorted[data-sort=name]")
 
 
-def test_upload_and_run_with_a_progress_bar(page, web_server):
-    sign_in(page, web_server, "admin")
-    page.goto(web_server.url + "/runs?lang=en")
+@pytest.fixture(scope="module")
+def upload_server(tmp_path_factory):
+    """A server of its own: the run the upload starts would become the latest run, which every
+    other page test (on the shared server, in whatever order the files run) reads."""
+    folder = tmp_path_factory.mktemp("upload")
+    path, tokens, files = build_workspace(folder, customers=200)
+    server = Server(path, tokens, files, max_upload_mb=20).start(folder / "serve.log")
+    yield server
+    server.stop()
+
+
+def test_upload_and_run_with_a_progress_bar(page, upload_server):
+    sign_in(page, upload_server, "admin")
+    page.goto(upload_server.url + "/runs?lang=en")
     page.wait_for_selector("#runs-table tbody tr")
     before = page.locator("#runs-table tbody tr").count()
-    tx, cust = web_server.demo_files
+    tx, cust = upload_server.demo_files
     page.set_input_files("#u-transactions", str(tx))
     page.set_input_files("#u-customers", str(cust))
     page.fill("#u-as-of", "2024-12-31")

@@ -146,11 +146,17 @@ def write_demo_survey(folder: str | Path, transactions: str | Path, *, share: fl
         rows.append([person, when.isoformat(), stores[person],
                      _CHANNELS[int(rng.integers(len(_CHANNELS)))], *answers])
     # the mess of real exports
-    rows.insert(7, ["", "2024-01-20", rows[6][2], "短信", *rows[6][4:]])
-    rows.insert(40, [rows[39][0], "2024-02-30", rows[39][2], "小程序", *rows[39][4:]])
-    bad = list(rows[80])
+    def spot(k: int) -> int:  # row k of the export, or the last one in a small demo
+        return max(1, min(k, len(rows) - 1))
+
+    at = spot(7)
+    rows.insert(at, ["", "2024-01-20", rows[at - 1][2], "短信", *rows[at - 1][4:]])
+    at = spot(40)
+    rows.insert(at, [rows[at - 1][0], "2024-02-30", rows[at - 1][2], "小程序", *rows[at - 1][4:]])
+    at = spot(81)
+    bad = list(rows[at - 1])
     bad[header.index("门店环境")] = "6"
-    rows.insert(81, bad)
+    rows.insert(at, bad)
     path = folder / "demo_survey.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
