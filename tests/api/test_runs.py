@@ -75,8 +75,11 @@ def test_two_runs_are_queued_not_interleaved_and_readers_see_the_last_complete(a
     api_server.marker("hold").unlink()
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        a = admin.get(f"/jobs/{first['job_id']}").json()
+        # the second is read first: if it is running, the first ended before it started, so
+        # the first, read after it, must be over (read the other way round, the first could end
+        # and the second start between the two reads)
         b = admin.get(f"/jobs/{second['job_id']}").json()
+        a = admin.get(f"/jobs/{first['job_id']}").json()
         assert not (a["status"] == "running" and b["status"] == "running")
         if b["status"] in ("complete", "failed"):
             break

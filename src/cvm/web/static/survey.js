@@ -101,7 +101,6 @@
     let data;
     try { data = await api("/survey/customers/" + encodeURIComponent(boot.customer_id)); } catch (e) { return; }
     if (!data.responses.length) return;
-    box.hidden = false;
     const own = await api("/customers/" + encodeURIComponent(boot.customer_id)).catch(() => null);
     const c = own && own.customer;
     const facts = [];
@@ -121,6 +120,7 @@
       const where = [r.store, r.channel].filter((x) => x).join(" · ");
       return el("div", { class: "table-wrap" }, el("h3", {}, sv("response", { date: fmt.date(r.response_date) }) + (where ? ` (${where})` : "")), node);
     }));
+    box.hidden = false;  // shown once filled: a reader never sees an empty card
   }
 
   if (boot.page === "satisfaction") satisfactionPage().catch((e) => { if (e.status !== 401) console.error(e); });
