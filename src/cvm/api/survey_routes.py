@@ -24,7 +24,8 @@ def satisfaction(request: Request, who: Viewer, run_id: RunId = None, lang: Lang
     coefficients and total effects with 95 % bootstrap intervals, R², α, ρ_C, ρ_A, AVE, HTMT)
     with ``labels`` (each construct's name in ``lang``), and ``path_diagram_svg`` its path
     diagram in ``lang`` (the report's SVG); importance is then the model's total effects on
-    satisfaction (``importance_source`` says which)."""
+    satisfaction (``importance_source`` says which). ``wording`` holds the weighting rule and
+    the importance–performance title in ``lang``."""
     reader = _server(request).reader
     run = reader.resolve(run_id)
     doc = ((reader.summary(run).get("info") or {}).get("stages") or {}).get("satisfaction")
@@ -37,8 +38,16 @@ def satisfaction(request: Request, who: Viewer, run_id: RunId = None, lang: Lang
         svg = path_diagram_svg(model, lang)
         doc = {**doc, "model": {**model, "labels": {c["name"]: construct_label(c["name"], lang)
                                                     for c in model["constructs"]}}}
+    wording = {}
+    if doc:
+        from ..satisfaction.wording import survey_text
+
+        wording["index_rule"] = survey_text(lang, "index_rule", rule=doc["weights"]["rule"])
+        if doc.get("importance"):
+            wording["ipa_title"] = survey_text(
+                lang, "ipa_title", source=doc["importance"][0]["importance_source"])
     return _json({"run_id": run, "available": bool(doc), **(doc or {}),
-                  "path_diagram_svg": svg})
+                  "path_diagram_svg": svg, "wording": wording})
 
 
 @router.get("/survey/customers/{customer_id:path}", response_model=None, tags=["customers"],

@@ -32,7 +32,8 @@
     if (data.nps) cards.push(kpi(sv("nps"), fmt.num(data.nps.nps, 1), `${sv("interval")} ${span(data.nps.nps_low, data.nps.nps_high, 1)}`));
     if (data.csat) cards.push(kpi(sv("csat"), fmt.num(data.csat.csat, 1), `${sv("interval")} ${span(data.csat.csat_low, data.csat.csat_high, 1)}`));
     $("survey-kpis").replaceChildren(...cards);
-    $("survey-rule").textContent = `${sv("rescaling")} ${sv("index_rule", { rule: data.weights.rule })}`;
+    const words = data.wording || {};  // the rule and the importance basis in the page's language
+    $("survey-rule").textContent = `${sv("rescaling")} ${words.index_rule || sv("index_rule", { rule: data.weights.rule })}`;
     chart("survey-gauge").setOption(Object.assign({}, baseOption, {
       series: [{ type: "gauge", min: 0, max: 1000, startAngle: 200, endAngle: -20, splitNumber: 5,
                  progress: { show: true, width: 14 }, axisLine: { lineStyle: { width: 14 } },
@@ -57,7 +58,7 @@
       const rows = data.importance;
       const meanI = rows.reduce((a, r) => a + r.importance, 0) / rows.length;
       const meanP = rows.reduce((a, r) => a + r.performance, 0) / rows.length;
-      $("survey-ipa-note").textContent = sv("ipa_title", { source: rows[0].importance_source });
+      $("survey-ipa-note").textContent = words.ipa_title || sv("ipa_title", { source: rows[0].importance_source });
       chart("survey-ipa").setOption(Object.assign({}, baseOption, {
         grid: { left: 60, right: 30, top: 20, bottom: 40 },
         tooltip: { formatter: (p) => `${p.data[2]}<br>${sv("performance")} ${fmt.num(p.data[0], 1)}<br>${sv("importance")} ${fmt.num(p.data[1], 3)}<br>${sv(p.data[3])}` },
