@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from cvm.config import AnalysisConfig
@@ -16,14 +18,15 @@ from cvm.reports.path_diagram import path_diagram_svg
 from cvm.satisfaction.demo import (DEMO_SURVEY_DEFINITION, write_demo_survey,
                                    write_demo_survey_model)
 from cvm.satisfaction.pls_model import ModelFileError, load_model
-from cvm.satisfaction.survey import load_survey, read_definition
-from cvm.satisfaction.survey_model import (STAGE_BOOTSTRAP, store_survey_model,
-                                           stored_survey_model)
+from cvm.satisfaction.survey import Survey, load_survey, read_definition
+from cvm.satisfaction.survey_model import (fit_survey_model, model_overview,
+                                           store_survey_model, stored_survey_model)
 from cvm.stages import FeatureStage, SatisfactionStage
 from cvm.workspace import Workspace
 
 AS_OF = dt.date(2024, 12, 31)
 GROUPS = ["茶饮", "店员", "速度", "门店", "价格"]
+MOBI = Path(__file__).resolve().parents[1] / "data" / "mobi_ecsi.csv"
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +68,7 @@ def test_the_run_fits_the_model_and_takes_importance_from_its_total_effects(demo
     ws, result, _ = demo_run
     doc = result.info["stages"]["satisfaction"]
     model = doc["model"]
-    assert model["name"] == "demo_survey_model.toml" and model["bootstrap"] == STAGE_BOOTSTRAP
+    assert model["name"] == "demo_survey_model.toml" and model["bootstrap"] == 500
     assert model["converged"] and model["bootstrap_failed"] == 0
     assert model["answers"] == 555 and 0 < model["respondents"] <= 555  # listwise complete
     roles = {c["name"]: (c["role"], c["group"]) for c in model["constructs"]}
@@ -75,6 +78,10 @@ def test_the_run_fits_the_model_and_takes_importance_from_its_total_effects(demo
     totals = {(p["from"], p["to"]): p["estimate"] for p in model["total_effects"]}
     for p in paths.values():
         assert p["ci_lower"] < p["estimate"] < p["ci_upper"] and p["std_error"] > 0
+    # the run's seed fixes the intervals (the README and docs/satisfaction.md quote them)
+    tea = paths[("茶饮", "Satisfaction")]
+    assert (tea["ci_lower"], tea["ci_upper"]) == pytest.approx((0.27846231, 0.38480317),
+                                                               abs=1e-8)
     s_to_l = paths[("Satisfaction", "Loyalty")]["estimate"]
     for g in GROUPS:
         direct = paths[(g, "Satisfaction")]["estimate"]
@@ -165,7 +172,7 @@ def test_a_model_must_follow_its_survey(tmp_path):
     own.write_text('[constructs.g]\nindicators = ["q"]\n[constructs.Satisfaction]\n'
                    'indicators = ["overall"]\n[[paths]]\nfrom = "g"\nto = "Satisfaction"\n',
                    encoding="utf-8")
-    store_survey_model(ws, own)
+    assert store_survey_model(ws, own).names == ["g", "Satisfaction"]
     name, stored = stored_survey_model(ws)
     assert name == "own.toml" and stored.paths == (("g", "Satisfaction"),)
     ws.close()
@@ -198,3 +205,40 @@ def test_a_model_that_cannot_be_fitted_leaves_importance_to_the_regression(tmp_p
     assert "overall" in doc["model"]["error"] and "same answer" in doc["model"]["error"]
     assert all(r["importance_source"] == "derived regression weights"
                for r in doc["importance"])
+
+
+def test_the_overview_keeps_paths_and_total_effects_apart_on_the_ecsi_model():
+    """On the mobi ECSI data an indirect route makes a total effect differ from its path: each
+    table carries its own bootstrap figures. Constructs mixing groups get no group; HTMT at or
+    above 0.85 is flagged."""
+    data = pd.read_csv(MOBI)
+    items = pd.DataFrame({"item": data.columns, "role": "attribute",
+                          "group": [("image" if c.startswith("IMAG") else "quality"
+                                     if c.startswith("PERQ") else None) for c in data.columns]})
+    items.loc[items["item"].str.startswith("CUSA"), "role"] = "overall"
+    items.loc[items["item"].str.startswith("CUSL"), "role"] = "recommend"
+    items.loc[items["item"] == "PERQ1", "group"] = "image"  # Quality now mixes two groups
+    survey = Survey(data, items)
+    fitted = fit_survey_model(survey, load_model("ecsi"), n_bootstrap=200, random_state=1)
+    doc = model_overview(survey, fitted, "ecsi")
+    boot = fitted.bootstrap_.set_index(["kind", "from", "to"])
+    paths = {(p["from"], p["to"]): p for p in doc["paths"]}
+    totals = {(p["from"], p["to"]): p for p in doc["total_effects"]}
+    assert len(paths) == 12 and len(totals) == len(fitted.total_effects_)
+    # SmartPLS's path Quality → Satisfaction (README: 0.512)
+    assert paths[("Quality", "Satisfaction")]["estimate"] == pytest.approx(0.512, abs=5e-4)
+    for kind, table in (("path", paths), ("total_effect", totals)):
+        for (a, b), row in table.items():
+            assert row["std_error"] == boot.loc[(kind, a, b), "std_error"]
+            assert row["ci_lower"] == boot.loc[(kind, a, b), "ci_lower"]
+    image = ("Image", "Satisfaction")
+    assert totals[image]["estimate"] > paths[image]["estimate"] + 0.1  # via Expectation etc.
+    assert totals[image]["ci_lower"] != paths[image]["ci_lower"]
+    roles = {c["name"]: (c["role"], c["group"]) for c in doc["constructs"]}
+    assert roles["Image"] == ("attribute", "image")
+    assert roles["Quality"] == (None, None)  # items of two groups
+    assert roles["Satisfaction"][0] == "satisfaction" and roles["Loyalty"][0] == "loyalty"
+    htmt = fitted.htmt_
+    assert any(p["flag"] for p in doc["htmt"]) and doc["htmt_limit"] == 0.85
+    for p in doc["htmt"]:
+        assert p["htmt"] == htmt.at[p["a"], p["b"]] and p["flag"] == (p["htmt"] >= 0.85)
