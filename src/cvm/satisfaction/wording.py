@@ -200,7 +200,7 @@ SURVEY_LABELS: dict[str, dict[str, str]] = {
                          "--model MODEL.toml 载入。",
         "model_line": "结构模型 {name}（PLS 路径建模，路径加权），{answers} 份答卷中 {n} 份完整："
                       "{explained}；95% 百分位自助法区间，重抽样 {boot} 次。",
-        "model_explained": "{construct} 的 R² 为 {r2}",
+        "model_explained": "{construct}的 R² 为 {r2}",
         "model_error": "结构模型 {name} 未能拟合：{error}",
         "paths_title": "结构模型 {name}：路径系数（{answers} 份答卷中 {n} 份完整；"
                        "95% 百分位自助法区间，重抽样 {boot} 次）",
