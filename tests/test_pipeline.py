@@ -150,3 +150,25 @@ def test_a_small_demo_file_keeps_its_messy_rows(tmp_path, customers):
         assert sum(receipt in line for line in lines) == 1
     body = lines[1:]
     assert len(body) - len(set(body)) == 1
+
+
+def test_the_reject_reasons_are_those_of_the_counted_transaction_rows(tmp_path):
+    """The run summary's rows_rejected counts transaction rows; its reasons must be theirs, not
+    also the service log's (whose rejects its own load report gives)."""
+    from cvm.interactions import load_interactions
+
+    tx = tmp_path / "tx.csv"
+    tx.write_text("customer_id,purchase_date,amount\nA,2024-01-05,10\nA,2024-02-05,oops\n"
+                  "B,2024-01-09,20\n", encoding="utf-8")
+    log = tmp_path / "log.csv"
+    log.write_text("customer_id,time,channel,kind\nA,2024-01-06,phone,complaint\n"
+                   "A,not a day,phone,complaint\nB,also not,web,enquiry\n", encoding="utf-8")
+    path = tmp_path / "w.duckdb"
+    config = AnalysisConfig(as_of=dt.date(2024, 3, 1))
+    run(tx, workspace=path, out=None, config=config)
+    with Workspace(path) as ws:
+        report = load_interactions(ws, log, as_of=dt.date(2024, 3, 1))
+        assert report.rows_rejected == 2
+        info = analyse(ws, config).info
+    assert (info["rows_read"], info["rows_rejected"]) == (3, 1)
+    assert info["reject_reasons"] == {"bad_amount": 1}

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DEMO_AS_OF", "write_demo_data", "service_log_path", "write_demo_members"]
+__all__ = ["DEMO_AS_OF", "fault_row", "service_log_path", "write_demo_data", "write_demo_members"]
 
 DEMO_AS_OF = dt.date(2024, 12, 31)
 _START = dt.date(2023, 7, 1)
@@ -38,6 +38,16 @@ _GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", 
 _CITIES = ["上海", "北京", "杭州", "深圳", "成都", "南京"]
 _STORES = ["SH-01 人民广场", "SH-02 徐家汇", "BJ-01 国贸", "HZ-01 西湖", "SZ-01 南山", "CD-01 春熙路"]
 _OWNERS = ["赵经理", "钱经理", "孙经理", "李经理"]
+
+
+def fault_row(k: int, rows: int) -> int:
+    """Where a demo export gets its faulty row: before row ``k`` of ``rows`` data rows, or
+    before the last one in an export too small to have row ``k`` (never before the header).
+
+    >>> fault_row(50, 400), fault_row(300, 120), fault_row(7, 1), fault_row(7, 0)
+    (50, 119, 1, 1)
+    """
+    return max(1, min(k, rows - 1))
 
 
 def _date_text(rng: np.random.Generator, when: dt.datetime) -> str:
@@ -99,8 +109,8 @@ def write_demo_data(folder: str | Path, *, customers: int = 3000, seed: int = 20
     if not rows:
         raise ValueError(f"{customers} demo customers made no purchase; ask for more customers")
 
-    def spot(k: int) -> int:  # row k of the export, or the last one in a small demo
-        return max(1, min(k, len(rows) - 1)) if len(rows) > 1 else 1
+    def spot(k: int) -> int:
+        return fault_row(k, len(rows))
 
     # the mess of real exports
     rows.insert(min(5, len(rows)), ["", "2024-02-03 10:15", "36.00", "1", _STORES[0], "T9000001"])

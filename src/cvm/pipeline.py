@@ -197,11 +197,11 @@ def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, customers: pa.
             "SELECT name, rows_read, rows_loaded, rows_rejected, table_kind FROM files "
             "WHERE table_kind IN ('transactions', 'customers', 'interactions') ORDER BY file_id")
     ]
-    # the run's sources' rows (a survey's files and rejects are the satisfaction stage's)
+    # the reasons of the rejected transaction rows that rows_rejected counts (each file's own
+    # rejects, a customer list's or a service log's too, are in its load report)
     reasons = dict(ws.query(
         "SELECT code, count(*) FROM rejects WHERE file_id IN (SELECT file_id FROM files WHERE "
-        "table_kind IN ('transactions', 'customers', 'interactions')) GROUP BY code "
-        "ORDER BY 2 DESC"))
+        "table_kind = 'transactions') GROUP BY code ORDER BY 2 DESC"))
     tx_files = [f for f in files if f["table"] == "transactions"]
     prospects = ws.query(
         "SELECT count(DISTINCT x.customer_id) FROM source_customers s JOIN xref x "

@@ -122,3 +122,44 @@ def test_groceries_rules_equal_mlxtend(groceries):
     # several items as consequent too: every rule mlxtend finds
     ref_all = mlx.association_rules(itemsets, metric="confidence", min_threshold=0.3)
     assert association_rules(groceries, 0.004, 0.3, single_consequent=False).num_rows == len(ref_all)
+
+
+#: 20 baskets: A always with B (2 of B's 5), C always with D (4 of D's 5), X, Y and Z always
+#: together (3), and 7 baskets of W alone; every rule of a group has the same lift
+TIES = ([["A", "B"]] * 2 + [["B"]] * 3 + [["C", "D"]] * 4 + [["D"]] + [["X", "Y", "Z"]] * 3
+        + [["W"]] * 7)
+
+
+def test_rules_with_equal_lift_are_ordered_by_confidence_support_then_names():
+    rules = [(r["antecedent"], r["consequent"]) for r in
+             association_rules(TIES, 0.1, 0).to_pylist()]
+    # lift 1 / (3/20) for the X, Y, Z rules: every other figure equal, so by antecedent and then
+    # consequent; lift 1 / (5/20) = 4 for the others: C ⇒ D and A ⇒ B (confidence 1, support
+    # 0.2 before 0.1), then D ⇒ C (0.8) and B ⇒ A (0.4)
+    assert rules == [("X", "Y"), ("X", "Z"), ("X & Y", "Z"), ("X & Z", "Y"), ("Y", "X"),
+                     ("Y", "Z"), ("Y & Z", "X"), ("Z", "X"), ("Z", "Y"),
+                     ("C", "D"), ("A", "B"), ("D", "C"), ("B", "A")]
+
+
+def test_max_length_bounds_the_itemsets_and_the_rules():
+    counts, _ = frequent_itemsets(TIES, 0.1, max_length=2)
+    assert max(len(s) for s in counts) == 2
+    assert frozenset("XY") in counts and frozenset("XYZ") not in counts
+    # 11 items bought together: every itemset of 1 to 10 of them (2^11 − 2) by default
+    eleven = [list("abcdefghijk")] * 2
+    counts, _ = frequent_itemsets(eleven, 1.0)
+    assert len(counts) == 2**11 - 2
+    # each itemset of k ≥ 2 items gives k single-consequent rules: Σ k·C(11, k), k = 2 … 10
+    assert association_rules(eleven, 1.0, 1.0).num_rows == 11 * 2**10 - 11 - 11
+
+
+def test_support_and_confidence_bounds_are_inclusive():
+    counts, _ = frequent_itemsets(TIES, 1.0)  # nothing is in every basket: nothing found
+    assert counts == {}
+    with pytest.raises(BasketError, match="support"):
+        frequent_itemsets(TIES, 1.5)
+    assert association_rules(TIES, 0.1, 0.0).num_rows == 13
+    # confidence 1 keeps the rules that always hold (9 in X, Y, Z; C ⇒ D; A ⇒ B)
+    assert association_rules(TIES, 0.1, 1.0).num_rows == 11
+    with pytest.raises(BasketError, match="confidence"):
+        association_rules(TIES, 0.1, 1.01)

@@ -91,6 +91,13 @@ def test_create_export_results_list(tmp_path):
     assert head["control_value"] == pytest.approx(x_c / 6)
     assert head["treated_value"] == pytest.approx((10 - x_c) / 24)
     assert doc["status"] == "measured" and doc["looks"]
+    # the transactions end on 10 January: retention (a purchase in the 31 days after the end,
+    # or in the week after with --retention-days 7) cannot be measured yet
+    assert doc["retention"] == {"from": "2025-02-01", "to": "2025-03-03", "measured": False}
+    week = cvm("campaign", "results", "jan", "--workspace", str(path), "--remeasure",
+               "--retention-days", "7")
+    assert week.exit_code == 0 and "Retention not measured yet" in week.output
+    assert "2025-02-07" in week.output
     listing = cvm("campaign", "list", "--workspace", str(path), "--json")
     assert json.loads(listing.output)[0]["name"] == "jan"
     missing = cvm("campaign", "results", "feb", "--workspace", str(path))

@@ -13,7 +13,7 @@ from cvm.campaigns.design import (CONTROL, TREATMENT, CampaignError, assign, cre
 from cvm.campaigns.measure import newcombe_interval
 from cvm.campaigns.registry import (campaign_results, list_campaigns, measure_campaign,
                                     measured_cells, outcomes_from_transactions,
-                                    registry_snapshot)
+                                    registry_snapshot, retention_window)
 from cvm.workspace import Workspace
 
 D = dt.date
@@ -143,3 +143,45 @@ def test_measured_cells_feed_the_playbook(ws, tmp_path):
     assert found["HH-current"].campaign == "cells"
     assert (found["HH-current"].ci_low, found["HH-current"].ci_high) == pytest.approx(
         (hh.ci_low, hh.ci_high))
+
+
+def _buy(ws, rows):
+    table = pa.table({"source": ["default"] * len(rows),
+                      "source_customer_id": [r[0] for r in rows],
+                      "purchase_date": [r[1] for r in rows], "amount": [5.0] * len(rows)})
+    ws.con.register("_more", table)
+    ws.con.execute("INSERT INTO transactions (source, source_customer_id, purchase_date, amount) "
+                   "SELECT * FROM _more")
+    ws.con.unregister("_more")
+
+
+def test_retention_is_measured_once_the_transactions_cover_the_period_after(ws):
+    create_campaign(ws, "jan", list_file=ws.list_path, control_share=0.25, seed=5,
+                    start=D(2025, 1, 1), end=D(2025, 1, 31))
+    # 31 days in the window, so retained = a purchase from 1 February to 3 March; the
+    # transactions end on 24 January: not measurable yet
+    assert retention_window(ws, "jan") == (D(2025, 2, 1), D(2025, 3, 3), False)
+    assert "retained" not in outcomes_from_transactions(ws, "jan").columns
+    measure_campaign(ws, "jan")
+    assert get_campaign(ws, "jan").results["retention"] == {
+        "from": "2025-02-01", "to": "2025-03-03", "measured": False}
+    # C000-C011 buy on 1 February, C012 on 3 March (the last day), C013 on 4 March (after it)
+    _buy(ws, [(f"C{i:03d}", D(2025, 2, 1)) for i in range(12)]
+         + [("C012", D(2025, 3, 3)), ("C013", D(2025, 3, 4))])
+    assert retention_window(ws, "jan")[2]
+    out = outcomes_from_transactions(ws, "jan").set_index("customer_id")
+    assert out["retained"].sum() == 13
+    assert out.loc["C012", "retained"] == 1 and out.loc["C013", "retained"] == 0
+    # the purchases after the window are not responses
+    assert out.loc["C001", "responded"] == 0 and out.loc["C001", "revenue"] == 0.0
+    results = measure_campaign(ws, "jan")
+    head = results[(results.segment == "all") & (results.outcome == "retained")].iloc[0]
+    members = ws.arrow("SELECT customer_id, arm FROM campaign_members").to_pandas()
+    kept = members.customer_id.str[1:].astype(int) <= 12
+    assert head.treated_value == pytest.approx((kept & (members.arm == TREATMENT)).sum() / 30)
+    assert head.control_value == pytest.approx((kept & (members.arm == CONTROL)).sum() / 10)
+    # a shorter period given: 1 to 7 February, which the transactions cover
+    assert retention_window(ws, "jan", 7) == (D(2025, 2, 1), D(2025, 2, 7), True)
+    assert outcomes_from_transactions(ws, "jan", 7)["retained"].sum() == 12
+    with pytest.raises(CampaignError, match="at least one day"):
+        retention_window(ws, "jan", 0)

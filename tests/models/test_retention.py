@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 from scipy.special import betaln
@@ -117,3 +118,48 @@ def test_curve_without_churn_is_reported_not_fitted():
     # the incomplete period is not an observation (two curves: the cohort's and the pooled)
     assert len(curves.fits_) == 2
     assert curves.curves_["actual_share"].notna().sum() == 2 * 2
+
+
+def _staggered() -> pd.DataFrame:
+    """Three monthly cohorts, given out of order: gold's January cohort (100 customers, four
+    complete months), gold's February cohort (30 customers, three months) and a cohort of 29
+    customers whose plan is not known."""
+    jan, feb = dt.date(2024, 1, 1), dt.date(2024, 2, 1)
+    rows = [("gold", feb, k, 30, s) for k, s in enumerate([30, 18, 12])]
+    rows += [("gold", jan, k, 100, s) for k, s in enumerate([100, 60, 45, 38])]
+    rows += [(None, feb, k, 29, s) for k, s in enumerate([29, 20, 14])]
+    return pd.DataFrame(rows, columns=["plan", "cohort", "period", "customers", "survivors"])
+
+
+def test_staggered_cohorts_pool_only_the_cohorts_observed_in_each_period():
+    curves = RetentionCurves(by=["plan"]).fit(_staggered())
+    fits = curves.fits_
+    # the gold group: its pooled curve first, then its cohorts in date order; the plan-less
+    # cohort keeps its own group (29 customers: below min_customers = 30, so only pooled)
+    assert [(p if isinstance(p, str) else None, c) for p, c in zip(fits["plan"], fits["cohort"])] \
+        == [("gold", None), ("gold", dt.date(2024, 1, 1)), ("gold", dt.date(2024, 2, 1)),
+            (None, None)]
+    assert list(fits["customers"]) == [130, 100, 30, 29]
+    assert list(fits["periods_fitted"]) == [4, 4, 3, 3]
+    pooled = curves.curves_[(curves.curves_["plan"] == "gold") & curves.curves_["cohort"].isna()]
+    # the default horizon: periods 0 … 24
+    assert list(pooled["period"]) == list(range(25))
+    # month k's share over the cohorts observed in month k: (60 + 18) / 130 in month 1,
+    # (45 + 12) / 130 in month 2, and January's 38 / 100 alone in month 3
+    assert list(pooled["actual_share"][:4]) == pytest.approx([1.0, 78 / 130, 57 / 130, 0.38])
+    assert pooled["actual_share"][4:].isna().all()
+
+
+def test_curves_reach_the_last_observed_period_when_the_horizon_is_shorter():
+    curves = RetentionCurves(by=["plan"], horizon=1).fit(_staggered())
+    gold = curves.curves_[(curves.curves_["plan"] == "gold") & curves.curves_["cohort"].isna()]
+    assert list(gold["period"]) == [0, 1, 2, 3]
+    assert gold["expected_share"].notna().all()
+
+
+def test_a_cohort_at_min_customers_gets_its_own_curve_and_one_below_does_not():
+    frame = _staggered()
+    own = RetentionCurves(by=["plan"], min_customers=29).fit(frame).fits_
+    assert own["cohort"].notna().sum() == 3
+    own = RetentionCurves(by=["plan"], min_customers=31).fit(frame).fits_
+    assert list(own.loc[own["cohort"].notna(), "customers"]) == [100]

@@ -3,7 +3,9 @@ lifts that replace the playbook's assumed response in the matrix.
 
 A campaign is measured either from the workspace's transactions in its window (per member:
 ``responded`` = at least one purchase from its start to its end, ``revenue`` = what it spent
-then, ``margin`` when the transactions have margins) or from an outcomes file of a test run
+then, ``margin`` when the transactions have margins, and ``retained`` = at least one purchase
+in the ``retention_days`` after its end — by default as many days as the campaign ran —, once
+the transactions reach the end of that period) or from an outcomes file of a test run
 elsewhere. The results (:func:`cvm.campaigns.measure.compare_groups`, per stratum when the
 campaign was stratified) are stored with the campaign, with the looks of the always-valid
 monitor (:mod:`cvm.campaigns.sequential`) when response dates are known.
@@ -23,7 +25,7 @@ from .design import CONTROL, CampaignError, has_campaign_tables, get_campaign
 from .measure import RESULT_COLUMNS, compare_groups
 from .sequential import monitor
 
-__all__ = ["outcomes_from_transactions", "measure_campaign", "campaign_results",
+__all__ = ["outcomes_from_transactions", "retention_window", "measure_campaign", "campaign_results",
            "list_campaigns", "measured_cells", "Measured", "registry_snapshot", "has_campaigns",
            "DEFAULT_TAU"]
 
@@ -31,20 +33,46 @@ __all__ = ["outcomes_from_transactions", "measure_campaign", "campaign_results",
 DEFAULT_TAU = 0.02
 
 
-def outcomes_from_transactions(ws: Workspace, name: str) -> pd.DataFrame:
-    """Each member's outcome in the campaign's window, from the transactions."""
+def retention_window(ws: Workspace, name: str, retention_days: int | None = None
+                     ) -> tuple[dt.date, dt.date, bool]:
+    """The period whose purchases make a member ``retained``: the ``retention_days`` after the
+    campaign's end (default: as many days as the campaign ran), and whether the transactions
+    reach its last day (before then retention cannot be measured)."""
     campaign = get_campaign(ws, name)
-    return ws.arrow("""
+    days = (campaign.end_date - campaign.start_date).days + 1 if retention_days is None \
+        else retention_days
+    if days < 1:
+        raise CampaignError(f"the retention period must be at least one day, not {days}")
+    first = campaign.end_date + dt.timedelta(days=1)
+    last = campaign.end_date + dt.timedelta(days=days)
+    latest = ws.query("SELECT max(purchase_date) FROM unified_transactions")[0][0]
+    return first, last, latest is not None and latest >= last
+
+
+def outcomes_from_transactions(ws: Workspace, name: str,
+                               retention_days: int | None = None) -> pd.DataFrame:
+    """Each member's outcome in the campaign's window, from the transactions, with
+    ``retained`` when the transactions cover the retention period (:func:`retention_window`)."""
+    campaign = get_campaign(ws, name)
+    first, last, covered = retention_window(ws, name, retention_days)
+    retained = ("(count(r.customer_id) > 0)::INTEGER AS retained," if covered else "")
+    after = ("LEFT JOIN (SELECT DISTINCT customer_id FROM unified_transactions "
+             "WHERE purchase_date BETWEEN ? AND ?) r ON r.customer_id = m.customer_id"
+             if covered else "")
+    return ws.arrow(f"""
         SELECT m.customer_id, m.arm, m.stratum,
                (count(t.customer_id) > 0)::INTEGER AS responded,
                coalesce(sum(t.amount), 0) AS revenue,
                CASE WHEN count(t.margin) > 0 THEN coalesce(sum(t.margin), 0) END AS margin,
+               {retained}
                min(t.purchase_date) AS response_date
         FROM campaign_members m
         LEFT JOIN unified_transactions t ON t.customer_id = m.customer_id
              AND t.purchase_date BETWEEN ? AND ?
+        {after}
         WHERE m.campaign = ?
-        GROUP BY ALL""", [campaign.start_date, campaign.end_date, name]).to_pandas()
+        GROUP BY ALL""", [campaign.start_date, campaign.end_date,
+                          *([first, last] if covered else []), name]).to_pandas()
 
 
 def _looks(outcomes: pd.DataFrame, start: dt.date, end: dt.date, tau: float,
@@ -71,16 +99,20 @@ def measure_campaign(ws: Workspace, name: str, outcomes: pd.DataFrame | None = N
                      group_column: str = "arm", control: str = CONTROL,
                      outcome_columns: list[str] | None = None, margin_rate: float = 1.0,
                      value_outcome: str | None = None, date_column: str = "response_date",
-                     seed: int = 0) -> pd.DataFrame:
+                     seed: int = 0, retention_days: int | None = None) -> pd.DataFrame:
     """Measure campaign ``name`` (from the transactions unless ``outcomes`` are given), store
     the results with it and return them."""
     campaign = get_campaign(ws, name)
     from_transactions = outcomes is None
+    retention = None
     if outcomes is None:
-        outcomes = outcomes_from_transactions(ws, name)
+        outcomes = outcomes_from_transactions(ws, name, retention_days)
         group_column, control = "arm", CONTROL
         outcome_columns = ["responded", "revenue"] + (
-            ["margin"] if outcomes["margin"].notna().any() else [])
+            ["margin"] if outcomes["margin"].notna().any() else []) + (
+            ["retained"] if "retained" in outcomes.columns else [])
+        first, last, covered = retention_window(ws, name, retention_days)
+        retention = {"from": str(first), "to": str(last), "measured": covered}
         value_outcome = value_outcome or ("margin" if "margin" in outcome_columns else "revenue")
     elif "stratum" not in outcomes.columns:
         members = ws.arrow("SELECT customer_id, stratum FROM campaign_members WHERE campaign = ?",
@@ -99,7 +131,8 @@ def measure_campaign(ws: Workspace, name: str, outcomes: pd.DataFrame | None = N
                    group_column, control)
     summary = {"outcomes": outcome_columns, "value_outcome": value_outcome,
                "margin_rate": margin_rate, "tau": tau, "looks": looks,
-               "source": "transactions" if from_transactions else "outcomes file"}
+               "source": "transactions" if from_transactions else "outcomes file",
+               "retention": retention}
     stored = results.assign(campaign=name)[["campaign", *RESULT_COLUMNS]]
     with ws.transaction() as con:
         con.execute("DELETE FROM campaign_results WHERE campaign = ?", [name])

@@ -273,11 +273,15 @@ def analyse(file, group_column, control, outcomes, segment_column, cost_per_cont
               help="Measure again from the transactions even when results are stored.")
 @click.option("--margin-rate", type=click.FloatRange(0, 1), default=1.0, show_default=True,
               help="Share of revenue that is margin, for the ROI when there are no margins.")
+@click.option("--retention-days", type=click.IntRange(1), default=None,
+              help="Retained = a purchase in this many days after the end (default: as many "
+                   "days as the campaign ran).")
 @click.option("--json", "as_json", is_flag=True, help="Print design, results and looks as JSON.")
 @friendly_errors
-def results(name, workspace, out, remeasure, margin_rate, as_json):
+def results(name, workspace, out, remeasure, margin_rate, retention_days, as_json):
     """The results of campaign NAME: measured from the transactions in its window (response =
-    a purchase, revenue per customer, margin when known), unless stored already."""
+    a purchase, revenue per customer, margin when known; retention = a purchase in the period
+    after the end, once the transactions cover it), unless stored already."""
     from ..campaigns.design import get_campaign
     from ..campaigns.registry import campaign_results, measure_campaign
     from ..workspace import Workspace
@@ -286,15 +290,18 @@ def results(name, workspace, out, remeasure, margin_rate, as_json):
         c = get_campaign(ws, name)
         frame = campaign_results(ws, name)
         if remeasure or frame.empty:
-            frame = measure_campaign(ws, name, margin_rate=margin_rate)
+            frame = measure_campaign(ws, name, margin_rate=margin_rate,
+                                     retention_days=retention_days)
             c = get_campaign(ws, name)
     looks = (c.results or {}).get("looks", [])
+    retention = (c.results or {}).get("retention")
     if as_json:
         click.echo(json.dumps({"name": c.name, "status": c.status(), "start": str(c.start_date),
                                "end": str(c.end_date), "customers": c.customers,
                                "treated": c.treated, "control": c.control,
                                "results": json.loads(frame.to_json(orient="records")),
-                               "looks": looks}, ensure_ascii=False, indent=2))
+                               "looks": looks, "retention": retention},
+                              ensure_ascii=False, indent=2))
     else:
         _print_results(frame, f"Campaign {c.name} ({c.start_date} to {c.end_date}, "
                               f"{c.status()}): treatment against control")
@@ -303,6 +310,11 @@ def results(name, workspace, out, remeasure, margin_rate, as_json):
             output.print("Always-valid monitor (mSPRT): " + (
                 f"significant from {first['day']} on (p = {first['p_value']:.4f})" if first
                 else f"not significant at any look (last p = {looks[-1]['p_value']:.4f})"))
+        if retention and retention["measured"]:
+            output.print(f"Retained: a purchase from {retention['from']} to {retention['to']}.")
+        elif retention:
+            note(f"Retention not measured yet: it needs the transactions up to "
+                 f"{retention['to']} (a purchase from {retention['from']} on).")
     written = _write_results(frame, out)
     if written:
         note(f"Results written to [bold]{written}[/].")

@@ -137,6 +137,22 @@ def index(workspace, by, weights, lang):
     output.print(survey_text(lang, "index_rule", rule=chosen.rule))
 
 
+def _score_table(lang: str, by: str | None, score: str, frame, counts: tuple[str, ...]) -> Table:
+    """One row per group: the counts, the score (``nps`` or ``csat``) and its 95 % interval."""
+    from ..satisfaction.wording import survey_text
+
+    table = Table(title=survey_text(lang, f"{score}_title"), title_justify="left")
+    if by:
+        table.add_column(_head(lang, by))
+    for key in (*counts, score, "interval"):
+        table.add_column(survey_text(lang, key), justify="right")
+    for _, row in frame.iterrows():
+        table.add_row(*([_key(by, row[by], lang)] if by else []),
+                      *(f"{int(row[key]):,}" for key in counts), _fmt(row[score], 1),
+                      f"{_fmt(row[score + '_low'], 1)} – {_fmt(row[score + '_high'], 1)}")
+    return table
+
+
 @survey.command("nps")
 @_WORKSPACE
 @click.option("--by", type=_BY, default=None, help="Break NPS and CSAT down.")
@@ -146,7 +162,6 @@ def nps(workspace, by, lang):
     """Net Promoter Score and CSAT (top-two-box), each with its 95 % interval."""
     from ..satisfaction.nps import csat_table, nps_table
     from ..satisfaction.survey import SurveyError
-    from ..satisfaction.wording import survey_text
 
     data = _survey(workspace, by)
     try:
@@ -154,32 +169,14 @@ def nps(workspace, by, lang):
     except SurveyError:
         scores = None
     if scores is not None:
-        table = Table(title=survey_text(lang, "nps_title"), title_justify="left")
-        if by:
-            table.add_column(_head(lang, by))
-        for key in ("respondents", "promoters", "passives", "detractors", "nps", "interval"):
-            table.add_column(survey_text(lang, key), justify="right")
-        for _, row in scores.iterrows():
-            table.add_row(*([_key(by, row[by], lang)] if by else []),
-                          f"{int(row['respondents']):,}", f"{int(row['promoters']):,}",
-                          f"{int(row['passives']):,}", f"{int(row['detractors']):,}", _fmt(row["nps"], 1),
-                          f"{_fmt(row['nps_low'], 1)} – {_fmt(row['nps_high'], 1)}")
-        output.print(table)
+        output.print(_score_table(lang, by, "nps", scores,
+                                  ("respondents", "promoters", "passives", "detractors")))
     try:
         csat = csat_table(data, by)
     except SurveyError:
         csat = None
     if csat is not None:
-        table = Table(title=survey_text(lang, "csat_title"), title_justify="left")
-        if by:
-            table.add_column(_head(lang, by))
-        for key in ("respondents", "csat", "interval"):
-            table.add_column(survey_text(lang, key), justify="right")
-        for _, row in csat.iterrows():
-            table.add_row(*([_key(by, row[by], lang)] if by else []), f"{int(row['respondents']):,}",
-                          _fmt(row["csat"], 1),
-                          f"{_fmt(row['csat_low'], 1)} – {_fmt(row['csat_high'], 1)}")
-        output.print(table)
+        output.print(_score_table(lang, by, "csat", csat, ("respondents",)))
     if scores is None and csat is None:
         nps_table(data, by)  # says what is missing
 

@@ -24,8 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["write_demo_survey", "write_demo_survey_model", "DEMO_SURVEY_DEFINITION",
-           "DEMO_SURVEY_MODEL"]
+from ..demo import fault_row
+
+__all__ = ["DEMO_SURVEY_DEFINITION", "DEMO_SURVEY_MODEL", "write_demo_survey",
+           "write_demo_survey_model"]
 
 DEMO_SURVEY_DEFINITION = """\
 # The demo's satisfaction survey: each answer column, its scale, group and role.
@@ -212,8 +214,8 @@ def write_demo_survey(folder: str | Path, transactions: str | Path, *, share: fl
         rows.append([person, when.isoformat(), stores[person],
                      _CHANNELS[int(rng.integers(len(_CHANNELS)))], *answers])
     # the mess of real exports
-    def spot(k: int) -> int:  # row k of the export, or the last one in a small demo
-        return max(1, min(k, len(rows) - 1))
+    def spot(k: int) -> int:
+        return fault_row(k, len(rows))
 
     at = spot(7)
     rows.insert(at, ["", "2024-01-20", rows[at - 1][2], "短信", *rows[at - 1][4:]])

@@ -4,8 +4,12 @@ of the campaign, then every buyer of the run scored and sorted into uplift group
 persuadable.
 
 The campaign file has one row per customer contacted or held back: the customer id, the group
-and the outcome (column names given). The features are the run's own at the as-of date
-(:data:`FEATURES`). Adds no customer column; stores ``uplift_scores`` (the held-out part) and
+and the outcome (column names given). The models learn from each customer's features
+(:data:`FEATURES`) as they were the day before the campaign started (``campaign_start``):
+features at a later date would count the purchases the campaign itself caused, and the models
+would learn the outcome from them. Without ``campaign_start`` the run's own features at the
+as-of date are used, which is right only for a campaign that started after the as-of date
+(the summary says which). The current customers are scored on the run's features. Adds no customer column; stores ``uplift_scores`` (the held-out part) and
 ``uplift_targets`` (every buyer) with the run and the figures under
 ``info["stages"]["uplift"]``; a campaign too small to learn from (fewer than 4 customers in a
 group × outcome) gets ``status: not_fitted`` with the reason, and the run goes on. Not in the
@@ -14,12 +18,14 @@ default stages (``cvm demo`` takes it).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..features.summary import customer_summary
 from ..models.uplift_evaluation import UpliftError, evaluate_uplift, score_customers
 from .contract import Stage, StageResult
 
@@ -42,8 +48,10 @@ class UpliftStage(Stage):
     needs = ("customer_id",) + FEATURES
 
     def __init__(self, campaign: str | Path, *, group_column: str, control: str, outcome: str,
-                 id_column: str, min_uplift: float = 0.02, seed: int = 0):
+                 id_column: str, min_uplift: float = 0.02, seed: int = 0,
+                 campaign_start: dt.date | None = None):
         self.campaign = campaign
+        self.campaign_start = campaign_start
         self.group_column = group_column
         self.control = control
         self.outcome = outcome
@@ -54,14 +62,24 @@ class UpliftStage(Stage):
     def adds(self, config) -> tuple[str, ...]:
         return ()
 
+    def _features_before(self, ctx) -> pd.DataFrame:
+        """Every buyer's features on the day before the campaign started."""
+        day = self.campaign_start - dt.timedelta(days=1)
+        summary = customer_summary(ctx.days, as_of=day, window_days=ctx.config.window_days)
+        frame = ctx.engine.to_arrow(summary.select("customer_id", *FEATURES)).to_pandas()
+        return frame[frame["n_transactions"].fillna(0) > 0]
+
     def finish(self, ctx, customers: pa.Table, state) -> StageResult:
         people = customers.select(["customer_id", *FEATURES]).to_pandas()
         people = people[people["n_transactions"].fillna(0) > 0]
+        before = self.campaign_start is not None and ctx is not None \
+            and self.campaign_start <= ctx.as_of
+        learn_from = self._features_before(ctx) if before else people
         campaign = pd.read_csv(self.campaign, dtype=str, encoding="utf-8-sig")
         if self.id_column not in campaign.columns:
             raise UpliftError(f"the campaign file has no column {self.id_column!r}")
         campaign = campaign[[self.id_column, self.group_column, self.outcome]].merge(
-            people, left_on=self.id_column, right_on="customer_id", how="inner"
+            learn_from, left_on=self.id_column, right_on="customer_id", how="inner"
         ).drop(columns=["customer_id"])
         try:
             ev = evaluate_uplift(campaign, group_column=self.group_column, control=self.control,
@@ -82,6 +100,8 @@ class UpliftStage(Stage):
             "curves": {name: _curve_points(x, q) for name, (x, q) in ev.curves.items()},
             "segments": {g: int(n) for g, n in targets["uplift_segment"].value_counts().items()},
             "min_uplift": self.min_uplift,
+            "features_as_of": str(self.campaign_start - dt.timedelta(days=1)) if before
+            else str(ctx.as_of) if ctx is not None else None,
             "top_persuadable": targets[targets["target"] == 1].head(TOP)[
                 ["id", "uplift", "probability_outcome_control"]].to_dict("records"),
         }
