@@ -320,6 +320,31 @@ def test_satisfaction_commands_run_as_written(demo, tmp_path):
                      printed[1]), printed[1]
 
 
+def test_survey_model_commands_run_as_written(demo, tmp_path):
+    """The demo's survey with its model: the load keeps the model, `cvm survey model` prints
+    the path coefficients and intervals the README quotes."""
+    data = demo[0] / "cvm-demo" / "data"
+    for source, target in (("demo_survey.csv", "survey.csv"), ("demo_survey.toml", "survey.toml"),
+                           ("demo_survey_model.toml", "survey_model.toml")):
+        (tmp_path / target).write_bytes((data / source).read_bytes())
+    section = _section("## Satisfaction: surveys, index and NPS")
+    commands = _commands(_blocks(section)[1])
+    assert [c.split()[1:3] for c in commands] == [["survey", "load"], ["survey", "model"]]
+    printed = [cvm(command, tmp_path).stdout for command in commands]
+    text = " ".join(section.split())
+    quoted = re.findall(r"(\S+) (\d\.\d{3}) \[(\d\.\d{3}), (\d\.\d{3})\]",
+                        text.split("the paths to Satisfaction are", 1)[1])
+    assert [q[0] for q in quoted] == ["茶饮", "店员", "速度", "门店", "价格", "Loyalty"]
+    for name, estimate, low, high in quoted:
+        source = "Satisfaction" if name == "Loyalty" else name
+        target = "Loyalty" if name == "Loyalty" else "Satisfaction"
+        assert re.search(rf"│ {source}\s+│ {target}\s+│\s+{estimate} │\s+\S+ │\s+"
+                         rf"\[{low}, {high}\] │", printed[1]), printed[1]
+    r2 = re.search(r"R² ([\d.]+) \(Satisfaction\) and ([\d.]+) \(Loyalty\)", text).groups()
+    assert f"R²: Satisfaction {r2[0]}, Loyalty {r2[1]}" in printed[1]
+    assert "417 complete answers of 555" in " ".join(printed[1].split())
+
+
 def test_cohort_commands_run_as_written(demo):
     """The cohort commands run in the folder `cvm demo` wrote, and print the triangle, the
     CSV and the members' curves they say."""

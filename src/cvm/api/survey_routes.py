@@ -18,11 +18,36 @@ def satisfaction(request: Request, who: Viewer, run_id: RunId = None, lang: Lang
     """The run's survey figures: the 1000-point index with its bootstrap interval and weighting
     rule, NPS and CSAT with their intervals, each by segment, matrix cell, lifecycle stage,
     store, channel and month, importance–performance and the expectation gap.
-    ``available`` is false when no survey was loaded before the run."""
+    ``available`` is false when no survey was loaded before the run.
+
+    When the survey has a structural model, ``model`` holds the run's fit (constructs, path
+    coefficients and total effects with 95 % bootstrap intervals, R², α, ρ_C, ρ_A, AVE, HTMT)
+    with ``labels`` (each construct's name in ``lang``), and ``path_diagram_svg`` its path
+    diagram in ``lang`` (the report's SVG); importance is then the model's total effects on
+    satisfaction (``importance_source`` says which). ``wording`` holds the weighting rule and
+    the importance–performance title in ``lang``."""
     reader = _server(request).reader
     run = reader.resolve(run_id)
     doc = ((reader.summary(run).get("info") or {}).get("stages") or {}).get("satisfaction")
-    return _json({"run_id": run, "available": bool(doc), **(doc or {})})
+    model = (doc or {}).get("model")
+    svg = None
+    if model and not model.get("error"):
+        from ..reports.path_diagram import path_diagram_svg
+        from ..satisfaction.pls_model import construct_label
+
+        svg = path_diagram_svg(model, lang)
+        doc = {**doc, "model": {**model, "labels": {c["name"]: construct_label(c["name"], lang)
+                                                    for c in model["constructs"]}}}
+    wording = {}
+    if doc:
+        from ..satisfaction.wording import survey_text
+
+        wording["index_rule"] = survey_text(lang, "index_rule", rule=doc["weights"]["rule"])
+        if doc.get("importance"):
+            wording["ipa_title"] = survey_text(
+                lang, "ipa_title", source=doc["importance"][0]["importance_source"])
+    return _json({"run_id": run, "available": bool(doc), **(doc or {}),
+                  "path_diagram_svg": svg, "wording": wording})
 
 
 @router.get("/survey/customers/{customer_id:path}", response_model=None, tags=["customers"],

@@ -265,8 +265,9 @@ def demo(out, lang, n_customers, engine, as_json):
     from ..ingest.members import load_member_payments
     from ..interactions import load_interactions
     from ..pipeline import analyse
-    from ..satisfaction.demo import write_demo_survey
+    from ..satisfaction.demo import write_demo_survey, write_demo_survey_model
     from ..satisfaction.survey import load_survey
+    from ..satisfaction.survey_model import store_survey_model
     from ..workspace import Workspace
 
     out = Path(out)
@@ -276,6 +277,7 @@ def demo(out, lang, n_customers, engine, as_json):
     # the rest
     stages = demo_stages(data, tx)
     survey, definition = write_demo_survey(data, tx)
+    survey_model = write_demo_survey_model(data)
     log = service_log_path(data)
     members = write_demo_members(data)
     ws_path = out / "demo.duckdb"
@@ -293,6 +295,7 @@ def demo(out, lang, n_customers, engine, as_json):
         loads.append(load_interactions(ws, log, as_of=config.as_of))
         steps(f"loading survey {survey}")
         load_survey(ws, survey, definition=definition)  # after them: their file ids stay 1-3
+        store_survey_model(ws, survey_model)  # the survey's structural model: runs fit it
         result = analyse(ws, config, engine=engine, progress=steps, out=out / "results",
                          loads=loads, stages=stages)
     _add_demo_campaign(result, ws_path, data, out / "results", lang)

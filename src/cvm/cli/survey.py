@@ -1,8 +1,10 @@
-"""Survey commands: ``cvm survey load``, ``index``, ``nps``, ``importance``, ``gap``."""
+"""Survey commands: ``cvm survey load``, ``index``, ``nps``, ``importance``, ``gap``,
+``model``."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import click
 from rich.table import Table
@@ -31,18 +33,27 @@ def _fmt(value, digits: int = 0) -> str:
 @click.option("--definition", type=click.Path(exists=True, dir_okay=False), default=None,
               help="survey.toml naming each item's scale, group, role, don't-know codes and "
                    "reversed items (else guessed from the file and printed).")
+@click.option("--model", "model", default=None,
+              help="The survey's structural model: a TOML model file whose indicators are "
+                   "the survey's items (kept in the workspace; every run then fits it).")
 @_WORKSPACE
 @_LANG
 @friendly_errors
-def load(file, definition, workspace, lang):
+def load(file, definition, model, workspace, lang):
     """Load survey responses from FILE (CSV, Excel, JSON lines): every row is loaded or
     rejected with its file, row, field and reason."""
     from ..satisfaction.survey import load_survey
+    from ..satisfaction.survey_model import store_survey_model
     from ..satisfaction.wording import survey_text
     from ..workspace import Workspace
 
     with Workspace(workspace) as ws:
         report = load_survey(ws, file, definition=definition)
+        if model is not None:
+            structure = store_survey_model(ws, model)
+            note(survey_text(lang, "model_stored", name=Path(model).name,
+                             constructs=len(structure.constructs),
+                             paths=len(structure.paths)))
         if report.skipped:
             output.print(report.message)
             return
@@ -175,12 +186,16 @@ def nps(workspace, by, lang):
 @_LANG
 @friendly_errors
 def importance(workspace, lang):
-    """Importance (derived regression weights) and performance (0-100) per attribute group,
-    with the importance–performance quadrant."""
-    from ..satisfaction.importance import importance_performance
+    """Importance and performance (0-100) per attribute group, with the importance–performance
+    quadrant. Importance is each group's total effect on satisfaction in the survey's structural
+    model when it has one (cvm survey load --model), else the derived regression weights."""
+    from ..satisfaction.importance import importance_from_total_effects, importance_performance
     from ..satisfaction.wording import survey_text
 
-    result = importance_performance(_survey(workspace, None))
+    data = _survey(workspace, None)
+    effects = _model_fit(workspace, data, bootstrap=0)[2]
+    result = (importance_performance(data) if effects is None
+              else importance_from_total_effects(data, effects))
     table = Table(title=survey_text(lang, "ipa_title",
                                     source=result["importance_source"].iloc[0]),
                   title_justify="left")
@@ -212,3 +227,63 @@ def gap(workspace, lang):
                       _fmt(row["expectation"], 1), _fmt(row["gap"], 1),
                       f"{_fmt(row['gap_low'], 1)} – {_fmt(row['gap_high'], 1)}")
     output.print(table)
+
+
+def _model_fit(workspace: str, data, bootstrap: int):
+    """(name, fitted model, total effects on satisfaction) of the survey's stored model, or
+    (None, None, None) without one."""
+    from ..satisfaction.survey_model import (fit_survey_model, stored_survey_model,
+                                             total_effects_on_satisfaction)
+    from ..workspace import Workspace
+
+    with Workspace(workspace, read_only=True) as ws:
+        stored = stored_survey_model(ws)
+    if stored is None:
+        return None, None, None
+    fitted = fit_survey_model(data, stored[1], n_bootstrap=bootstrap)
+    return stored[0], fitted, total_effects_on_satisfaction(data, fitted)
+
+
+@survey.command("model")
+@_WORKSPACE
+@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=2), default=500,
+              show_default=True, help="Bootstrap resamples for the 95 % intervals.")
+@_LANG
+@friendly_errors
+def model(workspace, n_bootstrap, lang):
+    """The survey's structural model (stored by cvm survey load --model) fitted by PLS path
+    modelling: path coefficients with 95 % percentile bootstrap intervals, R², and the
+    measurement quality (α, ρ_C, ρ_A, AVE, HTMT)."""
+    from ..satisfaction.pls_model import construct_label
+    from ..satisfaction.survey_model import model_overview
+    from ..satisfaction.wording import survey_text
+
+    data = _survey(workspace, None)
+    name, fitted, _ = _model_fit(workspace, data, n_bootstrap)
+    if fitted is None:
+        raise click.UsageError(survey_text(lang, "model_missing"))
+    doc = model_overview(data, fitted, name)
+    label = lambda n: construct_label(n, lang)  # noqa: E731
+    t = lambda k, **v: survey_text(lang, k, **v)  # noqa: E731
+    table = Table(title=t("paths_title", name=name, n=doc["respondents"],
+                          answers=doc["answers"], boot=doc["bootstrap"]), title_justify="left")
+    for key in ("path_from", "path_to", "coefficient", "std_error", "interval"):
+        table.add_column(t(key), justify="left" if key.startswith("path_") else "right")
+    for r in doc["paths"]:
+        table.add_row(label(r["from"]), label(r["to"]), _fmt(r["estimate"], 3),
+                      _fmt(r["std_error"], 3),
+                      f"[{_fmt(r['ci_lower'], 3)}, {_fmt(r['ci_upper'], 3)}]")
+    output.print(table)
+    output.print("R²: " + ", ".join(f"{label(c['name'])} {c['r_squared']:.3f}"
+                                    for c in doc["constructs"] if c["r_squared"] is not None))
+    quality = Table(title=t("quality_title", limit=doc["htmt_limit"]), title_justify="left")
+    for key in ("construct", "alpha", "rho_c", "rho_a", "ave"):
+        quality.add_column(t(key), justify="left" if key == "construct" else "right")
+    for r in doc["quality"]:
+        quality.add_row(label(r["construct"]), _fmt(r["cronbach_alpha"], 3),
+                        _fmt(r["rho_c"], 3), _fmt(r["rho_a"], 3), _fmt(r["ave"], 3))
+    output.print(quality)
+    flagged = [p for p in doc["htmt"] if p["flag"]]
+    for p in flagged:
+        output.print(t("htmt_flagged", a=label(p["a"]), b=label(p["b"]),
+                       htmt=f"{p['htmt']:.3f}", limit=doc["htmt_limit"]))

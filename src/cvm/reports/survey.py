@@ -2,7 +2,10 @@
 month, the importance–performance chart, the expectation gap, and satisfaction by matrix cell,
 lifecycle stage and segment. It reads only the run summary's ``stages["satisfaction"]``
 (:func:`cvm.satisfaction.overview.satisfaction_overview`), so a run without a survey has no
-such section. The structural model's path diagram has its place in the note's last line."""
+such section. When the run fitted the survey's structural model (``doc["model"]``,
+:func:`cvm.satisfaction.survey_model.model_overview`) the section shows its path diagram
+(:func:`cvm.reports.path_diagram.path_diagram_svg`), the path table with bootstrap intervals and
+the measurement-quality table; without one, the note says how to give one."""
 
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ from matplotlib.patches import Wedge
 from cvm.reports.charts import BLUE, GREY, MUTED, ORANGE, _figure, _render, _style
 from cvm.reports.formatting import format_int, format_number
 from cvm.reports.labels import stage_text
+from cvm.reports.path_diagram import path_diagram_svg
 from cvm.reports.sections import Column, Content, ReportSection, RunResults, Table
+from cvm.satisfaction.pls_model import construct_label
 from cvm.satisfaction.wording import survey_text
 from cvm.vocabulary import cell_label
 
@@ -152,7 +157,7 @@ def _survey(results: RunResults) -> Content | None:
                        low=format_number(csat["csat_low"], 1),
                        high=format_number(csat["csat_high"], 1)))
     parts += [t("rescaling"), t("index_rule", rule=doc["weights"]["rule"]),
-              t("nps_title") + t("stop"), t("csat_title") + t("stop"), t("path_diagram")]
+              t("nps_title") + t("stop"), t("csat_title") + t("stop"), _model_note(doc, lang)]
     charts = [index_gauge_svg(index, lang)]
     by = doc.get("by") or {}
     if by.get("month") and nps:
@@ -182,12 +187,66 @@ def _survey(results: RunResults) -> Content | None:
               format_number(r["expectation"], 1), format_number(r["gap"], 1),
               _interval(r["gap_low"], r["gap_high"], 1)] for r in doc["expectation_gap"]],
             caption=t("gap_title")))
+    model = doc.get("model")
+    if model and not model.get("error"):
+        charts.append(path_diagram_svg(model, lang))
+        tables += _model_tables(model, lang)
     for name in ("cell", "stage", "segment", "store", "channel"):
         if by.get(name):
             words = ((lambda key: stage_text(key, results.labels)) if name == "stage" else
                      (lambda key: cell_label(key, lang)) if name == "cell" else None)
             tables.append(_breakdown(by[name], name, lang, words))
     return Content(note=("" if lang == "zh" else " ").join(parts), charts=charts, tables=tables)
+
+
+def _model_note(doc: dict, lang: str) -> str:
+    """The note's sentence on the structural model: what was fitted, or how to give one."""
+    model = doc.get("model")
+    if not model:
+        return survey_text(lang, "path_diagram")
+    if model.get("error"):
+        return survey_text(lang, "model_error", name=model["name"], error=model["error"])
+    explained = ("; " if lang == "en" else "，").join(
+        survey_text(lang, "model_explained", construct=construct_label(c["name"], lang),
+                    r2=format_number(c["r_squared"], 3))
+        for c in model["constructs"] if c.get("r_squared") is not None)
+    return survey_text(lang, "model_line", name=model["name"], n=format_int(model["respondents"]),
+                       answers=format_int(model["answers"]), explained=explained,
+                       boot=format_int(model["bootstrap"]))
+
+
+def _model_tables(model: dict, lang: str) -> list[Table]:
+    """The path table (coefficient, standard error, 95 % interval) and the quality table (R²,
+    α, ρ_C, ρ_A, AVE and each construct's highest HTMT, flagged at the limit)."""
+    t = lambda k, **v: survey_text(lang, k, **v)  # noqa: E731
+    label = lambda n: construct_label(n, lang)  # noqa: E731
+    paths = Table(
+        [Column(t("path_from")), Column(t("path_to")), Column(t("coefficient"), True),
+         Column(t("std_error"), True), Column(t("interval"), True)],
+        [[label(r["from"]), label(r["to"]), format_number(r["estimate"], 3),
+          format_number(r.get("std_error"), 3),
+          _interval(r.get("ci_lower"), r.get("ci_upper"), 3)] for r in model["paths"]],
+        caption=t("paths_title", name=model["name"], n=format_int(model["respondents"]),
+                  answers=format_int(model["answers"]), boot=format_int(model["bootstrap"])))
+    limit = model["htmt_limit"]
+    rows = []
+    for r in model["quality"]:
+        pairs = [p for p in model["htmt"] if r["construct"] in (p["a"], p["b"])
+                 and p["htmt"] is not None]
+        top = max(pairs, key=lambda p: p["htmt"], default=None)
+        other = None if top is None else top["b"] if top["a"] == r["construct"] else top["a"]
+        highest = "–" if top is None else (f"{format_number(top['htmt'], 3)} ({label(other)})"
+                                           + (" ⚑" if top["flag"] else ""))
+        rows.append([label(r["construct"]), format_int(r["indicators"]),
+                     format_number(r.get("r_squared"), 3),
+                     format_number(r["cronbach_alpha"], 3), format_number(r["rho_c"], 3),
+                     format_number(r["rho_a"], 3), format_number(r["ave"], 3), highest])
+    quality = Table(
+        [Column(t("construct")), Column(t("indicators"), True), Column(t("r_squared"), True),
+         Column(t("alpha"), True), Column(t("rho_c"), True), Column(t("rho_a"), True),
+         Column(t("ave"), True), Column(t("htmt"), True)],
+        rows, caption=t("quality_title", limit=limit))
+    return [paths, quality]
 
 
 SECTIONS = (ReportSection("satisfaction", {lang: survey_text(lang, "section")

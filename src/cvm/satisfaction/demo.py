@@ -10,6 +10,9 @@ rounded onto its scale. Overall satisfaction weighs the groups 0.35 (tea), 0.25 
 (speed), 0.1 (store) and 0.1 (price), so the derived importance has something to find. The
 file has the mess of real exports: "不知道" and "99" for don't know, full-width digits, a
 response without a member number, an unreadable date and a 6 on a 1-5 item.
+
+:data:`DEMO_SURVEY_MODEL` is the survey's structural model (the five groups → Satisfaction →
+Loyalty), written beside the survey by :func:`write_demo_survey_model`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ import numpy as np
 
 from ..demo import fault_row
 
-__all__ = ["DEMO_SURVEY_DEFINITION", "write_demo_survey"]
+__all__ = ["DEMO_SURVEY_DEFINITION", "DEMO_SURVEY_MODEL", "write_demo_survey",
+           "write_demo_survey_model"]
 
 DEMO_SURVEY_DEFINITION = """\
 # The demo's satisfaction survey: each answer column, its scale, group and role.
@@ -77,6 +81,68 @@ expectation_of = "出餐速度"
 scale = "1-5"
 role = "expectation"
 expectation_of = "茶饮品质"
+"""
+
+DEMO_SURVEY_MODEL = """\
+# The demo survey's structural model (PLS path model; the format of cvm.satisfaction.pls_model).
+# Each attribute group is a construct measured by its items (mode A). 排队太久 ("I waited too
+# long") is reversed by the survey definition when the answers are loaded, so it enters the
+# 速度 construct already turned round, in the same direction as 出餐速度.
+# Satisfaction is measured by the overall-satisfaction item, Loyalty by the likelihood to
+# recommend. The answers were drawn with loyalty driven by satisfaction alone, so there are no
+# direct paths from the groups to Loyalty.
+
+[constructs."茶饮"]
+indicators = ["茶饮口味", "茶饮品质"]
+mode = "A"
+
+[constructs."店员"]
+indicators = ["店员态度", "店员专业"]
+mode = "A"
+
+[constructs."速度"]
+indicators = ["出餐速度", "排队太久"]
+mode = "A"
+
+[constructs."门店"]
+indicators = ["门店环境"]
+mode = "A"
+
+[constructs."价格"]
+indicators = ["性价比"]
+mode = "A"
+
+[constructs.Satisfaction]
+indicators = ["总体满意度"]
+mode = "A"
+
+[constructs.Loyalty]
+indicators = ["推荐意愿"]
+mode = "A"
+
+[[paths]]
+from = "茶饮"
+to = ["Satisfaction"]
+
+[[paths]]
+from = "店员"
+to = ["Satisfaction"]
+
+[[paths]]
+from = "速度"
+to = ["Satisfaction"]
+
+[[paths]]
+from = "门店"
+to = ["Satisfaction"]
+
+[[paths]]
+from = "价格"
+to = ["Satisfaction"]
+
+[[paths]]
+from = "Satisfaction"
+to = ["Loyalty"]
 """
 
 _GROUPS = {"茶饮": ("茶饮口味", "茶饮品质"), "店员": ("店员态度", "店员专业"),
@@ -167,3 +233,11 @@ def write_demo_survey(folder: str | Path, transactions: str | Path, *, share: fl
     definition = folder / "demo_survey.toml"
     definition.write_text(DEMO_SURVEY_DEFINITION, encoding="utf-8")
     return path, definition
+
+
+def write_demo_survey_model(folder: str | Path) -> Path:
+    """Write the demo survey's structural model, ``demo_survey_model.toml``, into ``folder``
+    (beside ``demo_survey.csv``); return its path."""
+    path = Path(folder) / "demo_survey_model.toml"
+    path.write_text(DEMO_SURVEY_MODEL, encoding="utf-8")
+    return path

@@ -10,7 +10,8 @@ import math
 import pandas as pd
 
 from .breakdown import BREAKDOWNS
-from .importance import expectation_gap, importance_performance
+from .importance import (expectation_gap, importance_from_total_effects,
+                         importance_performance)
 from .index import IndexWeights, choose_weights, satisfaction_index
 from .nps import csat_table, nps_table
 from .survey import Survey, SurveyError
@@ -36,9 +37,12 @@ def _maybe(function, *args, **kwargs):
 
 
 def satisfaction_overview(survey: Survey, weights: IndexWeights | None = None, *,
-                          n_boot: int = 1000) -> dict:
+                          n_boot: int = 1000, effects: pd.DataFrame | None = None) -> dict:
     """The document (plain lists and dicts; NaN as None). ``survey`` should carry the breakdown
-    columns (:func:`cvm.satisfaction.breakdown.with_customers`)."""
+    columns (:func:`cvm.satisfaction.breakdown.with_customers`). With ``effects`` (``group``,
+    ``total_effect``: a structural model's total effects on satisfaction,
+    :func:`cvm.satisfaction.survey_model.total_effects_on_satisfaction`) importance is those
+    total effects; without, derived regression weights."""
     weights = weights or choose_weights(survey)
     overall = satisfaction_index(survey, weights, n_boot=n_boot)
     doc: dict = {
@@ -52,7 +56,8 @@ def satisfaction_overview(survey: Survey, weights: IndexWeights | None = None, *
         "nps": _records(_maybe(nps_table, survey))[:1],
         "csat": _records(_maybe(csat_table, survey))[:1],
         "by": {},
-        "importance": _records(_maybe(importance_performance, survey)),
+        "importance": _records(_maybe(importance_performance, survey) if effects is None
+                               else _maybe(importance_from_total_effects, survey, effects)),
         "expectation_gap": _records(_maybe(expectation_gap, survey)),
     }
     doc["nps"] = doc["nps"][0] if doc["nps"] else None

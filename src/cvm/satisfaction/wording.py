@@ -59,8 +59,8 @@ SURVEY_LABELS: dict[str, dict[str, str]] = {
         "nps_trend": "NPS by month",
         "index_gauge": "Satisfaction index",
         "ipa_chart": "Importance–performance",
-        "path_diagram": "The structural model's path diagram appears here once a model of the "
-                        "survey is fitted.",
+        "path_diagram": "Load the survey with a structural model (cvm survey load FILE "
+                        "--model MODEL.toml) to see its path diagram here.",
         "no_survey": "No survey loaded: load one with cvm survey load FILE.",
         "customer_answers": "Survey answers",
         "path_title": "Structural model",
@@ -83,6 +83,40 @@ SURVEY_LABELS: dict[str, dict[str, str]] = {
         "promoter": "promoter",
         "passive": "passive",
         "detractor": "detractor",
+        # the structural model (PLS path model) of the survey
+        "model_stored": "Structural model {name} kept with the survey: {constructs} constructs, "
+                        "{paths} paths; every run fits it.",
+        "model_missing": "The survey has no structural model: load it with cvm survey load FILE "
+                         "--definition survey.toml --model MODEL.toml.",
+        "model_line": "Structural model {name} (PLS path modelling, path weighting) on {n} "
+                      "complete answers of {answers}: {explained}; 95 % percentile bootstrap "
+                      "intervals from {boot} resamples.",
+        "model_explained": "R² of {construct} {r2}",
+        "model_error": "The structural model {name} was not fitted: {error}",
+        "paths_title": "Structural model {name}: path coefficients ({n} complete answers of "
+                       "{answers}; 95 % percentile bootstrap interval, {boot} resamples)",
+        "effects_title": "Total effects on {construct} (direct plus indirect), 95 % bootstrap "
+                         "interval",
+        "quality_title": "Measurement quality: Cronbach's α, composite reliability ρ_C, ρ_A, AVE; "
+                         "HTMT ≥ {limit} flagged",
+        "path_note": "Arrows: path coefficient [95 % interval], grey and dashed when the "
+                     "interval includes 0; R² inside the explained constructs.",
+        "path_from": "from",
+        "path_to": "to",
+        "coefficient": "coefficient",
+        "total_effect": "total effect",
+        "std_error": "std. error",
+        "construct": "construct",
+        "indicators": "items",
+        "r_squared": "R²",
+        "alpha": "Cronbach's α",
+        "rho_c": "ρ_C",
+        "rho_a": "ρ_A",
+        "ave": "AVE",
+        "htmt": "highest HTMT",
+        "htmt_flagged": "HTMT of {a} and {b} is {htmt} (≥ {limit}): the two may not measure "
+                        "different things.",
+        "htmt_ok": "no pair at or above {limit}",
     },
     "zh": {
         "section": "满意度：问卷、指数与净推荐值",
@@ -135,7 +169,8 @@ SURVEY_LABELS: dict[str, dict[str, str]] = {
         "nps_trend": "各月净推荐值",
         "index_gauge": "满意度指数",
         "ipa_chart": "重要性–表现",
-        "path_diagram": "拟合问卷的结构模型后，路径图显示在这里。",
+        "path_diagram": "载入问卷时附上结构模型（cvm survey load FILE --model MODEL.toml），"
+                        "路径图即显示在这里。",
         "no_survey": "尚未载入问卷：用 cvm survey load FILE 载入。",
         "customer_answers": "问卷答案",
         "path_title": "结构模型",
@@ -158,6 +193,36 @@ SURVEY_LABELS: dict[str, dict[str, str]] = {
         "promoter": "推荐者",
         "passive": "被动者",
         "detractor": "贬损者",
+        # the structural model (PLS path model) of the survey
+        "model_stored": "结构模型 {name} 已随问卷保存：{constructs} 个潜变量，{paths} 条路径；"
+                        "每次运行都会拟合。",
+        "model_missing": "问卷没有结构模型：用 cvm survey load FILE --definition survey.toml "
+                         "--model MODEL.toml 载入。",
+        "model_line": "结构模型 {name}（PLS 路径建模，路径加权），{answers} 份答卷中 {n} 份完整："
+                      "{explained}；95% 百分位自助法区间，重抽样 {boot} 次。",
+        "model_explained": "{construct}的 R² 为 {r2}",
+        "model_error": "结构模型 {name} 未能拟合：{error}",
+        "paths_title": "结构模型 {name}：路径系数（{answers} 份答卷中 {n} 份完整；"
+                       "95% 百分位自助法区间，重抽样 {boot} 次）",
+        "effects_title": "对{construct}的总效应（直接加间接），95% 自助法区间",
+        "quality_title": "测量质量：Cronbach's α、组合信度 ρ_C、ρ_A、平均方差抽取量 AVE；"
+                         "HTMT ≥ {limit} 标出",
+        "path_note": "箭头：路径系数 [95% 区间]，区间含 0 时为灰色虚线；被解释潜变量框内为 R²。",
+        "path_from": "自",
+        "path_to": "至",
+        "coefficient": "路径系数",
+        "total_effect": "总效应",
+        "std_error": "标准误",
+        "construct": "潜变量",
+        "indicators": "题目",
+        "r_squared": "R²",
+        "alpha": "Cronbach's α",
+        "rho_c": "ρ_C",
+        "rho_a": "ρ_A",
+        "ave": "AVE",
+        "htmt": "最高 HTMT",
+        "htmt_flagged": "{a}与{b}的 HTMT 为 {htmt}（≥ {limit}）：两者可能并未测量不同的东西。",
+        "htmt_ok": "没有达到 {limit} 的一对",
     },
 }
 

@@ -8,9 +8,20 @@ same as before. With them it adds ``survey_date``, ``satisfaction_index``,
 did not answer; :func:`cvm.satisfaction.breakdown.customer_satisfaction`), stores the table
 ``satisfaction`` (one row per breakdown value) and puts
 :func:`cvm.satisfaction.overview.satisfaction_overview` in the run summary.
+
+When the survey has a structural model (``cvm survey load FILE --model MODEL.toml``,
+:mod:`cvm.satisfaction.survey_model`), the stage also fits it by PLS path modelling (path
+weighting, 500 bootstrap resamples, a fixed seed), puts its figures in the summary under
+``model``, stores the tables ``satisfaction_paths`` (path coefficients and total effects with
+their bootstrap intervals) and ``satisfaction_quality`` (R², α, ρ_C, ρ_A, AVE per construct),
+and takes importance from the model's total effects on satisfaction. A model that cannot be
+fitted on the answers leaves importance to the regression weights and says why under
+``model.error``.
 """
 
 from __future__ import annotations
+
+import logging
 
 import pandas as pd
 import pyarrow as pa
@@ -19,10 +30,15 @@ from ..satisfaction.breakdown import (BREAKDOWNS, SATISFACTION_COLUMNS, customer
                                       with_customers)
 from ..satisfaction.index import choose_weights
 from ..satisfaction.overview import satisfaction_overview
+from ..errors import CvmError
 from ..satisfaction.survey import has_survey, read_survey
+from ..satisfaction.survey_model import (fit_survey_model, model_overview,
+                                         stored_survey_model, total_effects_on_satisfaction)
 from .contract import Stage, StageResult, align_rows, with_columns
 
 __all__ = ["SatisfactionStage"]
+
+log = logging.getLogger(__name__)
 
 
 class SatisfactionStage(Stage):
@@ -45,7 +61,11 @@ class SatisfactionStage(Stage):
         out = with_columns(customers, {c: joined.column(c) for c in SATISFACTION_COLUMNS})
         wanted = ["customer_id"] + [c for c in self.uses if c in customers.column_names]
         frame = customers.select(wanted).to_pandas()
-        overview = satisfaction_overview(with_customers(survey, customers=frame), weights)
+        model, fitted, effects = self._model(ctx, survey)
+        overview = satisfaction_overview(with_customers(survey, customers=frame), weights,
+                                         effects=effects)
+        if model is not None:
+            overview["model"] = model
         overview["files"] = [
             {"file": name, "rows_read": read, "rows_loaded": loaded, "rows_rejected": rejected}
             for name, read, loaded, rejected in ctx.ws.query(
@@ -60,4 +80,31 @@ class SatisfactionStage(Stage):
             tables["satisfaction"] = pa.Table.from_pandas(
                 pd.DataFrame([{k: (str(r.get(k)) if k == "key" else r.get(k)) for k in keep}
                               for r in rows]), preserve_index=False)
+        if fitted is not None:
+            tables.update(_model_tables(fitted))
         return StageResult(out, tables, overview)
+
+    @staticmethod
+    def _model(ctx, survey):
+        """The survey's structural model fitted (its document, the fit, the total effects on
+        satisfaction), or (None, None, None) without a model."""
+        stored = stored_survey_model(ctx.ws)
+        if stored is None:
+            return None, None, None
+        name, structure = stored
+        try:
+            fitted = fit_survey_model(survey, structure)
+        except (CvmError, ValueError) as exc:
+            log.warning("the survey's model %s was not fitted: %s", name, exc)
+            return {"name": name, "error": str(exc)}, None, None
+        return (model_overview(survey, fitted, name), fitted,
+                total_effects_on_satisfaction(survey, fitted))
+
+
+def _model_tables(fitted) -> dict[str, pa.Table]:
+    """``satisfaction_paths`` (kind path or total_effect, from, to, estimate, std_error,
+    ci_lower, ci_upper) and ``satisfaction_quality`` (one row per construct)."""
+    boot = fitted.bootstrap_
+    paths = boot[boot["kind"].isin(["path", "total_effect"])].reset_index(drop=True)
+    return {"satisfaction_paths": pa.Table.from_pandas(paths, preserve_index=False),
+            "satisfaction_quality": pa.Table.from_pandas(fitted.quality_, preserve_index=False)}

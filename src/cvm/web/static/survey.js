@@ -32,7 +32,8 @@
     if (data.nps) cards.push(kpi(sv("nps"), fmt.num(data.nps.nps, 1), `${sv("interval")} ${span(data.nps.nps_low, data.nps.nps_high, 1)}`));
     if (data.csat) cards.push(kpi(sv("csat"), fmt.num(data.csat.csat, 1), `${sv("interval")} ${span(data.csat.csat_low, data.csat.csat_high, 1)}`));
     $("survey-kpis").replaceChildren(...cards);
-    $("survey-rule").textContent = `${sv("rescaling")} ${sv("index_rule", { rule: data.weights.rule })}`;
+    const words = data.wording || {};  // the rule and the importance basis in the page's language
+    $("survey-rule").textContent = `${sv("rescaling")} ${words.index_rule || sv("index_rule", { rule: data.weights.rule })}`;
     chart("survey-gauge").setOption(Object.assign({}, baseOption, {
       series: [{ type: "gauge", min: 0, max: 1000, startAngle: 200, endAngle: -20, splitNumber: 5,
                  progress: { show: true, width: 14 }, axisLine: { lineStyle: { width: 14 } },
@@ -57,7 +58,7 @@
       const rows = data.importance;
       const meanI = rows.reduce((a, r) => a + r.importance, 0) / rows.length;
       const meanP = rows.reduce((a, r) => a + r.performance, 0) / rows.length;
-      $("survey-ipa-note").textContent = sv("ipa_title", { source: rows[0].importance_source });
+      $("survey-ipa-note").textContent = words.ipa_title || sv("ipa_title", { source: rows[0].importance_source });
       chart("survey-ipa").setOption(Object.assign({}, baseOption, {
         grid: { left: 60, right: 30, top: 20, bottom: 40 },
         tooltip: { formatter: (p) => `${p.data[2]}<br>${sv("performance")} ${fmt.num(p.data[0], 1)}<br>${sv("importance")} ${fmt.num(p.data[1], 3)}<br>${sv(p.data[3])}` },
@@ -76,6 +77,7 @@
       { key: "gap", label: sv("gap"), num: true, format: (v) => fmt.num(v, 1) },
       { key: "gap_low", label: sv("interval"), num: true, format: (v, r) => span(r.gap_low, r.gap_high, 1) },
     ], data.expectation_gap || []);
+    structuralModel(data);
     const select = $("survey-by");
     const names = Object.keys(data.by || {});
     select.replaceChildren(...names.map((n) => el("option", { value: n }, sv(n))));
@@ -93,6 +95,44 @@
     select.addEventListener("change", draw);
     if (names.includes("cell")) select.value = "cell";
     if (names.length) draw();
+  }
+
+  // The survey's structural model: the path diagram (the report's SVG, drawn by the server),
+  // the path coefficients with their bootstrap intervals and the measurement quality.
+  function structuralModel(data) {
+    const m = data.model;
+    if (!m) return;
+    if (m.error) { $("survey-path-note").textContent = sv("model_error", { name: m.name, error: m.error }); return; }
+    const label = (n) => (m.labels && m.labels[n]) || n;  // the constructs' names in the page's language
+    if (data.path_diagram_svg) $("survey-path-diagram").innerHTML = data.path_diagram_svg;  // built by the server from escaped text
+    const explained = m.constructs.filter((c) => c.r_squared !== null)
+      .map((c) => sv("model_explained", { construct: label(c.name), r2: fmt.num(c.r_squared, 3) })).join(window.CVM.lang === "zh" ? "，" : "; ");
+    $("survey-path-note").textContent = sv("model_line", { name: m.name, n: fmt.int(m.respondents), answers: fmt.int(m.answers), explained, boot: fmt.int(m.bootstrap) });
+    $("survey-model-paths-title").textContent = sv("paths_title", { name: m.name, n: fmt.int(m.respondents), answers: fmt.int(m.answers), boot: fmt.int(m.bootstrap) });
+    table($("survey-model-paths"), [
+      { key: "from", label: sv("path_from"), format: label }, { key: "to", label: sv("path_to"), format: label },
+      { key: "estimate", label: sv("coefficient"), num: true, format: (v) => fmt.num(v, 3) },
+      { key: "std_error", label: sv("std_error"), num: true, format: (v) => fmt.num(v, 3) },
+      { key: "ci_lower", label: sv("interval"), num: true, format: (v, r) => span(r.ci_lower, r.ci_upper, 3) },
+    ], m.paths);
+    const highest = (name) => {
+      const pairs = m.htmt.filter((p) => (p.a === name || p.b === name) && p.htmt !== null);
+      if (!pairs.length) return "–";
+      const top = pairs.reduce((a, b) => (b.htmt > a.htmt ? b : a));
+      return `${fmt.num(top.htmt, 3)} (${label(top.a === name ? top.b : top.a)})${top.flag ? " ⚑" : ""}`;
+    };
+    $("survey-model-quality-title").textContent = sv("quality_title", { limit: m.htmt_limit });
+    table($("survey-model-quality"), [
+      { key: "construct", label: sv("construct"), format: label },
+      { key: "indicators", label: sv("indicators"), num: true, format: fmt.int },
+      { key: "r_squared", label: sv("r_squared"), num: true, format: (v) => (v === null ? "–" : fmt.num(v, 3)) },
+      { key: "cronbach_alpha", label: sv("alpha"), num: true, format: (v) => fmt.num(v, 3) },
+      { key: "rho_c", label: sv("rho_c"), num: true, format: (v) => fmt.num(v, 3) },
+      { key: "rho_a", label: sv("rho_a"), num: true, format: (v) => fmt.num(v, 3) },
+      { key: "ave", label: sv("ave"), num: true, format: (v) => fmt.num(v, 3) },
+      { key: "construct", label: sv("htmt"), num: true, format: (v) => highest(v) },
+    ], m.quality);
+    $("survey-model").hidden = false;
   }
 
   async function customerAnswers() {
