@@ -65,18 +65,25 @@ def _peak() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def _cpu() -> float:
+    """User + system seconds of this process, all its threads: on a shared machine it moves
+    far less than the wall time."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_cvm(csv: Path) -> dict:
     from cvm.pipeline import run
 
     work = Path(tempfile.mkdtemp(prefix="cvm-bench-run-"))
-    steps: list[tuple[str, float]] = []
+    steps: list[tuple[str, float, float]] = []
     started = time.perf_counter()
-    last = [started, "start"]
+    last = [started, _cpu(), "start"]
 
     def progress(message: str) -> None:
-        now = time.perf_counter()
-        steps.append((last[1], now - last[0]))
-        last[:] = [now, message]
+        now, cpu = time.perf_counter(), _cpu()
+        steps.append((last[2], now - last[0], cpu - last[1]))
+        last[:] = [now, cpu, message]
 
     try:
         result = run(str(csv), workspace=work / "cvm.duckdb", out=work / "results",
@@ -85,8 +92,9 @@ def run_cvm(csv: Path) -> dict:
         n_out = result.customers.num_rows
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return {"seconds": time.perf_counter() - started, "peak_rss": _peak(), "customers_out": n_out,
-            "steps": [(name.replace(str(csv), "CSV"), secs) for name, secs in steps
+    return {"seconds": time.perf_counter() - started, "cpu_seconds": _cpu(), "peak_rss": _peak(),
+            "customers_out": n_out,
+            "steps": [(name.replace(str(csv), "CSV"), secs, cpu) for name, secs, cpu in steps
                       if name != "start"]}
 
 
@@ -142,7 +150,7 @@ def run_peer(csv: Path) -> dict:
     finally:
         shutil.rmtree(out, ignore_errors=True)
     step("to_csv")
-    return {"seconds": time.perf_counter() - started, "peak_rss": _peak(),
+    return {"seconds": time.perf_counter() - started, "cpu_seconds": _cpu(), "peak_rss": _peak(),
             "customers_out": len(summary), "steps": steps}
 
 
@@ -180,16 +188,17 @@ def main(argv: list[str] | None = None) -> int:
               f"{rec['csv_bytes'] / 1024**2:.0f} MiB; load average "
               f"{rec['load_average_before'][0]:.1f} before, {rec['load_average_after'][0]:.1f} "
               f"after")
-        print(f"  cvm run                {cvm['seconds']:7.1f} s   peak memory "
+        print(f"  cvm run                {cvm['seconds']:7.1f} s   CPU {cvm['cpu_seconds']:6.1f} s   peak memory "
               f"{cvm['peak_rss'] / 1024**3:.2f} GiB")
         if "peer" in rec:
             peer = rec["peer"]
-            print(f"  pandas + lifetimes     {peer['seconds']:7.1f} s   peak memory "
+            print(f"  pandas + lifetimes     {peer['seconds']:7.1f} s   CPU {peer['cpu_seconds']:6.1f} s   peak memory "
                   f"{peer['peak_rss'] / 1024**3:.2f} GiB")
-            print(f"  ratio cvm / peer       {cvm['seconds'] / peer['seconds']:7.2f}")
-        print("  cvm steps:")
-        for name, secs in cvm["steps"]:
-            print(f"    {secs:7.2f} s  {name}")
+            print(f"  ratio cvm / peer       {cvm['seconds'] / peer['seconds']:7.2f}   CPU "
+                  f"{cvm['cpu_seconds'] / peer['cpu_seconds']:.2f}")
+        print("  cvm steps (wall, CPU):")
+        for name, secs, cpu in cvm["steps"]:
+            print(f"    {secs:7.2f} s {cpu:7.2f} s  {name}")
         if "peer" in rec:
             print("  peer steps:")
             for name, secs in rec["peer"]["steps"]:
