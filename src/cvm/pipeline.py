@@ -127,7 +127,7 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
             customers = money.without_money(customers, scheme, labels, config.rfm.weights)
             tables["segments"] = money.segment_rows(_buyers(customers), scheme, config.lang)
             money.unpriced_summaries(stage_summaries, tables)
-        tables.update(run_holdout(ws, eng, txns, as_of, customers))
+        tables.update(run_holdout(ws, eng, txns, as_of, customers, ctx.days))
         info = _run_info(ws, config, eng.name, _buyers(customers),
                          time.perf_counter() - started)
         info["stages"] = stage_summaries

@@ -567,3 +567,39 @@ def test_equal_levels_share_their_volume_percentile(engine_name, make_transactio
     table = engine.to_arrow(stage_rules(customer_trend(purchase_days(txns), as_of=AS_OF)))
     got = {r["customer_id"]: r["volume_percentile"] for r in table.to_pylist()}
     assert got == {"a": pytest.approx(2 / 3), "b": pytest.approx(2 / 3), "c": 1.0}
+
+
+def test_reason_numbers_rounded_alike_are_worded_alike_and_the_others_apart():
+    # the reasons word each rounded amount, change and share once: values that round alike
+    # (halves to even, a negative value rounding to zero keeps its sign) must read as each
+    # one read alone, in the same row order
+    from cvm.features.lifecycle import _amount, _change, _share
+
+    spend = [-0.3, 0.3, -0.0, 0.0, 0.5, 1.5, 2.5, -2.5, 1234567.5, 99.49999999, None,
+             float("nan")]
+    change = [-0.004, 0.004, 0.005, -0.005, 0.015, 0.025, None, float("nan"), -0.0, 0.0,
+              1.0, -1.0]
+    share = [0.005, 0.015, 0.125, -0.0, 0.0, 0.995, 1.0, None, 0.335, 0.345, 0.5, 0.25]
+    n = len(spend)
+    table = pa.table({"lifecycle_rule": pa.array(["falling"] * n),
+                      "spend_last_period": pa.array(spend, pa.float64()),
+                      "spend_previous_avg": pa.array(spend[::-1], pa.float64()),
+                      "spend_change": pa.array(change, pa.float64()),
+                      "previous_periods": pa.array([2] * n, pa.int64()),
+                      "spend_period_avg": pa.array(spend, pa.float64()),
+                      "volume_percentile": pa.array(share, pa.float64())})
+    got = lifecycle_reasons(table).to_pylist()
+    for row, text in enumerate(got):
+        last, avg = _amount(spend[row]), _amount(spend[::-1][row])
+        if spend[::-1][row]:  # an average of zero or none: spend after none before
+            assert f"spend last 90 days {last} vs {avg} average" in text
+            assert text.endswith(f": {_change(change[row])}")
+        else:
+            assert f"spend last 90 days {last} after none" in text
+    assert [t.split(": ", 1)[0] for t in got] == [got[0].split(": ", 1)[0]] * n
+    assert [_amount(v) for v in spend][:4] == ["-0", "0", "-0", "0"]
+    levels = lifecycle_reasons(table.set_column(0, "lifecycle_rule",
+                                                pa.array(["steady"] * n))).to_pylist()
+    for row, text in enumerate(levels):
+        assert text.startswith(f"high, steady volume: {_amount(spend[row])} a period on average, "
+                               f"as much as or more than {_share(share[row])} of the customer")

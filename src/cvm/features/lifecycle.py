@@ -65,9 +65,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from string import Formatter
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -371,64 +373,167 @@ def prospect_reason(lang: str = "en") -> str:
 def lifecycle_reasons(table: pa.Table, options: LifecycleOptions | None = None, *,
                       lang: str = "en") -> pa.Array:
     """The reason text for each row of a table with ``lifecycle_rule`` and the trend columns
-    (a column a run did not store reads as unknown, shown as a dash)."""
+    (a column a run did not store reads as unknown, shown as a dash).
+
+    Worded rule by rule over the rows of each rule: every number is formatted once per
+    distinct value and the sentences assembled column-wise, with no loop over the rows."""
     o = options or LifecycleOptions()
     text = _TEXT[lang]
     n_rows = table.num_rows
-    cols = {name: (table.column(name).to_pylist() if name in table.column_names
-                   else [None] * n_rows) for name in _REASON_INPUTS}
-    alive = (table.column("probability_alive").to_pylist()
-             if "probability_alive" in table.column_names else [None] * n_rows)
-    out = []
-    for i, rule in enumerate(cols["lifecycle_rule"]):
-        out.append(_reason(rule, {k: v[i] for k, v in cols.items()}, alive[i], o, text))
+    rules = table.column("lifecycle_rule") if "lifecycle_rule" in table.column_names \
+        else pa.nulls(n_rows, pa.string())
+    if isinstance(rules, pa.ChunkedArray):
+        rules = rules.combine_chunks()
+    if rules.type == pa.null():
+        rules = rules.cast(pa.string())
+    encoded = rules.dictionary_encode()
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    out = np.empty(n_rows, dtype=object)
+    for code, rule in [*enumerate(encoded.dictionary.to_pylist()), (-1, None)]:
+        rows = np.flatnonzero(codes == code)
+        if len(rows):
+            out[rows] = _rule_reasons(rule, table.take(pa.array(rows, pa.int64())), o, text)
     return pa.array(out, type=pa.string())
 
 
-def _reason(rule: str | None, c: dict, alive, o: LifecycleOptions, text: dict) -> str:
-    tenure = c["history_tenure_days"]
+def _words(column, word) -> np.ndarray:
+    """``word(value)`` for each value of an Arrow column, each distinct value worded once."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    n = len(column)
+    if column.type == pa.null():
+        return np.full(n, word(None) if n else None, dtype=object)
+    encoded = column.dictionary_encode()
+    words = [word(v) for v in encoded.dictionary.to_pylist()]
+    indices = encoded.indices
+    if indices.null_count:
+        words.append(word(None))
+        indices = pc.fill_null(indices, len(words) - 1)
+    return np.array(words + [None], dtype=object)[:-1][indices.to_numpy()]
+
+
+def _rounded_words(column, word, scale: float = 1.0) -> np.ndarray:
+    """:func:`_words` for a word that formats ``value × scale`` to whole units (``_amount``,
+    ``_change``, ``_share``): values that round alike (halves to even, the sign of a zero
+    kept, as ``format`` rounds) are worded once, from one of them."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if column.type == pa.null() or not pa.types.is_floating(column.type):
+        return _words(column, word)
+    values = column.to_numpy(zero_copy_only=False).astype(float)  # nulls as NaN
+    valid = column.is_valid().to_numpy(zero_copy_only=False)
+    key = np.round(values * scale) if scale != 1.0 else np.round(values)
+    key = np.where(valid, key, np.nan).view(np.int64)
+    key = np.where(np.isnan(values) & valid, 1, key)  # NaN apart from null
+    key = np.where(valid, key, 0x7FF8DEAD00000000)
+    _distinct, first, index = np.unique(key, return_index=True, return_inverse=True)
+    words = [word(column[int(i)].as_py()) for i in first]
+    return np.array(words + [None], dtype=object)[:-1][index.reshape(-1)]
+
+
+def _fill(template: str, n: int, values: dict) -> np.ndarray:
+    """``template.format(**values)`` for ``n`` rows; a value is the same for every row or an
+    array of texts, one per row."""
+    out = np.full(n, "", dtype=object)
+    for literal, name, spec, conversion in Formatter().parse(template):
+        if literal:
+            out = out + literal
+        if name is not None:
+            value = values[name]
+            if isinstance(value, np.ndarray):
+                out = out + value
+            else:
+                out = out + format(value, spec or "")
+    return out
+
+
+def _rule_reasons(rule: str | None, rows: pa.Table, o: LifecycleOptions, text: dict
+                  ) -> np.ndarray:
+    """The reasons of rows that all have the lifecycle rule ``rule``."""
+    n = rows.num_rows
+
+    def words(name, word):
+        column = rows.column(name) if name in rows.column_names else pa.nulls(n)
+        return _words(column, word)
+
+    def rounded(name, word, scale=1.0):
+        column = rows.column(name) if name in rows.column_names else pa.nulls(n)
+        return _rounded_words(column, word, scale)
+
+    def counted(v):
+        return f"{v:,}" if v is not None else "–"
+
     if rule is None or rule == "no_purchase":
-        return text["no_purchase"]
+        return np.full(n, text["no_purchase"], dtype=object)
     if rule == "churn_recency":
-        return text["churn_recency"].format(recency=f"{c['history_recency_days']:,}",
-                                            limit=f"{o.churn_days:,}")
+        return _fill(text["churn_recency"], n, {
+            "recency": words("history_recency_days", lambda v: f"{v:,}"),
+            "limit": f"{o.churn_days:,}"})
     if rule == "churn_alive":
-        return text["churn_alive"].format(p=f"{alive:.2f}", limit=f"{o.churn_probability:.2f}")
+        return _fill(text["churn_alive"], n, {
+            "p": words("probability_alive", lambda v: f"{v:.2f}"),
+            "limit": f"{o.churn_probability:.2f}"})
     if rule == "trial":
-        return text["trial"].format(days=c["history_purchase_days"], limit=o.trial_purchases)
+        return _fill(text["trial"], n, {"days": words("history_purchase_days", format),
+                                        "limit": o.trial_purchases})
     if rule == "short_tenure":
-        return text["short_tenure"].format(tenure=f"{tenure:,}", limit=f"{o.exploration_days:,}")
-    n = c["previous_periods"]
+        return _fill(text["short_tenure"], n, {
+            "tenure": words("history_tenure_days", lambda v: f"{v:,}"),
+            "limit": f"{o.exploration_days:,}"})
     if rule == "dormant":
-        return text["dormant"].format(n=(n or 0) + 1, period=o.period_days,
-                                      recency=f"{c['history_recency_days']:,}")
-    if n and c["spend_previous_avg"]:
-        trend = text["trend"].format(period=o.period_days, last=_amount(c["spend_last_period"]),
-                                     avg=_amount(c["spend_previous_avg"]), n=n,
-                                     change=_change(c["spend_change"]))
-    elif n:
-        trend = text["new_spend"].format(period=o.period_days,
-                                         last=_amount(c["spend_last_period"]), n=n)
-    else:
-        trend = text["no_trend"].format(tenure=f"{tenure:,}" if tenure is not None else "–")
-    observed = (n or 0) + 1
-    share = c["active_period_share"]
-    active = text["active"].format(
-        active=round(share * observed) if share is not None else "–", observed=observed,
-        tenure=f"{tenure:,}" if tenure is not None else "–")
-    level = text["level"].format(avg=_amount(c["spend_period_avg"]),
-                                 pct=_share(c["volume_percentile"]),
-                                 quantile=_share(o.stability_volume_quantile))
-    purchases_avg = c["purchases_previous_avg"]
-    values = {"trend": trend, "active": active, "level": level, "period": o.period_days,
-              "drop": _share(o.decline_drop), "rise": f"+{o.growth_rise:.0%}",
-              "rise_zh": _share(o.growth_rise),
+        return _fill(text["dormant"], n, {
+            "n": words("previous_periods", lambda v: format((v or 0) + 1)), "period": o.period_days,
+            "recency": words("history_recency_days", lambda v: f"{v:,}")})
+    tenure = words("history_tenure_days", counted)
+    has_periods = words("previous_periods", bool).astype(bool)
+    has_average = words("spend_previous_avg", bool).astype(bool)
+    trend = np.empty(n, dtype=object)
+    last = rounded("spend_last_period", _amount)
+    count = words("previous_periods", format)
+    both = has_periods & has_average
+    only = has_periods & ~has_average
+    neither = ~has_periods
+    if both.any():
+        trend[both] = _fill(text["trend"], int(both.sum()), {
+            "period": o.period_days, "last": last[both],
+            "avg": rounded("spend_previous_avg", _amount)[both], "n": count[both],
+            "change": rounded("spend_change", _change, 100.0)[both]})
+    if only.any():
+        trend[only] = _fill(text["new_spend"], int(only.sum()), {
+            "period": o.period_days, "last": last[only], "n": count[only]})
+    if neither.any():
+        trend[neither] = _fill(text["no_trend"], int(neither.sum()),
+                               {"tenure": tenure[neither]})
+    if rule not in text:
+        return trend  # a rule of an earlier version of cvm: its numbers
+    observed = words("previous_periods", lambda v: (v or 0) + 1)
+    share = rows.column("active_period_share") if "active_period_share" in rows.column_names \
+        else pa.nulls(n, pa.float64())
+    if isinstance(share, pa.ChunkedArray):
+        share = share.combine_chunks()
+    known = share.is_valid().to_numpy(zero_copy_only=False)
+    shares = np.asarray(share.to_numpy(zero_copy_only=False), dtype=float)
+    if np.isnan(shares[known]).any():
+        raise ValueError("cannot convert float NaN to integer")
+    # Python's round and NumPy's both round halves to even
+    product = np.where(known, shares, 0.0) * observed.astype(float)
+    active = _words(pa.array(np.round(product).astype(np.int64)), format)
+    active[~known] = "–"
+    values = {"trend": trend,
+              "active": _fill(text["active"], n, {
+                  "active": active, "tenure": tenure,
+                  "observed": words("previous_periods", lambda v: format((v or 0) + 1))}),
+              "level": _fill(text["level"], n, {
+                  "avg": rounded("spend_period_avg", _amount),
+                  "pct": rounded("volume_percentile", _share, 100.0),
+                  "quantile": _share(o.stability_volume_quantile)}),
+              "period": o.period_days, "drop": _share(o.decline_drop),
+              "rise": f"+{o.growth_rise:.0%}", "rise_zh": _share(o.growth_rise),
               "limit": f"{o.stability_days:,}", "share": _share(o.stability_active_share),
-              "purchases": c["purchases_last_period"],
-              "purchases_avg": f"{purchases_avg:.1f}" if purchases_avg is not None else "–"}
-    if rule in text:
-        return text[rule].format(**values)
-    return trend  # a rule of an earlier version of cvm: its numbers
+              "purchases": words("purchases_last_period", format),
+              "purchases_avg": words("purchases_previous_avg",
+                                     lambda v: f"{v:.1f}" if v is not None else "–")}
+    return _fill(text[rule], n, values)
 
 
 def stage_counts(stages: pa.Array | pa.ChunkedArray) -> dict[str, int]:

@@ -74,11 +74,13 @@ def holdout_tables(validation: HoldoutValidation) -> dict[str, pa.Table]:
 
 
 def run_holdout(ws: Workspace, engine: Engine, transactions: ir.Table, as_of: dt.date,
-                customers: pa.Table) -> dict[str, pa.Table]:
+                customers: pa.Table, day_table: ir.Table | None = None
+                ) -> dict[str, pa.Table]:
     """The holdout check of a run, as run tables: nothing when the run has no CLV; the reason
     when the history is too short or the model cannot be fitted on the calibration period.
 
-    ``transactions`` are the run's unified transactions on ``engine``."""
+    ``transactions`` are the run's unified transactions on ``engine``; ``day_table`` their
+    purchase-day table when the run keeps one (read instead of grouping them again)."""
     if "clv" not in customers.column_names:
         return {}
     days = holdout_days(_first_purchase(ws), as_of)
@@ -88,10 +90,12 @@ def run_holdout(ws: Workspace, engine: Engine, transactions: ir.Table, as_of: dt
     t = transactions
     t = t.filter(t.purchase_date <= as_of).select("customer_id", "purchase_date", "amount",
                                                   "margin", "cost")
+    if day_table is not None:
+        day_table = day_table.filter(day_table.purchase_date <= as_of)
     try:
         validation = validate_holdout(t, engine.to_arrow,
                                       calibration_end=as_of - dt.timedelta(days=days),
-                                      holdout_end=as_of)
+                                      holdout_end=as_of, days=day_table)
     except Exception as exc:  # noqa: BLE001 - a check that fails leaves the run as it is
         log.warning("the purchase model could not be checked on this history: %s", exc)
         return {HOLDOUT_TABLE: _outcome(False, "failed", str(exc))}

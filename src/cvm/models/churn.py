@@ -434,7 +434,10 @@ class ChurnRisk:
         return self
 
     # -- scoring ----------------------------------------------------------------------------
-    def predict(self, current: pd.DataFrame) -> pd.DataFrame:
+    def predict(self, current: pd.DataFrame, *, chosen_only: bool = False) -> pd.DataFrame:
+        """Each candidate's score and calibrated score, and ``churn_risk`` (the chosen one's
+        calibrated score); with ``chosen_only``, the chosen candidate's columns alone (the
+        same ``churn_risk``, without scoring the others)."""
         if not hasattr(self, "chosen_"):
             from ._base import NotFittedError
 
@@ -450,6 +453,8 @@ class ChurnRisk:
                                      for name, p in models.items() if name in self.models_then_})
         out = {"customer_id": current["customer_id"].to_numpy()}
         for name in self.window_scores_:
+            if chosen_only and name != self.chosen_:
+                continue
             if name in MODEL_CANDIDATES:
                 window, raw = models[name]
                 carry = _ratio(raw, window)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["churn_reason"]
 
@@ -26,14 +28,23 @@ _WORDS = {
 }
 
 
-def _trend(value: float) -> str:
-    pct = int(round(value * 100))
+def _percent(pct: int) -> str:
     sign = "+" if pct > 0 else ("−" if pct < 0 else "")
     return f"{sign}{abs(pct)} %"
 
 
+def _spelled(codes: np.ndarray, word) -> pa.Array:
+    """``word(code)`` for each code, each distinct code worded once."""
+    distinct, index = np.unique(codes, return_inverse=True)
+    return pa.array([word(int(c)) for c in distinct], pa.string()).take(
+        pa.array(index.reshape(-1), pa.int64()))
+
+
 def churn_reason(customers: pd.DataFrame, lang: str = "en") -> pd.Series:
-    """One sentence per row of ``customers`` (index kept)."""
+    """One sentence per row of ``customers`` (index kept).
+
+    Each part is worded once per distinct number (days, rhythm, trend) and the parts joined
+    in Arrow, with no loop over the customers."""
     if lang not in _WORDS:
         raise ValueError(f"unknown language {lang!r}: choose en or zh")
     w = _WORDS[lang]
@@ -44,18 +55,19 @@ def churn_reason(customers: pd.DataFrame, lang: str = "en") -> pd.Series:
     prior = customers["prior_spend"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         trend = np.where(prior > 0, recent / prior - 1.0, np.nan)
-    out = []
-    for d, x, g, t in zip(recency, frequency, gap, trend):
-        parts = []
-        days = int(round(d))
-        parts.append(w["today"] if days == 0 else
-                     w["silent_1"] if days == 1 else w["silent"].format(d=days))
-        if x > 0 and np.isfinite(g):
-            every = max(int(round(g)), 1)
-            parts.append(w["rhythm_1"] if every == 1 else w["rhythm"].format(g=every))
-        else:
-            parts.append(w["once"])
-        if np.isfinite(t):
-            parts.append(w["trend"].format(t=_trend(t)))
-        out.append(w["sep"].join(parts))
-    return pd.Series(out, index=customers.index, name="churn_reason", dtype=object)
+        # Python's round and NumPy's both round halves to even
+        days = np.round(recency).astype(np.int64)
+        repeat = (frequency > 0) & np.isfinite(gap)
+        every = np.where(repeat, np.maximum(np.round(np.where(repeat, gap, 0.0)), 1.0),
+                         -1.0).astype(np.int64)
+        known = np.isfinite(trend)
+        pct = np.round(np.where(known, trend, 0.0) * 100).astype(np.int64)
+    silent = _spelled(days, lambda d: w["today"] if d == 0 else
+                      w["silent_1"] if d == 1 else w["silent"].format(d=d))
+    rhythm = _spelled(every, lambda g: w["once"] if g < 0 else
+                      w["rhythm_1"] if g == 1 else w["rhythm"].format(g=g))
+    spend = _spelled(pct, lambda t: w["trend"].format(t=_percent(t)))
+    spend = pc.if_else(pa.array(known), spend, pa.nulls(len(spend), pa.string()))
+    text = pc.binary_join_element_wise(silent, rhythm, spend, w["sep"], null_handling="skip")
+    return pd.Series(text.to_numpy(zero_copy_only=False), index=customers.index,
+                     name="churn_reason", dtype=object)

@@ -79,11 +79,15 @@ def _holdout_expressions(days: ir.Table, calibration_end: dt.date,
 
 def validate_holdout(transactions: ir.Table, to_arrow, *, calibration_end: dt.date,
                      holdout_end: dt.date, model: str = "auto",
-                     time_unit: str = "week") -> HoldoutValidation:
+                     time_unit: str = "week", days: ir.Table | None = None
+                     ) -> HoldoutValidation:
     """Fit on purchases up to ``calibration_end`` and compare with the holdout.
 
     ``transactions`` has ``customer_id`` and ``purchase_date`` (an Ibis table on any engine);
-    ``to_arrow`` runs an Ibis expression to an Arrow table (``Engine.to_arrow``).
+    ``to_arrow`` runs an Ibis expression to an Arrow table (``Engine.to_arrow``). ``days``,
+    when given, is the purchase-day table of those transactions
+    (:func:`cvm.features.summary.purchase_days`, a run keeps it) and is read instead of
+    grouping them again.
     """
     if holdout_end <= calibration_end:
         raise ValueError(f"the holdout end ({holdout_end}) must come after the calibration end "
@@ -94,7 +98,8 @@ def validate_holdout(transactions: ir.Table, to_arrow, *, calibration_end: dt.da
         if name not in with_amounts.columns:
             with_amounts = with_amounts.mutate(**{name: ibis.literal(0.0)})
     # the validation compares purchase counts: the days' margin sums are not needed
-    days = purchase_days(with_amounts, margins=False)
+    if days is None:
+        days = purchase_days(with_amounts, margins=False)
     summary = to_arrow(customer_summary(days, as_of=calibration_end)).to_pandas()
     if summary.empty:
         raise ValueError(f"no customer made a purchase on or before {calibration_end}")

@@ -86,26 +86,43 @@ def reactivation_history(transactions, to_arrow, *, as_of: dt.date, horizon_days
     (``as_of - k x horizon_days``, k = 1 … cutoffs, while the first purchase is before them),
     each customer silent for at least ``min_silence_days``, their silence, their value tier at
     that date (``high``/``middle``/``low``: thirds of spend to date) and whether they bought in
-    the ``horizon_days`` after it (all before ``as_of``)."""
-    from ..features.behaviour import behaviour_features, no_purchase_labels
+    the ``horizon_days`` after it (all before ``as_of``).
 
+    One query for all the cut-offs: per customer, the last purchase day and the spend to date
+    at each cut-off, and the last purchase day by ``cut-off + horizon_days`` (the next
+    cut-off, or ``as_of``); a customer bought in the horizon after a cut-off exactly when that
+    later last purchase day is after the cut-off."""
+    import ibis
+
+    cuts = [as_of - dt.timedelta(days=k * horizon_days) for k in range(1, cutoffs + 1)]
+    t = transactions.filter(transactions.purchase_date <= ibis.literal(as_of))
+    days = t.group_by(["customer_id", "purchase_date"]).aggregate(day_amount=t.amount.sum())
+    date, amount = days.purchase_date, days.day_amount
+    reductions = {}
+    for k, cut in enumerate([as_of, *cuts]):
+        inside = date <= ibis.literal(cut)
+        reductions[f"last_{k}"] = date.max(where=inside)
+        if k:
+            # rounded to 1e-9 as the behaviour features round sums of money (a parallel
+            # engine adds them in no fixed order)
+            reductions[f"total_{k}"] = inside.ifelse(amount, 0.0).sum().cast("float64").round(9)
+    per = to_arrow(days.group_by("customer_id").aggregate(**reductions)).to_pandas()
     rows = []
-    for k in range(1, cutoffs + 1):
-        cut = as_of - dt.timedelta(days=k * horizon_days)
-        feats = to_arrow(behaviour_features(transactions, as_of=cut, window_days=horizon_days)
-                         .select("customer_id", "recency_days", "monetary_total")).to_pandas()
-        if feats.empty:
+    for k, cut in enumerate(cuts, start=1):
+        last = per[f"last_{k}"]
+        known = last.notna().to_numpy()
+        if not known.any():
             break
-        later = to_arrow(no_purchase_labels(transactions.filter(
-            transactions.purchase_date <= as_of), as_of=cut, window_days=horizon_days)).to_pandas()
-        feats = feats.merge(later, on="customer_id")
-        ranks = feats["monetary_total"].rank(pct=True, method="average")
-        feats["group"] = np.where(ranks > 2 / 3, "high", np.where(ranks > 1 / 3, "middle", "low"))
-        feats = feats[feats["recency_days"] >= min_silence_days]
-        rows.append(pd.DataFrame({"cutoff": cut, "customer_id": feats["customer_id"],
-                                  "silence_days": feats["recency_days"],
-                                  "group": feats["group"],
-                                  "returned": 1 - feats["no_purchase"].astype(int)}))
+        feats = per.loc[known]
+        recency = (pd.Timestamp(cut) - pd.to_datetime(feats[f"last_{k}"])).dt.days.astype(float)
+        later = pd.to_datetime(feats[f"last_{k - 1}"])
+        returned = (later > pd.Timestamp(cut)).astype(int)
+        ranks = feats[f"total_{k}"].rank(pct=True, method="average")
+        group = np.where(ranks > 2 / 3, "high", np.where(ranks > 1 / 3, "middle", "low"))
+        keep = (recency >= min_silence_days).to_numpy()
+        rows.append(pd.DataFrame({"cutoff": cut, "customer_id": feats["customer_id"][keep],
+                                  "silence_days": recency[keep], "group": group[keep],
+                                  "returned": returned[keep]}))
     if not rows:
         return pd.DataFrame(columns=["cutoff", "customer_id", "silence_days", "group", "returned"])
     return pd.concat(rows, ignore_index=True)

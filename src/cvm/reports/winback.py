@@ -6,6 +6,9 @@ same functions the dashboard's churn page and the REST API read."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 from ..insights.churn import churn_figures, winback_rows
 from .formatting import format_int, format_money, format_percent
 from .sections import Column, Content, ReportSection, RunResults, Table
@@ -90,7 +93,10 @@ def _render(results: RunResults) -> Content | None:
                                     worth=format_int(figures["winback_worth_contacting"]),
                                     total=format_money(figures["winback_value_total"], sym),
                                     cost=format_money(cost, sym))
-        top = winback_rows(buyers, lang, contact_cost=cost, limit=TOP)
+        # ranks are shared by ties at the better rank, so the first TOP in rank order all
+        # rank TOP or better: only those rows are sorted
+        ranks = pd.to_numeric(buyers["winback_rank"]).to_numpy(dtype=float, na_value=np.nan)
+        top = winback_rows(buyers[ranks <= TOP], lang, contact_cost=cost, limit=TOP)
         if top:
             tables.append(Table(
                 [Column(w["customer"], code=True), Column(w["risk"], numeric=True),

@@ -192,7 +192,7 @@ class ChurnStage(Stage):
         out["churn_model"] = np.full(n, None, dtype=object)
         out["churn_reason"] = np.full(n, None, dtype=object)
         if len(part):
-            scores = state.risk.predict(part)
+            scores = state.risk.predict(part, chosen_only=True)
             out["churn_risk"][mask] = scores["churn_risk"].to_numpy()
             out["churn_model"][mask] = scores["churn_model"].to_numpy()
             out["churn_reason"][mask] = churn_reason(part, state.lang).to_numpy()
