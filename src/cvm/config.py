@@ -506,7 +506,8 @@ def _check_churn(opts: ChurnOptions) -> None:
     if not 0 < opts.at_risk < 1:
         raise ConfigError(f"the at-risk threshold must be between 0 and 1, not {opts.at_risk}")
     if opts.recovery_cost < 0:
-        raise ConfigError(f"the service recovery cost cannot be negative, not {opts.recovery_cost}")
+        raise ConfigError("the service recovery cost cannot be negative, not "
+                          f"{opts.recovery_cost}")
     if not 0 <= opts.recovery_response <= 1:
         raise ConfigError("the service recovery response must be between 0 and 1, not "
                           f"{opts.recovery_response}")

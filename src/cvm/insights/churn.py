@@ -21,6 +21,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ..models.churn_reason import churn_reason
+from ..vocabulary import action_label
 from .stored import StoredResults, run_table
 
 __all__ = ["churn", "winback", "churn_figures", "winback_rows", "WINBACK_COLUMNS",
@@ -124,6 +125,8 @@ def winback_rows(customers: pd.DataFrame, lang: str = "en", *, contact_cost: flo
         record = {k: (None if isinstance(v, float) and math.isnan(v) else v)
                   for k, v in record.items()}
         record["winback_rank"] = int(record["winback_rank"])
+        if record.get("recommended_action") is not None:
+            record["recommended_action"] = action_label(record["recommended_action"], lang)
         record["contact_cost"] = contact_cost
         record["churn_reason"] = reason
         rows.append(record)

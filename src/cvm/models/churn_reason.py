@@ -11,8 +11,8 @@ Optional columns add to the sentence where the table has them:
 
 - ``complaint_count`` and ``days_since_complaint`` (a service log was loaded): "1 complaint,
   354 days ago" — a complaint is often why a customer went silent;
-- ``lifecycle_stage``, ``spend_change``, ``churn_risk`` and ``churn_horizon_days``: when the stage and
-  the risk disagree, why both hold. The stage "decline" comes from the spend trend (spend fell
+- ``lifecycle_stage``, ``spend_change``, ``churn_risk`` and ``churn_horizon_days``: when the
+  stage and the risk disagree, why both hold. The stage "decline" comes from the spend trend (spend fell
   against the customer's own earlier level), the risk from whether a purchase comes at all in
   the next H days: a customer who spends less but still buys often is declining with a low
   risk, and the sentence says so; a customer in an active stage (exploration, formation,
@@ -34,9 +34,9 @@ _WORDS = {
            "trend": "spend trend {t}", "sep": "; ",
            "complaint_1": "1 complaint, {d:,} days ago",
            "complaints": "{n:,} complaints, the last {d:,} days ago",
-           "decline_low": "in decline because spend fell {c} against its own earlier level, but "
-                          "it still buys{every}: the risk of no purchase in the next {h:,} days "
-                          "is {r}",
+           "decline_low": "in decline because its spend in the last period fell {c} against its "
+                          "own earlier average, but it still buys{every}: the risk of no "
+                          "purchase in the next {h:,} days is {r}",
            "every": " about every {g:,} days", "every_1": " about every day",
            "active_high": "still in the {stage} stage by its purchases so far, but silent for "
                           "{d:,} days{usual}: the risk of no purchase in the next {h:,} days "
@@ -47,7 +47,7 @@ _WORDS = {
            "trend": "消费趋势 {t}", "sep": ";",
            "complaint_1": "投诉 1 次,在 {d:,} 天前",
            "complaints": "投诉 {n:,} 次,最近一次在 {d:,} 天前",
-           "decline_low": "处于衰退期,因为消费比自身早前水平下降了 {c},但仍{every}购买:"
+           "decline_low": "处于衰退期,因为最近一期的消费比自身早前的平均水平下降了 {c},但仍{every}购买:"
                           "未来 {h:,} 天内不再购买的风险为 {r}",
            "every": "约每 {g:,} 天", "every_1": "几乎每天",
            "active_high": "按至今的购买仍处于{stage},但已 {d:,} 天未购买{usual}:"
