@@ -391,14 +391,6 @@ _ADVICE_TEXT: dict[str, tuple[str, str]] = {
     "col_complaint_count": ("Complaints", "投诉次数"),
     "churn_reason": ("Churn risk and why", "流失风险及原因"),
     "action_reason": ("Why this action", "为何采取该行动"),
-    "recovery_note": ("Service recovery = {response} of complained-and-silent customers brought "
-                      "back by a resolved complaint (an assumption until a campaign measures "
-                      "it) × value after return − recovery cost ({cost}). On their own, "
-                      "{returned} of {customers} silent complainers in earlier periods came "
-                      "back ({rate}).",
-                      "服务补救价值 = 解决投诉后可挽回的投诉沉默客户比例 {response}(在活动实测之前为"
-                      "假设值)× 回归后价值 − 补救成本({cost})。以往各期中,投诉后沉默的 "
-                      "{customers} 位客户里有 {returned} 位自行回来({rate})。"),
 }
 _TEXT.update(_ADVICE_TEXT)
 
