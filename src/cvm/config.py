@@ -482,11 +482,20 @@ class ChurnOptions:
       (default 20, the playbook's win-back offer; replace it with your own figure).
     - ``at_risk``: customers with ``churn_risk`` at least this are churned or at risk and are
       ranked for win-back (default 0.5: more likely than not to make no purchase in H days).
+    - ``recovery_cost``: what a service recovery costs per customer — a manager's call that
+      resolves the complaint, and a goodwill gesture (default 50, the playbook's cost of
+      winning back a high-value customer).
+    - ``recovery_response``: the share of complained-and-silent customers a resolved complaint
+      brings back (default 0.1). An assumption, as the playbook's responses are: the data's own
+      reactivations show what silent complainers do *without* a recovery, and a campaign with
+      a control group measures what a recovery adds (:mod:`cvm.segments.playbook`).
     """
 
     horizon_days: int | None = None
     contact_cost: float = 20.0
     at_risk: float = 0.5
+    recovery_cost: float = 50.0
+    recovery_response: float = 0.1
 
 
 def _check_churn(opts: ChurnOptions) -> None:
@@ -496,6 +505,12 @@ def _check_churn(opts: ChurnOptions) -> None:
         raise ConfigError(f"the win-back contact cost cannot be negative, not {opts.contact_cost}")
     if not 0 < opts.at_risk < 1:
         raise ConfigError(f"the at-risk threshold must be between 0 and 1, not {opts.at_risk}")
+    if opts.recovery_cost < 0:
+        raise ConfigError("the service recovery cost cannot be negative, not "
+                          f"{opts.recovery_cost}")
+    if not 0 <= opts.recovery_response <= 1:
+        raise ConfigError("the service recovery response must be between 0 and 1, not "
+                          f"{opts.recovery_response}")
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,8 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "loyalty": ("loyalty programme", "忠诚计划"),
     "retain": ("retain", "挽留"),
     "win_back": ("win back", "赢回"),
+    "service_recovery": ("service recovery (resolve the complaint, then win back)",
+                         "服务补救(先解决投诉,再赢回)"),
     "let_go": ("let go", "放弃"),
 }
 

@@ -36,7 +36,8 @@ ENDPOINTS = ["/overview", "/schemes", "/segments", "/matrix", "/lifecycle/funnel
              "/lifecycle/flows", "/clv", "/clv/validation", "/alerts",
              "/customers?page_size=50", "/customers?page_size=20&sort=clv&order=desc",
              "/customers?page_size=20&segment=champions",
-             "/customers/M100500", "/customers/M100086", "/runs"]
+             "/customers/M100500", "/customers/M100086", "/customers/M101998",
+             "/customers/M100074", "/customers/M101965", "/churn/winback?page_size=20", "/runs"]
 #: looser tolerance under these keys: standard errors come from a finite-difference Hessian at
 #: the optimiser's end point, which moves their sixth significant figure from run to run
 LOOSER = {"standard_errors": 1e-4}

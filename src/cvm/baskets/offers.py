@@ -129,7 +129,8 @@ def offer_plays(customers: pa.Table, offers: pa.Table,
     rows = []
     for cid, action, cell in zip(customers.column("customer_id").to_pylist(),
                                  customers.column("recommended_action").to_pylist(), cells):
-        if cell_actions is not None and action not in ("win_back", "let_go"):
+        if cell_actions is not None and action not in ("win_back", "let_go",
+                                                                "service_recovery"):
             action = next((a for a in cell_actions.get(cell, ()) if a in OFFER_ACTIONS), action)
         if action not in OFFER_ACTIONS:
             continue

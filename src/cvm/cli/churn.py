@@ -80,6 +80,11 @@ def validate(workspace, calibration_end, horizon_days, out, calibration, engine)
     output.print(f"churn_risk ({summary['chosen_title']}, calibrated): AUC {r['auc']:.3f}, "
                  f"PR-AUC {r['pr_auc']:.3f}, Brier {r['brier']:.3f}, ECE {r['ece']:.3f}.")
     output.print(summary["reason"])
+    check = summary.get("complaint_features") or {}
+    if check.get("used"):
+        output.print("With the service log's complaints as features, holdout AUC with / without: "
+                     + "; ".join(f"{v['title']} {v['auc_with']:.3f} / {v['auc_without']:.3f}"
+                                 for v in check["auc"].values()) + ".")
     note(f"Scores in [bold]{folder / 'churn_scores.csv'}[/], figures in "
          f"[bold]{folder / 'churn-validation.json'}[/], page in "
          f"[bold]{folder / 'churn-validation.html'}[/].")

@@ -21,17 +21,23 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ..models.churn_reason import churn_reason
+from ..vocabulary import action_label
 from .stored import StoredResults, run_table
 
 __all__ = ["churn", "winback", "churn_figures", "winback_rows", "WINBACK_COLUMNS",
-           "MODEL_TITLES"]
+           "MODEL_TITLES", "reworded_reasons", "REASON_EXTRAS"]
 
 #: the customer columns of the win-back list, in order (the personal ones when the run has them)
 WINBACK_COLUMNS = ("winback_rank", "customer_id", "name", "phone", "email", "churn_risk",
                    "winback_probability", "value_after_return", "winback_value",
+                   "recovery_value", "recommended_action", "expected_gain", "complaint_count",
                    "lifecycle_stage", "recency_days", "frequency")
 #: the numbers the reason names besides recency_days and frequency (stored by the stage)
 _REASON_NUMBERS = ("churn_gap_days", "churn_recent_spend", "churn_prior_spend")
+#: further columns the reason names where the run has them: the complaints, and why the
+#: lifecycle stage and the risk disagree (:mod:`cvm.models.churn_reason`)
+REASON_EXTRAS = ("churn_horizon_days", "complaint_count", "days_since_complaint",
+                 "lifecycle_stage", "spend_change", "churn_risk")
 
 #: the churn candidates' names in both languages
 MODEL_TITLES = {
@@ -103,7 +109,7 @@ def _number(value, kind):
 
 
 def winback_rows(customers: pd.DataFrame, lang: str = "en", *, contact_cost: float = 0.0,
-                 limit: int | None = None) -> list[dict]:
+                 limit: int | None = None, at_risk: float = 0.5) -> list[dict]:
     """The win-back list from ranked customer rows (the stage's columns), in rank order (the
     first ``limit``): each row with its contact cost and the churn reason worded in ``lang``
     from the numbers the run stored with it (the stored sentence is in the language the run
@@ -112,20 +118,29 @@ def winback_rows(customers: pd.DataFrame, lang: str = "en", *, contact_cost: flo
         ["winback_rank", "customer_id"], kind="stable")
     if limit is not None:
         ranked = ranked.head(limit)
-    reasons = _reasons(ranked, lang)
+    reasons = _reasons(ranked, lang, at_risk)
     shown = [c for c in WINBACK_COLUMNS if c in ranked.columns]
     rows = []
     for record, reason in zip(ranked[shown].to_dict("records"), reasons):
         record = {k: (None if isinstance(v, float) and math.isnan(v) else v)
                   for k, v in record.items()}
         record["winback_rank"] = int(record["winback_rank"])
+        if record.get("recommended_action") is not None:
+            record["recommended_action"] = action_label(record["recommended_action"], lang)
         record["contact_cost"] = contact_cost
         record["churn_reason"] = reason
         rows.append(record)
     return rows
 
 
-def _reasons(ranked: pd.DataFrame, lang: str) -> list[str]:
+def _reasons(ranked: pd.DataFrame, lang: str, at_risk: float = 0.5) -> list[str]:
+    return reworded_reasons(ranked, lang, at_risk=at_risk)
+
+
+def reworded_reasons(ranked: pd.DataFrame, lang: str, *, at_risk: float = 0.5) -> list[str]:
+    """The churn reason of each row worded in ``lang`` from the numbers the run stored (the
+    complaints and the stage against the risk included where the rows have them), or the
+    stored sentence where the numbers are missing."""
     needed = ("recency_days", "frequency", *_REASON_NUMBERS)
     if not all(c in ranked.columns for c in needed):
         stored = ranked["churn_reason"] if "churn_reason" in ranked.columns else None
@@ -136,7 +151,10 @@ def _reasons(ranked: pd.DataFrame, lang: str) -> list[str]:
         "mean_gap_days": pd.to_numeric(ranked["churn_gap_days"]).to_numpy(float),
         "recent_spend": pd.to_numeric(ranked["churn_recent_spend"]).to_numpy(float),
         "prior_spend": pd.to_numeric(ranked["churn_prior_spend"]).to_numpy(float)})
-    return churn_reason(frame, lang).tolist()
+    for name in REASON_EXTRAS:
+        if name in ranked.columns:
+            frame[name] = ranked[name].to_numpy()
+    return churn_reason(frame, lang, at_risk=at_risk).tolist()
 
 
 # -- over a workspace's stored runs ---------------------------------------------------------
@@ -161,12 +179,14 @@ def winback(results: StoredResults, run_id: int, lang: str = "en", *, limit: int
                 "columns": [], "rows": []}
     t = run_table(run_id)
     total = results.scalar(f"SELECT count(*) FROM {t} WHERE winback_rank IS NOT NULL")
-    wanted = [c for c in (*WINBACK_COLUMNS, "churn_reason", *_REASON_NUMBERS) if c in cols]
+    wanted = [c for c in dict.fromkeys((*WINBACK_COLUMNS, "churn_reason", *_REASON_NUMBERS,
+                                        *REASON_EXTRAS)) if c in cols]
     select = ", ".join(f'"{c}"' for c in wanted)
     found = results.rows(f"SELECT {select} FROM {t} WHERE winback_rank IS NOT NULL "
                          "ORDER BY winback_rank, customer_id LIMIT ? OFFSET ?", [limit, offset])
     frame = pd.DataFrame(found, columns=wanted)
-    rows = winback_rows(frame, lang, contact_cost=float(stage.get("contact_cost") or 0.0))
+    rows = winback_rows(frame, lang, contact_cost=float(stage.get("contact_cost") or 0.0),
+                        at_risk=float(stage.get("at_risk") or 0.5))
     columns = [c for c in WINBACK_COLUMNS if c in cols] + ["contact_cost", "churn_reason"]
     return {"run_id": run_id, "available": True, "total": int(total), "offset": offset,
             "limit": limit, "columns": columns, "rows": rows}

@@ -109,7 +109,31 @@ class RunWording:
             row["recommended_action"] = action_label(row["recommended_action"], self.lang)
         if "lifecycle_rule" in row and "lifecycle_reason" in row:
             row["lifecycle_reason"] = self.reason(row)
+        if row.get("churn_reason") is not None:
+            row.update(self.advice(row))
         return row
+
+    def advice(self, row: dict) -> dict:
+        """The churn reason worded again in the reader's language (with the complaints and
+        why the stage and the risk disagree) and the numbers behind the action
+        (:func:`cvm.insights.advice.action_reason`)."""
+        import pandas as pd
+
+        from .advice import action_reason
+        from .churn import reworded_reasons
+
+        churn = ((self.reader.summary(self.run_id).get("info") or {}).get("stages") or {}
+                 ).get("churn") or {}
+        at_risk = float(churn.get("at_risk") or 0.5)
+        frame = pd.DataFrame([{k: (None if v is None else v) for k, v in row.items()}])
+        out = {"churn_reason": reworded_reasons(frame, self.lang, at_risk=at_risk)[0]}
+        cells = ((self.reader.summary(self.run_id).get("info") or {}).get("stages") or {}
+                 ).get("matrix", {}).get("cells") or []
+        play = next((c for c in cells if c.get("cell") == row.get("matrix_cell")), None)
+        out["action_reason"] = action_reason(row, self.lang,
+                                             contact_cost=churn.get("contact_cost"),
+                                             recovery=churn.get("recovery"), play=play)
+        return out
 
     def reason(self, row: dict) -> str | None:
         """The lifecycle reason of one customer row, worded from its rule and numbers."""

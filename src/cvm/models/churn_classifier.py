@@ -5,7 +5,9 @@
 Its inputs are the behaviour features of :mod:`cvm.features.behaviour` (RFM, the silence
 against the customer's own rhythm, purchase and spend trends, category breadth) and, where
 given, the purchase models' own probability of no purchase in the window
-(``no_purchase_<model>`` columns: a summary of the customer's whole rhythm under each model).
+(``no_purchase_<model>`` columns: a summary of the customer's whole rhythm under each model),
+and, where the table has them, the complaint features of :mod:`cvm.features.complaints`
+(complaints so far and days since the last one, taken at the same date as the others).
 
 It always keeps out-of-sample scores of the customers it learned from (``oof_proba_``), for
 calibration and for choosing between candidates:
@@ -23,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..features.behaviour import BEHAVIOUR_COLUMNS
+from ..features.complaints import COMPLAINT_COLUMNS
 
 __all__ = ["BehaviourChurnClassifier", "CLASSIFIER_FEATURES", "MODEL_FEATURE_PREFIX"]
 
@@ -91,8 +94,9 @@ class BehaviourChurnClassifier:
         missing = [c for c in CLASSIFIER_FEATURES if c not in X]
         if missing:
             raise ValueError(f"behaviour features missing: {', '.join(missing)}")
-        return CLASSIFIER_FEATURES + tuple(sorted(c for c in X if str(c).startswith(
-            MODEL_FEATURE_PREFIX)))
+        # the complaint features join in where a service log was loaded (features.complaints)
+        return CLASSIFIER_FEATURES + tuple(c for c in COMPLAINT_COLUMNS if c in X) + tuple(
+            sorted(c for c in X if str(c).startswith(MODEL_FEATURE_PREFIX)))
 
     @staticmethod
     def _matrix(X, columns) -> np.ndarray:

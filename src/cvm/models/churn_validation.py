@@ -25,12 +25,13 @@ import pandas as pd
 from ..features.behaviour import (BEHAVIOUR_COLUMNS, CUTOFF_PREFIX, behaviour_features,
                                    behaviour_features_at_cutoff,
                                    no_purchase_labels, purchase_gap_quantile)
+from ..features.complaints import COMPLAINT_COLUMNS, complaint_features
 from .churn import CANDIDATE_TITLES, ChurnRisk, horizon_from_gaps, window_for
 from .churn_metrics import (ECE_BINS, calibration_bins, churn_metrics,
                             churn_metrics_and_deciles)
 
 __all__ = ["ChurnScores", "ChurnValidation", "score_churn", "validate_churn", "churn_horizon",
-           "training_window", "fit_churn_risk"]
+           "training_window", "fit_churn_risk", "with_complaints"]
 
 
 @dataclass
@@ -115,14 +116,36 @@ def _no_purchase_in_window(customer_ids: pd.Series, current: pd.DataFrame,
     return (recency.to_numpy(dtype=float) >= window_days).astype(int)
 
 
+def with_complaints(frame: pd.DataFrame, contacts: ir.Table | None, to_arrow, *,
+                    as_of: dt.date) -> pd.DataFrame:
+    """``frame`` (one row per ``customer_id``) with the complaint features at ``as_of``
+    (:func:`cvm.features.complaints.complaint_features`: only contacts on or before ``as_of``
+    count, so features at a cut-off never see the window after it): ``complaint_count`` 0 and
+    ``days_since_complaint`` null for a customer without a complaint by then. ``frame`` as it
+    is when ``contacts`` is None (no service log loaded)."""
+    if contacts is None:
+        return frame
+    found = to_arrow(complaint_features(contacts, as_of=as_of)).to_pandas()
+    out = frame.drop(columns=[c for c in COMPLAINT_COLUMNS if c in frame]).merge(
+        found, on="customer_id", how="left")
+    out["complaint_count"] = out["complaint_count"].fillna(0).astype(float)
+    out["days_since_complaint"] = out["days_since_complaint"].astype(float)
+    return out
+
+
 def fit_churn_risk(transactions: ir.Table, to_arrow, current: pd.DataFrame, *, as_of: dt.date,
                    horizon_days: int, window_days: int, calibration: str = "isotonic",
-                   max_train_rows: int | None = 100_000, random_state: int = 0) -> ChurnRisk:
+                   max_train_rows: int | None = 100_000, random_state: int = 0,
+                   contacts: ir.Table | None = None) -> ChurnRisk:
     """:class:`ChurnRisk` fitted on the features at ``as_of - window_days``, the labels of the
-    window up to ``as_of`` and ``current`` (the features at ``as_of`` with that window)."""
+    window up to ``as_of`` and ``current`` (the features at ``as_of`` with that window).
+    With ``contacts`` (a service log: ``customer_id``, ``interaction_date``, ``kind``) the
+    complaint features at the cut-off join the earlier features (:func:`with_complaints`);
+    ``current`` then carries them at ``as_of``."""
     cutoff = as_of - dt.timedelta(days=window_days)
     earlier = _frame(to_arrow, behaviour_features(transactions, as_of=cutoff,
                                                   window_days=window_days))
+    earlier = with_complaints(earlier, contacts, to_arrow, as_of=cutoff)
     y = _no_purchase_in_window(earlier["customer_id"], current, window_days)
     risk = ChurnRisk(horizon_days=horizon_days, window_days=window_days, calibration=calibration,
                      max_train_rows=max_train_rows, random_state=random_state)
@@ -131,7 +154,8 @@ def fit_churn_risk(transactions: ir.Table, to_arrow, current: pd.DataFrame, *, a
 
 def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
                 horizon_days: int | None = None, calibration: str = "isotonic",
-                max_train_rows: int | None = 50_000, random_state: int = 0) -> ChurnScores:
+                max_train_rows: int | None = 50_000, random_state: int = 0,
+                contacts: ir.Table | None = None) -> ChurnScores:
     """Churn risk of every customer with a purchase on or before ``as_of``.
 
     ``transactions`` has ``customer_id``, ``purchase_date``, ``amount`` and optionally
@@ -139,6 +163,7 @@ def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
     The features at the cut-off ``as_of - L`` and at ``as_of`` come from one query; the label
     of the window between them needs none: a customer known at the cut-off made no purchase in
     (cut-off, as_of] exactly when their days since the last purchase at ``as_of`` are >= L.
+    With ``contacts`` the complaint features join both dates' features (:func:`with_complaints`).
     """
     horizon_days, rule = churn_horizon(transactions, to_arrow, as_of=as_of,
                                        horizon_days=horizon_days)
@@ -151,6 +176,8 @@ def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
     known = both[f"{CUTOFF_PREFIX}n_purchase_days"].to_numpy() > 0
     earlier = both.loc[known, ["customer_id", *(f"{CUTOFF_PREFIX}{c}" for c in BEHAVIOUR_COLUMNS)]]
     earlier = earlier.rename(columns=lambda c: c.removeprefix(CUTOFF_PREFIX)).reset_index(drop=True)
+    current = with_complaints(current, contacts, to_arrow, as_of=as_of)
+    earlier = with_complaints(earlier, contacts, to_arrow, as_of=cutoff)
     y = _no_purchase_in_window(earlier["customer_id"], current, window)
     risk = ChurnRisk(horizon_days=horizon_days, window_days=window, calibration=calibration,
                      max_train_rows=max_train_rows, random_state=random_state)
@@ -169,6 +196,9 @@ class ChurnValidation:
     metrics: dict = field(default_factory=dict)
     deciles: dict = field(default_factory=dict)
     calibration_tables: dict = field(default_factory=dict)
+    #: with a service log: the holdout AUC of each classifier and of churn_risk with and without
+    #: the complaint features (None without one)
+    complaint_check: dict | None = None
 
     @property
     def candidates(self) -> list[str]:
@@ -194,21 +224,26 @@ class ChurnValidation:
             "deciles": {k: v.to_dict(orient="records") for k, v in self.deciles.items()},
             "calibration_bins": {k: v.to_dict(orient="records")
                                  for k, v in self.calibration_tables.items()},
+            "complaint_features": self.complaint_check or {"used": False},
         }
 
 
 def validate_churn(transactions: ir.Table, to_arrow, *, calibration_end: dt.date,
                    horizon_days: int | None = None, last_date: dt.date | None = None,
                    calibration: str = "isotonic", max_train_rows: int | None = 50_000,
-                   random_state: int = 0) -> ChurnValidation:
+                   random_state: int = 0, contacts: ir.Table | None = None) -> ChurnValidation:
     """Fit on purchases up to ``calibration_end``; compare with the next ``horizon_days``.
 
     ``last_date`` is the last date the data covers; the holdout must end on or before it.
+    With ``contacts`` (a service log) the classifiers also learn from the complaint features
+    (only contacts up to each feature date count), and the same fit without them is scored
+    too: ``complaint_check`` holds the holdout AUC of each classifier and of ``churn_risk``
+    with and without them, so the figures say whether the complaints helped.
     """
     past = transactions.filter(transactions.purchase_date <= calibration_end)
     result = score_churn(past, to_arrow, as_of=calibration_end, horizon_days=horizon_days,
                          calibration=calibration, max_train_rows=max_train_rows,
-                         random_state=random_state)
+                         random_state=random_state, contacts=contacts)
     holdout_end = calibration_end + dt.timedelta(days=result.horizon_days)
     if last_date is not None and holdout_end > last_date:
         raise ValueError(f"the holdout of {result.horizon_days} days after {calibration_end} "
@@ -230,4 +265,32 @@ def validate_churn(transactions: ir.Table, to_arrow, *, calibration_end: dt.date
     risk = scores["churn_risk"].to_numpy()
     metrics["churn_risk"], deciles["churn_risk"] = churn_metrics_and_deciles(y, risk)
     tables["churn_risk"] = calibration_bins(y, risk)
-    return ChurnValidation(calibration_end, holdout_end, result, scores, metrics, deciles, tables)
+    check = None
+    if contacts is not None:
+        plain = score_churn(past, to_arrow, as_of=calibration_end,
+                            horizon_days=result.horizon_days, calibration=calibration,
+                            max_train_rows=max_train_rows, random_state=random_state).scores
+        check = _complaint_check(y, scores, plain, result.risk)
+    return ChurnValidation(calibration_end, holdout_end, result, scores, metrics, deciles, tables,
+                           check)
+
+
+def _complaint_check(y: np.ndarray, with_: pd.DataFrame, without: pd.DataFrame,
+                     risk: ChurnRisk) -> dict:
+    """Holdout AUC with and without the complaint features, per classifier and for the
+    chosen churn_risk, and whether each classifier used them."""
+    from .churn_metrics import roc_auc
+
+    rows = {}
+    for name, clf in risk.classifiers_.items():
+        column = f"score_{name}"
+        if column in with_ and column in without:
+            rows[name] = {"title": CANDIDATE_TITLES[name],
+                          "auc_with": roc_auc(y, with_[column].to_numpy()),
+                          "auc_without": roc_auc(y, without[column].to_numpy())}
+    rows["churn_risk"] = {"title": "churn_risk", "auc_with": roc_auc(y, with_["churn_risk"]
+                                                                     .to_numpy()),
+                          "auc_without": roc_auc(y, without["churn_risk"].to_numpy())}
+    used = sorted({c for clf in risk.classifiers_.values() for c in clf.features_
+                   if c in COMPLAINT_COLUMNS})
+    return {"used": bool(used), "features": used, "auc": rows}

@@ -9,7 +9,12 @@ silence band's rate over all groups, with the weight of ``prior_customers`` cust
 read at face value.
 
 :func:`reactivation_history` builds those rows from a transactions table (Ibis, any engine).
-:func:`winback_value` is P(returns) x value expected after return - contact cost, per customer.
+With a service log, a customer who complained and then went silent (:func:`complained_silent`)
+is a group of its own within the value tier (``high complained`` …): the data's own silent
+complainers say how often such customers come back, which is far less often than others
+in the demo's service log. :func:`winback_value` is P(returns) x value expected after return -
+contact cost, per customer; :func:`recovery_value` is the same for a service recovery
+(resolve the complaint, then win back), at its own assumed response and cost.
 """
 
 from __future__ import annotations
@@ -20,7 +25,36 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["ReactivationModel", "reactivation_history", "winback_value", "winback_table",
-           "SILENCE_EDGES"]
+           "SILENCE_EDGES", "complained_silent", "recovery_value", "COMPLAINED"]
+
+#: the suffix of a reactivation group of customers who complained and then went silent
+COMPLAINED = " complained"
+
+
+def complained_silent(recency_days, days_since_complaint, horizon_days: float) -> np.ndarray:
+    """True for a customer whose last complaint came after their last purchase or at most
+    ``horizon_days`` before it: the complaint is part of why they went silent. Null days since
+    the complaint (no complaint) give False.
+
+    >>> complained_silent([378, 30, 400], [354, np.nan, 900], 56).tolist()
+    [True, False, False]
+    """
+    d = np.asarray(days_since_complaint, dtype=float)
+    r = np.asarray(recency_days, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(d) & (d <= r + float(horizon_days))
+
+
+def recovery_value(value_after_return, *, response: float, cost: float) -> np.ndarray:
+    """The expected gain of a service recovery: ``response`` (the share of complained-and-silent
+    customers a resolved complaint brings back) × value expected after return − ``cost``.
+
+    >>> recovery_value([7818.93], response=0.1, cost=50.0).round(2).tolist()
+    [731.89]
+    """
+    if not 0 <= response <= 1:
+        raise ValueError("response must be in [0, 1]")
+    return response * np.asarray(value_after_return, dtype=float) - float(cost)
 
 #: silence bands, in days: [0, 30), [30, 60), … [730, inf)
 SILENCE_EDGES = (0, 30, 60, 90, 180, 365, 730)
@@ -81,18 +115,23 @@ class ReactivationModel:
 
 
 def reactivation_history(transactions, to_arrow, *, as_of: dt.date, horizon_days: int,
-                         cutoffs: int = 4, min_silence_days: int = 1) -> pd.DataFrame:
+                         cutoffs: int = 4, min_silence_days: int = 1,
+                         contacts=None) -> pd.DataFrame:
     """Rows for :meth:`ReactivationModel.fit` from the data: at ``cutoffs`` earlier dates
     (``as_of - k x horizon_days``, k = 1 … cutoffs, while the first purchase is before them),
     each customer silent for at least ``min_silence_days``, their silence, their value tier at
     that date (``high``/``middle``/``low``: thirds of spend to date) and whether they bought in
-    the ``horizon_days`` after it (all before ``as_of``).
+    the ``horizon_days`` after it (all before ``as_of``). With ``contacts`` (a service log, Ibis)
+    a customer who had complained and gone silent by that date (:func:`complained_silent`,
+    complaints up to the date only) is in the group ``<tier> complained``.
 
     One query for all the cut-offs: per customer, the last purchase day and the spend to date
     at each cut-off, and the last purchase day by ``cut-off + horizon_days`` (the next
     cut-off, or ``as_of``); a customer bought in the horizon after a cut-off exactly when that
     later last purchase day is after the cut-off."""
     import ibis
+
+    from ..features.complaints import complaint_features
 
     cuts = [as_of - dt.timedelta(days=k * horizon_days) for k in range(1, cutoffs + 1)]
     t = transactions.filter(transactions.purchase_date <= ibis.literal(as_of))
@@ -119,6 +158,13 @@ def reactivation_history(transactions, to_arrow, *, as_of: dt.date, horizon_days
         returned = (later > pd.Timestamp(cut)).astype(int)
         ranks = feats[f"total_{k}"].rank(pct=True, method="average")
         group = np.where(ranks > 2 / 3, "high", np.where(ranks > 1 / 3, "middle", "low"))
+        if contacts is not None:
+            said = to_arrow(complaint_features(contacts, as_of=cut)).to_pandas()
+            since = feats[["customer_id"]].merge(
+                said[["customer_id", "days_since_complaint"]], on="customer_id",
+                how="left")["days_since_complaint"].to_numpy(dtype=float)
+            flag = complained_silent(recency.to_numpy(), since, horizon_days)
+            group = np.where(flag, np.char.add(group.astype(str), COMPLAINED), group)
         keep = (recency >= min_silence_days).to_numpy()
         rows.append(pd.DataFrame({"cutoff": cut, "customer_id": feats["customer_id"][keep],
                                   "silence_days": recency[keep], "group": group[keep],

@@ -114,9 +114,11 @@ TIER_NAMES = {
 ACTION_NAMES = {
     "en": {"acquire": "acquire", "referral": "referral (word of mouth)", "nurture": "nurture", "cross_sell": "cross-sell",
            "up_sell": "up-sell", "loyalty": "loyalty programme", "retain": "retain",
-           "win_back": "win back", "let_go": "let go"},
+           "win_back": "win back", "let_go": "let go",
+           "service_recovery": "service recovery (resolve the complaint, then win back)"},
     "zh": {"acquire": "获取", "referral": "口碑推荐", "nurture": "培育", "cross_sell": "交叉销售", "up_sell": "向上销售",
-           "loyalty": "忠诚计划", "retain": "挽留", "win_back": "赢回", "let_go": "放弃"},
+           "loyalty": "忠诚计划", "retain": "挽留", "win_back": "赢回", "let_go": "放弃",
+           "service_recovery": "服务补救(先解决投诉,再赢回)"},
 }
 
 SEGMENT_GLOSSARY: dict[str, dict[str, str]] = {

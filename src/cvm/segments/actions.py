@@ -95,16 +95,18 @@ def target_list(ws: Workspace, cells: list[str], *, run_id: int | None = None) -
 
 
 _WINBACK = ("winback_rank", "winback_value", "winback_probability", "value_after_return",
-            "churn_risk", "churn_reason", "lifecycle_stage", "matrix_cell", "recommended_action",
-            "monetary_total", "recency_days")
+            "recovery_value", "churn_risk", "churn_reason", "complaint_count",
+            "days_since_complaint", "lifecycle_stage", "matrix_cell", "recommended_action",
+            "expected_gain", "monetary_total", "recency_days")
 
 
 def winback_list(ws: Workspace, *, run_id: int | None = None, top: int | None = None
                  ) -> pa.Table:
     """The win-back list of a run (default: the latest with one): customers with a
     ``winback_rank``, best first, with contact fields, ``winback_value``, its parts
-    (``winback_probability``, ``value_after_return``, ``contact_cost``) and the churn reason;
-    the first ``top`` when given."""
+    (``winback_probability``, ``value_after_return``, ``contact_cost``), the service recovery's
+    value for a silent complainer, the churn reason (naming the complaints) and the complaints,
+    and the action recommended with its expected gain; the first ``top`` when given."""
     runs = [r["run_id"] for r in ws.runs() if r["status"] == "complete" and any(
         c[0] == "winback_rank" for c in ws.query(
             "SELECT column_name FROM information_schema.columns WHERE table_name = ?",

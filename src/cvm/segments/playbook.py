@@ -28,17 +28,29 @@ cell of the chosen matrix has its entry and says which are missing or wrong.
 
 The economics are each customer's own (:func:`customer_actions`): with the customer's value
 ``v``, the play's response ``r`` and cost ``c``, the expected gain of acting is ``r · v − c``. The
-value is ``clv``; for a churned customer, the churn stage's ``winback_value`` (P(return if
-contacted) × value after return − contact cost, the measured reactivation rate in place of the
-play's response) when that column exists, else ``r · value_if_returned − c`` (the value it had,
-at its rate while active); a current customer the churn stage ranks at risk (``winback_rank``
-set) is valued by the same measured return rate × value after return, less its play's cost,
-as its ``clv`` already counts it as gone. A
-churned customer is told ``win_back`` where that gain is positive
-and ``let_go`` where it is not, whatever its cell; ``expected_gain`` then holds the (non-positive)
-gain that made it let go. A cell's economics (:func:`cell_economics`) are the mean of its
-customers' gains, with ``gain_basis`` naming the rates used. Without a value there is no
-expected gain and the verdict says so.
+value is ``clv``. The churn stage's numbers replace it where the customer is leaving:
+
+- a churned customer: ``win_back``, whose gain is the churn stage's ``winback_value``
+  (P(return if contacted) × value after return − contact cost, the measured reactivation rate
+  in place of the play's response) when that column exists, else ``r · value_if_returned − c``
+  (the value it had, at its rate while active);
+- a current customer the churn stage ranks at risk (``winback_rank`` set: ``churn_risk`` at
+  least ``churn.at_risk``): ``retain``, whose gain is the same measured return rate × value
+  after return, less its cell's play cost — its ``clv`` already counts it as gone, so a
+  development play (nurture, loyalty …) is not offered to a customer who is leaving;
+- a churned or at-risk customer who complained and then went silent (``recovery_value`` set):
+  also ``service_recovery`` — resolve the complaint, then win back — at the churn stage's
+  ``recovery_value`` (the assumed recovery response × value after return − recovery cost);
+  the better of the two is recommended.
+
+Every customer's action has a positive expected gain: where no option pays, the customer is
+told ``let_go`` and ``expected_gain`` holds the best (non-positive) gain there was, the number
+that says why. Prospects without a value keep their play. A cell's economics
+(:func:`cell_economics`) follow its customers: the actions listed for a cell are the ones some
+of its customers are told, each with a positive mean gain over the customers it is applied to
+(the play's further actions go with its main one), and ``let_go`` where customers are let go;
+the gain per customer is the mean over the customers acted on, and over the let-go customers
+(not positive) when none is; ``gain_basis`` names the rates used, and why a cell is let go.
 """
 
 from __future__ import annotations
@@ -56,7 +68,7 @@ __all__ = ["ACTIONS", "Play", "Playbook", "PlaybookError", "load_playbook", "bui
            "builtin_plays", "cell_economics", "customer_actions", "with_measured"]
 
 ACTIONS = ("acquire", "referral", "nurture", "cross_sell", "up_sell", "loyalty", "retain",
-           "win_back", "let_go")
+           "win_back", "service_recovery", "let_go")
 
 _DIR = Path(__file__).parent / "playbooks"
 
@@ -208,6 +220,16 @@ def _floats(table, name: str) -> list[float | None]:
             for v in table.column(name).cast(pa.float64()).to_pylist()]
 
 
+def _choose(options: list[tuple[str, float | None]]) -> tuple[str, float | None]:
+    """The option with the highest known gain when it is positive; ``let_go`` with that gain
+    (the best there was, not positive) when none pays; the first option when no gain is known."""
+    known = [(a, g) for a, g in options if g is not None]
+    if not known:
+        return options[0]
+    action, gain = max(known, key=lambda o: o[1])
+    return (action, gain) if gain > 0 else ("let_go", gain)
+
+
 def customer_actions(customers, cells: pa.Array, playbook: Playbook
                      ) -> tuple[pa.Array, pa.Array]:
     """Each customer's recommended action and its expected gain (see the module
@@ -218,11 +240,15 @@ def customer_actions(customers, cells: pa.Array, playbook: Playbook
     at_risk = [v is not None for v in _floats(customers, "winback_rank")]
     p_return = _floats(customers, "winback_probability")
     after = _floats(customers, "value_after_return")
+    recovery = _floats(customers, "recovery_value")
     actions, gains = [], []
     for i, cell in enumerate(cells.to_pylist()):
         play = playbook.play(cell)
         r, c = play.expected_response, play.cost_per_customer
-        if cell.endswith("-churned") or cell.endswith("-departure"):
+        churned = cell.endswith("-churned") or cell.endswith("-departure")
+        if churned and not ("win_back" in play.actions or "let_go" in play.actions):
+            options = [(play.action, winback[i])]  # a playbook of one's own that plays otherwise
+        elif churned:
             if winback[i] is not None:
                 gain = winback[i]
             elif returned[i] is not None:
@@ -231,20 +257,20 @@ def customer_actions(customers, cells: pa.Array, playbook: Playbook
                 gain = r * clv[i] - c
             else:
                 gain = None
-            if "win_back" in play.actions or "let_go" in play.actions:
-                actions.append("win_back" if gain is not None and gain > 0 or
-                               gain is None and play.action == "win_back" else "let_go")
-            else:
-                actions.append(play.action)
+            options = [("win_back" if gain is not None or play.action == "win_back"
+                        else "let_go", gain)]
         elif at_risk[i] and p_return[i] is not None and after[i] is not None:
             # a current customer the churn stage ranks at risk, whose clv already counts it as
-            # gone: keeping it is winning it back before it goes — the measured return rate ×
-            # its value after a return, less the cost of the cell's own play (retain, nurture …)
-            gain = p_return[i] * after[i] - c
-            actions.append(play.action)
+            # gone: the play is to keep it before it goes — the measured return rate × its
+            # value after a return, less the cost of the cell's own play
+            options = [("retain", p_return[i] * after[i] - c)]
         else:
-            gain = r * clv[i] - c if clv[i] is not None else None
-            actions.append(play.action)
+            options = [(play.action, r * clv[i] - c if clv[i] is not None else None)]
+        if recovery[i] is not None and (churned or at_risk[i]):
+            # complained, then went silent: resolve the complaint, then win back
+            options.append(("service_recovery", recovery[i]))
+        action, gain = _choose(options)
+        actions.append(action)
         gains.append(gain)
     return pa.array(actions, type=pa.string()), pa.array(gains, type=pa.float64())
 
@@ -270,19 +296,49 @@ def with_measured(playbook: Playbook, measured: dict) -> tuple[Playbook, dict[st
     return Playbook(playbook.name, playbook.path, playbook.scheme, plays), basis
 
 
+def _cell_actions(play: Play, groups: dict[str, list[float]]) -> tuple[list[str], list[float],
+                                                                       list[float]]:
+    """The actions a cell's customers are told, each only with a positive mean gain over its
+    customers (the play's further actions follow its main one), ``let_go`` last; the gains of
+    the customers acted on and of those let go."""
+    acted = {a: g for a, g in groups.items() if a != "let_go" and g and sum(g) / len(g) > 0}
+    shown: list[str] = []
+    for a in sorted(acted, key=lambda a: (-len(acted[a]), a)):
+        shown.append(a)
+        if a == play.action:
+            shown += [x for x in play.actions[1:] if x not in ("let_go", "win_back")
+                      and x not in groups]
+    gains = [g for a in acted for g in acted[a]]
+    dropped = groups.get("let_go", []) + [g for a, v in groups.items()
+                                          if a != "let_go" and a not in acted for g in v]
+    if dropped:
+        shown.append("let_go")
+    return shown, gains, dropped
+
+
 def cell_economics(summary: pa.Table, playbook: Playbook, customers: pa.Table | None = None,
                    *, measured_basis: dict[str, str] | None = None) -> pa.Table:
-    """Per cell of a :func:`~cvm.segments.matrix.matrix_summary`: the play, its cost and the
-    expected gain of acting per customer and in total — the mean of the customers' own
-    ``expected_gain`` when ``customers`` has it, else ``response · avg CLV − cost`` — with
-    ``gain_basis`` naming the rates and values used."""
-    own: dict[str, list[float]] = {}
+    """Per cell of a :func:`~cvm.segments.matrix.matrix_summary`: the actions, their cost and
+    the expected gain of acting per customer and in total, with ``gain_basis`` naming the
+    rates and values used.
+
+    With the customers' own ``recommended_action`` and ``expected_gain`` (the matrix stage's),
+    the cell follows them (module documentation): ``actions`` lists what its customers are
+    told, an action only where its customers' mean gain is positive, and ``let_go`` where some
+    are let go; ``acted_customers`` and ``let_go_customers`` count them; the gain per customer
+    is the mean over the customers acted on (over the let-go ones, not positive, when no one
+    is acted on) and the total and the cost are over the customers acted on. Without them:
+    the play's actions at ``response · avg CLV − cost``."""
+    groups: dict[str, dict[str, list[float]]] = {}
+    own = customers is not None and "expected_gain" in customers.column_names and \
+        "recommended_action" in customers.column_names
     basis_churned = "playbook response × value_if_returned − cost"
-    if customers is not None and "expected_gain" in customers.column_names:
-        for cell, g in zip(customers.column("matrix_cell").to_pylist(),
-                           _floats(customers, "expected_gain")):
+    if own:
+        for cell, action, g in zip(customers.column("matrix_cell").to_pylist(),
+                                   customers.column("recommended_action").to_pylist(),
+                                   _floats(customers, "expected_gain")):
             if g is not None:
-                own.setdefault(cell, []).append(g)
+                groups.setdefault(cell, {}).setdefault(action, []).append(g)
         if "winback_value" in customers.column_names:
             basis_churned = "churn stage winback_value (measured reactivation rate)"
     rows = []
@@ -290,26 +346,45 @@ def cell_economics(summary: pa.Table, playbook: Playbook, customers: pa.Table | 
         play = playbook.play(r["cell"])
         avg_clv = r.get("avg_clv")
         churned = r["cell"].endswith("-churned") or r["cell"].endswith("-departure")
-        if customers is not None and "expected_gain" in customers.column_names:
-            gains = own.get(r["cell"])
-            gain = sum(gains) / len(gains) if gains else None
-            basis = (basis_churned if churned else "playbook response × own clv − cost")
+        actions, acted, dropped = list(play.actions), r["customers"], 0
+        if own and groups.get(r["cell"]):
+            actions, gains, let_go = _cell_actions(play, groups[r["cell"]])
+            acted, dropped = len(gains), len(let_go)
+            if gains:
+                gain = sum(gains) / len(gains)
+                basis = basis_churned if churned else "playbook response × own clv − cost"
+                kinds = [a for a in actions if a in ("retain", "service_recovery")]
+                if kinds and not churned:
+                    basis += "; retain: measured return rate × value after return − cost"
+                if "service_recovery" in actions:
+                    basis += ("; service recovery: assumed recovery response × value after "
+                              "return − recovery cost")
+            else:
+                gain = sum(let_go) / len(let_go)
+                basis = ("let go: no action pays for these customers (the best expected gain "
+                         "per customer is not positive: "
+                         + (basis_churned if churned else "measured return rate × value after "
+                            "return − cost") + ")")
+        elif own:
+            gain, basis = None, "no value to judge by"
         else:
             gain = (play.expected_response * avg_clv - play.cost_per_customer
                     if avg_clv is not None else None)
             basis = "playbook response × cell average clv − cost"
         if gain is None:
             basis = "no value to judge by"
-        elif measured_basis and r["cell"] in measured_basis:
+        elif measured_basis and r["cell"] in measured_basis and acted:
             basis = measured_basis[r["cell"]]
         rows.append({
             "cell": r["cell"], "customers": r["customers"], "priority": play.priority,
-            "objective": play.objective, "actions": ", ".join(play.actions),
+            "objective": play.objective, "actions": ", ".join(actions),
             "budget": play.budget, "cost_per_customer": play.cost_per_customer,
             "expected_response": play.expected_response, "avg_clv": avg_clv,
+            "acted_customers": acted, "let_go_customers": dropped,
             "expected_gain_per_customer": gain,
-            "expected_gain_total": gain * r["customers"] if gain is not None else None,
-            "total_cost": play.cost_per_customer * r["customers"],
+            "expected_gain_total": (gain * acted if gain is not None and acted else
+                                    0.0 if gain is not None else None),
+            "total_cost": play.cost_per_customer * acted,
             "pays": (gain > 0) if gain is not None else None,
             "gain_basis": basis,
         })
@@ -317,6 +392,7 @@ def cell_economics(summary: pa.Table, playbook: Playbook, customers: pa.Table | 
         ("cell", pa.string()), ("customers", pa.int64()), ("priority", pa.int64()),
         ("objective", pa.string()), ("actions", pa.string()), ("budget", pa.string()),
         ("cost_per_customer", pa.float64()), ("expected_response", pa.float64()),
-        ("avg_clv", pa.float64()), ("expected_gain_per_customer", pa.float64()),
+        ("avg_clv", pa.float64()), ("acted_customers", pa.int64()),
+        ("let_go_customers", pa.int64()), ("expected_gain_per_customer", pa.float64()),
         ("expected_gain_total", pa.float64()), ("total_cost", pa.float64()),
         ("pays", pa.bool_()), ("gain_basis", pa.string())]))

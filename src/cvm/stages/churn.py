@@ -15,7 +15,17 @@ lifecycle stage, keep nulls):
   are back (:func:`value_after_return`), and ``winback_value`` = ``winback_probability`` ×
   ``value_after_return`` − contact cost (:func:`cvm.models.winback.winback_value`);
 - ``winback_rank``: 1 = most worth winning back, among the churned and at-risk customers
-  (``churn_risk`` ≥ ``churn.at_risk``); null for the others.
+  (``churn_risk`` ≥ ``churn.at_risk``); null for the others;
+- ``recovery_value``: for a customer who complained and then went silent
+  (:func:`cvm.models.winback.complained_silent`), the expected gain of a service recovery —
+  ``churn.recovery_response`` × ``value_after_return`` − ``churn.recovery_cost``; null for the
+  others and without a service log.
+
+With a service log (``cvm load-interactions``) the complaints so far and the days since the
+last one join the classifier's features, taken at each feature date from the contacts up to it
+(:func:`cvm.models.churn_validation.with_complaints`), the churn reason names the complaint,
+and a silent complainer's chance of coming back is read from the data's own silent complainers
+(their own reactivation group).
 
 When the history reaches one horizon further back, the stage also checks the same computation
 against what happened: fitted at ``as_of - H`` on the data up to then, compared with the H days
@@ -48,16 +58,21 @@ from ..models.churn_validation import (
     training_window,
     validate_churn,
 )
-from ..models.winback import ReactivationModel, reactivation_history, winback_value
+from ..models.winback import (COMPLAINED, ReactivationModel, complained_silent,
+                              reactivation_history, recovery_value, winback_value)
+from ..features.complaints import COMPLAINT_COLUMNS, complaint_features
+from ..interactions.load import has_interactions
 from .contract import AnalysisError, Stage, StageResult
 
 __all__ = ["ChurnStage", "validate_churn_workspace", "value_after_return", "CHURN_COLUMNS",
            "REASON_COLUMNS"]
 
 #: the numbers churn_reason names, besides recency_days and frequency
-REASON_COLUMNS = ("churn_gap_days", "churn_recent_spend", "churn_prior_spend")
+REASON_COLUMNS = ("churn_gap_days", "churn_recent_spend", "churn_prior_spend",
+                  "churn_horizon_days")
 CHURN_COLUMNS = ("churn_risk", "churn_model", "churn_reason", *REASON_COLUMNS,
-                 "winback_probability", "value_after_return", "winback_value", "winback_rank")
+                 "winback_probability", "value_after_return", "winback_value", "winback_rank",
+                 "recovery_value")
 _TYPES = {"churn_model": pa.string(), "churn_reason": pa.string(), "winback_rank": pa.int64()}
 
 
@@ -102,6 +117,17 @@ class _State:
     contact_cost: float
     lang: str
     settings: dict
+    horizon_days: float = 0.0
+    recovery: tuple[float, float] = (0.1, 50.0)
+
+
+def _contacts(ctx):
+    """The service log's contacts up to the as-of date on the run's engine, or None."""
+    if ctx.ws is None or not has_interactions(ctx.ws.con):
+        return None
+    found = ctx.ws.arrow("SELECT customer_id, interaction_date, kind FROM unified_interactions "
+                         "WHERE interaction_date <= ?", [ctx.as_of])
+    return ctx.engine.table(found, "cvm_churn_contacts") if found.num_rows else None
 
 
 class ChurnStage(Stage):
@@ -124,9 +150,15 @@ class ChurnStage(Stage):
         import ibis
 
         features = behaviour_features(ctx.transactions, as_of=ctx.as_of, window_days=window)
-        return features.mutate(
+        features = features.mutate(
             churn_horizon_days=ibis.literal(horizon), churn_window_days=ibis.literal(window),
             churn_horizon_rule=ibis.literal(rule))
+        contacts = _contacts(ctx)
+        if contacts is None:
+            return features
+        said = complaint_features(contacts, as_of=ctx.as_of)
+        joined = features.left_join(said, features.customer_id == said.customer_id)
+        return joined.select(*features.columns, *COMPLAINT_COLUMNS)
 
     def fit(self, ctx, rows: pa.Table) -> _State:
         opts = ctx.config.churn
@@ -144,9 +176,10 @@ class ChurnStage(Stage):
         rule = first.column("churn_horizon_rule")[0].as_py()
         current = _current(rows)
         to_arrow = ctx.engine.to_arrow
+        contacts = _contacts(ctx) if "complaint_count" in rows.column_names else None
         try:
             risk = fit_churn_risk(ctx.transactions, to_arrow, current, as_of=ctx.as_of,
-                                  horizon_days=horizon, window_days=window)
+                                  horizon_days=horizon, window_days=window, contacts=contacts)
         except ValueError as exc:
             blank.settings = {"status": "not_scored", "note": str(exc),
                               "note_zh": _words("not_learned")["note_zh"]}
@@ -161,12 +194,20 @@ class ChurnStage(Stage):
                                        for f in risk.window_fits_}}
         reactivation = None
         history = reactivation_history(ctx.transactions, to_arrow, as_of=ctx.as_of,
-                                       horizon_days=horizon)
+                                       horizon_days=horizon, contacts=contacts)
         if len(history):
             reactivation = ReactivationModel().fit(history)
             settings["reactivation"] = {
                 "observations": int(len(history)), "overall_rate": reactivation.overall_rate_,
                 "cutoffs": sorted({c.isoformat() for c in pd.to_datetime(history["cutoff"]).dt.date})}
+            if contacts is not None:
+                settings["reactivation"]["complained"] = _complained_rates(history)
+        if contacts is not None:
+            settings["complaint_features"] = sorted(
+                {c for clf in risk.classifiers_.values() for c in clf.features_
+                 if c in COMPLAINT_COLUMNS})
+            settings["recovery"] = {"response": opts.recovery_response,
+                                    "cost": opts.recovery_cost}
         spend = current["monetary_total"].to_numpy(dtype=float)
         cuts = tuple(float(q) for q in np.nanquantile(spend, [1 / 3, 2 / 3]))
         gaps = current["mean_gap_days"].to_numpy(dtype=float)
@@ -176,7 +217,8 @@ class ChurnStage(Stage):
                          "value_days": float(ctx.config.clv.horizon_days),
                          "typical_gap_days": typical})
         return _State(risk, reactivation, cuts, typical, float(ctx.config.clv.horizon_days),
-                      opts.contact_cost, ctx.config.lang, settings)
+                      opts.contact_cost, ctx.config.lang, settings, float(horizon),
+                      (opts.recovery_response, opts.recovery_cost))
 
     def transform(self, batch: pa.RecordBatch, state: _State) -> pa.RecordBatch:
         n = batch.num_rows
@@ -199,10 +241,16 @@ class ChurnStage(Stage):
             out["churn_gap_days"][mask] = part["mean_gap_days"].to_numpy(dtype=float)
             out["churn_recent_spend"][mask] = part["recent_spend"].to_numpy(dtype=float)
             out["churn_prior_spend"][mask] = part["prior_spend"].to_numpy(dtype=float)
+            out["churn_horizon_days"][mask] = state.horizon_days
             if state.reactivation is not None:
                 spend = part["monetary_total"].to_numpy(dtype=float)
                 low, high = state.tier_cuts
                 tier = np.where(spend > high, "high", np.where(spend > low, "middle", "low"))
+                silent = np.zeros(len(part), dtype=bool)
+                if "days_since_complaint" in part:
+                    silent = complained_silent(part["recency_days"], part["days_since_complaint"],
+                                               state.horizon_days)
+                    tier = np.where(silent, np.char.add(tier.astype(str), COMPLAINED), tier)
                 p = state.reactivation.predict(part["recency_days"].to_numpy(dtype=float), tier)
                 value = value_after_return(part["monetary_avg"], part["mean_gap_days"],
                                            days=state.value_days,
@@ -212,6 +260,9 @@ class ChurnStage(Stage):
                 out["winback_probability"][mask] = p
                 out["value_after_return"][mask] = value
                 out["winback_value"][mask] = winback_value(p, value, state.contact_cost)
+                response, cost = state.recovery
+                out["recovery_value"][mask] = np.where(
+                    silent, recovery_value(value, response=response, cost=cost), np.nan)
         arrays = []
         for c in CHURN_COLUMNS:
             if c == "winback_rank":
@@ -261,7 +312,8 @@ class ChurnStage(Stage):
                                    "calibrated_ece": v["calibrated"]["ece"]}
                                for c, v in figures["candidates"].items()},
                 "calibration_bins": figures["calibration_bins"]["churn_risk"],
-                "deciles": figures["deciles"]["churn_risk"]}
+                "deciles": figures["deciles"]["churn_risk"],
+                "complaint_features": figures["complaint_features"]}
             tables["churn_calibration"] = pa.Table.from_pylist(
                 figures["calibration_bins"]["churn_risk"])
         else:
@@ -271,9 +323,29 @@ class ChurnStage(Stage):
 
 
 def _current(rows: pa.Table) -> pd.DataFrame:
-    """The behaviour features of the rows as the churn models read them."""
-    names = ["customer_id", *[c for c in BEHAVIOUR_COLUMNS if c in rows.column_names]]
-    return rows.select(names).to_pandas()
+    """The behaviour features of the rows as the churn models read them (with the complaint
+    features when a service log was loaded: no complaint is a count of 0)."""
+    names = ["customer_id", *[c for c in (*BEHAVIOUR_COLUMNS, *COMPLAINT_COLUMNS)
+                              if c in rows.column_names]]
+    frame = rows.select(names).to_pandas()
+    if "complaint_count" in frame:
+        frame["complaint_count"] = frame["complaint_count"].fillna(0).astype(float)
+        frame["days_since_complaint"] = frame["days_since_complaint"].astype(float)
+    return frame
+
+
+def _complained_rates(history: pd.DataFrame) -> dict:
+    """The data's evidence on silent complainers: how many customers silent after a complaint
+    the earlier cut-offs held, and the share of them who bought again within the horizon,
+    beside the same for the other silent customers."""
+    complained = history["group"].astype(str).str.endswith(COMPLAINED).to_numpy()
+    returned = history["returned"].to_numpy(dtype=float)
+    out = {}
+    for key, rows in (("complained", complained), ("others", ~complained)):
+        out[key] = {"customers": int(rows.sum()),
+                    "returned": int(returned[rows].sum()),
+                    "rate": float(returned[rows].mean()) if rows.any() else None}
+    return out
 
 
 def _validate(ctx, state: _State) -> ChurnValidation | str:
@@ -282,10 +354,11 @@ def _validate(ctx, state: _State) -> ChurnValidation | str:
     horizon = int(state.settings["horizon_days"])
     end = ctx.as_of - dt.timedelta(days=horizon)
     txns = ctx.transactions.filter(ctx.transactions.purchase_date <= ctx.as_of)
+    contacts = _contacts(ctx) if "complaint_features" in state.settings else None
     try:
         return validate_churn(txns, ctx.engine.to_arrow, calibration_end=end,
                               horizon_days=horizon, last_date=ctx.as_of,
-                              calibration=state.risk.calibration)
+                              calibration=state.risk.calibration, contacts=contacts)
     except ValueError as exc:
         return (f"not checked against a holdout: fitted at {end} (one horizon of {horizon} days "
                 f"before the as-of date) the history is too short ({exc})")
@@ -317,9 +390,14 @@ def validate_churn_workspace(ws, *, calibration_end: dt.date, horizon_days: int 
     unify(ws)
     eng = get_engine(engine, ws.con)
     transactions = eng.transactions(ws)
+    contacts = None
+    if has_interactions(ws.con):
+        found = ws.arrow("SELECT customer_id, interaction_date, kind FROM unified_interactions")
+        contacts = eng.table(found, "cvm_churn_contacts") if found.num_rows else None
     try:
         return validate_churn(transactions, eng.to_arrow, calibration_end=calibration_end,
-                              horizon_days=horizon_days, last_date=last, calibration=calibration)
+                              horizon_days=horizon_days, last_date=last, calibration=calibration,
+                              contacts=contacts)
     except ValueError as exc:
         raise AnalysisError(str(exc)) from None
     finally:

@@ -6,9 +6,10 @@ customer of the run, and reports the contacts by kind and channel and the compla
 lifecycle stage and matrix cell (``info["stages"]["complaints"]``, the report's complaints
 section). Without a service log in the workspace it adds nothing, and the run is as it was.
 
-The two columns sit beside the churn stage's; they do not enter the churn classifier (its
-features are the purchase behaviour, :data:`cvm.features.behaviour.BEHAVIOUR_COLUMNS`), so
-loading a service log changes no churn risk.
+The churn stage reads the same features on its own, at each of its feature dates (the
+classifier learns from them and the win-back values use them, :mod:`cvm.stages.churn`), so
+loading a service log changes the churn risk and the advice; this stage puts the counts at the
+as-of date in the customer table and reports them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """The ``matrix`` stage: each customer's cell of the value × lifecycle matrix and the play for it.
 
-Adds ``matrix_cell``, ``recommended_action`` and ``expected_gain`` and stores ``matrix`` (per
+Adds ``matrix_cell``, ``recommended_action`` and ``expected_gain`` (and, after the churn
+stage, completes its ``churn_reason`` with why the lifecycle stage and the churn risk disagree
+where they do) and stores ``matrix`` (per
 cell: counts, value share, CLV, and the playbook's play with its economics). The economics are
 each customer's own (:func:`cvm.segments.playbook.customer_actions`): ``clv`` when the CLV stage
 ran, and for churned customers the churn stage's ``winback_value`` when it ran, else the value
@@ -45,6 +47,20 @@ class _State:
     playbook: Playbook
     #: cell → basis text, for the cells whose assumed response a campaign's measured lift replaced
     measured_basis: dict
+    lang: str = "en"
+    at_risk: float = 0.5
+
+
+def _with_stage_notes(table: pa.Table, state: _State) -> pa.Array:
+    """The churn reasons with the sentence saying why the lifecycle stage (now known) and the
+    churn risk disagree, where they do (:func:`cvm.models.churn_reason.stage_notes`)."""
+    from ..models.churn_reason import stage_notes
+
+    sep = ";" if state.lang == "zh" else "; "
+    notes = stage_notes(table.to_pandas(), state.lang, at_risk=state.at_risk)
+    reasons = table.column("churn_reason").to_pylist()
+    return pa.array([r if r is None or not note else r + sep + note
+                     for r, note in zip(reasons, notes)], pa.string())
 
 
 class MatrixStage(Stage):
@@ -52,7 +68,8 @@ class MatrixStage(Stage):
     needs = ("lifecycle_stage",)
     uses = ("value_quadrant", "composite_value", "abc_class", "first_purchase", "clv",
             "value_if_returned", "winback_value", "winback_probability", "winback_rank",
-            "value_after_return")
+            "value_after_return", "recovery_value", "churn_reason", "churn_risk",
+            "churn_horizon_days", "churn_gap_days", "recency_days", "spend_change")
 
     def adds(self, config) -> tuple[str, ...]:
         return ("matrix_cell", "recommended_action", "expected_gain")
@@ -62,15 +79,19 @@ class MatrixStage(Stage):
         playbook = load_playbook(cfg.matrix.playbook, lang=cfg.lang, scheme=cfg.matrix.scheme,
                                  lifecycle_scheme=cfg.lifecycle.scheme)
         playbook, basis = with_measured(playbook, _measured(ctx.ws))
-        return _State(cfg.matrix, cfg.lifecycle.scheme, playbook, basis)
+        return _State(cfg.matrix, cfg.lifecycle.scheme, playbook, basis, cfg.lang,
+                      cfg.churn.at_risk)
 
     def transform(self, batch: pa.RecordBatch, state: _State) -> pa.RecordBatch:
         table = pa.Table.from_batches([batch])
         cells = assign_cells(table, state.options, state.lifecycle_scheme)
         actions, gains = customer_actions(table, cells, state.playbook)
-        return pa.RecordBatch.from_arrays([cells, actions, gains],
-                                          names=["matrix_cell", "recommended_action",
-                                                 "expected_gain"])
+        arrays, names = [cells, actions, gains], ["matrix_cell", "recommended_action",
+                                                  "expected_gain"]
+        if "churn_reason" in table.column_names and "churn_horizon_days" in table.column_names:
+            arrays.append(_with_stage_notes(table, state))
+            names.append("churn_reason")
+        return pa.RecordBatch.from_arrays(arrays, names=names)
 
     def finish(self, ctx, customers: pa.Table, state: _State) -> StageResult:
         cfg, playbook = ctx.config, state.playbook

@@ -383,6 +383,17 @@ _COHORT_TEXT: dict[str, tuple[str, str]] = {
 }
 _TEXT.update(_COHORT_TEXT)
 
+# the advice behind an action: the win-back list's further columns and the 360° page
+_ADVICE_TEXT: dict[str, tuple[str, str]] = {
+    "col_recovery_value": ("Service recovery value", "服务补救价值"),
+    "col_recommended_action": ("Action", "建议行动"),
+    "col_expected_gain": ("Expected gain", "预期收益"),
+    "col_complaint_count": ("Complaints", "投诉次数"),
+    "churn_reason": ("Churn risk and why", "流失风险及原因"),
+    "action_reason": ("Why this action", "为何采取该行动"),
+}
+_TEXT.update(_ADVICE_TEXT)
+
 
 def labels(lang: str) -> dict[str, str]:
     """Every dashboard word (and column name) in ``lang`` ("en" or "zh")."""

@@ -77,7 +77,7 @@
     window.CVM.winback = list;
     $("winback-count").textContent = t("winback_count", { n: fmt.int(list.total) });
     $("winback-masked").hidden = !list.masked.length;
-    const money = new Set(["value_after_return", "contact_cost", "winback_value"]);
+    const money = new Set(["value_after_return", "contact_cost", "winback_value", "recovery_value", "expected_gain"]);
     const pct = new Set(["churn_risk", "winback_probability"]);
     const shown = list.columns.filter((c) => !["recency_days", "frequency"].includes(c) &&
       list.rows.some((r) => r[c] !== null && r[c] !== undefined));
@@ -86,6 +86,7 @@
       format: c === "customer_id" ? (v) => customerLink(v)
         : money.has(c) ? (v) => fmt.money(v) : pct.has(c) ? (v) => fmt.pct(v)
         : c === "lifecycle_stage" ? (v) => segmentLabel(v)
+        : c === "recommended_action" ? (v) => t("action_" + v)
         : c === "winback_rank" ? (v) => fmt.int(v) : undefined,
     })), list.rows);
     const pages = Math.max(1, Math.ceil(list.total / PAGE_SIZE));

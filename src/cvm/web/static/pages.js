@@ -329,10 +329,12 @@
     if (c.lifecycle_stage !== undefined) cards.push(kpi(t("col_lifecycle_stage"), c.lifecycle_stage_label || segmentLabel(c.lifecycle_stage), c.matrix_cell ? `${t("cell")}: ${cellLabel(c.matrix_cell)}` : null));
     if (c.clv !== undefined) cards.push(kpi(t("col_clv"), fmt.money(c.clv), c.probability_alive !== undefined ? `${t("col_probability_alive")} ${fmt.pct(c.probability_alive)}` : null));
     $("customer-kpis").replaceChildren(...cards);
-    const advice = ["recommended_action", "lifecycle_reason"].filter((k) => c[k]);
+    const advice = ["recommended_action", "action_reason", "churn_reason", "lifecycle_reason"].filter((k) => c[k]);
+    const said = (k) => k === "churn_reason" && c.churn_risk !== null && c.churn_risk !== undefined
+      ? `${fmt.pct(c.churn_risk)} — ${c[k]}` : c[k];
     if (advice.length) {
       $("advice").hidden = false;
-      $("advice-facts").replaceChildren(...advice.flatMap((k) => [el("dt", {}, t(k)), el("dd", {}, c[k])]));
+      $("advice-facts").replaceChildren(...advice.flatMap((k) => [el("dt", {}, t(k)), el("dd", {}, said(k))]));
     }
     const hist = data.history;
     chart("history-chart").setOption(Object.assign({}, baseOption, {
