@@ -50,14 +50,15 @@ class ChurnScores:
                 "horizon_rule": self.horizon_rule, "window_days": self.window_days,
                 "training_cutoff": (self.as_of - dt.timedelta(days=self.window_days)).isoformat(),
                 "chosen": self.risk.chosen_, "chosen_title": CANDIDATE_TITLES[self.risk.chosen_],
-                "calibration": self.risk.calibration,
+                "calibration": self.risk.calibration_methods_[self.risk.chosen_],
                 "reason": self.risk.reason("en"), "reason_zh": self.risk.reason("zh"),
                 "window_churn_rate": self.risk.window_base_rate_,
-                "selection": "lowest Brier score of the calibrated window score, each "
+                "selection": "lowest log loss of the calibrated window score, each "
                              "customer's calibration fitted on the other half of the window's "
-                             "customers",
+                             "customers (isotonic or Platt, whichever gave the lower log loss)",
                 "window_figures": {f.name: {"auc": f.inner_auc, "brier": f.inner_brier,
-                                            "log_loss": f.inner_log_loss}
+                                            "log_loss": f.inner_log_loss,
+                                            "calibration": f.calibration}
                                    for f in self.risk.window_fits_}}
 
 
@@ -116,7 +117,7 @@ def _no_purchase_in_window(customer_ids: pd.Series, current: pd.DataFrame,
 
 
 def fit_churn_risk(transactions: ir.Table, to_arrow, current: pd.DataFrame, *, as_of: dt.date,
-                   horizon_days: int, window_days: int, calibration: str = "isotonic",
+                   horizon_days: int, window_days: int, calibration: str = "auto",
                    max_train_rows: int | None = 100_000, random_state: int = 0) -> ChurnRisk:
     """:class:`ChurnRisk` fitted on the features at ``as_of - window_days``, the labels of the
     window up to ``as_of`` and ``current`` (the features at ``as_of`` with that window)."""
@@ -130,7 +131,7 @@ def fit_churn_risk(transactions: ir.Table, to_arrow, current: pd.DataFrame, *, a
 
 
 def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
-                horizon_days: int | None = None, calibration: str = "isotonic",
+                horizon_days: int | None = None, calibration: str = "auto",
                 max_train_rows: int | None = 50_000, random_state: int = 0) -> ChurnScores:
     """Churn risk of every customer with a purchase on or before ``as_of``.
 
@@ -199,7 +200,7 @@ class ChurnValidation:
 
 def validate_churn(transactions: ir.Table, to_arrow, *, calibration_end: dt.date,
                    horizon_days: int | None = None, last_date: dt.date | None = None,
-                   calibration: str = "isotonic", max_train_rows: int | None = 50_000,
+                   calibration: str = "auto", max_train_rows: int | None = 50_000,
                    random_state: int = 0) -> ChurnValidation:
     """Fit on purchases up to ``calibration_end``; compare with the next ``horizon_days``.
 
