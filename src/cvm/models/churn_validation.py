@@ -220,12 +220,20 @@ def validate_churn(transactions: ir.Table, to_arrow, *, calibration_end: dt.date
     scores = scores.assign(churned_in_holdout=labels["no_purchase"].to_numpy(dtype=int))
     y = scores["churned_in_holdout"].to_numpy()
     metrics, deciles, tables = {}, {}, {}
+    chosen = result.risk.chosen_
     for name in result.risk.window_scores_:
         raw = scores[f"score_{name}"].to_numpy()
         cal = scores[f"calibrated_{name}"].to_numpy()
         figures, deciles[name] = churn_metrics_and_deciles(y, raw)
-        metrics[name] = {"score": figures, "calibrated": churn_metrics(y, cal)}
+        if name == chosen:
+            # churn_risk is this calibrated score: one sort gives both
+            calibrated, deciles["churn_risk"] = churn_metrics_and_deciles(y, cal)
+            metrics["churn_risk"] = dict(calibrated)
+        else:
+            calibrated = churn_metrics(y, cal)
+        metrics[name] = {"score": figures, "calibrated": calibrated}
+    metrics["churn_risk"] = metrics.pop("churn_risk")     # last, as the summary lists it
+    deciles["churn_risk"] = deciles.pop("churn_risk")
     risk = scores["churn_risk"].to_numpy()
-    metrics["churn_risk"], deciles["churn_risk"] = churn_metrics_and_deciles(y, risk)
     tables["churn_risk"] = calibration_bins(y, risk)
     return ChurnValidation(calibration_end, holdout_end, result, scores, metrics, deciles, tables)
