@@ -149,7 +149,9 @@ def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
     known = both[f"{CUTOFF_PREFIX}n_purchase_days"].to_numpy() > 0
     earlier = both.loc[known, ["customer_id", *(f"{CUTOFF_PREFIX}{c}" for c in BEHAVIOUR_COLUMNS)]]
     earlier = earlier.rename(columns=lambda c: c.removeprefix(CUTOFF_PREFIX)).reset_index(drop=True)
-    y = _no_purchase_in_window(earlier["customer_id"], current, window)
+    # the rows of ``earlier`` are the known rows of ``current``, in the same order: the label
+    # of :func:`_no_purchase_in_window` needs no join on customer_id
+    y = (current["recency_days"].to_numpy(dtype=float)[known] >= window).astype(int)
     risk = ChurnRisk(horizon_days=horizon_days, window_days=window, calibration=calibration,
                      max_train_rows=max_train_rows, random_state=random_state)
     risk.fit(earlier, y, current)
