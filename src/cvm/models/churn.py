@@ -7,13 +7,14 @@ Candidates, each giving P(no purchase in (T, T + H] | history):
   ranks the one-time buyers, the likeliest to be gone, as the safest;
 - :class:`RecencyChurn`, a rule on the days since the last purchase;
 - :class:`~cvm.models.churn_classifier.BehaviourChurnClassifier`, scikit-learn's gradient
-  boosting (or logistic regression, the plain baseline) on behaviour features
+  boosting or an additive logistic regression (one spline curve per feature) on behaviour features
   (:mod:`cvm.features.behaviour`) and the purchase models' probabilities, trained on features
   at an earlier cut-off and labels from the window that follows it.
 
-:class:`ChurnRisk` fits them all without leakage, chooses the default by the Brier score of its
-calibrated score on held-out customers of the window before the as-of date (a proper scoring
-rule: calibration and ranking both count), and calibrates it so that 0.7 means 70 %.
+:class:`ChurnRisk` fits them all without leakage, calibrates each (isotonic or Platt, whichever
+has the lower log loss on held-out customers of the window before the as-of date) so that 0.7
+means 70 %, and chooses the default by the log loss of its calibrated score on those held-out
+customers (a proper scoring rule: calibration and ranking both count).
 
 The estimators follow scikit-learn: ``__init__`` stores hyperparameters, ``fit`` returns
 ``self``, learned values end in ``_``; ``predict_proba`` returns two columns, P(purchase) and
@@ -277,7 +278,7 @@ def _ratio(p_h: np.ndarray, p_l: np.ndarray) -> np.ndarray:
     return np.where(p_l > 0, p_h / np.maximum(p_l, 1e-300), 0.0)
 
 
-def _selection_key(fit: "CandidateFit") -> tuple:
+def _selection_key(fit: CandidateFit) -> tuple:
     """The default is the lowest held-out log loss; ties go to the higher AUC."""
     return (round(fit.inner_log_loss, 12), -fit.inner_auc)
 
@@ -319,10 +320,13 @@ class ChurnRisk:
       ``max_train_rows`` customers per model, with each purchase model's P(no purchase in the
       window) as extra features), and every candidate's out-of-sample window scores are
       compared with the labels.
-    - The default (``chosen_``) is the candidate whose calibrated window score has the lowest
-      Brier score, each customer's calibration fitted on the other half of the window's
-      customers (a proper scoring rule on held-out customers: it rewards calibration and
-      ranking alike); ties go to the higher AUC.
+    - Each customer's window score is calibrated by a calibration fitted on the other half of
+      the window's customers, with isotonic regression and with Platt scaling; each candidate
+      keeps the method with the lower log loss of these held-out calibrated scores
+      (``calibration="auto"``; ``"isotonic"`` or ``"platt"`` fixes it;
+      ``calibration_methods_``). The default (``chosen_``) is the candidate with the lowest
+      such log loss (a proper scoring rule on held-out customers: it rewards calibration and
+      ranking alike, and punishes confident errors most); ties go to the higher AUC.
     - Each candidate's calibration is then fitted on all its window scores. When the window is
       shorter than the horizon, the calibrated window probability is carried to the horizon by
       the purchase model: P(none in H) = P(none in L) x P(none in (L, H] | none in L), the

@@ -1,7 +1,8 @@
 """The churn classifier: "no purchase in the window" learned from behaviour features.
 
 :class:`BehaviourChurnClassifier` wraps scikit-learn's gradient boosting
-(HistGradientBoostingClassifier) or logistic regression on log features (the plain baseline).
+(HistGradientBoostingClassifier) or an additive logistic regression (:class:`AdditiveLogistic`:
+one spline curve per log feature).
 Its inputs are the behaviour features of :mod:`cvm.features.behaviour` (RFM, the silence
 against the customer's own rhythm, purchase and spend trends, category breadth) and, where
 given, the purchase models' own probability of no purchase in the window
@@ -24,7 +25,8 @@ import numpy as np
 
 from ..features.behaviour import BEHAVIOUR_COLUMNS
 
-__all__ = ["BehaviourChurnClassifier", "CLASSIFIER_FEATURES", "MODEL_FEATURE_PREFIX"]
+__all__ = ["AdditiveLogInputs", "AdditiveLogistic", "BehaviourChurnClassifier", "CLASSIFIER_FEATURES",
+           "MODEL_FEATURE_PREFIX"]
 
 #: the behaviour features the classifiers use (n_purchase_days is frequency + 1, left out)
 CLASSIFIER_FEATURES = tuple(c for c in BEHAVIOUR_COLUMNS if c != "n_purchase_days")
