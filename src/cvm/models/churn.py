@@ -31,7 +31,7 @@ import pandas as pd
 
 from ._data import compress, rf_stats
 from .bgnbd import BGNBD
-from .churn_classifier import MODEL_FEATURE_PREFIX, BehaviourChurnClassifier
+from .churn_classifier import MODEL_FEATURE_PREFIX, BehaviourChurnClassifier, _one_thread
 from .mbgnbd import MBGNBD
 from .paretonbd import ParetoNBD, _log_terms
 from .selection import MODEL_TITLES, PURCHASE_MODELS
@@ -433,6 +433,14 @@ class ChurnRisk:
         self.window_scores_ = {name: s[judged] for name, s in scores.items()}
         self.window_labels_ = y
         half = rng.permutation(len(y)) % 2
+        with _one_thread():
+            self._calibrate(y, half)
+        self.window_base_rate_ = float(y.mean())
+        self.window_days_ = L
+        return self
+
+    def _calibrate(self, y: np.ndarray, half: np.ndarray) -> None:
+        """Each candidate's calibration method and calibration, and the default (class doc)."""
         methods = CALIBRATIONS if self.calibration == "auto" else (self.calibration,)
         fits = []
         for name, s in self.window_scores_.items():
@@ -450,9 +458,6 @@ class ChurnRisk:
         self.calibration_methods_ = {f.name: f.calibration for f in fits}
         self.calibrations_ = {name: ChurnCalibration(self.calibration_methods_[name]).fit(s, y)
                               for name, s in self.window_scores_.items()}
-        self.window_base_rate_ = float(y.mean())
-        self.window_days_ = L
-        return self
 
     # -- scoring ----------------------------------------------------------------------------
     def predict(self, current: pd.DataFrame) -> pd.DataFrame:
