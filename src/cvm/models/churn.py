@@ -342,7 +342,7 @@ class ChurnRisk:
     def __init__(self, *, horizon_days: int, window_days: int | None = None,
                  candidates: tuple[str, ...] = MODEL_CANDIDATES + ("recency",) + CLASSIFIER_CANDIDATES,
                  calibration: str = "auto", unit_days: float = 7.0,
-                 max_fit_rows: int | None = 100_000, max_window_rows: int | None = 200_000,
+                 max_fit_rows: int | None = 50_000, max_window_rows: int | None = 120_000,
                  max_train_rows: int | None = 50_000, random_state: int = 0):
         self.horizon_days = horizon_days
         self.window_days = window_days
