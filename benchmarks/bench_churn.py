@@ -4,9 +4,9 @@ On a synthetic log (``synthetic.py``: a BG/NBD-like process over two years, abou
 1M customers) this times ``cvm.models.churn_validation.validate_churn`` with the calibration
 end ``--horizon-days`` before the last date: behaviour features at two dates and the labels
 (DuckDB, through Ibis, one query for both dates), three purchase models fitted twice each (on
-at most 100,000 customers, compressed to unique histories), the recency rule, gradient
+at most 50,000 customers, compressed to unique histories), the recency rule, gradient
 boosting and logistic regression trained on 50,000 customers of the training window and judged
-on 150,000 others, the selection and calibration, the scores of every customer and the holdout
+on 70,000 others, the selection and calibration, the scores of every customer and the holdout
 figures. The Parquet file is read into DuckDB first; that load is timed apart. Besides the
 wall-clock seconds it prints the CPU seconds of the process (DuckDB's threads included) and
 the load average, since other work on the machine stretches the wall clock.

@@ -58,22 +58,38 @@ def test_bgnbd_p_alive_would_rank_worse_than_chance_and_is_not_used(validation):
     assert validation.scores["churn_model"].iloc[0] != "probability_alive"
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: the leakage-free classifiers reach "
-                   "AUC 0.767 (logistic) and 0.765 (gradient boosting), short of 0.77")
 def test_classifier_reaches_auc_077(validation):
+    # logistic regression on spline bases of the log features (an additive model)
     assert max(_auc(validation, c) for c in ("gradient_boosting", "logistic")) >= 0.77
+    assert _auc(validation, "logistic") == pytest.approx(0.7704, abs=5e-4)
 
 
 def test_classifier_figures(validation):
-    assert _auc(validation, "logistic") >= 0.765
     assert _auc(validation, "gradient_boosting") >= 0.76
+    # the plain baselines the issue names: 0.767 and 0.771
+    assert _auc(validation, "logistic") > 0.767
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: the chosen churn_risk (logistic, lowest "
-                   "held-out Brier score on the training window, isotonic) has ECE 0.045 on the "
-                   "holdout; calibrated Pareto/NBD has 0.016, gradient boosting 0.028")
+def test_default_is_chosen_by_held_out_log_loss_with_its_calibration(validation):
+    s = validation.summary()
+    fits = s["window_figures"]
+    assert s["chosen"] == min(fits, key=lambda c: fits[c]["log_loss"]) == "logistic"
+    assert fits["logistic"]["calibration"] == "platt"
+    # choosing a calibration keeps the ranking (Platt is monotone)
+    assert validation.metrics["churn_risk"]["auc"] == pytest.approx(_auc(validation, "logistic"),
+                                                             abs=1e-4)
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: the chosen churn_risk (logistic regression, "
+                   "lowest held-out log loss on the training window, Platt) has ECE 0.032 on "
+                   "the holdout")
 def test_chosen_churn_risk_is_calibrated_within_003(validation):
     assert validation.metrics["churn_risk"]["ece"] <= 0.03
+
+
+def test_chosen_churn_risk_calibration_figure(validation):
+    assert validation.metrics["churn_risk"]["ece"] == pytest.approx(0.0318, abs=1e-3)
+    assert validation.metrics["churn_risk"]["brier"] < 0.160
 
 
 def test_calibration_brings_the_model_scores_within_003(validation):

@@ -28,8 +28,9 @@ def churn() -> None:
                    "[default: from the data's purchase cycle].")
 @click.option("--out", default="cvm-churn-validation", show_default=True,
               help="Folder for churn_scores.csv, churn-validation.json and the HTML pages.")
-@click.option("--calibration", type=click.Choice(["isotonic", "platt"]), default="isotonic",
-              show_default=True, help="How the chosen score is calibrated.")
+@click.option("--calibration", type=click.Choice(["auto", "isotonic", "platt"]), default="auto",
+              show_default=True, help="How the scores are calibrated: auto takes, for each "
+              "candidate, isotonic or Platt, whichever has the lower held-out log loss.")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
               show_default=True, help="Where the table computations run.")
 @friendly_errors

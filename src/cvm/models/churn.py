@@ -7,13 +7,14 @@ Candidates, each giving P(no purchase in (T, T + H] | history):
   ranks the one-time buyers, the likeliest to be gone, as the safest;
 - :class:`RecencyChurn`, a rule on the days since the last purchase;
 - :class:`~cvm.models.churn_classifier.BehaviourChurnClassifier`, scikit-learn's gradient
-  boosting (or logistic regression, the plain baseline) on behaviour features
+  boosting or an additive logistic regression (one spline curve per feature) on behaviour features
   (:mod:`cvm.features.behaviour`) and the purchase models' probabilities, trained on features
   at an earlier cut-off and labels from the window that follows it.
 
-:class:`ChurnRisk` fits them all without leakage, chooses the default by the Brier score of its
-calibrated score on held-out customers of the window before the as-of date (a proper scoring
-rule: calibration and ranking both count), and calibrates it so that 0.7 means 70 %.
+:class:`ChurnRisk` fits them all without leakage, calibrates each (isotonic or Platt, whichever
+has the lower log loss on held-out customers of the window before the as-of date) so that 0.7
+means 70 %, and chooses the default by the log loss of its calibrated score on those held-out
+customers (a proper scoring rule: calibration and ranking both count).
 
 The estimators follow scikit-learn: ``__init__`` stores hyperparameters, ``fit`` returns
 ``self``, learned values end in ``_``; ``predict_proba`` returns two columns, P(purchase) and
@@ -30,7 +31,7 @@ import pandas as pd
 
 from ._data import compress, rf_stats
 from .bgnbd import BGNBD
-from .churn_classifier import MODEL_FEATURE_PREFIX, BehaviourChurnClassifier
+from .churn_classifier import MODEL_FEATURE_PREFIX, BehaviourChurnClassifier, _one_thread
 from .mbgnbd import MBGNBD
 from .paretonbd import ParetoNBD, _log_terms
 from .selection import MODEL_TITLES, PURCHASE_MODELS
@@ -43,6 +44,8 @@ logger = logging.getLogger(__name__)
 
 MODEL_CANDIDATES = ("paretonbd", "bgnbd", "mbgnbd")
 CLASSIFIER_CANDIDATES = ("gradient_boosting", "logistic")
+#: the calibration methods ``calibration="auto"`` chooses between, per candidate
+CALIBRATIONS = ("isotonic", "platt")
 CANDIDATE_TITLES = {
     **MODEL_TITLES, "recency": "recency rule", "gradient_boosting": "gradient boosting",
     "logistic": "logistic regression",
@@ -275,6 +278,11 @@ def _ratio(p_h: np.ndarray, p_l: np.ndarray) -> np.ndarray:
     return np.where(p_l > 0, p_h / np.maximum(p_l, 1e-300), 0.0)
 
 
+def _selection_key(fit: CandidateFit) -> tuple:
+    """The default is the lowest held-out log loss; ties go to the higher AUC."""
+    return (round(fit.inner_log_loss, 12), -fit.inner_auc)
+
+
 def _log_loss(y: np.ndarray, p: np.ndarray) -> float:
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
@@ -284,12 +292,14 @@ def _log_loss(y: np.ndarray, p: np.ndarray) -> float:
 class CandidateFit:
     """One candidate's figures on the window before the as-of date (the inner holdout):
     the AUC of its own score, and the Brier score and log loss of its calibrated score, each
-    customer's calibration fitted on the other half of the window's customers."""
+    customer's calibration fitted on the other half of the window's customers, with the
+    calibration method (isotonic or Platt) that gave the lower log loss."""
 
     name: str
     inner_auc: float
     inner_brier: float
     inner_log_loss: float
+    calibration: str = "isotonic"
 
 
 class ChurnRisk:
@@ -310,10 +320,13 @@ class ChurnRisk:
       ``max_train_rows`` customers per model, with each purchase model's P(no purchase in the
       window) as extra features), and every candidate's out-of-sample window scores are
       compared with the labels.
-    - The default (``chosen_``) is the candidate whose calibrated window score has the lowest
-      Brier score, each customer's calibration fitted on the other half of the window's
-      customers (a proper scoring rule on held-out customers: it rewards calibration and
-      ranking alike); ties go to the higher AUC.
+    - Each customer's window score is calibrated by a calibration fitted on the other half of
+      the window's customers, with isotonic regression and with Platt scaling; each candidate
+      keeps the method with the lower log loss of these held-out calibrated scores
+      (``calibration="auto"``; ``"isotonic"`` or ``"platt"`` fixes it;
+      ``calibration_methods_``). The default (``chosen_``) is the candidate with the lowest
+      such log loss (a proper scoring rule on held-out customers: it rewards calibration and
+      ranking alike, and punishes confident errors most); ties go to the higher AUC.
     - Each candidate's calibration is then fitted on all its window scores. When the window is
       shorter than the horizon, the calibrated window probability is carried to the horizon by
       the purchase model: P(none in H) = P(none in L) x P(none in (L, H] | none in L), the
@@ -328,8 +341,8 @@ class ChurnRisk:
 
     def __init__(self, *, horizon_days: int, window_days: int | None = None,
                  candidates: tuple[str, ...] = MODEL_CANDIDATES + ("recency",) + CLASSIFIER_CANDIDATES,
-                 calibration: str = "isotonic", unit_days: float = 7.0,
-                 max_fit_rows: int | None = 100_000, max_window_rows: int | None = 200_000,
+                 calibration: str = "auto", unit_days: float = 7.0,
+                 max_fit_rows: int | None = 50_000, max_window_rows: int | None = 120_000,
                  max_train_rows: int | None = 50_000, random_state: int = 0):
         self.horizon_days = horizon_days
         self.window_days = window_days
@@ -377,6 +390,9 @@ class ChurnRisk:
         if len(np.unique(y)) < 2:
             raise ValueError("in the window before the as-of date every customer bought again, "
                              "or none did: churn cannot be learned from it")
+        if self.calibration not in ("auto", *CALIBRATIONS):
+            raise ValueError(f"unknown calibration {self.calibration!r}: choose auto, isotonic "
+                             "or platt")
         for name in self.candidates:
             if name not in CANDIDATE_TITLES:
                 raise ValueError(f"unknown churn candidate {name!r}: choose from "
@@ -417,21 +433,31 @@ class ChurnRisk:
         self.window_scores_ = {name: s[judged] for name, s in scores.items()}
         self.window_labels_ = y
         half = rng.permutation(len(y)) % 2
-        fits = []
-        for name, s in self.window_scores_.items():
-            held = np.empty(len(y))
-            for k in (0, 1):
-                cal = ChurnCalibration(self.calibration).fit(s[half != k], y[half != k])
-                held[half == k] = cal.predict(s[half == k])
-            fits.append(CandidateFit(name, _auc(y, s), float(np.mean((held - y) ** 2)),
-                                     _log_loss(y, held)))
-        self.window_fits_ = fits
-        self.chosen_ = min(fits, key=lambda f: (round(f.inner_brier, 12), -f.inner_auc)).name
-        self.calibrations_ = {name: ChurnCalibration(self.calibration).fit(s, y)
-                              for name, s in self.window_scores_.items()}
+        with _one_thread():
+            self._calibrate(y, half)
         self.window_base_rate_ = float(y.mean())
         self.window_days_ = L
         return self
+
+    def _calibrate(self, y: np.ndarray, half: np.ndarray) -> None:
+        """Each candidate's calibration method and calibration, and the default (class doc)."""
+        methods = CALIBRATIONS if self.calibration == "auto" else (self.calibration,)
+        fits = []
+        for name, s in self.window_scores_.items():
+            tried = []
+            for method in methods:
+                held = np.empty(len(y))
+                for k in (0, 1):
+                    cal = ChurnCalibration(method).fit(s[half != k], y[half != k])
+                    held[half == k] = cal.predict(s[half == k])
+                tried.append(CandidateFit(name, _auc(y, s), float(np.mean((held - y) ** 2)),
+                                          _log_loss(y, held), method))
+            fits.append(min(tried, key=lambda f: round(f.inner_log_loss, 12)))
+        self.window_fits_ = fits
+        self.chosen_ = min(fits, key=_selection_key).name
+        self.calibration_methods_ = {f.name: f.calibration for f in fits}
+        self.calibrations_ = {name: ChurnCalibration(self.calibration_methods_[name]).fit(s, y)
+                              for name, s in self.window_scores_.items()}
 
     # -- scoring ----------------------------------------------------------------------------
     def predict(self, current: pd.DataFrame, *, chosen_only: bool = False) -> pd.DataFrame:
@@ -476,23 +502,26 @@ class ChurnRisk:
 
     def reason(self, lang: str = "en") -> str:
         """Why the default won, in words."""
-        fits = sorted(self.window_fits_, key=lambda f: (f.inner_brier, -f.inner_auc))
+        fits = sorted(self.window_fits_, key=_selection_key)
         titles = CANDIDATE_TITLES_ZH if lang == "zh" else CANDIDATE_TITLES
-        others = ", ".join(f"{titles[f.name]} {f.inner_brier:.4f}" for f in fits[1:])
+        others = ", ".join(f"{titles[f.name]} {f.inner_log_loss:.4f}" for f in fits[1:])
         best = fits[0]
-        method = {"isotonic": ("isotonic", "保序回归"), "platt": ("Platt", "Platt")}[self.calibration]
+        method = {"isotonic": ("isotonic", "保序回归"), "platt": ("Platt", "Platt")}[best.calibration]
         if lang == "zh":
             return (f"默认采用{titles[best.name]}:在截止日前 {self.window_days_} 天的窗口中"
-                    f"(特征取自窗口开始时,未使用截止日之后的数据),它校准后的 Brier 分数最低,"
-                    f"为 {best.inner_brier:.4f}(AUC {best.inner_auc:.3f};其余:{others});"
-                    f"每位客户的校准都在另一半客户上拟合。最终按该窗口的实际流失率做了"
-                    f"{method[1]}校准。")
+                    f"(特征取自窗口开始时,未使用截止日之后的数据),它校准后的对数损失最低,"
+                    f"为 {best.inner_log_loss:.4f}(Brier 分数 {best.inner_brier:.4f},"
+                    f"AUC {best.inner_auc:.3f};其余:{others});每位客户的校准都在另一半客户上"
+                    f"拟合。最终按该窗口的实际流失率做了{method[1]}校准(保序回归与 Platt 中"
+                    f"留出对数损失较低者)。")
         return (f"The default is {titles[best.name]}: on the {self.window_days_} days before the "
                 f"as-of date (features taken at the start of that window, nothing after the "
-                f"as-of date used) its calibrated score had the lowest Brier score, "
-                f"{best.inner_brier:.4f} (AUC {best.inner_auc:.3f}; others: {others}), each "
-                f"customer's calibration fitted on the other half of the customers; it is "
-                f"calibrated ({method[0]}) on what customers did in that window.")
+                f"as-of date used) its calibrated score had the lowest log loss, "
+                f"{best.inner_log_loss:.4f} (Brier score {best.inner_brier:.4f}, AUC "
+                f"{best.inner_auc:.3f}; others: {others}), each customer's calibration fitted "
+                f"on the other half of the customers; it is calibrated ({method[0]}, of isotonic "
+                f"and Platt the one with the lower held-out log loss) on what customers did in "
+                f"that window.")
 
 
 def _auc(y, s) -> float:

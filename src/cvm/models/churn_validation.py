@@ -51,24 +51,22 @@ class ChurnScores:
                 "horizon_rule": self.horizon_rule, "window_days": self.window_days,
                 "training_cutoff": (self.as_of - dt.timedelta(days=self.window_days)).isoformat(),
                 "chosen": self.risk.chosen_, "chosen_title": CANDIDATE_TITLES[self.risk.chosen_],
-                "calibration": self.risk.calibration,
+                "calibration": self.risk.calibration_methods_[self.risk.chosen_],
                 "reason": self.risk.reason("en"), "reason_zh": self.risk.reason("zh"),
                 "window_churn_rate": self.risk.window_base_rate_,
-                "selection": "lowest Brier score of the calibrated window score, each "
+                "selection": "lowest log loss of the calibrated window score, each "
                              "customer's calibration fitted on the other half of the window's "
-                             "customers",
+                             "customers (isotonic or Platt, whichever gave the lower log loss)",
                 "window_figures": {f.name: {"auc": f.inner_auc, "brier": f.inner_brier,
-                                            "log_loss": f.inner_log_loss}
+                                            "log_loss": f.inner_log_loss,
+                                            "calibration": f.calibration}
                                    for f in self.risk.window_fits_}}
 
 
 def _frame(to_arrow, expr) -> pd.DataFrame:
-    """The expression's rows ordered by ``customer_id`` (sorted in Arrow: the engines return
-    rows in no fixed order, and the random samples must not depend on it)."""
-    import pyarrow.compute as pc
-
-    table = to_arrow(expr)
-    return table.take(pc.sort_indices(table, [("customer_id", "ascending")])).to_pandas()
+    """The expression's rows ordered by ``customer_id`` (sorted by the engine, in parallel: the
+    engines return rows in no fixed order, and the random samples must not depend on it)."""
+    return to_arrow(expr.order_by("customer_id")).to_pandas()
 
 
 def _median_tenure(transactions: ir.Table, to_arrow, as_of: dt.date) -> float:
@@ -134,7 +132,7 @@ def with_complaints(frame: pd.DataFrame, contacts: ir.Table | None, to_arrow, *,
 
 
 def fit_churn_risk(transactions: ir.Table, to_arrow, current: pd.DataFrame, *, as_of: dt.date,
-                   horizon_days: int, window_days: int, calibration: str = "isotonic",
+                   horizon_days: int, window_days: int, calibration: str = "auto",
                    max_train_rows: int | None = 100_000, random_state: int = 0,
                    contacts: ir.Table | None = None) -> ChurnRisk:
     """:class:`ChurnRisk` fitted on the features at ``as_of - window_days``, the labels of the
@@ -153,7 +151,7 @@ def fit_churn_risk(transactions: ir.Table, to_arrow, current: pd.DataFrame, *, a
 
 
 def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
-                horizon_days: int | None = None, calibration: str = "isotonic",
+                horizon_days: int | None = None, calibration: str = "auto",
                 max_train_rows: int | None = 50_000, random_state: int = 0,
                 contacts: ir.Table | None = None) -> ChurnScores:
     """Churn risk of every customer with a purchase on or before ``as_of``.
@@ -176,9 +174,11 @@ def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
     known = both[f"{CUTOFF_PREFIX}n_purchase_days"].to_numpy() > 0
     earlier = both.loc[known, ["customer_id", *(f"{CUTOFF_PREFIX}{c}" for c in BEHAVIOUR_COLUMNS)]]
     earlier = earlier.rename(columns=lambda c: c.removeprefix(CUTOFF_PREFIX)).reset_index(drop=True)
+    # the rows of ``earlier`` are the known rows of ``current``, in the same order: the label
+    # of :func:`_no_purchase_in_window` needs no join on customer_id
+    y = (current["recency_days"].to_numpy(dtype=float)[known] >= window).astype(int)
     current = with_complaints(current, contacts, to_arrow, as_of=as_of)
     earlier = with_complaints(earlier, contacts, to_arrow, as_of=cutoff)
-    y = _no_purchase_in_window(earlier["customer_id"], current, window)
     risk = ChurnRisk(horizon_days=horizon_days, window_days=window, calibration=calibration,
                      max_train_rows=max_train_rows, random_state=random_state)
     risk.fit(earlier, y, current)
@@ -230,7 +230,7 @@ class ChurnValidation:
 
 def validate_churn(transactions: ir.Table, to_arrow, *, calibration_end: dt.date,
                    horizon_days: int | None = None, last_date: dt.date | None = None,
-                   calibration: str = "isotonic", max_train_rows: int | None = 50_000,
+                   calibration: str = "auto", max_train_rows: int | None = 50_000,
                    random_state: int = 0, contacts: ir.Table | None = None) -> ChurnValidation:
     """Fit on purchases up to ``calibration_end``; compare with the next ``horizon_days``.
 
@@ -257,13 +257,21 @@ def validate_churn(transactions: ir.Table, to_arrow, *, calibration_end: dt.date
     scores = scores.assign(churned_in_holdout=labels["no_purchase"].to_numpy(dtype=int))
     y = scores["churned_in_holdout"].to_numpy()
     metrics, deciles, tables = {}, {}, {}
+    chosen = result.risk.chosen_
     for name in result.risk.window_scores_:
         raw = scores[f"score_{name}"].to_numpy()
         cal = scores[f"calibrated_{name}"].to_numpy()
         figures, deciles[name] = churn_metrics_and_deciles(y, raw)
-        metrics[name] = {"score": figures, "calibrated": churn_metrics(y, cal)}
+        if name == chosen:
+            # churn_risk is this calibrated score: one sort gives both
+            calibrated, deciles["churn_risk"] = churn_metrics_and_deciles(y, cal)
+            metrics["churn_risk"] = dict(calibrated)
+        else:
+            calibrated = churn_metrics(y, cal)
+        metrics[name] = {"score": figures, "calibrated": calibrated}
+    metrics["churn_risk"] = metrics.pop("churn_risk")     # last, as the summary lists it
+    deciles["churn_risk"] = deciles.pop("churn_risk")
     risk = scores["churn_risk"].to_numpy()
-    metrics["churn_risk"], deciles["churn_risk"] = churn_metrics_and_deciles(y, risk)
     tables["churn_risk"] = calibration_bins(y, risk)
     check = None
     if contacts is not None:

@@ -187,7 +187,7 @@ class ChurnStage(Stage):
         settings = {"status": "scored", "horizon_days": horizon, "horizon_rule": rule,
                     "window_days": window,
                     "training_cutoff": (ctx.as_of - dt.timedelta(days=window)).isoformat(),
-                    "chosen": risk.chosen_, "calibration": risk.calibration,
+                    "chosen": risk.chosen_, "calibration": risk.calibration_methods_[risk.chosen_],
                     "reason": risk.reason("en"), "reason_zh": risk.reason("zh"),
                     "window_churn_rate": risk.window_base_rate_,
                     "window_figures": {f.name: {"auc": f.inner_auc, "brier": f.inner_brier}
@@ -375,7 +375,7 @@ def _words(key: str) -> dict:
 
 
 def validate_churn_workspace(ws, *, calibration_end: dt.date, horizon_days: int | None = None,
-                             engine: str = "duckdb", calibration: str = "isotonic"
+                             engine: str = "duckdb", calibration: str = "auto"
                              ) -> ChurnValidation:
     """:func:`validate_churn` on a workspace's unified transactions."""
     from ..engine import get_engine
