@@ -144,12 +144,16 @@ _SPARK_SESSION = None
 
 
 def spark_session():
-    """The shared local Spark session (created once per process).
+    """The Spark session of this process (created once, with :mod:`cvm.spark.settings`).
 
-    ``CVM_SPARK_MASTER`` chooses the master (default ``local[2]``); an already active session is
-    reused, so a cluster session created by the user is picked up as it is.
+    An already active session (a notebook's, a cluster session the user made) is used as it is,
+    with the given settings that a running session accepts set on it
+    (:func:`_apply_to_running`). Otherwise cvm starts one on ``CVM_SPARK_MASTER`` (default
+    ``local[2]``) with ``CVM_SPARK_CONF`` and ``--spark-conf`` applied.
     """
     global _SPARK_SESSION
+    from .spark import settings
+
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -158,24 +162,35 @@ def spark_session():
         ) from exc
     active = SparkSession.getActiveSession()
     if active is not None:
+        _apply_to_running(active, settings.given_conf())
         return active
     if _SPARK_SESSION is None:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-        master = os.environ.get("CVM_SPARK_MASTER", "local[2]")
+        master = settings.master()
         log.info("starting Spark session on %s", master)
-        _SPARK_SESSION = (
-            SparkSession.builder.master(master)
-            .appName("cvm")
-            .config("spark.ui.enabled", "false")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.sql.shuffle.partitions", os.environ.get("CVM_SPARK_PARTITIONS", "8"))
-            .config("spark.sql.session.timeZone", "UTC")
-            .getOrCreate()
-        )
+        builder = SparkSession.builder.master(master).appName("cvm")
+        for key, value in settings.session_conf().items():
+            builder = builder.config(key, value)
+        _SPARK_SESSION = builder.getOrCreate()
         _SPARK_SESSION.sparkContext.setLogLevel("ERROR")
+    else:
+        _apply_to_running(_SPARK_SESSION, settings.given_conf())
     return _SPARK_SESSION
+
+
+def _apply_to_running(session, conf: dict[str, str]) -> None:
+    """Set on a running session the settings it accepts now; warn about the others (they only
+    apply when a session starts)."""
+    for key, value in conf.items():
+        if key == "spark.master" or session.conf.get(key, None) == value:
+            continue
+        if session.conf.isModifiable(key):
+            session.conf.set(key, value)
+        else:
+            log.warning("the Spark session is already running: %s=%s applies only to a session "
+                        "cvm starts", key, value)
 
 
 def spark_engine() -> Engine:
