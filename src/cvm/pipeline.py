@@ -353,7 +353,8 @@ def _run_on_spark(sources: list, *, workspace, out, customers, interactions, map
     from .engine import spark_engine
     from .spark.sources import spark_transactions
 
-    if customers is not None or interactions is not None:
+    if _sources(customers) != [None] and _sources(customers) or \
+            _sources(interactions) != [None] and _sources(interactions):
         raise AnalysisError("customer lists and service logs are loaded into the workspace: "
                             "with transactions read by Spark, run without them (or use "
                             "--engine duckdb)")
