@@ -14,7 +14,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import ibis
 import pyarrow as pa
@@ -89,6 +89,46 @@ class Engine:
         table = expr.to_pyarrow()
         expected = expr.schema().to_pyarrow()
         return table if table.schema.equals(expected) else table.cast(expected)
+
+    def map_batches(self, expr: ibis.Table, function: Callable[[pa.RecordBatch], pa.RecordBatch],
+                    schema: pa.Schema, *, batch_rows: int = 262_144) -> ibis.Table:
+        """``function`` over the Arrow record batches of ``expr``, where the engine keeps the
+        data; the outputs, row for row, as a table on this engine with ``schema``.
+
+        One definition for both engines: DuckDB streams batches of at most ``batch_rows`` rows
+        through ``function`` in this process and writes each output to a Parquet file in the
+        scratch folder as it comes, so memory holds one batch at a time; Spark applies the same
+        function on the executors (``mapInArrow``, :mod:`cvm.spark.batches`) and the result stays
+        on the cluster. ``function`` must not depend on which rows share its batch; on Spark it
+        and what it closes over are pickled."""
+        if self.name == "spark":
+            from .spark.batches import map_in_arrow
+
+            return map_in_arrow(self, expr, function, schema)
+        import pyarrow.parquet as pq
+
+        path = self._scratch_file("cvm_batches")
+        with pq.ParquetWriter(path, schema) as writer, \
+                expr.to_pyarrow_batches(chunk_size=batch_rows) as batches:
+            for batch in batches:
+                if batch.num_rows == 0:
+                    continue
+                out = function(batch)
+                if out.num_rows != batch.num_rows:
+                    raise ValueError(f"a batch of {batch.num_rows} rows gave {out.num_rows} rows")
+                writer.write_batch(pa.RecordBatch.from_arrays(
+                    [out.column(f.name).cast(f.type) for f in schema], schema=schema))
+        return self.read_parquet(path, path.stem)
+
+    def write_parquet(self, expr: ibis.Table, path: str | Path) -> None:
+        """The rows of ``expr`` as Parquet at ``path``: one file written by DuckDB, or on Spark a
+        folder of part files written by the executors."""
+        if self.name == "spark":
+            from .spark.batches import write_parquet
+
+            write_parquet(expr, str(path))
+            return
+        self.backend.to_parquet(expr, str(path))
 
     def cache(self, expr: ibis.Table) -> ibis.Table:
         """Materialise an expression so that several later expressions read it once.
