@@ -9,7 +9,6 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pytest
 
 from cvm.engine import duckdb_engine
 

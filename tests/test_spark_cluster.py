@@ -20,7 +20,7 @@ from cvm.workspace import Workspace
 
 AS_OF = dt.date(2024, 12, 31)
 #: customers of the cluster test's log (sized so that the test takes about a minute on 2 cores)
-CUSTOMERS = 3000
+CUSTOMERS = 2000
 
 
 def purchase_log(n_customers: int, seed: int = 17) -> pa.Table:
@@ -56,39 +56,54 @@ def cluster_log(tmp_path_factory):
     return folder, paths
 
 
-def test_a_run_on_the_cluster_equals_the_duckdb_run(spark_cluster, cluster_log, tmp_path):
+def _readme_command() -> list[str]:
+    """The README's cluster command (section "Spark cluster")."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Spark cluster", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```[a-z]*\n(.*?)```", section, re.DOTALL)[0]
+    line, = [x.strip() for x in block.splitlines() if x.strip().startswith("cvm ")]
+    return shlex.split(line)
+
+
+def test_the_readme_run_on_the_cluster_equals_the_duckdb_run(spark_cluster, cluster_log):
     import cvm
 
     folder, paths = cluster_log
-    from cvm.stages import CLVStage, FeatureStage, LifecycleStage, MatrixStage, ValueStage
-
-    duck = cvm.run([str(p) for p in paths], workspace=tmp_path / "d.duckdb", out=None,
-                   config=AnalysisConfig(as_of=AS_OF),
-                   stages=[FeatureStage(), CLVStage(), LifecycleStage(), ValueStage(),
-                           MatrixStage()])
+    argv = _readme_command()
+    assert argv[:4] == ["cvm", "run", "--engine", "spark"] and "sales/" in argv
+    assert "spark.driver.maxResultSize=32m" in argv
+    duck = cvm.run([str(p) for p in paths], workspace=folder / "d.duckdb", out=None,
+                   config=AnalysisConfig(as_of=AS_OF))
     env = {**os.environ, "CVM_SPARK_MASTER": spark_cluster.master_url,
-           "CVM_SPARK_CONF": "spark.driver.maxResultSize=32m,spark.sql.shuffle.partitions=4"}
-    # the stages whose columns are the per-customer results: features, value, lifecycle stage,
-    # value quadrant and matrix cell
-    script = (
-        "import datetime as dt, json, sys, cvm\n"
-        "from cvm.stages import (FeatureStage, CLVStage, LifecycleStage, ValueStage, "
-        "MatrixStage)\n"
-        "result = cvm.run(sys.argv[1], engine='spark', workspace=sys.argv[2], out=sys.argv[3], "
-        f"config=cvm.AnalysisConfig(as_of=dt.date.fromisoformat('{AS_OF}')), "
-        "stages=[FeatureStage(), CLVStage(), LifecycleStage(), ValueStage(), MatrixStage()])\n"
-        "print(json.dumps(result.info, default=str))\n")
+           "CVM_SPARK_CONF": "spark.sql.shuffle.partitions=2"}
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", script, str(folder / "sales"),
-                           str(tmp_path / "s.duckdb"), str(tmp_path / "out")],
-                          env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run([sys.executable, "-m", "cvm", "--quiet", *argv[1:], "--json"],
+                          cwd=folder, env=env, capture_output=True, text=True, timeout=900)
     print(f"cluster run: {time.perf_counter() - started:.1f} s")
     assert done.returncode == 0, done.stderr[-3000:]
     info = json.loads(done.stdout)
-    with Workspace(tmp_path / "s.duckdb") as ws:
+    from cvm.cli.summary import run_document
+
+    duck_doc = run_document(duck, None, folder / "d.duckdb")
+    for key in ("customers", "segments", "abc_classes", "lifecycle", "value_quadrants",
+                "matrix_cells", "rows_read", "rows_loaded", "clv_model"):
+        assert info[key] == duck_doc[key], key
+    with Workspace(folder / "cluster.duckdb") as ws:
         spark = ws.result("customers")
-        assert ws.query("SELECT count(*) FROM transactions")[0][0] == 0
+        stored = ws.query("SELECT engine FROM runs")
+        summary = ws.run_summary(ws.latest_run())["info"]
+        assert ws.query("SELECT count(*) FROM transactions")[0][0] == 0  # nothing copied
+    assert stored == [("spark",)]
+    # the master and the --spark-conf setting reached the session
+    assert summary["spark_master"] == spark_cluster.master_url
+    assert summary["spark_conf"] == {"spark.sql.shuffle.partitions": "2",
+                                     "spark.driver.maxResultSize": "32m"}
     a = duck.customers
+    assert a.num_rows == CUSTOMERS
     assert spark.column_names == a.column_names
     assert spark.column("customer_id").to_pylist() == a.column("customer_id").to_pylist()
     for name in a.column_names:
@@ -99,4 +114,4 @@ def test_a_run_on_the_cluster_equals_the_duckdb_run(spark_cluster, cluster_log, 
                                        err_msg=name)
         else:
             assert x.to_pylist() == y.to_pylist(), name
-    print(json.dumps(info)[:2000])
+    assert (folder / "cluster-results" / "report.html").exists()

@@ -23,7 +23,7 @@ from .config import ConfigError
 from .errors import CvmError
 
 __all__ = ["Engine", "ENGINES", "TRANSACTION_COLUMNS", "duckdb_engine", "duckdb_threads",
-           "spark_engine", "get_engine", "MissingExtraError", "LinkageBackend", "linkage_backend"]
+           "spark_engine", "get_engine", "is_spark", "MissingExtraError", "LinkageBackend", "linkage_backend"]
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,25 @@ class Engine:
         table = expr.to_pyarrow()
         expected = expr.schema().to_pyarrow()
         return table if table.schema.equals(expected) else table.cast(expected)
+
+    @property
+    def batches_apart(self) -> bool:
+        """Whether :meth:`map_batches` runs its function away from this process (on Spark's
+        executors), next to data this process does not hold."""
+        return self.name == "spark"
+
+    def settings(self) -> dict:
+        """What a run records of the engine's session: on Spark its master and the settings
+        given for it (``spark_master``, ``spark_conf``, as the session has them); nothing on
+        DuckDB."""
+        if self.name != "spark":
+            return {}
+        from .spark.settings import given_conf
+
+        session = spark_session()
+        return {"spark_master": session.sparkContext.master,
+                "spark_conf": {k: session.conf.get(k, None) for k in given_conf()
+                               if k != "spark.master"}}
 
     def map_batches(self, expr: ibis.Table, function: Callable[[pa.RecordBatch], pa.RecordBatch],
                     schema: pa.Schema, *, batch_rows: int = 262_144) -> ibis.Table:
@@ -242,6 +261,11 @@ def spark_engine() -> Engine:
             "the Spark engine needs PySpark: pip install 'cvm[spark]'"
         ) from exc
     return Engine("spark", ibis.pyspark.connect(spark_session()))
+
+
+def is_spark(engine: str | Engine) -> bool:
+    """Whether ``engine`` (a name or an engine) is Spark."""
+    return (engine.name if isinstance(engine, Engine) else engine) == "spark"
 
 
 def get_engine(name: str, con=None) -> Engine:

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from . import __version__
 from .config import AnalysisConfig, IngestOptions, Mapping
-from .engine import Engine, get_engine
+from .engine import Engine, get_engine, is_spark
 from .features.rfm_schemes import load_scheme, scheme_title
 from .features.summary import purchase_days
 from .identity import unify
@@ -136,7 +136,7 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         tables.update(run_holdout(ws, eng, txns, as_of, customers,
                                   first_purchase=outside["first"] if outside else None))
         info = _run_info(ws, config, eng.name, _buyers(customers),
-                         time.perf_counter() - started, spark_sources or ())
+                         time.perf_counter() - started, spark_sources or (), eng.settings())
         info["stages"] = stage_summaries
         if unpriced:  # no revenue to total or to concentrate
             info["total_value"] = None
@@ -209,9 +209,12 @@ def _outside_transactions(eng: Engine, sources: Sequence) -> dict:
 
 
 def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, customers: pa.Table,
-              seconds: float, spark_sources: Sequence = ()) -> dict:
+              seconds: float, spark_sources: Sequence = (), settings: dict | None = None
+              ) -> dict:
     """The run's record: files and rejects, buyers and their spend, settings, engine, time
-    (with the Spark sources the cluster read, which the workspace does not hold)."""
+    (with the Spark sources the cluster read, which the workspace does not hold, and the
+    engine's :meth:`~cvm.engine.Engine.settings`)."""
+    settings = settings or {}
     scheme = load_scheme(config.rfm.scheme)
     files = [
         {"file": name, "rows_read": read, "rows_loaded": loaded, "rows_rejected": rejected,
@@ -256,26 +259,12 @@ def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, customers: pa.
         "scheme_title": scheme_title(scheme, config.lang),
         **note,
         "engine": engine,
-        **_engine_settings(engine),
+        **settings,
         "created_at": dt.datetime.now().replace(microsecond=0).isoformat(),
         "cvm_version": __version__,
         "seconds": round(seconds, 3),
         "lang": config.lang,
     }
-
-
-def _engine_settings(engine: str) -> dict:
-    """On Spark, the session's master and the settings given for it (``spark_master``,
-    ``spark_conf``), as the session has them."""
-    if engine != "spark":
-        return {}
-    from .engine import spark_session
-    from .spark.settings import given_conf
-
-    session = spark_session()
-    return {"spark_master": session.sparkContext.master,
-            "spark_conf": {k: session.conf.get(k, None) for k in given_conf()
-                           if k != "spark.master"}}
 
 
 def run(transactions, *, workspace: str | Path | Workspace = "cvm.duckdb",
@@ -342,8 +331,7 @@ def _read_by_spark(engine, sources: list) -> bool:
     and Spark reads every one of them (else they are loaded into the workspace first)."""
     from .spark.sources import is_spark_source, is_spark_path
 
-    name = engine.name if isinstance(engine, Engine) else engine
-    return name == "spark" and bool(sources) and all(
+    return is_spark(engine) and bool(sources) and all(
         is_spark_source(s) or is_spark_path(s) for s in sources)
 
 

@@ -13,9 +13,16 @@ from typing import Callable, Iterator
 
 import pyarrow as pa
 
-__all__ = ["map_in_arrow", "write_parquet"]
+__all__ = ["map_in_arrow", "write_parquet", "spark_frame"]
 
 _names = itertools.count(1)
+
+
+def spark_frame(expr):
+    """The PySpark DataFrame of an Ibis expression on the PySpark backend (nothing is run)."""
+    backend = expr._find_backend()
+    backend._run_pre_execute_hooks(expr)
+    return backend._session.sql(backend.compile(expr))
 
 
 def _apply(function: Callable[[pa.RecordBatch], pa.RecordBatch], schema: pa.Schema):
@@ -41,7 +48,6 @@ def map_in_arrow(engine, expr, function: Callable[[pa.RecordBatch], pa.RecordBat
     the result as an Ibis table on the Spark backend (computed when read)."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    from .sources import spark_frame
 
     frame = spark_frame(expr).mapInArrow(_apply(function, schema), from_arrow_schema(schema))
     name = f"cvm_batches_{next(_names)}"
@@ -52,6 +58,5 @@ def map_in_arrow(engine, expr, function: Callable[[pa.RecordBatch], pa.RecordBat
 def write_parquet(expr, path: str) -> None:
     """The rows of ``expr`` as a folder of Parquet part files at ``path``, written by the
     executors (one file per partition)."""
-    from .sources import spark_frame
 
     spark_frame(expr).write.mode("overwrite").parquet(str(path))

@@ -39,9 +39,10 @@ from ..errors import CvmError
 from ..ingest.columns import resolve_columns
 from ..ingest.parsed_column import MISSING_TOKENS
 from ..schema import TRANSACTION_FIELDS
+from .batches import spark_frame
 
-__all__ = ["SparkSourceError", "SparkSource", "is_spark_source", "spark_transactions",
-           "spark_frame", "source_label"]
+__all__ = ["SparkSourceError", "SparkSource", "is_spark_source", "is_spark_path",
+           "spark_transactions", "source_label"]
 
 _TABLE_PREFIX = "table:"
 _names = itertools.count(1)
@@ -103,13 +104,6 @@ def source_label(source) -> str:
     if _is_frame(source):
         return "Spark DataFrame"
     return "Ibis table on Spark"
-
-
-def spark_frame(expr):
-    """The PySpark DataFrame of an Ibis expression on the PySpark backend (nothing is run)."""
-    backend = expr._find_backend()
-    backend._run_pre_execute_hooks(expr)
-    return backend._session.sql(backend.compile(expr))
 
 
 def _read(session, source):

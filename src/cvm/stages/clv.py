@@ -85,7 +85,7 @@ class CLVStage(Stage):
         value history computed there (:func:`score_on_engine`); the fit reads the summary
         columns the driver has. Elsewhere, and in a run without amounts (whose repeat spend is
         emptied after the features), the batches run in this process (:meth:`Stage.run`)."""
-        if ctx.engine.name != "spark" or customers.column("repeat_monetary_avg").null_count:
+        if not ctx.engine.batches_apart or customers.column("repeat_monetary_avg").null_count:
             return super().run(ctx, customers)
         missing = [c for c in self.needs if c not in customers.column_names]
         if missing:
