@@ -103,23 +103,6 @@ def _spend_excluded(data: pd.DataFrame) -> np.ndarray:
     return (data["frequency"].to_numpy() > 0) & ~(data["monetary_value"].to_numpy() > 0)
 
 
-#: significant digits of the mean spends the spend model is fitted on
-SPEND_FIT_DIGITS = 9
-
-
-def _engine_independent(data: pd.DataFrame) -> pd.DataFrame:
-    """The spend model's data with each mean spend rounded to :data:`SPEND_FIT_DIGITS`
-    significant digits. Engines sum a customer's amounts in different orders, so a mean spend
-    can differ in its last bits between DuckDB and Spark; the Gamma-Gamma likelihood is flat
-    enough that such noise moves the optimiser's stopping point by about 1e-7 (relative) in the
-    expected spend. Rounded, both engines fit on the same numbers and agree to the last bits."""
-    m = data["monetary_value"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = 10.0 ** (SPEND_FIT_DIGITS - 1 - np.floor(np.log10(np.abs(m))))
-        rounded = np.where(np.isfinite(scale) & (m != 0), np.round(m * scale) / scale, m)
-    return data.assign(monetary_value=rounded)
-
-
 def fit_spend(data: pd.DataFrame, ids: np.ndarray) -> tuple[SpendFit, dict]:
     """Fit the spend model: Gamma-Gamma for the customers it applies to.
 
@@ -143,7 +126,7 @@ def fit_spend(data: pd.DataFrame, ids: np.ndarray) -> tuple[SpendFit, dict]:
     try:
         if not (repeat & fitted).any():
             raise ValueError("no repeat customer has a positive average spend")
-        spend_model = GammaGamma().fit(_engine_independent(data[fitted]))
+        spend_model = GammaGamma().fit(data[fitted])
     except ValueError as exc:
         logger.warning("spend model not used: %s", exc)
         return SpendFit(None), {**info, "model": "observed_mean", "title": "observed mean spend",
