@@ -49,16 +49,23 @@ def test_duckdb_streams_batches_of_bounded_size(tmp_path):
     eng.release()
 
 
-def test_spark_applies_the_same_function_on_the_executors(spark_engine):
+def test_spark_applies_the_same_function_on_the_executors(spark_engine, tmp_path):
+    import pyarrow.dataset as ds
+
     data = pa.table({"customer_id": [f"c{i}" for i in range(500)],
                      "amount": np.linspace(0, 100, 500)})
-    results = []
+    results, written = [], []
     for eng in (duckdb_engine(), spark_engine):
         table = eng.table(data, "cvm_amounts_both")
         mapped = eng.map_batches(table, doubling(), SCHEMA)
         results.append(eng.to_arrow(mapped).sort_by("customer_id"))
+        # the mapped rows as Parquet: one file from DuckDB, part files from Spark's executors
+        eng.write_parquet(mapped, tmp_path / eng.name)
+        written.append(ds.dataset(tmp_path / eng.name).to_table().sort_by("customer_id"))
     assert results[0].equals(results[1])
     assert results[1].schema.equals(SCHEMA)
+    assert written[0].equals(results[0]) and written[1].equals(results[0])
+    assert (tmp_path / "duckdb").is_file() and list((tmp_path / "spark").glob("part-*.parquet"))
 
 
 def test_the_clv_scoring_gives_the_same_numbers_on_both_engines(spark_engine, workspace):
