@@ -56,6 +56,28 @@ def spark_engine():
     return make()
 
 
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory):
+    """A Spark standalone cluster on loopback: a master and two workers (one core each) as
+    separate processes started from the PySpark installation, stopped after the tests."""
+    import shutil
+
+    if not _spark_available():
+        if os.environ.get("CVM_REQUIRE_SPARK"):
+            pytest.fail("CVM_REQUIRE_SPARK is set but PySpark is not installed")
+        pytest.skip("PySpark is not installed (pip install 'cvm[spark]')")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        if os.environ.get("CVM_REQUIRE_SPARK"):
+            pytest.fail("CVM_REQUIRE_SPARK is set but Java is missing (the cluster needs it)")
+        pytest.skip("Java is missing: a Spark standalone cluster cannot start")
+    from cvm.spark.cluster import LocalCluster
+
+    cluster = LocalCluster(workers=2, cores=1, memory="3g",
+                           folder=tmp_path_factory.mktemp("spark-cluster")).start()
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture(params=["duckdb", "spark"])
 def engine_name(request):
     """The name of an engine; requesting 'spark' starts (once) the shared Spark session."""

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import ibis
 import pyarrow as pa
@@ -23,7 +23,7 @@ from .config import ConfigError
 from .errors import CvmError
 
 __all__ = ["Engine", "ENGINES", "TRANSACTION_COLUMNS", "duckdb_engine", "duckdb_threads",
-           "spark_engine", "get_engine", "MissingExtraError", "LinkageBackend", "linkage_backend"]
+           "spark_engine", "get_engine", "is_spark", "MissingExtraError", "LinkageBackend", "linkage_backend"]
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,65 @@ class Engine:
         expected = expr.schema().to_pyarrow()
         return table if table.schema.equals(expected) else table.cast(expected)
 
+    @property
+    def batches_apart(self) -> bool:
+        """Whether :meth:`map_batches` runs its function away from this process (on Spark's
+        executors), next to data this process does not hold."""
+        return self.name == "spark"
+
+    def settings(self) -> dict:
+        """What a run records of the engine's session: on Spark its master and the settings
+        given for it (``spark_master``, ``spark_conf``, as the session has them); nothing on
+        DuckDB."""
+        if self.name != "spark":
+            return {}
+        from .spark.settings import given_conf
+
+        session = spark_session()
+        return {"spark_master": session.sparkContext.master,
+                "spark_conf": {k: session.conf.get(k, None) for k in given_conf()
+                               if k != "spark.master"}}
+
+    def map_batches(self, expr: ibis.Table, function: Callable[[pa.RecordBatch], pa.RecordBatch],
+                    schema: pa.Schema, *, batch_rows: int = 262_144) -> ibis.Table:
+        """``function`` over the Arrow record batches of ``expr``, where the engine keeps the
+        data; the outputs, row for row, as a table on this engine with ``schema``.
+
+        One definition for both engines: DuckDB streams batches of at most ``batch_rows`` rows
+        through ``function`` in this process and writes each output to a Parquet file in the
+        scratch folder as it comes, so memory holds one batch at a time; Spark applies the same
+        function on the executors (``mapInArrow``, :mod:`cvm.spark.batches`) and the result stays
+        on the cluster. ``function`` must not depend on which rows share its batch; on Spark it
+        and what it closes over are pickled."""
+        if self.name == "spark":
+            from .spark.batches import map_in_arrow
+
+            return map_in_arrow(self, expr, function, schema)
+        import pyarrow.parquet as pq
+
+        path = self._scratch_file("cvm_batches")
+        with pq.ParquetWriter(path, schema) as writer, \
+                expr.to_pyarrow_batches(chunk_size=batch_rows) as batches:
+            for batch in batches:
+                if batch.num_rows == 0:
+                    continue
+                out = function(batch)
+                if out.num_rows != batch.num_rows:
+                    raise ValueError(f"a batch of {batch.num_rows} rows gave {out.num_rows} rows")
+                writer.write_batch(pa.RecordBatch.from_arrays(
+                    [out.column(f.name).cast(f.type) for f in schema], schema=schema))
+        return self.read_parquet(path, path.stem)
+
+    def write_parquet(self, expr: ibis.Table, path: str | Path) -> None:
+        """The rows of ``expr`` as Parquet at ``path``: one file written by DuckDB, or on Spark a
+        folder of part files written by the executors."""
+        if self.name == "spark":
+            from .spark.batches import write_parquet
+
+            write_parquet(expr, str(path))
+            return
+        self.backend.to_parquet(expr, str(path))
+
     def cache(self, expr: ibis.Table) -> ibis.Table:
         """Materialise an expression so that several later expressions read it once.
 
@@ -144,12 +203,16 @@ _SPARK_SESSION = None
 
 
 def spark_session():
-    """The shared local Spark session (created once per process).
+    """The Spark session of this process (created once, with :mod:`cvm.spark.settings`).
 
-    ``CVM_SPARK_MASTER`` chooses the master (default ``local[2]``); an already active session is
-    reused, so a cluster session created by the user is picked up as it is.
+    An already active session (a notebook's, a cluster session the user made) is used as it is,
+    with the given settings that a running session accepts set on it
+    (:func:`_apply_to_running`). Otherwise cvm starts one on ``CVM_SPARK_MASTER`` (default
+    ``local[2]``) with ``CVM_SPARK_CONF`` and ``--spark-conf`` applied.
     """
     global _SPARK_SESSION
+    from .spark import settings
+
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -158,24 +221,35 @@ def spark_session():
         ) from exc
     active = SparkSession.getActiveSession()
     if active is not None:
+        _apply_to_running(active, settings.given_conf())
         return active
     if _SPARK_SESSION is None:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-        master = os.environ.get("CVM_SPARK_MASTER", "local[2]")
+        master = settings.master()
         log.info("starting Spark session on %s", master)
-        _SPARK_SESSION = (
-            SparkSession.builder.master(master)
-            .appName("cvm")
-            .config("spark.ui.enabled", "false")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.sql.shuffle.partitions", os.environ.get("CVM_SPARK_PARTITIONS", "8"))
-            .config("spark.sql.session.timeZone", "UTC")
-            .getOrCreate()
-        )
+        builder = SparkSession.builder.master(master).appName("cvm")
+        for key, value in settings.session_conf().items():
+            builder = builder.config(key, value)
+        _SPARK_SESSION = builder.getOrCreate()
         _SPARK_SESSION.sparkContext.setLogLevel("ERROR")
+    else:
+        _apply_to_running(_SPARK_SESSION, settings.given_conf())
     return _SPARK_SESSION
+
+
+def _apply_to_running(session, conf: dict[str, str]) -> None:
+    """Set on a running session the settings it accepts now; warn about the others (they only
+    apply when a session starts)."""
+    for key, value in conf.items():
+        if key == "spark.master" or session.conf.get(key, None) == value:
+            continue
+        if session.conf.isModifiable(key):
+            session.conf.set(key, value)
+        else:
+            log.warning("the Spark session is already running: %s=%s applies only to a session "
+                        "cvm starts", key, value)
 
 
 def spark_engine() -> Engine:
@@ -187,6 +261,11 @@ def spark_engine() -> Engine:
             "the Spark engine needs PySpark: pip install 'cvm[spark]'"
         ) from exc
     return Engine("spark", ibis.pyspark.connect(spark_session()))
+
+
+def is_spark(engine: str | Engine) -> bool:
+    """Whether ``engine`` (a name or an engine) is Spark."""
+    return (engine.name if isinstance(engine, Engine) else engine) == "spark"
 
 
 def get_engine(name: str, con=None) -> Engine:

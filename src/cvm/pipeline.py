@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from . import __version__
 from .config import AnalysisConfig, IngestOptions, Mapping
-from .engine import Engine, get_engine
+from .engine import Engine, get_engine, is_spark
 from .features.rfm_schemes import load_scheme, scheme_title
 from .features.summary import purchase_days
 from .identity import unify
@@ -78,28 +78,34 @@ def _as_of(ws: Workspace, config: AnalysisConfig) -> dt.date:
 def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str | Engine = "duckdb",
             progress: Progress | None = None, out: str | Path | None = None,
             loads: list[LoadReport] | None = None,
-            stages: Sequence[Stage] | None = None) -> RunResult:
+            stages: Sequence[Stage] | None = None, spark_sources: Sequence | None = None
+            ) -> RunResult:
     """Run the stages on the workspace's transactions and store the results.
 
     ``stages`` is the list of stages to run, in order (default :func:`cvm.stages.run_stages`:
     :data:`cvm.stages.DEFAULT_STAGES` and any registered). With ``out``, the results folder is
     part of the run: the run is complete only once the folder is in place, and a folder that
     cannot be written fails the run (:class:`cvm.results.ResultsError`). ``loads`` are reported
-    in the folder's summary."""
+    in the folder's summary. ``spark_sources`` (:class:`cvm.spark.sources.SparkSource`, read by
+    the cluster) take the place of the workspace's transactions on the Spark engine."""
     from .results import write_results
 
     config = config or AnalysisConfig()
     stages = run_stages() if stages is None else tuple(stages)
     say = progress or (lambda _msg: None)
-    as_of = _as_of(ws, config)
-    config = config.with_as_of(as_of)
     eng = engine if isinstance(engine, Engine) else get_engine(engine, ws.con)
+    outside = _outside_transactions(eng, spark_sources) if spark_sources else None
+    as_of = config.as_of or (outside["last"] if outside else _as_of(ws, config))
+    if as_of is None:
+        raise AnalysisError("the Spark sources hold no valid transactions")
+    config = config.with_as_of(as_of)
     run_id = ws.start_run(as_of=as_of, engine=eng.name, config=config.stored())
     started = time.perf_counter()
     try:
         unify(ws)
-        txns = eng.transactions(ws)
-        unpriced, purchases = money.amounts_missing(ws)
+        txns = outside["table"] if outside else eng.transactions(ws)
+        unpriced, purchases = (outside["unpriced"], outside["rows"]) if outside \
+            else money.amounts_missing(ws)
         if unpriced:  # a purchase log without amounts: each purchase line counts as one unit
             txns = money.counted_transactions(txns)
         ctx = StageContext(ws, eng, config, as_of, txns, eng.cache(purchase_days(txns)))
@@ -127,9 +133,10 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
             customers = money.without_money(customers, scheme, labels, config.rfm.weights)
             tables["segments"] = money.segment_rows(_buyers(customers), scheme, config.lang)
             money.unpriced_summaries(stage_summaries, tables)
-        tables.update(run_holdout(ws, eng, txns, as_of, customers, ctx.days))
+        tables.update(run_holdout(ws, eng, txns, as_of, customers, ctx.days,
+                                  first_purchase=outside["first"] if outside else None))
         info = _run_info(ws, config, eng.name, _buyers(customers),
-                         time.perf_counter() - started)
+                         time.perf_counter() - started, spark_sources or (), eng.settings())
         info["stages"] = stage_summaries
         if unpriced:  # no revenue to total or to concentrate
             info["total_value"] = None
@@ -186,9 +193,28 @@ def _record_failure(ws: Workspace, run_id: int, exc: BaseException) -> None:
                   run_id, type(exc).__name__, exc, record_exc)
 
 
+def _outside_transactions(eng: Engine, sources: Sequence) -> dict:
+    """Transactions read by the Spark cluster (:mod:`cvm.spark.sources`): their union on the
+    engine, kept in the executors' memory, and the figures a run needs of them (one aggregate:
+    first and last purchase date, rows, rows without an amount)."""
+    table = sources[0].table
+    for source in sources[1:]:
+        table = table.union(source.table)
+    table = eng.cache(table)
+    figures = eng.to_arrow(table.aggregate(
+        first=table.purchase_date.min(), last=table.purchase_date.max(), rows=table.count(),
+        priced=table.amount.count())).to_pylist()[0]
+    return {"table": table, "first": figures["first"], "last": figures["last"],
+            "rows": int(figures["rows"]), "unpriced": int(figures["rows"] - figures["priced"])}
+
+
 def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, customers: pa.Table,
-              seconds: float) -> dict:
-    """The run's record: files and rejects, buyers and their spend, settings, engine, time."""
+              seconds: float, spark_sources: Sequence = (), settings: dict | None = None
+              ) -> dict:
+    """The run's record: files and rejects, buyers and their spend, settings, engine, time
+    (with the Spark sources the cluster read, which the workspace does not hold, and the
+    engine's :meth:`~cvm.engine.Engine.settings`)."""
+    settings = settings or {}
     scheme = load_scheme(config.rfm.scheme)
     files = [
         {"file": name, "rows_read": read, "rows_loaded": loaded, "rows_rejected": rejected,
@@ -202,6 +228,12 @@ def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, customers: pa.
     reasons = dict(ws.query(
         "SELECT code, count(*) FROM rejects WHERE file_id IN (SELECT file_id FROM files WHERE "
         "table_kind = 'transactions') GROUP BY code ORDER BY 2 DESC"))
+    for source in spark_sources:
+        files.append({"file": source.name, "rows_read": source.rows_read,
+                      "rows_loaded": source.rows_loaded, "rows_rejected": source.rows_rejected,
+                      "table": "transactions"})
+        for code, n in source.reasons.items():
+            reasons[code] = reasons.get(code, 0) + n
     tx_files = [f for f in files if f["table"] == "transactions"]
     prospects = ws.query(
         "SELECT count(DISTINCT x.customer_id) FROM source_customers s JOIN xref x "
@@ -227,6 +259,7 @@ def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, customers: pa.
         "scheme_title": scheme_title(scheme, config.lang),
         **note,
         "engine": engine,
+        **settings,
         "created_at": dt.datetime.now().replace(microsecond=0).isoformat(),
         "cvm_version": __version__,
         "seconds": round(seconds, 3),
@@ -246,10 +279,19 @@ def run(transactions, *, workspace: str | Path | Workspace = "cvm.duckdb",
     :func:`cvm.interactions.load_interactions`) is a source or a list of sources; a source is
     a file path, a ``postgresql://`` URL, or a pandas or Polars DataFrame, Arrow table or Ibis
     table. ``stages`` as for :func:`analyse`.
+
+    On the Spark engine (``engine="spark"``), transactions that Spark reads itself — Parquet or
+    CSV paths and globs, ``table:NAME`` from the session's catalog, a Spark DataFrame or an
+    Ibis table on Spark — are read by the cluster and never copied into the workspace, which
+    then keeps only the run's records and results (:mod:`cvm.spark.sources`).
     """
     config = config or AnalysisConfig()
     say = progress or (lambda _msg: None)
     sources = _sources(transactions)
+    if _read_by_spark(engine, sources):
+        return _run_on_spark(sources, workspace=workspace, out=out, customers=customers,
+                             interactions=interactions, mapping=mapping, options=options,
+                             config=config, progress=progress, stages=stages)
     new = not isinstance(workspace, Workspace) and str(workspace) != ":memory:" \
         and not Path(workspace).exists()
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
@@ -279,6 +321,46 @@ def run(transactions, *, workspace: str | Path | Workspace = "cvm.duckdb",
         # the failed run's tables on the engine are let go of now, while the workspace is open
         traceback.clear_frames(exc.__traceback__)
         raise
+    finally:
+        if not isinstance(workspace, Workspace):
+            ws.close()
+
+
+def _read_by_spark(engine, sources: list) -> bool:
+    """Whether a run on ``engine`` reads ``sources`` on the Spark cluster: the engine is Spark
+    and Spark reads every one of them (else they are loaded into the workspace first)."""
+    from .spark.sources import is_spark_source, is_spark_path
+
+    return is_spark(engine) and bool(sources) and all(
+        is_spark_source(s) or is_spark_path(s) for s in sources)
+
+
+def _run_on_spark(sources: list, *, workspace, out, customers, interactions, mapping, options,
+                  config: AnalysisConfig, progress, stages) -> RunResult:
+    """:func:`run` with the transactions read by the Spark cluster."""
+    from .engine import spark_engine
+    from .spark.sources import spark_transactions
+
+    if _sources(customers) != [None] and _sources(customers) or \
+            _sources(interactions) != [None] and _sources(interactions):
+        raise AnalysisError("customer lists and service logs are loaded into the workspace: "
+                            "with transactions read by Spark, run without them (or use "
+                            "--engine duckdb)")
+    say = progress or (lambda _msg: None)
+    eng = spark_engine()
+    read = []
+    for src in sources:
+        say(f"reading {source_name(src) if isinstance(src, (str, Path)) else 'a Spark table'} "
+            "on Spark")
+        read.append(spark_transactions(eng, src, mapping=mapping, options=options,
+                                       as_of=config.as_of))
+    loads = [LoadReport(file=r.name, table="transactions", rows_read=r.rows_read,
+                        rows_loaded=r.rows_loaded, rows_rejected=r.rows_rejected,
+                        reasons=dict(r.reasons), columns=r.columns) for r in read]
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    try:
+        return analyse(ws, config, engine=eng, progress=progress, out=out, loads=loads,
+                       stages=stages, spark_sources=read)
     finally:
         if not isinstance(workspace, Workspace):
             ws.close()

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from . import console, friendly_errors, main, note, output, quiet
+from .spark_settings import spark_conf_option
 from .segment_options import segment_options, with_segment_options
 from .summary import print_run_summary, run_document, warn_about_loads
 
@@ -65,7 +66,7 @@ def _analysis_options(func):
     ]
     for option in reversed(options):
         func = option(func)
-    return func
+    return spark_conf_option(func)
 
 
 def _clv_options():
@@ -248,6 +249,7 @@ def _print_summary(result, out: Path, workspace, lang: str, as_json: bool) -> No
               show_default=True, help="How many demo customers to generate.")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
               show_default=True, help="Where computations run.")
+@spark_conf_option
 @click.option("--json", "as_json", is_flag=True,
               help="Print the run summary as one JSON document on standard output.")
 @friendly_errors

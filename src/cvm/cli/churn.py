@@ -10,6 +10,7 @@ import click
 from rich.table import Table
 
 from . import friendly_errors, main, note, output
+from .spark_settings import spark_conf_option
 from .analysis import _date
 
 
@@ -33,6 +34,7 @@ def churn() -> None:
               "candidate, isotonic or Platt, whichever has the lower held-out log loss.")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
               show_default=True, help="Where the table computations run.")
+@spark_conf_option
 @friendly_errors
 def validate(workspace, calibration_end, horizon_days, out, calibration, engine):
     """Fit every churn candidate on the data up to --calibration-end and compare with what

@@ -10,6 +10,7 @@ import click
 from rich.table import Table
 
 from . import friendly_errors, main, note, output
+from .spark_settings import spark_conf_option
 from .analysis import _date
 
 
@@ -45,6 +46,7 @@ def _write_csv(frame, path: Path) -> None:
               help="Language of the report.")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
               show_default=True, help="Where the table computations run.")
+@spark_conf_option
 @friendly_errors
 def validate_clv(calibration_end, holdout_end, run_id, workspace, out, clv_model, time_unit, lang,
                  engine):

@@ -6,6 +6,7 @@ import click
 from rich.table import Table
 
 from . import friendly_errors, main, note, output
+from .spark_settings import spark_conf_option
 from .summary import count_text
 
 
@@ -32,6 +33,7 @@ def _probability(ctx, param, value):
               help="Folder for xref.csv, golden.csv, review.csv and linkage-report.html.")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
               show_default=True, help="Where Splink trains and scores pairs.")
+@spark_conf_option
 @click.option("--accept", "accept", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Pairs (CSV, e.g. a reviewed review.csv) that are the same customer.")
 @click.option("--reject", "reject", multiple=True, type=click.Path(exists=True, dir_okay=False),

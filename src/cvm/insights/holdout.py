@@ -74,16 +74,18 @@ def holdout_tables(validation: HoldoutValidation) -> dict[str, pa.Table]:
 
 
 def run_holdout(ws: Workspace, engine: Engine, transactions: ir.Table, as_of: dt.date,
-                customers: pa.Table, day_table: ir.Table | None = None
+                customers: pa.Table, day_table: ir.Table | None = None,
+                first_purchase: dt.date | None = None
                 ) -> dict[str, pa.Table]:
     """The holdout check of a run, as run tables: nothing when the run has no CLV; the reason
     when the history is too short or the model cannot be fitted on the calibration period.
 
     ``transactions`` are the run's unified transactions on ``engine``; ``day_table`` their
-    purchase-day table when the run keeps one (read instead of grouping them again)."""
+    purchase-day table when the run keeps one (read instead of grouping them again);
+    ``first_purchase`` is their first date when they are not the workspace's (read by Spark)."""
     if "clv" not in customers.column_names:
         return {}
-    days = holdout_days(_first_purchase(ws), as_of)
+    days = holdout_days(first_purchase or _first_purchase(ws), as_of)
     if days < MIN_HOLDOUT_DAYS:
         return {HOLDOUT_TABLE: _outcome(False, "short_history",
                                         "the history is too short to hold out a period")}

@@ -1,0 +1,62 @@
+"""A function over Arrow record batches, applied by Spark on the executors (``mapInArrow``).
+
+:meth:`cvm.engine.Engine.map_batches` calls :func:`map_in_arrow` on the Spark engine: the
+function and what it closes over are pickled to the executors, each task streams its partition
+through it batch by batch, and the result stays on the cluster as a table the next expressions
+read. Nothing reaches the driver.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Callable, Iterator
+
+import pyarrow as pa
+
+__all__ = ["map_in_arrow", "write_parquet", "spark_frame"]
+
+_names = itertools.count(1)
+
+
+def spark_frame(expr):
+    """The PySpark DataFrame of an Ibis expression on the PySpark backend (nothing is run)."""
+    backend = expr._find_backend()
+    backend._run_pre_execute_hooks(expr)
+    return backend._session.sql(backend.compile(expr))
+
+
+def _apply(function: Callable[[pa.RecordBatch], pa.RecordBatch], schema: pa.Schema):
+    """The executors' side: every non-empty batch of a partition through ``function``, each
+    output cast to ``schema`` (Spark checks the batches' types against it)."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            out = function(batch)
+            if out.num_rows != batch.num_rows:
+                raise ValueError(f"a batch of {batch.num_rows} rows gave {out.num_rows} rows")
+            yield pa.RecordBatch.from_arrays(
+                [out.column(f.name).cast(f.type) for f in schema], schema=schema)
+
+    return run
+
+
+def map_in_arrow(engine, expr, function: Callable[[pa.RecordBatch], pa.RecordBatch],
+                 schema: pa.Schema):
+    """``function`` over the record batches of the Ibis expression ``expr`` on the executors;
+    the result as an Ibis table on the Spark backend (computed when read)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+
+    frame = spark_frame(expr).mapInArrow(_apply(function, schema), from_arrow_schema(schema))
+    name = f"cvm_batches_{next(_names)}"
+    frame.createOrReplaceTempView(name)
+    return engine.backend.table(name)
+
+
+def write_parquet(expr, path: str) -> None:
+    """The rows of ``expr`` as a folder of Parquet part files at ``path``, written by the
+    executors (one file per partition)."""
+
+    spark_frame(expr).write.mode("overwrite").parquet(str(path))

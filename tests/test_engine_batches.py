@@ -1,0 +1,120 @@
+"""Functions over Arrow record batches on the engine (:meth:`cvm.engine.Engine.map_batches`):
+DuckDB streams bounded batches in this process, Spark runs the same function on the executors;
+the CLV stage's scoring runs through it on Spark and gives DuckDB's numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cvm.engine import duckdb_engine
+
+SCHEMA = pa.schema([("customer_id", pa.string()), ("double_amount", pa.float64()),
+                    ("band", pa.string())])
+
+
+def doubling():
+    """A batch function (made here so that Spark pickles it by value: the executors cannot
+    import a test module)."""
+
+    def doubled(batch: pa.RecordBatch) -> pa.RecordBatch:
+        amount = batch.column("amount")
+        return pa.RecordBatch.from_arrays(
+            [batch.column("customer_id"), pc.multiply(amount, 2.0),
+             pc.if_else(pc.greater(amount, 50.0), "high", "low")], schema=SCHEMA)
+
+    return doubled
+
+
+def test_duckdb_streams_batches_of_bounded_size(tmp_path):
+    eng = duckdb_engine()
+    n = 10_000
+    table = eng.table(pa.table({"customer_id": [f"c{i}" for i in range(n)],
+                                "amount": np.arange(n, dtype=float) / 100}), "cvm_amounts")
+    sizes = []
+
+    def counted(batch):
+        sizes.append(batch.num_rows)
+        return doubling()(batch)
+
+    out = eng.to_arrow(eng.map_batches(table, counted, SCHEMA, batch_rows=1024))
+    assert max(sizes) <= 1024 and sum(sizes) == n and len(sizes) >= 10
+    doubled = dict(zip(out.column("customer_id").to_pylist(),
+                       out.column("double_amount").to_pylist()))
+    assert doubled == {f"c{i}": 2 * (i / 100) for i in range(n)}
+    assert pc.sum(pc.equal(out.column("band"), "high")).as_py() == n - 5001
+    eng.release()
+
+
+def test_spark_applies_the_same_function_on_the_executors(spark_engine, tmp_path):
+    import pyarrow.dataset as ds
+
+    data = pa.table({"customer_id": [f"c{i}" for i in range(500)],
+                     "amount": np.linspace(0, 100, 500)})
+    results, written = [], []
+    for eng in (duckdb_engine(), spark_engine):
+        table = eng.table(data, "cvm_amounts_both")
+        mapped = eng.map_batches(table, doubling(), SCHEMA)
+        results.append(eng.to_arrow(mapped).sort_by("customer_id"))
+        # the mapped rows as Parquet: one file from DuckDB, part files from Spark's executors
+        eng.write_parquet(mapped, tmp_path / eng.name)
+        written.append(ds.dataset(tmp_path / eng.name).to_table().sort_by("customer_id"))
+    assert results[0].equals(results[1])
+    assert results[1].schema.equals(SCHEMA)
+    assert written[0].equals(results[0]) and written[1].equals(results[0])
+    assert (tmp_path / "duckdb").is_file() and list((tmp_path / "spark").glob("part-*.parquet"))
+
+
+def test_the_clv_scoring_gives_the_same_numbers_on_both_engines(spark_engine, workspace):
+    from cvm.config import AnalysisConfig
+    from cvm.features.summary import purchase_days
+    from cvm.stages import CLVStage, FeatureStage
+    from cvm.stages.clv import score_on_engine
+    from cvm.stages.contract import Stage, StageContext
+
+    rng = np.random.default_rng(5)
+    n = 400
+    ids = rng.integers(0, 120, n)
+    days = rng.integers(0, 700, n)
+    log = pa.table({
+        "customer_id": [f"k{i:03d}" for i in ids],
+        "purchase_date": pa.array([dt.date(2023, 1, 1) + dt.timedelta(days=int(d)) for d in days],
+                                  pa.date32()),
+        "amount": np.round(rng.lognormal(3, 0.5, n), 2),
+        "margin": pa.nulls(n, pa.float64()), "cost": pa.nulls(n, pa.float64()),
+        "category": pa.nulls(n, pa.string())})
+    as_of = dt.date(2024, 12, 31)
+    config = AnalysisConfig(as_of=as_of)
+    summary = ["customer_id", "frequency", "recency_days", "tenure_days", "repeat_monetary_avg",
+               "monetary_avg"]
+
+    def context(eng):
+        txns = eng.table(log, "cvm_clv_log")
+        return StageContext(workspace, eng, config, as_of, txns, eng.cache(purchase_days(txns)))
+
+    duck = duckdb_engine()
+    ctx = context(duck)
+    customers = FeatureStage().run(ctx, pa.table({"customer_id": pa.array([], pa.string())}))
+    customers = customers.customers
+    # the batches in this process (the stage contract's run): the reference
+    reference = Stage.run(CLVStage(), ctx, customers).customers
+    reference = reference.take(pc.sort_indices(reference.column("customer_id")))
+    stage = CLVStage()
+    state = stage.fit(ctx, customers.select(summary))
+    scored = {"duckdb": duck.to_arrow(score_on_engine(stage, ctx, state))}
+    scored["spark"] = spark_engine.to_arrow(score_on_engine(stage, context(spark_engine), state))
+    duck.release()
+    spark_engine.release()
+    columns = [c for c in scored["spark"].column_names if c != "customer_id"]
+    assert "clv" in columns and "probability_alive" in columns
+    assert reference.num_rows == 120 - np.setdiff1d(np.arange(120), ids).size
+    for name, table in scored.items():
+        table = table.sort_by("customer_id")
+        assert table.column("customer_id").equals(reference.column("customer_id")), name
+        for c in columns:
+            np.testing.assert_allclose(table.column(c).to_numpy(zero_copy_only=False),
+                                       reference.column(c).to_numpy(zero_copy_only=False),
+                                       rtol=1e-9, atol=1e-12, err_msg=f"{name} {c}")

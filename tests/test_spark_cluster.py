@@ -1,0 +1,117 @@
+"""A run on a Spark standalone cluster (a master and two workers on loopback) with the
+driver's result size capped, against the DuckDB run of the same log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cvm.config import AnalysisConfig
+from cvm.workspace import Workspace
+
+AS_OF = dt.date(2024, 12, 31)
+#: customers of the cluster test's log (sized so that the test takes about a minute on 2 cores)
+CUSTOMERS = 2000
+
+
+def purchase_log(n_customers: int, seed: int = 17) -> pa.Table:
+    """A two-year purchase log: each customer buys at a rate of their own (gamma-distributed)
+    until they drop out, with lognormal spend."""
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2023-01-01")
+    rate = rng.gamma(0.8, 1 / 25, n_customers)  # purchases per day
+    first = rng.integers(0, 600, n_customers)
+    life = rng.exponential(400, n_customers)
+    ids, days, amounts = [], [], []
+    for c in range(n_customers):
+        n = 1 + rng.poisson(rate[c] * min(life[c], 730 - first[c]))
+        offsets = first[c] + np.sort(rng.integers(0, max(1, int(min(life[c], 730 - first[c]))), n))
+        offsets[0] = first[c]
+        ids += [f"C{c:07d}"] * n
+        days.append(offsets)
+        amounts.append(np.round(rng.lognormal(3.5, 0.6, n) * (0.7 + 0.6 * (c % 7) / 6), 2))
+    dates = start + np.concatenate(days).astype("timedelta64[D]")
+    return pa.table({"customer_id": ids, "date": pa.array(dates.astype("datetime64[D]")),
+                     "amount": np.concatenate(amounts)})
+
+
+@pytest.fixture(scope="module")
+def cluster_log(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cluster-log")
+    table = purchase_log(CUSTOMERS)
+    (folder / "sales").mkdir()
+    half = table.num_rows // 2
+    paths = [folder / "sales" / "part-0.parquet", folder / "sales" / "part-1.parquet"]
+    pq.write_table(table.slice(0, half), paths[0])
+    pq.write_table(table.slice(half), paths[1])
+    return folder, paths
+
+
+def _readme_command() -> list[str]:
+    """The README's cluster command (section "Spark cluster")."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Spark cluster", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```[a-z]*\n(.*?)```", section, re.DOTALL)[0]
+    line, = [x.strip() for x in block.splitlines() if x.strip().startswith("cvm ")]
+    return shlex.split(line)
+
+
+def test_the_readme_run_on_the_cluster_equals_the_duckdb_run(spark_cluster, cluster_log):
+    import cvm
+
+    folder, paths = cluster_log
+    argv = _readme_command()
+    assert argv[:4] == ["cvm", "run", "--engine", "spark"] and "sales/" in argv
+    assert "spark.driver.maxResultSize=32m" in argv
+    duck = cvm.run([str(p) for p in paths], workspace=folder / "d.duckdb", out=None,
+                   config=AnalysisConfig(as_of=AS_OF))
+    env = {**os.environ, "CVM_SPARK_MASTER": spark_cluster.master_url,
+           "CVM_SPARK_CONF": "spark.sql.shuffle.partitions=2"}
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "cvm", "--quiet", *argv[1:], "--json"],
+                          cwd=folder, env=env, capture_output=True, text=True, timeout=900)
+    print(f"cluster run: {time.perf_counter() - started:.1f} s")
+    assert done.returncode == 0, done.stderr[-3000:]
+    info = json.loads(done.stdout)
+    from cvm.cli.summary import run_document
+
+    duck_doc = run_document(duck, None, folder / "d.duckdb")
+    for key in ("customers", "segments", "abc_classes", "lifecycle", "value_quadrants",
+                "matrix_cells", "rows_read", "rows_loaded", "clv_model"):
+        assert info[key] == duck_doc[key], key
+    with Workspace(folder / "cluster.duckdb") as ws:
+        spark = ws.result("customers")
+        stored = ws.query("SELECT engine FROM runs")
+        summary = ws.run_summary(ws.latest_run())["info"]
+        assert ws.query("SELECT count(*) FROM transactions")[0][0] == 0  # nothing copied
+    assert stored == [("spark",)]
+    # the master and the --spark-conf setting reached the session
+    assert summary["spark_master"] == spark_cluster.master_url
+    assert summary["spark_conf"] == {"spark.sql.shuffle.partitions": "2",
+                                     "spark.driver.maxResultSize": "32m"}
+    a = duck.customers
+    assert a.num_rows == CUSTOMERS
+    assert spark.column_names == a.column_names
+    assert spark.column("customer_id").to_pylist() == a.column("customer_id").to_pylist()
+    for name in a.column_names:
+        x, y = a.column(name), spark.column(name)
+        if pa.types.is_floating(x.type):
+            np.testing.assert_allclose(y.to_numpy(zero_copy_only=False),
+                                       x.to_numpy(zero_copy_only=False), rtol=1e-9, atol=1e-12,
+                                       err_msg=name)
+        else:
+            assert x.to_pylist() == y.to_pylist(), name
+    assert (folder / "cluster-results" / "report.html").exists()
