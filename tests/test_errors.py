@@ -50,6 +50,8 @@ USER_ERRORS = {
     "cvm.segments.actions.SegmentError": ValueError,
     "cvm.segments.playbook.PlaybookError": ValueError,
     "cvm.workspace.WorkspaceError": RuntimeError,
+    "cvm.spark.cluster.ClusterError": RuntimeError,
+    "cvm.spark.sources.SparkSourceError": ValueError,
 }
 
 
