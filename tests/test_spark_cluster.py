@@ -18,6 +18,8 @@ import pytest
 from cvm.config import AnalysisConfig
 from cvm.workspace import Workspace
 
+from engine_results import assert_same_customers
+
 AS_OF = dt.date(2024, 12, 31)
 #: customers of the cluster test's log (sized so that the test takes about a minute on 2 cores)
 CUSTOMERS = 2000
@@ -104,14 +106,5 @@ def test_the_readme_run_on_the_cluster_equals_the_duckdb_run(spark_cluster, clus
                                      "spark.driver.maxResultSize": "32m"}
     a = duck.customers
     assert a.num_rows == CUSTOMERS
-    assert spark.column_names == a.column_names
-    assert spark.column("customer_id").to_pylist() == a.column("customer_id").to_pylist()
-    for name in a.column_names:
-        x, y = a.column(name), spark.column(name)
-        if pa.types.is_floating(x.type):
-            np.testing.assert_allclose(y.to_numpy(zero_copy_only=False),
-                                       x.to_numpy(zero_copy_only=False), rtol=1e-9, atol=1e-12,
-                                       err_msg=name)
-        else:
-            assert x.to_pylist() == y.to_pylist(), name
+    assert_same_customers(a, spark)
     assert (folder / "cluster-results" / "report.html").exists()

@@ -126,17 +126,13 @@ class Engine:
             return map_in_arrow(self, expr, function, schema)
         import pyarrow.parquet as pq
 
+        from .spark.batches import batch_function
+
         path = self._scratch_file("cvm_batches")
         with pq.ParquetWriter(path, schema) as writer, \
                 expr.to_pyarrow_batches(chunk_size=batch_rows) as batches:
-            for batch in batches:
-                if batch.num_rows == 0:
-                    continue
-                out = function(batch)
-                if out.num_rows != batch.num_rows:
-                    raise ValueError(f"a batch of {batch.num_rows} rows gave {out.num_rows} rows")
-                writer.write_batch(pa.RecordBatch.from_arrays(
-                    [out.column(f.name).cast(f.type) for f in schema], schema=schema))
+            for out in batch_function(function, schema)(batches):
+                writer.write_batch(out)
         return self.read_parquet(path, path.stem)
 
     def write_parquet(self, expr: ibis.Table, path: str | Path) -> None:

@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 
 import pyarrow as pa
 
-__all__ = ["map_in_arrow", "write_parquet", "spark_frame"]
+__all__ = ["map_in_arrow", "write_parquet", "spark_frame", "batch_function"]
 
 _names = itertools.count(1)
 
@@ -25,9 +25,10 @@ def spark_frame(expr):
     return backend._session.sql(backend.compile(expr))
 
 
-def _apply(function: Callable[[pa.RecordBatch], pa.RecordBatch], schema: pa.Schema):
-    """The executors' side: every non-empty batch of a partition through ``function``, each
-    output cast to ``schema`` (Spark checks the batches' types against it)."""
+def batch_function(function: Callable[[pa.RecordBatch], pa.RecordBatch], schema: pa.Schema):
+    """Every non-empty batch of a stream through ``function``, each output checked to keep its
+    rows and cast to ``schema``: the executors' side on Spark (which checks the batches' types
+    against the schema), and the DuckDB engine's stream."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
@@ -49,7 +50,7 @@ def map_in_arrow(engine, expr, function: Callable[[pa.RecordBatch], pa.RecordBat
     from pyspark.sql.pandas.types import from_arrow_schema
 
 
-    frame = spark_frame(expr).mapInArrow(_apply(function, schema), from_arrow_schema(schema))
+    frame = spark_frame(expr).mapInArrow(batch_function(function, schema), from_arrow_schema(schema))
     name = f"cvm_batches_{next(_names)}"
     frame.createOrReplaceTempView(name)
     return engine.backend.table(name)
