@@ -120,3 +120,83 @@ def test_period_arithmetic():
     assert periods_between(dt.date(2025, 1, 1), dt.date(2023, 10, 1), "quarter") == 5
     with pytest.raises(ValueError, match="unknown cohort period"):
         period_start(dt.date(2024, 1, 1), "fortnight")
+
+
+def test_period_starts_and_distances_of_every_period():
+    friday = dt.date(2024, 5, 17)
+    assert [period_start(friday, p) for p in ("month", "quarter", "year", "week")] == [
+        dt.date(2024, 5, 1), dt.date(2024, 4, 1), dt.date(2024, 1, 1), dt.date(2024, 5, 13)]
+    assert period_start(dt.date(2024, 12, 31), "quarter") == dt.date(2024, 10, 1)
+    # 86 days: 12 whole weeks; 2 calendar years; 2 years × 4 + quarter 3 − quarter 2 = 9
+    assert periods_between(dt.date(2024, 3, 27), dt.date(2024, 1, 1), "week") == 12
+    assert periods_between(dt.date(2025, 3, 1), dt.date(2023, 12, 31), "year") == 2
+    assert periods_between(dt.date(2025, 8, 20), dt.date(2023, 5, 1), "quarter") == 9
+
+
+@pytest.mark.parametrize("period, later, earlier, expected", [
+    ("month", "2025-02-01", "2023-11-01", 15), ("quarter", "2025-07-01", "2023-04-01", 9),
+    ("year", "2026-01-01", "2023-01-01", 3), ("week", "2024-03-25", "2023-12-25", 13)])
+def test_period_distances_on_the_engine_equal_python(period, later, earlier, expected):
+    import ibis
+
+    a, b = dt.date.fromisoformat(later), dt.date.fromisoformat(earlier)
+    engine = get_engine("duckdb")
+    expr = periods_between(ibis.literal(a), ibis.literal(b), period)
+    value = engine.backend.execute(expr)
+    assert int(value) == periods_between(a, b, period) == expected
+
+
+def test_empty_weeks_count_no_revenue_and_no_one_lost():
+    """The week cohort of Monday 1 January: A buys in weeks 0, 2, 5 and 8, E in week 0 only."""
+    engine = get_engine("duckdb")
+    weeks = engine.to_arrow(cohort_table(_transactions(engine, "coh_weeks"), as_of=AS_OF,
+                                         period="week")).to_pylist()
+    first = [r for r in weeks if r["cohort"] == dt.date(2024, 1, 1)]
+    assert [r["revenue"] for r in first] == [110.0, 0, 50.0, 0, 0, 30.0, 0, 0, 20.0, 0, 0, 0, 0]
+    assert [r["lost"] for r in first] == [0] + [1] * 8 + [2] * 4
+    assert [r["survivors"] for r in first] == [2] + [1] * 8 + [0] * 4
+    assert first[-1]["cumulative_revenue_per_customer"] == pytest.approx(105.0)
+    assert [r["period_start"] for r in first] == \
+        [dt.date(2024, 1, 1) + dt.timedelta(days=7 * k) for k in range(13)]
+
+
+def test_quarters_and_years_later_periods_and_the_last_incomplete_one():
+    engine = get_engine("duckdb")
+    t = _transactions(engine, "coh_later")
+    quarters = engine.to_arrow(cohort_table(t, as_of=dt.date(2024, 8, 15),
+                                            period="quarter")).to_pylist()
+    # one cohort of twelve; I comes back on 2 April; July's quarter has begun, not ended
+    assert [(r["period"], r["period_start"], r["active"], r["complete"]) for r in quarters] == [
+        (0, dt.date(2024, 1, 1), 12, True), (1, dt.date(2024, 4, 1), 1, True),
+        (2, dt.date(2024, 7, 1), 0, False)]
+    # a quarter that ends the day after the as-of date is not complete yet
+    early = engine.to_arrow(cohort_table(t, as_of=dt.date(2024, 3, 30), period="quarter"))
+    assert early.column("complete").to_pylist() == [False]
+    years = engine.to_arrow(cohort_table(t, as_of=dt.date(2025, 6, 30), period="year"))
+    assert years.column("period_start").to_pylist() == [dt.date(2024, 1, 1), dt.date(2025, 1, 1)]
+
+
+def test_margin_from_cost_and_the_missing_margins():
+    engine = get_engine("duckdb")
+    days = pa.array([dt.date(2024, 1, 5), dt.date(2024, 1, 9)], pa.date32())
+    base = {"customer_id": ["A", "B"], "purchase_date": days, "amount": [100.0, 60.0]}
+
+    def margin(**cols):
+        table = engine.table(pa.table({**base, **cols}), f"coh_m_{len(cols)}_{sorted(cols)[0]}")
+        return engine.to_arrow(cohort_table(table, as_of=AS_OF)).column("margin")[0].as_py()
+
+    # cost only: 100 − 70 + 60 − 20; margin where known, else amount − cost: 25 + 60 − 20
+    assert margin(cost=[70.0, 20.0]) == pytest.approx(70.0)
+    assert margin(margin=pa.array([25.0, None], pa.float64()), cost=[70.0, 20.0]) == \
+        pytest.approx(65.0)
+    assert margin(margin=[25.0, 10.0]) == pytest.approx(35.0)
+
+
+def test_triangle_of_the_hand_worked_cohorts():
+    from cvm.features.cohorts import triangle
+
+    engine = get_engine("duckdb")
+    table = engine.to_arrow(cohort_table(_transactions(engine, "coh_tri"), as_of=AS_OF))
+    got = triangle(table, "active")
+    assert got == {"cohorts": ["2024-01-01", "2024-02-01", "2024-03-01"],
+                   "customers": [5, 4, 3], "values": [[5, 2, 2], [4, 2], [3]]}
