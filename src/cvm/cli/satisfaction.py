@@ -19,7 +19,7 @@ _WORDS = {
     "en": {"title": "PLS path coefficients ({scheme} scheme, {n:,} respondents)",
            "path": "path", "centroid": "centroid", "factorial": "factorial",
            "from": "from", "to": "to", "coefficient": "coefficient",
-           "std_error": "std. error", "interval": "95% interval"},
+           "std_error": "standard error", "interval": "95% interval"},
     "zh": {"title": "PLS 路径系数（{scheme}加权，{n:,} 名受访者）",
            "path": "路径", "centroid": "重心", "factorial": "因子",
            "from": "自", "to": "至", "coefficient": "路径系数",

@@ -105,7 +105,7 @@ SURVEY_LABELS: dict[str, dict[str, str]] = {
         "path_to": "to",
         "coefficient": "coefficient",
         "total_effect": "total effect",
-        "std_error": "std. error",
+        "std_error": "standard error",
         "construct": "construct",
         "indicators": "items",
         "r_squared": "R²",
