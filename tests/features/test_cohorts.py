@@ -127,6 +127,9 @@ def test_period_starts_and_distances_of_every_period():
     assert [period_start(friday, p) for p in ("month", "quarter", "year", "week")] == [
         dt.date(2024, 5, 1), dt.date(2024, 4, 1), dt.date(2024, 1, 1), dt.date(2024, 5, 13)]
     assert period_start(dt.date(2024, 12, 31), "quarter") == dt.date(2024, 10, 1)
+    assert period_start(dt.date(2024, 7, 1), "quarter") == dt.date(2024, 7, 1)
+    # the last months of quarters: 4 × 1 + quarter 2 − quarter 1 = 5
+    assert periods_between(dt.date(2024, 6, 30), dt.date(2023, 3, 31), "quarter") == 5
     # 86 days: 12 whole weeks; 2 calendar years; 2 years × 4 + quarter 3 − quarter 2 = 9
     assert periods_between(dt.date(2024, 3, 27), dt.date(2024, 1, 1), "week") == 12
     assert periods_between(dt.date(2025, 3, 1), dt.date(2023, 12, 31), "year") == 2
