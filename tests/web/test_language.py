@@ -22,7 +22,8 @@ from api.server import Server, build_workspace, wait_job  # noqa: E402
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 WORD = re.compile(r"[A-Za-z][A-Za-z']+")
-PAGES = ("/", "/matrix", "/lifecycle", "/clv", "/customers", "/runs")
+PAGES = ("/", "/matrix", "/lifecycle", "/clv", "/cross-sell", "/satisfaction", "/cohorts",
+         "/customers", "/runs")
 # the text an ECharts chart draws on its canvas: axis names and categories, series and item names
 CHART_TEXT = """() => {
   const out = [];
@@ -136,7 +137,7 @@ def _shared_words() -> set[str]:
     zh = labels("zh")
     words = {w.lower() for text in zh.values() for w in WORD.findall(text)}
     words |= {w.lower() for pair in COLUMN_LABELS.values() for w in WORD.findall(pair[1])}
-    words |= {"mbg", "nbd", "bg", "pareto", "gg", "bb"}
+    words |= {"mbg", "nbd", "bg", "pareto", "gg", "bb", "sbg"}
     words |= {w.lower() for name in list_schemes() for w in re.findall("[A-Za-z]+", name)}
     return words
 

@@ -100,8 +100,8 @@
     table($("curves-table"), [
       { key: "group", label: t("cohort_plan") },
       { key: "customers", label: t("customers"), num: true, format: fmt.int },
-      { key: "alpha", label: "alpha", num: true, format: (v) => fmt.num(v, 3) },
-      { key: "beta", label: "beta", num: true, format: (v) => fmt.num(v, 3) },
+      { key: "alpha", label: "α", num: true, format: (v) => fmt.num(v, 3) },
+      { key: "beta", label: "β", num: true, format: (v) => fmt.num(v, 3) },
       { key: "holdout_mae", label: t("cohort_holdout_error"), num: true, format: (v) => fmt.pct(v, 1) },
       { key: "at12", label: t("cohort_projected_at", { k: 12 }), num: true, format: (v) => fmt.pct(v, 0) },
       { key: "at24", label: t("cohort_projected_at", { k: 24 }), num: true, format: (v) => fmt.pct(v, 0) },
