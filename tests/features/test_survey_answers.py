@@ -192,3 +192,45 @@ def test_the_classifiers_use_survey_answers_that_carry_signal(signal, method):
     auc_without = roc_auc(y_test, without.predict_proba(test[plain])[:, 1])
     # reached: gradient boosting 0.750 against 0.687, logistic 0.758 against 0.715
     assert auc_with > auc_without + 0.03, (auc_with, auc_without)
+
+
+def test_the_workspace_survey_is_read_only_where_one_was_loaded(tmp_path):
+    from cvm.features.survey_answers import loaded_survey
+    from cvm.satisfaction.survey import load_survey
+    from cvm.workspace import Workspace
+
+    assert loaded_survey(None) is None
+    (tmp_path / "survey.csv").write_text("member,date,overall\nm1,2024-03-01,4\n"
+                                         "m2,2024-04-01,2\n", encoding="utf-8")
+    (tmp_path / "survey.toml").write_text('[items.overall]\nscale = "1-5"\nrole = "overall"\n',
+                                          encoding="utf-8")
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        assert loaded_survey(ws) is None
+        load_survey(ws, tmp_path / "survey.csv", definition=tmp_path / "survey.toml")
+        survey = loaded_survey(ws)
+        assert survey.responses["customer_id"].tolist() == ["m1", "m2"]
+        assert survey.responses["overall"].tolist() == [4.0, 2.0]
+
+
+def test_the_demo_run_names_the_survey_features_and_their_holdout_check():
+    # the demo's captured outputs (tests/data/golden, kept equal to what `cvm demo` makes)
+    import gzip
+    import json
+    from pathlib import Path
+
+    golden = Path(__file__).resolve().parents[1] / "data" / "golden" / "demo-outputs.json.gz"
+    churn = json.loads(gzip.decompress(golden.read_bytes()))["en"]["summary"]["info"][
+        "stages"]["churn"]
+    assert churn["survey_features"] == sorted(SURVEY_ANSWER_COLUMNS)
+    check = churn["validation"]["survey_features"]
+    assert check["used"] is True and check["features"] == sorted(SURVEY_ANSWER_COLUMNS)
+    # the demo's answers were drawn from each customer's purchase count alone, so they add
+    # nothing the purchases do not say: with and without stay within 0.001 of each other
+    for name in ("gradient_boosting", "logistic"):
+        auc = check["auc"][name]
+        assert 0.85 < auc["auc_without"] < 1 and abs(auc["auc_with"] - auc["auc_without"]) < 1e-3
+    # the chosen churn_risk is a purchase model's, the same with or without
+    assert check["auc"]["churn_risk"]["auc_with"] == check["auc"]["churn_risk"]["auc_without"]
+    # the complaint check keeps the survey features on both sides
+    assert churn["validation"]["complaint_features"]["auc"]["gradient_boosting"]["auc_with"] \
+        == check["auc"]["gradient_boosting"]["auc_with"]
