@@ -81,10 +81,11 @@ def test_customers_without_an_answer_get_the_flag_0_and_missing_figures(hand):
     assert list(early.columns) == ["customer_id", "x"]
 
 
-def test_the_engine_join_gives_the_same_features(hand):
-    engine = get_engine("duckdb")
+def test_the_engine_join_gives_the_same_features(hand, engine_name):
+    engine = get_engine(engine_name)
     frame = pd.DataFrame({"customer_id": ["A", "B", "C", "D"], "x": [1.0, 2.0, 3.0, 4.0]})
-    t = engine.table(pa.Table.from_pandas(frame, preserve_index=False), "survey_join_frame")
+    t = engine.table(pa.Table.from_pandas(frame, preserve_index=False),
+                     f"survey_join_frame_{engine_name}")
     joined = engine.to_arrow(join_survey_answers(engine, t, hand, as_of=dt.date(2024, 3, 10)))
     got = joined.to_pandas().sort_values("customer_id").reset_index(drop=True)
     want = with_survey_answers(frame, hand, as_of=dt.date(2024, 3, 10))
