@@ -100,7 +100,6 @@ def survey_features(survey: Survey, as_of, weights: IndexWeights | None = None) 
     if not kept.any():
         return pd.DataFrame(columns=["customer_id", *SURVEY_FEATURES])
     sub = Survey(survey.responses[kept].reset_index(drop=True), survey.items)
-    weights = weights or choose_weights(sub)
-    own = customer_satisfaction(sub, weights)
+    own = customer_satisfaction(sub, weights)  # without weights: chosen from ``sub``
     own["days_since_survey"] = (cut - pd.to_datetime(own["survey_date"])).dt.days
     return own[["customer_id", *SURVEY_FEATURES]].reset_index(drop=True)
