@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pyarrow as pa
 import pytest
 
 from cvm.identity.emails import parse_email
@@ -74,3 +75,22 @@ def test_the_reasons_quote_the_birth_date_and_region_as_written():
     first17 = "990105" + "19491231" + "002"
     assert (parse_national_id(first17 + check_character(first17)).status
             == "no such region code: 990105")
+
+
+def test_map_distinct_calls_once_per_distinct_value_for_lists_and_arrow():
+    from cvm.identity.text import map_distinct
+
+    calls = []
+
+    def seen(v):
+        calls.append(v)
+        return None if v is None else v * 2
+
+    # a plain list, with pandas' NaN read as missing
+    assert map_distinct([1.5, float("nan"), 1.5, None], seen) == [3.0, None, 3.0, None]
+    assert sorted(calls, key=str) == [1.5, None]
+    assert map_distinct(pa.chunked_array([["x"], ["y", "x"]]),
+                        lambda v: v and v.upper()) == ["X", "Y", "X"]
+    assert map_distinct(["only"], lambda v: f"{v}!") == ["only!"]
+    assert map_distinct([], seen) == [] and map_distinct(pa.chunked_array([], pa.string()),
+                                                         seen) == []
