@@ -94,3 +94,21 @@ def test_map_distinct_calls_once_per_distinct_value_for_lists_and_arrow():
     assert map_distinct(["only"], lambda v: f"{v}!") == ["only!"]
     assert map_distinct([], seen) == [] and map_distinct(pa.chunked_array([], pa.string()),
                                                          seen) == []
+
+
+def test_name_edges():
+    from cvm.identity.names import parse_name
+
+    # characters are kept, the Latin letters written next to them dropped
+    assert parse_name("张伟 Wei").hanzi == "张伟" and parse_name("张伟 Wei").key == "zhangwei"
+    # an initial in capitals is not taken for a surname written in capitals
+    assert parse_name("John A Smith").surname == "smith"
+    # a surname in capitals wins over the more common surname
+    assert parse_name("Zhang XU").surname == "xu" and parse_name("ZHANG Xu").surname == "zhang"
+    # a given name without a surname, and nothing at all around the comma
+    given_only = parse_name(", John")
+    assert (given_only.surname, given_only.given, given_only.key) == (None, "john", "john")
+    assert parse_name(",").script == "missing" and parse_name("123").script == "missing"
+    assert parse_name("Smith,").key == "smith" and parse_name("Smith,").given is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        parse_name("Zhang Wei").key = "edited"
