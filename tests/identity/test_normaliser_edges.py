@@ -110,5 +110,7 @@ def test_name_edges():
     assert (given_only.surname, given_only.given, given_only.key) == (None, "john", "john")
     assert parse_name(",").script == "missing" and parse_name("123").script == "missing"
     assert parse_name("Smith,").key == "smith" and parse_name("Smith,").given is None
+    # two surnames equally common (both compound): the first word, in Chinese order
+    assert parse_name("Ouyang Sima").surname == "ouyang"
     with pytest.raises(dataclasses.FrozenInstanceError):
         parse_name("Zhang Wei").key = "edited"
