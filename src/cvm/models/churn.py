@@ -399,8 +399,9 @@ class ChurnRisk:
                                  f"{', '.join(CANDIDATE_TITLES)}")
         unit = float(self.unit_days)
         rng = np.random.default_rng(self.random_state)
-        self.models_then_ = self._fit_models(earlier, rng)
-        self.models_now_ = self._fit_models(current, rng, start=self.models_then_)
+        with _one_thread():  # BLAS threads spin on a busy machine (churn_classifier)
+            self.models_then_ = self._fit_models(earlier, rng)
+            self.models_now_ = self._fit_models(current, rng, start=self.models_then_)
         usable = {k: m for k, m in self.models_now_.items() if m.converged_}
         pool = usable or self.models_now_
         if not pool:
