@@ -1,0 +1,62 @@
+"""The win-back module at its edges: the silence bands' bounds, the default shrinkage, who
+counts as a silent complainer at the boundary, and the service recovery's response range."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cvm.models.winback import (SILENCE_EDGES, ReactivationModel, best_recovery_value,
+                                complained_silent, recovery_value)
+
+
+def test_silence_bands_start_at_each_edge():
+    # one customer silent exactly at each edge (came back) and one a day short of it (did
+    # not): each pair falls in two bands, 0 days in the first
+    assert SILENCE_EDGES == (0, 30, 60, 90, 180, 365, 730)
+    edges = [30, 60, 90, 180, 365, 730]
+    history = pd.DataFrame({
+        "silence_days": [0] + [e - 1 for e in edges] + edges,
+        "group": ["high"] * 13,
+        "returned": [0] + [0] * 6 + [1] * 6})
+    model = ReactivationModel(prior_customers=0).fit(history)
+    assert model.band_rates_.index.tolist() == [0, 1, 2, 3, 4, 5, 6]
+    assert model.band_rates_["customers"].tolist() == [2, 2, 2, 2, 2, 2, 1]
+    p = model.predict([e - 1 for e in edges] + edges, ["high"] * 12)
+    # the band below each edge holds that edge's silent-a-day-less customer and the previous
+    # edge's returner; the last band [730, inf) only the returner at 730
+    assert p.tolist() == [0.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 1.0]
+    assert model.rates_.loc[model.rates_["band"] == 0, "customers"].tolist() == [2]
+
+
+def test_groups_are_shrunk_with_20_customers_by_default():
+    # band 90-179: 9 of 20 came back, overall 9 of 40; the high group 8 of 10
+    history = pd.DataFrame({
+        "silence_days": [120] * 10 + [150] * 10 + [400] * 20,
+        "group": ["high"] * 10 + ["low"] * 10 + ["high"] * 20,
+        "returned": [1] * 8 + [0] * 2 + [1] + [0] * 9 + [0] * 20})
+    model = ReactivationModel().fit(history)
+    assert model.prior_customers == 20.0
+    band = (9 + 20 * 9 / 40) / (20 + 20)
+    assert model.predict([130], ["high"])[0] == pytest.approx((8 + 20 * band) / (10 + 20))
+
+
+def test_a_complaint_counts_up_to_the_horizon_before_the_last_purchase():
+    # silent 10 days; the complaint 66 days ago is 56 days (the horizon) before the last
+    # purchase: it counts; a day earlier it does not; no complaint (NaN) never does
+    got = complained_silent([10, 10, 10, 400], [66, 67, np.nan, 900], 56)
+    assert got.tolist() == [True, False, False, False]
+
+
+def test_service_recovery_response_from_0_to_1():
+    assert recovery_value([100.0], response=0.0, cost=5.0).tolist() == [-5.0]
+    assert recovery_value([100.0], response=1.0, cost=5.0).tolist() == [95.0]
+    for bad in (-0.1, 1.01, 2.0):
+        with pytest.raises(ValueError, match="response"):
+            recovery_value([100.0], response=bad, cost=5.0)
+
+
+def test_the_best_recovery_value_keeps_the_win_back_where_no_recovery_is_priced():
+    got = best_recovery_value(np.array([8.0, 8.0, 8.0]), np.array([np.nan, 7.0, 9.0]))
+    assert got.tolist() == [8.0, 8.0, 9.0]
