@@ -60,3 +60,32 @@ def test_service_recovery_response_from_0_to_1():
 def test_the_best_recovery_value_keeps_the_win_back_where_no_recovery_is_priced():
     got = best_recovery_value(np.array([8.0, 8.0, 8.0]), np.array([np.nan, 7.0, 9.0]))
     assert got.tolist() == [8.0, 8.0, 9.0]
+
+
+def test_one_silent_customer_is_enough_to_learn_from_and_none_is_not():
+    one = pd.DataFrame({"silence_days": [40], "group": ["low"], "returned": [1]})
+    assert ReactivationModel(prior_customers=0).fit(one).predict([45], ["low"]).tolist() == [1.0]
+    with pytest.raises(ValueError, match="no earlier silent customers"):
+        ReactivationModel().fit(one.iloc[:0])
+
+
+def test_reactivation_history_reads_four_cut_offs_and_a_purchase_on_the_as_of_date():
+    import datetime as dt
+
+    from cvm.engine import duckdb_engine
+    from cvm.models.winback import reactivation_history
+
+    # a year of monthly purchases by A; B silent from January 15 until the as-of date itself
+    rows = [("A", f"2024-{m:02d}-01", 10.0) for m in range(1, 13)] + [
+        ("B", "2024-01-15", 30.0), ("B", "2024-12-31", 30.0)]
+    frame = pd.DataFrame(rows, columns=["customer_id", "purchase_date", "amount"])
+    frame["purchase_date"] = pd.to_datetime(frame["purchase_date"]).dt.date
+    eng = duckdb_engine()
+    t = eng.backend.create_table("reactivation_edges_tx", frame)
+    h = reactivation_history(t, eng.to_arrow, as_of=dt.date(2024, 12, 31), horizon_days=30)
+    assert sorted({str(c) for c in h["cutoff"]}) == [
+        "2024-09-02", "2024-10-02", "2024-11-01", "2024-12-01"]
+    b = h[h["customer_id"] == "B"].sort_values("cutoff")
+    # B's return on December 31, the as-of date, counts for the last cut-off
+    assert b["returned"].tolist() == [0, 0, 0, 1]
+    assert b["silence_days"].tolist() == [231.0, 261.0, 291.0, 321.0]
