@@ -89,3 +89,25 @@ def test_reactivation_history_reads_four_cut_offs_and_a_purchase_on_the_as_of_da
     # B's return on December 31, the as-of date, counts for the last cut-off
     assert b["returned"].tolist() == [0, 0, 0, 1]
     assert b["silence_days"].tolist() == [231.0, 261.0, 291.0, 321.0]
+
+
+def test_value_tiers_at_a_cut_off_count_the_spend_up_to_it_to_a_billionth():
+    import datetime as dt
+
+    from cvm.engine import duckdb_engine
+    from cvm.models.winback import reactivation_history
+
+    # at the cut-off (December 1): X spent 20 (and 5 more after it), Y 22, Z 100; A and B 1,
+    # A's sum off by 6e-11 (what another engine's order of adding can give): a tie
+    rows = [("X", "2024-11-01", 20.0), *[("X", f"2024-12-{d:02d}", 1.0) for d in (5, 10, 15, 20, 25)],
+            ("Y", "2024-11-02", 22.0), ("Z", "2024-11-03", 100.0),
+            ("A", "2024-11-04", 1.00000000006), ("B", "2024-11-05", 1.0)]
+    frame = pd.DataFrame(rows, columns=["customer_id", "purchase_date", "amount"])
+    frame["purchase_date"] = pd.to_datetime(frame["purchase_date"]).dt.date
+    eng = duckdb_engine()
+    t = eng.backend.create_table("reactivation_tiers_tx", frame)
+    h = reactivation_history(t, eng.to_arrow, as_of=dt.date(2024, 12, 31), horizon_days=30,
+                             cutoffs=1)
+    got = dict(zip(h["customer_id"], zip(h["group"], h["returned"])))
+    assert got == {"A": ("low", 0), "B": ("low", 0), "X": ("middle", 1), "Y": ("high", 0),
+                   "Z": ("high", 0)}
