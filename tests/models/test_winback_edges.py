@@ -111,3 +111,20 @@ def test_value_tiers_at_a_cut_off_count_the_spend_up_to_it_to_a_billionth():
     got = dict(zip(h["customer_id"], zip(h["group"], h["returned"])))
     assert got == {"A": ("low", 0), "B": ("low", 0), "X": ("middle", 1), "Y": ("high", 0),
                    "Z": ("high", 0)}
+
+
+def test_a_purchase_on_the_cut_off_day_is_not_a_return_after_it():
+    import datetime as dt
+
+    from cvm.engine import duckdb_engine
+    from cvm.models.winback import reactivation_history
+
+    rows = [("S", "2024-12-01", 5.0), ("T", "2024-11-01", 5.0), ("T", "2024-12-02", 5.0)]
+    frame = pd.DataFrame(rows, columns=["customer_id", "purchase_date", "amount"])
+    frame["purchase_date"] = pd.to_datetime(frame["purchase_date"]).dt.date
+    eng = duckdb_engine()
+    t = eng.backend.create_table("reactivation_cut_day_tx", frame)
+    h = reactivation_history(t, eng.to_arrow, as_of=dt.date(2024, 12, 31), horizon_days=30,
+                             cutoffs=1, min_silence_days=0)
+    got = dict(zip(h["customer_id"], zip(h["silence_days"], h["returned"])))
+    assert got == {"S": (0.0, 0), "T": (30.0, 1)}
