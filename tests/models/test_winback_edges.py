@@ -128,3 +128,30 @@ def test_a_purchase_on_the_cut_off_day_is_not_a_return_after_it():
                              cutoffs=1, min_silence_days=0)
     got = dict(zip(h["customer_id"], zip(h["silence_days"], h["returned"])))
     assert got == {"S": (0.0, 0), "T": (30.0, 1)}
+
+
+def test_reactivation_history_rows_are_numbered_and_empty_without_earlier_customers():
+    import datetime as dt
+
+    from cvm.engine import duckdb_engine
+    from cvm.models.winback import reactivation_history
+
+    rows = [("P", "2024-01-10", 10.0), ("Q", "2024-02-01", 10.0), ("P", "2024-12-20", 10.0)]
+    frame = pd.DataFrame(rows, columns=["customer_id", "purchase_date", "amount"])
+    frame["purchase_date"] = pd.to_datetime(frame["purchase_date"]).dt.date
+    eng = duckdb_engine()
+    t = eng.backend.create_table("reactivation_index_tx", frame)
+    h = reactivation_history(t, eng.to_arrow, as_of=dt.date(2024, 12, 31), horizon_days=30)
+    assert len(h) == 8 and h.index.tolist() == list(range(8))  # 2 customers x 4 cut-offs
+    none = reactivation_history(t, eng.to_arrow, as_of=dt.date(2024, 2, 15), horizon_days=60)
+    assert none.empty
+    assert none.columns.tolist() == ["cutoff", "customer_id", "silence_days", "group", "returned"]
+
+
+def test_winback_value_takes_probabilities_from_0_to_1():
+    from cvm.models.winback import winback_value
+
+    assert winback_value([0.0, 1.0], [100.0, 100.0], 20.0).tolist() == [-20.0, 80.0]
+    for bad in (-0.01, 1.01):
+        with pytest.raises(ValueError, match="probability_return"):
+            winback_value([bad], [100.0], 20.0)
