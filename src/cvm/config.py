@@ -394,12 +394,18 @@ class MatrixOptions:
       from ``tier_cuts[0]``) or by ``abc`` class (A high, B middle, C low).
     - ``tier_cuts``: composite-value cut points (default 40 and 70).
     - ``playbook``: a playbook file (TOML) replacing the built-in one for the language.
+    - ``min_gain``: the least expected gain, in your currency, for which a customer is
+      contacted at all (default 0: every action that pays is recommended). A customer whose
+      best action gains less is told ``let_go`` and the reason names the threshold
+      (:func:`cvm.segments.playbook.customer_actions`); ``docs/churn.md`` shows what a few
+      thresholds do on the demo.
     """
 
     scheme: str = "seed12"
     tier_basis: str = "composite"
     tier_cuts: tuple[float, float] = (40.0, 70.0)
     playbook: str | None = None
+    min_gain: float = 0.0
 
 
 def _check_segmentation(cfg: AnalysisConfig) -> None:
@@ -425,6 +431,8 @@ def _check_segmentation(cfg: AnalysisConfig) -> None:
             raise ConfigError(f"lifecycle {name} must be between 0 and 1, not {getattr(lc, name)}")
     if lc.period_cost < 0:
         raise ConfigError(f"lifecycle period_cost cannot be negative, not {lc.period_cost}")
+    if not mx.min_gain >= 0:
+        raise ConfigError(f"the minimum gain per contact cannot be negative, not {mx.min_gain}")
     stages = list(dict.fromkeys(k for keys in LIFECYCLE_STAGES.values() for k in keys))
     for stage, cost in lc.contact_costs.items():
         if stage not in stages:

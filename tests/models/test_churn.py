@@ -289,3 +289,31 @@ def test_reactivation_history_on_a_hand_made_log():
         ("2024-05-31", "Q", 120, "middle", 0),    # July 2 lies after the as-of date
         ("2024-05-31", "R", 31, "high", 1),
     ]
+
+
+def test_the_rule_and_classifiers_carry_to_the_horizon_by_the_models_mean_conditional():
+    """Window 60 days, horizon 90: the recency rule's calibrated window probability times the
+    mean over the fitted purchase models of P(none in 90) / P(none in 60), each model's own
+    conditional computed here from probability_no_purchase."""
+    from cvm.models.churn import RecencyChurn, probability_no_purchase, rf_data
+
+    rng = np.random.default_rng(3)
+    earlier, rate = _simulated_features(3000, rng)
+    labels = (rng.poisson(rate * 60) == 0).astype(int)
+    current, _ = _simulated_features(3000, rng, 60)
+    risk = ChurnRisk(horizon_days=90, window_days=60,
+                     candidates=("paretonbd", "bgnbd", "mbgnbd", "recency")
+                     ).fit(earlier, labels, current)
+    assert risk.carry_models_ == ("paretonbd", "bgnbd", "mbgnbd")
+    data = rf_data(current, 7.0)
+    ratios = []
+    for name in risk.carry_models_:
+        model = risk.models_now_[name]
+        p60, p90 = (probability_no_purchase(model, data, d / 7.0) for d in (60, 90))
+        ratios.append(np.where(p60 > 0, p90 / p60, 0.0))
+    carry = np.mean(ratios, axis=0)
+    assert np.ptp(ratios, axis=0).max() > 0.01  # the models do differ in how silence continues
+    window = RecencyChurn(60).fit().predict_proba(current)[:, 1]
+    want = np.clip(risk.calibrations_["recency"].predict(window) * carry, 0, 1)
+    got = risk.predict(current)["calibrated_recency"].to_numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)

@@ -111,11 +111,14 @@ _OPTIONS = [
                  show_default=True, help="Value tiers by composite value or by ABC class."),
     click.option("--playbook", type=click.Path(exists=True, dir_okay=False), default=None,
                  help="Strategy playbook (TOML) replacing the built-in one."),
+    click.option("--min-gain", type=click.FloatRange(min=0), default=0.0, show_default=True,
+                 help="Least expected gain per contact: a customer whose best action gains "
+                      "less is told let go."),
 ]
 _NAMES = ("lifecycle_scheme", "period_days", "churn_days", "period_cost", "contact_costs",
           "weight_method", "weights",
           "ahp_matrix", "value_threshold", "value_threshold_inclusive", "value_quantile",
-          "matrix_scheme", "tier_basis", "playbook")
+          "matrix_scheme", "tier_basis", "playbook", "min_gain")
 
 
 def segment_options(func):
@@ -146,5 +149,5 @@ def with_segment_options(config, segments: dict | None):
                     threshold_method="quantile" if s["value_quantile"] else "fixed",
                     threshold_quantile=s["value_quantile"] or config.value.threshold_quantile)
     matrix = replace(config.matrix, scheme=s["matrix_scheme"], tier_basis=s["tier_basis"],
-                     playbook=s["playbook"])
+                     playbook=s["playbook"], min_gain=s["min_gain"])
     return replace(config, lifecycle=lifecycle, value=value, matrix=matrix)

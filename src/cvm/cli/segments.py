@@ -20,7 +20,8 @@ from .summary import count_text, print_matrix
 @click.option("--run", "run_id", type=int, default=None, help="Run [default: the latest].")
 @click.option("--winback", is_flag=True,
               help="The win-back list instead of matrix cells: churned and at-risk customers "
-                   "ranked by win-back value (P(returns) x value after return - contact cost).")
+                   "ranked by win-back value (P(returns) x value after return - contact cost), "
+                   "or by the service recovery's value where that is higher.")
 @click.option("--top", type=click.IntRange(min=1), default=None,
               help="With --winback: only the first N customers.")
 @friendly_errors

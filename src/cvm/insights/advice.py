@@ -7,7 +7,8 @@ this module only words the decision).
 - ``service_recovery``: the assumed recovery response × value after return − recovery cost,
   beside what a win-back offer alone would gain (the silent complainer's own, measured, return
   rate);
-- ``let_go``: the best gain there was, not positive, and what it was made of;
+- ``let_go``: the best gain there was, not positive, and what it was made of; or, below the
+  run's minimum gain per contact (``MatrixOptions.min_gain``), that gain beside the minimum;
 - any other action: the play's response × CLV − its cost.
 """
 
@@ -27,6 +28,7 @@ _WORDS = {
                        "{q} assumed × {v} − {c} = {g}; a win-back offer alone: {wb}",
            "retain": "keeping it: {p} chance of return × {v} value after return − {c} cost = {g}",
            "let_go": "let go: no action pays — {best}",
+           "below": "let go: no action gains the minimum of {m} per contact — {best}",
            "sep": "; "},
     "zh": {"gain": "{action}:预期收益 {g}",
            "play": "{action}:假设响应率 {r} × 客户终身价值 {v} − 成本 {c} = {g}",
@@ -35,6 +37,7 @@ _WORDS = {
                        "仅提供赢回优惠:{wb}",
            "retain": "挽留:回归概率 {p} × 回归后价值 {v} − 成本 {c} = {g}",
            "let_go": "放弃:没有哪项行动有正收益——{best}",
+           "below": "放弃:没有哪项行动达到每次联系的最低收益 {m}——{best}",
            "sep": ";"},
 }
 
@@ -59,11 +62,13 @@ def _pct(v: float, lang: str = "en") -> str:
 
 
 def action_reason(row: dict, lang: str = "en", *, contact_cost: float | None = None,
-                  recovery: dict | None = None, play: dict | None = None) -> str | None:
+                  recovery: dict | None = None, play: dict | None = None,
+                  min_gain: float | None = None) -> str | None:
     """The sentence for one customer row (its ``recommended_action`` key and the churn
     stage's numbers); ``contact_cost`` and ``recovery`` (``response``, ``cost``) are the run's
     churn settings; ``play`` (``expected_response``, ``cost_per_customer``) the customer's cell
-    in the run's matrix. None without an action.
+    in the run's matrix; ``min_gain`` the run's minimum gain per contact. None without an
+    action.
 
     >>> action_reason({"recommended_action": "service_recovery", "expected_gain": 731.9,
     ...                "value_after_return": 7818.93, "winback_probability": 0.0036,
@@ -100,13 +105,19 @@ def action_reason(row: dict, lang: str = "en", *, contact_cost: float | None = N
     if action == "retain" and kept:
         return w["sep"].join(x for x in (kept, recovered) if x)
     if action == "let_go" and gain is not None:
+        if gain > 0:  # it pays, but less than the run's minimum gain per contact
+            def said(best):
+                return w["below"].format(m=_money(float(min_gain or 0.0)), best=best)
+        else:
+            def said(best):
+                return w["let_go"].format(best=best)
         if rec is not None and recovered and abs(rec - gain) < 1e-9:
-            return w["let_go"].format(best=recovered)
+            return said(recovered)
         if wb is not None and winback and abs(wb - gain) < 1e-9:
-            return w["let_go"].format(best=recovered or winback)
+            return said(recovered or winback)
         if kept:
-            return w["let_go"].format(best=w["sep"].join(x for x in (kept, recovered) if x))
-        return w["let_go"].format(best=_money(gain))
+            return said(w["sep"].join(x for x in (kept, recovered) if x))
+        return said(_money(gain))
     if gain is None:
         return None
     clv = _num(row, "clv")

@@ -127,12 +127,14 @@ class RunWording:
         at_risk = float(churn.get("at_risk") or 0.5)
         frame = pd.DataFrame([{k: (None if v is None else v) for k, v in row.items()}])
         out = {"churn_reason": reworded_reasons(frame, self.lang, at_risk=at_risk)[0]}
-        cells = ((self.reader.summary(self.run_id).get("info") or {}).get("stages") or {}
-                 ).get("matrix", {}).get("cells") or []
+        matrix = ((self.reader.summary(self.run_id).get("info") or {}).get("stages") or {}
+                  ).get("matrix", {})
+        cells = matrix.get("cells") or []
         play = next((c for c in cells if c.get("cell") == row.get("matrix_cell")), None)
         out["action_reason"] = action_reason(row, self.lang,
                                              contact_cost=churn.get("contact_cost"),
-                                             recovery=churn.get("recovery"), play=play)
+                                             recovery=churn.get("recovery"), play=play,
+                                             min_gain=matrix.get("min_gain"))
         return out
 
     def reason(self, row: dict) -> str | None:

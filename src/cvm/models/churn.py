@@ -331,8 +331,11 @@ class ChurnRisk:
       shorter than the horizon, the calibrated window probability is carried to the horizon by
       the purchase model: P(none in H) = P(none in L) x P(none in (L, H] | none in L), the
       second factor P_model(none in H) / P_model(none in L) from the candidate's own model, or
-      for the rule and the classifiers from the best-fitting model (highest log-likelihood;
-      all have four parameters).
+      for the rule and the classifiers the mean of that factor over the fitted purchase models
+      (``carry_models_``, the converged ones): the models agree on the customers' window but
+      differ in how they continue a silence, and no one model's continuation is read from the
+      window (an equal-weight model average; ``reference_model_`` is the best-fitting model,
+      highest log-likelihood, all have four parameters).
 
     ``predict(current)`` returns a frame with ``score_<candidate>`` (each candidate's own
     probability of no purchase in the horizon, uncalibrated), ``calibrated_<candidate>``,
@@ -399,13 +402,15 @@ class ChurnRisk:
                                  f"{', '.join(CANDIDATE_TITLES)}")
         unit = float(self.unit_days)
         rng = np.random.default_rng(self.random_state)
-        self.models_then_ = self._fit_models(earlier, rng)
-        self.models_now_ = self._fit_models(current, rng, start=self.models_then_)
+        with _one_thread():  # BLAS threads spin on a busy machine (churn_classifier)
+            self.models_then_ = self._fit_models(earlier, rng)
+            self.models_now_ = self._fit_models(current, rng, start=self.models_then_)
         usable = {k: m for k, m in self.models_now_.items() if m.converged_}
         pool = usable or self.models_now_
         if not pool:
             raise ValueError("no purchase model could be fitted: no customer bought twice")
         self.reference_model_ = max(pool, key=lambda k: pool[k].log_likelihood_)
+        self.carry_models_ = tuple(k for k in MODEL_CANDIDATES if k in pool)
 
         rows = self._sample(len(earlier), self.max_window_rows, rng)
         if rows is not None:
@@ -473,8 +478,9 @@ class ChurnRisk:
         # P_model(none in L) and P_model(none in H) of every customer under each model
         models = {name: histories.no_purchase(model, (L / unit, H / unit))
                   for name, model in self.models_now_.items()}
-        carry_reference = _ratio(models[self.reference_model_][1],
-                                 models[self.reference_model_][0])
+        # the rule and the classifiers carry by the mean of the purchase models' conditionals
+        carry_reference = np.mean([_ratio(models[k][1], models[k][0])
+                                   for k in self.carry_models_], axis=0)
         features = current.assign(**{f"{MODEL_FEATURE_PREFIX}{name}": p[0]
                                      for name, p in models.items() if name in self.models_then_})
         out = {"customer_id": current["customer_id"].to_numpy()}

@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["ReactivationModel", "reactivation_history", "winback_value", "winback_table",
-           "SILENCE_EDGES", "complained_silent", "recovery_value", "COMPLAINED"]
+           "SILENCE_EDGES", "complained_silent", "recovery_value", "COMPLAINED",
+           "best_recovery_value"]
 
 #: the suffix of a reactivation group of customers who complained and then went silent
 COMPLAINED = " complained"
@@ -55,6 +56,18 @@ def recovery_value(value_after_return, *, response: float, cost: float) -> np.nd
     if not 0 <= response <= 1:
         raise ValueError("response must be in [0, 1]")
     return response * np.asarray(value_after_return, dtype=float) - float(cost)
+
+def best_recovery_value(winback_value, recovery_value) -> np.ndarray:
+    """The value of the better recovery option per customer: ``recovery_value`` where it is
+    known and higher than ``winback_value``, else ``winback_value`` (the one the playbook
+    recommends, :func:`cvm.segments.playbook.customer_actions`). Win-back ranks order by it.
+
+    >>> best_recovery_value([8.25, 40.0, 3.0], [731.89, 12.0, None]).tolist()
+    [731.89, 40.0, 3.0]
+    """
+    w = np.asarray(winback_value, dtype=float)
+    r = np.asarray(recovery_value, dtype=float)  # None (no complaint) reads as NaN
+    return np.where(np.isfinite(r) & (r > w), r, w)
 
 #: silence bands, in days: [0, 30), [30, 60), … [730, inf)
 SILENCE_EDGES = (0, 30, 60, 90, 180, 365, 730)

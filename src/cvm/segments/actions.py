@@ -3,9 +3,10 @@
 - :func:`target_list`: the customers of the chosen matrix cells (names or shell-style patterns
   such as ``HH-*``), with contact fields where the customer list had them, the cell, key scores,
   the recommended action and the cell's objective, highest composite value first.
-- :func:`winback_list`: the churned and at-risk customers ranked by ``winback_value`` (the
-  churn stage's P(returns) × value expected after return − contact cost), with the value, the
-  cost and the reason, the most worth winning back first.
+- :func:`winback_list`: the churned and at-risk customers in ``winback_rank`` order: by
+  ``winback_value`` (the churn stage's P(returns) × value expected after return − contact
+  cost), or the service recovery's ``recovery_value`` where that is higher, with the values,
+  the cost and the reason, the most worth recovering first.
 - :func:`cell_alerts`: customers whose position got worse between two runs: their lifecycle
   stage moved into decline or churned (or from decline to churned), or their value quadrant lost
   a "high" (current or potential). High-value customers first; with the ``owner`` column so each

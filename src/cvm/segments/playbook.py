@@ -45,7 +45,9 @@ value is ``clv``. The churn stage's numbers replace it where the customer is lea
 
 Every customer's action has a positive expected gain: where no option pays, the customer is
 told ``let_go`` and ``expected_gain`` holds the best (non-positive) gain there was, the number
-that says why. Prospects without a value keep their play. A cell's economics
+that says why. With a minimum gain per contact (``MatrixOptions.min_gain``, ``--min-gain``;
+default 0) a customer whose best gain is below it is not contacted either: ``let_go``, with
+that (small, positive) best gain in ``expected_gain``. Prospects without a value keep their play. A cell's economics
 (:func:`cell_economics`) follow its customers: the actions listed for a cell are the ones some
 of its customers are told, each with a positive mean gain over the customers it is applied to
 (the play's further actions go with its main one), and ``let_go`` where customers are let go;
@@ -220,20 +222,22 @@ def _floats(table, name: str) -> list[float | None]:
             for v in table.column(name).cast(pa.float64()).to_pylist()]
 
 
-def _choose(options: list[tuple[str, float | None]]) -> tuple[str, float | None]:
-    """The option with the highest known gain when it is positive; ``let_go`` with that gain
-    (the best there was, not positive) when none pays; the first option when no gain is known."""
+def _choose(options: list[tuple[str, float | None]], min_gain: float = 0.0
+            ) -> tuple[str, float | None]:
+    """The option with the highest known gain when it is positive and at least ``min_gain``;
+    ``let_go`` with that gain (the best there was) when none does; the first option when no
+    gain is known."""
     known = [(a, g) for a, g in options if g is not None]
     if not known:
         return options[0]
     action, gain = max(known, key=lambda o: o[1])
-    return (action, gain) if gain > 0 else ("let_go", gain)
+    return (action, gain) if gain > 0 and gain >= min_gain else ("let_go", gain)
 
 
-def customer_actions(customers, cells: pa.Array, playbook: Playbook
+def customer_actions(customers, cells: pa.Array, playbook: Playbook, *, min_gain: float = 0.0
                      ) -> tuple[pa.Array, pa.Array]:
     """Each customer's recommended action and its expected gain (see the module
-    documentation)."""
+    documentation); ``min_gain``: the least gain for which a customer is contacted."""
     clv = _floats(customers, "clv")
     returned = _floats(customers, "value_if_returned")
     winback = _floats(customers, "winback_value")
@@ -269,7 +273,7 @@ def customer_actions(customers, cells: pa.Array, playbook: Playbook
         if recovery[i] is not None and (churned or at_risk[i]):
             # complained, then went silent: resolve the complaint, then win back
             options.append(("service_recovery", recovery[i]))
-        action, gain = _choose(options)
+        action, gain = _choose(options, min_gain)
         actions.append(action)
         gains.append(gain)
     return pa.array(actions, type=pa.string()), pa.array(gains, type=pa.float64())
@@ -361,10 +365,14 @@ def cell_economics(summary: pa.Table, playbook: Playbook, customers: pa.Table | 
                               "return − recovery cost")
             else:
                 gain = sum(let_go) / len(let_go)
-                basis = ("let go: no action pays for these customers (the best expected gain "
-                         "per customer is not positive: "
-                         + (basis_churned if churned else "measured return rate × value after "
-                            "return − cost") + ")")
+                parts = (basis_churned if churned else "measured return rate × value after "
+                         "return − cost")
+                if max(let_go) > 0:  # let go below the minimum gain per contact
+                    basis = ("let go: no action gains the minimum per contact for these "
+                             f"customers (the best expected gain per customer: {parts})")
+                else:
+                    basis = ("let go: no action pays for these customers (the best expected "
+                             f"gain per customer is not positive: {parts})")
         elif own:
             gain, basis = None, "no value to judge by"
         else:
@@ -385,7 +393,7 @@ def cell_economics(summary: pa.Table, playbook: Playbook, customers: pa.Table | 
             "expected_gain_total": (gain * acted if gain is not None and acted else
                                     0.0 if gain is not None else None),
             "total_cost": play.cost_per_customer * acted,
-            "pays": (gain > 0) if gain is not None else None,
+            "pays": (gain > 0 and not (own and acted == 0)) if gain is not None else None,
             "gain_basis": basis,
         })
     return pa.Table.from_pylist(rows, schema=pa.schema([

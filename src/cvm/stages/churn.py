@@ -15,7 +15,9 @@ lifecycle stage, keep nulls):
   are back (:func:`value_after_return`), and ``winback_value`` = ``winback_probability`` ×
   ``value_after_return`` − contact cost (:func:`cvm.models.winback.winback_value`);
 - ``winback_rank``: 1 = most worth winning back, among the churned and at-risk customers
-  (``churn_risk`` ≥ ``churn.at_risk``); null for the others;
+  (``churn_risk`` ≥ ``churn.at_risk``), by the better of the recovery options they are offered
+  (:func:`cvm.models.winback.best_recovery_value`: ``winback_value``, or ``recovery_value``
+  where it is higher); null for the others;
 - ``recovery_value``: for a customer who complained and then went silent
   (:func:`cvm.models.winback.complained_silent`), the expected gain of a service recovery —
   ``churn.recovery_response`` × ``value_after_return`` − ``churn.recovery_cost``; null for the
@@ -63,8 +65,9 @@ from ..models.churn_validation import (
     training_window,
     validate_churn,
 )
-from ..models.winback import (COMPLAINED, ReactivationModel, complained_silent,
-                              reactivation_history, recovery_value, winback_value)
+from ..models.winback import (COMPLAINED, ReactivationModel, best_recovery_value,
+                              complained_silent, reactivation_history, recovery_value,
+                              winback_value)
 from ..features.complaints import COMPLAINT_COLUMNS, complaint_features
 from ..features.survey_answers import SURVEY_ANSWER_COLUMNS, join_survey_answers, loaded_survey
 from ..interactions.load import has_interactions
@@ -293,11 +296,15 @@ class ChurnStage(Stage):
             return StageResult(customers, summary=summary)
         risk = customers.column("churn_risk").to_numpy(zero_copy_only=False).astype(float)
         value = customers.column("winback_value").to_numpy(zero_copy_only=False).astype(float)
+        recovery = customers.column("recovery_value").to_numpy(zero_copy_only=False)
         at_risk = np.isfinite(risk) & (risk >= ctx.config.churn.at_risk) & np.isfinite(value)
         rank = np.full(len(risk), np.nan)
         if at_risk.any():
-            # 1 = most worth winning back; ties share the better rank
-            rank[at_risk] = pd.Series(value[at_risk]).rank(ascending=False, method="min")
+            # 1 = most worth recovering: by the better of the two recovery options the customer
+            # is offered (win back, or service recovery for a silent complainer); ties share
+            # the better rank
+            best = best_recovery_value(value, recovery)
+            rank[at_risk] = pd.Series(best[at_risk]).rank(ascending=False, method="min")
         customers = customers.set_column(customers.column_names.index("winback_rank"),
                                          "winback_rank",
                                          pa.array(rank, type=pa.int64(), from_pandas=True))

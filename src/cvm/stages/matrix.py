@@ -85,7 +85,8 @@ class MatrixStage(Stage):
     def transform(self, batch: pa.RecordBatch, state: _State) -> pa.RecordBatch:
         table = pa.Table.from_batches([batch])
         cells = assign_cells(table, state.options, state.lifecycle_scheme)
-        actions, gains = customer_actions(table, cells, state.playbook)
+        actions, gains = customer_actions(table, cells, state.playbook,
+                                          min_gain=state.options.min_gain)
         arrays, names = [cells, actions, gains], ["matrix_cell", "recommended_action",
                                                   "expected_gain"]
         if "churn_reason" in table.column_names and "churn_horizon_days" in table.column_names:
@@ -105,5 +106,6 @@ class MatrixStage(Stage):
                                            key=lambda i: order[table.column("cell")[i].as_py()])))
         summary = {"scheme": cfg.matrix.scheme, "tier_basis": cfg.matrix.tier_basis,
                    "playbook": playbook.name,
-                   "playbook_path": str(playbook.path), "cells": table.to_pylist()}
+                   "playbook_path": str(playbook.path), "min_gain": cfg.matrix.min_gain,
+                   "cells": table.to_pylist()}
         return StageResult(customers, {"matrix": table}, summary)
