@@ -20,10 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..engine import Engine
 from ..workspace import Workspace
 from .design import CONTROL, CampaignError, has_campaign_tables, get_campaign
 from .measure import RESULT_COLUMNS, compare_groups
 from .sequential import monitor
+from .tables import campaign_members, engine_of, member_outcomes
 
 __all__ = ["outcomes_from_transactions", "retention_window", "measure_campaign",
            "campaign_results", "list_campaigns", "campaign_report", "measured_cells", "Measured",
@@ -49,30 +51,18 @@ def retention_window(ws: Workspace, name: str, retention_days: int | None = None
     return first, last, latest is not None and latest >= last
 
 
-def outcomes_from_transactions(ws: Workspace, name: str,
-                               retention_days: int | None = None) -> pd.DataFrame:
+def outcomes_from_transactions(ws: Workspace, name: str, retention_days: int | None = None,
+                               engine: str | Engine = "duckdb") -> pd.DataFrame:
     """Each member's outcome in the campaign's window, from the transactions, with
-    ``retained`` when the transactions cover the retention period (:func:`retention_window`)."""
+    ``retained`` when the transactions cover the retention period (:func:`retention_window`),
+    in order of customer id: :func:`cvm.campaigns.tables.member_outcomes` on ``engine``."""
     campaign = get_campaign(ws, name)
     first, last, covered = retention_window(ws, name, retention_days)
-    retained = ("(count(r.customer_id) > 0)::INTEGER AS retained," if covered else "")
-    after = ("LEFT JOIN (SELECT DISTINCT customer_id FROM unified_transactions "
-             "WHERE purchase_date BETWEEN ? AND ?) r ON r.customer_id = m.customer_id"
-             if covered else "")
-    return ws.arrow(f"""
-        SELECT m.customer_id, m.arm, m.stratum,
-               (count(t.customer_id) > 0)::INTEGER AS responded,
-               coalesce(sum(t.amount), 0) AS revenue,
-               CASE WHEN count(t.margin) > 0 THEN coalesce(sum(t.margin), 0) END AS margin,
-               {retained}
-               min(t.purchase_date) AS response_date
-        FROM campaign_members m
-        LEFT JOIN unified_transactions t ON t.customer_id = m.customer_id
-             AND t.purchase_date BETWEEN ? AND ?
-        {after}
-        WHERE m.campaign = ?
-        GROUP BY ALL""", [campaign.start_date, campaign.end_date,
-                          *([first, last] if covered else []), name]).to_pandas()
+    with engine_of(ws, engine) as eng:
+        expr = member_outcomes(campaign_members(eng, ws, name), eng.transactions(ws),
+                               start=campaign.start_date, end=campaign.end_date,
+                               retention=(first, last) if covered else None)
+        return eng.to_arrow(expr).to_pandas()
 
 
 def _looks(outcomes: pd.DataFrame, start: dt.date, end: dt.date, tau: float,
@@ -99,14 +89,15 @@ def measure_campaign(ws: Workspace, name: str, outcomes: pd.DataFrame | None = N
                      group_column: str = "arm", control: str = CONTROL,
                      outcome_columns: list[str] | None = None, margin_rate: float = 1.0,
                      value_outcome: str | None = None, date_column: str = "response_date",
-                     seed: int = 0, retention_days: int | None = None) -> pd.DataFrame:
-    """Measure campaign ``name`` (from the transactions unless ``outcomes`` are given), store
-    the results with it and return them."""
+                     seed: int = 0, retention_days: int | None = None,
+                     engine: str | Engine = "duckdb") -> pd.DataFrame:
+    """Measure campaign ``name`` (from the transactions on ``engine`` unless ``outcomes`` are
+    given), store the results with it and return them."""
     campaign = get_campaign(ws, name)
     from_transactions = outcomes is None
     retention = None
     if outcomes is None:
-        outcomes = outcomes_from_transactions(ws, name, retention_days)
+        outcomes = outcomes_from_transactions(ws, name, retention_days, engine)
         group_column, control = "arm", CONTROL
         outcome_columns = ["responded", "revenue"] + (
             ["margin"] if outcomes["margin"].notna().any() else []) + (
