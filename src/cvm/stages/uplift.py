@@ -13,7 +13,8 @@ as-of date are used, which is right only for a campaign that started after the a
 ``uplift_targets`` (every buyer) with the run and the figures under
 ``info["stages"]["uplift"]``; a campaign too small to learn from (fewer than 4 customers in a
 group × outcome) gets ``status: not_fitted`` with the reason, and the run goes on. Not in the
-default stages (``cvm demo`` takes it).
+default stages: ``cvm demo`` takes it, and ``cvm run --uplift-campaign NAME`` learns from a
+campaign of the workspace (:meth:`UpliftStage.from_campaign`).
 """
 
 from __future__ import annotations
@@ -58,13 +59,39 @@ class UpliftStage(Stage):
         self.id_column = id_column
         self.min_uplift = min_uplift
         self.seed = seed
+        self.registry_name: str | None = None
+
+    @classmethod
+    def from_campaign(cls, name: str, *, min_uplift: float = 0.02,
+                      seed: int = 0) -> "UpliftStage":
+        """Learn from campaign ``name`` of the run's workspace (``cvm campaign create``): each
+        member's arm (the control held out) and whether it responded — bought in the
+        campaign's window (:func:`cvm.campaigns.registry.outcomes_from_transactions`) — with
+        the features of the day before the campaign started."""
+        stage = cls(name, group_column="arm", control="control", outcome="responded",
+                    id_column="member", min_uplift=min_uplift, seed=seed)
+        stage.registry_name = name
+        return stage
+
+    def _campaign_rows(self, ctx) -> tuple[pd.DataFrame, dt.date | None]:
+        """The campaign's rows (id, group, outcome) and the day it started, if known."""
+        if self.registry_name is None:
+            return pd.read_csv(self.campaign, dtype=str, encoding="utf-8-sig"), \
+                self.campaign_start
+        from ..campaigns.design import get_campaign
+        from ..campaigns.registry import outcomes_from_transactions
+
+        start = get_campaign(ctx.ws, self.registry_name).start_date
+        rows = outcomes_from_transactions(ctx.ws, self.registry_name, engine=ctx.engine)
+        return rows[["customer_id", "arm", "responded"]].rename(
+            columns={"customer_id": "member"}), start
 
     def adds(self, config) -> tuple[str, ...]:
         return ()
 
-    def _features_before(self, ctx) -> pd.DataFrame:
+    def _features_before(self, ctx, start: dt.date) -> pd.DataFrame:
         """Every buyer's features on the day before the campaign started."""
-        day = self.campaign_start - dt.timedelta(days=1)
+        day = start - dt.timedelta(days=1)
         summary = customer_summary(ctx.days, as_of=day, window_days=ctx.config.window_days)
         frame = ctx.engine.to_arrow(summary.select("customer_id", *FEATURES)).to_pandas()
         return frame[frame["n_transactions"].fillna(0) > 0]
@@ -72,10 +99,9 @@ class UpliftStage(Stage):
     def finish(self, ctx, customers: pa.Table, state) -> StageResult:
         people = customers.select(["customer_id", *FEATURES]).to_pandas()
         people = people[people["n_transactions"].fillna(0) > 0]
-        before = self.campaign_start is not None and ctx is not None \
-            and self.campaign_start <= ctx.as_of
-        learn_from = self._features_before(ctx) if before else people
-        campaign = pd.read_csv(self.campaign, dtype=str, encoding="utf-8-sig")
+        campaign, start = self._campaign_rows(ctx)
+        before = start is not None and ctx is not None and start <= ctx.as_of
+        learn_from = self._features_before(ctx, start) if before else people
         if self.id_column not in campaign.columns:
             raise UpliftError(f"the campaign file has no column {self.id_column!r}")
         campaign = campaign[[self.id_column, self.group_column, self.outcome]].merge(
@@ -90,7 +116,7 @@ class UpliftStage(Stage):
                                   min_uplift=self.min_uplift)
         s = ev.summary
         summary = {
-            "campaign": Path(self.campaign).name, "customers": s["customers"],
+            "campaign": self.registry_name or Path(self.campaign).name, "customers": s["customers"],
             "treated": s["treated"], "control": s["control"], "held_out": s["held_out"],
             "chosen": s["chosen"], "average_uplift": s["average_uplift"],
             "response_treated": s["response_treated"],
@@ -100,7 +126,7 @@ class UpliftStage(Stage):
             "curves": {name: _curve_points(x, q) for name, (x, q) in ev.curves.items()},
             "segments": {g: int(n) for g, n in targets["uplift_segment"].value_counts().items()},
             "min_uplift": self.min_uplift,
-            "features_as_of": str(self.campaign_start - dt.timedelta(days=1)) if before
+            "features_as_of": str(start - dt.timedelta(days=1)) if before
             else str(ctx.as_of) if ctx is not None else None,
             "top_persuadable": targets[targets["target"] == 1].head(TOP)[
                 ["id", "uplift", "probability_outcome_control"]].to_dict("records"),
