@@ -62,12 +62,19 @@ class Engine:
 
         DuckDB reads them where they are (the engine runs on the workspace's connection); Spark
         reads a Parquet copy in the engine's scratch folder, removed by :meth:`release`."""
-        sql = f"SELECT {', '.join(TRANSACTION_COLUMNS)} FROM unified_transactions"
+        return self.workspace_query(
+            ws, f"SELECT {', '.join(TRANSACTION_COLUMNS)} FROM unified_transactions",
+            "cvm_transactions")
+
+    def workspace_query(self, ws, sql: str, name: str) -> ibis.Table:
+        """The rows of ``sql`` over a workspace's tables, on this engine: DuckDB reads them
+        where they are; Spark a Parquet copy named after ``name`` in the engine's scratch
+        folder, removed by :meth:`release`."""
         if self.name == "duckdb":
             return self.backend.sql(sql)
-        path = self._scratch_file("cvm_transactions")
+        path = self._scratch_file(name)
         ws.con.execute(f"COPY ({sql}) TO '{path}' (FORMAT parquet)")
-        return self.read_parquet(path, "cvm_transactions")
+        return self.read_parquet(path, name)
 
     def _scratch_file(self, name: str) -> Path:
         """A new Parquet file name in the engine's scratch folder (made on first use)."""
@@ -133,7 +140,7 @@ class Engine:
                 expr.to_pyarrow_batches(chunk_size=batch_rows) as batches:
             for out in batch_function(function, schema)(batches):
                 writer.write_batch(out)
-        return self.read_parquet(path, path.stem)
+        return self.read_parquet(path, name)
 
     def write_parquet(self, expr: ibis.Table, path: str | Path) -> None:
         """The rows of ``expr`` as Parquet at ``path``: one file written by DuckDB, or on Spark a

@@ -86,17 +86,11 @@ def member_outcomes(members: ibis.Table, transactions: ibis.Table, *, start: dt.
 
 def campaign_members(eng: Engine, ws: Workspace, name: str | None = None) -> ibis.Table:
     """The stored ``campaign_members`` (of campaign ``name`` only, when given) on ``eng``."""
-    if eng.name == "duckdb":
-        table = eng.backend.table("campaign_members")
-        return table if name is None else table.filter(table.campaign == name)
-    where = "" if name is None else " WHERE campaign = ?"
-    return eng.table(ws.arrow(f"SELECT * FROM campaign_members{where}",
-                              [] if name is None else [name]), "cvm_campaign_members")
+    table = eng.workspace_query(ws, "SELECT * FROM campaign_members", "cvm_campaign_members")
+    return table if name is None else table.filter(table.campaign == name)
 
 
 def campaigns_table(eng: Engine, ws: Workspace) -> ibis.Table:
     """The stored windows of the campaigns (``name, start_date, end_date``) on ``eng``."""
-    if eng.name == "duckdb":
-        return eng.backend.table("campaigns").select("name", "start_date", "end_date")
-    return eng.table(ws.arrow("SELECT name, start_date, end_date FROM campaigns"),
-                     "cvm_campaigns")
+    return eng.workspace_query(ws, "SELECT name, start_date, end_date FROM campaigns",
+                               "cvm_campaigns")
