@@ -54,7 +54,7 @@ def flag_overlaps(new: ibis.Table, members: ibis.Table, campaigns: ibis.Table, *
     others = inside.group_by(inside.customer_id).aggregate(other=inside.campaign.min())
     joined = new.left_join(others, new.customer_id == others.customer_id)
     return joined.select(customer_id=new.customer_id, stratum=new.stratum, arm=new.arm,
-                         other_campaign=others.other).order_by("customer_id")
+                         other_campaign=others.other)
 
 
 def member_outcomes(members: ibis.Table, transactions: ibis.Table, *, start: dt.date,
