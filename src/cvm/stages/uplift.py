@@ -73,25 +73,25 @@ class UpliftStage(Stage):
         stage.registry_name = name
         return stage
 
-    def _campaign_rows(self, ctx) -> tuple[pd.DataFrame, dt.date | None]:
-        """The campaign's rows (id, group, outcome) and the day it started, if known."""
+    def _campaign_rows(self, ctx) -> pd.DataFrame:
+        """The campaign's rows (id, group, outcome); for a campaign of the workspace, its start
+        day becomes ``campaign_start``."""
         if self.registry_name is None:
-            return pd.read_csv(self.campaign, dtype=str, encoding="utf-8-sig"), \
-                self.campaign_start
+            return pd.read_csv(self.campaign, dtype=str, encoding="utf-8-sig")
         from ..campaigns.design import get_campaign
         from ..campaigns.registry import outcomes_from_transactions
 
-        start = get_campaign(ctx.ws, self.registry_name).start_date
+        self.campaign_start = get_campaign(ctx.ws, self.registry_name).start_date
         rows = outcomes_from_transactions(ctx.ws, self.registry_name, engine=ctx.engine)
         return rows[["customer_id", "arm", "responded"]].rename(
-            columns={"customer_id": "member"}), start
+            columns={"customer_id": "member"})
 
     def adds(self, config) -> tuple[str, ...]:
         return ()
 
-    def _features_before(self, ctx, start: dt.date) -> pd.DataFrame:
+    def _features_before(self, ctx) -> pd.DataFrame:
         """Every buyer's features on the day before the campaign started."""
-        day = start - dt.timedelta(days=1)
+        day = self.campaign_start - dt.timedelta(days=1)
         summary = customer_summary(ctx.days, as_of=day, window_days=ctx.config.window_days)
         frame = ctx.engine.to_arrow(summary.select("customer_id", *FEATURES)).to_pandas()
         return frame[frame["n_transactions"].fillna(0) > 0]
@@ -99,9 +99,10 @@ class UpliftStage(Stage):
     def finish(self, ctx, customers: pa.Table, state) -> StageResult:
         people = customers.select(["customer_id", *FEATURES]).to_pandas()
         people = people[people["n_transactions"].fillna(0) > 0]
-        campaign, start = self._campaign_rows(ctx)
-        before = start is not None and ctx is not None and start <= ctx.as_of
-        learn_from = self._features_before(ctx, start) if before else people
+        campaign = self._campaign_rows(ctx)
+        before = self.campaign_start is not None and ctx is not None \
+            and self.campaign_start <= ctx.as_of
+        learn_from = self._features_before(ctx) if before else people
         if self.id_column not in campaign.columns:
             raise UpliftError(f"the campaign file has no column {self.id_column!r}")
         campaign = campaign[[self.id_column, self.group_column, self.outcome]].merge(
@@ -126,7 +127,7 @@ class UpliftStage(Stage):
             "curves": {name: _curve_points(x, q) for name, (x, q) in ev.curves.items()},
             "segments": {g: int(n) for g, n in targets["uplift_segment"].value_counts().items()},
             "min_uplift": self.min_uplift,
-            "features_as_of": str(start - dt.timedelta(days=1)) if before
+            "features_as_of": str(self.campaign_start - dt.timedelta(days=1)) if before
             else str(ctx.as_of) if ctx is not None else None,
             "top_persuadable": targets[targets["target"] == 1].head(TOP)[
                 ["id", "uplift", "probability_outcome_control"]].to_dict("records"),
