@@ -157,9 +157,9 @@ def create_campaign(ws: Workspace, name: str, *, cells: list[str] | None = None,
                     run_id: int | None = None, replace: bool = False,
                     engine: str | Engine = "duckdb") -> Campaign:
     """Assign the customers of matrix ``cells`` (patterns allowed) of a run, or of a list file
-    (CSV or Excel; its ``customer_id`` column or else its first), and store the campaign. The
-    overlap with other campaigns is found on ``engine`` (:func:`cvm.campaigns.tables.
-    flag_overlaps`)."""
+    (CSV or Excel; its ``customer_id`` column or else its first), and store the campaign.
+    The members in other campaigns are flagged on ``engine``
+    (:func:`~cvm.campaigns.tables.flag_overlaps`)."""
     if bool(cells) == (list_file is not None):
         raise CampaignError("give the customers either as matrix cells or as a list file")
     if end < start:

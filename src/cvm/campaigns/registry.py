@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..engine import Engine
 from ..workspace import Workspace
-from .design import CONTROL, CampaignError, has_campaign_tables, get_campaign
+from .design import CONTROL, Campaign, CampaignError, has_campaign_tables, get_campaign
 from .measure import RESULT_COLUMNS, compare_groups
 from .sequential import monitor
 from .tables import campaign_members, engine_of, member_outcomes
@@ -156,7 +156,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def _design(c, today: dt.date | None) -> dict:
+def _design(c: Campaign, today: dt.date | None) -> dict:
     return {"name": c.name, "status": c.status(today), "source": c.source,
             "cells": list(c.cells), "start": c.start_date.isoformat(),
             "end": c.end_date.isoformat(), "customers": c.customers, "treated": c.treated,
