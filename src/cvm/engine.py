@@ -179,7 +179,7 @@ class Engine:
                 expr.to_pyarrow_batches(chunk_size=batch_rows) as batches:
             for out in batch_function(function, schema)(batches):
                 writer.write_batch(out)
-        return self.read_parquet(path, name)
+        return self.read_parquet(path, path.stem)
 
     def write_parquet(self, expr: ibis.Table, path: str | Path) -> None:
         """The rows of ``expr`` as Parquet at ``path``: one file written by DuckDB, or on Spark a
