@@ -99,14 +99,21 @@ class Engine:
         DuckDB reads them where they are (the engine runs on the workspace's connection); Spark
         in local mode reads a Parquet copy in the engine's scratch folder, removed by
         :meth:`release`; a Spark cluster gets them as Arrow batches (:meth:`table`)."""
-        sql = f"SELECT {', '.join(TRANSACTION_COLUMNS)} FROM unified_transactions"
+        return self.workspace_query(
+            ws, f"SELECT {', '.join(TRANSACTION_COLUMNS)} FROM unified_transactions",
+            "cvm_transactions")
+
+    def workspace_query(self, ws, sql: str, name: str) -> ibis.Table:
+        """The rows of ``sql`` over a workspace's tables, on this engine, as :meth:`transactions`
+        has them: read in place on DuckDB; on Spark a Parquet copy named after ``name`` in the
+        engine's scratch folder (local mode) or Arrow batches (a cluster)."""
         if self.name == "duckdb":
             return self.backend.sql(sql)
         if not self.shares_files:
-            return self._from_arrow(ws.con.execute(sql).to_arrow_table(), "cvm_transactions")
-        path = self._scratch_file("cvm_transactions")
+            return self._from_arrow(ws.con.execute(sql).to_arrow_table(), name)
+        path = self._scratch_file(name)
         ws.con.execute(f"COPY ({sql}) TO '{path}' (FORMAT parquet)")
-        return self.read_parquet(path, "cvm_transactions")
+        return self.read_parquet(path, name)
 
     def _scratch_file(self, name: str) -> Path:
         """A new Parquet file name in the engine's scratch folder (made on first use)."""

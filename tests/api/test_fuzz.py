@@ -23,7 +23,7 @@ from .server import Server, build_workspace
 
 HERE = Path(__file__).resolve().parent
 SPEC = "/api/v1/openapi.json"
-OPERATIONS = 34  # every operation of the spec is tested (load report, rejects and churn included)
+OPERATIONS = 36  # every operation of the spec is tested (load report, rejects, churn and campaigns included)
 #: Revoking tokens is fuzzed last, on its own: revoking the fuzzing token itself (its key is in
 #: the answers of GET /tokens) would leave the rest of the run only 401s.
 REVOKE = "/api/v1/tokens/{key}"

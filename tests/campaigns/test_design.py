@@ -10,7 +10,7 @@ import pytest
 
 from cvm.campaigns.design import (CONTROL, TREATMENT, CampaignError, assign, create_campaign,
                                   get_campaign, treatment_list)
-from cvm.campaigns.measure import newcombe_interval
+from cvm.campaigns.measure import bootstrap_roi, newcombe_interval
 from cvm.campaigns.registry import (campaign_results, list_campaigns, measure_campaign,
                                     measured_cells, outcomes_from_transactions,
                                     registry_snapshot, retention_window)
@@ -185,3 +185,68 @@ def test_retention_is_measured_once_the_transactions_cover_the_period_after(ws):
     assert outcomes_from_transactions(ws, "jan", 7)["retained"].sum() == 12
     with pytest.raises(CampaignError, match="at least one day"):
         retention_window(ws, "jan", 0)
+
+
+def test_retention_window_edges_and_the_default_monitor_spread(ws):
+    create_campaign(ws, "jan", list_file=ws.list_path, control_share=0.25, seed=5,
+                    start=D(2025, 1, 1), end=D(2025, 1, 31))
+    # one day after the end is a period; the transactions end on 24 January
+    assert retention_window(ws, "jan", 1) == (D(2025, 2, 1), D(2025, 2, 1), False)
+    _buy(ws, [("C000", D(2025, 3, 4))])
+    # a period ending on the last day the transactions reach is covered
+    assert retention_window(ws, "jan", 32) == (D(2025, 2, 1), D(2025, 3, 4), True)
+    assert retention_window(ws, "jan", 33)[2] is False
+    # no planned lift: the monitor's mixture spread is 2 points of response
+    measure_campaign(ws, "jan")
+    assert get_campaign(ws, "jan").results["tau"] == 0.02
+
+
+def test_weekly_looks_count_each_arm_up_to_each_day(ws):
+    # every even customer buys on 5 + (i mod 20) January: C000, C020 on the 5th, C002, C022 on
+    # the 7th, C004, C024 on the 9th …
+    expected = {"fortnight": ["2025-01-07", "2025-01-14"], "eight": ["2025-01-07", "2025-01-08"],
+                "six": ["2025-01-06"]}
+    for name, end in (("fortnight", D(2025, 1, 14)), ("eight", D(2025, 1, 8)),
+                      ("six", D(2025, 1, 6))):
+        create_campaign(ws, name, list_file=ws.list_path, control_share=0.25, seed=5,
+                        cost_per_contact=2.0, start=D(2025, 1, 1), end=end)
+        results = measure_campaign(ws, name)
+        c = get_campaign(ws, name)
+        assert c.results["source"] == "transactions"
+        arms = dict(ws.query("SELECT customer_id, arm FROM campaign_members WHERE campaign = ?",
+                             [name]))
+        looks = c.results["looks"]
+        # looks on each seventh day and on the last, never twice on the same day
+        assert [k["day"] for k in looks] == expected[name]
+        for look in looks:
+            day = D.fromisoformat(look["day"])
+            bought = {f"C{i:03d}" for i in range(0, 40, 2) if D(2025, 1, 5 + i % 20) <= day}
+            for arm, n, value in (("treatment", "n", "treated_value"),
+                                  ("control", "control_n", "control_value")):
+                members = [m for m, a in arms.items() if a == arm]
+                assert look[n] == len(members)
+                assert look[value] == pytest.approx(len(bought & set(members)) / len(members))
+        # ROI on revenue, all of it margin unless told: (Δ mean − cost) / cost, its interval
+        # the bootstrap of seed 0
+        out = outcomes_from_transactions(ws, name)
+        row = results[(results.segment == "all") & (results.outcome == "revenue")].iloc[0]
+        t = out.revenue[out.arm == "treatment"].to_numpy()
+        k = out.revenue[out.arm == "control"].to_numpy()
+        assert (row.roi, row.roi_low, row.roi_high) == pytest.approx(bootstrap_roi(t, k, 2.0))
+        assert row.roi == pytest.approx((t.mean() - k.mean() - 2.0) / 2.0)
+
+
+def test_no_response_dates_no_looks_and_one_is_enough(ws):
+    create_campaign(ws, "file", list_file=ws.list_path, control_share=0.25, seed=5,
+                    start=D(2025, 1, 1), end=D(2025, 1, 31))
+    members = ws.arrow("SELECT customer_id, arm FROM campaign_members").to_pandas()
+    outcomes = members.assign(responded=[i % 2 for i in range(40)], response_date=None)
+    for dates, looks in ((None, 0), ("2025-01-20", 5)):
+        outcomes.loc[0, "response_date"] = dates
+        measure_campaign(ws, "file", outcomes, outcome_columns=["responded"])
+        c = get_campaign(ws, "file")
+        assert c.results["source"] == "outcomes file"
+        assert len(c.results["looks"]) == looks and isinstance(c.results["looks"], list)
+    measure_campaign(ws, "file", outcomes.drop(columns="response_date"),
+                     outcome_columns=["responded"])
+    assert get_campaign(ws, "file").results["looks"] == []

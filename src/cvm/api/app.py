@@ -120,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
 
     from ..web.pages import router as pages
+    from .campaign_routes import router as campaigns_api
     from .cross_sell_routes import router as cross_sell
     from .churn_routes import router as churn_api
     from .load_routes import router as load_report
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cross_sell)
     app.include_router(survey)
     app.include_router(churn_api)
+    app.include_router(campaigns_api)
     app.include_router(pages)
     from ..web.campaign_pages import router as campaign_pages
 

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..engine import Engine
 from ..errors import CvmError
 from ..workspace import Workspace
 
@@ -153,9 +154,12 @@ def create_campaign(ws: Workspace, name: str, *, cells: list[str] | None = None,
                     list_file: str | Path | None = None, control_share: float = 0.1,
                     stratify: str | None = None, seed: int = 0, cost_per_contact: float = 0.0,
                     start: dt.date, end: dt.date, min_lift: float | None = None,
-                    run_id: int | None = None, replace: bool = False) -> Campaign:
+                    run_id: int | None = None, replace: bool = False,
+                    engine: str | Engine = "duckdb") -> Campaign:
     """Assign the customers of matrix ``cells`` (patterns allowed) of a run, or of a list file
-    (CSV or Excel; its ``customer_id`` column or else its first), and store the campaign."""
+    (CSV or Excel; its ``customer_id`` column or else its first), and store the campaign.
+    The members in other campaigns are flagged on ``engine``
+    (:func:`~cvm.campaigns.tables.flag_overlaps`)."""
     if bool(cells) == (list_file is not None):
         raise CampaignError("give the customers either as matrix cells or as a list file")
     if end < start:
@@ -194,21 +198,19 @@ def create_campaign(ws: Workspace, name: str, *, cells: list[str] | None = None,
         "stratum": (pa.array(frame["stratum"], pa.string()) if strata is not None
                     else pa.nulls(len(frame), pa.string())),
         "arm": pa.array(frame["arm"], pa.string())})
+    from .tables import campaign_members, campaigns_table, engine_of, flag_overlaps
+
+    with engine_of(ws, engine) as eng:
+        flagged = eng.to_arrow(flag_overlaps(
+            eng.table(members, "cvm_new_members"), campaign_members(eng, ws),
+            campaigns_table(eng, ws), name=name, start=start, end=end))
     with ws.transaction() as con:
         con.execute("DELETE FROM campaign_members WHERE campaign = ?", [name])
         con.execute("DELETE FROM campaign_results WHERE campaign = ?", [name])
         con.execute("DELETE FROM campaigns WHERE name = ?", [name])
-        con.register("_cvm_members", members)
-        # flagged: in another campaign whose window overlaps this one's
-        con.execute("""
-            INSERT INTO campaign_members
-            SELECT ? AS campaign, m.customer_id, m.stratum, m.arm, o.other
-            FROM _cvm_members m LEFT JOIN (
-                SELECT om.customer_id, min(om.campaign) AS other
-                FROM campaign_members om JOIN campaigns c ON c.name = om.campaign
-                WHERE c.start_date <= ? AND c.end_date >= ?
-                GROUP BY om.customer_id) o ON o.customer_id = m.customer_id""",
-                    [name, end, start])
+        con.register("_cvm_members", flagged)
+        con.execute("INSERT INTO campaign_members SELECT ? AS campaign, customer_id, stratum, "
+                    "arm, other_campaign FROM _cvm_members", [name])
         con.unregister("_cvm_members")
         counts = con.execute(
             "SELECT count(*), count(*) FILTER (arm = 'treatment'), "

@@ -20,14 +20,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..engine import Engine
 from ..workspace import Workspace
-from .design import CONTROL, CampaignError, has_campaign_tables, get_campaign
+from .design import CONTROL, Campaign, CampaignError, has_campaign_tables, get_campaign
 from .measure import RESULT_COLUMNS, compare_groups
 from .sequential import monitor
+from .tables import campaign_members, engine_of, member_outcomes
 
-__all__ = ["outcomes_from_transactions", "retention_window", "measure_campaign", "campaign_results",
-           "list_campaigns", "measured_cells", "Measured", "registry_snapshot", "has_campaigns",
-           "DEFAULT_TAU"]
+__all__ = ["outcomes_from_transactions", "retention_window", "measure_campaign",
+           "campaign_results", "list_campaigns", "campaign_report", "measured_cells", "Measured",
+           "registry_snapshot", "has_campaigns", "DEFAULT_TAU"]
 
 #: the mSPRT's mixture spread when the campaign names no minimum lift: 2 points of response
 DEFAULT_TAU = 0.02
@@ -49,30 +51,18 @@ def retention_window(ws: Workspace, name: str, retention_days: int | None = None
     return first, last, latest is not None and latest >= last
 
 
-def outcomes_from_transactions(ws: Workspace, name: str,
-                               retention_days: int | None = None) -> pd.DataFrame:
+def outcomes_from_transactions(ws: Workspace, name: str, retention_days: int | None = None,
+                               engine: str | Engine = "duckdb") -> pd.DataFrame:
     """Each member's outcome in the campaign's window, from the transactions, with
-    ``retained`` when the transactions cover the retention period (:func:`retention_window`)."""
+    ``retained`` when the transactions cover the retention period (:func:`retention_window`),
+    in order of customer id: :func:`cvm.campaigns.tables.member_outcomes` on ``engine``."""
     campaign = get_campaign(ws, name)
     first, last, covered = retention_window(ws, name, retention_days)
-    retained = ("(count(r.customer_id) > 0)::INTEGER AS retained," if covered else "")
-    after = ("LEFT JOIN (SELECT DISTINCT customer_id FROM unified_transactions "
-             "WHERE purchase_date BETWEEN ? AND ?) r ON r.customer_id = m.customer_id"
-             if covered else "")
-    return ws.arrow(f"""
-        SELECT m.customer_id, m.arm, m.stratum,
-               (count(t.customer_id) > 0)::INTEGER AS responded,
-               coalesce(sum(t.amount), 0) AS revenue,
-               CASE WHEN count(t.margin) > 0 THEN coalesce(sum(t.margin), 0) END AS margin,
-               {retained}
-               min(t.purchase_date) AS response_date
-        FROM campaign_members m
-        LEFT JOIN unified_transactions t ON t.customer_id = m.customer_id
-             AND t.purchase_date BETWEEN ? AND ?
-        {after}
-        WHERE m.campaign = ?
-        GROUP BY ALL""", [campaign.start_date, campaign.end_date,
-                          *([first, last] if covered else []), name]).to_pandas()
+    with engine_of(ws, engine) as eng:
+        expr = member_outcomes(campaign_members(eng, ws, name), eng.transactions(ws),
+                               start=campaign.start_date, end=campaign.end_date,
+                               retention=(first, last) if covered else None)
+        return eng.to_arrow(expr).to_pandas()
 
 
 def _looks(outcomes: pd.DataFrame, start: dt.date, end: dt.date, tau: float,
@@ -99,14 +89,15 @@ def measure_campaign(ws: Workspace, name: str, outcomes: pd.DataFrame | None = N
                      group_column: str = "arm", control: str = CONTROL,
                      outcome_columns: list[str] | None = None, margin_rate: float = 1.0,
                      value_outcome: str | None = None, date_column: str = "response_date",
-                     seed: int = 0, retention_days: int | None = None) -> pd.DataFrame:
-    """Measure campaign ``name`` (from the transactions unless ``outcomes`` are given), store
-    the results with it and return them."""
+                     seed: int = 0, retention_days: int | None = None,
+                     engine: str | Engine = "duckdb") -> pd.DataFrame:
+    """Measure campaign ``name`` (from the transactions on ``engine`` unless ``outcomes`` are
+    given), store the results with it and return them."""
     campaign = get_campaign(ws, name)
     from_transactions = outcomes is None
     retention = None
     if outcomes is None:
-        outcomes = outcomes_from_transactions(ws, name, retention_days)
+        outcomes = outcomes_from_transactions(ws, name, retention_days, engine)
         group_column, control = "arm", CONTROL
         outcome_columns = ["responded", "revenue"] + (
             ["margin"] if outcomes["margin"].notna().any() else []) + (
@@ -149,7 +140,34 @@ def campaign_results(ws: Workspace, name: str) -> pd.DataFrame:
     """The stored results of a measured campaign (empty when not measured)."""
     get_campaign(ws, name)
     return ws.arrow(f"SELECT {', '.join(chr(34) + c + chr(34) for c in RESULT_COLUMNS)} "
-                    "FROM campaign_results WHERE campaign = ?", [name]).to_pandas()
+                    "FROM campaign_results WHERE campaign = ? ORDER BY rowid", [name]).to_pandas()
+
+
+def _plain(value):
+    """A stored value as JSON has it: numpy numbers as Python's, NaN as None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _design(c: Campaign, today: dt.date | None) -> dict:
+    return {"name": c.name, "status": c.status(today), "source": c.source,
+            "cells": list(c.cells), "start": c.start_date.isoformat(),
+            "end": c.end_date.isoformat(), "customers": c.customers, "treated": c.treated,
+            "control": c.control, "control_share": c.control_share,
+            "stratify": c.stratify, "seed": c.seed, "cost_per_contact": c.cost_per_contact,
+            "min_lift": c.min_lift, "overlapping": c.overlapping,
+            "created_at": c.created_at, "analysed_at": c.analysed_at, "headline": None}
+
+
+_HEADLINE = ("outcome", "lift", "ci_low", "ci_high", "p_value", "p_adjusted", "roi", "roi_low",
+             "roi_high")
 
 
 def list_campaigns(ws: Workspace, today: dt.date | None = None) -> list[dict]:
@@ -160,24 +178,32 @@ def list_campaigns(ws: Workspace, today: dt.date | None = None) -> list[dict]:
     names = [r[0] for r in ws.query("SELECT name FROM campaigns ORDER BY start_date DESC, name")]
     rows = []
     for name in names:
-        c = get_campaign(ws, name)
+        row = _design(get_campaign(ws, name), today)
         head = ws.query(
-            "SELECT outcome, lift, ci_low, ci_high, p_value, p_adjusted, roi, roi_low, roi_high "
+            f"SELECT {', '.join(_HEADLINE)} "
             "FROM campaign_results WHERE campaign = ? AND segment = 'all' ORDER BY rowid "
             "LIMIT 1", [name])
-        row = {"name": c.name, "status": c.status(today), "source": c.source,
-               "cells": list(c.cells), "start": c.start_date.isoformat(),
-               "end": c.end_date.isoformat(), "customers": c.customers, "treated": c.treated,
-               "control": c.control, "control_share": c.control_share,
-               "stratify": c.stratify, "seed": c.seed, "cost_per_contact": c.cost_per_contact,
-               "overlapping": c.overlapping}
         if head:
-            keys = ("outcome", "lift", "ci_low", "ci_high", "p_value", "p_adjusted", "roi",
-                    "roi_low", "roi_high")
-            row["headline"] = {k: (None if isinstance(v, float) and np.isnan(v) else v)
-                               for k, v in zip(keys, head[0])}
+            row["headline"] = {k: _plain(v) for k, v in zip(_HEADLINE, head[0])}
         rows.append(row)
     return rows
+
+
+def campaign_report(ws: Workspace, name: str, today: dt.date | None = None) -> dict:
+    """Campaign ``name`` as every interface shows it: its design and status
+    (:func:`list_campaigns`' row), every stored result row (:data:`RESULT_COLUMNS`, NaN as
+    None), the monitor's looks, the retention period and what it was measured from."""
+    c = get_campaign(ws, name)
+    row = _design(c, today)
+    results = _records(campaign_results(ws, name))
+    first = next((r for r in results if r["segment"] == "all"), None)
+    if first is not None:
+        row["headline"] = {k: first[k] for k in _HEADLINE}
+    summary = c.results or {}
+    row.update(results=results, looks=summary.get("looks", []),
+               retention=summary.get("retention"), measured_from=summary.get("source"),
+               outcomes=summary.get("outcomes", []))
+    return row
 
 
 @dataclass(frozen=True)
@@ -232,14 +258,10 @@ def has_campaigns(ws: Workspace) -> bool:
 
 
 def registry_snapshot(ws: Workspace, today: dt.date | None = None) -> list[dict]:
-    """The registry with each campaign's results and monitor looks, for pages and reports
-    (empty, and nothing created, when the workspace has no campaign)."""
+    """The registry with each campaign's results and monitor looks (:func:`campaign_report`,
+    newest window first), for pages, reports and the API (empty, and nothing created, when
+    the workspace has no campaign)."""
     if not has_campaigns(ws):
         return []
-    rows = list_campaigns(ws, today)
-    for row in rows:
-        c = get_campaign(ws, row["name"])
-        frame = campaign_results(ws, row["name"])
-        row["results"] = json.loads(frame.to_json(orient="records")) if len(frame) else []
-        row["looks"] = (c.results or {}).get("looks", [])
-    return rows
+    names = [r[0] for r in ws.query("SELECT name FROM campaigns ORDER BY start_date DESC, name")]
+    return [campaign_report(ws, name, today) for name in names]

@@ -187,15 +187,18 @@ def _analysis_steps() -> int:
               help="Table to read when TRANSACTIONS is a postgresql:// connection string.")
 @click.option("--source", default=None,
               help="Source system the customer ids belong to [default: 'default'].")
+@click.option("--uplift-campaign", default=None, metavar="NAME",
+              help="Also fit an uplift model on campaign NAME of the workspace (its arms and "
+                   "who bought in its window) and score every buyer: target the persuadable.")
 @_analysis_options
 @segment_options
 @click.option("--json", "as_json", is_flag=True,
               help="Print the run summary as one JSON document on standard output.")
 @friendly_errors
 def run(transactions, customer_files, mapping, workspace, out, refunds, dayfirst,
-        keep_duplicates, table, source, as_of, window_days, rfm_scheme, monetary, abc_basis,
-        abc_thresholds, lang, engine, abc_measure="revenue", segments=None, as_json=False,
-        **clv_args):
+        keep_duplicates, table, source, uplift_campaign, as_of, window_days, rfm_scheme,
+        monetary, abc_basis, abc_thresholds, lang, engine, abc_measure="revenue", segments=None,
+        as_json=False, **clv_args):
     """Load TRANSACTIONS (files or a postgresql:// table) and analyse them.
 
     TRANSACTIONS can be CSV, TSV or whitespace-separated text, Parquet, Excel (.xlsx) or JSON
@@ -224,13 +227,31 @@ def run(transactions, customer_files, mapping, workspace, out, refunds, dayfirst
                                    ("keep_duplicates", keep_duplicates or None), ("table", table),
                                    ("source", source)) if v is not None}
     options = replace(options, **overrides)
-    with _Steps(total=len(transactions) + len(customer_files) + _analysis_steps()) as steps:
+    stages = _uplift_stages(workspace, uplift_campaign) if uplift_campaign else None
+    steps_total = len(transactions) + len(customer_files) + _analysis_steps() + bool(stages)
+    with _Steps(total=steps_total) as steps:
         result = run_pipeline(list(transactions), customers=list(customer_files),
                               workspace=workspace, out=out, mapping=mapping_obj, options=options,
-                              config=config, engine=engine, progress=steps)
+                              config=config, engine=engine, progress=steps, stages=stages)
     _print_summary(result, Path(out), workspace, lang, as_json)
     note("Export a cell's customers with [bold]cvm targets CELL --out FILE[/]; see what got "
          "worse since the last run with [bold]cvm alerts[/].")
+
+
+def _uplift_stages(workspace: str, name: str) -> list:
+    """The default stages, then the uplift stage learning from campaign ``name``, which the
+    workspace must hold already (checked before anything is loaded)."""
+    from ..campaigns.design import CampaignError, get_campaign
+    from ..stages import run_stages
+    from ..stages.uplift import UpliftStage
+    from ..workspace import Workspace
+
+    if not Path(workspace).exists():
+        raise CampaignError(f"there is no campaign {name!r}: the workspace {workspace} does "
+                            "not exist yet (create the campaign with cvm campaign create)")
+    with Workspace(workspace, read_only=True) as ws:
+        get_campaign(ws, name)
+    return [*run_stages(), UpliftStage.from_campaign(name)]
 
 
 def _print_summary(result, out: Path, workspace, lang: str, as_json: bool) -> None:

@@ -283,7 +283,7 @@ def results(name, workspace, out, remeasure, margin_rate, retention_days, as_jso
     a purchase, revenue per customer, margin when known; retention = a purchase in the period
     after the end, once the transactions cover it), unless stored already."""
     from ..campaigns.design import get_campaign
-    from ..campaigns.registry import campaign_results, measure_campaign
+    from ..campaigns.registry import campaign_report, campaign_results, measure_campaign
     from ..workspace import Workspace
 
     with Workspace(workspace, create=False) as ws:
@@ -293,15 +293,11 @@ def results(name, workspace, out, remeasure, margin_rate, retention_days, as_jso
             frame = measure_campaign(ws, name, margin_rate=margin_rate,
                                      retention_days=retention_days)
             c = get_campaign(ws, name)
+        report = campaign_report(ws, name)
     looks = (c.results or {}).get("looks", [])
     retention = (c.results or {}).get("retention")
     if as_json:
-        click.echo(json.dumps({"name": c.name, "status": c.status(), "start": str(c.start_date),
-                               "end": str(c.end_date), "customers": c.customers,
-                               "treated": c.treated, "control": c.control,
-                               "results": json.loads(frame.to_json(orient="records")),
-                               "looks": looks, "retention": retention},
-                              ensure_ascii=False, indent=2))
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     else:
         _print_results(frame, f"Campaign {c.name} ({c.start_date} to {c.end_date}, "
                               f"{c.status()}): treatment against control")

@@ -13,7 +13,8 @@ as-of date are used, which is right only for a campaign that started after the a
 ``uplift_targets`` (every buyer) with the run and the figures under
 ``info["stages"]["uplift"]``; a campaign too small to learn from (fewer than 4 customers in a
 group × outcome) gets ``status: not_fitted`` with the reason, and the run goes on. Not in the
-default stages (``cvm demo`` takes it).
+default stages: ``cvm demo`` takes it, and ``cvm run --uplift-campaign NAME`` learns from a
+campaign of the workspace (:meth:`UpliftStage.from_campaign`).
 """
 
 from __future__ import annotations
@@ -58,6 +59,32 @@ class UpliftStage(Stage):
         self.id_column = id_column
         self.min_uplift = min_uplift
         self.seed = seed
+        self.registry_name: str | None = None
+
+    @classmethod
+    def from_campaign(cls, name: str, *, min_uplift: float = 0.02,
+                      seed: int = 0) -> "UpliftStage":
+        """Learn from campaign ``name`` of the run's workspace (``cvm campaign create``): each
+        member's arm (the control held out) and whether it responded — bought in the
+        campaign's window (:func:`cvm.campaigns.registry.outcomes_from_transactions`) — with
+        the features of the day before the campaign started."""
+        stage = cls(name, group_column="arm", control="control", outcome="responded",
+                    id_column="member", min_uplift=min_uplift, seed=seed)
+        stage.registry_name = name
+        return stage
+
+    def _campaign_rows(self, ctx) -> pd.DataFrame:
+        """The campaign's rows (id, group, outcome); for a campaign of the workspace, its start
+        day becomes ``campaign_start``."""
+        if self.registry_name is None:
+            return pd.read_csv(self.campaign, dtype=str, encoding="utf-8-sig")
+        from ..campaigns.design import get_campaign
+        from ..campaigns.registry import outcomes_from_transactions
+
+        self.campaign_start = get_campaign(ctx.ws, self.registry_name).start_date
+        rows = outcomes_from_transactions(ctx.ws, self.registry_name, engine=ctx.engine)
+        return rows[["customer_id", "arm", "responded"]].rename(
+            columns={"customer_id": "member"})
 
     def adds(self, config) -> tuple[str, ...]:
         return ()
@@ -72,10 +99,10 @@ class UpliftStage(Stage):
     def finish(self, ctx, customers: pa.Table, state) -> StageResult:
         people = customers.select(["customer_id", *FEATURES]).to_pandas()
         people = people[people["n_transactions"].fillna(0) > 0]
+        campaign = self._campaign_rows(ctx)
         before = self.campaign_start is not None and ctx is not None \
             and self.campaign_start <= ctx.as_of
         learn_from = self._features_before(ctx) if before else people
-        campaign = pd.read_csv(self.campaign, dtype=str, encoding="utf-8-sig")
         if self.id_column not in campaign.columns:
             raise UpliftError(f"the campaign file has no column {self.id_column!r}")
         campaign = campaign[[self.id_column, self.group_column, self.outcome]].merge(
@@ -90,7 +117,7 @@ class UpliftStage(Stage):
                                   min_uplift=self.min_uplift)
         s = ev.summary
         summary = {
-            "campaign": Path(self.campaign).name, "customers": s["customers"],
+            "campaign": self.registry_name or Path(self.campaign).name, "customers": s["customers"],
             "treated": s["treated"], "control": s["control"], "held_out": s["held_out"],
             "chosen": s["chosen"], "average_uplift": s["average_uplift"],
             "response_treated": s["response_treated"],
