@@ -57,12 +57,13 @@ class Engine:
         pq.write_table(data, path)
         return self.backend.read_parquet(str(path), table_name=name)
 
-    def transactions(self, ws) -> ibis.Table:
-        """A workspace's unified transactions (:data:`TRANSACTION_COLUMNS`) on this engine.
+    def transactions(self, ws, columns=TRANSACTION_COLUMNS) -> ibis.Table:
+        """A workspace's unified transactions (``columns`` of them, by default
+        :data:`TRANSACTION_COLUMNS`) on this engine.
 
         DuckDB reads them where they are (the engine runs on the workspace's connection); Spark
         reads a Parquet copy in the engine's scratch folder, removed by :meth:`release`."""
-        sql = f"SELECT {', '.join(TRANSACTION_COLUMNS)} FROM unified_transactions"
+        sql = f"SELECT {', '.join(columns)} FROM unified_transactions"
         if self.name == "duckdb":
             return self.backend.sql(sql)
         path = self._scratch_file("cvm_transactions")

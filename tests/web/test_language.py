@@ -22,7 +22,8 @@ from api.server import Server, build_workspace, wait_job  # noqa: E402
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 WORD = re.compile(r"[A-Za-z][A-Za-z']+")
-PAGES = ("/", "/matrix", "/lifecycle", "/clv", "/cross-sell", "/satisfaction", "/cohorts",
+PAGES = ("/", "/matrix", "/lifecycle", "/clv", "/churn", "/cross-sell", "/satisfaction", "/cohorts",
+         "/campaigns",
          "/customers", "/runs")
 # the text an ECharts chart draws on its canvas: axis names and categories, series and item names
 CHART_TEXT = """() => {
@@ -68,8 +69,15 @@ def _data_strings(server) -> list[str]:
     return sorted(out, key=len, reverse=True)
 
 
+# a cvm command shown as one (``<code class="command">``): the program, its command words, its
+# options and their placeholders, nothing else; it reads the same in both languages
+COMMAND = r"^cvm( [a-z][a-z-]*)+( (--[a-z][a-z-]*|[A-Z][A-Z_]*))*$"
+
+
 def _page_text(page) -> str:
     page.evaluate("document.getElementById('lang-switch').remove()")  # names the other language
+    page.evaluate("""(pattern) => document.querySelectorAll('code.command').forEach((node) => {
+        if (new RegExp(pattern).test(node.textContent)) node.remove(); })""", COMMAND)
     return page.inner_text("body") + "\n" + page.evaluate(CHART_TEXT)
 
 
