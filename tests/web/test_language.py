@@ -48,21 +48,27 @@ CHART_TEXT = """() => {
 
 @pytest.fixture(scope="module")
 def zh_run_server(tmp_path_factory):
-    """A workspace whose one run was made in Chinese."""
+    """A workspace whose one run was made in Chinese, with subscription members, a service log
+    and a survey (so the pages' member, contact and survey parts are walked too)."""
     folder = tmp_path_factory.mktemp("language")
-    path, tokens, files = build_workspace(folder, customers=300, lang="zh")
+    path, tokens, files = build_workspace(folder, customers=300, lang="zh", members=True,
+                                          contacts=True)
     server = Server(path, tokens, files, max_upload_mb=20).start(folder / "serve.log")
     yield server
     server.stop()
 
 
 def _data_strings(server) -> list[str]:
-    """Every value and column name of the demo's input files, their file names, the signed-in
-    token's name and the source's name (``default``, where the input names none): data, not
-    labels."""
+    """Every value and column name of the demo's input files (and the Chinese names a survey's
+    definition and model files give its questions and constructs), their file names, the
+    signed-in token's name and the source's name (``default``, where the input names none):
+    data, not labels."""
     out = {"test admin", "default"}
     for path in server.demo_files:
         out.add(path.name)
+        if path.suffix != ".csv":  # a survey's definition or model: the names it gives
+            out.update(CJK.findall(path.read_text(encoding="utf-8")))
+            continue
         with open(path, encoding="utf-8-sig", newline="") as fh:
             for row in csv.reader(fh):
                 out.update(v.strip() for v in row if v.strip())
