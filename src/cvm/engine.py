@@ -57,18 +57,21 @@ class Engine:
         pq.write_table(data, path)
         return self.backend.read_parquet(str(path), table_name=name)
 
-    def transactions(self, ws, columns=TRANSACTION_COLUMNS) -> ibis.Table:
+    def transactions(self, ws, columns=TRANSACTION_COLUMNS,
+                     name: str = "cvm_transactions") -> ibis.Table:
         """A workspace's unified transactions (``columns`` of them, by default
         :data:`TRANSACTION_COLUMNS`) on this engine.
 
         DuckDB reads them where they are (the engine runs on the workspace's connection); Spark
-        reads a Parquet copy in the engine's scratch folder, removed by :meth:`release`."""
+        reads a Parquet copy in the engine's scratch folder, removed by :meth:`release`, as the
+        view ``name`` (another name for other columns: a view of the same name replaces the
+        earlier one under every table read from it)."""
         sql = f"SELECT {', '.join(columns)} FROM unified_transactions"
         if self.name == "duckdb":
             return self.backend.sql(sql)
-        path = self._scratch_file("cvm_transactions")
+        path = self._scratch_file(name)
         ws.con.execute(f"COPY ({sql}) TO '{path}' (FORMAT parquet)")
-        return self.read_parquet(path, "cvm_transactions")
+        return self.read_parquet(path, name)
 
     def _scratch_file(self, name: str) -> Path:
         """A new Parquet file name in the engine's scratch folder (made on first use)."""

@@ -82,9 +82,13 @@ COMMAND = r"^cvm( [a-z][a-z-]*)+( (--[a-z][a-z-]*|[A-Z][A-Z_]*))*$"
 
 def _page_text(page) -> str:
     page.evaluate("document.getElementById('lang-switch').remove()")  # names the other language
+    # hidden while the text is read (inner_text skips what is not displayed), then shown again
     page.evaluate("""(pattern) => document.querySelectorAll('code.command').forEach((node) => {
-        if (new RegExp(pattern).test(node.textContent)) node.remove(); })""", COMMAND)
-    return page.inner_text("body") + "\n" + page.evaluate(CHART_TEXT)
+        if (new RegExp(pattern).test(node.textContent)) node.style.display = 'none'; })""",
+                  COMMAND)
+    text = page.inner_text("body") + "\n" + page.evaluate(CHART_TEXT)
+    page.evaluate("document.querySelectorAll('code.command').forEach((n) => { n.style.display = ''; })")
+    return text
 
 
 def _without(text: str, data: list[str]) -> str:

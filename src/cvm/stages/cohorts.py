@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-import ibis
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -181,9 +180,9 @@ def _acquisition(ctx, period: str):
     named = [c for c, n in zip(missing, counts) if n]
     if not named:
         return attributes
-    purchases = ctx.engine.transactions(ctx.ws, ("customer_id", "purchase_date", *named))
-    origin = acquisition_attributes(purchases.mutate(amount=ibis.null("float64")),
-                                    as_of=ctx.as_of, period=period, columns=named)
+    purchases = ctx.engine.transactions(ctx.ws, ("customer_id", "purchase_date", "amount",
+                                                 *named), name="cvm_purchase_origins")
+    origin = acquisition_attributes(purchases, as_of=ctx.as_of, period=period, columns=named)
     return attributes.select("customer_id", "value_tier").left_join(
         origin.select("customer_id", *named), "customer_id").drop("customer_id_right")
 
