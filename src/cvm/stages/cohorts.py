@@ -53,22 +53,22 @@ def cohort_rows(engine, transactions, as_of: dt.date, *, period: str = "month",
                 attributes=None, dimensions=(), source: str = "purchases",
                 name: str = "cvm_cohort_groups") -> pa.Table:
     """The cohort table for all customers (``dimension`` "all") and split by each of
-    ``dimensions`` (columns of ``attributes``, one row per customer: an Arrow table, or an Ibis
-    table on the engine such as :func:`~cvm.features.cohorts.acquisition_attributes`), stacked;
-    ``group`` is the dimension's value as text."""
+    ``dimensions`` (columns of ``attributes``, one row per customer: an Arrow table, or a
+    mapping from dimension to an Ibis table on the engine such as
+    :func:`~cvm.features.cohorts.acquisition_attributes`, each split one expression with it),
+    stacked; ``group`` is the dimension's value as text."""
     parts = []
     overall = engine.to_arrow(cohort_table(transactions, as_of=as_of, period=period))
     parts.append(_label(overall, source, "all", None))
-    names = [] if attributes is None else (
-        attributes.column_names if isinstance(attributes, pa.Table) else attributes.columns)
-    present = [d for d in dimensions if d in names]
-    if present:
-        groups = engine.table(attributes.select(["customer_id", *present]), name) \
-            if isinstance(attributes, pa.Table) else attributes
-        for d in present:
-            split = engine.to_arrow(cohort_table(transactions, as_of=as_of, period=period,
-                                                 groups=groups, by=[d]))
-            parts.append(_label(split.drop_columns([d]), source, d, split.column(d)))
+    if isinstance(attributes, pa.Table):
+        present = [d for d in dimensions if d in attributes.column_names]
+        table = engine.table(attributes.select(["customer_id", *present]), name) \
+            if present else None
+        attributes = {d: table for d in present}
+    for d in [d for d in dimensions if d in (attributes or {})]:
+        split = engine.to_arrow(cohort_table(transactions, as_of=as_of, period=period,
+                                             groups=attributes[d], by=[d]))
+        parts.append(_label(split.drop_columns([d]), source, d, split.column(d)))
     return pa.concat_tables(parts)
 
 
@@ -166,25 +166,26 @@ class CohortStage(Stage):
         return StageResult(customers, tables=tables, summary=summary)
 
 
-def _acquisition(ctx, period: str):
-    """Each buyer's attributes at acquisition on the run's engine: the value tier from the run's
-    transactions, and the first purchase's channel and store from the workspace's purchases when
-    the run's transactions lack them (they carry only what every stage reads) and some purchase
-    there names one."""
+def _acquisition(ctx, period: str) -> dict:
+    """Each buyer's attributes at acquisition on the run's engine, per dimension: the value tier
+    from the run's transactions, and the first purchase's channel and store from the workspace's
+    purchases when the run's transactions lack them (they carry only what every stage reads) and
+    some purchase there names one."""
     attributes = acquisition_attributes(ctx.transactions, as_of=ctx.as_of, period=period)
+    found = {d: attributes for d in DIMENSIONS if d in attributes.columns}
     missing = [c for c in ACQUISITION_COLUMNS if c not in ctx.transactions.columns]
     if not missing:
-        return attributes
+        return found
     counts = ctx.ws.query(f"SELECT {', '.join(f'count({c})' for c in missing)} "
                           "FROM unified_transactions WHERE purchase_date <= ?", [ctx.as_of])[0]
     named = [c for c, n in zip(missing, counts) if n]
-    if not named:
-        return attributes
-    purchases = ctx.engine.transactions(ctx.ws, ("customer_id", "purchase_date", "amount",
-                                                 *named), name="cvm_purchase_origins")
-    origin = acquisition_attributes(purchases, as_of=ctx.as_of, period=period, columns=named)
-    return attributes.select("customer_id", "value_tier").left_join(
-        origin.select("customer_id", *named), "customer_id").drop("customer_id_right")
+    if named:
+        purchases = ctx.engine.transactions(ctx.ws, ("customer_id", "purchase_date", "amount",
+                                                     *named), name="cvm_purchase_origins")
+        origin = acquisition_attributes(purchases, as_of=ctx.as_of, period=period,
+                                        columns=named)
+        found.update({c: origin for c in named})
+    return found
 
 
 def _arrow(frame: pd.DataFrame) -> pa.Table:
