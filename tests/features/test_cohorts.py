@@ -291,13 +291,15 @@ def test_cohorts_split_by_the_store_at_acquisition():
 
 
 def test_an_unknown_first_day_spend_has_no_tier_and_does_not_move_the_others(engine_name):
-    """Three known spends and one unknown in a cohort: the thirds are of the three known."""
+    """Three known spends and one unknown in a cohort: the thirds are of the three known. s buys
+    first on the as-of date (counted); u after it (left out: with u, r would be mid, s high)."""
     engine = get_engine(engine_name)
     t = engine.table(pa.table({
-        "customer_id": ["p", "q", "r", "s"],
-        "purchase_date": pa.array([dt.date(2024, 1, d) for d in (1, 2, 3, 4)], pa.date32()),
-        "amount": pa.array([None, 30.0, 10.0, 20.0], pa.float64())}), f"coh_null_{engine_name}")
-    got = engine.to_arrow(acquisition_attributes(t, as_of=AS_OF)).to_pylist()
+        "customer_id": ["p", "q", "r", "s", "u"],
+        "purchase_date": pa.array([dt.date(2024, 1, d) for d in (1, 2, 3, 4, 5)], pa.date32()),
+        "amount": pa.array([None, 30.0, 10.0, 20.0, 5.0], pa.float64())}),
+        f"coh_null_{engine_name}")
+    got = engine.to_arrow(acquisition_attributes(t, as_of=dt.date(2024, 1, 4))).to_pylist()
     assert {r["customer_id"]: r["value_tier"] for r in got} == \
         {"p": None, "q": "high", "r": "low", "s": "mid"}
     assert all("store" not in r for r in got)

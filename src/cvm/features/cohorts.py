@@ -190,15 +190,16 @@ def acquisition_attributes(transactions: ir.Table, *, as_of: dt.date, period: st
     kept = [c for c in columns if c in t.columns]
     first = t.group_by("customer_id").aggregate(_first=t.purchase_date.min())
     day = t.join(first, ["customer_id", t.purchase_date == first._first])
-    per = day.group_by(day.customer_id).aggregate(
-        first_purchase=day._first.min(), first_spend=day.amount.sum().cast("float64"),
-        **{c: day[c].min() for c in kept})
+    per = day.group_by(["customer_id", "_first"]).aggregate(
+        first_spend=day.amount.sum().cast("float64"), **{c: day[c].min() for c in kept})
+    per = per.rename(first_purchase="_first")
     per = per.mutate(_cohort=per.first_purchase.truncate(unit))
     cohort = ibis.window(group_by="_cohort")
+    # unknown spends last on every engine (Spark sorts nulls first, DuckDB last)
     ranked = ibis.window(group_by="_cohort",
-                         order_by=ibis.asc(per.first_spend, nulls_first=False))
+                         order_by=[per.first_spend.isnull(), per.first_spend])
     n = per.first_spend.count().over(cohort)
-    # cume_dist counts the rows at most as large over all rows (unknown spends sorted last)
+    # cume_dist: the share of all the cohort's rows sorted at or before this one's spend
     k = (per.first_spend.cume_dist().over(ranked) * per.customer_id.count().over(cohort)
          ).round().cast("int64")
     tier = ibis.cases((per.first_spend.isnull(), ibis.null("string")),
