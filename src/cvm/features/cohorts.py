@@ -195,7 +195,7 @@ def acquisition_attributes(transactions: ir.Table, *, as_of: dt.date, period: st
     per = per.rename(first_purchase="_first")
     per = per.mutate(_cohort=per.first_purchase.truncate(unit))
     cohort = ibis.window(group_by="_cohort")
-    # unknown spends last on every engine (Spark sorts nulls first, DuckDB last)
+    # unknown spends last on every engine, whatever its default place for nulls
     ranked = ibis.window(group_by="_cohort",
                          order_by=[per.first_spend.isnull(), per.first_spend])
     n = per.first_spend.count().over(cohort)
