@@ -118,3 +118,35 @@ def test_the_clv_scoring_gives_the_same_numbers_on_both_engines(spark_engine, wo
             np.testing.assert_allclose(table.column(c).to_numpy(zero_copy_only=False),
                                        reference.column(c).to_numpy(zero_copy_only=False),
                                        rtol=1e-9, atol=1e-12, err_msg=f"{name} {c}")
+
+
+def test_tables_reach_a_cluster_as_arrow_batches_not_files(spark_engine, tmp_path):
+    """On a cluster the executors cannot read this machine's files: tables handed to the engine
+    go to the session as Arrow batches, and nothing is written to the scratch folder."""
+    import dataclasses
+    import decimal
+
+    from cvm.engine import Engine
+    from cvm.workspace import Workspace
+
+    assert spark_engine.shares_files  # the tests' session runs in local mode
+    shipped = dataclasses.replace(spark_engine, ship_arrow=True, _scratch=None, _cached=[])
+    assert not shipped.shares_files
+    data = pa.table({"customer_id": ["a", "b", None],
+                     "day": pa.array([dt.date(2024, 2, 29), dt.date(1899, 12, 31), None]),
+                     "amount": [0.1 + 0.2, float("nan"), None],
+                     "price": pa.array([decimal.Decimal("12.30"), None, decimal.Decimal("-0.05")],
+                                       pa.decimal128(12, 2))})
+    viaparquet = spark_engine.to_arrow(spark_engine.table(data, "cvm_shipped_files"))
+    viaarrow = shipped.to_arrow(shipped.table(data, "cvm_shipped_arrow"))
+    assert viaarrow.equals(viaparquet) and viaarrow.to_pylist()[0]["amount"] == 0.1 + 0.2
+    assert viaarrow.column("price").to_pylist() == [decimal.Decimal("12.30"), None,
+                                                    decimal.Decimal("-0.05")]
+    with Workspace(tmp_path / "w.duckdb") as ws:
+        ws.con.execute("INSERT INTO transactions (source, source_customer_id, purchase_date, "
+                       "amount, margin, cost, category) VALUES "
+                       "('pos', 'c1', DATE '2024-01-02', 10.5, 3.0, 7.5, 'tea')")
+        rows = shipped.to_arrow(shipped.transactions(ws)).to_pylist()
+    assert rows == [{"customer_id": "c1", "purchase_date": dt.date(2024, 1, 2),
+                     "amount": 10.5, "margin": 3.0, "cost": 7.5, "category": "tea"}]
+    assert shipped._scratch is None and isinstance(shipped, Engine)

@@ -12,9 +12,10 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import ibis
 import pyarrow as pa
@@ -22,8 +23,19 @@ import pyarrow as pa
 from .config import ConfigError
 from .errors import CvmError
 
-__all__ = ["Engine", "ENGINES", "TRANSACTION_COLUMNS", "duckdb_engine", "duckdb_threads",
-           "spark_engine", "get_engine", "is_spark", "MissingExtraError", "LinkageBackend", "linkage_backend"]
+__all__ = [
+    "ENGINES",
+    "TRANSACTION_COLUMNS",
+    "Engine",
+    "LinkageBackend",
+    "MissingExtraError",
+    "duckdb_engine",
+    "duckdb_threads",
+    "get_engine",
+    "is_spark",
+    "linkage_backend",
+    "spark_engine",
+]
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +57,41 @@ class Engine:
     backend: Any
     _scratch: Path | None = field(default=None, repr=False)
     _cached: list = field(default_factory=list, repr=False)
+    #: on Spark, force tables handed to the engine through Arrow batches (True) or through
+    #: Parquet scratch files (False); ``None`` decides by the master (:attr:`shares_files`)
+    ship_arrow: bool | None = field(default=None, repr=False)
 
     def table(self, data: pa.Table, name: str) -> ibis.Table:
-        """Make an Arrow table available to this engine as an Ibis table."""
+        """Make an Arrow table available to this engine as an Ibis table.
+
+        On Spark in local mode the table goes through a Parquet file in the engine's scratch
+        folder (exact dates and decimals, and Spark reads it in parallel). On a cluster the
+        executors cannot see this machine's files, so the table is handed to the session as
+        Arrow record batches (``createDataFrame``) and Spark ships it with the tasks."""
         if self.name == "duckdb":
             return self.backend.create_table(name, data, temp=True, overwrite=True)
-        # Spark reads the table through Parquet, which keeps dates and decimals exact.
+        if not self.shares_files:
+            return self._from_arrow(data, name)
         import pyarrow.parquet as pq
 
         path = self._scratch_file(name)
         pq.write_table(data, path)
         return self.backend.read_parquet(str(path), table_name=name)
+
+    @property
+    def shares_files(self) -> bool:
+        """Whether the engine's workers read this process's files: always on DuckDB; on Spark
+        only with a ``local`` master (a cluster's executors run elsewhere)."""
+        if self.name != "spark":
+            return True
+        if self.ship_arrow is not None:
+            return not self.ship_arrow
+        return spark_session().sparkContext.master.startswith("local")
+
+    def _from_arrow(self, data: pa.Table, name: str) -> ibis.Table:
+        """An Arrow table as a temporary view of the Spark session, sent as Arrow batches."""
+        spark_session().createDataFrame(data).createOrReplaceTempView(name)
+        return self.backend.table(name)
 
     def transactions(self, ws, columns=TRANSACTION_COLUMNS,
                      name: str = "cvm_transactions") -> ibis.Table:
@@ -63,12 +99,15 @@ class Engine:
         :data:`TRANSACTION_COLUMNS`) on this engine.
 
         DuckDB reads them where they are (the engine runs on the workspace's connection); Spark
-        reads a Parquet copy in the engine's scratch folder, removed by :meth:`release`, as the
-        view ``name`` (another name for other columns: a view of the same name replaces the
-        earlier one under every table read from it)."""
+        in local mode reads a Parquet copy in the engine's scratch folder, removed by
+        :meth:`release`; a Spark cluster gets them as Arrow batches (:meth:`table`). On Spark
+        they are the view ``name`` (another name for other columns: a view of the same name
+        replaces the earlier one under every table read from it)."""
         sql = f"SELECT {', '.join(columns)} FROM unified_transactions"
         if self.name == "duckdb":
             return self.backend.sql(sql)
+        if not self.shares_files:
+            return self._from_arrow(ws.con.execute(sql).to_arrow_table(), name)
         path = self._scratch_file(name)
         ws.con.execute(f"COPY ({sql}) TO '{path}' (FORMAT parquet)")
         return self.read_parquet(path, name)
@@ -255,7 +294,7 @@ def _apply_to_running(session, conf: dict[str, str]) -> None:
 def spark_engine() -> Engine:
     """An engine over the shared Spark session."""
     try:
-        import ibis.backends.pyspark  # noqa: F401
+        import ibis.backends.pyspark
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise MissingExtraError(
             "the Spark engine needs PySpark: pip install 'cvm[spark]'"

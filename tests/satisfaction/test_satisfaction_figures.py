@@ -223,6 +223,27 @@ def test_survey_features_see_only_answers_up_to_the_cut_off(small):
     assert survey_features(small, "2023-12-31").empty
 
 
+def test_own_figures_name_their_columns_and_a_0_to_recommend_is_a_detractor():
+    from cvm.satisfaction.breakdown import SATISFACTION_COLUMNS, SURVEY_FEATURES, survey_features
+
+    survey = _survey({"d": [5, 1, 3, 4], "s": [1, 5, 3, 3], "overall": [10, 1, 5, 8],
+                      "ltr": [0, 6, 7, 9]},
+                     [("d", "attribute", "delivery", "1-5", None, None),
+                      ("s", "attribute", "staff", "1-5", None, None),
+                      ("overall", "overall", None, "1-10", None, None),
+                      ("ltr", "recommend", None, "0-10", None, None)])
+    own = customer_satisfaction(survey)
+    assert list(own.columns) == ["customer_id", *SATISFACTION_COLUMNS]
+    # 0 is the bottom of the 0-10 scale and a detractor; 6 too; 7 passive; 9 promoter
+    assert own["nps_group"].tolist() == ["detractor", "detractor", "passive", "promoter"]
+    features = survey_features(survey, "2024-12-31")
+    assert list(features.columns) == ["customer_id", *SURVEY_FEATURES]
+    # weights given by the caller are used: item s alone, 1 → 0, 5 → 1000, 3 → 500
+    given = IndexWeights({"s": 1.0}, "item", "by hand")
+    assert survey_features(survey, "2024-12-31", given)["satisfaction_index"].tolist() == \
+        [0.0, 1000.0, 500.0, 500.0]
+
+
 def test_nps_and_csat_of_no_answers_and_of_all_detractors():
     none = net_promoter([NAN, NAN])
     assert (none["respondents"], none["promoters"], none["detractors"]) == (0, 0, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from cvm.config import AnalysisConfig
@@ -82,4 +83,23 @@ def test_a_run_without_a_survey_is_unchanged(shop):
     assert "satisfaction" not in result.info["stages"]
     assert "satisfaction" not in {t[len("run_1_"):] for (t,) in ws.query(
         "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'run_1_%'")}
+    ws.close()
+
+
+def test_breakdowns_read_the_last_run_of_the_workspace(shop):
+    from cvm.satisfaction.breakdown import with_customers
+    from cvm.satisfaction.survey import read_survey
+
+    ws, _ = _run(shop, True)
+    survey = read_survey(ws)
+    r = with_customers(survey, ws).responses
+    # the run has RFM segments but no matrix or lifecycle stage: those stay empty;
+    # z answered without being a customer of the run
+    assert r["segment"].tolist()[:3] == ["At risk", "At risk", "Hibernating"]
+    assert pd.isna(r["segment"].tolist()[3])
+    assert r["cell"].isna().all() and r["stage"].isna().all()
+    assert r["month"].tolist() == ["2024-03", "2024-09", "2024-06", "2024-06"]
+    # no workspace and no customer table: the breakdown columns are empty
+    alone = with_customers(survey).responses
+    assert alone["segment"].isna().all() and alone["month"].tolist() == r["month"].tolist()
     ws.close()

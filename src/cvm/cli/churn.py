@@ -88,6 +88,12 @@ def validate(workspace, calibration_end, horizon_days, out, calibration, engine)
         output.print("With the service log's complaints as features, holdout AUC with / without: "
                      + "; ".join(f"{v['title']} {v['auc_with']:.3f} / {v['auc_without']:.3f}"
                                  for v in check["auc"].values()) + ".")
+    check = summary.get("survey_features") or {}
+    if check.get("used"):
+        output.print(f"With the survey's answers as features ({', '.join(check['features'])}), "
+                     "holdout AUC with / without: "
+                     + "; ".join(f"{v['title']} {v['auc_with']:.3f} / {v['auc_without']:.3f}"
+                                 for v in check["auc"].values()) + ".")
     note(f"Scores in [bold]{folder / 'churn_scores.csv'}[/], figures in "
          f"[bold]{folder / 'churn-validation.json'}[/], page in "
          f"[bold]{folder / 'churn-validation.html'}[/].")

@@ -160,8 +160,9 @@ def _latin_name(folded: str) -> Name:
         words = _WORDS.findall(plain)
         if not words:
             return Name(None, None, None, None, "missing")
+        # one word in capitals (not an initial) is the surname, as in "Wei ZHANG"
         upper = [i for i, w in enumerate(words) if len(w) > 1 and w.isupper()]
-        if len(words) > 1 and len(upper) == 1 and len(upper) < len(words):
+        if len(upper) == 1:
             i = upper[0]
         else:
             lowered = [w.lower() for w in words]
@@ -177,8 +178,8 @@ def _latin_name(folded: str) -> Name:
 
 
 def _surname_position(words: list[str]) -> int:
-    if len(words) == 1:
-        return 0
+    """Where the surname is: the first or last word, whichever is the more common Chinese
+    surname, else the last (a single word is both)."""
     rank = _surname_rank()
     first, last = rank.get(words[0]), rank.get(words[-1])
     if first is not None and last is not None:

@@ -8,7 +8,8 @@ against the customer's own rhythm, purchase and spend trends, category breadth) 
 given, the purchase models' own probability of no purchase in the window
 (``no_purchase_<model>`` columns: a summary of the customer's whole rhythm under each model),
 and, where the table has them, the complaint features of :mod:`cvm.features.complaints`
-(complaints so far and days since the last one, taken at the same date as the others).
+(complaints so far and days since the last one, taken at the same date as the others), and
+the survey answers of :mod:`cvm.features.survey_answers` (the latest answer up to that date).
 
 It always keeps out-of-sample scores of the customers it learned from (``oof_proba_``), for
 calibration and for choosing between candidates:
@@ -27,6 +28,7 @@ import numpy as np
 
 from ..features.behaviour import BEHAVIOUR_COLUMNS
 from ..features.complaints import COMPLAINT_COLUMNS
+from ..features.survey_answers import SURVEY_ANSWER_COLUMNS
 
 __all__ = ["AdditiveLogInputs", "AdditiveLogistic", "BehaviourChurnClassifier", "CLASSIFIER_FEATURES",
            "MODEL_FEATURE_PREFIX"]
@@ -185,7 +187,9 @@ class BehaviourChurnClassifier:
         if missing:
             raise ValueError(f"behaviour features missing: {', '.join(missing)}")
         # the complaint features join in where a service log was loaded (features.complaints)
+        # and so do the survey answers where a survey was loaded (features.survey_answers)
         return CLASSIFIER_FEATURES + tuple(c for c in COMPLAINT_COLUMNS if c in X) + tuple(
+            c for c in SURVEY_ANSWER_COLUMNS if c in X) + tuple(
             sorted(c for c in X if str(c).startswith(MODEL_FEATURE_PREFIX)))
 
     @staticmethod

@@ -26,6 +26,7 @@ from ..features.behaviour import (BEHAVIOUR_COLUMNS, CUTOFF_PREFIX, behaviour_fe
                                    behaviour_features_at_cutoff,
                                    no_purchase_labels, purchase_gap_quantile)
 from ..features.complaints import COMPLAINT_COLUMNS, complaint_features
+from ..features.survey_answers import SURVEY_ANSWER_COLUMNS, with_survey_answers
 from .churn import CANDIDATE_TITLES, ChurnRisk, horizon_from_gaps, window_for
 from .churn_metrics import (ECE_BINS, calibration_bins, churn_metrics,
                             churn_metrics_and_deciles)
@@ -134,16 +135,19 @@ def with_complaints(frame: pd.DataFrame, contacts: ir.Table | None, to_arrow, *,
 def fit_churn_risk(transactions: ir.Table, to_arrow, current: pd.DataFrame, *, as_of: dt.date,
                    horizon_days: int, window_days: int, calibration: str = "auto",
                    max_train_rows: int | None = 100_000, random_state: int = 0,
-                   contacts: ir.Table | None = None) -> ChurnRisk:
+                   contacts: ir.Table | None = None, surveys=None) -> ChurnRisk:
     """:class:`ChurnRisk` fitted on the features at ``as_of - window_days``, the labels of the
     window up to ``as_of`` and ``current`` (the features at ``as_of`` with that window).
     With ``contacts`` (a service log: ``customer_id``, ``interaction_date``, ``kind``) the
     complaint features at the cut-off join the earlier features (:func:`with_complaints`);
-    ``current`` then carries them at ``as_of``."""
+    ``current`` then carries them at ``as_of``. With ``surveys`` (a loaded
+    :class:`cvm.satisfaction.survey.Survey`) the survey answers given up to the cut-off join
+    them the same way (:func:`cvm.features.survey_answers.with_survey_answers`)."""
     cutoff = as_of - dt.timedelta(days=window_days)
     earlier = _frame(to_arrow, behaviour_features(transactions, as_of=cutoff,
                                                   window_days=window_days))
     earlier = with_complaints(earlier, contacts, to_arrow, as_of=cutoff)
+    earlier = with_survey_answers(earlier, surveys, as_of=cutoff)
     y = _no_purchase_in_window(earlier["customer_id"], current, window_days)
     risk = ChurnRisk(horizon_days=horizon_days, window_days=window_days, calibration=calibration,
                      max_train_rows=max_train_rows, random_state=random_state)
@@ -153,7 +157,7 @@ def fit_churn_risk(transactions: ir.Table, to_arrow, current: pd.DataFrame, *, a
 def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
                 horizon_days: int | None = None, calibration: str = "auto",
                 max_train_rows: int | None = 50_000, random_state: int = 0,
-                contacts: ir.Table | None = None) -> ChurnScores:
+                contacts: ir.Table | None = None, surveys=None) -> ChurnScores:
     """Churn risk of every customer with a purchase on or before ``as_of``.
 
     ``transactions`` has ``customer_id``, ``purchase_date``, ``amount`` and optionally
@@ -161,7 +165,9 @@ def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
     The features at the cut-off ``as_of - L`` and at ``as_of`` come from one query; the label
     of the window between them needs none: a customer known at the cut-off made no purchase in
     (cut-off, as_of] exactly when their days since the last purchase at ``as_of`` are >= L.
-    With ``contacts`` the complaint features join both dates' features (:func:`with_complaints`).
+    With ``contacts`` the complaint features join both dates' features (:func:`with_complaints`),
+    with ``surveys`` the survey answers given up to each date
+    (:func:`cvm.features.survey_answers.with_survey_answers`).
     """
     horizon_days, rule = churn_horizon(transactions, to_arrow, as_of=as_of,
                                        horizon_days=horizon_days)
@@ -179,6 +185,8 @@ def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
     y = (current["recency_days"].to_numpy(dtype=float)[known] >= window).astype(int)
     current = with_complaints(current, contacts, to_arrow, as_of=as_of)
     earlier = with_complaints(earlier, contacts, to_arrow, as_of=cutoff)
+    current = with_survey_answers(current, surveys, as_of=as_of)
+    earlier = with_survey_answers(earlier, surveys, as_of=cutoff)
     risk = ChurnRisk(horizon_days=horizon_days, window_days=window, calibration=calibration,
                      max_train_rows=max_train_rows, random_state=random_state)
     risk.fit(earlier, y, current)
@@ -199,6 +207,8 @@ class ChurnValidation:
     #: with a service log: the holdout AUC of each classifier and of churn_risk with and without
     #: the complaint features (None without one)
     complaint_check: dict | None = None
+    #: with a survey: the same with and without the survey answers (None without one)
+    survey_check: dict | None = None
 
     @property
     def candidates(self) -> list[str]:
@@ -225,25 +235,29 @@ class ChurnValidation:
             "calibration_bins": {k: v.to_dict(orient="records")
                                  for k, v in self.calibration_tables.items()},
             "complaint_features": self.complaint_check or {"used": False},
+            "survey_features": self.survey_check or {"used": False},
         }
 
 
 def validate_churn(transactions: ir.Table, to_arrow, *, calibration_end: dt.date,
                    horizon_days: int | None = None, last_date: dt.date | None = None,
                    calibration: str = "auto", max_train_rows: int | None = 50_000,
-                   random_state: int = 0, contacts: ir.Table | None = None) -> ChurnValidation:
+                   random_state: int = 0, contacts: ir.Table | None = None,
+                   surveys=None) -> ChurnValidation:
     """Fit on purchases up to ``calibration_end``; compare with the next ``horizon_days``.
 
     ``last_date`` is the last date the data covers; the holdout must end on or before it.
     With ``contacts`` (a service log) the classifiers also learn from the complaint features
     (only contacts up to each feature date count), and the same fit without them is scored
     too: ``complaint_check`` holds the holdout AUC of each classifier and of ``churn_risk``
-    with and without them, so the figures say whether the complaints helped.
+    with and without them, so the figures say whether the complaints helped. With ``surveys``
+    (a loaded survey) the same for the survey answers (``survey_check``; each check keeps the
+    other's features in both fits).
     """
     past = transactions.filter(transactions.purchase_date <= calibration_end)
     result = score_churn(past, to_arrow, as_of=calibration_end, horizon_days=horizon_days,
                          calibration=calibration, max_train_rows=max_train_rows,
-                         random_state=random_state, contacts=contacts)
+                         random_state=random_state, contacts=contacts, surveys=surveys)
     holdout_end = calibration_end + dt.timedelta(days=result.horizon_days)
     if last_date is not None and holdout_end > last_date:
         raise ValueError(f"the holdout of {result.horizon_days} days after {calibration_end} "
@@ -273,20 +287,27 @@ def validate_churn(transactions: ir.Table, to_arrow, *, calibration_end: dt.date
     deciles["churn_risk"] = deciles.pop("churn_risk")
     risk = scores["churn_risk"].to_numpy()
     tables["churn_risk"] = calibration_bins(y, risk)
-    check = None
+    check = survey_check = None
     if contacts is not None:
         plain = score_churn(past, to_arrow, as_of=calibration_end,
                             horizon_days=result.horizon_days, calibration=calibration,
-                            max_train_rows=max_train_rows, random_state=random_state).scores
+                            max_train_rows=max_train_rows, random_state=random_state,
+                            surveys=surveys).scores
         check = _complaint_check(y, scores, plain, result.risk)
+    if surveys is not None:
+        plain = score_churn(past, to_arrow, as_of=calibration_end,
+                            horizon_days=result.horizon_days, calibration=calibration,
+                            max_train_rows=max_train_rows, random_state=random_state,
+                            contacts=contacts).scores
+        survey_check = _complaint_check(y, scores, plain, result.risk, SURVEY_ANSWER_COLUMNS)
     return ChurnValidation(calibration_end, holdout_end, result, scores, metrics, deciles, tables,
-                           check)
+                           check, survey_check)
 
 
 def _complaint_check(y: np.ndarray, with_: pd.DataFrame, without: pd.DataFrame,
-                     risk: ChurnRisk) -> dict:
-    """Holdout AUC with and without the complaint features, per classifier and for the
-    chosen churn_risk, and whether each classifier used them."""
+                     risk: ChurnRisk, columns: tuple[str, ...] = COMPLAINT_COLUMNS) -> dict:
+    """Holdout AUC with and without the complaint features (or other ``columns``), per
+    classifier and for the chosen churn_risk, and whether each classifier used them."""
     from .churn_metrics import roc_auc
 
     rows = {}
@@ -300,5 +321,5 @@ def _complaint_check(y: np.ndarray, with_: pd.DataFrame, without: pd.DataFrame,
                                                                      .to_numpy()),
                           "auc_without": roc_auc(y, without["churn_risk"].to_numpy())}
     used = sorted({c for clf in risk.classifiers_.values() for c in clf.features_
-                   if c in COMPLAINT_COLUMNS})
+                   if c in columns})
     return {"used": bool(used), "features": used, "auc": rows}

@@ -93,13 +93,13 @@ def survey_features(survey: Survey, as_of, weights: IndexWeights | None = None) 
     dated on or before ``as_of`` (answers given later are not seen, so a model trained at an
     earlier cut-off does not learn from the future), with ``days_since_survey``. Columns:
     ``customer_id`` and :data:`SURVEY_FEATURES`; customers who had not answered by then have no
-    row (a model joins them as missing)."""
-    weights = weights or choose_weights(survey)
+    row (a model joins them as missing). Without ``weights`` the index weights are chosen from
+    the answers up to ``as_of`` too (derived weights never learn from later answers)."""
     cut = pd.Timestamp(as_of)
     kept = survey.responses["response_date"] <= cut
     if not kept.any():
         return pd.DataFrame(columns=["customer_id", *SURVEY_FEATURES])
     sub = Survey(survey.responses[kept].reset_index(drop=True), survey.items)
-    own = customer_satisfaction(sub, weights)
+    own = customer_satisfaction(sub, weights)  # without weights: chosen from ``sub``
     own["days_since_survey"] = (cut - pd.to_datetime(own["survey_date"])).dt.days
     return own[["customer_id", *SURVEY_FEATURES]].reset_index(drop=True)

@@ -27,6 +27,11 @@ last one join the classifier's features, taken at each feature date from the con
 and a silent complainer's chance of coming back is read from the data's own silent complainers
 (their own reactivation group).
 
+With a survey (``cvm survey load``) each customer's latest answer up to the feature date (their
+own index, overall satisfaction, likelihood to recommend, days since the answer, and whether
+they had answered) joins the classifier's features the same way
+(:mod:`cvm.features.survey_answers`); the run summary names the survey features used.
+
 When the history reaches one horizon further back, the stage also checks the same computation
 against what happened: fitted at ``as_of - H`` on the data up to then, compared with the H days
 up to the as-of date (:func:`cvm.models.churn_validation.validate_churn`); the figures go into
@@ -61,6 +66,7 @@ from ..models.churn_validation import (
 from ..models.winback import (COMPLAINED, ReactivationModel, complained_silent,
                               reactivation_history, recovery_value, winback_value)
 from ..features.complaints import COMPLAINT_COLUMNS, complaint_features
+from ..features.survey_answers import SURVEY_ANSWER_COLUMNS, join_survey_answers, loaded_survey
 from ..interactions.load import has_interactions
 from .contract import AnalysisError, Stage, StageResult
 
@@ -153,6 +159,8 @@ class ChurnStage(Stage):
         features = features.mutate(
             churn_horizon_days=ibis.literal(horizon), churn_window_days=ibis.literal(window),
             churn_horizon_rule=ibis.literal(rule))
+        features = join_survey_answers(ctx.engine, features, loaded_survey(ctx.ws),
+                                       as_of=ctx.as_of)
         contacts = _contacts(ctx)
         if contacts is None:
             return features
@@ -177,9 +185,11 @@ class ChurnStage(Stage):
         current = _current(rows)
         to_arrow = ctx.engine.to_arrow
         contacts = _contacts(ctx) if "complaint_count" in rows.column_names else None
+        surveys = loaded_survey(ctx.ws) if "survey_answered" in rows.column_names else None
         try:
             risk = fit_churn_risk(ctx.transactions, to_arrow, current, as_of=ctx.as_of,
-                                  horizon_days=horizon, window_days=window, contacts=contacts)
+                                  horizon_days=horizon, window_days=window, contacts=contacts,
+                                  surveys=surveys)
         except ValueError as exc:
             blank.settings = {"status": "not_scored", "note": str(exc),
                               "note_zh": _words("not_learned")["note_zh"]}
@@ -208,6 +218,10 @@ class ChurnStage(Stage):
                  if c in COMPLAINT_COLUMNS})
             settings["recovery"] = {"response": opts.recovery_response,
                                     "cost": opts.recovery_cost}
+        if surveys is not None:
+            settings["survey_features"] = sorted(
+                {c for clf in risk.classifiers_.values() for c in clf.features_
+                 if c in SURVEY_ANSWER_COLUMNS})
         spend = current["monetary_total"].to_numpy(dtype=float)
         cuts = tuple(float(q) for q in np.nanquantile(spend, [1 / 3, 2 / 3]))
         gaps = current["mean_gap_days"].to_numpy(dtype=float)
@@ -313,7 +327,8 @@ class ChurnStage(Stage):
                                for c, v in figures["candidates"].items()},
                 "calibration_bins": figures["calibration_bins"]["churn_risk"],
                 "deciles": figures["deciles"]["churn_risk"],
-                "complaint_features": figures["complaint_features"]}
+                "complaint_features": figures["complaint_features"],
+                "survey_features": figures["survey_features"]}
             tables["churn_calibration"] = pa.Table.from_pylist(
                 figures["calibration_bins"]["churn_risk"])
         else:
@@ -324,9 +339,10 @@ class ChurnStage(Stage):
 
 def _current(rows: pa.Table) -> pd.DataFrame:
     """The behaviour features of the rows as the churn models read them (with the complaint
-    features when a service log was loaded: no complaint is a count of 0)."""
-    names = ["customer_id", *[c for c in (*BEHAVIOUR_COLUMNS, *COMPLAINT_COLUMNS)
-                              if c in rows.column_names]]
+    features when a service log was loaded: no complaint is a count of 0; and the survey
+    answers when a survey was loaded)."""
+    names = ["customer_id", *[c for c in (*BEHAVIOUR_COLUMNS, *COMPLAINT_COLUMNS,
+                                          *SURVEY_ANSWER_COLUMNS) if c in rows.column_names]]
     frame = rows.select(names).to_pandas()
     if "complaint_count" in frame:
         frame["complaint_count"] = frame["complaint_count"].fillna(0).astype(float)
@@ -355,10 +371,12 @@ def _validate(ctx, state: _State) -> ChurnValidation | str:
     end = ctx.as_of - dt.timedelta(days=horizon)
     txns = ctx.transactions.filter(ctx.transactions.purchase_date <= ctx.as_of)
     contacts = _contacts(ctx) if "complaint_features" in state.settings else None
+    surveys = loaded_survey(ctx.ws) if "survey_features" in state.settings else None
     try:
         return validate_churn(txns, ctx.engine.to_arrow, calibration_end=end,
                               horizon_days=horizon, last_date=ctx.as_of,
-                              calibration=state.risk.calibration, contacts=contacts)
+                              calibration=state.risk.calibration, contacts=contacts,
+                              surveys=surveys)
     except ValueError as exc:
         return (f"not checked against a holdout: fitted at {end} (one horizon of {horizon} days "
                 f"before the as-of date) the history is too short ({exc})")
@@ -397,7 +415,7 @@ def validate_churn_workspace(ws, *, calibration_end: dt.date, horizon_days: int 
     try:
         return validate_churn(transactions, eng.to_arrow, calibration_end=calibration_end,
                               horizon_days=horizon_days, last_date=last, calibration=calibration,
-                              contacts=contacts)
+                              contacts=contacts, surveys=loaded_survey(ws))
     except ValueError as exc:
         raise AnalysisError(str(exc)) from None
     finally:
