@@ -12,6 +12,11 @@ Usage::
 
     python benchmarks/bench_cohorts.py                 # 3M customers
     python benchmarks/bench_cohorts.py --customers 100000 --repeat 3
+    python benchmarks/bench_cohorts.py --by value_tier   # and the split by first-day spend
+
+``--by value_tier`` also times the cohort table split by each customer's first-day spend tier
+(:func:`cvm.features.cohorts.acquisition_attributes` joined in the same expression), as a run's
+cohort stage computes it beside the table of all customers.
 """
 
 from __future__ import annotations
@@ -35,12 +40,13 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=3_000_000)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--period", default="month")
+    parser.add_argument("--by", choices=["value_tier"], default=None)
     args = parser.parse_args()
 
     from synthetic import ensure_dataset
 
     from cvm.engine import duckdb_engine, duckdb_threads
-    from cvm.features.cohorts import cohort_table
+    from cvm.features.cohorts import acquisition_attributes, cohort_table
 
     path, meta = ensure_dataset(args.customers)
     as_of = dt.date.fromisoformat(meta["as_of"])
@@ -62,6 +68,15 @@ def main() -> None:
           f"{'' if best <= TARGET_SECONDS else ', NOT MET'})")
     print(f"CPU: {min(cpus):.2f} s over {cores} cores, {min(cpus) / cores:.2f} s of wall time on "
           f"an idle machine; load average now {os.getloadavg()[0]:.1f}")
+    if args.by:
+        tx = engine.read_parquet(path, "bench_tx")
+        started, cpu = time.perf_counter(), _cpu_seconds()
+        split = engine.to_arrow(cohort_table(
+            tx, as_of=as_of, period=args.period,
+            groups=acquisition_attributes(tx, as_of=as_of, period=args.period), by=[args.by]))
+        print(f"split by {args.by}: {time.perf_counter() - started:.2f} s, CPU "
+              f"{_cpu_seconds() - cpu:.2f} s, rows {split.num_rows:,}; load average now "
+              f"{os.getloadavg()[0]:.1f}")
 
 
 def _cpu_seconds() -> float:

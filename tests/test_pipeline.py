@@ -117,6 +117,21 @@ def test_duckdb_and_spark_give_the_same_results(demo_run, spark_engine):
             else:
                 assert y[key] == value, (x["segment"], key)
     assert spark_result.pareto["gini"] == pytest.approx(result.pareto["gini"], rel=1e-12)
+    # the cohorts, also split by the first day's spend tier and the first purchase's store (read
+    # from the workspace's purchases on each engine)
+    with Workspace(tmp / "ws.duckdb") as ws:
+        cohorts = [ws.arrow(f"SELECT * FROM run_{r.run_id}_cohorts ORDER BY source, dimension, "
+                            "\"group\" NULLS FIRST, cohort, period").to_pylist()
+                   for r in (result, spark_result)]
+    assert {r["dimension"] for r in cohorts[0]} == {"all", "value_tier", "store"}
+    assert len(cohorts[0]) == len(cohorts[1])
+    for x, y in zip(*cohorts):
+        assert x.keys() == y.keys()
+        for key, value in x.items():
+            if isinstance(value, float):
+                assert y[key] == pytest.approx(value, rel=1e-9, nan_ok=True), (x, key)
+            else:
+                assert y[key] == value, (x, key)
 
 
 def test_segment_migration_accounts_for_every_customer(demo_run):

@@ -352,9 +352,14 @@ def test_cohort_commands_run_as_written(demo):
     CSV and the members' curves they say."""
     folder, _ = demo
     commands = _commands(_blocks(_section("## Cohorts and retention curves"))[0])
-    assert [c.split()[1] for c in commands] == ["cohorts"] * 3
+    assert [c.split()[1] for c in commands] == ["cohorts"] * 4
     shown = [cvm(c, folder).stdout for c in commands]
     assert "Share of each cohort that bought" in shown[0] and "2023-07-01" in shown[0]
     triangle = list(csv.reader((folder / "cohorts.csv").open(encoding="utf-8-sig")))
     assert triangle[0][:3] == ["cohort", "customers", "period_0"] and len(triangle) == 1 + 18
-    assert "Retention curves" in shown[2] and "标准会员" in shown[2]
+    # one quarterly triangle per first-day tier, low to high (titles may wrap)
+    flat = " ".join(shown[2].split())
+    titles = [flat.find(f"first-day spend: {t}") for t in
+              ("low (bottom third of the cohort)", "middle third", "high (top third of the cohort)")]
+    assert -1 not in titles and titles == sorted(titles) and "2023-07-01" in flat
+    assert "Retention curves" in shown[3] and "标准会员" in shown[3]

@@ -93,15 +93,18 @@ class Engine:
         spark_session().createDataFrame(data).createOrReplaceTempView(name)
         return self.backend.table(name)
 
-    def transactions(self, ws) -> ibis.Table:
-        """A workspace's unified transactions (:data:`TRANSACTION_COLUMNS`) on this engine.
+    def transactions(self, ws, columns=TRANSACTION_COLUMNS,
+                     name: str = "cvm_transactions") -> ibis.Table:
+        """A workspace's unified transactions (``columns`` of them, by default
+        :data:`TRANSACTION_COLUMNS`) on this engine.
 
         DuckDB reads them where they are (the engine runs on the workspace's connection); Spark
         in local mode reads a Parquet copy in the engine's scratch folder, removed by
-        :meth:`release`; a Spark cluster gets them as Arrow batches (:meth:`table`)."""
+        :meth:`release`; a Spark cluster gets them as Arrow batches (:meth:`table`). On Spark
+        they are the view ``name`` (another name for other columns: a view of the same name
+        replaces the earlier one under every table read from it)."""
         return self.workspace_query(
-            ws, f"SELECT {', '.join(TRANSACTION_COLUMNS)} FROM unified_transactions",
-            "cvm_transactions")
+            ws, f"SELECT {', '.join(columns)} FROM unified_transactions", name)
 
     def workspace_query(self, ws, sql: str, name: str) -> ibis.Table:
         """The rows of ``sql`` over a workspace's tables, on this engine, as :meth:`transactions`

@@ -77,12 +77,16 @@ class Server:
 
 def build_workspace(folder: Path, customers: int = 400, extra_transactions: str = "", *,
                     lang: str = "en", analysed: bool = True, with_products: bool = False,
-                    members: bool = False) -> tuple[Path, dict[str, str], tuple]:
+                    members: bool = False, contacts: bool = False
+                    ) -> tuple[Path, dict[str, str], tuple]:
     """A workspace with one complete run on demo data (and ``extra_transactions``, CSV rows
     in the demo's columns) made in ``lang`` — or no run at all unless ``analysed`` — and a
     token per role. ``with_products``: the run takes the demo's order lines and past campaign
     too (its cross-sell and uplift stages, as ``cvm demo``); with ``members``, the demo's
-    subscription payments are loaded first."""
+    subscription payments are loaded first; with ``contacts``, the demo's service log and
+    survey (with its structural model) too, as ``cvm demo`` loads them. The files returned:
+    transactions and customers, then the members' payments, service log, survey and the
+    survey's definition and model files loaded."""
     from cvm.api.tokens import create_token
     from cvm.config import AnalysisConfig
     from cvm.demo import DEMO_AS_OF, write_demo_data
@@ -94,12 +98,29 @@ def build_workspace(folder: Path, customers: int = 400, extra_transactions: str 
         with tx.open("a", encoding="utf-8") as out:
             out.write(extra_transactions)
     path = folder / "shop.duckdb"
+    extra: tuple = ()  # the further files loaded, beside transactions and customers
     if members:
         from cvm.demo import write_demo_members
         from cvm.ingest.members import load_member_payments
 
         with Workspace(path) as ws:
-            load_member_payments(ws, write_demo_members(folder / "data"))
+            payments = write_demo_members(folder / "data")
+            load_member_payments(ws, payments)
+        extra = (payments,)
+    if contacts:
+        from cvm.demo import service_log_path
+        from cvm.interactions import load_interactions
+        from cvm.satisfaction.demo import write_demo_survey, write_demo_survey_model
+        from cvm.satisfaction.survey import load_survey
+        from cvm.satisfaction.survey_model import store_survey_model
+
+        survey, definition = write_demo_survey(folder / "data", tx)
+        model = write_demo_survey_model(folder / "data")
+        with Workspace(path) as ws:
+            load_interactions(ws, service_log_path(folder / "data"), as_of=DEMO_AS_OF)
+            load_survey(ws, survey, definition=definition)
+            store_survey_model(ws, model)
+        extra = (*extra, service_log_path(folder / "data"), survey, definition, model)
     if analysed:
         stages = None
         if with_products:
@@ -111,7 +132,7 @@ def build_workspace(folder: Path, customers: int = 400, extra_transactions: str 
     with Workspace(path) as ws:
         tokens = {role: create_token(ws, role, name=f"test {role}")
                   for role in ("viewer", "analyst", "admin")}
-    return path, tokens, (tx, cust)
+    return path, tokens, (tx, cust, *extra)
 
 
 def wait_job(client: httpx.Client, job_id: str, timeout: float = 120) -> dict:

@@ -10,7 +10,8 @@ def test_cohorts_add_up_to_the_run(viewer):
     c = viewer.get("/cohorts").json()
     o = viewer.get("/overview").json()
     assert c["available"] and c["period"] == "month" and c["by"] == "all"
-    assert c["sources"] == ["purchases"] and "rfm_segment" in c["dimensions"]
+    # splits fixed at acquisition only: no current segment (survivorship-biased)
+    assert c["sources"] == ["purchases"] and c["dimensions"] == ["all", "value_tier", "store"]
     (whole,) = c["groups"]
     assert sum(whole["customers"]) == o["customers"]
     revenue = 0.0
@@ -33,10 +34,11 @@ def test_cohorts_add_up_to_the_run(viewer):
     assert months == sorted(months, reverse=True) and len(set(months)) == len(months)
 
 
-def test_cohorts_by_segment_add_up_to_the_whole(viewer):
+@pytest.mark.parametrize("by", ["value_tier", "store"])
+def test_cohorts_split_at_acquisition_add_up_to_the_whole(viewer, by):
     whole = viewer.get("/cohorts").json()["groups"][0]
-    split = viewer.get("/cohorts", params={"by": "rfm_segment"}).json()
-    assert len(split["groups"]) > 3
+    split = viewer.get("/cohorts", params={"by": by}).json()
+    assert len(split["groups"]) >= 3
     sizes: dict = {}
     active: dict = {}
     for g in split["groups"]:
@@ -47,12 +49,26 @@ def test_cohorts_by_segment_add_up_to_the_whole(viewer):
     assert [active[c] for c in whole["cohorts"]] == whole["active"]
 
 
+def test_value_tiers_are_thirds_of_each_cohort(viewer):
+    """Low holds the customers with 3k ≤ n (k: those of the cohort spending at most as much on
+    their first day), so at most a third; every customer below high has 3k ≤ 2n, so high holds
+    at least a third."""
+    whole = viewer.get("/cohorts").json()["groups"][0]
+    split = viewer.get("/cohorts", params={"by": "value_tier"}).json()
+    assert [g["group"] for g in split["groups"]] == ["low", "mid", "high"]
+    tiers = {g["group"]: dict(zip(g["cohorts"], g["customers"])) for g in split["groups"]}
+    for cohort, n in zip(whole["cohorts"], whole["customers"]):
+        low, high = tiers["low"].get(cohort, 0), tiers["high"].get(cohort, 0)
+        assert 3 * low <= n <= 3 * high, cohort
+
+
 def test_cohorts_refusals(viewer, api_server):
     missing = viewer.get("/cohorts", params={"source": "members"}).json()
     assert missing == {"available": False, "reason_code": "no_members", "sources": ["purchases"],
                        "reason": missing["reason"]}
     bad = viewer.get("/cohorts", params={"by": "favourite_colour"})
-    assert bad.status_code == 400 and "rfm_segment" in bad.json()["detail"]
+    assert bad.status_code == 400 and "value_tier" in bad.json()["detail"]
+    assert viewer.get("/cohorts", params={"by": "rfm_segment"}).status_code == 400
     assert viewer.get("/cohorts", params={"by": "phone"}).status_code == 403
     assert viewer.get("/cohorts", params={"source": "loans"}).status_code == 422
     with api_server.client() as anonymous:

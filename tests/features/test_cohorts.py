@@ -8,7 +8,8 @@ import pyarrow as pa
 import pytest
 
 from cvm.engine import get_engine
-from cvm.features.cohorts import cohort_table, period_start, periods_between
+from cvm.features.cohorts import (acquisition_attributes, cohort_table, period_start,
+                                 periods_between)
 
 AS_OF = dt.date(2024, 3, 31)
 
@@ -203,3 +204,102 @@ def test_triangle_of_the_hand_worked_cohorts():
     got = triangle(table, "active")
     assert got == {"cohorts": ["2024-01-01", "2024-02-01", "2024-03-01"],
                    "customers": [5, 4, 3], "values": [[5, 2, 2], [4, 2], [3]]}
+
+
+# Twelve customers whose attributes at acquisition differ from their later ones: (customer,
+# day, amount, store). a moves from store N to S; b buys in both stores on its first day (the
+# smaller name, N, counts); f spends 30 on its first day and 300 three days later, so its first
+# month is the cohort's largest but its first day is not; g, h and l tie on 40.
+ORIGIN_ROWS = [
+    ("a", "2024-01-03", 100.0, "N"), ("a", "2024-02-05", 50.0, "S"), ("a", "2024-03-07", 60.0, "S"),
+    ("b", "2024-01-10", 20.0, "S"), ("b", "2024-01-10", 30.0, "N"), ("b", "2024-03-02", 40.0, "S"),
+    ("c", "2024-01-12", 10.0, "S"),
+    ("d", "2024-01-15", 80.0, "S"), ("d", "2024-02-20", 10.0, "N"),
+    ("e", "2024-01-20", 5.0, "N"),
+    ("f", "2024-01-25", 30.0, "S"), ("f", "2024-01-28", 300.0, "S"),
+    ("g", "2024-02-01", 40.0, "N"), ("g", "2024-03-01", 40.0, "S"),
+    ("h", "2024-02-03", 40.0, "S"),
+    ("i", "2024-02-10", 70.0, "N"),
+    ("j", "2024-02-14", 15.0, "S"), ("j", "2024-03-20", 15.0, "S"),
+    ("k", "2024-02-20", 200.0, "N"),
+    ("l", "2024-02-28", 40.0, "S"),
+]
+
+
+def _origin_transactions(engine, name):
+    return engine.table(pa.table({
+        "customer_id": [r[0] for r in ORIGIN_ROWS],
+        "purchase_date": pa.array([dt.date.fromisoformat(r[1]) for r in ORIGIN_ROWS],
+                                  pa.date32()),
+        "amount": [r[2] for r in ORIGIN_ROWS],
+        "store": [r[3] for r in ORIGIN_ROWS]}), name)
+
+
+def test_attributes_at_acquisition_come_from_the_first_purchase_day(engine_name):
+    """January's first-day spends 5 (e), 10 (c), 30 (f), 50 (b), 80 (d), 100 (a): with k the
+    customers spending at most as much, 3k ≤ 6 is low (e, c), 3k > 12 high (d, a). February's
+    15 (j), 40 (g, h, l: k = 4 for all three), 70 (i), 200 (k): j low, i and k high, the
+    tied three mid."""
+    engine = get_engine(engine_name)
+    t = _origin_transactions(engine, f"coh_origin_{engine_name}")
+    got = engine.to_arrow(acquisition_attributes(t, as_of=AS_OF)).to_pylist()
+    got = {r["customer_id"]: (r["first_purchase"].isoformat(), r["first_spend"], r["value_tier"],
+                              r["store"]) for r in got}
+    assert got == {
+        "a": ("2024-01-03", 100.0, "high", "N"), "b": ("2024-01-10", 50.0, "mid", "N"),
+        "c": ("2024-01-12", 10.0, "low", "S"), "d": ("2024-01-15", 80.0, "high", "S"),
+        "e": ("2024-01-20", 5.0, "low", "N"), "f": ("2024-01-25", 30.0, "mid", "S"),
+        "g": ("2024-02-01", 40.0, "mid", "N"), "h": ("2024-02-03", 40.0, "mid", "S"),
+        "i": ("2024-02-10", 70.0, "high", "N"), "j": ("2024-02-14", 15.0, "low", "S"),
+        "k": ("2024-02-20", 200.0, "high", "N"), "l": ("2024-02-28", 40.0, "mid", "S")}
+    # the store of the last purchase would put a, b, d and g elsewhere: a, b and g in S, d in N
+    last = {r[0]: r[3] for r in ORIGIN_ROWS}
+    assert sorted(c for c in got if got[c][3] != last[c]) == ["a", "b", "d", "g"]
+
+
+def test_cohorts_split_by_the_value_tier_at_acquisition(engine_name):
+    engine = get_engine(engine_name)
+    t = _origin_transactions(engine, f"coh_split_{engine_name}")
+    rows = engine.to_arrow(cohort_table(t, as_of=AS_OF, groups=acquisition_attributes(
+        t, as_of=AS_OF), by=["value_tier"])).to_pylist()
+    assert {(r["value_tier"], r["cohort"].month, r["period"]):
+            (r["customers"], r["active"], r["lost"]) for r in rows} == {
+        # January: low c, e (neither back); mid b, f (b back in March); high a, d
+        ("low", 1, 0): (2, 2, 0), ("low", 1, 1): (2, 0, 2), ("low", 1, 2): (2, 0, 2),
+        ("mid", 1, 0): (2, 2, 0), ("mid", 1, 1): (2, 0, 1), ("mid", 1, 2): (2, 1, 1),
+        ("high", 1, 0): (2, 2, 0), ("high", 1, 1): (2, 2, 0), ("high", 1, 2): (2, 1, 1),
+        # February: low j (back); mid g, h, l (g back); high i, k (neither)
+        ("low", 2, 0): (1, 1, 0), ("low", 2, 1): (1, 1, 0),
+        ("mid", 2, 0): (3, 3, 0), ("mid", 2, 1): (3, 1, 2),
+        ("high", 2, 0): (2, 2, 0), ("high", 2, 1): (2, 0, 2)}
+
+
+def test_cohorts_split_by_the_store_at_acquisition():
+    """On DuckDB only: the store comes from the same expression as the tier (checked on both
+    engines above), and a split by a column of ``groups`` is checked on Spark already."""
+    engine = get_engine("duckdb")
+    t = _origin_transactions(engine, "coh_store")
+    rows = engine.to_arrow(cohort_table(t, as_of=AS_OF, groups=acquisition_attributes(
+        t, as_of=AS_OF), by=["store"])).to_pylist()
+    assert {(r["store"], r["cohort"].month, r["period"]): (r["customers"], r["active"], r["lost"])
+            for r in rows} == {
+        # January: N a, b, e; S c, d, f. February: N g, i, k; S h, j, l
+        ("N", 1, 0): (3, 3, 0), ("N", 1, 1): (3, 1, 1), ("N", 1, 2): (3, 2, 1),
+        ("S", 1, 0): (3, 3, 0), ("S", 1, 1): (3, 1, 2), ("S", 1, 2): (3, 0, 3),
+        ("N", 2, 0): (3, 3, 0), ("N", 2, 1): (3, 1, 2),
+        ("S", 2, 0): (3, 3, 0), ("S", 2, 1): (3, 1, 2)}
+
+
+def test_an_unknown_first_day_spend_has_no_tier_and_does_not_move_the_others(engine_name):
+    """Three known spends and one unknown in a cohort: the thirds are of the three known. s buys
+    first on the as-of date (counted); u after it (left out: with u, r would be mid, s high)."""
+    engine = get_engine(engine_name)
+    t = engine.table(pa.table({
+        "customer_id": ["p", "q", "r", "s", "u"],
+        "purchase_date": pa.array([dt.date(2024, 1, d) for d in (1, 2, 3, 4, 5)], pa.date32()),
+        "amount": pa.array([None, 30.0, 10.0, 20.0, 5.0], pa.float64())}),
+        f"coh_null_{engine_name}")
+    got = engine.to_arrow(acquisition_attributes(t, as_of=dt.date(2024, 1, 4))).to_pylist()
+    assert {r["customer_id"]: r["value_tier"] for r in got} == \
+        {"p": None, "q": "high", "r": "low", "s": "mid"}
+    assert all("store" not in r for r in got)

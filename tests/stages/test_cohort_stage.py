@@ -16,12 +16,13 @@ from cvm.stages import CohortStage, FeatureStage
 from cvm.stages.cohorts import member_attributes
 from cvm.workspace import Workspace
 
-SALES = """customer,date,amount
-x,2024-01-05,100
-x,2024-02-10,50
-y,2024-01-20,30
-z,2024-02-03,70
-z,2024-03-01,20
+# x and z move from store A to B after their first purchase: they count under A
+SALES = """customer,date,amount,store
+x,2024-01-05,100,A
+x,2024-02-10,50,B
+y,2024-01-20,30,B
+z,2024-02-03,70,A
+z,2024-03-01,20,B
 """
 # m4 changes plan: it counts under its first one, 尊享
 MEMBERS = """会员编号,套餐,扣费日期,金额
@@ -56,7 +57,10 @@ def test_the_stage_stores_purchase_and_member_cohorts(tmp_path):
         buyers = _rows(ws, result.run_id, "purchases", "all")
         members = _rows(ws, result.run_id, "members", "all")
         plans = _rows(ws, result.run_id, "members", "plan")
-        segments = _rows(ws, result.run_id, "purchases", "rfm_segment")
+        tiers = _rows(ws, result.run_id, "purchases", "value_tier")
+        stores = _rows(ws, result.run_id, "purchases", "store")
+        dimensions = ws.query(f"SELECT DISTINCT source, dimension FROM run_{result.run_id}_cohorts "
+                              "ORDER BY 1, 2")
         fits = ws.arrow(f"SELECT * FROM run_{result.run_id}_retention_fits").to_pylist()
         summary = json.loads(ws.query("SELECT summary FROM runs")[0][0])
     # January: x and y; x comes back in February, y is lost from February; February: z
@@ -71,8 +75,21 @@ def test_the_stage_stores_purchase_and_member_cohorts(tmp_path):
         ("尊享", 1, 0, 1), ("尊享", 1, 1, 0), ("尊享", 1, 2, 0),
         ("尊享", 2, 0, 1), ("尊享", 2, 1, 1),
         ("标准", 1, 0, 2), ("标准", 1, 1, 2), ("标准", 1, 2, 1)]
-    # the splits add up to the whole: every buyer in one segment
-    assert sum(r["customers"] for r in segments if r["period"] == 0) == 3
+    # split at acquisition only: January's x (100) is the top third of two, y (30) in between
+    # (3k = 3 is neither ≤ 2 nor > 4); February's z alone is its top third. By the store of
+    # the first purchase: x and z in A, y in B
+    assert dimensions == [("members", "all"), ("members", "plan"), ("purchases", "all"),
+                          ("purchases", "store"), ("purchases", "value_tier")]
+    assert [(r["group"], r["cohort"].month, r["period"], r["customers"], r["active"])
+            for r in tiers] == [
+        ("high", 1, 0, 1, 1), ("high", 1, 1, 1, 1), ("high", 1, 2, 1, 0),
+        ("high", 2, 0, 1, 1), ("high", 2, 1, 1, 1),
+        ("mid", 1, 0, 1, 1), ("mid", 1, 1, 1, 0), ("mid", 1, 2, 1, 0)]
+    assert [(r["group"], r["cohort"].month, r["period"], r["customers"], r["lost"])
+            for r in stores] == [
+        ("A", 1, 0, 1, 0), ("A", 1, 1, 1, 0), ("A", 1, 2, 1, 1),
+        ("A", 2, 0, 1, 0), ("A", 2, 1, 1, 0),
+        ("B", 1, 0, 1, 0), ("B", 1, 1, 1, 1), ("B", 1, 2, 1, 1)]
     # one pooled curve per plan (no cohort reaches 30 members of its own)
     assert sorted(f["plan"] for f in fits) == ["尊享", "标准"]
     assert all(f["cohort"] is None for f in fits)

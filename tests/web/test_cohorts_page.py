@@ -43,11 +43,16 @@ def test_cohort_page(page, web_server):
     cell = page.locator("#cohort-table tbody tr").nth(0).locator("td").nth(3).inner_text()
     assert float(cell.replace(",", "")) == round(buyers["cumulative_revenue_per_customer"][0][1], 2)
 
-    # split by RFM segment: one group at a time
+    # split by the first day's spend, a third of each cohort: one group at a time, with the
+    # note that splits are fixed at acquisition
+    assert page.is_hidden("#cohort-split-note")
     page.select_option("#cohort-metric", "active_share")
-    page.select_option("#cohort-by", "rfm_segment")
-    page.wait_for_selector("#cohort-group option:nth-child(4)", state="attached")
+    page.select_option("#cohort-by", "value_tier")
+    page.wait_for_selector("#cohort-group option:nth-child(3)", state="attached")
     assert not page.is_disabled("#cohort-group")
+    assert page.locator("#cohort-group option").all_inner_texts() == \
+        ["Low: bottom third", "Middle third", "High: top third"]
+    assert "current segment" in page.inner_text("#cohort-split-note")
 
     # the members: their cohorts and the sBG curves per plan, fitted against the actual curve
     page.select_option("#cohort-source", "members")

@@ -22,7 +22,8 @@ from api.server import Server, build_workspace, wait_job  # noqa: E402
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 WORD = re.compile(r"[A-Za-z][A-Za-z']+")
-PAGES = ("/", "/matrix", "/lifecycle", "/clv", "/cross-sell", "/satisfaction", "/cohorts",
+PAGES = ("/", "/matrix", "/lifecycle", "/clv", "/churn", "/cross-sell", "/satisfaction", "/cohorts",
+         "/campaigns",
          "/customers", "/runs")
 # the text an ECharts chart draws on its canvas: axis names and categories, series and item names
 CHART_TEXT = """() => {
@@ -47,30 +48,47 @@ CHART_TEXT = """() => {
 
 @pytest.fixture(scope="module")
 def zh_run_server(tmp_path_factory):
-    """A workspace whose one run was made in Chinese."""
+    """A workspace whose one run was made in Chinese, with a service log and a survey (so the
+    pages' contact, complaint and survey parts are walked too). No subscription members: the
+    walk shows the buyers' cohorts, and the members' curves cost seconds in both runs."""
     folder = tmp_path_factory.mktemp("language")
-    path, tokens, files = build_workspace(folder, customers=300, lang="zh")
+    path, tokens, files = build_workspace(folder, customers=300, lang="zh", contacts=True)
     server = Server(path, tokens, files, max_upload_mb=20).start(folder / "serve.log")
     yield server
     server.stop()
 
 
 def _data_strings(server) -> list[str]:
-    """Every value and column name of the demo's input files, their file names, the signed-in
-    token's name and the source's name (``default``, where the input names none): data, not
-    labels."""
+    """Every value and column name of the demo's input files (and the Chinese names a survey's
+    definition and model files give its questions and constructs), their file names, the
+    signed-in token's name and the source's name (``default``, where the input names none):
+    data, not labels."""
     out = {"test admin", "default"}
     for path in server.demo_files:
         out.add(path.name)
+        if path.suffix != ".csv":  # a survey's definition or model: the names it gives
+            out.update(CJK.findall(path.read_text(encoding="utf-8")))
+            continue
         with open(path, encoding="utf-8-sig", newline="") as fh:
             for row in csv.reader(fh):
                 out.update(v.strip() for v in row if v.strip())
     return sorted(out, key=len, reverse=True)
 
 
+# a cvm command shown as one (``<code class="command">``): the program, its command words, its
+# options and their placeholders, nothing else; it reads the same in both languages
+COMMAND = r"^cvm( [a-z][a-z-]*)+( (--[a-z][a-z-]*|[A-Z][A-Z_]*))*$"
+
+
 def _page_text(page) -> str:
     page.evaluate("document.getElementById('lang-switch').remove()")  # names the other language
-    return page.inner_text("body") + "\n" + page.evaluate(CHART_TEXT)
+    # hidden while the text is read (inner_text skips what is not displayed), then shown again
+    page.evaluate("""(pattern) => document.querySelectorAll('code.command').forEach((node) => {
+        if (new RegExp(pattern).test(node.textContent)) node.style.display = 'none'; })""",
+                  COMMAND)
+    text = page.inner_text("body") + "\n" + page.evaluate(CHART_TEXT)
+    page.evaluate("document.querySelectorAll('code.command').forEach((n) => { n.style.display = ''; })")
+    return text
 
 
 def _without(text: str, data: list[str]) -> str:

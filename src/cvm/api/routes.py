@@ -415,7 +415,8 @@ def cohorts(request: Request, who: Viewer, run_id: RunId = None,
     """Acquisition cohorts by month: per cohort and month since acquisition the customers who
     bought (``active``, ``active_share``), those lost (no purchase then or later), survivors,
     revenue and margin and their running totals per acquired customer, as triangles; split by
-    a dimension (``by``: rfm_segment, channel, store; plan for members) where the run has it.
+    a dimension fixed at acquisition (``by``: value_tier, the first day's spend as a third of the
+    cohort; channel, store of the first purchase; plan for members) where the run has it.
     ``source=members``: the subscription members' cohorts and their retention curves."""
     if by in who.masked_columns:
         raise HTTPException(403, f"cohorts cannot be split by {by}, which you see masked")

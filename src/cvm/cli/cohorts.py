@@ -28,7 +28,12 @@ _WORDS = {
            "curves": "Retention curves (shifted-beta-geometric, fitted on periods 0–{cut})",
            "group": "group", "fit": "alpha, beta", "holdout": "holdout error",
            "projected": "projected share at period {h}",
-           "written": "Triangle written to {out}", "loaded": "{n:,} payments loaded into {ws}"},
+           "written": "Triangle written to {out}", "loaded": "{n:,} payments loaded into {ws}",
+           "by_title": "{title} — {dimension}: {group}",
+           "value_tier": "first-day spend", "channel": "channel of the first purchase",
+           "store": "store of the first purchase", "none": "(none)",
+           "low": "low (bottom third of the cohort)", "mid": "middle third",
+           "high": "high (top third of the cohort)"},
     "zh": {"cohort": "同期群", "customers": "客户数",
            "retention": "各同期群在获客后每期有购买的客户比例",
            "survival": "各同期群到每期仍未流失的客户比例（当期或之后有购买）",
@@ -37,7 +42,11 @@ _WORDS = {
            "curves": "留存曲线（移位贝塔几何模型，用第 0–{cut} 期拟合）",
            "group": "分组", "fit": "alpha, beta", "holdout": "验证期误差",
            "projected": "第 {h} 期预测留存",
-           "written": "三角表已写入 {out}", "loaded": "已载入 {n:,} 条会员扣费记录到 {ws}"},
+           "written": "三角表已写入 {out}", "loaded": "已载入 {n:,} 条会员扣费记录到 {ws}",
+           "by_title": "{title}——{dimension}：{group}",
+           "value_tier": "首日消费", "channel": "首次购买渠道", "store": "首次购买门店",
+           "none": "（无）", "low": "低（同期群后三分之一）", "mid": "中（中间三分之一）",
+           "high": "高（同期群前三分之一）"},
 }
 
 
@@ -60,24 +69,32 @@ def _cell(metric: str, value) -> str:
 @click.option("--members", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A file of subscription payments: load it into the workspace and show the "
                    "members' cohorts and retention curves.")
+@click.option("--by", type=click.Choice(["value_tier", "channel", "store"]), default=None,
+              help="Split the buyers' cohorts by what each customer was at acquisition: the "
+                   "first day's spend as a third of the cohort, or the first purchase's "
+                   "channel or store.")
 @click.option("--as-of", "as_of", callback=_date, default=None, metavar="YYYY-MM-DD",
               help="Leave out later purchases (default: the last purchase date).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Also write the triangle as CSV.")
 @friendly_errors
-def cohorts(workspace, period, metric, members, as_of, lang, out):
+def cohorts(workspace, period, metric, members, by, as_of, lang, out):
     """Customers grouped by the period of their first purchase, followed period by period.
 
     A customer is lost by a period when they bought neither in it nor in any later period up to
     the as-of date. With --members, the cohorts are of the members' payments and the
-    shifted-beta-geometric model is fitted to each plan's survival and projected.
+    shifted-beta-geometric model is fitted to each plan's survival and projected. With --by,
+    one triangle per group of customers as they were at acquisition (never by their current
+    segment, which follows what they did after it).
     """
+    if by and members:
+        raise click.UsageError("--by splits the buyers' cohorts; the members' are split by plan")
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from ..engine import duckdb_engine
-    from ..features.cohorts import cohort_table
+    from ..engine import TRANSACTION_COLUMNS, duckdb_engine
+    from ..features.cohorts import VALUE_TIERS, acquisition_attributes, cohort_table
     from ..ingest.members import MEMBER_TABLE, load_member_payments
     from ..workspace import Workspace
 
@@ -89,11 +106,16 @@ def cohorts(workspace, period, metric, members, as_of, lang, out):
             note(words["loaded"].format(n=n, ws=workspace))
             source = engine.backend.table(MEMBER_TABLE)
         else:
-            source = engine.transactions(ws)
+            source = engine.transactions(
+                ws, (*TRANSACTION_COLUMNS, by) if by in ("channel", "store") else
+                TRANSACTION_COLUMNS)
         if as_of is None:
             as_of = engine.to_arrow(source.aggregate(d=source.purchase_date.max())) \
                 .column("d")[0].as_py()
-        table = engine.to_arrow(cohort_table(source, as_of=as_of, period=period))
+        groups = acquisition_attributes(source, as_of=as_of, period=period,
+                                        columns=[by]) if by else None
+        table = engine.to_arrow(cohort_table(source, as_of=as_of, period=period,
+                                             groups=groups, by=[by] if by else []))
         curves = None
         if members:
             from ..stages.cohorts import member_attributes, member_curves
@@ -110,21 +132,34 @@ def cohorts(workspace, period, metric, members, as_of, lang, out):
     table = table.append_column("survival_share", pc.divide(
         pc.cast(table.column("survivors"), pa.float64()), table.column("customers")))
     column = METRICS[metric]
-    shown = _triangle_table(table, column, metric, words)
-    output.print(shown)
+    if by:
+        values = table.column(by).to_pylist()
+        found = sorted(set(values), key=lambda g: (
+            g is None, VALUE_TIERS.index(g) if by == "value_tier" and g in VALUE_TIERS else 0,
+            g or ""))
+        parts = []
+        for g in found:
+            part = table.filter(pa.array([v == g for v in values]))
+            name = words["none"] if g is None else words.get(g, g) if by == "value_tier" else g
+            title = words["by_title"].format(title=words[metric], dimension=words[by], group=name)
+            output.print(_triangle_table(part, column, metric, words, title))
+            parts.append((g, part))
+    else:
+        output.print(_triangle_table(table, column, metric, words))
     if curves is not None:
         _print_curves(curves, words)
     if out:
-        _write_triangle(table, column, Path(out))
+        _write_triangle(parts if by else [(None, table)], column, Path(out), by)
         note(words["written"].format(out=out))
 
 
-def _triangle_table(table, column: str, metric: str, words: dict) -> Table:
+def _triangle_table(table, column: str, metric: str, words: dict, title: str | None = None
+                    ) -> Table:
     from ..features.cohorts import triangle
 
     tri = triangle(table, column)
     width = max((len(v) for v in tri["values"]), default=0)
-    t = Table(title=words[metric], title_justify="left")
+    t = Table(title=title or words[metric], title_justify="left")
     t.add_column(words["cohort"], no_wrap=True)
     t.add_column(words["customers"], justify="right")
     for k in range(width):
@@ -156,15 +191,19 @@ def _print_curves(curves, words: dict) -> None:
     output.print(t)
 
 
-def _write_triangle(table, column: str, out: Path) -> None:
+def _write_triangle(parts, column: str, out: Path, by: str | None) -> None:
+    """The triangle as CSV; with ``by``, one block of rows per group, the group first."""
     import csv
 
     from ..features.cohorts import triangle
 
-    tri = triangle(table, column)
-    width = max((len(v) for v in tri["values"]), default=0)
+    tris = [(g, triangle(part, column)) for g, part in parts]
+    width = max((len(v) for _, tri in tris for v in tri["values"]), default=0)
     with out.open("w", newline="", encoding="utf-8-sig") as fh:
         w = csv.writer(fh)
-        w.writerow(["cohort", "customers", *[f"period_{k}" for k in range(width)]])
-        for cohort, size, values in zip(tri["cohorts"], tri["customers"], tri["values"]):
-            w.writerow([cohort, size, *["" if v is None else v for v in values]])
+        w.writerow([*([by] if by else []), "cohort", "customers",
+                    *[f"period_{k}" for k in range(width)]])
+        for g, tri in tris:
+            for cohort, size, values in zip(tri["cohorts"], tri["customers"], tri["values"]):
+                w.writerow([*([g] if by else []), cohort, size,
+                            *["" if v is None else v for v in values]])

@@ -33,10 +33,15 @@ from collections.abc import Sequence
 import ibis
 import ibis.expr.types as ir
 
-__all__ = ["PERIODS", "cohort_table", "period_start", "periods_between", "triangle"]
+__all__ = ["ACQUISITION_COLUMNS", "PERIODS", "VALUE_TIERS", "acquisition_attributes",
+           "cohort_table", "period_start", "periods_between", "triangle"]
 
 #: The period lengths a cohort table can use, and Ibis's truncation unit for each.
 PERIODS = {"month": "M", "week": "W", "quarter": "Q", "year": "Y"}
+#: The columns of a purchase that a customer keeps from the day of their first purchase.
+ACQUISITION_COLUMNS = ("channel", "store")
+#: The tiers of the first day's spend within the cohort, lowest first.
+VALUE_TIERS = ("low", "mid", "high")
 
 
 def _check_period(period: str) -> str:
@@ -159,6 +164,48 @@ def cohort_table(transactions: ir.Table, *, as_of: dt.date, period: str = "month
         cumulative_revenue_per_customer=out._cum_revenue / size,
         cumulative_margin_per_customer=out._cum_margin / size,
     ).order_by([*by, "cohort", "period"])
+
+
+def acquisition_attributes(transactions: ir.Table, *, as_of: dt.date, period: str = "month",
+                           columns: Sequence[str] = ACQUISITION_COLUMNS) -> ir.Table:
+    """What each customer was at acquisition, fixed on the day of their first purchase (up to
+    ``as_of``), to split cohorts by (``cohort_table(groups=…, by=…)``) without survivorship
+    bias: a customer's current segment, store or channel moves with what they did after
+    acquisition (a lapsed customer sits in a low segment today), so cohorts split by it mix
+    the outcome into the split.
+
+    One row per customer with ``customer_id``, ``first_purchase`` (date), ``first_spend`` (the
+    first day's spend) and
+
+    - ``value_tier``: the first day's spend against the customer's cohort (the customers whose
+      first purchase fell in the same ``period``): with ``k`` the number of the cohort's ``n``
+      customers who spent at most as much on their first day (the customer included, ties
+      counted), ``low`` when 3k ≤ n, ``high`` when 3k > 2n, ``mid`` between: the thirds of
+      the cohort by first-day spend, ties in one tier. Null when the spend is unknown;
+    - each of ``columns`` (``channel``, ``store``) that ``transactions`` has: its value on the
+      first day; when the first day holds several (two stores on one day), the smallest.
+    """
+    unit = _check_period(period)
+    t = transactions.filter(transactions.purchase_date <= ibis.literal(as_of))
+    kept = [c for c in columns if c in t.columns]
+    first = t.group_by("customer_id").aggregate(_first=t.purchase_date.min())
+    day = t.join(first, ["customer_id", t.purchase_date == first._first])
+    per = day.group_by(["customer_id", "_first"]).aggregate(
+        first_spend=day.amount.sum().cast("float64"), **{c: day[c].min() for c in kept})
+    per = per.rename(first_purchase="_first")
+    per = per.mutate(_cohort=per.first_purchase.truncate(unit))
+    cohort = ibis.window(group_by="_cohort")
+    # unknown spends last on every engine, whatever its default place for nulls
+    ranked = ibis.window(group_by="_cohort",
+                         order_by=[per.first_spend.isnull(), per.first_spend])
+    n = per.first_spend.count().over(cohort)
+    # cume_dist: the share of all the cohort's rows sorted at or before this one's spend
+    k = (per.first_spend.cume_dist().over(ranked) * per.customer_id.count().over(cohort)
+         ).round().cast("int64")
+    tier = ibis.cases((per.first_spend.isnull(), ibis.null("string")),
+                      (3 * k <= n, VALUE_TIERS[0]), (3 * k > 2 * n, VALUE_TIERS[2]),
+                      else_=VALUE_TIERS[1])
+    return per.select("customer_id", "first_purchase", "first_spend", value_tier=tier, *kept)
 
 
 def _period_start_expr(cohort, k, period: str):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+from ..features.cohorts import ACQUISITION_COLUMNS, VALUE_TIERS
 from .stored import BadQuery, StoredResults, run_table
 
 __all__ = ["cohorts", "COHORT_METRICS", "SOURCES"]
@@ -14,6 +15,8 @@ __all__ = ["cohorts", "COHORT_METRICS", "SOURCES"]
 COHORT_METRICS = ("active", "active_share", "lost", "survivors", "revenue", "margin",
                   "cumulative_revenue_per_customer", "cumulative_margin_per_customer")
 SOURCES = ("purchases", "members")
+#: the order the splits are offered in: value tier, channel, store; a member's plan
+_ORDER = ("value_tier", *ACQUISITION_COLUMNS, "plan")
 
 
 def _plain(value):
@@ -41,8 +44,9 @@ def cohorts(results: StoredResults, run_id: int, source: str = "purchases",
         return {"available": False, "reason_code": "no_members", "sources": sources,
                 "reason": "the run had no subscription payments (cvm cohorts --members FILE "
                           "loads them)"}
-    dimensions = ["all"] + [r["dimension"] for r in found
-                            if r["source"] == source and r["dimension"] != "all"]
+    dimensions = ["all"] + sorted(
+        (r["dimension"] for r in found if r["source"] == source and r["dimension"] != "all"),
+        key=lambda d: (_ORDER.index(d) if d in _ORDER else len(_ORDER), d))
     if by not in dimensions:
         raise BadQuery(f"the {source} cohorts of run {run_id} are not split by {by!r}: "
                        f"choose one of {', '.join(dimensions)}")
@@ -63,6 +67,9 @@ def cohorts(results: StoredResults, run_id: int, source: str = "purchases",
         g["complete"][-1].append(r["complete"])
         for m in COHORT_METRICS:
             g[m][-1].append(_plain(r[m]))
+    if by == "value_tier":  # low, mid, high (not in the order of their names)
+        groups = dict(sorted(groups.items(), key=lambda kv: (
+            VALUE_TIERS.index(kv[0]) if kv[0] in VALUE_TIERS else len(VALUE_TIERS))))
     summary = results.summary(run_id).get("info", {}).get("stages", {}).get("cohorts", {})
     answer = {"available": True, "run_id": run_id, "source": source, "by": by,
               "period": summary.get("period", "month"), "sources": sources,

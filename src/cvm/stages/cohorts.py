@@ -2,8 +2,12 @@
 subscription payments, of the members with their retention curves.
 
 - purchase cohorts: :func:`cvm.features.cohorts.cohort_table` by month on the run's
-  transactions, for all customers and split by each of :data:`DIMENSIONS` the customer rows
-  have (the RFM segment; a channel or store given with the customers);
+  transactions, for all customers and split by each of :data:`DIMENSIONS`, all fixed at
+  acquisition (:func:`cvm.features.cohorts.acquisition_attributes`): the first day's spend
+  as a third of the cohort (``value_tier``), and the channel and store of the first purchase
+  where the purchases carry them. Never by a customer's current segment: it moves with what
+  the customer did after acquisition (lapsed customers sit in low segments today), so the
+  split would hold its own outcome;
 - member cohorts (:mod:`cvm.ingest.members`): the same table on the payments, for all members
   and by plan and store, and the shifted-beta-geometric retention curves per plan
   (:class:`cvm.models.retention.RetentionCurves`), fitted on the first half of the longest
@@ -24,7 +28,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..features.cohorts import cohort_table, triangle
+from ..features.cohorts import (ACQUISITION_COLUMNS, acquisition_attributes,
+                               cohort_table, triangle)
 from ..ingest.members import member_payments
 from ..models.retention import RetentionCurves
 from .contract import Stage, StageResult
@@ -32,8 +37,9 @@ from .contract import Stage, StageResult
 __all__ = ["CohortStage", "DIMENSIONS", "TRIANGLE_METRICS", "cohort_rows", "member_attributes",
            "member_curves"]
 
-#: the customer columns purchase cohorts are split by, when the customer rows have them
-DIMENSIONS = ("rfm_segment", "channel", "store")
+#: what purchase cohorts are split by, each taken at acquisition: the first day's spend as a
+#: third of the cohort, and the first purchase's channel and store when the purchases carry them
+DIMENSIONS = ("value_tier", *ACQUISITION_COLUMNS)
 #: the member columns member cohorts are split by, when the payments have them
 MEMBER_DIMENSIONS = ("plan", "store")
 #: the metrics kept as triangles in the run summary
@@ -44,21 +50,25 @@ HORIZON = 36
 
 
 def cohort_rows(engine, transactions, as_of: dt.date, *, period: str = "month",
-                attributes: pa.Table | None = None, dimensions=(), source: str = "purchases",
+                attributes=None, dimensions=(), source: str = "purchases",
                 name: str = "cvm_cohort_groups") -> pa.Table:
     """The cohort table for all customers (``dimension`` "all") and split by each of
-    ``dimensions`` (columns of ``attributes``, one row per customer), stacked; ``group`` is the
-    dimension's value as text."""
+    ``dimensions`` (columns of ``attributes``, one row per customer: an Arrow table, or a
+    mapping from dimension to an Ibis table on the engine such as
+    :func:`~cvm.features.cohorts.acquisition_attributes`, each split one expression with it),
+    stacked; ``group`` is the dimension's value as text."""
     parts = []
     overall = engine.to_arrow(cohort_table(transactions, as_of=as_of, period=period))
     parts.append(_label(overall, source, "all", None))
-    present = [d for d in dimensions if attributes is not None and d in attributes.column_names]
-    if present:
-        groups = engine.table(attributes.select(["customer_id", *present]), name)
-        for d in present:
-            split = engine.to_arrow(cohort_table(transactions, as_of=as_of, period=period,
-                                                 groups=groups, by=[d]))
-            parts.append(_label(split.drop_columns([d]), source, d, split.column(d)))
+    if isinstance(attributes, pa.Table):
+        present = [d for d in dimensions if d in attributes.column_names]
+        table = engine.table(attributes.select(["customer_id", *present]), name) \
+            if present else None
+        attributes = {d: table for d in present}
+    for d in [d for d in dimensions if d in (attributes or {})]:
+        split = engine.to_arrow(cohort_table(transactions, as_of=as_of, period=period,
+                                             groups=attributes[d], by=[d]))
+        parts.append(_label(split.drop_columns([d]), source, d, split.column(d)))
     return pa.concat_tables(parts)
 
 
@@ -128,7 +138,7 @@ class CohortStage(Stage):
 
     def run(self, ctx, customers: pa.Table) -> StageResult:
         rows = cohort_rows(ctx.engine, ctx.transactions, ctx.as_of, period=self.period,
-                           attributes=customers, dimensions=DIMENSIONS)
+                           attributes=_acquisition(ctx, self.period), dimensions=DIMENSIONS)
         summary = {"period": self.period, "purchases": _summary_triangles(rows)}
         tables = {}
         payments = member_payments(ctx.ws)
@@ -154,6 +164,28 @@ class CohortStage(Stage):
             tables["retention_curves"] = _arrow(curves.curves_)
         tables["cohorts"] = rows
         return StageResult(customers, tables=tables, summary=summary)
+
+
+def _acquisition(ctx, period: str) -> dict:
+    """Each buyer's attributes at acquisition on the run's engine, per dimension: the value tier
+    from the run's transactions, and the first purchase's channel and store from the workspace's
+    purchases when the run's transactions lack them (they carry only what every stage reads) and
+    some purchase there names one."""
+    attributes = acquisition_attributes(ctx.transactions, as_of=ctx.as_of, period=period)
+    found = {d: attributes for d in DIMENSIONS if d in attributes.columns}
+    missing = [c for c in ACQUISITION_COLUMNS if c not in ctx.transactions.columns]
+    if not missing:
+        return found
+    counts = ctx.ws.query(f"SELECT {', '.join(f'count({c})' for c in missing)} "
+                          "FROM unified_transactions WHERE purchase_date <= ?", [ctx.as_of])[0]
+    named = [c for c, n in zip(missing, counts) if n]
+    if named:
+        purchases = ctx.engine.transactions(ctx.ws, ("customer_id", "purchase_date", "amount",
+                                                     *named), name="cvm_purchase_origins")
+        origin = acquisition_attributes(purchases, as_of=ctx.as_of, period=period,
+                                        columns=named)
+        found.update({c: origin for c in named})
+    return found
 
 
 def _arrow(frame: pd.DataFrame) -> pa.Table:

@@ -349,9 +349,6 @@ _COHORT_TEXT: dict[str, tuple[str, str]] = {
     "cohort_metric_revenue": ("Cumulative revenue per customer", "每位客户累计收入"),
     "cohort_metric_margin": ("Cumulative margin per customer", "每位客户累计毛利"),
     "cohort_dim_all": ("All customers", "全部客户"),
-    "cohort_dim_rfm_segment": ("RFM segment", "RFM 细分"),
-    "cohort_dim_channel": ("Channel", "渠道"),
-    "cohort_dim_store": ("Store", "门店"),
     "cohort_dim_plan": ("Plan", "套餐"),
     "cohort_no_group": ("(none)", "（无）"),
     "cohort_definition": ("A cohort is the customers whose first purchase fell in the same "
@@ -393,6 +390,29 @@ _ADVICE_TEXT: dict[str, tuple[str, str]] = {
     "action_reason": ("Why this action", "为何采取该行动"),
 }
 _TEXT.update(_ADVICE_TEXT)
+
+# cohort splits fixed at acquisition (cvm.features.cohorts.acquisition_attributes), and the
+# campaigns page's empty state with its command set apart
+_ACQUISITION_TEXT: dict[str, tuple[str, str]] = {
+    "cohort_dim_value_tier": ("First-day spend (thirds of the cohort)",
+                              "首日消费（同期群内三等分）"),
+    "cohort_dim_channel": ("Channel of the first purchase", "首次购买渠道"),
+    "cohort_dim_store": ("Store of the first purchase", "首次购买门店"),
+    "cohort_tier_low": ("Low: bottom third", "低：后三分之一"),
+    "cohort_tier_mid": ("Middle third", "中：中间三分之一"),
+    "cohort_tier_high": ("High: top third", "高：前三分之一"),
+    "cohort_split_note": (
+        "Splits are fixed at acquisition: the first day's spend against the rest of the cohort, "
+        "and the channel and store of the first purchase. There is no split by current "
+        "segment: a customer's segment today follows what they did after acquisition (lapsed "
+        "customers sit in low segments), so it would put the outcome into the split.",
+        "拆分维度均取自获客之时：首日消费在同期群中的高低，以及首次购买的渠道和门店。"
+        "不按客户当前细分拆分：当前细分取决于获客之后的行为（已流失的客户如今落在低价值细分），"
+        "按它拆分会把结果混进分组本身。"),
+    "campaigns_none": ("No campaign yet. Create one with {command}.",
+                       "尚无营销活动。可用 {command} 创建。"),
+}
+_TEXT.update(_ACQUISITION_TEXT)
 
 
 def labels(lang: str) -> dict[str, str]:

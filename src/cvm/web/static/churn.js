@@ -1,7 +1,7 @@
 // cvm dashboard: the churn and win-back page, drawn from GET /churn and GET /churn/winback.
 "use strict";
 (function () {
-  const { boot, t, api, fmt, el, table, chart, baseOption, runMeta, showNoRun, segmentLabel } = window.CVM;
+  const { boot, t, api, fmt, el, table, chart, baseOption, runMeta, showNoRun, segmentLabel, actionLabel } = window.CVM;
   if (boot.page !== "churn") return;
   const $ = (id) => document.getElementById(id);
   const PAGE_SIZE = 20;
@@ -86,7 +86,7 @@
       format: c === "customer_id" ? (v) => customerLink(v)
         : money.has(c) ? (v) => fmt.money(v) : pct.has(c) ? (v) => fmt.pct(v)
         : c === "lifecycle_stage" ? (v) => segmentLabel(v)
-        : c === "recommended_action" ? (v) => t("action_" + v)
+        : c === "recommended_action" ? (v) => actionLabel(v)
         : c === "winback_rank" ? (v) => fmt.int(v) : undefined,
     })), list.rows);
     const pages = Math.max(1, Math.ceil(list.total / PAGE_SIZE));

@@ -1,14 +1,14 @@
 // cvm dashboard: the cohort page, drawn from GET /api/v1/cohorts.
 "use strict";
 (function () {
-  const { boot, t, api, fmt, el, table, chart, baseOption, runMeta, showNoRun, segmentLabel } = window.CVM;
+  const { boot, t, api, fmt, el, table, chart, baseOption, runMeta, showNoRun } = window.CVM;
   if (boot.page !== "cohorts") return;
   const $ = (id) => document.getElementById(id);
   const state = { source: "purchases", by: "all", group: null, metric: "active_share" };
 
   function groupName(by, g) {
     if (g === null || g === undefined) return t("cohort_no_group");
-    return by === "rfm_segment" ? segmentLabel(g) : g;
+    return by === "value_tier" ? t("cohort_tier_" + g) : g;
   }
 
   function values(group, metric) {
@@ -48,6 +48,7 @@
     $("cohort-group").replaceChildren(...groups.map((g, i) => el("option", { value: String(i) }, groupName(state.by, g.group))));
     $("cohort-group").value = String(groups.findIndex((g) => g.group === state.group));
     $("cohort-group").disabled = state.by === "all";
+    $("cohort-split-note").hidden = state.by === "all" || state.source !== "purchases";
     $("cohort-metric").value = state.metric;
     const group = groups.find((g) => g.group === state.group);
     if (!group) return;
