@@ -47,4 +47,4 @@ python -m pip install -q -e '.[spark,test]'
 
 # two workers (one per core), each test file kept on one worker: the files share their module
 # fixtures (a demo run, a server, a Spark session) and run in their own order
-python -m pytest -q -n 2 --dist loadfile --doctest-modules src tests "$@"
+python -m pytest -q -n 2 --dist loadfile --durations=40 --doctest-modules src tests "$@"
