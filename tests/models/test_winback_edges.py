@@ -7,8 +7,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cvm.models.winback import (SILENCE_EDGES, ReactivationModel, best_recovery_value,
-                                complained_silent, recovery_value)
+from cvm.models.winback import (
+    SILENCE_EDGES,
+    ReactivationModel,
+    best_recovery_value,
+    complained_silent,
+    recovery_value,
+)
+
+
+def _purchases(rows, name):
+    """A DuckDB engine and a table of (customer_id, purchase_date, amount) rows on it."""
+    from cvm.engine import duckdb_engine
+
+    frame = pd.DataFrame(rows, columns=["customer_id", "purchase_date", "amount"])
+    frame["purchase_date"] = pd.to_datetime(frame["purchase_date"]).dt.date
+    eng = duckdb_engine()
+    return eng, eng.backend.create_table(name, frame)
 
 
 def test_silence_bands_start_at_each_edge():
@@ -72,16 +87,12 @@ def test_one_silent_customer_is_enough_to_learn_from_and_none_is_not():
 def test_reactivation_history_reads_four_cut_offs_and_a_purchase_on_the_as_of_date():
     import datetime as dt
 
-    from cvm.engine import duckdb_engine
     from cvm.models.winback import reactivation_history
 
     # a year of monthly purchases by A; B silent from January 15 until the as-of date itself
     rows = [("A", f"2024-{m:02d}-01", 10.0) for m in range(1, 13)] + [
         ("B", "2024-01-15", 30.0), ("B", "2024-12-31", 30.0)]
-    frame = pd.DataFrame(rows, columns=["customer_id", "purchase_date", "amount"])
-    frame["purchase_date"] = pd.to_datetime(frame["purchase_date"]).dt.date
-    eng = duckdb_engine()
-    t = eng.backend.create_table("reactivation_edges_tx", frame)
+    eng, t = _purchases(rows, "reactivation_edges_tx")
     h = reactivation_history(t, eng.to_arrow, as_of=dt.date(2024, 12, 31), horizon_days=30)
     assert sorted({str(c) for c in h["cutoff"]}) == [
         "2024-09-02", "2024-10-02", "2024-11-01", "2024-12-01"]
@@ -94,7 +105,6 @@ def test_reactivation_history_reads_four_cut_offs_and_a_purchase_on_the_as_of_da
 def test_value_tiers_at_a_cut_off_count_the_spend_up_to_it_to_a_billionth():
     import datetime as dt
 
-    from cvm.engine import duckdb_engine
     from cvm.models.winback import reactivation_history
 
     # at the cut-off (December 1): X spent 20 (and 5 more after it), Y 22, Z 100; A and B 1,
@@ -102,10 +112,7 @@ def test_value_tiers_at_a_cut_off_count_the_spend_up_to_it_to_a_billionth():
     rows = [("X", "2024-11-01", 20.0), *[("X", f"2024-12-{d:02d}", 1.0) for d in (5, 10, 15, 20, 25)],
             ("Y", "2024-11-02", 22.0), ("Z", "2024-11-03", 100.0),
             ("A", "2024-11-04", 1.00000000006), ("B", "2024-11-05", 1.0)]
-    frame = pd.DataFrame(rows, columns=["customer_id", "purchase_date", "amount"])
-    frame["purchase_date"] = pd.to_datetime(frame["purchase_date"]).dt.date
-    eng = duckdb_engine()
-    t = eng.backend.create_table("reactivation_tiers_tx", frame)
+    eng, t = _purchases(rows, "reactivation_tiers_tx")
     h = reactivation_history(t, eng.to_arrow, as_of=dt.date(2024, 12, 31), horizon_days=30,
                              cutoffs=1)
     got = dict(zip(h["customer_id"], zip(h["group"], h["returned"])))
@@ -116,14 +123,10 @@ def test_value_tiers_at_a_cut_off_count_the_spend_up_to_it_to_a_billionth():
 def test_a_purchase_on_the_cut_off_day_is_not_a_return_after_it():
     import datetime as dt
 
-    from cvm.engine import duckdb_engine
     from cvm.models.winback import reactivation_history
 
     rows = [("S", "2024-12-01", 5.0), ("T", "2024-11-01", 5.0), ("T", "2024-12-02", 5.0)]
-    frame = pd.DataFrame(rows, columns=["customer_id", "purchase_date", "amount"])
-    frame["purchase_date"] = pd.to_datetime(frame["purchase_date"]).dt.date
-    eng = duckdb_engine()
-    t = eng.backend.create_table("reactivation_cut_day_tx", frame)
+    eng, t = _purchases(rows, "reactivation_cut_day_tx")
     h = reactivation_history(t, eng.to_arrow, as_of=dt.date(2024, 12, 31), horizon_days=30,
                              cutoffs=1, min_silence_days=0)
     got = dict(zip(h["customer_id"], zip(h["silence_days"], h["returned"])))
@@ -133,14 +136,10 @@ def test_a_purchase_on_the_cut_off_day_is_not_a_return_after_it():
 def test_reactivation_history_rows_are_numbered_and_empty_without_earlier_customers():
     import datetime as dt
 
-    from cvm.engine import duckdb_engine
     from cvm.models.winback import reactivation_history
 
     rows = [("P", "2024-01-10", 10.0), ("Q", "2024-02-01", 10.0), ("P", "2024-12-20", 10.0)]
-    frame = pd.DataFrame(rows, columns=["customer_id", "purchase_date", "amount"])
-    frame["purchase_date"] = pd.to_datetime(frame["purchase_date"]).dt.date
-    eng = duckdb_engine()
-    t = eng.backend.create_table("reactivation_index_tx", frame)
+    eng, t = _purchases(rows, "reactivation_index_tx")
     h = reactivation_history(t, eng.to_arrow, as_of=dt.date(2024, 12, 31), horizon_days=30)
     assert len(h) == 8 and h.index.tolist() == list(range(8))  # 2 customers x 4 cut-offs
     none = reactivation_history(t, eng.to_arrow, as_of=dt.date(2024, 2, 15), horizon_days=60)
