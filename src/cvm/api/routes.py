@@ -481,8 +481,8 @@ def customers(request: Request, who: Viewer, query: Annotated[CustomerQuery, Dep
 def customer(customer_id: str, request: Request, who: Viewer, run_id: RunId = None,
              lang: Lang = "en"):
     """One customer's 360° view: scores, segments, value, history over runs, purchases,
-    source records and the timeline of purchases and service contacts (a contact's free-text
-    note masked for viewers). An id holding ``/`` is sent as it is or percent-encoded
+    source records and the timeline of purchases, service contacts, survey answers and campaigns
+    (a contact's free-text note masked for viewers). An id holding ``/`` is sent as it is or percent-encoded
     (``A%2F1``)."""
     reader = _server(request).reader
     view = reader.customer(reader.resolve(run_id), customer_id, lang)

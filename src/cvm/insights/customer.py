@@ -23,8 +23,8 @@ def customer_360(results: StoredResults, run_id: int, customer_id: str,
                  lang: str = "en") -> dict:
     """Everything known about one customer: the run's row, the history over the last
     :data:`HISTORY_RUNS` complete runs, recent purchases, source records, the golden record
-    (when customers were linked) and the timeline of purchases and service contacts
-    (:func:`cvm.insights.timeline.customer_timeline`, newest first).
+    (when customers were linked) and the timeline of purchases, service contacts, survey answers
+    and campaigns (:func:`cvm.insights.timeline.customer_timeline`, newest first).
 
     ``customer_id`` is a unified id, a source id (``source:id``, or bare when one source has
     it) or an id merged into another customer; the view is the customer's it names. History

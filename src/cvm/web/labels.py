@@ -227,7 +227,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "error_generic": ("Something went wrong: ", "出错了："),
     "customer_missing": ("no customer '{id}' in run {run}", "运行 {run} 中没有客户“{id}”"),
     # the customer's timeline (cvm.insights.timeline)
-    "timeline_title": ("Timeline: purchases and service contacts", "时间线：购买与客服接触"),
+    "timeline_title": ("Timeline: purchases, service contacts, survey answers and campaigns",
+                       "时间线：购买、客服接触、问卷回答与营销活动"),
     "timeline_empty": ("Nothing on the timeline yet.", "时间线上还没有记录。"),
     "timeline_event": ("Event", "事件"),
     "timeline_channel": ("Channel", "渠道"),
@@ -237,6 +238,14 @@ _TEXT: dict[str, tuple[str, str]] = {
                         "您的角色（查看者）看不到备注：备注可能包含个人信息。"),
     "timeline_contacts": ("{n} service contacts, {c} complaints",
                           "{n} 次客服接触，{c} 次投诉"),
+}
+
+#: the timeline's own event kinds (a contact's kinds and channels are the service log's words)
+_TIMELINE_EVENTS: dict[str, tuple[str, str]] = {
+    "purchase": ("purchase", "购买"),
+    "survey": ("survey answer", "问卷回答"),
+    "treatment": ("campaign: contacted", "营销活动：已接触"),
+    "control": ("campaign: control group, not contacted", "营销活动：对照组，未接触"),
 }
 
 #: the churn and win-back page
@@ -427,6 +436,6 @@ def labels(lang: str) -> dict[str, str]:
     out.update({f"reject_{k}": v[i] for k, v in REJECT_LABELS.items()})
     out.update({f"method_{k}": v[i] for k, v in LINK_METHODS.items()})
     out.update({f"event_{k}": v[i] for k, v in {**KIND_LABELS, **CHANNEL_LABELS,
-                                                  "purchase": ("purchase", "购买")}.items()})
+                                                  **_TIMELINE_EVENTS}.items()})
     out.update({f"sv_{k}": v for k, v in SURVEY_LABELS[LANGS[i]].items()})
     return out

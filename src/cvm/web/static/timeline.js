@@ -1,4 +1,5 @@
-// cvm dashboard: a customer's timeline of purchases and service contacts, newest first.
+// cvm dashboard: a customer's timeline of purchases, service contacts, survey answers and
+// campaigns, newest first.
 // Defines window.cvmTimeline(data), called by the customer page once its data is in.
 "use strict";
 (function () {
