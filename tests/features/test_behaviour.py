@@ -53,6 +53,11 @@ def test_behaviour_features_by_hand(engine_name):
     assert (b.prior_purchase_days, b.purchase_trend, b.spend_trend) == (1, -1.0, -1.0)
     labels = _rows(engine, no_purchase_labels(t, as_of=dt.date(2024, 2, 15), window_days=30))
     assert labels["no_purchase"].to_dict() == {"A": 0, "B": 1}
+    # with the tenure at Feb 15: A's first purchase Jan 1 (45 days), B's Feb 1 (14 days)
+    both = _rows(engine, no_purchase_labels(t, as_of=dt.date(2024, 2, 15), window_days=30,
+                                            tenure=True))
+    assert both["no_purchase"].to_dict() == {"A": 0, "B": 1}
+    assert both["tenure_days"].to_dict() == {"A": 45.0, "B": 14.0}
 
 
 def test_features_at_the_cutoff_and_the_as_of_date_by_hand(engine_name):

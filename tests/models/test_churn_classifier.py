@@ -75,3 +75,33 @@ def test_default_has_the_lowest_held_out_log_loss_and_its_calibration_method():
     with pytest.raises(ValueError, match="unknown calibration"):
         ChurnRisk(horizon_days=90, window_days=60, calibration="beta").fit(
             earlier, labels, current)
+
+
+@pytest.mark.parametrize("method", ["gradient_boosting", "logistic"])
+def test_scores_in_chunks_on_all_cores_equal_one_pass(method, monkeypatch):
+    """Many customers are scored in chunks by a pool of threads: every score is the one a
+    single pass gives, in the customers' order."""
+    import pandas as pd
+
+    from cvm.models import churn_classifier
+    from cvm.models.churn_classifier import CLASSIFIER_FEATURES, BehaviourChurnClassifier
+
+    rng = np.random.default_rng(3)
+    n = 2_000
+    X = pd.DataFrame({c: rng.gamma(2.0, 30.0, n) for c in CLASSIFIER_FEATURES})
+    X.loc[rng.random(n) < 0.2, "mean_gap_days"] = np.nan
+    y = (X["recency_days"] + rng.normal(0, 30, n) > 60).astype(int).to_numpy()
+    clf = BehaviourChurnClassifier(method, max_train_rows=600).fit(X, y)
+    whole = clf.predict_proba(X)
+    monkeypatch.setattr(churn_classifier, "SCORE_CHUNK_ROWS", 97)   # 21 chunks, the last short
+    chunked = clf.predict_proba(X)
+    np.testing.assert_array_equal(chunked, whole)
+    assert len(np.unique(whole[:, 1])) > 100     # scores that differ between customers
+
+
+def test_missing_values_are_zero_and_infinities_the_largest_numbers_before_the_log():
+    from cvm.models.churn_classifier import _zero_missing
+
+    X = np.array([[np.nan, 1.5, -2.0], [np.inf, -np.inf, 0.0]])
+    np.testing.assert_array_equal(_zero_missing(X), np.nan_to_num(X, nan=0.0))
+    np.testing.assert_array_equal(_zero_missing(X[:1]), [[0.0, 1.5, -2.0]])

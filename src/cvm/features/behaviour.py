@@ -180,17 +180,25 @@ def behaviour_features_at_cutoff(transactions: ir.Table, *, as_of: dt.date, cuto
                       *(f"{CUTOFF_PREFIX}{c}" for c in BEHAVIOUR_COLUMNS))
 
 
-def no_purchase_labels(transactions: ir.Table, *, as_of: dt.date, window_days: int) -> ir.Table:
+def no_purchase_labels(transactions: ir.Table, *, as_of: dt.date, window_days: int,
+                       tenure: bool = False) -> ir.Table:
     """``customer_id`` and ``no_purchase`` (1 when the customer, with a purchase on or before
-    ``as_of``, made none in the ``window_days`` days after it, else 0)."""
+    ``as_of``, made none in the ``window_days`` days after it, else 0); with ``tenure``, also
+    ``tenure_days`` (days from the first purchase to ``as_of``), from the same pass."""
     t = transactions
     end = ibis.literal(as_of + dt.timedelta(days=window_days))
     t = t.filter(t.purchase_date <= end)
     before = t.purchase_date <= ibis.literal(as_of)
-    per = t.group_by("customer_id").aggregate(known=before.ifelse(1, 0).max(),
-                                              bought=before.ifelse(0, 1).max())
+    reductions = {"known": before.ifelse(1, 0).max(), "bought": before.ifelse(0, 1).max()}
+    if tenure:
+        reductions["first"] = t.purchase_date.min(where=before)
+    per = t.group_by("customer_id").aggregate(**reductions)
     per = per.filter(per.known == 1)
-    return per.select("customer_id", no_purchase=(1 - per.bought).cast("int8"))
+    columns = {"no_purchase": (1 - per.bought).cast("int8")}
+    if tenure:
+        columns["tenure_days"] = ibis.literal(as_of).delta(per["first"], unit="day").cast(
+            "float64")
+    return per.select("customer_id", **columns)
 
 
 def purchase_gap_quantile(transactions: ir.Table, *, as_of: dt.date,

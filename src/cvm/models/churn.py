@@ -24,6 +24,7 @@ P(no purchase), the class 1 being "no purchase in the horizon".
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +32,8 @@ import pandas as pd
 
 from ._data import compress, rf_stats
 from .bgnbd import BGNBD
-from .churn_classifier import MODEL_FEATURE_PREFIX, BehaviourChurnClassifier, _one_thread
+from .churn_classifier import (MODEL_FEATURE_PREFIX, BehaviourChurnClassifier, _one_thread,
+                               in_one_thread)
 from .mbgnbd import MBGNBD
 from .paretonbd import ParetoNBD, _log_terms
 from .selection import MODEL_TITLES, PURCHASE_MODELS
@@ -365,8 +367,8 @@ class ChurnRisk:
             return None
         return np.sort(rng.choice(n, cap, replace=False))
 
-    def _fit_models(self, features: pd.DataFrame, rng, start: dict | None = None) -> dict:
-        rows = self._sample(len(features), self.max_fit_rows, rng)
+    def _fit_models(self, features: pd.DataFrame, rows: np.ndarray | None,
+                    start: dict | None = None) -> dict:
         if rows is not None:
             features = features.iloc[rows]
         data = _Histories(features, float(self.unit_days)).table()
@@ -381,6 +383,12 @@ class ChurnRisk:
             except ValueError as exc:
                 logger.warning("churn: %s not fitted: %s", MODEL_TITLES[name], exc)
         return fitted
+
+    def _classifier(self, name: str, features: pd.DataFrame, y: np.ndarray):
+        """The classifier ``name`` learned on ``features``, in the caller's thread limit."""
+        clf = BehaviourChurnClassifier(name, max_train_rows=self.max_train_rows,
+                                       random_state=self.random_state)
+        return clf._fit(features, y)
 
     def fit(self, earlier: pd.DataFrame, labels, current: pd.DataFrame):
         H = int(self.horizon_days)
@@ -402,26 +410,48 @@ class ChurnRisk:
                                  f"{', '.join(CANDIDATE_TITLES)}")
         unit = float(self.unit_days)
         rng = np.random.default_rng(self.random_state)
+        # the random samples, drawn in a fixed order before any fit
+        rows_then = self._sample(len(earlier), self.max_fit_rows, rng)
+        rows_now = self._sample(len(current), self.max_fit_rows, rng)
+        rows = self._sample(len(earlier), self.max_window_rows, rng)
         with _one_thread():  # BLAS threads spin on a busy machine (churn_classifier)
-            self.models_then_ = self._fit_models(earlier, rng)
-            self.models_now_ = self._fit_models(current, rng, start=self.models_then_)
+            self.models_then_ = self._fit_models(earlier, rows_then)
+        # the models at the as-of date and the classifiers of the window learn at the same time
+        # (each on one thread; gradient boosting's trees and the BLAS products run without the
+        # GIL): neither reads what the other learns
+        with _one_thread(), ThreadPoolExecutor(max_workers=2) as workers:
+            now = workers.submit(in_one_thread(self._fit_models), current, rows_now,
+                                 self.models_then_)
+            if rows is not None:
+                earlier, y = earlier.iloc[rows].reset_index(drop=True), y[rows]
+            histories = _Histories(earlier, unit)
+            model_window = {name: histories.no_purchase(model, (L / unit,))[0]
+                            for name, model in self.models_then_.items()}
+            window_features = earlier.assign(**{f"{MODEL_FEATURE_PREFIX}{name}": p
+                                                for name, p in model_window.items()})
+            learners = {name: workers.submit(in_one_thread(self._classifier), name,
+                                             window_features, y)
+                        for name in self.candidates
+                        if name not in MODEL_CANDIDATES and name != "recency"}
+            self.models_now_ = now.result()
+            self.classifiers_ = {name: job.result() for name, job in learners.items()}
+        lost = [f"{MODEL_FEATURE_PREFIX}{name}" for name in model_window
+                if name not in self.models_now_]
+        if lost:
+            # a model fitted at the cut-off but not at the as-of date cannot score the
+            # customers now: the classifiers learn again without its feature
+            window_features = window_features.drop(columns=lost)
+            with _one_thread():
+                self.classifiers_ = {name: self._classifier(name, window_features, y)
+                                     for name in self.classifiers_}
         usable = {k: m for k, m in self.models_now_.items() if m.converged_}
         pool = usable or self.models_now_
         if not pool:
             raise ValueError("no purchase model could be fitted: no customer bought twice")
         self.reference_model_ = max(pool, key=lambda k: pool[k].log_likelihood_)
         self.carry_models_ = tuple(k for k in MODEL_CANDIDATES if k in pool)
-
-        rows = self._sample(len(earlier), self.max_window_rows, rng)
-        if rows is not None:
-            earlier, y = earlier.iloc[rows].reset_index(drop=True), y[rows]
-        histories = _Histories(earlier, unit)
-        model_window = {name: histories.no_purchase(model, (L / unit,))[0]
-                        for name, model in self.models_then_.items() if name in self.models_now_}
-        window_features = earlier.assign(**{f"{MODEL_FEATURE_PREFIX}{name}": p
-                                            for name, p in model_window.items()})
+        model_window = {name: p for name, p in model_window.items() if name in self.models_now_}
         scores, judged = {}, np.ones(len(y), dtype=bool)
-        self.classifiers_ = {}
         for name in self.candidates:
             if name in MODEL_CANDIDATES:
                 if name in model_window:
@@ -429,9 +459,7 @@ class ChurnRisk:
             elif name == "recency":
                 scores[name] = RecencyChurn(L).fit().predict_proba(earlier)[:, 1]
             else:
-                clf = BehaviourChurnClassifier(name, max_train_rows=self.max_train_rows,
-                                               random_state=self.random_state)
-                self.classifiers_[name] = clf.fit(window_features, y)
+                clf = self.classifiers_[name]
                 scores[name] = clf.oof_proba_
                 judged &= clf.oof_mask_
         y = y[judged]

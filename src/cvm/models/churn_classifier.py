@@ -45,6 +45,14 @@ def _log_features(X: np.ndarray) -> np.ndarray:
     return np.copysign(np.log1p(np.abs(X)), X)
 
 
+def _zero_missing(X: np.ndarray) -> np.ndarray:
+    """``X`` with NaN as 0 (and, as numpy's nan_to_num, an infinity as the largest finite
+    number of its sign); the scan for infinities is skipped where there are none."""
+    if np.isinf(X).any():
+        return np.nan_to_num(X, nan=0.0)
+    return np.where(np.isnan(X), 0.0, X)
+
+
 class AdditiveLogInputs:
     """The inputs of the logistic model: each feature on a log scale (:func:`_log_features`),
     missing values 0, standardised, then expanded into a quadratic B-spline basis with
@@ -68,7 +76,7 @@ class AdditiveLogInputs:
 
         X = np.asarray(X, dtype=float)
         self.missing_ = np.flatnonzero(np.isnan(X).any(axis=0))
-        Z = _log_features(np.nan_to_num(X, nan=0.0))
+        Z = _log_features(_zero_missing(X))
         self.mean_ = Z.mean(axis=0)
         scale = Z.std(axis=0)
         self.scale_ = np.where(scale > 0, scale, 1.0)
@@ -79,7 +87,7 @@ class AdditiveLogInputs:
 
     def transform(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=float)
-        Z = (_log_features(np.nan_to_num(X, nan=0.0)) - self.mean_) / self.scale_
+        Z = (_log_features(_zero_missing(X)) - self.mean_) / self.scale_
         return np.hstack([self.splines_.transform(Z),
                           np.isnan(X[:, self.missing_]).astype(float)])
 
@@ -126,7 +134,7 @@ class AdditiveLogistic:
     def decision_function(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=float)
         inputs = self.inputs_
-        Z = (_log_features(np.nan_to_num(X, nan=0.0)) - inputs.mean_) / inputs.scale_
+        Z = (_log_features(_zero_missing(X)) - inputs.mean_) / inputs.scale_
         out = np.full(len(X), float(self.model_.intercept_[0]))
         for j, (curve, low, high, slope_low, slope_high) in enumerate(self.curves_):
             z = Z[:, j]
@@ -164,6 +172,45 @@ def _one_thread():
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1)
+
+
+def in_one_thread(function):
+    """``function`` wrapped to run in a worker thread of its own on one OpenMP thread. OpenMP's
+    thread count is a setting of each thread (a new thread starts from the default, all cores),
+    so a task in a pool sets it itself; the BLAS limit of :func:`_one_thread`, set by the
+    thread that starts the pool, holds for the whole process."""
+    import functools
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return function(*args, **kwargs)
+
+    return run
+
+
+#: rows per task when many customers are scored: the chunks run on all cores at once
+SCORE_CHUNK_ROWS = 131_072
+
+
+def _by_chunks(score, A: np.ndarray) -> np.ndarray:
+    """``score(A)``, computed on chunks of ``SCORE_CHUNK_ROWS`` rows in a pool of one thread
+    per core (gradient boosting's trees and the logistic model's curves release the GIL). A
+    row's score depends on that row alone, so the chunks give the numbers of a single pass;
+    each task keeps to one thread of its own (:func:`_one_thread`), so no pool spins."""
+    n = len(A)
+    if n <= SCORE_CHUNK_ROWS:
+        return score(A)
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    starts = range(0, n, SCORE_CHUNK_ROWS)
+    with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, len(starts))) as pool:
+        parts = list(pool.map(in_one_thread(lambda i: score(A[i:i + SCORE_CHUNK_ROWS])),
+                              starts))
+    return np.concatenate(parts)
 
 
 class BehaviourChurnClassifier:
@@ -250,6 +297,10 @@ class BehaviourChurnClassifier:
 
     def predict_proba(self, X) -> np.ndarray:
         A = self._matrix(X, self.features_)
+
+        def score(rows: np.ndarray) -> np.ndarray:
+            return np.mean([self._score(est, rows) for est in self.estimators_], axis=0)
+
         with _one_thread():
-            p = np.mean([self._score(est, A) for est in self.estimators_], axis=0)
+            p = _by_chunks(score, A)
         return np.column_stack([1.0 - p, p])

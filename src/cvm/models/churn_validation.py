@@ -14,7 +14,10 @@ expected calibration error (10 equal-width bins) and the decile table
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import ibis
@@ -76,6 +79,10 @@ def _median_tenure(transactions: ir.Table, to_arrow, as_of: dt.date) -> float:
     first = t.group_by("customer_id").aggregate(first=t.purchase_date.min())
     tenure = ibis.literal(as_of).delta(first["first"], unit="day").cast("float64")
     value = to_arrow(tenure.median().name("median").as_table()).to_pandas()["median"].iloc[0]
+    return _known_median(value, as_of)
+
+
+def _known_median(value: float, as_of: dt.date) -> float:
     if pd.isna(value):
         raise ValueError(f"no customer made a purchase on or before {as_of}")
     return float(value)
@@ -157,7 +164,8 @@ def fit_churn_risk(transactions: ir.Table, to_arrow, current: pd.DataFrame, *, a
 def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
                 horizon_days: int | None = None, calibration: str = "auto",
                 max_train_rows: int | None = 50_000, random_state: int = 0,
-                contacts: ir.Table | None = None, surveys=None) -> ChurnScores:
+                contacts: ir.Table | None = None, surveys=None,
+                median_tenure: float | None = None) -> ChurnScores:
     """Churn risk of every customer with a purchase on or before ``as_of``.
 
     ``transactions`` has ``customer_id``, ``purchase_date``, ``amount`` and optionally
@@ -167,11 +175,16 @@ def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
     (cut-off, as_of] exactly when their days since the last purchase at ``as_of`` are >= L.
     With ``contacts`` the complaint features join both dates' features (:func:`with_complaints`),
     with ``surveys`` the survey answers given up to each date
-    (:func:`cvm.features.survey_answers.with_survey_answers`).
+    (:func:`cvm.features.survey_answers.with_survey_answers`). ``median_tenure``, the median
+    days since the first purchase at ``as_of`` (which sets the window,
+    :func:`training_window`), is computed from ``transactions`` unless given.
     """
     horizon_days, rule = churn_horizon(transactions, to_arrow, as_of=as_of,
                                        horizon_days=horizon_days)
-    window = training_window(transactions, to_arrow, as_of=as_of, horizon_days=horizon_days)
+    if median_tenure is None:
+        window = training_window(transactions, to_arrow, as_of=as_of, horizon_days=horizon_days)
+    else:
+        window = window_for(horizon_days, _known_median(median_tenure, as_of))
     cutoff = as_of - dt.timedelta(days=window)
     both = _frame(to_arrow, behaviour_features_at_cutoff(
         transactions.filter(transactions.purchase_date <= ibis.literal(as_of)),
@@ -255,16 +268,22 @@ def validate_churn(transactions: ir.Table, to_arrow, *, calibration_end: dt.date
     other's features in both fits).
     """
     past = transactions.filter(transactions.purchase_date <= calibration_end)
+    horizon_days, rule = churn_horizon(past, to_arrow, as_of=calibration_end,
+                                       horizon_days=horizon_days)
+    # the holdout labels and each customer's tenure at the calibration end, from one pass
+    labels = _frame(to_arrow, no_purchase_labels(transactions, as_of=calibration_end,
+                                                 window_days=horizon_days, tenure=True))
+    median_tenure = float(labels["tenure_days"].median()) if len(labels) else None
     result = score_churn(past, to_arrow, as_of=calibration_end, horizon_days=horizon_days,
                          calibration=calibration, max_train_rows=max_train_rows,
-                         random_state=random_state, contacts=contacts, surveys=surveys)
+                         random_state=random_state, contacts=contacts, surveys=surveys,
+                         median_tenure=median_tenure)
+    result = dataclasses.replace(result, horizon_rule=rule)
     holdout_end = calibration_end + dt.timedelta(days=result.horizon_days)
     if last_date is not None and holdout_end > last_date:
         raise ValueError(f"the holdout of {result.horizon_days} days after {calibration_end} "
                          f"ends on {holdout_end}, after the last purchase date {last_date}: "
                          "choose an earlier calibration end or a shorter horizon")
-    labels = _frame(to_arrow, no_purchase_labels(transactions, as_of=calibration_end,
-                                                 window_days=result.horizon_days))
     scores = result.scores
     if not np.array_equal(labels["customer_id"].to_numpy(), scores["customer_id"].to_numpy()):
         raise AssertionError("the holdout labels and the scores name different customers")
@@ -272,17 +291,23 @@ def validate_churn(transactions: ir.Table, to_arrow, *, calibration_end: dt.date
     y = scores["churned_in_holdout"].to_numpy()
     metrics, deciles, tables = {}, {}, {}
     chosen = result.risk.chosen_
-    for name in result.risk.window_scores_:
+
+    def figures_of(name: str):
         raw = scores[f"score_{name}"].to_numpy()
         cal = scores[f"calibrated_{name}"].to_numpy()
-        figures, deciles[name] = churn_metrics_and_deciles(y, raw)
         if name == chosen:
             # churn_risk is this calibrated score: one sort gives both
-            calibrated, deciles["churn_risk"] = churn_metrics_and_deciles(y, cal)
-            metrics["churn_risk"] = dict(calibrated)
-        else:
-            calibrated = churn_metrics(y, cal)
-        metrics[name] = {"score": figures, "calibrated": calibrated}
+            return churn_metrics_and_deciles(y, raw), churn_metrics_and_deciles(y, cal)
+        return churn_metrics_and_deciles(y, raw), (churn_metrics(y, cal), None)
+
+    # each candidate's figures on a core of its own (numpy sorts without the GIL)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        names = list(result.risk.window_scores_)
+        for name, ((figures, deciles[name]), (calibrated, chosen_deciles)) in zip(
+                names, pool.map(figures_of, names)):
+            if name == chosen:
+                metrics["churn_risk"], deciles["churn_risk"] = dict(calibrated), chosen_deciles
+            metrics[name] = {"score": figures, "calibrated": calibrated}
     metrics["churn_risk"] = metrics.pop("churn_risk")     # last, as the summary lists it
     deciles["churn_risk"] = deciles.pop("churn_risk")
     risk = scores["churn_risk"].to_numpy()
@@ -292,13 +317,13 @@ def validate_churn(transactions: ir.Table, to_arrow, *, calibration_end: dt.date
         plain = score_churn(past, to_arrow, as_of=calibration_end,
                             horizon_days=result.horizon_days, calibration=calibration,
                             max_train_rows=max_train_rows, random_state=random_state,
-                            surveys=surveys).scores
+                            median_tenure=median_tenure, surveys=surveys).scores
         check = _complaint_check(y, scores, plain, result.risk)
     if surveys is not None:
         plain = score_churn(past, to_arrow, as_of=calibration_end,
                             horizon_days=result.horizon_days, calibration=calibration,
                             max_train_rows=max_train_rows, random_state=random_state,
-                            contacts=contacts).scores
+                            median_tenure=median_tenure, contacts=contacts).scores
         survey_check = _complaint_check(y, scores, plain, result.risk, SURVEY_ANSWER_COLUMNS)
     return ChurnValidation(calibration_end, holdout_end, result, scores, metrics, deciles, tables,
                            check, survey_check)
