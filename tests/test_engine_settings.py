@@ -44,3 +44,73 @@ def test_the_cli_reports_a_bad_thread_count_in_one_sentence(monkeypatch, tmp_pat
     assert result.exit_code == 2
     assert "CVM_DUCKDB_THREADS must be a whole number of threads, not 'many'" in result.output
     assert "Traceback" not in result.output
+
+
+# -- memory limit and spill folder ---------------------------------------------------------
+
+def _settings(con) -> tuple[str, str]:
+    return con.execute("SELECT current_setting('memory_limit'), "
+                       "current_setting('temp_directory')").fetchone()
+
+
+def test_memory_limit_defaults_to_half_the_memory(monkeypatch):
+    from cvm.engine import duckdb_memory_limit
+
+    monkeypatch.delenv("CVM_DUCKDB_MEMORY_LIMIT", raising=False)
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    limit = duckdb_memory_limit()
+    assert limit.endswith("MiB")
+    mib = int(limit.removesuffix("MiB"))
+    assert mib <= total // 2 // 2**20            # half the machine's, or less in a container
+    assert mib > 64                               # not a stray small number
+    engine = duckdb_engine()
+    shown, _ = _settings(engine.backend.con)      # DuckDB shows it in GiB or MiB, rounded
+    number, unit = shown.split()
+    assert float(number) * {"MiB": 1, "GiB": 1024}[unit] == pytest.approx(mib, rel=0.01)
+
+
+@pytest.mark.parametrize(("value", "shown"), [("1.5gib", "1.5 GiB"), ("300MB", "286.1 MiB")])
+def test_memory_limit_and_spill_folder_follow_the_environment(monkeypatch, tmp_path, value,
+                                                               shown):
+    monkeypatch.setenv("CVM_DUCKDB_MEMORY_LIMIT", value)
+    monkeypatch.setenv("CVM_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "spill"))
+    assert _settings(duckdb_engine().backend.con) == (shown, str(tmp_path / "spill"))
+    with Workspace(tmp_path / "w.duckdb") as ws:
+        assert _settings(ws.con) == (shown, str(tmp_path / "spill"))
+
+
+def test_spill_folder_is_beside_the_workspace_or_in_the_temporary_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("CVM_DUCKDB_TEMP_DIRECTORY", raising=False)
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)   # read TMPDIR again
+    with Workspace(tmp_path / "w.duckdb") as ws:
+        assert _settings(ws.con)[1] == str(tmp_path / "w.duckdb.tmp")
+    folder = _settings(duckdb_engine().backend.con)[1]
+    assert folder == str(tmp_path / "tmp" / f"cvm-duckdb-spill-{os.getpid()}")
+
+
+@pytest.mark.parametrize("value", ["lots", "0GB", "-1GB", "12", "1.5 XB"])
+def test_bad_memory_limits_are_refused_with_the_variable_named(monkeypatch, value):
+    from cvm.engine import duckdb_memory_limit
+
+    monkeypatch.setenv("CVM_DUCKDB_MEMORY_LIMIT", value)
+    with pytest.raises(ConfigError, match="CVM_DUCKDB_MEMORY_LIMIT must be a size such as 6GB "
+                                          f"or 512MiB, not '{value}'"):
+        duckdb_memory_limit()
+
+
+def test_a_grouping_larger_than_the_limit_spills_and_the_folder_goes_with_the_connection(
+        monkeypatch, tmp_path):
+    monkeypatch.setenv("CVM_DUCKDB_MEMORY_LIMIT", "64MB")
+    monkeypatch.setenv("CVM_DUCKDB_TEMP_DIRECTORY", str(tmp_path / "spill"))
+    con = duckdb_engine().backend.con
+    # 1M groups of (key, sum) sorted: more than 64 MB of hash table and sort
+    rows = con.execute("SELECT count(*), sum(s) FROM (SELECT i % 1000000 AS k, sum(i) AS s "
+                       "FROM range(3000000) t(i) GROUP BY k ORDER BY k)").fetchone()
+    assert rows == (1_000_000, sum(range(3_000_000)))
+    assert (tmp_path / "spill").is_dir()           # it spilled
+    con.close()
+    assert not (tmp_path / "spill").exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -30,6 +31,9 @@ __all__ = [
     "LinkageBackend",
     "MissingExtraError",
     "duckdb_engine",
+    "configure_duckdb",
+    "duckdb_memory_limit",
+    "duckdb_temp_directory",
     "duckdb_threads",
     "get_engine",
     "is_spark",
@@ -235,11 +239,78 @@ def duckdb_threads() -> int:
     return (os.cpu_count() or 1) + 1
 
 
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def _physical_memory() -> int | None:
+    """Bytes of memory this process may use: the machine's, or its container's limit where
+    that is lower (cgroup v2 ``memory.max``, v1 ``memory.limit_in_bytes``); None if unknown."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        total = None
+    for limit in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and (total is None or int(text) < total):
+            total = int(text)
+    return total
+
+
+def duckdb_memory_limit() -> str | None:
+    """DuckDB's memory limit, in DuckDB's notation: ``CVM_DUCKDB_MEMORY_LIMIT`` if set (e.g.
+    ``6GB``, ``512MiB``), else half of the memory this process may use (the machine's, or its
+    container's). DuckDB's own default is 80 %, which leaves too little for the per-customer
+    tables the stages hold in Python beside it: with half, a grouping too large for its share
+    spills to the temporary folder instead (:func:`duckdb_temp_directory`). None when the
+    memory cannot be read (DuckDB's default then applies)."""
+    value = os.environ.get("CVM_DUCKDB_MEMORY_LIMIT", "").strip()
+    if value:
+        match = _SIZE.match(value)
+        if not match or float(match.group(1)) <= 0:
+            raise ConfigError(f"CVM_DUCKDB_MEMORY_LIMIT must be a size such as 6GB or 512MiB, "
+                              f"not {value!r}")
+        return f"{match.group(1)}{match.group(2).upper()}"
+    total = _physical_memory()
+    if total is None:
+        return None
+    return f"{total // 2 // 2**20}MiB"
+
+
+def duckdb_temp_directory(database: str | None = None) -> str:
+    """Where DuckDB spills what does not fit in its memory limit: ``CVM_DUCKDB_TEMP_DIRECTORY``
+    if set; else, for a workspace file, DuckDB's own choice (``<file>.tmp`` beside it); for an
+    in-memory connection, a folder ``cvm-duckdb-spill-<process id>`` in the system's temporary
+    folder (``TMPDIR``) rather than DuckDB's ``.tmp`` in the working directory (DuckDB makes it
+    only when it spills, and removes it when the connection closes)."""
+    value = os.environ.get("CVM_DUCKDB_TEMP_DIRECTORY", "").strip()
+    if value:
+        return value
+    if database and database != ":memory:":
+        return f"{database}.tmp"
+    return str(Path(tempfile.gettempdir()) / f"cvm-duckdb-spill-{os.getpid()}")
+
+
+def configure_duckdb(con, database: str | None = None) -> None:
+    """Threads (:func:`duckdb_threads`), memory limit (:func:`duckdb_memory_limit`) and spill
+    folder (:func:`duckdb_temp_directory`) on a DuckDB connection (``con.execute``)."""
+    con.execute(f"SET threads = {duckdb_threads()}")
+    limit = duckdb_memory_limit()
+    if limit is not None:
+        con.execute(f"SET memory_limit = '{limit}'")
+    folder = duckdb_temp_directory(database).replace("'", "''")
+    con.execute(f"SET temp_directory = '{folder}'")
+
+
 def duckdb_engine(con=None) -> Engine:
     """An engine over a DuckDB connection (a workspace's, or a new in-memory one)."""
     if con is None:
         backend = ibis.duckdb.connect()
-        backend.raw_sql(f"SET threads = {duckdb_threads()}")
+        configure_duckdb(backend.con)
         return Engine("duckdb", backend)
     return Engine("duckdb", ibis.duckdb.from_connection(con))
 

@@ -34,7 +34,7 @@ from typing import Any, Iterator
 import duckdb
 import pyarrow as pa
 
-from .engine import duckdb_threads
+from .engine import configure_duckdb
 from .errors import CvmError
 from .owner import Owner
 
@@ -124,7 +124,7 @@ class Workspace:
             ) from None
         except duckdb.Error as exc:
             raise WorkspaceError(f"workspace {self.path} is not a DuckDB file ({exc})") from None
-        self.con.execute(f"SET threads = {duckdb_threads()}")
+        configure_duckdb(self.con, self.path)
         self._lock = threading.RLock()
         if not read_only:
             self.con.execute(_DDL)
