@@ -107,3 +107,25 @@ def test_the_report_explains_the_winback_list(demo, tmp_path, lang, said):
     html = out.read_text(encoding="utf-8")
     for sentence in said:
         assert sentence in html
+    # each listed customer's row names the action it is offered, as the results store it
+    import re
+
+    from cvm.vocabulary import action_label
+
+    result, _ = demo
+    ids = result.customers.column("customer_id").to_pylist()
+    ranks = result.customers.column("winback_rank").to_pylist()
+    actions = result.customers.column("recommended_action").to_pylist()
+    header = {"en": "Recommended action", "zh": "建议行动"}[lang]
+    table = next(t for t in re.findall(r"<table.*?</table>", html, re.DOTALL) if header in t)
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.DOTALL)[1:]
+    assert len(rows) == 10
+    listed = {i: a for i, r, a in zip(ids, ranks, actions) if r is not None and r <= 10}
+    assert len(listed) == 10
+    kinds = set()
+    for row in rows:
+        cells = [re.sub(r"<.*?>", "", c).strip() for c in re.findall(r"<td.*?</td>", row,
+                                                                     re.DOTALL)]
+        assert cells[6] == action_label(listed[cells[0]], lang)
+        kinds.add(listed[cells[0]])
+    assert kinds <= {"retain", "win_back", "service_recovery"}

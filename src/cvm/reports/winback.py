@@ -29,13 +29,18 @@ _WORDS = {
                     "are worth a win-back contact (win-back value above zero), together {total}. "
                     "Win-back value = P(returns) × value expected after return − contact cost "
                     "({cost}); P(returns) is the share of customers silent as long, in the same "
-                    "value tier, who came back in earlier periods."),
+                    "value tier, who came back in earlier periods. The list ranks them by the "
+                    "better of the win-back value and, for a customer who complained, the "
+                    "service recovery value; its last columns say what each is offered (a "
+                    "customer the lifecycle still counts as current is told to retain, a "
+                    "churned one to win back)."),
         "risk": "Churn risk", "customers": "Customers", "share": "Share",
         "predicted": "Predicted", "observed": "Observed churn",
         "cal_caption": "Calibration on the holdout: predicted risk against the observed rate",
         "risk_caption": "Customers by churn risk",
         "customer": "Customer", "p_return": "P(returns)", "value": "Value after return",
-        "cost": "Contact cost", "col_winback": "Win-back value", "reason": "Why",
+        "cost": "Contact cost", "col_winback": "Win-back value",
+        "col_action": "Recommended action", "reason": "Why",
         "top_caption": "The customers most worth winning back",
     },
     "zh": {
@@ -45,13 +50,16 @@ _WORDS = {
         "not_checked": "未用留出期检验:{note}。",
         "winback": ("{n} 位客户已流失或有流失风险(风险不低于 {at}),其中 {worth} 位值得赢回"
                     "(赢回价值大于零),合计 {total}。赢回价值 = 回归概率 × 回归后预期价值 − "
-                    "联系成本({cost});回归概率是以往沉默同样久、价值层级相同的客户中回来的比例。"),
+                    "联系成本({cost});回归概率是以往沉默同样久、价值层级相同的客户中回来的比例。"
+                    "名单按赢回价值与(对投诉过的客户)服务补救价值中较高者排序;最后几列是向每位"
+                    "客户建议的行动(生命周期仍属当前客户的为挽留,已流失的为赢回)。"),
         "risk": "流失风险", "customers": "客户数", "share": "占比",
         "predicted": "预测", "observed": "实际流失率",
         "cal_caption": "留出期校准:预测风险与实际流失率",
         "risk_caption": "按流失风险分布的客户",
         "customer": "客户", "p_return": "回归概率", "value": "回归后价值",
-        "cost": "联系成本", "col_winback": "赢回价值", "reason": "原因",
+        "cost": "联系成本", "col_winback": "赢回价值", "col_action": "建议行动",
+        "reason": "原因",
         "top_caption": "最值得赢回的客户",
     },
 }
@@ -102,11 +110,12 @@ def _render(results: RunResults) -> Content | None:
                 [Column(w["customer"], code=True), Column(w["risk"], numeric=True),
                  Column(w["p_return"], numeric=True), Column(w["value"], numeric=True),
                  Column(w["cost"], numeric=True), Column(w["col_winback"], numeric=True),
-                 Column(w["reason"])],
+                 Column(w["col_action"]), Column(w["reason"])],
                 [[str(r["customer_id"]), format_percent(r["churn_risk"]), format_percent(
                     r["winback_probability"]), format_money(r["value_after_return"], sym),
                   format_money(r["contact_cost"], sym),
-                  format_money(r["winback_value"], sym), r["churn_reason"]]
+                  format_money(r["winback_value"], sym),
+                  r.get("recommended_action") or "—", r["churn_reason"]]
                  for r in top], caption=w["top_caption"]))
     return Content(note=note, tables=tables)
 
