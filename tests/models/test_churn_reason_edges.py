@@ -174,6 +174,10 @@ def test_stage_notes_alone():
                                           "但仍几乎每天购买:未来 30 天内不再购买的风险为 10%")
     assert stage_notes(rows, "en", at_risk=0.95)[0] is None
     assert stage_notes(rows.drop(columns="lifecycle_stage"), "en") == [None] * 4
+    # a decline with a risk exactly at the line: at risk, no note; an active stage there: a note
+    at_line = rows.assign(churn_risk=[0.5, 0.5, 0.5, 0.5])
+    notes = stage_notes(at_line, "en")
+    assert notes[1] is None and notes[0].endswith("is 50 %") and notes[3].endswith("is 50 %")
 
 
 def test_unknown_language_is_refused():
