@@ -107,6 +107,14 @@ def test_reason_for_fits_stored_before_they_carried_the_flag():
         "BG/NBD has the lowest BIC (100.0; Pareto/NBD 101.0); with four")
     assert choice_reason(bg, [bg], asked=True) == \
         "BG/NBD was asked for (log-likelihood -46.0, BIC 100.0)."
+    # beside a fit that carries the flag and is not identified
+    flat = dict(bg, model="mbgnbd", title="MBG/NBD", bic=90.0, histogram_chi2=5.0,
+                identified=False, unidentified=["dropout"])
+    assert choice_reason(bg, [bg, flat]) == (
+        "BG/NBD has the lowest BIC of the models the data identify (100.0); with four "
+        "parameters each, AIC and BIC rank the models as the log-likelihood does; its fit "
+        "histogram is also the closest (chi-square 1.0); the data do not identify the dropout "
+        "process of MBG/NBD, so not chosen.")
     fit = ModelFit("bgnbd", None, -46.0, 100.0, 100.0, 10, True)
     assert fit.identified is True and fit.unidentified == [] and fit.warnings == []
     assert np.isnan(fit.histogram_chi2)
