@@ -36,7 +36,7 @@ def test_one_class_gives_nan_where_the_figure_is_undefined():
     with warnings.catch_warnings():
         warnings.simplefilter("error")                   # NaN by rule, not from 0 / 0
         assert np.isnan(roc_auc(ones, p)) and np.isnan(roc_auc(zeros, p))
-    assert np.isnan(average_precision(zeros, p))
+        assert np.isnan(average_precision(zeros, p))
     assert average_precision(ones, p) == 1.0              # every threshold is all churners
     assert np.isnan(lift_at(zeros, p, 0.5))
     assert lift_at(ones, p, 0.5) == pytest.approx(1.0)
