@@ -22,6 +22,7 @@ ROWS = [  # customer, date, amount, category
     ("D", "2024-03-31", 13.0, "p"),   # on the as-of date: counted, recent
     ("E", "2024-03-15", 1.00000000006, "q"),  # rounded to 1e-9: 1.0
     ("F", "2024-03-30", 2.0, None), ("F", "2024-03-31", 4.0, None),
+    ("G", "2024-03-31", 3.0, None),   # a first purchase on the as-of date
     ("H", "2024-03-01", 5.0, None),
     ("Z", "2024-04-01", 99.0, "z"),   # after the as-of date
 ]
@@ -44,7 +45,7 @@ def _rows(engine, expr) -> pd.DataFrame:
 def test_purchases_on_the_bounds_of_the_windows(engine_name):
     engine, t = _table(engine_name, "behaviour_bounds")
     f = _rows(engine, behaviour_features(t, as_of=AS_OF, window_days=30))
-    assert f.index.tolist() == ["D", "E", "F", "H"]
+    assert f.index.tolist() == ["D", "E", "F", "G", "H"]
     d, e, fc = f.loc["D"], f.loc["E"], f.loc["F"]
     assert (d.n_purchase_days, d.frequency, d.recency_days, d.tenure_days) == (3, 2, 0, 60)
     assert (d.monetary_total, d.monetary_avg) == (31.0, pytest.approx(31 / 3))
@@ -59,6 +60,11 @@ def test_purchases_on_the_bounds_of_the_windows(engine_name):
     assert (e.frequency, e.recency_days, e.tenure_days, e.recency_share) == (0, 16, 16, 1.0)
     # one repeat purchase a day after the first: a gap of 1 day, a tenure of 1 day
     assert (fc.frequency, fc.tenure_days, fc.mean_gap_days, fc.recency_share) == (1, 1, 1.0, 0.0)
+    # no repeat purchase: no gap (null, not 0 / 0 = NaN); no tenure: no share of it
+    raw = engine.to_arrow(behaviour_features(t, as_of=AS_OF, window_days=30)).to_pylist()
+    by_id = {r["customer_id"]: r for r in raw}
+    assert (by_id["E"]["mean_gap_days"], by_id["E"]["silence_ratio"]) == (None, None)
+    assert (by_id["G"]["tenure_days"], by_id["G"]["recency_share"]) == (0, None)
 
 
 def test_features_at_a_cutoff_count_categories_up_to_each_date():
@@ -78,10 +84,10 @@ def test_features_at_a_cutoff_count_categories_up_to_each_date():
 def test_without_a_category_column_every_count_is_zero():
     engine, t = _table("duckdb", "behaviour_no_category", category=False)
     f = _rows(engine, behaviour_features(t, as_of=AS_OF, window_days=30))
-    assert f["category_count"].tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert f["category_count"].tolist() == [0.0] * 5
     pair = _rows(engine, behaviour_features_at_cutoff(t, as_of=AS_OF, cutoff=dt.date(2024, 3, 1),
                                                       window_days=30))
-    assert pair["cutoff_category_count"].tolist() == [0.0] * 4
+    assert pair["cutoff_category_count"].tolist() == [0.0] * 5
 
 
 def test_labels_count_purchases_on_the_as_of_date_and_the_windows_last_day():
