@@ -25,7 +25,7 @@ def _run(ws, as_of, customers):
 @pytest.fixture
 def ws(tmp_path):
     """A merged into B (link 1), B merged into C (link 2); shop:7 and web:7 share a source id;
-    C001 and c-ids close to it; three complete runs, one of them without a customers table."""
+    C001 and ids close to 1; three complete runs, the first without a customers table."""
     w = Workspace(tmp_path / "v.duckdb")
     w.con.execute(IDENTITY_DDL)
     w.con.execute("INSERT INTO source_customers (source, source_customer_id, name) VALUES "
@@ -45,8 +45,8 @@ def ws(tmp_path):
         "('shop', 'C', '2024-03-01 12:00', '2024-03-01', 5.0)")
     table = pa.table({"customer_id": ["B", "C", "Z"], "clv": [1.0, 2.0, 9.0],
                       "rfm_cell": ["111", "555", "333"]})
-    _run(w, dt.date(2024, 1, 31), table)
-    _run(w, dt.date(2024, 2, 29), None)
+    _run(w, dt.date(2024, 1, 31), None)
+    _run(w, dt.date(2024, 2, 29), table)
     _run(w, dt.date(2024, 3, 31), table.select(["customer_id", "clv"]))
     yield w
     w.close()
@@ -92,11 +92,11 @@ def test_the_view_of_a_customer(ws):
                                        ("web", "w1", "Li W.", "model")]
     assert (view.transactions["transactions"], view.transactions["total_amount"]) == (3, 35.0)
     assert view.purchases == []
-    # runs 1 and 3 (run 2 has no customers table), C's rows before B's, merged into it
+    # runs 2 and 3 (run 1 has no customers table), C's rows before B's, merged into it
     assert [(h["run_id"], h["customer_id"], h["clv"]) for h in view.history] == [
-        (1, "C", 2.0), (1, "B", 1.0), (3, "C", 2.0), (3, "B", 1.0)]
+        (2, "C", 2.0), (2, "B", 1.0), (3, "C", 2.0), (3, "B", 1.0)]
     assert view.history[0]["rfm_cell"] == "555" and "rfm_cell" not in view.history[2]
-    assert view.history[0]["as_of"] == dt.date(2024, 1, 31)
+    assert view.history[0]["as_of"] == dt.date(2024, 2, 29)
     last = customer_view(ws, "C", last_runs=1, recent_purchases=1)
     assert [h["run_id"] for h in last.history] == [3, 3]
     assert [(p["amount"], p["source"]) for p in last.purchases] == [(5.0, "shop")]
