@@ -240,8 +240,9 @@ def _train_and_predict(backend: LinkageBackend, data: pa.Table, *, threshold: fl
     settings = linker._settings_obj
     if settings._probability_two_random_records_match <= 0 and n > 1:
         # no pair agrees on an id, a phone or an email with the name: the prior is below one
-        # pair in the list, which is taken (a prior of 0 has no match weight)
-        settings._probability_two_random_records_match = 1 / (n * (n - 1) / 2)
+        # pair in the list, which is taken (a prior of 0 has no match weight), and at most one
+        # half (two records make one pair, and a prior of 1 has no match weight either)
+        settings._probability_two_random_records_match = min(1 / (n * (n - 1) / 2), 0.5)
     timings["prior"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     u_pairs = min(2e6, max(2e5, 10.0 * n), n * (n - 1) / 2)
