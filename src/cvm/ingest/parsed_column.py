@@ -104,7 +104,7 @@ def fold(text: pa.Array) -> pa.Array:
 def is_missing(folded: pa.Array) -> np.ndarray:
     """Boolean mask of folded values that are a missing-value placeholder or null."""
     hit = pc.is_in(pc.utf8_lower(folded), value_set=pa.array(sorted(MISSING_TOKENS)))
-    return hit.fill_null(True).to_numpy(zero_copy_only=False)
+    return pc.or_(hit, pc.is_null(folded)).to_numpy(zero_copy_only=False)
 
 
 def quoted(raw: pa.Array) -> pa.Array:
