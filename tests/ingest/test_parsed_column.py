@@ -56,6 +56,8 @@ def test_missing_quoting_and_the_group_helpers():
     # two blocks (65,536 and 4,464 rows) whose probes of 64 rows miss the bad values: the first
     # is halved down to blocks of 2,048 rows, the second to two blocks of 1,116 around 67,001
     (70_000, [1000, 2047, 2048, 40_001, 67_001], 3 * 2048 + 1116),
+    # a second block of 4,098 rows: halved to 2,049, which is still above 2,048, so once more
+    (69_634, [65_636], 1024),
     (5000, [4999], 5000),  # the probe of the only block reads the bad last row: none settled
     (3, [1], 3),
 ])
