@@ -86,7 +86,7 @@ def as_string_array(values: Any) -> pa.Array:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks() if values.num_chunks else pa.array([], pa.string())
     if not isinstance(values, pa.Array):
-        values = pa.array(values if hasattr(values, "__len__") else list(values), from_pandas=True)
+        values = pa.array(values, from_pandas=True)  # any iterable, generators included
     if pa.types.is_dictionary(values.type):
         values = values.cast(values.type.value_type)
     if pa.types.is_floating(values.type):
