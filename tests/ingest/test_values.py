@@ -167,6 +167,14 @@ def test_long_values_are_cut_in_reasons():
     assert error == "not a number: 'a b'"
 
 
+def test_minus_zero_is_returned_as_zero():
+    # Arrow's cast (plain "-0") and the pattern path (brackets, trailing minus, currency) both
+    # give -0.0, which prints as "-0.0" in a report; the docstring promises 0.0
+    for texts in (["-0"], ["-0.00", "1"], ["(0)"], ["0-"], ["¥-0.00"], ["-0", "x"]):
+        values = parse_numbers(texts).values
+        assert values[0] == 0.0 and not np.signbit(values[0]), texts
+
+
 def test_numbers_keep_positions_in_a_large_vector():
     rng = np.random.default_rng(7)
     cents = rng.integers(-10**7, 10**7, 300_000)

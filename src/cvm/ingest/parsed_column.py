@@ -86,7 +86,7 @@ def as_string_array(values: Any) -> pa.Array:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks() if values.num_chunks else pa.array([], pa.string())
     if not isinstance(values, pa.Array):
-        values = pa.array(values if hasattr(values, "__len__") else list(values), from_pandas=True)
+        values = pa.array(values, from_pandas=True)  # any iterable, generators included
     if pa.types.is_dictionary(values.type):
         values = values.cast(values.type.value_type)
     if pa.types.is_floating(values.type):
@@ -104,7 +104,7 @@ def fold(text: pa.Array) -> pa.Array:
 def is_missing(folded: pa.Array) -> np.ndarray:
     """Boolean mask of folded values that are a missing-value placeholder or null."""
     hit = pc.is_in(pc.utf8_lower(folded), value_set=pa.array(sorted(MISSING_TOKENS)))
-    return hit.fill_null(True).to_numpy(zero_copy_only=False)
+    return pc.or_(hit, pc.is_null(folded)).to_numpy(zero_copy_only=False)
 
 
 def quoted(raw: pa.Array) -> pa.Array:
