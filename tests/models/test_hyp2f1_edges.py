@@ -71,6 +71,11 @@ def test_sums_beyond_a_double_are_rescaled():
     expected = reference(400, 400, 1, 0.5)
     assert expected > 700
     assert got == pytest.approx(expected, rel=1e-13)
+    # 2F1(238, 238; 1; 0.5) is about e^579: the sum passes 1e250 (e^576) near its end, so the
+    # part summed before the rescaling is a good share of the whole
+    assert float(log_hyp2f1(238.0, 238.0, 1.0, 0.5)) == pytest.approx(reference(238, 238, 1, 0.5), rel=1e-13)
+    # cut after 1,300 terms (it stops by itself between 1,300 and 1,400): the rescaled sum and its tail
+    assert float(log_hyp2f1(400.0, 400.0, 1.0, 0.5, max_terms=1300)) == pytest.approx(expected, rel=1e-13)
 
 
 def test_euler_transformation_only_where_it_helps():
@@ -81,7 +86,11 @@ def test_euler_transformation_only_where_it_helps():
         assert float(log_hyp2f1(a, b, c, z)) == pytest.approx(reference(a, b, c, z), rel=1e-13, abs=1e-15)
     # small a, b against a large c: the series as it stands is near 1; Euler's form would be
     # (1 - z)^49.8 times a sum near (1 - z)^-49.8, whose logs (about -115 and 115) cancel to 2e-4
-    assert float(log_hyp2f1(0.1, 0.1, 50.0, 0.9)) == pytest.approx(reference(0.1, 0.1, 50.0, 0.9), rel=1e-11)
+    assert float(log_hyp2f1(0.1, 0.1, 50.0, 0.9)) == pytest.approx(reference(0.1, 0.1, 50.0, 0.9), rel=1e-11, abs=0)
+    # c - b = 0.5 (between 0 and 1) near z = 1: the transformed series falls like n^-1.5 z^n,
+    # the untransformed one like n^-0.5 z^n, and keeps only 12 digits
+    for a, b in ((1.0, 3.0), (3.0, 1.0)):
+        assert float(log_hyp2f1(a, b, 3.5, 0.999)) == pytest.approx(reference(a, b, 3.5, 0.999), rel=1e-13)
 
 
 def test_arrays_with_entries_converging_at_different_terms():
@@ -132,6 +141,20 @@ def test_truncated_series_adds_a_geometric_tail_worked_by_hand():
     assert d_a == pytest.approx(hq / big_h - hc / big_h, rel=1e-14)
     assert d_b == pytest.approx(-math.log(1 - z) - hq / big_h, rel=1e-15)
     assert d_z == pytest.approx(-0.5 / (1 - z) + hz / big_h, rel=1e-14)
+    # two terms: h2 = h1 (q+1)/(c+1) z, S_q(2) = 1/1.5 + 1/2.5, S_c(2) = 1/2 + 1/3, and the
+    # tail h2 z/(1-z) carries S(2) and n = 2 into the derivative sums
+    value, d_a, d_b, d_z = (float(v) for v in log_hyp2f1_c_a1(1.0, 0.5, z, max_terms=2))
+    h2 = h1 * 2.5 / 3 * z
+    tail = h2 * z / (1 - z)
+    sq1, sq2, sc1, sc2 = 1 / 1.5, 1 / 1.5 + 1 / 2.5, 1 / 2, 1 / 2 + 1 / 3
+    big_h = 1 + h1 + h2 + tail
+    hq = h1 * sq1 + h2 * sq2 + tail * sq2
+    hc = h1 * sc1 + h2 * sc2 + tail * sc2
+    hz = (1 * h1 + 2 * h2 + tail * 2) / z
+    assert value == pytest.approx(0.5 * math.log(1 - z) + math.log(big_h), rel=1e-15)
+    assert d_a == pytest.approx(hq / big_h - hc / big_h, rel=1e-14)
+    assert d_b == pytest.approx(-math.log(1 - z) - hq / big_h, rel=1e-15)
+    assert d_z == pytest.approx(-0.5 / (1 - z) + hz / big_h, rel=1e-14)
 
 
 def test_near_one_the_sum_stops_after_20000_terms_with_a_warning(caplog):
@@ -143,3 +166,12 @@ def test_near_one_the_sum_stops_after_20000_terms_with_a_warning(caplog):
     assert got == pytest.approx(reference(2.0, 3.0, 1.0, 0.9995), rel=3e-5)
     assert got_c == pytest.approx(reference(0.5, 0.45, 1.5, 0.9995), rel=3e-6)
     assert [r.getMessage() for r in caplog.records] == ["2F1 series stopped after 20000 terms for 1 arguments"] * 2
+
+
+@pytest.mark.parametrize(("a", "b", "z", "rel"), [(1.0, 0.01, 0.9, 2e-12), (50.0, 0.5, 0.9, 5e-14)])
+def test_c_a1_sums_every_term_its_derivatives_need(a, b, z, rel):
+    # the sum stops when (n + 1) h_n (1 + S_q + S_c) is below 1e-16 of H times (1 - z): the
+    # derivatives' sums weigh late terms by n and by S(n), and keep their digits only so
+    got = [float(v) for v in log_hyp2f1_c_a1(a, b, z)]
+    for g, e in zip(got, reference_c_a1(a, b, z)):
+        assert g == pytest.approx(e, rel=rel, abs=0)
