@@ -51,6 +51,11 @@ def test_steps_worked_by_hand_with_a_last_step_cut_short():
                 + (e[12.0] - e[8.0]) * 1.1 ** (-12 / 52))
     got = discounted_expected_transactions(model, DATA, horizon=12.0, discount_rate=0.1, time_units_per_year=52.0, step=4.0)
     assert got == pytest.approx(expected, rel=1e-14)
+    # a horizon, step and year below 1 unit are allowed: 0.5 in steps of 0.25, two units a year
+    e = {t: model.expected_purchases(t, DATA) for t in (0.25, 0.5)}
+    expected = e[0.25] * 1.1 ** (-0.25 / 0.5) + (e[0.5] - e[0.25]) * 1.1 ** (-0.5 / 0.5)
+    got = discounted_expected_transactions(model, DATA, horizon=0.5, discount_rate=0.1, time_units_per_year=0.5, step=0.25)
+    assert got == pytest.approx(expected, rel=1e-14)
     # no discount: the steps add up to the purchases expected over the horizon; one step
     got = discounted_expected_transactions(model, DATA, horizon=3.0, discount_rate=0.0, time_units_per_year=52.0, step=5.0)
     assert got == pytest.approx(model.expected_purchases(3.0, DATA), rel=1e-15)
@@ -98,3 +103,12 @@ def test_potential_value_is_transactions_times_spend_times_margin():
     for margin in (-0.01, 1.01, [0.5, 0.5, 1.5, 0.5]):
         with pytest.raises(ValueError, match="margin must be a share"):
             potential_value(model, DATA, spend=12.0, margin=margin, **kwargs)
+
+
+def test_steps_of_one_unit_by_default():
+    model = fitted(BGNBD, BG)
+    kwargs = {"horizon": 3.0, "discount_rate": 0.1, "time_units_per_year": 52.0}
+    e = {t: model.expected_purchases(t, DATA) for t in (1.0, 2.0, 3.0)}
+    expected = e[1.0] * 1.1 ** (-1 / 52) + (e[2.0] - e[1.0]) * 1.1 ** (-2 / 52) + (e[3.0] - e[2.0]) * 1.1 ** (-3 / 52)
+    assert discounted_expected_transactions(model, DATA, **kwargs) == pytest.approx(expected, rel=1e-14)
+    assert potential_value(model, DATA, spend=2.0, margin=0.5, **kwargs) == pytest.approx(expected * 2.0 * 0.5, rel=1e-14)
