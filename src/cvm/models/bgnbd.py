@@ -204,7 +204,7 @@ def _log_density(d, a, b):
 
 def _stirling_rest(x):
     """ln Gamma(x) - [(x - 1/2) ln x - x + ln(2 pi)/2]; the asymptotic series (A&S 6.1.41,
-    error below 1e-14) from x = 10 on."""
+    error below 2e-14, the size of its next term 691/(360360 x^11) at x = 10) from x = 10 on."""
     big = x >= 10.0
     xb = np.where(big, x, 10.0)
     inv2 = 1.0 / xb**2

@@ -15,8 +15,11 @@ Euler's transformation (A&S 15.3.3)
 
 applied when it shrinks the numerator parameters, and by keeping the prefactor in logs.
 Terms decay at least like z^n; for z within about 1e-3 of 1 the sum is cut after 20,000 terms
-and the rest estimated as a geometric tail (a warning is logged), which is accurate to about
-1e-4 relative there. In the models z comes that close to 1 only for extreme parameter ratios.
+and the rest estimated as a geometric tail (a warning is logged). At z = 1 - 5e-4 that keeps
+about 1e-5 relative, but closer to 1 the estimate degrades fast: at z = 1 - 1e-4, 3e-4 for
+2F1(0.5, 0.7; 1.5; z) and 44 % for 2F1(2, 3; 1; z) (measured against mpmath). The Pareto/NBD
+likelihood uses the series only for z <= 0.9; the shifted-beta-geometric retention sum reaches
+z = 1/(1 + d) for a discount rate d, so only rates below about 0.1 % per period reach the cut.
 
 `log_hyp2f1` is the general routine (values only). `log_hyp2f1_c_a1` is the special case
 c = a + 1 that appears in the Pareto/NBD likelihood, returned with its exact partial
@@ -137,7 +140,7 @@ def _euler_series(q, c, z, tol, max_terms):
     h_sum = np.ones(size)
     hq = np.zeros(size)
     hc = np.zeros(size)
-    hz = np.zeros(size)
+    hz = q / c                    # at z = 0, sum n h_n / z is h_1 / z = q / c (its first term)
     active = np.flatnonzero(z > 0)
     h = np.ones(active.size)
     sq = np.zeros(active.size)

@@ -1,0 +1,68 @@
+"""Edges of the Pareto/NBD (`cvm.models.paretonbd`): the gradient where alpha = beta (z = 0 in
+the 2F1), the probability of n purchases against the individual-level story integrated in
+mpmath, and its arguments."""
+
+from __future__ import annotations
+
+import mpmath as mp
+import numpy as np
+import pytest
+
+from cvm.models import ParetoNBD
+
+mp.mp.dps = 30
+
+ROWS = {"frequency": [0, 2, 7, 1], "recency": [0, 30.43, 20.0, 38.86], "T": [38.86, 38.86, 52.0, 38.86]}
+
+
+def fitted(r, alpha, s, beta):
+    model = ParetoNBD()
+    model.params_ = {"r": r, "alpha": alpha, "s": s, "beta": beta}
+    return model
+
+
+def test_gradient_where_alpha_equals_beta():
+    # alpha = beta puts z = |alpha - beta| / (max + t) at 0, where the 2F1's slope in z is its
+    # first coefficient; the gradient must match differences of the likelihood there as anywhere
+    model = ParetoNBD()
+    stats = model._statistics(ROWS)
+    params = np.array([0.6, 5.0, 0.8, 5.0])
+    _, grad = model._log_likelihood(params, stats)
+    for j in range(4):
+        step = np.zeros(4)
+        step[j] = 1e-6 * params[j]
+        numeric = (model._log_likelihood(params + step, stats)[0] - model._log_likelihood(params - step, stats)[0]) / (2 * step[j])
+        assert grad[j] == pytest.approx(numeric, rel=1e-6), j
+
+
+def probability_by_story(r, alpha, s, beta, k, t):
+    """P(X(t) = k): alive through t (lifetime beyond t, (beta/(beta+t))^s) with NBD(k; t)
+    purchases, or died at tau < t (Pareto II density) with NBD(k; tau); in mpmath."""
+    r, alpha, s, beta, t = (mp.mpf(v) for v in (r, alpha, s, beta, t))
+
+    def nbd(tau):
+        return (mp.gamma(r + k) / (mp.gamma(r) * mp.factorial(k)) * (alpha / (alpha + tau)) ** r
+                * (tau / (alpha + tau)) ** k)
+
+    dies = mp.quad(lambda tau: s / beta * (1 + tau / beta) ** (-s - 1) * nbd(tau), [0, min(t, 1), t])
+    return float((beta / (beta + t)) ** s * nbd(t) + dies)
+
+
+@pytest.mark.parametrize(("k", "t"), [(0, 0.5), (0, 39.0), (1, 39.0), (4, 39.0), (2, 3.0)])
+def test_probability_of_purchases_against_the_story(k, t):
+    params = (0.553, 10.578, 0.606, 11.669)
+    got = float(fitted(*params).probability_of_purchases(k, t))
+    assert got == pytest.approx(probability_by_story(*params, k, t), rel=1e-8)
+
+
+def test_probability_of_purchases_arguments():
+    model = fitted(0.553, 10.578, 0.606, 11.669)
+    # in no time nothing is bought
+    assert model.probability_of_purchases([0, 1, 3], 0.0).tolist() == [1.0, 0.0, 0.0]
+    # arrays of n and t broadcast
+    got = model.probability_of_purchases(np.array([[0], [2]]), np.array([1.0, 39.0]))
+    assert got.shape == (2, 2)
+    assert got[1, 1] == pytest.approx(probability_by_story(0.553, 10.578, 0.606, 11.669, 2, 39.0), rel=1e-8)
+    for n in (-1, 1.5):
+        with pytest.raises(ValueError, match="n must be a whole number >= 0"):
+            model.probability_of_purchases(n, 10.0)
