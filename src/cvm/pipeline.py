@@ -235,10 +235,12 @@ def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, customers: pa.
         for code, n in source.reasons.items():
             reasons[code] = reasons.get(code, 0) + n
     tx_files = [f for f in files if f["table"] == "transactions"]
+    # (without a customer list there are none: the query would still read every transaction)
     prospects = ws.query(
         "SELECT count(DISTINCT x.customer_id) FROM source_customers s JOIN xref x "
         "USING (source, source_customer_id) WHERE x.customer_id NOT IN "
-        "(SELECT DISTINCT customer_id FROM unified_transactions)")[0][0]
+        "(SELECT DISTINCT customer_id FROM unified_transactions)")[0][0] \
+        if ws.query("SELECT EXISTS (SELECT 1 FROM source_customers)")[0][0] else 0
     # a scheme's note (what its segment names mean) in both languages, when it has one
     note = {"scheme_note": {"en": scheme.note("en"), "zh": scheme.note("zh")}} \
         if scheme.note_en else {}

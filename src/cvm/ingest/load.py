@@ -16,6 +16,8 @@ import hashlib
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -284,13 +286,11 @@ def load_transactions(ws: Workspace, source, *, mapping: Mapping | None = None,
                     reasons=f"date after the as-of date {limit.isoformat()}")
     good = ~rejects.bad
     sources = parsed.get("source")
-    if sources is not None:
-        source_col = np.where(sources[good] == None, options.source, sources[good])  # noqa: E711
-    else:
-        source_col = np.full(int(good.sum()), options.source, dtype=object)
     canon = {
         "source_row": pa.array(raw.rows[good], type=pa.int64()),
-        "source": pa.array(source_col.tolist(), type=pa.string()),
+        # a row naming no source system gets the load's own in the view _incoming_t
+        "source": pa.array(sources[good].tolist(), type=pa.string()) if sources is not None
+        else pa.nulls(int(good.sum()), type=pa.string()),
         "source_customer_id": pa.array(parsed["customer_id"][good].tolist(), type=pa.string()),
         "purchase_time": pa.array(when[good], type=pa.timestamp("us")),
         "amount": pa.array(amount[good], type=pa.float64()) if has_amount
@@ -312,13 +312,7 @@ def load_transactions(ws: Workspace, source, *, mapping: Mapping | None = None,
             canon[name] = pa.nulls(int(good.sum()), type=pa.float64() if kind == "number"
                                    else pa.string())
     incoming = pa.table(canon)
-    with ws.transaction() as con:
-        file_id = con.execute("SELECT nextval('file_ids')").fetchall()[0][0]
-        con.register("_incoming", incoming)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _incoming_t AS SELECT ?::INTEGER AS file_id, * "
-            "FROM _incoming", [file_id])
-        con.unregister("_incoming")
+    with ws.transaction() as con, _incoming_view(con, incoming, options.source) as file_id:
         if options.keep_duplicates:
             no_repeats(con)
         else:
@@ -341,12 +335,32 @@ def load_transactions(ws: Workspace, source, *, mapping: Mapping | None = None,
             con, file_id=file_id, table="transactions", raw=raw, source=source, digest=digest,
             loaded=loaded, columns=match.describe(), options=fingerprint,
             column_map=_column_map(match, options))
-        con.execute("DROP TABLE _incoming_t")
         con.execute("DROP TABLE _marks")
     return LoadReport(file=raw.name, table="transactions", rows_read=raw.rows_read,
                       rows_loaded=loaded, rows_rejected=rejected, reasons=reasons,
                       columns=match.describe(), identical_rows_kept=identical,
                       file_id=file_id)
+
+
+@contextmanager
+def _incoming_view(con, incoming: pa.Table, source: str) -> Iterator[int]:
+    """The incoming rows as the view ``_incoming_t`` over the Arrow table ``incoming`` (read
+    where it is, not copied into a table first), with the new file's id (given to the block)
+    and, for rows that name no source system, the load's ``source``."""
+    file_id = con.execute("SELECT nextval('file_ids')").fetchall()[0][0]
+    con.register("_incoming", incoming)
+    con.register("_this_load", pa.table({"file_id": pa.array([file_id], pa.int32()),
+                                         "source": pa.array([source], pa.string())}))
+    columns = ", ".join("coalesce(i.source, l.source) AS source" if c == "source" else f"i.{c}"
+                        for c in incoming.column_names)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _incoming_t AS SELECT l.file_id, {columns} "
+                    "FROM _incoming i CROSS JOIN _this_load l")
+        yield file_id
+        con.execute("DROP VIEW _incoming_t")
+    finally:
+        con.unregister("_incoming")
+        con.unregister("_this_load")
 
 
 def _location(source) -> str:

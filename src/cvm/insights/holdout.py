@@ -81,11 +81,16 @@ def run_holdout(ws: Workspace, engine: Engine, transactions: ir.Table, as_of: dt
     when the history is too short or the model cannot be fitted on the calibration period.
 
     ``transactions`` are the run's unified transactions on ``engine``; ``day_table`` their
-    purchase-day table when the run keeps one (read instead of grouping them again);
+    purchase-day table when the run keeps one (read instead of grouping them again, and for
+    their first date);
     ``first_purchase`` is their first date when they are not the workspace's (read by Spark)."""
     if "clv" not in customers.column_names:
         return {}
-    days = holdout_days(first_purchase or _first_purchase(ws), as_of)
+    if first_purchase is None:
+        first_purchase = _first_purchase(ws) if day_table is None else \
+            engine.to_arrow(day_table.aggregate(first=day_table.purchase_date.min())
+                            ).column("first")[0].as_py()
+    days = holdout_days(first_purchase, as_of)
     if days < MIN_HOLDOUT_DAYS:
         return {HOLDOUT_TABLE: _outcome(False, "short_history",
                                         "the history is too short to hold out a period")}

@@ -100,20 +100,21 @@ def validate_holdout(transactions: ir.Table, to_arrow, *, calibration_end: dt.da
     # the validation compares purchase counts: the days' margin sums are not needed
     if days is None:
         days = purchase_days(with_amounts, margins=False)
-    summary = to_arrow(customer_summary(days, as_of=calibration_end)).to_pandas()
+    per_customer, per_date = _holdout_expressions(days, calibration_end, holdout_end)
+    # each customer's calibration summary with their holdout purchases, joined and put in
+    # customer order by the engine
+    history = customer_summary(days, as_of=calibration_end)
+    history = history.left_join(per_customer, "customer_id").drop("customer_id_right")
+    summary = to_arrow(history.order_by("customer_id")).to_pandas()
     if summary.empty:
         raise ValueError(f"no customer made a purchase on or before {calibration_end}")
-    per_customer, per_date = _holdout_expressions(days, calibration_end, holdout_end)
-    holdout = to_arrow(per_customer).to_pandas()
     daily = to_arrow(per_date).to_pandas()
-    summary = summary.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    actual = summary.pop("holdout_purchases").fillna(0).to_numpy(dtype=float)
     data = model_input(summary, unit)
     choice = fit_purchase_model(data[["frequency", "recency", "T"]], model)
     fitted = choice.model
     length = (holdout_end - calibration_end).days / unit
     predicted = fitted.expected_purchases(length, data)
-    actual = (summary[["customer_id"]].merge(holdout, on="customer_id", how="left")
-              ["holdout_purchases"].fillna(0).to_numpy(dtype=float))
     customers = pd.DataFrame({
         "customer_id": summary["customer_id"],
         "first_purchase": summary["first_purchase"],

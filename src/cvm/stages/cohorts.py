@@ -137,7 +137,7 @@ class CohortStage(Stage):
     period = "month"
 
     def run(self, ctx, customers: pa.Table) -> StageResult:
-        rows = cohort_rows(ctx.engine, ctx.transactions, ctx.as_of, period=self.period,
+        rows = cohort_rows(ctx.engine, _by_day(ctx), ctx.as_of, period=self.period,
                            attributes=_acquisition(ctx, self.period), dimensions=DIMENSIONS)
         summary = {"period": self.period, "purchases": _summary_triangles(rows)}
         tables = {}
@@ -166,12 +166,26 @@ class CohortStage(Stage):
         return StageResult(customers, tables=tables, summary=summary)
 
 
+def _by_day(ctx):
+    """The run's purchases as one row per customer and day (the run's purchase-day table,
+    grouped once for every stage): the cohort tables and the first day's spend need no finer
+    rows, and reading them spares a pass over the transactions (on DuckDB a join of every
+    transaction with the customer links). A day's amount and margin are the sums of its
+    lines, so every sum over days is the sum over the lines."""
+    days = ctx.days
+    return days.select("customer_id", "purchase_date", amount=days.day_amount,
+                       margin=days.day_margin)
+
+
 def _acquisition(ctx, period: str) -> dict:
     """Each buyer's attributes at acquisition on the run's engine, per dimension: the value tier
-    from the run's transactions, and the first purchase's channel and store from the workspace's
+    from the run's purchase days (:func:`_by_day`; from the transactions when they carry a
+    channel or store), and the first purchase's channel and store from the workspace's
     purchases when the run's transactions lack them (they carry only what every stage reads) and
     some purchase there names one."""
-    attributes = acquisition_attributes(ctx.transactions, as_of=ctx.as_of, period=period)
+    carried = any(c in ctx.transactions.columns for c in ACQUISITION_COLUMNS)
+    attributes = acquisition_attributes(ctx.transactions if carried else _by_day(ctx),
+                                        as_of=ctx.as_of, period=period)
     found = {d: attributes for d in DIMENSIONS if d in attributes.columns}
     missing = [c for c in ACQUISITION_COLUMNS if c not in ctx.transactions.columns]
     if not missing:
