@@ -196,20 +196,20 @@ SCORE_CHUNK_ROWS = 131_072
 
 
 def _by_chunks(score, A: np.ndarray) -> np.ndarray:
-    """``score(A)``, computed on chunks of ``SCORE_CHUNK_ROWS`` rows in a pool of one thread
-    per core (gradient boosting's trees and the logistic model's curves release the GIL). A
+    """``score(A)``, computed on row-major chunks of ``SCORE_CHUNK_ROWS`` rows in a pool of one
+    thread per core (gradient boosting's trees and the logistic model's curves release the GIL). A
     row's score depends on that row alone, so the chunks give the numbers of a single pass;
     each task keeps to one thread of its own (:func:`_one_thread`), so no pool spins."""
     n = len(A)
     if n <= SCORE_CHUNK_ROWS:
-        return score(A)
+        return score(np.ascontiguousarray(A))
     import os
     from concurrent.futures import ThreadPoolExecutor
 
     starts = range(0, n, SCORE_CHUNK_ROWS)
     with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, len(starts))) as pool:
-        parts = list(pool.map(in_one_thread(lambda i: score(A[i:i + SCORE_CHUNK_ROWS])),
-                              starts))
+        parts = list(pool.map(in_one_thread(
+            lambda i: score(np.ascontiguousarray(A[i:i + SCORE_CHUNK_ROWS]))), starts))
     return np.concatenate(parts)
 
 
@@ -295,8 +295,17 @@ class BehaviourChurnClassifier:
         self.classes_ = np.array([0, 1])
         return self
 
+    @staticmethod
+    def _columns_matrix(X, columns) -> np.ndarray:
+        """:meth:`_matrix` column by column into a column-major array (each feature written
+        in one contiguous pass; a row-major one scatters every value a row apart)."""
+        A = np.empty((len(X), len(columns)), order="F")
+        for j, c in enumerate(columns):
+            A[:, j] = np.asarray(X[c], dtype=float)
+        return A
+
     def predict_proba(self, X) -> np.ndarray:
-        A = self._matrix(X, self.features_)
+        A = self._columns_matrix(X, self.features_)
 
         def score(rows: np.ndarray) -> np.ndarray:
             return np.mean([self._score(est, rows) for est in self.estimators_], axis=0)
