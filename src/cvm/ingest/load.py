@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
