@@ -53,6 +53,44 @@ def test_a_valuable_silent_complainer_gets_a_service_recovery():
     assert gains.to_pylist()[0] == pytest.approx(p * 7818.93 - 20.0)
 
 
+def test_each_customer_in_a_mixed_table_gets_its_own_options_worked_out():
+    """Six customers over three cells in one call, each branch by hand: a tie between win-back
+    and recovery keeps win-back; a churned customer without a win-back value falls back on its
+    value if returned; a current customer at risk is told to retain; no known gain keeps the
+    cell's play with a null gain; a gain under the minimum lets go with that gain."""
+    playbook = load_playbook(lang="en")
+    hh, ll = playbook.play("HH-churned"), playbook.play("LL-current")
+    nan = float("nan")
+    table = _customers(
+        clv=[5.0, 40.0, 20.0, nan, 300.0, nan],
+        winback_value=[30.0, nan, nan, nan, nan, nan],
+        value_if_returned=[nan, 200.0, nan, nan, nan, nan],
+        winback_rank=[1.0, nan, 3.0, nan, nan, nan],
+        winback_probability=[nan, nan, 0.5, nan, nan, nan],
+        value_after_return=[nan, nan, 100.0, nan, nan, nan],
+        recovery_value=[30.0, nan, 49.0, nan, nan, nan])
+    cells = pa.array(["HH-churned", "HH-churned", "LL-current", "LL-current", "HH-current",
+                      "HH-churned"])
+    actions, gains = customer_actions(table, cells, playbook, min_gain=25.0)
+    # the default playbook: HH-churned win back at 0.2 and 50, LL-current nurture at 0.1 and 1,
+    # HH-current loyalty at 0.4 and 10
+    assert (hh.action, hh.expected_response, hh.cost_per_customer) == ("win_back", 0.2, 50.0)
+    assert (ll.action, ll.cost_per_customer) == ("nurture", 1.0)
+    expected = [("win_back", 30.0),           # win-back 30 ties recovery 30: the main option
+                ("let_go", -10.0),            # 0.2 × 200 (value if returned) − 50
+                ("retain", 49.0),             # 0.5 × 100 − 1 = 49 ties recovery 49
+                ("nurture", None),            # no value known: the cell's play, no gain
+                ("loyalty", 110.0),           # 0.4 × 300 − 10
+                ("win_back", None)]           # churned, nothing known: the play is win back
+    assert actions.to_pylist() == [a for a, _ in expected]
+    got = gains.to_pylist()
+    for g, (_, want) in zip(got, expected):
+        assert (g is None) if want is None else g == pytest.approx(want, abs=0, rel=1e-15)
+    # under the minimum gain: the same customers at 50 are let go where their best is below it
+    actions, gains = customer_actions(table, cells, playbook, min_gain=50.0)
+    assert actions.to_pylist()[0] == "let_go" and gains.to_pylist()[0] == 30.0
+
+
 def test_a_customer_almost_certain_to_leave_is_not_nurtured():
     # M100074: LL-current, churn risk 98 %, ranked for win-back, P(returns) 1.3 %, value after
     # return 147.2; the cell's play (nurture, cost 1) gave 0.013 × 147.2 − 1 = 0.9 "nurture"

@@ -60,7 +60,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..config import ConfigError, read_toml
 from ..features.lifecycle import STAGES
@@ -222,61 +224,89 @@ def _floats(table, name: str) -> list[float | None]:
             for v in table.column(name).cast(pa.float64()).to_pylist()]
 
 
-def _choose(options: list[tuple[str, float | None]], min_gain: float = 0.0
-            ) -> tuple[str, float | None]:
-    """The option with the highest known gain when it is positive and at least ``min_gain``;
-    ``let_go`` with that gain (the best there was) when none does; the first option when no
-    gain is known."""
-    known = [(a, g) for a, g in options if g is not None]
-    if not known:
-        return options[0]
-    action, gain = max(known, key=lambda o: o[1])
-    return (action, gain) if gain > 0 and gain >= min_gain else ("let_go", gain)
+def _values(table, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A column as float64 values and a mask of the known ones (null and NaN are unknown)."""
+    if name not in table.column_names:
+        return np.full(table.num_rows, np.nan), np.zeros(table.num_rows, dtype=bool)
+    values = table.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
+    values = np.asarray(values, dtype=float)
+    return values, ~np.isnan(values)
 
 
 def customer_actions(customers, cells: pa.Array, playbook: Playbook, *, min_gain: float = 0.0
                      ) -> tuple[pa.Array, pa.Array]:
     """Each customer's recommended action and its expected gain (see the module
-    documentation); ``min_gain``: the least gain for which a customer is contacted."""
-    clv = _floats(customers, "clv")
-    returned = _floats(customers, "value_if_returned")
-    winback = _floats(customers, "winback_value")
-    at_risk = [v is not None for v in _floats(customers, "winback_rank")]
-    p_return = _floats(customers, "winback_probability")
-    after = _floats(customers, "value_after_return")
-    recovery = _floats(customers, "recovery_value")
-    actions, gains = [], []
-    for i, cell in enumerate(cells.to_pylist()):
+    documentation); ``min_gain``: the least gain for which a customer is contacted.
+
+    Worked out cell by cell on whole columns: each customer has a main option (the cell's
+    play, or win back, or retain) and, where it complained and went silent, service recovery;
+    the better known gain wins (the main option on a tie), and a customer whose best gain is
+    not positive or below ``min_gain`` is let go with that gain. No known gain: the main
+    action, gain null."""
+    clv, has_clv = _values(customers, "clv")
+    returned, has_returned = _values(customers, "value_if_returned")
+    winback, has_winback = _values(customers, "winback_value")
+    _, at_risk = _values(customers, "winback_rank")
+    p_return, has_p_return = _values(customers, "winback_probability")
+    after, has_after = _values(customers, "value_after_return")
+    recovery, has_recovery = _values(customers, "recovery_value")
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    n = len(cells)
+    codes = pc.dictionary_encode(cells)
+    index = np.asarray(codes.indices.to_numpy(zero_copy_only=False))
+    kinds = ["let_go", "service_recovery"]            # action names, by code
+    action = np.zeros(n, dtype=np.int64)               # the main option's action code
+    gain = np.full(n, np.nan)
+    known = np.zeros(n, dtype=bool)
+    churned_rows = np.zeros(n, dtype=bool)
+
+    def code(name: str) -> int:
+        if name not in kinds:
+            kinds.append(name)
+        return kinds.index(name)
+
+    # the cells in the order their first customer comes, so a missing play is reported for
+    # the same cell as customer by customer
+    found, first = np.unique(index, return_index=True)
+    for k in found[np.argsort(first)].tolist():
+        cell = codes.dictionary[k].as_py()
+        rows = index == k
         play = playbook.play(cell)
         r, c = play.expected_response, play.cost_per_customer
         churned = cell.endswith("-churned") or cell.endswith("-departure")
+        churned_rows[rows] = churned
         if churned and not ("win_back" in play.actions or "let_go" in play.actions):
-            options = [(play.action, winback[i])]  # a playbook of one's own that plays otherwise
+            # a playbook of one's own that plays otherwise
+            action[rows] = code(play.action)
+            gain[rows], known[rows] = winback[rows], has_winback[rows]
         elif churned:
-            if winback[i] is not None:
-                gain = winback[i]
-            elif returned[i] is not None:
-                gain = r * returned[i] - c
-            elif clv[i] is not None:
-                gain = r * clv[i] - c
-            else:
-                gain = None
-            options = [("win_back" if gain is not None or play.action == "win_back"
-                        else "let_go", gain)]
-        elif at_risk[i] and p_return[i] is not None and after[i] is not None:
+            w, ret, v = has_winback[rows], has_returned[rows], has_clv[rows]
+            g = np.where(w, winback[rows], np.where(ret, r * returned[rows] - c,
+                                                    r * clv[rows] - c))
+            k_ = w | ret | v
+            gain[rows], known[rows] = g, k_
+            action[rows] = np.where(k_ | (play.action == "win_back"), code("win_back"),
+                                    code("let_go"))
+        else:
             # a current customer the churn stage ranks at risk, whose clv already counts it as
             # gone: the play is to keep it before it goes — the measured return rate × its
             # value after a return, less the cost of the cell's own play
-            options = [("retain", p_return[i] * after[i] - c)]
-        else:
-            options = [(play.action, r * clv[i] - c if clv[i] is not None else None)]
-        if recovery[i] is not None and (churned or at_risk[i]):
-            # complained, then went silent: resolve the complaint, then win back
-            options.append(("service_recovery", recovery[i]))
-        action, gain = _choose(options, min_gain)
-        actions.append(action)
-        gains.append(gain)
-    return pa.array(actions, type=pa.string()), pa.array(gains, type=pa.float64())
+            keep = at_risk[rows] & has_p_return[rows] & has_after[rows]
+            gain[rows] = np.where(keep, p_return[rows] * after[rows] - c, r * clv[rows] - c)
+            known[rows] = keep | has_clv[rows]
+            action[rows] = np.where(keep, code("retain"), code(play.action))
+    # complained, then went silent: resolve the complaint, then win back
+    recover = has_recovery & (churned_rows | at_risk)
+    take = recover & (~known | (recovery > gain))     # a tie keeps the main option
+    best_action = np.where(take, kinds.index("service_recovery"), action)
+    best = np.where(take, recovery, gain)
+    any_known = known | recover
+    pays = any_known & (best > 0) & (best >= min_gain)
+    best_action = np.where(any_known & ~pays, kinds.index("let_go"), best_action)
+    labels = pa.array(kinds, type=pa.string())
+    return (pc.take(labels, pa.array(best_action)),
+            pa.array(best, type=pa.float64(), mask=~any_known))
 
 
 def with_measured(playbook: Playbook, measured: dict) -> tuple[Playbook, dict[str, str]]:
