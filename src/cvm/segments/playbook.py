@@ -238,8 +238,8 @@ def customer_actions(customers, cells: pa.Array, playbook: Playbook, *, min_gain
     """Each customer's recommended action and its expected gain (see the module
     documentation); ``min_gain``: the least gain for which a customer is contacted.
 
-    Worked out cell by cell on whole columns: each customer has a main option (the cell's
-    play, or win back, or retain) and, where it complained and went silent, service recovery;
+    Worked out on whole columns, each customer reading its cell's play: each customer has a
+    main option (the cell's play, or win back, or retain) and, where it complained and went silent, service recovery;
     the better known gain wins (the main option on a tie), and a customer whose best gain is
     not positive or below ``min_gain`` is let go with that gain. No known gain: the main
     action, gain null."""
@@ -252,50 +252,52 @@ def customer_actions(customers, cells: pa.Array, playbook: Playbook, *, min_gain
     recovery, has_recovery = _values(customers, "recovery_value")
     if isinstance(cells, pa.ChunkedArray):
         cells = cells.combine_chunks()
-    n = len(cells)
     codes = pc.dictionary_encode(cells)
     index = np.asarray(codes.indices.to_numpy(zero_copy_only=False))
     kinds = ["let_go", "service_recovery"]            # action names, by code
-    action = np.zeros(n, dtype=np.int64)               # the main option's action code
-    gain = np.full(n, np.nan)
-    known = np.zeros(n, dtype=bool)
-    churned_rows = np.zeros(n, dtype=bool)
 
     def code(name: str) -> int:
         if name not in kinds:
             kinds.append(name)
         return kinds.index(name)
 
-    # the cells in the order their first customer comes, so a missing play is reported for
-    # the same cell as customer by customer
+    # per cell (few): the play's rate, cost and action, and which rule applies; read by each
+    # customer through the cell's code. The cells are taken in the order their first customer
+    # comes, so a missing play is reported for the same cell as customer by customer
     found, first = np.unique(index, return_index=True)
+    size = int(found.max()) + 1 if len(found) else 0
+    rate, cost = np.zeros(size), np.zeros(size)
+    play_code, rule = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int8)
+    plays_win_back = np.zeros(size, dtype=bool)
     for k in found[np.argsort(first)].tolist():
         cell = codes.dictionary[k].as_py()
-        rows = index == k
         play = playbook.play(cell)
-        r, c = play.expected_response, play.cost_per_customer
-        churned = cell.endswith("-churned") or cell.endswith("-departure")
-        churned_rows[rows] = churned
-        if churned and not ("win_back" in play.actions or "let_go" in play.actions):
-            # a playbook of one's own that plays otherwise
-            action[rows] = code(play.action)
-            gain[rows], known[rows] = winback[rows], has_winback[rows]
-        elif churned:
-            w, ret, v = has_winback[rows], has_returned[rows], has_clv[rows]
-            g = np.where(w, winback[rows], np.where(ret, r * returned[rows] - c,
-                                                    r * clv[rows] - c))
-            k_ = w | ret | v
-            gain[rows], known[rows] = g, k_
-            action[rows] = np.where(k_ | (play.action == "win_back"), code("win_back"),
-                                    code("let_go"))
-        else:
-            # a current customer the churn stage ranks at risk, whose clv already counts it as
-            # gone: the play is to keep it before it goes — the measured return rate × its
-            # value after a return, less the cost of the cell's own play
-            keep = at_risk[rows] & has_p_return[rows] & has_after[rows]
-            gain[rows] = np.where(keep, p_return[rows] * after[rows] - c, r * clv[rows] - c)
-            known[rows] = keep | has_clv[rows]
-            action[rows] = np.where(keep, code("retain"), code(play.action))
+        rate[k], cost[k], play_code[k] = play.expected_response, play.cost_per_customer, \
+            code(play.action)
+        plays_win_back[k] = play.action == "win_back"
+        if cell.endswith("-churned") or cell.endswith("-departure"):
+            # 1: a playbook of one's own that plays otherwise; 2: win back
+            rule[k] = 2 if ("win_back" in play.actions or "let_go" in play.actions) else 1
+    r, c, rules = rate[index], cost[index], rule[index]
+    churned_rows = rules > 0
+    # win back: the churn stage's winback_value, else the play on the value if returned, else
+    # on the clv
+    g_back = np.where(has_winback, winback, np.where(has_returned, r * returned - c,
+                                                     r * clv - c))
+    k_back = has_winback | has_returned | has_clv
+    # a current customer the churn stage ranks at risk, whose clv already counts it as gone:
+    # the play is to keep it before it goes — the measured return rate × its value after a
+    # return, less the cost of the cell's own play
+    keep = at_risk & has_p_return & has_after
+    g_now = np.where(keep, p_return * after - c, r * clv - c)
+    gain = np.select([rules == 1, rules == 2], [winback, g_back], g_now)
+    known = np.select([rules == 1, rules == 2], [has_winback, k_back], keep | has_clv)
+    action = np.select(
+        [rules == 1, rules == 2, keep],
+        [play_code[index],
+         np.where(k_back | plays_win_back[index], code("win_back"), code("let_go")),
+         code("retain")],
+        play_code[index])
     # complained, then went silent: resolve the complaint, then win back
     recover = has_recovery & (churned_rows | at_risk)
     take = recover & (~known | (recovery > gain))     # a tie keeps the main option
