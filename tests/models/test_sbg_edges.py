@@ -114,3 +114,23 @@ def test_cohorts_of_different_lengths_are_pooled_by_period():
     model = ShiftedBetaGeometric().fit({"cohort": ["a"] * 3 + ["b"] * 2, "period": [0, 1, 2, 0, 1],
                                         "alive": [10, 7, 7, 10, 8]})
     assert model.params_["alpha"] > 0
+
+
+def test_a_table_without_cohorts_is_cohort_0_and_cohorts_are_read_in_the_order_given():
+    with pytest.raises(ValueError, match=r"ShiftedBetaGeometric, cohort 0: 'alive' must not increase"):
+        ShiftedBetaGeometric().fit({"period": [0, 1, 2], "alive": [10, 8, 9]})
+    # both cohorts break a rule: the first in the table ("b"), not the first in sort order, is named
+    data = pd.DataFrame({"cohort": ["b", "b", "a", "a"], "period": [0, 1, 0, 1], "alive": [5, 6, 4, 5]})
+    with pytest.raises(ValueError, match=r"cohort 'b'"):
+        ShiftedBetaGeometric().fit(data)
+
+
+def test_a_cohort_of_one_lost_at_once_and_a_flat_period_before_a_rise():
+    # a cohort of one customer who leaves in period 1 is valid data (size 1, then 0 alive)
+    data = pd.DataFrame({"cohort": ["a"] * 3 + ["b"] * 3, "period": [0, 1, 2] * 2, "alive": [10, 6, 5, 1, 0, 0]})
+    stats = ShiftedBetaGeometric()._statistics(data)
+    assert stats.churned.tolist() == [5.0, 1.0]
+    assert stats.censored.tolist() == [0.0, 5.0]
+    # the period named is the first that rises, not a flat one before it
+    with pytest.raises(ValueError, match=r"must not increase \(it does at period 2\)"):
+        ShiftedBetaGeometric().fit({"period": [0, 1, 2], "alive": [10, 10, 11]})
