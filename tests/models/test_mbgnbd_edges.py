@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import mpmath as mp
 import numpy as np
 import pytest
@@ -108,3 +110,12 @@ def test_expected_purchases_by_hand():
         part = (a + b + x) / (a - 1) * (1 - (scale / (scale + 10)) ** (r + x)
                                         * mp.hyp2f1(r + x, b + x + 1, a + b + x, 10 / (scale + 10)))
         assert got[i] == pytest.approx(alive[i] * float(part), rel=1e-10)
+
+
+def test_probability_of_purchases_in_no_time():
+    # nothing is bought in no time, whether the customer dropped at time 0 or not; and no
+    # warning (0 purchases times log 0 is not computed as nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = fitted().probability_of_purchases([0, 1, 2], 0.0)
+    assert got == pytest.approx([1.0, 0.0, 0.0], rel=1e-15, abs=0.0)
