@@ -155,3 +155,22 @@ def test_boundary_histories_are_accepted():
     assert bgbb_log_likelihood(np.array(PARAMS), stats)[0] == pytest.approx(float(expected), rel=1e-13)
     # without weights each row counts once
     assert fitted().expected_purchases(2, {k: v for k, v in data.items() if k != "weights"}).shape == (4,)
+
+
+@pytest.mark.parametrize("params", [PARAMS, (0.4, 2.5, 3.0, 0.8)])
+def test_gradient_equals_differences_of_the_enumerated_likelihood(params):
+    # weighted rows of different n, among them t_x = n (a single term) and x = 0
+    data = {"frequency": [0, 1, 2, 3, 4], "recency": [0, 1, 4, 3, 6], "periods": [4, 4, 6, 5, 6], "weights": [3, 1, 2, 1, 2]}
+    wholes = {n: story(n)[0] for n in set(data["periods"])}
+
+    def by_story(p):
+        return float(sum(w * mp.log(one_sequence(p, wholes[n][(x, tx)], x, tx))
+                         for x, tx, n, w in zip(*data.values())))
+
+    ll, grad = bgbb_log_likelihood(np.array(params), BGBB()._statistics(data))
+    assert ll == pytest.approx(by_story(params), rel=1e-13)
+    for j in range(4):
+        step = np.zeros(4)
+        step[j] = 1e-5 * params[j]
+        numeric = (by_story(np.array(params) + step) - by_story(np.array(params) - step)) / (2 * step[j])
+        assert grad[j] == pytest.approx(numeric, rel=1e-7), j

@@ -4,6 +4,8 @@ mpmath, and its arguments."""
 
 from __future__ import annotations
 
+import warnings
+
 import mpmath as mp
 import numpy as np
 import pytest
@@ -66,3 +68,14 @@ def test_probability_of_purchases_arguments():
     for n in (-1, 1.5):
         with pytest.raises(ValueError, match="n must be a whole number >= 0"):
             model.probability_of_purchases(n, 10.0)
+
+
+def test_likelihood_of_a_last_purchase_at_T_warns_nothing():
+    # t_x = T leaves no time to die after the last purchase (A0 = 0): its share of the gradient
+    # is 0, taken without dividing 0 by 1 - rho = 0
+    model = ParetoNBD()
+    stats = model._statistics({"frequency": [1, 3], "recency": [38.86, 20.0], "T": [38.86, 38.86]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ll, grad = model._log_likelihood(np.array([0.553, 10.578, 0.606, 11.669]), stats)
+    assert np.isfinite(ll) and np.all(np.isfinite(grad))

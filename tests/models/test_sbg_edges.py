@@ -71,6 +71,7 @@ def test_discounted_lifetime_is_the_discounted_survival_sum(alpha, beta, rate):
 
 def test_undiscounted_lifetime_and_its_limits():
     assert fitted(2.5, 0.6).expected_lifetime() == pytest.approx((2.5 + 0.6 - 1) / (2.5 - 1), rel=1e-15)
+    assert fitted(1.5, 0.6).expected_lifetime() == pytest.approx(2.2, rel=1e-15)    # (1.5 + 0.6 - 1) / 0.5
     assert fitted(1.0, 0.6).expected_lifetime() == math.inf      # alpha = 1: the mean lifetime diverges
     assert fitted(0.7, 0.6).expected_lifetime(0.0) == math.inf
     with pytest.raises(ValueError, match="discount_rate must be >= 0"):
@@ -114,3 +115,39 @@ def test_cohorts_of_different_lengths_are_pooled_by_period():
     model = ShiftedBetaGeometric().fit({"cohort": ["a"] * 3 + ["b"] * 2, "period": [0, 1, 2, 0, 1],
                                         "alive": [10, 7, 7, 10, 8]})
     assert model.params_["alpha"] > 0
+
+
+def test_a_table_without_cohorts_is_cohort_0_and_cohorts_are_read_in_the_order_given():
+    with pytest.raises(ValueError, match=r"ShiftedBetaGeometric, cohort 0: 'alive' must not increase"):
+        ShiftedBetaGeometric().fit({"period": [0, 1, 2], "alive": [10, 8, 9]})
+    # both cohorts break a rule: the first in the table ("b"), not the first in sort order, is named
+    data = pd.DataFrame({"cohort": ["b", "b", "a", "a"], "period": [0, 1, 0, 1], "alive": [5, 6, 4, 5]})
+    with pytest.raises(ValueError, match=r"cohort 'b'"):
+        ShiftedBetaGeometric().fit(data)
+
+
+def test_a_cohort_of_one_lost_at_once_and_a_flat_period_before_a_rise():
+    # a cohort of one customer who leaves in period 1 is valid data (size 1, then 0 alive)
+    data = pd.DataFrame({"cohort": ["a"] * 3 + ["b"] * 3, "period": [0, 1, 2] * 2, "alive": [10, 6, 5, 1, 0, 0]})
+    stats = ShiftedBetaGeometric()._statistics(data)
+    assert stats.churned.tolist() == [5.0, 1.0]
+    assert stats.censored.tolist() == [0.0, 5.0]
+    # the period named is the first that rises, not a flat one before it
+    with pytest.raises(ValueError, match=r"must not increase \(it does at period 2\)"):
+        ShiftedBetaGeometric().fit({"period": [0, 1, 2], "alive": [10, 10, 11]})
+
+
+def test_churn_in_two_periods_is_enough_without_anyone_seen_later():
+    # everybody has left by period 2: churn in periods 1 and 2 separates alpha and beta
+    model = ShiftedBetaGeometric()
+    stats = model._statistics({"period": [0, 1, 2], "alive": [10, 6, 0]})
+    assert stats.censored.tolist() == [0.0, 0.0]
+    model._check_identifiable(stats)            # no ValueError
+
+
+@pytest.mark.parametrize("alive", [[10, 9, 9], [5, 1, 1]])
+def test_one_churned_customer_or_one_seen_later_is_enough(alive):
+    # [10, 9, 9]: a single customer churned; [5, 1, 1]: churn in period 1 only, and a single
+    # customer seen through period 2
+    model = ShiftedBetaGeometric()
+    model._check_identifiable(model._statistics({"period": [0, 1, 2], "alive": alive}))     # no ValueError

@@ -86,7 +86,7 @@ class MBGNBD(RFModel):
         if np.any((n < 0) | (n != np.round(n))):
             raise ValueError("n must be a whole number >= 0")
         p1 = t / (alpha + t)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             log_nb = (gammaln(r + n) - gammaln(r) - gammaln(n + 1) + r * np.log(alpha / (alpha + t))
                       + np.where(n > 0, n * np.log(p1), 0.0))
         alive = np.exp(betaln(a, b + n + 1.0) - betaln(a, b) + log_nb)
