@@ -47,7 +47,10 @@ def test_a_plain_load_reports_itself_as_a_dict(workspace, tmp_path):
         "message": "", "identical_rows_kept": 0, "file_id": report.file_id}
     assert report.columns.startswith("columns guessed: customer_id ← 'customer_id'")
     again = load_transactions(workspace, path, as_of=AS_OF)
-    assert (again.skipped, again.file_id, again.rows_loaded) == (True, report.file_id, 0)
+    assert (again.skipped, again.file_id) == (True, report.file_id)
+    assert (again.rows_read, again.rows_loaded, again.rows_rejected) == (0, 0, 0)
+    assert again.message.startswith("sales.csv: same content already loaded on ")
+    assert again.message.endswith(" as sales.csv; nothing added")
 
 
 def test_a_customer_list_rejects_missing_and_repeated_ids(workspace, tmp_path):
@@ -109,3 +112,16 @@ def test_the_load_fingerprint_is_stored_with_sorted_keys(workspace, tmp_path):
         '"dayfirst": null, "decimal_comma": false, "delimiter": null, "encoding": null, '
         '"header": null, "keep_duplicates": false, "sheet": null, "source": "default", '
         '"table": null}}',)]
+
+
+def test_an_unreadable_optional_field_rejects_the_row_and_an_empty_one_does_not(workspace,
+                                                                                  tmp_path):
+    rows = [("A1", "2024-03-05", "12", "4"), ("A1", "2024-03-06", "10", ""),
+            ("B2", "2024-03-07", "8", "abc")]                 # line 4: a margin that is no number
+    path = _csv(tmp_path / "m.csv", rows, header=("customer_id", "date", "amount", "margin"))
+    report = load_transactions(workspace, path, as_of=AS_OF)
+    assert (report.rows_loaded, report.reasons) == (2, {"bad_value": 1})
+    assert workspace.query('SELECT "row", field, value, code, reason FROM rejects') == [
+        (4, "margin", "abc", "bad_value", "not a number: 'abc'")]
+    assert workspace.query("SELECT source_row, amount, margin FROM transactions ORDER BY 1") == [
+        (2, 12.0, 4.0), (3, 10.0, None)]
