@@ -24,11 +24,12 @@ def test_each_reject_keeps_the_value_it_could_not_read(workspace, tmp_path):
             ("D4", "2024-03-01", "ten"),          # line 3: not a number
             ("D4", "2024-03-02", "-5"),           # line 4: negative, refunds off
             ("D4", "2024-07-01", "5"),            # line 5: after the as-of date
-            ("E5", "2024-03-03", "0"), ("E5", "2024-03-04", "0.5")]   # not negative: loaded
+            ("E5", "2024-03-03", "0"), ("E5", "2024-03-04", "0.5"),   # not negative: loaded
+            ("E5", "2024-06-30", "3")]            # the as-of date itself: loaded
     report = load_transactions(workspace, _csv(tmp_path / "sales.csv", rows), as_of=AS_OF)
-    assert (report.rows_loaded, report.rows_rejected) == (3, 3)
+    assert (report.rows_loaded, report.rows_rejected) == (4, 3)
     assert workspace.query("SELECT source_row, amount FROM transactions ORDER BY 1") == [
-        (2, 12.0), (6, 0.0), (7, 0.5)]
+        (2, 12.0), (6, 0.0), (7, 0.5), (8, 3.0)]
     assert report.reasons == {"bad_amount": 1, "future_date": 1, "negative_amount": 1}
     got = workspace.query('SELECT file, "row", field, value, code, reason FROM rejects '
                           'ORDER BY "row"')
