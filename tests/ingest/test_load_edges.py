@@ -129,3 +129,18 @@ def test_an_unreadable_optional_field_rejects_the_row_and_an_empty_one_does_not(
         (4, "margin", "abc", "bad_value", "not a number: 'abc'")]
     assert workspace.query("SELECT source_row, amount, margin FROM transactions ORDER BY 1") == [
         (2, 12.0, 4.0), (3, 10.0, None)]
+
+
+def test_the_file_record_locates_a_file_by_its_full_path_and_a_table_by_its_name(workspace,
+                                                                                  tmp_path):
+    import hashlib
+
+    import pyarrow as pa
+
+    path = _csv(tmp_path / "sales.csv", [("A1", "2024-03-05", "12")])
+    load_transactions(workspace, path, as_of=AS_OF)
+    load_transactions(workspace, pa.table({"customer_id": ["B2"], "date": ["2024-03-06"],
+                                           "amount": ["8"]}), as_of=AS_OF)
+    assert workspace.query("SELECT name, location, kind, sha256 FROM files ORDER BY file_id") == [
+        ("sales.csv", str(path.resolve()), "text", hashlib.sha256(path.read_bytes()).hexdigest()),
+        ("Arrow table", "Arrow table", "table", None)]
