@@ -144,3 +144,12 @@ def test_the_file_record_locates_a_file_by_its_full_path_and_a_table_by_its_name
     assert workspace.query("SELECT name, location, kind, sha256 FROM files ORDER BY file_id") == [
         ("sales.csv", str(path.resolve()), "text", hashlib.sha256(path.read_bytes()).hexdigest()),
         ("Arrow table", "Arrow table", "table", None)]
+
+
+def test_a_list_of_ids_alone_is_a_customer_list(workspace, tmp_path):
+    path = tmp_path / "prospects.csv"
+    path.write_text("客户编码\nP1\nP2\n", encoding="utf-8")
+    report = load_customers(workspace, path)
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (2, 2, 0)
+    assert workspace.query("SELECT source, source_customer_id FROM source_customers "
+                           "ORDER BY 2") == [("default", "P1"), ("default", "P2")]
