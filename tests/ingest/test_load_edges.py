@@ -153,3 +153,11 @@ def test_a_list_of_ids_alone_is_a_customer_list(workspace, tmp_path):
     assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (2, 2, 0)
     assert workspace.query("SELECT source, source_customer_id FROM source_customers "
                            "ORDER BY 2") == [("default", "P1"), ("default", "P2")]
+
+
+def test_an_empty_number_in_a_customer_list_is_missing_not_nan(workspace, tmp_path):
+    path = tmp_path / "credit.csv"
+    path.write_text("id,credit_score\nK1,640\nK2,\n", encoding="utf-8")
+    load_customers(workspace, path)
+    assert workspace.query("SELECT source_customer_id, credit_score FROM source_customers "
+                           "ORDER BY 1") == [("K1", 640.0), ("K2", None)]
