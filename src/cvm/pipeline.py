@@ -168,8 +168,9 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
 
 def _buyers(customers: pa.Table) -> pa.Table:
     """The rows with purchases (rows that stages append, the prospects, have none)."""
-    if "first_purchase" not in customers.column_names:
-        return customers
+    if "first_purchase" not in customers.column_names \
+            or not customers.column("first_purchase").null_count:
+        return customers  # every row a buyer: the table itself, not a copy of it
     return customers.filter(pc.is_valid(customers.column("first_purchase")))
 
 

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import shutil
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,9 +67,19 @@ def write_csv(table: pa.Table, path: Path) -> None:
         if len(parts) == 1:
             pacsv.write_csv(formula_safe(table), fh)
             return
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            for buffer in pool.map(formatted, range(len(parts))):
+        workers = os.cpu_count() or 1
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            # at most one part per worker formatted ahead of the one being written, so that
+            # memory holds a few parts of the text, not the whole file
+            pending = deque(pool.submit(formatted, i) for i in range(min(workers, len(parts))))
+            following = len(pending)
+            while pending:
+                buffer = pending.popleft().result()
+                if following < len(parts):
+                    pending.append(pool.submit(formatted, following))
+                    following += 1
                 fh.write(buffer)
+                del buffer
 
 
 def for_people(table: pa.Table) -> pa.Table:
