@@ -262,7 +262,7 @@ def scale(sizes: list[int], seed: int, ceiling: int) -> list[dict]:
     records: list[dict] = []
     print(f"cvm whole run by size (Parquet input), memory ceiling {ceiling / GIB:g} GiB")
     for n in sorted(sizes):
-        prep, prep_peak, why = watched([sys.executable, __file__, "--prepare", str(n), "--seed",
+        prep, _prep_peak, why = watched([sys.executable, __file__, "--prepare", str(n), "--seed",
                                         str(seed)], ceiling)
         if prep is None:
             print(f"  did not finish: preparing the data for {n:,} customers {why}")
