@@ -15,10 +15,21 @@ the Parquet file and reused), each in a fresh process with its own peak memory:
 Prints both times, the ratio cvm / peer, peak memory, the load average and cvm's step times.
 lifetimes is a benchmark-only dependency (``pip install lifetimes==0.11.3``).
 
+With ``--scale`` it measures how cvm's whole run grows instead (no peer): the synthetic log at
+about 1M and 10M transactions (250,000 and 2.5M customers; ``--scale large`` adds 25M customers,
+about 100M transactions), read from its Parquet file. Each size is prepared in one process and
+run in a fresh one whose memory is watched from outside: a run whose resident memory passes the
+ceiling (``--memory-ceiling``, 20 GiB by default) is stopped and reported as not finished, and
+the larger sizes are not tried. It prints the time, CPU time and peak memory of each size and
+how they grew from the size before (time per transaction; memory).
+
 Usage::
 
     python benchmarks/bench_run.py                 # 1M customers (4.1M transactions)
     python benchmarks/bench_run.py --sizes 100000 3000000
+    python benchmarks/bench_run.py --scale         # 250k and 2.5M customers (1M, 10M rows)
+    python benchmarks/bench_run.py --scale large   # and 25M customers (100M rows)
+    python benchmarks/bench_run.py --scale --sizes 1000000 2000000 --memory-ceiling 8
 """
 
 from __future__ import annotations
@@ -28,9 +39,11 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -72,29 +85,61 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_cvm(csv: Path) -> dict:
+def _memory() -> tuple[int, int]:
+    """This process's resident memory now and its peak since the last :func:`_reset_peak`
+    (``VmRSS``, ``VmHWM`` of ``/proc/self/status``; zeros where there is no ``/proc``)."""
+    now = peak = 0
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    now = int(line.split()[1]) * 1024
+                elif line.startswith("VmHWM:"):
+                    peak = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return now, peak
+
+
+def _reset_peak() -> None:
+    """Start a new peak (Linux: ``5`` to ``/proc/self/clear_refs`` resets ``VmHWM``), so that
+    each step's peak is its own; the whole run's peak is kept by ``getrusage``."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        pass
+
+
+def run_cvm(source: Path) -> dict:
+    """cvm's whole run on ``source`` (a CSV or Parquet file), timed step by step."""
     from cvm.pipeline import run
 
     work = Path(tempfile.mkdtemp(prefix="cvm-bench-run-"))
-    steps: list[tuple[str, float, float]] = []
+    steps: list[tuple[str, float, float, int, int]] = []
     started = time.perf_counter()
     last = [started, _cpu(), "start"]
+    _reset_peak()
 
     def progress(message: str) -> None:
         now, cpu = time.perf_counter(), _cpu()
-        steps.append((last[2], now - last[0], cpu - last[1]))
+        rss, peak = _memory()
+        steps.append((last[2], now - last[0], cpu - last[1], rss, peak))
         last[:] = [now, cpu, message]
+        _reset_peak()
 
     try:
-        result = run(str(csv), workspace=work / "cvm.duckdb", out=work / "results",
+        result = run(str(source), workspace=work / "cvm.duckdb", out=work / "results",
                      progress=progress)
         progress("done")
         n_out = result.customers.num_rows
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return {"seconds": time.perf_counter() - started, "cpu_seconds": _cpu(), "peak_rss": _peak(),
+    # each step's peak is its own (:func:`_reset_peak`); the run's is the highest of them
+    peak = max([_peak(), *(step[4] for step in steps)])
+    return {"seconds": time.perf_counter() - started, "cpu_seconds": _cpu(), "peak_rss": peak,
             "customers_out": n_out,
-            "steps": [(name.replace(str(csv), "CSV"), secs, cpu) for name, secs, cpu in steps
+            "steps": [(name.replace(str(source), source.suffix[1:].upper()), *figures) for name, *figures in steps
                       if name != "start"]}
 
 
@@ -160,18 +205,134 @@ def _child(which: str, n: int, seed: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+#: customers per size of ``--scale``: about 1M and 10M transactions (4.13 per customer), and
+#: with ``--scale large`` about 100M
+SCALE_SIZES = {"default": [250_000, 2_500_000], "large": [250_000, 2_500_000, 25_000_000]}
+GIB = 1024**3
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident memory of a process and its descendants, in bytes (0 once it is gone)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+            with open(f"/proc/{p}/task/{p}/children") as children:
+                todo += [int(c) for c in children.read().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def watched(command: list[str], ceiling: int) -> tuple[dict | None, int, str]:
+    """Run ``command`` (which prints one JSON line last) and watch its resident memory every
+    0.2 s; past ``ceiling`` bytes it is killed. Returns its record (None when it did not
+    finish), the highest memory seen from outside, and why it did not finish ("" when it did)."""
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(child.stdout), daemon=True)
+    reader.start()
+    highest, over = 0, False
+    while child.poll() is None:
+        rss = _tree_rss(child.pid)
+        highest = max(highest, rss)
+        if rss > ceiling:
+            over = True
+            os.killpg(child.pid, signal.SIGKILL)  # its own session: the run and its helpers
+            child.wait()
+            break
+        time.sleep(0.2)
+    reader.join(timeout=5)
+    if over:
+        return None, highest, f"over {ceiling / GIB:g} GiB"
+    if child.returncode != 0:
+        return None, highest, f"failed (exit status {child.returncode})"
+    return json.loads(lines[-1]), highest, ""
+
+
+def scale(sizes: list[int], seed: int, ceiling: int) -> list[dict]:
+    """cvm's whole run at each size in turn (smallest first), each prepared in one process and
+    run in a fresh one under the memory ceiling; stops at the first size that does not finish."""
+    records: list[dict] = []
+    print(f"cvm whole run by size (Parquet input), memory ceiling {ceiling / GIB:g} GiB")
+    for n in sorted(sizes):
+        prep, _prep_peak, why = watched([sys.executable, __file__, "--prepare", str(n), "--seed",
+                                        str(seed)], ceiling)
+        if prep is None:
+            print(f"  did not finish: preparing the data for {n:,} customers {why}")
+            records.append({"customers": n, "finished": False,
+                            "reason": f"preparing the data {why}"})
+            break
+        rec, seen, why = watched([sys.executable, __file__, "--one", "scale", str(n), "--seed",
+                                  str(seed)], ceiling)
+        if rec is None:
+            print(f"  did not finish: {why} at {n:,} customers (highest memory seen "
+                  f"{seen / GIB:.2f} GiB); larger sizes not tried")
+            records.append({"customers": n, "rows": prep["rows"], "finished": False,
+                            "reason": why, "highest_rss": seen})
+            break
+        rec.update(customers=n, rows=prep["rows"], finished=True, highest_rss=seen,
+                   load_average=os.getloadavg())
+        line = (f"  {n:>12,} customers {prep['rows']:>13,} transactions  "
+                f"{rec['seconds']:8.1f} s  CPU {rec['cpu_seconds']:8.1f} s  "
+                f"peak {rec['peak_rss'] / GIB:6.2f} GiB")
+        done = [r for r in records if r.get("finished")]
+        if done:
+            last = done[-1]
+            rows = prep["rows"] / last["rows"]
+            line += (f"  | ×{rows:.1f} rows: time ×{rec['seconds'] / last['seconds']:.1f}, "
+                     f"CPU ×{rec['cpu_seconds'] / last['cpu_seconds']:.1f}, "
+                     f"memory ×{rec['peak_rss'] / last['peak_rss']:.2f}")
+        print(line, flush=True)
+        records.append(rec)
+    return records
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--sizes", type=int, nargs="+",
+                        help="customers per size (default 1M; with --scale its sizes)")
     parser.add_argument("--seed", type=int, default=20240501)
     parser.add_argument("--no-peer", action="store_true", help="time cvm only")
+    parser.add_argument("--scale", nargs="?", const="default", choices=sorted(SCALE_SIZES),
+                        help="how cvm's whole run grows with the size (large: up to 100M rows)")
+    parser.add_argument("--memory-ceiling", type=float, default=20.0, metavar="GIB",
+                        help="with --scale: stop a size whose memory passes this (default 20)")
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--prepare", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.prepare:
+        from synthetic import ensure_dataset
+
+        _path, meta = ensure_dataset(args.prepare, random_state=args.seed)
+        print(json.dumps(meta))
+        return 0
     if args.one:
         which, n = args.one[0], int(args.one[1])
+        if which == "scale":
+            from synthetic import ensure_dataset
+
+            parquet, _meta = ensure_dataset(n, random_state=args.seed)
+            print(json.dumps(run_cvm(parquet)))
+            return 0
         csv, _meta = ensure_csv(n, args.seed)
         print(json.dumps(run_cvm(csv) if which == "cvm" else run_peer(csv)))
         return 0
+    if args.scale:
+        records = scale(args.sizes or SCALE_SIZES[args.scale], args.seed,
+                        int(args.memory_ceiling * GIB))
+        out = HERE / "results" / f"scale-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps(records, indent=2))
+        print(f"\nrecord: {out}")
+        return 0
+    args.sizes = args.sizes or [1_000_000]
 
     records = []
     for n in args.sizes:  # each program in a fresh process, so that its peak memory is its own
@@ -196,9 +357,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"{peer['peak_rss'] / 1024**3:.2f} GiB")
             print(f"  ratio cvm / peer       {cvm['seconds'] / peer['seconds']:7.2f}   CPU "
                   f"{cvm['cpu_seconds'] / peer['cpu_seconds']:.2f}")
-        print("  cvm steps (wall, CPU):")
-        for name, secs, cpu in cvm["steps"]:
-            print(f"    {secs:7.2f} s {cpu:7.2f} s  {name}")
+        print("  cvm steps (wall, CPU, memory at the end of the step, peak during it):")
+        for name, secs, cpu, rss, peak in cvm["steps"]:
+            print(f"    {secs:7.2f} s {cpu:7.2f} s {rss / 1024**3:6.2f} GiB {peak / 1024**3:6.2f} GiB"
+                  f"  {name}")
         if "peer" in rec:
             print("  peer steps:")
             for name, secs in rec["peer"]["steps"]:

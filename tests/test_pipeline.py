@@ -30,7 +30,7 @@ def demo_run(demo_files, tmp_path):
     return result, tmp_path
 
 
-def test_results_folder_holds_every_output(demo_run):
+def test_results_folder_holds_every_output(demo_run, monkeypatch):
     result, tmp = demo_run
     out = tmp / "out"
     assert sorted(p.name for p in out.iterdir()) == [
@@ -63,6 +63,7 @@ def test_results_folder_holds_every_output(demo_run):
     # the customer list's fields travel with the customer
     assert {"name", "city", "owner"} <= set(customers.column_names)
     assert info["n_prospects"] > 0
+    _customers_csv_left_out_above_its_limit(result, tmp, monkeypatch)
 
 
 def test_failed_run_leaves_previous_results_in_place(demo_run):
@@ -187,3 +188,46 @@ def test_the_reject_reasons_are_those_of_the_counted_transaction_rows(tmp_path):
         info = analyse(ws, config).info
     assert (info["rows_read"], info["rows_rejected"]) == (3, 1)
     assert info["reject_reasons"] == {"bad_amount": 1}
+
+
+def _customers_csv_left_out_above_its_limit(result, tmp, monkeypatch):
+    """Above ``CVM_CUSTOMERS_CSV`` customers the folder holds the Parquet file alone and says
+    why; ``on`` and ``customers_csv=True`` force the CSV (the folder then is the demo run's),
+    ``off`` leaves it out. (Part of the results-folder test, which has the run it needs.)"""
+    import json
+
+    from cvm.results import customers_csv_wanted, write_results
+
+    n = result.customers.num_rows
+    assert customers_csv_wanted(n) == (True, 1_000_000)
+    assert customers_csv_wanted(1_000_001) == (False, 1_000_000)
+    monkeypatch.setenv("CVM_CUSTOMERS_CSV", str(n - 1))
+    with Workspace(tmp / "ws.duckdb") as ws:
+        write_results(ws, result, tmp / "small")
+    assert sorted(p.name for p in (tmp / "small").iterdir()) == [
+        "customers.parquet", "rejects.csv", "report.html", "segments.csv", "summary.json"]
+    assert pq.read_table(tmp / "small" / "customers.parquet").num_rows == n
+    note = json.loads((tmp / "small" / "summary.json").read_text(encoding="utf-8"))
+    assert note["customers_csv"]["limit"] == n - 1
+    assert note["customers_csv"]["note"] == (
+        f"customers.csv not written: {n:,} customers, more than {n - 1:,} (CVM_CUSTOMERS_CSV); "
+        "customers.parquet holds every customer")
+    # what `cvm run` says of the folder, in both languages
+    from cvm.cli.summary import _no_csv_note
+
+    assert _no_csv_note(tmp / "small", "en") == note["customers_csv"]["note"]
+    assert _no_csv_note(tmp / "small", "zh") == (
+        f"未写出 customers.csv：共 {n:,} 位客户，超过 {n - 1:,} 位（CVM_CUSTOMERS_CSV）；"
+        "customers.parquet 包含全部客户")
+    assert _no_csv_note(tmp / "out", "en") is None
+    assert customers_csv_wanted(n, True) == (True, None)  # forced on, whatever the limit
+    assert customers_csv_wanted(1, False) == (False, None)
+    monkeypatch.setenv("CVM_CUSTOMERS_CSV", str(n))  # the limit itself is still written
+    assert customers_csv_wanted(n) == (True, n)
+    monkeypatch.setenv("CVM_CUSTOMERS_CSV", "off")
+    assert customers_csv_wanted(1) == (False, None)
+    monkeypatch.setenv("CVM_CUSTOMERS_CSV", "on")
+    assert customers_csv_wanted(10**9) == (True, None)
+    monkeypatch.setenv("CVM_CUSTOMERS_CSV", "many")
+    with pytest.raises(cvm.config.ConfigError, match="CVM_CUSTOMERS_CSV must be on, off"):
+        customers_csv_wanted(1)

@@ -78,8 +78,8 @@ def _as_of(ws: Workspace, config: AnalysisConfig) -> dt.date:
 def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str | Engine = "duckdb",
             progress: Progress | None = None, out: str | Path | None = None,
             loads: list[LoadReport] | None = None,
-            stages: Sequence[Stage] | None = None, spark_sources: Sequence | None = None
-            ) -> RunResult:
+            stages: Sequence[Stage] | None = None, spark_sources: Sequence | None = None,
+            customers_csv: bool | None = None) -> RunResult:
     """Run the stages on the workspace's transactions and store the results.
 
     ``stages`` is the list of stages to run, in order (default :func:`cvm.stages.run_stages`:
@@ -87,7 +87,9 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
     part of the run: the run is complete only once the folder is in place, and a folder that
     cannot be written fails the run (:class:`cvm.results.ResultsError`). ``loads`` are reported
     in the folder's summary. ``spark_sources`` (:class:`cvm.spark.sources.SparkSource`, read by
-    the cluster) take the place of the workspace's transactions on the Spark engine."""
+    the cluster) take the place of the workspace's transactions on the Spark engine.
+    ``customers_csv`` forces the folder's ``customers.csv`` on or off (default: up to
+    :data:`cvm.results.CUSTOMERS_CSV_MAX` customers, or ``CVM_CUSTOMERS_CSV``)."""
     from .results import write_results
 
     config = config or AnalysisConfig()
@@ -156,7 +158,7 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         if out is not None:
             say("writing results")
             ws.run_step(run_id, f"writing the results folder {Path(out).resolve()}")
-            write_results(ws, result, out, lang=config.lang)
+            write_results(ws, result, out, lang=config.lang, customers_csv=customers_csv)
         ws.complete_run(run_id)
     except BaseException as exc:
         _record_failure(ws, run_id, exc)
@@ -168,8 +170,9 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
 
 def _buyers(customers: pa.Table) -> pa.Table:
     """The rows with purchases (rows that stages append, the prospects, have none)."""
-    if "first_purchase" not in customers.column_names:
-        return customers
+    if "first_purchase" not in customers.column_names \
+            or not customers.column("first_purchase").null_count:
+        return customers  # every row a buyer: the table itself, not a copy of it
     return customers.filter(pc.is_valid(customers.column("first_purchase")))
 
 
@@ -274,13 +277,13 @@ def run(transactions, *, workspace: str | Path | Workspace = "cvm.duckdb",
         mapping: Mapping | None = None, options: IngestOptions | None = None,
         config: AnalysisConfig | None = None, engine: str = "duckdb",
         progress: Progress | None = None, stages: Sequence[Stage] | None = None,
-        interactions=None) -> RunResult:
+        interactions=None, customers_csv: bool | None = None) -> RunResult:
     """Load the sources, analyse, and write the results folder (when ``out`` is given).
 
     ``transactions`` (and ``customers``, and ``interactions``: service logs,
     :func:`cvm.interactions.load_interactions`) is a source or a list of sources; a source is
     a file path, a ``postgresql://`` URL, or a pandas or Polars DataFrame, Arrow table or Ibis
-    table. ``stages`` as for :func:`analyse`.
+    table. ``stages`` and ``customers_csv`` as for :func:`analyse`.
 
     On the Spark engine (``engine="spark"``), transactions that Spark reads itself — Parquet or
     CSV paths and globs, ``table:NAME`` from the session's catalog, a Spark DataFrame or an
@@ -293,7 +296,8 @@ def run(transactions, *, workspace: str | Path | Workspace = "cvm.duckdb",
     if _read_by_spark(engine, sources):
         return _run_on_spark(sources, workspace=workspace, out=out, customers=customers,
                              interactions=interactions, mapping=mapping, options=options,
-                             config=config, progress=progress, stages=stages)
+                             config=config, progress=progress, stages=stages,
+                             customers_csv=customers_csv)
     new = not isinstance(workspace, Workspace) and str(workspace) != ":memory:" \
         and not Path(workspace).exists()
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
@@ -318,7 +322,7 @@ def run(transactions, *, workspace: str | Path | Workspace = "cvm.duckdb",
                 _remove_workspace(Path(workspace))
             raise
         return analyse(ws, config, engine=engine, progress=progress, out=out, loads=loads,
-                       stages=stages)
+                       stages=stages, customers_csv=customers_csv)
     except BaseException as exc:
         # the failed run's tables on the engine are let go of now, while the workspace is open
         traceback.clear_frames(exc.__traceback__)
@@ -338,7 +342,8 @@ def _read_by_spark(engine, sources: list) -> bool:
 
 
 def _run_on_spark(sources: list, *, workspace, out, customers, interactions, mapping, options,
-                  config: AnalysisConfig, progress, stages) -> RunResult:
+                  config: AnalysisConfig, progress, stages,
+                  customers_csv: bool | None = None) -> RunResult:
     """:func:`run` with the transactions read by the Spark cluster."""
     from .engine import spark_engine
     from .spark.sources import spark_transactions
@@ -362,7 +367,7 @@ def _run_on_spark(sources: list, *, workspace, out, customers, interactions, map
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     try:
         return analyse(ws, config, engine=eng, progress=progress, out=out, loads=loads,
-                       stages=stages, spark_sources=read)
+                       stages=stages, spark_sources=read, customers_csv=customers_csv)
     finally:
         if not isinstance(workspace, Workspace):
             ws.close()

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import shutil
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,14 +25,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .errors import CvmError
+from .errors import ConfigError, CvmError
 from .owner import Owner
 from .schema import figure_digits
 from .spreadsheet import formula_safe, table_rows, write_workbook
 from .workspace import Workspace
 
 __all__ = ["write_results", "write_csv", "write_table", "for_people", "staged_folder",
-           "ResultsError"]
+           "ResultsError", "CUSTOMERS_CSV_MAX", "customers_csv_wanted"]
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,19 @@ def write_csv(table: pa.Table, path: Path) -> None:
         if len(parts) == 1:
             pacsv.write_csv(formula_safe(table), fh)
             return
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            for buffer in pool.map(formatted, range(len(parts))):
+        workers = os.cpu_count() or 1
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            # at most one part per worker formatted ahead of the one being written, so that
+            # memory holds a few parts of the text, not the whole file
+            pending = deque(pool.submit(formatted, i) for i in range(min(workers, len(parts))))
+            following = len(pending)
+            while pending:
+                buffer = pending.popleft().result()
+                if following < len(parts):
+                    pending.append(pool.submit(formatted, following))
+                    following += 1
                 fh.write(buffer)
+                del buffer
 
 
 def for_people(table: pa.Table) -> pa.Table:
@@ -137,14 +148,48 @@ def _clear_leftovers(out: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def write_results(ws: Workspace, result, out: str | Path, *, lang: str = "en") -> Path:
+#: customers up to which the results folder holds ``customers.csv`` besides
+#: ``customers.parquet`` (``CVM_CUSTOMERS_CSV`` sets another number, or ``on`` / ``off``)
+CUSTOMERS_CSV_MAX = 1_000_000
+
+
+def customers_csv_wanted(n_customers: int, setting: bool | None = None) -> tuple[bool, int | None]:
+    """Whether the results folder of ``n_customers`` customers gets ``customers.csv``, and the
+    limit that decided (None when forced). ``setting`` True or False forces it; None reads
+    ``CVM_CUSTOMERS_CSV``: ``on`` (always), ``off`` (never) or the most customers to write it
+    for (default :data:`CUSTOMERS_CSV_MAX`). The Parquet file is always written."""
+    if setting is not None:
+        return bool(setting), None
+    value = os.environ.get("CVM_CUSTOMERS_CSV", "").strip().lower()
+    if value in ("on", "always", "yes"):
+        return True, None
+    if value in ("off", "never", "no"):
+        return False, None
+    limit = CUSTOMERS_CSV_MAX
+    if value:
+        try:
+            limit = int(value.replace(",", "").replace("_", ""))
+        except ValueError:
+            limit = -1
+        if limit < 0:
+            raise ConfigError(f"CVM_CUSTOMERS_CSV must be on, off or a number of customers, "
+                              f"not {value!r}")
+    return n_customers <= limit, limit
+
+
+def write_results(ws: Workspace, result, out: str | Path, *, lang: str = "en",
+                  customers_csv: bool | None = None) -> Path:
     """Write ``customers.parquet``/``.csv``, ``segments.csv``, ``rejects.csv``,
     ``summary.json`` and ``report.html`` into ``out``.
+
+    ``customers.csv`` is written up to :data:`CUSTOMERS_CSV_MAX` customers unless
+    ``customers_csv`` (or ``CVM_CUSTOMERS_CSV``) says otherwise
+    (:func:`customers_csv_wanted`); when it is not, ``summary.json`` says why.
 
     Raises :class:`ResultsError` (one sentence naming the folder) when the folder cannot be
     written; ``out`` then holds what it held before."""
     try:
-        return _write_results(ws, result, out, lang=lang)
+        return _write_results(ws, result, out, lang=lang, customers_csv=customers_csv)
     except ResultsError:
         raise
     except OSError as exc:
@@ -164,23 +209,43 @@ def _write_failure(out: Path, exc: OSError) -> str:
     return f"the results folder {out} could not be written ({why}); {kept}"
 
 
-def _write_results(ws: Workspace, result, out: str | Path, *, lang: str) -> Path:
+def _write_results(ws: Workspace, result, out: str | Path, *, lang: str,
+                   customers_csv: bool | None = None) -> Path:
     from .reports import write_report
 
+    n = result.customers.num_rows
+    wanted, limit = customers_csv_wanted(n, customers_csv)
     with staged_folder(out) as staging:
         pq.write_table(result.customers, staging / "customers.parquet")
-        write_csv(result.customers, staging / "customers.csv")
+        if wanted:
+            write_csv(result.customers, staging / "customers.csv")
         write_csv(result.segments, staging / "segments.csv")
         rejects = ws.arrow('SELECT file, "row", field, value, code, reason FROM rejects '
                            'ORDER BY file_id, "row"')
         write_csv(rejects, staging / "rejects.csv")
         summary = {"run_id": result.run_id, "info": result.info, "pareto": result.pareto,
                    "loads": [r.as_dict() for r in result.loads]}
+        if not wanted:
+            summary["customers_csv"] = _csv_note(n, limit)
         (staging / "summary.json").write_text(
             json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         write_report(staging / "report.html", result.customers_frame(), _segments_for_report(result),
                      result.pareto, _with_campaigns(ws, result.info), lang=lang)
     return Path(out)
+
+
+def _csv_note(n: int, limit: int | None) -> dict:
+    """Why the results folder has no ``customers.csv``, in both languages."""
+    if limit is None:
+        return {"written": False, "customers": n,
+                "note": "customers.csv not written (turned off); customers.parquet holds "
+                        "every customer",
+                "note_zh": "未写出 customers.csv（已关闭）；customers.parquet 包含全部客户"}
+    return {"written": False, "customers": n, "limit": limit,
+            "note": f"customers.csv not written: {n:,} customers, more than {limit:,} "
+                    "(CVM_CUSTOMERS_CSV); customers.parquet holds every customer",
+            "note_zh": f"未写出 customers.csv：共 {n:,} 位客户，超过 {limit:,} 位"
+                       "（CVM_CUSTOMERS_CSV）；customers.parquet 包含全部客户"}
 
 
 def _with_campaigns(ws: Workspace, info: dict) -> dict:

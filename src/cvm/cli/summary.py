@@ -8,6 +8,7 @@ JSON document, :func:`run_document`, whose keys are listed in the README ("Outpu
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -52,6 +53,8 @@ _TEXT = {
         "quadrants": "Value quadrants (current/potential high or low): {counts}",
         "results": "Results in {out}: customers.parquet, customers.csv, segments.csv, "
                    "rejects.csv, summary.json, report.html",
+        "results_no_csv": "Results in {out}: customers.parquet, segments.csv, rejects.csv, "
+                          "summary.json, report.html ({note})",
         "weights": "Composite value weights ({method}): {weights}",
         "consistency": "; consistency ratio {ratio:.3f}",
         "no_credit": "No credit data: every customer has the neutral credit score.",
@@ -77,6 +80,8 @@ _TEXT = {
         "quadrants": "价值象限（当前/潜在价值，H 高 L 低）：{counts}",
         "results": "结果在 {out}：customers.parquet、customers.csv、segments.csv、rejects.csv、"
                    "summary.json、report.html",
+        "results_no_csv": "结果在 {out}：customers.parquet、segments.csv、rejects.csv、"
+                          "summary.json、report.html（{note}）",
         "weights": "综合价值权重（{method}）：{weights}",
         "consistency": "；一致性比率 {ratio:.3f}",
         "no_credit": "没有信用数据：每位客户的信用得分取中性值。",
@@ -242,7 +247,22 @@ def print_run_summary(result, out: Path | None, lang: str = "en") -> None:
     if cells:
         print_matrix(pa.Table.from_pylist(cells), value, lang)
     if out is not None:
-        output.print(t["results"].format(out=out), markup=False)
+        note = _no_csv_note(out, lang)
+        output.print(t["results_no_csv"].format(out=out, note=note) if note
+                     else t["results"].format(out=out), markup=False)
+
+
+def _no_csv_note(out, lang: str) -> str | None:
+    """Why the results folder has no ``customers.csv`` (its ``summary.json`` says), or None
+    when it has one."""
+    folder = Path(out)
+    if (folder / "customers.csv").exists():
+        return None
+    try:
+        note = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["customers_csv"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return note["note_zh" if lang == "zh" else "note"]
 
 
 def print_matrix(table: pa.Table, value_summary: dict | None = None, lang: str = "en") -> None:

@@ -251,12 +251,15 @@ RULE_STAGES = {"churn_recency": "churned", "churn_alive": "churned", "falling": 
 
 
 def stage_names(stages: pa.Array | pa.ChunkedArray, scheme: str) -> pa.Array:
-    """Seed stage keys in the chosen scheme's names."""
-    values = stages.to_pylist()
-    if scheme == "seed":
-        return pa.array(values, type=pa.string())
-    return pa.array([FIVE_STAGE_NAMES.get(v, v) if v is not None else None for v in values],
-                    type=pa.string())
+    """Seed stage keys in the chosen scheme's names (each distinct key named once)."""
+    if isinstance(stages, pa.ChunkedArray):
+        stages = stages.combine_chunks()
+    if stages.type == pa.null():
+        return pa.nulls(len(stages), pa.string())
+    encoded = stages.dictionary_encode()
+    keys = encoded.dictionary.to_pylist()
+    names = keys if scheme == "seed" else [FIVE_STAGE_NAMES.get(v, v) for v in keys]
+    return pa.array(names, type=pa.string()).take(encoded.indices)
 
 
 def phase_of(stage: str | None) -> str | None:

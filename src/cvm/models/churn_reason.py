@@ -172,6 +172,14 @@ def stage_notes(customers: pd.DataFrame, lang: str = "en", *, at_risk: float = 0
     change, risk = _optional(customers, "spend_change", n), _optional(customers, "churn_risk", n)
     horizon = _optional(customers, "churn_horizon_days", n)
     days, gap = _optional(customers, "recency_days", n), _optional(customers, "churn_gap_days", n)
-    return [_stage_note(_WORDS[lang], lang, stages[i], change[i], risk[i], horizon[i],
-                        int(round(days[i])) if np.isfinite(days[i]) else 0, gap[i], at_risk)
-            for i in range(n)]
+    notes = [None] * n
+    # only a declining customer at low risk or an active one at high risk gets a note: the
+    # others are not worded one by one
+    with np.errstate(invalid="ignore"):
+        disagree = (((stages == "decline") & (risk < at_risk))
+                    | (np.isin(stages, list(_ACTIVE)) & (risk >= at_risk)))
+    for i in np.flatnonzero(disagree):
+        notes[i] = _stage_note(_WORDS[lang], lang, stages[i], change[i], risk[i], horizon[i],
+                               int(round(days[i])) if np.isfinite(days[i]) else 0, gap[i],
+                               at_risk)
+    return notes

@@ -47,6 +47,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -88,6 +89,15 @@ def period_amounts(days: ir.Table, *, as_of: dt.date, period_days: int, periods:
                          "purchase_days", new=joined._first_in == joined._first)
 
 
+def _each_stage(stages: np.ndarray, value, dtype) -> np.ndarray:
+    """``value(stage)`` for each customer's stage, worked out once per distinct stage."""
+    codes, distinct = pd.factorize(stages)
+    values = [value(s) for s in distinct]
+    if (codes < 0).any():  # no stage: the last entry, as ``codes`` says -1
+        values.append(value(None))
+    return np.array(values, dtype=dtype)[codes] if values else np.zeros(0, dtype=dtype)
+
+
 def _stage_at(ids: pa.Array, stages: pa.Table | None, scheme: str) -> tuple[np.ndarray, np.ndarray]:
     """Each customer's stage at one date (scheme names) and whether it had bought by then."""
     if stages is None:
@@ -95,7 +105,7 @@ def _stage_at(ids: pa.Array, stages: pa.Table | None, scheme: str) -> tuple[np.n
     index = pc.index_in(ids, value_set=stages.column("customer_id"))
     found = pc.is_valid(index).to_numpy(zero_copy_only=False)
     raw = pc.take(stages.column("lifecycle_stage"), index)
-    named = np.array(stage_names(raw, scheme).to_pylist(), dtype=object)
+    named = stage_names(raw, scheme).to_numpy(zero_copy_only=False, writable=True)
     named[~found] = STAGES[scheme][0]
     return named, found
 
@@ -120,7 +130,7 @@ def stage_economics(customers: pa.Table, earlier: pa.Table | None, amounts: pa.T
     acc = {name: np.zeros(len(keys)) for name in (
         "customer_periods", "revenue", "revenue_last", "margin", "unknown", "acquisition",
         "service", "contact")}
-    now = np.array(customers.column("lifecycle_stage").to_pylist(), dtype=object)
+    now = customers.column("lifecycle_stage").to_numpy(zero_copy_only=False)
     for k in range(len(dates)):
         if k == 0:
             stage = now
@@ -137,9 +147,9 @@ def stage_economics(customers: pa.Table, earlier: pa.Table | None, amounts: pa.T
         margin = cols["margin"] + (cols["unpriced"] * c.margin_rate
                                    if c.margin_rate is not None else 0.0)
         unknown = (cols["unpriced"] > 0) & (c.margin_rate is None)
-        live = bought & np.array([PHASES.get(s) != "churned" for s in stage], dtype=bool)
-        contact = np.array([o.contact_costs.get(s, 0.0) for s in stage], dtype=float)
-        index = np.array([order[s] for s in stage], dtype=int)
+        live = bought & _each_stage(stage, lambda s: PHASES.get(s) != "churned", bool)
+        contact = _each_stage(stage, lambda s: o.contact_costs.get(s, 0.0), float)
+        index = _each_stage(stage, lambda s: order[s], int)
         for name, values in (
                 ("customer_periods", np.ones(n)), ("revenue", cols["revenue"]),
                 ("revenue_last", cols["revenue"] if k == 0 else np.zeros(n)),

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..config import MatrixOptions
 from ..segments.matrix import assign_cells, matrix_summary
@@ -51,16 +52,27 @@ class _State:
     at_risk: float = 0.5
 
 
+#: the columns :func:`cvm.models.churn_reason.stage_notes` reads
+_NOTE_COLUMNS = ("lifecycle_stage", "spend_change", "churn_risk", "churn_horizon_days",
+                 "recency_days", "churn_gap_days")
+
+
 def _with_stage_notes(table: pa.Table, state: _State) -> pa.Array:
     """The churn reasons with the sentence saying why the lifecycle stage (now known) and the
     churn risk disagree, where they do (:func:`cvm.models.churn_reason.stage_notes`)."""
     from ..models.churn_reason import stage_notes
 
     sep = ";" if state.lang == "zh" else "; "
-    notes = stage_notes(table.to_pandas(), state.lang, at_risk=state.at_risk)
-    reasons = table.column("churn_reason").to_pylist()
-    return pa.array([r if r is None or not note else r + sep + note
-                     for r, note in zip(reasons, notes)], pa.string())
+    read = [c for c in _NOTE_COLUMNS if c in table.column_names]
+    notes = pa.array(stage_notes(table.select(read).to_pandas(), state.lang,
+                                 at_risk=state.at_risk), pa.string())
+    reasons = table.column("churn_reason")
+    if isinstance(reasons, pa.ChunkedArray):
+        reasons = reasons.combine_chunks()
+    # the reason alone where there is no note; no reason stays no reason (both null-emitting
+    # steps: Arrow's "skip" null handling miscounts the rows when the first column is all null)
+    joined = pc.binary_join_element_wise(reasons.cast(pa.string()), notes, sep)
+    return pc.if_else(joined.is_null(), reasons.cast(pa.string()), joined)
 
 
 class MatrixStage(Stage):

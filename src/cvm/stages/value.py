@@ -80,7 +80,7 @@ class ValueStage(Stage):
              for c in columns.values()], names=list(columns))
 
     def finish(self, ctx, customers: pa.Table, state: _State) -> StageResult:
-        quadrants = np.asarray(customers.column("value_quadrant").to_pylist(), dtype=object)
+        quadrants = customers.column("value_quadrant").to_numpy(zero_copy_only=False)
         summary = value_summary(state.scales, quadrants, _buyers(customers))
         summary["neutral_credit"] = ctx.config.value.neutral_credit
         return StageResult(customers, {}, summary)
@@ -111,5 +111,5 @@ def _breadth(rows: pa.Table, total: int) -> dict:
 
 def _buyers(customers: pa.Table) -> np.ndarray:
     if "first_purchase" in customers.column_names:
-        return np.asarray(customers.column("first_purchase").is_valid().to_pylist(), dtype=bool)
+        return customers.column("first_purchase").is_valid().to_numpy(zero_copy_only=False)
     return np.ones(customers.num_rows, dtype=bool)
