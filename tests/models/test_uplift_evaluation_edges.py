@@ -105,6 +105,8 @@ def test_metrics_curves_and_the_chosen_model(small):
     assert s["chosen_title"] == {"two_model": "two-model (T-learner)",
                                  "class_transformation": "class transformation"}[ev.chosen]
     assert (np.diff(u) <= 0).all() and len(np.unique(u)) > 10  # highest uplift first
+    assert list(sc.columns) == ["id", "uplift", "treated", "outcome"]
+    assert sc.index.tolist() == list(range(72))
     chosen = ev.metrics[ev.chosen]
     assert list(chosen) == ["qini_auc", "uplift_at_10", "uplift_at_20", "uplift_at_30",
                             "uplift_at_50"]
@@ -125,6 +127,9 @@ def test_score_customers_by_hand(small):
     current = frame.drop(columns=["arm", "bought"]).iloc[:30].reset_index(drop=True)
     current.loc[0, "segment"] = "prospect"  # a category the campaign did not have
     scored = score_customers(ev, current)
+    assert list(scored.columns) == ["id", "uplift", "probability_outcome_control",
+                                    "uplift_segment", "target"]
+    assert scored.index.tolist() == list(range(30))
     X, _ = _design(current, ev.features, ev.dummies)
     u = ev.models[ev.chosen].predict(X)
     _, p_c = ev.control_model.predict_outcomes(X)
@@ -161,6 +166,13 @@ def test_refusals_and_the_smallest_stratum():
                 evaluate_uplift(part, group_column="arm", control="holdout", outcome="bought")
         else:
             ev = evaluate_uplift(part, group_column="arm", control="holdout", outcome="bought",
-                                 test_share=0.5, seed=2)
-            assert ev.summary["held_out"] == len(part) - len(part) // 2
-            assert ev.summary["seed"] == 2
+                                 test_share=0.5, seed=4)
+            n = len(part)
+            assert ev.summary["held_out"] == n - n // 2
+            assert ev.summary["seed"] == 4
+            # without an id column the customers are numbered 1 … n; this split holds the last two
+            strata = (part["arm"] != "holdout").to_numpy(dtype=int) * 2 + part["bought"].to_numpy()
+            _, test = train_test_split(np.arange(n), test_size=0.5, random_state=4,
+                                       stratify=strata)
+            assert {n - 2, n - 1} <= set(test)
+            assert sorted(ev.scores["id"], key=int) == [str(i + 1) for i in sorted(test)]
