@@ -253,10 +253,16 @@ def _train_and_predict(backend: LinkageBackend, data: pa.Table, *, threshold: fl
     t0 = time.perf_counter()
     for rule in (block_on("name_key", "birth_date"), block_on("phone"),
                  block_on("national_id")):
+        # a training session narrows the model in place (the comparisons of its rule left out,
+        # the prior raised to the share of matches under the rule) and puts it back only when
+        # it succeeds: a session that fails would leave the model without those comparisons
+        # and with a prior of nearly 1
+        kept = settings.core_model_settings.copy()
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True)
         except Exception as exc:  # noqa: BLE001 - too few pairs under this rule in small data
+            settings.core_model_settings = kept
             log.info("EM with %s skipped: %s", rule, exc)
     unseen_by_em = _settle_unobserved_u(linker, u_pairs)
     _deduct_matches_from_u(linker, u_pairs)
