@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 
 import duckdb
 import pyarrow as pa
@@ -65,6 +66,8 @@ def level(comparison_name: str, left: dict, right: dict) -> str:
     # two digits wrong: another number
     ("phone", {"phone": "13812345678"}, {"phone": "13812345699"}, "else"),
     ("phone", {"phone": "13812345678"}, {}, "phone is NULL"),
+    # two typing errors in an address are another address
+    ("email", {"email": "zhangwei88@qq.com"}, {"email": "zhagnwie88@qq.com"}, "else"),
 ])
 def test_levels_by_hand(comparison, left, right, expected):
     assert level(comparison, left, right) == expected
@@ -169,17 +172,25 @@ def test_a_level_without_m_has_no_weight(linker):
     assert [r["match_weight"] for r in rows if r["comparison"] == "gender"] == [None, 0.0]
 
 
-def test_a_list_that_trains_nothing_keeps_every_comparison_and_its_prior():
+def test_a_list_that_trains_nothing_keeps_every_comparison_and_its_prior(tmp_path):
     # no two records share an id, a phone, an email or a birth date: the prior is one pair in
     # the list's six, and every expectation-maximisation session fails for want of pairs; the
     # model must come out of those failures whole (it came out without the name and phone
     # comparisons and with a prior of 23 bits, and merged 0 and 1 at 0.999998)
+    started = time.perf_counter()
     got = score_pairs(records(
         {"name": "张伟", "phone": "13800000001", "city": "上海"},
         {"name": "Wei Zhang", "phone": "13900000002", "city": "北京"},  # a namesake
         {"name": "李娜", "phone": "13700000003"},
-        {"name": "王芳", "phone": "13600000004"}), threshold=0.0)
-    assert got.model["probability_two_random_records_match"] == pytest.approx(1 / 6, rel=1e-12)
+        {"name": "王芳", "phone": "13600000004"}), threshold=0.0,
+        workdir=tmp_path / "work" / "splink")
+    took = time.perf_counter() - started
+    assert (tmp_path / "work" / "splink").is_dir()
+    assert set(got.seconds) == {"prior", "u", "train", "predict"}
+    assert all(0 <= v <= took for v in got.seconds.values())
+    assert got.seconds["prior"] + got.seconds["u"] <= got.seconds["train"]
+    lam = 1 / 6
+    assert got.model["probability_two_random_records_match"] == pytest.approx(lam, rel=1e-12)
     assert got.prior_match_weight == pytest.approx(math.log2(1 / 5), rel=1e-12)
     assert [c["output_column_name"] for c in got.model["comparisons"]] == list(COMPARISONS)
     assert {r["comparison"] for r in got.levels} == set(COMPARISONS)
@@ -190,3 +201,30 @@ def test_a_list_that_trains_nothing_keeps_every_comparison_and_its_prior():
     assert (pair["gamma_name"], pair["gamma_phone"], pair["gamma_city"]) == (6, 0, 0)
     assert (pair["gamma_email"], pair["gamma_national_id"]) == (-1, -1)
     assert pair["match_probability"] < 0.001
+    # the phones: the 6 random pairs (all of them) differ in two digits, so the two agreeing
+    # levels get u = 1/6 (none in 6 pairs) and no weight (EM never saw them); the matches are
+    # taken out of each u with Splink's starting m (0.95, 0.025, 0.025), kept at least 1/6
+    phone = [r for r in got.levels if r["comparison"] == "phone"]
+    corrected = [max((1 / 6 - lam * 0.95) / (1 - lam), 1 / 6),
+                 max((1 / 6 - lam * 0.025) / (1 - lam), 1 / 6),
+                 max((1.0 - lam * 0.025) / (1 - lam), 1 / 6)]
+    u = [c / sum(corrected) for c in corrected]
+    assert [r["u_probability"] for r in phone] == pytest.approx(u, rel=1e-9)
+    assert [r["match_weight"] for r in phone] == pytest.approx(
+        [0.0, 0.0, math.log2(0.025 / u[2])], rel=1e-9)
+
+
+def test_the_prior_from_the_pairs_that_agree_on_a_phone_and_a_name():
+    # 张伟 and 張偉 share a phone and a name: one pair of three found by the prior's rules,
+    # which find 80 % of the matches, so 1 / 0.8 / 3 = 5/12 of the pairs match
+    got = score_pairs(records({"name": "张伟", "phone": "13812345678"},
+                              {"name": "張偉", "phone": "+86 138-1234-5678"},
+                              {"name": "王芳", "phone": "13600000004"}))
+    assert got.model["probability_two_random_records_match"] == pytest.approx(5 / 12, rel=1e-12)
+    assert got.prior_match_weight == pytest.approx(math.log2(5 / 7), rel=1e-12)
+    (pair,) = got.pairs.to_pylist()   # at 0.505, just above the default threshold of 0.5
+    assert (pair["record_id_l"], pair["record_id_r"]) == (0, 1)
+    assert (pair["gamma_name"], pair["gamma_phone"], pair["gamma_email"]) == (7, 2, -1)
+    assert 0.5 <= pair["match_probability"] < 0.51
+    assert pair["match_probability"] == pytest.approx(
+        2 ** pair["match_weight"] / (1 + 2 ** pair["match_weight"]), rel=1e-12)
