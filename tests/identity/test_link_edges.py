@@ -3,6 +3,7 @@ a small linkage followed by a decision, in real DuckDB workspaces."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -23,17 +24,26 @@ from cvm.identity.model import COMPARISONS
 from cvm.workspace import Workspace
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"threshold": 0.0}, {"threshold": 1.0}, {"review_threshold": 0.0},
-    {"threshold": 0.6, "review_threshold": 0.61}, {"region": "cn"}, {"region": "CHN"},
-    {"region": "C1"}, {"engine": "polars"},
+@pytest.mark.parametrize("kwargs, message", [
+    ({"threshold": 0.0}, "the match threshold must be between 0 and 1, not 0.0"),
+    ({"threshold": 1.0}, "the match threshold must be between 0 and 1, not 1.0"),
+    ({"review_threshold": 0.0}, "the review threshold must be above 0 and at most the match "
+                                "threshold 0.9, not 0.0"),
+    ({"threshold": 0.6, "review_threshold": 0.61}, "at most the match threshold 0.6, not 0.61"),
+    ({"region": "cn"}, "region must be a two-letter country code like CN, not 'cn'"),
+    ({"region": "CHN"}, "not 'CHN'"), ({"region": "C1"}, "not 'C1'"),
+    ({"engine": "polars"}, "engine must be duckdb or spark, not 'polars'"),
 ])
-def test_options_out_of_bounds_are_refused(kwargs):
-    with pytest.raises(LinkError):
+def test_options_out_of_bounds_are_refused(kwargs, message):
+    with pytest.raises(LinkError) as refused:
         LinkOptions(**kwargs)
+    assert message in str(refused.value)
 
 
 def test_options_at_their_bounds_are_taken():
+    options = LinkOptions()
+    with pytest.raises(dataclasses.FrozenInstanceError):   # checked once: not changed after
+        options.threshold = 1.5
     assert LinkOptions(threshold=0.6, review_threshold=0.6).review_threshold == 0.6
     assert LinkOptions(threshold=1e-9, review_threshold=1e-9, region="HK",
                        engine="spark").engine == "spark"
