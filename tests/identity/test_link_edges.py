@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 
 import numpy as np
 import pyarrow as pa
@@ -132,7 +133,11 @@ def test_a_small_linkage_and_a_decision_that_splits_it(tmp_path):
     web = tmp_path / "shop.csv"
     web.write_text("customer_id,name,email\nW2,李娜,ln@163.com\n", encoding="utf-8")
     with Workspace(tmp_path / "ws.duckdb") as ws:
+        started = time.perf_counter()
         first = link(ws, [crm, web])
+        took = time.perf_counter() - started
+        assert set(first.seconds) == {"normalise", "score", "cluster", "golden", "store"}
+        assert all(0 <= v <= took for v in first.seconds.values())
         assert (first.link_id, first.records, first.linkable, first.customers) == (1, 5, 4, 4)
         assert (first.pairs_scored, first.review_pairs, first.multi_record_customers) == (1, 0, 1)
         assert first.source_pairs == {"crm – crm": 1}
@@ -151,6 +156,8 @@ def test_a_small_linkage_and_a_decision_that_splits_it(tmp_path):
         row = ws.query("SELECT link_id, engine, records, linkable, customers, pairs_scored, "
                        "review_pairs, merges, splits, options, summary FROM identity_links")[0]
         assert row[:9] == (1, "duckdb", 5, 4, 4, 1, 0, 0, 0)
+        started_at, finished_at = ws.query("SELECT started_at, finished_at FROM identity_links")[0]
+        assert started_at.microsecond == finished_at.microsecond == 0
         assert json.loads(row[9])["threshold"] == 0.9
         summary = json.loads(row[10])
         assert "levels" not in summary and summary["source_pairs"] == {"crm – crm": 1}
@@ -169,3 +176,38 @@ def test_a_small_linkage_and_a_decision_that_splits_it(tmp_path):
                         "FROM identity_events") == [(2, "split", "crm:C1", "crm:C2", 1)]
         assert ws.query("SELECT link_id FROM identity_rejects") == [(2,)]
         assert ws.query("SELECT link_id FROM identity_links ORDER BY 1") == [(1,), (2,)]
+
+
+def test_an_empty_workspace_and_a_single_linkable_record(tmp_path):
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        with pytest.raises(LinkError, match="holds no customer records"):
+            link(ws)
+        # an id held by a record that is no longer in the lists is not given out again
+        ws.con.execute(IDENTITY_DDL)
+        ws.con.execute("INSERT INTO xref VALUES ('gone', '1', 'crm:C1', 'linked', now())")
+        crm = tmp_path / "crm.csv"
+        crm.write_text("customer_id,name,phone\nC1,张伟,13812345678\nC3,,\n", encoding="utf-8")
+        result = link(ws, [crm])   # one linkable record: nothing to score
+        assert (result.records, result.linkable, result.customers) == (2, 1, 2)
+        assert (result.pairs_scored, result.review_pairs, result.levels) == (0, 0, [])
+        assert result.prior_match_weight == 0.0
+        assert ws.count("identity_pairs") == 0
+        assert ws.query("SELECT source_customer_id, customer_id FROM xref WHERE source = 'crm' "
+                        "ORDER BY 1") == [("C1", "crm:C1~2"), ("C3", "crm:C3")]
+
+
+def test_two_linkable_records_are_scored_and_a_pair_at_the_threshold_is_one_customer(tmp_path):
+    crm = tmp_path / "crm.csv"
+    crm.write_text("customer_id,name,phone,birth_date,city\n"
+                   "C1,张伟,13812345678,1990-01-02,上海\n"
+                   "C2,張偉,+86 138-1234-5678,1990-01-02,上海市\n", encoding="utf-8")
+    with Workspace(tmp_path / "first.duckdb") as ws:
+        first = link(ws, [crm])
+        assert (first.pairs_scored, first.customers) == (1, 1)
+        (p,) = ws.query("SELECT match_probability FROM identity_pairs")[0]
+    assert 0.9 <= p < 1.0
+    # the same pair with the match threshold exactly at its probability: still one customer
+    with Workspace(tmp_path / "second.duckdb") as ws:
+        again = link(ws, [crm], options=LinkOptions(threshold=p))
+        assert again.customers == 1
+        assert ws.query("SELECT match_probability, status FROM identity_pairs") == [(p, "linked")]

@@ -79,3 +79,18 @@ def test_likelihood_of_a_last_purchase_at_T_warns_nothing():
         warnings.simplefilter("error")
         ll, grad = model._log_likelihood(np.array([0.553, 10.578, 0.606, 11.669]), stats)
     assert np.isfinite(ll) and np.all(np.isfinite(grad))
+
+
+@pytest.mark.parametrize("s", [1.0, 1.0 + 9e-10, 1.0 - 9e-10, 1.0 + 2e-9])
+def test_new_customer_purchases_where_s_is_near_one(s):
+    # E[X(t)] = r beta / alpha * [1 - (beta/(beta+t))^(s-1)] / (s-1), its limit
+    # r beta / alpha * ln(1 + t/beta) at s = 1: the first-order form within 1e-9 of it, taken
+    # without dividing by 0 (warnings are errors); a long horizon makes the second-order part
+    # (about 1e-8 of the value) count
+    r, alpha, beta, t = 0.553, 10.578, 0.5, 5e5
+    k, log_y = mp.mpf(s) - 1, -mp.log1p(mp.mpf(t) / beta)
+    exact = r * beta / alpha * (-log_y if k == 0 else -mp.expm1(k * log_y) / k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = float(fitted(r, alpha, s, beta).expected_purchases_new_customer(t))
+    assert got == pytest.approx(float(exact), rel=1e-13)
