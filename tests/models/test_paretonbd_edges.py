@@ -94,3 +94,28 @@ def test_new_customer_purchases_where_s_is_near_one(s):
         warnings.simplefilter("error")
         got = float(fitted(r, alpha, s, beta).expected_purchases_new_customer(t))
     assert got == pytest.approx(float(exact), rel=1e-13)
+
+
+def test_nothing_is_bought_in_no_time_without_a_warning():
+    # t = 0 is answered before any logarithm of t is taken (log 0 would warn)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = fitted(0.553, 10.578, 0.606, 11.669).probability_of_purchases([0, 1, 3], 0.0)
+    assert got.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_probability_of_purchases_where_lifetimes_are_short_against_a_long_horizon():
+    # beta = 0.1: the lifetime density falls within a tenth of a week, against t = 1,000 weeks;
+    # one quadrature rule over [0, t] misses it, so the integral must be refined to its
+    # tolerance (in mpmath, broken at each decade)
+    r, alpha, s, beta, t = 0.553, 10.578, 0.606, 0.1, 1000.0
+    for k in (0, 2):
+        def nbd(tau):
+            return (mp.gamma(r + k) / (mp.gamma(r) * mp.factorial(k))
+                    * (alpha / (alpha + tau)) ** r * (tau / (alpha + tau)) ** k)
+
+        dies = mp.quad(lambda tau: s / beta * (1 + tau / beta) ** (-s - 1) * nbd(tau),
+                       [0, 0.01, 0.1, 1, 10, 100, t])
+        exact = (mp.mpf(beta) / (beta + t)) ** s * nbd(mp.mpf(t)) + dies
+        got = float(fitted(r, alpha, s, beta).probability_of_purchases(k, t))
+        assert got == pytest.approx(float(exact), rel=1e-9)
