@@ -174,3 +174,13 @@ def test_gradient_equals_differences_of_the_enumerated_likelihood(params):
         step[j] = 1e-5 * params[j]
         numeric = (by_story(np.array(params) + step) - by_story(np.array(params) - step)) / (2 * step[j])
         assert grad[j] == pytest.approx(numeric, rel=1e-7), j
+
+
+def test_one_transaction_is_enough_to_identify_the_model():
+    # nobody transacted is refused (above); a single transaction among all customers is not
+    model = BGBB()
+    model._check_identifiable(model._statistics({"frequency": [1, 0], "recency": [3, 0],
+                                                 "periods": [4, 4]}))
+    with pytest.raises(ValueError, match="nobody transacted"):
+        model._check_identifiable(model._statistics({"frequency": [1, 0], "recency": [3, 0],
+                                                     "periods": [4, 4], "weights": [0, 2]}))

@@ -75,3 +75,32 @@ def test_probability_of_purchases_in_no_time_and_refusals():
     for n in (-1, 2.5):
         with pytest.raises(ValueError, match="n must be a whole number >= 0"):
             model.probability_of_purchases(n, 10.0)
+
+
+def test_gain_where_p_underflows_and_without_warnings():
+    # far in the left tail p = e^y is below the smallest double: the gain is shape k (its
+    # limit as p -> 0), from the first-order form, with no logarithm of 0 taken on the way
+    import warnings
+
+    shape, k = 3.0, 2.0
+    y = np.array([-800.0, -1000.0, -30.0, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = _log_gain(y, np.full(y.size, shape), np.full(y.size, k))
+    assert got[:2].tolist() == pytest.approx([np.log(shape * k)] * 2, rel=1e-15)
+    p = 1 / (1 + mp.exp(mp.mpf(30)))
+    assert got[2] == pytest.approx(float(mp.log((1 - (1 + k * p) ** -shape) / p)), rel=1e-14)
+    assert got[3] == pytest.approx(float(mp.log((1 - mp.mpf(2) ** -shape) / mp.mpf(0.5))), rel=1e-14)
+
+
+def test_density_of_a_very_narrow_logit_p_near_its_peak():
+    # a = b = 1e9: the change from the peak, a ln(...) of terms near 1, is taken in its
+    # near-peak form within one unit of d; the general form loses about a * 1e-16 there
+    a = b = 1e9
+    d = np.array([-0.9, -2e-5, 1e-5, 3e-5, 0.5]) * float(np.sqrt(2 / a))
+    got = _log_density(d, np.full(d.size, a), np.full(d.size, b))
+    for g, dv in zip(got, d):
+        y = mp.mpf(float(dv))
+        p = 1 / (1 + mp.exp(-y))
+        expected = a * mp.log(p) + b * mp.log(1 - p) - mp.log(mp.beta(a, b))
+        assert g == pytest.approx(float(expected), rel=0, abs=2e-9)

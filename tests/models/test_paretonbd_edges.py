@@ -79,3 +79,43 @@ def test_likelihood_of_a_last_purchase_at_T_warns_nothing():
         warnings.simplefilter("error")
         ll, grad = model._log_likelihood(np.array([0.553, 10.578, 0.606, 11.669]), stats)
     assert np.isfinite(ll) and np.all(np.isfinite(grad))
+
+
+@pytest.mark.parametrize("s", [1.0, 1.0 + 9e-10, 1.0 - 9e-10, 1.0 + 2e-9])
+def test_new_customer_purchases_where_s_is_near_one(s):
+    # E[X(t)] = r beta / alpha * [1 - (beta/(beta+t))^(s-1)] / (s-1), its limit
+    # r beta / alpha * ln(1 + t/beta) at s = 1: the first-order form within 1e-9 of it, taken
+    # without dividing by 0 (warnings are errors); a long horizon makes the second-order part
+    # (about 1e-8 of the value) count
+    r, alpha, beta, t = 0.553, 10.578, 0.5, 5e5
+    k, log_y = mp.mpf(s) - 1, -mp.log1p(mp.mpf(t) / beta)
+    exact = r * beta / alpha * (-log_y if k == 0 else -mp.expm1(k * log_y) / k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = float(fitted(r, alpha, s, beta).expected_purchases_new_customer(t))
+    assert got == pytest.approx(float(exact), rel=1e-13)
+
+
+def test_nothing_is_bought_in_no_time_without_a_warning():
+    # t = 0 is answered before any logarithm of t is taken (log 0 would warn)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = fitted(0.553, 10.578, 0.606, 11.669).probability_of_purchases([0, 1, 3], 0.0)
+    assert got.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_probability_of_purchases_where_lifetimes_are_short_against_a_long_horizon():
+    # beta = 0.1: the lifetime density falls within a tenth of a week, against t = 1,000 weeks;
+    # one quadrature rule over [0, t] misses it, so the integral must be refined to its
+    # tolerance (in mpmath, broken at each decade)
+    r, alpha, s, beta, t = 0.553, 10.578, 0.606, 0.1, 1000.0
+    for k in (0, 2):
+        def nbd(tau):
+            return (mp.gamma(r + k) / (mp.gamma(r) * mp.factorial(k))
+                    * (alpha / (alpha + tau)) ** r * (tau / (alpha + tau)) ** k)
+
+        dies = mp.quad(lambda tau: s / beta * (1 + tau / beta) ** (-s - 1) * nbd(tau),
+                       [0, 0.01, 0.1, 1, 10, 100, t])
+        exact = (mp.mpf(beta) / (beta + t)) ** s * nbd(mp.mpf(t)) + dies
+        got = float(fitted(r, alpha, s, beta).probability_of_purchases(k, t))
+        assert got == pytest.approx(float(exact), rel=1e-9)

@@ -234,15 +234,23 @@ def _train_and_predict(backend: LinkageBackend, data: pa.Table, *, threshold: fl
     sdf = backend.api.register(data, table_name="cvm_link_records")
     linker = Linker(sdf, _settings(), log_level=logging.ERROR)
     n = data.num_rows
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("national_id"), block_on("phone", "name_key"), block_on("email", "name_key")],
-        recall=0.8)
+    sure = [block_on("national_id"), block_on("phone", "name_key"), block_on("email", "name_key")]
+    try:
+        linker.training.estimate_probability_two_random_records_match(sure, recall=0.8)
+    except ValueError as exc:
+        if "recall" not in str(exc):
+            raise
+        # more pairs agree than a recall of 80 % allows in so short a list (two records of one
+        # person make one pair, and it agrees): the rules found every match
+        linker.training.estimate_probability_two_random_records_match(sure, recall=1.0)
     settings = linker._settings_obj
     if settings._probability_two_random_records_match <= 0 and n > 1:
         # no pair agrees on an id, a phone or an email with the name: the prior is below one
-        # pair in the list, which is taken (a prior of 0 has no match weight), and at most one
-        # half (two records make one pair, and a prior of 1 has no match weight either)
-        settings._probability_two_random_records_match = min(1 / (n * (n - 1) / 2), 0.5)
+        # pair in the list, which is taken (a prior of 0 has no match weight)
+        settings._probability_two_random_records_match = 1 / (n * (n - 1) / 2)
+    # and at most one half (a prior of 1, every pair a match, has no match weight either)
+    settings._probability_two_random_records_match = min(
+        settings._probability_two_random_records_match, 0.5)
     timings["prior"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     u_pairs = min(2e6, max(2e5, 10.0 * n), n * (n - 1) / 2)
@@ -253,10 +261,16 @@ def _train_and_predict(backend: LinkageBackend, data: pa.Table, *, threshold: fl
     t0 = time.perf_counter()
     for rule in (block_on("name_key", "birth_date"), block_on("phone"),
                  block_on("national_id")):
+        # a training session narrows the model in place (the comparisons of its rule left out,
+        # the prior raised to the share of matches under the rule) and puts it back only when
+        # it succeeds: a session that fails would leave the model without those comparisons
+        # and with a prior of nearly 1
+        kept = settings.core_model_settings.copy()
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True)
         except Exception as exc:  # noqa: BLE001 - too few pairs under this rule in small data
+            settings.core_model_settings = kept
             log.info("EM with %s skipped: %s", rule, exc)
     unseen_by_em = _settle_unobserved_u(linker, u_pairs)
     _deduct_matches_from_u(linker, u_pairs)
