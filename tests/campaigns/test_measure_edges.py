@@ -5,6 +5,7 @@ outcomes, sample variances in Welch's test and the strict significance cut."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -12,8 +13,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cvm.campaigns.measure import (bootstrap_roi, compare_groups, newcombe_interval,
-                                   welch_test, wilson_interval)
+from cvm.campaigns.measure import (
+    bootstrap_roi,
+    compare_groups,
+    newcombe_interval,
+    welch_test,
+    wilson_interval,
+)
 
 
 def test_wilson_bounds_stay_inside_zero_and_one():
@@ -61,7 +67,7 @@ def test_a_large_group_resamples_random_blocks_with_the_weights_given():
     draws = np.random.default_rng(6)
     shuffled = t[draws.permutation(2500)]
     edges = np.linspace(0, 2500, 1001).astype(np.int64)
-    sums = np.array([shuffled[a:b].sum() for a, b in zip(edges[:-1], edges[1:])])
+    sums = np.array([shuffled[a:b].sum() for a, b in itertools.pairwise(edges)])
     sizes = np.diff(edges)
     mean_t = (w_blocks @ sums) / (w_blocks @ sizes)
     mean_c = _multinomial(draws, 50, 300) @ c / 50
@@ -118,7 +124,7 @@ def test_groups_of_one_are_not_compared_and_missing_outcomes_are_left_out():
     t = out.loc["t"]
     assert (t.n, t.control_n) == (2, 3)
     assert (t.treated_value, t.control_value, t.lift) == (12.0, 6.0, 6.0)
-    d, low, high, p = welch_test(12.0, 8.0, 2, 6.0, 4.0, 3)  # sample variances 8 and 4
+    _, low, high, p = welch_test(12.0, 8.0, 2, 6.0, 4.0, 3)  # sample variances 8 and 4
     assert (t.ci_low, t.ci_high, t.p_value) == pytest.approx((low, high, p), rel=1e-12)
     assert t.p_value == pytest.approx(
         stats.ttest_ind([10.0, 14.0], [4.0, 8.0, 6.0], equal_var=False).pvalue, rel=1e-10)

@@ -14,9 +14,19 @@ import pyarrow.parquet as pq
 import pytest
 
 from cvm.config import IngestOptions
-from cvm.ingest.readers import (SourceError, _decode_head, _looks_binary, _looks_like_header,
-                                _row_numbers, _short, _sniff_delimiter, _unique, read_source,
-                                source_kind, source_name)
+from cvm.ingest.readers import (
+    SourceError,
+    _decode_head,
+    _looks_binary,
+    _looks_like_header,
+    _row_numbers,
+    _short,
+    _sniff_delimiter,
+    _unique,
+    read_source,
+    source_kind,
+    source_name,
+)
 
 
 def _columns(raw) -> dict[str, list]:
@@ -237,7 +247,7 @@ def test_typed_columns_are_read_as_text(tmp_path):
         "when": pa.array([dt.datetime(2024, 3, 5, 10, 0, 37, 250000), None],
                          pa.timestamp("ms", tz="Asia/Shanghai")),
         "day": pa.array([dt.date(2024, 3, 5), dt.date(2024, 12, 31)]),
-        "amount": pa.array([decimal.Decimal("12.50"), decimal.Decimal("3")],
+        "amount": pa.array([decimal.Decimal("12.50"), decimal.Decimal(3)],
                            pa.decimal128(6, 2)),
         "n": [1, 2], "tags": [["a", "b"], []], "ok": [True, False]}), path)
     raw = read_source(path)

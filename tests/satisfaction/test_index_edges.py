@@ -12,8 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cvm.satisfaction.index import (IndexWeights, _bootstrap, group_scores, index_value,
-                                    satisfaction_index)
+from cvm.satisfaction.index import (
+    IndexWeights,
+    _bootstrap,
+    group_scores,
+    index_value,
+    satisfaction_index,
+)
 from cvm.satisfaction.survey import Survey
 
 NAN = float("nan")
