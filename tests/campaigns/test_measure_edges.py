@@ -133,9 +133,13 @@ def test_groups_of_one_are_not_compared_and_missing_outcomes_are_left_out():
     u = out.loc["u"]
     assert (u.n, u.control_n) == (1, 3)
     assert all(math.isnan(u[c]) for c in ["treated_value", "lift", "ci_low", "p_value"])
-    # a control of one: nothing to compare either
+    # a control of one: nothing to compare either; a control of two is enough
     one = compare_groups(data[data.spend.notna()].iloc[[0, 1, 2]], "grp", "c", ["spend"])
     assert (one.n[0], one.control_n[0]) == (2, 1) and math.isnan(one.lift[0])
+    two = compare_groups(data.iloc[[0, 1, 2, 3]], "grp", "c", ["spend"]).iloc[0]
+    assert (two.n, two.control_n, two.lift) == (2, 2, 6.0)
+    assert two.p_value == pytest.approx(
+        stats.ttest_ind([10.0, 14.0], [4.0, 8.0], equal_var=False).pvalue, rel=1e-10)
 
 
 def test_an_outcome_nobody_has_is_a_mean_with_nothing_to_compare():

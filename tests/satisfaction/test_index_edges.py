@@ -73,8 +73,14 @@ def _draws(matrix: np.ndarray, w: list[float], n_boot: int, rng) -> np.ndarray:
                      for c in counts])
 
 
-def test_the_interval_is_the_percentile_bootstrap_with_the_documented_seed_and_draws(stores):
-    one = Survey(stores.responses.iloc[:5].reset_index(drop=True), stores.items)
+def test_the_interval_is_the_percentile_bootstrap_with_the_documented_seed_and_draws():
+    # 40 respondents, so that each seed and each draw count gives other percentiles
+    rng = np.random.default_rng(1)
+    answers = {k: rng.integers(1, top + 1, 40).astype(float) for k, top in
+               [("d1", 5), ("d2", 5), ("s1", 7)]}
+    answers["d2"][rng.random(40) < 0.3] = NAN
+    answers["s1"][rng.random(40) < 0.2] = NAN
+    one = _survey(answers, ["S"] * 40)
     matrix = group_scores(one)[["delivery", "salesperson"]].to_numpy()
     # the defaults: 1000 draws, seed 20151, the 2.5th and 97.5th percentiles
     got = satisfaction_index(one, WEIGHTS).iloc[0]
