@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -375,3 +376,42 @@ def test_headerless_rows_load_alike_from_csv_whitespace_text_and_a_workbook(tmp_
                             "ORDER BY 1") == [("A1", 12.5), ("B2", 3.0), ("C3", 4.0)]
         finally:
             ws.close()
+
+
+def _zip(path, parts: dict[str, bytes]):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        for name, data in parts.items():
+            book.writestr(name, data)
+    with zipfile.ZipFile(path) as book:
+        return {p.filename: (p.file_size, p.compress_size) for p in book.infolist()}
+
+
+def test_a_workbooks_parts_are_held_to_the_ratio_from_one_mib_and_to_the_total(tmp_path):
+    from cvm.ingest.readers import check_workbook
+
+    path = tmp_path / "b.xlsx"
+    # just under 1 MiB unpacked: not held to the ratio, however well it packs
+    _zip(path, {"xl/small.xml": b"0" * ((1 << 20) - 1)})
+    check_workbook(path)
+    sizes = _zip(path, {"a.xml": b"x" * 10, "xl/big.xml": b"0" * (1 << 20)})
+    size, packed = sizes["xl/big.xml"]
+    with pytest.raises(SourceError) as err:
+        check_workbook(path, name="sales.xlsx")
+    assert str(err.value) == (
+        f"sales.xlsx: part xl/big.xml unpacks from {packed / 1024:,.0f} KB to 1 MB "
+        f"({size / packed:,.0f} times; cvm reads parts that grow at most 100 times, as real "
+        "sheets do): save the sheet as CSV, or split the workbook")
+    # growing exactly max_ratio times is allowed, more is not
+    check_workbook(path, max_ratio=size / packed)
+    with pytest.raises(SourceError, match="grow at most"):
+        check_workbook(path, max_ratio=size / packed * 0.999)
+    # the total: up to max_bytes is read
+    total = size + 10
+    check_workbook(path, max_bytes=total, max_ratio=1e9)
+    with pytest.raises(SourceError, match=rf"{re.escape(str(path))} would unpack to 1\.0 MB"):
+        check_workbook(path, max_bytes=total - 1, max_ratio=1e9)
+    path.write_bytes(b"PK\x03\x04 broken")
+    with pytest.raises(SourceError, match="w.xlsx is not a readable Excel workbook"):
+        check_workbook(path, name="w.xlsx")

@@ -155,6 +155,9 @@ def test_a_group_nobody_answered_gives_no_warning():
         warnings.simplefilter("error")
         assert index_value(np.array([[800.0, NAN], [600.0, NAN]]),
                            np.array([0.5, 0.5])) == pytest.approx(700.0)
+        # only a group of weight 0 answered, or nothing at all: no index
+        assert math.isnan(index_value(np.array([[NAN, 500.0]]), np.array([0.5, 0.0])))
+        assert math.isnan(index_value(np.array([[NAN, NAN]]), np.array([0.5, 0.5])))
 
 
 def test_index_weights_cannot_be_changed_once_made():
