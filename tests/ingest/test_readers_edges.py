@@ -52,7 +52,7 @@ def test_a_source_is_named_without_its_password():
 
 
 def test_binary_means_more_than_one_percent_control_bytes_and_at_least_nine():
-    assert not _looks_binary(b"")
+    assert _looks_binary(b"") is False
     assert not _looks_binary(b"a\x00" * 8 + b"b" * 10)        # 8 controls: text
     assert _looks_binary(b"a\x00" * 9 + b"b" * 10)            # 9: binary
     # tab, line feed, carriage return and form feed are text
@@ -84,6 +84,13 @@ def test_text_is_decoded_as_utf8_then_gb18030_or_as_told(tmp_path):
     path.write_bytes(b"a" * ((1 << 20) - 6) + b"\xff" + b"abcdefgh")
     with pytest.raises(SourceError):
         _decode_head(path, "utf-8")
+    # a character is at most 4 bytes: a bad byte 4 bytes before the sample's end may be the
+    # start of one that was cut; 5 bytes before, it is not
+    path.write_bytes(b"a" * ((1 << 20) - 4) + b"\xff" + b"abcdefgh")
+    assert _decode_head(path, "utf-8") == ("a" * ((1 << 20) - 4), "utf-8")
+    path.write_bytes(b"a" * ((1 << 20) - 5) + b"\xff" + b"abcdefgh")
+    with pytest.raises(SourceError, match="is not UTF-8"):
+        _decode_head(path, "utf-8")
 
 
 def test_the_delimiter_is_the_one_found_most_and_most_evenly():
@@ -107,7 +114,7 @@ def test_the_delimiter_is_the_one_found_most_and_most_evenly():
 
 
 def test_a_first_row_of_words_over_data_is_a_header():
-    assert not _looks_like_header([], ["1"])
+    assert _looks_like_header([], ["1"]) is False
     assert not _looks_like_header(["2024-03-05", "12.50", "¥3", ""], ["x", "y", "z", "w"])
     assert _looks_like_header(["id", "date"], None)
     assert _looks_like_header(["id", "amount"], ["A1", "12.5"])
