@@ -115,7 +115,7 @@ def test_the_delimiter_is_the_one_found_most_and_most_evenly():
 
 def test_a_first_row_of_words_over_data_is_a_header():
     assert _looks_like_header([], ["1"]) is False
-    assert not _looks_like_header(["2024-03-05", "12.50", "¥3", ""], ["x", "y", "z", "w"])
+    assert _looks_like_header(["2024-03-05", "12.50", "¥3", ""], ["x", "y", "z", "w"]) is False
     assert _looks_like_header(["id", "date"], None)
     assert _looks_like_header(["id", "amount"], ["A1", "12.5"])
     assert not _looks_like_header(["A1", "12.5"], ["B2", "13"])
@@ -422,3 +422,19 @@ def test_a_workbooks_parts_are_held_to_the_ratio_from_one_mib_and_to_the_total(t
     path.write_bytes(b"PK\x03\x04 broken")
     with pytest.raises(SourceError, match="w.xlsx is not a readable Excel workbook"):
         check_workbook(path, name="w.xlsx")
+
+
+def test_a_csv_of_one_line_and_the_sample_of_sixty_lines(tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_text("id,amount\n", encoding="utf-8")
+    raw = read_source(path)
+    assert raw.header is True and raw.table.column_names == ["id", "amount"]
+    assert raw.table.num_rows == 0 and raw.rows_read == 0
+    # a list of ids: only the first 60 lines are looked at for separators
+    ids = "customer_id\n" + "".join(f"C{i}\n" for i in range(59))
+    path.write_text(ids + "X;Y\n", encoding="utf-8")
+    raw = read_source(path, one_column=True)
+    assert raw.table.num_rows == 60 and raw.table.column("customer_id")[59].as_py() == "X;Y"
+    path.write_text(ids[:-len("C58\n")] + "X;Y\nC58\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="single column"):
+        read_source(path, one_column=True)
