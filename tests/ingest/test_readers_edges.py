@@ -438,3 +438,12 @@ def test_a_csv_of_one_line_and_the_sample_of_sixty_lines(tmp_path):
     path.write_text(ids[:-len("C58\n")] + "X;Y\nC58\n", encoding="utf-8")
     with pytest.raises(SourceError, match="single column"):
         read_source(path, one_column=True)
+
+
+def test_a_header_is_told_by_the_row_below_it(tmp_path):
+    # "2024" looks like data, but "spend" stands over a number: a header
+    path = tmp_path / "y.csv"
+    path.write_text("spend,2024\n12.5,7\n3,4\n", encoding="utf-8")
+    raw = read_source(path)
+    assert raw.header is True and raw.table.column_names == ["spend", "2024"]
+    assert list(raw.rows) == [2, 3]
