@@ -447,3 +447,14 @@ def test_a_header_is_told_by_the_row_below_it(tmp_path):
     raw = read_source(path)
     assert raw.header is True and raw.table.column_names == ["spend", "2024"]
     assert list(raw.rows) == [2, 3]
+
+
+def test_encoded_csvs_and_empty_cells(tmp_path):
+    path = tmp_path / "g.csv"
+    path.write_bytes("会员,金额,备注\n张三,12,\n李四,3,好\n".encode("gb18030"))
+    raw = read_source(path)
+    # an empty cell is empty text, not missing; every column is text
+    assert _columns(raw) == {"会员": ["张三", "李四"], "金额": ["12", "3"], "备注": ["", "好"]}
+    assert all(t == pa.string() for t in raw.table.schema.types)
+    path.write_bytes("\ufeffid,amount\nA,\"\"\n".encode("utf-8"))
+    assert _columns(read_source(path)) == {"id": ["A"], "amount": [""]}
