@@ -458,3 +458,12 @@ def test_encoded_csvs_and_empty_cells(tmp_path):
     assert all(t == pa.string() for t in raw.table.schema.types)
     path.write_bytes("\ufeffid,amount\nA,\"\"\n".encode("utf-8"))
     assert _columns(read_source(path)) == {"id": ["A"], "amount": [""]}
+
+
+def test_the_first_record_sets_the_column_count(tmp_path):
+    # Arrow takes its columns from the first record: one field there is one column, however
+    # many fields the rows below have
+    path = tmp_path / "f.csv"
+    path.write_text("A1\nB2,5\nC3,6\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="single column"):
+        read_source(path)
