@@ -467,3 +467,16 @@ def test_the_first_record_sets_the_column_count(tmp_path):
     path.write_text("A1\nB2,5\nC3,6\n", encoding="utf-8")
     with pytest.raises(SourceError, match="single column"):
         read_source(path)
+
+
+def test_cell_values_as_text():
+    from cvm.ingest.readers import _excel_text, _json_text
+
+    assert _excel_text(None, dt) is None
+    assert _excel_text(dt.datetime(2024, 3, 5), dt) == "2024-03-05"
+    assert _excel_text(dt.datetime(2024, 3, 5, 0, 0, 1), dt) == "2024-03-05 00:00:01"
+    assert _excel_text(dt.date(2024, 3, 7), dt) == "2024-03-07"
+    assert _excel_text(12.0, dt) == "12" and _excel_text(12.5, dt) == "12.5"
+    assert _excel_text(7, dt) == "7" and _excel_text("x", dt) == "x"
+    assert _json_text(None) is None and _json_text(False) == "false"
+    assert _json_text([1, "名"]) == '[1, "名"]' and _json_text(2.5) == "2.5"
