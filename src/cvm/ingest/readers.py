@@ -321,6 +321,8 @@ def _read_whitespace(path: Path, encoding: str, options: IngestOptions) -> RawTa
     rows: list[int] = []
     bad: list[tuple[int, str]] = []
     header = options.header
+    if header is None:
+        header = _looks_like_header(*_first_two(_split_lines(path, encoding)))
     with path.open("r", encoding=encoding, errors="strict", newline="") as fh:
         try:
             for lineno, line in enumerate(fh, start=1):
@@ -328,8 +330,6 @@ def _read_whitespace(path: Path, encoding: str, options: IngestOptions) -> RawTa
                 if not parts:
                     continue
                 if columns is None:
-                    if header is None:
-                        header = _looks_like_header(parts, None)
                     if header:
                         names = parts
                         columns = [[] for _ in parts]
@@ -348,6 +348,29 @@ def _read_whitespace(path: Path, encoding: str, options: IngestOptions) -> RawTa
         raise SourceError(f"{path} holds no rows")
     table = pa.table({n: pa.array(c, type=pa.string()) for n, c in zip(_unique(names), columns)})
     return RawTable(path.name, "text", table, np.asarray(rows, dtype=np.int64), bad, bool(header))
+
+
+def _split_lines(path: Path, encoding: str):
+    """The whitespace-split fields of each line, until a line cannot be decoded (the full read
+    reports that)."""
+    with path.open("r", encoding=encoding, errors="strict", newline="") as fh:
+        try:
+            for line in fh:
+                yield line.split()
+        except UnicodeDecodeError:
+            return
+
+
+def _first_two(rows) -> tuple[list[str], list[str] | None]:
+    """The first two rows that hold anything, for :func:`_looks_like_header` (the second is
+    None when there is only one): a header is told from the row below it, in every format."""
+    found: list[list[str]] = []
+    for row in rows:
+        if any(cell.strip() for cell in row):
+            found.append(row)
+            if len(found) == 2:
+                break
+    return (found[0] if found else [], found[1] if len(found) > 1 else None)
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -459,7 +482,10 @@ def _read_excel(path: Path, options: IngestOptions) -> RawTable:
             if names is None:
                 header = options.header
                 if header is None:
-                    header = _looks_like_header([c or "" for c in cells], None)
+                    header = _looks_like_header(*_first_two(
+                        [c or "" for c in (_excel_text(v, dt) for v in row)]
+                        for row in ws.iter_rows(values_only=True) if row is not None))
+                header = bool(header)
                 if header:
                     names = [c or f"column_{i + 1}" for i, c in enumerate(cells)]
                     columns = [[] for _ in names]
@@ -479,7 +505,7 @@ def _read_excel(path: Path, options: IngestOptions) -> RawTable:
     if names is None:
         raise SourceError(f"{path}: the sheet holds no rows")
     table = pa.table({n: pa.array(c, type=pa.string()) for n, c in zip(_unique(names), columns)})
-    return RawTable(path.name, "excel", table, np.asarray(rows, dtype=np.int64))
+    return RawTable(path.name, "excel", table, np.asarray(rows, dtype=np.int64), header=header)
 
 
 def check_workbook(path: Path, *, name: str | None = None, max_bytes: int = MAX_WORKBOOK_BYTES,
