@@ -81,8 +81,10 @@ DATA = {"x": [3.0, 0.0, 5.0], "T": [10.0, 4.0, 6.0], "d": [1.0, 0.0, 1.0], "D": 
 LAM, MU = 8 / 24, 2 / 15
 
 
-def test_estimates_standard_errors_and_fit_figures_are_the_closed_form():
-    model = RateAndLifetime().fit(DATA)
+def test_estimates_standard_errors_and_fit_figures_are_the_closed_form(caplog):
+    with caplog.at_level(logging.INFO, logger="cvm.models"):
+        model = RateAndLifetime().fit(DATA)
+    assert caplog.messages == []                          # nothing to warn about
     assert model.params_ == pytest.approx({"lam": LAM, "mu": MU}, rel=1e-7)
     assert list(model.params_) == ["lam", "mu"]
     assert model.log_likelihood_ == pytest.approx(8 * np.log(LAM) - 8 + 2 * np.log(MU) - 2, rel=1e-12)
@@ -130,6 +132,37 @@ def test_an_optimiser_stopped_early_is_not_converged(caplog):
     assert any(m.startswith("RateAndLifetime: optimiser did not converge: ") for m in caplog.messages)
 
 
+def test_an_optimiser_stopped_early_with_a_small_gradient_is_converged():
+    # L-BFGS-B stops at its iteration limit (not a success), but the gradient of the mean
+    # negative log-likelihood is within 1000 x tol: converged
+    model = RateAndLifetime(initial_params={"lam": 0.4, "mu": 0.15}, tol=1e-4, max_iter=1).fit(DATA)
+    theta_gradient = [8 - model.params_["lam"] * 24, 2 - model.params_["mu"] * 15]   # x 1/4
+    assert 1e-4 < max(abs(g) / 4 for g in theta_gradient) < 0.1
+    assert model.n_iter_ == 1 and model.converged_ is True
+    # from further away the gradient is still above 1000 x tol after one iteration
+    assert RateAndLifetime(tol=1e-4, max_iter=1).fit(DATA).converged_ is False
+    # the bound is strict and exactly 1000 x tol: the same first step (the tolerance plays no
+    # part in it) judged against 1000 x tol equal to its gradient, and just below it
+    gradient = theta_gradient_of(model)
+    tol = gradient / 1000.0
+    for _ in range(4):
+        if tol * 1000.0 != gradient:
+            tol = np.nextafter(tol, np.inf if tol * 1000.0 < gradient else 0.0)
+    assert tol * 1000.0 == gradient
+    for tol in (tol, gradient / 1000.5):
+        again = RateAndLifetime(initial_params={"lam": 0.4, "mu": 0.15}, tol=tol, max_iter=1).fit(DATA)
+        assert again.params_ == model.params_ and theta_gradient_of(again) == gradient
+        assert again.converged_ is False
+
+
+def theta_gradient_of(model) -> float:
+    """The largest gradient of the mean negative log-likelihood in the log-parameters, as the
+    fit computes it."""
+    params = np.array([model.params_[k] for k in model.param_names])
+    _, grad = model._log_likelihood(params, model._statistics(DATA))
+    return float(np.max(np.abs(-grad * params / model.n_customers_)))
+
+
 def test_a_parameter_at_its_bound_is_named_and_not_identified(caplog):
     # nobody bought: the rate's estimate is 0, the optimiser stops at exp(-30)
     data = dict(DATA, x=[0.0, 0.0, 0.0])
@@ -147,6 +180,15 @@ def test_a_parameter_at_its_bound_is_named_and_not_identified(caplog):
            "them" in caplog.messages
     assert "RateAndLifetime: the data do not identify the purchase process (lam at the bound " \
            "exp(+-30))" in caplog.messages
+
+
+def test_an_estimate_near_the_bound_but_inside_it_is_not_at_the_bound(caplog):
+    # lam = 8 / (8 e^29.5) = e^-29.5, half a unit of log inside the bound exp(-30)
+    data = dict(DATA, x=[8.0, 0.0, 0.0], T=[8.0 * np.exp(29.5), 0.0, 0.0])
+    with caplog.at_level(logging.WARNING, logger="cvm.models"):
+        model = RateAndLifetime().fit(data)
+    assert np.log(model.params_["lam"]) == pytest.approx(-29.5, abs=1e-6)
+    assert model.converged_ is True and model.identified_ is True and caplog.messages == []
 
 
 def test_a_wide_standard_error_is_named_with_its_ratio():
@@ -200,6 +242,12 @@ def test_rf_models_start_from_the_weighted_purchase_rate():
     # sum w x = 4, sum w T = 75: rate 4 / 75
     start = BGNBD()._initial_params(rf_stats(data, model="BGNBD"))
     assert start.tolist() == pytest.approx([1.0, 75 / 4, 1.0, 3.0], rel=1e-12)
+    # a repeat purchase that weighs half a customer is enough; a table watched for less than
+    # one time unit in all starts from its own rate (2 per unit here)
+    short = {"frequency": [1.0], "recency": [0.2], "T": [0.5], "weights": [0.5]}
+    stats = rf_stats(short, model="BGNBD")
+    assert BGNBD()._check_identifiable(stats) is None
+    assert BGNBD()._initial_params(stats).tolist() == pytest.approx([1.0, 0.5, 1.0, 3.0], rel=1e-12)
     # repeat buyers who weigh nothing identify nothing
     with pytest.raises(ValueError, match="BGNBD: no customer has a repeat purchase"):
         BGNBD().fit(dict(data, weights=[0.0, 3.0, 0.0]))

@@ -89,6 +89,9 @@ def test_the_rules_at_their_bounds():
     cols = read_rf({"frequency": [0.0, 3.0, 1.0], "recency": [0.0, 5.0, 1e-9], "T": [0.0, 5.0, 7.0],
                     "weights": [0.0, 1.0, 2.0]})
     assert cols["weights"].tolist() == [0.0, 1.0, 2.0]
+    # weights summing to less than one customer are still weights
+    assert read_rf({"frequency": [1, 0], "recency": [1, 0], "T": [2, 2], "weights": [0.25, 0.5]})[
+        "weights"].sum() == 0.75
     # recency above T by a relative 1e-13 is rounding and passes; by 1e-11 it is refused
     read_rf({"frequency": [1.0], "recency": [5.0 * (1 + 1e-13)], "T": [5.0]})
     assert "must not exceed 'T'" in refusal({"frequency": [1.0], "recency": [5.0 * (1 + 1e-11)], "T": [5.0]})
@@ -124,6 +127,9 @@ def test_compression_by_hand():
     assert inverse.tolist() == [0, 1, 2, 0, 2]
     (ua, ub), counts, inverse = compress([a, b], np.array([0.5, 1.0, 2.0, 0.25, 4.0]))
     assert counts.tolist() == [0.75, 1.0, 6.0]
+    # three values against two: codes (2, 0) and (0, 1) are different rows
+    (ua, ub), counts, inverse = compress([np.array([5.0, 7.0, 9.0, 5.0]), np.array([1.0, 1.0, 1.0, 0.0])])
+    assert inverse.tolist() == [0, 1, 2, 3] and ua.tolist() == [5.0, 7.0, 9.0, 5.0]
     # one column; a column with a single value
     (u,), counts, inverse = compress([np.array([3.0, 3.0, 7.0])])
     assert u.tolist() == [3.0, 7.0] and counts.tolist() == [2.0, 1.0] and inverse.tolist() == [0, 0, 1]
@@ -132,6 +138,16 @@ def test_compression_by_hand():
     # no rows
     (u,), counts, inverse = compress([np.array([], dtype=float)])
     assert u.size == counts.size == inverse.size == 0
+
+
+def test_rules_and_statistics_cannot_be_changed():
+    from dataclasses import FrozenInstanceError
+
+    with pytest.raises(FrozenInstanceError):
+        RF_RULES[0].message = "anything goes"
+    st = rf_stats({"frequency": [1], "recency": [1], "T": [2]}, model="M")
+    with pytest.raises(FrozenInstanceError):
+        st.weight = np.array([5.0])
 
 
 def test_frequency_recency_statistics_by_hand():

@@ -106,6 +106,11 @@ def test_one_left_out_in_the_singular_and_five_without_more():
     assert info["params"] == pytest.approx(alone.params_, rel=1e-9)
     assert info["standard_errors"] == pytest.approx(alone.standard_errors_, rel=1e-6)
     assert info["log_likelihood"] == pytest.approx(alone.log_likelihood_, rel=1e-12)
+    two = data.copy()
+    two.loc[[7, 9], "monetary_value"] = [0.0, -2.0]
+    _, info = fit_spend(two, ids)
+    assert info["message"] == ("2 repeat customers whose repeat purchases average no positive spend "
+                               "(107, 109) are left out of the spend model and keep their own mean spend")
     five = data.copy()
     five.loc[[1, 2, 3, 4, 5], "monetary_value"] = 0.0
     _, info = fit_spend(five, ids)

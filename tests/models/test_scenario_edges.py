@@ -165,6 +165,17 @@ def test_totals_round_to_cents_and_no_years_is_zero():
     assert result.totals() == {"revenue": 10.0, "profit": 5.0, "npv": 5.0}
     empty = ScenarioResult(Scenario("none", 1, 0.0, ()), ())
     assert (empty.revenue, empty.profit, empty.npv) == (0, 0, 0.0)
+    assert (empty.scenario.retention, empty.scenario.timing, empty.scenario.currency) == (1.0, "start", "")
+
+
+def test_a_scenario_and_its_figures_cannot_be_changed():
+    from dataclasses import FrozenInstanceError
+
+    result = evaluate_scenario(parse_scenario(BASE))
+    for obj, name in ((result, "years"), (result.scenario, "years"), (result.scenario.items[0], "price"),
+                      (result.years[0], "profit")):
+        with pytest.raises(FrozenInstanceError):
+            setattr(obj, name, 0)
 
 
 def test_a_file_names_itself_in_its_errors(tmp_path):
