@@ -141,6 +141,15 @@ def test_expected_spend_from_the_model_or_the_customers_own_mean():
     assert expected_spend(everyone, own, SpendFit(gg)).tolist() == own.tolist()
 
 
+def test_a_fit_cannot_be_changed():
+    from dataclasses import FrozenInstanceError
+
+    fit = CustomerValueFit(CLVOptions(), fitted(BGNBD, BG), SpendFit(None))
+    for obj, name in ((fit, "purchase_model"), (fit.spend, "model")):
+        with pytest.raises(FrozenInstanceError):
+            setattr(obj, name, None)
+
+
 def test_each_status_of_a_fit():
     options = CLVOptions(model="bgnbd", horizon_days=30)
     fit, info = fit_customer_value(summary().iloc[:0], options)
