@@ -36,8 +36,8 @@ PURCHASES = [
     *[("E", d) for d in WEEKLY], ("E", D(2024, 4, 1)),
     # F: eight weekly purchases, seven repeats: the top group's lower bound
     *[("F", d + dt.timedelta(days=2)) for d in WEEKLY[:8]],
-    # G: one purchase on the calibration end
-    ("G", D(2024, 3, 31)),
+    # G: first bought on the calibration end (in the cohort), again in the holdout
+    ("G", D(2024, 3, 31)), ("G", D(2024, 4, 10)),
 ]
 
 
@@ -63,7 +63,7 @@ def test_the_cohort_and_its_holdout_by_hand(validation):
                                "probability_alive", "predicted_holdout_purchases",
                                "actual_holdout_purchases"]
     assert c["frequency"].tolist() == [2, 0, 1, 9, 7, 0]
-    assert c["actual_holdout_purchases"].tolist() == [2, 1, 0, 1, 0, 0]
+    assert c["actual_holdout_purchases"].tolist() == [2, 1, 0, 1, 0, 1]
     assert c["first_purchase"].tolist()[0] == D(2024, 1, 1)
     # A: last repeat 40 days after the first, 90 days watched; C: 59 of 59
     assert c["recency"].tolist()[0] == pytest.approx(40 / 7) and c["T"].tolist()[0] == pytest.approx(90 / 7)
@@ -79,10 +79,10 @@ def test_the_cohort_and_its_holdout_by_hand(validation):
 def test_the_error_figures_from_the_predictions(validation):
     m = validation.metrics
     predicted = validation.customers["predicted_holdout_purchases"].to_numpy()
-    actual = np.array([2.0, 1.0, 0.0, 1.0, 0.0, 0.0])
-    assert (m["customers"], m["calibration_repeat_purchases"], m["actual_total"]) == (6, 19, 4.0)
+    actual = np.array([2.0, 1.0, 0.0, 1.0, 0.0, 1.0])
+    assert (m["customers"], m["calibration_repeat_purchases"], m["actual_total"]) == (6, 19, 5.0)
     assert m["predicted_total"] == pytest.approx(predicted.sum(), rel=1e-12)
-    assert m["total_error_share"] == pytest.approx((predicted.sum() - 4.0) / 4.0, rel=1e-12)
+    assert m["total_error_share"] == pytest.approx((predicted.sum() - 5.0) / 5.0, rel=1e-12)
     error = predicted - actual
     assert m["mae"] == pytest.approx(np.abs(error).mean(), rel=1e-12)
     assert m["rmse"] == pytest.approx(np.sqrt((error ** 2).mean()), rel=1e-12)
@@ -99,7 +99,7 @@ def test_frequency_groups_with_the_top_group(validation):
     assert FREQUENCY_BINS == 7
     assert cond["calibration_frequency"].tolist() == ["0", "1", "2", "7+"]
     assert cond["customers"].tolist() == [2, 1, 1, 2]
-    assert cond["actual_mean"].tolist() == [0.5, 0.0, 2.0, 0.5]
+    assert cond["actual_mean"].tolist() == [1.0, 0.0, 2.0, 0.5]
     predicted = validation.customers["predicted_holdout_purchases"].to_numpy()
     assert cond["predicted_mean"].to_numpy() == pytest.approx(
         [(predicted[1] + predicted[5]) / 2, predicted[2], predicted[0], (predicted[3] + predicted[4]) / 2],
@@ -122,7 +122,7 @@ def test_weekly_tracking_by_hand(validation):
         by_week[(d - D(2024, 1, 1)).days // 7] += 1
     assert tr["actual"].tolist() == by_week.tolist()
     assert tr["actual_cumulative"].tolist() == np.cumsum(by_week).tolist()
-    assert tr["actual_cumulative"].iloc[12] == 19 and tr["actual_cumulative"].iloc[-1] == 23
+    assert tr["actual_cumulative"].iloc[12] == 19 and tr["actual_cumulative"].iloc[-1] == 24
     # expected: each customer's E[X(t)] from the day after their first purchase to each week's end
     model = validation.choice.model
     ends = np.arange(1, 22) * 7
@@ -138,11 +138,12 @@ def test_a_part_week_at_the_end_and_the_purchase_day_table():
             ("B", D(2024, 1, 5)), ("B", D(2024, 1, 24))]
     transactions = table(engine, rows, "validation_part_week")
     days = purchase_days(transactions.mutate(amount=1.0, margin=None, cost=None), margins=False)
-    # 2024-01-01 to 2024-01-24: 24 days, three weeks and three days; calibration 10 days
-    v = validate_holdout(transactions, engine.to_arrow, calibration_end=D(2024, 1, 10),
+    # 2024-01-01 to 2024-01-24: 24 days, three weeks and three days; the calibration's 8 days
+    # reach one day into the second week, which is a calibration week
+    v = validate_holdout(transactions, engine.to_arrow, calibration_end=D(2024, 1, 8),
                          holdout_end=D(2024, 1, 24), model="bgnbd", time_unit="day", days=days)
     tr = v.tracking
-    assert v.holdout_length == 14.0 and v.time_unit == "day"
+    assert v.holdout_length == 16.0 and v.time_unit == "day"
     assert tr["week"].tolist() == [1, 2, 3, 4]
     assert tr["period"].tolist() == ["calibration", "calibration", "holdout", "holdout"]
     assert tr["actual"].tolist() == [1.0, 1.0, 1.0, 1.0]
@@ -151,8 +152,8 @@ def test_a_part_week_at_the_end_and_the_purchase_day_table():
     cumulative = sum(np.asarray(model.expected_purchases_new_customer(np.maximum(ends - f - 1, 0) / 1.0),
                                 dtype=float) for f in (0, 1))
     assert tr["expected_cumulative"].to_numpy() == pytest.approx(cumulative, rel=1e-12)
-    assert v.customers["actual_holdout_purchases"].tolist() == [1, 1]
-    assert v.metrics["actual_total"] == 2.0
+    assert v.customers["actual_holdout_purchases"].tolist() == [2, 1]
+    assert v.metrics["actual_total"] == 3.0
 
 
 def test_figures_without_holdout_purchases_or_without_spread():
@@ -169,6 +170,23 @@ def test_figures_without_holdout_purchases_or_without_spread():
     assert v.metrics["actual_total"] == 0.0
     assert np.isnan(v.metrics["total_error_share"]) and np.isnan(v.metrics["correlation"])
     assert v.metrics["bias"] == pytest.approx(v.metrics["predicted_total"] / 3, rel=1e-12)
+
+
+def test_no_correlation_when_the_predictions_do_not_spread():
+    # two customers with the same calibration history get the same prediction; only one buys
+    engine = get_engine("duckdb")
+    rows = [("A", D(2024, 1, 1)), ("A", D(2024, 1, 15)), ("B", D(2024, 1, 1)), ("B", D(2024, 1, 15)),
+            ("A", D(2024, 2, 10))]
+    transactions = table(engine, rows, "validation_same")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*invalid value encountered in divide",
+                                category=RuntimeWarning)
+        v = validate_holdout(transactions, engine.to_arrow, calibration_end=D(2024, 1, 31),
+                             holdout_end=D(2024, 2, 28), model="bgnbd")
+    predicted = v.customers["predicted_holdout_purchases"].to_numpy()
+    assert predicted[0] == predicted[1] and v.customers["actual_holdout_purchases"].tolist() == [1, 0]
+    assert np.isnan(v.metrics["correlation"]) and v.metrics["total_error_share"] == pytest.approx(
+        predicted.sum() - 1.0, rel=1e-12)
 
 
 def test_refusals():
@@ -196,7 +214,7 @@ def test_a_workspace_keeps_each_validation(validation, tmp_path):
     assert [r[0] for r in rows] == [1, 2]
     assert rows[0][1].microsecond == 0 and abs(rows[0][1] - dt.datetime.now()) < dt.timedelta(minutes=5)
     assert rows[0][2:5] == (CAL, HOLD, "bgnbd")
-    assert json.loads(rows[1][5])["actual_total"] == 4.0
+    assert json.loads(rows[1][5])["actual_total"] == 5.0
     assert json.loads(rows[1][5])["calibration_end"] == "2024-03-31"
     assert customers["customer_id"].tolist() == ["A", "B", "C", "E", "F", "G"]
     assert list(customers.columns) == list(validation.customers.columns)
