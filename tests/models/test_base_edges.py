@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import pickle
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,7 @@ class RateAndLifetime(MaximumLikelihoodModel):
     """Poisson purchases and exponential lifetimes, fitted together."""
 
     param_names = ("lam", "mu")
-    processes = {"purchase": ("lam",), "dropout": ("mu",)}
+    processes: ClassVar[dict[str, tuple[str, ...]]] = {"purchase": ("lam",), "dropout": ("mu",)}
 
     def _statistics(self, data):
         return Counts(*(np.asarray(data[k], dtype=float) for k in ("x", "T", "d", "D")),
@@ -61,7 +62,7 @@ class WithAFreeParameter(RateAndLifetime):
     processes declared (the whole model is one)."""
 
     param_names = ("lam", "mu", "nu")
-    processes = {}
+    processes: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     @staticmethod
     def _log_likelihood(params, stats):
@@ -149,8 +150,8 @@ def test_an_optimiser_stopped_early_with_a_small_gradient_is_converged():
         if tol * 1000.0 != gradient:
             tol = np.nextafter(tol, np.inf if tol * 1000.0 < gradient else 0.0)
     assert tol * 1000.0 == gradient
-    for tol in (tol, gradient / 1000.5):
-        again = RateAndLifetime(initial_params={"lam": 0.4, "mu": 0.15}, tol=tol, max_iter=1).fit(DATA)
+    for limit in (tol, gradient / 1000.5):
+        again = RateAndLifetime(initial_params={"lam": 0.4, "mu": 0.15}, tol=limit, max_iter=1).fit(DATA)
         assert again.params_ == model.params_ and theta_gradient_of(again) == gradient
         assert again.converged_ is False
 
@@ -197,8 +198,8 @@ def test_a_wide_standard_error_is_named_with_its_ratio():
     model = RateAndLifetime().fit(data)
     assert model.standard_errors_["mu"] / model.params_["mu"] == pytest.approx(1 / np.sqrt(0.2), rel=1e-6)
     assert model.unidentified_ == ["dropout"] and model.identified_ is False
-    assert model.warnings_ == ["the data do not identify the dropout process (standard error of mu "
-                               "2.24 times the estimate)"]
+    assert model.warnings_ == [("the data do not identify the dropout process (standard error of mu "
+                                "2.24 times the estimate)")]
     # sum w d = 0.3: 1.83 times, within the limit of 2
     assert RateAndLifetime().fit(dict(DATA, d=[0.3, 0.0, 0.0])).warnings_ == []
     # sum w x = 0.2 with sum w d = 0.2: both processes, in the order they are declared
@@ -218,8 +219,8 @@ def test_a_flat_direction_has_no_standard_error(caplog):
     assert "WithAFreeParameter: Hessian not positive definite at the optimum; standard errors " \
            "unavailable" in caplog.messages
     assert model.unidentified_ == ["model"]
-    assert model.warnings_ == ["the data do not identify the model (lam has no standard error; mu has "
-                               "no standard error; nu has no standard error)"]
+    assert model.warnings_ == [("the data do not identify the model (lam has no standard error; mu has "
+                                "no standard error; nu has no standard error)")]
 
 
 def test_a_likelihood_that_is_nowhere_finite_is_refused():

@@ -8,7 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cvm.models._data import RF_RULES, Rule, compress, read_horizon, read_table, rf_stats, wsum
+from cvm.models._data import (
+    RF_RULES,
+    Rule,
+    compress,
+    read_horizon,
+    read_table,
+    rf_stats,
+    wsum,
+)
 
 RF = ("frequency", "recency", "T")
 

@@ -97,7 +97,7 @@ def test_one_left_out_in_the_singular_and_five_without_more():
                          "monetary_value": rng.gamma(6.0, 5.0, n)})
     data.loc[7, "monetary_value"] = 0.0
     ids = np.arange(100, 100 + n)
-    spend, info = fit_spend(data, ids)
+    _, info = fit_spend(data, ids)
     assert info["message"] == ("1 repeat customer whose repeat purchases average no positive spend "
                                "(107) is left out of the spend model and keeps their own mean spend")
     assert info["model"] == "gammagamma" and info["title"] == "Gamma-Gamma"
@@ -230,7 +230,7 @@ def test_without_a_model_every_column_is_empty_and_totals_skip_it():
                            "potential_value": np.array([10.0, np.nan]), "clv": np.array([np.nan, -3.0])},
                           options)
     assert totals == {"expected_purchases_total": 3.5, "potential_value_total": 10.0, "clv_total": -3.0}
-    columns, info = predict_customer_value(summary().assign(frequency=0, recency_days=[100, 270, 270, 250]),
+    _, info = predict_customer_value(summary().assign(frequency=0, recency_days=[100, 270, 270, 250]),
                                            np.ones(4), options)
     assert info["status"] == "no_repeat" and "clv_total" not in info
 
