@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import duckdb
 import pyarrow as pa
 import pytest
+from hand_records import records
 
 from cvm.identity.model import (
     _MODEL_COLUMNS,
@@ -15,19 +14,6 @@ from cvm.identity.model import (
     _settle_unobserved_u,
     _with_name_records,
 )
-from cvm.identity.records import normalise_records
-
-
-def records(*rows: dict) -> pa.Table:
-    """Normalised records from hand-written ones (name, phone, email; the rest empty)."""
-    n = len(rows)
-    raw = pa.table({
-        "source": ["s"] * n, "source_customer_id": [str(i) for i in range(n)],
-        "name": [r.get("name") for r in rows], "phone": [r.get("phone") for r in rows],
-        "email": [r.get("email") for r in rows],
-        "birth_date": pa.array([None] * n, pa.date32()), "national_id": [None] * n,
-        "city": [None] * n, "gender": [None] * n})
-    return normalise_records(raw, today=dt.date(2026, 1, 1))
 
 
 def level(comparison_name: str, left: dict, right: dict) -> str:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import time
 
 import duckdb
 import pyarrow as pa
 import pytest
+from hand_records import records
 
 from cvm.identity.model import (
     _MODEL_COLUMNS,
@@ -20,20 +20,6 @@ from cvm.identity.model import (
     _with_name_records,
     score_pairs,
 )
-from cvm.identity.records import normalise_records
-
-
-def records(*rows: dict) -> pa.Table:
-    """Normalised records from hand-written ones (fields left out are empty)."""
-    n = len(rows)
-    raw = pa.table({
-        "source": ["s"] * n, "source_customer_id": [str(i) for i in range(n)],
-        "name": [r.get("name") for r in rows], "phone": [r.get("phone") for r in rows],
-        "email": [r.get("email") for r in rows],
-        "birth_date": pa.array([r.get("birth_date") for r in rows], pa.date32()),
-        "national_id": [r.get("national_id") for r in rows],
-        "city": [r.get("city") for r in rows], "gender": [r.get("gender") for r in rows]})
-    return normalise_records(raw, today=dt.date(2026, 1, 1))
 
 
 def model_table(*rows: dict) -> pa.Table:

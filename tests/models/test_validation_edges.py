@@ -156,17 +156,22 @@ def test_a_part_week_at_the_end_and_the_purchase_day_table():
     assert v.metrics["actual_total"] == 3.0
 
 
+def validated_without_warnings(engine, rows, name):
+    """The holdout check of January against February on hand-made rows, with numpy's division
+    warning turned into an error (no correlation is computed from a spread of 0)."""
+    transactions = table(engine, rows, name)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*invalid value encountered in divide",
+                                category=RuntimeWarning)
+        return validate_holdout(transactions, engine.to_arrow, calibration_end=D(2024, 1, 31),
+                                holdout_end=D(2024, 2, 28), model="bgnbd")
+
+
 def test_figures_without_holdout_purchases_or_without_spread():
     engine = get_engine("duckdb")
     rows = [("A", D(2024, 1, 1)), ("A", D(2024, 1, 20)), ("B", D(2024, 1, 2)), ("B", D(2024, 1, 9)),
             ("C", D(2024, 1, 3))]
-    transactions = table(engine, rows, "validation_quiet")
-    with warnings.catch_warnings():
-        # no correlation is computed from a spread of 0 (numpy would warn of a division by 0)
-        warnings.filterwarnings("error", message=".*invalid value encountered in divide",
-                                category=RuntimeWarning)
-        v = validate_holdout(transactions, engine.to_arrow, calibration_end=D(2024, 1, 31),
-                             holdout_end=D(2024, 2, 28), model="bgnbd")
+    v = validated_without_warnings(engine, rows, "validation_quiet")
     assert v.metrics["actual_total"] == 0.0
     assert np.isnan(v.metrics["total_error_share"]) and np.isnan(v.metrics["correlation"])
     assert v.metrics["bias"] == pytest.approx(v.metrics["predicted_total"] / 3, rel=1e-12)
@@ -177,12 +182,7 @@ def test_no_correlation_when_the_predictions_do_not_spread():
     engine = get_engine("duckdb")
     rows = [("A", D(2024, 1, 1)), ("A", D(2024, 1, 15)), ("B", D(2024, 1, 1)), ("B", D(2024, 1, 15)),
             ("A", D(2024, 2, 10))]
-    transactions = table(engine, rows, "validation_same")
-    with warnings.catch_warnings():
-        warnings.filterwarnings("error", message=".*invalid value encountered in divide",
-                                category=RuntimeWarning)
-        v = validate_holdout(transactions, engine.to_arrow, calibration_end=D(2024, 1, 31),
-                             holdout_end=D(2024, 2, 28), model="bgnbd")
+    v = validated_without_warnings(engine, rows, "validation_same")
     predicted = v.customers["predicted_holdout_purchases"].to_numpy()
     assert predicted[0] == predicted[1] and v.customers["actual_holdout_purchases"].tolist() == [1, 0]
     assert np.isnan(v.metrics["correlation"]) and v.metrics["total_error_share"] == pytest.approx(
