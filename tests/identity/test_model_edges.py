@@ -8,7 +8,7 @@ import time
 import duckdb
 import pyarrow as pa
 import pytest
-from hand_records import records
+from hand_records import level, records
 
 from cvm.identity.model import (
     _MODEL_COLUMNS,
@@ -24,22 +24,6 @@ from cvm.identity.model import (
 
 def model_table(*rows: dict) -> pa.Table:
     return _with_name_records(records(*rows).select(list(_MODEL_COLUMNS)))
-
-
-def level(comparison_name: str, left: dict, right: dict) -> str:
-    """The label of the first level of a comparison that the pair reaches."""
-    table = model_table(left, right)
-    comparison = next(c.get_comparison("duckdb") for c in _settings().comparisons
-                      if c.get_comparison("duckdb").output_column_name == comparison_name)
-    levels = [lv for lv in comparison.comparison_levels if not lv._is_else_level]
-    cases = " ".join(f"WHEN {lv.sql_condition} THEN {i}" for i, lv in enumerate(levels))
-    columns = ", ".join(f"l.{c} AS {c}_l, r.{c} AS {c}_r" for c in table.column_names)
-    con = duckdb.connect()
-    con.register("t", table)
-    first = con.execute(
-        f"SELECT CASE {cases} END FROM (SELECT {columns} FROM t l, t r "
-        "WHERE l.record_id = 0 AND r.record_id = 1)").fetchone()[0]
-    return "else" if first is None else levels[first].label_for_charts
 
 
 @pytest.mark.parametrize("comparison, left, right, expected", [
