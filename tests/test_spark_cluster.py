@@ -10,40 +10,16 @@ import subprocess
 import sys
 import time
 
-import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from engine_results import assert_same_customers, purchase_log
 
 from cvm.config import AnalysisConfig
 from cvm.workspace import Workspace
 
-from engine_results import assert_same_customers
-
 AS_OF = dt.date(2024, 12, 31)
 #: customers of the cluster test's log (sized so that the test takes about a minute on 2 cores)
 CUSTOMERS = 2000
-
-
-def purchase_log(n_customers: int, seed: int = 17) -> pa.Table:
-    """A two-year purchase log: each customer buys at a rate of their own (gamma-distributed)
-    until they drop out, with lognormal spend."""
-    rng = np.random.default_rng(seed)
-    start = np.datetime64("2023-01-01")
-    rate = rng.gamma(0.8, 1 / 25, n_customers)  # purchases per day
-    first = rng.integers(0, 600, n_customers)
-    life = rng.exponential(400, n_customers)
-    ids, days, amounts = [], [], []
-    for c in range(n_customers):
-        n = 1 + rng.poisson(rate[c] * min(life[c], 730 - first[c]))
-        offsets = first[c] + np.sort(rng.integers(0, max(1, int(min(life[c], 730 - first[c]))), n))
-        offsets[0] = first[c]
-        ids += [f"C{c:07d}"] * n
-        days.append(offsets)
-        amounts.append(np.round(rng.lognormal(3.5, 0.6, n) * (0.7 + 0.6 * (c % 7) / 6), 2))
-    dates = start + np.concatenate(days).astype("timedelta64[D]")
-    return pa.table({"customer_id": ids, "date": pa.array(dates.astype("datetime64[D]")),
-                     "amount": np.concatenate(amounts)})
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +80,8 @@ def test_the_readme_run_on_the_cluster_equals_the_duckdb_run(spark_cluster, clus
     assert summary["spark_master"] == spark_cluster.master_url
     assert summary["spark_conf"] == {"spark.sql.shuffle.partitions": "2",
                                      "spark.driver.maxResultSize": "32m"}
+    # the customer table stayed on the cluster up to the first stage that needs it in the driver
+    assert summary["customers_collected_for"] == "lifecycle"
     a = duck.customers
     assert a.num_rows == CUSTOMERS
     assert_same_customers(a, spark)

@@ -37,7 +37,7 @@ from .ingest.load import LoadReport, load_customers, load_transactions
 from .ingest.readers import source_name
 from .insights.holdout import run_holdout
 from .stages import Stage, money, run_stages
-from .stages.contract import AnalysisError, StageContext, check_rows
+from .stages.contract import AnalysisError, StageContext, check_rows, collect_customers
 from .workspace import Workspace
 
 __all__ = ["RunResult", "AnalysisError", "analyse", "run"]
@@ -115,10 +115,21 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         tables: dict[str, pa.Table] = {}
         figures: dict = {}
         stage_summaries: dict[str, dict] = {}
+        # on Spark the customer table stays on the cluster for as long as the stages allow
+        on_engine = eng.batches_apart and not unpriced
+        collected_for = None
         for i, stage in enumerate(stages):
             say("computing customer features" if i == 0 else f"computing {stage.name}")
-            staged = stage.run(ctx, customers)
-            check_rows(stage.name, customers, staged)
+            if on_engine and stage.on_engine:
+                staged = stage.run_on_engine(ctx, None if i == 0 else customers)
+            else:
+                if on_engine:
+                    on_engine = False
+                    collected_for = stage.name
+                    if i:
+                        customers = collect_customers(eng, customers)
+                staged = stage.run(ctx, customers)
+                check_rows(stage.name, customers, staged)
             customers = staged.customers
             if unpriced:
                 customers = money.between_stages(stage.name, customers,
@@ -129,6 +140,8 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
                 stage_summaries[stage.name] = staged.summary
             if i == 0:
                 say("summarising segments")
+        if on_engine:  # every stage ran on the engine
+            customers = collect_customers(eng, customers)
         if unpriced:
             scheme = load_scheme(config.rfm.scheme)
             labels = {g.key: g.label(config.lang) for g in scheme.segments}
@@ -140,6 +153,8 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         info = _run_info(ws, config, eng.name, _buyers(customers),
                          time.perf_counter() - started, spark_sources or (), eng.settings())
         info["stages"] = stage_summaries
+        if eng.batches_apart:  # the first stage that needed the customer table in this process
+            info["customers_collected_for"] = collected_for
         if unpriced:  # no revenue to total or to concentrate
             info["total_value"] = None
             figures["pareto"] = {"value_measure": "revenue", "gini": None, "lorenz": [],

@@ -15,7 +15,8 @@ import pyarrow as pa
 from ..schema import CREDIT_FIELDS
 from ..workspace import Workspace
 
-__all__ = ["LIST_FIELDS", "credit_fields", "customer_attributes", "with_attributes"]
+__all__ = ["LIST_FIELDS", "attributes_on_engine", "credit_fields", "customer_attributes",
+           "with_attributes"]
 
 #: The list fields every run carries (credit fields travel only when a list gives them).
 LIST_FIELDS = ("name", "phone", "email", "city", "owner", "signup_date")
@@ -68,3 +69,15 @@ def with_attributes(ws: Workspace, customers: pa.Table) -> pa.Table:
                         "ORDER BY c.value_rank")
     finally:
         ws.con.unregister("_cust")
+
+
+def attributes_on_engine(ws: Workspace, engine, customers):
+    """:func:`with_attributes` for a customer table on an engine (an Ibis table): the list
+    fields are read from the workspace (:meth:`cvm.engine.Engine.workspace_query`) and joined
+    there."""
+    if ws.count("source_customers") == 0:
+        return customers
+    fields = [*LIST_FIELDS, *credit_fields(ws)]
+    attrs = engine.workspace_query(ws, _attributes_sql(fields), "cvm_customer_attributes")
+    joined = customers.left_join(attrs, "customer_id")
+    return joined.select(*customers.columns, *fields)

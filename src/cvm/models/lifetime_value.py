@@ -45,7 +45,8 @@ from .gammagamma import GammaGamma
 from .selection import MODEL_TITLES, fit_purchase_model
 
 __all__ = ["model_input", "predict_customer_value", "fit_customer_value", "score_customer_value",
-           "value_totals", "CustomerValueFit", "SpendFit", "fit_spend", "expected_spend",
+           "value_totals", "totals_from_sums", "CustomerValueFit", "SpendFit", "fit_spend",
+           "expected_spend",
            "margin_share", "value_columns", "lifetime_value_net"]
 
 logger = logging.getLogger(__name__)
@@ -229,11 +230,18 @@ def score_customer_value(summary: pd.DataFrame, margin_share: np.ndarray,
 
 def value_totals(columns: dict[str, np.ndarray], options: CLVOptions) -> dict:
     """The run-summary totals of scored columns."""
+    return totals_from_sums({name: (float(np.nansum(values)), int(np.isnan(values).sum()))
+                             for name, values in columns.items()}, options)
+
+
+def totals_from_sums(sums: dict[str, tuple[float, int]], options: CLVOptions) -> dict:
+    """The run-summary totals from each scored column's sum without its missing values and its
+    count of missing values: the expected purchases total is NaN when any is missing."""
+    horizon, missing = sums[f"expected_purchases_{options.horizon_days}d"]
     return {
-        "expected_purchases_total": float(
-            columns[f"expected_purchases_{options.horizon_days}d"].sum()),
-        "potential_value_total": float(np.nansum(columns["potential_value"])),
-        "clv_total": float(np.nansum(columns["clv"])),
+        "expected_purchases_total": horizon if not missing else float("nan"),
+        "potential_value_total": sums["potential_value"][0],
+        "clv_total": sums["clv"][0],
     }
 
 

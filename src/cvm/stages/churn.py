@@ -71,7 +71,7 @@ from ..models.winback import (COMPLAINED, ReactivationModel, best_recovery_value
 from ..features.complaints import COMPLAINT_COLUMNS, complaint_features
 from ..features.survey_answers import SURVEY_ANSWER_COLUMNS, join_survey_answers, loaded_survey
 from ..interactions.load import has_interactions
-from .contract import AnalysisError, Stage, StageResult
+from .contract import AnalysisError, Stage, StageResult, fit_inputs
 
 __all__ = ["ChurnStage", "validate_churn_workspace", "value_after_return", "CHURN_COLUMNS",
            "REASON_COLUMNS"]
@@ -142,6 +142,7 @@ def _contacts(ctx):
 class ChurnStage(Stage):
     name = "churn"
     needs = ("recency_days", "frequency")
+    on_engine = True
 
     def adds(self, config) -> tuple[str, ...]:
         return CHURN_COLUMNS
@@ -310,38 +311,99 @@ class ChurnStage(Stage):
                                          pa.array(rank, type=pa.int64(), from_pandas=True))
         scored = np.isfinite(risk)
         counts, _ = np.histogram(risk[scored], bins=ECE_BINS, range=(0.0, 1.0))
-        summary.update({
-            "customers_scored": int(scored.sum()),
-            "mean_churn_risk": float(risk[scored].mean()) if scored.any() else None,
-            "risk_distribution": [{"from": i / ECE_BINS, "to": (i + 1) / ECE_BINS,
-                                   "customers": int(c)} for i, c in enumerate(counts)],
-            "at_risk_customers": int(at_risk.sum()),
-            "winback_worth_contacting": int((at_risk & (value > 0)).sum()),
-            "winback_value_total": float(value[at_risk & (value > 0)].sum()),
-        })
-        tables = {}
-        validation = _validate(ctx, state)
-        if isinstance(validation, ChurnValidation):
-            figures = validation.summary()
-            summary["validation"] = {
-                "status": "validated", "calibration_end": figures["calibration_end"],
-                "holdout_end": figures["holdout_end"], "customers": figures["customers"],
-                "holdout_churn_rate": figures["holdout_churn_rate"],
-                "chosen": figures["chosen"], "churn_risk": figures["churn_risk"],
-                "candidates": {c: {"title": v["title"], "auc": v["score"]["auc"],
-                                   "calibrated_auc": v["calibrated"]["auc"],
-                                   "calibrated_ece": v["calibrated"]["ece"]}
-                               for c, v in figures["candidates"].items()},
-                "calibration_bins": figures["calibration_bins"]["churn_risk"],
-                "deciles": figures["deciles"]["churn_risk"],
-                "complaint_features": figures["complaint_features"],
-                "survey_features": figures["survey_features"]}
-            tables["churn_calibration"] = pa.Table.from_pylist(
-                figures["calibration_bins"]["churn_risk"])
-        else:
-            summary["validation"] = {"status": "not_run", "note": validation,
-                                     "note_zh": _words("too_short")["note_zh"]}
-        return StageResult(customers, tables=tables, summary=summary)
+        worth = at_risk & (value > 0)
+        summary.update(_figures(int(scored.sum()),
+                                float(risk[scored].mean()) if scored.any() else None,
+                                [int(c) for c in counts], int(at_risk.sum()), int(worth.sum()),
+                                float(value[worth].sum())))
+        return StageResult(customers, tables=_validation(ctx, state, summary), summary=summary)
+
+    def fit_on_engine(self, ctx, rows) -> _State:
+        """The fit on every buyer's behaviour features, brought to this process (the churn
+        models' inputs; none when the relation found no horizon)."""
+        if "churn_horizon_days" not in rows.columns:
+            return self.fit(ctx, pa.table({"customer_id": pa.array([], pa.string())}))
+        return self.fit(ctx, fit_inputs(ctx.engine, rows))
+
+    def finish_on_engine(self, ctx, customers, state: _State) -> StageResult:
+        """:meth:`finish` on the engine: the win-back ranks by a window over the at-risk
+        customers, the figures from one aggregate."""
+        summary = dict(state.settings)
+        if state.risk is None:
+            summary["validation"] = {"status": "not_run", **_words("too_short")}
+            return StageResult(customers, summary=summary)
+        import ibis
+
+        t = customers
+        at_risk = (t.churn_risk.notnull() & (t.churn_risk >= ctx.config.churn.at_risk)
+                   & t.winback_value.notnull())
+        best = ibis.ifelse(t.recovery_value.notnull() & (t.recovery_value > t.winback_value),
+                           t.recovery_value, t.winback_value)
+        ranks = t.filter(at_risk).select(
+            "customer_id", _rank=(ibis.rank().over(order_by=ibis.desc(best)) + 1).cast("int64"))
+        joined = t.left_join(ranks, "customer_id")
+        customers = ctx.engine.cache(joined.select(*[
+            joined._rank.name("winback_rank") if c == "winback_rank" else joined[c]
+            for c in t.columns]))
+        edges = np.histogram_bin_edges([], bins=ECE_BINS, range=(0.0, 1.0))
+        risk, value = t.churn_risk, t.winback_value
+        bins = {f"bin{i}": ((risk >= float(edges[i]))
+                            & ((risk < float(edges[i + 1])) if i < ECE_BINS - 1
+                               else (risk <= float(edges[i + 1])))).sum()
+                for i in range(ECE_BINS)}
+        worth = at_risk & (value > 0)
+        row = ctx.engine.to_arrow(t.aggregate(
+            scored=risk.notnull().sum(), mean=risk.mean(), at_risk=at_risk.sum(),
+            worth=worth.sum(), worth_value=worth.ifelse(value, 0.0).sum(), **bins)
+        ).to_pylist()[0]
+        summary.update(_figures(int(row["scored"] or 0), row["mean"],
+                                [int(row[f"bin{i}"] or 0) for i in range(ECE_BINS)],
+                                int(row["at_risk"] or 0), int(row["worth"] or 0),
+                                float(row["worth_value"] or 0.0)))
+        return StageResult(customers, tables=_validation(ctx, state, summary), summary=summary)
+
+
+def _figures(scored: int, mean: float | None, counts: list[int], at_risk: int, worth: int,
+             worth_value: float) -> dict:
+    """The stage's figures in the run summary: customers scored, mean risk, the risk histogram
+    (:data:`ECE_BINS` equal bins), the at-risk customers and those worth a win-back contact."""
+    return {
+        "customers_scored": scored,
+        "mean_churn_risk": float(mean) if scored and mean is not None else None,
+        "risk_distribution": [{"from": i / ECE_BINS, "to": (i + 1) / ECE_BINS,
+                               "customers": c} for i, c in enumerate(counts)],
+        "at_risk_customers": at_risk,
+        "winback_worth_contacting": worth,
+        "winback_value_total": worth_value,
+    }
+
+
+def _validation(ctx, state: _State, summary: dict) -> dict[str, pa.Table]:
+    """The check one horizon earlier (:func:`_validate`) into the summary; the calibration
+    table to store with the run."""
+    tables = {}
+    validation = _validate(ctx, state)
+    if isinstance(validation, ChurnValidation):
+        figures = validation.summary()
+        summary["validation"] = {
+            "status": "validated", "calibration_end": figures["calibration_end"],
+            "holdout_end": figures["holdout_end"], "customers": figures["customers"],
+            "holdout_churn_rate": figures["holdout_churn_rate"],
+            "chosen": figures["chosen"], "churn_risk": figures["churn_risk"],
+            "candidates": {c: {"title": v["title"], "auc": v["score"]["auc"],
+                               "calibrated_auc": v["calibrated"]["auc"],
+                               "calibrated_ece": v["calibrated"]["ece"]}
+                           for c, v in figures["candidates"].items()},
+            "calibration_bins": figures["calibration_bins"]["churn_risk"],
+            "deciles": figures["deciles"]["churn_risk"],
+            "complaint_features": figures["complaint_features"],
+            "survey_features": figures["survey_features"]}
+        tables["churn_calibration"] = pa.Table.from_pylist(
+            figures["calibration_bins"]["churn_risk"])
+    else:
+        summary["validation"] = {"status": "not_run", "note": validation,
+                                 "note_zh": _words("too_short")["note_zh"]}
+    return tables
 
 
 def _current(rows: pa.Table) -> pd.DataFrame:

@@ -34,10 +34,10 @@ from ..models.lifetime_value import (
     margin_share,
     score_customer_value,
     value_columns,
-    value_totals,
+    totals_from_sums,
 )
 from ..models.validation import HoldoutValidation, validate_holdout
-from .contract import AnalysisError, Stage, StageResult, align_rows, with_columns
+from .contract import AnalysisError, Stage, StageResult, align_rows, fit_inputs, with_columns
 
 __all__ = ["CLVStage", "validate_workspace"]
 
@@ -49,6 +49,7 @@ _HISTORY = ("historical_value", "current_value", "margin_share")
 class CLVStage(Stage):
     name = "clv"
     needs = (*_SUMMARY, "n_purchase_days")
+    on_engine = True
 
     def adds(self, config) -> tuple[str, ...]:
         return tuple(value_columns(config.clv))
@@ -60,6 +61,9 @@ class CLVStage(Stage):
                                 compounding_rate=options.compounding_rate,
                                 current_period_days=options.current_period_days)
         return history.select("customer_id", *_HISTORY)
+
+    def added_schema(self, config) -> pa.Schema:
+        return pa.schema([(name, pa.float64()) for name in value_columns(config.clv)])
 
     def fit(self, ctx, rows: pa.Table) -> tuple[CustomerValueFit, dict]:
         return fit_customer_value(rows.select(list(_SUMMARY)).to_pandas(), ctx.config.clv)
@@ -96,23 +100,46 @@ class CLVStage(Stage):
         out = with_columns(customers, {n: added.column(n) for n in value_columns(ctx.config.clv)})
         return self.finish(ctx, out, state)
 
+    def fit_on_engine(self, ctx, rows) -> tuple[CustomerValueFit, dict]:
+        """The fit on the summary columns, brought to this process (the models' inputs)."""
+        return self.fit(ctx, fit_inputs(ctx.engine, rows, list(_SUMMARY)))
+
     def finish(self, ctx, customers: pa.Table, state) -> StageResult:
-        fit, info = state
-        info = dict(info)
-        if info.get("status") == "fitted":
-            columns = {name: customers.column(name).to_numpy(zero_copy_only=False)
-                       for name in value_columns(fit.options)}
-            info.update(value_totals(columns, fit.options))
-        if fit.options.acquisition_cost:
-            info["lifetime_value_net_total"] = float(np.nansum(
-                customers.column("lifetime_value_net").to_numpy(zero_copy_only=False)))
-        for name in ("historical_value", "current_value"):
-            info[f"{name}_total"] = float(np.nansum(
-                customers.column(name).to_numpy(zero_copy_only=False)))
-        tables = {}
-        if info.get("status") == "fitted":
-            tables["clv_models"] = _candidates_table(info["model"])
-        return StageResult(customers, tables=tables, summary=info)
+        fit, _ = state
+        names = [*value_columns(fit.options)]
+        totals = {}
+        for name in names:
+            values = customers.column(name).to_numpy(zero_copy_only=False).astype(float)
+            totals[name] = (float(np.nansum(values)), int(np.isnan(values).sum()))
+        return StageResult(customers, **_results(state, totals))
+
+    def finish_on_engine(self, ctx, customers, state) -> StageResult:
+        """The totals from one aggregate on the engine."""
+        fit, _ = state
+        names = [*value_columns(fit.options)]
+        row = ctx.engine.to_arrow(customers.aggregate(
+            **{f"{n}_sum": customers[n].sum() for n in names},
+            **{f"{n}_nulls": customers[n].isnull().sum() for n in names})).to_pylist()[0]
+        totals = {n: (float(row[f"{n}_sum"] or 0.0), int(row[f"{n}_nulls"] or 0))
+                  for n in names}
+        return StageResult(customers, **_results(state, totals))
+
+
+def _results(state, totals: dict[str, tuple[float, int]]) -> dict:
+    """The stage's figures and tables from each value column's total (nulls left out) and
+    its count of nulls."""
+    fit, info = state
+    info = dict(info)
+    if info.get("status") == "fitted":
+        info.update(totals_from_sums(totals, fit.options))
+    if fit.options.acquisition_cost:
+        info["lifetime_value_net_total"] = totals["lifetime_value_net"][0]
+    for name in ("historical_value", "current_value"):
+        info[f"{name}_total"] = totals[name][0]
+    tables = {}
+    if info.get("status") == "fitted":
+        tables["clv_models"] = _candidates_table(info["model"])
+    return {"tables": tables, "summary": info}
 
 
 def score_on_engine(stage: CLVStage, ctx, state):

@@ -49,11 +49,24 @@ its input table (Arrow tables are immutable; return a new one).
 
 A stage whose shape differs — the ``features`` stage makes the rows in the first place —
 overrides :meth:`Stage.run` and keeps the same result and rules.
+
+The customer table on the engine
+--------------------------------
+Where the engine runs functions away from this process (Spark's executors:
+:attr:`cvm.engine.Engine.batches_apart`), a run keeps the customer table on the engine for as
+long as its stages allow: a stage that says ``on_engine`` gets the table as an Ibis table and
+:meth:`Stage.run_on_engine` runs the same four parts there — the relation joined on the engine,
+the state from aggregates (:meth:`Stage.fit_on_engine`), :meth:`Stage.transform` applied next
+to the data by :meth:`cvm.engine.Engine.map_batches` (:func:`map_customers`), and
+:meth:`Stage.finish_on_engine` from aggregates. The first stage without ``on_engine`` gets the
+table collected into this process (:func:`collect_customers`), as do the ones after it; the run
+summary names that stage (``customers_collected_for``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -70,7 +83,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..workspace import Workspace
 
 __all__ = ["AnalysisError", "StageContext", "StageResult", "Stage", "apply_batches",
-           "align_rows", "check_rows", "with_columns", "BATCH_ROWS"]
+           "align_rows", "check_rows", "with_columns", "map_customers", "collect_customers",
+           "fit_inputs", "join_columns", "BATCH_ROWS"]
 
 #: Customer rows per batch of a stage's numeric part, unless the stage says otherwise.
 BATCH_ROWS = 262_144
@@ -104,7 +118,8 @@ class StageResult:
     customer, same order), extra result tables stored with the run as ``run_<id>_<name>``,
     and figures for the report (kept in the run summary under the stage's name)."""
 
-    customers: pa.Table
+    #: an Ibis table on the engine when the stage ran there (:meth:`Stage.run_on_engine`)
+    customers: pa.Table | ir.Table
     tables: dict[str, pa.Table] = field(default_factory=dict)
     summary: dict = field(default_factory=dict)
     #: True when the stage appends rows (e.g. prospects from the customer list, who have no
@@ -125,6 +140,9 @@ class Stage:
     uses: tuple[str, ...] = ()
     #: rows per batch of :meth:`transform`; None: the whole table as one batch
     batch_rows: int | None = BATCH_ROWS
+    #: whether the stage can work on the customer table left on the engine
+    #: (:meth:`run_on_engine`)
+    on_engine: bool = False
 
     def adds(self, config: AnalysisConfig) -> tuple[str, ...]:
         """The columns this stage adds, in order (they may depend on the settings)."""
@@ -167,8 +185,110 @@ class Stage:
         out = with_columns(customers, {n: added.column(n) for n in added.column_names})
         return self.finish(ctx, out, state)
 
+    def added_schema(self, config: AnalysisConfig) -> pa.Schema | None:
+        """The names and types of the columns :meth:`transform` adds, when they cannot be
+        learnt from its output on an empty batch (default: learnt so)."""
+        return None
+
+    def fit_on_engine(self, ctx: StageContext, rows: ir.Table) -> Any:
+        """The global state from aggregates of the customer rows on the engine (the columns
+        :meth:`fit` would see, and ``value_rank``; default: what :meth:`fit` gives without
+        rows, for a stage whose state needs none). A stage whose models learn from every
+        customer brings their inputs here with :func:`fit_inputs`."""
+        return self.fit(ctx, None)
+
+    def finish_on_engine(self, ctx: StageContext, customers: ir.Table, state: Any
+                         ) -> StageResult:
+        """The results from aggregates of the completed table on the engine (default: the
+        table alone)."""
+        return StageResult(customers)
+
+    def run_on_engine(self, ctx: StageContext, customers: ir.Table) -> StageResult:
+        """relation → fit → transform → finish with the customer table left on the engine: the
+        relation is joined there, :meth:`transform` runs next to the data
+        (:func:`map_customers`) and the completed table is cached on the engine."""
+        missing = [c for c in self.needs if c not in customers.columns]
+        if missing:
+            raise AnalysisError(f"stage {self.name} needs the column(s) {', '.join(missing)}, "
+                                "which no stage before it added")
+        wanted = [c for c in ("customer_id", *self.needs, *self.uses) if c in customers.columns]
+        rows = customers
+        expr = self.relation(ctx, customers)
+        if expr is not None:
+            rows = join_columns(customers, expr)
+            wanted += [c for c in expr.columns if c != "customer_id"]
+        wanted = list(dict.fromkeys(wanted))
+        state = self.fit_on_engine(ctx, rows.select(*wanted, *(
+            ["value_rank"] if "value_rank" in rows.columns and "value_rank" not in wanted
+            else [])))
+        out = ctx.engine.cache(map_customers(ctx.engine, rows, wanted,
+                                             self.transform, state,
+                                             self.added_schema(ctx.config),
+                                             keep=customers.columns))
+        return self.finish_on_engine(ctx, out, state)
+
     def __repr__(self) -> str:
         return f"<stage {self.name}>"
+
+
+def join_columns(customers: ir.Table, expr: ir.Table) -> ir.Table:
+    """The customer rows with the columns of ``expr`` (keyed by ``customer_id``) joined on the
+    engine: a customer without a row gets nulls; a column the rows have already is replaced
+    where it stands."""
+    added = [c for c in expr.columns if c != "customer_id"]
+    renamed = expr.rename({f"_cvm_{c}": c for c in added})
+    joined = customers.left_join(renamed, "customer_id")
+    kept = [joined[f"_cvm_{c}"].name(c) if c in added else joined[c] for c in customers.columns]
+    return joined.select(*kept, *[joined[f"_cvm_{c}"].name(c) for c in added
+                                  if c not in customers.columns])
+
+
+def map_customers(engine: Engine, rows: ir.Table, wanted: list[str],
+                  transform: Callable[[pa.RecordBatch, Any], pa.RecordBatch], state: Any,
+                  added: pa.Schema | None = None, *, keep: list[str] | None = None
+                  ) -> ir.Table:
+    """The customer rows with the columns ``transform(batch of the wanted columns, state)``
+    adds, batch by batch next to the data (:meth:`cvm.engine.Engine.map_batches`); an added
+    column the rows have already is replaced where it stands. The added columns' types are
+    ``added``, else those the transform gives on an empty batch. ``keep`` names the columns of
+    the rows that the result keeps (default all)."""
+    schema = rows.schema().to_pyarrow()
+    keep = list(keep or schema.names)
+    if added is None:
+        inputs = pa.schema([schema.field(c) for c in wanted])
+        added = transform(pa.RecordBatch.from_pylist([], schema=inputs), state).schema
+    fields = {name: schema.field(name) for name in keep}
+    for f in added:
+        fields[f.name] = pa.field(f.name, pa.string() if pa.types.is_null(f.type) else f.type)
+    return engine.map_batches(rows, functools.partial(_through, transform, state, wanted, keep),
+                              pa.schema(list(fields.values())))
+
+
+def _through(transform, state, wanted: list[str], keep: list[str], batch: pa.RecordBatch
+             ) -> pa.RecordBatch:
+    """One batch of customer rows (its ``keep`` columns) with the transform's columns added or
+    replaced."""
+    added = transform(batch.select(wanted), state)
+    table = with_columns(pa.Table.from_batches([batch.select(keep)]),
+                         {n: added.column(n) for n in added.schema.names})
+    return table.combine_chunks().to_batches()[0] if table.num_rows else \
+        pa.RecordBatch.from_pylist([], schema=table.schema)
+
+
+def fit_inputs(engine: Engine, rows: ir.Table, columns: list[str] | None = None) -> pa.Table:
+    """A model's inputs brought to this process: the ``columns`` of the customer rows on the
+    engine (default all but ``value_rank``), in the order a run keeps them, so that a fit and
+    its messages are those of a run in this process."""
+    names = columns or [c for c in rows.columns if c != "value_rank"]
+    return engine.to_arrow(rows.order_by("value_rank").select(*names))
+
+
+def collect_customers(engine: Engine, customers: ir.Table) -> pa.Table:
+    """The customer table on the engine, in this process, in the order a run keeps: buyers by
+    ``value_rank``, then the rows without one (prospects) by id."""
+    ordered = customers.order_by([customers.value_rank.isnull(), customers.value_rank,
+                                  customers.customer_id])
+    return engine.to_arrow(ordered)
 
 
 def apply_batches(function: Callable[[pa.RecordBatch, Any], pa.RecordBatch], table: pa.Table,

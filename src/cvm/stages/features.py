@@ -18,9 +18,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..features.customers import customer_features, segment_summary
-from ..features.pareto import pareto_summary
+from ..features.pareto import pareto_from_table, pareto_summary
 from ..features.rfm_schemes import RFMScheme, load_scheme
-from ..identity.attributes import with_attributes
+from ..identity.attributes import attributes_on_engine, with_attributes
 from ..schema import CUSTOMER_FEATURE_COLUMNS
 from .contract import AnalysisError, Stage, StageResult, apply_batches
 
@@ -66,6 +66,37 @@ class FeatureStage(Stage):
         pareto = pareto_summary(rows.column(value_column).to_numpy(zero_copy_only=False),
                                 rows.column("abc_class").to_numpy(zero_copy_only=False),
                                 config.abc)
+        return StageResult(rows, {"segments": segment_table(segments, scheme, config.lang)},
+                           adds_rows=True, run_summary={"pareto": pareto})
+
+
+    on_engine = True
+
+    def run_on_engine(self, ctx, customers) -> StageResult:
+        """The same rows left on the engine (cached there), the labels and the list's fields
+        joined there, and the Pareto figures from aggregates
+        (:func:`cvm.features.pareto.pareto_from_table`)."""
+        config, eng = ctx.config, ctx.engine
+        scheme = load_scheme(config.rfm.scheme)
+        cached = eng.cache(customer_features(ctx.transactions, config, scheme=scheme,
+                                             days=ctx.days))
+        value_column = config.abc.value_column
+        counts = eng.to_arrow(cached.aggregate(n=cached.count(),
+                                               valued=cached[value_column].count()))
+        if counts.column("n")[0].as_py() == 0:
+            raise AnalysisError(
+                f"no purchases on or before {ctx.as_of}"
+                + (f" in the {config.window_days}-day window" if config.window_days else ""))
+        if value_column == "margin_total" and not counts.column("valued")[0].as_py():
+            raise AnalysisError("ABC by margin needs a margin or cost column in the transactions")
+        segments = eng.to_arrow(segment_summary(cached, value_column))
+        labels = self.fit(ctx, None)
+        label = cached.rfm_segment.substitute(labels, else_=cached.rfm_segment)
+        at = cached.columns.index("rfm_segment") + 1
+        rows = cached.select(*cached.columns[:at], label.name("rfm_segment_label"),
+                             *cached.columns[at:])
+        rows = eng.cache(attributes_on_engine(ctx.ws, eng, rows))
+        pareto = pareto_from_table(rows, value_column, eng.to_arrow, config.abc)
         return StageResult(rows, {"segments": segment_table(segments, scheme, config.lang)},
                            adds_rows=True, run_summary={"pareto": pareto})
 

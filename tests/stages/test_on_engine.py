@@ -1,0 +1,178 @@
+"""Stages that leave the customer table on the engine (the stage contract's ``on_engine``): the
+pieces on both engines with hand-made tables, and Spark runs that keep the table on the session
+against the DuckDB run of the same log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from engine_results import assert_same_customers, purchase_log
+
+from cvm.config import ABCOptions, AnalysisConfig
+from cvm.engine import get_engine
+from cvm.features.pareto import pareto_from_table, pareto_summary
+from cvm.pipeline import analyse, run
+from cvm.stages import ChurnStage, CLVStage, FeatureStage
+from cvm.stages.contract import collect_customers, join_columns, map_customers
+from cvm.workspace import Workspace
+
+AS_OF = dt.date(2024, 12, 31)
+
+
+def assert_close(x, y, path=""):
+    """The same nested figures, floats to 1e-9 relative (NaN equal to NaN)."""
+    if isinstance(x, dict):
+        assert isinstance(y, dict) and x.keys() == y.keys(), path
+        for k in x:
+            assert_close(x[k], y[k], f"{path}.{k}")
+    elif isinstance(x, (list, tuple)):
+        assert isinstance(y, (list, tuple)) and len(x) == len(y), path
+        for i, (u, v) in enumerate(zip(x, y)):
+            assert_close(u, v, f"{path}[{i}]")
+    elif isinstance(x, float):
+        assert isinstance(y, float), path
+        assert (math.isnan(x) and math.isnan(y)) or math.isclose(
+            x, y, rel_tol=1e-9, abs_tol=1e-12), (path, x, y)
+    else:
+        assert x == y, (path, x, y)
+
+
+@pytest.fixture
+def engine(engine_name, tmp_path):
+    ws = Workspace(tmp_path / "ws.duckdb")
+    eng = get_engine(engine_name, ws.con)
+    yield eng
+    eng.release()
+    ws.close()
+
+
+@pytest.mark.parametrize("values, classes", [
+    # the doctest's case: Lorenz (0, 0, .1, .4, 1) → area .25, Gini .5; the top 20 % is the
+    # top customer (ceil(0.8) = 1): 60 %
+    ([60.0, 30.0, 10.0, 0.0], ["A", "B", "C", "C"]),
+    # negative and missing values count as 0 on the curve, but in the class totals as they are
+    ([50.0, None, -20.0, 50.0, 25.0], ["A", "C", "C", "A", "B"]),
+    # no positive value at all: the diagonal, Gini 0, top share 0
+    ([0.0, -5.0, None], ["A", "B", "C"]),
+    ([7.5], ["A"]),
+])
+def test_the_pareto_figures_from_aggregates_equal_those_from_every_value(engine, values,
+                                                                         classes):
+    table = engine.table(pa.table({"customer_id": [f"c{i}" for i in range(len(values))],
+                                   "v": pa.array(values, pa.float64()), "abc_class": classes}),
+                         "cvm_test_pareto")
+    options = ABCOptions()
+    expected = pareto_summary(np.array([np.nan if v is None else v for v in values]),
+                              np.array(classes), options)
+    got = pareto_from_table(table, "v", engine.to_arrow, options)
+    assert_close(expected, got)
+    if values[0] == 60.0:
+        assert got["gini"] == pytest.approx(0.5) and got["top_value_share"] == pytest.approx(0.6)
+
+
+def test_the_pareto_figures_at_two_hundred_and_one_customers(engine):
+    """More customers than curve points: the curve is drawn at 201 positions of 201, and the
+    top 20 % is ceil(40.2) = 41 customers."""
+    rng = np.random.default_rng(5)
+    values = np.round(rng.lognormal(3, 1, 201), 2)
+    values[::17] = values[3]  # ties
+    classes = np.where(np.arange(201) < 30, "A", np.where(np.arange(201) < 90, "B", "C"))
+    table = engine.table(pa.table({"v": values, "abc_class": classes}), "cvm_test_pareto201")
+    expected = pareto_summary(values, classes)
+    got = pareto_from_table(table, "v", engine.to_arrow)
+    assert len(got["lorenz"]) == 201
+    assert_close(expected, got)
+    top = np.sort(values)[::-1][:41].sum() / values.sum()
+    assert got["top_value_share"] == pytest.approx(top, rel=1e-12)
+
+
+def test_columns_join_on_the_engine_in_place_or_at_the_end(engine):
+    customers = engine.table(pa.table({"customer_id": ["a", "b", "c"], "x": [1.0, 2.0, 3.0],
+                                       "y": ["p", "q", "r"]}), "cvm_test_rows")
+    extra = engine.table(pa.table({"customer_id": ["c", "a"], "x": [30.0, 10.0],
+                                   "z": [True, False]}), "cvm_test_extra")
+    joined = engine.to_arrow(join_columns(customers, extra).order_by("customer_id"))
+    assert joined.column_names == ["customer_id", "x", "y", "z"]
+    # b has no row: nulls, and its x is replaced by the null too
+    assert joined.to_pylist() == [
+        {"customer_id": "a", "x": 10.0, "y": "p", "z": False},
+        {"customer_id": "b", "x": None, "y": "q", "z": None},
+        {"customer_id": "c", "x": 30.0, "y": "r", "z": True}]
+
+
+def doubling():
+    """The transform of the next test, made in a function so that Spark's workers get it by
+    value (they cannot import a test module)."""
+
+    def doubled(batch: pa.RecordBatch, factor: float) -> pa.RecordBatch:
+        x = batch.column("x").to_numpy(zero_copy_only=False)
+        return pa.RecordBatch.from_arrays(
+            [pa.array(x * factor), pa.array([f"{v:g}" for v in x], pa.string()),
+             pa.array(x + 1)], names=["x2", "label", "x"])
+
+    return doubled
+
+
+def test_a_transform_runs_next_to_the_rows_and_keeps_the_columns_asked(engine):
+    rows = engine.table(pa.table({"customer_id": ["a", "b", "c"], "x": [1.0, 2.0, 3.5],
+                                  "helper": [9, 9, 9], "value_rank": pa.array([2, 1, None],
+                                                                              pa.int64())}),
+                        "cvm_test_batches")
+    out = map_customers(engine, rows, ["x"], doubling(), 2.0,
+                        keep=["customer_id", "x", "value_rank"])
+    got = collect_customers(engine, out)
+    # x replaced where it stands, x2 and label added at the end (types learnt from an empty
+    # batch), the helper column left out; ordered by value rank, the row without one last
+    assert got.schema.names == ["customer_id", "x", "value_rank", "x2", "label"]
+    assert got.schema.field("label").type == pa.string()
+    assert got.to_pylist() == [
+        {"customer_id": "b", "x": 3.0, "value_rank": 1, "x2": 4.0, "label": "2"},
+        {"customer_id": "a", "x": 2.0, "value_rank": 2, "x2": 2.0, "label": "1"},
+        {"customer_id": "c", "x": 4.5, "value_rank": None, "x2": 7.0, "label": "3.5"}]
+
+
+def test_rows_without_a_value_rank_come_last_in_the_order_of_their_ids(engine):
+    rows = engine.table(pa.table({"customer_id": ["z", "m", "b", "a"],
+                                  "value_rank": pa.array([None, 2, None, 1], pa.int64())}),
+                        "cvm_test_order")
+    assert collect_customers(engine, rows).column("customer_id").to_pylist() == [
+        "a", "m", "b", "z"]
+
+
+@pytest.fixture(scope="module")
+def small_log(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("on-engine")
+    path = folder / "sales.parquet"
+    pq.write_table(purchase_log(300, seed=3), path)
+    ws_path = folder / "ws.duckdb"
+    run([str(path)], workspace=ws_path, out=None, config=AnalysisConfig(as_of=AS_OF))
+    return ws_path
+
+
+@pytest.mark.spark
+def test_on_spark_the_features_clv_and_churn_stages_leave_the_customers_on_the_session(
+        spark_engine, small_log):
+    stages = [FeatureStage(), CLVStage(), ChurnStage()]
+    config = AnalysisConfig(as_of=AS_OF)
+    with Workspace(small_log) as ws:
+        duck = analyse(ws, config, stages=stages)
+        spark = analyse(ws, config, stages=stages, engine="spark")
+    assert "customers_collected_for" not in duck.info
+    # the three stages ran on the session: the table reached this process only at the end
+    assert spark.info["customers_collected_for"] is None
+    assert duck.customers.num_rows == 300
+    assert_same_customers(duck.customers, spark.customers)
+    assert_close(duck.pareto, spark.pareto)
+    assert_close(duck.info["stages"], spark.info["stages"])
+    assert spark.info["stages"]["clv"]["status"] == "fitted"
+    churn = spark.info["stages"]["churn"]
+    assert churn["status"] == "scored" and churn["validation"]["status"] == "validated"
+    # the win-back ranks, by a window on the session: 1 … at-risk customers, ties sharing
+    ranks = [r for r in spark.customers.column("winback_rank").to_pylist() if r is not None]
+    assert len(ranks) == churn["at_risk_customers"] > 0 and min(ranks) == 1
+    assert sum(d["customers"] for d in churn["risk_distribution"]) == churn["customers_scored"]
