@@ -510,8 +510,9 @@ def _require_columns(table: ir.Table, names: tuple[str, ...], check, what: str) 
                          f"{_listing(missing)}; the table has {_listing(table.columns)}")
     wrong = [f"{n} ({table[n].type()})" for n in names if not check(table[n].type())]
     if wrong:
-        raise ValueError(f"assign_segments needs {what} column{'s' if len(wrong) > 1 else ''}: "
-                         f"{_listing(wrong)}")
+        raise ValueError(f"assign_segments needs {what} columns: {_listing(wrong)}"
+                         if len(wrong) > 1 else
+                         f"assign_segments needs a {what} column: {_listing(wrong)}")
 
 
 def _owners(mapping: Mapping[str, str], scheme: RFMScheme) -> list[tuple[str, list[str]]]:
@@ -532,14 +533,14 @@ def assign_segments(scored: ir.Table, scheme: RFMScheme) -> ir.Table:
     ``rfm_segment`` column is replaced; ``scored`` itself is not changed.
     """
     if scheme.kind == "cells":
-        _require_columns(scored, ("rfm_cell",), lambda t: t.is_string(), "a string")
+        _require_columns(scored, ("rfm_cell",), lambda t: t.is_string(), "string")
         cell = scored.rfm_cell
         branches = [(cell.isin(cells), key) for key, cells in _owners(scheme.cell_map, scheme)]
         return scored.mutate(rfm_segment=ibis.cases(*branches, else_=ibis.null("string")))
     if scheme.kind != "mean_split":
         raise ValueError(f"scheme {scheme.name!r} has unknown kind {scheme.kind!r}")
 
-    _require_columns(scored, _SCORE_COLUMNS, lambda t: t.is_numeric(), "a numeric")
+    _require_columns(scored, _SCORE_COLUMNS, lambda t: t.is_numeric(), "numeric")
     # Compare score × count with the sum rather than score with the mean: exact in integers, so a
     # score equal to the mean is never nudged above or below it by floating-point rounding.
     prefix = "_cvm_rfm_mean_split_"
