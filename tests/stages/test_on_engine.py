@@ -17,7 +17,7 @@ from cvm.config import ABCOptions, AnalysisConfig
 from cvm.engine import get_engine
 from cvm.features.pareto import pareto_from_table, pareto_summary
 from cvm.pipeline import analyse, run
-from cvm.stages import ChurnStage, CLVStage, FeatureStage
+from cvm.stages import ChurnStage, CLVStage, FeatureStage, LifecycleStage
 from cvm.stages.contract import collect_customers, join_columns, map_customers
 from cvm.workspace import Workspace
 
@@ -149,23 +149,34 @@ def small_log(tmp_path_factory):
     folder = tmp_path_factory.mktemp("on-engine")
     path = folder / "sales.parquet"
     pq.write_table(purchase_log(300, seed=3), path)
+    # a customer list: two of the buyers and three prospects (no purchase), one with a city
+    people = folder / "people.csv"
+    people.write_text("customer_id,name,city\nC0000001,Ann,Hangzhou\nC0000002,Bo,\n"
+                      "P1,Cy,Suzhou\nP2,Di,\nP3,Ed,Hangzhou\n", encoding="utf-8")
     ws_path = folder / "ws.duckdb"
-    run([str(path)], workspace=ws_path, out=None, config=AnalysisConfig(as_of=AS_OF))
+    run([str(path)], customers=[str(people)], workspace=ws_path, out=None,
+        config=AnalysisConfig(as_of=AS_OF))
     return ws_path
 
 
 @pytest.mark.spark
-def test_on_spark_the_features_clv_and_churn_stages_leave_the_customers_on_the_session(
+def test_on_spark_the_stages_up_to_lifecycle_leave_the_customers_on_the_session(
         spark_engine, small_log):
-    stages = [FeatureStage(), CLVStage(), ChurnStage()]
+    stages = [FeatureStage(), CLVStage(), ChurnStage(), LifecycleStage()]
     config = AnalysisConfig(as_of=AS_OF)
     with Workspace(small_log) as ws:
         duck = analyse(ws, config, stages=stages)
         spark = analyse(ws, config, stages=stages, engine="spark")
     assert "customers_collected_for" not in duck.info
-    # the three stages ran on the session: the table reached this process only at the end
+    # the four stages ran on the session: the table reached this process only at the end
     assert spark.info["customers_collected_for"] is None
-    assert duck.customers.num_rows == 300
+    # the buyers, then the three prospects in the order of their ids, with their list fields
+    assert duck.customers.num_rows == 303
+    tail = spark.customers.slice(300).select(["customer_id", "city", "lifecycle_stage",
+                                              "first_purchase"]).to_pylist()
+    assert [(r["customer_id"], r["city"], r["first_purchase"]) for r in tail] == [
+        ("P1", "Suzhou", None), ("P2", None, None), ("P3", "Hangzhou", None)]
+    assert {r["lifecycle_stage"] for r in tail} == {"prospect"}
     assert_same_customers(duck.customers, spark.customers)
     assert_close(duck.pareto, spark.pareto)
     assert_close(duck.info["stages"], spark.info["stages"])
@@ -176,3 +187,8 @@ def test_on_spark_the_features_clv_and_churn_stages_leave_the_customers_on_the_s
     ranks = [r for r in spark.customers.column("winback_rank").to_pylist() if r is not None]
     assert len(ranks) == churn["at_risk_customers"] > 0 and min(ranks) == 1
     assert sum(d["customers"] for d in churn["risk_distribution"]) == churn["customers_scored"]
+    lifecycle = spark.info["stages"]["lifecycle"]
+    assert lifecycle["n_prospects"] == 3 and sum(lifecycle["counts"].values()) == 303
+    # every customer of the run is in one stage at each date of the history
+    for day in {h["as_of"] for h in lifecycle["history"]}:
+        assert sum(h["customers"] for h in lifecycle["history"] if h["as_of"] == day) == 303

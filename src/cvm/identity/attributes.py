@@ -16,7 +16,7 @@ from ..schema import CREDIT_FIELDS
 from ..workspace import Workspace
 
 __all__ = ["LIST_FIELDS", "attributes_on_engine", "credit_fields", "customer_attributes",
-           "with_attributes"]
+           "prospects_sql", "with_attributes"]
 
 #: The list fields every run carries (credit fields travel only when a list gives them).
 LIST_FIELDS = ("name", "phone", "email", "city", "owner", "signup_date")
@@ -44,12 +44,20 @@ def _attributes_sql(fields, where: str = "") -> str:
 def customer_attributes(ws: Workspace, *, without_purchase_by: dt.date) -> pa.Table:
     """The list fields of the customers in the list without any purchase on or before
     ``without_purchase_by`` (the prospects), ordered by id."""
-    if ws.count("source_customers") == 0:
+    sql = prospects_sql(ws, without_purchase_by)
+    if sql is None:
         return pa.table({"customer_id": pa.array([], pa.string())})
+    return ws.arrow(sql + " ORDER BY x.customer_id")
+
+
+def prospects_sql(ws: Workspace, as_of: dt.date) -> str | None:
+    """The query of :func:`customer_attributes` (without its order); None without a customer
+    list."""
+    if ws.count("source_customers") == 0:
+        return None
     where = ("WHERE x.customer_id NOT IN (SELECT DISTINCT customer_id FROM unified_transactions "
-             "WHERE purchase_date <= ?)")
-    return ws.arrow(_attributes_sql(LIST_FIELDS, where) + " ORDER BY x.customer_id",
-                    [without_purchase_by])
+             f"WHERE purchase_date <= DATE '{as_of.isoformat()}')")
+    return _attributes_sql(LIST_FIELDS, where)
 
 
 def with_attributes(ws: Workspace, customers: pa.Table) -> pa.Table:

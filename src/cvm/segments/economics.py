@@ -52,9 +52,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..config import CLVOptions, LifecycleOptions
-from ..features.lifecycle import PHASES, STAGES, history_dates, stage_names
+from ..features.lifecycle import (FIVE_STAGE_NAMES, PHASES, STAGES, history_dates,
+                                  stage_names)
 
-__all__ = ["period_amounts", "stage_economics", "ECONOMICS_SCHEMA"]
+__all__ = ["period_amounts", "stage_economics", "stage_economics_on_engine",
+           "ECONOMICS_SCHEMA"]
 
 ECONOMICS_SCHEMA = pa.schema([
     ("stage", pa.string()), ("customers", pa.int64()), ("customer_periods", pa.int64()),
@@ -159,6 +161,13 @@ def stage_economics(customers: pa.Table, earlier: pa.Table | None, amounts: pa.T
                 ("contact", contact)):
             acc[name] += np.bincount(index, weights=values, minlength=len(keys))
     now_counts = {s: int((now == s).sum()) for s in keys}
+    return _economics_table(keys, acc, now_counts)
+
+
+def _economics_table(keys: list[str], acc: dict[str, np.ndarray], now_counts: dict[str, int]
+                     ) -> pa.Table:
+    """The per-stage table from the sums per stage (in the order of ``keys``) and the
+    customers in each stage now."""
     rows = []
     for i, s in enumerate(keys):
         periods = int(acc["customer_periods"][i])
@@ -187,3 +196,79 @@ def _amounts_at(ids: pa.Array, amounts: pa.Table, k: int) -> dict[str, np.ndarra
         column = pc.take(part.column(name), index).cast(pa.float64())
         out[name] = np.nan_to_num(column.to_numpy(zero_copy_only=False), nan=0.0)
     return out
+
+
+def stage_economics_on_engine(customers: ir.Table, earlier: ir.Table | None, amounts: ir.Table,
+                              run, *, as_of: dt.date, options: LifecycleOptions | None = None,
+                              clv: CLVOptions | None = None) -> pa.Table:
+    """:func:`stage_economics` with the customer table, the earlier stages and the amounts on
+    an engine (Ibis tables; ``earlier`` and ``amounts`` the expressions of
+    :func:`cvm.features.lifecycle.stage_history` and :func:`period_amounts`): every period's
+    rows are booked to their stage by one grouping there; ``run`` brings the sums (one row per
+    stage) to this process."""
+    o = options or LifecycleOptions()
+    c = clv or CLVOptions()
+    scheme = o.scheme
+    dates = history_dates(as_of, o)
+    keys = list(STAGES[scheme])
+    first = keys[0]
+    ids = customers.select("customer_id")
+    parts = []
+    for k in range(len(dates)):
+        if k == 0:
+            bought = (customers.first_purchase.notnull() if "first_purchase" in customers.columns
+                      else ibis.literal(True))
+            at = customers.select("customer_id", _stage=customers.lifecycle_stage,
+                                  _bought=bought)
+        elif earlier is None:
+            at = ids.mutate(_stage=ibis.literal(first), _bought=ibis.literal(False))
+        else:
+            part = earlier.filter(earlier.as_of == ibis.literal(dates[-1 - k], type="date"))
+            named = _named_on_engine(part.lifecycle_stage, scheme)
+            part = part.select(_id=part.customer_id, _named=named)
+            joined = ids.left_join(part, ids.customer_id == part._id)
+            at = joined.select("customer_id", _stage=joined._named.fill_null(first),
+                               _bought=joined._id.notnull())
+        a = amounts.filter(amounts.period == k)
+        a = a.select(_aid=a.customer_id, _revenue=a.revenue, _margin=a.margin,
+                     _unpriced=a.unpriced, _days=a.purchase_days, _new=a.new)
+        j = at.left_join(a, at.customer_id == a._aid)
+        revenue = j._revenue.cast("float64").fill_null(0.0)
+        unpriced = j._unpriced.cast("float64").fill_null(0.0)
+        margin = j._margin.cast("float64").fill_null(0.0)
+        if c.margin_rate is not None:
+            margin = margin + unpriced * c.margin_rate
+        unknown = ((unpriced > 0) if c.margin_rate is None else ibis.literal(False))
+        live = j._bought & j._stage.isin([s for s in keys if PHASES.get(s) != "churned"])
+        contact = j._stage.substitute({s: float(o.contact_costs.get(s, 0.0)) for s in keys},
+                                      else_=0.0)
+        parts.append(j.select(
+            stage=j._stage, revenue=revenue,
+            revenue_last=revenue if k == 0 else ibis.literal(0.0),
+            margin=margin, unknown=unknown.cast("float64"),
+            acquisition=c.acquisition_cost * j._new.cast("float64").fill_null(0.0),
+            service=(c.service_cost * j._days.cast("float64").fill_null(0.0)
+                     + o.period_cost * live.cast("float64")),
+            contact=contact.cast("float64")))
+    long = ibis.union(*parts)
+    sums = run(long.group_by("stage").aggregate(
+        customer_periods=long.count(), revenue=long.revenue.sum(),
+        revenue_last=long.revenue_last.sum(), margin=long.margin.sum(),
+        unknown=long.unknown.sum(), acquisition=long.acquisition.sum(),
+        service=long.service.sum(), contact=long.contact.sum())).to_pylist()
+    now = {r["stage"]: int(r["n"]) for r in run(customers.group_by(
+        stage=customers.lifecycle_stage).aggregate(n=customers.count())).to_pylist()}
+    by_stage = {r["stage"]: r for r in sums}
+    acc = {name: np.array([float(by_stage[s][name] or 0.0) if s in by_stage else 0.0
+                           for s in keys])
+           for name in ("customer_periods", "revenue", "revenue_last", "margin", "unknown",
+                        "acquisition", "service", "contact")}
+    return _economics_table(keys, acc, {s: now.get(s, 0) for s in keys})
+
+
+def _named_on_engine(stages: ir.StringValue, scheme: str) -> ir.StringValue:
+    """Seed stage keys in the scheme's names, on the engine (as
+    :func:`cvm.features.lifecycle.stage_names`)."""
+    if scheme == "seed":
+        return stages
+    return stages.substitute(FIVE_STAGE_NAMES, else_=stages)

@@ -38,10 +38,10 @@ from ..features.lifecycle import (
     stage_rules,
 )
 from ..identity.attributes import customer_attributes
-from ..segments.economics import period_amounts, stage_economics
+from ..segments.economics import period_amounts, stage_economics, stage_economics_on_engine
 from .contract import Stage, StageResult
 
-__all__ = ["LifecycleStage", "stage_flows"]
+__all__ = ["LifecycleStage", "stage_flows", "stage_flows_on_engine", "prospects_on_engine"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class _Wording:
 class LifecycleStage(Stage):
     name = "lifecycle"
     uses = ("probability_alive",)
+    on_engine = True
 
     def adds(self, config) -> tuple[str, ...]:
         return (*TREND_COLUMNS, "lifecycle_stage", "lifecycle_reason", *REASON_COLUMNS)
@@ -61,9 +62,11 @@ class LifecycleStage(Stage):
         o = ctx.config.lifecycle
         trend = customer_trend(ctx.days, as_of=ctx.as_of, options=o)
         alive = None
-        if "probability_alive" in customers.column_names:
-            p = ctx.engine.table(customers.select(["customer_id", "probability_alive"]),
-                                 "cvm_lc_alive")
+        on_engine = not isinstance(customers, pa.Table)
+        if "probability_alive" in (customers.columns if on_engine else customers.column_names):
+            p = (customers.select("customer_id", "probability_alive") if on_engine else
+                 ctx.engine.table(customers.select(["customer_id", "probability_alive"]),
+                                  "cvm_lc_alive"))
             trend = trend.left_join(p, "customer_id").drop("customer_id_right")
             alive = trend.probability_alive
         return stage_rules(trend, o, alive=alive)
@@ -98,23 +101,89 @@ class LifecycleStage(Stage):
                                                      periods=o.history_dates))
         economics = stage_economics(out, long, amounts, as_of=ctx.as_of, options=o,
                                     clv=ctx.config.clv)
-        tables = {"lifecycle_economics": economics}
-        summary = {"scheme": o.scheme, "stages": list(STAGES[o.scheme]),
-                   "period_days": o.period_days,
-                   "economics_periods": o.history_dates,
-                   "counts": {str(v["values"]): int(v["counts"]) for v in
-                              pc.value_counts(out.column("lifecycle_stage")).to_pylist()},
-                   "n_prospects": out.num_rows - n_buyers,
-                   "used_probability_alive": "probability_alive" in customers.column_names,
-                   "economics": economics.to_pylist()}
-        if long is not None:
-            dates = history_dates(ctx.as_of, o)
-            history, flows = stage_flows(out, long, dates, o.scheme)
-            tables["lifecycle_history"] = history
-            tables["lifecycle_flows"] = flows
-            summary["history"] = history.to_pylist()
-            summary["flows"] = flows.to_pylist()
+        counts = {str(v["values"]): int(v["counts"]) for v in
+                  pc.value_counts(out.column("lifecycle_stage")).to_pylist()}
+        flows = (stage_flows(out, long, history_dates(ctx.as_of, o), o.scheme)
+                 if long is not None else None)
+        tables, summary = _results(o, economics, counts, out.num_rows - n_buyers,
+                                   "probability_alive" in customers.column_names, flows)
         return StageResult(out, tables, summary, adds_rows=adds)
+
+    def finish_on_engine(self, ctx, customers, state: _Wording) -> StageResult:
+        """:meth:`finish` on the engine: the prospects appended there, the economics, counts,
+        history and flows from groupings there."""
+        o = state.options
+        out, n_prospects = customers, 0
+        if o.prospects:
+            prospects = prospects_on_engine(ctx.ws, ctx.engine, customers, ctx.as_of,
+                                            STAGES[o.scheme][0], prospect_reason(state.lang))
+            if prospects is not None:
+                out, n_prospects = prospects
+                out = ctx.engine.cache(out)
+        run = ctx.engine.to_arrow
+        long = (stage_history(ctx.days, history_dates(ctx.as_of, o)[:-1], o)
+                if o.history_dates > 1 else None)
+        amounts = period_amounts(ctx.days, as_of=ctx.as_of, period_days=o.period_days,
+                                 periods=o.history_dates)
+        economics = stage_economics_on_engine(out, long, amounts, run, as_of=ctx.as_of,
+                                              options=o, clv=ctx.config.clv)
+        counts = {str(r["stage"]): int(r["n"]) for r in run(out.group_by(
+            stage=out.lifecycle_stage).aggregate(n=out.count())).to_pylist()}
+        flows = (stage_flows_on_engine(out, long, history_dates(ctx.as_of, o), o.scheme, run)
+                 if long is not None else None)
+        tables, summary = _results(o, economics, counts, n_prospects,
+                                   "probability_alive" in customers.columns, flows)
+        return StageResult(out, tables, summary, adds_rows=bool(n_prospects))
+
+
+def _results(o: LifecycleOptions, economics: pa.Table, counts: dict, n_prospects: int,
+             used_alive: bool, flows: tuple[pa.Table, pa.Table] | None) -> tuple[dict, dict]:
+    """The stage's tables and run-summary figures."""
+    tables = {"lifecycle_economics": economics}
+    summary = {"scheme": o.scheme, "stages": list(STAGES[o.scheme]),
+               "period_days": o.period_days,
+               "economics_periods": o.history_dates,
+               "counts": counts,
+               "n_prospects": n_prospects,
+               "used_probability_alive": used_alive,
+               "economics": economics.to_pylist()}
+    if flows is not None:
+        history, flow = flows
+        tables["lifecycle_history"] = history
+        tables["lifecycle_flows"] = flow
+        summary["history"] = history.to_pylist()
+        summary["flows"] = flow.to_pylist()
+    return tables, summary
+
+
+def prospects_on_engine(ws, engine, customers, as_of, stage: str, reason: str):
+    """The customer table on the engine with the prospects (the customer list's customers
+    without a purchase by ``as_of``) appended as :func:`_append_prospects` appends them, and
+    their number; None without any."""
+    import ibis
+
+    from ..identity.attributes import prospects_sql
+
+    sql = prospects_sql(ws, as_of)
+    if sql is None:
+        return None
+    n = ws.query(f"SELECT count(*) FROM ({sql})")[0][0]
+    if not n:
+        return None
+    found = engine.workspace_query(ws, sql, "cvm_prospects")
+    schema = customers.schema()
+    columns = []
+    for name, dtype in schema.items():
+        if name == "lifecycle_stage":
+            value = ibis.literal(stage, type=dtype)
+        elif name == "lifecycle_reason":
+            value = ibis.literal(reason, type=dtype)
+        elif name in found.columns:
+            value = found[name].cast(dtype)
+        else:
+            value = ibis.null(dtype)
+        columns.append(value.name(name))
+    return ibis.union(customers, found.select(*columns)), int(n)
 
 
 def _append_prospects(customers: pa.Table, prospects: pa.Table, stage: str, reason: str
@@ -156,20 +225,61 @@ def stage_flows(customers: pa.Table, earlier: pa.Table, dates, scheme: str
                                pc.fill_null(wide.column(f"s{i}"), first))
         columns.append(f"s{i}")
     columns.append("s_last")
-    order = {s: i for i, s in enumerate(STAGES[scheme])}
-    history = []
-    for day, column in zip(dates, columns):
-        counts = {str(v["values"]): int(v["counts"])
-                  for v in pc.value_counts(wide.column(column)).to_pylist()}
-        history += [{"as_of": day, "stage": s, "customers": counts.get(s, 0)}
-                    for s in STAGES[scheme]]
-    flows = []
+    counts = [{str(v["values"]): int(v["counts"])
+               for v in pc.value_counts(wide.column(column)).to_pylist()} for column in columns]
+    pairs = []
     for i in range(len(dates) - 1):
         a, b = columns[i], columns[i + 1]
-        pairs = wide.group_by([a, b]).aggregate([("customer_id", "count")]).to_pylist()
-        for r in sorted(pairs, key=lambda r: (order.get(r[a], 99), order.get(r[b], 99))):
-            flows.append({"from_date": dates[i], "to_date": dates[i + 1], "from_stage": r[a],
-                          "to_stage": r[b], "customers": int(r["customer_id_count"])})
+        pairs.append([(r[a], r[b], int(r["customer_id_count"])) for r in
+                      wide.group_by([a, b]).aggregate([("customer_id", "count")]).to_pylist()])
+    return _history_and_flows(dates, counts, pairs, scheme)
+
+
+def stage_flows_on_engine(customers, earlier, dates, scheme: str, run) -> tuple[pa.Table, pa.Table]:
+    """:func:`stage_flows` with the customer table and the earlier stages on an engine (Ibis
+    tables): the wide table of each customer's stage at each date is joined there, and ``run``
+    brings the counts per date and per pair of consecutive stages to this process."""
+    import ibis
+
+    from ..segments.economics import _named_on_engine
+
+    first = STAGES[scheme][0]
+    wide = customers.select("customer_id", s_last=customers.lifecycle_stage)
+    columns = []
+    for i, day in enumerate(dates[:-1]):
+        part = earlier.filter(earlier.as_of == ibis.literal(day, type="date"))
+        part = part.select(_id=part.customer_id,
+                           _stage=_named_on_engine(part.lifecycle_stage, scheme))
+        joined = wide.left_join(part, wide.customer_id == part._id)
+        wide = joined.select(*wide.columns, **{f"s{i}": joined._stage.fill_null(first)})
+        columns.append(f"s{i}")
+    columns.append("s_last")
+    counts = []
+    for column in columns:
+        found = run(wide.group_by(stage=wide[column]).aggregate(n=wide.count())).to_pylist()
+        counts.append({str(r["stage"]): int(r["n"]) for r in found})
+    pairs = []
+    for i in range(len(dates) - 1):
+        a, b = columns[i], columns[i + 1]
+        found = run(wide.group_by(a=wide[a], b=wide[b]).aggregate(n=wide.count())).to_pylist()
+        pairs.append([(r["a"], r["b"], int(r["n"])) for r in found])
+    return _history_and_flows(dates, counts, pairs, scheme)
+
+
+def _history_and_flows(dates, counts: list[dict], pairs: list[list[tuple]], scheme: str
+                       ) -> tuple[pa.Table, pa.Table]:
+    """The history and flow tables from the stage counts at each date and the customers of
+    each pair of stages between consecutive dates."""
+    order = {s: i for i, s in enumerate(STAGES[scheme])}
+    history = []
+    for day, found in zip(dates, counts):
+        history += [{"as_of": day, "stage": s, "customers": found.get(s, 0)}
+                    for s in STAGES[scheme]]
+    flows = []
+    for i, found in enumerate(pairs):
+        for a, b, n in sorted(found, key=lambda r: (order.get(r[0], 99), order.get(r[1], 99))):
+            flows.append({"from_date": dates[i], "to_date": dates[i + 1], "from_stage": a,
+                          "to_stage": b, "customers": n})
     history_t = pa.Table.from_pylist(history, schema=pa.schema([
         ("as_of", pa.date32()), ("stage", pa.string()), ("customers", pa.int64())]))
     flows_t = pa.Table.from_pylist(flows, schema=pa.schema([
