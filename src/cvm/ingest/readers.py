@@ -619,7 +619,9 @@ def _read_postgresql(url: str, options: IngestOptions) -> RawTable:
         raise SourceError("reading PostgreSQL needs psycopg: pip install 'psycopg[binary]'") from exc
     parts = urlsplit(url)
     query = parse_qs(parts.query)
-    table_name = options.table or (query.pop("table", [None])[0])
+    # ?table= is no setting of the connection: always taken out, even where --table wins
+    url_table = query.pop("table", [None])[0]
+    table_name = options.table or url_table
     if not table_name:
         raise SourceError(
             f"{_redact(url)}: name the table to read, as ?table=NAME in the connection string "
