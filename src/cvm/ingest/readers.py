@@ -472,6 +472,9 @@ def _read_excel(path: Path, options: IngestOptions) -> RawTable:
             ws = wb[options.sheet]
         else:
             ws = wb.worksheets[0]
+        # read every row and cell there is: the size a sheet declares (its <dimension>) is
+        # written wrong by some programs, and openpyxl would stop at it
+        ws.reset_dimensions()
         names: list[str] | None = None
         columns: list[list[str | None]] = []
         rows: list[int] = []
