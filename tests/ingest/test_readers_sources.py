@@ -36,9 +36,10 @@ def test_a_table_is_told_by_its_package_not_by_its_name(given):
         read_source(given)
 
 
-def _declared(path, sizes: dict[str, int]):
+def _declared(path, sizes: dict[str, int], packed: int = 20_000):
     """A zip of stored parts of 20,000 bytes each whose directory declares the unpacked
-    ``sizes``; only the directory is read by :func:`check_workbook`."""
+    ``sizes`` (and ``packed`` bytes packed); only the directory is read by
+    :func:`check_workbook`."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as book:
         for name in sizes:
             book.writestr(name, b"x" * 20_000)
@@ -47,12 +48,12 @@ def _declared(path, sizes: dict[str, int]):
     for name, size in sizes.items():
         at = data.index(b"PK\x01\x02", at)          # the part's central directory entry
         assert data[at + 46:at + 46 + len(name)] == name.encode()
-        struct.pack_into("<I", data, at + 24, size)  # its unpacked size
+        struct.pack_into("<II", data, at + 20, packed, size)  # its packed and unpacked sizes
         at += 46
     path.write_bytes(bytes(data))
     with zipfile.ZipFile(path) as book:
         assert [(p.file_size, p.compress_size) for p in book.infolist()] == [
-            (s, 20_000) for s in sizes.values()]
+            (s, packed) for s in sizes.values()]
     return path
 
 
@@ -77,6 +78,21 @@ def test_a_part_may_grow_one_hundred_times_and_no_byte_more(tmp_path):
         f"{path}: part xl/worksheets/sheet1.xml unpacks from 20 KB to 2 MB (100 times; cvm "
         "reads parts that grow at most 100 times, as real sheets do): save the sheet as CSV, "
         "or split the workbook")
+
+
+@pytest.mark.parametrize("packed, size, message", [
+    # no packed bytes at all count as one: the ratio is still a number
+    (0, 1 << 20, "from 0 KB to 1 MB (1,048,576 times"),
+    (1, 1 << 20, "from 0 KB to 1 MB (1,048,576 times"),
+    (2, 1 << 20, "from 0 KB to 1 MB (524,288 times"),
+    # 10,760 bytes are 10.51 KB of 1,024 bytes
+    (10_760, 1 << 21, "from 11 KB to 2 MB (195 times"),
+])
+def test_the_packed_size_of_a_part_that_grows_too_much(tmp_path, packed, size, message):
+    path = _declared(tmp_path / "z.xlsx", {"xl/styles.xml": size}, packed=packed)
+    with pytest.raises(SourceError) as err:
+        check_workbook(path, name="z.xlsx")
+    assert str(err.value).startswith(f"z.xlsx: part xl/styles.xml unpacks {message}; ")
 
 
 def _with_nuls(in_head: int, after: int) -> bytes:
@@ -111,23 +127,26 @@ def _rewritten(path, sheet: str, edit) -> None:
 
 def test_a_workbook_is_read_whole_whatever_size_its_sheet_declares(tmp_path):
     """Some programs write a sheet's size (its <dimension>) wrong, A1:A1 say; every row and
-    cell is read all the same, and a formula gives the value its program saved with it."""
+    cell is read all the same (a cell past the header's makes a column where it holds a
+    value), and a formula gives the value its program saved with it."""
     import openpyxl
 
     book = openpyxl.Workbook()
     for row in [["id", "date", "amount"], ["A", "2024-01-05", 1],
-                ["B", "2024-01-06", 2, "late note"], [], ["C", "2024-01-07", "=1+2"]]:
+                ["B", "2024-01-06", 2, "late note"], [], ["C", "2024-01-07", "=1+2"],
+                ["D", "2024-01-08", 4, None, ""]]:
         book.active.append(row)
     path = tmp_path / "d.xlsx"
     book.save(path)
 
     def edit(xml):
-        assert '<dimension ref="A1:D5" />' in xml and "<f>1+2</f><v />" in xml
-        return xml.replace("A1:D5", "A1:A1").replace("<f>1+2</f><v />", "<f>1+2</f><v>3</v>")
+        assert '<dimension ref="A1:E6" />' in xml and "<f>1+2</f><v />" in xml
+        return xml.replace("A1:E6", "A1:A1").replace("<f>1+2</f><v />", "<f>1+2</f><v>3</v>")
 
     _rewritten(path, "xl/worksheets/sheet1.xml", edit)
     raw = read_source(path)
     assert raw.table.to_pydict() == {
-        "id": ["A", "B", "C"], "date": ["2024-01-05", "2024-01-06", "2024-01-07"],
-        "amount": ["1", "2", "3"], "column_4": [None, "late note", None]}
-    assert raw.rows.tolist() == [2, 3, 5] and raw.header is True
+        "id": ["A", "B", "C", "D"],
+        "date": ["2024-01-05", "2024-01-06", "2024-01-07", "2024-01-08"],
+        "amount": ["1", "2", "3", "4"], "column_4": [None, "late note", None, None]}
+    assert raw.rows.tolist() == [2, 3, 5, 6] and raw.header is True
