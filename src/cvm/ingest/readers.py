@@ -472,6 +472,9 @@ def _read_excel(path: Path, options: IngestOptions) -> RawTable:
             ws = wb[options.sheet]
         else:
             ws = wb.worksheets[0]
+        # read every row and cell there is: the size a sheet declares (its <dimension>) is
+        # written wrong by some programs, and openpyxl would stop at it
+        ws.reset_dimensions()
         names: list[str] | None = None
         columns: list[list[str | None]] = []
         rows: list[int] = []
@@ -619,7 +622,9 @@ def _read_postgresql(url: str, options: IngestOptions) -> RawTable:
         raise SourceError("reading PostgreSQL needs psycopg: pip install 'psycopg[binary]'") from exc
     parts = urlsplit(url)
     query = parse_qs(parts.query)
-    table_name = options.table or (query.pop("table", [None])[0])
+    # ?table= is no setting of the connection: always taken out, even where --table wins
+    url_table = query.pop("table", [None])[0]
+    table_name = options.table or url_table
     if not table_name:
         raise SourceError(
             f"{_redact(url)}: name the table to read, as ?table=NAME in the connection string "
