@@ -246,7 +246,14 @@ class BehaviourChurnClassifier:
     def _fit_one(self, A, y, rows):
         if len(np.unique(y[rows])) < 2:
             raise ValueError("a training sample holds one class only: too few customers")
-        return _make_estimator(self.method, self.random_state).fit(A[rows], y[rows])
+        X = A[rows]  # a copy
+        empty = ~np.isfinite(X).any(axis=0)
+        if self.method == "gradient_boosting" and empty.any():
+            # a feature that none of these rows has (the days since a complaint when few
+            # customers complained) cannot be binned; as a constant it carries the same nothing,
+            # and a tree never splits on it, whatever the scored rows hold
+            X[:, empty] = 0.0
+        return _make_estimator(self.method, self.random_state).fit(X, y[rows])
 
     @staticmethod
     def _score(est, A) -> np.ndarray:
