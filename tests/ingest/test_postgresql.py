@@ -14,6 +14,8 @@ import pytest
 from cvm.ingest.load import load_transactions
 from cvm.ingest.readers import SourceError
 
+from postgres_server import server_url
+
 URL = os.environ.get("CVM_TEST_POSTGRES_URL")
 
 pytestmark = pytest.mark.postgres
@@ -21,10 +23,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture(scope="module")
 def server():
-    if not URL:
-        if os.environ.get("CVM_REQUIRE_POSTGRES"):
-            pytest.fail("CVM_REQUIRE_POSTGRES is set but CVM_TEST_POSTGRES_URL is not")
-        pytest.skip("no PostgreSQL server (set CVM_TEST_POSTGRES_URL)")
+    server_url()
     import psycopg
 
     with psycopg.connect(URL, autocommit=True) as conn:

@@ -13,6 +13,8 @@ import pytest
 from cvm.config import IngestOptions
 from cvm.ingest.readers import SourceError, read_source
 
+from postgres_server import server_url
+
 URL = os.environ.get("CVM_TEST_POSTGRES_URL")
 
 pytestmark = pytest.mark.postgres
@@ -22,10 +24,7 @@ SCHEMA = "cvm_test_reader"
 
 @pytest.fixture(scope="module")
 def server():
-    if not URL:
-        if os.environ.get("CVM_REQUIRE_POSTGRES"):
-            pytest.fail("CVM_REQUIRE_POSTGRES is set but CVM_TEST_POSTGRES_URL is not")
-        pytest.skip("no PostgreSQL server (set CVM_TEST_POSTGRES_URL)")
+    server_url()
     import psycopg
 
     with psycopg.connect(URL, autocommit=True) as conn:

@@ -15,6 +15,8 @@ import pytest
 from cvm.interactions import channel_key, kind_key, load_interactions
 from cvm.workspace import Workspace
 
+from postgres_server import server_url
+
 AS_OF = dt.date(2024, 6, 30)
 
 MESSY = [  # 会员编号, 联系时间, 客服渠道, 投诉类型, 处理结果, 投诉内容
@@ -202,10 +204,7 @@ URL = os.environ.get("CVM_TEST_POSTGRES_URL")
 
 @pytest.mark.postgres
 def test_a_postgresql_table_is_read_as_a_file_is():
-    if not URL:
-        if os.environ.get("CVM_REQUIRE_POSTGRES"):
-            pytest.fail("CVM_REQUIRE_POSTGRES is set but CVM_TEST_POSTGRES_URL is not")
-        pytest.skip("no PostgreSQL server (set CVM_TEST_POSTGRES_URL)")
+    server_url()
     import psycopg
 
     with psycopg.connect(URL, autocommit=True) as conn:
