@@ -79,7 +79,7 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
             progress: Progress | None = None, out: str | Path | None = None,
             loads: list[LoadReport] | None = None,
             stages: Sequence[Stage] | None = None, spark_sources: Sequence | None = None,
-            customers_csv: bool | None = None) -> RunResult:
+            customers_csv: bool | None = None, keep_on_engine: bool | None = None) -> RunResult:
     """Run the stages on the workspace's transactions and store the results.
 
     ``stages`` is the list of stages to run, in order (default :func:`cvm.stages.run_stages`:
@@ -89,7 +89,11 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
     in the folder's summary. ``spark_sources`` (:class:`cvm.spark.sources.SparkSource`, read by
     the cluster) take the place of the workspace's transactions on the Spark engine.
     ``customers_csv`` forces the folder's ``customers.csv`` on or off (default: up to
-    :data:`cvm.results.CUSTOMERS_CSV_MAX` customers, or ``CVM_CUSTOMERS_CSV``)."""
+    :data:`cvm.results.CUSTOMERS_CSV_MAX` customers, or ``CVM_CUSTOMERS_CSV``).
+    ``keep_on_engine`` keeps the customer table on the engine for the stages that allow it
+    (``Stage.on_engine``; default: on an engine that runs functions away from this process,
+    Spark); the run summary then names the first stage that needed it here
+    (``customers_collected_for``)."""
     from .results import write_results
 
     config = config or AnalysisConfig()
@@ -116,7 +120,9 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         figures: dict = {}
         stage_summaries: dict[str, dict] = {}
         # on Spark the customer table stays on the cluster for as long as the stages allow
-        on_engine = eng.batches_apart and not unpriced
+        if keep_on_engine is None:
+            keep_on_engine = eng.batches_apart
+        on_engine = keep_on_engine and not unpriced
         collected_for = None
         for i, stage in enumerate(stages):
             say("computing customer features" if i == 0 else f"computing {stage.name}")
@@ -153,7 +159,7 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         info = _run_info(ws, config, eng.name, _buyers(customers),
                          time.perf_counter() - started, spark_sources or (), eng.settings())
         info["stages"] = stage_summaries
-        if eng.batches_apart:  # the first stage that needed the customer table in this process
+        if keep_on_engine:  # the first stage that needed the customer table in this process
             info["customers_collected_for"] = collected_for
         if unpriced:  # no revenue to total or to concentrate
             info["total_value"] = None

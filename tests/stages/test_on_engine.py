@@ -17,7 +17,7 @@ from cvm.config import ABCOptions, AnalysisConfig
 from cvm.engine import get_engine
 from cvm.features.pareto import pareto_from_table, pareto_summary
 from cvm.pipeline import analyse, run
-from cvm.stages import ChurnStage, CLVStage, FeatureStage, LifecycleStage
+from cvm.stages import DEFAULT_STAGES, ChurnStage, CLVStage, FeatureStage, LifecycleStage
 from cvm.stages.contract import collect_customers, join_columns, map_customers
 from cvm.workspace import Workspace
 
@@ -159,24 +159,66 @@ def small_log(tmp_path_factory):
     return ws_path
 
 
+class LifecycleOnEngine(LifecycleStage):
+    """The lifecycle stage with its on-engine methods used (runs leave them out on Spark for
+    now: see ``LifecycleStage.on_engine``)."""
+
+    on_engine = True
+
+
+def test_on_duckdb_the_stages_kept_on_the_engine_give_the_numbers_of_the_stages_here(small_log):
+    """The same code as on Spark, on DuckDB (``keep_on_engine``): the stages up to the
+    lifecycle stage on the engine (its prospects appended there, its economics, history and
+    flows from groupings there), the table collected for the value stage, every number as in a
+    run that collects it after the features."""
+    config = AnalysisConfig(as_of=AS_OF)
+    stages = [LifecycleOnEngine() if isinstance(s, LifecycleStage) else s
+              for s in DEFAULT_STAGES]
+    with Workspace(small_log) as ws:
+        here = analyse(ws, config)
+        kept = analyse(ws, config, keep_on_engine=True, stages=stages)
+        default = analyse(ws, config, keep_on_engine=True)
+    assert "customers_collected_for" not in here.info
+    assert kept.info["customers_collected_for"] == "value"
+    assert default.info["customers_collected_for"] == "lifecycle"
+    # the buyers, then the three prospects in the order of their ids, with their list fields
+    assert here.customers.num_rows == 303
+    tail = kept.customers.slice(300).select(["customer_id", "city", "lifecycle_stage",
+                                             "first_purchase"]).to_pylist()
+    assert [(r["customer_id"], r["city"], r["first_purchase"]) for r in tail] == [
+        ("P1", "Suzhou", None), ("P2", None, None), ("P3", "Hangzhou", None)]
+    assert {r["lifecycle_stage"] for r in tail} == {"prospect"}
+    for run_ in (kept, default):
+        # the same types too: a column the churn stage's relation also gives
+        # (n_purchase_days, as a float) stays the table's own
+        assert here.customers.schema.equals(run_.customers.schema)
+        assert_same_customers(here.customers, run_.customers)
+        assert_close(here.pareto, run_.pareto)
+        assert_close(here.info["stages"], run_.info["stages"])
+    lifecycle = kept.info["stages"]["lifecycle"]
+    assert lifecycle["n_prospects"] == 3 and sum(lifecycle["counts"].values()) == 303
+    # every customer of the run is in one stage at each date of the history
+    for day in {h["as_of"] for h in lifecycle["history"]}:
+        assert sum(h["customers"] for h in lifecycle["history"] if h["as_of"] == day) == 303
+
+
 @pytest.mark.spark
-def test_on_spark_the_stages_up_to_lifecycle_leave_the_customers_on_the_session(
+def test_on_spark_the_stages_up_to_churn_leave_the_customers_on_the_session(
         spark_engine, small_log):
-    stages = [FeatureStage(), CLVStage(), ChurnStage(), LifecycleStage()]
+    stages = [FeatureStage(), CLVStage(), ChurnStage()]
     config = AnalysisConfig(as_of=AS_OF)
     with Workspace(small_log) as ws:
         duck = analyse(ws, config, stages=stages)
         spark = analyse(ws, config, stages=stages, engine="spark")
     assert "customers_collected_for" not in duck.info
-    # the four stages ran on the session: the table reached this process only at the end
+    # the three stages ran on the session: the table reached this process only at the end
     assert spark.info["customers_collected_for"] is None
-    # the buyers, then the three prospects in the order of their ids, with their list fields
-    assert duck.customers.num_rows == 303
-    tail = spark.customers.slice(300).select(["customer_id", "city", "lifecycle_stage",
-                                              "first_purchase"]).to_pylist()
-    assert [(r["customer_id"], r["city"], r["first_purchase"]) for r in tail] == [
-        ("P1", "Suzhou", None), ("P2", None, None), ("P3", "Hangzhou", None)]
-    assert {r["lifecycle_stage"] for r in tail} == {"prospect"}
+    assert duck.customers.num_rows == 300
+    assert duck.customers.schema.equals(spark.customers.schema)
+    # the customer list's fields joined on the session
+    cities = dict(zip(spark.customers.column("customer_id").to_pylist(),
+                      spark.customers.column("city").to_pylist()))
+    assert (cities["C0000001"], cities["C0000002"]) == ("Hangzhou", None)
     assert_same_customers(duck.customers, spark.customers)
     assert_close(duck.pareto, spark.pareto)
     assert_close(duck.info["stages"], spark.info["stages"])
@@ -187,8 +229,3 @@ def test_on_spark_the_stages_up_to_lifecycle_leave_the_customers_on_the_session(
     ranks = [r for r in spark.customers.column("winback_rank").to_pylist() if r is not None]
     assert len(ranks) == churn["at_risk_customers"] > 0 and min(ranks) == 1
     assert sum(d["customers"] for d in churn["risk_distribution"]) == churn["customers_scored"]
-    lifecycle = spark.info["stages"]["lifecycle"]
-    assert lifecycle["n_prospects"] == 3 and sum(lifecycle["counts"].values()) == 303
-    # every customer of the run is in one stage at each date of the history
-    for day in {h["as_of"] for h in lifecycle["history"]}:
-        assert sum(h["customers"] for h in lifecycle["history"] if h["as_of"] == day) == 303

@@ -212,20 +212,27 @@ class Stage:
             raise AnalysisError(f"stage {self.name} needs the column(s) {', '.join(missing)}, "
                                 "which no stage before it added")
         wanted = [c for c in ("customer_id", *self.needs, *self.uses) if c in customers.columns]
-        rows = customers
+        rows, own = customers, {}
         expr = self.relation(ctx, customers)
         if expr is not None:
-            rows = join_columns(customers, expr)
+            # the relation's version of a column the rows have is what fit and transform read;
+            # the table keeps its own (as Stage.run does)
+            own = {f"_cvm_own_{c}": c for c in expr.columns
+                   if c != "customer_id" and c in customers.columns}
+            rows = join_columns(customers.mutate(**{k: customers[c] for k, c in own.items()}),
+                                expr)
             wanted += [c for c in expr.columns if c != "customer_id"]
         wanted = list(dict.fromkeys(wanted))
         state = self.fit_on_engine(ctx, rows.select(*wanted, *(
             ["value_rank"] if "value_rank" in rows.columns and "value_rank" not in wanted
             else [])))
-        out = ctx.engine.cache(map_customers(ctx.engine, rows, wanted,
-                                             self.transform, state,
-                                             self.added_schema(ctx.config),
-                                             keep=customers.columns))
-        return self.finish_on_engine(ctx, out, state)
+        mine = {c: k for k, c in own.items()}
+        out = map_customers(ctx.engine, rows, wanted, self.transform, state,
+                            self.added_schema(ctx.config),
+                            keep=[mine.get(c, c) for c in customers.columns])
+        if own:
+            out = out.rename(mine)
+        return self.finish_on_engine(ctx, ctx.engine.cache(out), state)
 
     def __repr__(self) -> str:
         return f"<stage {self.name}>"
