@@ -52,7 +52,14 @@ def fitted(data):
 
 
 def _fit_model(name, features, init=None):
-    return PURCHASE_MODELS[name](initial_params=init).fit(churn._Histories(features, 7.0).table())
+    # on one BLAS thread, as ChurnRisk fits them: on data that leave the dropout process
+    # unidentified the optimum lies on a ridge, and where on it a fit stops depends on the
+    # rounding of the sums
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return PURCHASE_MODELS[name](initial_params=init).fit(
+            churn._Histories(features, 7.0).table())
 
 
 def _held_out(s, y, half, method):

@@ -60,6 +60,9 @@ def engine(engine_name, tmp_path):
     # no positive value at all: the diagonal, Gini 0, top share 0
     ([0.0, -5.0, None], ["A", "B", "C"]),
     ([7.5], ["A"]),
+    # a positive total below 1 is still a curve (not the diagonal): Gini 1 − 2·(0.3 + 2·0.2 −
+    # 0.25) / (2 · 0.5) = 0.1
+    ([0.2, 0.3], ["B", "A"]),
 ])
 def test_the_pareto_figures_from_aggregates_equal_those_from_every_value(engine, values,
                                                                          classes):
@@ -73,6 +76,8 @@ def test_the_pareto_figures_from_aggregates_equal_those_from_every_value(engine,
     assert_close(expected, got)
     if values[0] == 60.0:
         assert got["gini"] == pytest.approx(0.5) and got["top_value_share"] == pytest.approx(0.6)
+    if values == [0.2, 0.3]:
+        assert got["gini"] == pytest.approx(0.1) and got["top_value_share"] == pytest.approx(0.6)
 
 
 def test_the_pareto_figures_at_two_hundred_and_one_customers(engine):
