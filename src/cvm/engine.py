@@ -199,13 +199,21 @@ class Engine:
         self.backend.to_parquet(expr, str(path))
 
     def cache(self, expr: ibis.Table) -> ibis.Table:
-        """Materialise an expression so that several later expressions read it once.
+        """Materialise an expression so that several later expressions read it once (on Spark
+        a checkpoint, which also cuts the plan: :class:`cvm.spark.batches.Checkpoint`).
 
         The cached table keeps the expression's schema: Spark stores some columns with its own
         types (decimals for mixed arithmetic, 32-bit ranks), which are cast back here."""
         schema = expr.schema()
-        cached = expr.cache()
-        self._cached.append(cached)
+        if self.name == "spark":  # a checkpoint: the later plans start from its rows
+            from .spark.batches import Checkpoint
+
+            kept = Checkpoint(self, expr)
+            self._cached.append(kept)
+            cached = kept.table
+        else:
+            cached = expr.cache()
+            self._cached.append(cached)
         return cached if cached.schema() == schema else cached.cast(schema)
 
     def release(self) -> None:

@@ -164,11 +164,11 @@ def small_log(tmp_path_factory):
     return ws_path
 
 
-class LifecycleOnEngine(LifecycleStage):
-    """The lifecycle stage with its on-engine methods used (runs leave them out on Spark for
-    now: see ``LifecycleStage.on_engine``)."""
+class LifecycleHere(LifecycleStage):
+    """The lifecycle stage as a stage without on-engine methods (a user's own stage would be):
+    the run collects the customer table for it and goes on in this process."""
 
-    on_engine = True
+    on_engine = False
 
 
 def test_on_duckdb_the_stages_kept_on_the_engine_give_the_numbers_of_the_stages_here(small_log):
@@ -177,15 +177,15 @@ def test_on_duckdb_the_stages_kept_on_the_engine_give_the_numbers_of_the_stages_
     flows from groupings there), the table collected for the value stage, every number as in a
     run that collects it after the features."""
     config = AnalysisConfig(as_of=AS_OF)
-    stages = [LifecycleOnEngine() if isinstance(s, LifecycleStage) else s
+    stages = [LifecycleHere() if isinstance(s, LifecycleStage) else s
               for s in DEFAULT_STAGES]
     with Workspace(small_log) as ws:
         here = analyse(ws, config)
-        kept = analyse(ws, config, keep_on_engine=True, stages=stages)
-        default = analyse(ws, config, keep_on_engine=True)
+        kept = analyse(ws, config, keep_on_engine=True)
+        hybrid = analyse(ws, config, keep_on_engine=True, stages=stages)
     assert "customers_collected_for" not in here.info
-    assert kept.info["customers_collected_for"] == "value"
-    assert default.info["customers_collected_for"] == "lifecycle"
+    assert kept.info["customers_collected_for"] is None  # every stage on the engine
+    assert hybrid.info["customers_collected_for"] == "lifecycle"
     # the buyers, then the three prospects in the order of their ids, with their list fields
     assert here.customers.num_rows == 303
     tail = kept.customers.slice(300).select(["customer_id", "city", "lifecycle_stage",
@@ -193,7 +193,7 @@ def test_on_duckdb_the_stages_kept_on_the_engine_give_the_numbers_of_the_stages_
     assert [(r["customer_id"], r["city"], r["first_purchase"]) for r in tail] == [
         ("P1", "Suzhou", None), ("P2", None, None), ("P3", "Hangzhou", None)]
     assert {r["lifecycle_stage"] for r in tail} == {"prospect"}
-    for run_ in (kept, default):
+    for run_ in (kept, hybrid):
         # the same types too: a column the churn stage's relation also gives
         # (n_purchase_days, as a float) stays the table's own
         assert here.customers.schema.equals(run_.customers.schema)
@@ -205,6 +205,38 @@ def test_on_duckdb_the_stages_kept_on_the_engine_give_the_numbers_of_the_stages_
     # every customer of the run is in one stage at each date of the history
     for day in {h["as_of"] for h in lifecycle["history"]}:
         assert sum(h["customers"] for h in lifecycle["history"] if h["as_of"] == day) == 303
+
+
+def test_on_duckdb_the_demo_kept_on_the_engine_gives_the_run_here(tmp_path):
+    """The demo's customer list (cities, genders, prospects to score by their look-alikes) and
+    categories, every stage on the engine: the same table, the same figures
+    (the value stage's scales fitted from passes and order statistics there, the matrix and
+    its economics from groupings there)."""
+    from cvm.demo import write_demo_data
+
+    write_demo_data(tmp_path, customers=500)
+    # a category on each purchase line (the demo's log has none), for the category breadth
+    log = tmp_path / "demo_transactions.csv"
+    lines = log.read_text(encoding="utf-8").splitlines()
+    log.write_text("\n".join([lines[0] + ",品类"] + [f"{line},cat{(i * 7) % 5}"
+                                                       for i, line in enumerate(lines[1:])])
+                   + "\n", encoding="utf-8")
+    ws_path = tmp_path / "ws.duckdb"
+    run(sorted(tmp_path.glob("*transactions*")), customers=sorted(tmp_path.glob("*customers*")),
+        workspace=ws_path, out=None)
+    with Workspace(ws_path) as ws:
+        config = AnalysisConfig(as_of=ws.query("SELECT max(purchase_date) FROM transactions")[0][0])
+        here = analyse(ws, config)
+        kept = analyse(ws, config, keep_on_engine=True)
+    assert kept.info["customers_collected_for"] is None
+    value = here.info["stages"]["value"]
+    # the parts that the scales fit: look-alike groups, category breadth
+    assert value["lookalike_fields"]
+    assert "category breadth" in value["sources"]["growth_potential"]
+    assert here.info["stages"]["lifecycle"]["n_prospects"] > 0
+    assert here.customers.schema.equals(kept.customers.schema)
+    assert_same_customers(here.customers, kept.customers)
+    assert_close(here.info["stages"], kept.info["stages"])
 
 
 @pytest.mark.spark

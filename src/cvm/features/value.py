@@ -72,7 +72,7 @@ from .weights import ahp_weights, entropy_weights, normalise_weights
 __all__ = ["INDICATORS", "QUADRANTS", "SCORE_COLUMNS", "indicator_scores", "value_weights",
            "composite_value", "scale_amount", "amount_cap", "scale_to_cap", "ValueScales",
            "value_scales", "apply_value_scales", "value_summary", "is_high", "share_scale",
-           "lookalike_means"]
+           "lookalike_means", "summary_from_counts"]
 
 #: The five indicators, in the order of the weights.
 INDICATORS = ("current_contribution", "future_contribution", "credit", "loyalty",
@@ -123,8 +123,10 @@ def amount_cap(reference: np.ndarray, cap_quantile: float) -> float:
 
 def scale_to_cap(values: np.ndarray, cap: float) -> np.ndarray:
     """0 at or below zero, 10 at or above ``cap``, linear between (all 0 when ``cap`` is not
-    positive)."""
+    positive; all NaN when it is NaN, not known yet)."""
     v = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
+    if np.isnan(cap):
+        return np.full_like(v, np.nan)
     if cap <= 0:
         return np.zeros_like(v)
     return np.clip(v / cap, 0.0, 1.0) * 10.0
@@ -157,9 +159,12 @@ def indicator_scores(customers: pa.Table, options: ValueOptions | None = None,
 
 def _indicators(customers: pa.Table, options: ValueOptions | None,
                 lifecycle: LifecycleOptions | None, buyers: np.ndarray | None,
-                scales: ValueScales | None, horizon_days: float = 365.0
+                scales: ValueScales | None, horizon_days: float = 365.0,
+                raw: dict | None = None
                 ) -> tuple[dict[str, np.ndarray], dict, dict, np.ndarray]:
-    """Scores, notes, the caps used and ``value_if_returned``."""
+    """Scores, notes, the caps used and ``value_if_returned``. With ``raw`` (a dict), each
+    scaled amount before scaling is put there under its cap's name, as the cap reads it; with
+    ``scales`` that lack a cap, that amount's scores are NaN."""
     o = options or ValueOptions()
     lc = lifecycle or LifecycleOptions()
     n = customers.num_rows
@@ -182,8 +187,10 @@ def _indicators(customers: pa.Table, options: ValueOptions | None,
     def scaled(x: np.ndarray, name: str, known_only: bool = False) -> np.ndarray:
         """``x`` from 0 to 10 against the buyers' cap; ``known_only``: unknown values (NaN)
         are left out of the cap, otherwise they count as 0."""
+        if raw is not None:
+            raw[name] = x if known_only else np.nan_to_num(x, nan=0.0)
         if scales is not None:
-            caps[name] = scales.caps[name]
+            caps[name] = scales.caps.get(name, np.nan)
         else:
             reference = x[ref] if known_only else np.nan_to_num(x[ref], nan=0.0)
             caps[name] = amount_cap(reference, o.cap_quantile)
@@ -470,17 +477,25 @@ def value_scales(customers: pa.Table, options: ValueOptions | None = None,
                        t_potential, float(horizon_days), lookalike, ref_current, ref_potential)
 
 
-def apply_value_scales(customers: pa.Table | pa.RecordBatch, scales: ValueScales
-                       ) -> dict[str, pa.Array]:
-    """The score columns (:data:`SCORE_COLUMNS`) of each row, row by row."""
+def value_points(customers: pa.Table | pa.RecordBatch, scales: ValueScales
+                 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's indicator scores (prospects' behavioural ones from their look-alikes), its
+    current and potential points before the share scale, and ``value_if_returned``."""
     scores, _, _, if_returned = _indicators(customers, scales.options, scales.lifecycle, None,
                                             scales)
     if scales.lookalike is not None:
         scores = _with_lookalikes(customers, scores, scales.lookalike)
     w = dict(zip(INDICATORS, scales.weights))
+    return (scores, _part(scores, w, CURRENT_PART), _part(scores, w, POTENTIAL_PART),
+            if_returned)
+
+
+def apply_value_scales(customers: pa.Table | pa.RecordBatch, scales: ValueScales
+                       ) -> dict[str, pa.Array]:
+    """The score columns (:data:`SCORE_COLUMNS`) of each row, row by row."""
+    scores, current, potential, if_returned = value_points(customers, scales)
+    w = dict(zip(INDICATORS, scales.weights))
     composite = 10.0 * sum(w[k] * scores[k] for k in INDICATORS)
-    current = _part(scores, w, CURRENT_PART)
-    potential = _part(scores, w, POTENTIAL_PART)
     if scales.reference_current is not None:
         current = share_scale(current, scales.reference_current)
         potential = share_scale(potential, scales.reference_potential)
@@ -500,6 +515,12 @@ def apply_value_scales(customers: pa.Table | pa.RecordBatch, scales: ValueScales
 def value_summary(scales: ValueScales, quadrants: np.ndarray, buyers: np.ndarray) -> dict:
     """The run-summary figures: weights, method, data used per indicator, thresholds and the
     buyers per quadrant."""
+    return summary_from_counts(scales, {q: int((quadrants[buyers] == q).sum())
+                                        for q in QUADRANTS})
+
+
+def summary_from_counts(scales: ValueScales, counts: dict[str, int]) -> dict:
+    """:func:`value_summary` from the buyers per quadrant (a grouping on an engine)."""
     return {
         **scales.method,
         "indicators": list(INDICATORS),
@@ -510,7 +531,7 @@ def value_summary(scales: ValueScales, quadrants: np.ndarray, buyers: np.ndarray
         "threshold_potential": scales.threshold_potential,
         "score_scale": scales.options.score_scale,
         "lookalike_fields": list(scales.lookalike["fields"]) if scales.lookalike else [],
-        "quadrants": {q: int((quadrants[buyers] == q).sum()) for q in QUADRANTS},
+        "quadrants": {q: int(counts.get(q, 0)) for q in QUADRANTS},
     }
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import ConfigError
 
 __all__ = ["WeightsError", "AHPResult", "EntropyResult", "RANDOM_INDEX", "ahp_weights",
-           "entropy_weights", "normalise_weights"]
+           "entropy_weights", "weights_from_entropy", "normalise_weights"]
 
 #: Saaty's random consistency index RI(n) for n = 1 … 10 (Saaty 1980: the mean CI
 #: of random reciprocal matrices).
@@ -142,6 +142,15 @@ def entropy_weights(data) -> EntropyResult:
         p = x[:, j] / totals[j]
         p = p[p > 0]
         entropy[j] = float(-(p * np.log(p)).sum() / math.log(m))
+    return weights_from_entropy(entropy)
+
+
+def weights_from_entropy(entropy) -> EntropyResult:
+    """The entropy weights from each column's entropy ``e_j = −Σ p ln p / ln m`` (1 for a
+    column of zeros): what :func:`entropy_weights` computes once it has the entropies, and
+    what an engine's sums give (:mod:`cvm.features.value_scales`)."""
+    entropy = np.asarray(entropy, dtype=float)
+    n = len(entropy)
     entropy = np.clip(entropy, 0.0, 1.0)
     divergence = 1.0 - entropy
     if divergence.sum() <= 1e-15:

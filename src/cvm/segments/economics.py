@@ -55,7 +55,7 @@ from ..config import CLVOptions, LifecycleOptions
 from ..features.lifecycle import (FIVE_STAGE_NAMES, PHASES, STAGES, history_dates,
                                   stage_names)
 
-__all__ = ["period_amounts", "stage_economics", "stage_economics_on_engine",
+__all__ = ["period_amounts", "stage_economics", "stage_economics_on_engine", "stages_by_period",
            "ECONOMICS_SCHEMA"]
 
 ECONOMICS_SCHEMA = pa.schema([
@@ -198,72 +198,76 @@ def _amounts_at(ids: pa.Array, amounts: pa.Table, k: int) -> dict[str, np.ndarra
     return out
 
 
-def stage_economics_on_engine(customers: ir.Table, earlier: ir.Table | None, amounts: ir.Table,
-                              run, *, as_of: dt.date, options: LifecycleOptions | None = None,
+def stages_by_period(customers: ir.Table, earlier: ir.Table | None, *, as_of: dt.date,
+                     options: LifecycleOptions | None = None) -> ir.Table:
+    """Each customer of the run once per period ``k`` (0 … ``history_dates`` − 1, counted back
+    from ``as_of``), on the engine: ``customer_id``, ``k``, ``stage`` (scheme names; the first
+    stage where the customer had not bought by the period's end) and ``bought``. Period 0 is
+    the run's own stage; the others come from ``earlier`` (the expression of
+    :func:`cvm.features.lifecycle.stage_history`), read once by one join on (customer, period)."""
+    o = options or LifecycleOptions()
+    first = STAGES[o.scheme][0]
+    bought = (customers.first_purchase.notnull() if "first_purchase" in customers.columns
+              else ibis.literal(True))
+    known = customers.select(_id=customers.customer_id, _k=ibis.literal(0, type="int64"),
+                             _stage=customers.lifecycle_stage, _bought=bought)
+    if earlier is not None:
+        k = (ibis.literal(as_of).delta(earlier.as_of, unit="day") / o.period_days).round()
+        known = ibis.union(known, earlier.select(
+            _id=earlier.customer_id, _k=k.cast("int64"),
+            _stage=_named_on_engine(earlier.lifecycle_stage, o.scheme),
+            _bought=ibis.literal(True)))
+    periods = ibis.literal(list(range(o.history_dates)), type="array<int64>")
+    grid = customers.select("customer_id", k=periods.unnest())
+    j = grid.left_join(known, (grid.customer_id == known._id) & (grid.k == known._k))
+    return j.select("customer_id", "k", stage=j._stage.fill_null(first),
+                    bought=j._bought.fill_null(False))
+
+
+def stage_economics_on_engine(staged: ir.Table, amounts: ir.Table, run, *,
+                              options: LifecycleOptions | None = None,
                               clv: CLVOptions | None = None) -> pa.Table:
-    """:func:`stage_economics` with the customer table, the earlier stages and the amounts on
-    an engine (Ibis tables; ``earlier`` and ``amounts`` the expressions of
-    :func:`cvm.features.lifecycle.stage_history` and :func:`period_amounts`): every period's
-    rows are booked to their stage by one grouping there; ``run`` brings the sums (one row per
+    """:func:`stage_economics` on an engine: ``staged`` is :func:`stages_by_period` and
+    ``amounts`` :func:`period_amounts` (Ibis tables); every customer-period is joined to its
+    amounts and booked to its stage by one grouping there; ``run`` brings the sums (one row per
     stage) to this process."""
     o = options or LifecycleOptions()
     c = clv or CLVOptions()
-    scheme = o.scheme
-    dates = history_dates(as_of, o)
-    keys = list(STAGES[scheme])
-    first = keys[0]
-    ids = customers.select("customer_id")
-    parts = []
-    for k in range(len(dates)):
-        if k == 0:
-            bought = (customers.first_purchase.notnull() if "first_purchase" in customers.columns
-                      else ibis.literal(True))
-            at = customers.select("customer_id", _stage=customers.lifecycle_stage,
-                                  _bought=bought)
-        elif earlier is None:
-            at = ids.mutate(_stage=ibis.literal(first), _bought=ibis.literal(False))
-        else:
-            part = earlier.filter(earlier.as_of == ibis.literal(dates[-1 - k], type="date"))
-            named = _named_on_engine(part.lifecycle_stage, scheme)
-            part = part.select(_id=part.customer_id, _named=named)
-            joined = ids.left_join(part, ids.customer_id == part._id)
-            at = joined.select("customer_id", _stage=joined._named.fill_null(first),
-                               _bought=joined._id.notnull())
-        a = amounts.filter(amounts.period == k)
-        a = a.select(_aid=a.customer_id, _revenue=a.revenue, _margin=a.margin,
-                     _unpriced=a.unpriced, _days=a.purchase_days, _new=a.new)
-        j = at.left_join(a, at.customer_id == a._aid)
-        revenue = j._revenue.cast("float64").fill_null(0.0)
-        unpriced = j._unpriced.cast("float64").fill_null(0.0)
-        margin = j._margin.cast("float64").fill_null(0.0)
-        if c.margin_rate is not None:
-            margin = margin + unpriced * c.margin_rate
-        unknown = ((unpriced > 0) if c.margin_rate is None else ibis.literal(False))
-        live = j._bought & j._stage.isin([s for s in keys if PHASES.get(s) != "churned"])
-        contact = j._stage.substitute({s: float(o.contact_costs.get(s, 0.0)) for s in keys},
-                                      else_=0.0)
-        parts.append(j.select(
-            stage=j._stage, revenue=revenue,
-            revenue_last=revenue if k == 0 else ibis.literal(0.0),
-            margin=margin, unknown=unknown.cast("float64"),
-            acquisition=c.acquisition_cost * j._new.cast("float64").fill_null(0.0),
-            service=(c.service_cost * j._days.cast("float64").fill_null(0.0)
-                     + o.period_cost * live.cast("float64")),
-            contact=contact.cast("float64")))
-    long = ibis.union(*parts)
+    keys = list(STAGES[o.scheme])
+    a = amounts.select(_aid=amounts.customer_id, _period=amounts.period,
+                       _revenue=amounts.revenue, _margin=amounts.margin,
+                       _unpriced=amounts.unpriced, _days=amounts.purchase_days, _new=amounts.new)
+    j = staged.left_join(a, (staged.customer_id == a._aid) & (staged.k == a._period))
+    revenue = j._revenue.cast("float64").fill_null(0.0)
+    unpriced = j._unpriced.cast("float64").fill_null(0.0)
+    margin = j._margin.cast("float64").fill_null(0.0)
+    if c.margin_rate is not None:
+        margin = margin + unpriced * c.margin_rate
+    unknown = (unpriced > 0) if c.margin_rate is None else ibis.literal(False)
+    live = j.bought & j.stage.isin([s for s in keys if PHASES.get(s) != "churned"])
+    contact = j.stage.substitute({s: float(o.contact_costs.get(s, 0.0)) for s in keys},
+                                 else_=0.0)
+    long = j.select(
+        "stage", "k", revenue=revenue,
+        revenue_last=ibis.ifelse(j.k == 0, revenue, 0.0),
+        margin=margin, unknown=unknown.cast("float64"),
+        acquisition=c.acquisition_cost * j._new.cast("float64").fill_null(0.0),
+        service=(c.service_cost * j._days.cast("float64").fill_null(0.0)
+                 + o.period_cost * live.cast("float64")),
+        contact=contact.cast("float64"))
     sums = run(long.group_by("stage").aggregate(
-        customer_periods=long.count(), revenue=long.revenue.sum(),
-        revenue_last=long.revenue_last.sum(), margin=long.margin.sum(),
-        unknown=long.unknown.sum(), acquisition=long.acquisition.sum(),
-        service=long.service.sum(), contact=long.contact.sum())).to_pylist()
-    now = {r["stage"]: int(r["n"]) for r in run(customers.group_by(
-        stage=customers.lifecycle_stage).aggregate(n=customers.count())).to_pylist()}
+        customer_periods=long.count(), now=(long.k == 0).sum(),
+        revenue=long.revenue.sum(), revenue_last=long.revenue_last.sum(),
+        margin=long.margin.sum(), unknown=long.unknown.sum(),
+        acquisition=long.acquisition.sum(), service=long.service.sum(),
+        contact=long.contact.sum())).to_pylist()
     by_stage = {r["stage"]: r for r in sums}
     acc = {name: np.array([float(by_stage[s][name] or 0.0) if s in by_stage else 0.0
                            for s in keys])
            for name in ("customer_periods", "revenue", "revenue_last", "margin", "unknown",
                         "acquisition", "service", "contact")}
-    return _economics_table(keys, acc, {s: now.get(s, 0) for s in keys})
+    return _economics_table(keys, acc, {s: int(by_stage[s]["now"] or 0) if s in by_stage
+                                        else 0 for s in keys})
 
 
 def _named_on_engine(stages: ir.StringValue, scheme: str) -> ir.StringValue:

@@ -18,6 +18,7 @@ and total CLV.
 
 from __future__ import annotations
 
+import ibis
 import numpy as np
 import pyarrow as pa
 
@@ -26,7 +27,7 @@ from ..features.lifecycle import PHASES, STAGES
 from ..features.value import QUADRANTS
 
 __all__ = ["PHASE_ORDER", "TIERS", "matrix_cells", "cell_parts", "assign_cells", "value_tiers",
-           "matrix_summary"]
+           "matrix_summary", "matrix_summary_on_engine", "summary_from_sums"]
 
 PHASE_ORDER = ("prospective", "current", "churned")
 TIERS = ("high", "middle", "low")
@@ -106,20 +107,74 @@ def matrix_summary(customers: pa.Table, options: MatrixOptions | None = None,
     value = np.nan_to_num(floats(value_column), nan=0.0)
     composite = floats("composite_value")
     clv = floats("clv")
-    n, total = len(cells), float(value.sum())
-    rows = []
+    sums = {}
     for cell in matrix_cells(o.scheme, lifecycle_scheme):
         mask = cells == cell
-        k = int(mask.sum())
-        v = float(value[mask].sum())
+        sums[cell] = {"customers": int(mask.sum()), "value": float(value[mask].sum()),
+                      "avg_composite_value": _mean(composite, mask),
+                      "avg_clv": _mean(clv, mask),
+                      "total_clv": float(np.nansum(clv[mask])) if clv is not None else None}
+    return summary_from_sums(sums, o, lifecycle_scheme, total=float(value.sum()),
+                             has_clv=clv is not None)
+
+
+def matrix_summary_on_engine(customers, run, options: MatrixOptions | None = None,
+                             lifecycle_scheme: str = "seed", *,
+                             value_column: str = "monetary_total") -> pa.Table:
+    """:func:`matrix_summary` of the customer table on an engine (an Ibis table): one
+    grouping by cell there, ``run`` bringing one row per cell to this process."""
+    o = options or MatrixOptions()
+    t = customers
+    value = (t[value_column].cast("float64") if value_column in t.columns
+             else None)
+
+    def mean(name):
+        if name not in t.columns:
+            return None
+        x = t[name].cast("float64")
+        return x.mean(where=~x.isnan())
+
+    measures = {"customers": t.count()}
+    if value is not None:
+        value = ibis.ifelse(value.isnan(), 0.0, value).fill_null(0.0)
+        measures["value"] = value.sum()
+    for name, column in (("avg_composite_value", "composite_value"), ("avg_clv", "clv")):
+        if column in t.columns:
+            measures[name] = mean(column)
+    if "clv" in t.columns:
+        clv = t.clv.cast("float64")
+        measures["total_clv"] = clv.sum(where=~clv.isnan())
+    found = {r["cell"]: r for r in run(t.group_by(cell=t.matrix_cell).aggregate(**measures))
+             .to_pylist()}
+    sums = {}
+    for cell in matrix_cells(o.scheme, lifecycle_scheme):
+        r = found.get(cell, {})
+        sums[cell] = {"customers": int(r.get("customers") or 0),
+                      "value": float(r.get("value") or 0.0),
+                      "avg_composite_value": r.get("avg_composite_value"),
+                      "avg_clv": r.get("avg_clv"),
+                      "total_clv": (float(r.get("total_clv") or 0.0) if "clv" in t.columns
+                                    else None)}
+    total = sum(v["value"] for v in sums.values())
+    return summary_from_sums(sums, o, lifecycle_scheme, total=total, has_clv="clv" in t.columns)
+
+
+def summary_from_sums(sums: dict[str, dict], options: MatrixOptions, lifecycle_scheme: str, *,
+                      total: float, has_clv: bool) -> pa.Table:
+    """The summary table from each cell's customers, value, means and CLV total."""
+    n = sum(v["customers"] for v in sums.values())
+    rows = []
+    for cell in matrix_cells(options.scheme, lifecycle_scheme):
+        r = sums[cell]
+        k, v = r["customers"], r["value"]
         vgroup, lgroup = cell_parts(cell)
         rows.append({
             "cell": cell, "value_group": vgroup, "lifecycle_group": lgroup,
             "customers": k, "customer_share": k / n if n else 0.0,
             "value": v, "value_share": v / total if total else 0.0,
-            "avg_composite_value": _mean(composite, mask),
-            "avg_clv": _mean(clv, mask),
-            "total_clv": float(np.nansum(clv[mask])) if clv is not None else None,
+            "avg_composite_value": r["avg_composite_value"],
+            "avg_clv": r["avg_clv"] if has_clv else None,
+            "total_clv": r["total_clv"] if has_clv else None,
         })
     return pa.Table.from_pylist(rows, schema=pa.schema([
         ("cell", pa.string()), ("value_group", pa.string()), ("lifecycle_group", pa.string()),

@@ -57,6 +57,7 @@ the gain per customer is the mean over the customers acted on, and over the let-
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +70,8 @@ from ..features.lifecycle import STAGES
 from .matrix import TIERS, cell_parts, matrix_cells
 
 __all__ = ["ACTIONS", "Play", "Playbook", "PlaybookError", "load_playbook", "builtin_playbook",
-           "builtin_plays", "cell_economics", "customer_actions", "with_measured"]
+           "builtin_plays", "cell_economics", "customer_actions", "with_measured", "Gains",
+           "action_gains", "action_gains_on_engine"]
 
 ACTIONS = ("acquire", "referral", "nurture", "cross_sell", "up_sell", "loyalty", "retain",
            "win_back", "service_recovery", "let_go")
@@ -332,28 +334,66 @@ def with_measured(playbook: Playbook, measured: dict) -> tuple[Playbook, dict[st
     return Playbook(playbook.name, playbook.path, playbook.scheme, plays), basis
 
 
-def _cell_actions(play: Play, groups: dict[str, list[float]]) -> tuple[list[str], list[float],
-                                                                       list[float]]:
+#: the customers of one action in one cell with a known expected gain: how many, the sum of
+#: their gains and the largest
+Gains = tuple[int, float, float]
+
+
+def action_gains(customers: pa.Table) -> dict[str, dict[str, Gains]]:
+    """Per cell and recommended action, :data:`Gains` of the customers with a known
+    ``expected_gain``."""
+    groups: dict[str, dict[str, Gains]] = {}
+    for cell, action, g in zip(customers.column("matrix_cell").to_pylist(),
+                               customers.column("recommended_action").to_pylist(),
+                               _floats(customers, "expected_gain")):
+        if g is not None:
+            n, total, top = groups.setdefault(cell, {}).get(action, (0, 0.0, -math.inf))
+            groups[cell][action] = (n + 1, total + g, max(top, g))
+    return groups
+
+
+def action_gains_on_engine(customers, run) -> dict[str, dict[str, Gains]]:
+    """:func:`action_gains` of the customer table on an engine (an Ibis table): one grouping
+    there."""
+    g = customers.expected_gain.cast("float64")
+    known = customers.filter(g.notnull() & ~g.isnan())
+    g = known.expected_gain.cast("float64")
+    found = run(known.group_by(cell=known.matrix_cell, action=known.recommended_action)
+                .aggregate(n=known.count(), total=g.sum(), top=g.max()))
+    groups: dict[str, dict[str, Gains]] = {}
+    for r in found.to_pylist():
+        groups.setdefault(r["cell"], {})[r["action"]] = (int(r["n"]), float(r["total"]),
+                                                         float(r["top"]))
+    return groups
+
+
+def _combined(parts: list[Gains]) -> Gains:
+    return (sum(p[0] for p in parts), sum(p[1] for p in parts),
+            max((p[2] for p in parts), default=-math.inf))
+
+
+def _cell_actions(play: Play, groups: dict[str, Gains]) -> tuple[list[str], Gains, Gains]:
     """The actions a cell's customers are told, each only with a positive mean gain over its
     customers (the play's further actions follow its main one), ``let_go`` last; the gains of
     the customers acted on and of those let go."""
-    acted = {a: g for a, g in groups.items() if a != "let_go" and g and sum(g) / len(g) > 0}
+    acted = {a: g for a, g in groups.items() if a != "let_go" and g[0] and g[1] / g[0] > 0}
     shown: list[str] = []
-    for a in sorted(acted, key=lambda a: (-len(acted[a]), a)):
+    for a in sorted(acted, key=lambda a: (-acted[a][0], a)):
         shown.append(a)
         if a == play.action:
             shown += [x for x in play.actions[1:] if x not in ("let_go", "win_back")
                       and x not in groups]
-    gains = [g for a in acted for g in acted[a]]
-    dropped = groups.get("let_go", []) + [g for a, v in groups.items()
-                                          if a != "let_go" and a not in acted for g in v]
-    if dropped:
+    gains = _combined(list(acted.values()))
+    dropped = _combined([g for a, g in groups.items() if a == "let_go" or a not in acted])
+    if dropped[0]:
         shown.append("let_go")
     return shown, gains, dropped
 
 
 def cell_economics(summary: pa.Table, playbook: Playbook, customers: pa.Table | None = None,
-                   *, measured_basis: dict[str, str] | None = None) -> pa.Table:
+                   *, measured_basis: dict[str, str] | None = None,
+                   gains: dict[str, dict[str, Gains]] | None = None,
+                   winback: bool = False) -> pa.Table:
     """Per cell of a :func:`~cvm.segments.matrix.matrix_summary`: the actions, their cost and
     the expected gain of acting per customer and in total, with ``gain_basis`` naming the
     rates and values used.
@@ -364,19 +404,18 @@ def cell_economics(summary: pa.Table, playbook: Playbook, customers: pa.Table | 
     are let go; ``acted_customers`` and ``let_go_customers`` count them; the gain per customer
     is the mean over the customers acted on (over the let-go ones, not positive, when no one
     is acted on) and the total and the cost are over the customers acted on. Without them:
-    the play's actions at ``response · avg CLV − cost``."""
-    groups: dict[str, dict[str, list[float]]] = {}
-    own = customers is not None and "expected_gain" in customers.column_names and \
-        "recommended_action" in customers.column_names
+    the play's actions at ``response · avg CLV − cost``. ``gains`` (:func:`action_gains`, or
+    its grouping on an engine) and ``winback`` (the churn stage's ``winback_value`` is there)
+    stand in for the customers."""
+    own = gains is not None or (
+        customers is not None and "expected_gain" in customers.column_names
+        and "recommended_action" in customers.column_names)
+    groups = gains if gains is not None else action_gains(customers) if own else {}
+    if gains is None and customers is not None:
+        winback = "winback_value" in customers.column_names
     basis_churned = "playbook response × value_if_returned − cost"
-    if own:
-        for cell, action, g in zip(customers.column("matrix_cell").to_pylist(),
-                                   customers.column("recommended_action").to_pylist(),
-                                   _floats(customers, "expected_gain")):
-            if g is not None:
-                groups.setdefault(cell, {}).setdefault(action, []).append(g)
-        if "winback_value" in customers.column_names:
-            basis_churned = "churn stage winback_value (measured reactivation rate)"
+    if own and winback:
+        basis_churned = "churn stage winback_value (measured reactivation rate)"
     rows = []
     for r in summary.to_pylist():
         play = playbook.play(r["cell"])
@@ -384,10 +423,10 @@ def cell_economics(summary: pa.Table, playbook: Playbook, customers: pa.Table | 
         churned = r["cell"].endswith("-churned") or r["cell"].endswith("-departure")
         actions, acted, dropped = list(play.actions), r["customers"], 0
         if own and groups.get(r["cell"]):
-            actions, gains, let_go = _cell_actions(play, groups[r["cell"]])
-            acted, dropped = len(gains), len(let_go)
-            if gains:
-                gain = sum(gains) / len(gains)
+            actions, kept, let_go = _cell_actions(play, groups[r["cell"]])
+            acted, dropped = kept[0], let_go[0]
+            if acted:
+                gain = kept[1] / acted
                 basis = basis_churned if churned else "playbook response × own clv − cost"
                 kinds = [a for a in actions if a in ("retain", "service_recovery")]
                 if kinds and not churned:
@@ -396,10 +435,10 @@ def cell_economics(summary: pa.Table, playbook: Playbook, customers: pa.Table | 
                     basis += ("; service recovery: assumed recovery response × value after "
                               "return − recovery cost")
             else:
-                gain = sum(let_go) / len(let_go)
+                gain = let_go[1] / dropped
                 parts = (basis_churned if churned else "measured return rate × value after "
                          "return − cost")
-                if max(let_go) > 0:  # let go below the minimum gain per contact
+                if let_go[2] > 0:  # let go below the minimum gain per contact
                     basis = ("let go: no action gains the minimum per contact for these "
                              f"customers (the best expected gain per customer: {parts})")
                 else:

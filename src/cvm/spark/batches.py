@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 
 import pyarrow as pa
 
-__all__ = ["map_in_arrow", "write_parquet", "spark_frame", "batch_function"]
+__all__ = ["map_in_arrow", "write_parquet", "spark_frame", "batch_function", "Checkpoint"]
 
 _names = itertools.count(1)
 
@@ -61,3 +61,24 @@ def write_parquet(expr, path: str) -> None:
     executors (one file per partition)."""
 
     spark_frame(expr).write.mode("overwrite").parquet(str(path))
+
+
+class Checkpoint:
+    """The rows of an Ibis expression computed now and kept by the executors
+    (``localCheckpoint``), as a table whose plan starts from them.
+
+    What :meth:`cvm.engine.Engine.cache` makes on Spark. A cached DataFrame (``cache()``) keeps
+    its whole lineage in its plan: each stage of a run reads the previous stage's table, and the
+    plan, and the text Spark writes of it at each query, grows with every stage; a checkpoint
+    cuts it. The rows live in the executors' block stores: an executor lost during the run
+    loses them, and the run fails rather than recomputing them."""
+
+    def __init__(self, engine, expr):
+        self.frame = spark_frame(expr).localCheckpoint(eager=True)
+        self.name = f"cvm_checkpoint_{next(_names)}"
+        self.frame.createOrReplaceTempView(self.name)
+        self.table = engine.backend.table(self.name)
+
+    def release(self) -> None:
+        self.frame.sparkSession.catalog.dropTempView(self.name)
+        self.frame.unpersist()

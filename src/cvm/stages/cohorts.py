@@ -135,6 +135,11 @@ def _curve_summary(curves: RetentionCurves, by: list[str]) -> list[dict]:
 class CohortStage(Stage):
     name = "cohorts"
     period = "month"
+    #: the cohorts come from the purchase days and the member payments, not the customer table
+    on_engine = True
+
+    def run_on_engine(self, ctx, customers) -> StageResult:
+        return self.run(ctx, customers)
 
     def run(self, ctx, customers: pa.Table) -> StageResult:
         rows = cohort_rows(ctx.engine, _by_day(ctx), ctx.as_of, period=self.period,

@@ -74,6 +74,13 @@ class ComplaintStage(Stage):
     def adds(self, config) -> tuple[str, ...]:
         return COMPLAINT_COLUMNS
 
+    def runs_on_engine(self, ctx) -> bool:
+        """Without a service log the stage passes the table on, wherever it is."""
+        return not has_interactions(ctx.ws.con)
+
+    def run_on_engine(self, ctx, customers) -> StageResult:
+        return StageResult(customers)
+
     def relation(self, ctx, customers):
         contacts = _contacts(ctx)
         if contacts is None:

@@ -38,7 +38,8 @@ from ..features.lifecycle import (
     stage_rules,
 )
 from ..identity.attributes import customer_attributes
-from ..segments.economics import period_amounts, stage_economics, stage_economics_on_engine
+from ..segments.economics import (period_amounts, stage_economics, stage_economics_on_engine,
+                                  stages_by_period)
 from .contract import Stage, StageResult
 
 __all__ = ["LifecycleStage", "stage_flows", "stage_flows_on_engine", "prospects_on_engine"]
@@ -53,10 +54,7 @@ class _Wording:
 class LifecycleStage(Stage):
     name = "lifecycle"
     uses = ("probability_alive",)
-    # Its on-engine methods give the same numbers (tested on DuckDB), but on Spark the query of
-    # the economics repeats the stage history and the period amounts once per period, and
-    # planning it ran a 1 GiB driver out of memory: not used until that query reads each once.
-    on_engine = False
+    on_engine = True
 
     def adds(self, config) -> tuple[str, ...]:
         return (*TREND_COLUMNS, "lifecycle_stage", "lifecycle_reason", *REASON_COLUMNS)
@@ -126,13 +124,15 @@ class LifecycleStage(Stage):
         run = ctx.engine.to_arrow
         long = (stage_history(ctx.days, history_dates(ctx.as_of, o)[:-1], o)
                 if o.history_dates > 1 else None)
+        # each customer's stage in each period, read by the economics and the flows
+        staged = ctx.engine.cache(stages_by_period(out, long, as_of=ctx.as_of, options=o))
         amounts = period_amounts(ctx.days, as_of=ctx.as_of, period_days=o.period_days,
                                  periods=o.history_dates)
-        economics = stage_economics_on_engine(out, long, amounts, run, as_of=ctx.as_of,
-                                              options=o, clv=ctx.config.clv)
-        counts = {str(r["stage"]): int(r["n"]) for r in run(out.group_by(
-            stage=out.lifecycle_stage).aggregate(n=out.count())).to_pylist()}
-        flows = (stage_flows_on_engine(out, long, history_dates(ctx.as_of, o), o.scheme, run)
+        economics = stage_economics_on_engine(staged, amounts, run, options=o,
+                                              clv=ctx.config.clv)
+        counts = {str(r["stage"]): int(r["customers"]) for r in economics.to_pylist()
+                  if r["customers"]}
+        flows = (stage_flows_on_engine(staged, history_dates(ctx.as_of, o), o.scheme, run)
                  if long is not None else None)
         tables, summary = _results(o, economics, counts, n_prospects,
                                    "probability_alive" in customers.columns, flows)
@@ -238,34 +238,22 @@ def stage_flows(customers: pa.Table, earlier: pa.Table, dates, scheme: str
     return _history_and_flows(dates, counts, pairs, scheme)
 
 
-def stage_flows_on_engine(customers, earlier, dates, scheme: str, run) -> tuple[pa.Table, pa.Table]:
-    """:func:`stage_flows` with the customer table and the earlier stages on an engine (Ibis
-    tables): the wide table of each customer's stage at each date is joined there, and ``run``
-    brings the counts per date and per pair of consecutive stages to this process."""
-    import ibis
-
-    from ..segments.economics import _named_on_engine
-
-    first = STAGES[scheme][0]
-    wide = customers.select("customer_id", s_last=customers.lifecycle_stage)
-    columns = []
-    for i, day in enumerate(dates[:-1]):
-        part = earlier.filter(earlier.as_of == ibis.literal(day, type="date"))
-        part = part.select(_id=part.customer_id,
-                           _stage=_named_on_engine(part.lifecycle_stage, scheme))
-        joined = wide.left_join(part, wide.customer_id == part._id)
-        wide = joined.select(*wide.columns, **{f"s{i}": joined._stage.fill_null(first)})
-        columns.append(f"s{i}")
-    columns.append("s_last")
-    counts = []
-    for column in columns:
-        found = run(wide.group_by(stage=wide[column]).aggregate(n=wide.count())).to_pylist()
-        counts.append({str(r["stage"]): int(r["n"]) for r in found})
-    pairs = []
-    for i in range(len(dates) - 1):
-        a, b = columns[i], columns[i + 1]
-        found = run(wide.group_by(a=wide[a], b=wide[b]).aggregate(n=wide.count())).to_pylist()
-        pairs.append([(r["a"], r["b"], int(r["n"])) for r in found])
+def stage_flows_on_engine(staged, dates, scheme: str, run) -> tuple[pa.Table, pa.Table]:
+    """:func:`stage_flows` on an engine: ``staged`` is
+    :func:`cvm.segments.economics.stages_by_period` (each customer's stage in each period, an
+    Ibis table); ``run`` brings the counts per date and per pair of consecutive stages to this
+    process."""
+    last = len(dates) - 1  # period k is the date dates[last - k]
+    found = run(staged.group_by(["k", "stage"]).aggregate(n=staged.count())).to_pylist()
+    counts = [{} for _ in dates]
+    for r in found:
+        counts[last - int(r["k"])][str(r["stage"])] = int(r["n"])
+    before = staged.select(_id=staged.customer_id, _k=staged.k, _from=staged.stage)
+    j = before.join(staged, (before._id == staged.customer_id) & (before._k == staged.k + 1))
+    found = run(j.group_by(["k", "_from", "stage"]).aggregate(n=j.count())).to_pylist()
+    pairs = [[] for _ in range(last)]
+    for r in found:
+        pairs[last - 1 - int(r["k"])].append((r["_from"], r["stage"], int(r["n"])))
     return _history_and_flows(dates, counts, pairs, scheme)
 
 

@@ -24,9 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..config import MatrixOptions
-from ..segments.matrix import assign_cells, matrix_summary
-from ..segments.playbook import (Playbook, cell_economics, customer_actions, load_playbook,
-                                 with_measured)
+from ..segments.matrix import assign_cells, matrix_summary, matrix_summary_on_engine
+from ..segments.playbook import (Playbook, action_gains_on_engine, cell_economics,
+                                 customer_actions, load_playbook, with_measured)
 from .contract import Stage, StageResult
 
 __all__ = ["MatrixStage"]
@@ -77,6 +77,7 @@ def _with_stage_notes(table: pa.Table, state: _State) -> pa.Array:
 
 class MatrixStage(Stage):
     name = "matrix"
+    on_engine = True
     needs = ("lifecycle_stage",)
     uses = ("value_quadrant", "composite_value", "abc_class", "first_purchase", "clv",
             "value_if_returned", "winback_value", "winback_probability", "winback_rank",
@@ -107,17 +108,35 @@ class MatrixStage(Stage):
         return pa.RecordBatch.from_arrays(arrays, names=names)
 
     def finish(self, ctx, customers: pa.Table, state: _State) -> StageResult:
-        cfg, playbook = ctx.config, state.playbook
+        cfg = ctx.config
         summary_t = matrix_summary(customers, cfg.matrix, cfg.lifecycle.scheme,
                                    value_column=cfg.abc.value_column)
-        economics = cell_economics(summary_t, playbook, customers,
+        economics = cell_economics(summary_t, state.playbook, customers,
                                    measured_basis=state.measured_basis)
-        table = summary_t.join(economics.drop_columns(["customers", "avg_clv"]), "cell")
-        order = {c: i for i, c in enumerate(summary_t.column("cell").to_pylist())}
-        table = table.take(pa.array(sorted(range(table.num_rows),
-                                           key=lambda i: order[table.column("cell")[i].as_py()])))
-        summary = {"scheme": cfg.matrix.scheme, "tier_basis": cfg.matrix.tier_basis,
-                   "playbook": playbook.name,
-                   "playbook_path": str(playbook.path), "min_gain": cfg.matrix.min_gain,
-                   "cells": table.to_pylist()}
-        return StageResult(customers, {"matrix": table}, summary)
+        return _result(cfg, state, customers, summary_t, economics)
+
+    def finish_on_engine(self, ctx, customers, state: _State) -> StageResult:
+        """:meth:`finish` from two groupings on the engine: by cell, and by cell and action."""
+        cfg, run = ctx.config, ctx.engine.to_arrow
+        summary_t = matrix_summary_on_engine(customers, run, cfg.matrix, cfg.lifecycle.scheme,
+                                             value_column=cfg.abc.value_column)
+        economics = cell_economics(summary_t, state.playbook,
+                                   measured_basis=state.measured_basis,
+                                   gains=action_gains_on_engine(customers, run),
+                                   winback="winback_value" in customers.columns)
+        return _result(cfg, state, customers, summary_t, economics)
+
+
+def _result(cfg, state: _State, customers, summary_t: pa.Table, economics: pa.Table
+            ) -> StageResult:
+    """The stage's table and figures from the cell summary and the cells' economics."""
+    playbook = state.playbook
+    table = summary_t.join(economics.drop_columns(["customers", "avg_clv"]), "cell")
+    order = {c: i for i, c in enumerate(summary_t.column("cell").to_pylist())}
+    table = table.take(pa.array(sorted(range(table.num_rows),
+                                       key=lambda i: order[table.column("cell")[i].as_py()])))
+    summary = {"scheme": cfg.matrix.scheme, "tier_basis": cfg.matrix.tier_basis,
+               "playbook": playbook.name,
+               "playbook_path": str(playbook.path), "min_gain": cfg.matrix.min_gain,
+               "cells": table.to_pylist()}
+    return StageResult(customers, {"matrix": table}, summary)

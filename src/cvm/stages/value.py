@@ -16,6 +16,7 @@ customer list's fields to score prospects by the buyers who look like them.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,9 +27,11 @@ from ..features.summary import window_filter
 from ..features.value import (
     ValueScales,
     apply_value_scales,
+    summary_from_counts,
     value_scales,
     value_summary,
 )
+from ..features.value_scales import value_scales_on_engine
 from ..schema import CUSTOMER_FIELDS
 from .contract import Stage, StageResult, with_columns
 
@@ -48,6 +51,7 @@ class _State:
 
 class ValueStage(Stage):
     name = "value"
+    on_engine = True
     needs = ("recency_days", "tenure_days", "spend_last_period", "spend_previous_avg",
              "spend_change", "previous_periods", "active_period_share")
     uses = ("first_purchase", "margin_last_period", "potential_value", "clv",
@@ -62,14 +66,25 @@ class ValueStage(Stage):
         return t.group_by("customer_id").aggregate(**{_BREADTH: t.category.nunique()})
 
     def fit(self, ctx, rows: pa.Table) -> _State:
-        t = _categorised(ctx)
-        total = 0
-        if t is not None:
-            total = int(ctx.engine.to_arrow(t.aggregate(n=t.category.nunique()))
-                        .column("n")[0].as_py() or 0)
-        rows = with_columns(rows, _breadth(rows, total))
+        total = _categories_total(ctx)
+        rows = _with_breadth(total, rows)
         return _State(value_scales(rows, ctx.config.value, ctx.config.lifecycle, _buyers(rows),
                                    horizon_days=ctx.config.clv.horizon_days), total)
+
+    def fit_on_engine(self, ctx, rows) -> _State:
+        """The same scales from passes over the rows on the engine and aggregates
+        (:func:`cvm.features.value_scales.value_scales_on_engine`)."""
+        total = _categories_total(ctx)
+        present = frozenset()
+        if total:
+            buyers = (ctx.engine.to_arrow(rows.aggregate(n=rows.first_purchase.count()))
+                      .column("n")[0].as_py() if "first_purchase" in rows.columns else 1)
+            present = frozenset({"categories_total", *(("categories_bought",) if buyers else ())})
+        scales = value_scales_on_engine(
+            ctx.engine, rows, ctx.config.value, ctx.config.lifecycle,
+            prepare=functools.partial(_with_breadth, total), prepared_present=present,
+            horizon_days=ctx.config.clv.horizon_days)
+        return _State(scales, total)
 
     def transform(self, batch: pa.RecordBatch, state: _State) -> pa.RecordBatch:
         table = pa.Table.from_batches([batch])
@@ -85,6 +100,15 @@ class ValueStage(Stage):
         summary["neutral_credit"] = ctx.config.value.neutral_credit
         return StageResult(customers, {}, summary)
 
+    def finish_on_engine(self, ctx, customers, state: _State) -> StageResult:
+        buyers = (customers.filter(customers.first_purchase.notnull())
+                  if "first_purchase" in customers.columns else customers)
+        found = ctx.engine.to_arrow(buyers.group_by(q=buyers.value_quadrant)
+                                    .aggregate(n=buyers.count())).to_pylist()
+        summary = summary_from_counts(state.scales, {r["q"]: int(r["n"]) for r in found})
+        summary["neutral_credit"] = ctx.config.value.neutral_credit
+        return StageResult(customers, {}, summary)
+
 
 def _categorised(ctx):
     """The window's transactions that name a category (None: the table has no categories)."""
@@ -93,6 +117,19 @@ def _categorised(ctx):
         return None
     t = window_filter(t, ctx.as_of, ctx.config.window_days)
     return t.filter(t.category.notnull())
+
+
+def _categories_total(ctx) -> int:
+    """The distinct categories anyone bought in the window (0: transactions name none)."""
+    t = _categorised(ctx)
+    if t is None:
+        return 0
+    return int(ctx.engine.to_arrow(t.aggregate(n=t.category.nunique())).column("n")[0].as_py()
+               or 0)
+
+
+def _with_breadth(total: int, rows: pa.Table) -> pa.Table:
+    return with_columns(rows, _breadth(rows, total))
 
 
 def _breadth(rows: pa.Table, total: int) -> dict:
