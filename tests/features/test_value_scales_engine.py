@@ -17,6 +17,7 @@ from cvm.engine import duckdb_engine
 from cvm.features.order_statistics import linear_quantiles, ranked_values
 from cvm.features.value import apply_value_scales, value_scales
 from cvm.features.value_scales import value_scales_on_engine
+from cvm.features.weights import WeightsError
 
 
 def customers(n: int, seed: int = 1, *, prospects: int = 0, credit: bool = True) -> pa.Table:
@@ -107,7 +108,8 @@ CASES = {
 def test_on_duckdb_the_scales_equal_those_fitted_here(case):
     options, n, prospects = CASES[case]
     table = customers(n, seed=len(case), prospects=prospects)
-    lifecycle = LifecycleOptions()
+    # not the default periods: a churned customer's current contribution reads them
+    lifecycle = LifecycleOptions(period_days=60)
     here = value_scales(table, options, lifecycle, buyers_of(table), horizon_days=400)
     engine = duckdb_engine()
     there = value_scales_on_engine(engine, engine.table(table, "cvm_value_rows"), options,
@@ -126,14 +128,82 @@ def test_on_duckdb_the_scales_equal_those_fitted_here(case):
 
 def test_without_credit_data_or_look_alike_fields_the_scales_still_match():
     table = customers(200, seed=9, prospects=5, credit=False).drop_columns(["city", "gender"])
-    options = ValueOptions(lookalike_min=150)
+    options = ValueOptions(lookalike_min=200)
     here = value_scales(table, options, None, buyers_of(table))
     engine = duckdb_engine()
     there = value_scales_on_engine(engine, engine.table(table, "cvm_value_rows"), options)
     assert_same_scales(here, there)
     assert here.notes["credit"].startswith("neutral") and "credit_score" not in there.caps
-    # no fields: one group of all 200 buyers, at least lookalike_min of them
+    # no fields: one group of all 200 buyers, exactly lookalike_min of them
     assert set(there.lookalike["groups"]) == {None, ()}
+
+
+def edge_customers() -> pa.Table:
+    """20 buyers and 2 prospects worked by hand for the scales' edges (see the test)."""
+    n, m = 20, 22
+    zeros = [0.0] * n
+    columns = {
+        "customer_id": [f"C{i:02d}" for i in range(m)],
+        "first_purchase": pa.array([dt.date(2024, 1, 1)] * n + [None, None], pa.date32()),
+        "recency_days": zeros + [None, None], "spend_previous_avg": zeros + [None, None],
+        "previous_periods": zeros + [None, None], "active_period_share": zeros + [None, None],
+        # one buyer with 10 days of tenure: loyalty 10 · ½ · 10/730 = 0.068 in all, below 1
+        "tenure_days": [0.0] * 19 + [10.0, None, None],
+        # 18 zeros, 0.3 and 0.5: the median is 0, so the cap is the largest positive amount, 0.5
+        "spend_last_period": [0.0] * 18 + [0.3, 0.5, None, None],
+        # every buyer's spend fell by 100 %: growth potential 0 for all, an indicator of zeros
+        "spend_change": [-1.0] * n + [None, None],
+        # ten zeros and ten 0.8: the median, 0.4, is the cap (positive, below 1)
+        "potential_value": [0.0] * 10 + [0.8] * 10 + [None, None],
+        # only the prospects have a credit score: the buyers' reference is empty, the cap 0
+        "credit_score": [None] * n + [600.0, 700.0],
+        # 8 buyers in Hangzhou (exactly lookalike_min: a group), 12 in Suzhou
+        "city": ["Hangzhou"] * 8 + ["Suzhou"] * 12 + ["Hangzhou", "Ningbo"],
+    }
+    return pa.table({k: v if isinstance(v, pa.Array) else pa.array(v) for k, v in columns.items()})
+
+
+def test_the_scales_at_their_edges_match_those_fitted_here():
+    table = edge_customers()
+    options = ValueOptions(weight_method="entropy", cap_quantile=0.5, lookalike_fields=("city",),
+                           lookalike_min=8)
+    here = value_scales(table, options, None, buyers_of(table))
+    engine = duckdb_engine()
+    there = value_scales_on_engine(engine, engine.table(table, "cvm_value_rows"), options)
+    assert_same_scales(here, there)
+    assert there.caps == {"credit_score": 0.0, "current_contribution": 0.5,
+                          "future_contribution": 0.4}
+    # growth potential, all zero, has entropy 1 (no information); loyalty's total is below 1
+    assert there.method["entropy"][4] == 1.0 and there.weights[4] == 0.0
+    assert 0.0 < there.weights[3]
+    assert set(there.lookalike["groups"]) == {None, ("Hangzhou",), ("Suzhou",)}
+
+
+@pytest.mark.parametrize("rows", [0, 40], ids=["empty", "no-first-purchase"])
+def test_every_row_a_buyer_without_first_purchase_and_no_rows_at_all(rows):
+    table = customers(40, seed=5).slice(0, rows).drop_columns(["first_purchase"])
+    options = ValueOptions(lookalike_min=3)
+    here = value_scales(table, options, None, None)
+    engine = duckdb_engine()
+    there = value_scales_on_engine(engine, engine.table(table, "cvm_value_rows"), options)
+    assert_same_scales(here, there)
+    assert (None in there.lookalike["groups"]) == bool(rows)
+
+
+@pytest.mark.parametrize("buyers", [1, 2])
+def test_entropy_weights_need_two_buyers_on_the_engine_too(buyers):
+    table = edge_customers().slice(20 - buyers)  # the last buyers and the prospects
+    options = ValueOptions(weight_method="entropy", lookalike_min=1)
+    engine = duckdb_engine()
+    rows = engine.table(table, "cvm_value_rows")
+    if buyers < 2:
+        with pytest.raises(WeightsError, match="at least two customers"):
+            value_scales(table, options, None, buyers_of(table))
+        with pytest.raises(WeightsError, match="at least two customers"):
+            value_scales_on_engine(engine, rows, options)
+        return
+    here = value_scales(table, options, None, buyers_of(table))
+    assert_same_scales(here, value_scales_on_engine(engine, rows, options))
 
 
 @pytest.mark.spark

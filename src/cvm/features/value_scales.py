@@ -179,11 +179,11 @@ def value_scales_on_engine(engine, rows: ir.Table, options: ValueOptions | None 
     run = engine.to_arrow
     columns = rows.columns
     counted = [c for c in dict.fromkeys((*_OPTIONAL, *o.lookalike_fields)) if c in columns]
-    bought = (rows.first_purchase.notnull() if "first_purchase" in columns
-              else ibis.literal(True))
-    found = run(rows.aggregate(_buyers=bought.cast("int64").sum(),
+    buyers = (rows.first_purchase.count() if "first_purchase" in columns  # else every row
+              else rows.count())
+    found = run(rows.aggregate(_buyers=buyers,
                                **{c: rows[c].count() for c in counted})).to_pylist()[0]
-    n_buyers = int(found["_buyers"] or 0)
+    n_buyers = int(found["_buyers"])
     present = frozenset(c for c in _OPTIONAL if c in counted and found[c]) | prepared_present
     fields = tuple(f for f in o.lookalike_fields if f in counted and found[f])
     scales = ValueScales(o, lc, present, {}, (0.2,) * 5, {}, {}, 0.0, 0.0, float(horizon_days))
