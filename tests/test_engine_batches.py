@@ -72,7 +72,7 @@ def test_the_clv_scoring_gives_the_same_numbers_on_both_engines(spark_engine, wo
     from cvm.config import AnalysisConfig
     from cvm.features.summary import purchase_days
     from cvm.stages import CLVStage, FeatureStage
-    from cvm.stages.clv import score_on_engine
+    from cvm.models.lifetime_value import value_columns
     from cvm.stages.contract import Stage, StageContext
 
     rng = np.random.default_rng(5)
@@ -88,8 +88,6 @@ def test_the_clv_scoring_gives_the_same_numbers_on_both_engines(spark_engine, wo
         "category": pa.nulls(n, pa.string())})
     as_of = dt.date(2024, 12, 31)
     config = AnalysisConfig(as_of=as_of)
-    summary = ["customer_id", "frequency", "recency_days", "tenure_days", "repeat_monetary_avg",
-               "monetary_avg"]
 
     def context(eng):
         txns = eng.table(log, "cvm_clv_log")
@@ -102,13 +100,19 @@ def test_the_clv_scoring_gives_the_same_numbers_on_both_engines(spark_engine, wo
     # the batches in this process (the stage contract's run): the reference
     reference = Stage.run(CLVStage(), ctx, customers).customers
     reference = reference.take(pc.sort_indices(reference.column("customer_id")))
-    stage = CLVStage()
-    state = stage.fit(ctx, customers.select(summary))
-    scored = {"duckdb": duck.to_arrow(score_on_engine(stage, ctx, state))}
-    scored["spark"] = spark_engine.to_arrow(score_on_engine(stage, context(spark_engine), state))
+    columns = list(value_columns(config.clv))
+
+    def on_engine(eng):
+        """The features and CLV stages with the table left on the engine: the fit from the
+        summary columns brought here, the scoring next to the data."""
+        here = context(eng)
+        features = FeatureStage().run_on_engine(here, None).customers
+        scored = CLVStage().run_on_engine(here, features).customers
+        return eng.to_arrow(scored.select("customer_id", *columns))
+
+    scored = {"duckdb": on_engine(duck), "spark": on_engine(spark_engine)}
     duck.release()
     spark_engine.release()
-    columns = [c for c in scored["spark"].column_names if c != "customer_id"]
     assert "clv" in columns and "probability_alive" in columns
     assert reference.num_rows == 120 - np.setdiff1d(np.arange(120), ids).size
     for name, table in scored.items():

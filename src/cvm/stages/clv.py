@@ -19,13 +19,11 @@ over the horizon, expected spend, historical, current and potential value, ``clv
 from __future__ import annotations
 
 import datetime as dt
-import functools
 
 import numpy as np
 import pyarrow as pa
 
 from ..config import CLVOptions
-from ..features.summary import customer_summary
 from ..features.value_history import value_history
 from ..models.lifetime_value import (
     CustomerValueFit,
@@ -37,7 +35,7 @@ from ..models.lifetime_value import (
     totals_from_sums,
 )
 from ..models.validation import HoldoutValidation, validate_holdout
-from .contract import AnalysisError, Stage, StageResult, align_rows, fit_inputs, with_columns
+from .contract import AnalysisError, Stage, StageResult, fit_inputs
 
 __all__ = ["CLVStage", "validate_workspace"]
 
@@ -84,22 +82,6 @@ class CLVStage(Stage):
             arrays.append(pa.array(values, type=pa.float64(), from_pandas=True))
         return pa.RecordBatch.from_arrays(arrays, names=value_columns(fit.options))
 
-    def run(self, ctx, customers: pa.Table) -> StageResult:
-        """On Spark the scoring (:meth:`transform`) runs on the executors, over the summary and
-        value history computed there (:func:`score_on_engine`); the fit reads the summary
-        columns the driver has. Elsewhere, and in a run without amounts (whose repeat spend is
-        emptied after the features), the batches run in this process (:meth:`Stage.run`)."""
-        if not ctx.engine.batches_apart or customers.column("repeat_monetary_avg").null_count:
-            return super().run(ctx, customers)
-        missing = [c for c in self.needs if c not in customers.column_names]
-        if missing:
-            raise AnalysisError(f"stage {self.name} needs the column(s) {', '.join(missing)}")
-        state = self.fit(ctx, customers.select(list(_SUMMARY)))
-        scored = ctx.engine.to_arrow(score_on_engine(self, ctx, state))
-        added = align_rows(scored, customers.column("customer_id"))
-        out = with_columns(customers, {n: added.column(n) for n in value_columns(ctx.config.clv)})
-        return self.finish(ctx, out, state)
-
     def fit_on_engine(self, ctx, rows) -> tuple[CustomerValueFit, dict]:
         """The fit on the summary columns, brought to this process (the models' inputs)."""
         return self.fit(ctx, fit_inputs(ctx.engine, rows, list(_SUMMARY)))
@@ -140,26 +122,6 @@ def _results(state, totals: dict[str, tuple[float, int]]) -> dict:
     if info.get("status") == "fitted":
         tables["clv_models"] = _candidates_table(info["model"])
     return {"tables": tables, "summary": info}
-
-
-def score_on_engine(stage: CLVStage, ctx, state):
-    """The value columns per ``customer_id`` as a table on the engine: the stage's scoring
-    (:meth:`CLVStage.transform`) applied by :meth:`cvm.engine.Engine.map_batches` to the
-    customer summary (:func:`cvm.features.summary.customer_summary`) joined with the value
-    history (:meth:`CLVStage.relation`), both computed on the engine."""
-    summary = customer_summary(ctx.days, as_of=ctx.as_of, window_days=ctx.config.window_days)
-    inputs = summary.select(*_SUMMARY, "n_purchase_days").left_join(
-        stage.relation(ctx, None), "customer_id").select(*_SUMMARY, "n_purchase_days", *_HISTORY)
-    names = value_columns(ctx.config.clv)
-    schema = pa.schema([("customer_id", pa.string()), *[(n, pa.float64()) for n in names]])
-    return ctx.engine.map_batches(inputs, functools.partial(_scored, stage, state), schema)
-
-
-def _scored(stage: CLVStage, state, batch: pa.RecordBatch) -> pa.RecordBatch:
-    """:meth:`CLVStage.transform` of one batch, with the batch's customer ids."""
-    out = stage.transform(batch, state)
-    return pa.RecordBatch.from_arrays([batch.column("customer_id"), *out.columns],
-                                      names=["customer_id", *out.schema.names])
 
 
 def _candidates_table(model_info: dict) -> pa.Table:
