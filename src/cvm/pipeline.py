@@ -126,7 +126,7 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         collected_for = None
         for i, stage in enumerate(stages):
             say("computing customer features" if i == 0 else f"computing {stage.name}")
-            if on_engine and stage.runs_on_engine(ctx):
+            if on_engine and stage.on_engine:
                 staged = stage.run_on_engine(ctx, None if i == 0 else customers)
             else:
                 if on_engine:

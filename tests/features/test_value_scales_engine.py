@@ -6,6 +6,7 @@ numpy's quantiles from a few ranks."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -15,7 +16,7 @@ import pytest
 from cvm.config import LifecycleOptions, ValueOptions
 from cvm.engine import duckdb_engine
 from cvm.features.order_statistics import linear_quantiles, ranked_values
-from cvm.features.value import apply_value_scales, value_scales
+from cvm.features.value import apply_value_scales, summary_from_counts, value_scales
 from cvm.features.value_scales import value_scales_on_engine
 from cvm.features.weights import WeightsError
 
@@ -241,3 +242,15 @@ def test_ranked_values_come_from_the_engine_without_nulls():
     assert got.tolist() == [1.0, 3.0, 5.0, 9.0]
     with pytest.raises(ValueError, match="asked for 2 ranks, found 1"):
         ranked_values(engine.to_arrow, t, "x", np.array([4, 5]))
+
+
+def test_the_summary_from_quadrant_counts():
+    table = edge_customers()
+    scales = value_scales(table, ValueOptions(lookalike_fields=("city",), lookalike_min=8),
+                          None, buyers_of(table))
+    summary = summary_from_counts(scales, {"HH": 3, "LL": 17})
+    # a quadrant without buyers counts 0
+    assert summary["quadrants"] == {"HH": 3, "HL": 0, "LH": 0, "LL": 17}
+    assert summary["lookalike_fields"] == ["city"]
+    assert summary_from_counts(dataclasses.replace(scales, lookalike=None),
+                               {})["lookalike_fields"] == []

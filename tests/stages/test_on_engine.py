@@ -208,11 +208,14 @@ def test_on_duckdb_the_stages_kept_on_the_engine_give_the_numbers_of_the_stages_
 
 
 def test_on_duckdb_the_demo_kept_on_the_engine_gives_the_run_here(tmp_path):
-    """The demo's customer list (cities, genders, prospects to score by their look-alikes) and
-    categories, every stage on the engine: the same table, the same figures
+    """The demo's customer list (cities, genders, prospects to score by their look-alikes),
+    categories, service log and survey, every stage on the engine: the same table, the same figures
     (the value stage's scales fitted from passes and order statistics there, the matrix and
     its economics from groupings there)."""
-    from cvm.demo import write_demo_data
+    from cvm.demo import service_log_path, write_demo_data
+    from cvm.interactions import load_interactions
+    from cvm.satisfaction.demo import write_demo_survey
+    from cvm.satisfaction.survey import load_survey
 
     write_demo_data(tmp_path, customers=500)
     # a category on each purchase line (the demo's log has none), for the category breadth
@@ -225,10 +228,19 @@ def test_on_duckdb_the_demo_kept_on_the_engine_gives_the_run_here(tmp_path):
     run(sorted(tmp_path.glob("*transactions*")), customers=sorted(tmp_path.glob("*customers*")),
         workspace=ws_path, out=None)
     with Workspace(ws_path) as ws:
-        config = AnalysisConfig(as_of=ws.query("SELECT max(purchase_date) FROM transactions")[0][0])
+        as_of = ws.query("SELECT max(purchase_date) FROM transactions")[0][0]
+        config = AnalysisConfig(as_of=as_of)
+        # the service log and a survey: the complaints and satisfaction stages on the engine
+        load_interactions(ws, service_log_path(tmp_path), as_of=as_of)
+        survey, definition = write_demo_survey(tmp_path, log)
+        load_survey(ws, survey, definition=definition)
         here = analyse(ws, config)
         kept = analyse(ws, config, keep_on_engine=True)
     assert kept.info["customers_collected_for"] is None
+    complaints = here.info["stages"]["complaints"]
+    assert complaints["complaints"] > 0 and complaints["contacts"] > 0
+    assert complaints["by_cell"] and complaints["by_stage"]
+    assert here.info["stages"]["satisfaction"]["by"]
     value = here.info["stages"]["value"]
     # the parts that the scales fit: look-alike groups, category breadth
     assert value["lookalike_fields"]

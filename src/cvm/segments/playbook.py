@@ -376,7 +376,7 @@ def _cell_actions(play: Play, groups: dict[str, Gains]) -> tuple[list[str], Gain
     """The actions a cell's customers are told, each only with a positive mean gain over its
     customers (the play's further actions follow its main one), ``let_go`` last; the gains of
     the customers acted on and of those let go."""
-    acted = {a: g for a, g in groups.items() if a != "let_go" and g[0] and g[1] / g[0] > 0}
+    acted = {a: g for a, g in groups.items() if a != "let_go" and g[1] / g[0] > 0}
     shown: list[str] = []
     for a in sorted(acted, key=lambda a: (-acted[a][0], a)):
         shown.append(a)

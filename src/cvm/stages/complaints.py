@@ -24,7 +24,7 @@ from ..features.complaints import COMPLAINT_COLUMNS, complaint_features
 from ..interactions.load import has_interactions
 from .contract import Stage, StageResult
 
-__all__ = ["ComplaintStage", "complaints_by"]
+__all__ = ["ComplaintStage", "complaints_by", "complaints_by_on_engine"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,25 @@ def complaints_by(customers: pa.Table, column: str, order=()) -> list[dict]:
         row["customers"] += 1
         row["complainants"] += int((n or 0) > 0)
         row["complaints"] += int(n or 0)
+    return _ordered(out, order)
+
+
+def complaints_by_on_engine(customers, column: str, run, order=()) -> list[dict]:
+    """:func:`complaints_by` of the customer table on an engine (an Ibis table): one grouping
+    there."""
+    n = customers.complaint_count.fill_null(0)
+    found = run(customers.group_by(key=customers[column]).aggregate(
+        customers=customers.count(), complainants=(n > 0).cast("int64").sum(),
+        complaints=n.sum()))
+    out = {r["key"]: {column: r["key"], "customers": int(r["customers"]),
+                      "complainants": int(r["complainants"] or 0),
+                      "complaints": int(r["complaints"] or 0)} for r in found.to_pylist()}
+    return _ordered(out, order)
+
+
+def _ordered(out: dict, order) -> list[dict]:
+    """The rows per value with complaints per 100 customers, in the order
+    :func:`complaints_by` gives."""
     for row in out.values():
         row["complaints_per_100"] = round(100.0 * row["complaints"] / row["customers"], 4)
     rank = {key: i for i, key in enumerate(order)}
@@ -74,12 +93,15 @@ class ComplaintStage(Stage):
     def adds(self, config) -> tuple[str, ...]:
         return COMPLAINT_COLUMNS
 
-    def runs_on_engine(self, ctx) -> bool:
-        """Without a service log the stage passes the table on, wherever it is."""
-        return not has_interactions(ctx.ws.con)
+    on_engine = True
 
     def run_on_engine(self, ctx, customers) -> StageResult:
-        return StageResult(customers)
+        if not has_interactions(ctx.ws.con):  # nothing to add: no pass over the table
+            return StageResult(customers)
+        return super().run_on_engine(ctx, customers)
+
+    def fit_on_engine(self, ctx, rows) -> _State:
+        return _State("complaint_count" in rows.columns)
 
     def relation(self, ctx, customers):
         contacts = _contacts(ctx)
@@ -107,8 +129,7 @@ class ComplaintStage(Stage):
 
         def tally(column: str) -> dict:
             values = in_run.column(column).to_pylist()
-            return {k if k is not None else "unknown": values.count(k)
-                    for k in sorted(set(values), key=lambda v: (v is None, str(v)))}
+            return _tally({k: values.count(k) for k in set(values)})
 
         summary = {
             "contacts": in_run.num_rows,
@@ -125,3 +146,44 @@ class ComplaintStage(Stage):
             if column in customers.column_names:
                 summary[key] = complaints_by(customers, column, order)
         return StageResult(customers, summary=summary)
+
+    def finish_on_engine(self, ctx, customers, state: _State) -> StageResult:
+        """:meth:`finish` from groupings on the engine: the contacts of the run's customers
+        joined there."""
+        if not state.loaded:
+            return StageResult(customers)
+        run = ctx.engine.to_arrow
+        contacts = _contacts(ctx)
+        table = ctx.engine.table(contacts.select(["customer_id", "kind", "channel"]),
+                                 "cvm_contacts_of_run")
+        in_run = table.semi_join(customers.select("customer_id"), "customer_id")
+
+        def tally(column: str) -> dict:
+            found = run(in_run.group_by(key=in_run[column]).aggregate(n=in_run.count()))
+            return _tally({r["key"]: int(r["n"]) for r in found.to_pylist()})
+
+        n = customers.complaint_count
+        totals = run(customers.aggregate(
+            customers=customers.count(), complaints=n.sum(),
+            complainants=(n > 0).cast("int64").sum())).to_pylist()[0]
+        by_kind = tally("kind")
+        summary = {
+            "contacts": sum(by_kind.values()),
+            "contacts_outside_run": contacts.num_rows - sum(by_kind.values()),
+            "by_kind": by_kind, "by_channel": tally("channel"),
+            "complaints": int(totals["complaints"] or 0),
+            "complainants": int(totals["complainants"] or 0),
+            "customers": int(totals["customers"]),
+        }
+        stages = LIFECYCLE_STAGES.get(ctx.config.lifecycle.scheme, ())
+        for column, key, order in (("lifecycle_stage", "by_stage", stages),
+                                   ("matrix_cell", "by_cell", ())):
+            if column in customers.columns:
+                summary[key] = complaints_by_on_engine(customers, column, run, order)
+        return StageResult(customers, summary=summary)
+
+
+def _tally(counts: dict) -> dict:
+    """Counts per value, sorted by value (unknown last, as ``unknown``)."""
+    return {k if k is not None else "unknown": counts[k]
+            for k in sorted(counts, key=lambda v: (v is None, str(v)))}

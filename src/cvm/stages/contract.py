@@ -54,8 +54,7 @@ The customer table on the engine
 --------------------------------
 Where the engine runs functions away from this process (Spark's executors:
 :attr:`cvm.engine.Engine.batches_apart`), a run keeps the customer table on the engine for as
-long as its stages allow: a stage that says ``on_engine`` (or whose
-:meth:`Stage.runs_on_engine` says so for the run's data) gets the table as an Ibis table and
+long as its stages allow: a stage that says ``on_engine`` gets the table as an Ibis table and
 :meth:`Stage.run_on_engine` runs the same four parts there — the relation joined on the engine,
 the state from aggregates (:meth:`Stage.fit_on_engine`), :meth:`Stage.transform` applied next
 to the data by :meth:`cvm.engine.Engine.map_batches` (:func:`map_customers`), and
@@ -148,12 +147,6 @@ class Stage:
     def adds(self, config: AnalysisConfig) -> tuple[str, ...]:
         """The columns this stage adds, in order (they may depend on the settings)."""
         return ()
-
-    def runs_on_engine(self, ctx: StageContext) -> bool:
-        """Whether this run of the stage can work on the customer table left on the engine
-        (default :attr:`on_engine`; a stage whose data decides, such as one that does nothing
-        without a survey, says so here)."""
-        return self.on_engine
 
     def relation(self, ctx: StageContext, customers: pa.Table) -> ir.Table | None:
         """Per-customer columns computed on the engine, keyed by ``customer_id`` (default

@@ -34,7 +34,7 @@ from ..errors import CvmError
 from ..satisfaction.survey import has_survey, read_survey
 from ..satisfaction.survey_model import (fit_survey_model, model_overview,
                                          stored_survey_model, total_effects_on_satisfaction)
-from .contract import Stage, StageResult, align_rows, with_columns
+from .contract import Stage, StageResult, align_rows, join_columns, with_columns
 
 __all__ = ["SatisfactionStage"]
 
@@ -44,30 +44,37 @@ log = logging.getLogger(__name__)
 class SatisfactionStage(Stage):
     name = "satisfaction"
     uses = tuple(c for c in BREAKDOWNS.values() if c)
+    on_engine = True
 
     def adds(self, config) -> tuple[str, ...]:
         return SATISFACTION_COLUMNS
 
-    def runs_on_engine(self, ctx) -> bool:
-        """Without a survey the stage passes the table on, wherever it is."""
-        return not has_survey(ctx.ws)
-
-    def run_on_engine(self, ctx, customers) -> StageResult:
-        return StageResult(customers)
-
     def run(self, ctx, customers: pa.Table) -> StageResult:
         if not has_survey(ctx.ws):
             return StageResult(customers)
-        survey = read_survey(ctx.ws)
-        weights = choose_weights(survey)
-        own = customer_satisfaction(survey, weights)
-        table = pa.Table.from_pandas(own, preserve_index=False)
-        table = table.set_column(table.column_names.index("survey_date"), "survey_date",
-                                 table.column("survey_date").cast(pa.date32()))
+        survey, weights, table = _answers(ctx)
         joined = align_rows(table, customers.column("customer_id"))
         out = with_columns(customers, {c: joined.column(c) for c in SATISFACTION_COLUMNS})
         wanted = ["customer_id"] + [c for c in self.uses if c in customers.column_names]
-        frame = customers.select(wanted).to_pandas()
+        return self._results(ctx, survey, weights, customers.select(wanted).to_pandas(), out)
+
+    def run_on_engine(self, ctx, customers) -> StageResult:
+        """:meth:`run` with the table on the engine: the answering customers' figures joined
+        there, and only their rows' breakdown columns brought here."""
+        if not has_survey(ctx.ws):
+            return StageResult(customers)
+        survey, weights, table = _answers(ctx)
+        answers = ctx.engine.table(table.select(["customer_id", *SATISFACTION_COLUMNS]),
+                                   "cvm_satisfaction")
+        out = ctx.engine.cache(join_columns(customers, answers))
+        wanted = ["customer_id"] + [c for c in self.uses if c in customers.columns]
+        answering = customers.semi_join(answers.select("customer_id"), "customer_id")
+        frame = ctx.engine.to_arrow(answering.select(*wanted)).to_pandas()
+        return self._results(ctx, survey, weights, frame, out)
+
+    def _results(self, ctx, survey, weights, frame: pd.DataFrame, out) -> StageResult:
+        """The overview, tables and figures from the answers and the answering customers'
+        breakdown columns (``frame``)."""
         model, fitted, effects = self._model(ctx, survey)
         overview = satisfaction_overview(with_customers(survey, customers=frame), weights,
                                          effects=effects)
@@ -106,6 +113,20 @@ class SatisfactionStage(Stage):
             return {"name": name, "error": str(exc)}, None, None
         return (model_overview(survey, fitted, name), fitted,
                 total_effects_on_satisfaction(survey, fitted))
+
+
+def _answers(ctx) -> tuple:
+    """The survey, its index weights and one row per answering customer
+    (:data:`~cvm.satisfaction.breakdown.SATISFACTION_COLUMNS`)."""
+    survey = read_survey(ctx.ws)
+    weights = choose_weights(survey)
+    table = pa.Table.from_pandas(customer_satisfaction(survey, weights), preserve_index=False)
+    table = table.set_column(table.column_names.index("survey_date"), "survey_date",
+                             table.column("survey_date").cast(pa.date32()))
+    # text as the other stages' text (pandas gives large strings), on every engine
+    table = table.cast(pa.schema([pa.field(f.name, pa.string()) if pa.types.is_large_string(f.type)
+                                  else f for f in table.schema]))
+    return survey, weights, table
 
 
 def _model_tables(fitted) -> dict[str, pa.Table]:
