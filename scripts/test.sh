@@ -53,6 +53,7 @@ if grep -qw avx2 /proc/cpuinfo 2>/dev/null; then
     export OPENBLAS_CORETYPE=Haswell
 fi
 
-# two workers (one per core), each test file kept on one worker: the files share their module
+# three workers on the two cores (a third of the time the tests wait on servers, browsers, JVMs
+# and the commands they start), each test file kept on one worker: the files share their module
 # fixtures (a demo run, a server, a Spark session) and run in their own order
-python -m pytest -q -n 2 --dist loadfile --durations=40 --doctest-modules src tests "$@"
+python -m pytest -q -n 3 --dist loadfile --durations=40 --doctest-modules src tests "$@"

@@ -19,7 +19,7 @@ from cvm.workspace import Workspace
 
 AS_OF = dt.date(2024, 12, 31)
 #: customers of the cluster test's log (sized so that the test takes about a minute on 2 cores)
-CUSTOMERS = 2000
+CUSTOMERS = 1000
 
 
 @pytest.fixture(scope="module")

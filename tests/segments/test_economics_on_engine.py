@@ -83,9 +83,9 @@ def test_the_economics_and_flows_on_an_engine_equal_those_here(engine_name, sche
     assert flows_there[1].to_pylist() == flows_here[1].to_pylist()
 
 
-def test_the_economics_of_the_stability_stage_by_hand(engine_name):
+def test_the_economics_of_the_stability_stage_by_hand():
     customers, earlier, amounts = tables()
-    engine = get_engine(engine_name)
+    engine = get_engine("duckdb")
     staged = stages_by_period(engine.table(customers, "cvm_c"), engine.table(earlier, "cvm_e"),
                               as_of=AS_OF, options=OPTIONS)
     rows = {r["stage"]: r for r in stage_economics_on_engine(
@@ -114,12 +114,12 @@ def test_the_economics_of_the_stability_stage_by_hand(engine_name):
     assert churned["contact_cost"] == 1.0
 
 
-def test_without_earlier_dates_or_first_purchase_every_period_is_now(engine_name):
+def test_without_earlier_dates_or_first_purchase_every_period_is_now():
     customers, _, amounts = tables()
     customers = customers.drop_columns(["first_purchase"])
     options = LifecycleOptions(**{**OPTIONS.__dict__, "history_dates": 1})
     here = stage_economics(customers, None, amounts, as_of=AS_OF, options=options, clv=CLV)
-    engine = get_engine(engine_name)
+    engine = get_engine("duckdb")
     staged = stages_by_period(engine.table(customers, "cvm_c"), None, as_of=AS_OF,
                               options=options)
     there = stage_economics_on_engine(staged, engine.table(amounts, "cvm_a"), engine.to_arrow,
@@ -129,7 +129,7 @@ def test_without_earlier_dates_or_first_purchase_every_period_is_now(engine_name
     assert {r["stage"]: r["service_cost"] for r in there.to_pylist()}["prospect"] == 2.0
 
 
-def test_a_stage_with_unpriced_sales_and_no_margin_rate_has_no_margin(engine_name):
+def test_a_stage_with_unpriced_sales_and_no_margin_rate_has_no_margin():
     # D's 0.5 of sales without a known margin, no rate to assume one: exploration's margin and
     # profit are unknown; the other stages keep theirs
     customers, earlier, amounts = tables()
@@ -137,7 +137,7 @@ def test_a_stage_with_unpriced_sales_and_no_margin_rate_has_no_margin(engine_nam
                                  pa.array([0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0]))
     clv = CLVOptions(acquisition_cost=20.0, service_cost=1.5)
     here = stage_economics(customers, earlier, amounts, as_of=AS_OF, options=OPTIONS, clv=clv)
-    engine = get_engine(engine_name)
+    engine = get_engine("duckdb")
     staged = stages_by_period(engine.table(customers, "cvm_c"), engine.table(earlier, "cvm_e"),
                               as_of=AS_OF, options=OPTIONS)
     there = stage_economics_on_engine(staged, engine.table(amounts, "cvm_a"), engine.to_arrow,

@@ -217,7 +217,7 @@ def test_on_duckdb_the_demo_kept_on_the_engine_gives_the_run_here(tmp_path):
     from cvm.satisfaction.demo import write_demo_survey
     from cvm.satisfaction.survey import load_survey
 
-    write_demo_data(tmp_path, customers=500)
+    write_demo_data(tmp_path, customers=250)
     # a category on each purchase line (the demo's log has none), for the category breadth
     log = tmp_path / "demo_transactions.csv"
     lines = log.read_text(encoding="utf-8").splitlines()

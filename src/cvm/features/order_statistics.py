@@ -46,8 +46,8 @@ def linear_quantiles(n: int, quantiles, values_at: Callable[[np.ndarray], np.nda
     ``values_at(ranks)``: the values at the given distinct ascending ranks of the sorted column.
 
     >>> v = np.array([4.0, 1.0, 3.0, 2.0, 10.0])
-    >>> linear_quantiles(5, [0.0, 0.3, 0.95], lambda r: np.sort(v)[r])
-    array([1. , 2.2, 8.6])
+    >>> linear_quantiles(5, [0.0, 0.25, 0.95], lambda r: np.sort(v)[r]).tolist()
+    [1.0, 2.0, 8.799999999999999]
     """
     below, above, gamma = quantile_ranks(n, quantiles)
     ranks = np.unique(np.concatenate([below, above]))
