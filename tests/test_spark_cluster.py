@@ -54,7 +54,8 @@ def test_the_readme_run_on_the_cluster_equals_the_duckdb_run(spark_cluster, clus
     argv = _readme_command()
     assert argv[:4] == ["cvm", "run", "--engine", "spark"] and "sales/" in argv
     assert "spark.driver.maxResultSize=32m" in argv
-    duck = cvm.run([str(p) for p in paths], workspace=folder / "d.duckdb", out=None,
+    duck = cvm.run([str(p) for p in paths], workspace=folder / "d.duckdb",
+                   out=folder / "duck-results",
                    config=AnalysisConfig(as_of=AS_OF))
     env = {**os.environ, "CVM_SPARK_MASTER": spark_cluster.master_url,
            "CVM_SPARK_CONF": "spark.sql.shuffle.partitions=2"}
@@ -82,7 +83,24 @@ def test_the_readme_run_on_the_cluster_equals_the_duckdb_run(spark_cluster, clus
                                      "spark.driver.maxResultSize": "32m"}
     # the customer table stayed on the cluster up to the first stage that needs it in the driver
     assert summary["customers_collected_for"] is None  # every stage ran there
+    # and it was written there: the per-customer results this process received are the
+    # models' inputs (the CLV fit's six columns … the churn check's scores), never the table
+    brought = summary["customers_brought_here"]
+    assert 0 < brought["rows"] <= CUSTOMERS
+    assert 6 <= brought["columns"] < spark.num_columns // 2
     a = duck.customers
     assert a.num_rows == CUSTOMERS
     assert_same_customers(a, spark)
-    assert (folder / "cluster-results" / "report.html").exists()
+    results = folder / "cluster-results"
+    assert (results / "report.html").exists()
+    # the results folder's files hold the table the workspace stored, in the run's order
+    assert_same_customers(a, pq.read_table(results / "customers.parquet"))
+    assert pq.read_table(results / "customers.parquet").column("customer_id").to_pylist() == \
+        spark.column("customer_id").to_pylist() == a.column("customer_id").to_pylist()
+    import pyarrow.csv as pacsv
+
+    written = pacsv.read_csv(results / "customers.csv")
+    duck_csv = pacsv.read_csv(folder / "duck-results" / "customers.csv")
+    assert written.column_names == duck_csv.column_names == a.column_names
+    assert written.column("customer_id").to_pylist() == a.column("customer_id").to_pylist()
+    assert_same_customers(duck_csv, written)

@@ -64,6 +64,10 @@ class Engine:
     #: on Spark, force tables handed to the engine through Arrow batches (True) or through
     #: Parquet scratch files (False); ``None`` decides by the master (:attr:`shares_files`)
     ship_arrow: bool | None = field(default=None, repr=False)
+    #: the most rows, and the most columns, of the per-customer results (a ``customer_id``
+    #: column) that single queries brought to this process (:meth:`to_arrow`)
+    customer_rows_here: int = field(default=0, repr=False)
+    customer_columns_here: int = field(default=0, repr=False)
 
     def table(self, data: pa.Table, name: str) -> ibis.Table:
         """Make an Arrow table available to this engine as an Ibis table.
@@ -140,6 +144,9 @@ class Engine:
         """Run an expression; the result has the expression's schema whatever the engine
         returned (Spark gives 32-bit integers where Ibis promises 64-bit, for example)."""
         table = expr.to_pyarrow()
+        if "customer_id" in table.column_names:
+            self.customer_rows_here = max(self.customer_rows_here, table.num_rows)
+            self.customer_columns_here = max(self.customer_columns_here, table.num_columns)
         expected = expr.schema().to_pyarrow()
         return table if table.schema.equals(expected) else table.cast(expected)
 
@@ -189,14 +196,20 @@ class Engine:
         return self.read_parquet(path, path.stem)
 
     def write_parquet(self, expr: ibis.Table, path: str | Path) -> None:
-        """The rows of ``expr`` as Parquet at ``path``: one file written by DuckDB, or on Spark a
-        folder of part files written by the executors."""
+        """The rows of ``expr`` as Parquet at ``path``, with the expression's schema: one file
+        written by DuckDB, or on Spark a folder of part files written by the executors."""
         if self.name == "spark":
             from .spark.batches import write_parquet
 
-            write_parquet(expr, str(path))
+            write_parquet(expr, str(path), expr.schema().to_pyarrow())
             return
         self.backend.to_parquet(expr, str(path))
+
+    def scratch_path(self, name: str) -> Path:
+        """A new path in the engine's scratch folder for :meth:`write_parquet` (removed by
+        :meth:`release`). On Spark the executors write there: on a cluster, the scratch folder
+        (``TMPDIR``) must be on a filesystem they share with this machine."""
+        return self._scratch_file(name)
 
     def cache(self, expr: ibis.Table) -> ibis.Table:
         """Materialise an expression so that several later expressions read it once (on Spark

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -37,7 +38,8 @@ from .ingest.load import LoadReport, load_customers, load_transactions
 from .ingest.readers import source_name
 from .insights.holdout import run_holdout
 from .stages import Stage, money, run_stages
-from .stages.contract import AnalysisError, StageContext, check_rows, collect_customers
+from .stages.contract import (AnalysisError, StageContext, check_rows, collect_customers,
+                              ordered_customers)
 from .workspace import Workspace
 
 __all__ = ["RunResult", "AnalysisError", "analyse", "run"]
@@ -49,21 +51,94 @@ Progress = Callable[[str], None]
 
 @dataclass
 class RunResult:
-    """A complete run: its id, the per-customer table, the segment summary and the figures."""
+    """A complete run: its id, the per-customer table, the segment summary and the figures.
+
+    The per-customer table of a run whose stages all ran on the engine is not brought into
+    this process: ``customers`` reads it from the workspace when first asked for."""
 
     run_id: int
     as_of: dt.date
-    customers: pa.Table
+    _customers: pa.Table | Callable[[], pa.Table]
     segments: pa.Table
     pareto: dict
     info: dict
     loads: list[LoadReport] = field(default_factory=list)
+    #: the rows of the per-customer table (buyers and the prospects the stages append)
+    customer_rows: int | None = None
+
+    def __post_init__(self):
+        if self.customer_rows is None:
+            self.customer_rows = self.customers.num_rows
+
+    @property
+    def customers(self) -> pa.Table:
+        if callable(self._customers):
+            self._customers = self._customers()
+        return self._customers
+
+    @property
+    def customers_here(self) -> bool:
+        """Whether the per-customer table is in this process already."""
+        return not callable(self._customers)
+
+    def customer_batches(self, rows: int = 200_000):
+        """The per-customer table as Arrow record batches of at most ``rows`` rows, read from
+        the workspace a batch at a time when it is not in this process yet."""
+        if self.customers_here:
+            yield from self.customers.to_batches(max_chunksize=rows)
+            return
+        empty = True
+        for batch in self._customers(batches=rows):
+            empty = False
+            yield batch
+        if empty:  # no rows: one empty batch, for the files' headers
+            yield pa.RecordBatch.from_pylist([], schema=self.customer_schema)
+
+    @property
+    def customer_schema(self) -> pa.Schema:
+        """The per-customer table's schema (without reading the table)."""
+        return self._customers.schema
 
     def customers_frame(self):
         return self.customers.to_pandas(date_as_object=False)
 
     def segments_frame(self):
         return self.segments.to_pandas()
+
+
+class _StoredCustomers:
+    """The run's per-customer table as the workspace stored it, read on demand (the workspace
+    opened again, read-only, once the run's own connection is closed), with its schema."""
+
+    def __init__(self, ws: Workspace, run_id: int, schema: pa.Schema):
+        self.path, self.ws, self.schema = ws.path, ws, schema
+        self.table = Workspace.run_table(run_id, "customers")
+
+    def __call__(self, batches: int | None = None):
+        import duckdb
+
+        try:
+            return self._read(self.ws, batches)
+        except duckdb.ConnectionException:
+            if self.path == ":memory:":
+                raise AnalysisError("the run's workspace was in memory and is closed: its "
+                                    "per-customer table is gone") from None
+            ws = Workspace(self.path, read_only=True)
+            if batches is None:
+                with ws:
+                    return self._read(ws, None)
+            return self._batches_then_close(ws, batches)
+
+    def _batches_then_close(self, ws: Workspace, rows: int):
+        with ws:
+            yield from self._read(ws, rows)
+
+    def _read(self, ws: Workspace, batches: int | None):
+        sql = f'SELECT * FROM "{self.table}"'
+        if batches is None:
+            return ws.arrow(sql).cast(self.schema)
+        reader = ws.con.execute(sql).fetch_record_batch(batches)
+        return (batch.cast(self.schema) for batch in reader)
 
 
 def _as_of(ws: Workspace, config: AnalysisConfig) -> dt.date:
@@ -146,21 +221,28 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
                 stage_summaries[stage.name] = staged.summary
             if i == 0:
                 say("summarising segments")
-        if on_engine:  # every stage ran on the engine
-            customers = collect_customers(eng, customers)
+        # every stage ran on the engine: the customer table is written there and the
+        # workspace reads it from the files; this process gets only its figures
+        files = _written_customers(eng, customers) if on_engine else None
         if unpriced:
             scheme = load_scheme(config.rfm.scheme)
             labels = {g.key: g.label(config.lang) for g in scheme.segments}
             customers = money.without_money(customers, scheme, labels, config.rfm.weights)
             tables["segments"] = money.segment_rows(_buyers(customers), scheme, config.lang)
             money.unpriced_summaries(stage_summaries, tables)
-        tables.update(run_holdout(ws, eng, txns, as_of, customers, ctx.days,
+        columns = customers.columns if files else customers.column_names
+        tables.update(run_holdout(ws, eng, txns, as_of, columns, ctx.days,
                                   first_purchase=outside["first"] if outside else None))
-        info = _run_info(ws, config, eng.name, _buyers(customers),
-                         time.perf_counter() - started, spark_sources or (), eng.settings())
+        buyers = files["buyers"] if files else _buyer_figures(customers)
+        info = _run_info(ws, config, eng.name, buyers, time.perf_counter() - started,
+                         spark_sources or (), eng.settings())
         info["stages"] = stage_summaries
         if keep_on_engine:  # the first stage that needed the customer table in this process
             info["customers_collected_for"] = collected_for
+            # the largest per-customer results single queries brought here (the model fits'
+            # and checks' inputs, when the table itself stayed on the engine)
+            info["customers_brought_here"] = {"rows": eng.customer_rows_here,
+                                              "columns": eng.customer_columns_here}
         if unpriced:  # no revenue to total or to concentrate
             info["total_value"] = None
             figures["pareto"] = {"value_measure": "revenue", "gini": None, "lorenz": [],
@@ -171,11 +253,17 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         # the files this run loaded itself (its load report); none when it analysed data
         # loaded before
         info["loaded_files"] = [r.file_id for r in loads or [] if r.file_id is not None]
-        ws.store_run(run_id, as_of=as_of, tables={"customers": customers, **tables},
-                     summary={**figures, "info": info})
+        if files:
+            ws.store_run(run_id, as_of=as_of, tables=tables, summary={**figures, "info": info},
+                         files={"customers": (files["path"], files["schema"])})
+            customers = _StoredCustomers(ws, run_id, files["schema"])
+        else:
+            ws.store_run(run_id, as_of=as_of, tables={"customers": customers, **tables},
+                         summary={**figures, "info": info})
         info["run_id"] = run_id
         result = RunResult(run_id, as_of, customers, tables.get("segments", pa.table({})),
-                           figures.get("pareto", {}), info, list(loads or []))
+                           figures.get("pareto", {}), info, list(loads or []),
+                           customer_rows=files["rows"] if files else None)
         if out is not None:
             say("writing results")
             ws.run_step(run_id, f"writing the results folder {Path(out).resolve()}")
@@ -187,6 +275,27 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
     finally:
         _release(eng)
     return result
+
+
+def _written_customers(eng: Engine, customers) -> dict:
+    """The customer table on the engine written as Parquet there (on Spark by the executors,
+    into the engine's scratch folder), with its schema and the figures the run records of it:
+    its rows and its buyers' count and spend (one aggregate)."""
+    path = eng.scratch_path("customers")
+    eng.write_parquet(ordered_customers(customers), path)
+    bought = customers.first_purchase.notnull() if "first_purchase" in customers.columns \
+        else ibis.literal(True)
+    figures = eng.to_arrow(customers.aggregate(
+        rows=customers.count(), buyers=bought.sum(),
+        spend=customers.monetary_total.sum(where=bought))).to_pylist()[0]
+    return {"path": path, "schema": customers.schema().to_pyarrow(), "rows": int(figures["rows"]),
+            "buyers": (int(figures["buyers"] or 0), float(figures["spend"] or 0.0))}
+
+
+def _buyer_figures(customers: pa.Table) -> tuple[int, float]:
+    """The buyers' count and their spend."""
+    buyers = _buyers(customers)
+    return buyers.num_rows, float(pc.sum(buyers.column("monetary_total")).as_py() or 0.0)
 
 
 def _buyers(customers: pa.Table) -> pa.Table:
@@ -232,10 +341,11 @@ def _outside_transactions(eng: Engine, sources: Sequence) -> dict:
             "rows": int(figures["rows"]), "unpriced": int(figures["rows"] - figures["priced"])}
 
 
-def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, customers: pa.Table,
+def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, buyers: tuple[int, float],
               seconds: float, spark_sources: Sequence = (), settings: dict | None = None
               ) -> dict:
-    """The run's record: files and rejects, buyers and their spend, settings, engine, time
+    """The run's record: files and rejects, buyers and their spend (``buyers``: their count
+    and spend), settings, engine, time
     (with the Spark sources the cluster read, which the workspace does not hold, and the
     engine's :meth:`~cvm.engine.Engine.settings`)."""
     settings = settings or {}
@@ -277,9 +387,9 @@ def _run_info(ws: Workspace, config: AnalysisConfig, engine: str, customers: pa.
         "rows_loaded": sum(f["rows_loaded"] for f in tx_files),
         "rows_rejected": sum(f["rows_rejected"] for f in tx_files),
         "reject_reasons": reasons,
-        "n_customers": customers.num_rows,
+        "n_customers": buyers[0],
         "n_prospects": prospects,
-        "total_value": float(pc.sum(customers.column("monetary_total")).as_py() or 0.0),
+        "total_value": buyers[1],
         "currency_symbol": "",
         "scheme": scheme.name,
         "scheme_title": scheme_title(scheme, config.lang),

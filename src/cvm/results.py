@@ -18,7 +18,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -53,31 +53,40 @@ def write_csv(table: pa.Table, path: Path) -> None:
     one pass. Text cells a spreadsheet would run as formulas are quoted, part by part
     (:func:`cvm.spreadsheet.formula_safe`).
     """
-    parts = [table.slice(start, _CSV_PART_ROWS)
-             for start in range(0, max(table.num_rows, 1), _CSV_PART_ROWS)]
+    if table.num_rows <= _CSV_PART_ROWS:
+        with Path(path).open("wb") as fh:
+            fh.write("\ufeff".encode("utf-8"))
+            pacsv.write_csv(formula_safe(table), fh)
+        return
+    write_csv_parts((table.slice(start, _CSV_PART_ROWS)
+                     for start in range(0, table.num_rows, _CSV_PART_ROWS)), path)
 
-    def formatted(index: int) -> pa.Buffer:
+
+def write_csv_parts(parts: Iterable[pa.Table | pa.RecordBatch], path: Path) -> None:
+    """:func:`write_csv` of a table that comes in parts (the first one non-empty, or the only
+    one), read as they are written: a few parts are in memory at a time."""
+    parts = iter(parts)
+
+    def formatted(part, first: bool) -> pa.Buffer:
         sink = pa.BufferOutputStream()
-        pacsv.write_csv(formula_safe(parts[index]), sink,
-                        pacsv.WriteOptions(include_header=index == 0))
+        pacsv.write_csv(formula_safe(pa.Table.from_batches([part]) if
+                                     isinstance(part, pa.RecordBatch) else part),
+                        sink, pacsv.WriteOptions(include_header=first))
         return sink.getvalue()
 
     with Path(path).open("wb") as fh:
         fh.write("\ufeff".encode("utf-8"))
-        if len(parts) == 1:
-            pacsv.write_csv(formula_safe(table), fh)
-            return
         workers = os.cpu_count() or 1
         with ThreadPoolExecutor(max_workers=workers) as pool:
             # at most one part per worker formatted ahead of the one being written, so that
             # memory holds a few parts of the text, not the whole file
-            pending = deque(pool.submit(formatted, i) for i in range(min(workers, len(parts))))
-            following = len(pending)
+            pending = deque(pool.submit(formatted, part, i == 0)
+                            for i, part in zip(range(workers), parts))
             while pending:
                 buffer = pending.popleft().result()
-                if following < len(parts):
-                    pending.append(pool.submit(formatted, following))
-                    following += 1
+                following = next(parts, None)
+                if following is not None:
+                    pending.append(pool.submit(formatted, following, False))
                 fh.write(buffer)
                 del buffer
 
@@ -213,12 +222,21 @@ def _write_results(ws: Workspace, result, out: str | Path, *, lang: str,
                    customers_csv: bool | None = None) -> Path:
     from .reports import write_report
 
-    n = result.customers.num_rows
+    n = result.customer_rows
     wanted, limit = customers_csv_wanted(n, customers_csv)
     with staged_folder(out) as staging:
-        pq.write_table(result.customers, staging / "customers.parquet")
-        if wanted:
-            write_csv(result.customers, staging / "customers.csv")
+        if result.customers_here:
+            pq.write_table(result.customers, staging / "customers.parquet")
+            if wanted:
+                write_csv(result.customers, staging / "customers.csv")
+        else:  # read from the workspace a part at a time, for each file
+            with pq.ParquetWriter(staging / "customers.parquet",
+                                  result.customer_schema) as writer:
+                for batch in result.customer_batches(_CSV_PART_ROWS):
+                    writer.write_batch(batch)
+            if wanted:
+                write_csv_parts(result.customer_batches(_CSV_PART_ROWS),
+                                staging / "customers.csv")
         write_csv(result.segments, staging / "segments.csv")
         rejects = ws.arrow('SELECT file, "row", field, value, code, reason FROM rejects '
                            'ORDER BY file_id, "row"')

@@ -258,15 +258,29 @@ class Workspace:
             )
 
     def store_run(self, run_id: int, *, as_of: dt.date, tables: dict[str, pa.Table],
-                  summary: dict[str, Any]) -> None:
+                  summary: dict[str, Any],
+                  files: dict[str, tuple[Path, pa.Schema]] | None = None) -> None:
         """Store a run's result tables and figures in one transaction; the run stays
-        ``running`` (readers do not see it) until :meth:`complete_run`."""
+        ``running`` (readers do not see it) until :meth:`complete_run`.
+
+        ``files`` are result tables written as Parquet by the engine (a file, or a folder of
+        part files), each with its schema: DuckDB reads them into the workspace itself, so their
+        rows never pass through this process."""
         with self.transaction() as con:
             for name, table in tables.items():
                 target = self.run_table(run_id, name)
                 con.register("_cvm_result", table)
                 con.execute(f'CREATE OR REPLACE TABLE "{target}" AS SELECT * FROM _cvm_result')
                 con.unregister("_cvm_result")
+            for name, (path, schema) in (files or {}).items():
+                target = self.run_table(run_id, name)
+                con.register("_cvm_result", schema.empty_table())
+                con.execute(f'CREATE OR REPLACE TABLE "{target}" AS SELECT * FROM _cvm_result')
+                con.unregister("_cvm_result")
+                pattern = str(Path(path) / "*.parquet") if Path(path).is_dir() else str(path)
+                quoted = pattern.replace("'", "''")
+                con.execute(f'INSERT INTO "{target}" BY NAME '
+                            f"SELECT * FROM read_parquet('{quoted}')")
             con.execute(
                 "UPDATE runs SET as_of = ?, summary = ?, step = 'storing the results' "
                 "WHERE run_id = ?",

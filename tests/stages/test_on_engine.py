@@ -179,12 +179,38 @@ def test_on_duckdb_the_stages_kept_on_the_engine_give_the_numbers_of_the_stages_
     config = AnalysisConfig(as_of=AS_OF)
     stages = [LifecycleHere() if isinstance(s, LifecycleStage) else s
               for s in DEFAULT_STAGES]
+    out = small_log.parent
     with Workspace(small_log) as ws:
-        here = analyse(ws, config)
+        here = analyse(ws, config, out=out / "here")
         kept = analyse(ws, config, keep_on_engine=True)
+        analyse(ws, config, keep_on_engine=True, out=out / "kept")
         hybrid = analyse(ws, config, keep_on_engine=True, stages=stages)
+        # every stage on the engine: the table was written there and stored from the files,
+        # and this process has not read it yet
+        assert not kept.customers_here and hybrid.customers_here
+        assert kept.customer_rows == 303 and kept.customer_schema.equals(here.customers.schema)
+        batches = list(kept.customer_batches(100))
+        assert [b.num_rows for b in batches] == [100, 100, 100, 3]
     assert "customers_collected_for" not in here.info
     assert kept.info["customers_collected_for"] is None  # every stage on the engine
+    # the per-customer results brought here: the models' inputs (every buyer; the widest, the
+    # churn check's scores), not the table
+    assert kept.info["customers_brought_here"] == {"rows": 300, "columns": 33}
+    # the results folder written from the workspace, a part at a time: the same files (the
+    # engine's sums may differ in their last digit from one run to the next)
+    import pyarrow.csv as pacsv
+
+    for name in ("segments.csv", "rejects.csv"):
+        assert (out / "kept" / name).read_bytes() == (out / "here" / name).read_bytes(), name
+    csv = [pacsv.read_csv(out / folder / "customers.csv") for folder in ("here", "kept")]
+    assert csv[0].schema.equals(csv[1].schema) and csv[0].num_rows == 303
+    assert_same_customers(*csv)
+    written = [pq.read_table(out / folder / "customers.parquet") for folder in ("here", "kept")]
+    assert written[0].schema.equals(written[1].schema)
+    assert written[1].column("customer_id").equals(here.customers.column("customer_id"))
+    assert_same_customers(*written)
+    # read after the workspace closed: opened again to read it
+    assert pa.Table.from_batches(batches).equals(kept.customers)
     assert hybrid.info["customers_collected_for"] == "lifecycle"
     # the buyers, then the three prospects in the order of their ids, with their list fields
     assert here.customers.num_rows == 303
@@ -278,3 +304,26 @@ def test_on_spark_the_stages_up_to_churn_leave_the_customers_on_the_session(
     ranks = [r for r in spark.customers.column("winback_rank").to_pylist() if r is not None]
     assert len(ranks) == churn["at_risk_customers"] > 0 and min(ranks) == 1
     assert sum(d["customers"] for d in churn["risk_distribution"]) == churn["customers_scored"]
+
+
+def test_a_run_kept_on_the_engine_in_a_closed_memory_workspace_says_its_table_is_gone():
+    """The table of a run whose stages all ran on the engine is read from the workspace when
+    asked for: a workspace in memory, once closed, has lost it, and the error says so."""
+    from cvm.ingest.load import load_transactions
+    from cvm.stages.contract import AnalysisError
+
+    ws = Workspace(":memory:")
+    load_transactions(ws, purchase_log(60, seed=5))
+    result = analyse(ws, AnalysisConfig(as_of=AS_OF), keep_on_engine=True)
+    assert result.customer_rows == 60 and not result.customers_here
+    first = result.customers.slice(0, 3)  # read while it is open: kept from now on
+    ws.close()
+    assert result.customers.slice(0, 3).equals(first)
+    ws = Workspace(":memory:")
+    load_transactions(ws, purchase_log(60, seed=5))
+    result = analyse(ws, AnalysisConfig(as_of=AS_OF), keep_on_engine=True)
+    ws.close()
+    with pytest.raises(AnalysisError, match="in memory and is closed"):
+        result.customers
+    with pytest.raises(AnalysisError, match="in memory and is closed"):
+        next(result.customer_batches())

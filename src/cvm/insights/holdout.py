@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Sequence
 
 import ibis.expr.types as ir
 import pyarrow as pa
@@ -74,17 +75,18 @@ def holdout_tables(validation: HoldoutValidation) -> dict[str, pa.Table]:
 
 
 def run_holdout(ws: Workspace, engine: Engine, transactions: ir.Table, as_of: dt.date,
-                customers: pa.Table, day_table: ir.Table | None = None,
+                customer_columns: Sequence[str], day_table: ir.Table | None = None,
                 first_purchase: dt.date | None = None
                 ) -> dict[str, pa.Table]:
     """The holdout check of a run, as run tables: nothing when the run has no CLV; the reason
     when the history is too short or the model cannot be fitted on the calibration period.
 
-    ``transactions`` are the run's unified transactions on ``engine``; ``day_table`` their
+    ``transactions`` are the run's unified transactions on ``engine``;
+    ``customer_columns`` the columns of the run's customer table; ``day_table`` their
     purchase-day table when the run keeps one (read instead of grouping them again, and for
     their first date);
     ``first_purchase`` is their first date when they are not the workspace's (read by Spark)."""
-    if "clv" not in customers.column_names:
+    if "clv" not in customer_columns:
         return {}
     if first_purchase is None:
         first_purchase = _first_purchase(ws) if day_table is None else \

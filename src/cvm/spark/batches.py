@@ -56,11 +56,18 @@ def map_in_arrow(engine, expr, function: Callable[[pa.RecordBatch], pa.RecordBat
     return engine.backend.table(name)
 
 
-def write_parquet(expr, path: str) -> None:
+def write_parquet(expr, path: str, schema: pa.Schema | None = None) -> None:
     """The rows of ``expr`` as a folder of Parquet part files at ``path``, written by the
-    executors (one file per partition)."""
+    executors (one file per partition); with ``schema``, each column is written with its type
+    there (Spark computes some columns with its own types: 32-bit counts, for example)."""
+    frame = spark_frame(expr)
+    if schema is not None:
+        from pyspark.sql import functions as F
+        from pyspark.sql.pandas.types import from_arrow_type
 
-    spark_frame(expr).write.mode("overwrite").parquet(str(path))
+        frame = frame.select([F.col(f"`{f.name}`").cast(from_arrow_type(f.type)).alias(f.name)
+                              for f in schema])
+    frame.write.mode("overwrite").parquet(str(path))
 
 
 class Checkpoint:

@@ -290,12 +290,17 @@ def fit_inputs(engine: Engine, rows: ir.Table, columns: list[str] | None = None)
     return engine.to_arrow(rows.order_by("value_rank").select(*names))
 
 
+def ordered_customers(customers: ir.Table) -> ir.Table:
+    """The customer table on the engine in the order a run keeps: buyers by ``value_rank``,
+    then the rows without one (prospects) by id."""
+    return customers.order_by([customers.value_rank.isnull(), customers.value_rank,
+                               customers.customer_id])
+
+
 def collect_customers(engine: Engine, customers: ir.Table) -> pa.Table:
-    """The customer table on the engine, in this process, in the order a run keeps: buyers by
-    ``value_rank``, then the rows without one (prospects) by id."""
-    ordered = customers.order_by([customers.value_rank.isnull(), customers.value_rank,
-                                  customers.customer_id])
-    return engine.to_arrow(ordered)
+    """The customer table on the engine, in this process, in the order a run keeps
+    (:func:`ordered_customers`)."""
+    return engine.to_arrow(ordered_customers(customers))
 
 
 def apply_batches(function: Callable[[pa.RecordBatch, Any], pa.RecordBatch], table: pa.Table,
