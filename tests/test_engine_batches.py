@@ -9,6 +9,7 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 
 from cvm.engine import duckdb_engine
 
@@ -154,3 +155,35 @@ def test_tables_reach_a_cluster_as_arrow_batches_not_files(spark_engine, tmp_pat
     assert rows == [{"customer_id": "c1", "purchase_date": dt.date(2024, 1, 2),
                      "amount": 10.5, "margin": 3.0, "cost": 7.5, "category": "tea"}]
     assert shipped._scratch is None and isinstance(shipped, Engine)
+
+
+def test_the_cached_tables_nothing_reads_any_more_are_dropped(engine_name, workspace):
+    """A run drops each stage's cached table once the next stage's table is made: the tables
+    the kept expressions read (directly, or under a filter, a cast, a join) stay, the others
+    go, and an Arrow table among the kept ones reads none."""
+    import pyarrow as pa
+
+    from cvm.engine import get_engine
+
+    eng = get_engine(engine_name, workspace.con)
+    try:
+        base = eng.table(pa.table({"customer_id": ["a", "b", "c"], "x": [1.0, 2.0, 3.0]}),
+                         "cvm_test_release")
+        first = eng.cache(base.mutate(y=base.x * 2))
+        second = eng.cache(first.mutate(z=first.y + 1))
+        third = eng.cache(base.mutate(w=base.x - 1))
+        assert len(eng._cached) == 3
+        # the second stage's table under a filter, and a join with the third
+        kept = second.filter(second.z > 3).join(third, "customer_id")
+        eng.release_unused(kept, pa.table({"a": [1]}))
+        assert len(eng._cached) == 2
+        assert sorted(eng.to_arrow(kept).column("z").to_pylist()) == [5.0, 7.0]
+        with pytest.raises(Exception):  # the first stage's table is gone
+            eng.to_arrow(first)
+        eng.release_unused(third.select("customer_id", "w"))
+        assert len(eng._cached) == 1
+        assert eng.to_arrow(third).column("w").to_pylist() == [0.0, 1.0, 2.0]
+        eng.release_unused()
+        assert eng._cached == []
+    finally:
+        eng.release()

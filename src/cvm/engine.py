@@ -229,6 +229,24 @@ class Engine:
             self._cached.append(cached)
         return cached if cached.schema() == schema else cached.cast(schema)
 
+    def release_unused(self, *keep: ibis.Table | pa.Table) -> None:
+        """Drop the tables :meth:`cache` made that none of the expressions ``keep`` reads (Arrow
+        tables among them read none): a run lets go of each stage's table once the next
+        stage's is made, so that the engine holds one or two copies of the customer table, not
+        one per stage."""
+        import ibis.expr.operations as ops
+
+        used = {op.name for t in keep if isinstance(t, ibis.Table)
+                for op in t.op().find(ops.PhysicalTable)}
+        kept = []
+        for entry in self._cached:
+            name = entry.op().name if isinstance(entry, ibis.Table) else entry.name
+            if name in used:
+                kept.append(entry)
+            else:
+                entry.release()
+        self._cached = kept
+
     def release(self) -> None:
         """Drop the tables :meth:`cache` made, now, while the connection is open (left to the
         garbage collector, they may be dropped after it closed, which fails at exit), and the

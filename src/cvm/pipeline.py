@@ -212,6 +212,7 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
                 staged = stage.run(ctx, customers)
                 check_rows(stage.name, customers, staged)
             customers = staged.customers
+            eng.release_unused(customers, ctx.transactions, ctx.days)
             if unpriced:
                 customers = money.between_stages(stage.name, customers,
                                                  config.clv.horizon_days)
