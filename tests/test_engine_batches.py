@@ -187,3 +187,24 @@ def test_the_cached_tables_nothing_reads_any_more_are_dropped(engine_name, works
         assert eng._cached == []
     finally:
         eng.release()
+
+
+def test_the_engine_counts_the_per_customer_rows_it_brings_here(engine_name, workspace):
+    """What a run records as ``customers_brought_here``: the most rows and the most columns of
+    the results with a ``customer_id`` column that single queries brought to this process."""
+    from cvm.engine import get_engine
+
+    eng = get_engine(engine_name, workspace.con)
+    try:
+        assert (eng.customer_rows_here, eng.customer_columns_here) == (0, 0)
+        t = eng.table(pa.table({"customer_id": ["a", "b", "c"], "x": [1.0, 2.0, 3.0]}),
+                      "cvm_test_rows")
+        assert eng.to_arrow(t.aggregate(n=t.count())).column("n").to_pylist() == [3]
+        assert eng.to_arrow(t.filter(t.x > 5)).num_rows == 0
+        assert (eng.customer_rows_here, eng.customer_columns_here) == (0, 0)
+        eng.to_arrow(t.filter(t.x > 1).select("customer_id"))
+        assert (eng.customer_rows_here, eng.customer_columns_here) == (2, 1)
+        eng.to_arrow(t.filter(t.x > 2))  # fewer rows, more columns: each its own most
+        assert (eng.customer_rows_here, eng.customer_columns_here) == (2, 2)
+    finally:
+        eng.release()

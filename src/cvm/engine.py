@@ -64,8 +64,8 @@ class Engine:
     #: on Spark, force tables handed to the engine through Arrow batches (True) or through
     #: Parquet scratch files (False); ``None`` decides by the master (:attr:`shares_files`)
     ship_arrow: bool | None = field(default=None, repr=False)
-    #: the most rows, and the most columns, of the per-customer results (a ``customer_id``
-    #: column) that single queries brought to this process (:meth:`to_arrow`)
+    #: the most rows, and the most columns, of the per-customer results (rows with a
+    #: ``customer_id`` column) that single queries brought to this process (:meth:`to_arrow`)
     customer_rows_here: int = field(default=0, repr=False)
     customer_columns_here: int = field(default=0, repr=False)
 
@@ -144,7 +144,7 @@ class Engine:
         """Run an expression; the result has the expression's schema whatever the engine
         returned (Spark gives 32-bit integers where Ibis promises 64-bit, for example)."""
         table = expr.to_pyarrow()
-        if "customer_id" in table.column_names:
+        if table.num_rows and "customer_id" in table.column_names:
             self.customer_rows_here = max(self.customer_rows_here, table.num_rows)
             self.customer_columns_here = max(self.customer_columns_here, table.num_columns)
         expected = expr.schema().to_pyarrow()

@@ -36,3 +36,19 @@ def test_an_empty_table_keeps_its_header(tmp_path):
     results.write_csv(_table(0), tmp_path / "empty.csv")
     assert (tmp_path / "empty.csv").read_bytes() == \
         '\ufeff"customer_id","first_purchase","value","score"\n'.encode("utf-8")
+
+
+def test_record_batches_read_as_they_come_match_one_pass(tmp_path):
+    """A table that comes as record batches (a run's table read from the workspace a part at a
+    time): the same bytes as the table in one pass, however many parts; one empty part is the
+    header alone."""
+    table = _table(103)
+    results.write_csv(table, tmp_path / "one.csv")  # 103 rows: one pass
+    for size in (10, 50, 103):
+        path = tmp_path / f"batches-{size}.csv"
+        results.write_csv_parts(iter(table.to_batches(max_chunksize=size)), path)
+        assert path.read_bytes() == (tmp_path / "one.csv").read_bytes(), size
+    results.write_csv_parts([pa.RecordBatch.from_pylist([], schema=table.schema)],
+                            tmp_path / "empty.csv")
+    results.write_csv(_table(0), tmp_path / "empty-table.csv")
+    assert (tmp_path / "empty.csv").read_bytes() == (tmp_path / "empty-table.csv").read_bytes()

@@ -193,6 +193,14 @@ def test_on_duckdb_the_stages_kept_on_the_engine_give_the_numbers_of_the_stages_
         assert [b.num_rows for b in batches] == [100, 100, 100, 3]
     assert "customers_collected_for" not in here.info
     assert kept.info["customers_collected_for"] is None  # every stage on the engine
+    # the run's figures from the aggregate there: the buyers (not the prospects), their spend
+    assert kept.info["n_customers"] == here.info["n_customers"] == 300
+    assert kept.info["total_value"] == pytest.approx(here.info["total_value"], rel=1e-12)
+    assert here.info["total_value"] == pytest.approx(
+        sum(here.customers.column("monetary_total").to_pylist()[:300]), rel=1e-12)
+    assert 0 < kept.info["seconds"] < 600
+    # read a part at a time after the workspace closed (opened again to read it)
+    assert [b.num_rows for b in kept.customer_batches(250)] == [250, 53]
     # the per-customer results brought here: the models' inputs (every buyer; the widest, the
     # churn check's scores), not the table
     assert kept.info["customers_brought_here"] == {"rows": 300, "columns": 33}
@@ -330,3 +338,71 @@ def test_a_run_kept_on_the_engine_in_a_closed_memory_workspace_says_its_table_is
         result.customers
     with pytest.raises(AnalysisError, match="in memory and is closed"):
         next(result.customer_batches())
+
+
+def test_the_written_table_s_figures_and_parts(tmp_path):
+    """The figures a run takes of a table written on the engine, by hand: rows, buyers (every
+    row when there is no first purchase date) and spend; none of an empty table; the parts of
+    a stored table with no rows (one empty part, for the files' headers)."""
+    from cvm.engine import get_engine
+    from cvm.pipeline import RunResult, _buyer_figures, _StoredCustomers, _written_customers
+
+    ws = Workspace(tmp_path / "ws.duckdb")
+    eng = get_engine("duckdb", ws.con)
+    try:
+        rows = pa.table({"customer_id": ["b", "a", "c"], "monetary_total": [5.0, 2.5, 1.0],
+                         "value_rank": [2, 1, None]})
+        written = _written_customers(eng, eng.table(rows, "cvm_test_written"))
+        assert (written["rows"], written["buyers"]) == (3, (3, 8.5))
+        # in the run's order: by value rank, then the rows without one
+        assert pq.read_table(written["path"]).column("customer_id").to_pylist() == ["a", "b", "c"]
+        dated = rows.append_column("first_purchase", pa.array([AS_OF, None, AS_OF]))
+        written = _written_customers(eng, eng.table(dated, "cvm_test_dated"))
+        assert (written["rows"], written["buyers"]) == (3, (2, 6.0))
+        empty = _written_customers(eng, eng.table(rows.slice(0, 0), "cvm_test_empty"))
+        assert (empty["rows"], empty["buyers"]) == (0, (0, 0.0))
+        assert _buyer_figures(dated) == (2, 6.0) and _buyer_figures(rows.slice(0, 0)) == (0, 0.0)
+        ws.store_run(1, as_of=AS_OF, tables={}, summary={},
+                     files={"customers": (empty["path"], empty["schema"])})
+        result = RunResult(1, AS_OF, _StoredCustomers(ws, 1, empty["schema"]), pa.table({}),
+                           {}, {}, customer_rows=0)
+        parts = list(result.customer_batches())
+        assert len(parts) == 1 and parts[0].num_rows == 0
+        assert parts[0].schema.equals(empty["schema"])
+        # a folder of part files (as Spark's executors write it), read in their order, with
+        # the schema's types (a 32-bit rank there is the table's 64-bit one)
+        folder = tmp_path / "parts"
+        folder.mkdir()
+        pq.write_table(rows.slice(0, 2).set_column(2, "value_rank", pa.array([2, 1], pa.int32())),
+                       folder / "part-00000.parquet")
+        pq.write_table(rows.slice(2), folder / "part-00001.parquet")
+        ws.store_run(2, as_of=AS_OF, tables={}, summary={},
+                     files={"customers": (folder, rows.schema)})
+        assert ws.result("customers", 2).equals(rows)
+    finally:
+        eng.release()
+        ws.close()
+
+
+def test_a_run_s_table_is_read_while_another_process_reads_the_workspace(small_log, tmp_path):
+    """The table of a run kept on the engine, asked for after the workspace closed, is read
+    from a read-only opening: a dashboard reading the workspace in another process does not
+    stop it."""
+    import shutil
+    import subprocess
+    import sys
+
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(small_log, path)
+    with Workspace(path) as ws:
+        result = analyse(ws, AnalysisConfig(as_of=AS_OF), keep_on_engine=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time\n"
+         f"con = duckdb.connect({str(path)!r}, read_only=True)\n"
+         "print('open', flush=True)\ntime.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "open"
+        assert result.customers.num_rows == 303
+    finally:
+        reader.kill()
+        reader.wait()
