@@ -55,5 +55,7 @@ fi
 
 # three workers on the two cores (a third of the time the tests wait on servers, browsers, JVMs
 # and the commands they start), each test file kept on one worker: the files share their module
-# fixtures (a demo run, a server, a Spark session) and run in their own order
-python -m pytest -q -n 3 --dist loadfile --durations=40 --doctest-modules src tests "$@"
+# fixtures (a demo run, a server, a Spark session) and run in their own order; the slowest files
+# first (tests/conftest.py), in the order given
+python -m pytest -q -n 3 --dist loadfile --no-loadscope-reorder --durations=40 \
+    --doctest-modules src tests "$@"

@@ -69,10 +69,20 @@ def shop(demo, tmp_path_factory):
 
     source = demo[0] / "cvm-demo" / "data"
     folder = tmp_path_factory.mktemp("readme-shop")
-    tx = (source / "demo_transactions.csv").read_text(encoding="utf-8")
+    # the demo's first 800 members and their purchases (the commands read them several times
+    # over; a quarter of the demo runs each in a quarter of the time), with every row whose
+    # member number is not one of the demo's (the rows the loader rejects)
+    kept = re.compile(r"M100[0-7]\d\d$")
+
+    def shop_rows(name: str) -> str:
+        lines = (source / name).read_text(encoding="utf-8").splitlines()
+        return "\n".join(line for i, line in enumerate(lines)
+                         if i == 0 or kept.match(line.split(",", 1)[0])
+                         or not re.match(r"M1\d{5}$", line.split(",", 1)[0])) + "\n"
+
+    tx = shop_rows("demo_transactions.csv")
     (folder / "sales.csv").write_text(tx, encoding="utf-8")
-    (folder / "members.csv").write_text(
-        (source / "demo_customers.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "members.csv").write_text(shop_rows("demo_customers.csv"), encoding="utf-8")
     rows = list(csv.reader(tx.splitlines()))
     book = Workbook()
     sheet = book.active

@@ -171,7 +171,7 @@ def test_a_full_disk_under_the_workspace_ends_the_run_with_a_reason(demo_files, 
 
 
 def test_a_run_killed_while_writing_the_results_folder_is_not_complete(tmp_path):
-    tx, cust = write_demo_data(tmp_path / "data", customers=20_000)
+    tx, cust = write_demo_data(tmp_path / "data", customers=3_000)
     ws, out = tmp_path / "shop.duckdb", tmp_path / "out"
     run([tx], customers=[cust], workspace=ws, out=out, config=AnalysisConfig(as_of=DEMO_AS_OF))
     before = _folder(out)

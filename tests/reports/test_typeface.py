@@ -142,13 +142,18 @@ def test_on_this_machine_the_chinese_pdf_embeds_a_chinese_font(zh_page, tmp_path
     assert [label for label in LABELS if label not in re.sub(r"\s+", "", text)] == []
 
 
-def test_the_checks_tell_a_pdf_drawn_without_a_chinese_font(zh_page, no_chinese_font, tmp_path,
-                                                            monkeypatch):
+def test_the_checks_tell_a_pdf_drawn_without_a_chinese_font(zh_page, no_chinese_font, tmp_path):
     """The HTML report as it is (no shipped font declared), printed where no font has Chinese:
-    no CJK font among the embedded ones, and not one label in the text layer."""
-    weasyprint = pytest.importorskip("weasyprint")
-    monkeypatch.setenv("FONTCONFIG_FILE", str(no_chinese_font))
-    weasyprint.HTML(string=zh_page).write_pdf(tmp_path / "boxes.pdf")
+    no CJK font among the embedded ones, and not one label in the text layer.
+
+    Printed by another process: fontconfig reads its configuration once per process, and this
+    one's later PDFs must keep the machine's fonts."""
+    pytest.importorskip("weasyprint")
+    (tmp_path / "zh.html").write_text(zh_page, encoding="utf-8")
+    subprocess.run([sys.executable, "-c", "import sys, weasyprint; "
+                    "weasyprint.HTML(filename=sys.argv[1]).write_pdf(sys.argv[2])",
+                    str(tmp_path / "zh.html"), str(tmp_path / "boxes.pdf")],
+                   env=dict(os.environ, FONTCONFIG_FILE=str(no_chinese_font)), check=True)
     names, text = _read(tmp_path / "boxes.pdf")
     assert names and [n for n in names if CJK_FONT.search(n)] == []
     assert [label for label in LABELS if label in re.sub(r"\s+", "", text)] == []

@@ -12,7 +12,9 @@ deficiencies.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import pickle
 import re
 import warnings
 from collections.abc import Sequence
@@ -149,10 +151,43 @@ def _presentation_attributes(svg: str) -> str:
     return _STYLE_ATTRIBUTE.sub(attributes, svg)
 
 
+#: The charts this process drew, by what they were drawn from (:func:`_chart_key`): a report
+#: written twice (the demo's, again with its campaigns) draws each unchanged chart once.
+_DRAWN: dict[bytes, str] = {}
+_DRAWN_MAX = 64
+#: Arguments with more values than this are not hashed: a chart of millions of customers is
+#: drawn again rather than its inputs copied to be compared.
+_KEY_MAX_VALUES = 1_000_000
+
+
 def _render(draw, *args, chart_id: str, title: str) -> str:
+    key = _chart_key(draw, args, chart_id, title)
+    if key is not None and key in _DRAWN:
+        return _DRAWN[key]
     with matplotlib.rc_context(_RC):
         fig = draw(*args)
-        return _to_svg(fig, chart_id, title)
+        svg = _to_svg(fig, chart_id, title)
+    if key is not None:
+        if len(_DRAWN) >= _DRAWN_MAX:
+            _DRAWN.pop(next(iter(_DRAWN)))
+        _DRAWN[key] = svg
+    return svg
+
+
+def _chart_key(draw, args: tuple, chart_id: str, title: str) -> bytes | None:
+    """A digest of everything a chart is drawn from: the drawing function (and what it closes
+    over), its arguments, its id and title; the chart's look is fixed (``_RC``). None (drawn
+    every time) when an argument is large or cannot be pickled."""
+    parts = args + tuple(cell.cell_contents for cell in (draw.__closure__ or ()))
+    if any(getattr(part, "size", 0) > _KEY_MAX_VALUES for part in parts
+           if isinstance(part, (pd.DataFrame, pd.Series, np.ndarray))):
+        return None
+    try:
+        blob = pickle.dumps((draw.__module__, draw.__qualname__, parts, chart_id, title),
+                            protocol=5)
+    except Exception:  # a lambda or an open handle among the inputs: not worth a key
+        return None
+    return hashlib.sha256(blob).digest()
 
 
 def _numeric(series: pd.Series | None) -> np.ndarray:
