@@ -179,7 +179,7 @@ def _chart_key(draw, args: tuple, chart_id: str, title: str) -> bytes | None:
     over), its arguments, its id and title; the chart's look is fixed (``_RC``). None (drawn
     every time) when an argument is large or cannot be pickled."""
     parts = args + tuple(cell.cell_contents for cell in (draw.__closure__ or ()))
-    if any(getattr(part, "size", 0) > _KEY_MAX_VALUES for part in parts
+    if any(part.size > _KEY_MAX_VALUES for part in parts
            if isinstance(part, (pd.DataFrame, pd.Series, np.ndarray))):
         return None
     try:
