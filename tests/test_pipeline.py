@@ -22,11 +22,25 @@ def demo_files(tmp_path_factory):
     return write_demo_data(tmp_path_factory.mktemp("demo"), customers=600)
 
 
-@pytest.fixture
-def demo_run(demo_files, tmp_path):
+@pytest.fixture(scope="module")
+def demo_first_run(demo_files, tmp_path_factory):
     tx, cust = demo_files
-    result = run([tx], customers=[cust], workspace=tmp_path / "ws.duckdb", out=tmp_path / "out",
+    folder = tmp_path_factory.mktemp("demo-run")
+    result = run([tx], customers=[cust], workspace=folder / "ws.duckdb", out=folder / "out",
                  config=AnalysisConfig(as_of=DEMO_AS_OF))
+    return result, folder
+
+
+@pytest.fixture
+def demo_run(demo_first_run, tmp_path):
+    """The demo's first run: its result, and a folder with a copy of its workspace and its
+    results folder (``ws.duckdb``, ``out``) for the test to change."""
+    import shutil
+
+    result, folder = demo_first_run
+    assert sorted(p.name for p in folder.iterdir()) == ["out", "ws.duckdb"]  # closed: no WAL
+    shutil.copy(folder / "ws.duckdb", tmp_path / "ws.duckdb")
+    shutil.copytree(folder / "out", tmp_path / "out")
     return result, tmp_path
 
 

@@ -12,27 +12,39 @@ The public API::
 
 __version__ = "0.1.0"
 
-from .config import ABCOptions, AnalysisConfig, IngestOptions, Mapping, RFMOptions, load_mapping  # noqa: E402
-from .ingest.load import LoadReport, load_customers, load_transactions  # noqa: E402
-from .features.customers import customer_features  # noqa: E402
-from .pipeline import AnalysisError, RunResult, analyse, run  # noqa: E402
-from .workspace import Workspace  # noqa: E402
+import importlib
 
-__all__ = [
-    "__version__",
-    "ABCOptions",
-    "AnalysisConfig",
-    "AnalysisError",
-    "IngestOptions",
-    "LoadReport",
-    "Mapping",
-    "RFMOptions",
-    "RunResult",
-    "Workspace",
-    "analyse",
-    "customer_features",
-    "load_customers",
-    "load_mapping",
-    "load_transactions",
-    "run",
-]
+#: each name of the public API and the module that defines it: imported when first used, so
+#: that ``cvm --help`` or a command that stops at a missing file does not load the models,
+#: the engines and the report (a second or two per process)
+_API = {
+    "ABCOptions": "config",
+    "AnalysisConfig": "config",
+    "IngestOptions": "config",
+    "Mapping": "config",
+    "RFMOptions": "config",
+    "load_mapping": "config",
+    "LoadReport": "ingest.load",
+    "load_customers": "ingest.load",
+    "load_transactions": "ingest.load",
+    "customer_features": "features.customers",
+    "AnalysisError": "pipeline",
+    "RunResult": "pipeline",
+    "analyse": "pipeline",
+    "run": "pipeline",
+    "Workspace": "workspace",
+}
+
+__all__ = ["__version__", *sorted(_API, key=str.lower)]
+
+
+def __getattr__(name: str):
+    if name not in _API:
+        raise AttributeError(f"module 'cvm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_API[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_API))

@@ -34,7 +34,6 @@ from typing import Any, Iterator
 import duckdb
 import pyarrow as pa
 
-from .engine import configure_duckdb
 from .errors import CvmError
 from .owner import Owner
 
@@ -124,6 +123,8 @@ class Workspace:
             ) from None
         except duckdb.Error as exc:
             raise WorkspaceError(f"workspace {self.path} is not a DuckDB file ({exc})") from None
+        from .engine import configure_duckdb  # here: reading a workspace needs no Ibis
+
         configure_duckdb(self.con, self.path)
         self._lock = threading.RLock()
         if not read_only:

@@ -7,7 +7,7 @@ import time
 
 from .server import Server, build_workspace, wait_job
 
-QUEUED = 6
+QUEUED = 4
 
 
 def _wait_for(path, timeout: float = 120) -> None:

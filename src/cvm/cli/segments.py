@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..results import write_table
 from . import friendly_errors, main, note, output
 from .summary import count_text, print_matrix
 
@@ -37,6 +36,8 @@ def targets(cells, out, workspace, run_id, winback, top):
             raise click.UsageError("give either matrix cells or --winback, not both")
         with Workspace(workspace, read_only=True) as ws:
             table = winback_list(ws, run_id=run_id, top=top)
+        from ..results import write_table
+
         write_table(table, Path(out))
         worth = sum(1 for v in table.column("winback_value").to_pylist() if v and v > 0)
         output.print(f"{count_text(table.num_rows, 'customer')} written to [bold]{out}[/], "
@@ -48,6 +49,8 @@ def targets(cells, out, workspace, run_id, winback, top):
         raise click.UsageError("--top goes with --winback")
     with Workspace(workspace, read_only=True) as ws:
         table = target_list(ws, list(cells), run_id=run_id)
+    from ..results import write_table
+
     write_table(table, Path(out))
     counts: dict[str, int] = {}
     for cell in table.column("matrix_cell").to_pylist():
@@ -90,6 +93,8 @@ def alerts(workspace, run_id, previous, owner, out, limit):
                       r["change"])
         output.print(t)
     if out:
+        from ..results import write_table
+
         write_table(table, Path(out))
         note(f"Alerts written to [bold]{out}[/]")
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
 from rich.table import Table
 
 from ..reports.labels import STAGES, Labels, reject_reason_text
 from ..vocabulary import actions_text
 from . import output, warn
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = ["count_text", "run_document", "warn_about_loads", "print_run_summary",
            "print_matrix"]
@@ -245,6 +248,8 @@ def print_run_summary(result, out: Path | None, lang: str = "en") -> None:
             f"{q} {n:,}" for q, n in value["quadrants"].items())), markup=False)
     cells = stages.get("matrix", {}).get("cells")
     if cells:
+        import pyarrow as pa
+
         print_matrix(pa.Table.from_pylist(cells), value, lang)
     if out is not None:
         note = _no_csv_note(out, lang)

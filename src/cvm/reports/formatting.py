@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-import pandas as pd
-
 __all__ = [
     "format_int",
     "format_number",
@@ -29,6 +27,8 @@ _MISSING = "–"
 def _is_missing(value) -> bool:
     if value is None:
         return True
+    import pandas as pd  # here, not at import: the command line's summary needs no pandas
+
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
@@ -89,6 +89,8 @@ def money_digits(amounts) -> int:
     >>> money_digits([12.5, 999.99]), money_digits([12.5, 1000])
     (2, 0)
     """
+    import pandas as pd
+
     values = pd.to_numeric(pd.Series(amounts), errors="coerce").abs()
     return 0 if len(values) and float(values.max()) >= 1000 else 2
 
@@ -134,6 +136,8 @@ def _to_datetime(value) -> dt.datetime | None:
     if _is_missing(value):
         return None
     if isinstance(value, str):
+        import pandas as pd
+
         try:
             return pd.Timestamp(value).to_pydatetime()
         except ValueError:
