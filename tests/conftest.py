@@ -65,8 +65,10 @@ SLOWEST_FILES = (
 def pytest_collection_modifyitems(config, items):
     """The slowest files first (:data:`SLOWEST_FILES`), then the others, most tests first; each
     file's tests keep their order."""
+    from collections import Counter
+
     files = [item.nodeid.split("::", 1)[0] for item in items]
-    counts = {f: files.count(f) for f in set(files)}
+    counts = Counter(files)
     rank = {f: i for i, f in enumerate(SLOWEST_FILES)}
     order = sorted(range(len(items)),
                    key=lambda i: (rank.get(files[i], len(rank)), -counts[files[i]], files[i]))
