@@ -54,10 +54,8 @@ if grep -qw avx2 /proc/cpuinfo 2>/dev/null; then
 fi
 
 # four workers on the two cores (the tests also wait on servers, browsers, JVMs and the commands
-# they start; on a busy day the whole suite took 23 min 45 s with four against 25 min 8 s with
-# three, a gap within what the machine's speed varies from hour to hour), each
-# test file kept on one worker: the files share their module fixtures (a demo run, a server, a
-# Spark session) and run in their own order; the slowest files first (tests/conftest.py), in the
-# order given
+# they start), each test file kept on one worker: the files share their module fixtures (a demo
+# run, a server) and run in their own order; the files with Spark tests together on one worker,
+# in one Spark session; the slowest files first (tests/conftest.py), in the order given
 python -m pytest -q -n 4 --dist loadfile --no-loadscope-reorder --durations=40 \
     --doctest-modules src tests "$@"

@@ -37,42 +37,66 @@ def make_transactions():
     return transactions_table
 
 
-#: The test files that take longest (seconds of one measured run, 2 cores, three workers):
+#: The test files that take longest (CPU seconds of one measured run, 2 cores, four workers):
 #: they start first, so that the workers finish together rather than one running a long file
 #: while the others wait (scripts/test.sh keeps this order: --no-loadscope-reorder).
 SLOWEST_FILES = (
-    "tests/test_readme_examples.py",  # 411
-    "tests/stages/test_on_engine.py",  # 285
-    "tests/cli/test_commands.py",  # 217
-    "tests/test_spark_cluster.py",  # 161
-    "tests/test_pipeline.py",  # 152
-    "tests/test_run_protocol.py",  # 147
-    "tests/cli/test_output.py",  # 139
-    "tests/features/test_features.py",  # 129
-    "tests/cli/test_segments.py",  # 120
-    "tests/features/test_lifecycle.py",  # 107
-    "tests/golden/test_same_outputs.py",  # 107
-    "tests/reports/test_typeface.py",  # 106
-    "tests/api/test_queue_restart.py",  # 83
-    "tests/api/test_fuzz.py",  # 81
-    "tests/identity/test_spark.py",  # 75
-    "tests/test_errors.py",  # 72
-    "tests/reports/test_scheme_note.py",  # 71
-    "tests/web/test_language.py",  # 69
+    "tests/test_readme_examples.py",  # 229
+    "tests/cli/test_commands.py",  # 132
+    "tests/test_run_protocol.py",  # 90
+    "tests/cli/test_output.py",  # 71
+    "tests/api/test_fuzz.py",  # 70
+    "tests/cli/test_segments.py",  # 70
+    "tests/reports/test_typeface.py",  # 61
+    "tests/golden/test_same_outputs.py",  # 57
+    "tests/identity/test_link.py",  # 45
+    "tests/web/test_dashboard.py",  # 44
+    "tests/models/test_expected_purchases.py",  # 39
+    "tests/test_errors.py",  # 38
+    "tests/web/test_language.py",  # 37
+    "tests/api/test_runs.py",  # 36
+    "tests/api/test_queue_restart.py",  # 33
 )
+
+#: The unit of work of the tests that start Spark: they run one after another on one worker,
+#: in one Spark session (a JVM warms up once: measured, the Spark tests took 515 CPU seconds
+#: there against about 735 spread over four workers, each starting its own session).
+SPARK_GROUP = "spark"
+
+
+def is_spark_test(nodeid: str) -> bool:
+    """Whether a test runs on Spark: its id names Spark (the engine parameter 'spark', or
+    Spark in its file's or its own name)."""
+    return "spark" in nodeid.lower()
 
 
 def pytest_collection_modifyitems(config, items):
-    """The slowest files first (:data:`SLOWEST_FILES`), then the others, most tests first; each
-    file's tests keep their order."""
+    """The Spark tests first (:func:`is_spark_test`), then the slowest files
+    (:data:`SLOWEST_FILES`), then the others, most tests first; each file's tests keep their
+    order (scripts/test.sh keeps this order: --no-loadscope-reorder)."""
     from collections import Counter
 
     files = [item.nodeid.split("::", 1)[0] for item in items]
     counts = Counter(files)
     rank = {f: i for i, f in enumerate(SLOWEST_FILES)}
     order = sorted(range(len(items)),
-                   key=lambda i: (rank.get(files[i], len(rank)), -counts[files[i]], files[i]))
+                   key=lambda i: (not is_spark_test(items[i].nodeid),
+                                  rank.get(files[i], len(rank)), -counts[files[i]], files[i]))
     items[:] = [items[i] for i in order]
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """With ``--dist loadfile``: each test file is one unit of work for the workers (its tests
+    share its module fixtures), except the Spark tests, which make one unit together."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SparkTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return SPARK_GROUP if is_spark_test(nodeid) else nodeid.split("::", 1)[0]
+
+    return SparkTogether(config, log)
 
 
 def _spark_available() -> bool:
