@@ -208,3 +208,42 @@ def test_the_engine_counts_the_per_customer_rows_it_brings_here(engine_name, wor
         assert (eng.customer_rows_here, eng.customer_columns_here) == (2, 2)
     finally:
         eng.release()
+
+
+def test_on_spark_rows_per_customer_come_through_files_in_their_order(spark_engine):
+    """A result with ``customer_id`` is written by the executors and read here (never collected
+    through the driver, whose result size Spark caps): the same rows, in the expression's
+    order, with the expression's types, across several part files; the files go once read."""
+    n = 3000
+    data = pa.table({"customer_id": [f"c{i:05d}" for i in range(n)],
+                     "amount": np.arange(n, dtype=float) % 97,
+                     "visits": pa.array(np.arange(n) % 13, pa.int64())})
+    eng = spark_engine
+    table = eng.table(data, "cvm_fetched_rows")
+    expr = table.order_by([table.amount.desc(), table.customer_id])
+    from cvm.engine import spark_session
+
+    conf = spark_session().conf
+    kept = {k: conf.get(k) for k in ("spark.sql.shuffle.partitions",
+                                     "spark.sql.adaptive.coalescePartitions.enabled")}
+    conf.set("spark.sql.shuffle.partitions", "4")  # four part files, in order
+    conf.set("spark.sql.adaptive.coalescePartitions.enabled", "false")
+    try:
+        out = eng.to_arrow(expr)
+    finally:
+        for k, v in kept.items():
+            conf.set(k, v)
+    want = sorted(data.to_pylist(), key=lambda r: (-r["amount"], r["customer_id"]))
+    assert out.schema == expr.schema().to_pyarrow()
+    assert out.column("customer_id").to_pylist() == [r["customer_id"] for r in want]
+    assert out.column("visits").to_pylist() == [r["visits"] for r in want]
+    assert eng.customer_rows_here >= n
+    assert not list(eng._scratch.glob("fetched*"))  # read, then removed
+    # a result without customers (an aggregate) is collected: no file is written for it
+    before = sorted(eng._scratch.iterdir())
+    total = eng.to_arrow(table.aggregate(n=table.count(), spend=table.amount.sum()))
+    assert total.to_pylist() == [{"n": n, "spend": float(data.column("amount").to_numpy().sum())}]
+    assert sorted(eng._scratch.iterdir()) == before
+    # no rows: the expression's empty table
+    empty = eng.to_arrow(expr.filter(expr.amount < 0))
+    assert empty.num_rows == 0 and empty.schema == expr.schema().to_pyarrow()

@@ -18,8 +18,19 @@ from cvm.config import AnalysisConfig
 from cvm.workspace import Workspace
 
 AS_OF = dt.date(2024, 12, 31)
-#: customers of the cluster test's log (sized so that the test takes about a minute on 2 cores)
-CUSTOMERS = 1000
+#: customers of the cluster test's log (CVM_CLUSTER_CUSTOMERS, default 1,000: about two
+#: minutes on 2 cores). From about 25,000 up, the models' inputs of every customer (six columns
+#: for the CLV fit, 33 for the churn check) come to more than the driver's result cap of the
+#: test (:data:`RESULT_CAP`), so that a per-customer result collected through the driver fails
+#: the run: with 30,000, the run failed so before they came through files (six minutes)
+CUSTOMERS = int(os.environ.get("CVM_CLUSTER_CUSTOMERS", "1000"))
+#: the driver's result cap of the test: the smallest Spark takes, instead of the README's 32m
+#: for a log of millions of customers
+RESULT_CAP = "1m"
+#: Spark's broadcast joins scaled to the log: a table under the threshold (10 MB by default) is
+#: collected to the driver to be sent to every executor, which a table of 2M customers never is
+#: (10 MB per 2M customers)
+BROADCAST_CAP = f"{max(1, round(10_240 * CUSTOMERS / 2_000_000))}k"
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +65,13 @@ def test_the_readme_run_on_the_cluster_equals_the_duckdb_run(spark_cluster, clus
     argv = _readme_command()
     assert argv[:4] == ["cvm", "run", "--engine", "spark"] and "sales/" in argv
     assert "spark.driver.maxResultSize=32m" in argv
+    argv[argv.index("spark.driver.maxResultSize=32m")] = f"spark.driver.maxResultSize={RESULT_CAP}"
     duck = cvm.run([str(p) for p in paths], workspace=folder / "d.duckdb",
                    out=folder / "duck-results",
                    config=AnalysisConfig(as_of=AS_OF))
     env = {**os.environ, "CVM_SPARK_MASTER": spark_cluster.master_url,
-           "CVM_SPARK_CONF": "spark.sql.shuffle.partitions=2"}
+           "CVM_SPARK_CONF": ("spark.sql.shuffle.partitions=2,"
+                              f"spark.sql.autoBroadcastJoinThreshold={BROADCAST_CAP}")}
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "cvm", "--quiet", *argv[1:], "--json"],
                           cwd=folder, env=env, capture_output=True, text=True, timeout=900)
@@ -80,7 +93,8 @@ def test_the_readme_run_on_the_cluster_equals_the_duckdb_run(spark_cluster, clus
     # the master and the --spark-conf setting reached the session
     assert summary["spark_master"] == spark_cluster.master_url
     assert summary["spark_conf"] == {"spark.sql.shuffle.partitions": "2",
-                                     "spark.driver.maxResultSize": "32m"}
+                                     "spark.sql.autoBroadcastJoinThreshold": BROADCAST_CAP,
+                                     "spark.driver.maxResultSize": RESULT_CAP}
     # the customer table stayed on the cluster up to the first stage that needs it in the driver
     assert summary["customers_collected_for"] is None  # every stage ran there
     # and it was written there: the per-customer results this process received are the

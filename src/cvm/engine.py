@@ -142,13 +142,48 @@ class Engine:
 
     def to_arrow(self, expr: ibis.Table) -> pa.Table:
         """Run an expression; the result has the expression's schema whatever the engine
-        returned (Spark gives 32-bit integers where Ibis promises 64-bit, for example)."""
-        table = expr.to_pyarrow()
+        returned (Spark gives 32-bit integers where Ibis promises 64-bit, for example).
+
+        On Spark, rows per customer (a result with ``customer_id``) are written as Parquet
+        by the executors into the scratch folder and read here a part file at a time, not
+        collected through the driver: Spark caps what one action returns to the driver
+        (``spark.driver.maxResultSize``), and a model's inputs are one row per customer."""
+        if self.name == "spark" and "customer_id" in expr.columns:
+            table = self._read_written(expr)
+        else:
+            table = expr.to_pyarrow()
         if table.num_rows and "customer_id" in table.column_names:
             self.customer_rows_here = max(self.customer_rows_here, table.num_rows)
             self.customer_columns_here = max(self.customer_columns_here, table.num_columns)
         expected = expr.schema().to_pyarrow()
         return table if table.schema.equals(expected) else table.cast(expected)
+
+    def _read_written(self, expr: ibis.Table) -> pa.Table:
+        """The rows of ``expr`` written by the engine (:meth:`write_parquet`) and read back in
+        their order (Spark numbers its part files in the order of the rows), then the files
+        removed."""
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        path = self.scratch_path("fetched")
+        self.write_parquet(expr, path)
+        try:
+            parts = sorted(Path(path).glob("part-*.parquet")) if Path(path).is_dir() \
+                else [Path(path)]
+            tables = [pq.read_table(part) for part in parts]
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+        schema = expr.schema().to_pyarrow()
+        tables = [t for t in tables if t.num_rows]
+        if not tables:
+            return schema.empty_table()
+        table = pa.concat_tables([t.cast(schema) for t in tables])
+        # NaN as null, as a result collected through the Spark backend gives it
+        for i, f in enumerate(table.schema):
+            if pa.types.is_floating(f.type):
+                column = table.column(i)
+                table = table.set_column(i, f, pc.if_else(pc.is_nan(column), None, column))
+        return table
 
     @property
     def batches_apart(self) -> bool:
