@@ -76,6 +76,11 @@ def pytest_collection_modifyitems(config, items):
     order (scripts/test.sh keeps this order: --no-loadscope-reorder)."""
     from collections import Counter
 
+    for item in items:
+        if {"spark_engine", "spark_cluster"} & set(getattr(item, "fixturenames", ())) \
+                and not is_spark_test(item.nodeid):
+            raise pytest.UsageError(f"{item.nodeid} uses Spark: name it so (the Spark tests "
+                                    "run together, picked by their ids)")
     files = [item.nodeid.split("::", 1)[0] for item in items]
     counts = Counter(files)
     rank = {f: i for i, f in enumerate(SLOWEST_FILES)}

@@ -69,7 +69,7 @@ def test_spark_applies_the_same_function_on_the_executors(spark_engine, tmp_path
     assert (tmp_path / "duckdb").is_file() and list((tmp_path / "spark").glob("part-*.parquet"))
 
 
-def test_the_clv_scoring_gives_the_same_numbers_on_both_engines(spark_engine, workspace):
+def test_the_clv_scoring_gives_the_same_numbers_on_duckdb_and_spark(spark_engine, workspace):
     from cvm.config import AnalysisConfig
     from cvm.features.summary import purchase_days
     from cvm.stages import CLVStage, FeatureStage
@@ -125,9 +125,11 @@ def test_the_clv_scoring_gives_the_same_numbers_on_both_engines(spark_engine, wo
                                        rtol=1e-9, atol=1e-12, err_msg=f"{name} {c}")
 
 
-def test_tables_reach_a_cluster_as_arrow_batches_not_files(spark_engine, tmp_path):
+def test_tables_reach_a_spark_cluster_as_arrow_batches_not_files(spark_engine, tmp_path):
     """On a cluster the executors cannot read this machine's files: tables handed to the engine
-    go to the session as Arrow batches, and nothing is written to the scratch folder."""
+    go to the session as Arrow batches, and nothing is written to the scratch folder for them
+    (the rows per customer read back are written there by the executors, and removed once
+    read: :meth:`cvm.engine.Engine.to_arrow`)."""
     import dataclasses
     import decimal
 
@@ -143,7 +145,9 @@ def test_tables_reach_a_cluster_as_arrow_batches_not_files(spark_engine, tmp_pat
                      "price": pa.array([decimal.Decimal("12.30"), None, decimal.Decimal("-0.05")],
                                        pa.decimal128(12, 2))})
     viaparquet = spark_engine.to_arrow(spark_engine.table(data, "cvm_shipped_files"))
-    viaarrow = shipped.to_arrow(shipped.table(data, "cvm_shipped_arrow"))
+    handed = shipped.table(data, "cvm_shipped_arrow")
+    assert shipped._scratch is None  # no file for the table handed over
+    viaarrow = shipped.to_arrow(handed)
     assert viaarrow.equals(viaparquet) and viaarrow.to_pylist()[0]["amount"] == 0.1 + 0.2
     assert viaarrow.column("price").to_pylist() == [decimal.Decimal("12.30"), None,
                                                     decimal.Decimal("-0.05")]
@@ -151,10 +155,12 @@ def test_tables_reach_a_cluster_as_arrow_batches_not_files(spark_engine, tmp_pat
         ws.con.execute("INSERT INTO transactions (source, source_customer_id, purchase_date, "
                        "amount, margin, cost, category) VALUES "
                        "('pos', 'c1', DATE '2024-01-02', 10.5, 3.0, 7.5, 'tea')")
-        rows = shipped.to_arrow(shipped.transactions(ws)).to_pylist()
+        loaded = shipped.transactions(ws)
+        assert not list(shipped._scratch.iterdir())  # none for the transactions either
+        rows = shipped.to_arrow(loaded).to_pylist()
     assert rows == [{"customer_id": "c1", "purchase_date": dt.date(2024, 1, 2),
                      "amount": 10.5, "margin": 3.0, "cost": 7.5, "category": "tea"}]
-    assert shipped._scratch is None and isinstance(shipped, Engine)
+    assert not list(shipped._scratch.iterdir()) and isinstance(shipped, Engine)
 
 
 def test_the_cached_tables_nothing_reads_any_more_are_dropped(engine_name, workspace):
