@@ -146,7 +146,9 @@ def test_tables_reach_a_spark_cluster_as_arrow_batches_not_files(spark_engine, t
                                        pa.decimal128(12, 2))})
     viaparquet = spark_engine.to_arrow(spark_engine.table(data, "cvm_shipped_files"))
     handed = shipped.table(data, "cvm_shipped_arrow")
-    assert shipped._scratch is None  # no file for the table handed over
+    # no file for the table handed over, nor for an aggregate of it (collected)
+    assert shipped.to_arrow(handed.aggregate(n=handed.count())).to_pylist() == [{"n": 3}]
+    assert shipped._scratch is None
     viaarrow = shipped.to_arrow(handed)
     assert viaarrow.equals(viaparquet) and viaarrow.to_pylist()[0]["amount"] == 0.1 + 0.2
     assert viaarrow.column("price").to_pylist() == [decimal.Decimal("12.30"), None,

@@ -166,13 +166,11 @@ class Engine:
         import pyarrow.parquet as pq
 
         path = self.scratch_path("fetched")
-        self.write_parquet(expr, path)
+        self.write_parquet(expr, path)  # a folder of part files
         try:
-            parts = sorted(Path(path).glob("part-*.parquet")) if Path(path).is_dir() \
-                else [Path(path)]
-            tables = [pq.read_table(part) for part in parts]
+            tables = [pq.read_table(part) for part in sorted(path.glob("part-*.parquet"))]
         finally:
-            shutil.rmtree(path, ignore_errors=True)
+            shutil.rmtree(path)
         schema = expr.schema().to_pyarrow()
         tables = [t for t in tables if t.num_rows]
         if not tables:
