@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from . import __version__
 from .config import AnalysisConfig, IngestOptions, Mapping
-from .engine import Engine, get_engine, is_spark
+from .engine import Engine, get_engine, is_spark, return_free_memory
 from .features.rfm_schemes import load_scheme, scheme_title
 from .features.summary import purchase_days
 from .identity import unify
@@ -453,6 +453,7 @@ def run(transactions, *, workspace: str | Path | Workspace = "cvm.duckdb",
                 ws.close()
                 _remove_workspace(Path(workspace))
             raise
+        return_free_memory()  # the files' parsed columns are gone; their memory goes back
         return analyse(ws, config, engine=engine, progress=progress, out=out, loads=loads,
                        stages=stages, customers_csv=customers_csv)
     except BaseException as exc:
