@@ -497,6 +497,9 @@ class ChurnOptions:
       brings back (default 0.1). An assumption, as the playbook's responses are: the data's own
       reactivations show what silent complainers do *without* a recovery, and a campaign with
       a control group measures what a recovery adds (:mod:`cvm.segments.playbook`).
+    - ``check_customers``: the most customers the check one horizon earlier fits and scores
+      (default 250,000); with more, it checks a sample of that many, the same on every engine
+      (:func:`cvm.models.churn_validation.checked_customers`), and says so. None checks all.
     """
 
     horizon_days: int | None = None
@@ -504,6 +507,7 @@ class ChurnOptions:
     at_risk: float = 0.5
     recovery_cost: float = 50.0
     recovery_response: float = 0.1
+    check_customers: int | None = 250_000
 
 
 def _check_churn(opts: ChurnOptions) -> None:
@@ -519,6 +523,9 @@ def _check_churn(opts: ChurnOptions) -> None:
     if not 0 <= opts.recovery_response <= 1:
         raise ConfigError("the service recovery response must be between 0 and 1, not "
                           f"{opts.recovery_response}")
+    if opts.check_customers is not None and opts.check_customers < 1:
+        raise ConfigError("the churn check needs at least 1 customer, not "
+                          f"{opts.check_customers}")
 
 
 @dataclass(frozen=True)

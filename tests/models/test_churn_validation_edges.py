@@ -18,10 +18,11 @@ from churn_data import (AS_OF, bought_in, customers_by, gap_quantile, history, h
 from cvm.features.behaviour import behaviour_features
 from cvm.models.churn import CandidateFit, ChurnRisk
 from cvm.models.churn_metrics import calibration_bins, churn_metrics, decile_table, roc_auc
-from cvm.models.churn_validation import (ChurnScores, ChurnValidation, _complaint_check, _frame,
-                                         _median_tenure, _no_purchase_in_window, churn_horizon,
-                                         fit_churn_risk, score_churn, training_window,
-                                         validate_churn, with_complaints)
+from cvm.models.churn_validation import (MAX_CHECK_CUSTOMERS, ChurnScores, ChurnValidation,
+                                         _complaint_check, _frame, _median_tenure,
+                                         _no_purchase_in_window, checked_customers,
+                                         churn_horizon, fit_churn_risk, score_churn,
+                                         training_window, validate_churn, with_complaints)
 
 H = 28
 HOLDOUT_END = AS_OF + dt.timedelta(days=H)          # 28 July 2024
@@ -72,7 +73,7 @@ def test_validation_settings_labels_and_holdout_by_hand(data, validation):
     # median tenure 175.5 days: the window is the horizon, the cut-off 28 days back
     assert median_tenure(rows, AS_OF) == 175.5
     assert (s["window_days"], s["training_cutoff"]) == (H, "2024-06-02")
-    assert s["customers"] == len(ids) == 54
+    assert s["customers"] == len(ids) == 54 and s["sampled_from"] is None
     assert s["holdout_churn_rate"] == pytest.approx(sum(y) / len(y), rel=1e-15)
     # the window's labels: the customers known on 2 June, 1 for no purchase in (2 June, 30 June];
     # "edge" bought last on the cut-off day (silent exactly 28 days): a 1
@@ -119,6 +120,100 @@ def test_validation_figures_per_candidate(validation):
     assert s["churn_risk"] == validation.metrics["churn_risk"]
     assert s["deciles"]["churn_risk"] == decile_table(y, scores["churn_risk"]).to_dict(
         orient="records")
+
+
+# -- a sample above the check's size ---------------------------------------------------------
+
+def _sample_by_hand(rows, size: int) -> list[str]:
+    """The customers with a purchase by the as-of date ranked by id from 1, the ``size`` whose
+    rank × 2654435761 mod 2^32 is smallest (ties by id)."""
+    ids = customers_by(rows, AS_OF)
+    keys = {c: (rank * 2654435761) % 2**32 for rank, c in enumerate(ids, start=1)}
+    return sorted(sorted(ids, key=lambda c: (keys[c], c))[:size])
+
+
+def _checked_ids(data, size):
+    kept, checked, known = checked_customers(data.t, data.eng.to_arrow, as_of=AS_OF,
+                                             max_customers=size)
+    rows = data.eng.to_arrow(kept).to_pylist()
+    return sorted({r["customer_id"] for r in rows}), len(rows), checked, known
+
+
+def test_a_check_above_its_size_looks_at_a_sample_drawn_by_hand(data):
+    ids, n_rows, checked, known = _checked_ids(data, 20)
+    sample = _sample_by_hand(data.rows, 20)
+    assert (checked, known) == (20, 54)
+    assert ids == sample and len(set(sample)) == 20
+    # every transaction of a kept customer, those after the as-of date too (the holdout's)
+    assert n_rows == sum(c in sample for c, _, _ in data.rows)
+    assert any(c in sample and d > AS_OF for c, d, _ in data.rows)
+    # at or under the size: every customer, the transactions as they were
+    assert _checked_ids(data, 54)[2:] == (54, 54)
+    _, rows_all, _, _ = _checked_ids(data, None)
+    assert rows_all == len(data.rows)
+    assert MAX_CHECK_CUSTOMERS == 250_000
+
+
+def test_the_check_of_a_sample_scores_its_customers_and_says_of_how_many(data):
+    checked = validate_churn(data.t, data.eng.to_arrow, calibration_end=AS_OF, horizon_days=H,
+                             last_date=HOLDOUT_END, max_customers=40)
+    sample = _sample_by_hand(data.rows, 40)
+    assert checked.scores["customer_id"].tolist() == sample
+    assert checked.scores["churned_in_holdout"].tolist() == [
+        int(not bought_in(data.rows, c, AS_OF, HOLDOUT_END)) for c in sample]
+    s = checked.summary()
+    assert (s["customers"], s["sampled_from"]) == (40, 54)
+
+
+def test_the_check_reports_say_of_how_many_customers_the_sample_is(data):
+    from cvm.reports.churn import render_churn_report
+
+    checked = validate_churn(data.t, data.eng.to_arrow, calibration_end=AS_OF, horizon_days=H,
+                             last_date=HOLDOUT_END, max_customers=40)
+    assert ("They are a random sample of 40 of the 54 customers who had bought by then"
+            in render_churn_report(checked, lang="en"))
+    assert "从当时已有购买的 54 位客户中随机抽取的 40 位" in render_churn_report(checked, lang="zh")
+    everyone = validate_churn(data.t, data.eng.to_arrow, calibration_end=AS_OF, horizon_days=H,
+                              last_date=HOLDOUT_END)
+    assert "random sample" not in render_churn_report(everyone, lang="en")
+
+
+@pytest.mark.parametrize("lang, said", [
+    ("en", "The check looked at a random sample of 250,000 of the 1,000,000 customers who had "
+           "bought by then"),
+    ("zh", "检验随机抽取了当时已有购买的 1,000,000 位客户中的 250,000 位")])
+def test_the_run_report_says_the_check_looked_at_a_sample(lang, said):
+    from cvm.reports.labels import labels_for
+    from cvm.reports.sections import RunResults
+    from cvm.reports.winback import SECTIONS
+
+    checked = {"status": "validated", "calibration_end": "2024-06-02",
+               "holdout_end": "2024-06-30", "customers": 250_000, "sampled_from": 1_000_000,
+               "holdout_churn_rate": 0.4, "churn_risk": {"auc": 0.8, "ece": 0.01},
+               "calibration_bins": [], "deciles": []}
+    stage = {"status": "scored", "chosen": "bgnbd", "horizon_days": H, "window_days": H,
+             "customers_scored": 1, "risk_distribution": [], "at_risk": 0.5,
+             "at_risk_customers": 0, "validation": checked}
+    frame = pd.DataFrame({"customer_id": ["a"], "churn_risk": [0.2]})
+
+    def note(stage):
+        results = RunResults(buyers=frame, everyone=frame, segments=pd.DataFrame(), pareto={},
+                             run_info={"stages": {"churn": stage}}, lang=lang,
+                             labels=labels_for(lang))
+        return SECTIONS[0].render(results).note
+
+    assert said in note(stage)
+    whole = dict(checked)
+    del whole["sampled_from"]
+    assert said not in note({**stage, "validation": whole})
+
+
+def test_the_sample_is_the_same_on_spark(data, spark_engine):
+    t = spark_engine.table(data.eng.to_arrow(data.t), "churn_validation_sample_tx")
+    kept, checked, known = checked_customers(t, spark_engine.to_arrow, as_of=AS_OF,
+                                             max_customers=20)
+    ids = sorted(set(spark_engine.to_arrow(kept).column("customer_id").to_pylist()))
+    assert (ids, checked, known) == (_sample_by_hand(data.rows, 20), 20, 54)
 
 
 def test_holdout_past_the_last_date_refused(data):

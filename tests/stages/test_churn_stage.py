@@ -153,6 +153,25 @@ def test_winback_value_and_rank(result):
     assert ranked[0]["winback_rank"] == 1
 
 
+def test_above_its_size_the_check_looks_at_a_sample_and_the_run_says_so(result, tmp_path):
+    checked = result.info["stages"]["churn"]["validation"]
+    assert checked["status"] == "validated" and "sampled_from" not in checked
+    sales = tmp_path / "sales.csv"
+    sales.write_text("customer,date,amount\n" + "".join(
+        f"{c},{d.isoformat()},{a}\n" for c, d, a in _sales()), encoding="utf-8")
+    sampled = run([sales], workspace=tmp_path / "ws.duckdb", out=None,
+                  config=AnalysisConfig(as_of=AS_OF, churn=ChurnOptions(
+                      horizon_days=H, contact_cost=5.0, check_customers=25)))
+    checked = sampled.info["stages"]["churn"]["validation"]
+    # the 80 buyers had all bought by the calibration end, a horizon before the as-of date
+    assert (checked["status"], checked["customers"], checked["sampled_from"]) == (
+        "validated", 25, 80)
+    # the run's own scores are those of the run that checked everyone
+    risks = {r["customer_id"]: r["churn_risk"] for r in result.customers.to_pylist()}
+    assert sampled.customers.num_rows == 80
+    assert all(risks[r["customer_id"]] == r["churn_risk"] for r in sampled.customers.to_pylist())
+
+
 def test_the_run_says_when_it_could_not_check_the_risk(tmp_path):
     sales = tmp_path / "sales.csv"
     sales.write_text("customer,date,amount\na,2024-12-01,10\nb,2024-12-20,5\nb,2024-12-30,5\n",

@@ -78,6 +78,7 @@ def churn_figures(stage: Mapping | None, lang: str = "en") -> dict:
         validation = {
             "available": True, "calibration_end": checked["calibration_end"],
             "holdout_end": checked["holdout_end"], "customers": checked["customers"],
+            "sampled_from": checked.get("sampled_from"),
             "holdout_churn_rate": checked["holdout_churn_rate"],
             "auc": risk.get("auc"), "pr_auc": risk.get("pr_auc"), "brier": risk.get("brier"),
             "ece": risk.get("ece"), "lift_at_10": risk.get("lift_at_10"),

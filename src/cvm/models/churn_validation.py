@@ -25,6 +25,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from ..config import ChurnOptions
 from ..features.behaviour import (BEHAVIOUR_COLUMNS, CUTOFF_PREFIX, behaviour_features,
                                    behaviour_features_at_cutoff,
                                    no_purchase_labels, purchase_gap_quantile)
@@ -35,7 +36,8 @@ from .churn_metrics import (ECE_BINS, calibration_bins, churn_metrics,
                             churn_metrics_and_deciles)
 
 __all__ = ["ChurnScores", "ChurnValidation", "score_churn", "validate_churn", "churn_horizon",
-           "training_window", "fit_churn_risk", "with_complaints"]
+           "training_window", "fit_churn_risk", "with_complaints", "checked_customers",
+           "MAX_CHECK_CUSTOMERS"]
 
 
 @dataclass
@@ -206,6 +208,40 @@ def score_churn(transactions: ir.Table, to_arrow, *, as_of: dt.date,
     return ChurnScores(as_of, horizon_days, rule, window, risk, risk.predict(current), current)
 
 
+#: the most customers the check one horizon earlier fits and scores by default
+#: (``ChurnOptions.check_customers``); above it, a sample (:func:`checked_customers`). Its
+#: figures differ from those of a check of every customer by a few thousandths (1M synthetic
+#: customers: AUC 0.8205 against 0.8218, calibration error 0.0027 against 0.0036, mean risk
+#: 0.707 against 0.702, the same candidate chosen), while the check's queries, fits and scores
+#: of every candidate would otherwise grow with the customers (there: 16.7 s and 1.77 GiB for
+#: all, 8.5 s and 0.83 GiB for the sample)
+MAX_CHECK_CUSTOMERS = ChurnOptions.check_customers
+
+#: Knuth's multiplicative hash (2^32 / the golden ratio): the rank of a customer in id order
+#: times it, modulo 2^32, puts the customers in an order unrelated to their ids
+_SPREAD, _MODULUS = 2_654_435_761, 2**32
+
+
+def checked_customers(transactions: ir.Table, to_arrow, *, as_of: dt.date,
+                      max_customers: int | None) -> tuple[ir.Table, int, int]:
+    """The transactions of the customers a check at ``as_of`` looks at, how many of them, and
+    how many customers had bought by ``as_of``: all of them, or, above ``max_customers``, a
+    sample of that many drawn the same way on every engine: the customers (with a purchase on
+    or before ``as_of``) ranked by id, 1 to n, and those whose rank × 2,654,435,761 modulo 2^32
+    is smallest kept (ties by id). The transactions of a kept customer are all kept, after
+    ``as_of`` too: the holdout reads them."""
+    past = transactions.filter(transactions.purchase_date <= ibis.literal(as_of))
+    ids = past.select("customer_id").distinct()
+    known = int(to_arrow(ids.count().name("n").as_table()).column("n")[0].as_py())
+    if max_customers is None or known <= max_customers:
+        return transactions, known, known
+    ranked = ids.mutate(_rank=ibis.row_number().over(order_by="customer_id").cast("int64") + 1)
+    key = (ranked._rank * _SPREAD) % _MODULUS
+    kept = ranked.mutate(_key=key).order_by(["_key", "customer_id"]).limit(max_customers)
+    return (transactions.semi_join(kept.select("customer_id"), "customer_id"), max_customers,
+            known)
+
+
 @dataclass
 class ChurnValidation:
     """Churn scores at the calibration end, against the holdout that follows it."""
@@ -222,6 +258,9 @@ class ChurnValidation:
     complaint_check: dict | None = None
     #: with a survey: the same with and without the survey answers (None without one)
     survey_check: dict | None = None
+    #: the customers with a purchase by the calibration end, when the check looked at a sample
+    #: of them (:func:`checked_customers`); None when it looked at all
+    sampled_from: int | None = None
 
     @property
     def candidates(self) -> list[str]:
@@ -239,6 +278,7 @@ class ChurnValidation:
                            "the customers in each",
             "holdout_churn_rate": float(self.scores["churned_in_holdout"].mean()),
             "customers": int(len(self.scores)),
+            "sampled_from": self.sampled_from,
             "churn_risk": self.metrics["churn_risk"],
             "best_on_holdout": best_auc,
             "chosen_is_best_on_holdout": best_auc == chosen,
@@ -256,8 +296,13 @@ def validate_churn(transactions: ir.Table, to_arrow, *, calibration_end: dt.date
                    horizon_days: int | None = None, last_date: dt.date | None = None,
                    calibration: str = "auto", max_train_rows: int | None = 50_000,
                    random_state: int = 0, contacts: ir.Table | None = None,
-                   surveys=None) -> ChurnValidation:
+                   surveys=None, max_customers: int | None = MAX_CHECK_CUSTOMERS
+                   ) -> ChurnValidation:
     """Fit on purchases up to ``calibration_end``; compare with the next ``horizon_days``.
+
+    Above ``max_customers`` customers with a purchase by ``calibration_end`` the check fits and
+    scores a sample of that many (:func:`checked_customers`; ``sampled_from`` says of how
+    many); None checks them all.
 
     ``last_date`` is the last date the data covers; the holdout must end on or before it.
     With ``contacts`` (a service log) the classifiers also learn from the complaint features
@@ -267,6 +312,9 @@ def validate_churn(transactions: ir.Table, to_arrow, *, calibration_end: dt.date
     (a loaded survey) the same for the survey answers (``survey_check``; each check keeps the
     other's features in both fits).
     """
+    transactions, checked, known = checked_customers(transactions, to_arrow,
+                                                     as_of=calibration_end,
+                                                     max_customers=max_customers)
     past = transactions.filter(transactions.purchase_date <= calibration_end)
     horizon_days, rule = churn_horizon(past, to_arrow, as_of=calibration_end,
                                        horizon_days=horizon_days)
@@ -326,7 +374,7 @@ def validate_churn(transactions: ir.Table, to_arrow, *, calibration_end: dt.date
                             median_tenure=median_tenure, contacts=contacts).scores
         survey_check = _complaint_check(y, scores, plain, result.risk, SURVEY_ANSWER_COLUMNS)
     return ChurnValidation(calibration_end, holdout_end, result, scores, metrics, deciles, tables,
-                           check, survey_check)
+                           check, survey_check, known if checked < known else None)
 
 
 def _complaint_check(y: np.ndarray, with_: pd.DataFrame, without: pd.DataFrame,

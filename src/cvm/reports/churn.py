@@ -26,6 +26,9 @@ CHURN_TEXT: dict[str, dict[str, str]] = {
                       "made no purchase in the {horizon} days that followed (to {holdout})."),
         "sum_risk": ("churn_risk ({model}, calibrated) ranks them with AUC {auc} and predicts "
                      "{mean} on average against {rate} observed (calibration error {ece})."),
+        "sum_sampled": ("They are a random sample of {customers} of the {known} customers who "
+                        "had bought by then; the figures differ from those of a check of every "
+                        "customer by a few thousandths."),
         "sum_horizon": "Horizon: {horizon} days ({rule}).",
         "section_candidates": "Candidates on the holdout",
         "note_candidates": ("Each candidate's own probability of no purchase in the horizon "
@@ -58,6 +61,8 @@ CHURN_TEXT: dict[str, dict[str, str]] = {
                       "{horizon} 天内(至 {holdout})没有再购买。"),
         "sum_risk": ("churn_risk({model},已校准)对他们排序的 AUC 为 {auc},平均预测流失率 "
                      "{mean},实际 {rate}(校准误差 {ece})。"),
+        "sum_sampled": ("这些客户是从当时已有购买的 {known} 位客户中随机抽取的 {customers} 位;"
+                        "与检验全部客户相比,各项指标相差千分之几。"),
         "sum_horizon": "预测期:{horizon} 天({rule})。",
         "section_candidates": "各候选模型在检验期的表现",
         "note_candidates": ("每个候选模型自身给出的预测期内不购买的概率(得分)及其校准后的版本。"
@@ -155,6 +160,9 @@ def render_churn_report(validation, *, lang: str = "en", created: str = "") -> s
               calibration=summary["calibration_end"], rate=format_percent(
                   summary["holdout_churn_rate"], 1), horizon=summary["horizon_days"],
               holdout=summary["holdout_end"]),
+        *([_text(lang, "sum_sampled", customers=format_int(summary["customers"]),
+                 known=format_int(summary["sampled_from"]))] if summary.get("sampled_from")
+          else []),
         _text(lang, "sum_risk", model=titles[chosen], auc=_f(risk["auc"]),
               mean=format_percent(risk["mean_score"], 1), rate=format_percent(risk["churn_rate"], 1),
               ece=_f(risk["ece"])),

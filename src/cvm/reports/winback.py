@@ -24,6 +24,9 @@ _WORDS = {
         "checked": ("Fitted on the data up to {end} and compared with the {h} days after it: "
                     "AUC {auc}, expected calibration error {ece}, {rate} of those customers "
                     "made no purchase. "),
+        "sampled": ("The check looked at a random sample of {n} of the {known} customers "
+                    "who had bought by then (its figures differ from those of a check of "
+                    "every customer by a few thousandths). "),
         "not_checked": "Not checked against a holdout: {note}. ",
         "winback": ("{n} customers are churned or at risk (risk at least {at}); {worth} of them "
                     "are worth a win-back contact (win-back value above zero), together {total}. "
@@ -47,6 +50,8 @@ _WORDS = {
         "note": "流失风险是未来 {h} 天内不再购买的概率,来自{model}评分,并按截止日前 {w} 天的实际情况校准。",
         "checked": ("用截至 {end} 的数据拟合,并与其后 {h} 天的实际情况比较:AUC {auc},"
                     "期望校准误差 {ece},这些客户中 {rate} 未再购买。"),
+        "sampled": ("检验随机抽取了当时已有购买的 {known} 位客户中的 {n} 位"
+                    "(与检验全部客户相比,各项指标相差千分之几)。"),
         "not_checked": "未用留出期检验:{note}。",
         "winback": ("{n} 位客户已流失或有流失风险(风险不低于 {at}),其中 {worth} 位值得赢回"
                     "(赢回价值大于零),合计 {total}。赢回价值 = 回归概率 × 回归后预期价值 − "
@@ -79,6 +84,9 @@ def _render(results: RunResults) -> Content | None:
                                     auc=f"{validation['auc']:.3f}",
                                     ece=f"{validation['ece']:.3f}",
                                     rate=format_percent(validation["holdout_churn_rate"]))
+        if validation.get("sampled_from"):
+            note += w["sampled"].format(n=format_int(validation["customers"]),
+                                        known=format_int(validation["sampled_from"]))
         tables.append(Table(
             [Column(w["risk"]), Column(w["customers"], numeric=True),
              Column(w["predicted"], numeric=True), Column(w["observed"], numeric=True)],

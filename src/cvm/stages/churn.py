@@ -398,6 +398,8 @@ def _validation(ctx, state: _State, summary: dict) -> dict[str, pa.Table]:
             "deciles": figures["deciles"]["churn_risk"],
             "complaint_features": figures["complaint_features"],
             "survey_features": figures["survey_features"]}
+        if figures["sampled_from"] is not None:  # the check looked at a sample of them
+            summary["validation"]["sampled_from"] = figures["sampled_from"]
         tables["churn_calibration"] = pa.Table.from_pylist(
             figures["calibration_bins"]["churn_risk"])
     else:
@@ -445,7 +447,7 @@ def _validate(ctx, state: _State) -> ChurnValidation | str:
         return validate_churn(txns, ctx.engine.to_arrow, calibration_end=end,
                               horizon_days=horizon, last_date=ctx.as_of,
                               calibration=state.risk.calibration, contacts=contacts,
-                              surveys=surveys)
+                              surveys=surveys, max_customers=ctx.config.churn.check_customers)
     except ValueError as exc:
         return (f"not checked against a holdout: fitted at {end} (one horizon of {horizon} days "
                 f"before the as-of date) the history is too short ({exc})")
