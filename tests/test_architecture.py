@@ -181,3 +181,52 @@ def test_the_cycle_finder_finds_a_cycle_and_nothing_else():
 def test_the_error_module_and_the_report_sections_contract_import_nothing_from_cvm():
     assert GRAPH["cvm.errors"] == set()
     assert GRAPH["cvm.reports.sections"] == set()
+
+
+#: the calls that run an expression and bring its rows to this process
+_FETCHES = {"to_pyarrow", "to_pyarrow_batches", "toPandas", "toArrow", "collect", "execute",
+            "toLocalIterator", "take", "head"}
+#: the modules allowed to run expressions themselves, and why: every other module fetches through
+#: :meth:`cvm.engine.Engine.to_arrow`, which counts the rows per customer that come here and on
+#: Spark sends them through files instead of the driver
+_FETCHING_MODULES = {
+    "cvm.features.summary": "a one-value aggregate: whether any transaction has a margin",
+    "cvm.ingest.readers": "a user's own Ibis or Polars table read as a source to load",
+    "cvm.spark.sources": "counts of the rows Spark's own reading rejected, by reason",
+}
+
+
+def _fetching_calls(tree: ast.AST) -> list[int]:
+    lines = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in _FETCHES):
+            continue
+        receiver = ast.unparse(node.func.value)
+        # a schema's Arrow form, a pyarrow object's own take, SQL run on the workspace's DuckDB
+        # connection (``con.execute(sql)``, the local tables of records): no expression runs
+        if "schema" in receiver or node.func.attr in ("take", "head") and node.args \
+                and not isinstance(node.args[0], ast.Constant) \
+                or node.func.attr == "execute" and node.args:
+            continue
+        lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_engine_layer_runs_expressions_to_rows_here():
+    found = {}
+    for module, path in MODULES.items():
+        if module == "cvm.engine" or _under(module, "cvm.spark"):
+            continue
+        lines = _fetching_calls(ast.parse(path.read_text(encoding="utf-8")))
+        if lines:
+            found[module] = lines
+    assert set(found) <= set(_FETCHING_MODULES), {m: found[m] for m in found
+                                                  if m not in _FETCHING_MODULES}
+
+
+def test_the_fetch_finder_sees_a_collect_and_not_a_schema():
+    tree = ast.parse("rows = expr.to_pyarrow()\nframe = df.toPandas()\n"
+                     "kinds = expr.schema().to_pyarrow()\nfirst = arr.take(idx)\n"
+                     "con.execute('SELECT 1')\nvalue = expr.execute()\n")
+    assert sorted(_fetching_calls(tree)) == [1, 2, 6]

@@ -199,7 +199,8 @@ def test_the_cached_tables_nothing_reads_any_more_are_dropped(engine_name, works
 
 def test_the_engine_counts_the_per_customer_rows_it_brings_here(engine_name, workspace):
     """What a run records as ``customers_brought_here``: the most rows and the most columns of
-    the results with a ``customer_id`` column that single queries brought to this process."""
+    the results with a ``customer_id`` column that single queries brought to this process, and
+    the most rows one result collected through Spark's driver had."""
     from cvm.engine import get_engine
 
     eng = get_engine(engine_name, workspace.con)
@@ -213,6 +214,11 @@ def test_the_engine_counts_the_per_customer_rows_it_brings_here(engine_name, wor
         eng.to_arrow(t.filter(t.x > 1).select("customer_id"))
         assert (eng.customer_rows_here, eng.customer_columns_here) == (2, 1)
         eng.to_arrow(t.filter(t.x > 2))  # fewer rows, more columns: each its own most
+        assert (eng.customer_rows_here, eng.customer_columns_here) == (2, 2)
+        # rows without a customer_id: on Spark collected through the driver, and counted so
+        assert eng.rows_collected == (1 if engine_name == "spark" else 0)
+        eng.to_arrow(t.select("x"))
+        assert eng.rows_collected == (3 if engine_name == "spark" else 0)
         assert (eng.customer_rows_here, eng.customer_columns_here) == (2, 2)
     finally:
         eng.release()

@@ -69,6 +69,9 @@ class Engine:
     #: ``customer_id`` column) that single queries brought to this process (:meth:`to_arrow`)
     customer_rows_here: int = field(default=0, repr=False)
     customer_columns_here: int = field(default=0, repr=False)
+    #: the most rows one result collected through Spark's driver had (the results that are not
+    #: rows per customer: aggregates); 0 on DuckDB, where nothing is collected so
+    rows_collected: int = field(default=0, repr=False)
 
     def table(self, data: pa.Table, name: str) -> ibis.Table:
         """Make an Arrow table available to this engine as an Ibis table.
@@ -153,6 +156,8 @@ class Engine:
             table = self._read_written(expr)
         else:
             table = expr.to_pyarrow()
+            if self.name == "spark":
+                self.rows_collected = max(self.rows_collected, table.num_rows)
         if table.num_rows and "customer_id" in table.column_names:
             self.customer_rows_here = max(self.customer_rows_here, table.num_rows)
             self.customer_columns_here = max(self.customer_columns_here, table.num_columns)

@@ -242,7 +242,10 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
             # the largest per-customer results single queries brought here (the model fits'
             # and checks' inputs, when the table itself stayed on the engine)
             info["customers_brought_here"] = {"rows": eng.customer_rows_here,
-                                              "columns": eng.customer_columns_here}
+                                              "columns": eng.customer_columns_here,
+                                              # the largest result collected through the
+                                              # driver (aggregates, on Spark)
+                                              "collected_rows": eng.rows_collected}
         if unpriced:  # no revenue to total or to concentrate
             info["total_value"] = None
             figures["pareto"] = {"value_measure": "revenue", "gini": None, "lorenz": [],

@@ -203,7 +203,8 @@ def test_on_duckdb_the_stages_kept_on_the_engine_give_the_numbers_of_the_stages_
     assert [b.num_rows for b in kept.customer_batches(250)] == [250, 53]
     # the per-customer results brought here: the models' inputs (every buyer; the widest, the
     # churn check's scores), not the table
-    assert kept.info["customers_brought_here"] == {"rows": 300, "columns": 33}
+    assert kept.info["customers_brought_here"] == {"rows": 300, "columns": 33,
+                                                   "collected_rows": 0}
     # the results folder written from the workspace, a part at a time: the same files (the
     # engine's sums may differ in their last digit from one run to the next)
     import pyarrow.csv as pacsv
