@@ -147,8 +147,10 @@ def test_a_check_above_its_size_looks_at_a_sample_drawn_by_hand(data):
     # every transaction of a kept customer, those after the as-of date too (the holdout's)
     assert n_rows == sum(c in sample for c, _, _ in data.rows)
     assert any(c in sample and d > AS_OF for c, d, _ in data.rows)
-    # at or under the size: every customer, the transactions as they were
+    # at or under the size: every customer, the transactions as they were (no join)
     assert _checked_ids(data, 54)[2:] == (54, 54)
+    assert checked_customers(data.t, data.eng.to_arrow, as_of=AS_OF,
+                             max_customers=54)[0] is data.t
     _, rows_all, _, _ = _checked_ids(data, None)
     assert rows_all == len(data.rows)
     assert MAX_CHECK_CUSTOMERS == 250_000
