@@ -218,3 +218,27 @@ def test_no_purchase_where_the_dropout_is_nearly_certain():
         got = fitted(r, alpha, a, b).probability_of_purchases([0, 1], t)
     assert got[0] == pytest.approx((alpha / (alpha + t)) ** r, rel=1e-13)
     assert got[1] == pytest.approx(probability_by_equation_8(r, alpha, a, b, 1, t), rel=1e-8)
+
+
+def test_the_series_once_per_distinct_x_and_T_gives_every_history_its_own_value():
+    """The expected purchases of an alive customer are summed once per distinct (x, T) and
+    handed to every history with that (x, T), whatever its t_x: each row equals the series
+    evaluated on that row alone, for the BG/NBD (Beta b + x) and the MBG/NBD (b + x + 1)."""
+    from cvm.models import MBGNBD
+    from cvm.models.bgnbd import expected_purchases_while_alive, while_alive_after_T
+
+    data = {"frequency": np.array([2, 2, 2, 0, 5, 2, 5, 0]),
+            "recency": np.array([3.0, 10.0, 3.0, 0.0, 20.0, 7.0, 11.0, 0.0]),
+            "T": np.array([30.0, 30.0, 30.0, 30.0, 40.0, 31.0, 40.0, 12.0])}
+    for model, after in ((fitted(*CDNOW), 0.0), (MBGNBD(), 1.0)):
+        model.params_ = dict(zip(("r", "alpha", "a", "b"), CDNOW))
+        st = model._history(data)
+        got = while_alive_after_T(st, *CDNOW, 39.0, after=after)[st.inverse]
+        r, alpha, a, b = CDNOW
+        want = [expected_purchases_while_alive(r + x, alpha + T, a, b + x + after, 39.0)
+                for x, T in zip(data["frequency"], data["T"])]
+        assert got.tolist() == [float(w) for w in want]
+        # seven distinct histories, five distinct (x, T): a value per (x, T)
+        assert len(st.x) == 7 and len(set(got.tolist())) == 5
+        alive = model._probability_alive(st)[st.inverse]
+        assert np.array_equal(model.expected_purchases(39.0, data), got * alive)

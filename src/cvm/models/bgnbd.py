@@ -89,6 +89,17 @@ def expected_purchases_while_alive(shape, scale, a, b, t):
     return np.maximum(value, 0.0).reshape(out_shape)
 
 
+def while_alive_after_T(st: RFStats, r, alpha, a, b, t, *, after: float = 0.0):
+    """:func:`expected_purchases_while_alive` of each row of ``st`` with its posterior after
+    ``x`` purchases in ``T`` (shape ``r + x``, scale ``alpha + T``, Beta ``a, b + x + after``),
+    evaluated once per distinct (x, T): the series does not depend on t_x, and a customer base
+    has far fewer distinct (x, T) than (x, t_x, T) histories (19,252 against 467,301 among
+    the 1M customers of the benchmark's log)."""
+    pairs, rows = np.unique(st.pair_index_T, return_inverse=True)
+    x, T = st.pair_x[pairs], st.pair_time[pairs]
+    return expected_purchases_while_alive(r + x, alpha + T, a, b + x + after, t)[rows]
+
+
 #: largest ratio of the series' terms to their difference that is accepted (a loss of about
 #: 4 of the 16 significant digits); beyond it the defining integral is used
 _CANCELLATION = 1e3
@@ -278,7 +289,7 @@ class BGNBD(RFModel):
         """E[Y(t) | x, t_x, T] (Fader, Hardie & Lee 2005, eq. 10)."""
         r, alpha, a, b = self._params()
         # eq. 10 numerator: (a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(...)]
-        alive_part = expected_purchases_while_alive(r + st.x, alpha + st.T, a, b + st.x, t)
+        alive_part = while_alive_after_T(st, r, alpha, a, b, t)
         return alive_part * self._probability_alive(st)
 
     def _probability_alive(self, st: RFStats) -> np.ndarray:

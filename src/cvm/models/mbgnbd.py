@@ -15,7 +15,7 @@ from scipy.special import betainc, betaln, digamma, gammaln
 
 from ._base import RFModel
 from ._data import RFStats, wsum
-from .bgnbd import expected_purchases_while_alive
+from .bgnbd import expected_purchases_while_alive, while_alive_after_T
 
 __all__ = ["MBGNBD", "mbgnbd_log_likelihood"]
 
@@ -69,7 +69,7 @@ class MBGNBD(RFModel):
         whose posterior is lambda ~ Gamma(r+x, alpha+T), p ~ Beta(a, b+x+1) (Batislam et al.
         2007; the same form as Fader, Hardie & Lee 2005, eq. 10, with b+x+1 for b+x)."""
         r, alpha, a, b = self._params()
-        alive_part = expected_purchases_while_alive(r + st.x, alpha + st.T, a, b + st.x + 1.0, t)
+        alive_part = while_alive_after_T(st, r, alpha, a, b, t, after=1.0)
         return alive_part * self._probability_alive(st)
 
     def expected_purchases_new_customer(self, t) -> np.ndarray:
