@@ -24,6 +24,8 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..config import ChurnOptions
 from ..features.behaviour import (BEHAVIOUR_COLUMNS, CUTOFF_PREFIX, behaviour_features,
@@ -119,9 +121,14 @@ def _no_purchase_in_window(customer_ids: pd.Series, current: pd.DataFrame,
     """1 for each customer (known at the cut-off ``as_of - window_days``) who made no purchase
     in (cut-off, as_of]: exactly those whose days since the last purchase at ``as_of`` (in
     ``current``) are at least the window, so the labels need no query."""
-    recency = customer_ids.to_frame("customer_id").merge(
-        current[["customer_id", "recency_days"]], on="customer_id", how="left")["recency_days"]
-    return (recency.to_numpy(dtype=float) >= window_days).astype(int)
+    # each customer's row in ``current`` (-1 where absent: NaN recency, no label of 1)
+    at = pc.index_in(pa.array(customer_ids), value_set=pa.array(current["customer_id"]))
+    at = at.to_numpy(zero_copy_only=False)
+    recency = current["recency_days"].to_numpy(dtype=float)
+    found = ~np.isnan(at)
+    days = np.full(len(at), np.nan)
+    days[found] = recency[at[found].astype(np.intp)]
+    return (days >= window_days).astype(int)
 
 
 def with_complaints(frame: pd.DataFrame, contacts: ir.Table | None, to_arrow, *,

@@ -179,7 +179,9 @@ class ChurnStage(Stage):
         if "churn_horizon_days" not in rows.column_names or not rows.num_rows:
             blank.settings = {"status": "not_scored", **_words("too_short")}
             return blank
-        first = rows.filter(pc.is_valid(rows.column("churn_horizon_days"))).slice(0, 1)
+        # the first row with a horizon (found in the column alone, not by filtering the table)
+        at = pc.index(pc.is_valid(rows.column("churn_horizon_days")), True).as_py()
+        first = rows.slice(max(at, 0), 1 if at >= 0 else 0)
         if not first.num_rows:
             blank.settings = {"status": "not_scored", **_words("too_short")}
             return blank
@@ -213,7 +215,8 @@ class ChurnStage(Stage):
             reactivation = ReactivationModel().fit(history)
             settings["reactivation"] = {
                 "observations": int(len(history)), "overall_rate": reactivation.overall_rate_,
-                "cutoffs": sorted({c.isoformat() for c in pd.to_datetime(history["cutoff"]).dt.date})}
+                "cutoffs": sorted({pd.Timestamp(c).date().isoformat()
+                                   for c in history["cutoff"].unique()})}
             if contacts is not None:
                 settings["reactivation"]["complained"] = _complained_rates(history)
         if contacts is not None:
