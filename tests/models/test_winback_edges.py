@@ -154,3 +154,69 @@ def test_winback_value_takes_probabilities_from_0_to_1():
     for bad in (-0.01, 1.01):
         with pytest.raises(ValueError, match="probability_return"):
             winback_value([bad], [100.0], 20.0)
+
+
+# a hand log for the counted history: at the one cut-off (December 1, horizon 30 days) the
+# spend to date is U 10, V 10, W 10, X 40, Y 50, Z 60 (U, V, W tie: average rank 2 of 6,
+# share 1/3, low; X 4/6 = 2/3, middle; Y, Z high). V complained 30 days before its last
+# purchase (the horizon's length: a silent complainer); W 31 days before it (not one); Z
+# complained after the cut-off (not counted then).
+_COUNTED = [("U", "2024-10-01", 10.0), ("V", "2024-10-01", 10.0), ("W", "2024-10-01", 10.0),
+            ("X", "2024-11-01", 40.0), ("Y", "2024-11-01", 50.0), ("Z", "2024-11-01", 60.0),
+            ("U", "2024-12-10", 1.0), ("Z", "2024-12-20", 1.0)]
+_CONTACTS = [("V", "2024-09-01", "complaint"), ("W", "2024-08-31", "complaint"),
+             ("Z", "2024-12-05", "complaint"), ("X", "2024-10-01", "question")]
+
+
+def _counted_tables(engine, name):
+    import datetime as dt
+
+    frame = pd.DataFrame(_COUNTED, columns=["customer_id", "purchase_date", "amount"])
+    frame["purchase_date"] = pd.to_datetime(frame["purchase_date"]).dt.date
+    said = pd.DataFrame(_CONTACTS, columns=["customer_id", "interaction_date", "kind"])
+    said["interaction_date"] = pd.to_datetime(said["interaction_date"]).dt.date
+    import pyarrow as pa
+
+    t = engine.table(pa.Table.from_pandas(frame, preserve_index=False), f"{name}_tx")
+    c = engine.table(pa.Table.from_pandas(said, preserve_index=False), f"{name}_contacts")
+    return t, c, dt.date(2024, 12, 31)
+
+
+def _counted_checks(engine, name):
+    from cvm.models.winback import reactivation_counts, reactivation_history
+
+    t, contacts, as_of = _counted_tables(engine, name)
+    kw = dict(as_of=as_of, horizon_days=30, cutoffs=1, contacts=contacts)
+    rows = reactivation_history(t, engine.to_arrow, **kw)
+    got = {r.customer_id: (r.silence_days, r.group, r.returned) for r in rows.itertuples()}
+    assert got == {"U": (61.0, "low", 1), "V": (61.0, "low complained", 0),
+                   "W": (61.0, "low", 0), "X": (30.0, "middle", 0), "Y": (30.0, "high", 0),
+                   "Z": (30.0, "high", 1)}
+    counts = reactivation_counts(t, engine.to_arrow, **kw)
+    assert [tuple(r) for r in counts[["silence_days", "group", "customers", "returned"]]
+            .itertuples(index=False)] == [(30.0, "high", 2, 1), (30.0, "middle", 1, 0),
+                                          (61.0, "low", 2, 1), (61.0, "low complained", 1, 0)]
+    # the model learns the same from the counts as from the rows
+    by_rows, by_counts = ReactivationModel().fit(rows), ReactivationModel().fit(counts)
+    assert by_counts.overall_rate_ == by_rows.overall_rate_ == 2 / 6
+    pd.testing.assert_frame_equal(by_counts.rates_, by_rows.rates_)
+    pd.testing.assert_frame_equal(by_counts.band_rates_, by_rows.band_rates_)
+
+
+def test_the_counted_history_on_duckdb():
+    from cvm.engine import duckdb_engine
+
+    _counted_checks(duckdb_engine(), "reactivation_counted")
+
+
+def test_the_counted_history_on_spark(spark_engine):
+    _counted_checks(spark_engine, "reactivation_counted_spark")
+
+
+def test_counts_fit_only_whole_returns_up_to_the_customers():
+    bad = pd.DataFrame({"silence_days": [40.0], "group": ["low"], "customers": [2],
+                        "returned": [3]})
+    with pytest.raises(ValueError, match="whole number from 0 to 'customers'"):
+        ReactivationModel().fit(bad)
+    with pytest.raises(ValueError, match="0 or 1"):
+        ReactivationModel().fit(bad.drop(columns="customers").assign(returned=0.5))

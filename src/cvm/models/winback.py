@@ -24,7 +24,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-__all__ = ["ReactivationModel", "reactivation_history", "winback_value", "winback_table",
+__all__ = ["ReactivationModel", "reactivation_rows", "reactivation_history",
+           "reactivation_counts", "winback_value", "winback_table",
            "SILENCE_EDGES", "complained_silent", "recovery_value", "COMPLAINED",
            "best_recovery_value"]
 
@@ -77,7 +78,8 @@ class ReactivationModel:
     """P(returns | silence band, group), estimated from past reactivations.
 
     ``fit(history)``: rows with ``silence_days``, ``group`` and ``returned`` (0/1) — one per
-    customer and earlier cut-off. Learned: ``rates_`` (band x group: customers, returned,
+    customer and earlier cut-off (:func:`reactivation_history`) — or the same counted, with
+    ``customers`` and ``returned`` of them per row (:func:`reactivation_counts`). Learned: ``rates_`` (band x group: customers, returned,
     probability), ``band_rates_`` (per band over all groups), ``overall_rate_``.
     ``predict(silence_days, group)`` gives the probability; a group never seen gets its band's
     rate, a band never seen the overall rate.
@@ -96,17 +98,21 @@ class ReactivationModel:
         if len(history) == 0:
             raise ValueError("no earlier silent customers to learn reactivation from")
         returned = history["returned"].to_numpy(dtype=float)
-        if not np.all((returned == 0) | (returned == 1)):
-            raise ValueError("'returned' must be 0 or 1")
+        counted = "customers" in history
+        customers = (history["customers"].to_numpy(dtype=np.int64) if counted
+                     else np.ones(len(returned), dtype=np.int64))
+        if not np.all((returned >= 0) & (returned <= customers) & (returned == np.round(returned))):
+            raise ValueError("'returned' must be 0 or 1" if not counted else
+                             "'returned' must be a whole number from 0 to 'customers'")
         frame = pd.DataFrame({"band": self._band(history["silence_days"]),
                               "group": history["group"].astype(str).to_numpy(),
-                              "returned": returned})
-        self.overall_rate_ = float(returned.mean())
-        band = frame.groupby("band")["returned"].agg(["size", "sum"])
+                              "size": customers, "sum": returned})
+        self.overall_rate_ = float(returned.sum() / customers.sum())
+        band = frame.groupby("band")[["size", "sum"]].sum()
         m = float(self.prior_customers)
         band["probability"] = (band["sum"] + m * self.overall_rate_) / (band["size"] + m)
         self.band_rates_ = band.rename(columns={"size": "customers", "sum": "returned"})
-        cell = frame.groupby(["band", "group"])["returned"].agg(["size", "sum"]).reset_index()
+        cell = frame.groupby(["band", "group"])[["size", "sum"]].sum().reset_index()
         prior = self.band_rates_["probability"].reindex(cell["band"]).to_numpy()
         cell["probability"] = (cell["sum"] + m * prior) / (cell["size"] + m)
         self.rates_ = cell.rename(columns={"size": "customers", "sum": "returned"})
@@ -127,21 +133,25 @@ class ReactivationModel:
         return np.where(np.isnan(p), self.overall_rate_, p)
 
 
-def reactivation_history(transactions, to_arrow, *, as_of: dt.date, horizon_days: int,
-                         cutoffs: int = 4, min_silence_days: int = 1,
-                         contacts=None) -> pd.DataFrame:
-    """Rows for :meth:`ReactivationModel.fit` from the data: at ``cutoffs`` earlier dates
-    (``as_of - k x horizon_days``, k = 1 … cutoffs, while the first purchase is before them),
-    each customer silent for at least ``min_silence_days``, their silence, their value tier at
-    that date (``high``/``middle``/``low``: thirds of spend to date) and whether they bought in
-    the ``horizon_days`` after it (all before ``as_of``). With ``contacts`` (a service log, Ibis)
-    a customer who had complained and gone silent by that date (:func:`complained_silent`,
-    complaints up to the date only) is in the group ``<tier> complained``.
+def reactivation_rows(transactions, *, as_of: dt.date, horizon_days: int, cutoffs: int = 4,
+                      min_silence_days: int = 1, contacts=None):
+    """The rows for :meth:`ReactivationModel.fit` as one Ibis expression on the engine: at
+    ``cutoffs`` earlier dates (``as_of - k x horizon_days``, k = 1 … cutoffs, while the first
+    purchase is before them), each customer silent for at least ``min_silence_days``, with
+    ``cutoff``, ``customer_id``, ``silence_days`` (days since the last purchase), ``group`` (the
+    value tier at that date, ``high``/``middle``/``low``: thirds of the spend to date among the
+    customers known then) and ``returned`` (1 when they bought in the ``horizon_days`` after it,
+    all before ``as_of``). With ``contacts`` (a service log, Ibis) a customer who had complained
+    and gone silent by that date (:func:`complained_silent`, complaints up to the date only) is
+    in the group ``<tier> complained``.
 
-    One query for all the cut-offs: per customer, the last purchase day and the spend to date
-    at each cut-off, and the last purchase day by ``cut-off + horizon_days`` (the next
-    cut-off, or ``as_of``); a customer bought in the horizon after a cut-off exactly when that
-    later last purchase day is after the cut-off."""
+    Per customer, one grouping of the purchase days gives the last purchase day and the spend
+    to date at each cut-off, and the last purchase day by ``cut-off + horizon_days`` (the next
+    cut-off, or ``as_of``): a customer bought in the horizon after a cut-off exactly when that
+    later last purchase day is after the cut-off. The tier is the spend's percentile rank among
+    the customers known at the cut-off, ties sharing their average rank: (customers spending
+    less + (customers spending the same + 1) / 2) / customers, above 2/3 high, above 1/3
+    middle."""
     import ibis
 
     from ..features.complaints import complaint_features
@@ -158,33 +168,66 @@ def reactivation_history(transactions, to_arrow, *, as_of: dt.date, horizon_days
             # rounded to 1e-9 as the behaviour features round sums of money (a parallel
             # engine adds them in no fixed order)
             reductions[f"total_{k}"] = inside.ifelse(amount, 0.0).sum().cast("float64").round(9)
-    per = to_arrow(days.group_by("customer_id").aggregate(**reductions)).to_pandas()
-    rows = []
-    for k, cut in enumerate(cuts, start=1):
-        last = per[f"last_{k}"]
-        known = last.notna().to_numpy()
-        if not known.any():
-            break
-        feats = per.loc[known]
-        recency = (pd.Timestamp(cut) - pd.to_datetime(feats[f"last_{k}"])).dt.days.astype(float)
-        later = pd.to_datetime(feats[f"last_{k - 1}"])
-        returned = (later > pd.Timestamp(cut)).astype(int)
-        ranks = feats[f"total_{k}"].rank(pct=True, method="average")
-        group = np.where(ranks > 2 / 3, "high", np.where(ranks > 1 / 3, "middle", "low"))
-        if contacts is not None:
-            said = to_arrow(complaint_features(contacts, as_of=cut)).to_pandas()
-            since = feats[["customer_id"]].merge(
-                said[["customer_id", "days_since_complaint"]], on="customer_id",
-                how="left")["days_since_complaint"].to_numpy(dtype=float)
-            flag = complained_silent(recency.to_numpy(), since, horizon_days)
-            group = np.where(flag, np.char.add(group.astype(str), COMPLAINED), group)
-        keep = (recency >= min_silence_days).to_numpy()
-        rows.append(pd.DataFrame({"cutoff": cut, "customer_id": feats["customer_id"][keep],
-                                  "silence_days": recency[keep], "group": group[keep],
-                                  "returned": returned[keep]}))
-    if not rows:
-        return pd.DataFrame(columns=["cutoff", "customer_id", "silence_days", "group", "returned"])
-    return pd.concat(rows, ignore_index=True)
+    per = days.group_by("customer_id").aggregate(**reductions)
+    # each customer once per cut-off, its figures at that cut-off picked by k
+    per = per.select(*per.columns,
+                     _k=ibis.literal(list(range(1, cutoffs + 1)), type="array<int64>").unnest())
+
+    def at(value):
+        return ibis.cases(*[(per._k == k, value(k, cut)) for k, cut in enumerate(cuts, start=1)])
+
+    long = per.select(
+        "customer_id", _k=per._k,
+        cutoff=at(lambda k, cut: ibis.literal(cut)),
+        _last=at(lambda k, cut: per[f"last_{k}"]),
+        silence_days=at(lambda k, cut: ibis.literal(cut).delta(per[f"last_{k}"], unit="day")
+                        ).cast("float64"),
+        _total=at(lambda k, cut: per[f"total_{k}"]),
+        returned=at(lambda k, cut: per[f"last_{k - 1}"] > ibis.literal(cut)).cast("int64"))
+    long = long.filter(long._last.notnull())
+    less = ibis.rank().over(ibis.window(group_by="_k", order_by="_total")).cast("float64")
+    same = long._total.count().over(ibis.window(group_by=["_k", "_total"]))
+    known = long._total.count().over(ibis.window(group_by="_k"))
+    share = (less + (same + 1) / 2) / known
+    tier = ibis.cases((share > 2 / 3, "high"), (share > 1 / 3, "middle"), else_="low")
+    long = long.mutate(group=tier)
+    if contacts is not None:
+        said = ibis.union(*[complaint_features(contacts, as_of=cut).select(
+            _cid="customer_id", _ck=ibis.literal(k, type="int64"), _since="days_since_complaint")
+            for k, cut in enumerate(cuts, start=1)])
+        joined = long.left_join(said, (long.customer_id == said._cid) & (long._k == said._ck))
+        # complained_silent: a complaint no more than the horizon before the last purchase
+        flag = joined._since.notnull() & (joined._since
+                                          <= joined.silence_days + float(horizon_days))
+        long = joined.mutate(group=flag.ifelse(joined.group + COMPLAINED, joined.group))
+    long = long.filter(long.silence_days >= min_silence_days)
+    return long.select("cutoff", "customer_id", "silence_days", "group", "returned")
+
+
+def reactivation_history(transactions, to_arrow, *, as_of: dt.date, horizon_days: int,
+                         cutoffs: int = 4, min_silence_days: int = 1,
+                         contacts=None) -> pd.DataFrame:
+    """:func:`reactivation_rows` brought here, one row per customer and cut-off."""
+    rows = reactivation_rows(transactions, as_of=as_of, horizon_days=horizon_days,
+                             cutoffs=cutoffs, min_silence_days=min_silence_days,
+                             contacts=contacts)
+    frame = to_arrow(rows.order_by(["cutoff", "customer_id"])).to_pandas()
+    return frame.astype({"silence_days": float, "returned": int})
+
+
+def reactivation_counts(transactions, to_arrow, *, as_of: dt.date, horizon_days: int,
+                        cutoffs: int = 4, min_silence_days: int = 1,
+                        contacts=None) -> pd.DataFrame:
+    """:func:`reactivation_rows` counted on the engine: per ``cutoff``, ``silence_days`` and
+    ``group``, the ``customers`` and how many ``returned``; what :meth:`ReactivationModel.fit`
+    reads, in thousands of rows however many customers there are."""
+    rows = reactivation_rows(transactions, as_of=as_of, horizon_days=horizon_days,
+                             cutoffs=cutoffs, min_silence_days=min_silence_days,
+                             contacts=contacts)
+    counts = rows.group_by(["cutoff", "silence_days", "group"]).aggregate(
+        customers=rows.count(), returned=rows.returned.sum())
+    frame = to_arrow(counts.order_by(["cutoff", "silence_days", "group"])).to_pandas()
+    return frame.astype({"silence_days": float, "customers": int, "returned": int})
 
 
 def winback_value(probability_return, value_after_return, contact_cost) -> np.ndarray:

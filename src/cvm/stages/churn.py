@@ -66,7 +66,7 @@ from ..models.churn_validation import (
     validate_churn,
 )
 from ..models.winback import (COMPLAINED, ReactivationModel, best_recovery_value,
-                              complained_silent, reactivation_history, recovery_value,
+                              complained_silent, reactivation_counts, recovery_value,
                               winback_value)
 from ..features.complaints import COMPLAINT_COLUMNS, complaint_features
 from ..features.survey_answers import SURVEY_ANSWER_COLUMNS, join_survey_answers, loaded_survey
@@ -209,12 +209,13 @@ class ChurnStage(Stage):
                     "window_figures": {f.name: {"auc": f.inner_auc, "brier": f.inner_brier}
                                        for f in risk.window_fits_}}
         reactivation = None
-        history = reactivation_history(ctx.transactions, to_arrow, as_of=ctx.as_of,
-                                       horizon_days=horizon, contacts=contacts)
+        history = reactivation_counts(ctx.transactions, to_arrow, as_of=ctx.as_of,
+                                      horizon_days=horizon, contacts=contacts)
         if len(history):
             reactivation = ReactivationModel().fit(history)
             settings["reactivation"] = {
-                "observations": int(len(history)), "overall_rate": reactivation.overall_rate_,
+                "observations": int(history["customers"].sum()),
+                "overall_rate": reactivation.overall_rate_,
                 "cutoffs": sorted({pd.Timestamp(c).date().isoformat()
                                    for c in history["cutoff"].unique()})}
             if contacts is not None:
@@ -429,12 +430,12 @@ def _complained_rates(history: pd.DataFrame) -> dict:
     the earlier cut-offs held, and the share of them who bought again within the horizon,
     beside the same for the other silent customers."""
     complained = history["group"].astype(str).str.endswith(COMPLAINED).to_numpy()
-    returned = history["returned"].to_numpy(dtype=float)
+    customers = history["customers"].to_numpy(dtype=np.int64)
+    returned = history["returned"].to_numpy(dtype=np.int64)
     out = {}
     for key, rows in (("complained", complained), ("others", ~complained)):
-        out[key] = {"customers": int(rows.sum()),
-                    "returned": int(returned[rows].sum()),
-                    "rate": float(returned[rows].mean()) if rows.any() else None}
+        n, back = int(customers[rows].sum()), int(returned[rows].sum())
+        out[key] = {"customers": n, "returned": back, "rate": back / n if n else None}
     return out
 
 
