@@ -152,3 +152,21 @@ def test_duckdb_hands_its_free_memory_back_sooner_in_engines_and_workspaces(tmp_
     assert duckdb_engine().backend.raw_sql(settings).fetchall() == [("32.0 MiB", True)]
     with Workspace(tmp_path / "w.duckdb") as ws:
         assert ws.con.execute(settings).fetchall() == [("32.0 MiB", True)]
+
+
+def test_the_scratch_folder_goes_with_the_engine_released_or_dropped(tmp_path, monkeypatch):
+    import gc
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    kept = duckdb_engine()
+    released = kept.scratch_path("cvm_probe").parent
+    assert released.parent == tmp_path and released.is_dir()
+    kept.release()
+    assert not released.exists()
+    # made again on the next use, and removed when the engine is dropped without a release
+    dropped = kept.scratch_path("cvm_probe").parent
+    assert dropped.is_dir() and dropped != released
+    del kept
+    gc.collect()
+    assert list(tmp_path.glob("cvm-duckdb-*")) == []

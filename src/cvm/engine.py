@@ -13,6 +13,7 @@ import re
 import shutil
 import sys
 import tempfile
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,7 @@ class Engine:
     name: str
     backend: Any
     _scratch: Path | None = field(default=None, repr=False)
+    _scratch_cleanup: weakref.finalize | None = field(default=None, repr=False, compare=False)
     _cached: list = field(default_factory=list, repr=False)
     #: on Spark, force tables handed to the engine through Arrow batches (True) or through
     #: Parquet scratch files (False); ``None`` decides by the master (:attr:`shares_files`)
@@ -134,6 +136,8 @@ class Engine:
         """A new Parquet file name in the engine's scratch folder (made on first use)."""
         if self._scratch is None:
             self._scratch = Path(tempfile.mkdtemp(prefix=f"cvm-{self.name}-"))
+            # removed by release(), or else when the engine is collected or the process ends
+            self._scratch_cleanup = weakref.finalize(self, shutil.rmtree, self._scratch, True)
         path = self._scratch / f"{name}.parquet"
         k = 1
         while path.exists():  # a table read lazily may still need the earlier file
@@ -294,7 +298,7 @@ class Engine:
         while self._cached:
             self._cached.pop().release()
         if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch_cleanup()
             self._scratch = None
 
 

@@ -198,3 +198,12 @@ def test_the_prior_from_the_pairs_that_agree_on_a_phone_and_a_name():
     assert 0.5 <= pair["match_probability"] < 0.51
     assert pair["match_probability"] == pytest.approx(
         2 ** pair["match_weight"] / (1 + 2 ** pair["match_weight"]), rel=1e-12)
+
+
+def test_the_work_folder_made_for_a_scoring_goes_with_it(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    score_pairs(records({"name": "张伟", "phone": "13812345678"},
+                        {"name": "張偉", "phone": "+86 138-1234-5678"}))
+    assert list(tmp_path.glob("cvm-link-*")) == []

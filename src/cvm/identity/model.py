@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -211,6 +212,7 @@ def score_pairs(records: pa.Table, *, engine: str = "duckdb", threshold: float =
                 workdir: str | Path | None = None) -> ScoredPairs:
     """Train the model on ``records`` (the linkable normalised records) and score every
     candidate pair; return the pairs with a match probability of at least ``threshold``."""
+    # a folder made here (none given) is this call's alone and removed with the backend
     work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="cvm-link-"))
     work.mkdir(parents=True, exist_ok=True)
     backend = linkage_backend(engine, work, memory_limit)
@@ -223,6 +225,8 @@ def score_pairs(records: pa.Table, *, engine: str = "duckdb", threshold: float =
     finally:
         splink_log.setLevel(level)
         backend.close()
+        if not workdir:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def _train_and_predict(backend: LinkageBackend, data: pa.Table, *, threshold: float,
