@@ -172,14 +172,52 @@ def stage_notes(customers: pd.DataFrame, lang: str = "en", *, at_risk: float = 0
     change, risk = _optional(customers, "spend_change", n), _optional(customers, "churn_risk", n)
     horizon = _optional(customers, "churn_horizon_days", n)
     days, gap = _optional(customers, "recency_days", n), _optional(customers, "churn_gap_days", n)
-    notes = [None] * n
     # only a declining customer at low risk or an active one at high risk gets a note: the
     # others are not worded one by one
     with np.errstate(invalid="ignore"):
         disagree = (((stages == "decline") & (risk < at_risk))
                     | (np.isin(stages, list(_ACTIVE)) & (risk >= at_risk)))
-    for i in np.flatnonzero(disagree):
-        notes[i] = _stage_note(_WORDS[lang], lang, stages[i], change[i], risk[i], horizon[i],
-                               int(round(days[i])) if np.isfinite(days[i]) else 0, gap[i],
-                               at_risk)
-    return notes
+    rows = np.flatnonzero(disagree)
+    whole_days = np.where(np.isfinite(days), np.rint(np.nan_to_num(days)), 0.0)
+    # each distinct sentence worded once: a note depends on the numbers only as rounded
+    first, group = _alike(rows, stages, change, risk, horizon, whole_days, gap)
+    worded = np.array([None] + [
+        _stage_note(_WORDS[lang], lang, stages[i], change[i], risk[i], horizon[i],
+                    int(whole_days[i]), gap[i], at_risk) for i in first], dtype=object)
+    notes = np.full(n, None, dtype=object)
+    notes[rows] = worded[1:][group] if rows.size else None
+    return notes.tolist()
+
+
+def _alike(rows: np.ndarray, stages, change, risk, horizon, days, gap
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """``rows`` (each declining at low risk or active at high risk) in groups that
+    :func:`_stage_note` words alike: a row of each group and each row's group. The note reads
+    the stage and the numbers only as it rounds them: the risk as a whole percent and the
+    horizon in whole days; a declining customer's note the spend's fall as a whole percent and
+    the usual gap in whole days, an active one's the days of silence (whole) and the usual gap
+    only when the silence is longer; a missing number is a value of its own."""
+    if not rows.size:
+        return rows, rows
+
+    def rounded(values, scale=1.0):
+        v = np.asarray(values, dtype=float)[rows] * scale
+        return np.where(np.isfinite(v), np.rint(np.nan_to_num(v)), -1.0)
+
+    named = pd.Series(np.asarray(stages, dtype=object)[rows])
+    declining = (named == "decline").to_numpy()
+    every = np.maximum(rounded(gap), 1.0)
+    every[~np.isfinite(np.asarray(gap, dtype=float)[rows])] = -1.0
+    silent = np.asarray(days, dtype=float)[rows]
+    # an active customer's usual gap is named only when the silence is longer than it
+    usual = np.where((every > 0) & (silent > every), every, -1.0)
+    group = np.zeros(rows.size, dtype=np.int64)
+    for part in (named, rounded(risk, 100), rounded(horizon),
+                 np.where(declining, rounded(np.abs(change), 100), 0.0),
+                 np.where(declining, every, usual), np.where(declining, 0.0, silent)):
+        # the groups so far split by one more part, numbered again (never past the rows)
+        codes, distinct = pd.factorize(part)
+        group = pd.factorize(group * len(distinct) + codes)[0]
+    first = np.full(group.max() + 1, -1)
+    first[group[::-1]] = np.arange(rows.size)[::-1]   # each group's first row
+    return rows[first], group
