@@ -100,7 +100,7 @@ def _each_stage(stages: np.ndarray, value, dtype) -> np.ndarray:
     return np.array(values, dtype=dtype)[codes] if values else np.zeros(0, dtype=dtype)
 
 
-def _stage_at(ids: pa.Array, stages: pa.Table | None, scheme: str) -> tuple[np.ndarray, np.ndarray]:
+def stage_at(ids: pa.Array, stages: pa.Table | None, scheme: str) -> tuple[np.ndarray, np.ndarray]:
     """Each customer's stage at one date (scheme names) and whether it had bought by then."""
     if stages is None:
         return np.full(len(ids), STAGES[scheme][0], dtype=object), np.zeros(len(ids), bool)
@@ -144,7 +144,7 @@ def stage_economics(customers: pa.Table, earlier: pa.Table | None, amounts: pa.T
             if earlier is not None:
                 part = earlier.filter(pc.equal(earlier.column("as_of"),
                                                pa.scalar(dates[-1 - k], pa.date32())))
-            stage, bought = _stage_at(ids, part, scheme)
+            stage, bought = stage_at(ids, part, scheme)
         cols = _amounts_at(ids, amounts, k)
         margin = cols["margin"] + (cols["unpriced"] * c.margin_rate
                                    if c.margin_rate is not None else 0.0)

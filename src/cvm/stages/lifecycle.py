@@ -38,8 +38,8 @@ from ..features.lifecycle import (
     stage_rules,
 )
 from ..identity.attributes import customer_attributes
-from ..segments.economics import (period_amounts, stage_economics, stage_economics_on_engine,
-                                  stages_by_period)
+from ..segments.economics import (period_amounts, stage_at, stage_economics,
+                                  stage_economics_on_engine, stages_by_period)
 from .contract import Stage, StageResult
 
 __all__ = ["LifecycleStage", "stage_flows", "stage_flows_on_engine", "prospects_on_engine"]
@@ -211,30 +211,24 @@ def stage_flows(customers: pa.Table, earlier: pa.Table, dates, scheme: str
     """Stage counts at each date and the flows between consecutive dates, for the customers of
     the run (buyers and prospects). ``earlier`` is the long stage table of the dates before the
     last; a customer without a purchase by a date is a prospect then."""
-    first = STAGES[scheme][0]
-    # one row per customer of the run, one stage column per date (hash joins, no Python loop)
-    wide = pa.table({"customer_id": customers.column("customer_id"),
-                     "s_last": customers.column("lifecycle_stage")})
-    renamed = _rename(earlier.column("lifecycle_stage"), scheme)
-    earlier = earlier.set_column(earlier.column_names.index("lifecycle_stage"), "lifecycle_stage",
-                                 renamed)
-    columns = []
-    for i, day in enumerate(dates[:-1]):
-        part = earlier.filter(pc.equal(earlier.column("as_of"), pa.scalar(day, pa.date32())))
-        part = part.select(["customer_id", "lifecycle_stage"]).rename_columns(
-            ["customer_id", f"s{i}"])
-        wide = wide.join(part, "customer_id", join_type="left outer")
-        wide = wide.set_column(wide.column_names.index(f"s{i}"), f"s{i}",
-                               pc.fill_null(wide.column(f"s{i}"), first))
-        columns.append(f"s{i}")
-    columns.append("s_last")
-    counts = [{str(v["values"]): int(v["counts"])
-               for v in pc.value_counts(wide.column(column)).to_pylist()} for column in columns]
+    import numpy as np
+    import pandas as pd
+
+    # each customer's stage at each date (a lookup by id per date, no Python loop), then the
+    # counts per stage and per pair of consecutive stages from the stages' codes
+    ids = customers.column("customer_id").combine_chunks()
+    stages = [stage_at(ids, earlier.filter(pc.equal(earlier.column("as_of"),
+                                                    pa.scalar(day, pa.date32()))), scheme)[0]
+              for day in dates[:-1]]
+    stages.append(customers.column("lifecycle_stage").to_numpy(zero_copy_only=False))
+    coded = [pd.factorize(s, use_na_sentinel=False) for s in stages]
+    counts = [{str(v): int(n) for v, n in zip(names, np.bincount(codes, minlength=len(names)))}
+              for codes, names in coded]
     pairs = []
-    for i in range(len(dates) - 1):
-        a, b = columns[i], columns[i + 1]
-        pairs.append([(r[a], r[b], int(r["customer_id_count"])) for r in
-                      wide.group_by([a, b]).aggregate([("customer_id", "count")]).to_pylist()])
+    for (a, names_a), (b, names_b) in zip(coded, coded[1:]):
+        n = np.bincount(a * len(names_b) + b, minlength=len(names_a) * len(names_b))
+        pairs.append([(names_a[i // len(names_b)], names_b[i % len(names_b)], int(n[i]))
+                      for i in np.flatnonzero(n)])
     return _history_and_flows(dates, counts, pairs, scheme)
 
 
@@ -277,12 +271,3 @@ def _history_and_flows(dates, counts: list[dict], pairs: list[list[tuple]], sche
         ("from_date", pa.date32()), ("to_date", pa.date32()), ("from_stage", pa.string()),
         ("to_stage", pa.string()), ("customers", pa.int64())]))
     return history_t, flows_t
-
-
-def _rename(stages: pa.ChunkedArray, scheme: str) -> pa.ChunkedArray:
-    """Seed stage keys in the scheme's names, through the (few) distinct values."""
-    if scheme == "seed":
-        return stages
-    encoded = stages.combine_chunks().dictionary_encode()
-    names = stage_names(encoded.dictionary, scheme)
-    return pa.chunked_array([names.take(encoded.indices)])
