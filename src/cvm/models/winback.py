@@ -79,8 +79,9 @@ class ReactivationModel:
 
     ``fit(history)``: rows with ``silence_days``, ``group`` and ``returned`` (0/1) — one per
     customer and earlier cut-off (:func:`reactivation_history`) — or the same counted, with
-    ``customers`` and ``returned`` of them per row (:func:`reactivation_counts`). Learned: ``rates_`` (band x group: customers, returned,
-    probability), ``band_rates_`` (per band over all groups), ``overall_rate_``.
+    ``customers`` and ``returned`` of them per row (:func:`reactivation_counts`). Learned:
+    ``rates_`` (band x group: customers, returned, probability), ``band_rates_`` (per band
+    over all groups), ``overall_rate_``.
     ``predict(silence_days, group)`` gives the probability; a group never seen gets its band's
     rate, a band never seen the overall rate.
     """
