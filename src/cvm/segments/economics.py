@@ -112,15 +112,25 @@ def stage_at(ids: pa.Array, stages: pa.Table | None, scheme: str) -> tuple[np.nd
     return named, found
 
 
+def stages_at(customers: pa.Table, earlier: pa.Table, dates, scheme: str) -> dict:
+    """:func:`stage_at` of the customers at each of ``dates`` (in ``earlier``, the long stage
+    table), by date: looked up once for the economics and the flows."""
+    ids = customers.column("customer_id").combine_chunks()
+    return {day: stage_at(ids, earlier.filter(pc.equal(earlier.column("as_of"),
+                                                        pa.scalar(day, pa.date32()))), scheme)
+            for day in dates}
+
+
 def stage_economics(customers: pa.Table, earlier: pa.Table | None, amounts: pa.Table, *,
                     as_of: dt.date, options: LifecycleOptions | None = None,
-                    clv: CLVOptions | None = None) -> pa.Table:
+                    clv: CLVOptions | None = None, looked_up: dict | None = None) -> pa.Table:
     """The per-stage economics (module docstring) of the customers of a run.
 
     ``customers`` has ``customer_id``, ``lifecycle_stage`` (scheme names) and
     ``first_purchase`` (null for prospects); ``earlier`` is the long stage table of the earlier
     history dates (``customer_id``, ``as_of``, ``lifecycle_stage`` in seed keys), or None;
-    ``amounts`` is :func:`period_amounts` computed."""
+    ``amounts`` is :func:`period_amounts` computed; ``looked_up`` the customers' stages at
+    the earlier dates when :func:`stages_at` has them already."""
     o = options or LifecycleOptions()
     c = clv or CLVOptions()
     scheme = o.scheme
@@ -139,6 +149,8 @@ def stage_economics(customers: pa.Table, earlier: pa.Table | None, amounts: pa.T
             bought = customers.column("first_purchase").is_valid().to_numpy(
                 zero_copy_only=False) if "first_purchase" in customers.column_names \
                 else np.ones(n, bool)
+        elif looked_up is not None:
+            stage, bought = looked_up[dates[-1 - k]]
         else:
             part = None
             if earlier is not None:

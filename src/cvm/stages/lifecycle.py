@@ -38,8 +38,8 @@ from ..features.lifecycle import (
     stage_rules,
 )
 from ..identity.attributes import customer_attributes
-from ..segments.economics import (period_amounts, stage_at, stage_economics,
-                                  stage_economics_on_engine, stages_by_period)
+from ..segments.economics import (period_amounts, stage_economics, stage_economics_on_engine,
+                                  stages_at, stages_by_period)
 from .contract import Stage, StageResult
 
 __all__ = ["LifecycleStage", "stage_flows", "stage_flows_on_engine", "prospects_on_engine"]
@@ -100,11 +100,14 @@ class LifecycleStage(Stage):
         amounts = ctx.engine.to_arrow(period_amounts(ctx.days, as_of=ctx.as_of,
                                                      period_days=o.period_days,
                                                      periods=o.history_dates))
+        dates = history_dates(ctx.as_of, o)
+        # each customer's stage at each earlier date, read by the economics and the flows
+        then = stages_at(out, long, dates[:-1], o.scheme) if long is not None else None
         economics = stage_economics(out, long, amounts, as_of=ctx.as_of, options=o,
-                                    clv=ctx.config.clv)
+                                    clv=ctx.config.clv, looked_up=then)
         counts = {str(v["values"]): int(v["counts"]) for v in
                   pc.value_counts(out.column("lifecycle_stage")).to_pylist()}
-        flows = (stage_flows(out, long, history_dates(ctx.as_of, o), o.scheme)
+        flows = (stage_flows(out, long, dates, o.scheme, looked_up=then)
                  if long is not None else None)
         tables, summary = _results(o, economics, counts, out.num_rows - n_buyers,
                                    "probability_alive" in customers.column_names, flows)
@@ -206,20 +209,20 @@ def _append_prospects(customers: pa.Table, prospects: pa.Table, stage: str, reas
     return pa.concat_tables([customers, extra])
 
 
-def stage_flows(customers: pa.Table, earlier: pa.Table, dates, scheme: str
-                ) -> tuple[pa.Table, pa.Table]:
+def stage_flows(customers: pa.Table, earlier: pa.Table, dates, scheme: str, *,
+                looked_up: dict | None = None) -> tuple[pa.Table, pa.Table]:
     """Stage counts at each date and the flows between consecutive dates, for the customers of
     the run (buyers and prospects). ``earlier`` is the long stage table of the dates before the
-    last; a customer without a purchase by a date is a prospect then."""
+    last; a customer without a purchase by a date is a prospect then. ``looked_up``: the
+    customers' stages at those dates when :func:`~cvm.segments.economics.stages_at` has them
+    already."""
     import numpy as np
     import pandas as pd
 
     # each customer's stage at each date (a lookup by id per date, no Python loop), then the
     # counts per stage and per pair of consecutive stages from the stages' codes
-    ids = customers.column("customer_id").combine_chunks()
-    stages = [stage_at(ids, earlier.filter(pc.equal(earlier.column("as_of"),
-                                                    pa.scalar(day, pa.date32()))), scheme)[0]
-              for day in dates[:-1]]
+    then = looked_up or stages_at(customers, earlier, dates[:-1], scheme)
+    stages = [then[day][0] for day in dates[:-1]]
     stages.append(customers.column("lifecycle_stage").to_numpy(zero_copy_only=False))
     coded = [pd.factorize(s, use_na_sentinel=False) for s in stages]
     counts = [{str(v): int(n) for v, n in zip(names, np.bincount(codes, minlength=len(names)))}
