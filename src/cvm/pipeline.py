@@ -98,8 +98,14 @@ class RunResult:
         """The per-customer table's schema (without reading the table)."""
         return self._customers.schema
 
-    def customers_frame(self):
-        return self.customers.to_pandas(date_as_object=False)
+    def customers_frame(self, columns: Sequence[str] | None = None):
+        """The per-customer table as a DataFrame; only ``columns`` when given (read alone from
+        the workspace when the table is not in this process)."""
+        if columns is None:
+            return self.customers.to_pandas(date_as_object=False)
+        if self.customers_here:
+            return self.customers.select(list(columns)).to_pandas(date_as_object=False)
+        return self._customers(columns=columns).to_pandas(date_as_object=False)
 
     def segments_frame(self):
         return self.segments.to_pandas()
@@ -113,11 +119,11 @@ class _StoredCustomers:
         self.path, self.ws, self.schema = ws.path, ws, schema
         self.table = Workspace.run_table(run_id, "customers")
 
-    def __call__(self, batches: int | None = None):
+    def __call__(self, batches: int | None = None, columns: Sequence[str] | None = None):
         import duckdb
 
         try:
-            return self._read(self.ws, batches)
+            return self._read(self.ws, batches, columns)
         except duckdb.ConnectionException:
             if self.path == ":memory:":
                 raise AnalysisError("the run's workspace was in memory and is closed: its "
@@ -125,19 +131,22 @@ class _StoredCustomers:
             ws = Workspace(self.path, read_only=True)
             if batches is None:
                 with ws:
-                    return self._read(ws, None)
+                    return self._read(ws, None, columns)
             return self._batches_then_close(ws, batches)
 
     def _batches_then_close(self, ws: Workspace, rows: int):
         with ws:
             yield from self._read(ws, rows)
 
-    def _read(self, ws: Workspace, batches: int | None):
-        sql = f'SELECT * FROM "{self.table}"'
+    def _read(self, ws: Workspace, batches: int | None, columns: Sequence[str] | None = None):
+        schema = self.schema if columns is None else pa.schema(
+            [self.schema.field(c) for c in columns])
+        names = ", ".join(f'"{c}"' for c in schema.names)
+        sql = f'SELECT {names} FROM "{self.table}"'
         if batches is None:
-            return ws.arrow(sql).cast(self.schema)
+            return ws.arrow(sql).cast(schema)
         reader = ws.con.execute(sql).fetch_record_batch(batches)
-        return (batch.cast(self.schema) for batch in reader)
+        return (batch.cast(schema) for batch in reader)
 
 
 def _as_of(ws: Workspace, config: AnalysisConfig) -> dt.date:

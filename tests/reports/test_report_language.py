@@ -62,3 +62,24 @@ def test_a_chinese_report_of_a_run_made_in_english_names_nothing_in_english(work
     assert "冠军客户" in zh and "保持并深化：核心客户" in zh
     # the same report as that of the run made in Chinese, but for the run's own numbers
     assert _visible(_report(workspace, 1, "zh")).count("冠军客户") == zh.count("冠军客户")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_report_is_the_same_without_the_columns_it_does_not_read(workspace, lang):
+    """The report is rendered from the columns it reads (``report_columns``): the same page,
+    to the byte, as from the whole table, which holds every column the report leaves out
+    (the customer list's contact fields, the reasons in words …)."""
+    from cvm.reports import report_columns
+    from cvm.reports.html import REPORT_UNREAD_COLUMNS
+
+    with Workspace(workspace) as ws:
+        summary = ws.run_summary(2)
+        table = ws.result("customers", 2)
+        segments = ws.result("segments", 2).to_pandas()
+    kept = report_columns(table.column_names)
+    left = set(table.column_names) - set(kept)
+    assert {"name", "phone", "churn_reason", "lifecycle_rule", "expected_purchases_365d"} <= left
+    assert left <= REPORT_UNREAD_COLUMNS | {"expected_purchases_365d"}
+    pages = [render_report(t.to_pandas(date_as_object=False), segments, summary["pareto"],
+                           summary["info"], lang=lang) for t in (table, table.select(kept))]
+    assert pages[0] == pages[1]

@@ -158,7 +158,7 @@ def token_revoke(key, workspace):
 @friendly_errors
 def report(workspace, run_id, fmt, lang, out):
     """Write a run's report as HTML or PDF (the PDF is printed from the same HTML)."""
-    from ..reports import render_report
+    from ..reports import render_report, report_columns
     from ..workspace import Workspace
 
     with Workspace(workspace, read_only=True) as ws:
@@ -166,7 +166,9 @@ def report(workspace, run_id, fmt, lang, out):
         if run_id is None:
             raise click.UsageError(f"workspace {workspace} has no complete run yet: run `cvm run`")
         summary = ws.run_summary(run_id)
-        customers = ws.result("customers", run_id).to_pandas(date_as_object=False)
+        table = ws.result("customers", run_id)
+        customers = table.select(report_columns(table.column_names)).to_pandas(
+            date_as_object=False)
         segments = ws.result("segments", run_id).to_pandas()
         from ..campaigns.registry import registry_snapshot
 

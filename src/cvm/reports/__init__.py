@@ -6,7 +6,7 @@ The report's modules (matplotlib, Jinja) load on first use, so ``cvm.reports.for
 light to import on its own.
 """
 
-__all__ = ["render_report", "write_report"]
+__all__ = ["render_report", "write_report", "report_columns"]
 
 
 def __getattr__(name: str):

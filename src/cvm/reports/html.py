@@ -37,7 +37,8 @@ from cvm.reports.sections import Column, ReportSection, RunResults, Section, Tab
 from cvm.reports.summary import key_figures, summary_sentences
 from cvm.schema import SEGMENT_SUMMARY_COLUMNS
 
-__all__ = ["REQUIRED_CUSTOMER_COLUMNS", "render_report", "write_report", "contributed_sections"]
+__all__ = ["REQUIRED_CUSTOMER_COLUMNS", "REPORT_UNREAD_COLUMNS", "render_report", "report_columns",
+           "write_report", "contributed_sections"]
 
 _log = logging.getLogger(__name__)
 
@@ -45,6 +46,24 @@ _log = logging.getLogger(__name__)
 REQUIRED_CUSTOMER_COLUMNS = ("recency_days", "frequency", "monetary_total", "r_score", "f_score",
                              "m_score")
 _PARETO_KEYS = ("gini", "lorenz", "classes", "top_share", "top_value_share")
+#: columns of a run's customer table that no section of the report reads (the customer list's
+#: contact fields, the reasons in words, the model names, the survey's and service log's
+#: per-customer columns, which the report shows through the run's figures): left out of the
+#: frame the report is rendered from, which is then a fraction of the table's memory (the
+#: reasons' text is its largest part); a test renders the demo's report with and without them
+REPORT_UNREAD_COLUMNS = frozenset({
+    "name", "phone", "email", "city", "owner", "signup_date", "expected_average_spend",
+    "historical_value", "current_value", "potential_value", "churn_model", "churn_reason",
+    "recovery_value", "spend_period_avg", "volume_percentile", "lifecycle_rule",
+    "history_tenure_days", "history_recency_days", "history_purchase_days", "survey_date",
+    "satisfaction_index", "overall_satisfaction", "likelihood_to_recommend", "nps_group",
+    "complaint_count", "days_since_complaint"})
+
+
+def report_columns(names: Sequence[str]) -> list[str]:
+    """The columns of a customer table with ``names`` that the report reads, in order."""
+    return [n for n in names if n not in REPORT_UNREAD_COLUMNS
+            and not (n.startswith("expected_purchases_") and n.endswith("d"))]
 
 
 def render_report(customers: pd.DataFrame, segments: pd.DataFrame, pareto: dict, run_info: dict,
