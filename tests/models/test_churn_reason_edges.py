@@ -191,7 +191,8 @@ def test_unknown_language_is_refused():
 def test_each_distinct_note_worded_once_is_each_row_worded_alone(lang):
     """The notes are worded once per group of rows the wording cannot tell apart; every row's
     note is the one worded from that row alone, on rows that share some numbers and differ in
-    others (rounding edges: 0.495 and 0.505 risks, 2.4 and 2.6 gaps, missing values)."""
+    others (rounding edges: 0.495 and 0.505 risks, 59 % and 60 % risks, 2.4 and 2.6 gaps, a
+    fall of 0 %, missing values)."""
     from cvm.models.churn_reason import _stage_note, _WORDS
 
     rng = np.random.default_rng(7)
@@ -199,8 +200,9 @@ def test_each_distinct_note_worded_once_is_each_row_worded_alone(lang):
     frame = pd.DataFrame({
         "lifecycle_stage": rng.choice(["decline", "growth", "maturity", "acquisition",
                                        "churned", None], n),
-        "spend_change": rng.choice([-0.5, -0.504, -0.506, -0.25, np.nan, -1.5], n),
-        "churn_risk": rng.choice([0.1, 0.3, 0.495, 0.505, 0.7, 0.9949, 0.9951, np.nan], n),
+        "spend_change": rng.choice([-0.5, -0.504, -0.506, -0.25, -0.004, np.nan, -1.5], n),
+        "churn_risk": rng.choice([0.1, 0.3, 0.495, 0.505, 0.591, 0.596, 0.7, 0.9949, 0.9951,
+                                  np.nan], n),
         "churn_horizon_days": rng.choice([28.0, 56.0, 55.6, np.nan], n),
         "recency_days": rng.choice([1.0, 2.0, 3.0, 10.0, 40.0, 40.4, np.nan], n),
         "churn_gap_days": rng.choice([0.3, 2.4, 2.6, 3.0, 9.5, 10.5, np.nan], n)})

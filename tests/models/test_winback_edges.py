@@ -220,3 +220,27 @@ def test_counts_fit_only_whole_returns_up_to_the_customers():
         ReactivationModel().fit(bad)
     with pytest.raises(ValueError, match="0 or 1"):
         ReactivationModel().fit(bad.drop(columns="customers").assign(returned=0.5))
+
+
+def test_by_default_four_cut_offs_and_no_customer_silent_for_no_day():
+    """The defaults of the history and of its counts: four cut-offs, and a customer who bought
+    on a cut-off day (silent 0 days) left out at that cut-off. At the first cut-off (December
+    1) two customers are known: spends 5 and 7, average ranks 1 and 2 of 2, shares 1/2 and 1:
+    middle and high."""
+    import datetime as dt
+
+    from cvm.models.winback import reactivation_counts, reactivation_history
+
+    rows = [("S", "2024-12-01", 5.0), ("T", "2024-06-01", 7.0), ("T", "2024-12-20", 1.0)]
+    eng, t = _purchases(rows, "reactivation_defaults_tx")
+    kw = dict(as_of=dt.date(2024, 12, 31), horizon_days=30)
+    h = reactivation_history(t, eng.to_arrow, **kw)
+    c = reactivation_counts(t, eng.to_arrow, **kw)
+    cuts = ["2024-09-02", "2024-10-02", "2024-11-01", "2024-12-01"]
+    assert sorted({str(x) for x in h["cutoff"]}) == sorted({str(x) for x in c["cutoff"]}) == cuts
+    # S only at December 1, silent 0 days: left out; T at every cut-off, alone before it
+    assert h["customer_id"].tolist() == ["T"] * 4
+    assert h["group"].tolist() == ["high"] * 4 and h["returned"].tolist() == [0, 0, 0, 1]
+    assert int(c["customers"].sum()) == 4 and int(c["returned"].sum()) == 1
+    both = reactivation_history(t, eng.to_arrow, cutoffs=1, min_silence_days=0, **kw)
+    assert dict(zip(both["customer_id"], both["group"])) == {"S": "middle", "T": "high"}

@@ -183,3 +183,41 @@ def test_the_run_says_when_it_could_not_check_the_risk(tmp_path):
     assert churn["validation"]["status"] == "not_run"
     assert "too short" in churn["validation"]["note"]
     assert out.customers.column("churn_risk").null_count == out.customers.num_rows
+
+
+def test_the_reactivation_figures_count_every_earlier_silent_customer(result):
+    """The run's figures of the reactivation counts: at the four cut-offs, every customer with
+    a purchase by then and silent for at least a day, and the share who came back, counted
+    here in plain Python."""
+    sales = _sales()
+    seen, back = 0, 0
+    cuts = [AS_OF - dt.timedelta(days=k * H) for k in range(1, 5)]
+    for cut in cuts:
+        last = {}
+        for c, d, _a in sales:
+            if d <= cut:
+                last[c] = max(last.get(c, d), d)
+        for c, d in last.items():
+            if (cut - d).days >= 1:
+                seen += 1
+                back += any(x == c and cut < e <= cut + dt.timedelta(days=H)
+                            for x, e, _ in sales)
+    figures = result.info["stages"]["churn"]["reactivation"]
+    assert figures["observations"] == seen
+    assert figures["overall_rate"] == pytest.approx(back / seen, abs=1e-15)
+    assert figures["cutoffs"] == sorted(c.isoformat() for c in cuts)
+    assert "complained" not in figures   # no service log
+
+
+def test_the_complained_rates_from_the_counts():
+    import pandas as pd
+
+    from cvm.stages.churn import _complained_rates
+
+    counts = pd.DataFrame({"group": ["high complained", "low", "low complained", "middle"],
+                           "customers": [3, 10, 1, 5], "returned": [1, 4, 0, 5]})
+    assert _complained_rates(counts) == {
+        "complained": {"customers": 4, "returned": 1, "rate": 0.25},
+        "others": {"customers": 15, "returned": 9, "rate": 0.6}}
+    none = _complained_rates(counts[~counts["group"].str.endswith("complained")])
+    assert none["complained"] == {"customers": 0, "returned": 0, "rate": None}
