@@ -244,3 +244,14 @@ def test_by_default_four_cut_offs_and_no_customer_silent_for_no_day():
     assert int(c["customers"].sum()) == 4 and int(c["returned"].sum()) == 1
     both = reactivation_history(t, eng.to_arrow, cutoffs=1, min_silence_days=0, **kw)
     assert dict(zip(both["customer_id"], both["group"])) == {"S": "middle", "T": "high"}
+
+
+def test_by_default_a_customer_silent_for_one_day_counts():
+    import datetime as dt
+
+    from cvm.models.winback import reactivation_counts, reactivation_history
+
+    eng, t = _purchases([("X", "2024-11-30", 5.0)], "reactivation_one_day_tx")
+    kw = dict(as_of=dt.date(2024, 12, 31), horizon_days=30, cutoffs=1)
+    assert reactivation_history(t, eng.to_arrow, **kw)["silence_days"].tolist() == [1.0]
+    assert reactivation_counts(t, eng.to_arrow, **kw)["customers"].tolist() == [1]

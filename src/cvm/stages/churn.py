@@ -176,18 +176,16 @@ class ChurnStage(Stage):
         opts = ctx.config.churn
         blank = _State(None, None, (0.0, 0.0), 1.0, float(ctx.config.clv.horizon_days),
                        opts.contact_cost, ctx.config.lang, {})
-        if "churn_horizon_days" not in rows.column_names or not rows.num_rows:
+        # the first row with a horizon (found in the column alone, not by filtering the table;
+        # -1 when none has one)
+        at = (pc.index(pc.is_valid(rows.column("churn_horizon_days")), True).as_py()
+              if "churn_horizon_days" in rows.column_names else -1)
+        if at < 0:
             blank.settings = {"status": "not_scored", **_words("too_short")}
             return blank
-        # the first row with a horizon (found in the column alone, not by filtering the table)
-        at = pc.index(pc.is_valid(rows.column("churn_horizon_days")), True).as_py()
-        first = rows.slice(max(at, 0), 1 if at >= 0 else 0)
-        if not first.num_rows:
-            blank.settings = {"status": "not_scored", **_words("too_short")}
-            return blank
-        horizon = int(first.column("churn_horizon_days")[0].as_py())
-        window = int(first.column("churn_window_days")[0].as_py())
-        rule = first.column("churn_horizon_rule")[0].as_py()
+        horizon = int(rows.column("churn_horizon_days")[at].as_py())
+        window = int(rows.column("churn_window_days")[at].as_py())
+        rule = rows.column("churn_horizon_rule")[at].as_py()
         current = _current(rows)
         to_arrow = ctx.engine.to_arrow
         contacts = _contacts(ctx) if "complaint_count" in rows.column_names else None
