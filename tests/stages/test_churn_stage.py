@@ -221,3 +221,15 @@ def test_the_complained_rates_from_the_counts():
         "others": {"customers": 15, "returned": 9, "rate": 0.6}}
     none = _complained_rates(counts[~counts["group"].str.endswith("complained")])
     assert none["complained"] == {"customers": 0, "returned": 0, "rate": None}
+
+
+def test_no_horizon_from_a_history_of_one_day(tmp_path):
+    """Every purchase on the as-of date: no gap between purchase days gives a horizon and no
+    customer has a tenure to learn from, so the stage adds no features and scores nobody."""
+    sales = tmp_path / "sales.csv"
+    sales.write_text("customer,date,amount\na,2024-12-31,10\nb,2024-12-31,5\n", encoding="utf-8")
+    out = run(sales, workspace=tmp_path / "ws.duckdb", out=None,
+              config=AnalysisConfig(as_of=AS_OF))
+    churn = out.info["stages"]["churn"]
+    assert churn["status"] == "not_scored" and "horizon_days" not in churn
+    assert out.customers.column("churn_risk").null_count == out.customers.num_rows
