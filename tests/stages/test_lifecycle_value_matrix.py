@@ -217,3 +217,20 @@ def test_spark_gives_the_same_stages_scores_and_flows(run_stages, our_stages, as
                 row[col] == pytest.approx(b[cid][col], rel=1e-12), (cid, col)
         assert b[cid]["composite_value"] == pytest.approx(row["composite_value"], rel=1e-12)
     assert flows[duck.run_id] == flows[spark.run_id]
+
+
+@pytest.mark.parametrize("dates", [1, 2])
+def test_history_and_flows_with_one_or_two_dates(run_stages, as_of, tmp_path, dates):
+    """One history date is the run's own: no history or flows are stored; two give the
+    stages at the date before and the flows between them."""
+    run_stages(AnalysisConfig(as_of=as_of, lifecycle=LifecycleOptions(history_dates=dates)))
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        summary = ws.run_summary(ws.latest_run())
+    stage = summary["info"]["stages"]["lifecycle"]
+    assert stage["economics_periods"] == dates
+    if dates == 1:
+        assert "history" not in stage and "flows" not in stage
+    else:
+        assert sorted({r["as_of"] for r in stage["history"]}) == [
+            str(dt.date(2024, 10, 2)), str(as_of)]
+        assert sum(r["customers"] for r in stage["flows"]) == 7
