@@ -275,8 +275,12 @@ class Workspace:
                 con.unregister("_cvm_result")
             for name, (path, schema) in (files or {}).items():
                 target = self.run_table(run_id, name)
+                # the empty table's columns, without scanning it: in DuckDB 1.5, a table made
+                # by a scan of an empty Arrow table, then given more than a row group of rows
+                # in the same transaction, shows none of them to this connection
                 con.register("_cvm_result", schema.empty_table())
-                con.execute(f'CREATE OR REPLACE TABLE "{target}" AS SELECT * FROM _cvm_result')
+                con.execute(f'CREATE OR REPLACE TABLE "{target}" AS SELECT * FROM _cvm_result '
+                            'LIMIT 0')
                 con.unregister("_cvm_result")
                 pattern = str(Path(path) / "*.parquet") if Path(path).is_dir() else str(path)
                 quoted = pattern.replace("'", "''")
