@@ -245,3 +245,36 @@ def _customers_csv_left_out_above_its_limit(result, tmp, monkeypatch):
     monkeypatch.setenv("CVM_CUSTOMERS_CSV", "many")
     with pytest.raises(cvm.config.ConfigError, match="CVM_CUSTOMERS_CSV must be on, off"):
         customers_csv_wanted(1)
+
+
+def test_a_run_with_a_results_folder_writes_the_table_once_and_lets_it_go(demo_files, tmp_path):
+    """With a results folder, the run writes its customer table as Parquet once: the workspace
+    stores that file and the folder takes a copy of it, and the table leaves this process (read
+    back from the workspace when asked for). Without a folder, or with a workspace in memory
+    (nothing to read back after it closes), the table stays here. Every figure is the same."""
+    tx, cust = demo_files
+    config = AnalysisConfig(as_of=DEMO_AS_OF)
+    folder = run([tx], customers=[cust], workspace=tmp_path / "ws.duckdb", out=tmp_path / "out",
+                 config=config)
+    assert not folder.customers_here and folder.customer_file is None  # the scratch file went
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        kept = analyse(ws, config)
+    assert kept.customers_here
+    in_memory = run([tx], customers=[cust], workspace=":memory:", out=tmp_path / "mem",
+                    config=config)
+    assert in_memory.customers_here
+    written = pq.read_table(tmp_path / "out" / "customers.parquet")
+    assert folder.customer_rows == written.num_rows == kept.customers.num_rows == 600
+    # the file is pyarrow's own writing of the table, as a run without the copy writes it
+    assert written.schema.equals(kept.customers.schema)
+    assert pq.ParquetFile(tmp_path / "out" / "customers.parquet").metadata.created_by == \
+        pq.ParquetFile(tmp_path / "mem" / "customers.parquet").metadata.created_by
+    from engine_results import assert_same_customers
+
+    for other in (folder.customers, in_memory.customers,
+                  pq.read_table(tmp_path / "mem" / "customers.parquet")):
+        assert_same_customers(written, other)
+    assert_same_customers(written, kept.customers)
+    csv = [pacsv.read_csv(tmp_path / f / "customers.csv") for f in ("out", "mem")]
+    assert csv[0].num_rows == 600
+    assert_same_customers(*csv)

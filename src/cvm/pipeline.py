@@ -64,6 +64,9 @@ class RunResult:
     loads: list[LoadReport] = field(default_factory=list)
     #: the rows of the per-customer table (buyers and the prospects the stages append)
     customer_rows: int | None = None
+    #: the table as Parquet, written in this process the way the results folder writes it,
+    #: when the run made one (a run with a results folder): the folder copies it
+    customer_file: Path | None = None
 
     def __post_init__(self):
         if self.customer_rows is None:
@@ -145,7 +148,7 @@ class _StoredCustomers:
         sql = f'SELECT {names} FROM "{self.table}"'
         if batches is None:
             return ws.arrow(sql).cast(schema)
-        reader = ws.con.execute(sql).fetch_record_batch(batches)
+        reader = ws.con.execute(sql).to_arrow_reader(batches)
         return (batch.cast(schema) for batch in reader)
 
 
@@ -265,6 +268,14 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         # the files this run loaded itself (its load report); none when it analysed data
         # loaded before
         info["loaded_files"] = [r.file_id for r in loads or [] if r.file_id is not None]
+        staged = None  # the last stage's result holds the table too
+        if files is None and out is not None and ws.path != ":memory:":
+            # a run with a results folder writes the table once as Parquet, here: the workspace
+            # stores it from that file and the folder takes a copy, and the table leaves this
+            # process before the workspace reads it
+            files = _parquet_here(eng, customers)
+            customers = None
+            return_free_memory()
         if files:
             ws.store_run(run_id, as_of=as_of, tables=tables, summary={**figures, "info": info},
                          files={"customers": (files["path"], files["schema"])})
@@ -275,11 +286,13 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         info["run_id"] = run_id
         result = RunResult(run_id, as_of, customers, tables.get("segments", pa.table({})),
                            figures.get("pareto", {}), info, list(loads or []),
-                           customer_rows=files["rows"] if files else None)
+                           customer_rows=files["rows"] if files else None,
+                           customer_file=files.get("here") if files else None)
         if out is not None:
             say("writing results")
             ws.run_step(run_id, f"writing the results folder {Path(out).resolve()}")
             write_results(ws, result, out, lang=config.lang, customers_csv=customers_csv)
+            result.customer_file = None  # in the scratch folder, which goes with the engine
         ws.complete_run(run_id)
     except BaseException as exc:
         _record_failure(ws, run_id, exc)
@@ -303,6 +316,16 @@ def _written_customers(eng: Engine, customers) -> dict:
         spend=customers.monetary_total.sum(where=bought))).to_pylist()[0]
     return {"path": path, "schema": customers.schema().to_pyarrow(), "rows": int(figures["rows"]),
             "buyers": (int(figures["buyers"] or 0), float(figures["spend"] or 0.0))}
+
+
+def _parquet_here(eng: Engine, customers: pa.Table) -> dict:
+    """The customer table in this process written as Parquet into the engine's scratch folder
+    (the file a results folder copies: ``here``), with its schema and rows."""
+    import pyarrow.parquet as pq
+
+    path = eng.scratch_path("customers")
+    pq.write_table(customers, path)
+    return {"path": path, "here": path, "schema": customers.schema, "rows": customers.num_rows}
 
 
 def _buyer_figures(customers: pa.Table) -> tuple[int, float]:

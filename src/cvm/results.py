@@ -225,7 +225,12 @@ def _write_results(ws: Workspace, result, out: str | Path, *, lang: str,
     n = result.customer_rows
     wanted, limit = customers_csv_wanted(n, customers_csv)
     with staged_folder(out) as staging:
-        if result.customers_here:
+        if result.customer_file is not None:  # the run wrote it this way already
+            shutil.copyfile(result.customer_file, staging / "customers.parquet")
+            if wanted:
+                write_csv_parts(result.customer_batches(_CSV_PART_ROWS),
+                                staging / "customers.csv")
+        elif result.customers_here:
             pq.write_table(result.customers, staging / "customers.parquet")
             if wanted:
                 write_csv(result.customers, staging / "customers.csv")

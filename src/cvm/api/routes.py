@@ -537,7 +537,7 @@ def _csv_chunks(cursor, result, lang: str):
     import pyarrow.csv as pacsv
 
     try:
-        reader = result.fetch_record_batch(65_536)
+        reader = result.to_arrow_reader(65_536)
         names = [column_label(n, lang) for n in reader.schema.names]
         yield "\ufeff".encode("utf-8")
         first = True
