@@ -54,6 +54,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..engine import return_free_memory
 from ..features.behaviour import BEHAVIOUR_COLUMNS, behaviour_features
 from ..models.churn import ChurnRisk
 from ..models.churn_metrics import ECE_BINS
@@ -190,6 +191,11 @@ class ChurnStage(Stage):
         to_arrow = ctx.engine.to_arrow
         contacts = _contacts(ctx) if "complaint_count" in rows.column_names else None
         surveys = loaded_survey(ctx.ws) if "survey_answered" in rows.column_names else None
+        # the win-back history first: the engine's working memory for it is handed back before
+        # the churn fit's frames are made (the other way round they add up)
+        history = reactivation_counts(ctx.transactions, to_arrow, as_of=ctx.as_of,
+                                      horizon_days=horizon, contacts=contacts)
+        return_free_memory()
         try:
             risk = fit_churn_risk(ctx.transactions, to_arrow, current, as_of=ctx.as_of,
                                   horizon_days=horizon, window_days=window, contacts=contacts,
@@ -207,8 +213,6 @@ class ChurnStage(Stage):
                     "window_figures": {f.name: {"auc": f.inner_auc, "brier": f.inner_brier}
                                        for f in risk.window_fits_}}
         reactivation = None
-        history = reactivation_counts(ctx.transactions, to_arrow, as_of=ctx.as_of,
-                                      horizon_days=horizon, contacts=contacts)
         if len(history):
             reactivation = ReactivationModel().fit(history)
             settings["reactivation"] = {
