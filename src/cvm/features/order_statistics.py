@@ -17,6 +17,7 @@ from typing import Callable
 import ibis
 import ibis.expr.types as ir
 import numpy as np
+import pyarrow as pa
 
 __all__ = ["linear_quantiles", "ranked_values", "quantile_ranks"]
 
@@ -60,12 +61,17 @@ def linear_quantiles(n: int, quantiles, values_at: Callable[[np.ndarray], np.nda
 def ranked_values(run, table: ir.Table, column: str, ranks: np.ndarray) -> np.ndarray:
     """The values at ``ranks`` (0-based, distinct, ascending) of the column sorted ascending,
     nulls left out: one window over the column on the engine, ``run`` bringing only the rows
-    at those ranks to this process."""
+    at those ranks to this process.
+
+    The ranks reach the engine as a table the ranked rows are semi-joined with: as a list of
+    literals (``isin``), the 20,002 ranks of 10,001 quantiles took DuckDB 2.2 s over 1M values,
+    the join 0.07 s."""
     values = table.filter(table[column].notnull()).select(_v=table[column].cast("float64"))
     ranked = values.mutate(_rank=ibis.row_number().over(order_by=values._v))
-    wanted = [int(r) for r in ranks]
-    found = run(ranked.filter(ranked._rank.isin(wanted)).order_by("_rank").select("_v"))
+    wanted = pa.table({"_rank": pa.array([int(r) for r in ranks], pa.int64())})
+    found = run(ranked.semi_join(ibis.memtable(wanted), "_rank").order_by("_rank")
+                .select("_v"))
     out = found.column("_v").to_numpy()
-    if len(out) != len(wanted):
-        raise ValueError(f"{column}: asked for {len(wanted)} ranks, found {len(out)}")
+    if len(out) != wanted.num_rows:
+        raise ValueError(f"{column}: asked for {wanted.num_rows} ranks, found {len(out)}")
     return out
