@@ -247,43 +247,53 @@ def _customers_csv_left_out_above_its_limit(result, tmp, monkeypatch):
         customers_csv_wanted(1)
 
 
-def test_a_run_with_a_results_folder_writes_the_table_once_and_lets_it_go(demo_files, tmp_path,
-                                                                         monkeypatch):
+def test_a_run_with_a_results_folder_writes_the_table_once_and_lets_it_go(demo_files, tmp_path):
     """With a results folder, the run writes its customer table as Parquet once: the workspace
     stores that file and the folder takes a copy of it, and the table leaves this process (read
-    back from the workspace when asked for). Without a folder, or with a workspace in memory
-    (nothing to read back after it closes), the table stays here. Every figure is the same."""
+    back from the workspace when asked for). With a workspace in memory (nothing to read back
+    after it closes) the table stays here. Every figure is the same."""
     tx, cust = demo_files
-    config = AnalysisConfig(as_of=DEMO_AS_OF)
-    import cvm.pipeline
-
-    assert cvm.pipeline.ROW_GROUP_ROWS == 122_880  # DuckDB's row group
-    monkeypatch.setattr(cvm.pipeline, "ROW_GROUP_ROWS", 128)
-    folder = run([tx], customers=[cust], workspace=tmp_path / "ws.duckdb", out=tmp_path / "out",
-                 config=config)
+    where = tmp_path / "file"
+    folder = run([tx], customers=[cust], workspace=where / "ws.duckdb", out=where / "out",
+                 config=AnalysisConfig(as_of=DEMO_AS_OF))
     assert not folder.customers_here and folder.customer_file is None  # the scratch file went
-    with Workspace(tmp_path / "ws.duckdb") as ws:
-        kept = analyse(ws, config)
-    assert kept.customers_here
     in_memory = run([tx], customers=[cust], workspace=":memory:", out=tmp_path / "mem",
-                    config=config)
+                    config=AnalysisConfig(as_of=DEMO_AS_OF))
     assert in_memory.customers_here
-    written = pq.read_table(tmp_path / "out" / "customers.parquet")
-    assert folder.customer_rows == written.num_rows == kept.customers.num_rows == 600
+    written = pq.read_table(where / "out" / "customers.parquet")
+    assert folder.customer_rows == written.num_rows == in_memory.customers.num_rows == 600
     # the file is pyarrow's own writing of the table, as a run without the copy writes it
-    assert written.schema.equals(kept.customers.schema)
-    assert pq.ParquetFile(tmp_path / "out" / "customers.parquet").metadata.created_by == \
+    assert written.schema.equals(in_memory.customers.schema)
+    assert pq.ParquetFile(where / "out" / "customers.parquet").metadata.created_by == \
         pq.ParquetFile(tmp_path / "mem" / "customers.parquet").metadata.created_by
-    # in row groups the workspace reads in parallel (here of 128 rows), stored in their order
-    assert pq.ParquetFile(tmp_path / "out" / "customers.parquet").metadata.num_row_groups == 5
-    assert pq.ParquetFile(tmp_path / "mem" / "customers.parquet").metadata.num_row_groups == 1
     assert folder.customers.column("customer_id").equals(written.column("customer_id"))
     from engine_results import assert_same_customers
 
     for other in (folder.customers, in_memory.customers,
                   pq.read_table(tmp_path / "mem" / "customers.parquet")):
         assert_same_customers(written, other)
-    assert_same_customers(written, kept.customers)
-    csv = [pacsv.read_csv(tmp_path / f / "customers.csv") for f in ("out", "mem")]
+    csv = [pacsv.read_csv(f / "customers.csv") for f in (where / "out", tmp_path / "mem")]
     assert csv[0].num_rows == 600
     assert_same_customers(*csv)
+
+
+def test_the_table_written_here_comes_in_row_groups_of_duckdbs_size(monkeypatch):
+    """Row groups the workspace stores in parallel (here of 128 rows): the table as it was."""
+    import pyarrow as pa
+
+    import cvm.pipeline
+    from cvm.engine import duckdb_engine
+
+    assert cvm.pipeline.ROW_GROUP_ROWS == 122_880  # DuckDB's row group
+    monkeypatch.setattr(cvm.pipeline, "ROW_GROUP_ROWS", 128)
+    table = pa.table({"customer_id": [f"C{i:03d}" for i in range(600)],
+                      "clv": [i / 8 for i in range(600)]})
+    eng = duckdb_engine()
+    try:
+        files = cvm.pipeline._parquet_here(eng, table)
+        assert files["path"] == files["here"] and files["rows"] == 600
+        assert files["schema"].equals(table.schema)
+        assert pq.ParquetFile(files["path"]).metadata.num_row_groups == 5
+        assert pq.read_table(files["path"]).equals(table)
+    finally:
+        eng.release()
