@@ -227,21 +227,17 @@ def _write_results(ws: Workspace, result, out: str | Path, *, lang: str,
     with staged_folder(out) as staging:
         if result.customer_file is not None:  # the run wrote it this way already
             shutil.copyfile(result.customer_file, staging / "customers.parquet")
-            if wanted:
-                write_csv_parts(result.customer_batches(_CSV_PART_ROWS),
-                                staging / "customers.csv")
         elif result.customers_here:
             pq.write_table(result.customers, staging / "customers.parquet")
-            if wanted:
-                write_csv(result.customers, staging / "customers.csv")
-        else:  # read from the workspace a part at a time, for each file
+        else:  # read from the workspace a part at a time
             with pq.ParquetWriter(staging / "customers.parquet",
                                   result.customer_schema) as writer:
                 for batch in result.customer_batches(_CSV_PART_ROWS):
                     writer.write_batch(batch)
-            if wanted:
-                write_csv_parts(result.customer_batches(_CSV_PART_ROWS),
-                                staging / "customers.csv")
+        if wanted and result.customers_here:
+            write_csv(result.customers, staging / "customers.csv")
+        elif wanted:  # from the workspace a part at a time
+            write_csv_parts(result.customer_batches(_CSV_PART_ROWS), staging / "customers.csv")
         write_csv(result.segments, staging / "segments.csv")
         rejects = ws.arrow('SELECT file, "row", field, value, code, reason FROM rejects '
                            'ORDER BY file_id, "row"')
