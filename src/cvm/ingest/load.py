@@ -13,23 +13,24 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+import tempfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from ..config import IngestOptions, Mapping
 from ..schema import CUSTOMER_FIELDS, TRANSACTION_FIELDS, Field
 from ..workspace import Workspace
 from .columns import resolve_columns
-from .dates import DateOrder
-from .readers import RawTable, SourceError, read_source, source_name
+from .dates import DateOrder, ParsedDates
+from .readers import BLOCK_ROWS, RawTable, SourceError, read_blocks, read_source, source_name
 from .repeats import mark_repeats, no_repeats
 from .values import clean_ids, clean_text, parse_dates, parse_numbers
 
@@ -94,32 +95,30 @@ def _sha256(source) -> str | None:
 
 
 def _parse(field_: Field, raw: RawTable, column: str, options: IngestOptions,
-           notes: dict[str, str]):
-    """Parse one source column as ``field_`` says; a note on how it was read goes to ``notes``."""
+           notes: dict[str, str] | None = None):
+    """Parse one source column as ``field_`` says. With ``notes``, ``raw`` is the whole source:
+    a date column mixing both orders of slash dates is an error, and how its slash dates were
+    read goes to ``notes``."""
     values = raw.table.column(column)
     if field_.kind == "id":
         return clean_ids(values)
     if field_.kind == "date":
         parsed = parse_dates(values, dayfirst=options.dayfirst)
-        if parsed.order is not None:
-            if parsed.order.mixed:
-                raise SourceError(_mixed_orders(raw, column, parsed.order))
-            notes[field_.name] = parsed.order.describe()
+        if notes is not None and parsed.order is not None:
+            orders = _DateOrders(options.dayfirst)
+            orders.add(parsed.order, raw, column)
+            notes[field_.name] = orders.order.describe()
         return parsed
     if field_.kind == "number":
         return parse_numbers(values, decimal_comma=options.decimal_comma)
     return clean_text(values)
 
 
-def _mixed_orders(raw: RawTable, column: str, order: DateOrder) -> str:
+def _mixed_orders(name: str, column: str, day: tuple[str, int], month: tuple[str, int]) -> str:
     """The error for a date column holding values of both orders, with a row of each."""
-    def row(example: str) -> int:
-        return int(raw.rows[pc.index(raw.table.column(column), example).as_py()])
-
-    day, month = order.dayfirst_example, order.monthfirst_example
-    return (f"{raw.name}: column {column!r} mixes day/month/year and month/day/year dates: "
-            f"row {row(day)} has {day!r}, which only day/month/year can read, and row "
-            f"{row(month)} has {month!r}, which only month/day/year can read. Export the column "
+    return (f"{name}: column {column!r} mixes day/month/year and month/day/year dates: "
+            f"row {day[1]} has {day[0]!r}, which only day/month/year can read, and row "
+            f"{month[1]} has {month[0]!r}, which only month/day/year can read. Export the column "
             "in one order (ISO dates such as 2024-03-25 are never ambiguous).")
 
 
@@ -177,22 +176,25 @@ def _column_map(match, options: IngestOptions) -> str:
 
 
 def _record_file(con, *, file_id: int, table: str, raw: RawTable, source, digest: str | None,
-                 loaded: int, columns: str, options: str, column_map: str
-                 ) -> tuple[dict[str, int], int]:
-    """Count the file's rejects by reason, record the file, and check nothing was lost."""
+                 loaded: int, columns: str, options: str, column_map: str,
+                 rows_read: int | None = None) -> tuple[dict[str, int], int]:
+    """Count the file's rejects by reason, record the file, and check nothing was lost.
+    ``raw`` is the source read whole, or its first block with ``rows_read`` of all blocks."""
+    name, kind = raw.name, raw.kind
+    rows_read = raw.rows_read if rows_read is None else rows_read
     reasons = dict(con.execute(
         "SELECT code, count(*) FROM rejects WHERE file_id = ? GROUP BY code ORDER BY 2 DESC, 1",
         [file_id]).fetchall())
     rejected = sum(reasons.values())
-    if loaded + rejected != raw.rows_read:  # the central invariant: nothing lost
+    if loaded + rejected != rows_read:  # the central invariant: nothing lost
         raise AssertionError(
-            f"{raw.name}: {raw.rows_read} rows read but {loaded} loaded + {rejected} rejected")
+            f"{name}: {rows_read} rows read but {loaded} loaded + {rejected} rejected")
     con.execute(
         "INSERT INTO files (file_id, table_kind, name, location, kind, sha256, loaded_at, "
         "rows_read, rows_loaded, rows_rejected, columns, options, column_map) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [file_id, table, raw.name, _location(source), raw.kind, digest, dt.datetime.now(),
-         raw.rows_read, loaded, rejected, columns, options, column_map])
+        [file_id, table, name, _location(source), kind, digest, dt.datetime.now(),
+         rows_read, loaded, rejected, columns, options, column_map])
     return reasons, rejected
 
 
@@ -215,12 +217,21 @@ def _column_text(raw: RawTable, name: str) -> np.ndarray:
 
 def load_transactions(ws: Workspace, source, *, mapping: Mapping | None = None,
                       options: IngestOptions | None = None,
-                      as_of: dt.date | None = None) -> LoadReport:
+                      as_of: dt.date | None = None, block_rows: int | None = BLOCK_ROWS
+                      ) -> LoadReport:
     """Load a transactions source into the workspace: a file, a ``postgresql://`` table, or a
     pandas or Polars DataFrame, Arrow table or Ibis table (read as a Parquet file is: the same
     column guessing and checks; a rejected row is numbered by its position, from 1).
 
     Rows dated after ``as_of`` (default: today) are rejected as in the future.
+
+    Delimited text, Parquet and in-memory tables are read, parsed and checked a block of about
+    ``block_rows`` rows at a time (:func:`cvm.ingest.readers.read_blocks`; None reads the
+    source whole), so the memory a load takes does not grow with the source; the blocks are
+    gathered in the workspace, where the repeats are found over the whole source at once. The
+    columns are found from the first block. Slash dates with the year last (``05/04/2024``)
+    are read in the order the whole column decides: when a later block decides an order other
+    than the one earlier blocks assumed, the source is read again in the decided order.
     """
     options = options or (mapping.options if mapping else IngestOptions())
     fingerprint = json.dumps({"options": asdict(options),
@@ -236,130 +247,223 @@ def load_transactions(ws: Workspace, source, *, mapping: Mapping | None = None,
                 message=(f"{Path(str(source)).name}: same content already loaded on "
                          f"{known['loaded_at']:%Y-%m-%d %H:%M} as {known['name']}; nothing added"),
             )
-    raw = read_source(source, options)
-    match = resolve_columns(raw.name, raw.table.column_names, TRANSACTION_FIELDS,
-                            mapping.transactions if mapping else None, table=raw.table,
-                            header=raw.header)
-    n = raw.table.num_rows
-    rejects = _Rejects(n)
-    parsed: dict[str, np.ndarray] = {}
-    field_by_name = {f.name: f for f in TRANSACTION_FIELDS}
-    code_for = {"customer_id": "missing_customer_id", "purchase_time": "bad_date",
-                "amount": "bad_amount"}
-    notes: dict[str, str] = {}
-    for name, column in match.columns.items():
-        f = field_by_name[name]
-        result = _parse(f, raw, column, options, notes)
-        errors = result.errors
-        if f.required:
-            mask = ~result.ok
-        else:
-            mask = np.array([e is not None and e != "missing" for e in errors], dtype=bool) \
-                if errors.dtype == object else ~result.ok
-        if mask.any():
-            text = _column_text(raw, column)
-            rejects.add(mask, rows=raw.rows, field_name=column, values=text,
-                        code=code_for.get(name, "bad_value"),
-                        reasons=np.where(errors == None, "", errors) if errors.dtype == object  # noqa: E711
-                        else errors)
-        parsed[name] = result.values
-    match = replace(match, notes=notes)
-    has_amount = "amount" in parsed
-    if not has_amount:  # a purchase log without amounts: stored as missing, never as zero
-        notes["amount"] = NO_AMOUNT_NOTE
-    amount = parsed["amount"].astype(float) if has_amount else np.full(n, np.nan)
-    when = parsed["purchase_time"].astype("datetime64[us]")
-    if has_amount and not options.allow_refunds:
-        neg = np.nan_to_num(amount, nan=0.0) < 0
-        rejects.add(neg, rows=raw.rows, field_name=match.columns["amount"],
-                    values=_column_text(raw, match.columns["amount"]) if neg.any() else None,
-                    code="negative_amount",
-                    reasons="negative amount: refunds are off (set allow_refunds = true in the "
-                            "mapping options, or --refunds, to net them off)")
-    limit = as_of or dt.date.today()
-    limit_ts = np.datetime64(limit + dt.timedelta(days=1), "us")
-    future = ~np.isnat(when) & (when >= limit_ts)
-    if future.any():
-        rejects.add(future, rows=raw.rows, field_name=match.columns["purchase_time"],
-                    values=_column_text(raw, match.columns["purchase_time"]), code="future_date",
-                    reasons=f"date after the as-of date {limit.isoformat()}")
-    good = ~rejects.bad
-    sources = parsed.get("source")
-    canon = {
-        "source_row": pa.array(raw.rows[good], type=pa.int64()),
-        # a row naming no source system gets the load's own in the view _incoming_t
-        "source": pa.array(sources[good].tolist(), type=pa.string()) if sources is not None
-        else pa.nulls(int(good.sum()), type=pa.string()),
-        "source_customer_id": pa.array(parsed["customer_id"][good].tolist(), type=pa.string()),
-        "purchase_time": pa.array(when[good], type=pa.timestamp("us")),
-        "amount": pa.array(amount[good], type=pa.float64()) if has_amount
-        else pa.nulls(int(good.sum()), type=pa.float64()),
-    }
-    for name, kind in (("margin", "number"), ("cost", "number"), ("quantity", "number"),
-                       ("order_id", "text"), ("order_line", "text"), ("product", "text"),
-                       ("category", "text"),
-                       ("channel", "text"), ("store", "text")):
-        if name in parsed:
-            values = parsed[name][good]
-            if kind == "number":
-                canon[name] = pa.array(values.astype(float), type=pa.float64(),
+    load = _TransactionLoad(ws, source, mapping=mapping, options=options,
+                            limit=as_of or dt.date.today(), digest=digest,
+                            fingerprint=fingerprint, block_rows=block_rows)
+    return load.run()
+
+
+class _DateOrders:
+    """The order of a date column's slash dates over every block: the first value, in the
+    whole column, that only day/month/year can read and the first that only month/day/year
+    can (each with its row), and the orders the blocks were read in."""
+
+    def __init__(self, setting: bool | None):
+        self.setting = setting
+        self.day: tuple[str, int] | None = None
+        self.month: tuple[str, int] | None = None
+        self.read_in: set[bool] = set()
+
+    def add(self, order: DateOrder, raw: RawTable, column: str) -> None:
+        def first(example: str) -> tuple[str, int]:
+            return example, int(raw.rows[pc.index(raw.table.column(column), example).as_py()])
+
+        if self.day is None and order.dayfirst_example is not None:
+            self.day = first(order.dayfirst_example)
+        if self.month is None and order.monthfirst_example is not None:
+            self.month = first(order.monthfirst_example)
+        self.read_in.add(order.dayfirst)
+        if self.day is not None and self.month is not None:
+            raise SourceError(_mixed_orders(raw.name, column, self.day, self.month))
+
+    @property
+    def order(self) -> DateOrder | None:
+        """The column's order, as the whole column decides (None: no slash dates)."""
+        if not self.read_in:
+            return None
+        return DateOrder(self.day and self.day[0], self.month and self.month[0], self.setting)
+
+    def misread(self) -> bool:
+        """Whether a block was read in an order the whole column decides against."""
+        order = self.order
+        return order is not None and self.read_in != {order.dayfirst}
+
+
+_NUMBERS = ("margin", "cost", "quantity")
+_TEXTS = ("order_id", "order_line", "product", "category", "channel", "store")
+#: a source's good rows as its blocks are parsed: written to a Parquet file in the temporary
+#: folder, which the workspace reads when it finds the repeats and stores the rows (a row
+#: naming no source system has ``source`` null there)
+_INCOMING = pa.schema([("source_row", pa.int64()), ("source", pa.string()),
+                       ("source_customer_id", pa.string()),
+                       ("purchase_time", pa.timestamp("us")), ("amount", pa.float64()),
+                       *((name, pa.float64()) for name in _NUMBERS),
+                       *((name, pa.string()) for name in _TEXTS)])
+#: rows per row group of that file: DuckDB's own, so that it reads the row groups in parallel
+ROW_GROUP_ROWS = 122_880
+
+
+def _sql_text(value: str) -> str:
+    """``value`` as an SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass
+class _TransactionLoad:
+    """One load of a transactions source (:func:`load_transactions`)."""
+
+    ws: Workspace
+    source: object
+    mapping: Mapping | None
+    options: IngestOptions
+    limit: dt.date
+    digest: str | None
+    fingerprint: str
+    block_rows: int | None
+
+    def _stage(self, con, file_id: int, staged: Path, dayfirst: bool | None):
+        """Read, parse and check the source a block at a time, its slash dates read as
+        ``dayfirst`` says where no value decides: the good rows go to the Parquet file
+        ``staged``, the rejected ones to the workspace. Returns the first block, the columns
+        found, each field's date orders and the rows read."""
+        blocks = read_blocks(self.source, self.options, block_rows=self.block_rows)
+        first = next(blocks)
+        match = resolve_columns(first.name, first.table.column_names, TRANSACTION_FIELDS,
+                                self.mapping.transactions if self.mapping else None,
+                                table=first.table, header=first.header)
+        dates = {name: _DateOrders(self.options.dayfirst) for name in match.columns}
+        parsing = replace(self.options, dayfirst=dayfirst)
+        rows_read = 0
+        with pq.ParquetWriter(staged, _INCOMING) as writer:
+            for raw in itertools.chain([first], blocks):
+                incoming, rejects = self._parse(raw, match, parsing, dates)
+                rows_read += raw.rows_read
+                writer.write_table(incoming, row_group_size=ROW_GROUP_ROWS)
+                del incoming
+                _insert_rejects(con, rejects.table(file_id, raw.name, raw.bad_records))
+        return first, match, dates, rows_read
+
+    def run(self) -> LoadReport:
+        """Read, check and store the source."""
+        options = self.options
+        with (self.ws.transaction() as con,
+              tempfile.TemporaryDirectory(prefix="cvm-load-") as folder):
+            file_id = con.execute("SELECT nextval('file_ids')").fetchall()[0][0]
+            staged = Path(folder) / "incoming.parquet"
+            first, match, dates, rows_read = self._stage(con, file_id, staged, options.dayfirst)
+            misread = [orders.order.dayfirst for orders in dates.values() if orders.misread()]
+            if misread:  # a later block decided the slash dates: read again in that order
+                con.execute("DELETE FROM rejects WHERE file_id = ?", [file_id])
+                first, match, dates, rows_read = self._stage(con, file_id, staged, misread[0])
+            columns = ", ".join(f"coalesce(source, {_sql_text(options.source)}) AS source"
+                                if c == "source" else c for c in _INCOMING.names)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW _incoming_t AS SELECT {int(file_id)} AS "
+                        f"file_id, {columns} FROM read_parquet({_sql_text(str(staged))})")
+            notes = {}
+            for name, orders in dates.items():
+                if orders.order is not None:
+                    notes[name] = orders.order.describe()
+            if "amount" not in match.columns:
+                notes["amount"] = NO_AMOUNT_NOTE
+            match = replace(match, notes=notes)
+            if options.keep_duplicates:
+                no_repeats(con)
+            else:
+                mark_repeats(con)
+            con.execute("INSERT INTO rejects SELECT ?, ?, source_row, '', NULL, 'duplicate', "
+                        "_reason FROM _marks WHERE _reason IS NOT NULL", [file_id, first.name])
+            con.execute(
+                "INSERT INTO transactions (file_id, source_row, source, source_customer_id, "
+                "purchase_time, purchase_date, amount, margin, cost, quantity, order_id, "
+                "order_line, product, category, channel, store) SELECT file_id, source_row, "
+                "source, source_customer_id, purchase_time, CAST(purchase_time AS DATE), amount, "
+                "margin, cost, quantity, order_id, order_line, product, category, channel, store "
+                "FROM _incoming_t ANTI JOIN (SELECT source_row FROM _marks WHERE _reason IS NOT "
+                "NULL) USING (source_row)")
+            loaded, identical = con.execute(
+                "SELECT (SELECT count(*) FROM _incoming_t) - count(_reason), "
+                "count(*) - count(_reason) FROM _marks").fetchall()[0]
+            reasons, rejected = _record_file(
+                con, file_id=file_id, table="transactions", raw=first, rows_read=rows_read,
+                source=self.source, digest=self.digest, loaded=loaded,
+                columns=match.describe(), options=self.fingerprint,
+                column_map=_column_map(match, options))
+            con.execute("DROP TABLE _marks")
+            con.execute("DROP VIEW _incoming_t")
+        return LoadReport(file=first.name, table="transactions", rows_read=rows_read,
+                          rows_loaded=loaded, rows_rejected=rejected, reasons=reasons,
+                          columns=match.describe(), identical_rows_kept=identical,
+                          file_id=file_id)
+
+    def _parse(self, raw: RawTable, match, options: IngestOptions,
+               dates: dict[str, _DateOrders]) -> tuple[pa.Table, _Rejects]:
+        """One block's rows parsed and checked: the good ones in the workspace's columns (a
+        row naming no source system has ``source`` null) and the rejected ones."""
+        n = raw.table.num_rows
+        rejects = _Rejects(n)
+        parsed: dict[str, np.ndarray] = {}
+        field_by_name = {f.name: f for f in TRANSACTION_FIELDS}
+        code_for = {"customer_id": "missing_customer_id", "purchase_time": "bad_date",
+                    "amount": "bad_amount"}
+        for name, column in match.columns.items():
+            f = field_by_name[name]
+            result = _parse(f, raw, column, options)
+            if isinstance(result, ParsedDates) and result.order is not None:
+                dates[name].add(result.order, raw, column)
+            errors = result.errors
+            if f.required:
+                mask = ~result.ok
+            else:
+                mask = np.array([e is not None and e != "missing" for e in errors], dtype=bool) \
+                    if errors.dtype == object else ~result.ok
+            if mask.any():
+                text = _column_text(raw, column)
+                rejects.add(mask, rows=raw.rows, field_name=column, values=text,
+                            code=code_for.get(name, "bad_value"),
+                            reasons=np.where(errors == None, "", errors)  # noqa: E711
+                            if errors.dtype == object else errors)
+            parsed[name] = result.values
+        has_amount = "amount" in parsed
+        amount = parsed["amount"].astype(float) if has_amount else np.full(n, np.nan)
+        when = parsed["purchase_time"].astype("datetime64[us]")
+        if has_amount and not options.allow_refunds:
+            neg = np.nan_to_num(amount, nan=0.0) < 0
+            rejects.add(neg, rows=raw.rows, field_name=match.columns["amount"],
+                        values=_column_text(raw, match.columns["amount"]) if neg.any() else None,
+                        code="negative_amount",
+                        reasons="negative amount: refunds are off (set allow_refunds = true in "
+                                "the mapping options, or --refunds, to net them off)")
+        limit_ts = np.datetime64(self.limit + dt.timedelta(days=1), "us")
+        future = ~np.isnat(when) & (when >= limit_ts)
+        if future.any():
+            rejects.add(future, rows=raw.rows, field_name=match.columns["purchase_time"],
+                        values=_column_text(raw, match.columns["purchase_time"]),
+                        code="future_date",
+                        reasons=f"date after the as-of date {self.limit.isoformat()}")
+        good = ~rejects.bad
+        kept = int(good.sum())
+        sources = parsed.get("source")
+        canon = {
+            "source_row": pa.array(raw.rows[good], type=pa.int64()),
+            "source": pa.array(sources[good].tolist(), type=pa.string())
+            if sources is not None else pa.nulls(kept, type=pa.string()),
+            "source_customer_id": pa.array(parsed["customer_id"][good].tolist(),
+                                           type=pa.string()),
+            "purchase_time": pa.array(when[good], type=pa.timestamp("us")),
+            "amount": pa.array(amount[good], type=pa.float64()) if has_amount
+            else pa.nulls(kept, type=pa.float64()),
+        }
+        for name in _NUMBERS + _TEXTS:
+            if name not in parsed:
+                canon[name] = pa.nulls(kept, type=pa.float64() if name in _NUMBERS
+                                       else pa.string())
+            elif name in _NUMBERS:
+                canon[name] = pa.array(parsed[name][good].astype(float), type=pa.float64(),
                                        from_pandas=True)
             else:
-                canon[name] = pa.array([None if v is None else str(v) for v in values],
-                                       type=pa.string())
-        else:
-            canon[name] = pa.nulls(int(good.sum()), type=pa.float64() if kind == "number"
-                                   else pa.string())
-    incoming = pa.table(canon)
-    with ws.transaction() as con, _incoming_view(con, incoming, options.source) as file_id:
-        if options.keep_duplicates:
-            no_repeats(con)
-        else:
-            mark_repeats(con)
-        _insert_rejects(con, rejects.table(file_id, raw.name, raw.bad_records))
-        con.execute("INSERT INTO rejects SELECT ?, ?, source_row, '', NULL, 'duplicate', _reason "
-                    "FROM _marks WHERE _reason IS NOT NULL", [file_id, raw.name])
-        con.execute(
-            "INSERT INTO transactions (file_id, source_row, source, source_customer_id, "
-            "purchase_time, purchase_date, amount, margin, cost, quantity, order_id, order_line, "
-            "product, category, channel, store) SELECT file_id, source_row, source, "
-            "source_customer_id, purchase_time, CAST(purchase_time AS DATE), amount, margin, "
-            "cost, quantity, order_id, order_line, product, category, channel, store "
-            "FROM _incoming_t ANTI JOIN (SELECT source_row FROM _marks WHERE _reason IS NOT NULL) "
-            "USING (source_row)")
-        loaded, identical = con.execute(
-            "SELECT (SELECT count(*) FROM _incoming_t) - count(_reason), "
-            "count(*) - count(_reason) FROM _marks").fetchall()[0]
-        reasons, rejected = _record_file(
-            con, file_id=file_id, table="transactions", raw=raw, source=source, digest=digest,
-            loaded=loaded, columns=match.describe(), options=fingerprint,
-            column_map=_column_map(match, options))
-        con.execute("DROP TABLE _marks")
-    return LoadReport(file=raw.name, table="transactions", rows_read=raw.rows_read,
-                      rows_loaded=loaded, rows_rejected=rejected, reasons=reasons,
-                      columns=match.describe(), identical_rows_kept=identical,
-                      file_id=file_id)
-
-
-@contextmanager
-def _incoming_view(con, incoming: pa.Table, source: str) -> Iterator[int]:
-    """The incoming rows as the view ``_incoming_t`` over the Arrow table ``incoming`` (read
-    where it is, not copied into a table first), with the new file's id (given to the block)
-    and, for rows that name no source system, the load's ``source``."""
-    file_id = con.execute("SELECT nextval('file_ids')").fetchall()[0][0]
-    con.register("_incoming", incoming)
-    con.register("_this_load", pa.table({"file_id": pa.array([file_id], pa.int32()),
-                                         "source": pa.array([source], pa.string())}))
-    columns = ", ".join("coalesce(i.source, l.source) AS source" if c == "source" else f"i.{c}"
-                        for c in incoming.column_names)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _incoming_t AS SELECT l.file_id, {columns} "
-                    "FROM _incoming i CROSS JOIN _this_load l")
-        yield file_id
-        con.execute("DROP VIEW _incoming_t")
-    finally:
-        con.unregister("_incoming")
-        con.unregister("_this_load")
+                canon[name] = pa.array([None if v is None else str(v)
+                                        for v in parsed[name][good]], type=pa.string())
+        return pa.table(canon, schema=_INCOMING), rejects
 
 
 def _location(source) -> str:

@@ -16,6 +16,7 @@ import json
 import re
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -43,6 +44,9 @@ MAX_WORKBOOK_BYTES = 1 << 30
 #: repeated rows packs hundreds of times.
 MAX_WORKBOOK_RATIO = 100
 _RATIO_FROM_BYTES = 1 << 20
+#: About how many rows :func:`read_blocks` gives at a time by default: a block of the usual
+#: purchase log (id, time, amount) is some 40 MB of text and a few hundred MB while it is parsed
+BLOCK_ROWS = 1 << 20
 
 
 class SourceError(CvmError, ValueError):
@@ -118,22 +122,40 @@ def source_name(source) -> str:
 def read_source(source, options: IngestOptions | None = None, *,
                 one_column: bool = False) -> RawTable:
     """Read a file, a PostgreSQL table (``postgresql://user@host/db?table=sales``) or an
-    in-memory table (pandas or Polars DataFrame, Arrow table, Ibis table).
+    in-memory table (pandas or Polars DataFrame, Arrow table, Ibis table) whole.
 
     A text file that reads as a single column is taken for a wrong delimiter, unless
     ``one_column`` says one column can be the whole table (a customer list of ids only) and no
     line of the file holds a character that could have separated fields.
     """
+    (whole,) = read_blocks(source, options, one_column=one_column, block_rows=None)
+    return whole
+
+
+def read_blocks(source, options: IngestOptions | None = None, *, one_column: bool = False,
+                block_rows: int | None = BLOCK_ROWS) -> Iterator[RawTable]:
+    """The source as :func:`read_source` reads it, a block of about ``block_rows`` rows at a
+    time (whole when None), so that a file of any size is read in bounded memory.
+
+    Delimited text, Parquet and in-memory tables come in blocks; the other kinds (Excel, JSON
+    lines, whitespace-aligned text, a PostgreSQL table) as one block. Every block numbers its
+    rows as the whole read would; a block's ``bad_records`` are the records that could not be
+    split into fields found while it was read. The first block always comes, empty for a source
+    without rows; a source that cannot be read at all raises :class:`SourceError` when the
+    first block is asked for, one that fails further on when its block is.
+    """
     options = options or IngestOptions()
     kind = table_kind(source)
     if kind is not None:
-        return _read_table(source, kind)
+        yield from _table_blocks(source, kind, block_rows)
+        return
     if not isinstance(source, (str, Path)):
         raise SourceError(f"cannot read a source of type {type(source).__name__}: give "
                           f"{ACCEPTED}")
     kind = source_kind(source)
     if kind == "postgresql":
-        return _read_postgresql(str(source), options)
+        yield _read_postgresql(str(source), options)
+        return
     path = Path(source)
     if not path.exists():
         raise SourceError(f"{path}: no such file")
@@ -142,23 +164,26 @@ def read_source(source, options: IngestOptions | None = None, *,
     if path.stat().st_size == 0:
         raise SourceError(f"{path} is empty: there is nothing to load")
     if kind == "parquet":
-        return _read_parquet(path)
+        yield from _parquet_blocks(path, block_rows)
+        return
     if kind == "excel":
-        return _read_excel(path, options)
+        yield _read_excel(path, options)
+        return
     with path.open("rb") as handle:
         head = handle.read(65536)
     if head.startswith(b"PAR1"):
-        return _read_parquet(path)
-    if head.startswith(b"PK\x03\x04"):
-        return _read_excel(path, options)
-    if _looks_binary(head):
+        yield from _parquet_blocks(path, block_rows)
+    elif head.startswith(b"PK\x03\x04"):
+        yield _read_excel(path, options)
+    elif _looks_binary(head):
         raise SourceError(
             f"{path} looks like a binary file, not a table of text: export it as CSV, "
             "Excel or Parquet"
         )
-    if kind == "jsonl" or head.lstrip().startswith(b"{"):
-        return _read_jsonl(path, options)
-    return _read_text(path, options, one_column)
+    elif kind == "jsonl" or head.lstrip().startswith(b"{"):
+        yield _read_jsonl(path, options)
+    else:
+        yield from _text_blocks(path, options, one_column, block_rows)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -235,14 +260,16 @@ def _looks_like_header(first: list[str], second: list[str] | None) -> bool:
 _SEPARATORS = re.compile(r"[,;\t|]")
 
 
-def _read_text(path: Path, options: IngestOptions, one_column: bool = False) -> RawTable:
+def _text_blocks(path: Path, options: IngestOptions, one_column: bool,
+                 block_rows: int | None) -> Iterator[RawTable]:
     text, encoding = _decode_head(path, options.encoding)
     lines = text.splitlines()[:60]
     delim = options.delimiter or _sniff_delimiter(lines[1:] or lines)
     if delim in ("\\t", "tab"):
         delim = "\t"
     if delim == "whitespace":
-        return _read_whitespace(path, encoding, options)
+        yield _read_whitespace(path, encoding, options)
+        return
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     rows = []
     try:
@@ -258,7 +285,6 @@ def _read_text(path: Path, options: IngestOptions, one_column: bool = False) -> 
         header = _looks_like_header(rows[0] if rows else [], rows[1] if len(rows) > 1 else None)
     ncols = max((len(r) for r in rows[:1]), default=0)
     bad: list[tuple[int, str]] = []
-    header_lines = 1 if header else 0
 
     def on_invalid(row):
         bad.append((row.number, row.text))
@@ -273,6 +299,10 @@ def _read_text(path: Path, options: IngestOptions, one_column: bool = False) -> 
     )
     parse_opts = pacsv.ParseOptions(delimiter=delim, invalid_row_handler=on_invalid,
                                     newlines_in_values=True)
+
+    def unreadable(exc) -> SourceError:
+        return SourceError(f"{path} could not be read as delimited text ({_short(exc)})")
+
     try:
         if names is None:
             # the header row, read the way Arrow reads it, so every column can be typed as text
@@ -284,35 +314,71 @@ def _read_text(path: Path, options: IngestOptions, one_column: bool = False) -> 
         convert_opts = pacsv.ConvertOptions(
             column_types={n: pa.string() for n in names}, strings_can_be_null=False,
             quoted_strings_can_be_null=False, auto_dict_encode=False)
-        table = pacsv.read_csv(path, read_options=read_opts, parse_options=parse_opts,
-                               convert_options=convert_opts)
+        stream = pacsv.open_csv(path, read_options=read_opts, parse_options=parse_opts,
+                                convert_options=convert_opts)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise SourceError(f"{path} could not be read as delimited text ({_short(exc)})") from None
-    if not header:
-        table = table.rename_columns([f"column_{i + 1}" for i in range(table.num_columns)])
+        raise unreadable(exc) from None
+    numbering = _Numbering(1 if header else 0)
+    told = 0  # the bad records already given with a block
+
+    def block(table: pa.Table) -> RawTable:
+        nonlocal told
+        if not header:
+            table = table.rename_columns([f"column_{i + 1}" for i in range(table.num_columns)])
+        numbers = numbering.take(table.num_rows, [b[0] for b in bad])
+        found, told = bad[told:], len(bad)
+        records = [(n if n is not None else -1, f"expected {table.num_columns} fields: "
+                    f"{_short(t)}") for n, t in found]
+        return RawTable(path.name, "text", table, numbers, records, header)
+
     ids_only = one_column and not any(_SEPARATORS.search(line) for line in lines)
-    if table.num_columns < 2 and ncols < 2 and not ids_only:
+    if len(stream.schema) < 2 and ncols < 2 and not ids_only:
         raise SourceError(
             f"{path} has a single column: the delimiter is probably wrong; give it in the "
             "mapping file ([options] delimiter = \";\" or \"whitespace\")"
         )
-    row_numbers = _row_numbers(table.num_rows, [b[0] for b in bad], header_lines)
-    bad_records = [(n if n is not None else -1, f"expected {table.num_columns} fields: {_short(t)}")
-                   for n, t in bad]
-    return RawTable(path.name, "text", table, row_numbers, bad_records, header)
+    held = stream.schema.empty_table()  # read, not yet given
+    yielded = False
+    while True:
+        try:
+            batch = stream.read_next_batch()
+        except StopIteration:
+            break
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            raise unreadable(exc) from None
+        held = pa.concat_tables([held, pa.Table.from_batches([batch])])
+        while block_rows is not None and held.num_rows >= block_rows:
+            yield block(held.slice(0, block_rows))
+            held, yielded = held.slice(block_rows), True
+    if held.num_rows or not yielded or told < len(bad):
+        yield block(held)
+
+
+class _Numbering:
+    """The row numbers of the good records, a block at a time: the records are numbered from
+    1 after the header, and the numbers of the records that could not be split into fields
+    (known ones; Arrow may not know some) are skipped."""
+
+    def __init__(self, header_lines: int):
+        self.next = 1 + header_lines
+
+    def take(self, n_good: int, bad_lines: list[int | None]) -> np.ndarray:
+        """The numbers of the next ``n_good`` good records, given every bad record's number
+        found so far (those of records further on, read ahead, are skipped when reached)."""
+        known = np.asarray(sorted(n for n in bad_lines if n is not None and n >= self.next),
+                           dtype=np.int64)
+        lines = np.arange(self.next, self.next + n_good + known.size, dtype=np.int64)
+        if known.size:
+            lines = lines[np.isin(lines, known, invert=True)]
+        lines = lines[:n_good]
+        if n_good:
+            self.next = int(lines[-1]) + 1
+        return lines
 
 
 def _row_numbers(n_good: int, bad_lines: list[int | None], header_lines: int) -> np.ndarray:
     """Line numbers of the good records, given the (1-based) line numbers of skipped ones."""
-    total = n_good + len(bad_lines)
-    lines = np.arange(1, total + 1, dtype=np.int64) + header_lines
-    known = sorted(n for n in bad_lines if n is not None)
-    if known:
-        mask = np.isin(lines, np.asarray(known, dtype=np.int64), invert=True)
-        good = lines[mask]
-        if len(good) >= n_good:
-            return good[:n_good]
-    return lines[:n_good]
+    return _Numbering(header_lines).take(n_good, bad_lines)
 
 
 def _read_whitespace(path: Path, encoding: str, options: IngestOptions) -> RawTable:
@@ -414,23 +480,43 @@ def _temporal_text(col) -> pa.ChunkedArray:
     return col.cast(pa.string())
 
 
-def _typed(name: str, kind: str, table: pa.Table) -> RawTable:
-    """A typed table (Parquet file, data frame) as text columns; its rows are numbered from 1."""
-    rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
+def _typed(name: str, kind: str, table: pa.Table, first_row: int = 1) -> RawTable:
+    """A typed table (Parquet file, data frame) as text columns; its rows are numbered from
+    ``first_row`` (1 for the first block)."""
+    rows = np.arange(first_row, first_row + table.num_rows, dtype=np.int64)
     return RawTable(name, kind, _as_text(table), rows)
 
 
-def _read_parquet(path: Path) -> RawTable:
+def _parquet_blocks(path: Path, block_rows: int | None) -> Iterator[RawTable]:
     import pyarrow.parquet as pq
 
+    def unreadable(exc) -> SourceError:
+        return SourceError(f"{path} is not a readable Parquet file ({_short(exc)})")
+
     try:
-        table = pq.read_table(path)
+        file = pq.ParquetFile(path)
+        if block_rows is None:
+            yield _typed(path.name, "parquet", file.read())
+            return
+        batches = file.iter_batches(batch_size=block_rows)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise SourceError(f"{path} is not a readable Parquet file ({_short(exc)})") from None
-    return _typed(path.name, "parquet", table)
+        raise unreadable(exc) from None
+    first, yielded = 1, False
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            break
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise unreadable(exc) from None
+        yield _typed(path.name, "parquet", pa.Table.from_batches([batch]), first)
+        first += batch.num_rows
+        yielded = True
+    if not yielded:
+        yield _typed(path.name, "parquet", file.schema_arrow.empty_table())
 
 
-def _read_table(source, kind: str) -> RawTable:
+def _table_blocks(source, kind: str, block_rows: int | None) -> Iterator[RawTable]:
     """An in-memory table, converted to Arrow and read as a Parquet file is; row N is the
     table's N-th row (``df.iloc[N - 1]``). A pandas index other than the default 0, 1, 2 …
     becomes a column (so an id kept in the index is found)."""
@@ -446,7 +532,9 @@ def _read_table(source, kind: str) -> RawTable:
         table = source.to_pyarrow()
     if table.num_columns == 0:
         raise SourceError(f"the {kind} has no columns: there is nothing to load")
-    return _typed(kind, "table", table)
+    step = block_rows or max(table.num_rows, 1)
+    for start in range(0, max(table.num_rows, 1), step):
+        yield _typed(kind, "table", table.slice(start, step), start + 1)
 
 
 def _read_excel(path: Path, options: IngestOptions) -> RawTable:
