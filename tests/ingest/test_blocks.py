@@ -6,6 +6,7 @@ the workspace as it was."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -86,6 +87,11 @@ def test_parquet_and_data_frame_blocks_number_their_rows_from_the_first(tmp_path
         whole = read_source(source)
         assert pa.concat_tables([p.table for p in pieces]).equals(whole.table)
         assert whole.table.column("amount").to_pylist() == ["1.5", "2", None, "4.25", "5"]
+    # a data frame of no row or one row, read whole or in blocks: one block
+    for rows, block_rows in itertools.product((0, 1), (None, 2)):
+        (piece,) = read_blocks(frame.iloc[:rows], block_rows=block_rows)
+        assert (piece.table.num_rows, piece.table.column_names) == (rows, ["customer_id",
+                                                                           "amount"])
     empty = tmp_path / "empty.parquet"
     pq.write_table(pa.table({"customer_id": pa.array([], pa.string())}), empty)
     (piece,) = read_blocks(empty, block_rows=2)

@@ -387,6 +387,23 @@ def test_a_customer_list_is_recognised_by_its_key_column(workspace, tmp_path, he
                            "ORDER BY 1") == [("K1", "Ann"), ("K2", "Bo")]
 
 
+def test_a_customer_lists_slash_dates_are_read_as_the_column_decides(workspace, tmp_path):
+    from cvm.ingest.load import load_customers
+
+    path = tmp_path / "members.csv"
+    path.write_text("id,birth_date,signup_date\nK1,05/04/1990,2024-01-02\n"
+                    "K2,25/12/1985,2024-01-03\n", encoding="utf-8")
+    report = load_customers(workspace, path)
+    # the slash column says how it was read; the ISO column, which no order concerns, nothing
+    assert report.columns == (
+        "columns guessed: customer_id ← 'id', birth_date ← 'birth_date' (day/month/year, "
+        "decided from 25/12/1985), signup_date ← 'signup_date'")
+    assert workspace.query("SELECT source_customer_id, birth_date, signup_date FROM "
+                           "source_customers ORDER BY 1") == [
+        ("K1", dt.date(1990, 4, 5), dt.date(2024, 1, 2)),
+        ("K2", dt.date(1985, 12, 25), dt.date(2024, 1, 3))]
+
+
 def test_cvm_xref_is_read_by_its_source_ids(workspace, tmp_path):
     from cvm.ingest.load import load_customers
 

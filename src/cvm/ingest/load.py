@@ -455,8 +455,7 @@ class _TransactionLoad:
         }
         for name in _NUMBERS + _TEXTS:
             if name not in parsed:
-                canon[name] = pa.nulls(kept, type=pa.float64() if name in _NUMBERS
-                                       else pa.string())
+                canon[name] = pa.nulls(kept, type=_INCOMING.field(name).type)
             elif name in _NUMBERS:
                 canon[name] = pa.array(parsed[name][good].astype(float), type=pa.float64(),
                                        from_pandas=True)
