@@ -494,7 +494,8 @@ def _parquet_blocks(path: Path, block_rows: int | None) -> Iterator[RawTable]:
         return SourceError(f"{path} is not a readable Parquet file ({_short(exc)})")
 
     try:
-        file = pq.ParquetFile(path)
+        # without pre-buffering: with it, the reader's memory grows with every block read
+        file = pq.ParquetFile(path, pre_buffer=False)
         if block_rows is None:
             yield _typed(path.name, "parquet", file.read())
             return
