@@ -443,12 +443,12 @@ class _TransactionLoad:
         good = ~rejects.bad
         kept = int(good.sum())
         sources = parsed.get("source")
+        # ids and text are object arrays of str or None: Arrow converts them as they are
         canon = {
             "source_row": pa.array(raw.rows[good], type=pa.int64()),
-            "source": pa.array(sources[good].tolist(), type=pa.string())
+            "source": pa.array(sources[good], type=pa.string())
             if sources is not None else pa.nulls(kept, type=pa.string()),
-            "source_customer_id": pa.array(parsed["customer_id"][good].tolist(),
-                                           type=pa.string()),
+            "source_customer_id": pa.array(parsed["customer_id"][good], type=pa.string()),
             "purchase_time": pa.array(when[good], type=pa.timestamp("us")),
             "amount": pa.array(amount[good], type=pa.float64()) if has_amount
             else pa.nulls(kept, type=pa.float64()),
@@ -460,8 +460,7 @@ class _TransactionLoad:
                 canon[name] = pa.array(parsed[name][good].astype(float), type=pa.float64(),
                                        from_pandas=True)
             else:
-                canon[name] = pa.array([None if v is None else str(v)
-                                        for v in parsed[name][good]], type=pa.string())
+                canon[name] = pa.array(parsed[name][good], type=pa.string())
         return pa.table(canon, schema=_INCOMING), rejects
 
 
