@@ -70,6 +70,57 @@ def test_memory_limit_defaults_to_half_the_memory(monkeypatch):
     assert float(number) * {"MiB": 1, "GiB": 1024}[unit] == pytest.approx(mib, rel=0.01)
 
 
+def test_a_load_keeps_to_an_eighth_of_the_memory_or_the_runs_limit_if_lower(monkeypatch):
+    from cvm.engine import duckdb_load_memory_limit
+
+    from cvm.engine import _physical_memory
+
+    monkeypatch.delenv("CVM_DUCKDB_MEMORY_LIMIT", raising=False)
+    eighth = int(duckdb_load_memory_limit().removesuffix("MiB"))
+    # an eighth of the machine's memory, or of its container's
+    assert eighth == _physical_memory() // 8 // 2**20 > 64
+    monkeypatch.setenv("CVM_DUCKDB_MEMORY_LIMIT", "300MB")   # 300e6 bytes = 286.1 MiB
+    assert duckdb_load_memory_limit() == "286MiB"
+    monkeypatch.setenv("CVM_DUCKDB_MEMORY_LIMIT", "1.5GiB")
+    assert duckdb_load_memory_limit() == f"{min(1536, eighth)}MiB"
+    monkeypatch.setenv("CVM_DUCKDB_MEMORY_LIMIT", "1000TB")  # a run's limit above the eighth
+    assert duckdb_load_memory_limit() == f"{eighth}MiB"
+
+
+def test_a_load_sets_the_runs_memory_limit_back_whether_it_stores_or_fails(monkeypatch,
+                                                                           tmp_path):
+    import datetime as dt
+
+    from cvm.ingest.load import load_transactions
+    from cvm.ingest.readers import SourceError
+
+    monkeypatch.setenv("CVM_DUCKDB_MEMORY_LIMIT", "1.5gib")
+    good = tmp_path / "good.csv"
+    good.write_text("customer_id,date,amount\nA1,2024-01-02,5\n", encoding="utf-8")
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("customer_id,date,amount\nA1,25/03/2024,5\nA2,03/26/2024,5\n",
+                     encoding="utf-8")
+    with Workspace(tmp_path / "w.duckdb") as ws:
+        from cvm.engine import duckdb_memory_limited
+
+        with duckdb_memory_limited(ws.con, "300MiB"):   # the limit held inside the block
+            assert _settings(ws.con)[0] == "300.0 MiB"
+        assert _settings(ws.con)[0] == "1.5 GiB"
+        load_transactions(ws, good, as_of=dt.date(2024, 6, 30))
+        assert _settings(ws.con)[0] == "1.5 GiB"
+        with pytest.raises(SourceError, match="mixes day/month/year"):
+            load_transactions(ws, mixed, as_of=dt.date(2024, 6, 30))
+        assert _settings(ws.con)[0] == "1.5 GiB"
+    monkeypatch.delenv("CVM_DUCKDB_MEMORY_LIMIT")
+    monkeypatch.setattr(os, "sysconf", lambda name: (_ for _ in ()).throw(ValueError(name)))
+    other = tmp_path / "other.csv"
+    other.write_text("customer_id,date,amount\nB1,2024-01-03,7\n", encoding="utf-8")
+    with Workspace(tmp_path / "w.duckdb") as ws:   # no limit known: DuckDB's own stays
+        shown = _settings(ws.con)[0]
+        assert load_transactions(ws, other, as_of=dt.date(2024, 6, 30)).rows_loaded == 1
+        assert _settings(ws.con)[0] == shown
+
+
 @pytest.mark.parametrize(("value", "shown"), [("1.5gib", "1.5 GiB"), ("300MB", "286.1 MiB")])
 def test_memory_limit_and_spill_folder_follow_the_environment(monkeypatch, tmp_path, value,
                                                                shown):
