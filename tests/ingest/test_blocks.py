@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
+import subprocess
+import sys
+import tempfile
 
 import numpy as np
 import pandas as pd
@@ -203,3 +207,29 @@ def test_a_later_block_that_cannot_be_read_leaves_the_workspace_as_it_was(tmp_pa
     assert ws.query("SELECT count(*) FROM transactions") == [(1,)]
     assert ws.query("SELECT count(*) FROM rejects") == [(0,)]
     assert ws.query("SELECT name FROM files") == [("good.csv",)]
+
+
+def test_a_load_removes_the_staging_folders_of_loads_whose_process_is_gone(tmp_path,
+                                                                          monkeypatch):
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    monkeypatch.setattr(tempfile, "tempdir", None)   # read TMPDIR again
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()                                     # a process that is gone
+    gone = temporary / f"cvm-load-{ended.pid}-k1ll3d"
+    gone.mkdir()
+    (gone / "incoming.parquet").write_bytes(b"PAR1")
+    running = temporary / f"cvm-load-{os.getpid()}-l0ad1n"   # a load of a live process
+    running.mkdir()
+    other = temporary / "cvm-load-notes-x"            # not named by a process
+    other.mkdir()
+    # a file under such a name, which cannot be removed as a folder: the load goes on
+    odd = temporary / f"cvm-load-{ended.pid}-file"
+    odd.write_text("not a folder", encoding="utf-8")
+    ws = Workspace(tmp_path / "w.duckdb")
+    report = load_transactions(ws, _dates_csv(tmp_path / "d.csv", ["2024-01-02"]), as_of=AS_OF)
+    assert report.rows_loaded == 1
+    # the ended load's folder is removed; this load's own folder went with it
+    assert sorted(p.name for p in temporary.iterdir()) == sorted([running.name, other.name,
+                                                                 odd.name])

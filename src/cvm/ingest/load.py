@@ -16,6 +16,8 @@ import hashlib
 import itertools
 import json
 import logging
+import os
+import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -303,6 +305,28 @@ _INCOMING = pa.schema([("source_row", pa.int64()), ("source", pa.string()),
 ROW_GROUP_ROWS = 122_880
 
 
+def _staging_folder() -> tempfile.TemporaryDirectory:
+    """A new folder in ``TMPDIR`` for a load's staged rows (``cvm-load-<process id>-…``), after
+    removing those of loads whose process is gone: a load that was killed (its file can hold
+    gigabytes) cannot remove its own."""
+    for old in Path(tempfile.gettempdir()).glob("cvm-load-*-*"):
+        pid = old.name.split("-")[2]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return tempfile.TemporaryDirectory(prefix=f"cvm-load-{os.getpid()}-")
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this id exists (one of another user's counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it exists
+        pass
+    return True
+
+
 def _sql_text(value: str) -> str:
     """``value`` as an SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
@@ -349,7 +373,7 @@ class _TransactionLoad:
 
         options = self.options
         with (self.ws.transaction() as con,
-              tempfile.TemporaryDirectory(prefix="cvm-load-") as folder,
+              _staging_folder() as folder,
               duckdb_memory_limited(con, duckdb_load_memory_limit())):
             file_id = con.execute("SELECT nextval('file_ids')").fetchall()[0][0]
             staged = Path(folder) / "incoming.parquet"
