@@ -39,7 +39,7 @@ from .insights.holdout import run_holdout
 from .stages import Stage, money, run_stages
 from .stages.contract import (AnalysisError, StageContext, check_rows, collect_customers,
                               ordered_customers)
-from .workspace import Workspace
+from .workspace import ROW_GROUP_ROWS, Workspace
 
 __all__ = ["RunResult", "AnalysisError", "analyse", "run"]
 
@@ -318,8 +318,6 @@ def _written_customers(eng: Engine, customers) -> dict:
             "buyers": (int(figures["buyers"] or 0), float(figures["spend"] or 0.0))}
 
 
-#: rows per row group of the Parquet a run writes here (DuckDB's own row group size)
-ROW_GROUP_ROWS = 122_880
 
 
 def _parquet_here(eng: Engine, customers: pa.Table) -> dict:

@@ -42,6 +42,9 @@ __all__ = ["Workspace", "WorkspaceError"]
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+#: DuckDB's row group size: Parquet that the workspace reads (a run's customer table, a load's
+#: staged rows) is written in row groups of it, which DuckDB reads in parallel
+ROW_GROUP_ROWS = 122_880
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from ..config import IngestOptions, Mapping
 from ..schema import CUSTOMER_FIELDS, TRANSACTION_FIELDS, Field
-from ..workspace import Workspace
+from ..workspace import ROW_GROUP_ROWS, Workspace
 from .columns import resolve_columns
 from .dates import DateOrder, ParsedDates
 from .readers import BLOCK_ROWS, RawTable, SourceError, read_blocks, read_source, source_name
@@ -301,8 +301,6 @@ _INCOMING = pa.schema([("source_row", pa.int64()), ("source", pa.string()),
                        ("purchase_time", pa.timestamp("us")), ("amount", pa.float64()),
                        *((name, pa.float64()) for name in _NUMBERS),
                        *((name, pa.string()) for name in _TEXTS)])
-#: rows per row group of that file: DuckDB's own, so that it reads the row groups in parallel
-ROW_GROUP_ROWS = 122_880
 
 
 def _staging_folder() -> tempfile.TemporaryDirectory:
