@@ -500,6 +500,13 @@ class ChurnOptions:
     - ``check_customers``: the most customers the check one horizon earlier fits and scores
       (default 250,000); with more, it checks a sample of that many, the same on every engine
       (:func:`cvm.models.churn_validation.checked_customers`), and says so. None checks all.
+    - ``fit_customers``: the most buyers the churn models learn from (default 1,000,000);
+      with more, they learn from a sample of that many, drawn as the check draws its
+      (:func:`cvm.models.churn_validation.sampled_customers`), and the run says so; every
+      buyer is still scored. The models themselves fit on at most 50,000 to 120,000 of them
+      (:class:`cvm.models.churn.ChurnRisk`): the sample bounds the memory of the features
+      the fit reads, which otherwise grows with the buyers (about 1 GiB per million). None
+      reads all.
     """
 
     horizon_days: int | None = None
@@ -508,6 +515,7 @@ class ChurnOptions:
     recovery_cost: float = 50.0
     recovery_response: float = 0.1
     check_customers: int | None = 250_000
+    fit_customers: int | None = 1_000_000
 
 
 def _check_churn(opts: ChurnOptions) -> None:
@@ -526,6 +534,9 @@ def _check_churn(opts: ChurnOptions) -> None:
     if opts.check_customers is not None and opts.check_customers < 1:
         raise ConfigError("the churn check needs at least 1 customer, not "
                           f"{opts.check_customers}")
+    if opts.fit_customers is not None and opts.fit_customers < 1:
+        raise ConfigError("the churn fit needs at least 1 customer, not "
+                          f"{opts.fit_customers}")
 
 
 @dataclass(frozen=True)

@@ -172,6 +172,61 @@ def test_above_its_size_the_check_looks_at_a_sample_and_the_run_says_so(result, 
     assert all(risks[r["customer_id"]] == r["churn_risk"] for r in sampled.customers.to_pylist())
 
 
+def _sampled_by_hand(ids, size: int) -> set[str]:
+    """The ``size`` customers whose rank by id (from 1) × 2654435761 mod 2^32 is smallest."""
+    keys = {c: (rank * 2654435761) % 2**32 for rank, c in enumerate(sorted(ids), start=1)}
+    return set(sorted(ids, key=lambda c: (keys[c], c))[:size])
+
+
+def test_above_its_size_the_fit_learns_from_a_sample_and_scores_everyone(result, tmp_path):
+    """With more buyers than ``fit_customers`` the models learn from a sample of them drawn
+    by hand here, on the engine path as in this process, and every buyer is still scored."""
+    from cvm.insights.churn import churn_figures
+    from cvm.pipeline import analyse
+    from cvm.workspace import Workspace
+
+    stage = result.info["stages"]["churn"]
+    assert "fit_customers" not in stage and ChurnOptions().fit_customers == 1_000_000
+    sales = _sales()
+    path = tmp_path / "sales.csv"
+    path.write_text("customer,date,amount\n" + "".join(
+        f"{c},{d.isoformat()},{a}\n" for c, d, a in sales), encoding="utf-8")
+    config = AnalysisConfig(as_of=AS_OF, churn=ChurnOptions(horizon_days=H, contact_cost=5.0,
+                                                            fit_customers=40))
+    sampled = run([path], workspace=tmp_path / "ws.duckdb", out=None, config=config)
+    churn = sampled.info["stages"]["churn"]
+    assert churn["fit_customers"] == {"customers": 40, "sampled_from": 80}
+    # the window the classifiers learn from is the sample's: the share of its customers known
+    # at the cut-off who made no purchase up to the as-of date, counted by hand
+    cutoff = AS_OF - dt.timedelta(days=churn["window_days"])
+    sample = _sampled_by_hand({c for c, _, _ in sales}, 40)
+    known = {c for c, d, _ in sales if d <= cutoff and c in sample}
+    silent = {c for c in known if not any(x == c and cutoff < d <= AS_OF for x, d, _ in sales)}
+    assert churn["window_churn_rate"] == pytest.approx(len(silent) / len(known), abs=1e-12)
+    assert stage["window_churn_rate"] == pytest.approx(50 / 80, abs=1e-12)  # all 80 known
+    # every buyer scored
+    assert sampled.customers.column("churn_risk").null_count == 0
+    assert sampled.customers.num_rows == 80
+    # the same sample and scores with the customer table kept on the engine
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        there = analyse(ws, config, keep_on_engine=True)
+        there_rows = {r["customer_id"]: r["churn_risk"] for r in there.customers.to_pylist()}
+    assert there.info["stages"]["churn"]["fit_customers"] == churn["fit_customers"]
+    assert {r["customer_id"]: r["churn_risk"] for r in sampled.customers.to_pylist()} \
+        == pytest.approx(there_rows, rel=1e-9)
+    # the report's churn section says so, in both languages
+    assert churn_figures(churn)["fit_sample"] == {"customers": 40, "sampled_from": 80}
+    assert churn_figures(stage)["fit_sample"] is None
+    from cvm.reports.html import render_report
+
+    pages = {lang: render_report(sampled.customers_frame(), sampled.segments_frame(),
+                                 sampled.pareto, sampled.info, lang=lang) for lang in ("en", "zh")}
+    assert "The models learnt from a sample of 40 of the 80 buyers" in pages["en"]
+    assert "模型从 80 位购买客户中抽取的 40 位学习" in pages["zh"]
+    assert "learnt from a sample" not in render_report(
+        result.customers_frame(), result.segments_frame(), result.pareto, result.info)
+
+
 def test_the_run_says_when_it_could_not_check_the_risk(tmp_path):
     sales = tmp_path / "sales.csv"
     sales.write_text("customer,date,amount\na,2024-12-01,10\nb,2024-12-20,5\nb,2024-12-30,5\n",

@@ -102,7 +102,9 @@ def churn_figures(stage: Mapping | None, lang: str = "en") -> dict:
         "contact_cost": float(stage.get("contact_cost") or 0.0),
         "has_winback": "reactivation" in stage
         and stage.get("winback_value_total") is not None,
-        "risk_histogram": histogram, "validation": validation}
+        "risk_histogram": histogram, "validation": validation,
+        # the buyers the models learnt from when they were a sample (``churn.fit_customers``)
+        "fit_sample": dict(stage["fit_customers"]) if stage.get("fit_customers") else None}
 
 
 def _number(value, kind):

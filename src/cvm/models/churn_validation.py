@@ -39,7 +39,7 @@ from .churn_metrics import (ECE_BINS, calibration_bins, churn_metrics,
 
 __all__ = ["ChurnScores", "ChurnValidation", "score_churn", "validate_churn", "churn_horizon",
            "training_window", "fit_churn_risk", "with_complaints", "checked_customers",
-           "MAX_CHECK_CUSTOMERS"]
+           "sampled_customers", "MAX_CHECK_CUSTOMERS"]
 
 
 @dataclass
@@ -233,20 +233,33 @@ def checked_customers(transactions: ir.Table, to_arrow, *, as_of: dt.date,
                       max_customers: int | None) -> tuple[ir.Table, int, int]:
     """The transactions of the customers a check at ``as_of`` looks at, how many of them, and
     how many customers had bought by ``as_of``: all of them, or, above ``max_customers``, a
-    sample of that many drawn the same way on every engine: the customers (with a purchase on
-    or before ``as_of``) ranked by id, 1 to n, and those whose rank × 2,654,435,761 modulo 2^32
-    is smallest kept (ties by id). The transactions of a kept customer are all kept, after
+    sample of that many drawn the same way on every engine (:func:`sampled_customers`). The
+    transactions of a kept customer are all kept, after
     ``as_of`` too: the holdout reads them."""
-    past = transactions.filter(transactions.purchase_date <= ibis.literal(as_of))
-    ids = past.select("customer_id").distinct()
+    ids = _known_ids(transactions, as_of)
     known = int(to_arrow(ids.count().name("n").as_table()).column("n")[0].as_py())
     if max_customers is None or known <= max_customers:
         return transactions, known, known
+    kept = sampled_customers(transactions, as_of=as_of, max_customers=max_customers)
+    return transactions.semi_join(kept, "customer_id"), max_customers, known
+
+
+def sampled_customers(transactions: ir.Table, *, as_of: dt.date, max_customers: int
+                      ) -> ir.Table:
+    """The ids (``customer_id``) of ``max_customers`` of the customers with a purchase on or
+    before ``as_of``, drawn the same way on every engine: the customers ranked by id, 1 to n,
+    and those whose rank × 2,654,435,761 modulo 2^32 is smallest kept (ties by id)."""
+    ids = _known_ids(transactions, as_of)
     ranked = ids.mutate(_rank=ibis.row_number().over(order_by="customer_id").cast("int64") + 1)
     key = (ranked._rank * _SPREAD) % _MODULUS
     kept = ranked.mutate(_key=key).order_by(["_key", "customer_id"]).limit(max_customers)
-    return (transactions.semi_join(kept.select("customer_id"), "customer_id"), max_customers,
-            known)
+    return kept.select("customer_id")
+
+
+def _known_ids(transactions: ir.Table, as_of: dt.date) -> ir.Table:
+    """The ids of the customers with a purchase on or before ``as_of``, once each."""
+    past = transactions.filter(transactions.purchase_date <= ibis.literal(as_of))
+    return past.select("customer_id").distinct()
 
 
 @dataclass

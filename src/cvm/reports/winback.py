@@ -27,6 +27,8 @@ _WORDS = {
         "sampled": ("The check looked at a random sample of {n} of the {known} customers "
                     "who had bought by then (its figures differ from those of a check of "
                     "every customer by a few thousandths). "),
+        "fit_sample": ("The models learnt from a sample of {n} of the {known} buyers; every "
+                       "buyer is scored. "),
         "not_checked": "Not checked against a holdout: {note}. ",
         "winback": ("{n} customers are churned or at risk (risk at least {at}); {worth} of them "
                     "are worth a win-back contact (win-back value above zero), together {total}. "
@@ -52,6 +54,7 @@ _WORDS = {
                     "期望校准误差 {ece},这些客户中 {rate} 未再购买。"),
         "sampled": ("检验随机抽取了当时已有购买的 {known} 位客户中的 {n} 位"
                     "(与检验全部客户相比,各项指标相差千分之几)。"),
+        "fit_sample": "模型从 {known} 位购买客户中抽取的 {n} 位学习,全部购买客户均已评分。",
         "not_checked": "未用留出期检验:{note}。",
         "winback": ("{n} 位客户已流失或有流失风险(风险不低于 {at}),其中 {worth} 位值得赢回"
                     "(赢回价值大于零),合计 {total}。赢回价值 = 回归概率 × 回归后预期价值 − "
@@ -77,6 +80,9 @@ def _render(results: RunResults) -> Content | None:
     lang, w, sym = results.lang, _WORDS[results.lang], results.symbol
     note = w["note"].format(h=figures["horizon_days"], model=figures["model_title"],
                             w=figures["window_days"])
+    if figures["fit_sample"]:
+        note += w["fit_sample"].format(n=format_int(figures["fit_sample"]["customers"]),
+                                       known=format_int(figures["fit_sample"]["sampled_from"]))
     validation = figures["validation"]
     tables = []
     if validation["available"]:

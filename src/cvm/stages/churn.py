@@ -63,6 +63,7 @@ from ..models.churn_validation import (
     ChurnValidation,
     churn_horizon,
     fit_churn_risk,
+    sampled_customers,
     training_window,
     validate_churn,
 )
@@ -174,6 +175,20 @@ class ChurnStage(Stage):
         return joined.select(*features.columns, *COMPLAINT_COLUMNS)
 
     def fit(self, ctx, rows: pa.Table) -> _State:
+        """The churn models learnt from the buyers' features ``rows`` — or, above
+        ``churn.fit_customers`` buyers, from those of a sample of them
+        (:func:`cvm.models.churn_validation.sampled_customers`) — and the win-back history."""
+        kept = (_fit_sample(ctx, rows.num_rows) if "churn_horizon_days" in rows.column_names
+                else None)
+        if kept is None:
+            return self._fit(ctx, rows, None)
+        ids = ctx.engine.to_arrow(kept).column("customer_id")
+        sampled = rows.filter(pc.is_in(rows.column("customer_id"), value_set=ids))
+        return self._fit(ctx, sampled, (kept, rows.num_rows))
+
+    def _fit(self, ctx, rows: pa.Table, sample: tuple | None) -> _State:
+        """:meth:`fit` on ``rows``; with ``sample`` (the sample's ids on the engine and the
+        buyers it was drawn from) the models learn from the sample's transactions."""
         opts = ctx.config.churn
         blank = _State(None, None, (0.0, 0.0), 1.0, float(ctx.config.clv.horizon_days),
                        opts.contact_cost, ctx.config.lang, {})
@@ -197,7 +212,9 @@ class ChurnStage(Stage):
                                       horizon_days=horizon, contacts=contacts)
         return_free_memory()
         try:
-            risk = fit_churn_risk(ctx.transactions, to_arrow, current, as_of=ctx.as_of,
+            learnt_from = (ctx.transactions if sample is None
+                           else ctx.transactions.semi_join(sample[0], "customer_id"))
+            risk = fit_churn_risk(learnt_from, to_arrow, current, as_of=ctx.as_of,
                                   horizon_days=horizon, window_days=window, contacts=contacts,
                                   surveys=surveys)
         except ValueError as exc:
@@ -212,6 +229,8 @@ class ChurnStage(Stage):
                     "window_churn_rate": risk.window_base_rate_,
                     "window_figures": {f.name: {"auc": f.inner_auc, "brier": f.inner_brier}
                                        for f in risk.window_fits_}}
+        if sample is not None:  # the models learnt from a sample of the buyers
+            settings["fit_customers"] = {"customers": len(current), "sampled_from": sample[1]}
         reactivation = None
         if len(history):
             reactivation = ReactivationModel().fit(history)
@@ -329,7 +348,14 @@ class ChurnStage(Stage):
         models' inputs; none when the relation found no horizon)."""
         if "churn_horizon_days" not in rows.columns:
             return self.fit(ctx, pa.table({"customer_id": pa.array([], pa.string())}))
-        return self.fit(ctx, fit_inputs(ctx.engine, rows))
+        limit = ctx.config.churn.fit_customers
+        buyers = (ctx.engine.to_arrow(rows.count().name("n").as_table()).column("n")[0].as_py()
+                  if limit is not None else 0)
+        kept = _fit_sample(ctx, buyers)
+        if kept is None:
+            return self._fit(ctx, fit_inputs(ctx.engine, rows), None)
+        return self._fit(ctx, fit_inputs(ctx.engine, rows.semi_join(kept, "customer_id")),
+                         (kept, buyers))
 
     def finish_on_engine(self, ctx, customers, state: _State) -> StageResult:
         """:meth:`finish` on the engine: the win-back ranks by a window over the at-risk
@@ -367,6 +393,17 @@ class ChurnStage(Stage):
                                 int(row["at_risk"] or 0), int(row["worth"] or 0),
                                 float(row["worth_value"] or 0.0)))
         return StageResult(customers, tables=_validation(ctx, state, summary), summary=summary)
+
+
+def _fit_sample(ctx, buyers: int):
+    """The ids of the buyers the churn models learn from, on the engine, when there are more
+    than ``churn.fit_customers`` (:func:`cvm.models.churn_validation.sampled_customers`); None
+    when they learn from every buyer."""
+    limit = ctx.config.churn.fit_customers
+    if limit is None or buyers <= limit:
+        return None
+    return ctx.engine.cache(sampled_customers(ctx.transactions, as_of=ctx.as_of,
+                                              max_customers=limit))
 
 
 def _figures(scored: int, mean: float | None, counts: list[int], at_risk: int, worth: int,
