@@ -71,20 +71,20 @@ def test_memory_limit_defaults_to_half_the_memory(monkeypatch):
 
 
 def test_a_load_keeps_to_an_eighth_of_the_memory_or_the_runs_limit_if_lower(monkeypatch):
-    from cvm.engine import duckdb_load_memory_limit
+    from cvm.engine import duckdb_streaming_memory_limit
 
     from cvm.engine import _physical_memory
 
     monkeypatch.delenv("CVM_DUCKDB_MEMORY_LIMIT", raising=False)
-    eighth = int(duckdb_load_memory_limit().removesuffix("MiB"))
+    eighth = int(duckdb_streaming_memory_limit().removesuffix("MiB"))
     # an eighth of the machine's memory, or of its container's
     assert eighth == _physical_memory() // 8 // 2**20 > 64
     monkeypatch.setenv("CVM_DUCKDB_MEMORY_LIMIT", "300MB")   # 300e6 bytes = 286.1 MiB
-    assert duckdb_load_memory_limit() == "286MiB"
+    assert duckdb_streaming_memory_limit() == "286MiB"
     monkeypatch.setenv("CVM_DUCKDB_MEMORY_LIMIT", "1.5GiB")
-    assert duckdb_load_memory_limit() == f"{min(1536, eighth)}MiB"
+    assert duckdb_streaming_memory_limit() == f"{min(1536, eighth)}MiB"
     monkeypatch.setenv("CVM_DUCKDB_MEMORY_LIMIT", "1000TB")  # a run's limit above the eighth
-    assert duckdb_load_memory_limit() == f"{eighth}MiB"
+    assert duckdb_streaming_memory_limit() == f"{eighth}MiB"
 
 
 def test_a_load_sets_the_runs_memory_limit_back_whether_it_stores_or_fails(monkeypatch,
@@ -119,6 +119,50 @@ def test_a_load_sets_the_runs_memory_limit_back_whether_it_stores_or_fails(monke
         shown = _settings(ws.con)[0]
         assert load_transactions(ws, other, as_of=dt.date(2024, 6, 30)).rows_loaded == 1
         assert _settings(ws.con)[0] == shown
+
+
+def test_above_its_size_a_run_keeps_its_table_on_the_engine_within_the_streaming_limit(
+        monkeypatch, tmp_path):
+    """A DuckDB run on more than ``ON_ENGINE_TRANSACTIONS`` transactions keeps the customer
+    table on the engine, with DuckDB at its streaming limit through every stage and the
+    results folder, and the run's own limit back afterwards, whether the run stores or fails;
+    at or under the size the run is the one in this process, at the run's limit."""
+    import datetime as dt
+
+    from cvm import pipeline
+    from cvm.engine import duckdb_memory_limited, duckdb_streaming_memory_limit
+    from cvm.ingest.load import load_transactions
+
+    monkeypatch.delenv("CVM_DUCKDB_MEMORY_LIMIT", raising=False)  # half the machine
+    assert pipeline.ON_ENGINE_TRANSACTIONS == 20_000_000
+    log = tmp_path / "log.csv"
+    log.write_text("customer_id,date,amount\n" + "".join(
+        f"C{i % 7},2024-{1 + i % 12:02d}-{1 + i % 28:02d},{5 + i}\n" for i in range(40)),
+        encoding="utf-8")
+    with Workspace(tmp_path / "w.duckdb") as ws:
+        load_transactions(ws, log, as_of=dt.date(2024, 12, 31))
+        run_limit = _settings(ws.con)[0]
+        with duckdb_memory_limited(ws.con, duckdb_streaming_memory_limit()):
+            streaming = _settings(ws.con)[0]
+        assert streaming != run_limit
+        for size, kept, limit in ((40, False, run_limit), (39, True, streaming)):
+            monkeypatch.setattr(pipeline, "ON_ENGINE_TRANSACTIONS", size)
+            seen = []
+            result = pipeline.analyse(ws, out=tmp_path / f"out{size}", progress=lambda m: (
+                seen.append((m, _settings(ws.con)[0]))))
+            assert ("customers_collected_for" in result.info) is kept
+            assert len(seen) > 10 and {shown for _, shown in seen} == {limit}, seen
+            assert seen[-1][0] == "writing results"
+            assert _settings(ws.con)[0] == run_limit
+
+        def stop(message):
+            assert _settings(ws.con)[0] == streaming
+            if message == "computing clv":
+                raise RuntimeError("stopped")
+
+        with pytest.raises(RuntimeError, match="stopped"):
+            pipeline.analyse(ws, progress=stop)
+        assert _settings(ws.con)[0] == run_limit
 
 
 @pytest.mark.parametrize(("value", "shown"), [("1.5gib", "1.5 GiB"), ("300MB", "286.1 MiB")])

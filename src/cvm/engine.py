@@ -35,7 +35,7 @@ __all__ = [
     "duckdb_engine",
     "configure_duckdb",
     "duckdb_memory_limit",
-    "duckdb_load_memory_limit",
+    "duckdb_streaming_memory_limit",
     "duckdb_memory_limited",
     "duckdb_temp_directory",
     "duckdb_threads",
@@ -367,12 +367,14 @@ def duckdb_memory_limit() -> str | None:
     return f"{total // 2 // 2**20}MiB"
 
 
-def duckdb_load_memory_limit() -> str | None:
-    """The memory limit DuckDB keeps to while a load stores a source: an eighth of the memory
-    this process may use (3 GiB of 24), or :func:`duckdb_memory_limit` where that is lower.
+def duckdb_streaming_memory_limit() -> str | None:
+    """The memory limit DuckDB keeps to where the data grow past what this process should
+    hold (while a load stores a source, and through a run that keeps its customer table on
+    the engine, :func:`cvm.pipeline.analyse`): an eighth of the memory this process may use
+    (3 GiB of 24), or :func:`duckdb_memory_limit` where that is lower.
 
-    Reading, parsing and staging a source take about half a GiB at any size; what grows is
-    DuckDB's search for repeated rows, which groups every row's hash (5 GiB above the rest at
+    In a load, reading, parsing and staging a source take about half a GiB at any size; what
+    grows is DuckDB's search for repeated rows, which groups every row's hash (5 GiB above the rest at
     100M rows with half the machine). Past this limit it spills to the temporary folder: 100M
     rows load in 146 s with a peak of 2.77 GiB under a 2 GB limit, against 151 s and 5.77 GiB.
     None when neither is known (DuckDB's own limit then stays)."""

@@ -367,12 +367,12 @@ class _TransactionLoad:
 
     def run(self) -> LoadReport:
         """Read, check and store the source."""
-        from ..engine import duckdb_load_memory_limit, duckdb_memory_limited
+        from ..engine import duckdb_streaming_memory_limit, duckdb_memory_limited
 
         options = self.options
         with (self.ws.transaction() as con,
               _staging_folder() as folder,
-              duckdb_memory_limited(con, duckdb_load_memory_limit())):
+              duckdb_memory_limited(con, duckdb_streaming_memory_limit())):
             file_id = con.execute("SELECT nextval('file_ids')").fetchall()[0][0]
             staged = Path(folder) / "incoming.parquet"
             first, match, dates, rows_read = self._stage(con, file_id, staged, options.dayfirst)
