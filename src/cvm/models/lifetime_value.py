@@ -191,7 +191,9 @@ def fit_customer_value(summary: pd.DataFrame, options: CLVOptions
         choice = fit_purchase_model(histories, options.model)
     except ValueError as exc:
         return empty, {**info, "status": "failed", "message": str(exc)}
-    ids = (summary["customer_id"].to_numpy() if "customer_id" in summary
+    # the ids as the frame holds them (Arrow strings stay Arrow strings: at 25M customers a
+    # column of Python strings would take some 1.5 GB), read only to name the few left out
+    ids = (summary["customer_id"].array if "customer_id" in summary
            else np.arange(1, n + 1))
     spend, spend_info = fit_spend(data, ids)
     info.update({"status": "fitted", "message": choice.reason, "model": choice.as_dict(),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from ..config import CLVOptions
@@ -64,7 +65,12 @@ class CLVStage(Stage):
         return pa.schema([(name, pa.float64()) for name in value_columns(config.clv)])
 
     def fit(self, ctx, rows: pa.Table) -> tuple[CustomerValueFit, dict]:
-        return fit_customer_value(rows.select(list(_SUMMARY)).to_pandas(), ctx.config.clv)
+        # the ids kept as Arrow strings (:func:`cvm.models.lifetime_value.fit_customer_value`
+        # reads them only to name the customers its spend model leaves out)
+        frame = rows.select(list(_SUMMARY)).to_pandas(types_mapper={
+            pa.string(): pd.ArrowDtype(pa.string()),
+            pa.large_string(): pd.ArrowDtype(pa.large_string())}.get)
+        return fit_customer_value(frame, ctx.config.clv)
 
     def transform(self, batch: pa.RecordBatch, state) -> pa.RecordBatch:
         fit, _ = state
