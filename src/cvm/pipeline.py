@@ -214,18 +214,18 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
             else money.amounts_missing(ws)
         if unpriced:  # a purchase log without amounts: each purchase line counts as one unit
             txns = money.counted_transactions(txns)
-        ctx = StageContext(ws, eng, config, as_of, txns, eng.cache(purchase_days(txns)))
-        customers = pa.table({"customer_id": pa.array([], pa.string())})
-        tables: dict[str, pa.Table] = {}
-        figures: dict = {}
-        stage_summaries: dict[str, dict] = {}
         # on Spark the customer table stays on the cluster for as long as the stages allow,
-        # on DuckDB above a size
+        # on DuckDB above a size (from here on, the purchase days it caches too)
         if keep_on_engine is None:
             keep_on_engine = eng.batches_apart or purchases > ON_ENGINE_TRANSACTIONS
         if keep_on_engine and eng.name == "duckdb":
             limits.enter_context(duckdb_memory_limited(ws.con,
                                                        duckdb_streaming_memory_limit()))
+        ctx = StageContext(ws, eng, config, as_of, txns, eng.cache(purchase_days(txns)))
+        customers = pa.table({"customer_id": pa.array([], pa.string())})
+        tables: dict[str, pa.Table] = {}
+        figures: dict = {}
+        stage_summaries: dict[str, dict] = {}
         on_engine = keep_on_engine and not unpriced
         collected_for = None
         for i, stage in enumerate(stages):
