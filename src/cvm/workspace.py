@@ -87,10 +87,16 @@ CREATE TABLE IF NOT EXISTS jobs (
     seq BIGINT, job_id VARCHAR, kind VARCHAR, status VARCHAR, transactions VARCHAR,
     customers VARCHAR, names VARCHAR, settings VARCHAR, folder VARCHAR, created_at TIMESTAMP,
     started_at TIMESTAMP, finished_at TIMESTAMP, run_id INTEGER, error VARCHAR);
+-- the transactions under their unified ids: only the ids the linkage changed are joined (an id
+-- it kept is the source's own either way), so that without a linkage a query over the view
+-- joins nothing; joining every id held a hash table of all of them (at 25M customers, a
+-- grouping of 100M transactions did not fit in 3 GB; without it, 5.6 s and 2.8 GiB)
 CREATE OR REPLACE VIEW unified_transactions AS
     SELECT coalesce(x.customer_id, t.source_customer_id) AS customer_id, t.*
     FROM transactions t
-    LEFT JOIN xref x ON x.source = t.source AND x.source_customer_id = t.source_customer_id;
+    LEFT JOIN (SELECT source, source_customer_id, customer_id FROM xref
+               WHERE customer_id IS DISTINCT FROM source_customer_id) x
+    ON x.source = t.source AND x.source_customer_id = t.source_customer_id;
 """
 
 
