@@ -227,6 +227,16 @@ def test_above_its_size_the_fit_learns_from_a_sample_and_scores_everyone(result,
         result.customers_frame(), result.segments_frame(), result.pareto, result.info)
 
 
+@pytest.mark.parametrize("field, what", [("fit_customers", "fit"), ("check_customers", "check")])
+def test_a_sample_of_no_customer_is_refused(field, what):
+    from cvm.config import ConfigError
+
+    with pytest.raises(ConfigError, match=f"^the churn {what} needs at least 1 customer, not 0$"):
+        AnalysisConfig(churn=ChurnOptions(**{field: 0}))
+    assert getattr(AnalysisConfig(churn=ChurnOptions(**{field: 1})).churn, field) == 1
+    assert getattr(AnalysisConfig(churn=ChurnOptions(**{field: None})).churn, field) is None
+
+
 def test_the_run_says_when_it_could_not_check_the_risk(tmp_path):
     sales = tmp_path / "sales.csv"
     sales.write_text("customer,date,amount\na,2024-12-01,10\nb,2024-12-20,5\nb,2024-12-30,5\n",
