@@ -214,6 +214,12 @@ def test_above_its_size_the_fit_learns_from_a_sample_and_scores_everyone(result,
     assert there.info["stages"]["churn"]["fit_customers"] == churn["fit_customers"]
     assert {r["customer_id"]: r["churn_risk"] for r in sampled.customers.to_pylist()} \
         == pytest.approx(there_rows, rel=1e-9)
+    # a sample as large as the buyers is all of them: no sample
+    exactly = run([path], workspace=tmp_path / "ws80.duckdb", out=None,
+                  config=AnalysisConfig(as_of=AS_OF, churn=ChurnOptions(
+                      horizon_days=H, contact_cost=5.0, fit_customers=80)))
+    assert "fit_customers" not in exactly.info["stages"]["churn"]
+    assert exactly.info["stages"]["churn"]["window_churn_rate"] == stage["window_churn_rate"]
     # the report's churn section says so, in both languages
     assert churn_figures(churn)["fit_sample"] == {"customers": 40, "sampled_from": 80}
     assert churn_figures(stage)["fit_sample"] is None

@@ -348,9 +348,7 @@ class ChurnStage(Stage):
         models' inputs; none when the relation found no horizon)."""
         if "churn_horizon_days" not in rows.columns:
             return self.fit(ctx, pa.table({"customer_id": pa.array([], pa.string())}))
-        limit = ctx.config.churn.fit_customers
-        buyers = (ctx.engine.to_arrow(rows.count().name("n").as_table()).column("n")[0].as_py()
-                  if limit is not None else 0)
+        buyers = ctx.engine.to_arrow(rows.count().name("n").as_table()).column("n")[0].as_py()
         kept = _fit_sample(ctx, buyers)
         if kept is None:
             return self._fit(ctx, fit_inputs(ctx.engine, rows), None)
