@@ -200,6 +200,18 @@ def test_the_stage_fits_from_arrow_ids_and_names_the_customers_left_out():
     assert repr(info) == repr(by_pandas)
 
 
+def test_a_summary_frame_keeps_text_as_arrow_strings():
+    from cvm.models.lifetime_value import summary_frame
+
+    frame = summary_frame(pa.table({"customer_id": pa.array(["b", "a"], pa.large_string()),
+                                    "code": pa.array(["x", None]), "frequency": [1.0, 2.0]}))
+    assert frame["customer_id"].dtype == pd.ArrowDtype(pa.large_string())
+    assert frame["code"].dtype == pd.ArrowDtype(pa.string())
+    assert frame["frequency"].dtype == np.float64
+    assert frame["customer_id"].tolist() == ["b", "a"] and frame["code"].isna().tolist() == [
+        False, True]
+
+
 def test_spend_model_messages_name_customers_not_rows():
     summary = _summary().assign(customer_id=["A", "B", "C", "D"],
                                 repeat_monetary_avg=[0.0, 0.0, 55.0, -3.0])

@@ -142,3 +142,14 @@ def test_validate_clv_command(cdnow_workspace, tmp_path):
                           "1998-07-30", "--workspace", str(cdnow_workspace), "--out",
                           str(tmp_path / "w")], capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "must come after the calibration end" in bad.stderr
+
+
+def test_the_customers_ids_stay_arrow_strings(bgnbd_validation):
+    """The per-customer frame of the check holds its ids as Arrow strings (no Python string per
+    customer), the same ids and order as the workspace's, and its numbers as floats."""
+    import pyarrow as pa
+
+    ids = bgnbd_validation.customers["customer_id"]
+    assert ids.dtype == pd.ArrowDtype(pa.string())
+    assert ids.is_monotonic_increasing and ids.is_unique and len(ids) == 2357
+    assert bgnbd_validation.customers["probability_alive"].dtype == np.float64

@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..config import CLV_TIME_UNITS
 from ..features.summary import customer_summary, purchase_days
-from .lifetime_value import model_input
+from .lifetime_value import model_input, summary_frame
 from .selection import ModelChoice, fit_purchase_model
 
 __all__ = ["HoldoutValidation", "validate_holdout", "store_validation",
@@ -105,7 +105,7 @@ def validate_holdout(transactions: ir.Table, to_arrow, *, calibration_end: dt.da
     # customer order by the engine
     history = customer_summary(days, as_of=calibration_end)
     history = history.left_join(per_customer, "customer_id").drop("customer_id_right")
-    summary = to_arrow(history.order_by("customer_id")).to_pandas()
+    summary = summary_frame(to_arrow(history.order_by("customer_id")))
     if summary.empty:
         raise ValueError(f"no customer made a purchase on or before {calibration_end}")
     daily = to_arrow(per_date).to_pandas()

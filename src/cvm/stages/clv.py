@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from ..config import CLVOptions
@@ -32,6 +31,7 @@ from ..models.lifetime_value import (
     lifetime_value_net,
     margin_share,
     score_customer_value,
+    summary_frame,
     value_columns,
     totals_from_sums,
 )
@@ -65,12 +65,7 @@ class CLVStage(Stage):
         return pa.schema([(name, pa.float64()) for name in value_columns(config.clv)])
 
     def fit(self, ctx, rows: pa.Table) -> tuple[CustomerValueFit, dict]:
-        # the ids kept as Arrow strings (:func:`cvm.models.lifetime_value.fit_customer_value`
-        # reads them only to name the customers its spend model leaves out)
-        frame = rows.select(list(_SUMMARY)).to_pandas(types_mapper={
-            pa.string(): pd.ArrowDtype(pa.string()),
-            pa.large_string(): pd.ArrowDtype(pa.large_string())}.get)
-        return fit_customer_value(frame, ctx.config.clv)
+        return fit_customer_value(summary_frame(rows.select(list(_SUMMARY))), ctx.config.clv)
 
     def transform(self, batch: pa.RecordBatch, state) -> pa.RecordBatch:
         fit, _ = state
