@@ -15,7 +15,7 @@ import sys
 import tempfile
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -293,6 +293,15 @@ class Engine:
                 entry.release()
         self._cached = kept
         return_free_memory()
+
+    def streaming_memory(self) -> AbstractContextManager[None]:
+        """A block in which the engine keeps to the memory of a job larger than this process
+        should hold: on DuckDB the streaming limit (:func:`duckdb_streaming_memory_limit`) on
+        its connection, the run's limit set back afterwards; on Spark nothing changes (the
+        cluster's memory is its own settings')."""
+        if self.name != "duckdb":
+            return nullcontext()
+        return duckdb_memory_limited(self.backend.con, duckdb_streaming_memory_limit())
 
     def release(self) -> None:
         """Drop the tables :meth:`cache` made, now, while the connection is open (left to the

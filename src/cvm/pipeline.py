@@ -30,8 +30,7 @@ import pyarrow.compute as pc
 
 from . import __version__
 from .config import AnalysisConfig, IngestOptions, Mapping
-from .engine import (Engine, duckdb_memory_limited, duckdb_streaming_memory_limit, get_engine,
-                     is_spark, return_free_memory)
+from .engine import Engine, get_engine, is_spark, return_free_memory
 from .features.rfm_schemes import load_scheme, scheme_title
 from .features.summary import purchase_days
 from .identity import unify
@@ -218,9 +217,8 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         # on DuckDB above a size (from here on, the purchase days it caches too)
         if keep_on_engine is None:
             keep_on_engine = eng.batches_apart or purchases > ON_ENGINE_TRANSACTIONS
-        if keep_on_engine and eng.name == "duckdb":
-            limits.enter_context(duckdb_memory_limited(ws.con,
-                                                       duckdb_streaming_memory_limit()))
+        if keep_on_engine:
+            limits.enter_context(eng.streaming_memory())
         ctx = StageContext(ws, eng, config, as_of, txns, eng.cache(purchase_days(txns)))
         customers = pa.table({"customer_id": pa.array([], pa.string())})
         tables: dict[str, pa.Table] = {}
