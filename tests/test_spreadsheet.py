@@ -103,10 +103,19 @@ def test_pandas_frames_quote_text_and_keep_numbers():
         "customer_id": [HYPERLINK, None, "c1", 3, "'=x"],
         "store": pd.array(["+1", None, "s", "@SUM(A1)", "-2"], dtype="string"),
         "amount": [-12.5, 2.0, None, 4.0, -1.0],
+        # text held as Arrow strings (the CLV models' frames), plain and large
+        "arrow": pd.array(["=1", None, "a", "+x", "b"], dtype=pd.ArrowDtype(pa.string())),
+        "large": pd.array(["-1", "z", None, "@y", "c"], dtype=pd.ArrowDtype(pa.large_string())),
+        "flags": pd.array([True, False, None, True, False], dtype=pd.ArrowDtype(pa.bool_())),
     })
     safe = formula_safe_frame(frame)
     assert safe["customer_id"].tolist() == ["'" + HYPERLINK, None, "c1", 3, "''=x"]
     assert safe["store"].tolist() == ["'+1", pd.NA, "s", "'@SUM(A1)", "'-2"]
+    assert [v if isinstance(v, str) else None for v in safe["arrow"]] == [
+        "'=1", None, "a", "'+x", "b"]
+    assert [v if isinstance(v, str) else None for v in safe["large"]] == [
+        "'-1", "z", None, "'@y", "c"]
+    assert safe["flags"].dtype == pd.ArrowDtype(pa.bool_())  # not text: left as it was
     assert safe["amount"].tolist()[:2] == [-12.5, 2.0] and safe["amount"].dtype == "float64"
     # the frame given is left as it was
     assert frame["customer_id"].tolist() == [HYPERLINK, None, "c1", 3, "'=x"]

@@ -103,7 +103,9 @@ def formula_safe_frame(frame):
 
     out = frame.copy()
     for name in out.columns:
-        if out[name].dtype == object or isinstance(out[name].dtype, pd.StringDtype):
+        kind = out[name].dtype
+        if kind == object or isinstance(kind, pd.StringDtype) or (
+                isinstance(kind, pd.ArrowDtype) and _is_text(kind.pyarrow_dtype)):
             out[name] = out[name].map(
                 lambda v: formula_safe_text(v) if isinstance(v, str) else v)
     return out
