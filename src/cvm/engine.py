@@ -383,9 +383,10 @@ def duckdb_streaming_memory_limit() -> str | None:
     (3 GiB of 24), or :func:`duckdb_memory_limit` where that is lower.
 
     In a load, reading, parsing and staging a source take about half a GiB at any size; what
-    grows is DuckDB's search for repeated rows, which groups every row's hash (5 GiB above the rest at
-    100M rows with half the machine). Past this limit it spills to the temporary folder: 100M
-    rows load in 146 s with a peak of 2.77 GiB under a 2 GB limit, against 151 s and 5.77 GiB.
+    grows is DuckDB's search for repeated rows, which groups every row's hash (5 GiB above the
+    rest at 100M rows with half the machine). Past this limit it spills to the temporary
+    folder: 100M rows load in 146 s with a peak of 2.77 GiB under a 2 GB limit, against 151 s
+    and 5.77 GiB.
     None when neither is known (DuckDB's own limit then stays)."""
     limits = [int(float(m.group(1)) * _UNITS[m.group(2).upper()])
               for m in [_SIZE.match(duckdb_memory_limit() or "")] if m]
