@@ -153,3 +153,37 @@ def test_the_customers_ids_stay_arrow_strings(bgnbd_validation):
     assert ids.dtype == pd.ArrowDtype(pa.string())
     assert ids.is_monotonic_increasing and ids.is_unique and len(ids) == 2357
     assert bgnbd_validation.customers["probability_alive"].dtype == np.float64
+
+
+def test_the_figures_from_grouped_histories_are_those_of_every_customer(bgnbd_validation,
+                                                                        cdnow_workspace):
+    """The check computes its fit and figures from the histories grouped by the engine; they
+    are the ones computed customer by customer, and a check without the per-customer rows (a
+    run's) gives the same figures."""
+    from cvm.engine import get_engine
+    from cvm.models.validation import validate_holdout
+
+    v = bgnbd_validation
+    customers = v.customers
+    predicted = customers["predicted_holdout_purchases"].to_numpy()
+    actual = customers["actual_holdout_purchases"].to_numpy()
+    assert v.metrics["correlation"] == pytest.approx(np.corrcoef(predicted, actual)[0, 1],
+                                                     rel=1e-12)
+    assert v.metrics["actual_total"] == actual.sum() == 1882
+    by_bin = customers.assign(bin=np.minimum(customers["frequency"], 7)).groupby("bin")
+    assert v.conditional["predicted_mean"].to_numpy() == pytest.approx(
+        by_bin["predicted_holdout_purchases"].mean().to_numpy(), rel=1e-12)
+    assert v.conditional["actual_mean"].to_numpy() == pytest.approx(
+        by_bin["actual_holdout_purchases"].mean().to_numpy(), rel=1e-12)
+    # the tracking's start is the cohort's first purchase
+    assert v.tracking["week_start"].iloc[0] == customers["first_purchase"].min()
+    with Workspace(cdnow_workspace) as ws:
+        eng = get_engine("duckdb", ws.con)
+        run_check = validate_holdout(eng.transactions(ws), eng.to_arrow,
+                                     calibration_end=CALIBRATION_END, holdout_end=HOLDOUT_END,
+                                     model="bgnbd", per_customer=False)
+        eng.release()
+    assert run_check.customers is None
+    assert run_check.metrics == pytest.approx(v.metrics, rel=1e-12)
+    pd.testing.assert_frame_equal(run_check.conditional, v.conditional)
+    pd.testing.assert_frame_equal(run_check.tracking, v.tracking)

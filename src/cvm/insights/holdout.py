@@ -104,7 +104,7 @@ def run_holdout(ws: Workspace, engine: Engine, transactions: ir.Table, as_of: dt
     try:
         validation = validate_holdout(t, engine.to_arrow,
                                       calibration_end=as_of - dt.timedelta(days=days),
-                                      holdout_end=as_of, days=day_table)
+                                      holdout_end=as_of, days=day_table, per_customer=False)
     except Exception as exc:  # noqa: BLE001 - a check that fails leaves the run as it is
         log.warning("the purchase model could not be checked on this history: %s", exc)
         return {HOLDOUT_TABLE: _outcome(False, "failed", str(exc))}

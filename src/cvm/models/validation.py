@@ -48,7 +48,7 @@ class HoldoutValidation:
     time_unit: str
     holdout_length: float
     choice: ModelChoice
-    customers: pd.DataFrame
+    customers: pd.DataFrame | None
     conditional: pd.DataFrame
     tracking: pd.DataFrame
     metrics: dict = field(default_factory=dict)
@@ -79,8 +79,8 @@ def _holdout_expressions(days: ir.Table, calibration_end: dt.date,
 
 def validate_holdout(transactions: ir.Table, to_arrow, *, calibration_end: dt.date,
                      holdout_end: dt.date, model: str = "auto",
-                     time_unit: str = "week", days: ir.Table | None = None
-                     ) -> HoldoutValidation:
+                     time_unit: str = "week", days: ir.Table | None = None,
+                     per_customer: bool = True) -> HoldoutValidation:
     """Fit on purchases up to ``calibration_end`` and compare with the holdout.
 
     ``transactions`` has ``customer_id`` and ``purchase_date`` (an Ibis table on any engine);
@@ -88,6 +88,12 @@ def validate_holdout(transactions: ir.Table, to_arrow, *, calibration_end: dt.da
     when given, is the purchase-day table of those transactions
     (:func:`cvm.features.summary.purchase_days`, a run keeps it) and is read instead of
     grouping them again.
+
+    The fit and every figure are computed from the customers' histories grouped by the engine
+    (one row per frequency, recency, tenure and holdout purchases, with how many customers
+    have it): the models compress the histories so anyway, and the groups stay few at any
+    number of customers. ``per_customer`` also reads each customer's row and prediction
+    (``customers``, which a run's check does without: it is None then).
     """
     if holdout_end <= calibration_end:
         raise ValueError(f"the holdout end ({holdout_end}) must come after the calibration end "
@@ -100,71 +106,108 @@ def validate_holdout(transactions: ir.Table, to_arrow, *, calibration_end: dt.da
     # the validation compares purchase counts: the days' margin sums are not needed
     if days is None:
         days = purchase_days(with_amounts, margins=False)
-    per_customer, per_date = _holdout_expressions(days, calibration_end, holdout_end)
-    # each customer's calibration summary with their holdout purchases, joined and put in
-    # customer order by the engine
+    per_customer_holdout, per_date = _holdout_expressions(days, calibration_end, holdout_end)
+    # each customer's calibration summary with their holdout purchases
     history = customer_summary(days, as_of=calibration_end)
-    history = history.left_join(per_customer, "customer_id").drop("customer_id_right")
-    summary = summary_frame(to_arrow(history.order_by("customer_id")))
-    if summary.empty:
+    history = history.left_join(per_customer_holdout, "customer_id").drop("customer_id_right")
+    history = history.mutate(holdout_purchases=history.holdout_purchases.fill_null(0))
+    groups = to_arrow(_history_groups(history)).to_pandas()
+    if groups.empty:
         raise ValueError(f"no customer made a purchase on or before {calibration_end}")
     daily = to_arrow(per_date).to_pandas()
-    actual = summary.pop("holdout_purchases").fillna(0).to_numpy(dtype=float)
-    data = model_input(summary, unit)
-    choice = fit_purchase_model(data[["frequency", "recency", "T"]], model)
+    weight = groups["customers"].to_numpy(dtype=float)
+    actual = groups["holdout_purchases"].to_numpy(dtype=float)
+    data = model_input(groups.assign(repeat_monetary_avg=0.0), unit).drop(
+        columns="monetary_value").assign(weights=weight)
+    choice = fit_purchase_model(data, model)
     fitted = choice.model
     length = (holdout_end - calibration_end).days / unit
     predicted = fitted.expected_purchases(length, data)
-    customers = pd.DataFrame({
+    conditional = _conditional(data["frequency"].to_numpy(), weight, actual, predicted)
+    tracking = _tracking(fitted, groups["tenure_days"].to_numpy(), weight, daily,
+                         calibration_end, holdout_end, unit)
+    customers = _customers(history, to_arrow, fitted, length, unit) if per_customer else None
+    return HoldoutValidation(calibration_end, holdout_end, time_unit, length, choice, customers,
+                             conditional, tracking,
+                             _metrics(data["frequency"].to_numpy(), weight, actual, predicted))
+
+
+def _history_groups(history: ir.Table) -> ir.Table:
+    """The customers' calibration histories and holdout purchases, one row per distinct
+    (frequency, recency, tenure, holdout purchases) with the number of customers having it."""
+    keys = ["frequency", "recency_days", "tenure_days", "holdout_purchases"]
+    grouped = history.group_by(keys).aggregate(customers=history.count())
+    return grouped.order_by(keys)
+
+
+def _customers(history: ir.Table, to_arrow, fitted, length: float, unit: float
+               ) -> pd.DataFrame:
+    """Each customer's calibration history, prediction and holdout purchases, in id order."""
+    summary = summary_frame(to_arrow(history.order_by("customer_id")))
+    data = model_input(summary, unit)
+    return pd.DataFrame({
         "customer_id": summary["customer_id"],
         "first_purchase": summary["first_purchase"],
         "frequency": data["frequency"].astype(int),
         "recency": data["recency"], "T": data["T"],
         "probability_alive": fitted.probability_alive(data),
-        "predicted_holdout_purchases": predicted,
-        "actual_holdout_purchases": actual.astype(int),
+        "predicted_holdout_purchases": fitted.expected_purchases(length, data),
+        "actual_holdout_purchases": summary["holdout_purchases"].to_numpy(dtype=int),
     })
+
+
+def _metrics(frequency: np.ndarray, weight: np.ndarray, actual: np.ndarray,
+             predicted: np.ndarray) -> dict:
+    """Error figures of the predictions, over customers (``weight`` customers per row)."""
+    customers = weight.sum()
     error = predicted - actual
-    metrics = {
-        "customers": int(len(customers)),
-        "calibration_repeat_purchases": int(data["frequency"].sum()),
-        "actual_total": float(actual.sum()),
-        "predicted_total": float(predicted.sum()),
-        "total_error_share": float((predicted.sum() - actual.sum()) / actual.sum())
-        if actual.sum() else float("nan"),
-        "mae": float(np.mean(np.abs(error))),
-        "rmse": float(np.sqrt(np.mean(error ** 2))),
-        "bias": float(np.mean(error)),
-        "correlation": float(np.corrcoef(predicted, actual)[0, 1])
-        if actual.std() > 0 and predicted.std() > 0 else float("nan"),
+
+    def mean(values: np.ndarray) -> float:
+        return float(weight @ values / customers)
+
+    actual_total, predicted_total = float(weight @ actual), float(weight @ predicted)
+    actual_var = mean((actual - mean(actual)) ** 2)
+    predicted_var = mean((predicted - mean(predicted)) ** 2)
+    covariance = mean((actual - mean(actual)) * (predicted - mean(predicted)))
+    return {
+        "customers": int(round(customers)),
+        "calibration_repeat_purchases": int(round(weight @ frequency)),
+        "actual_total": actual_total,
+        "predicted_total": predicted_total,
+        "total_error_share": (predicted_total - actual_total) / actual_total
+        if actual_total else float("nan"),
+        "mae": mean(np.abs(error)),
+        "rmse": float(np.sqrt(mean(error ** 2))),
+        "bias": mean(error),
+        # Pearson's correlation over customers
+        "correlation": float(covariance / np.sqrt(actual_var * predicted_var))
+        if actual_var > 0 and predicted_var > 0 else float("nan"),
     }
-    conditional = _conditional(customers)
-    tracking = _tracking(fitted, summary, daily, calibration_end, holdout_end, unit)
-    return HoldoutValidation(calibration_end, holdout_end, time_unit, length, choice, customers,
-                             conditional, tracking, metrics)
 
 
-def _conditional(customers: pd.DataFrame) -> pd.DataFrame:
-    """Mean holdout purchases by calibration frequency, actual and predicted."""
+def _conditional(frequency: np.ndarray, weight: np.ndarray, actual: np.ndarray,
+                 predicted: np.ndarray) -> pd.DataFrame:
+    """Mean holdout purchases by calibration frequency, actual and predicted (``weight``
+    customers per row)."""
     top = FREQUENCY_BINS
-    bins = np.minimum(customers["frequency"].to_numpy(), top)
-    grouped = (customers.assign(bin=bins)
-               .groupby("bin")[["actual_holdout_purchases", "predicted_holdout_purchases"]]
-               .agg(["size", "mean"]))
-    out = pd.DataFrame({
-        "calibration_frequency": [f"{b}+" if b == top else str(b) for b in grouped.index],
-        "customers": grouped[("actual_holdout_purchases", "size")].to_numpy(dtype=int),
-        "actual_mean": grouped[("actual_holdout_purchases", "mean")].to_numpy(dtype=float),
-        "predicted_mean": grouped[("predicted_holdout_purchases", "mean")].to_numpy(dtype=float),
+    bins, row_bin = np.unique(np.minimum(frequency, top).astype(int), return_inverse=True)
+    customers = np.bincount(row_bin, weights=weight)
+    return pd.DataFrame({
+        "calibration_frequency": [f"{b}+" if b == top else str(b) for b in bins],
+        "customers": np.rint(customers).astype(int),
+        "actual_mean": np.bincount(row_bin, weights=weight * actual) / customers,
+        "predicted_mean": np.bincount(row_bin, weights=weight * predicted) / customers,
     })
-    return out
 
 
-def _tracking(model, summary: pd.DataFrame, daily: pd.DataFrame, calibration_end: dt.date,
-              holdout_end: dt.date, unit: float) -> pd.DataFrame:
+def _tracking(model, tenure_days: np.ndarray, weight: np.ndarray, daily: pd.DataFrame,
+              calibration_end: dt.date, holdout_end: dt.date, unit: float) -> pd.DataFrame:
     """Repeat purchases per week from the cohort's first purchase date to the holdout end,
-    actual and expected (sum over customers of E[X(t - first purchase)], eq. 7)."""
-    start = pd.Timestamp(summary["first_purchase"].min())
+    actual and expected (sum over customers of E[X(t - first purchase)], eq. 7); a customer's
+    first purchase is ``tenure_days`` before the calibration end (``weight`` customers per
+    row)."""
+    longest = int(tenure_days.max())
+    start = pd.Timestamp(calibration_end - dt.timedelta(days=longest))
     end_offset = (pd.Timestamp(holdout_end) - start).days + 1          # days covered, inclusive
     n_weeks = int(np.ceil(end_offset / 7))
     edges = np.minimum(np.arange(1, n_weeks + 1) * 7, end_offset).astype(float)
@@ -172,8 +215,8 @@ def _tracking(model, summary: pd.DataFrame, daily: pd.DataFrame, calibration_end
     week = np.minimum(offsets // 7, n_weeks - 1)
     actual = np.bincount(week, weights=daily["repeat_purchases"].to_numpy(dtype=float),
                          minlength=n_weeks)
-    firsts = (pd.to_datetime(summary["first_purchase"]) - start).dt.days.to_numpy()
-    first_days, counts = np.unique(firsts, return_counts=True)
+    first_days, row_day = np.unique(longest - tenure_days.astype(int), return_inverse=True)
+    counts = np.bincount(row_day, weights=weight)
     # a purchase on day d lies in [d, d+1); the cumulative expectation at the end of a week is
     # taken at the first day past it, for customers acquired on day f at time (edge - f - 1)
     elapsed = np.maximum(edges[None, :] - first_days[:, None] - 1.0, 0.0) / unit
