@@ -220,7 +220,7 @@ def _write_failure(out: Path, exc: OSError) -> str:
 
 def _write_results(ws: Workspace, result, out: str | Path, *, lang: str,
                    customers_csv: bool | None = None) -> Path:
-    from .reports import report_columns, write_report
+    from .reports import report_customers, write_report
 
     n = result.customer_rows
     wanted, limit = customers_csv_wanted(n, customers_csv)
@@ -248,9 +248,8 @@ def _write_results(ws: Workspace, result, out: str | Path, *, lang: str,
             summary["customers_csv"] = _csv_note(n, limit)
         (staging / "summary.json").write_text(
             json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-        # the columns the report reads: a fraction of the table's memory
-        write_report(staging / "report.html",
-                     result.customers_frame(report_columns(result.customer_schema.names)),
+        # the report reads the columns it needs from the folder's Parquet file, one at a time
+        write_report(staging / "report.html", report_customers(staging / "customers.parquet"),
                      _segments_for_report(result),
                      result.pareto, _with_campaigns(ws, result.info), lang=lang)
     return Path(out)

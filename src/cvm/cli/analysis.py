@@ -333,14 +333,13 @@ def _add_demo_campaign(result, ws_path: Path, data: Path, results: Path, lang: s
     its results file, and the report written again with its campaigns section."""
     from ..campaigns.demo_campaign import add_demo_campaign
     from ..campaigns.registry import registry_snapshot
-    from ..reports import report_columns, write_report
+    from ..reports import report_customers, write_report
     from ..workspace import Workspace
 
     with Workspace(ws_path) as ws:
         add_demo_campaign(ws, data, results)
         campaigns = registry_snapshot(ws)
-    write_report(results / "report.html",
-                 result.customers_frame(report_columns(result.customer_schema.names)),
+    write_report(results / "report.html", report_customers(results / "customers.parquet"),
                  result.segments_frame(),
                  result.pareto, {**result.info, "campaigns": campaigns}, lang=lang)
 

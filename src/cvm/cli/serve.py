@@ -158,7 +158,8 @@ def token_revoke(key, workspace):
 @friendly_errors
 def report(workspace, run_id, fmt, lang, out):
     """Write a run's report as HTML or PDF (the PDF is printed from the same HTML)."""
-    from ..reports import render_report, report_columns
+    from ..campaigns.registry import registry_snapshot
+    from ..reports import render_report
     from ..workspace import Workspace
 
     with Workspace(workspace, read_only=True) as ws:
@@ -166,18 +167,14 @@ def report(workspace, run_id, fmt, lang, out):
         if run_id is None:
             raise click.UsageError(f"workspace {workspace} has no complete run yet: run `cvm run`")
         summary = ws.run_summary(run_id)
-        table = ws.result("customers", run_id)
-        customers = table.select(report_columns(table.column_names)).to_pandas(
-            date_as_object=False)
         segments = ws.result("segments", run_id).to_pandas()
-        from ..campaigns.registry import registry_snapshot
-
         campaigns = registry_snapshot(ws)
-    info = summary.get("info") or {}
-    if campaigns:
-        info = {**info, "campaigns": campaigns}
-    page = render_report(customers, segments, summary.get("pareto") or {}, info,
-                         lang=lang or info.get("lang") or "en")
+        info = summary.get("info") or {}
+        if campaigns:
+            info = {**info, "campaigns": campaigns}
+        page = render_report(_stored_customers(ws, run_id), segments,
+                             summary.get("pareto") or {}, info,
+                             lang=lang or info.get("lang") or "en")
     target = Path(out or f"report.{fmt}")
     target.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "html":
@@ -185,6 +182,25 @@ def report(workspace, run_id, fmt, lang, out):
     else:
         _pdf(page, target, lang or info.get("lang") or "en")
     note(f"Report of run {run_id} written to [bold]{target}[/]")
+
+
+def _stored_customers(ws, run_id: int):
+    """The customer table of the run as the report reads it: the columns it uses, a column at
+    a time from the workspace (a plain scan gives a table's rows in the order stored)."""
+    import pandas as pd
+
+    from ..reports import report_columns
+    from ..reports.customer_columns import CustomerColumns
+
+    table = ws.run_table(run_id, "customers")
+    names = ws.arrow(f'SELECT * FROM "{table}" LIMIT 0').column_names
+    rows = ws.query(f'SELECT count(*) FROM "{table}"')[0][0]
+
+    def read(name: str):
+        column = ws.arrow(f'SELECT "{name}" FROM "{table}"').column(0)
+        return pd.Series(column.to_pandas(date_as_object=False), name=name)
+
+    return CustomerColumns(read, report_columns(names), rows)
 
 
 def _pdf(page: str, target: Path, lang: str) -> None:

@@ -6,7 +6,7 @@ The report's modules (matplotlib, Jinja) load on first use, so ``cvm.reports.for
 light to import on its own.
 """
 
-__all__ = ["render_report", "write_report", "report_columns"]
+__all__ = ["render_report", "write_report", "report_columns", "report_customers"]
 
 
 def __getattr__(name: str):

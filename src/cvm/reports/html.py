@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cvm.reports.customer_columns import CustomerColumns
 from cvm.reports.formatting import format_date, format_datetime, format_int
 from cvm.reports.labels import (
     GLOSSARY,
@@ -38,7 +39,7 @@ from cvm.reports.summary import key_figures, summary_sentences
 from cvm.schema import SEGMENT_SUMMARY_COLUMNS
 
 __all__ = ["REQUIRED_CUSTOMER_COLUMNS", "REPORT_UNREAD_COLUMNS", "render_report", "report_columns",
-           "write_report", "contributed_sections"]
+           "report_customers", "write_report", "contributed_sections"]
 
 _log = logging.getLogger(__name__)
 
@@ -66,11 +67,20 @@ def report_columns(names: Sequence[str]) -> list[str]:
             and not (n.startswith("expected_purchases_") and n.endswith("d"))]
 
 
-def render_report(customers: pd.DataFrame, segments: pd.DataFrame, pareto: dict, run_info: dict,
-                  *, lang: str = "en") -> str:
+def report_customers(path: str | Path) -> CustomerColumns:
+    """The run's per-customer table in the Parquet file at ``path`` as the report reads it: the
+    columns it uses (:func:`report_columns`), a column at a time."""
+    import pyarrow.parquet as pq
+
+    return CustomerColumns.of_parquet(path, report_columns(pq.read_schema(path).names))
+
+
+def render_report(customers: pd.DataFrame | CustomerColumns, segments: pd.DataFrame,
+                  pareto: dict, run_info: dict, *, lang: str = "en") -> str:
     """The report as one self-contained HTML document.
 
-    ``customers`` has the columns of :data:`cvm.schema.CUSTOMER_FEATURE_COLUMNS` (optional extras
+    ``customers`` (a DataFrame, or a table read a column at a time:
+    :class:`~cvm.reports.customer_columns.CustomerColumns`) has the columns of :data:`cvm.schema.CUSTOMER_FEATURE_COLUMNS` (optional extras
     such as ``clv``, ``probability_alive`` and ``lifecycle_stage`` add sections); ``segments`` the
     columns of :data:`cvm.schema.SEGMENT_SUMMARY_COLUMNS` in display order; ``pareto`` the ABC /
     concentration results; ``run_info`` the run's provenance. ``lang`` is "en" or "zh".
@@ -81,9 +91,11 @@ def render_report(customers: pd.DataFrame, segments: pd.DataFrame, pareto: dict,
     segments, run_info = _in_language(segments, run_info, lang)
     # prospects (appended by the lifecycle stage) have no purchases: the purchase-based
     # sections use the buyers, the lifecycle and matrix sections everyone
+    if not isinstance(customers, CustomerColumns):
+        customers = CustomerColumns.of_frame(customers)
     everyone = customers
     if "lifecycle_stage" in customers.columns and "first_purchase" in customers.columns:
-        customers = customers[customers["first_purchase"].notna()]
+        customers = customers.where(customers["first_purchase"].notna())
     symbol = str(run_info.get("currency_symbol") or "")
     results = RunResults(buyers=customers, everyone=everyone, segments=segments, pareto=pareto,
                          run_info=run_info, lang=lang, labels=labels, symbol=symbol)
@@ -109,8 +121,8 @@ def render_report(customers: pd.DataFrame, segments: pd.DataFrame, pareto: dict,
     return page
 
 
-def write_report(path, customers: pd.DataFrame, segments: pd.DataFrame, pareto: dict,
-                 run_info: dict, *, lang: str = "en") -> Path:
+def write_report(path, customers: pd.DataFrame | CustomerColumns, segments: pd.DataFrame,
+                 pareto: dict, run_info: dict, *, lang: str = "en") -> Path:
     """Render the report and write it to ``path`` (UTF-8), atomically; returns the path."""
     page = render_report(customers, segments, pareto, run_info, lang=lang)
     target = Path(path)

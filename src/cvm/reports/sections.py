@@ -32,7 +32,8 @@ A section has
 A render function reads only what the run stored: the customer table, the segment summary, the
 ABC results and the run summary (``run_info["stages"][name]`` holds what each stage reported).
 It computes nothing that the run did not store, and it draws its charts from aggregates so that
-the report does not grow with the number of customers.
+the report does not grow with the number of customers. The customer table is read a column at
+a time: a section holds the columns it reads, not the table.
 
 This module imports nothing else from cvm, so a capability's module can import it without
 importing the report.
@@ -46,6 +47,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+
+    from cvm.reports.customer_columns import CustomerColumns
 
 __all__ = ["Column", "Table", "Content", "Section", "RunResults", "ReportSection",
            "assemble"]
@@ -95,10 +98,12 @@ class Section:
 class RunResults:
     """A run's stored results as the sections read them, in the report's language."""
 
-    #: customers with at least one purchase (the purchase-based sections use these)
-    buyers: pd.DataFrame
-    #: every customer of the run, with the prospects the lifecycle stage appends
-    everyone: pd.DataFrame
+    #: customers with at least one purchase (the purchase-based sections use these), read a
+    #: column at a time (:class:`cvm.reports.customer_columns.CustomerColumns`: ``columns``,
+    #: ``len()``, ``buyers["clv"]`` a pandas Series, ``buyers[mask]`` the selected rows)
+    buyers: CustomerColumns
+    #: every customer of the run, with the prospects the lifecycle stage appends (the same)
+    everyone: CustomerColumns
     #: the segment summary, labels in the report's language
     segments: pd.DataFrame
     #: the ABC / concentration results

@@ -213,12 +213,11 @@ def _log_norm(counts: np.ndarray):
 
 
 def _quadrant_section(customers: pd.DataFrame, value: dict, run_info: dict, t: _Text) -> Content:
-    frame = customers
-    if "first_purchase" in frame.columns:
-        frame = frame[frame["first_purchase"].notna()]
-    current = pd.to_numeric(frame["current_value_score"], errors="coerce").to_numpy(float)
-    potential = pd.to_numeric(frame["potential_value_score"], errors="coerce").to_numpy(float)
+    current = pd.to_numeric(customers["current_value_score"], errors="coerce").to_numpy(float)
+    potential = pd.to_numeric(customers["potential_value_score"], errors="coerce").to_numpy(float)
     keep = np.isfinite(current) & np.isfinite(potential)
+    if "first_purchase" in customers.columns:  # the buyers
+        keep &= customers["first_purchase"].notna().to_numpy()
     thresholds = (float(value.get("threshold_current", 70)),
                   float(value.get("threshold_potential", 70)))
     svg = quadrant_svg(current[keep], potential[keep], thresholds, t.labels,
