@@ -313,3 +313,56 @@ def test_run_without_repeat_buyers_says_why(tmp_path):
     assert frame["historical_value"].tolist() == [20.0, 10.0, 5.0]
     report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "No CLV model: no customer has bought on more than one day" in report
+
+
+def test_on_the_engine_the_fit_reads_grouped_histories_and_is_the_same_to_the_last_bit(
+        tmp_path):
+    """Kept on the engine, the CLV stage fits on the histories the engine groups and the
+    repeat spend it filters; the fit and its messages are those of the run in this process,
+    bit for bit, and the customers the spend model leaves out are named in the same order."""
+    from cvm.ingest.load import load_transactions
+    from cvm.pipeline import analyse
+    from cvm.stages.clv import CLVStage
+    from cvm.stages.features import FeatureStage
+
+    rng = np.random.default_rng(11)
+    rows = []
+    for i in range(400):
+        # purchases at the customer's own rate while they are active (a Pareto/NBD story)
+        start, rate = rng.uniform(0, 700), rng.gamma(0.8, 1 / 40)
+        end = min(700.0, start + rng.exponential(300))
+        days = [start]
+        while (nxt := days[-1] + rng.exponential(1 / rate)) < end:
+            days.append(nxt)
+        for k, day in enumerate(sorted({int(d) for d in days})):
+            # every 40th customer spends nothing after their first day
+            amount = 0.0 if (i % 40 == 3 and k) else float(rng.gamma(3.0, 20.0))
+            rows.append({"customer_id": f"K{i:03d}", "amount": amount,
+                         "purchase_date": AS_OF - dt.timedelta(days=700 - day)})
+    path = tmp_path / "transactions.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    config = AnalysisConfig(as_of=AS_OF, clv=CLVOptions(model="auto"))
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        load_transactions(ws, path, as_of=AS_OF)
+        here = analyse(ws, config, stages=[FeatureStage(), CLVStage()])
+        kept = analyse(ws, config, stages=[FeatureStage(), CLVStage()], keep_on_engine=True)
+    fit_here, fit_kept = here.info["stages"]["clv"], kept.info["stages"]["clv"]
+    spend = fit_here["spend_model"]
+    # the every-40th customers who came back on another day
+    days = pd.DataFrame(rows).groupby("customer_id")["purchase_date"].nunique()
+    left_out = sorted(c for c, n in days.items() if int(c[1:]) % 40 == 3 and n > 1)
+    assert spend["left_out"] == len(left_out) == 6
+    # the first five in the run's customer order are named
+    in_order = [c for c in here.customers.column("customer_id").to_pylist() if c in left_out]
+    assert spend["left_out_customers"] == in_order[:5]
+    assert "and 1 more" in spend["message"] and spend["model"] == "gammagamma"
+    assert fit_here["status"] == "fitted"
+    # the fit, its candidates and messages bit for bit (equal as text: NaN standard errors
+    # are unequal to themselves); the totals are sums the engine adds in its own order
+    totals = [k for k in fit_here if k.endswith("_total")]
+    assert len(totals) == 5
+    assert repr({k: v for k, v in fit_kept.items() if k not in totals}) == \
+        repr({k: v for k, v in fit_here.items() if k not in totals})
+    for key in totals:
+        assert fit_kept[key] == pytest.approx(fit_here[key], rel=1e-12)
+    assert kept.info["customers_collected_for"] is None

@@ -16,6 +16,7 @@ from cvm.models.lifetime_value import (
     expected_spend,
     fit_customer_value,
     fit_spend,
+    spend_inputs,
     lifetime_value_net,
     margin_share,
     model_input,
@@ -74,7 +75,7 @@ def test_the_spend_model_leaves_out_repeat_customers_without_positive_spend():
     ids = np.array([f"id{i}" for i in range(9)])
     data = pd.DataFrame({"frequency": [0, 1, 2, 3, 1, 2, 4, 1, 2],
                          "monetary_value": [0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 32.0]})
-    spend, info = fit_spend(data, ids)
+    spend, info = fit_spend(*spend_inputs(data, ids))
     # seven left out (id0 has no repeat purchase and is not one of them): five named, two more
     assert info["left_out"] == 7 and info["left_out_customers"] == ["id1", "id2", "id3", "id4", "id5"]
     assert info["left_out_reason"] == "average repeat spend not positive"
@@ -85,7 +86,7 @@ def test_the_spend_model_leaves_out_repeat_customers_without_positive_spend():
     assert spend.model is None and info["model"] == "observed_mean"
     assert info["title"] == "observed mean spend" and info["reason"]
     # none left at all
-    spend, info = fit_spend(data.iloc[:7], ids[:7])
+    spend, info = fit_spend(*spend_inputs(data.iloc[:7], ids[:7]))
     assert spend.model is None
     assert info["reason"] == "no repeat customer has a positive average spend"
 
@@ -97,7 +98,7 @@ def test_one_left_out_in_the_singular_and_five_without_more():
                          "monetary_value": rng.gamma(6.0, 5.0, n)})
     data.loc[7, "monetary_value"] = 0.0
     ids = np.arange(100, 100 + n)
-    _, info = fit_spend(data, ids)
+    _, info = fit_spend(*spend_inputs(data, ids))
     assert info["message"] == ("1 repeat customer whose repeat purchases average no positive spend "
                                "(107) is left out of the spend model and keeps their own mean spend")
     assert info["model"] == "gammagamma" and info["title"] == "Gamma-Gamma"
@@ -108,18 +109,18 @@ def test_one_left_out_in_the_singular_and_five_without_more():
     assert info["log_likelihood"] == pytest.approx(alone.log_likelihood_, rel=1e-12)
     two = data.copy()
     two.loc[[7, 9], "monetary_value"] = [0.0, -2.0]
-    _, info = fit_spend(two, ids)
+    _, info = fit_spend(*spend_inputs(two, ids))
     assert info["message"] == ("2 repeat customers whose repeat purchases average no positive spend "
                                "(107, 109) are left out of the spend model and keep their own mean spend")
     five = data.copy()
     five.loc[[1, 2, 3, 4, 5], "monetary_value"] = 0.0
-    _, info = fit_spend(five, ids)
+    _, info = fit_spend(*spend_inputs(five, ids))
     assert info["message"].startswith("6 repeat customers") and "and 1 more" in info["message"]
     five.loc[7, "monetary_value"] = 1.0
-    _, info = fit_spend(five, ids)
+    _, info = fit_spend(*spend_inputs(five, ids))
     assert "(101, 102, 103, 104, 105) are left out" in info["message"]
     # nobody left out: no such keys
-    _, info = fit_spend(data.assign(monetary_value=data["monetary_value"] + 1), ids)
+    _, info = fit_spend(*spend_inputs(data.assign(monetary_value=data["monetary_value"] + 1), ids))
     assert "left_out" not in info and "message" not in info and info["customers"] == n
 
 

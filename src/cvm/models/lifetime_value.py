@@ -33,7 +33,8 @@ no model is identified: the model columns are null and the run summary says why.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -48,7 +49,9 @@ from .selection import MODEL_TITLES, fit_purchase_model
 __all__ = ["model_input", "predict_customer_value", "fit_customer_value", "score_customer_value",
            "value_totals", "totals_from_sums", "CustomerValueFit", "SpendFit", "fit_spend",
            "expected_spend",
-           "margin_share", "value_columns", "lifetime_value_net", "summary_frame"]
+           "margin_share", "value_columns", "lifetime_value_net", "summary_frame",
+           "ValueFitInputs", "value_fit_inputs", "fit_value_inputs", "spend_inputs",
+           "NAMED_IN_MESSAGES"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,12 +87,14 @@ def model_input(summary: pd.DataFrame, unit_days: float) -> pd.DataFrame:
     })
 
 
-_NAMED = 5  # customers named in a message; the count says how many there are
+#: customers named in a message; the count says how many there are
+NAMED_IN_MESSAGES = 5
 
 
-def _named(ids: np.ndarray) -> str:
-    shown = ", ".join(str(i) for i in ids[:_NAMED])
-    return shown + (f" and {len(ids) - _NAMED:,} more" if len(ids) > _NAMED else "")
+def _named(first_ids: Sequence, n: int) -> str:
+    """The first ids of ``n`` customers, and how many more there are."""
+    shown = ", ".join(str(i) for i in first_ids[:NAMED_IN_MESSAGES])
+    return shown + (f" and {n - NAMED_IN_MESSAGES:,} more" if n > NAMED_IN_MESSAGES else "")
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,57 @@ def _spend_excluded(data: pd.DataFrame) -> np.ndarray:
     return (data["frequency"].to_numpy() > 0) & ~(data["monetary_value"].to_numpy() > 0)
 
 
-def fit_spend(data: pd.DataFrame, ids: np.ndarray) -> tuple[SpendFit, dict]:
+@dataclass
+class ValueFitInputs:
+    """What the CLV models are fitted on, whichever engine computed it.
+
+    ``histories``: frequency, recency and T (in the time unit) in sorted order, one row per
+    customer or per distinct history with ``weights`` customers (the likelihoods read them so
+    anyway); ``spend``: frequency and ``monetary_value`` of the repeat customers whose repeat
+    purchases average a positive spend, in the run's customer order; ``left_out``: how many
+    repeat customers do not, and the first of their ids (``left_out_ids``)."""
+
+    customers: int
+    histories: pd.DataFrame
+    spend: pd.DataFrame
+    left_out: int = 0
+    left_out_ids: list = field(default_factory=list)
+
+    @property
+    def repeat_customers(self) -> int:
+        frequency = self.histories["frequency"].to_numpy()
+        weights = self.histories["weights"].to_numpy() if "weights" in self.histories \
+            else np.ones(len(frequency))
+        return int(round(weights[frequency > 0].sum()))
+
+
+def value_fit_inputs(summary: pd.DataFrame, unit_days: float) -> ValueFitInputs:
+    """The models' inputs from the per-customer summary (the columns of
+    :func:`predict_customer_value`) in the run's customer order."""
+    data = model_input(summary, unit_days)
+    # in one order whatever order the customers come in, so that the same purchase
+    # histories give the same parameters to the last bit
+    histories = data[["frequency", "recency", "T"]].sort_values(
+        ["frequency", "recency", "T"], kind="stable").reset_index(drop=True)
+    # the ids as the frame holds them (Arrow strings stay Arrow strings: summary_frame), read
+    # only to name the few left out
+    ids = (summary["customer_id"].array if "customer_id" in summary
+           else np.arange(1, len(summary) + 1))
+    return ValueFitInputs(len(summary), histories, *spend_inputs(data, ids))
+
+
+def spend_inputs(data: pd.DataFrame, ids) -> tuple[pd.DataFrame, int, list[str]]:
+    """The spend model's rows of the customers ``data`` (``frequency``, ``monetary_value``;
+    ids ``ids``): the repeat customers whose repeat purchases average a positive spend, in
+    order; how many repeat customers do not, and the first of their ids."""
+    left_out = _spend_excluded(data)
+    repeat = data["frequency"].to_numpy() > 0
+    kept = data.loc[repeat & ~left_out, ["frequency", "monetary_value"]].reset_index(drop=True)
+    return kept, int(left_out.sum()), [str(i) for i in ids[left_out][:NAMED_IN_MESSAGES]]
+
+
+def fit_spend(spend: pd.DataFrame, left_out: int = 0, left_out_ids: Sequence[str] = ()
+              ) -> tuple[SpendFit, dict]:
     """Fit the spend model: Gamma-Gamma for the customers it applies to.
 
     Gamma-Gamma describes positive spend: a repeat customer whose repeat purchases average $0
@@ -113,31 +168,28 @@ def fit_spend(data: pd.DataFrame, ids: np.ndarray) -> tuple[SpendFit, dict]:
     spend, and the summary names them. Customers without a repeat purchase get the fitted
     population mean (:func:`expected_spend`).
     """
-    repeat = data["frequency"].to_numpy() > 0
-    left_out = _spend_excluded(data)
     info: dict = {}
-    if left_out.any():
-        n = int(left_out.sum())
-        info = {"left_out": n, "left_out_customers": [str(i) for i in ids[left_out][:_NAMED]],
+    n = left_out
+    if n:
+        info = {"left_out": n, "left_out_customers": list(left_out_ids[:NAMED_IN_MESSAGES]),
                 "left_out_reason": "average repeat spend not positive",
                 "message": (f"{n:,} repeat customer{'s' if n > 1 else ''} whose repeat purchases "
-                            "average no positive spend (" + _named(ids[left_out]) + ") "
-                            f"{'are' if n > 1 else 'is'} left out of the spend model and "
+                            "average no positive spend (" + _named(left_out_ids, n) +
+                            f") {'are' if n > 1 else 'is'} left out of the spend model and "
                             f"keep{'' if n > 1 else 's'} their own mean spend")}
-    fitted = ~left_out
     try:
-        if not (repeat & fitted).any():
+        if spend.empty:
             raise ValueError("no repeat customer has a positive average spend")
-        spend_model = GammaGamma().fit(data[fitted])
+        spend_model = GammaGamma().fit(spend)
     except ValueError as exc:
         logger.warning("spend model not used: %s", exc)
         return SpendFit(None), {**info, "model": "observed_mean", "title": "observed mean spend",
                                 "reason": str(exc)}
-    if left_out.any():
+    if n:
         logger.info("spend model: %s", info["message"])
     return SpendFit(spend_model), {
         **info, "model": "gammagamma", "title": "Gamma-Gamma",
-        "customers": int((repeat & fitted).sum()), "params": dict(spend_model.params_),
+        "customers": len(spend), "params": dict(spend_model.params_),
         "standard_errors": dict(spend_model.standard_errors_),
         "log_likelihood": spend_model.log_likelihood_}
 
@@ -178,15 +230,20 @@ def fit_customer_value(summary: pd.DataFrame, options: CLVOptions
     """Fit the purchase and spend models on the per-customer summary (the columns of
     :func:`predict_customer_value`); returns the fit and a summary of it. When no model can be
     fitted the fit holds no model and ``info["status"]`` says why."""
-    n = len(summary)
+    return fit_value_inputs(value_fit_inputs(summary, options.unit_days), options)
+
+
+def fit_value_inputs(inputs: ValueFitInputs, options: CLVOptions
+                     ) -> tuple[CustomerValueFit, dict]:
+    """:func:`fit_customer_value` on the models' inputs (:class:`ValueFitInputs`)."""
+    n = inputs.customers
     info: dict = {"options": asdict(options), "time_unit": options.time_unit,
                   "horizon_days": options.horizon_days,
                   "horizon_column": f"expected_purchases_{options.horizon_days}d"}
     empty = CustomerValueFit(options)
     if n == 0:
         return empty, {**info, "status": "no_customers", "message": "there are no customers"}
-    data = model_input(summary, options.unit_days)
-    repeaters = int((data["frequency"] > 0).sum())
+    repeaters = inputs.repeat_customers
     info["repeat_customers"] = repeaters
     info["customers"] = n
     if repeaters == 0:
@@ -194,18 +251,10 @@ def fit_customer_value(summary: pd.DataFrame, options: CLVOptions
                    "rates cannot be estimated; the model-based columns are left empty")
         return empty, {**info, "status": "no_repeat", "message": message}
     try:
-        # in one order whatever order the customers come in, so that the same purchase
-        # histories give the same parameters to the last bit
-        histories = data[["frequency", "recency", "T"]].sort_values(
-            ["frequency", "recency", "T"], kind="stable").reset_index(drop=True)
-        choice = fit_purchase_model(histories, options.model)
+        choice = fit_purchase_model(inputs.histories, options.model)
     except ValueError as exc:
         return empty, {**info, "status": "failed", "message": str(exc)}
-    # the ids as the frame holds them (Arrow strings stay Arrow strings: summary_frame), read
-    # only to name the few left out
-    ids = (summary["customer_id"].array if "customer_id" in summary
-           else np.arange(1, n + 1))
-    spend, spend_info = fit_spend(data, ids)
+    spend, spend_info = fit_spend(inputs.spend, inputs.left_out, inputs.left_out_ids)
     info.update({"status": "fitted", "message": choice.reason, "model": choice.as_dict(),
                  "spend_model": spend_info})
     logger.info("CLV with %s: %s", MODEL_TITLES[choice.chosen.name], choice.reason)

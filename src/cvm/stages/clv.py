@@ -8,7 +8,7 @@ over the horizon, expected spend, historical, current and potential value, ``clv
   (:func:`cvm.features.value_history.value_history`, on the engine);
 - fit: the purchase and spend models on every customer's (x, t_x, T) and repeat spend
   (:func:`~cvm.models.lifetime_value.fit_customer_value`; the likelihoods run on the unique
-  rows);
+  rows, which the engine groups when the table stays there);
 - batches: the scoring formulas, row by row
   (:func:`~cvm.models.lifetime_value.score_customer_value`).
 
@@ -21,19 +21,24 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from ..config import CLVOptions
 from ..features.value_history import value_history
 from ..models.lifetime_value import (
+    NAMED_IN_MESSAGES,
     CustomerValueFit,
+    ValueFitInputs,
     fit_customer_value,
+    fit_value_inputs,
     lifetime_value_net,
     margin_share,
+    model_input,
     score_customer_value,
     summary_frame,
-    value_columns,
     totals_from_sums,
+    value_columns,
 )
 from ..models.validation import HoldoutValidation, validate_holdout
 from .contract import AnalysisError, Stage, StageResult, fit_inputs
@@ -84,8 +89,12 @@ class CLVStage(Stage):
         return pa.RecordBatch.from_arrays(arrays, names=value_columns(fit.options))
 
     def fit_on_engine(self, ctx, rows) -> tuple[CustomerValueFit, dict]:
-        """The fit on the summary columns, brought to this process (the models' inputs)."""
-        return self.fit(ctx, fit_inputs(ctx.engine, rows, list(_SUMMARY)))
+        """The fit on inputs the engine reduces: the purchase histories grouped (one row per
+        distinct frequency, recency and tenure, with its customers), and the repeat
+        customers' frequency and mean spend. The fit is the one of the same customers in this
+        process to the last bit: the likelihoods group the histories so, in this order."""
+        return fit_value_inputs(_engine_fit_inputs(ctx.engine, rows, ctx.config.clv.unit_days),
+                                ctx.config.clv)
 
     def finish(self, ctx, customers: pa.Table, state) -> StageResult:
         fit, _ = state
@@ -106,6 +115,32 @@ class CLVStage(Stage):
         totals = {n: (float(row[f"{n}_sum"] or 0.0), int(row[f"{n}_nulls"] or 0))
                   for n in names}
         return StageResult(customers, **_results(state, totals))
+
+
+def _engine_fit_inputs(engine, rows, unit_days: float) -> ValueFitInputs:
+    """:class:`ValueFitInputs` computed on the engine (the customer rows ``rows``)."""
+    keys = ["frequency", "recency_days", "tenure_days"]
+    grouped = rows.group_by(keys).aggregate(weights=rows.count())
+    # the order of model_input's (frequency, recency, T): recency is tenure less days since
+    grouped = grouped.order_by([grouped.frequency, grouped.tenure_days - grouped.recency_days,
+                                grouped.tenure_days])
+    histories = engine.to_arrow(grouped).to_pandas()
+    data = model_input(histories.assign(repeat_monetary_avg=0.0), unit_days)
+    spent = rows.repeat_monetary_avg.fill_null(0.0) > 0
+    repeat = rows.frequency > 0
+    spend = fit_inputs(engine, rows.filter(repeat & spent), ["frequency", "repeat_monetary_avg"])
+    left_out = rows.filter(repeat & ~spent)
+    first = fit_inputs(engine, left_out.order_by("value_rank").limit(NAMED_IN_MESSAGES),
+                       ["customer_id"])
+    counts = engine.to_arrow(rows.aggregate(customers=rows.count(),
+                                            left_out=(repeat & ~spent).sum()))
+    return ValueFitInputs(
+        int(counts.column("customers")[0].as_py()),
+        data[["frequency", "recency", "T"]].assign(weights=histories["weights"].to_numpy(float)),
+        pd.DataFrame({"frequency": spend.column("frequency").to_numpy().astype(float),
+                      "monetary_value": spend.column("repeat_monetary_avg").to_numpy()}),
+        int(counts.column("left_out")[0].as_py() or 0),
+        [str(i) for i in first.column("customer_id").to_pylist()])
 
 
 def _results(state, totals: dict[str, tuple[float, int]]) -> dict:
