@@ -161,7 +161,7 @@ def validated_without_warnings(engine, rows, name):
     warning turned into an error (no correlation is computed from a spread of 0)."""
     transactions = table(engine, rows, name)
     with warnings.catch_warnings():
-        warnings.filterwarnings("error", message=".*invalid value encountered in divide",
+        warnings.filterwarnings("error", message=".*invalid value encountered in (scalar )?divide",
                                 category=RuntimeWarning)
         return validate_holdout(transactions, engine.to_arrow, calibration_end=D(2024, 1, 31),
                                 holdout_end=D(2024, 2, 28), model="bgnbd")

@@ -68,6 +68,8 @@ def test_columns_rows_and_masks_read_as_a_frame_does(demo):
     # a mask over the buyers shown selects among them
     high = (buyers["clv"] > buyers["clv"].median()).to_numpy()
     pd.testing.assert_frame_equal(buyers[high], frame[buyers_mask][high])
+    # as a list of booleans too, as a frame takes it
+    pd.testing.assert_frame_equal(buyers[high.tolist()], frame[buyers_mask][high.tolist()])
     assert len(buyers.where(high)) == int(high.sum())
     pd.testing.assert_frame_equal(buyers[["clv", "churn_risk"]],
                                   frame[buyers_mask][["clv", "churn_risk"]])

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -46,7 +46,7 @@ from .clv import discounted_expected_transactions
 from .gammagamma import GammaGamma
 from .selection import MODEL_TITLES, fit_purchase_model
 
-__all__ = ["model_input", "predict_customer_value", "fit_customer_value", "score_customer_value",
+__all__ = ["model_input", "history_input", "predict_customer_value", "fit_customer_value", "score_customer_value",
            "value_totals", "totals_from_sums", "CustomerValueFit", "SpendFit", "fit_spend",
            "expected_spend",
            "margin_share", "value_columns", "lifetime_value_net", "summary_frame",
@@ -73,18 +73,23 @@ def lifetime_value_net(historical_value: np.ndarray, clv: np.ndarray, purchase_d
     return past + np.asarray(clv, dtype=float) - options.acquisition_cost
 
 
-def model_input(summary: pd.DataFrame, unit_days: float) -> pd.DataFrame:
-    """frequency / recency / T (in units of ``unit_days``) and mean repeat spend, from the
-    per-customer summary's ``frequency``, ``recency_days``, ``tenure_days`` and
-    ``repeat_monetary_avg``."""
+def history_input(summary: pd.DataFrame, unit_days: float) -> pd.DataFrame:
+    """frequency / recency / T (in units of ``unit_days``) from the per-customer summary's
+    ``frequency``, ``recency_days`` and ``tenure_days``."""
     tenure = summary["tenure_days"].to_numpy(dtype=float)
     since_last = summary["recency_days"].to_numpy(dtype=float)
     return pd.DataFrame({
         "frequency": summary["frequency"].to_numpy(dtype=float),
         "recency": (tenure - since_last) / unit_days,
         "T": tenure / unit_days,
-        "monetary_value": summary["repeat_monetary_avg"].fillna(0.0).to_numpy(dtype=float),
     })
+
+
+def model_input(summary: pd.DataFrame, unit_days: float) -> pd.DataFrame:
+    """:func:`history_input` and the mean repeat spend (``monetary_value``, from the summary's
+    ``repeat_monetary_avg``)."""
+    return history_input(summary, unit_days).assign(
+        monetary_value=summary["repeat_monetary_avg"].fillna(0.0).to_numpy(dtype=float))
 
 
 #: customers named in a message; the count says how many there are
@@ -123,8 +128,8 @@ class ValueFitInputs:
     customers: int
     histories: pd.DataFrame
     spend: pd.DataFrame
-    left_out: int = 0
-    left_out_ids: list = field(default_factory=list)
+    left_out: int
+    left_out_ids: list
 
     @property
     def repeat_customers(self) -> int:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..config import CLV_TIME_UNITS
 from ..features.summary import customer_summary, purchase_days
-from .lifetime_value import model_input, summary_frame
+from .lifetime_value import history_input, summary_frame
 from .selection import ModelChoice, fit_purchase_model
 
 __all__ = ["HoldoutValidation", "validate_holdout", "store_validation",
@@ -117,8 +117,7 @@ def validate_holdout(transactions: ir.Table, to_arrow, *, calibration_end: dt.da
     daily = to_arrow(per_date).to_pandas()
     weight = groups["customers"].to_numpy(dtype=float)
     actual = groups["holdout_purchases"].to_numpy(dtype=float)
-    data = model_input(groups.assign(repeat_monetary_avg=0.0), unit).drop(
-        columns="monetary_value").assign(weights=weight)
+    data = history_input(groups, unit).assign(weights=weight)
     choice = fit_purchase_model(data, model)
     fitted = choice.model
     length = (holdout_end - calibration_end).days / unit
@@ -144,7 +143,7 @@ def _customers(history: ir.Table, to_arrow, fitted, length: float, unit: float
                ) -> pd.DataFrame:
     """Each customer's calibration history, prediction and holdout purchases, in id order."""
     summary = summary_frame(to_arrow(history.order_by("customer_id")))
-    data = model_input(summary, unit)
+    data = history_input(summary, unit)
     return pd.DataFrame({
         "customer_id": summary["customer_id"],
         "first_purchase": summary["first_purchase"],
@@ -168,7 +167,7 @@ def _metrics(frequency: np.ndarray, weight: np.ndarray, actual: np.ndarray,
     actual_total, predicted_total = float(weight @ actual), float(weight @ predicted)
     actual_var = mean((actual - mean(actual)) ** 2)
     predicted_var = mean((predicted - mean(predicted)) ** 2)
-    covariance = mean((actual - mean(actual)) * (predicted - mean(predicted)))
+    covariance = mean((actual - mean(actual)) * predicted)
     return {
         "customers": int(round(customers)),
         "calibration_repeat_purchases": int(round(weight @ frequency)),

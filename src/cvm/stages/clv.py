@@ -34,7 +34,7 @@ from ..models.lifetime_value import (
     fit_value_inputs,
     lifetime_value_net,
     margin_share,
-    model_input,
+    history_input,
     score_customer_value,
     summary_frame,
     totals_from_sums,
@@ -121,11 +121,11 @@ def _engine_fit_inputs(engine, rows, unit_days: float) -> ValueFitInputs:
     """:class:`ValueFitInputs` computed on the engine (the customer rows ``rows``)."""
     keys = ["frequency", "recency_days", "tenure_days"]
     grouped = rows.group_by(keys).aggregate(weights=rows.count())
-    # the order of model_input's (frequency, recency, T): recency is tenure less days since
+    # the order of history_input's (frequency, recency, T): recency is tenure less days since
     grouped = grouped.order_by([grouped.frequency, grouped.tenure_days - grouped.recency_days,
                                 grouped.tenure_days])
     histories = engine.to_arrow(grouped).to_pandas()
-    data = model_input(histories.assign(repeat_monetary_avg=0.0), unit_days)
+    data = history_input(histories, unit_days)
     spent = rows.repeat_monetary_avg.fill_null(0.0) > 0
     repeat = rows.frequency > 0
     spend = fit_inputs(engine, rows.filter(repeat & spent), ["frequency", "repeat_monetary_avg"])
@@ -136,7 +136,7 @@ def _engine_fit_inputs(engine, rows, unit_days: float) -> ValueFitInputs:
                                             left_out=(repeat & ~spent).sum()))
     return ValueFitInputs(
         int(counts.column("customers")[0].as_py()),
-        data[["frequency", "recency", "T"]].assign(weights=histories["weights"].to_numpy(float)),
+        data.assign(weights=histories["weights"].to_numpy(float)),
         pd.DataFrame({"frequency": spend.column("frequency").to_numpy().astype(float),
                       "monetary_value": spend.column("repeat_monetary_avg").to_numpy()}),
         int(counts.column("left_out")[0].as_py() or 0),
