@@ -46,12 +46,11 @@ from .clv import discounted_expected_transactions
 from .gammagamma import GammaGamma
 from .selection import MODEL_TITLES, fit_purchase_model
 
-__all__ = ["model_input", "history_input", "predict_customer_value", "fit_customer_value", "score_customer_value",
-           "value_totals", "totals_from_sums", "CustomerValueFit", "SpendFit", "fit_spend",
-           "expected_spend",
-           "margin_share", "value_columns", "lifetime_value_net", "summary_frame",
-           "ValueFitInputs", "value_fit_inputs", "fit_value_inputs", "spend_inputs",
-           "NAMED_IN_MESSAGES"]
+__all__ = ["model_input", "history_input", "predict_customer_value", "fit_customer_value",
+           "score_customer_value", "value_totals", "totals_from_sums", "CustomerValueFit",
+           "SpendFit", "fit_spend", "expected_spend", "margin_share", "value_columns",
+           "lifetime_value_net", "summary_frame", "ValueFitInputs", "value_fit_inputs",
+           "fit_value_inputs", "spend_inputs", "NAMED_IN_MESSAGES"]
 
 logger = logging.getLogger(__name__)
 
