@@ -145,7 +145,7 @@ def value_fit_inputs(summary: pd.DataFrame, unit_days: float) -> ValueFitInputs:
     # in one order whatever order the customers come in, so that the same purchase
     # histories give the same parameters to the last bit
     histories = data[["frequency", "recency", "T"]].sort_values(
-        ["frequency", "recency", "T"], kind="stable").reset_index(drop=True)
+        ["frequency", "recency", "T"], kind="stable")
     # the ids as the frame holds them (Arrow strings stay Arrow strings: summary_frame), read
     # only to name the few left out
     ids = (summary["customer_id"].array if "customer_id" in summary
@@ -159,7 +159,7 @@ def spend_inputs(data: pd.DataFrame, ids) -> tuple[pd.DataFrame, int, list[str]]
     order; how many repeat customers do not, and the first of their ids."""
     left_out = _spend_excluded(data)
     repeat = data["frequency"].to_numpy() > 0
-    kept = data.loc[repeat & ~left_out, ["frequency", "monetary_value"]].reset_index(drop=True)
+    kept = data.loc[repeat & ~left_out, ["frequency", "monetary_value"]]
     return kept, int(left_out.sum()), [str(i) for i in ids[left_out][:NAMED_IN_MESSAGES]]
 
 
