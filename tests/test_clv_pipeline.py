@@ -366,3 +366,40 @@ def test_on_the_engine_the_fit_reads_grouped_histories_and_is_the_same_to_the_la
     for key in totals:
         assert fit_kept[key] == pytest.approx(fit_here[key], rel=1e-12)
     assert kept.info["customers_collected_for"] is None
+
+
+@pytest.mark.parametrize("spends, left_out", [
+    # a repeat customer spending 0.50 a day is fitted; none, nothing or a refund is left out
+    ([0.5, None, 0.0, -2.0, 30.0, 12.0], 3),
+    ([0.5, 8.0, 3.0, 1.0, 30.0, 12.0], 0),
+])
+def test_the_engine_computes_the_fit_inputs_a_frame_gives(spends, left_out):
+    """The CLV fit's inputs computed on the engine (grouped histories, repeat spend, the
+    customers left out) are the ones computed from the same rows in this process."""
+    from cvm.models.lifetime_value import value_fit_inputs
+    from cvm.stages.clv import _engine_fit_inputs
+
+    frame = pd.DataFrame({
+        "customer_id": ["r1", "r2", "r3", "r4", "r5", "r6", "o1", "o2", "o3"],
+        "frequency": [2, 1, 3, 2, 2, 4, 0, 0, 0],
+        "recency_days": [10, 40, 5, 10, 10, 3, 90, 90, 200],
+        "tenure_days": [100, 300, 200, 100, 100, 50, 90, 90, 200],
+        "repeat_monetary_avg": [*spends, 0.0, 0.0, 0.0],
+        "value_rank": [3, 1, 2, 9, 5, 4, 6, 8, 7],
+    }).astype({"repeat_monetary_avg": "float64"})
+    engine = get_engine("duckdb")
+    rows = engine.table(pa.Table.from_pandas(frame), "clv_fit_inputs")
+    on_engine = _engine_fit_inputs(engine, rows, 7.0)
+    here = value_fit_inputs(frame.sort_values("value_rank"), 7.0)
+    assert on_engine.customers == here.customers == 9
+    assert on_engine.left_out == here.left_out == left_out
+    assert on_engine.left_out_ids == here.left_out_ids
+    assert on_engine.repeat_customers == here.repeat_customers == 6
+    # the grouped histories, each repeated by its weight, are the sorted histories
+    grouped = on_engine.histories
+    expanded = grouped.loc[grouped.index.repeat(grouped["weights"].astype(int)),
+                           ["frequency", "recency", "T"]]
+    np.testing.assert_array_equal(expanded.to_numpy(), here.histories.to_numpy())
+    assert len(grouped) == 6      # r1, r4 and r5 share a history, as do o1 and o2
+    np.testing.assert_array_equal(on_engine.spend.to_numpy(), here.spend.to_numpy())
+    assert len(here.spend) == 6 - left_out

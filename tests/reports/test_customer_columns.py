@@ -128,3 +128,24 @@ def test_the_report_command_reads_the_stored_table_by_column_and_writes_the_same
     again, first = text(tmp_path / "again.html"), text(tmp_path / "results" / "report.html")
     assert again == first
     assert "Churn risk and win-back" in first and first.count("<svg") >= 8
+
+
+def test_the_quadrant_chart_counts_buyers_only(demo):
+    """Without the value stage's own counts, the quadrant chart counts the customers it draws:
+    the buyers, not the prospects the lifecycle stage appends (which have scores too)."""
+    result, path = demo
+    frame = _frame(result.customers)
+    prospects = frame["first_purchase"].isna()
+    assert prospects.any() and frame.loc[prospects, "current_value_score"].notna().all()
+    stages = dict(result.info["stages"])
+    value = {k: v for k, v in stages["value"].items() if k != "quadrants"}
+    info = {**result.info, "stages": {**stages, "value": value}}
+    page = render_report(report_customers(path), result.segments_frame(), result.pareto, info)
+    shown = {m.group(1): int(m.group(2).replace(",", ""))
+             for m in re.finditer(r">(HH|HL|LH|LL) ([\d,]+)</text>", page)}
+    buyers = frame[~prospects]
+    high_c = buyers["current_value_score"] >= value["threshold_current"]
+    high_p = buyers["potential_value_score"] >= value["threshold_potential"]
+    assert shown == {"HH": int((high_c & high_p).sum()), "HL": int((high_c & ~high_p).sum()),
+                     "LH": int((~high_c & high_p).sum()), "LL": int((~high_c & ~high_p).sum())}
+    assert sum(shown.values()) == len(buyers) < len(frame)
