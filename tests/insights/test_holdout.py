@@ -65,6 +65,26 @@ def test_the_run_stores_what_the_model_check_finds(analysed):
     assert stored["model"] == direct.choice.as_dict()["title"]
 
 
+def test_a_runs_check_brings_no_row_per_customer_here(analysed):
+    """The run's check reads the histories grouped on the engine, not a row per customer
+    (the engine counts the per-customer results its queries bring to this process)."""
+    from cvm.insights.holdout import run_holdout
+
+    folder, path, tokens, files = analysed
+    with Workspace(path, read_only=True) as ws:
+        eng = duckdb_engine(ws.con.cursor())
+        txns = eng.transactions(ws)
+        tables = run_holdout(ws, eng, txns, dt.date(2024, 12, 31), ["customer_id", "clv"])
+        here = eng.customer_rows_here
+        eng.backend.disconnect()
+    assert here == 0
+    # the check the run stored
+    summary = json.loads(tables["holdout"].column("summary")[0].as_py())
+    stored = _stored(path, 1)["summary"]
+    assert summary["customers"] == stored["customers"] > 200
+    assert summary["mae"] == pytest.approx(stored["mae"], rel=1e-12)
+
+
 def test_a_get_serves_the_stored_check_and_fits_nothing(analysed, tmp_path):
     folder, path, tokens, files = analysed
     stored = _stored(path, 1)

@@ -128,6 +128,18 @@ def test_the_report_command_reads_the_stored_table_by_column_and_writes_the_same
     again, first = text(tmp_path / "again.html"), text(tmp_path / "results" / "report.html")
     assert again == first
     assert "Churn risk and win-back" in first and first.count("<svg") >= 8
+    assert '<section id="campaigns">' not in first
+    # a campaign made after the run: the report written again has its section
+    from cvm.campaigns.demo_campaign import add_demo_campaign
+    from cvm.workspace import Workspace
+
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        assert add_demo_campaign(ws, tmp_path) is not None
+    done = subprocess.run([sys.executable, "-m", "cvm", "report", "--workspace",
+                           str(tmp_path / "ws.duckdb"), "--out", str(tmp_path / "later.html")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert '<section id="campaigns">' in (tmp_path / "later.html").read_text(encoding="utf-8")
 
 
 def test_the_quadrant_chart_counts_buyers_only(demo):

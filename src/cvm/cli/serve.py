@@ -187,20 +187,14 @@ def report(workspace, run_id, fmt, lang, out):
 def _stored_customers(ws, run_id: int):
     """The customer table of the run as the report reads it: the columns it uses, a column at
     a time from the workspace (a plain scan gives a table's rows in the order stored)."""
-    import pandas as pd
-
     from ..reports import report_columns
     from ..reports.customer_columns import CustomerColumns
 
     table = ws.run_table(run_id, "customers")
     names = ws.arrow(f'SELECT * FROM "{table}" LIMIT 0').column_names
     rows = ws.query(f'SELECT count(*) FROM "{table}"')[0][0]
-
-    def read(name: str):
-        column = ws.arrow(f'SELECT "{name}" FROM "{table}"').column(0)
-        return pd.Series(column.to_pandas(date_as_object=False), name=name)
-
-    return CustomerColumns(read, report_columns(names), rows)
+    return CustomerColumns(lambda name: ws.arrow(f'SELECT "{name}" FROM "{table}"').column(0),
+                           report_columns(names), rows)
 
 
 def _pdf(page: str, target: Path, lang: str) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 __all__ = ["CustomerColumns"]
 
@@ -28,12 +29,14 @@ __all__ = ["CustomerColumns"]
 class CustomerColumns:
     """A per-customer table read a column at a time (see the module's docstring).
 
-    ``read(name)`` returns the column ``name`` for every row of the table, as a pandas Series,
-    in the same row order at every call; ``names`` are the columns offered and ``rows`` the
-    number of rows. ``keep`` (booleans, one per row) selects the rows the table shows.
+    ``read(name)`` returns the column ``name`` for every row of the table, as a pandas Series
+    or an Arrow array (made a Series here, dates as datetimes), in the same row order at every
+    call; ``names`` are the columns offered and ``rows`` the number of rows. ``keep``
+    (booleans, one per row) selects the rows the table shows.
     """
 
-    def __init__(self, read: Callable[[str], pd.Series], names: Sequence[str], rows: int,
+    def __init__(self, read: Callable[[str], pd.Series | pa.ChunkedArray], names: Sequence[str],
+                 rows: int,
                  keep: np.ndarray | None = None):
         self._read, self._names, self._rows = read, list(names), int(rows)
         self._keep = keep
@@ -50,12 +53,8 @@ class CustomerColumns:
         import pyarrow.parquet as pq
 
         source = pq.ParquetFile(path)
-
-        def read(name: str) -> pd.Series:
-            column = source.read(columns=[name]).column(0)
-            return pd.Series(column.to_pandas(date_as_object=False), name=name)
-
-        return cls(read, source.schema_arrow.names if names is None else names,
+        return cls(lambda name: source.read(columns=[name]).column(0),
+                   source.schema_arrow.names if names is None else names,
                    source.metadata.num_rows)
 
     @property
@@ -84,6 +83,8 @@ class CustomerColumns:
         if name not in self._names:
             raise KeyError(name)
         values = self._read(name)
+        if not isinstance(values, pd.Series):
+            values = pd.Series(values.to_pandas(date_as_object=False), name=name)
         return values if keep is None else values[keep]
 
     def __getitem__(self, key):
