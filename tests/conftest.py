@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-# the hand-made workspace of the lifecycle, value and matrix stages (tests/stage_runs.py)
-pytest_plugins = ["stage_runs"]
+# the hand-made workspace of the lifecycle, value and matrix stages (tests/stage_runs.py) and
+# a run of 600 demo customers (tests/demo_runs.py)
+pytest_plugins = ["stage_runs", "demo_runs"]
 
 REPO = Path(__file__).resolve().parents[1]
 # the shared data folder sits beside the checkout; CVM_SHARED_DATA points elsewhere

@@ -19,11 +19,8 @@ from cvm.reports import render_report, report_columns, report_customers
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo")
-    tx, cust = write_demo_data(folder, customers=600)
-    result = run([tx], customers=[cust], workspace=folder / "ws.duckdb", out=None,
-                 config=AnalysisConfig(as_of=DEMO_AS_OF))
+def demo(demo_run):
+    result, folder = demo_run
     path = folder / "customers.parquet"
     pq.write_table(result.customers, path)
     return result, path

@@ -11,17 +11,11 @@ import sys
 import numpy as np
 import pytest
 
-from cvm.config import AnalysisConfig
-from cvm.demo import DEMO_AS_OF, write_demo_data
-from cvm.pipeline import run
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo")
-    tx, cust = write_demo_data(folder, customers=600)
-    result = run([tx], customers=[cust], workspace=folder / "ws.duckdb", out=None,
-                 config=AnalysisConfig(as_of=DEMO_AS_OF))
+def demo(demo_run):
+    result, folder = demo_run
     return result, folder / "ws.duckdb"
 
 
