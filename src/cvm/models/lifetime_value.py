@@ -163,14 +163,15 @@ def spend_inputs(data: pd.DataFrame, ids) -> tuple[pd.DataFrame, int, list[str]]
     return kept, int(left_out.sum()), [str(i) for i in ids[left_out][:NAMED_IN_MESSAGES]]
 
 
-def fit_spend(spend: pd.DataFrame, left_out: int = 0, left_out_ids: Sequence[str] = ()
+def fit_spend(spend: pd.DataFrame, left_out: int, left_out_ids: Sequence[str]
               ) -> tuple[SpendFit, dict]:
     """Fit the spend model: Gamma-Gamma for the customers it applies to.
 
     Gamma-Gamma describes positive spend: a repeat customer whose repeat purchases average $0
     or less (free items, refunds netted off) is left out of the fit and keeps their own mean
     spend, and the summary names them. Customers without a repeat purchase get the fitted
-    population mean (:func:`expected_spend`).
+    population mean (:func:`expected_spend`). ``spend``, ``left_out`` and ``left_out_ids`` are
+    those :func:`spend_inputs` gives.
     """
     info: dict = {}
     n = left_out
