@@ -49,6 +49,10 @@ def test_the_cli_reports_a_bad_thread_count_in_one_sentence(monkeypatch, tmp_pat
 
 # -- memory limit and spill folder ---------------------------------------------------------
 
+def _threads(con) -> int:
+    return int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+
+
 def _settings(con) -> tuple[str, str]:
     return con.execute("SELECT current_setting('memory_limit'), "
                        "current_setting('temp_directory')").fetchone()
@@ -134,6 +138,7 @@ def test_above_its_size_a_run_keeps_its_table_on_the_engine_within_the_streaming
     from cvm.ingest.load import load_transactions
 
     monkeypatch.delenv("CVM_DUCKDB_MEMORY_LIMIT", raising=False)  # half the machine
+    monkeypatch.delenv("CVM_DUCKDB_THREADS", raising=False)       # one more than the cores
     assert pipeline.ON_ENGINE_TRANSACTIONS == 20_000_000
     log = tmp_path / "log.csv"
     log.write_text("customer_id,date,amount\n" + "".join(
@@ -145,24 +150,28 @@ def test_above_its_size_a_run_keeps_its_table_on_the_engine_within_the_streaming
         with duckdb_memory_limited(ws.con, duckdb_streaming_memory_limit()):
             streaming = _settings(ws.con)[0]
         assert streaming != run_limit
-        for size, kept, limit in ((40, False, run_limit), (39, True, streaming)):
+        # no more threads than cores while streaming (the run's one more than the cores)
+        run_threads, cores = _threads(ws.con), os.cpu_count() or 1
+        assert run_threads == cores + 1
+        for size, kept, limit, threads in ((40, False, run_limit, run_threads),
+                                           (39, True, streaming, cores)):
             monkeypatch.setattr(pipeline, "ON_ENGINE_TRANSACTIONS", size)
             seen = []
             result = pipeline.analyse(ws, out=tmp_path / f"out{size}", progress=lambda m: (
-                seen.append((m, _settings(ws.con)[0]))))
+                seen.append((m, _settings(ws.con)[0], _threads(ws.con)))))
             assert ("customers_collected_for" in result.info) is kept
-            assert len(seen) > 10 and {shown for _, shown in seen} == {limit}, seen
+            assert len(seen) > 10 and {shown[1:] for shown in seen} == {(limit, threads)}, seen
             assert seen[-1][0] == "writing results"
-            assert _settings(ws.con)[0] == run_limit
+            assert (_settings(ws.con)[0], _threads(ws.con)) == (run_limit, run_threads)
 
         def stop(message):
-            assert _settings(ws.con)[0] == streaming
+            assert (_settings(ws.con)[0], _threads(ws.con)) == (streaming, cores)
             if message == "computing clv":
                 raise RuntimeError("stopped")
 
         with pytest.raises(RuntimeError, match="stopped"):
             pipeline.analyse(ws, progress=stop)
-        assert _settings(ws.con)[0] == run_limit
+        assert (_settings(ws.con)[0], _threads(ws.con)) == (run_limit, run_threads)
 
 
 @pytest.mark.parametrize(("value", "shown"), [("1.5gib", "1.5 GiB"), ("300MB", "286.1 MiB")])
