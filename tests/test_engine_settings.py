@@ -274,3 +274,16 @@ def test_the_scratch_folder_goes_with_the_engine_released_or_dropped(tmp_path, m
     del kept
     gc.collect()
     assert list(tmp_path.glob("cvm-duckdb-*")) == []
+
+
+def test_streaming_threads_are_the_run_s_but_no_more_than_the_cores(monkeypatch):
+    from cvm.engine import duckdb_streaming_threads
+
+    monkeypatch.delenv("CVM_DUCKDB_THREADS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert duckdb_streaming_threads() == 2          # the run's 3, no more than 2 cores
+    monkeypatch.setenv("CVM_DUCKDB_THREADS", "1")
+    assert duckdb_streaming_threads() == 1          # fewer, as set
+    monkeypatch.delenv("CVM_DUCKDB_THREADS")
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert duckdb_streaming_threads() == 1          # cores unknown: one
