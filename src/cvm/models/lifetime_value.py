@@ -50,7 +50,7 @@ __all__ = ["model_input", "history_input", "predict_customer_value", "fit_custom
            "score_customer_value", "value_totals", "totals_from_sums", "CustomerValueFit",
            "SpendFit", "fit_spend", "expected_spend", "margin_share", "value_columns",
            "lifetime_value_net", "summary_frame", "ValueFitInputs", "value_fit_inputs",
-           "fit_value_inputs", "spend_inputs", "NAMED_IN_MESSAGES"]
+           "fit_value_inputs", "spend_inputs", "repeat_customers", "NAMED_IN_MESSAGES"]
 
 logger = logging.getLogger(__name__)
 
@@ -132,10 +132,16 @@ class ValueFitInputs:
 
     @property
     def repeat_customers(self) -> int:
-        frequency = self.histories["frequency"].to_numpy()
-        weights = self.histories["weights"].to_numpy() if "weights" in self.histories \
-            else np.ones(len(frequency))
-        return int(round(weights[frequency > 0].sum()))
+        return repeat_customers(self.histories)
+
+
+def repeat_customers(histories: pd.DataFrame) -> int:
+    """The customers with a repeat purchase among ``histories`` (frequency, and ``weights``
+    customers per row where given)."""
+    frequency = histories["frequency"].to_numpy()
+    weights = histories["weights"].to_numpy() if "weights" in histories \
+        else np.ones(len(frequency))
+    return int(round(weights[frequency > 0].sum()))
 
 
 def value_fit_inputs(summary: pd.DataFrame, unit_days: float) -> ValueFitInputs:

@@ -82,7 +82,8 @@ def render_report(customers: pd.DataFrame | CustomerColumns, segments: pd.DataFr
     ``customers`` (a DataFrame, or a table read a column at a time:
     :class:`~cvm.reports.customer_columns.CustomerColumns`) has the columns of
     :data:`cvm.schema.CUSTOMER_FEATURE_COLUMNS` (optional extras such as ``clv``,
-    ``probability_alive`` and ``lifecycle_stage`` add sections); ``segments`` the columns of :data:`cvm.schema.SEGMENT_SUMMARY_COLUMNS` in display order; ``pareto`` the ABC /
+    ``probability_alive`` and ``lifecycle_stage`` add sections); ``segments`` the columns of
+    :data:`cvm.schema.SEGMENT_SUMMARY_COLUMNS` in display order; ``pareto`` the ABC /
     concentration results; ``run_info`` the run's provenance. ``lang`` is "en" or "zh".
     """
     started = time.perf_counter()

@@ -32,9 +32,10 @@ from ..models.lifetime_value import (
     ValueFitInputs,
     fit_customer_value,
     fit_value_inputs,
+    history_input,
     lifetime_value_net,
     margin_share,
-    history_input,
+    repeat_customers,
     score_customer_value,
     summary_frame,
     totals_from_sums,
@@ -132,14 +133,13 @@ def _engine_fit_inputs(engine, rows, unit_days: float) -> ValueFitInputs:
     left_out = rows.filter(repeat & ~spent)
     first = fit_inputs(engine, left_out.order_by("value_rank").limit(NAMED_IN_MESSAGES),
                        ["customer_id"])
-    counts = engine.to_arrow(rows.aggregate(customers=rows.count(),
-                                            left_out=(repeat & ~spent).sum()))
+    data = data.assign(weights=histories["weights"].to_numpy(float))
     return ValueFitInputs(
-        int(counts.column("customers")[0].as_py()),
-        data.assign(weights=histories["weights"].to_numpy(float)),
+        int(histories["weights"].sum()), data,
         pd.DataFrame({"frequency": spend.column("frequency").to_numpy().astype(float),
                       "monetary_value": spend.column("repeat_monetary_avg").to_numpy()}),
-        int(counts.column("left_out")[0].as_py() or 0),
+        # the repeat customers the spend model does not read are the ones it leaves out
+        repeat_customers(data) - spend.num_rows,
         [str(i) for i in first.column("customer_id").to_pylist()])
 
 
