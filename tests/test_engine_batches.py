@@ -197,6 +197,53 @@ def test_the_cached_tables_nothing_reads_any_more_are_dropped(engine_name, works
         eng.release()
 
 
+def _temporary(con) -> tuple[int, list[str]]:
+    """The connection's temporary tables, and its views of cvm's files."""
+    tables = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone()[0]
+    views = con.execute("SELECT view_name FROM duckdb_views() WHERE temporary AND "
+                        "view_name LIKE 'cvm_%' ORDER BY 1").fetchall()
+    return tables, [v[0] for v in views]
+
+
+def test_under_its_streaming_limit_duckdb_caches_in_files_removed_once_unread(workspace):
+    """Under the streaming limit a cached table is a Parquet file in the scratch folder, not a
+    temporary table DuckDB holds uncompressed; the files of the cached tables and of the
+    batch outputs that no kept expression reads go with their views, the others stay; outside
+    the block a cached table is a temporary table again."""
+    eng = duckdb_engine(workspace.con)
+    try:
+        base = eng.table(pa.table({"customer_id": ["a", "b", "c"], "amount": [10.0, 60.0, 30.0]}),
+                         "cvm_test_amounts")
+        assert _temporary(workspace.con) == (1, [])  # the table handed over
+        with eng.streaming_memory():
+            first = eng.cache(base.mutate(y=base.amount * 2))
+            doubled = eng.map_batches(first, doubling(), SCHEMA)
+            second = eng.cache(doubled.join(first, "customer_id"))
+            assert _temporary(workspace.con)[0] == 1
+            files = sorted(p.name for p in eng._scratch.iterdir())
+            assert files == ["cvm_batches.parquet", "cvm_cached-2.parquet",
+                             "cvm_cached.parquet"]
+            assert eng.to_arrow(second.order_by("customer_id")).to_pydict() == {
+                "customer_id": ["a", "b", "c"], "double_amount": [20.0, 120.0, 60.0],
+                "band": ["low", "high", "low"], "amount": [10.0, 60.0, 30.0],
+                "y": [20.0, 120.0, 60.0]}
+            # the second table under a filter is kept; the first one and the batches are not
+            kept = second.filter(second.y > 30)
+            eng.release_unused(kept)
+            assert sorted(p.name for p in eng._scratch.iterdir()) == ["cvm_cached-2.parquet"]
+            assert _temporary(workspace.con) == (1, ["cvm_cached-2"])
+            assert eng.to_arrow(kept).num_rows == 2
+            with pytest.raises(Exception):  # the first table's view is gone with its file
+                eng.to_arrow(first)
+        third = eng.cache(base.mutate(z=base.amount + 1))
+        assert _temporary(workspace.con)[0] == 2 and len(list(eng._scratch.iterdir())) == 1
+        assert eng.to_arrow(third).column("z").to_pylist() == [11.0, 61.0, 31.0]
+    finally:
+        eng.release()
+    assert _temporary(workspace.con) == (1, [])
+    assert eng._scratch is None and eng._batch_files == {}
+
+
 def test_the_engine_counts_the_per_customer_rows_it_brings_here(engine_name, workspace):
     """What a run records as ``customers_brought_here``: the most rows and the most columns of
     the results with a ``customer_id`` column that single queries brought to this process, and

@@ -69,6 +69,11 @@ class Engine:
     _scratch: Path | None = field(default=None, repr=False)
     _scratch_cleanup: weakref.finalize | None = field(default=None, repr=False, compare=False)
     _cached: list = field(default_factory=list, repr=False)
+    #: the Parquet files :meth:`map_batches` and :meth:`cache` wrote on DuckDB, by the name of
+    #: the view reading each (:meth:`release_unused` removes those no kept expression reads)
+    _batch_files: dict = field(default_factory=dict, repr=False)
+    #: whether :meth:`cache` writes Parquet files (DuckDB under its streaming limit)
+    _cache_as_files: bool = field(default=False, repr=False)
     #: on Spark, force tables handed to the engine through Arrow batches (True) or through
     #: Parquet scratch files (False); ``None`` decides by the master (:attr:`shares_files`)
     ship_arrow: bool | None = field(default=None, repr=False)
@@ -241,6 +246,7 @@ class Engine:
                 expr.to_pyarrow_batches(chunk_size=batch_rows) as batches:
             for out in batch_function(function, schema)(batches):
                 writer.write_batch(out)
+        self._batch_files[path.stem] = path
         return self.read_parquet(path, path.stem)
 
     def write_parquet(self, expr: ibis.Table, path: str | Path) -> None:
@@ -272,6 +278,14 @@ class Engine:
             kept = Checkpoint(self, expr)
             self._cached.append(kept)
             cached = kept.table
+        elif self._cache_as_files:
+            # a compressed file, written as it is computed, rather than a temporary table
+            # that DuckDB holds uncompressed and spills (at 25M customers a customer table
+            # is about 17 GB so, and a stage holds two)
+            path = self._scratch_file("cvm_cached")
+            self.backend.to_parquet(expr, str(path))
+            self._batch_files[path.stem] = path
+            cached = self.read_parquet(path, path.stem)
         else:
             cached = expr.cache()
             self._cached.append(cached)
@@ -281,7 +295,9 @@ class Engine:
         """Drop the tables :meth:`cache` made that none of the expressions ``keep`` reads (Arrow
         tables among them read none): a run lets go of each stage's table once the next
         stage's is made, so that the engine holds one or two copies of the customer table, not
-        one per stage; then hands this process's free memory back (:func:`return_free_memory`)."""
+        one per stage. The files :meth:`map_batches` wrote that none of them reads go too (each
+        stage's outputs, once its table is cached: at 25M customers about 4 GB a stage on
+        disk). Then this process's free memory goes back (:func:`return_free_memory`)."""
         import ibis.expr.operations as ops
 
         used = {op.name for t in keep if isinstance(t, ibis.Table)
@@ -294,7 +310,14 @@ class Engine:
             else:
                 entry.release()
         self._cached = kept
+        for name in [n for n in self._batch_files if n not in used]:
+            self._drop_file(name)
         return_free_memory()
+
+    def _drop_file(self, name: str) -> None:
+        """Remove a file :meth:`map_batches` or :meth:`cache` wrote, and its view."""
+        self.backend.con.execute(f'DROP VIEW IF EXISTS "{name}"')
+        self._batch_files.pop(name).unlink(missing_ok=True)
 
     def streaming_memory(self) -> AbstractContextManager[None]:
         """A block in which the engine keeps to the memory of a job larger than this process
@@ -304,7 +327,16 @@ class Engine:
         own settings')."""
         if self.name != "duckdb":
             return nullcontext()
-        return _duckdb_streaming(self.backend.con)
+        return self._streaming()
+
+    @contextmanager
+    def _streaming(self) -> Iterator[None]:
+        with _duckdb_streaming(self.backend.con):
+            self._cache_as_files = True
+            try:
+                yield
+            finally:
+                self._cache_as_files = False
 
     def release(self) -> None:
         """Drop the tables :meth:`cache` made, now, while the connection is open (left to the
@@ -312,6 +344,8 @@ class Engine:
         scratch folder with the files :meth:`table` and :meth:`transactions` wrote."""
         while self._cached:
             self._cached.pop().release()
+        for name in list(self._batch_files):
+            self._drop_file(name)
         if self._scratch is not None:
             self._scratch_cleanup()
             self._scratch = None

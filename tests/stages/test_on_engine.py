@@ -245,6 +245,36 @@ def test_on_duckdb_the_stages_kept_on_the_engine_give_the_numbers_of_the_stages_
         assert sum(h["customers"] for h in lifecycle["history"] if h["as_of"] == day) == 303
 
 
+def test_a_run_kept_on_duckdb_holds_two_files_and_no_temporary_table_at_each_stage(
+        small_log):
+    """Kept on DuckDB, a run caches the purchase days and each stage's table as Parquet files
+    (DuckDB's temporary tables are held uncompressed): at the start of every stage the scratch
+    folder holds the purchase days and the last stage's table, and no more (each stage's
+    table, its relation and its batch outputs go once the next one is cached); nothing is
+    left on the connection after the run, and the table is the one of the run here."""
+    config = AnalysisConfig(as_of=AS_OF)
+    with Workspace(small_log) as ws:
+        eng = get_engine("duckdb", ws.con)
+        seen = []
+
+        def look(message):
+            files = sorted(p.name for p in eng._scratch.iterdir()) if eng._scratch else []
+            tables, views = ws.con.execute(
+                "SELECT (SELECT count(*) FROM duckdb_tables() WHERE temporary), "
+                "(SELECT count(*) FROM duckdb_views() WHERE temporary AND "
+                "view_name LIKE 'cvm_%')").fetchone()
+            seen.append((message, len(files), tables, views))
+
+        kept = analyse(ws, config, engine=eng, keep_on_engine=True, progress=look)
+        look("after")
+        here = analyse(ws, config)
+    steps = {m: rest for m, *rest in seen}
+    assert len(seen) > 10 and steps["computing customer features"] == [1, 0, 1]
+    assert {tuple(rest) for m, *rest in seen[1:-1]} == {(2, 0, 2)}, seen
+    assert steps["after"] == [0, 0, 0]
+    assert_same_customers(here.customers, kept.customers)
+
+
 def test_on_duckdb_the_demo_kept_on_the_engine_gives_the_run_here(tmp_path):
     """The demo's customer list (cities, genders, prospects to score by their look-alikes),
     categories, service log and survey, every stage on the engine: the same table, the same figures
