@@ -158,3 +158,34 @@ def test_the_quadrant_chart_counts_buyers_only(demo):
     assert shown == {"HH": int((high_c & high_p).sum()), "HL": int((high_c & ~high_p).sum()),
                      "LH": int((~high_c & high_p).sum()), "LL": int((~high_c & ~high_p).sum())}
     assert sum(shown.values()) == len(buyers) < len(frame)
+
+
+@pytest.mark.parametrize("source", ["parquet", "arrow"])
+def test_rows_chosen_while_reading_read_as_a_frame_does(tmp_path, source):
+    """A few rows of a column (the lifecycle reasons, in the report's top list) are chosen
+    while the values are Arrow's: from the Parquet file a batch at a time, from a reader of
+    whole Arrow columns by a filter, so that pandas converts those rows only. The values,
+    their row numbers and the types are the frame's, for texts, dates, floats, and integers
+    and booleans with and without nulls (whose pandas types depend on the rows), across the
+    file's row groups."""
+    from cvm.reports.customer_columns import CustomerColumns
+
+    n = 300_000
+    text = pa.array([f"reason {i:06d} " + "x" * 200 for i in range(n)])
+    ints = pa.array([None if i == 5 else i for i in range(n)], pa.int64())
+    table = pa.table({"text": text, "ints": ints, "whole": pa.array(range(n), pa.int64()),
+                      "flag": pa.array([i % 3 == 0 for i in range(n)]),
+                      "day": pa.array(np.arange(n) % 400, pa.int32()).cast(pa.date32()),
+                      "x": pa.array(np.arange(n) / 7)})
+    path = tmp_path / "t.parquet"
+    pq.write_table(table, path, row_group_size=100_000)
+    columns = (CustomerColumns.of_parquet(path) if source == "parquet" else
+               CustomerColumns(lambda name: table.column(name), table.column_names, n))
+    frame = table.to_pandas(date_as_object=False)
+    mask = np.zeros(n, dtype=bool)
+    mask[[3, 5, 99_999, 100_000, 299_999]] = True
+    kept = columns.where(mask)
+    for name in table.column_names:
+        pd.testing.assert_series_equal(kept[name], frame[name][mask])
+    pd.testing.assert_frame_equal(columns[mask], frame[mask])
+    assert kept["text"].tolist() == [text[i].as_py() for i in (3, 5, 99_999, 100_000, 299_999)]
