@@ -212,74 +212,97 @@ def _amounts_at(ids: pa.Array, amounts: pa.Table, k: int) -> dict[str, np.ndarra
 
 def stages_by_period(customers: ir.Table, earlier: ir.Table | None, *, as_of: dt.date,
                      options: LifecycleOptions | None = None) -> ir.Table:
-    """Each customer of the run once per period ``k`` (0 … ``history_dates`` − 1, counted back
-    from ``as_of``), on the engine: ``customer_id``, ``k``, ``stage`` (scheme names; the first
-    stage where the customer had not bought by the period's end) and ``bought``. Period 0 is
-    the run's own stage; the others come from ``earlier`` (the expression of
-    :func:`cvm.features.lifecycle.stage_history`), read once by one join on (customer, period)."""
+    """Each customer of the run once, with its stage in each period ``k`` (0 …
+    ``history_dates`` − 1, counted back from ``as_of``), on the engine: ``customer_id``,
+    ``stage_k`` (scheme names; the first stage where the customer had not bought by the
+    period's end) and ``bought_k`` for each ``k``. Period 0 is the run's own stage; the others
+    come from ``earlier`` (the expression of :func:`cvm.features.lifecycle.stage_history`), a
+    date at a time, each joined by customer. One row per customer rather than one per
+    customer and period: the economics and the flows then group it without joining the
+    periods to each other (at 25M customers the periods' self-join spilled 43 GB)."""
     o = options or LifecycleOptions()
     first = STAGES[o.scheme][0]
     bought = (customers.first_purchase.notnull() if "first_purchase" in customers.columns
               else ibis.literal(True))
-    known = customers.select(_id=customers.customer_id, _k=ibis.literal(0, type="int64"),
-                             _stage=customers.lifecycle_stage, _bought=bought)
-    if earlier is not None:
-        k = (ibis.literal(as_of).delta(earlier.as_of, unit="day") / o.period_days).round()
-        known = ibis.union(known, earlier.select(
-            _id=earlier.customer_id, _k=k.cast("int64"),
-            _stage=_named_on_engine(earlier.lifecycle_stage, o.scheme),
-            _bought=ibis.literal(True)))
-    periods = ibis.literal(list(range(o.history_dates)), type="array<int64>")
-    grid = customers.select("customer_id", k=periods.unnest())
-    j = grid.left_join(known, (grid.customer_id == known._id) & (grid.k == known._k))
-    return j.select("customer_id", "k", stage=j._stage.fill_null(first),
-                    bought=j._bought.fill_null(False))
+    wide = customers.select("customer_id", stage_0=customers.lifecycle_stage, bought_0=bought)
+    for k in range(1, o.history_dates):
+        day = as_of - dt.timedelta(days=k * o.period_days)
+        if earlier is None:
+            wide = wide.mutate(**{f"stage_{k}": ibis.literal(first),
+                                  f"bought_{k}": ibis.literal(False)})
+            continue
+        then = earlier.filter(earlier.as_of == ibis.literal(day, type="date"))
+        then = then.select(_id=then.customer_id,
+                           _stage=_named_on_engine(then.lifecycle_stage, o.scheme))
+        j = wide.left_join(then, wide.customer_id == then._id)
+        wide = j.select(*wide.columns, **{f"stage_{k}": j._stage.fill_null(first),
+                                          f"bought_{k}": j._id.notnull()})
+    return wide
+
+
+def _period_counts(staged: ir.Table, periods: int, live: list[str]) -> ir.Table:
+    """The customers per period and stage of :func:`stages_by_period` (``k``, ``stage``,
+    ``n``) and those of them who had bought and were in a live stage (``live``)."""
+    parts = [staged.select(k=ibis.literal(k, type="int64"), stage=staged[f"stage_{k}"],
+                           live=(staged[f"bought_{k}"]
+                                 & staged[f"stage_{k}"].isin(live)).cast("int64"))
+             for k in range(periods)]
+    t = ibis.union(*parts)
+    return t.group_by(["k", "stage"]).aggregate(n=t.count(), live=t.live.sum())
 
 
 def stage_economics_on_engine(staged: ir.Table, amounts: ir.Table, run, *,
                               options: LifecycleOptions | None = None,
                               clv: CLVOptions | None = None) -> pa.Table:
     """:func:`stage_economics` on an engine: ``staged`` is :func:`stages_by_period` and
-    ``amounts`` :func:`period_amounts` (Ibis tables); every customer-period is joined to its
-    amounts and booked to its stage by one grouping there; ``run`` brings the sums (one row per
-    stage) to this process."""
+    ``amounts`` :func:`period_amounts` (Ibis tables). Two groupings there: the customer-periods
+    per stage (with the live ones, which pay the period cost, and the contact cost per
+    customer-period), and the amounts, each booked to the stage its customer was in during its
+    period; ``run`` brings the sums (a row per period and stage, a row per stage) here."""
     o = options or LifecycleOptions()
     c = clv or CLVOptions()
     keys = list(STAGES[o.scheme])
+    live = [s for s in keys if PHASES.get(s) != "churned"]
+    counts = run(_period_counts(staged, o.history_dates, live)).to_pylist()
     a = amounts.select(_aid=amounts.customer_id, _period=amounts.period,
                        _revenue=amounts.revenue, _margin=amounts.margin,
                        _unpriced=amounts.unpriced, _days=amounts.purchase_days, _new=amounts.new)
-    j = staged.left_join(a, (staged.customer_id == a._aid) & (staged.k == a._period))
+    j = a.join(staged, a._aid == staged.customer_id)
+    stage = ibis.cases(*[(j._period == k, j[f"stage_{k}"]) for k in range(o.history_dates)])
     revenue = j._revenue.cast("float64").fill_null(0.0)
     unpriced = j._unpriced.cast("float64").fill_null(0.0)
     margin = j._margin.cast("float64").fill_null(0.0)
     if c.margin_rate is not None:
         margin = margin + unpriced * c.margin_rate
     unknown = (unpriced > 0) if c.margin_rate is None else ibis.literal(False)
-    live = j.bought & j.stage.isin([s for s in keys if PHASES.get(s) != "churned"])
-    contact = j.stage.substitute({s: float(o.contact_costs.get(s, 0.0)) for s in keys},
-                                 else_=0.0)
-    long = j.select(
-        "stage", "k", revenue=revenue,
-        revenue_last=ibis.ifelse(j.k == 0, revenue, 0.0),
+    long = j.filter(j._period < o.history_dates).select(
+        stage=stage, revenue=revenue,
+        revenue_last=ibis.ifelse(j._period == 0, revenue, 0.0),
         margin=margin, unknown=unknown.cast("float64"),
         acquisition=c.acquisition_cost * j._new.cast("float64").fill_null(0.0),
-        service=(c.service_cost * j._days.cast("float64").fill_null(0.0)
-                 + o.period_cost * live.cast("float64")),
-        contact=contact.cast("float64"))
-    sums = run(long.group_by("stage").aggregate(
-        customer_periods=long.count(), now=(long.k == 0).sum(),
+        service=c.service_cost * j._days.cast("float64").fill_null(0.0))
+    sums = {r["stage"]: r for r in run(long.group_by("stage").aggregate(
         revenue=long.revenue.sum(), revenue_last=long.revenue_last.sum(),
         margin=long.margin.sum(), unknown=long.unknown.sum(),
-        acquisition=long.acquisition.sum(), service=long.service.sum(),
-        contact=long.contact.sum())).to_pylist()
-    by_stage = {r["stage"]: r for r in sums}
-    acc = {name: np.array([float(by_stage[s][name] or 0.0) if s in by_stage else 0.0
-                           for s in keys])
-           for name in ("customer_periods", "revenue", "revenue_last", "margin", "unknown",
-                        "acquisition", "service", "contact")}
-    return _economics_table(keys, acc, {s: int(by_stage[s]["now"] or 0) if s in by_stage
-                                        else 0 for s in keys})
+        acquisition=long.acquisition.sum(), service=long.service.sum())).to_pylist()}
+    acc = {name: np.array([float(sums[s][name] or 0.0) if s in sums else 0.0 for s in keys])
+           for name in ("revenue", "revenue_last", "margin", "unknown", "acquisition",
+                        "service")}
+    index = {s: i for i, s in enumerate(keys)}
+    acc["customer_periods"] = np.zeros(len(keys))
+    acc["contact"] = np.zeros(len(keys))
+    now = dict.fromkeys(keys, 0)
+    for r in counts:
+        i = index.get(r["stage"])
+        if i is None:
+            continue
+        n = int(r["n"])
+        acc["customer_periods"][i] += n
+        acc["service"][i] += o.period_cost * int(r["live"] or 0)
+        acc["contact"][i] += n * float(o.contact_costs.get(r["stage"], 0.0))
+        if r["k"] == 0:
+            now[r["stage"]] = n
+    return _economics_table(keys, acc, now)
 
 
 def _named_on_engine(stages: ir.StringValue, scheme: str) -> ir.StringValue:

@@ -240,20 +240,26 @@ def stage_flows(customers: pa.Table, earlier: pa.Table, dates, scheme: str, *,
 
 def stage_flows_on_engine(staged, dates, scheme: str, run) -> tuple[pa.Table, pa.Table]:
     """:func:`stage_flows` on an engine: ``staged`` is
-    :func:`cvm.segments.economics.stages_by_period` (each customer's stage in each period, an
-    Ibis table); ``run`` brings the counts per date and per pair of consecutive stages to this
-    process."""
+    :func:`cvm.segments.economics.stages_by_period` (each customer's stage in each period, a
+    column per period, an Ibis table); ``run`` brings the counts per date and per pair of
+    consecutive stages to this process, from groupings of its columns."""
+    import ibis
+
     last = len(dates) - 1  # period k is the date dates[last - k]
-    found = run(staged.group_by(["k", "stage"]).aggregate(n=staged.count())).to_pylist()
     counts = [{} for _ in dates]
-    for r in found:
+    parts = [staged.select(k=ibis.literal(k, type="int64"), stage=staged[f"stage_{k}"])
+             for k in range(last + 1)]
+    t = ibis.union(*parts)
+    for r in run(t.group_by(["k", "stage"]).aggregate(n=t.count())).to_pylist():
         counts[last - int(r["k"])][str(r["stage"])] = int(r["n"])
-    before = staged.select(_id=staged.customer_id, _k=staged.k, _from=staged.stage)
-    j = before.join(staged, (before._id == staged.customer_id) & (before._k == staged.k + 1))
-    found = run(j.group_by(["k", "_from", "stage"]).aggregate(n=j.count())).to_pylist()
     pairs = [[] for _ in range(last)]
-    for r in found:
-        pairs[last - 1 - int(r["k"])].append((r["_from"], r["stage"], int(r["n"])))
+    if last:
+        # the stage at the earlier date (period k + 1) and at the next one (period k)
+        parts = [staged.select(k=ibis.literal(k, type="int64"), _from=staged[f"stage_{k + 1}"],
+                               stage=staged[f"stage_{k}"]) for k in range(last)]
+        t = ibis.union(*parts)
+        for r in run(t.group_by(["k", "_from", "stage"]).aggregate(n=t.count())).to_pylist():
+            pairs[last - 1 - int(r["k"])].append((r["_from"], r["stage"], int(r["n"])))
     return _history_and_flows(dates, counts, pairs, scheme)
 
 
