@@ -146,3 +146,22 @@ def test_a_stage_with_unpriced_sales_and_no_margin_rate_has_no_margin():
     rows = {r["stage"]: r for r in there.to_pylist()}
     assert rows["exploration"]["margin"] is None and rows["exploration"]["profit"] is None
     assert rows["stability"]["margin"] == pytest.approx(30.0 + 10.0 + 15.0)
+
+
+def test_without_earlier_stages_each_earlier_period_is_the_first_stage_unbought():
+    """No stage history at the earlier dates (none given): every customer is in the first
+    stage there and has not bought, so pays no period cost there, as here."""
+    customers, _, amounts = tables()
+    here = stage_economics(customers, None, amounts, as_of=AS_OF, options=OPTIONS, clv=CLV)
+    engine = get_engine("duckdb")
+    staged = stages_by_period(engine.table(customers, "cvm_c"), None, as_of=AS_OF,
+                              options=OPTIONS)
+    there = stage_economics_on_engine(staged, engine.table(amounts, "cvm_a"), engine.to_arrow,
+                                      options=OPTIONS, clv=CLV)
+    assert_same(here, there)
+    prospect = {r["stage"]: r for r in there.to_pylist()}["prospect"]
+    # P now and every customer at the two earlier dates; only P's period now is unpaid too
+    assert prospect["customer_periods"] == 1 + 2 * customers.num_rows
+    assert prospect["service_cost"] == pytest.approx(
+        1.5 * sum(amounts.filter(pa.compute.greater(amounts.column("period"), 0))
+                  .column("purchase_days").to_pylist()))

@@ -275,12 +275,13 @@ def stage_economics_on_engine(staged: ir.Table, amounts: ir.Table, run, *,
     if c.margin_rate is not None:
         margin = margin + unpriced * c.margin_rate
     unknown = (unpriced > 0) if c.margin_rate is None else ibis.literal(False)
-    long = j.filter(j._period < o.history_dates).select(
+    # the amounts of a period outside the history have no stage: their group is not read
+    long = j.select(
         stage=stage, revenue=revenue,
         revenue_last=ibis.ifelse(j._period == 0, revenue, 0.0),
         margin=margin, unknown=unknown.cast("float64"),
         acquisition=c.acquisition_cost * j._new.cast("float64").fill_null(0.0),
-        service=c.service_cost * j._days.cast("float64").fill_null(0.0))
+        service=c.service_cost * j._days.cast("float64"))
     sums = {r["stage"]: r for r in run(long.group_by("stage").aggregate(
         revenue=long.revenue.sum(), revenue_last=long.revenue_last.sum(),
         margin=long.margin.sum(), unknown=long.unknown.sum(),
