@@ -317,7 +317,7 @@ class Engine:
     def _drop_file(self, name: str) -> None:
         """Remove a file :meth:`map_batches` or :meth:`cache` wrote, and its view."""
         self.backend.con.execute(f'DROP VIEW IF EXISTS "{name}"')
-        self._batch_files.pop(name).unlink(missing_ok=True)
+        self._batch_files.pop(name).unlink()
 
     def streaming_memory(self) -> AbstractContextManager[None]:
         """A block in which the engine keeps to the memory of a job larger than this process
