@@ -65,6 +65,19 @@ def assert_same(here: pa.Table, there: pa.Table) -> None:
                 assert b[key] == value, (a["stage"], key)
 
 
+def economics_here_and_there(customers, earlier, amounts, options=OPTIONS, clv=CLV):
+    """The stage economics on DuckDB, after finding them equal to those computed here."""
+    here = stage_economics(customers, earlier, amounts, as_of=AS_OF, options=options, clv=clv)
+    engine = get_engine("duckdb")
+    staged = stages_by_period(engine.table(customers, "cvm_c"),
+                              None if earlier is None else engine.table(earlier, "cvm_e"),
+                              as_of=AS_OF, options=options)
+    there = stage_economics_on_engine(staged, engine.table(amounts, "cvm_a"), engine.to_arrow,
+                                      options=options, clv=clv)
+    assert_same(here, there)
+    return there
+
+
 @pytest.mark.parametrize("scheme", ["seed", "five"])
 def test_the_economics_and_flows_on_an_engine_equal_those_here(engine_name, scheme):
     options = LifecycleOptions(**{**OPTIONS.__dict__, "scheme": scheme})
@@ -118,13 +131,7 @@ def test_without_earlier_dates_or_first_purchase_every_period_is_now():
     customers, _, amounts = tables()
     customers = customers.drop_columns(["first_purchase"])
     options = LifecycleOptions(**{**OPTIONS.__dict__, "history_dates": 1})
-    here = stage_economics(customers, None, amounts, as_of=AS_OF, options=options, clv=CLV)
-    engine = get_engine("duckdb")
-    staged = stages_by_period(engine.table(customers, "cvm_c"), None, as_of=AS_OF,
-                              options=options)
-    there = stage_economics_on_engine(staged, engine.table(amounts, "cvm_a"), engine.to_arrow,
-                                      options=options, clv=CLV)
-    assert_same(here, there)
+    there = economics_here_and_there(customers, None, amounts, options)
     # without first_purchase every row counts as bought: the prospect's period cost is paid
     assert {r["stage"]: r["service_cost"] for r in there.to_pylist()}["prospect"] == 2.0
 
@@ -136,13 +143,7 @@ def test_a_stage_with_unpriced_sales_and_no_margin_rate_has_no_margin():
     amounts = amounts.set_column(amounts.column_names.index("unpriced"), "unpriced",
                                  pa.array([0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0]))
     clv = CLVOptions(acquisition_cost=20.0, service_cost=1.5)
-    here = stage_economics(customers, earlier, amounts, as_of=AS_OF, options=OPTIONS, clv=clv)
-    engine = get_engine("duckdb")
-    staged = stages_by_period(engine.table(customers, "cvm_c"), engine.table(earlier, "cvm_e"),
-                              as_of=AS_OF, options=OPTIONS)
-    there = stage_economics_on_engine(staged, engine.table(amounts, "cvm_a"), engine.to_arrow,
-                                      options=OPTIONS, clv=clv)
-    assert_same(here, there)
+    there = economics_here_and_there(customers, earlier, amounts, clv=clv)
     rows = {r["stage"]: r for r in there.to_pylist()}
     assert rows["exploration"]["margin"] is None and rows["exploration"]["profit"] is None
     assert rows["stability"]["margin"] == pytest.approx(30.0 + 10.0 + 15.0)
@@ -152,13 +153,7 @@ def test_without_earlier_stages_each_earlier_period_is_the_first_stage_unbought(
     """No stage history at the earlier dates (none given): every customer is in the first
     stage there and has not bought, so pays no period cost there, as here."""
     customers, _, amounts = tables()
-    here = stage_economics(customers, None, amounts, as_of=AS_OF, options=OPTIONS, clv=CLV)
-    engine = get_engine("duckdb")
-    staged = stages_by_period(engine.table(customers, "cvm_c"), None, as_of=AS_OF,
-                              options=OPTIONS)
-    there = stage_economics_on_engine(staged, engine.table(amounts, "cvm_a"), engine.to_arrow,
-                                      options=OPTIONS, clv=CLV)
-    assert_same(here, there)
+    there = economics_here_and_there(customers, None, amounts)
     prospect = {r["stage"]: r for r in there.to_pylist()}["prospect"]
     # P now and every customer at the two earlier dates; only P's period now is unpaid too
     assert prospect["customer_periods"] == 1 + 2 * customers.num_rows
