@@ -14,7 +14,8 @@ import pytest
 from cvm.config import CLVOptions, LifecycleOptions
 from cvm.engine import get_engine
 from cvm.features.lifecycle import history_dates
-from cvm.segments.economics import stage_economics, stage_economics_on_engine, stages_by_period
+from cvm.segments.economics import (period_counts, stage_economics, stage_economics_on_engine,
+                                   stages_by_period)
 from cvm.stages.lifecycle import stage_flows, stage_flows_on_engine
 
 AS_OF = dt.date(2024, 12, 31)
@@ -160,3 +161,46 @@ def test_without_earlier_stages_each_earlier_period_is_the_first_stage_unbought(
     assert prospect["service_cost"] == pytest.approx(
         1.5 * sum(amounts.filter(pa.compute.greater(amounts.column("period"), 0))
                   .column("purchase_days").to_pylist()))
+
+
+def test_the_counts_per_period_are_grouped_once_for_the_economics_and_the_flows():
+    """Counted once (:func:`period_counts`), the counts per period and stage are what both the
+    economics and the flows read: each then runs one grouping of its own (the amounts; the
+    pairs of stages), and the figures are those each counts for itself."""
+    customers, earlier, amounts = tables()
+    engine = get_engine("duckdb")
+    staged = stages_by_period(engine.table(customers, "cvm_c"), engine.table(earlier, "cvm_e"),
+                              as_of=AS_OF, options=OPTIONS)
+    queries = []
+
+    def run(expr):
+        queries.append(expr)
+        return engine.to_arrow(expr)
+
+    counted = period_counts(staged, run, options=OPTIONS)
+    # three periods of the five customers, in the stages of the seed scheme
+    assert len(queries) == 1 and sum(r["n"] for r in counted) == 3 * customers.num_rows
+    assert {(r["k"], r["stage"]): r["n"] for r in counted}[(0, "prospect")] == 1
+    amounts_there = engine.table(amounts, "cvm_a")
+    economics = stage_economics_on_engine(staged, amounts_there, run, options=OPTIONS, clv=CLV,
+                                          counts=counted)
+    assert len(queries) == 2
+    dates = history_dates(AS_OF, OPTIONS)
+    flows = stage_flows_on_engine(staged, dates, "seed", run, counts=counted)
+    assert len(queries) == 3
+    assert economics == stage_economics_on_engine(staged, amounts_there, engine.to_arrow,
+                                                  options=OPTIONS, clv=CLV)
+    alone = stage_flows_on_engine(staged, dates, "seed", engine.to_arrow)
+    assert flows[0] == alone[0] and flows[1] == alone[1]
+    # the counts given are the ones read: one customer moved between stages in them moves in
+    # the history and the economics
+    moved = [dict(r) for r in counted]
+    for r in moved:
+        if (r["k"], r["stage"]) == (0, "prospect"):
+            r["n"] -= 1
+    history = stage_flows_on_engine(staged, dates, "seed", run, counts=moved)[0].to_pylist()
+    now = {r["stage"]: r["customers"] for r in history if r["as_of"] == dates[-1]}
+    assert now["prospect"] == 0
+    rows = {r["stage"]: r for r in stage_economics_on_engine(
+        staged, amounts_there, run, options=OPTIONS, clv=CLV, counts=moved).to_pylist()}
+    assert rows["prospect"]["customer_periods"] == 3 + 2 - 1

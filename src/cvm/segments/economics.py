@@ -56,7 +56,7 @@ from ..features.lifecycle import (FIVE_STAGE_NAMES, PHASES, STAGES, history_date
                                   stage_names)
 
 __all__ = ["period_amounts", "stage_economics", "stage_economics_on_engine", "stages_by_period",
-           "ECONOMICS_SCHEMA"]
+           "period_counts", "each_period", "ECONOMICS_SCHEMA"]
 
 ECONOMICS_SCHEMA = pa.schema([
     ("stage", pa.string()), ("customers", pa.int64()), ("customer_periods", pa.int64()),
@@ -240,30 +240,41 @@ def stages_by_period(customers: ir.Table, earlier: ir.Table | None, *, as_of: dt
     return wide
 
 
-def _period_counts(staged: ir.Table, periods: int, live: list[str]) -> ir.Table:
+def each_period(staged: ir.Table, periods: int, columns) -> ir.Table:
+    """The columns ``columns(k)`` (name -> expression over :func:`stages_by_period`) of each
+    period ``k`` below ``periods``, stacked, with ``k``: one select per period, unioned."""
+    return ibis.union(*[staged.select(k=ibis.literal(k, type="int64"), **columns(k))
+                        for k in range(periods)])
+
+
+def period_counts(staged: ir.Table, run, *, options: LifecycleOptions | None = None
+                  ) -> list[dict]:
     """The customers per period and stage of :func:`stages_by_period` (``k``, ``stage``,
-    ``n``) and those of them who had bought and were in a live stage (``live``)."""
-    parts = [staged.select(k=ibis.literal(k, type="int64"), stage=staged[f"stage_{k}"],
-                           live=(staged[f"bought_{k}"]
-                                 & staged[f"stage_{k}"].isin(live)).cast("int64"))
-             for k in range(periods)]
-    t = ibis.union(*parts)
-    return t.group_by(["k", "stage"]).aggregate(n=t.count(), live=t.live.sum())
+    ``n``) and those of them who had bought and were in a live stage (``live``), from one
+    grouping there that ``run`` brings here; the economics and the flows both read them."""
+    o = options or LifecycleOptions()
+    live = [s for s in STAGES[o.scheme] if PHASES.get(s) != "churned"]
+    t = each_period(staged, o.history_dates, lambda k: {
+        "stage": staged[f"stage_{k}"],
+        "live": (staged[f"bought_{k}"] & staged[f"stage_{k}"].isin(live)).cast("int64")})
+    return run(t.group_by(["k", "stage"]).aggregate(n=t.count(), live=t.live.sum())).to_pylist()
 
 
 def stage_economics_on_engine(staged: ir.Table, amounts: ir.Table, run, *,
                               options: LifecycleOptions | None = None,
-                              clv: CLVOptions | None = None) -> pa.Table:
+                              clv: CLVOptions | None = None,
+                              counts: list[dict] | None = None) -> pa.Table:
     """:func:`stage_economics` on an engine: ``staged`` is :func:`stages_by_period` and
     ``amounts`` :func:`period_amounts` (Ibis tables). Two groupings there: the customer-periods
-    per stage (with the live ones, which pay the period cost, and the contact cost per
-    customer-period), and the amounts, each booked to the stage its customer was in during its
-    period; ``run`` brings the sums (a row per period and stage, a row per stage) here."""
+    per stage (:func:`period_counts`, with the live ones, which pay the period cost, and the
+    contact cost per customer-period; ``counts`` when they are counted already), and the
+    amounts, each booked to the stage its customer was in during its period; ``run`` brings
+    the sums (a row per period and stage, a row per stage) here."""
     o = options or LifecycleOptions()
     c = clv or CLVOptions()
     keys = list(STAGES[o.scheme])
-    live = [s for s in keys if PHASES.get(s) != "churned"]
-    counts = run(_period_counts(staged, o.history_dates, live)).to_pylist()
+    if counts is None:
+        counts = period_counts(staged, run, options=o)
     a = amounts.select(_aid=amounts.customer_id, _period=amounts.period,
                        _revenue=amounts.revenue, _margin=amounts.margin,
                        _unpriced=amounts.unpriced, _days=amounts.purchase_days, _new=amounts.new)

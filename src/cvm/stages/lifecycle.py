@@ -38,8 +38,8 @@ from ..features.lifecycle import (
     stage_rules,
 )
 from ..identity.attributes import customer_attributes
-from ..segments.economics import (period_amounts, stage_economics, stage_economics_on_engine,
-                                  stages_at, stages_by_period)
+from ..segments.economics import (each_period, period_amounts, period_counts, stage_economics,
+                                  stage_economics_on_engine, stages_at, stages_by_period)
 from .contract import Stage, StageResult
 
 __all__ = ["LifecycleStage", "stage_flows", "stage_flows_on_engine", "prospects_on_engine"]
@@ -134,11 +134,13 @@ class LifecycleStage(Stage):
         staged = ctx.engine.cache(stages_by_period(out, long, as_of=ctx.as_of, options=o))
         amounts = period_amounts(ctx.days, as_of=ctx.as_of, period_days=o.period_days,
                                  periods=o.history_dates)
+        counted = period_counts(staged, run, options=o)
         economics = stage_economics_on_engine(staged, amounts, run, options=o,
-                                              clv=ctx.config.clv)
+                                              clv=ctx.config.clv, counts=counted)
         counts = {str(r["stage"]): int(r["customers"]) for r in economics.to_pylist()
                   if r["customers"]}
-        flows = (stage_flows_on_engine(staged, history_dates(ctx.as_of, o), o.scheme, run)
+        flows = (stage_flows_on_engine(staged, history_dates(ctx.as_of, o), o.scheme, run,
+                                       counts=counted)
                  if long is not None else None)
         tables, summary = _results(o, economics, counts, n_prospects,
                                    "probability_alive" in customers.columns, flows)
@@ -238,29 +240,28 @@ def stage_flows(customers: pa.Table, earlier: pa.Table, dates, scheme: str, *,
     return _history_and_flows(dates, counts, pairs, scheme)
 
 
-def stage_flows_on_engine(staged, dates, scheme: str, run) -> tuple[pa.Table, pa.Table]:
+def stage_flows_on_engine(staged, dates, scheme: str, run, *,
+                          counts: list[dict] | None = None) -> tuple[pa.Table, pa.Table]:
     """:func:`stage_flows` on an engine: ``staged`` is
     :func:`cvm.segments.economics.stages_by_period` (each customer's stage in each period, a
-    column per period, an Ibis table); ``run`` brings the counts per date and per pair of
-    consecutive stages to this process, from groupings of its columns."""
-    import ibis
-
+    column per period, an Ibis table); ``run`` brings the counts per date
+    (:func:`cvm.segments.economics.period_counts`; ``counts`` when they are counted already)
+    and per pair of consecutive stages to this process, from groupings of its columns."""
     last = len(dates) - 1  # period k is the date dates[last - k]
-    counts = [{} for _ in dates]
-    parts = [staged.select(k=ibis.literal(k, type="int64"), stage=staged[f"stage_{k}"])
-             for k in range(last + 1)]
-    t = ibis.union(*parts)
-    for r in run(t.group_by(["k", "stage"]).aggregate(n=t.count())).to_pylist():
-        counts[last - int(r["k"])][str(r["stage"])] = int(r["n"])
+    if counts is None:
+        counts = period_counts(staged, run, options=LifecycleOptions(
+            scheme=scheme, history_dates=last + 1))
+    found = [{} for _ in dates]
+    for r in counts:
+        found[last - int(r["k"])][str(r["stage"])] = int(r["n"])
     pairs = [[] for _ in range(last)]
     if last:
         # the stage at the earlier date (period k + 1) and at the next one (period k)
-        parts = [staged.select(k=ibis.literal(k, type="int64"), _from=staged[f"stage_{k + 1}"],
-                               stage=staged[f"stage_{k}"]) for k in range(last)]
-        t = ibis.union(*parts)
+        t = each_period(staged, last, lambda k: {"_from": staged[f"stage_{k + 1}"],
+                                                 "stage": staged[f"stage_{k}"]})
         for r in run(t.group_by(["k", "_from", "stage"]).aggregate(n=t.count())).to_pylist():
             pairs[last - 1 - int(r["k"])].append((r["_from"], r["stage"], int(r["n"])))
-    return _history_and_flows(dates, counts, pairs, scheme)
+    return _history_and_flows(dates, found, pairs, scheme)
 
 
 def _history_and_flows(dates, counts: list[dict], pairs: list[list[tuple]], scheme: str
