@@ -249,7 +249,7 @@ def _customers_csv_left_out_above_its_limit(result, tmp, monkeypatch):
 
 def test_a_run_with_a_results_folder_writes_the_table_once_and_lets_it_go(demo_files, tmp_path):
     """With a results folder, the run writes its customer table as Parquet once: the workspace
-    stores that file and the folder takes a copy of it, and the table leaves this process (read
+    stores that file and the folder takes it too, and the table leaves this process (read
     back from the workspace when asked for). With a workspace in memory (nothing to read back
     after it closes) the table stays here. Every figure is the same."""
     tx, cust = demo_files

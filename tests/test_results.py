@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import os
+
 import pandas as pd
 import pyarrow as pa
 
-from cvm.results import write_table
+from cvm.results import place_file, write_table
 
 
 def _table():
@@ -39,3 +42,28 @@ def test_a_workbook_for_people_has_rounded_figures(tmp_path):
         "customer_id": ["00001", "C2"], "clv": [81.4, 1234.57],
         "probability_alive": [0.1235, 1.0], "value_share": [0.3333, 0.6667],
         "recency_days": [13.0, 3.0], "composite_value": [81.4, 50.0], "frequency": [3, 1]}
+
+
+def test_the_run_table_is_placed_in_the_folder_without_a_copy_where_it_can_be(tmp_path,
+                                                                             monkeypatch):
+    """The run's Parquet file goes into the results folder as a second name of the same file
+    on one file system (no bytes copied; the first name can go and the folder keeps it), and as
+    a copy where a hard link cannot be made (another file system)."""
+    source = tmp_path / "scratch" / "customers.parquet"
+    source.parent.mkdir()
+    source.write_bytes(b"PAR1" + bytes(range(256)) * 64 + b"PAR1")
+    placed = tmp_path / "folder" / "customers.parquet"
+    placed.parent.mkdir()
+    place_file(source, placed)
+    assert os.stat(placed).st_ino == os.stat(source).st_ino
+    source.unlink()  # the engine's scratch folder goes
+    assert placed.read_bytes()[:4] == b"PAR1" and placed.stat().st_size == 8 + 256 * 64
+    copied = tmp_path / "elsewhere.parquet"
+
+    def no_link(a, b):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", no_link)
+    place_file(placed, copied)
+    assert os.stat(copied).st_ino != os.stat(placed).st_ino
+    assert copied.read_bytes() == placed.read_bytes()

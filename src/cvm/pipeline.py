@@ -287,8 +287,9 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
         staged = None  # the last stage's result holds the table too
         if files is None and out is not None and ws.path != ":memory:":
             # a run with a results folder writes the table once as Parquet, here: the workspace
-            # stores it from that file and the folder takes a copy, and the table leaves this
-            # process before the workspace reads it
+            # stores it from that file and the folder takes it too (a second name of the file,
+            # or a copy on another file system), and the table leaves this process before the
+            # workspace reads it
             files = _parquet_here(eng, customers)
             customers = None
             return_free_memory()

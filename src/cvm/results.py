@@ -32,7 +32,7 @@ from .spreadsheet import formula_safe, table_rows, write_workbook
 from .workspace import Workspace
 
 __all__ = ["write_results", "write_csv", "write_table", "for_people", "staged_folder",
-           "ResultsError", "CUSTOMERS_CSV_MAX", "customers_csv_wanted"]
+           "place_file", "ResultsError", "CUSTOMERS_CSV_MAX", "customers_csv_wanted"]
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,16 @@ def write_csv_parts(parts: Iterable[pa.Table | pa.RecordBatch], path: Path) -> N
                     pending.append(pool.submit(formatted, following, False))
                 fh.write(buffer)
                 del buffer
+
+
+def place_file(source: str | Path, target: str | Path) -> None:
+    """``source``'s bytes at ``target``: a second name for the same file where both are on one
+    file system (nothing copied: at 25M customers the run's table is gigabytes, written once
+    and never changed, and its scratch name goes with the engine), else a copy."""
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or one without hard links
+        shutil.copyfile(source, target)
 
 
 def for_people(table: pa.Table) -> pa.Table:
@@ -226,7 +236,7 @@ def _write_results(ws: Workspace, result, out: str | Path, *, lang: str,
     wanted, limit = customers_csv_wanted(n, customers_csv)
     with staged_folder(out) as staging:
         if result.customer_file is not None:  # the run wrote it this way already
-            shutil.copyfile(result.customer_file, staging / "customers.parquet")
+            place_file(result.customer_file, staging / "customers.parquet")
         elif result.customers_here:
             pq.write_table(result.customers, staging / "customers.parquet")
         else:  # read from the workspace a part at a time
