@@ -132,7 +132,9 @@ def run_cvm(source: Path) -> dict:
         result = run(str(source), workspace=work / "cvm.duckdb", out=work / "results",
                      progress=progress)
         progress("done")
-        n_out = result.customers.num_rows
+        # the rows the run wrote (reading ``result.customers`` would bring the whole table
+        # back from the workspace into this process: 25M customers took it past 20 GiB)
+        n_out = result.customer_rows
     finally:
         shutil.rmtree(work, ignore_errors=True)
     # each step's peak is its own (:func:`_reset_peak`); the run's is the highest of them

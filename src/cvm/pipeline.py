@@ -65,8 +65,9 @@ class RunResult:
     loads: list[LoadReport] = field(default_factory=list)
     #: the rows of the per-customer table (buyers and the prospects the stages append)
     customer_rows: int | None = None
-    #: the table as Parquet, written in this process the way the results folder writes it,
-    #: when the run made one (a run with a results folder): the folder copies it
+    #: the table as one Parquet file on this machine, in the engine's scratch folder, when the
+    #: run wrote it so (a run with a results folder, in this process or on DuckDB): the folder
+    #: takes that file (:func:`cvm.results.place_file`)
     customer_file: Path | None = None
 
     def __post_init__(self):
@@ -323,7 +324,9 @@ def analyse(ws: Workspace, config: AnalysisConfig | None = None, *, engine: str 
 def _written_customers(eng: Engine, customers) -> dict:
     """The customer table on the engine written as Parquet there (on Spark by the executors,
     into the engine's scratch folder), with its schema and the figures the run records of it:
-    its rows and its buyers' count and spend (one aggregate)."""
+    its rows and its buyers' count and spend (one aggregate). DuckDB writes one file on this
+    machine, which a results folder takes as it is (``here``); Spark's folder of part files
+    is written into the results folder from the workspace instead."""
     path = eng.scratch_path("customers")
     eng.write_parquet(ordered_customers(customers), path)
     # without first purchase dates every row is a buyer's (as for the table here, _buyers)
@@ -332,8 +335,12 @@ def _written_customers(eng: Engine, customers) -> dict:
     figures = eng.to_arrow(customers.aggregate(
         rows=customers.count(), buyers=bought.sum(),
         spend=customers.monetary_total.sum(where=bought))).to_pylist()[0]
-    return {"path": path, "schema": customers.schema().to_pyarrow(), "rows": int(figures["rows"]),
-            "buyers": (int(figures["buyers"] or 0), float(figures["spend"] or 0.0))}
+    written = {"path": path, "schema": customers.schema().to_pyarrow(),
+               "rows": int(figures["rows"]),
+               "buyers": (int(figures["buyers"] or 0), float(figures["spend"] or 0.0))}
+    if eng.name == "duckdb":  # one file on this machine, which the results folder takes too
+        written["here"] = path
+    return written
 
 
 

@@ -205,8 +205,9 @@ def test_on_duckdb_the_stages_kept_on_the_engine_give_the_numbers_of_the_stages_
     # churn check's scores), not the table
     assert kept.info["customers_brought_here"] == {"rows": 300, "columns": 33,
                                                    "collected_rows": 0}
-    # the results folder written from the workspace, a part at a time: the same files (the
-    # engine's sums may differ in their last digit from one run to the next)
+    # the results folder: the table's file as DuckDB wrote it for the workspace, the CSV from
+    # the workspace a part at a time; the same files (the engine's sums may differ in their
+    # last digit from one run to the next)
     import pyarrow.csv as pacsv
 
     assert (out / "kept" / "rejects.csv").read_bytes() == \
@@ -221,6 +222,9 @@ def test_on_duckdb_the_stages_kept_on_the_engine_give_the_numbers_of_the_stages_
     assert written[0].schema.equals(written[1].schema)
     assert written[1].column("customer_id").equals(here.customers.column("customer_id"))
     assert_same_customers(*written)
+    assert pq.ParquetFile(out / "kept" / "customers.parquet").metadata.created_by.startswith(
+        "DuckDB")
+    assert written[1].equals(pa.Table.from_batches(batches))  # the table the workspace stored
     # read after the workspace closed: opened again to read it
     assert pa.Table.from_batches(batches).equals(kept.customers)
     assert hybrid.info["customers_collected_for"] == "lifecycle"
