@@ -259,6 +259,12 @@ class Engine:
             return
         self.backend.to_parquet(expr, str(path))
 
+    @property
+    def writes_one_file(self) -> bool:
+        """Whether :meth:`write_parquet` writes one file on this machine (DuckDB), which a
+        results folder can take as it is, rather than a folder of part files (Spark)."""
+        return self.name != "spark"
+
     def scratch_path(self, name: str) -> Path:
         """A new path in the engine's scratch folder for :meth:`write_parquet` (removed by
         :meth:`release`). On Spark the executors write there: on a cluster, the scratch folder

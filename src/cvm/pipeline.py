@@ -338,7 +338,7 @@ def _written_customers(eng: Engine, customers) -> dict:
     written = {"path": path, "schema": customers.schema().to_pyarrow(),
                "rows": int(figures["rows"]),
                "buyers": (int(figures["buyers"] or 0), float(figures["spend"] or 0.0))}
-    if eng.name == "duckdb":  # one file on this machine, which the results folder takes too
+    if eng.writes_one_file:  # one file on this machine, which the results folder takes too
         written["here"] = path
     return written
 
